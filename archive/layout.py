@@ -1,0 +1,63 @@
+"""Where things live inside a data directory."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from archive.store import sqlite_url
+
+DEFAULT_DATA_DIR = "dna-data"
+
+
+@dataclass(frozen=True, slots=True)
+class DataDir:
+    """A ``dna`` data directory.
+
+    ::
+
+        DATA/sites.toml          the portals to crawl
+        DATA/archive.sqlite3     the default database
+        DATA/warc/<site>/…       WARC files, the preservation master
+        DATA/index/              the Whoosh search index
+    """
+
+    root: Path
+
+    @classmethod
+    def resolve(cls, data: str | os.PathLike[str] | None = None) -> DataDir:
+        """``--data``, else ``$DNA_HOME``, else ``./dna-data``."""
+        chosen = data or os.environ.get("DNA_HOME") or DEFAULT_DATA_DIR
+        return cls(Path(chosen).expanduser().absolute())
+
+    @property
+    def sites_file(self) -> Path:
+        return self.root / "sites.toml"
+
+    @property
+    def warc_root(self) -> Path:
+        return self.root / "warc"
+
+    def warc_dir(self, site: str) -> Path:
+        return self.warc_root / site
+
+    @property
+    def index_dir(self) -> Path:
+        return self.root / "index"
+
+    @property
+    def database_file(self) -> Path:
+        return self.root / "archive.sqlite3"
+
+    def database_url(self, override: str | None = None) -> str:
+        """``--db``, else ``$DNA_DATABASE_URL``, else the SQLite file here."""
+        return override or os.environ.get("DNA_DATABASE_URL") or sqlite_url(self.database_file)
+
+    def find_warc(self, name: str) -> Path | None:
+        """The WARC file called ``name`` (closed or still ``.open``), if present."""
+        for candidate in self.warc_root.glob(f"*/{name}"):
+            return candidate
+        for candidate in self.warc_root.glob(f"*/{name}.open"):
+            return candidate
+        return None

@@ -1,0 +1,153 @@
+"""SQLAlchemy models of the archive database.
+
+The database is derived from the WARC files: every row can be rebuilt from
+them.  Columns stay portable (no SQLite- or PostgreSQL-only types) so the same
+schema and migrations serve both engines.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """A timestamp stored as naive UTC and read back timezone-aware.
+
+    SQLite has no timezone type and PostgreSQL's converts on the way out; storing
+    naive UTC behaves the same on both.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: give it a timezone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    """Base of all archive models."""
+
+
+class Site(Base):
+    """A portal, as named in ``sites.toml`` (or by hostname on restore)."""
+
+    __tablename__ = "sites"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(64), unique=True)
+    title: Mapped[str | None] = mapped_column(String(300))
+    family: Mapped[str | None] = mapped_column(String(32))
+    home_url: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+
+class Crawl(Base):
+    """One run over one site: when, how it ended, and its counters."""
+
+    __tablename__ = "crawls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: running, finished, interrupted or failed.
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    #: why it ended, as Scrapy says it (finished, shutdown, closespider_pagecount…).
+    reason: Mapped[str | None] = mapped_column(String(64))
+    pages: Mapped[int] = mapped_column(Integer, default=0)
+    articles_new: Mapped[int] = mapped_column(Integer, default=0)
+    articles_updated: Mapped[int] = mapped_column(Integer, default=0)
+    errors: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_written: Mapped[int] = mapped_column(BigInteger, default=0)
+
+    site: Mapped[Site] = relationship()
+
+
+class Capture(Base):
+    """One HTTP response stored in a WARC file."""
+
+    __tablename__ = "captures"
+    __table_args__ = (Index("ix_captures_url_fetched", "url", "fetched_at"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    crawl_id: Mapped[int | None] = mapped_column(ForeignKey("crawls.id"), index=True)
+    url: Mapped[str] = mapped_column(Text)
+    fetched_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    status: Mapped[int] = mapped_column(Integer)
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    payload_digest: Mapped[str] = mapped_column(String(64), index=True)
+    warc_file: Mapped[str] = mapped_column(String(300))
+    warc_offset: Mapped[int] = mapped_column(BigInteger)
+    warc_length: Mapped[int] = mapped_column(BigInteger)
+    record_id: Mapped[str] = mapped_column(String(64), unique=True)
+
+
+class Article(Base):
+    """One article: one row per canonical URL, its text in versions."""
+
+    __tablename__ = "articles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    last_seen: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the latest view count seen; it is not part of a version.
+    views: Mapped[int | None] = mapped_column(Integer)
+    current_version_id: Mapped[int | None] = mapped_column(
+        ForeignKey("article_versions.id", use_alter=True, name="fk_articles_current_version")
+    )
+    #: when the current version became current; drives incremental indexing.
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+    site: Mapped[Site] = relationship()
+    current: Mapped[ArticleVersion | None] = relationship(
+        foreign_keys=[current_version_id], post_update=True
+    )
+
+
+class ArticleVersion(Base):
+    """The extracted content of an article as it stood at one capture."""
+
+    __tablename__ = "article_versions"
+    __table_args__ = (UniqueConstraint("article_id", "content_hash"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
+    content_hash: Mapped[str] = mapped_column(String(80))
+    seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    title: Mapped[str] = mapped_column(Text)
+    published: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    published_source: Mapped[str | None] = mapped_column(String(16))
+    author: Mapped[str | None] = mapped_column(Text)
+    summary: Mapped[str | None] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text)
+    images: Mapped[list[dict[str, str | None]]] = mapped_column(JSON)
+    category: Mapped[str | None] = mapped_column(Text)
+    tags: Mapped[list[str]] = mapped_column(JSON)
+    family: Mapped[str] = mapped_column(String(16))
+
+    capture: Mapped[Capture] = relationship()

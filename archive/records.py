@@ -1,0 +1,118 @@
+"""Plain records that cross the boundary between harvesting and the archive.
+
+The crawler (live or restoring from WARC) produces these; the store persists
+them; search and export read them back.  They know nothing of Scrapy, SQL or
+Whoosh, so every layer can build and test them alone.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+
+#: Vietnam's local time.  Portals print dates in it; exports show it.
+VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
+
+#: Where an article's published date came from, most trustworthy first.
+DATE_SOURCES = ("page", "url", "feed", "last-modified", "first-seen")
+
+
+@dataclass(slots=True)
+class Image:
+    """One image in an article body.
+
+    :param src: absolute URL of the image.
+    :param caption: the caption printed with it, or ``None``.
+    """
+
+    src: str
+    caption: str | None = None
+
+
+@dataclass(slots=True)
+class ArticleRecord:
+    """One article as extracted from one capture of its page.
+
+    :param url: canonical URL; one article per canonical URL.
+    :param title: headline, without the site name.
+    :param published: timezone-aware publication time, or ``None``.
+    :param published_source: one of :data:`DATE_SOURCES`.
+    :param author: author or source line ("Hữu Thịnh – Trung tâm VHTT&TT").
+    :param summary: the lead (sapo), if the page separates one.
+    :param body: body paragraphs, in order, boilerplate removed.
+    :param images: images in the body, with captions.
+    :param views: view count printed on the page, if any.
+    :param category: the portal's category (breadcrumb or URL section).
+    :param tags: tags printed on the page.
+    :param family: the CMS preset that extracted it (``generic`` if none fitted).
+    """
+
+    url: str
+    title: str
+    published: datetime | None = None
+    published_source: str | None = None
+    author: str | None = None
+    summary: str | None = None
+    body: list[str] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    views: int | None = None
+    category: str | None = None
+    tags: list[str] = field(default_factory=list)
+    family: str = "generic"
+
+    @property
+    def captions(self) -> list[str]:
+        """Captions of the body images, in order."""
+        return [image.caption for image in self.images if image.caption]
+
+    @property
+    def text(self) -> str:
+        """Body paragraphs joined with newlines, as exported."""
+        return "\n".join(self.body)
+
+    def content_hash(self) -> str:
+        """Digest of what makes a new version.
+
+        The view count is left out: it grows on every visit, and a new view
+        count is an observation, not an edit.
+        """
+        content = {
+            "title": self.title,
+            "published": self.published.isoformat() if self.published else None,
+            "author": self.author,
+            "summary": self.summary,
+            "body": self.body,
+            "images": [asdict(image) for image in self.images],
+            "category": self.category,
+            "tags": self.tags,
+        }
+        encoded = json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")
+        return "sha256:" + hashlib.sha256(encoded).hexdigest()
+
+
+@dataclass(slots=True, frozen=True)
+class CaptureRecord:
+    """Where one HTTP exchange was stored.
+
+    :param url: the URL fetched (not canonicalised: what was asked for).
+    :param fetched_at: UTC time of the capture, the record's WARC-Date.
+    :param status: HTTP status code.
+    :param content_type: the response's Content-Type header, if any.
+    :param payload_digest: ``sha1:<base32>`` of the entity body as sent.
+    :param warc_file: file name of the WARC, without the ``.open`` suffix.
+    :param warc_offset: byte offset of the response record in the file.
+    :param warc_length: compressed length of the response record.
+    :param record_id: the response record's ``WARC-Record-ID``.
+    """
+
+    url: str
+    fetched_at: datetime
+    status: int
+    content_type: str | None
+    payload_digest: str
+    warc_file: str
+    warc_offset: int
+    warc_length: int
+    record_id: str

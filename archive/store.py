@@ -1,0 +1,493 @@
+"""The archive database: open it, write harvests into it, read articles back.
+
+Writers batch: a crawl hands captures and articles to an :class:`ArchiveWriter`,
+which commits them in one transaction every few hundred rows or seconds.  One
+commit per page would make the database the crawl's bottleneck.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Literal
+
+from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.orm import Session, aliased, sessionmaker
+
+from archive.models import Article, ArticleVersion, Capture, Crawl, Site
+from archive.records import ArticleRecord, CaptureRecord, Image
+
+Outcome = Literal["new", "updated", "unchanged"]
+
+
+class StoreError(Exception):
+    """The database cannot be opened or used; the message says why."""
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{path}"
+
+
+def _tune_sqlite(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    # WAL lets search and export read while a crawl writes; the busy timeout
+    # makes a second writer wait instead of failing.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_archive_engine(url: str) -> Engine:
+    """An engine for ``url``, tuned for the archive's access pattern."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"invalid database URL {url!r}: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _tune_sqlite)
+        return engine
+    return create_engine(parsed, pool_pre_ping=True)
+
+
+@dataclass(slots=True)
+class ArchivedArticle:
+    """An article as the archive holds it: its current version and provenance.
+
+    This is the export contract's source and what search indexes.
+    """
+
+    id: int
+    url: str
+    site: str
+    title: str
+    published: datetime | None
+    published_source: str | None
+    author: str | None
+    summary: str | None
+    body: str
+    images: list[Image]
+    views: int | None
+    category: str | None
+    tags: list[str]
+    family: str
+    first_seen: datetime
+    updated_at: datetime
+    version_id: int
+    version_count: int
+    fetched_at: datetime
+    warc_file: str
+    warc_offset: int
+    warc_length: int
+    warc_record_id: str
+    capture_url: str
+
+    @property
+    def captions(self) -> list[str]:
+        """Captions of the body images, in order."""
+        return [image.caption for image in self.images if image.caption]
+
+
+@dataclass(slots=True)
+class ArticleVersionInfo:
+    """One stored version of an article, for ``dna show``."""
+
+    id: int
+    seen_at: datetime
+    title: str
+    content_hash: str
+    warc_file: str
+    warc_offset: int
+
+
+@dataclass(slots=True)
+class WriteCounts:
+    """What a writer's flushes did, cumulatively."""
+
+    captures: int = 0
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed_ids: list[int] = field(default_factory=list)
+
+
+class Store:
+    """The archive database.
+
+    :param url: SQLAlchemy database URL (``sqlite:///…`` or ``postgresql://…``).
+    :param migrate: bring the schema up to date on open (Alembic ``upgrade head``).
+
+    >>> store = Store("sqlite:///:memory:")
+    >>> store.site_id("xa-thanh-lien", title="Xã Thanh Liên", family="vnportal")
+    1
+    """
+
+    def __init__(self, url: str, *, migrate: bool = True) -> None:
+        self.url = url
+        self.engine = create_archive_engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        if migrate:
+            from archive.migrations import upgrade
+
+            try:
+                upgrade(self.engine)
+            except OperationalError as exc:
+                raise StoreError(f"cannot open database {self.safe_url}: {exc.orig}") from None
+
+    @property
+    def safe_url(self) -> str:
+        """The database URL with any password hidden, for messages."""
+        return make_url(self.url).render_as_string(hide_password=True)
+
+    def close(self) -> None:
+        """Release every connection."""
+        self.engine.dispose()
+
+    def session(self) -> Session:
+        """A new ORM session; the caller commits."""
+        return self._sessions()
+
+    # -- sites and crawls -------------------------------------------------
+
+    def site_id(
+        self,
+        name: str,
+        *,
+        title: str | None = None,
+        family: str | None = None,
+        home_url: str | None = None,
+    ) -> int:
+        """The id of site ``name``, created or updated with the given details."""
+        with self.session() as session, session.begin():
+            site = session.scalar(select(Site).where(Site.name == name))
+            if site is None:
+                site = Site(name=name, created_at=datetime.now(UTC))
+                session.add(site)
+            site.title = title or site.title
+            site.family = family or site.family
+            site.home_url = home_url or site.home_url
+            session.flush()
+            return site.id
+
+    def start_crawl(self, site_id: int) -> int:
+        """Record that a crawl of ``site_id`` started now; returns its id."""
+        with self.session() as session, session.begin():
+            crawl = Crawl(site_id=site_id, started_at=datetime.now(UTC), status="running")
+            session.add(crawl)
+            session.flush()
+            return crawl.id
+
+    def finish_crawl(
+        self,
+        crawl_id: int,
+        *,
+        status: str,
+        reason: str | None,
+        pages: int,
+        articles_new: int,
+        articles_updated: int,
+        errors: int,
+        bytes_written: int,
+    ) -> None:
+        """Record how crawl ``crawl_id`` ended."""
+        with self.session() as session, session.begin():
+            crawl = session.get(Crawl, crawl_id)
+            if crawl is None:
+                raise StoreError(f"no crawl {crawl_id}")
+            crawl.ended_at = datetime.now(UTC)
+            crawl.status = status
+            crawl.reason = reason
+            crawl.pages = pages
+            crawl.articles_new = articles_new
+            crawl.articles_updated = articles_updated
+            crawl.errors = errors
+            crawl.bytes_written = bytes_written
+
+    def writer(self, site_id: int, crawl_id: int | None, **kwargs: float) -> ArchiveWriter:
+        """A batching writer of captures and articles for one site."""
+        return ArchiveWriter(self, site_id, crawl_id, **kwargs)  # type: ignore[arg-type]
+
+    # -- reading ----------------------------------------------------------
+
+    def _article_query(self):
+        other = aliased(ArticleVersion)
+        version_count = (
+            select(func.count(other.id))
+            .where(other.article_id == Article.id)
+            .correlate(Article)
+            .scalar_subquery()
+        )
+        return (
+            select(Article, ArticleVersion, Capture, Site.name, version_count)
+            .join(ArticleVersion, Article.current_version_id == ArticleVersion.id)
+            .join(Capture, ArticleVersion.capture_id == Capture.id)
+            .join(Site, Article.site_id == Site.id)
+        )
+
+    def articles(
+        self,
+        *,
+        site: str | None = None,
+        updated_since: datetime | None = None,
+        batch_size: int = 500,
+    ) -> Iterator[ArchivedArticle]:
+        """Every article's current version, oldest id first, streamed."""
+        query = self._article_query().order_by(Article.id)
+        if site is not None:
+            query = query.where(Site.name == site)
+        if updated_since is not None:
+            query = query.where(Article.updated_at > updated_since)
+        with self.session() as session:
+            rows = session.execute(query.execution_options(yield_per=batch_size))
+            for article, version, capture, site_name, count in rows:
+                yield _archived(article, version, capture, site_name, count)
+
+    def article(self, key: int | str) -> ArchivedArticle | None:
+        """One article by id or by (canonical or captured) URL."""
+        query = self._article_query()
+        if isinstance(key, int):
+            query = query.where(Article.id == key)
+        else:
+            query = query.where(Article.url == key)
+        with self.session() as session:
+            row = session.execute(query).first()
+            if row is None and isinstance(key, str):
+                row = session.execute(
+                    self._article_query()
+                    .where(Article.id == ArticleVersion.article_id)
+                    .where(Capture.url == key)
+                ).first()
+            return _archived(*row) if row else None
+
+    def versions(self, article_id: int) -> list[ArticleVersionInfo]:
+        """Every stored version of an article, oldest first."""
+        query = (
+            select(ArticleVersion, Capture)
+            .join(Capture, ArticleVersion.capture_id == Capture.id)
+            .where(ArticleVersion.article_id == article_id)
+            .order_by(ArticleVersion.seen_at, ArticleVersion.id)
+        )
+        with self.session() as session:
+            return [
+                ArticleVersionInfo(
+                    id=version.id,
+                    seen_at=version.seen_at,
+                    title=version.title,
+                    content_hash=version.content_hash,
+                    warc_file=capture.warc_file,
+                    warc_offset=capture.warc_offset,
+                )
+                for version, capture in session.execute(query)
+            ]
+
+    def counts(self) -> dict[str, int]:
+        """Row counts of the main tables."""
+        with self.session() as session:
+            return {
+                model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
+                for model in (Site, Crawl, Capture, Article, ArticleVersion)
+            }
+
+
+def _archived(
+    article: Article, version: ArticleVersion, capture: Capture, site: str, count: int
+) -> ArchivedArticle:
+    return ArchivedArticle(
+        id=article.id,
+        url=article.url,
+        site=site,
+        title=version.title,
+        published=version.published,
+        published_source=version.published_source,
+        author=version.author,
+        summary=version.summary,
+        body=version.body,
+        images=[Image(**image) for image in version.images],
+        views=article.views,
+        category=version.category,
+        tags=list(version.tags),
+        family=version.family,
+        first_seen=article.first_seen,
+        updated_at=article.updated_at,
+        version_id=version.id,
+        version_count=count,
+        fetched_at=capture.fetched_at,
+        warc_file=capture.warc_file,
+        warc_offset=capture.warc_offset,
+        warc_length=capture.warc_length,
+        warc_record_id=capture.record_id,
+        capture_url=capture.url,
+    )
+
+
+@dataclass(slots=True)
+class _PendingArticle:
+    record: ArticleRecord
+    capture_record_id: str
+    seen_at: datetime
+
+
+class ArchiveWriter:
+    """Buffers one site's captures and articles and commits them in batches.
+
+    :param max_rows: flush once this many rows wait.
+    :param max_seconds: flush once the oldest waiting row is this old.
+    """
+
+    def __init__(
+        self,
+        store: Store,
+        site_id: int,
+        crawl_id: int | None,
+        *,
+        max_rows: int = 200,
+        max_seconds: float = 2.0,
+    ) -> None:
+        self.store = store
+        self.site_id = site_id
+        self.crawl_id = crawl_id
+        self.max_rows = max_rows
+        self.max_seconds = max_seconds
+        self.counts = WriteCounts()
+        self._captures: list[CaptureRecord] = []
+        self._articles: list[_PendingArticle] = []
+        self._oldest: float | None = None
+
+    def add_capture(self, capture: CaptureRecord) -> None:
+        """Queue a capture row."""
+        self._captures.append(capture)
+        self._queued()
+
+    def add_article(self, record: ArticleRecord, capture_record_id: str, seen_at: datetime) -> None:
+        """Queue an article extracted from the capture ``capture_record_id``."""
+        self._articles.append(_PendingArticle(record, capture_record_id, seen_at))
+        self._queued()
+
+    @property
+    def pending(self) -> int:
+        """Rows waiting to be committed."""
+        return len(self._captures) + len(self._articles)
+
+    def _queued(self) -> None:
+        if self._oldest is None:
+            self._oldest = time.monotonic()
+        if self.pending >= self.max_rows or time.monotonic() - self._oldest >= self.max_seconds:
+            self.flush()
+
+    def flush(self) -> WriteCounts:
+        """Commit everything queued in one transaction; returns the totals so far."""
+        if not self.pending:
+            return self.counts
+        captures, articles = self._captures, self._articles
+        with self.store.session() as session, session.begin():
+            capture_ids = self._insert_captures(session, captures)
+            for pending in articles:
+                capture_id = capture_ids.get(pending.capture_record_id)
+                if capture_id is None:
+                    capture_id = session.scalar(
+                        select(Capture.id).where(Capture.record_id == pending.capture_record_id)
+                    )
+                if capture_id is None:
+                    raise StoreError(f"article {pending.record.url} names unknown capture")
+                outcome, article_id = self._save_article(session, pending, capture_id)
+                setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
+                if outcome != "unchanged":
+                    self.counts.changed_ids.append(article_id)
+        self.counts.captures += len(captures)
+        self._captures, self._articles, self._oldest = [], [], None
+        return self.counts
+
+    close = flush
+
+    def _insert_captures(self, session: Session, captures: list[CaptureRecord]) -> dict[str, int]:
+        if not captures:
+            return {}
+        known = set(
+            session.scalars(
+                select(Capture.record_id).where(
+                    Capture.record_id.in_([c.record_id for c in captures])
+                )
+            )
+        )
+        rows = [
+            Capture(site_id=self.site_id, crawl_id=self.crawl_id, **asdict(capture))
+            for capture in captures
+            if capture.record_id not in known
+        ]
+        session.add_all(rows)
+        session.flush()
+        return {row.record_id: row.id for row in rows}
+
+    def _save_article(
+        self, session: Session, pending: _PendingArticle, capture_id: int
+    ) -> tuple[Outcome, int]:
+        record = pending.record
+        content_hash = record.content_hash()
+        article = session.scalar(select(Article).where(Article.url == record.url))
+        if article is None:
+            article = Article(
+                site_id=self.site_id,
+                url=record.url,
+                first_seen=pending.seen_at,
+                last_seen=pending.seen_at,
+                updated_at=datetime.now(UTC),
+            )
+            session.add(article)
+            session.flush()
+            outcome: Outcome = "new"
+        else:
+            article.first_seen = min(article.first_seen, pending.seen_at)
+            outcome = "unchanged"
+        # A capture older than the latest one must not override it (restores
+        # may meet captures in any order).
+        is_latest = pending.seen_at >= article.last_seen
+        article.last_seen = max(article.last_seen, pending.seen_at)
+        if record.views is not None and is_latest:
+            article.views = record.views
+
+        version = session.scalar(
+            select(ArticleVersion).where(
+                ArticleVersion.article_id == article.id,
+                ArticleVersion.content_hash == content_hash,
+            )
+        )
+        if version is None:
+            published, source = record.published, record.published_source
+            if published is None:
+                published, source = article.first_seen, "first-seen"
+            version = ArticleVersion(
+                article_id=article.id,
+                capture_id=capture_id,
+                content_hash=content_hash,
+                seen_at=pending.seen_at,
+                title=record.title,
+                published=published,
+                published_source=source,
+                author=record.author,
+                summary=record.summary,
+                body=record.text,
+                images=[asdict(image) for image in record.images],
+                category=record.category,
+                tags=record.tags,
+                family=record.family,
+            )
+            session.add(version)
+            session.flush()
+            if outcome != "new" and is_latest:
+                outcome = "updated"
+        if is_latest and article.current_version_id != version.id:
+            article.current_version_id = version.id
+            article.updated_at = datetime.now(UTC)
+        elif article.current_version_id is None:
+            article.current_version_id = version.id
+        return outcome, article.id

@@ -1,0 +1,1 @@
+"""District News Archive: the ``dna`` command that wires crawler, archive and search."""
