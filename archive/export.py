@@ -1,0 +1,90 @@
+"""Export articles as JSON Lines or CSV: a contract other tools read.
+
+Fields, in order (see README, "Export format"):
+
+``id url site title published published_source author summary body captions
+views category tags first_seen fetched_at warc_file warc_offset``
+
+``published`` is ISO 8601 in Vietnam time (+07:00) or null; ``body`` is the
+paragraphs joined with newlines; ``captions`` and ``tags`` are lists (JSON
+arrays inside CSV cells).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from collections.abc import Iterable
+from datetime import datetime
+from typing import IO, Any
+
+from archive.records import VIETNAM_TZ
+from archive.store import ArchivedArticle
+
+FIELDS = (
+    "id",
+    "url",
+    "site",
+    "title",
+    "published",
+    "published_source",
+    "author",
+    "summary",
+    "body",
+    "captions",
+    "views",
+    "category",
+    "tags",
+    "first_seen",
+    "fetched_at",
+    "warc_file",
+    "warc_offset",
+)
+FORMATS = ("jsonl", "csv")
+
+
+def _local(moment: datetime | None) -> str | None:
+    return moment.astimezone(VIETNAM_TZ).isoformat() if moment else None
+
+
+def article_row(article: ArchivedArticle) -> dict[str, Any]:
+    """One article as an export record (field order as :data:`FIELDS`)."""
+    return {
+        "id": article.id,
+        "url": article.url,
+        "site": article.site,
+        "title": article.title,
+        "published": _local(article.published),
+        "published_source": article.published_source,
+        "author": article.author,
+        "summary": article.summary,
+        "body": article.body,
+        "captions": article.captions,
+        "views": article.views,
+        "category": article.category,
+        "tags": article.tags,
+        "first_seen": _local(article.first_seen),
+        "fetched_at": _local(article.fetched_at),
+        "warc_file": article.warc_file,
+        "warc_offset": article.warc_offset,
+    }
+
+
+def write_export(articles: Iterable[ArchivedArticle], out: IO[str], fmt: str) -> int:
+    """Write ``articles`` to ``out`` in ``fmt`` (``jsonl`` or ``csv``); returns the count."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
+    count = 0
+    writer = csv.DictWriter(out, fieldnames=FIELDS) if fmt == "csv" else None
+    if writer is not None:
+        writer.writeheader()
+    for article in articles:
+        row = article_row(article)
+        if writer is None:
+            out.write(json.dumps(row, ensure_ascii=False) + "\n")
+        else:
+            for key in ("captions", "tags"):
+                row[key] = json.dumps(row[key], ensure_ascii=False)
+            writer.writerow(row)
+        count += 1
+    return count

@@ -1,0 +1,277 @@
+"""Writing HTTP exchanges to rotating WARC/1.1 files.
+
+Each record is its own gzip member, so a file can be read (and a crashed one
+recovered) record by record.  A file is written as ``….warc.gz.open`` and
+renamed when closed; readers know both names.  Bodies are never decoded: what
+the server sent is what is stored.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.client import responses
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.timeutils import datetime_to_iso_date
+from warcio.warcwriter import WARCWriter
+
+from archive.records import CaptureRecord
+
+OPEN_SUFFIX = ".open"
+DEFAULT_MAX_SIZE = 1_000_000_000
+
+# Headers the transport consumed: they describe framing we no longer hold.
+_FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
+# Characters left alone when percent-encoding a target URI.
+_URI_SAFE = ":/?#[]@!$&'()*+,;=%~"
+
+
+@dataclass(slots=True)
+class HttpRequestData:
+    """An HTTP request as it went on the wire.
+
+    :param headers: header pairs in order; ``Host`` is added if missing.
+    """
+
+    method: str
+    url: str
+    headers: list[tuple[str, str]]
+    body: bytes = b""
+
+
+@dataclass(slots=True)
+class HttpResponseData:
+    """An HTTP response as the server sent it, transfer framing removed.
+
+    :param body: the entity body, content-encoding (gzip…) kept.
+    :param protocol: e.g. ``HTTP/1.1``.
+    :param truncated: a ``WARC-Truncated`` reason when the body is incomplete.
+    """
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    protocol: str = "HTTP/1.1"
+    reason: str | None = None
+    ip_address: str | None = None
+    truncated: str | None = None
+
+
+def warc_uri(url: str) -> str:
+    """``url`` as a WARC-Target-URI: no brackets, non-ASCII percent-encoded."""
+    return quote(url, safe=_URI_SAFE)
+
+
+def warc_date(moment: datetime) -> str:
+    """A UTC ISO 8601 WARC-Date with microseconds (WARC/1.1)."""
+    return datetime_to_iso_date(moment.astimezone(UTC).replace(tzinfo=None), use_micros=True)
+
+
+def _response_headers(response: HttpResponseData) -> StatusAndHeaders:
+    reason = response.reason or responses.get(response.status, "")
+    headers = [(k, v) for k, v in response.headers if k.lower() not in _FRAMING_HEADERS]
+    # The transport removed chunking; the stored Content-Length must match
+    # the stored body, or replay tools will cut or hang.
+    headers.append(("Content-Length", str(len(response.body))))
+    return StatusAndHeaders(
+        f"{response.status} {reason}".strip(), headers, protocol=response.protocol
+    )
+
+
+def _request_headers(request: HttpRequestData, protocol: str) -> StatusAndHeaders:
+    parts = urlsplit(request.url)
+    target = warc_uri(parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = list(request.headers)
+    if not any(name.lower() == "host" for name, _ in headers):
+        headers.insert(0, ("Host", parts.netloc))
+    return StatusAndHeaders(
+        f"{request.method} {target}", headers, protocol=protocol, is_http_request=True
+    )
+
+
+@dataclass
+class _OpenFile:
+    path: Path
+    handle: io.BufferedWriter
+    size: int = 0
+    records: int = field(default=0)
+
+    @property
+    def final_name(self) -> str:
+        return self.path.name.removesuffix(OPEN_SUFFIX)
+
+
+class WarcFileWriter:
+    """Writes exchanges to ``directory``, rotating files at ``max_size`` bytes.
+
+    :param directory: where the files go (``DATA/warc/<site>``).
+    :param prefix: file name prefix, normally the site name.
+    :param info: fields of each file's ``warcinfo`` record (software, operator…).
+    :param max_size: rotate once a file has reached this many bytes.
+    :param compress_level: zlib level of each record's gzip member.
+    """
+
+    def __init__(
+        self,
+        directory: Path,
+        prefix: str,
+        *,
+        info: dict[str, str] | None = None,
+        max_size: int = DEFAULT_MAX_SIZE,
+        compress_level: int = 6,
+    ) -> None:
+        self.directory = directory
+        self.prefix = prefix
+        self.info = dict(info or {})
+        self.max_size = max_size
+        self.compress_level = compress_level
+        self.bytes_written = 0
+        self.files_closed: list[Path] = []
+        self._serial = 0
+        self._file: _OpenFile | None = None
+        self._host = socket.gethostname().split(".")[0] or "localhost"
+        # warcio builds the records; we compress each one ourselves so every
+        # record is its own gzip member at a sensible level (warcio uses 9).
+        self._buffer = io.BytesIO()
+        self._builder = WARCWriter(self._buffer, gzip=False, warc_version="1.1")
+
+    # -- files ------------------------------------------------------------
+
+    def _new_file(self) -> _OpenFile:
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self._serial += 1
+        stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
+        name = f"{self.prefix}-{stamp}-{self._serial:05d}-{os.getpid()}~{self._host}.warc.gz"
+        path = self.directory / (name + OPEN_SUFFIX)
+        opened = _OpenFile(path, open(path, "xb"))  # noqa: SIM115 - closed in close()
+        self._file = opened
+        info = {
+            "software": "dna (District News Archive)",
+            "format": "WARC File Format 1.1",
+            "conformsTo": "https://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/",
+        }
+        info.update(self.info)
+        record = self._builder.create_warcinfo_record(name, info)
+        self._append(opened, record)
+        return opened
+
+    def _current(self) -> _OpenFile:
+        return self._file or self._new_file()
+
+    def _append(self, opened: _OpenFile, record: object) -> tuple[int, int]:
+        self._buffer.seek(0)
+        self._buffer.truncate()
+        self._builder.write_record(record)
+        compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+        member = compressor.compress(self._buffer.getvalue()) + compressor.flush()
+        offset = opened.size
+        opened.handle.write(member)
+        opened.size += len(member)
+        opened.records += 1
+        self.bytes_written += len(member)
+        return offset, len(member)
+
+    def close(self) -> None:
+        """Close the current file and drop its ``.open`` suffix."""
+        opened, self._file = self._file, None
+        if opened is None:
+            return
+        opened.handle.close()
+        final = opened.path.with_name(opened.final_name)
+        os.replace(opened.path, final)
+        self.files_closed.append(final)
+
+    def __enter__(self) -> WarcFileWriter:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    # -- records ----------------------------------------------------------
+
+    def write_exchange(
+        self,
+        request: HttpRequestData,
+        response: HttpResponseData,
+        fetched_at: datetime,
+        metadata: list[tuple[str, str]] | None = None,
+    ) -> CaptureRecord:
+        """Store a response, then its request, then optional crawl facts.
+
+        :param metadata: ``application/warc-fields`` pairs about the fetch
+            (site, crawl, via, why it was fetched), kept in a ``metadata``
+            record concurrent to the response.
+        """
+        uri = warc_uri(response_url := request.url)
+        date = warc_date(fetched_at)
+        response_headers = {"WARC-Date": date}
+        if response.ip_address:
+            response_headers["WARC-IP-Address"] = response.ip_address
+        if response.truncated:
+            response_headers["WARC-Truncated"] = response.truncated
+        response_record = self._builder.create_warc_record(
+            uri,
+            "response",
+            payload=io.BytesIO(response.body),
+            length=len(response.body),
+            warc_headers_dict=response_headers,
+            http_headers=_response_headers(response),
+        )
+        request_record = self._builder.create_warc_record(
+            uri,
+            "request",
+            payload=io.BytesIO(request.body),
+            length=len(request.body),
+            warc_headers_dict={"WARC-Date": date},
+            http_headers=_request_headers(request, response.protocol),
+        )
+        response_id = response_record.rec_headers.get_header("WARC-Record-ID")
+        request_record.rec_headers.add_header("WARC-Concurrent-To", response_id)
+
+        opened = self._current()
+        offset, length = self._append(opened, response_record)
+        self._append(opened, request_record)
+        if metadata:
+            self._append(opened, self._metadata_record(uri, date, response_id, metadata))
+        opened.handle.flush()
+        capture = CaptureRecord(
+            url=response_url,
+            fetched_at=fetched_at.astimezone(UTC),
+            status=response.status,
+            content_type=_header(response.headers, "content-type"),
+            payload_digest=response_record.rec_headers.get_header("WARC-Payload-Digest"),
+            warc_file=opened.final_name,
+            warc_offset=offset,
+            warc_length=length,
+            record_id=response_id,
+        )
+        if opened.size >= self.max_size:
+            self.close()
+        return capture
+
+    def _metadata_record(
+        self, uri: str, date: str, concurrent_to: str, fields: list[tuple[str, str]]
+    ) -> object:
+        body = "".join(f"{name}: {value}\r\n" for name, value in fields).encode("utf-8")
+        return self._builder.create_warc_record(
+            uri,
+            "metadata",
+            payload=io.BytesIO(body),
+            length=len(body),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": concurrent_to},
+        )
+
+
+def _header(headers: list[tuple[str, str]], name: str) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value
+    return None

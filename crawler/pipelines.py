@@ -1,0 +1,105 @@
+"""Persist captures and articles to the archive database.
+
+The pipeline listens for captures the WARC recorder wrote (every response,
+articles or not) and receives extracted articles as items; both go through
+one batching :class:`archive.store.ArchiveWriter`.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from archive.layout import DataDir
+from archive.store import ArchiveWriter, Store
+from crawler import signals as dna_signals
+from crawler.items import ArticleItem
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+    from archive.records import CaptureRecord
+
+
+def crawl_status(reason: str, pages_ok: int) -> str:
+    """How a crawl ended: ``interrupted`` (Ctrl-C), ``failed`` (no page fetched) or ``finished``."""
+    if reason == "shutdown":
+        return "interrupted"
+    return "finished" if pages_ok else "failed"
+
+
+class ArchivePipeline:
+    """Writes one site's crawl into the database and keeps its counters."""
+
+    def __init__(self, crawler: Crawler, database_url: str) -> None:
+        self.crawler = crawler
+        self.database_url = database_url
+        self.store: Store | None = None
+        self.writer: ArchiveWriter | None = None
+        self.crawl_id: int | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
+        settings = crawler.settings
+        # Articles point at their WARC records: no WARC, nothing to store.
+        if not (settings.getbool("DNA_STORE_ENABLED") and settings.getbool("DNA_WARC_ENABLED")):
+            raise NotConfigured
+        data = DataDir.resolve(settings.get("DNA_HOME"))
+        pipeline = cls(crawler, data.database_url(settings.get("DNA_DATABASE_URL") or None))
+        crawler.signals.connect(pipeline.capture_recorded, signal=dna_signals.capture_recorded)
+        crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
+        return pipeline
+
+    def open_spider(self) -> None:
+        site = self.crawler.spider.site  # type: ignore[union-attr]
+        self.store = Store(self.database_url)
+        site_id = self.store.site_id(
+            site.name, title=site.title, family=site.family, home_url=site.start_urls[0]
+        )
+        self.crawl_id = self.store.start_crawl(site_id)
+        self.crawler.stats.set_value("dna/crawl_id", self.crawl_id)
+        self.writer = self.store.writer(site_id, self.crawl_id)
+
+    def capture_recorded(self, capture: CaptureRecord) -> None:
+        if self.writer is not None:
+            self.writer.add_capture(capture)
+            self._count()
+
+    def process_item(self, item: object) -> object:
+        if isinstance(item, ArticleItem) and self.writer is not None:
+            self.writer.add_article(item.record, item.capture_record_id, item.fetched_at)
+            self._count()
+        return item
+
+    def _count(self) -> None:
+        counts = self.writer.counts  # type: ignore[union-attr]
+        stats = self.crawler.stats
+        stats.set_value("dna/articles_new", counts.new)
+        stats.set_value("dna/articles_updated", counts.updated)
+        stats.set_value("dna/articles_unchanged", counts.unchanged)
+
+    def spider_closed(self, reason: str) -> None:
+        """Commit what is queued and record how the crawl ended.
+
+        Connected to ``spider_closed`` rather than ``close_spider`` so the
+        WARC recorder has already written its last records and the stats
+        are final.
+        """
+        if self.store is None or self.writer is None or self.crawl_id is None:
+            return
+        self.writer.flush()
+        self._count()
+        stats = self.crawler.stats
+        self.store.finish_crawl(
+            self.crawl_id,
+            status=crawl_status(reason, stats.get_value("dna/pages_ok", 0)),
+            reason=reason,
+            pages=stats.get_value("dna/pages", 0),
+            articles_new=self.writer.counts.new,
+            articles_updated=self.writer.counts.updated,
+            errors=stats.get_value("dna/errors", 0),
+            bytes_written=stats.get_value("dna/warc_bytes", 0),
+        )
+        self.store.close()

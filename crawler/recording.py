@@ -1,0 +1,120 @@
+"""Record every HTTP exchange to WARC, as the server sent it.
+
+This downloader middleware sits at 950, next to the wire: it sees bodies
+before HttpCompressionMiddleware (590) decompresses them, and every 3xx
+before RedirectMiddleware (600) follows it.  That includes robots.txt,
+error pages and non-HTML responses.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+from scrapy.exceptions import NotConfigured
+
+from archive.layout import DataDir
+from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
+from crawler import signals as dna_signals
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Headers, Response
+
+
+def _header_pairs(headers: Headers) -> list[tuple[str, str]]:
+    return [
+        (name.decode("latin-1"), value.decode("latin-1"))
+        for name, values in headers.items()
+        for value in values
+    ]
+
+
+class WarcRecorderMiddleware:
+    """Writes each response, its request and the fetch's context to the site's WARC files."""
+
+    def __init__(
+        self, crawler: Crawler, data: DataDir, max_size: int, info: dict[str, str]
+    ) -> None:
+        self.crawler = crawler
+        self.data = data
+        self.max_size = max_size
+        self.info = info
+        self.writer: WarcFileWriter | None = None
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> WarcRecorderMiddleware:
+        settings = crawler.settings
+        if not settings.getbool("DNA_WARC_ENABLED"):
+            raise NotConfigured
+        info = {
+            "operator": settings.get("DNA_OPERATOR") or "",
+            "robots": "obey" if settings.getbool("ROBOTSTXT_OBEY") else "ignore",
+            "http-header-user-agent": settings.get("USER_AGENT"),
+        }
+        middleware = cls(
+            crawler,
+            DataDir.resolve(settings.get("DNA_HOME")),
+            settings.getint("DNA_WARC_MAX_SIZE"),
+            {key: value for key, value in info.items() if value},
+        )
+        crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
+        return middleware
+
+    def spider_opened(self, spider: object) -> None:
+        site = spider.site  # type: ignore[attr-defined]
+        info = dict(self.info, isPartOf=site.name)
+        if site.title:
+            info["description"] = site.title
+        self.writer = WarcFileWriter(
+            self.data.warc_dir(site.name), site.name, info=info, max_size=self.max_size
+        )
+
+    def spider_closed(self, spider: object) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.crawler.stats.set_value("dna/warc_bytes", self.writer.bytes_written)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        if self.writer is None:
+            return response
+        now = datetime.now(UTC)
+        capture = self.writer.write_exchange(
+            HttpRequestData(
+                request.method, request.url, _header_pairs(request.headers), request.body or b""
+            ),
+            HttpResponseData(
+                status=response.status,
+                headers=_header_pairs(response.headers),
+                body=response.body,
+                protocol=response.protocol or "HTTP/1.1",
+                ip_address=str(response.ip_address) if response.ip_address else None,
+                truncated="disconnect" if "dataloss" in response.flags else None,
+            ),
+            now,
+            metadata=self._metadata(request),
+        )
+        request.meta["dna_capture"] = capture
+        stats = self.crawler.stats
+        stats.inc_value("dna/warc_records")
+        stats.set_value("dna/warc_bytes", self.writer.bytes_written)
+        if "dataloss" in response.flags:
+            stats.inc_value("dna/truncated")
+        self.crawler.signals.send_catch_log(
+            dna_signals.capture_recorded, capture=capture, spider=self.crawler.spider
+        )
+        return response
+
+    def _metadata(self, request: Request) -> list[tuple[str, str]]:
+        fields = [("site", self.crawler.spider.site.name)]  # type: ignore[union-attr]
+        if crawl_id := self.crawler.stats.get_value("dna/crawl_id"):
+            fields.append(("crawl", str(crawl_id)))
+        if referer := request.headers.get("Referer"):
+            fields.append(("via", referer.decode("latin-1")))
+        fields.append(("hopsFromSeed", str(request.meta.get("depth", 0))))
+        if reason := request.meta.get("dna_kind"):
+            fields.append(("fetchReason", reason))
+        return fields

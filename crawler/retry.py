@@ -1,0 +1,83 @@
+"""Retries with exponential backoff that honour ``Retry-After``.
+
+Scrapy's RetryMiddleware retries at once; a portal answering 503 under load
+needs us to wait, and to wait as long as it asks (within reason).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+from scrapy.downloadermiddlewares.retry import RetryMiddleware
+from scrapy.utils.defer import maybe_deferred_to_future
+from twisted.internet.task import deferLater
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+
+def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
+    """Seconds to wait from a ``Retry-After`` value (delta seconds or HTTP date).
+
+    >>> retry_after_seconds(b"3")
+    3.0
+    >>> now = datetime(2015, 10, 21, 7, 27, 50, tzinfo=UTC)
+    >>> retry_after_seconds("Wed, 21 Oct 2015 07:28:00 GMT", now)
+    10.0
+    """
+    if not value:
+        return None
+    text = value.decode("latin-1") if isinstance(value, bytes) else value
+    text = text.strip()
+    if text.isdigit():
+        return float(text)
+    try:
+        when = parsedate_to_datetime(text)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - (now or datetime.now(UTC))).total_seconds())
+
+
+class BackoffRetryMiddleware(RetryMiddleware):
+    """RetryMiddleware that waits ``Retry-After`` or ``base * 2**attempt`` seconds."""
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> BackoffRetryMiddleware:
+        middleware = super().from_crawler(crawler)
+        middleware.backoff_base = crawler.settings.getfloat("DNA_RETRY_BACKOFF_BASE")
+        middleware.backoff_max = crawler.settings.getfloat("DNA_RETRY_BACKOFF_MAX")
+        return middleware
+
+    def _delay(self, request: Request, response: Response | None) -> float:
+        asked = retry_after_seconds(response.headers.get("Retry-After")) if response else None
+        attempt = request.meta.get("retry_times", 0)
+        delay = asked if asked is not None else self.backoff_base * 2**attempt
+        return min(delay, self.backoff_max)
+
+    async def _wait(self, seconds: float) -> None:
+        if seconds > 0:
+            # Imported here: importing the reactor at module level would
+            # install Twisted's default one before Scrapy picks asyncio.
+            from twisted.internet import reactor
+
+            await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+
+    async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
+        result = super().process_response(request, response)
+        if result is not response:
+            self.crawler.stats.inc_value("dna/retries")
+            await self._wait(self._delay(request, response))
+        return result
+
+    async def process_exception(self, request: Request, exception: Exception) -> Request | None:  # type: ignore[override]
+        result = super().process_exception(request, exception)
+        if result is not None:
+            self.crawler.stats.inc_value("dna/retries")
+            await self._wait(self._delay(request, None))
+        return result

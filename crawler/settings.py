@@ -1,0 +1,98 @@
+"""Scrapy settings of the ``portal`` spider: polite by default, every exchange recorded.
+
+``dna crawl`` and ``scrapy crawl portal -a site=NAME`` both start from this
+module; ``[crawler]`` in ``sites.toml`` and the ``DNA_*`` environment
+variables override it (see :func:`crawler.sites.CrawlerOptions.scrapy_settings`).
+
+Settings of our own (all prefixed ``DNA_``):
+
+``DNA_HOME``           data directory (WARCs, database, index, logs)
+``DNA_SITES``          sites file (default ``DNA_HOME/sites.toml``)
+``DNA_DATABASE_URL``   database URL (default: SQLite in ``DNA_HOME``)
+``DNA_WARC_ENABLED``   record every exchange to WARC (off only for benchmarks)
+``DNA_STORE_ENABLED``  store captures and articles in the database
+``DNA_WARC_MAX_SIZE``  rotate WARC files at this many bytes
+``DNA_OPERATOR``       who runs the crawl, written into each ``warcinfo``
+``DNA_MAX_LISTING_PAGES``  stop following one listing's pager past this page
+``DNA_FETCH_MEDIA``    also archive images and documents linked from articles
+"""
+
+from __future__ import annotations
+
+import os
+
+BOT_NAME = "dna"
+SPIDER_MODULES = ["crawler.spiders"]
+NEWSPIDER_MODULE = "crawler.spiders"
+
+DNA_HOME = os.environ.get("DNA_HOME", "dna-data")
+DNA_SITES = os.environ.get("DNA_SITES", "")
+DNA_DATABASE_URL = os.environ.get("DNA_DATABASE_URL", "")
+DNA_WARC_ENABLED = True
+DNA_STORE_ENABLED = True
+DNA_WARC_MAX_SIZE = 1_000_000_000
+DNA_OPERATOR = ""
+DNA_CONTACT = "https://github.com/district-news-archive/dna"
+DNA_MAX_LISTING_PAGES = 1000
+DNA_FETCH_MEDIA = True
+
+# -- politeness -----------------------------------------------------------
+ROBOTSTXT_OBEY = True
+USER_AGENT = f"dna/0.1 (District News Archive; +{DNA_CONTACT})"
+CONCURRENT_REQUESTS = 32
+CONCURRENT_REQUESTS_PER_DOMAIN = 2
+DOWNLOAD_DELAY = 0.5
+RANDOMIZE_DOWNLOAD_DELAY = True
+AUTOTHROTTLE_ENABLED = True
+AUTOTHROTTLE_START_DELAY = 1.0
+AUTOTHROTTLE_MAX_DELAY = 30.0
+AUTOTHROTTLE_TARGET_CONCURRENCY = 2.0
+DOWNLOAD_TIMEOUT = 60
+COOKIES_ENABLED = True
+
+# Government portals often serve broken or expired certificates; an archive
+# that refused them would lose the page.  Scrapy's default TLS context does
+# not verify certificates, which is what we want: keep it.
+
+# -- traps and limits -----------------------------------------------------
+DOWNLOAD_MAXSIZE = 20 * 1024 * 1024
+DOWNLOAD_WARNSIZE = 5 * 1024 * 1024
+URLLENGTH_LIMIT = 1024
+REDIRECT_MAX_TIMES = 10
+# Keep truncated bodies: the WARC records them with WARC-Truncated.
+DOWNLOAD_FAIL_ON_DATALOSS = False
+
+# Breadth first: listings and recent articles before deep archives, so a
+# page limit keeps the newest material.
+DEPTH_PRIORITY = 1
+SCHEDULER_DISK_QUEUE = "scrapy.squeues.PickleFifoDiskQueue"
+SCHEDULER_MEMORY_QUEUE = "scrapy.squeues.FifoMemoryQueue"
+
+# -- retries --------------------------------------------------------------
+RETRY_ENABLED = True
+RETRY_TIMES = 3
+RETRY_HTTP_CODES = [500, 502, 503, 504, 522, 524, 408, 429]
+DNA_RETRY_BACKOFF_BASE = 1.0
+DNA_RETRY_BACKOFF_MAX = 60.0
+
+# -- attack surface off ---------------------------------------------------
+TELNETCONSOLE_ENABLED = False
+REMOTE_CONTROL_ENABLED = False
+
+# -- components -----------------------------------------------------------
+DOWNLOADER_MIDDLEWARES = {
+    # Private-address guard before anything is sent.
+    "crawler.safety.PrivateAddressMiddleware": 60,
+    # Retry-After aware retries replace Scrapy's own.
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.retry.BackoffRetryMiddleware": 550,
+    # Closest to the wire: sees raw bodies, original headers and redirects.
+    "crawler.recording.WarcRecorderMiddleware": 950,
+}
+ITEM_PIPELINES = {
+    "crawler.pipelines.ArchivePipeline": 300,
+}
+
+LOG_LEVEL = "INFO"
+REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
+FEED_EXPORT_ENCODING = "utf-8"

@@ -1,0 +1,396 @@
+"""The site registry: ``sites.toml``, where archivists describe their portals.
+
+Each ``[[site]]`` block is parsed and validated on its own, so one bad entry
+is reported with its line and skipped while every other site still crawls.
+An optional ``[crawler]`` table at the top holds crawl-wide options.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from lxml import etree
+from parsel.csstranslator import HTMLTranslator
+
+from archive.layout import DataDir
+from crawler.urls import host_of
+
+FAMILIES = ("liferay", "tandan", "vnportal", "nukeviet", "auto")
+SELECTOR_FIELDS = ("title", "published", "author", "summary", "body", "views", "category", "tags")
+SITE_KEYS = frozenset(
+    {
+        "name",
+        "title",
+        "start_urls",
+        "allowed_domains",
+        "family",
+        "article_pattern",
+        "listing_pattern",
+        "selectors",
+        "max_pages",
+        "max_depth",
+        "since",
+    }
+)
+CRAWLER_KEYS = {
+    "contact": ("DNA_CONTACT", str),
+    "operator": ("DNA_OPERATOR", str),
+    "download_delay": ("DOWNLOAD_DELAY", float),
+    "concurrency_per_host": ("CONCURRENT_REQUESTS_PER_DOMAIN", int),
+    "autothrottle": ("AUTOTHROTTLE_ENABLED", bool),
+    "obey_robots": ("ROBOTSTXT_OBEY", bool),
+    "timeout": ("DOWNLOAD_TIMEOUT", float),
+    "retry_times": ("RETRY_TIMES", int),
+    "max_page_size": ("DOWNLOAD_MAXSIZE", int),
+    "warc_max_size": ("DNA_WARC_MAX_SIZE", int),
+    "fetch_media": ("DNA_FETCH_MEDIA", bool),
+}
+_NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_SITE_HEADER = re.compile(r"^\s*\[\[\s*site\s*\]\]\s*(?:#.*)?$")
+_TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+_CSS = HTMLTranslator()
+
+
+class SitesFileError(Exception):
+    """The sites file as a whole cannot be used (missing, unreadable)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SiteProblem:
+    """A validation error, with where it is."""
+
+    path: Path
+    line: int
+    message: str
+    name: str | None = None
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}"
+        return (
+            f"{where}: site {self.name!r}: {self.message}"
+            if self.name
+            else f"{where}: {self.message}"
+        )
+
+
+@dataclass(frozen=True)
+class SiteConfig:
+    """One portal to crawl, validated.
+
+    :param name: slug, also the WARC directory and file prefix.
+    :param family: a CMS family name, or ``auto`` to detect from the pages.
+    :param article_pattern: regex on URLs that marks article pages.
+    :param listing_pattern: regex on URLs that marks listing pages.
+    :param selectors: CSS or XPath overrides per extracted field.
+    :param since: skip articles published before this day.
+    :param line: where the block starts in ``sites.toml``.
+    """
+
+    name: str
+    start_urls: tuple[str, ...]
+    allowed_domains: tuple[str, ...]
+    title: str | None = None
+    family: str = "auto"
+    article_pattern: re.Pattern[str] | None = None
+    listing_pattern: re.Pattern[str] | None = None
+    selectors: dict[str, str] = field(default_factory=dict)
+    max_pages: int | None = None
+    max_depth: int | None = None
+    since: date | None = None
+    line: int = 0
+
+
+@dataclass
+class SitesFile:
+    """A parsed ``sites.toml``: the valid sites, the problems, crawl-wide options."""
+
+    path: Path
+    sites: list[SiteConfig]
+    problems: list[SiteProblem]
+    crawler: dict[str, Any]
+
+    def get(self, name: str) -> SiteConfig | None:
+        """The valid site called ``name``."""
+        return next((site for site in self.sites if site.name == name), None)
+
+    def scrapy_settings(self) -> dict[str, Any]:
+        """``[crawler]`` options as Scrapy settings."""
+        settings = {CRAWLER_KEYS[key][0]: value for key, value in self.crawler.items()}
+        if "DNA_CONTACT" in settings:
+            settings["USER_AGENT"] = f"dna/0.1 (District News Archive; +{settings['DNA_CONTACT']})"
+        return settings
+
+
+def sites_path(data: str | os.PathLike[str] | None, sites: str | os.PathLike[str] | None) -> Path:
+    """``--sites``, else ``$DNA_SITES``, else ``sites.toml`` in the data directory."""
+    chosen = sites or os.environ.get("DNA_SITES")
+    return Path(chosen) if chosen else DataDir.resolve(data).sites_file
+
+
+def load_sites(path: Path) -> SitesFile:
+    """Parse and validate ``path``; a missing file is an empty registry."""
+    if not path.exists():
+        return SitesFile(path, [], [], {})
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SitesFileError(f"cannot read {path}: {exc}") from None
+    lines = text.splitlines(keepends=True)
+    starts = [number for number, line in enumerate(lines) if _SITE_HEADER.match(line)]
+    problems: list[SiteProblem] = []
+    crawler = _parse_preamble(path, "".join(lines[: starts[0] if starts else len(lines)]), problems)
+    sites: list[SiteConfig] = []
+    seen: set[str] = set()
+    for index, start in enumerate(starts):
+        end = starts[index + 1] if index + 1 < len(starts) else len(lines)
+        site = _parse_block(path, lines[start:end], start + 1, problems)
+        if site is None:
+            continue
+        if site.name in seen:
+            problems.append(SiteProblem(path, site.line, "duplicate name, skipped", site.name))
+            continue
+        seen.add(site.name)
+        sites.append(site)
+    return SitesFile(path, sites, problems, crawler)
+
+
+def _toml_error(path: Path, exc: tomllib.TOMLDecodeError, first_line: int) -> SiteProblem:
+    match = _TOML_LINE.search(str(exc))
+    line = first_line + int(match.group(1)) - 1 if match else first_line
+    message = _TOML_LINE.sub("", str(exc)).strip()
+    return SiteProblem(path, line, f"TOML syntax: {message}")
+
+
+def _parse_preamble(path: Path, text: str, problems: list[SiteProblem]) -> dict[str, Any]:
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(_toml_error(path, exc, 1))
+        return {}
+    for key in data:
+        if key != "crawler":
+            problems.append(SiteProblem(path, _key_line(text, key, 1), f"unknown key {key!r}"))
+    options = data.get("crawler", {})
+    valid: dict[str, Any] = {}
+    for key, value in options.items():
+        line = _key_line(text, key, 1)
+        if key not in CRAWLER_KEYS:
+            known = ", ".join(sorted(CRAWLER_KEYS))
+            problems.append(
+                SiteProblem(path, line, f"unknown [crawler] key {key!r} (known: {known})")
+            )
+            continue
+        kind = CRAWLER_KEYS[key][1]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            problems.append(SiteProblem(path, line, f"[crawler] {key} must be {kind.__name__}"))
+            continue
+        valid[key] = value
+    return valid
+
+
+def _key_line(text: str, key: str, first_line: int) -> int:
+    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=", re.MULTILINE)
+    match = pattern.search(text)
+    return first_line + text.count("\n", 0, match.start()) if match else first_line
+
+
+def _parse_block(
+    path: Path, lines: list[str], first_line: int, problems: list[SiteProblem]
+) -> SiteConfig | None:
+    text = "".join(lines)
+    try:
+        entry = tomllib.loads(text)["site"][0]
+    except tomllib.TOMLDecodeError as exc:
+        problems.append(_toml_error(path, exc, first_line))
+        return None
+    name = entry.get("name") if isinstance(entry.get("name"), str) else None
+
+    def problem(message: str, key: str | None = None) -> None:
+        line = _key_line(text, key, first_line) if key else first_line
+        problems.append(SiteProblem(path, line, message, name))
+
+    before = len(problems)
+    for key in entry:
+        if key not in SITE_KEYS:
+            problem(f"unknown key {key!r} (known: {', '.join(sorted(SITE_KEYS))})", key)
+    if name is None:
+        problem("missing 'name'")
+    elif not _NAME.match(name):
+        problem("unsafe name: use lowercase letters, digits and '-' (it names files)", "name")
+
+    start_urls = entry.get("start_urls")
+    if isinstance(start_urls, str):
+        start_urls = [start_urls]
+    if not start_urls or not isinstance(start_urls, list):
+        problem('missing start URL: give start_urls = ["https://…"]', "start_urls")
+        start_urls = []
+    for url in start_urls:
+        if not isinstance(url, str) or not _is_web_url(url):
+            problem(f"start URL {url!r} is not an http(s) URL", "start_urls")
+
+    allowed = entry.get("allowed_domains") or sorted(
+        {host_of(u) for u in start_urls if isinstance(u, str)}
+    )
+    if not isinstance(allowed, list) or not all(isinstance(d, str) and d for d in allowed):
+        problem("allowed_domains must be a list of host names", "allowed_domains")
+        allowed = []
+    allowed = [d.lower().strip(".") for d in allowed]
+    for domain in allowed:
+        if "/" in domain or ":" in domain:
+            problem(f"allowed domain {domain!r} must be a bare host name", "allowed_domains")
+
+    family = entry.get("family", "auto")
+    if family not in FAMILIES:
+        problem(f"unknown family {family!r} (one of {', '.join(FAMILIES)})", "family")
+
+    patterns = {}
+    for key in ("article_pattern", "listing_pattern"):
+        if key in entry:
+            try:
+                patterns[key] = re.compile(entry[key])
+            except (re.error, TypeError) as exc:
+                problem(f"invalid regex in {key}: {exc}", key)
+
+    selectors = entry.get("selectors", {})
+    if not isinstance(selectors, dict):
+        problem("selectors must be a table of field = selector", "selectors")
+        selectors = {}
+    for fieldname, selector in selectors.items():
+        if fieldname not in SELECTOR_FIELDS:
+            problem(
+                f"unknown selector field {fieldname!r} (one of {', '.join(SELECTOR_FIELDS)})",
+                fieldname,
+            )
+        elif not isinstance(selector, str):
+            problem(f"selector for {fieldname} must be a string", fieldname)
+        elif error := _selector_error(selector):
+            problem(f"invalid selector for {fieldname}: {error}", fieldname)
+
+    limits = {}
+    for key in ("max_pages", "max_depth"):
+        if key in entry:
+            value = entry[key]
+            if (
+                not isinstance(value, int)
+                or isinstance(value, bool)
+                or value < (key == "max_pages")
+            ):
+                problem(
+                    f"{key} must be a whole number{' of at least 1' if key == 'max_pages' else ''}",
+                    key,
+                )
+            else:
+                limits[key] = value
+    since = entry.get("since")
+    if since is not None:
+        since = _as_date(since)
+        if since is None:
+            problem("since must be a date such as 2020-01-31", "since")
+
+    if len(problems) > before:
+        return None
+    return SiteConfig(
+        name=name,  # type: ignore[arg-type]
+        start_urls=tuple(start_urls),
+        allowed_domains=tuple(allowed),
+        title=entry.get("title"),
+        family=family,
+        article_pattern=patterns.get("article_pattern"),
+        listing_pattern=patterns.get("listing_pattern"),
+        selectors=dict(selectors),
+        max_pages=limits.get("max_pages"),
+        max_depth=limits.get("max_depth"),
+        since=since,
+        line=first_line,
+    )
+
+
+def _is_web_url(url: str) -> bool:
+    parts = urlsplit(url)
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _as_date(value: object) -> date | None:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    if isinstance(value, str):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
+    return None
+
+
+def _selector_error(selector: str) -> str | None:
+    try:
+        if selector.startswith(("/", "(")):
+            etree.XPath(selector)
+        else:
+            _CSS.css_to_xpath(selector)
+    except Exception as exc:
+        return str(exc) or type(exc).__name__
+    return None
+
+
+def validate_name(name: str) -> str | None:
+    """Why ``name`` cannot name a site, or ``None`` if it can."""
+    if not _NAME.match(name):
+        return f"unsafe name {name!r}: use lowercase letters, digits and '-' (it names files)"
+    return None
+
+
+def site_block(name: str, url: str, *, family: str, title: str | None = None) -> str:
+    """The TOML text of a new ``[[site]]`` entry, for appending to the file."""
+    lines = ["", "[[site]]", f"name = {_toml_str(name)}"]
+    if title:
+        lines.append(f"title = {_toml_str(title)}")
+    lines += [
+        f"start_urls = [{_toml_str(url)}]",
+        f"allowed_domains = [{_toml_str(host_of(url))}]",
+        f"family = {_toml_str(family)}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_str(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
+    return f'"{escaped}"'
+
+
+def append_site(
+    path: Path, name: str, url: str, *, family: str, title: str | None = None
+) -> SiteConfig:
+    """Append a validated site entry to ``path`` and return it.
+
+    :raises ValueError: the name is unsafe or taken, or the URL is not http(s).
+    """
+    if problem := validate_name(name):
+        raise ValueError(problem)
+    if not _is_web_url(url):
+        raise ValueError(f"{url!r} is not an http(s) URL")
+    registry = load_sites(path)
+    if registry.get(name) or any(p.name == name for p in registry.problems):
+        raise ValueError(f"a site called {name!r} is already in {path}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    existing = path.read_text(encoding="utf-8") if path.exists() else ""
+    if existing and not existing.endswith("\n"):
+        existing += "\n"
+    # Write beside and rename, so a crash never leaves a half-written registry.
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(existing + site_block(name, url, family=family, title=title), "utf-8")
+    os.replace(temporary, path)
+    site = load_sites(path).get(name)
+    if site is None:
+        raise ValueError(f"the new entry for {name!r} did not validate")
+    return site

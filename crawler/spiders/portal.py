@@ -1,0 +1,365 @@
+"""The ``portal`` spider: walks one Vietnamese news portal and yields its articles.
+
+Discovery follows the family's listings and pagination, plus sitemaps and
+RSS where a portal has them.  Every response is recorded to WARC by the
+downloader middleware before it gets here; this spider only decides what to
+fetch next and what is an article.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
+
+import scrapy
+from parsel import Selector
+from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.sitemap import Sitemap
+
+from archive.records import VIETNAM_TZ
+from crawler.extract import extract_article
+from crawler.extract.page import Page
+from crawler.families import Family, detect_family, get_family, is_article_page
+from crawler.items import ArticleItem
+from crawler.sites import SiteConfig, load_sites, sites_path
+from crawler.urls import canonicalize, host_of, within_domains
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterator
+
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+    from twisted.python.failure import Failure
+
+#: Links that lead into calendars and date archives: endless by construction.
+CALENDAR_TRAP = re.compile(
+    r"[?&](?:lich|calendar|ngay|date|day|month|year|thang|nam|week)=", re.IGNORECASE
+)
+#: Page numbers in listing URLs, for the per-listing page cap.
+PAGE_NUMBER = re.compile(
+    r"(?:[?&](?:pageindex|page|trang|p|_101_cur|[\w-]*_cur)=|/page-)(\d+)", re.IGNORECASE
+)
+DOCUMENT_EXTENSIONS = frozenset(
+    {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".zip", ".rar"}
+)
+SKIPPED_EXTENSIONS = frozenset(
+    {
+        ".jpg",
+        ".jpeg",
+        ".png",
+        ".gif",
+        ".webp",
+        ".svg",
+        ".ico",
+        ".bmp",
+        ".css",
+        ".js",
+        ".mp3",
+        ".mp4",
+        ".avi",
+        ".wmv",
+        ".flv",
+        ".swf",
+        ".woff",
+        ".woff2",
+        ".ttf",
+        ".exe",
+    }
+)
+#: Scheduling priority by what a request is expected to return.
+PRIORITY = {"seed": 100, "feed": 50, "listing": 20, "article": 10, "page": 0, "media": -10}
+MAX_FAILURES_KEPT = 500
+
+
+def _extension(url: str) -> str:
+    path = urlsplit(url).path.lower()
+    dot = path.rfind(".")
+    return path[dot:] if dot > path.rfind("/") else ""
+
+
+def _feed_date(text: str | None) -> datetime | None:
+    """A sitemap ``lastmod`` (ISO 8601) or RSS ``pubDate`` (RFC 822) as aware UTC."""
+    if not text:
+        return None
+    text = text.strip()
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(text)
+        except (TypeError, ValueError):
+            return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=VIETNAM_TZ)
+    return moment
+
+
+class PortalSpider(scrapy.Spider):
+    """Crawl one site from ``sites.toml``: ``scrapy crawl portal -a site=NAME``."""
+
+    name = "portal"
+
+    def __init__(self, site: SiteConfig | str | None = None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        if not isinstance(site, SiteConfig):
+            raise ValueError("PortalSpider needs a site: scrapy crawl portal -a site=NAME")
+        self.site = site
+        self.start_urls = list(site.start_urls)
+        self.allowed_domains = list(site.allowed_domains)
+        self.family: Family | None = None if site.family == "auto" else get_family(site.family)
+
+    @classmethod
+    def from_crawler(
+        cls, crawler: Crawler, *args: Any, site: SiteConfig | str | None = None, **kwargs: Any
+    ) -> PortalSpider:
+        if isinstance(site, str) or site is None:
+            site = _site_from_settings(crawler, site)
+        # Per-site limits become Scrapy's own settings (allowed in from_crawler
+        # since Scrapy 2.11), so CloseSpider and DepthMiddleware enforce them.
+        if site.max_pages:
+            crawler.settings.set("CLOSESPIDER_PAGECOUNT", site.max_pages, priority="spider")
+        if site.max_depth is not None:
+            crawler.settings.set("DEPTH_LIMIT", site.max_depth, priority="spider")
+        return super().from_crawler(crawler, *args, site=site, **kwargs)
+
+    # -- start ------------------------------------------------------------
+
+    async def start(self) -> AsyncIterator[scrapy.Request]:
+        for url in self.start_urls:
+            yield self._request(url, "seed")
+        roots = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/" for u in self.start_urls}
+        for root in sorted(roots):
+            yield self._request(
+                root + "sitemap.xml", "feed", callback=self.parse_sitemap, optional=True
+            )
+
+    def _request(
+        self,
+        url: str,
+        kind: str,
+        *,
+        callback: Any = None,
+        optional: bool = False,
+        listed_date: datetime | None = None,
+    ) -> scrapy.Request:
+        meta: dict[str, Any] = {"dna_kind": kind}
+        if optional:
+            meta["dna_optional"] = True
+        if listed_date:
+            meta["dna_listed_date"] = listed_date
+        return scrapy.Request(
+            url,
+            callback=callback or (self.parse_media if kind == "media" else self.parse),
+            errback=self.failed,
+            priority=PRIORITY[kind],
+            meta=meta,
+        )
+
+    # -- responses --------------------------------------------------------
+
+    def _count_page(self, ok: bool) -> None:
+        stats = self.crawler.stats
+        stats.inc_value("dna/pages")
+        if ok:
+            stats.inc_value("dna/pages_ok")
+
+    def parse(self, response: Response) -> Iterator[Any]:
+        self._count_page(ok=True)
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
+        if "xml" in content_type or "rss" in content_type:
+            yield from self.parse_feed(response)
+            return
+        if not hasattr(response, "text") or ("html" not in content_type and content_type):
+            self.crawler.stats.inc_value("dna/non_html")
+            return
+        capture = response.meta.get("dna_capture")
+        page = Page(
+            url=response.url,
+            status=response.status,
+            headers={
+                k.decode("latin-1").lower(): v[0].decode("latin-1")
+                for k, v in response.headers.items()
+                if v
+            },
+            body=response.body,
+            fetched_at=capture.fetched_at if capture else datetime.now(UTC),
+        )
+        if self.family is None:
+            self.family = get_family(detect_family(page.selector, page.url))
+            self.logger.info("%s: detected portal family %s", self.site.name, self.family.name)
+        family = self.family
+
+        kind = self._classify(response.url, family)
+        record = None
+        if kind == "article" or is_article_page(page, family):
+            record = extract_article(
+                page,
+                family=family.name,
+                selectors=self.site.selectors or None,
+                listed_date=response.meta.get("dna_listed_date"),
+            )
+            if record is None:
+                self.crawler.stats.inc_value("dna/articles_unextracted")
+            elif self._too_old(record.published):
+                self.crawler.stats.inc_value("dna/articles_before_since")
+            else:
+                self.crawler.stats.inc_value("dna/articles_seen")
+                yield ArticleItem(
+                    record,
+                    capture.record_id if capture else "",
+                    capture.fetched_at if capture else page.fetched_at,
+                )
+        yield from self._follow(response, page.selector, family, record)
+
+    def _too_old(self, published: datetime | None) -> bool:
+        return bool(self.site.since and published and published.date() < self.site.since)
+
+    def _classify(self, url: str, family: Family) -> str | None:
+        return family.classify(
+            url,
+            article_pattern=self.site.article_pattern,
+            listing_pattern=self.site.listing_pattern,
+        )
+
+    def _follow(
+        self, response: Response, selector: Selector, family: Family, record: Any
+    ) -> Iterator[scrapy.Request]:
+        fetch_media = self.crawler.settings.getbool("DNA_FETCH_MEDIA")
+        if fetch_media and record is not None:
+            for image in record.images:
+                if self._allowed(image.src):
+                    yield self._request(image.src, "media")
+        for feed in selector.xpath(
+            '//link[@rel="alternate"][contains(@type, "rss") or contains(@type, "atom")]/@href'
+        ).getall():
+            url = canonicalize(response.urljoin(feed))
+            if self._allowed(url):
+                yield self._request(url, "feed", callback=self.parse_feed, optional=True)
+
+        hrefs = selector.xpath("//a/@href | //area/@href").getall()
+        article_links = 0
+        for href in hrefs:
+            url = self._link(response, href)
+            if url is None:
+                continue
+            extension = _extension(url)
+            if extension in DOCUMENT_EXTENSIONS:
+                if fetch_media:
+                    yield self._request(url, "media")
+                continue
+            if extension in SKIPPED_EXTENSIONS:
+                continue
+            kind = self._classify(url, family) or "page"
+            article_links += kind == "article"
+            yield self._request(url, kind)
+
+        # Pagination: only from a listing page that still lists articles
+        # (an empty page past the end must not lead to the next), and only
+        # up to DNA_MAX_LISTING_PAGES pages deep.
+        if not article_links:
+            return
+        page_cap = self.crawler.settings.getint("DNA_MAX_LISTING_PAGES")
+        for link in family.pager_links(selector, response.url):
+            url = self._link(response, link)
+            if url is None:
+                continue
+            number = PAGE_NUMBER.search(url)
+            if number and int(number.group(1)) > page_cap:
+                self.crawler.stats.inc_value("dna/listing_page_cap")
+                continue
+            yield self._request(url, "listing")
+
+    def _link(self, response: Response, href: str) -> str | None:
+        href = href.strip()
+        if not href or href.startswith(("#", "mailto:", "javascript:", "tel:", "data:")):
+            return None
+        url = canonicalize(response.urljoin(href))
+        if not self._allowed(url) or CALENDAR_TRAP.search(url):
+            return None
+        return url
+
+    def _allowed(self, url: str) -> bool:
+        return url.startswith(("http://", "https://")) and within_domains(
+            host_of(url), self.allowed_domains
+        )
+
+    def parse_media(self, response: Response) -> None:
+        """Images and documents: recorded to WARC already, nothing to extract."""
+        self.crawler.stats.inc_value("dna/media")
+
+    def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        self._count_page(ok=True)
+        try:
+            sitemap = Sitemap(response.body)
+        except Exception:
+            self.crawler.stats.inc_value("dna/bad_feeds")
+            return
+        for entry in sitemap:
+            url = canonicalize(entry.get("loc", ""))
+            if not self._allowed(url):
+                continue
+            if sitemap.type == "sitemapindex":
+                yield self._request(url, "feed", callback=self.parse_sitemap, optional=True)
+            else:
+                kind = self._classify(url, self.family) if self.family else None
+                yield self._request(
+                    url, kind or "article", listed_date=_feed_date(entry.get("lastmod"))
+                )
+
+    def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
+        """RSS and Atom: item links with their dates."""
+        if response.meta.get("dna_kind") == "feed":
+            self._count_page(ok=True)
+        selector = Selector(body=response.body, type="xml")
+        selector.remove_namespaces()
+        for item in selector.xpath("//item | //entry"):
+            link = item.xpath("link/@href").get() or item.xpath("link/text()").get()
+            if not link:
+                continue
+            url = canonicalize(response.urljoin(link.strip()))
+            if self._allowed(url):
+                published = item.xpath("pubDate/text() | published/text() | updated/text()").get()
+                yield self._request(url, "article", listed_date=_feed_date(published))
+
+    # -- failures ---------------------------------------------------------
+
+    def failed(self, failure: Failure) -> None:
+        """Count and keep every failed fetch, for the crawl summary."""
+        request = failure.request  # type: ignore[attr-defined]
+        stats = self.crawler.stats
+        if failure.check(HttpError):
+            status = failure.value.response.status
+            self._count_page(ok=False)
+            if request.meta.get("dna_optional"):
+                return
+            reason = f"HTTP {status}"
+        elif failure.check(IgnoreRequest):
+            stats.inc_value("dna/ignored")
+            return
+        elif failure.check(CloseSpider):
+            return
+        else:
+            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}".strip()
+        stats.inc_value("dna/errors")
+        failures = stats.get_value("dna/failures") or []
+        if len(failures) < MAX_FAILURES_KEPT:
+            failures.append((request.url, reason))
+            stats.set_value("dna/failures", failures)
+        self.logger.warning("%s: %s failed: %s", self.site.name, request.url, reason)
+
+
+def _site_from_settings(crawler: Crawler, name: str | None) -> SiteConfig:
+    """Load ``name`` from the sites file that the settings point at."""
+    settings = crawler.settings
+    registry = load_sites(sites_path(settings.get("DNA_HOME"), settings.get("DNA_SITES")))
+    for key, value in registry.scrapy_settings().items():
+        settings.set(key, value, priority="project")
+    site = registry.get(name or "")
+    if site is None:
+        known = ", ".join(s.name for s in registry.sites) or "none"
+        raise ValueError(f"unknown site {name!r} in {registry.path} (known: {known})")
+    return site

@@ -1,0 +1,97 @@
+"""URL canonicalisation and address safety.
+
+The same article is reachable under many URLs: tracking parameters, a
+``?pageindex=0`` duplicate, fragments, print views.  Canonical URLs make it
+one article.  Addresses are checked so a crawl never wanders into private
+networks unless the archivist configured a site there.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from w3lib.url import safe_url_string
+
+#: Query parameters that identify a visitor or campaign, never content.
+TRACKING_PARAMS = frozenset(
+    {
+        "fbclid",
+        "gclid",
+        "dclid",
+        "msclkid",
+        "zarsrc",
+        "zalo_source",
+        "mc_cid",
+        "mc_eid",
+        "_ga",
+        "ref",
+        "share",
+    }
+)
+_TRACKING_PREFIXES = ("utm_",)
+
+#: Query parameters that only select a print or export view of the same page.
+PRINT_PARAMS = frozenset({"print", "printable", "view=print", "isprint", "inan", "printview"})
+_PRINT_PATH = re.compile(r"/(?:print|in-bai-viet|inbai|print-view)(?=/|$)", re.IGNORECASE)
+
+#: Parameters whose zero value is the default first page (``?pageindex=0``).
+_FIRST_PAGE_PARAMS = frozenset({"pageindex", "page", "p", "trang", "pagenumber", "pageno"})
+
+
+def _keep_param(name: str, value: str) -> bool:
+    lowered = name.lower()
+    if lowered in TRACKING_PARAMS or lowered.startswith(_TRACKING_PREFIXES):
+        return False
+    if lowered in PRINT_PARAMS or f"{lowered}={value.lower()}" in PRINT_PARAMS:
+        return False
+    return not (lowered in _FIRST_PAGE_PARAMS and value in ("", "0", "1"))
+
+
+def canonicalize(url: str) -> str:
+    """The canonical form of ``url``.
+
+    Lowercases scheme and host, drops the default port, fragment, tracking and
+    print-view parameters and first-page ``pageindex``, sorts what is left,
+    and percent-encodes non-ASCII paths.
+
+    >>> canonicalize("HTTPS://Xa.Gov.VN:443/tin-tuc/bai-1?utm_source=fb&pageindex=0#top")
+    'https://xa.gov.vn/tin-tuc/bai-1'
+    >>> canonicalize("http://xa.gov.vn/print/tin-tuc/bai-1?b=2&a=1")
+    'http://xa.gov.vn/tin-tuc/bai-1?a=1&b=2'
+    """
+    parts = urlsplit(safe_url_string(url.strip()))
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").lower().rstrip(".")
+    port = parts.port
+    if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
+        host = f"{host}:{port}"
+    path = _PRINT_PATH.sub("", parts.path) or "/"
+    query = sorted(
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if _keep_param(name, value)
+    )
+    return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+def host_of(url: str) -> str:
+    """The lowercase hostname of ``url`` (no port)."""
+    return (urlsplit(url).hostname or "").lower().rstrip(".")
+
+
+def is_private_address(host: str) -> bool:
+    """Whether ``host`` is an IP literal (or ``localhost``) outside the public internet."""
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        return True
+    try:
+        address = ipaddress.ip_address(host.strip("[]"))
+    except ValueError:
+        return False
+    return not address.is_global
+
+
+def within_domains(host: str, domains: list[str] | tuple[str, ...]) -> bool:
+    """Whether ``host`` is one of ``domains`` or a subdomain of one."""
+    return any(host == domain or host.endswith("." + domain) for domain in domains)

@@ -1,0 +1,303 @@
+"""Commands of the archivist: ``sites``, ``crawl`` and ``export``."""
+
+from __future__ import annotations
+
+import dataclasses
+import sys
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import click
+from rich.live import Live
+from rich.table import Table
+
+from archive.export import FORMATS, write_export
+from crawler.sites import (
+    FAMILIES,
+    SiteConfig,
+    SitesFile,
+    SitesFileError,
+    append_site,
+    load_sites,
+)
+from dna.context import Env, archive_options, console, err_console, fail
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(sites)
+    group.add_command(crawl)
+    group.add_command(export)
+
+
+def _load(env: Env) -> SitesFile:
+    try:
+        return load_sites(env.sites_path)
+    except SitesFileError as exc:
+        fail(str(exc))
+
+
+def _report_problems(registry: SitesFile) -> None:
+    for problem in registry.problems:
+        err_console.print(f"[yellow]Skipped:[/] {problem}", soft_wrap=True)
+
+
+# -- sites -------------------------------------------------------------------
+
+
+@click.group(invoke_without_command=True)
+@archive_options
+@click.pass_context
+def sites(ctx: click.Context, env: Env) -> None:
+    """List the portals in sites.toml and explain any invalid entry.
+
+    Exits 1 when an entry is invalid (it is skipped by crawls).
+
+    Example:
+
+        dna sites --data ~/dna-data
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    registry = _load(env)
+    table = Table(title=f"Sites in {env.sites_path}", title_justify="left")
+    for column in ("name", "family", "title", "start URLs", "limits"):
+        table.add_column(column, overflow="fold")
+    for site in registry.sites:
+        limits = ", ".join(
+            f"{key}={value}"
+            for key in ("max_pages", "max_depth", "since")
+            if (value := getattr(site, key)) is not None
+        )
+        table.add_row(site.name, site.family, site.title or "", "\n".join(site.start_urls), limits)
+    if registry.sites:
+        console.print(table)
+    elif not registry.problems:
+        console.print(f"No sites in {env.sites_path} yet. Add one with: dna sites add NAME URL")
+    _report_problems(registry)
+    if registry.problems:
+        sys.exit(1)
+
+
+@sites.command("add")
+@click.argument("name")
+@click.argument("url")
+@click.option(
+    "--family",
+    type=click.Choice(FAMILIES),
+    help="CMS family; detected from the home page when not given.",
+)
+@click.option("--title", help="Human title; taken from the home page when not given.")
+@archive_options
+def sites_add(name: str, url: str, family: str | None, title: str | None, env: Env) -> None:
+    """Append a portal to sites.toml, detecting its family from the home page.
+
+    The allowed domain is the URL's host.  When the home page cannot be
+    fetched the site is added with family "auto" (detected at crawl time).
+
+    Example:
+
+        dna sites add xa-thanh-lien https://thanhlien.nghean.gov.vn/
+    """
+    from crawler.probe import ProbeError, probe_portal
+
+    if family is None or title is None:
+        try:
+            probe = probe_portal(url)
+        except ProbeError as exc:
+            err_console.print(f"[yellow]Warning:[/] {exc}; family left to detect at crawl time.")
+        else:
+            family = family or probe.family
+            title = title or probe.title
+    family = family if family in FAMILIES else "auto"
+    try:
+        site = append_site(env.sites_path, name, url, family=family, title=title)
+    except ValueError as exc:
+        fail(str(exc), exit_code=2)
+    console.print(
+        f"Added [bold]{site.name}[/] ({site.family}) to {env.sites_path}: "
+        f"{', '.join(site.start_urls)}"
+    )
+
+
+# -- crawl -------------------------------------------------------------------
+
+
+def _progress_table(rows: list, title: str) -> Table:  # rows: list[SiteProgress]
+    table = Table(title=title, title_justify="left")
+    table.add_column("site")
+    for column in ("pages", "new", "updated", "errors", "WARC MB"):
+        table.add_column(column, justify="right")
+    table.add_column("status")
+    style = {"finished": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
+    for row in rows:
+        table.add_row(
+            row.site,
+            str(row.pages),
+            str(row.articles_new),
+            str(row.articles_updated),
+            str(row.errors),
+            f"{row.warc_bytes / 1e6:.1f}",
+            f"[{style.get(row.status, 'white')}]{row.status}[/]",
+        )
+    return table
+
+
+@click.command()
+@click.argument("names", metavar="SITE...", nargs=-1)
+@click.option("--all", "crawl_all", is_flag=True, help="Crawl every valid site in sites.toml.")
+@click.option("--max-pages", type=click.IntRange(min=1), help="Stop each site after N pages.")
+@click.option(
+    "--since",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="Skip articles published before this day (YYYY-MM-DD).",
+)
+@click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
+@archive_options
+def crawl(
+    names: tuple[str, ...],
+    crawl_all: bool,
+    max_pages: int | None,
+    since: datetime | None,
+    no_index: bool,
+    env: Env,
+) -> None:
+    """Crawl portals into WARC files and the database, all sites at once.
+
+    Shows live progress per site, then a summary.  Exit status: 0 when every
+    site was crawled (even if some pages failed: they are listed), 1 when a
+    site could not be crawled at all, 2 for usage errors, 130 if
+    interrupted with Ctrl-C (what was fetched is kept).
+
+    Example:
+
+        dna crawl xa-thanh-lien huyen-thanh-chuong --max-pages 500
+    """
+    from crawler.runner import crawl_settings, run_crawls
+
+    if not names and not crawl_all:
+        raise click.UsageError("name at least one SITE, or use --all")
+    registry = _load(env)
+    _report_problems(registry)
+    chosen: list[SiteConfig] = []
+    unknown = []
+    for name in names or [site.name for site in registry.sites]:
+        site = registry.get(name)
+        if site is None:
+            unknown.append(name)
+            err_console.print(f"[red]Unknown site:[/] {name!r} is not a valid site in {env.sites_path}")
+        elif site not in chosen:
+            chosen.append(site)
+    if not chosen:
+        fail(f"no site to crawl (see: dna sites --sites {env.sites_path})")
+    chosen = [_with_limits(site, max_pages, since.date() if since else None) for site in chosen]
+
+    settings = crawl_settings(env.data.root, env.sites_path, _run_overrides(env))
+    for key, value in registry.scrapy_settings().items():
+        settings.set(key, value, priority="project")
+
+    live = Live(console=console, auto_refresh=False, transient=False) if console.is_terminal else None
+    if live is not None:
+        live.start()
+
+    def show(rows: list) -> None:
+        if live is not None:
+            live.update(_progress_table(rows, "Crawling…"), refresh=True)
+
+    try:
+        results = run_crawls(chosen, settings, on_progress=show)
+    finally:
+        if live is not None:
+            live.stop()
+    console.print(_progress_table(results, "Crawl summary"))
+    _print_failures(results)
+    console.print(f"Log: {settings.get('LOG_FILE')}")
+
+    if not no_index and any(r.articles_new or r.articles_updated for r in results):
+        _update_index(env)
+
+    if any(r.status == "interrupted" for r in results):
+        sys.exit(130)
+    if unknown or any(r.status == "failed" for r in results):
+        sys.exit(1)
+
+
+def _with_limits(site: SiteConfig, max_pages: int | None, since: date | None) -> SiteConfig:
+    changes: dict[str, object] = {}
+    if max_pages is not None:
+        changes["max_pages"] = max_pages
+    if since is not None:
+        changes["since"] = since
+    return dataclasses.replace(site, **changes) if changes else site
+
+
+def _run_overrides(env: Env) -> dict[str, object]:
+    logs = env.data.root / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    return {
+        "DNA_DATABASE_URL": env.db_url,
+        "LOG_FILE": str(logs / f"crawl-{stamp}.log"),
+        "LOG_FILE_APPEND": False,
+    }
+
+
+def _print_failures(results: list, shown: int = 20) -> None:
+    failures = [(row.site, url, reason) for row in results for url, reason in row.failures]
+    if not failures:
+        return
+    table = Table(title=f"Failed pages ({len(failures)})", title_justify="left")
+    for column in ("site", "URL", "reason"):
+        table.add_column(column, overflow="fold")
+    for row in failures[:shown]:
+        table.add_row(*row)
+    console.print(table)
+    if len(failures) > shown:
+        console.print(f"… and {len(failures) - shown} more: see the log.")
+
+
+def _update_index(env: Env) -> None:
+    from search.indexer import update_index
+
+    store = env.open_store()
+    try:
+        added = update_index(store, env.data.index_dir)
+    finally:
+        store.close()
+    console.print(f"Search index updated: {added} article(s).")
+
+
+# -- export ------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
+@click.option("--site", help="Only this site's articles.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to FILE instead of stdout.",
+)
+@archive_options
+def export(fmt: str, site: str | None, output: Path | None, env: Env) -> None:
+    """Write every article, one record each, as JSON Lines or CSV.
+
+    The fields are a contract (see README): url, site, title, published,
+    published_source, author, summary, body, captions, views, category,
+    tags, warc_file, warc_offset and more.
+
+    Example:
+
+        dna export --format csv --site xa-thanh-lien -o thanh-lien.csv
+    """
+    store = env.open_store()
+    try:
+        if output is None:
+            count = write_export(store.articles(site=site), sys.stdout, fmt)
+        else:
+            with open(output, "w", encoding="utf-8", newline="") as handle:
+                count = write_export(store.articles(site=site), handle, fmt)
+    finally:
+        store.close()
+    err_console.print(f"Exported {count} article(s).")

@@ -1,0 +1,92 @@
+"""What every ``dna`` command shares: where the data lives, and the console."""
+
+from __future__ import annotations
+
+import functools
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, NoReturn
+
+import click
+from rich.console import Console
+from rich.markup import escape
+
+from archive.layout import DataDir
+from archive.store import Store, StoreError
+from crawler.sites import sites_path
+
+#: Rich output for people; plain when stdout is not a terminal.
+console = Console(highlight=False)
+#: Errors and progress go to stderr so stdout stays clean for pipes.
+err_console = Console(stderr=True, highlight=False)
+
+
+class DnaError(click.ClickException):
+    """A failure the user can fix; printed as one line, exit code 1."""
+
+    exit_code = 1
+
+    def show(self, file: Any = None) -> None:
+        err_console.print(f"[bold red]Error:[/] {escape(self.message)}")
+
+
+def fail(message: str, exit_code: int = 1) -> NoReturn:
+    """Stop the command with a one-line error."""
+    error = DnaError(message)
+    error.exit_code = exit_code
+    raise error
+
+
+@dataclass
+class Env:
+    """The resolved ``--data``, ``--sites`` and ``--db`` of one command."""
+
+    data: DataDir
+    sites_path: Path
+    db_url: str
+
+    def open_store(self) -> Store:
+        """The archive database, migrated to the current schema."""
+        try:
+            return Store(self.db_url)
+        except StoreError as exc:
+            fail(str(exc))
+
+
+def archive_options(command: Callable[..., Any]) -> Callable[..., Any]:
+    """Add ``--data``, ``--sites`` and ``--db`` and pass the resolved :class:`Env` as ``env``."""
+
+    @click.option(
+        "--data",
+        "data_dir",
+        metavar="DIR",
+        help="Data directory (default: $DNA_HOME or ./dna-data).",
+    )
+    @click.option(
+        "--sites",
+        "sites_file",
+        metavar="FILE",
+        help="Sites file (default: $DNA_SITES or DATA/sites.toml).",
+    )
+    @click.option(
+        "--db",
+        "db_url",
+        metavar="URL",
+        help="Database URL (default: $DNA_DATABASE_URL or a SQLite file in DATA).",
+    )
+    @functools.wraps(command)
+    def wrapper(
+        data_dir: str | None, sites_file: str | None, db_url: str | None, **kwargs: Any
+    ) -> Any:
+        data = DataDir.resolve(data_dir)
+        env = Env(data, sites_path(data_dir, sites_file), data.database_url(db_url))
+        return command(env=env, **kwargs)
+
+    return wrapper
+
+
+def is_terminal() -> bool:
+    """Whether stdout is a person's terminal (rich tables) or a pipe (plain text)."""
+    return sys.stdout.isatty()
