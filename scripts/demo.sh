@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# The main job, end to end, on the bundled sample portal:
+# serve it on 127.0.0.1, add it as a site, crawl it, show what was archived,
+# and search it without diacritics.
+set -euo pipefail
+data=${1:-demo-data}
+bin=${DNA_BIN:-.venv/bin}
+rm -rf "$data"
+mkdir -p "$data"
+
+# The portal prints its base URL on its first line once it listens.
+"$bin/python" -m dna.sampleportal --family vnportal --port 0 >"$data/portal.out" 2>"$data/portal.err" &
+portal=$!
+trap 'kill $portal 2>/dev/null || true' EXIT
+for _ in $(seq 100); do
+  [ -s "$data/portal.out" ] && break
+  sleep 0.1
+done
+url=$(head -n1 "$data/portal.out")
+echo "Sample portal (Xã Thanh Liên, vnPortal family) at $url"
+
+# A local demo server needs no politeness delay; real portals keep the defaults.
+cat >"$data/sites.toml" <<TOML
+[crawler]
+download_delay = 0
+autothrottle = false
+TOML
+
+set -x
+"$bin/dna" sites add xa-thanh-lien "$url" --data "$data"
+"$bin/dna" sites --data "$data"
+"$bin/dna" crawl xa-thanh-lien --data "$data"
+"$bin/dna" stats --data "$data"
+"$bin/dna" search "thanh lien" --data "$data" --limit 5

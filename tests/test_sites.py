@@ -1,0 +1,129 @@
+"""sites.toml: valid entries load, each bad entry is reported with its line and skipped."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from crawler.sites import append_site, load_sites
+
+GOOD = """\
+[crawler]
+download_delay = 0
+contact = "https://archive.example.org/contact"
+
+[[site]]
+name = "xa-thanh-lien"
+title = "Xã Thanh Liên"
+start_urls = ["https://thanhlien.nghean.gov.vn/"]
+family = "vnportal"
+article_pattern = '-\\d+$'
+max_pages = 500
+since = 2020-01-01
+
+[site.selectors]
+title = "h1.title"
+body = "//div[@class='content']"
+"""
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "sites.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_valid_site_loads_with_defaults(tmp_path: Path) -> None:
+    registry = load_sites(write(tmp_path, GOOD))
+    assert registry.problems == []
+    site = registry.get("xa-thanh-lien")
+    assert site is not None
+    assert site.title == "Xã Thanh Liên"
+    assert site.allowed_domains == ("thanhlien.nghean.gov.vn",)
+    assert site.family == "vnportal"
+    assert site.article_pattern is not None and site.article_pattern.search("/tin/bai-12")
+    assert site.max_pages == 500
+    assert site.since == date(2020, 1, 1)
+    assert site.selectors == {"title": "h1.title", "body": "//div[@class='content']"}
+    assert site.line == 5
+    settings = registry.scrapy_settings()
+    assert settings["DOWNLOAD_DELAY"] == 0.0
+    assert "https://archive.example.org/contact" in settings["USER_AGENT"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "line", "message"),
+    [
+        ('name = "a"\nstart_urls = ["http://a.vn/"]\ncolour = "red"\n', 4, "unknown key 'colour'"),
+        ('name = "a"\nstart_urls = ["http://a.vn/"]\narticle_pattern = "(["\n', 4, "invalid regex"),
+        ('name = "a"\ntitle = "no urls"\n', 1, "missing start URL"),
+        ('name = "../etc"\nstart_urls = ["http://a.vn/"]\n', 2, "unsafe name"),
+        ('name = "Xa Lien"\nstart_urls = ["http://a.vn/"]\n', 2, "unsafe name"),
+        ('name = "a"\nstart_urls = ["ftp://a.vn/"]\n', 3, "not an http(s) URL"),
+        ('name = "a"\nstart_urls = ["http://a.vn/"]\nfamily = "joomla"\n', 4, "unknown family"),
+        ('name = "a"\nstart_urls = ["http://a.vn/"]\nmax_pages = 0\n', 4, "max_pages"),
+        ('name = "a"\nstart_urls = ["http://a.vn/"]\nsince = "last year"\n', 4, "since"),
+        ('name = "a"\nstart_urls = "http://a.vn/"\nmax_depth = = 3\n', 4, "TOML syntax"),
+        (
+            'name = "a"\nstart_urls = ["http://a.vn/"]\n[site.selectors]\ntitle = "h1[["\n',
+            5,
+            "invalid selector",
+        ),
+    ],
+)
+def test_bad_entry_is_reported_with_line_and_skipped(
+    tmp_path: Path, entry: str, line: int, message: str
+) -> None:
+    good = '[[site]]\nname = "ok"\nstart_urls = ["http://ok.vn/"]\n'
+    path = write(tmp_path, good + "\n[[site]]\n" + entry)
+    registry = load_sites(path)
+    assert [site.name for site in registry.sites] == ["ok"]
+    assert len(registry.problems) == 1
+    problem = registry.problems[0]
+    assert problem.line == line + 4, str(problem)
+    assert message in str(problem)
+    assert str(problem).startswith(f"{path}:{line + 4}: ")
+
+
+def test_duplicate_name_keeps_the_first(tmp_path: Path) -> None:
+    block = '[[site]]\nname = "a"\nstart_urls = ["http://{}.vn/"]\n'
+    registry = load_sites(write(tmp_path, block.format("one") + block.format("two")))
+    assert [site.start_urls for site in registry.sites] == [("http://one.vn/",)]
+    assert "duplicate name" in str(registry.problems[0])
+    assert registry.problems[0].line == 4
+
+
+def test_unknown_crawler_option_is_reported(tmp_path: Path) -> None:
+    registry = load_sites(write(tmp_path, "[crawler]\nspeed = 11\n"))
+    assert registry.crawler == {}
+    assert "unknown [crawler] key 'speed'" in str(registry.problems[0])
+    assert registry.problems[0].line == 2
+
+
+def test_missing_file_is_an_empty_registry(tmp_path: Path) -> None:
+    registry = load_sites(tmp_path / "nope.toml")
+    assert registry.sites == [] and registry.problems == []
+
+
+def test_append_site_keeps_existing_text_and_validates(tmp_path: Path) -> None:
+    path = write(tmp_path, "# my portals\n" + GOOD)
+    site = append_site(
+        path,
+        "huyen-thanh-chuong",
+        "https://thanhchuong.nghean.gov.vn/",
+        family="vnportal",
+        title='Huyện "Thanh Chương"',
+    )
+    assert site.allowed_domains == ("thanhchuong.nghean.gov.vn",)
+    text = path.read_text(encoding="utf-8")
+    assert text.startswith("# my portals\n")
+    assert [s.name for s in load_sites(path).sites] == ["xa-thanh-lien", "huyen-thanh-chuong"]
+    with pytest.raises(ValueError, match="already"):
+        append_site(path, "xa-thanh-lien", "https://x.vn/", family="auto")
+    with pytest.raises(ValueError, match="unsafe name"):
+        append_site(path, "a/b", "https://x.vn/", family="auto")
+    with pytest.raises(ValueError, match="not an http"):
+        append_site(path, "c", "file:///etc/passwd", family="auto")
+    assert [s.name for s in load_sites(path).sites] == ["xa-thanh-lien", "huyen-thanh-chuong"]

@@ -1,0 +1,126 @@
+"""The archive database: one article per canonical URL, versions when content changes."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import inspect
+
+from archive.export import FIELDS, write_export
+from archive.records import VIETNAM_TZ, ArticleRecord, CaptureRecord, Image
+from archive.store import Store, StoreError
+
+T0 = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
+
+
+def capture(n: int, when: datetime, url: str = "https://xa.gov.vn/tin/bai-1") -> CaptureRecord:
+    return CaptureRecord(url, when, 200, "text/html", f"sha1:{n}", "f.warc.gz", n * 1000, 900,
+                         f"<urn:uuid:{n}>")
+
+
+def article(**changes: object) -> ArticleRecord:
+    fields: dict[str, object] = {
+        "url": "https://xa.gov.vn/tin/bai-1",
+        "title": "Xã Thanh Liên họp dân",
+        "body": ["Đoạn một.", "Đoạn hai."],
+        "images": [Image("https://xa.gov.vn/a.jpg", "Toàn cảnh hội nghị.")],
+        "author": "Hữu Thịnh",
+        "views": 50,
+        "family": "vnportal",
+    }
+    fields.update(changes)
+    return ArticleRecord(**fields)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> Store:
+    opened = Store(f"sqlite:///{tmp_path / 'a.sqlite3'}")
+    yield opened
+    opened.close()
+
+
+def save(store: Store, items: list[tuple[ArticleRecord, CaptureRecord]]):
+    site = store.site_id("xa", title="Xã", family="vnportal")
+    writer = store.writer(site, store.start_crawl(site))
+    for record, cap in items:
+        writer.add_capture(cap)
+        writer.add_article(record, cap.record_id, cap.fetched_at)
+    return writer.flush()
+
+
+def test_schema_is_created_by_migrations(store: Store) -> None:
+    tables = set(inspect(store.engine).get_table_names())
+    assert {"sites", "crawls", "captures", "articles", "article_versions", "alembic_version"} <= tables
+
+
+def test_new_unchanged_updated(store: Store) -> None:
+    counts = save(store, [(article(), capture(1, T0))])
+    assert (counts.new, counts.updated, counts.unchanged) == (1, 0, 0)
+    # Same content, more views: not a new version, but the views move on.
+    counts = save(store, [(article(views=80), capture(2, T0 + timedelta(days=1)))])
+    assert (counts.new, counts.updated, counts.unchanged) == (0, 0, 1)
+    stored = store.article("https://xa.gov.vn/tin/bai-1")
+    assert stored is not None and stored.views == 80 and stored.version_count == 1
+    # An edited body is a new version; the old one is kept.
+    counts = save(store, [(article(body=["Đoạn một, đã sửa."]), capture(3, T0 + timedelta(days=2)))])
+    assert (counts.new, counts.updated) == (0, 1)
+    stored = store.article(stored.id)
+    assert stored.body == "Đoạn một, đã sửa." and stored.version_count == 2
+    assert stored.warc_offset == 3000
+    assert [v.title for v in store.versions(stored.id)] == ["Xã Thanh Liên họp dân"] * 2
+    assert store.counts()["articles"] == 1
+
+
+def test_older_capture_never_replaces_newer(store: Store) -> None:
+    save(store, [(article(body=["Mới."]), capture(2, T0 + timedelta(days=3)))])
+    counts = save(store, [(article(body=["Cũ."], views=10), capture(1, T0))])
+    assert counts.updated == 0
+    stored = store.article("https://xa.gov.vn/tin/bai-1")
+    assert stored.body == "Mới." and stored.views == 50 and stored.version_count == 2
+    assert stored.first_seen == T0  # the older capture moves first-seen back
+
+
+def test_missing_date_falls_back_to_first_seen(store: Store) -> None:
+    save(store, [(article(), capture(1, T0))])
+    stored = store.article("https://xa.gov.vn/tin/bai-1")
+    assert stored.published == T0 and stored.published_source == "first-seen"
+
+
+def test_lookup_by_captured_url(store: Store) -> None:
+    cap = capture(1, T0, url="https://xa.gov.vn/tin/bai-1?pageindex=0&utm_source=zalo")
+    save(store, [(article(), cap)])
+    assert store.article(cap.url).url == "https://xa.gov.vn/tin/bai-1"
+    assert store.article("https://xa.gov.vn/nothing") is None
+
+
+def test_export_contract(store: Store) -> None:
+    published = datetime(2024, 5, 17, 8, 30, tzinfo=VIETNAM_TZ)
+    save(store, [(article(published=published, published_source="page", tags=["NTM"]),
+                  capture(1, T0))])
+    out = io.StringIO()
+    assert write_export(store.articles(), out, "jsonl") == 1
+    row = json.loads(out.getvalue())
+    assert list(row) == list(FIELDS)
+    assert row["published"] == "2024-05-17T08:30:00+07:00"
+    assert row["published_source"] == "page"
+    assert row["body"] == "Đoạn một.\nĐoạn hai."
+    assert row["captions"] == ["Toàn cảnh hội nghị."]
+    assert row["views"] == 50 and row["warc_file"] == "f.warc.gz" and row["warc_offset"] == 1000
+    out = io.StringIO()
+    write_export(store.articles(site="xa"), out, "csv")
+    [csv_row] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert json.loads(csv_row["captions"]) == ["Toàn cảnh hội nghị."]
+    assert csv_row["title"] == "Xã Thanh Liên họp dân"
+    assert list(store.articles(site="other")) == []
+
+
+def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="invalid database URL"):
+        Store("not a url")
+    with pytest.raises(StoreError, match="cannot open database"):
+        Store(f"sqlite:///{tmp_path}/missing-dir/x/../../../../../../../../proc/nope.db")

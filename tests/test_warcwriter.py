@@ -1,0 +1,192 @@
+"""The WARC writer: standard records, raw bytes kept, read back by two independent readers."""
+
+from __future__ import annotations
+
+import gzip
+import subprocess
+import sys
+import unicodedata
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from fastwarc.warc import ArchiveIterator as FastArchiveIterator
+from fastwarc.warc import WarcRecordType
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.warcreader import WarcReadError, read_payload, read_response
+from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
+
+MOMENT = datetime(2026, 11, 26, 1, 2, 3, 456789, tzinfo=UTC)
+HTML = "<html><body><p>Xã Thanh Liên: nông thôn mới</p></body></html>"
+
+
+def cp1258(text: str) -> bytes:
+    """Encode as windows-1258 does: tone marks as combining characters."""
+    out = b""
+    for char in unicodedata.normalize("NFC", text):
+        try:
+            out += char.encode("cp1258")
+        except UnicodeEncodeError:
+            decomposed = unicodedata.normalize("NFD", char)
+            base = unicodedata.normalize("NFC", decomposed[:-1])
+            out += base.encode("cp1258") + decomposed[-1].encode("cp1258")
+    return out
+
+
+def exchange(url: str, body: bytes, headers: list[tuple[str, str]]) -> tuple:
+    request = HttpRequestData("GET", url, [("User-Agent", "dna-test"), ("Accept-Encoding", "gzip")])
+    response = HttpResponseData(200, headers, body, ip_address="127.0.0.1")
+    return request, response
+
+
+@pytest.fixture
+def written(tmp_path: Path) -> tuple[Path, list]:
+    gzipped = gzip.compress(HTML.encode("utf-8"))
+    cp1258_body = cp1258("Thủy lợi, hoà bình")
+    captures = []
+    with WarcFileWriter(tmp_path, "xa-test", info={"operator": "tests"}) as writer:
+        captures.append(
+            writer.write_exchange(
+                *exchange(
+                    "http://127.0.0.1:8000/tin-tức/bài-1?pageindex=2",
+                    gzipped,
+                    [
+                        ("Content-Type", "text/html; charset=utf-8"),
+                        ("Content-Encoding", "gzip"),
+                        ("Transfer-Encoding", "chunked"),
+                        ("Content-Length", "9999"),
+                    ],
+                ),
+                MOMENT,
+                metadata=[("site", "xa-test"), ("via", "http://127.0.0.1:8000/")],
+            )
+        )
+        captures.append(
+            writer.write_exchange(
+                *exchange(
+                    "http://127.0.0.1:8000/cp1258",
+                    cp1258_body,
+                    [("Content-Type", "text/html; charset=windows-1258")],
+                ),
+                MOMENT,
+            )
+        )
+        assert writer.files_closed == []
+        assert next(tmp_path.glob("*.warc.gz.open"))
+    files = list(tmp_path.glob("*.warc.gz"))
+    assert len(files) == 1 and not list(tmp_path.glob("*.open"))
+    return files[0], captures
+
+
+def test_records_are_standard_and_paired(written: tuple[Path, list]) -> None:
+    path, captures = written
+    with open(path, "rb") as handle:
+        records = [
+            (r.rec_type, r.rec_headers, r.http_headers, r.content_stream().read())
+            for r in ArchiveIterator(handle)
+        ]
+    types = [r[0] for r in records]
+    assert types == ["warcinfo", "response", "request", "metadata", "response", "request"]
+    warcinfo = records[0][1]
+    assert warcinfo.get_header("WARC-Filename") == path.name
+    assert records[0][3].decode().count("operator: tests") == 1
+
+    _, response_headers, http, payload = records[1]
+    assert response_headers.protocol == "WARC/1.1"
+    assert response_headers.get_header("WARC-Date") == "2026-11-26T01:02:03.456789Z"
+    assert response_headers.get_header("WARC-Target-URI") == (
+        "http://127.0.0.1:8000/tin-t%E1%BB%A9c/b%C3%A0i-1?pageindex=2"
+    )
+    assert response_headers.get_header("WARC-IP-Address") == "127.0.0.1"
+    assert response_headers.get_header("WARC-Record-ID").startswith("<urn:uuid:")
+    assert http.get_header("Transfer-Encoding") is None
+    assert http.get_header("Content-Length") == str(len(gzip.compress(HTML.encode())))
+    assert http.statusline == "200 OK"
+    assert payload.decode("utf-8") == HTML  # content_stream() undoes the stored gzip
+
+    request_headers, request_http = records[2][1], records[2][2]
+    assert request_headers.get_header("WARC-Concurrent-To") == captures[0].record_id
+    assert request_headers.get_header("WARC-Date") == response_headers.get_header("WARC-Date")
+    assert request_http.protocol == "GET"
+    assert request_http.statusline.startswith("/tin-t%E1%BB%A9c/b%C3%A0i-1?pageindex=2")
+    assert request_http.get_header("Host") == "127.0.0.1:8000"
+    assert b"via: http://127.0.0.1:8000/" in records[3][3]
+
+
+def test_bodies_are_stored_byte_for_byte(written: tuple[Path, list]) -> None:
+    path, captures = written
+    with open(path, "rb") as handle:
+        raw = [r.raw_stream.read() for r in ArchiveIterator(handle) if r.rec_type == "response"]
+    assert gzip.decompress(raw[0]) == HTML.encode("utf-8")
+    assert raw[1] == cp1258("Thủy lợi, hoà bình")
+    assert raw[1].decode("cp1258") != "Thủy lợi, hoà bình"  # combining marks, as sent
+    # Capture offsets point at the response records.
+    assert read_payload(path, captures[1].warc_offset) == raw[1]
+    stored = read_response(path, captures[0].warc_offset)
+    assert stored.record_type == "response" and stored.payload == HTML.encode("utf-8")
+
+
+def test_warcio_check_passes(written: tuple[Path, list]) -> None:
+    path, _ = written
+    result = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", "-v", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "digest pass" in result.stdout and "fail" not in result.stdout
+
+
+def test_fastwarc_reads_and_verifies_digests(written: tuple[Path, list]) -> None:
+    path, captures = written
+    seen = []
+    with open(path, "rb") as handle:
+        for record in FastArchiveIterator(handle, parse_http=False):
+            assert record.verify_block_digest(), record.record_id
+            seen.append(
+                (record.record_type, record.stream_pos, record.headers.get("WARC-Payload-Digest"))
+            )
+    assert len(seen) == 6
+    responses = [(pos, digest) for kind, pos, digest in seen if kind == WarcRecordType.response]
+    assert responses == [(c.warc_offset, c.payload_digest) for c in captures]
+
+
+def test_rotation_names_files_uniquely(tmp_path: Path) -> None:
+    with WarcFileWriter(tmp_path, "rot", max_size=500) as writer:
+        for number in range(4):
+            writer.write_exchange(*exchange(f"http://a.vn/{number}", HTML.encode() * 3, []), MOMENT)
+    names = sorted(p.name for p in tmp_path.glob("*.warc.gz"))
+    assert len(names) == 4  # each exchange pushed its file past 500 bytes
+    assert all(name.startswith("rot-") and "~" in name for name in names)
+    assert len(set(names)) == len(names)
+    for name in names:  # every file starts with its own warcinfo
+        with open(tmp_path / name, "rb") as handle:
+            assert next(iter(ArchiveIterator(handle))).rec_type == "warcinfo"
+
+
+def test_crashed_open_file_reads_up_to_last_complete_record(tmp_path: Path) -> None:
+    writer = WarcFileWriter(tmp_path, "crash")
+    for number in range(3):
+        writer.write_exchange(*exchange(f"http://a.vn/{number}", b"x" * 100, []), MOMENT)
+    opened = next(tmp_path.glob("*.warc.gz.open"))
+    complete = opened.read_bytes()
+    # The process dies half-way through writing the next record's gzip member.
+    opened.write_bytes(complete + complete[-300:-150])
+    read = []
+    with open(opened, "rb") as handle, pytest.raises(Exception, match="Invalid WARC record"):
+        for record in ArchiveIterator(handle):
+            read.append((record.rec_type, record.rec_headers.get_header("WARC-Target-URI")))
+    assert read == [("warcinfo", None)] + [
+        (kind, f"http://a.vn/{n}") for n in range(3) for kind in ("response", "request")
+    ]
+
+
+def test_reader_errors_name_file_and_offset(written: tuple[Path, list], tmp_path: Path) -> None:
+    path, captures = written
+    with pytest.raises(WarcReadError, match=r"not found"):
+        read_response(tmp_path / "missing.warc.gz", 0)
+    middle = captures[0].warc_offset + 11
+    with pytest.raises(WarcReadError, match=rf"{path.name}:{middle}: cannot read"):
+        read_response(path, middle)
