@@ -101,8 +101,6 @@ class WarcRecorderMiddleware:
         stats = self.crawler.stats
         stats.inc_value("dna/warc_records")
         stats.set_value("dna/warc_bytes", self.writer.bytes_written)
-        if "dataloss" in response.flags:
-            stats.inc_value("dna/truncated")
         self.crawler.signals.send_catch_log(
             dna_signals.capture_recorded, capture=capture, spider=self.crawler.spider
         )

@@ -73,7 +73,7 @@ def run_crawls(
     :param on_progress: called every ``interval`` seconds with each site's progress.
     :returns: each site's final progress, in the order given.
     """
-    process = CrawlerProcess(settings, install_root_handler=False)
+    process = CrawlerProcess(settings)
     crawlers: list[tuple[SiteConfig, Crawler]] = []
     reasons: dict[str, str] = {}
     for site in sites:

@@ -86,6 +86,8 @@ DOWNLOADER_MIDDLEWARES = {
     # Retry-After aware retries replace Scrapy's own.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.retry.BackoffRetryMiddleware": 550,
+    # Loops and off-site targets become failures in the summary.
+    "crawler.redirects.RedirectGuardMiddleware": 610,
     # Closest to the wire: sees raw bodies, original headers and redirects.
     "crawler.recording.WarcRecorderMiddleware": 950,
 }

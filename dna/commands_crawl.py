@@ -185,7 +185,7 @@ def crawl(
         site = registry.get(name)
         if site is None:
             unknown.append(name)
-            err_console.print(f"[red]Unknown site:[/] {name!r} is not a valid site in {env.sites_path}")
+            err_console.print(f"[red]Unknown site:[/] {name!r} is not in {env.sites_path}")
         elif site not in chosen:
             chosen.append(site)
     if not chosen:
@@ -196,7 +196,7 @@ def crawl(
     for key, value in registry.scrapy_settings().items():
         settings.set(key, value, priority="project")
 
-    live = Live(console=console, auto_refresh=False, transient=False) if console.is_terminal else None
+    live = Live(console=console, auto_refresh=False) if console.is_terminal else None
     if live is not None:
         live.start()
 

@@ -16,13 +16,14 @@ from urllib.parse import urlsplit
 
 import scrapy
 from parsel import Selector
-from scrapy.exceptions import CloseSpider, IgnoreRequest
+from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 
 from archive.records import VIETNAM_TZ
 from crawler.extract import extract_article
 from crawler.extract.page import Page
+from crawler.failures import note_failure
 from crawler.families import Family, detect_family, get_family, is_article_page
 from crawler.items import ArticleItem
 from crawler.sites import SiteConfig, load_sites, sites_path
@@ -72,7 +73,6 @@ SKIPPED_EXTENSIONS = frozenset(
 )
 #: Scheduling priority by what a request is expected to return.
 PRIORITY = {"seed": 100, "feed": 50, "listing": 20, "article": 10, "page": 0, "media": -10}
-MAX_FAILURES_KEPT = 500
 
 
 def _extension(url: str) -> str:
@@ -111,6 +111,8 @@ class PortalSpider(scrapy.Spider):
         self.start_urls = list(site.start_urls)
         self.allowed_domains = list(site.allowed_domains)
         self.family: Family | None = None if site.family == "auto" else get_family(site.family)
+        #: Canonical article URLs linked so far, to tell live listings from dead ones.
+        self._seen_articles: set[str] = set()
 
     @classmethod
     def from_crawler(
@@ -169,6 +171,10 @@ class PortalSpider(scrapy.Spider):
 
     def parse(self, response: Response) -> Iterator[Any]:
         self._count_page(ok=True)
+        if "dataloss" in response.flags:
+            # Kept in WARC with WARC-Truncated; half an article is not an article.
+            note_failure(self.crawler, response.url, "truncated body")
+            return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
         if "xml" in content_type or "rss" in content_type:
             yield from self.parse_feed(response)
@@ -195,7 +201,9 @@ class PortalSpider(scrapy.Spider):
 
         kind = self._classify(response.url, family)
         record = None
-        if kind == "article" or is_article_page(page, family):
+        # The URL's shape decides when it can; content structure decides the
+        # rest (a listing whose first teaser is long is still a listing).
+        if kind == "article" or (kind is None and is_article_page(page, family)):
             record = extract_article(
                 page,
                 family=family.name,
@@ -240,11 +248,18 @@ class PortalSpider(scrapy.Spider):
             if self._allowed(url):
                 yield self._request(url, "feed", callback=self.parse_feed, optional=True)
 
-        hrefs = selector.xpath("//a/@href | //area/@href").getall()
-        article_links = 0
-        for href in hrefs:
+        # Pager links are held back: a listing's next page is followed only
+        # when this page showed articles not seen before.  An empty page past
+        # the end (whose sidebar repeats known articles) ends the pager.
+        pager = {
+            url
+            for link in family.pager_links(selector, response.url)
+            if (url := self._link(response, link))
+        }
+        new_articles = 0
+        for href in selector.xpath("//a/@href | //area/@href").getall():
             url = self._link(response, href)
-            if url is None:
+            if url is None or url in pager:
                 continue
             extension = _extension(url)
             if extension in DOCUMENT_EXTENSIONS:
@@ -254,19 +269,14 @@ class PortalSpider(scrapy.Spider):
             if extension in SKIPPED_EXTENSIONS:
                 continue
             kind = self._classify(url, family) or "page"
-            article_links += kind == "article"
+            if kind == "article" and url not in self._seen_articles:
+                self._seen_articles.add(url)
+                new_articles += 1
             yield self._request(url, kind)
-
-        # Pagination: only from a listing page that still lists articles
-        # (an empty page past the end must not lead to the next), and only
-        # up to DNA_MAX_LISTING_PAGES pages deep.
-        if not article_links:
+        if not new_articles:
             return
         page_cap = self.crawler.settings.getint("DNA_MAX_LISTING_PAGES")
-        for link in family.pager_links(selector, response.url):
-            url = self._link(response, link)
-            if url is None:
-                continue
+        for url in sorted(pager):
             number = PAGE_NUMBER.search(url)
             if number and int(number.group(1)) > page_cap:
                 self.crawler.stats.inc_value("dna/listing_page_cap")
@@ -330,26 +340,18 @@ class PortalSpider(scrapy.Spider):
     def failed(self, failure: Failure) -> None:
         """Count and keep every failed fetch, for the crawl summary."""
         request = failure.request  # type: ignore[attr-defined]
-        stats = self.crawler.stats
         if failure.check(HttpError):
-            status = failure.value.response.status
             self._count_page(ok=False)
             if request.meta.get("dna_optional"):
                 return
-            reason = f"HTTP {status}"
+            reason = f"HTTP {failure.value.response.status}"
         elif failure.check(IgnoreRequest):
-            stats.inc_value("dna/ignored")
-            return
-        elif failure.check(CloseSpider):
+            # robots.txt, private addresses, redirect guards: noted where raised.
+            self.crawler.stats.inc_value("dna/ignored")
             return
         else:
             reason = f"{failure.type.__name__}: {failure.getErrorMessage()}".strip()
-        stats.inc_value("dna/errors")
-        failures = stats.get_value("dna/failures") or []
-        if len(failures) < MAX_FAILURES_KEPT:
-            failures.append((request.url, reason))
-            stats.set_value("dna/failures", failures)
-        self.logger.warning("%s: %s failed: %s", self.site.name, request.url, reason)
+        note_failure(self.crawler, request.url, reason)
 
 
 def _site_from_settings(crawler: Crawler, name: str | None) -> SiteConfig:

@@ -1,0 +1,149 @@
+"""Turn an element into the text blocks and images a reader sees.
+
+Portal editors write paragraphs as ``<p>``, as ``<div>`` text, or as runs
+split by ``<br>``; tables hold layout and image captions.  Walking the tree
+and cutting at every block boundary gives one list of blocks in reading order
+that the body, date and caption rules can all work on.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterator
+from dataclasses import dataclass
+
+from lxml.html import HtmlElement
+
+from crawler.extract.text import clean
+
+_BLOCK_TAGS = frozenset(
+    {
+        *("address", "article", "aside", "blockquote", "caption", "center", "dd", "div", "dl"),
+        *("dt", "fieldset", "figcaption", "figure", "footer", "form", "header", "hr", "li"),
+        *("h1", "h2", "h3", "h4", "h5", "h6", "main", "nav", "ol", "p", "pre", "section"),
+        *("table", "tbody", "td", "tfoot", "th", "thead", "tr", "ul"),
+    }
+)
+_SKIP_TAGS = frozenset(
+    {
+        *("audio", "button", "embed", "head", "iframe", "input", "map", "noscript", "object"),
+        *("option", "script", "select", "style", "svg", "template", "textarea", "video"),
+    }
+)
+_EMPHASIS_TAGS = frozenset({"strong", "b", "em", "i"})
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_HIDDEN_CLASSES = frozenset({"hidden", "hide", "d-none", "sr-only"})
+
+
+@dataclass(frozen=True, slots=True)
+class TextBlock:
+    """A run of text between block boundaries.
+
+    :param text: the text, cleaned.
+    :param element: the innermost block element holding it.
+    :param emphasised: whether all of it sits in ``strong``/``b``/``em``/``i``.
+    :param links: how many links it contains.
+    :param link_ratio: the share of its characters that are link text.
+    :param indent: non-breaking spaces before it: editors right-align a
+        signature by padding it with ``&nbsp;``.
+    """
+
+    text: str
+    element: HtmlElement
+    emphasised: bool
+    links: int = 0
+    link_ratio: float = 0.0
+    indent: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class ImageBlock:
+    """An ``<img>`` where it stands in the text flow."""
+
+    element: HtmlElement
+
+
+def _is_hidden(element: HtmlElement) -> bool:
+    """Whether the element is hidden from readers (schema.org stubs, popups)."""
+    if element.get("hidden") is not None or _HIDDEN_STYLE.search(element.get("style", "")):
+        return True
+    return not _HIDDEN_CLASSES.isdisjoint(element.get("class", "").split())
+
+
+class _Walker:
+    def __init__(self, skip: Collection[HtmlElement]) -> None:
+        self.skip = skip
+        self.items: list[TextBlock | ImageBlock] = []
+        self.parts: list[tuple[str, bool, HtmlElement | None]] = []
+
+    def add(self, text: str | None, emphasised: bool, link: HtmlElement | None) -> None:
+        if text:
+            self.parts.append((text, emphasised, link))
+
+    def flush(self, block: HtmlElement) -> None:
+        raw = "".join(part for part, _, _ in self.parts)
+        text = clean(raw)
+        if text:
+            leading = raw[: len(raw) - len(raw.lstrip())]
+            visible = [(part.strip(), flag, link) for part, flag, link in self.parts]
+            visible = [(part, flag, link) for part, flag, link in visible if part]
+            linked = sum(len(part) for part, _, link in visible if link is not None)
+            self.items.append(
+                TextBlock(
+                    text,
+                    block,
+                    emphasised=all(flag for _, flag, _ in visible),
+                    links=len({link for _, _, link in visible if link is not None}),
+                    link_ratio=linked / sum(len(part) for part, _, _ in visible),
+                    indent=sum(char not in " \t\r\n" for char in leading),
+                )
+            )
+        self.parts = []
+
+    def visit(
+        self, element: HtmlElement, block: HtmlElement, emphasised: bool, link: HtmlElement | None
+    ) -> None:
+        tag = element.tag.lower() if isinstance(element.tag, str) else None
+        if tag is None or tag in _SKIP_TAGS or element in self.skip or _is_hidden(element):
+            pass
+        elif tag == "img":
+            self.flush(block)
+            self.items.append(ImageBlock(element))
+        elif tag == "br":
+            self.flush(block)
+        elif tag in _BLOCK_TAGS:
+            self.flush(block)
+            self.add(element.text, emphasised, link)
+            for child in element:
+                self.visit(child, element, emphasised, link)
+            self.flush(element)
+        else:
+            inner = emphasised or tag in _EMPHASIS_TAGS
+            inner_link = element if tag == "a" and element.get("href") else link
+            self.add(element.text, inner, inner_link)
+            for child in element:
+                self.visit(child, block, inner, inner_link)
+        self.add(element.tail, emphasised, link)
+
+
+def walk(root: HtmlElement, skip: Collection[HtmlElement] = ()) -> list[TextBlock | ImageBlock]:
+    """Blocks and images under ``root`` in reading order.
+
+    :param skip: elements whose whole subtree is left out (chrome, related lists).
+    """
+    walker = _Walker(skip)
+    walker.add(root.text, False, None)
+    for child in root:
+        walker.visit(child, root, False, None)
+    walker.flush(root)
+    return walker.items
+
+
+def text_blocks(root: HtmlElement, skip: Collection[HtmlElement] = ()) -> Iterator[TextBlock]:
+    """Only the text blocks of :func:`walk`."""
+    return (item for item in walk(root, skip) if isinstance(item, TextBlock))
+
+
+def element_text(root: HtmlElement, skip: Collection[HtmlElement] = ()) -> str:
+    """The element's visible text on one line, blocks separated by a space."""
+    return " ".join(block.text for block in text_blocks(root, skip))

@@ -1,0 +1,296 @@
+"""CMS presets: URL shapes, detection, article pages, pagination."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from pages import LEGACY, URLS, page
+
+from crawler.families import (
+    FAMILY_NAMES,
+    FIELDS,
+    detect_family,
+    get_family,
+    is_article_page,
+)
+
+
+@pytest.mark.parametrize(
+    ("family", "url", "expected"),
+    [
+        ("liferay", URLS["liferay_article.html"], "article"),
+        (
+            "liferay",
+            "https://x.gov.vn/web/guest/tin-tuc/-/asset_publisher/aB3x/content/le-ra-quan",
+            "article",
+        ),
+        ("liferay", "https://sotttt.hanoi.gov.vn/tin-hoat-dong", "listing"),
+        (
+            "liferay",
+            "https://sotttt.hanoi.gov.vn/tin-hoat-dong?p_p_id=101&p_p_lifecycle=0&_101_delta=15&_101_cur=3",
+            "listing",
+        ),
+        (
+            "liferay",
+            "https://x.gov.vn/tin-tuc?p_p_id=dsnews_WAR_vnpteportalnewsportlet_INSTANCE_x1&"
+            "_dsnews_WAR_vnpteportalnewsportlet_INSTANCE_x1_cur=2",
+            "listing",
+        ),
+        ("liferay", "https://x.gov.vn/documents/10180/2305941/anh.jpg", None),
+        ("tandan", URLS["tandan_article.html"], "article"),
+        (
+            "tandan",
+            "https://dienbien.gov.vn/portal/Pages/Tin-tuc-su-kien.aspx?PageIndex=4",
+            "listing",
+        ),
+        ("tandan", "https://dienbien.gov.vn/portal/Photos/2024-05-17/anh.jpg", None),
+        ("vnportal", URLS["vnportal_seed_article.html"], "article"),
+        ("vnportal", "https://thanhlien.thanhchuong.nghean.gov.vn/tin-noi-bat", "listing"),
+        (
+            "vnportal",
+            "https://thanhlien.thanhchuong.nghean.gov.vn/tin-tuc-su-kien?pageindex=3",
+            "listing",
+        ),
+        ("nukeviet", URLS["nukeviet_article.html"], "article"),
+        (
+            "nukeviet",
+            "https://hcc.nghean.gov.vn/news/thong-bao/thong-bao-lich-tiep-dan-255.html",
+            "article",
+        ),
+        ("nukeviet", "https://xuanloc.dongnai.gov.vn/vi/news/tin-tuc-su-kien/", "listing"),
+        ("nukeviet", "https://xuanloc.dongnai.gov.vn/vi/news/tin-tuc-su-kien/page-4", "listing"),
+        ("nukeviet", "https://xuanloc.dongnai.gov.vn/vi/news/rss/tin-tuc-su-kien/", None),
+        ("generic", "https://hatinh.gov.vn/vi/bai-viet/hoi-nghi-tong-ket", "article"),
+        ("generic", "https://tuyenquang.gov.vn/vi/tin-bai/hoi-nghi?id=130235&type=NEWS", "article"),
+        ("generic", "https://bocongan.gov.vn/tin-tuc-su-kien/hoi-nghi-t29741.html", "article"),
+        ("generic", "https://x.gov.vn/index.php?com=danhmuc_tin&id_category=5", "listing"),
+        ("generic", "https://x.gov.vn/", "listing"),
+        ("generic", "https://x.gov.vn/gioi-thieu/lich-su", None),
+    ],
+)
+def test_classify_by_url_shape(family: str, url: str, expected: str | None) -> None:
+    assert get_family(family).classify(url) == expected
+
+
+def test_presets_fall_back_to_generic_url_shapes() -> None:
+    assert get_family("tandan").classify("https://x.gov.vn/vi/bai-viet/le-ra-quan") == "article"
+
+
+def test_site_patterns_override_the_preset() -> None:
+    vnportal = get_family("vnportal")
+    url = "https://thanhlien.thanhchuong.nghean.gov.vn/tin-tuc-su-kien"
+    assert vnportal.classify(url) == "listing"
+    assert vnportal.classify(url, article_pattern=re.compile(r"/tin-tuc-su-kien$")) == "article"
+    assert (
+        vnportal.classify(URLS["vnportal_seed_article.html"], article_pattern=re.compile(r"/bai-viet/")) is None
+    )
+    assert (
+        vnportal.classify("https://x.vn/chuyen-muc/a", listing_pattern=re.compile("/chuyen-muc/")) == "listing"
+    )
+
+
+def test_url_category_comes_from_the_preset_url_shape() -> None:
+    assert get_family("liferay").url_category(URLS["liferay_article.html"]) == "tin-hoat-dong"
+    assert (
+        get_family("vnportal").url_category(URLS["vnportal_seed_article.html"]) == "tin-tuc-su-kien"
+    )
+    assert get_family("nukeviet").url_category(URLS["nukeviet_article.html"]) == "tin-tuc-su-kien"
+    assert get_family("tandan").url_category(URLS["tandan_article.html"]) is None
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("liferay_article.html", "liferay"),
+        ("liferay_listing.html", "liferay"),
+        ("tandan_article.html", "tandan"),
+        ("tandan_listing.html", "tandan"),
+        ("vnportal_seed_article.html", "vnportal"),
+        ("vnportal_theme2_article.html", "vnportal"),
+        ("vnportal_listing.html", "vnportal"),
+        ("nukeviet_article.html", "nukeviet"),
+        ("nukeviet_listing.html", "nukeviet"),
+        ("generic_article.html", "generic"),
+        ("generic_listing.html", "generic"),
+        ("cp1258_article.html", "generic"),
+    ],
+)
+def test_detect_family(name: str, expected: str) -> None:
+    fetched = page(name, content_type=LEGACY.get(name, "text/html; charset=utf-8"))
+    assert detect_family(fetched.text, fetched.url) == expected
+    assert detect_family(fetched.selector, fetched.url) == expected
+
+
+def test_detect_family_uses_the_url_when_markup_says_nothing() -> None:
+    assert (
+        detect_family("<html><body><p>x</p></body></html>", URLS["tandan_article.html"]) == "tandan"
+    )
+    assert detect_family("<html></html>", "https://x.gov.vn/") == "generic"
+
+
+@pytest.mark.parametrize(
+    ("name", "family", "expected"),
+    [
+        ("vnportal_seed_article.html", "vnportal", True),
+        ("vnportal_theme2_article.html", "vnportal", True),
+        ("vnportal_listing.html", "vnportal", False),
+        ("liferay_article.html", "liferay", True),
+        ("liferay_listing.html", "liferay", False),
+        ("tandan_article.html", "tandan", True),
+        ("tandan_listing.html", "tandan", False),
+        ("nukeviet_article.html", "nukeviet", True),
+        ("nukeviet_listing.html", "nukeviet", False),
+        ("generic_article.html", "generic", True),
+        ("generic_listing.html", "generic", False),
+        # A wrong preset degrades to generic structure instead of failing.
+        ("nukeviet_article.html", "tandan", True),
+        ("liferay_listing.html", "generic", False),
+        ("tandan_listing.html", "generic", False),
+    ],
+)
+def test_is_article_page(name: str, family: str, expected: bool) -> None:
+    assert is_article_page(page(name), get_family(family)) is expected
+
+
+def test_a_title_alone_does_not_make_an_article() -> None:
+    body = (
+        "<html><head><title>Giới thiệu chung về xã Thanh Liên</title>"
+        "<meta property='og:type' content='article'></head><body>"
+        "<h1>Giới thiệu chung về xã Thanh Liên</h1><p>Đang cập nhật.</p></body></html>"
+    ).encode()
+    assert not is_article_page(
+        page("x", "https://x.gov.vn/gioi-thieu", body=body), get_family("generic")
+    )
+
+
+def test_home_page_with_a_welcome_text_is_not_an_article() -> None:
+    body = (
+        "<html><body><div class='journal-content-article'><p>Chào mừng bạn đến với Cổng thông tin"
+        " điện tử xã Thanh Liên, huyện Thanh Chương, tỉnh Nghệ An.</p></div>"
+        + "".join(
+            f"<div class='asset-bounddary'><h3 class='asset-title'>"
+            f"<a href='/tin-tuc/-/view_content/{n}-x'>"
+            f"Tin tức hoạt động số {n} của xã trong tháng này</a></h3>"
+            f"<div class='asset-summary'>Tóm tắt ngắn của tin số {n}.</div></div>"
+            for n in range(6)
+        )
+        + "</body></html>"
+    ).encode()
+    assert not is_article_page(
+        page("x", "https://x.gov.vn/trang-chu", body=body), get_family("liferay")
+    )
+
+
+@pytest.mark.parametrize(
+    ("name", "family", "expected"),
+    [
+        (
+            "liferay_listing.html",
+            "liferay",
+            [
+                "https://sotttt.hanoi.gov.vn/tin-hoat-dong?p_p_id=101&p_p_lifecycle=0&p_p_state=normal"
+                "&p_p_mode=view&_101_delta=15&_101_cur=2",
+                "https://sotttt.hanoi.gov.vn/tin-hoat-dong?p_p_id=101&p_p_lifecycle=0&p_p_state=normal"
+                "&p_p_mode=view&_101_delta=15&_101_cur=3",
+            ],
+        ),
+        (
+            "tandan_listing.html",
+            "tandan",
+            [
+                "https://quangxuong.thanhhoa.gov.vn/portal/Pages/Tin-tuc-su-kien.aspx?PageIndex=1",
+                "https://quangxuong.thanhhoa.gov.vn/portal/Pages/Tin-tuc-su-kien.aspx?PageIndex=2",
+                "https://quangxuong.thanhhoa.gov.vn/portal/Pages/Tin-tuc-su-kien.aspx?PageIndex=3",
+            ],
+        ),
+        (
+            "vnportal_listing.html",
+            "vnportal",
+            [
+                "https://thanhlien.thanhchuong.nghean.gov.vn/tin-tuc-su-kien?pageindex=1",
+                "https://thanhlien.thanhchuong.nghean.gov.vn/tin-tuc-su-kien?pageindex=2",
+                "https://thanhlien.thanhchuong.nghean.gov.vn/tin-tuc-su-kien?pageindex=3",
+            ],
+        ),
+        (
+            "nukeviet_listing.html",
+            "nukeviet",
+            [
+                "https://xuanloc.dongnai.gov.vn/vi/news/tin-tuc-su-kien/page-2",
+                "https://xuanloc.dongnai.gov.vn/vi/news/tin-tuc-su-kien/page-3",
+            ],
+        ),
+        (
+            "generic_listing.html",
+            "generic",
+            [
+                "https://phuhuu.anphu.angiang.gov.vn/index.php?com=danhmuc_tin&id_category=2&page=1",
+                "https://phuhuu.anphu.angiang.gov.vn/index.php?com=danhmuc_tin&id_category=2&page=3",
+            ],
+        ),
+    ],
+)
+def test_pager_links(name: str, family: str, expected: list[str]) -> None:
+    fetched = page(name)
+    assert get_family(family).pager_links(fetched.selector, fetched.url) == expected
+
+
+def test_pager_links_follow_rel_next() -> None:
+    fetched = page(
+        "x", "https://x.gov.vn/tin-tuc", body=b'<link rel="next" href="/tin-tuc?page=2">'
+    )
+    assert get_family("generic").pager_links(fetched.selector, fetched.url) == [
+        "https://x.gov.vn/tin-tuc?page=2"
+    ]
+
+
+def test_get_family() -> None:
+    assert FAMILY_NAMES == ("liferay", "tandan", "vnportal", "nukeviet")
+    assert [get_family(name).name for name in FAMILY_NAMES] == list(FAMILY_NAMES)
+    assert get_family("generic").name == "generic"
+    with pytest.raises(KeyError, match="unknown CMS family 'drupal'"):
+        get_family("drupal")
+
+
+def test_queries_put_the_site_override_first() -> None:
+    nukeviet = get_family("nukeviet")
+    assert nukeviet.queries("title", {"title": "h2.tieu-de"})[0] == "h2.tieu-de"
+    assert nukeviet.queries("title")[0] == "h1[itemprop=headline]"
+    assert set(FIELDS) >= {"title", "published", "body", "remove"}
+    with pytest.raises(KeyError, match="unknown article field 'date'"):
+        nukeviet.queries("date")
+
+
+def test_every_preset_has_alternates_and_feeds_where_known() -> None:
+    for name in (*FAMILY_NAMES, "generic"):
+        family = get_family(name)
+        assert len(family.title) >= 2, name
+        assert len(family.body) >= 2, name
+        assert family.pager, name
+    assert "/vi/news/rss/" in get_family("nukeviet").feeds
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/admin/login?ReturnUrl=%2f",
+        "/dang-nhap",
+        "/c/portal/login?p_l_id=10942",
+        "/_layouts/Authenticate.aspx",
+    ],
+)
+def test_log_in_and_system_pages_are_neither(path: str) -> None:
+    for name in (*FAMILY_NAMES, "generic"):
+        assert get_family(name).classify("https://x.gov.vn" + path) is None
+
+
+def test_pager_links_leave_out_article_links() -> None:
+    body = (
+        '<div class="paging"><a href="/tin-tuc-su-kien?pageindex=2">2</a></div>'
+        '<a href="/tin-tuc-su-kien/le-ra-quan-515402?pageindex=0">Lễ ra quân</a>'
+    ).encode()
+    fetched = page("x", "https://x.nghean.gov.vn/", body=body)
+    assert get_family("vnportal").pager_links(fetched.selector, fetched.url) == [
+        "https://x.nghean.gov.vn/tin-tuc-su-kien?pageindex=2"
+    ]
