@@ -1,0 +1,497 @@
+"""Article extraction, field by field, for every family and the seed page."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime
+
+import pytest
+from pages import URLS, page, read
+
+from archive.records import VIETNAM_TZ, ArticleRecord, Image
+from crawler.extract.article import extract_article
+from crawler.extract.boilerplate import parse_views
+
+
+def collapse(text: str) -> str:
+    return " ".join(text.split())
+
+
+def extract(name: str, **kwargs: object) -> ArticleRecord:
+    record = extract_article(page(name), **kwargs)  # type: ignore[arg-type]
+    assert record is not None
+    return record
+
+
+def edited(name: str, old: str, new: str) -> bytes:
+    """A fixture with one piece of markup replaced."""
+    raw = read(name).decode("utf-8")
+    assert old in raw
+    return raw.replace(old, new).encode("utf-8")
+
+
+SEED = (read("seed_000_abe65300ad34a3c8.txt").decode("utf-8")).split("\n")
+SEED_TITLE = SEED[3]
+SEED_BODY = [collapse(SEED[5]), collapse(SEED[10]), collapse(SEED[17])]
+SEED_CAPTIONS = [SEED[8], SEED[15]]
+SEED_AUTHOR = collapse(SEED[19])
+#: Text of page chrome that must never reach title, body or captions.
+BOILERPLATE = (
+    "ĐĂNG NHẬP",
+    "Đăng nhập",
+    "image banner",
+    "Anh-tin-bai",
+    "Lượt xem",
+    "lượt xem",
+    "Hội nghị chuyên đề",
+    "Tin tức",
+    "Tin liên quan",
+    "Các tin khác",
+    "Tin khác",
+    "Những tin",
+    "Ghi rõ nguồn",
+    "Bản quyền",
+    "Người chịu trách nhiệm",
+    "Cơ quan chủ quản",
+    "In bài viết",
+    "In trang",
+    "Chia sẻ",
+    "Quay lại",
+    "Facebook",
+    "Từ khóa",
+    "Trang chủ",
+    "05/01/2026",
+)
+ARTICLES = (
+    "vnportal_seed_article.html",
+    "vnportal_theme2_article.html",
+    "liferay_article.html",
+    "tandan_article.html",
+    "nukeviet_article.html",
+    "generic_article.html",
+)
+
+
+def test_seed_page_extracts_exactly() -> None:
+    record = extract("vnportal_seed_article.html")
+    assert SEED_TITLE == (
+        "Thanh Liên: UBMTTQ huyện và các đoàn thể làm việc với Đảng ủy - UBND, UBMTTQ và các"
+        " đoàn thể cấp xã."
+    )
+    assert record.title == SEED_TITLE
+    assert record.body == SEED_BODY
+    assert record.captions == ["Toàn cảnh hội nghị.", "Các đại biểu tham gia phát biểu ý kiến."]
+    assert record.captions == SEED_CAPTIONS
+    assert record.author == "Hữu Thịnh – Trung tâm VHTT&TT" == SEED_AUTHOR
+    assert record.views == 50
+    assert record.published is None
+    assert record.published_source is None
+    assert record.summary is None
+    assert record.family == "vnportal"
+    assert record.category == "Tin tức - Sự kiện"
+    assert record.url == URLS["vnportal_seed_article.html"].removesuffix("?pageindex=0")
+    assert record.images == [
+        Image(
+            "https://datafiles.nghean.gov.vn/nan-ubnd/4321/quantritintuc20229/1.jpg",
+            "Toàn cảnh hội nghị.",
+        ),
+        Image("https://datafiles.nghean.gov.vn/nan-ubnd/4321/quantritintuc20229/2.jpg", None),
+        Image(
+            "https://datafiles.nghean.gov.vn/nan-ubnd/4321/quantritintuc20229/3.jpg",
+            "Các đại biểu tham gia phát biểu ý kiến.",
+        ),
+    ]
+
+
+def test_seed_page_through_generic_extraction_alone() -> None:
+    record = extract("vnportal_seed_article.html", family="generic")
+    assert record.family == "generic"
+    assert (record.title, record.body, record.captions) == (SEED_TITLE, SEED_BODY, SEED_CAPTIONS)
+    assert (record.author, record.views, record.published) == (SEED_AUTHOR, 50, None)
+
+
+@pytest.mark.parametrize("name", ARTICLES)
+@pytest.mark.parametrize("family", ["auto", "generic"])
+def test_no_boilerplate_in_title_body_or_captions(name: str, family: str) -> None:
+    record = extract(name, family=family)
+    texts = [record.title, *record.body, *record.captions]
+    for text in texts:
+        for chrome in BOILERPLATE:
+            assert chrome not in text, (chrome, text)
+    assert record.author not in record.body
+
+
+def test_liferay_article() -> None:
+    record = extract("liferay_article.html")
+    assert record.family == "liferay"
+    assert record.title == "Hội nghị tổng kết công tác thông tin và truyền thông năm 2016"
+    assert record.published == datetime(2017, 4, 12, 15, 39, tzinfo=VIETNAM_TZ)
+    assert record.published_source == "page"
+    assert record.summary == (
+        "Sáng 12/4, Sở Thông tin và Truyền thông Hà Nội tổ chức hội nghị tổng kết công tác năm"
+        " 2016 và triển khai nhiệm vụ năm 2017."
+    )
+    assert [paragraph[:30] for paragraph in record.body] == [
+        "Năm 2016, Sở đã tham mưu cho T",
+        "Hoạt động báo chí, xuất bản ti",
+        "Năm 2017, ngành tập trung hoàn",
+    ]
+    assert record.images == [
+        Image(
+            "https://sotttt.hanoi.gov.vn/documents/10180/2305941/hoi-nghi-tong-ket-2016.jpg",
+            "Quang cảnh hội nghị tổng kết.",
+        )
+    ]
+    assert record.author == "Minh Anh"
+    assert record.category == "Tin hoạt động"
+    assert record.tags == ["chính quyền điện tử", "tổng kết"]
+    assert record.views is None
+
+
+def test_tandan_article() -> None:
+    record = extract("tandan_article.html")
+    assert record.family == "tandan"
+    assert record.title == "Đề cương tuyên truyền kỷ niệm 134 năm Ngày sinh Chủ tịch Hồ Chí Minh"
+    assert record.published == datetime(2024, 5, 17, tzinfo=VIETNAM_TZ)
+    assert record.published_source == "page"
+    assert record.summary is not None
+    assert record.summary.startswith("Ban Tuyên giáo Huyện ủy Quảng Xương ban hành đề cương")
+    assert len(record.body) == 3
+    assert record.body[0].startswith("Chủ tịch Hồ Chí Minh sinh ngày 19/5/1890")
+    assert record.images == [
+        Image(
+            "https://quangxuong.thanhhoa.gov.vn/portal/Photos/2024-05-17/le-dang-huong.jpg",
+            "Lãnh đạo huyện dâng hương tại Khu di tích.",
+        )
+    ]
+    assert record.author == "Ban Tuyên giáo Huyện ủy"
+    assert record.views == 400
+    assert record.tags == ["Hồ Chí Minh", "đề cương"]
+    assert record.category == "Tin tức - Sự kiện"
+
+
+def test_nukeviet_article() -> None:
+    record = extract("nukeviet_article.html")
+    assert record.family == "nukeviet"
+    assert record.url == (
+        "https://xuanloc.dongnai.gov.vn/vi/news/tin-tuc-su-kien/"
+        "phuong-xuan-loc-ra-quan-bao-dam-trat-tu-an-toan-giao-thong-1287.html"
+    )
+    assert record.title == "Phường Xuân Lộc ra quân bảo đảm trật tự an toàn giao thông"
+    assert record.published == datetime(2021, 4, 28, 5, 21, tzinfo=VIETNAM_TZ)
+    assert record.summary == (
+        "Sáng 28/4, UBND phường Xuân Lộc tổ chức lễ ra quân cao điểm bảo đảm trật tự an toàn"
+        " giao thông dịp lễ 30/4 và 1/5."
+    )
+    assert len(record.body) == 3
+    assert record.captions == ["Các lực lượng tham gia lễ ra quân."]
+    assert record.images[0].src == (
+        "https://xuanloc.dongnai.gov.vn/uploads/news/2021_04/ra-quan-attgt.jpg"
+    )
+    assert record.author == "Thanh Hà"
+    assert record.tags == ["an toàn giao thông", "Xuân Lộc"]
+    assert record.category == "Tin tức - Sự kiện"
+    assert record.views is None
+
+
+def test_vnportal_on_another_theme_degrades_field_by_field() -> None:
+    fetched = page(
+        "vnportal_theme2_article.html", fetched_at=datetime(2025, 7, 10, 1, 0, tzinfo=UTC)
+    )
+    record = extract_article(fetched)
+    assert record is not None
+    assert record.family == "vnportal"
+    assert record.title == "Huyện Nam Đàn tổ chức Lễ kỷ niệm 135 năm Ngày sinh Chủ tịch Hồ Chí Minh"
+    # The article's own date line, after the headline, counts even on the fetch day.
+    assert record.published == datetime(2025, 7, 10, 5, 43, 27, tzinfo=VIETNAM_TZ)
+    assert record.summary is not None
+    assert record.summary.startswith("Sáng 19/5, tại Khu di tích Kim Liên")
+    assert len(record.body) == 2
+    assert record.captions == ["Các đại biểu dâng hoa tại Khu di tích Kim Liên."]
+    assert record.author == "Thanh Hương"
+    assert record.category == "tin-tuc-su-kien"
+
+
+def test_generic_article() -> None:
+    record = extract("generic_article.html")
+    assert record.family == "generic"
+    assert record.url == (
+        "https://phuhuu.anphu.angiang.gov.vn/index.php?act=chitiet&com=tin_tuc&id=4521"
+    )
+    assert record.title == "Xã Phú Hữu ra quân làm thủy lợi nội đồng vụ Hè Thu"
+    assert record.published == datetime(2022, 1, 18, 11, 16, tzinfo=VIETNAM_TZ)
+    assert record.views == 1026
+    assert [paragraph[:25] for paragraph in record.body] == [
+        "Sáng ngày 17/01/2022, UBN",
+        "Tham gia ra quân có hơn 3",
+        "Theo kế hoạch, năm 2022 x",
+    ]
+    assert record.captions == ["Nông dân nạo vét kênh nội đồng."]
+    assert record.images[0].src == (
+        "https://phuhuu.anphu.angiang.gov.vn/upload/tintuc/2022/01/ra-quan-thuy-loi.jpg"
+    )
+    assert record.author == "PV Thanh Tâm"
+    assert record.summary is None
+    assert record.tags == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "vnportal_listing.html",
+        "liferay_listing.html",
+        "tandan_listing.html",
+        "nukeviet_listing.html",
+        "generic_listing.html",
+    ],
+)
+def test_listings_are_not_articles(name: str) -> None:
+    assert extract_article(page(name)) is None
+
+
+def test_error_pages_are_not_articles() -> None:
+    assert extract_article(page("liferay_article.html", status=404)) is None
+
+
+def test_header_date_on_the_fetch_day_is_never_the_published_date() -> None:
+    body = edited("generic_article.html", "11:16 | 18/01/2022 | ", "")
+    record = extract_article(page("generic_article.html", body=body))
+    assert record is not None
+    assert record.views == 1026
+    assert record.published is None
+    assert record.published_source is None
+
+
+def test_a_date_in_page_chrome_never_counts_even_on_another_day() -> None:
+    body = edited("liferay_article.html", "12/04/2017 | 3:39 PM", "")
+    later = datetime(2026, 3, 1, 1, 0, tzinfo=UTC)
+    record = extract_article(page("liferay_article.html", body=body, fetched_at=later))
+    assert record is not None
+    # Neither the header's "05/01/2026" nor the related list's dates.
+    assert record.published is None
+
+
+def test_future_and_prehistoric_dates_are_rejected() -> None:
+    for printed in ("12/04/2027 | 3:39 PM", "12/04/1990 | 3:39 PM"):
+        body = edited("liferay_article.html", "12/04/2017 | 3:39 PM", printed)
+        record = extract_article(page("liferay_article.html", body=body))
+        assert record is not None
+        assert record.published is None
+
+
+def test_date_falls_back_to_the_url() -> None:
+    body = edited("tandan_article.html", "Đăng ngày 17 - 05 - 2024", "")
+    record = extract_article(page("tandan_article.html", body=body))
+    assert record is not None
+    assert record.published == datetime(2024, 5, 17, tzinfo=VIETNAM_TZ)
+    assert record.published_source == "url"
+
+
+def test_date_falls_back_to_the_feed_then_last_modified() -> None:
+    listed = datetime(2022, 9, 14, 9, 0)
+    record = extract_article(page("vnportal_seed_article.html"), listed_date=listed)
+    assert record is not None
+    assert record.published == datetime(2022, 9, 14, 9, 0, tzinfo=VIETNAM_TZ)
+    assert record.published_source == "feed"
+
+    headers = {"Last-Modified": "Wed, 14 Sep 2022 02:00:00 GMT"}
+    record = extract_article(page("vnportal_seed_article.html", headers=headers))
+    assert record is not None
+    assert record.published == datetime(2022, 9, 14, 9, 0, tzinfo=VIETNAM_TZ)
+    assert record.published_source == "last-modified"
+
+
+def test_a_last_modified_of_the_fetch_day_is_the_server_clock() -> None:
+    headers = {"Last-Modified": "Mon, 05 Jan 2026 01:29:00 GMT"}
+    record = extract_article(page("vnportal_seed_article.html", headers=headers))
+    assert record is not None
+    assert (record.published, record.published_source) == (None, None)
+
+
+def test_meta_dates_are_used_when_nothing_is_printed() -> None:
+    body = edited(
+        "vnportal_seed_article.html",
+        "<title>",
+        '<meta property="article:published_time" content="2022-09-14T16:05:00+07:00"><title>',
+    )
+    record = extract_article(page("vnportal_seed_article.html", body=body))
+    assert record is not None
+    assert record.published == datetime(2022, 9, 14, 16, 5, tzinfo=VIETNAM_TZ)
+    assert record.published_source == "page"
+
+
+def test_site_selectors_override_the_preset() -> None:
+    selectors = {
+        "title": "//div[@class='thongtin']",
+        "published": ".ngay-gio",
+        "remove": "p[align=center]",
+    }
+    later = datetime(2026, 2, 1, 1, 0, tzinfo=UTC)
+    record = extract_article(
+        page("generic_article.html", fetched_at=later), family="generic", selectors=selectors
+    )
+    assert record is not None
+    assert record.title == "11:16 | 18/01/2022 | 1.026 lượt xem"
+    assert record.published == datetime(2026, 1, 5, tzinfo=VIETNAM_TZ)
+    assert record.images == []
+
+
+def test_site_body_selector_picks_the_container() -> None:
+    record = extract(
+        "nukeviet_article.html", selectors={"body": "(//div[@id='news-bodyhtml']/p)[2]"}
+    )
+    assert record.body == [
+        "Trong thời gian cao điểm, các tổ công tác sẽ tuần tra, kiểm soát, xử lý nghiêm các hành vi"
+        " vi phạm về nồng độ cồn, tốc độ và lấn chiếm lòng đường."
+    ]
+    assert record.family == "nukeviet"
+
+
+def test_unknown_selector_fields_are_refused() -> None:
+    with pytest.raises(ValueError, match="unknown selector field"):
+        extract_article(page("nukeviet_article.html"), selectors={"date": ".time"})
+
+
+def test_canonical_link_is_followed_only_on_the_same_host() -> None:
+    elsewhere = edited(
+        "nukeviet_article.html",
+        'href="https://xuanloc.dongnai.gov.vn/vi/news',
+        'href="https://mirror.example/vi/news',
+    )
+    record = extract_article(page("nukeviet_article.html", body=elsewhere))
+    assert record is not None
+    assert record.url == URLS["nukeviet_article.html"].removesuffix("?utm_source=zalo")
+
+    home = edited(
+        "nukeviet_article.html",
+        'https://xuanloc.dongnai.gov.vn/vi/news/tin-tuc-su-kien/phuong-xuan-loc-ra-quan-bao-dam-trat-tu-an-toan-giao-thong-1287.html">',
+        'https://xuanloc.dongnai.gov.vn/">',
+    )
+    record = extract_article(page("nukeviet_article.html", body=home))
+    assert record is not None
+    assert record.url.endswith("-1287.html")
+
+
+def test_title_from_document_title_loses_the_site_name() -> None:
+    paragraphs = (
+        "Hội nghị đánh giá kết quả công tác tháng 9, triển khai nhiệm vụ tháng 10 năm 2022.",
+        "Các đại biểu thảo luận, góp ý nhiều giải pháp tháo gỡ khó khăn trong sản xuất.",
+        "Kết luận hội nghị, đồng chí Chủ tịch UBND xã giao nhiệm vụ cho các ban, ngành, đoàn thể.",
+        "Hội nghị thống nhất tổ chức giao ban định kỳ vào ngày 25 hằng tháng tại trụ sở xã.",
+    )
+    body = (
+        "<html><head><title>Hội nghị giao ban - UBND, MTTQ xã - Cổng thông tin điện tử xã"
+        " Thanh Liên</title></head><body><div>"
+        + "".join(f"<p>{paragraph}</p>" for paragraph in paragraphs)
+        + "</div></body></html>"
+    ).encode()
+    record = extract_article(page("x", "https://x.gov.vn/tin-tuc/hoi-nghi-123", body=body))
+    assert record is not None
+    assert record.title == "Hội nghị giao ban - UBND, MTTQ xã"
+
+
+def test_views_formats() -> None:
+    for printed, views in (("Lượt xem: 1.026", 1026), ("Tin đăng ngày: 6/2/2020 - Xem: 92", 92)):
+        body = edited("vnportal_seed_article.html", "Lượt xem: 50", printed)
+        record = extract_article(page("vnportal_seed_article.html", body=body))
+        assert record is not None
+        assert record.views == views
+
+
+def test_body_paragraphs_are_collapsed_nfc() -> None:
+    for name in ARTICLES:
+        for paragraph in extract(name).body:
+            assert paragraph == collapse(paragraph)
+            assert not re.search(r"\s{2,}", paragraph)
+
+
+EXPECTED = json.loads(read("expected.json").decode("utf-8"))
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_fixture_ground_truth(name: str) -> None:
+    """``expected.json`` is the ground truth ``bench/extract_eval.py`` scores against."""
+    truth = EXPECTED[name]
+    fetched = page(
+        name,
+        truth["url"],
+        content_type=truth["content_type"],
+        fetched_at=datetime.fromisoformat(truth["fetched_at"]),
+    )
+    record = extract_article(fetched)
+    assert record is not None
+    published = record.published.isoformat() if record.published else None
+    assert (record.title, published, record.author, record.summary) == (
+        truth["title"],
+        truth["published"],
+        truth["author"],
+        truth["summary"],
+    )
+    assert (record.body, record.captions, record.views) == (
+        truth["body"],
+        truth["captions"],
+        truth["views"],
+    )
+
+
+def test_generic_mode_finds_the_headline_the_title_tag_repeats() -> None:
+    record = extract("liferay_article.html", family="generic")
+    assert record.family == "generic"
+    # A <div>, not a heading: found because <title> is "<headline> - <category> - <site>".
+    assert record.title == "Hội nghị tổng kết công tác thông tin và truyền thông năm 2016"
+    assert record.published == datetime(2017, 4, 12, 15, 39, tzinfo=VIETNAM_TZ)
+
+
+def test_related_list_dates_inside_the_article_area_are_not_taken() -> None:
+    body = edited("tandan_article.html", "Đăng ngày 17 - 05 - 2024", "")
+    record = extract_article(page("tandan_article.html", body=body), family="generic")
+    assert record is not None
+    # Not "(10/05/2024)" from "Các tin khác" below the body.
+    assert record.published == datetime(2024, 5, 17, tzinfo=VIETNAM_TZ)
+    assert record.published_source == "url"
+
+
+def test_labelled_view_count_wins_over_a_year() -> None:
+    body = edited(
+        "vnportal_seed_article.html", "Lượt xem: 50", "Đăng ngày 13 - 02 - 2025 Lượt xem: 265"
+    )
+    record = extract_article(page("vnportal_seed_article.html", body=body))
+    assert record is not None
+    assert record.views == 265
+
+
+def test_site_visitor_counter_is_not_a_view_count() -> None:
+    body = edited("vnportal_seed_article.html", "Lượt xem: 50", "")
+    record = extract_article(page("vnportal_seed_article.html", body=body))
+    assert record is not None
+    # The sidebar's "Tổng lượt truy cập: 1.234.567" is the site's counter.
+    assert record.views is None
+
+
+@pytest.mark.parametrize(
+    ("text", "views"),
+    [
+        ("Lượt xem: 50", 50),
+        ("11:16 | 18/01/2022 | 1.026 lượt xem", 1026),
+        ("Tin đăng ngày: 6/2/2020 - Xem: 92", 92),
+        ("Lượt đọc 1,234", 1234),
+        ("Tổng lượt truy cập: 1.234.567", None),
+        ("Xem thêm 5 ảnh", None),
+    ],
+)
+def test_parse_views(text: str, views: int | None) -> None:
+    assert parse_views(text) == views
+
+
+def test_tags_come_from_the_article_not_a_sidebar_cloud() -> None:
+    cloud = (
+        '<div class="col-md-3 sidebar"><div class="tags"><a href="/tag/ntm">nông thôn mới</a></div>'
+    )
+    body = edited("vnportal_seed_article.html", '<div class="col-md-3 sidebar">', cloud)
+    record = extract_article(page("vnportal_seed_article.html", body=body))
+    assert record is not None
+    assert record.tags == []
+    generic = extract("tandan_article.html", family="generic")
+    assert generic.tags == ["Hồ Chí Minh", "đề cương"]
+    assert not any("Từ khóa" in paragraph for paragraph in generic.body)

@@ -1,0 +1,126 @@
+"""Decoding: labels lie, legacy encodings, Unicode forms."""
+
+from __future__ import annotations
+
+import codecs
+import unicodedata
+
+import pytest
+from pages import LEGACY, page
+
+from crawler.extract.article import extract_article
+from crawler.extract.charset import declared_charset, decode_html, vietnamese_score
+from crawler.extract.tcvn3 import decode_tcvn3
+
+TITLE = "Xã Thanh Hưng tổ chức lễ ra quân làm đường giao thông nông thôn"
+FIRST = (
+    "Sáng ngày 12/3/2009, Đảng ủy, UBND xã Thanh Hưng đã tổ chức lễ ra quân làm đường giao thông"
+    " nông thôn năm 2009 với sự tham gia của hơn 500 đoàn viên, hội viên và nhân dân trong xã."
+)
+SENTENCE = "Đảng ủy - UBND xã Thanh Liên vừa tổ chức buổi làm việc với các đoàn thể cấp huyện."
+
+
+def cp1258(text: str) -> bytes:
+    """Windows-1258 as Windows writes it: base letters plus combining tones."""
+    tones = "\u0300\u0301\u0303\u0309\u0323"
+    out = bytearray()
+    for char in text:
+        decomposed = unicodedata.normalize("NFD", char)
+        base = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in tones))
+        out += (base + "".join(c for c in decomposed if c in tones)).encode("cp1258")
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    ("name", "encoding"),
+    [
+        ("cp1258_article.html", "cp1258"),
+        ("cp1258_labelled_utf8.html", "cp1258"),
+        ("utf8_labelled_latin1.html", "utf-8"),
+        ("tcvn3_article.html", "tcvn3"),
+        ("nfd_article.html", "utf-8"),
+    ],
+)
+def test_legacy_pages_decode_to_the_same_nfc_article(name: str, encoding: str) -> None:
+    fetched = page(name, content_type=LEGACY[name])
+    assert fetched.encoding == encoding
+    assert unicodedata.is_normalized("NFC", fetched.text)
+    record = extract_article(fetched)
+    assert record is not None
+    assert record.title == TITLE
+    assert record.body[0] == FIRST
+    assert len(record.body) == 3
+    assert record.author == "Văn phòng UBND xã"
+    assert record.published is not None
+    assert record.published.isoformat() == "2009-03-12T10:15:00+07:00"
+
+
+def test_utf8_wins_over_a_latin1_label() -> None:
+    decoded = decode_html(SENTENCE.encode("utf-8"), "text/html; charset=iso-8859-1")
+    assert decoded == (SENTENCE, "utf-8")
+
+
+def test_windows_1258_under_a_cp1252_label_is_read_as_windows_1258() -> None:
+    decoded = decode_html(cp1258(SENTENCE), "text/html; charset=windows-1252")
+    assert decoded.encoding == "cp1258"
+    assert unicodedata.normalize("NFC", decoded.text) == SENTENCE
+
+
+def test_invalid_utf8_under_a_utf8_label_falls_back_to_windows_1258() -> None:
+    body = b'<meta charset="utf-8"><p>' + cp1258(SENTENCE) + b"</p>"
+    decoded = decode_html(body, None)
+    assert decoded.encoding == "cp1258"
+    assert SENTENCE in unicodedata.normalize("NFC", decoded.text)
+
+
+def test_unlabelled_windows_1258_is_recognised() -> None:
+    assert decode_html(cp1258(SENTENCE)).encoding == "cp1258"
+
+
+def test_a_truthful_non_vietnamese_label_is_kept() -> None:
+    text = "Привет, мир: это страница в кодировке KOI8-R."
+    assert decode_html(text.encode("koi8-r"), "text/html; charset=koi8-r") == (text, "koi8-r")
+
+
+def test_byte_order_marks_decide() -> None:
+    assert decode_html(
+        codecs.BOM_UTF8 + SENTENCE.encode("utf-8"), "text/html; charset=iso-8859-1"
+    ) == (
+        SENTENCE,
+        "utf-8-sig",
+    )
+    assert decode_html(codecs.BOM_UTF16_LE + SENTENCE.encode("utf-16-le")).text == SENTENCE
+
+
+def test_ascii_pages_need_no_guessing() -> None:
+    assert decode_html(b"<p>Xin chao &#7842;</p>") == ("<p>Xin chao &#7842;</p>", "ascii")
+
+
+def test_declared_charset_prefers_the_header_and_ignores_unknown_labels() -> None:
+    body = b'<meta http-equiv="Content-Type" content="text/html; charset=windows-1258">'
+    assert declared_charset(body, "text/html; charset=UTF-8") == "utf-8"
+    assert declared_charset(body, "text/html; charset=x-unknown") == "cp1258"
+    assert declared_charset(b"<html>", None) is None
+
+
+def test_tcvn3_table_maps_the_letters_old_fonts_drew() -> None:
+    assert decode_tcvn3(b"M\xad\xeang Kh\xad\xacng") == "Mường Khương"
+    assert decode_tcvn3(b"\xa7\xb6ng \xf1y") == "Đảng ủy"
+    assert decode_tcvn3(b"B\xb8t X\xb8t, 1.026") == "Bát Xát, 1.026"
+
+
+def test_vietnamese_score_separates_right_and_wrong_readings() -> None:
+    raw = cp1258(SENTENCE)
+    assert vietnamese_score(raw.decode("cp1258")) > vietnamese_score(raw.decode("cp1252"))
+    assert vietnamese_score(raw.decode("cp1258")) > vietnamese_score(decode_tcvn3(raw))
+    assert vietnamese_score("Hello world") == 0
+
+
+def test_entities_for_combining_marks_come_out_composed() -> None:
+    body = "<html><body><div class='noidung'>{}</div></body></html>".format(
+        "<p>Tie&#770;&#769;ng Vie&#770;&#803;t co&#769; da&#770;&#769;u, "
+        "đây là một đoạn văn bản đủ dài để được tính là một đoạn văn.</p>" * 3
+    ).encode("ascii", "xmlcharrefreplace")
+    record = extract_article(page("x", "http://xa.gov.vn/tin/bai-1234.html", body=body))
+    assert record is not None
+    assert record.body[0].startswith("Tiếng Việt có dấu, đây là")
