@@ -5,13 +5,28 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING
 
+from scrapy.exceptions import IgnoreRequest
+
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
+    from twisted.python.failure import Failure
 
 logger = logging.getLogger(__name__)
 
 #: Failures kept per crawl for the summary; the log has them all.
 MAX_FAILURES_KEPT = 500
+
+
+class Skipped(IgnoreRequest):
+    """A request dropped on purpose and already accounted for where it was dropped."""
+
+
+def failure_reason(failure: Failure) -> str:
+    """A one-line reason, unwrapping Twisted's lists of inner failures."""
+    inner = getattr(failure.value, "reasons", None)
+    if inner:
+        return "; ".join(f"{r.type.__name__}: {r.getErrorMessage()}" for r in inner)
+    return f"{failure.type.__name__}: {failure.getErrorMessage()}".strip()
 
 
 def note_failure(crawler: Crawler, url: str, reason: str) -> None:

@@ -12,9 +12,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
-from scrapy.exceptions import IgnoreRequest
-
-from crawler.failures import note_failure
+from crawler.failures import Skipped, note_failure
 from crawler.urls import canonicalize, host_of, within_domains
 
 if TYPE_CHECKING:
@@ -47,4 +45,4 @@ class RedirectGuardMiddleware:
         else:
             return response
         note_failure(self.crawler, request.url, reason)
-        raise IgnoreRequest(reason)
+        raise Skipped(reason)

@@ -10,8 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from scrapy.exceptions import IgnoreRequest
-
+from crawler.failures import Skipped
 from crawler.urls import host_of, is_private_address
 
 if TYPE_CHECKING:
@@ -37,4 +36,4 @@ class PrivateAddressMiddleware:
         if host in own_hosts:
             return
         self.crawler.stats.inc_value("dna/private_address_blocked")
-        raise IgnoreRequest(f"private address not configured for this site: {request.url}")
+        raise Skipped(f"private address not configured for this site: {request.url}")

@@ -34,6 +34,8 @@ _TRACKING_PREFIXES = ("utm_",)
 
 #: Query parameters that only select a print or export view of the same page.
 PRINT_PARAMS = frozenset({"print", "printable", "view=print", "isprint", "inan", "printview"})
+#: Print views with their own path; the article's own URL cannot be derived
+#: from them, so they are not followed at all.
 _PRINT_PATH = re.compile(r"/(?:print|in-bai-viet|inbai|print-view)(?=/|$)", re.IGNORECASE)
 
 #: Parameters whose zero value is the default first page (``?pageindex=0``).
@@ -58,7 +60,7 @@ def canonicalize(url: str) -> str:
 
     >>> canonicalize("HTTPS://Xa.Gov.VN:443/tin-tuc/bai-1?utm_source=fb&pageindex=0#top")
     'https://xa.gov.vn/tin-tuc/bai-1'
-    >>> canonicalize("http://xa.gov.vn/print/tin-tuc/bai-1?b=2&a=1")
+    >>> canonicalize("http://xa.gov.vn/tin-tuc/bai-1?b=2&a=1&print=1")
     'http://xa.gov.vn/tin-tuc/bai-1?a=1&b=2'
     """
     parts = urlsplit(safe_url_string(url.strip()))
@@ -67,13 +69,18 @@ def canonicalize(url: str) -> str:
     port = parts.port
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
-    path = _PRINT_PATH.sub("", parts.path) or "/"
+    path = parts.path or "/"
     query = sorted(
         (name, value)
         for name, value in parse_qsl(parts.query, keep_blank_values=True)
         if _keep_param(name, value)
     )
     return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+def is_print_view(url: str) -> bool:
+    """Whether ``url`` is a print view with a path of its own (``/news/print/…``)."""
+    return bool(_PRINT_PATH.search(urlsplit(url).path))
 
 
 def host_of(url: str) -> str:

@@ -23,11 +23,11 @@ from scrapy.utils.sitemap import Sitemap
 from archive.records import VIETNAM_TZ
 from crawler.extract import extract_article
 from crawler.extract.page import Page
-from crawler.failures import note_failure
+from crawler.failures import Skipped, failure_reason, note_failure
 from crawler.families import Family, detect_family, get_family, is_article_page
 from crawler.items import ArticleItem
 from crawler.sites import SiteConfig, load_sites, sites_path
-from crawler.urls import canonicalize, host_of, within_domains
+from crawler.urls import canonicalize, host_of, is_print_view, within_domains
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -288,7 +288,7 @@ class PortalSpider(scrapy.Spider):
         if not href or href.startswith(("#", "mailto:", "javascript:", "tel:", "data:")):
             return None
         url = canonicalize(response.urljoin(href))
-        if not self._allowed(url) or CALENDAR_TRAP.search(url):
+        if not self._allowed(url) or CALENDAR_TRAP.search(url) or is_print_view(url):
             return None
         return url
 
@@ -345,12 +345,14 @@ class PortalSpider(scrapy.Spider):
             if request.meta.get("dna_optional"):
                 return
             reason = f"HTTP {failure.value.response.status}"
-        elif failure.check(IgnoreRequest):
-            # robots.txt, private addresses, redirect guards: noted where raised.
-            self.crawler.stats.inc_value("dna/ignored")
+        elif failure.check(Skipped):
+            return
+        elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
+            self.crawler.stats.inc_value("dna/robots_forbidden")
             return
         else:
-            reason = f"{failure.type.__name__}: {failure.getErrorMessage()}".strip()
+            # Size limits, timeouts, resets, DNS: all worth the archivist's eye.
+            reason = failure_reason(failure)
         note_failure(self.crawler, request.url, reason)
 
 
