@@ -15,8 +15,9 @@ from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
 
 from archive.models import Capture, Crawl
-from conftest import FAMILIES, Harvest
 from dna.sampleportal import FAULT_PATHS
+
+from conftest import FAMILIES, Harvest
 
 SEED_TITLE = (
     "Thanh Liên: UBMTTQ huyện và các đoàn thể làm việc với Đảng ủy - UBND, "
