@@ -81,6 +81,7 @@ def run_crawls(
         crawler.signals.connect(
             lambda reason, name=site.name: reasons.__setitem__(name, reason),
             signal=signals.spider_closed,
+            weak=False,  # the dispatcher would otherwise drop this lambda at once
         )
         crawlers.append((site, crawler))
         process.crawl(crawler, site=site)

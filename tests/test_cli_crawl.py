@@ -1,0 +1,217 @@
+"""The archivist's commands as users run them: sites, crawl, export, and Scrapy's own entry point."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from archive.models import Crawl
+from archive.store import Store
+from conftest import TEST_CRAWLER_OPTIONS, Harvest, run_dna, sites_toml
+from dna.cli import main
+from dna.sampleportal import PortalServer
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_crawl_without_sites_is_a_usage_error(tmp_path: Path) -> None:
+    result = run_dna("crawl", data=tmp_path)
+    assert result.returncode == 2
+    assert "name at least one SITE, or use --all" in result.stderr
+    result = run_dna("crawl", "x", "--max-pages", "0", data=tmp_path)
+    assert result.returncode == 2
+
+
+def test_unknown_and_unreachable_sites_do_not_stop_the_others(
+    portals: dict[str, PortalServer], tmp_path: Path
+) -> None:
+    extra = (
+        '\n[[site]]\nname = "unreachable"\nstart_urls = ["http://127.0.0.1:9/"]\n'
+        '\n[[site]]\nname = "Broken Name"\nstart_urls = ["http://127.0.0.1:9/"]\n'
+    )
+    (tmp_path / "sites.toml").write_text(
+        sites_toml({"vnportal": portals["vnportal"]}, extra), encoding="utf-8"
+    )
+    result = run_dna("crawl", "vnportal", "unreachable", "nope", "--max-pages", "8", data=tmp_path)
+    assert result.returncode == 1
+    assert "Unknown site: 'nope'" in result.stderr
+    assert "unsafe name" in result.stderr and "sites.toml:" in result.stderr
+    summary = result.stdout.split("Crawl summary")[1].split("Failed pages")[0]
+    rows = {line.split()[1]: line for line in summary.splitlines() if line.startswith("│")}
+    assert "finished" in rows["vnportal"]
+    assert "failed" in rows["unreachable"]
+    assert "ConnectionRefusedError" in result.stdout or "Connection was refused" in result.stdout
+    store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
+    with store.session() as session:
+        ended = {c.site.name: (c.status, c.reason) for c in session.scalars(select(Crawl))}
+    # --max-pages stops the site once 8 responses came back (requests already
+    # in flight still land, so a few more are archived).
+    assert ended == {
+        "vnportal": ("finished", "closespider_pagecount"),
+        "unreachable": ("failed", "finished"),
+    }
+    assert store.counts()["articles"] < len(portals["vnportal"].expected_articles())
+    store.close()
+
+
+def test_scrapy_crawl_is_the_same_crawl(portals: dict[str, PortalServer], tmp_path: Path) -> None:
+    (tmp_path / "sites.toml").write_text(sites_toml({"vnportal": portals["vnportal"]}), "utf-8")
+    env = dict(os.environ, DNA_HOME=str(tmp_path))
+    env.pop("DNA_SITES", None)
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "scrapy"), "crawl", "portal", "-a", "site=vnportal"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
+    assert {a.url for a in store.articles()} == set(portals["vnportal"].expected_articles())
+    store.close()
+    assert list((tmp_path / "warc" / "vnportal").glob("*.warc.gz"))
+
+
+def test_unknown_site_in_scrapy_crawl_says_so(tmp_path: Path) -> None:
+    env = dict(os.environ, DNA_HOME=str(tmp_path))
+    result = subprocess.run(
+        [str(Path(sys.executable).parent / "scrapy"), "crawl", "portal", "-a", "site=nope"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert "unknown site 'nope'" in result.stderr
+
+
+def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
+    with PortalServer("vnportal", extra_articles=400, latency=0.05) as portal:
+        (tmp_path / "sites.toml").write_text(sites_toml({"slow": portal}), encoding="utf-8")
+        env = dict(os.environ, COLUMNS="200")
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "dna"), "crawl", "slow", "--data", str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        database = tmp_path / "archive.sqlite3"
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            opened = list((tmp_path / "warc").glob("*/*.open"))
+            if opened and opened[0].stat().st_size > 50_000:
+                break
+            time.sleep(0.2)
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+    assert process.returncode == 130, stderr[-2000:]
+    assert "interrupted" in stdout
+    assert not list((tmp_path / "warc").glob("*/*.open"))  # closed and renamed
+    warcs = list((tmp_path / "warc").glob("*/*.warc.gz"))
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", *map(str, warcs)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert check.returncode == 0
+    store = Store(f"sqlite:///{database}")
+    with store.session() as session:
+        [crawl] = session.scalars(select(Crawl)).all()
+        assert (crawl.status, crawl.reason) == ("interrupted", "shutdown")
+    articles = list(store.articles())
+    assert 0 < len(articles) < 400
+    store.close()
+
+
+def test_sites_add_detects_family_and_lists(
+    portals: dict[str, PortalServer], tmp_path: Path
+) -> None:
+    runner = CliRunner()
+    data = ["--data", str(tmp_path)]
+    for family in ("liferay", "tandan", "nukeviet", "vnportal"):
+        result = runner.invoke(
+            main, ["sites", "add", f"xa-{family}", portals[family].base_url, *data]
+        )
+        assert result.exit_code == 0, result.output
+        assert f"Added xa-{family} ({family})" in result.output
+    result = runner.invoke(main, ["sites", "add", "xa-liferay", portals["liferay"].base_url, *data])
+    assert result.exit_code == 2 and "already" in result.output
+    result = runner.invoke(
+        main, ["sites", "add", "../x", "http://a.vn/", "--family", "auto", *data]
+    )
+    assert result.exit_code == 2 and "unsafe name" in result.output
+    result = runner.invoke(main, ["sites", *data])
+    assert result.exit_code == 0
+    for family in ("liferay", "tandan", "nukeviet", "vnportal"):
+        assert f"xa-{family}" in result.output
+    text = (tmp_path / "sites.toml").read_text(encoding="utf-8")
+    assert 'allowed_domains = ["127.0.0.1"]' in text
+
+
+def test_sites_reports_bad_entries_with_lines(tmp_path: Path) -> None:
+    (tmp_path / "sites.toml").write_text(
+        TEST_CRAWLER_OPTIONS + '\n[[site]]\nname = "ok"\nstart_urls = ["http://a.vn/"]\n'
+        '\n[[site]]\nname = "bad"\nstart_urls = ["http://b.vn/"]\narticle_pattern = "(["\n',
+        encoding="utf-8",
+    )
+    result = CliRunner().invoke(main, ["sites", "--data", str(tmp_path)])
+    assert result.exit_code == 1
+    assert "ok" in result.output
+    assert f"{tmp_path / 'sites.toml'}:16: site 'bad': invalid regex in article_pattern" in (
+        result.output.replace("\n", "")
+    )
+
+
+def test_export_jsonl_and_csv(harvest: Harvest) -> None:
+    runner = CliRunner()
+    data = ["--data", str(harvest.data)]
+    result = runner.invoke(main, ["export", *data])
+    assert result.exit_code == 0
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(rows) == sum(len(p.expected_articles()) for p in harvest.portals.values())
+    assert {
+        "url",
+        "site",
+        "title",
+        "published",
+        "published_source",
+        "author",
+        "summary",
+        "body",
+        "captions",
+        "views",
+        "category",
+        "warc_file",
+        "warc_offset",
+    } <= set(rows[0])
+    result = runner.invoke(main, ["export", "--format", "csv", "--site", "tandan", *data])
+    assert result.exit_code == 0
+    table = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert len(table) == len(harvest.portals["tandan"].expected_articles())
+    assert {row["site"] for row in table} == {"tandan"}
+    result = runner.invoke(main, ["export", "--format", "xml", *data])
+    assert result.exit_code == 2
+
+
+@pytest.mark.parametrize("command", ["sites", "crawl", "export"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output
+    assert "--data" in result.output and "--sites" in result.output
