@@ -1,4 +1,4 @@
-"""The archivist's commands as users run them: sites, crawl, export, and Scrapy's own entry point."""
+"""The archivist's commands as users run them: sites, crawl, export, scrapy crawl."""
 
 from __future__ import annotations
 
@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from archive.models import Crawl
 from archive.store import Store
-from conftest import TEST_CRAWLER_OPTIONS, Harvest, run_dna, sites_toml
 from dna.cli import main
 from dna.sampleportal import PortalServer
+
+from conftest import TEST_CRAWLER_OPTIONS, Harvest, run_dna, sites_toml
 
 REPO = Path(__file__).resolve().parent.parent
 

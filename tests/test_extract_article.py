@@ -7,11 +7,12 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from pages import URLS, page, read
 
 from archive.records import VIETNAM_TZ, ArticleRecord, Image
 from crawler.extract.article import extract_article
 from crawler.extract.boilerplate import parse_views
+
+from pages import URLS, page, read
 
 
 def collapse(text: str) -> str:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from pages import LEGACY, URLS, page
 
 from crawler.families import (
     FAMILY_NAMES,
@@ -14,6 +13,8 @@ from crawler.families import (
     get_family,
     is_article_page,
 )
+
+from pages import LEGACY, URLS, page
 
 
 @pytest.mark.parametrize(
