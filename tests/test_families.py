@@ -84,10 +84,14 @@ def test_site_patterns_override_the_preset() -> None:
     assert vnportal.classify(url) == "listing"
     assert vnportal.classify(url, article_pattern=re.compile(r"/tin-tuc-su-kien$")) == "article"
     assert (
-        vnportal.classify(URLS["vnportal_seed_article.html"], article_pattern=re.compile(r"/bai-viet/")) is None
+        vnportal.classify(
+            URLS["vnportal_seed_article.html"], article_pattern=re.compile(r"/bai-viet/")
+        )
+        is None
     )
     assert (
-        vnportal.classify("https://x.vn/chuyen-muc/a", listing_pattern=re.compile("/chuyen-muc/")) == "listing"
+        vnportal.classify("https://x.vn/chuyen-muc/a", listing_pattern=re.compile("/chuyen-muc/"))
+        == "listing"
     )
 
 

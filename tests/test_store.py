@@ -19,8 +19,9 @@ T0 = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
 
 
 def capture(n: int, when: datetime, url: str = "https://xa.gov.vn/tin/bai-1") -> CaptureRecord:
-    return CaptureRecord(url, when, 200, "text/html", f"sha1:{n}", "f.warc.gz", n * 1000, 900,
-                         f"<urn:uuid:{n}>")
+    return CaptureRecord(
+        url, when, 200, "text/html", f"sha1:{n}", "f.warc.gz", n * 1000, 900, f"<urn:uuid:{n}>"
+    )
 
 
 def article(**changes: object) -> ArticleRecord:
@@ -55,7 +56,14 @@ def save(store: Store, items: list[tuple[ArticleRecord, CaptureRecord]]):
 
 def test_schema_is_created_by_migrations(store: Store) -> None:
     tables = set(inspect(store.engine).get_table_names())
-    assert {"sites", "crawls", "captures", "articles", "article_versions", "alembic_version"} <= tables
+    assert {
+        "sites",
+        "crawls",
+        "captures",
+        "articles",
+        "article_versions",
+        "alembic_version",
+    } <= tables
 
 
 def test_new_unchanged_updated(store: Store) -> None:
@@ -67,7 +75,9 @@ def test_new_unchanged_updated(store: Store) -> None:
     stored = store.article("https://xa.gov.vn/tin/bai-1")
     assert stored is not None and stored.views == 80 and stored.version_count == 1
     # An edited body is a new version; the old one is kept.
-    counts = save(store, [(article(body=["Đoạn một, đã sửa."]), capture(3, T0 + timedelta(days=2)))])
+    counts = save(
+        store, [(article(body=["Đoạn một, đã sửa."]), capture(3, T0 + timedelta(days=2)))]
+    )
     assert (counts.new, counts.updated) == (0, 1)
     stored = store.article(stored.id)
     assert stored.body == "Đoạn một, đã sửa." and stored.version_count == 2
@@ -100,8 +110,10 @@ def test_lookup_by_captured_url(store: Store) -> None:
 
 def test_export_contract(store: Store) -> None:
     published = datetime(2024, 5, 17, 8, 30, tzinfo=VIETNAM_TZ)
-    save(store, [(article(published=published, published_source="page", tags=["NTM"]),
-                  capture(1, T0))])
+    save(
+        store,
+        [(article(published=published, published_source="page", tags=["NTM"]), capture(1, T0))],
+    )
     out = io.StringIO()
     assert write_export(store.articles(), out, "jsonl") == 1
     row = json.loads(out.getvalue())
