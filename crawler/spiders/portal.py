@@ -21,7 +21,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 
 from archive.records import VIETNAM_TZ
-from crawler.extract import extract_article
+from crawler.extract.article import extract_article
 from crawler.extract.page import Page
 from crawler.failures import Skipped, failure_reason, note_failure
 from crawler.families import Family, detect_family, get_family, is_article_page
