@@ -15,7 +15,6 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
-from scrapy.utils.project import get_project_settings
 
 from crawler.pipelines import crawl_status
 from crawler.sites import SiteConfig
@@ -53,7 +52,10 @@ class SiteProgress:
 
 def crawl_settings(data: Path, sites_file: Path, overrides: dict[str, Any]) -> Settings:
     """Project settings, then ``[crawler]`` options and command-line overrides."""
-    settings = get_project_settings()
+    # Not get_project_settings(): that finds crawler.settings only through a
+    # scrapy.cfg in the working directory, and `dna` runs from anywhere.
+    settings = Settings()
+    settings.setmodule("crawler.settings", priority="project")
     if "DNA_HOME" not in overrides:
         settings.set("DNA_HOME", str(data), priority="cmdline")
     settings.set("DNA_SITES", str(sites_file), priority="cmdline")

@@ -51,7 +51,10 @@ CRAWLER_KEYS = {
     "max_page_size": ("DOWNLOAD_MAXSIZE", int),
     "warc_max_size": ("DNA_WARC_MAX_SIZE", int),
     "fetch_media": ("DNA_FETCH_MEDIA", bool),
+    "dedup": ("DNA_DEDUP", bool),
+    "conditional_get": ("DNA_CONDITIONAL_GET", bool),
 }
+MIN_DOWNLOAD_DELAY = 0.001
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _SITE_HEADER = re.compile(r"^\s*\[\[\s*site\s*\]\]\s*(?:#.*)?$")
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
@@ -123,6 +126,11 @@ class SitesFile:
     def scrapy_settings(self) -> dict[str, Any]:
         """``[crawler]`` options as Scrapy settings."""
         settings = {CRAWLER_KEYS[key][0]: value for key, value in self.crawler.items()}
+        # Scrapy 2.14 to 2.19 stop enforcing the per-host concurrency limit
+        # when the delay is exactly 0 (each queued request is sent at once);
+        # a millisecond keeps the limit and costs nothing.
+        if "DOWNLOAD_DELAY" in settings:
+            settings["DOWNLOAD_DELAY"] = max(settings["DOWNLOAD_DELAY"], MIN_DOWNLOAD_DELAY)
         if "DNA_CONTACT" in settings:
             settings["USER_AGENT"] = f"dna/0.1 (District News Archive; +{settings['DNA_CONTACT']})"
         return settings

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -51,12 +52,14 @@ def _keep_param(name: str, value: str) -> bool:
     return not (lowered in _FIRST_PAGE_PARAMS and value in ("", "0", "1"))
 
 
+@lru_cache(maxsize=65536)
 def canonicalize(url: str) -> str:
     """The canonical form of ``url``.
 
     Lowercases scheme and host, drops the default port, fragment, tracking and
     print-view parameters and first-page ``pageindex``, sorts what is left,
-    and percent-encodes non-ASCII paths.
+    and percent-encodes non-ASCII paths.  Cached: every page links to the
+    same menus, so most calls repeat.
 
     >>> canonicalize("HTTPS://Xa.Gov.VN:443/tin-tuc/bai-1?utm_source=fb&pageindex=0#top")
     'https://xa.gov.vn/tin-tuc/bai-1'

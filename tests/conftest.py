@@ -42,8 +42,11 @@ def run_dna(
     env.pop("DNA_HOME", None)
     env.pop("DNA_SITES", None)
     env.pop("DNA_DATABASE_URL", None)
+    # From the data directory, not the repository: dna must not depend on
+    # finding scrapy.cfg in the working directory.
     return subprocess.run(
         [DNA, *args, "--data", str(data)],
+        cwd=data,
         capture_output=True,
         text=True,
         timeout=timeout,

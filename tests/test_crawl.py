@@ -8,11 +8,13 @@ import sys
 import urllib.request
 from collections import Counter
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 from fastwarc.warc import ArchiveIterator as FastArchiveIterator
 from sqlalchemy import select
 from warcio.archiveiterator import ArchiveIterator
+from warcio.statusandheaders import StatusAndHeaders
 
 from archive.models import Capture, Crawl
 from dna.sampleportal import FAULT_PATHS
@@ -35,18 +37,34 @@ BOILERPLATE = (
 )
 
 
-def responses(path: Path) -> list:
-    """(target URI, status, record id, payload digest, offset, raw payload, http headers)."""
+class Stored(NamedTuple):
+    """One response or revisit record as found in a WARC file."""
+
+    path: Path
+    kind: str
+    uri: str
+    status: str
+    record_id: str
+    digest: str
+    offset: int
+    raw: bytes
+    http: StatusAndHeaders
+
+
+def answers(path: Path) -> list[Stored]:
+    """The response and revisit records of ``path``, with their offsets."""
     found = []
     with open(path, "rb") as handle:
         iterator = ArchiveIterator(handle)
         for record in iterator:
-            if record.rec_type != "response":
+            if record.rec_type not in ("response", "revisit"):
                 continue
             headers = record.rec_headers
             raw = record.raw_stream.read()  # before get_record_offset(), which drains it
             found.append(
-                (
+                Stored(
+                    path,
+                    record.rec_type,
                     headers.get_header("WARC-Target-URI"),
                     record.http_headers.get_statuscode(),
                     headers.get_header("WARC-Record-ID"),
@@ -60,8 +78,8 @@ def responses(path: Path) -> list:
 
 
 @pytest.fixture(scope="module")
-def archived(harvest: Harvest) -> list:
-    return [(path, *r) for path in harvest.warc_files for r in responses(path)]
+def archived(harvest: Harvest) -> list[Stored]:
+    return [stored for path in harvest.warc_files for stored in answers(path)]
 
 
 def test_crawl_succeeds_and_summarises_failures(harvest: Harvest) -> None:
@@ -145,14 +163,12 @@ def test_warc_files_verify_in_fastwarc(harvest: Harvest) -> None:
                 assert record.verify_block_digest(), (path, record.record_id)
                 kinds[record.headers["WARC-Type"]] += 1
     assert kinds["warcinfo"] == len(harvest.warc_files)
-    assert kinds["response"] == kinds["request"] == kinds["metadata"] > 100
+    # Every request has its answer: a response, or a revisit of identical bytes.
+    assert kinds["response"] + kinds["revisit"] == kinds["request"] == kinds["metadata"] > 100
 
 
-def test_captures_point_at_their_records(harvest: Harvest, archived: list) -> None:
-    by_location = {
-        (path.name, offset): (record_id, digest)
-        for path, _, _, record_id, digest, offset, _, _ in archived
-    }
+def test_captures_point_at_their_records(harvest: Harvest, archived: list[Stored]) -> None:
+    by_location = {(a.path.name, a.offset): (a.record_id, a.digest) for a in archived}
     store = harvest.store()
     with store.session() as session:
         captures = session.scalars(select(Capture)).all()
@@ -167,14 +183,10 @@ def test_captures_point_at_their_records(harvest: Harvest, archived: list) -> No
     store.close()
 
 
-def test_exchanges_of_every_kind_are_recorded(harvest: Harvest, archived: list) -> None:
-    statuses = {(uri.split("/", 3)[-1], status) for _, uri, status, *_ in archived}
+def test_exchanges_of_every_kind_are_recorded(harvest: Harvest, archived: list[Stored]) -> None:
+    statuses = {(a.uri.split("/", 3)[-1], a.status) for a in archived}
     generic = harvest.portals["generic"].base_url
-    paths = {
-        uri.removeprefix(generic): status
-        for _, uri, status, *_ in archived
-        if uri.startswith(generic)
-    }
+    paths = {a.uri.removeprefix(generic): a.status for a in archived if a.uri.startswith(generic)}
     assert paths["robots.txt"] == "200"
     assert paths[FAULT_PATHS["not_found"].lstrip("/")] == "404"
     assert paths[FAULT_PATHS["server_error"].lstrip("/")] == "500"
@@ -184,23 +196,24 @@ def test_exchanges_of_every_kind_are_recorded(harvest: Harvest, archived: list) 
     assert paths[FAULT_PATHS["unavailable"].lstrip("/")] == "200"  # after two 503s
     assert paths[FAULT_PATHS["pdf"].lstrip("/")] == "200"
     assert ("admin/", "200") not in statuses  # robots.txt disallows it
-    targets = [uri for _, uri, *_ in archived]
+    targets = [a.uri for a in archived]
     assert sum(FAULT_PATHS["unavailable"] in uri for uri in targets) == 3
 
 
-def test_bodies_are_stored_as_sent(harvest: Harvest, archived: list) -> None:
+def test_bodies_are_stored_as_sent(harvest: Harvest, archived: list[Stored]) -> None:
     pdf = harvest.portals["generic"].url(FAULT_PATHS["pdf"])
-    article_image = next(uri for _, uri, *_ in archived if uri.endswith(".jpg"))
+    article_image = next(a.uri for a in archived if a.uri.endswith(".jpg") and a.kind == "response")
     for url in (pdf, article_image):
-        [payload] = [raw for _, uri, _, _, _, _, raw, _ in archived if uri == url]
+        [payload] = [a.raw for a in archived if a.uri == url and a.kind == "response"]
         with urllib.request.urlopen(url) as response:
             assert payload == response.read()
     # gzip-encoded pages are kept gzip-encoded, with their Content-Encoding.
     gzipped = [
-        (raw, http)
-        for _, uri, _, _, _, _, raw, http in archived
-        if http.get_header("Content-Encoding") == "gzip"
-        and not uri.endswith(FAULT_PATHS["truncated"])
+        (a.raw, a.http)
+        for a in archived
+        if a.kind == "response"
+        and a.http.get_header("Content-Encoding") == "gzip"
+        and not a.uri.endswith(FAULT_PATHS["truncated"])
     ]
     assert len(gzipped) > 10
     for raw, http in gzipped:
@@ -209,11 +222,10 @@ def test_bodies_are_stored_as_sent(harvest: Harvest, archived: list) -> None:
         gzip.decompress(raw)
     # windows-1258 pages are kept in windows-1258, not re-encoded.
     tandan = harvest.portals["tandan"].base_url
+    articles = tandan + "portal/Pages/20"
     pages = [
-        (raw, http)
-        for _, uri, _, _, _, _, raw, http in archived
-        if uri.startswith(tandan + "portal/Pages/20")
-    ]  # the articles
+        (a.raw, a.http) for a in archived if a.uri.startswith(articles) and a.kind == "response"
+    ]
     assert pages
     for raw, http in pages:
         body = gzip.decompress(raw) if http.get_header("Content-Encoding") == "gzip" else raw
@@ -222,12 +234,12 @@ def test_bodies_are_stored_as_sent(harvest: Harvest, archived: list) -> None:
         assert "windows-1258" in http.get_header("Content-Type")
 
 
-def test_no_private_offsite_or_duplicate_fetches(harvest: Harvest, archived: list) -> None:
-    targets = [uri for _, uri, *_ in archived]
+def test_no_private_offsite_or_duplicate_fetches(harvest: Harvest, archived: list[Stored]) -> None:
+    targets = [a.uri for a in archived]
     hosts = {uri.split("/")[2] for uri in targets}
     assert hosts == {portal.base_url.split("/")[2] for portal in harvest.portals.values()}
     assert not [uri for uri in targets if "utm_" in uri or "print" in uri or "lich=" in uri]
-    retried = {uri for _, uri, status, *_ in archived if status.startswith("5")}
+    retried = {a.uri for a in archived if a.status.startswith("5")}
     duplicates = [uri for uri, count in Counter(targets).items() if count > 1]
     assert set(duplicates) == retried  # only retries of 5xx answers fetch a URL twice
 
