@@ -257,11 +257,19 @@ def _print_failures(results: list, shown: int = 20) -> None:
 
 
 def _update_index(env: Env) -> None:
+    """Index what the crawl added; the archive is safe even if this fails."""
+    from search.indexdir import SearchIndexError
     from search.indexer import update_index
 
     store = env.open_store()
     try:
-        added = update_index(store, env.data.index_dir)
+        added = update_index(
+            store,
+            env.data.index_dir,
+            on_wait=lambda: err_console.print("Waiting for another process to release the index…"),
+        )
+    except SearchIndexError as exc:
+        fail(f"the crawl is archived, but the search index was not updated: {exc}")
     finally:
         store.close()
     console.print(f"Search index updated: {added} article(s).")

@@ -29,7 +29,7 @@ class DnaError(click.ClickException):
     exit_code = 1
 
     def show(self, file: Any = None) -> None:
-        err_console.print(f"[bold red]Error:[/] {escape(self.message)}")
+        err_console.print(f"[bold red]Error:[/] {escape(self.message)}", soft_wrap=True)
 
 
 def fail(message: str, exit_code: int = 1) -> NoReturn:
