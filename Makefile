@@ -6,8 +6,11 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 DEMO   ?= demo-data
+# pywb pins redis==2.10.6, which clashes with ours: it gets a virtualenv of its own,
+# used only by tests/test_replay.py (skipped, saying why, when pywb is missing).
+PYWB_VENV ?= .venv-pywb
 
-.PHONY: install demo test lint bench clean
+.PHONY: install pywb demo test lint bench clean
 
 install: $(VENV)/.installed
 
@@ -17,10 +20,17 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
+pywb: $(PYWB_VENV)/bin/wayback
+
+$(PYWB_VENV)/bin/wayback:
+	$(PYTHON) -m venv $(PYWB_VENV)
+	$(PYWB_VENV)/bin/pip install --quiet pywb
+
 demo: install
 	DNA_BIN=$(BIN) bash scripts/demo.sh $(DEMO)
 
 test: install
+	-$(MAKE) pywb
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -33,4 +43,4 @@ bench: install
 	$(BIN)/python bench/search.py
 
 clean:
-	rm -rf $(VENV) $(DEMO) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PYWB_VENV) $(DEMO) *.egg-info .pytest_cache .ruff_cache

@@ -102,6 +102,11 @@ class Capture(Base):
     warc_offset: Mapped[int] = mapped_column(BigInteger)
     warc_length: Mapped[int] = mapped_column(BigInteger)
     record_id: Mapped[str] = mapped_column(String(64), unique=True)
+    #: validators for conditional GETs on recrawl, as the server sent them.
+    etag: Mapped[str | None] = mapped_column(String(300))
+    last_modified: Mapped[str | None] = mapped_column(String(64))
+    #: a revisit's original: the record id of the response holding the payload.
+    refers_to: Mapped[str | None] = mapped_column(String(64))
 
 
 class Article(Base):

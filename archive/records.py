@@ -104,7 +104,12 @@ class CaptureRecord:
     :param warc_file: file name of the WARC, without the ``.open`` suffix.
     :param warc_offset: byte offset of the response record in the file.
     :param warc_length: compressed length of the response record.
-    :param record_id: the response record's ``WARC-Record-ID``.
+    :param record_id: the response (or revisit) record's ``WARC-Record-ID``.
+    :param etag: the response's ETag, sent back as If-None-Match on recrawl.
+    :param last_modified: its Last-Modified, sent back as If-Modified-Since.
+    :param refers_to: for a revisit record, the ``WARC-Record-ID`` of the
+        response holding the payload; ``None`` for a response stored in full.
+        A revisit's ``payload_digest`` is that original's.
     """
 
     url: str
@@ -116,3 +121,6 @@ class CaptureRecord:
     warc_offset: int
     warc_length: int
     record_id: str
+    etag: str | None = None
+    last_modified: str | None = None
+    refers_to: str | None = None

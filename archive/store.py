@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field, fields
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Literal
 
@@ -108,6 +108,21 @@ class ArticleVersionInfo:
     content_hash: str
     warc_file: str
     warc_offset: int
+
+
+@dataclass(slots=True)
+class CrawlSummary:
+    """One site's crawls, for ``dna stats``."""
+
+    site: str
+    crawls: int
+    last_started: datetime | None
+    last_status: str | None
+    pages: int
+    articles_new: int
+    articles_updated: int
+    errors: int
+    bytes_written: int
 
 
 @dataclass(slots=True)
@@ -297,6 +312,110 @@ class Store:
                 model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
                 for model in (Site, Crawl, Capture, Article, ArticleVersion)
             }
+
+    # -- recrawls --------------------------------------------------------
+
+    def original_capture(self, payload_digest: str, site: str) -> CaptureRecord | None:
+        """The first 2xx response of ``site`` stored in full with this payload digest.
+
+        Revisits point here; never at another revisit.
+        """
+        return self._first_capture(
+            select(Capture)
+            .join(Site, Capture.site_id == Site.id)
+            .where(
+                Site.name == site,
+                Capture.payload_digest == payload_digest,
+                Capture.refers_to.is_(None),
+                Capture.status.between(200, 299),
+            )
+            .order_by(Capture.fetched_at, Capture.id)
+        )
+
+    def latest_capture(self, url: str, site: str, status: int = 200) -> CaptureRecord | None:
+        """The newest capture of ``url`` on ``site`` that answered ``status``."""
+        return self._first_capture(
+            select(Capture)
+            .join(Site, Capture.site_id == Site.id)
+            .where(Site.name == site, Capture.url == url, Capture.status == status)
+            .order_by(Capture.fetched_at.desc(), Capture.id.desc())
+        )
+
+    def capture(self, record_id: str) -> CaptureRecord | None:
+        """The capture whose WARC record is ``record_id``."""
+        return self._first_capture(select(Capture).where(Capture.record_id == record_id))
+
+    def _first_capture(self, query) -> CaptureRecord | None:
+        with self.session() as session:
+            row = session.scalars(query.limit(1)).first()
+            return _capture_record(row) if row else None
+
+    def articles_per_site_year(self, tz: tzinfo = UTC) -> dict[str, dict[int | None, int]]:
+        """How many articles each site has per publication year, in time zone ``tz``.
+
+        Years are counted here rather than in SQL so that they follow ``tz``
+        (Vietnam time for people) on every database engine.
+        """
+        query = (
+            select(Site.name, ArticleVersion.published)
+            .join(Article, Article.site_id == Site.id)
+            .join(ArticleVersion, Article.current_version_id == ArticleVersion.id)
+        )
+        counts: dict[str, dict[int | None, int]] = {}
+        with self.session() as session:
+            for site, published in session.execute(query.execution_options(yield_per=2000)):
+                year = published.astimezone(tz).year if published else None
+                per_year = counts.setdefault(site, {})
+                per_year[year] = per_year.get(year, 0) + 1
+        return counts
+
+    def crawl_summaries(self) -> list[CrawlSummary]:
+        """Each crawled site's crawls: how many, the latest, and their totals."""
+        latest = (
+            select(Crawl.status)
+            .where(Crawl.site_id == Site.id)
+            .order_by(Crawl.started_at.desc(), Crawl.id.desc())
+            .limit(1)
+            .correlate(Site)
+            .scalar_subquery()
+        )
+        query = (
+            select(
+                Site.name,
+                func.count(Crawl.id),
+                func.max(Crawl.started_at),
+                latest,
+                func.sum(Crawl.pages),
+                func.sum(Crawl.articles_new),
+                func.sum(Crawl.articles_updated),
+                func.sum(Crawl.errors),
+                func.sum(Crawl.bytes_written),
+            )
+            .join(Crawl, Crawl.site_id == Site.id)
+            .group_by(Site.id, Site.name)
+            .order_by(Site.name)
+        )
+        with self.session() as session:
+            return [
+                CrawlSummary(
+                    site=site,
+                    crawls=crawls,
+                    last_started=last,
+                    last_status=status,
+                    pages=pages or 0,
+                    articles_new=new or 0,
+                    articles_updated=updated or 0,
+                    errors=errors or 0,
+                    bytes_written=written or 0,
+                )
+                for site, crawls, last, status, pages, new, updated, errors, written in (
+                    session.execute(query)
+                )
+            ]
+
+
+def _capture_record(row: Capture) -> CaptureRecord:
+    return CaptureRecord(**{f.name: getattr(row, f.name) for f in fields(CaptureRecord)})
 
 
 def _archived(

@@ -2,17 +2,22 @@
 
 Each record is its own gzip member, so a file can be read (and a crashed one
 recovered) record by record.  A file is written as ``….warc.gz.open`` and
-renamed when closed; readers know both names.  Bodies are never decoded: what
-the server sent is what is stored.
+renamed when closed, and then indexed (:mod:`archive.cdxj`); readers know both
+names.  Bodies are never decoded: what the server sent is what is stored.
+
+A payload archived before is not stored again: :meth:`WarcFileWriter.write_revisit`
+writes a ``revisit`` record (headers only) that points at the response holding it.
 """
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import io
 import os
 import socket
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from http.client import responses
 from pathlib import Path
@@ -22,10 +27,15 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
+from archive.cdxj import write_cdxj
 from archive.records import CaptureRecord
 
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 1_000_000_000
+
+#: Revisit profiles (WARC/1.1): the same payload digest seen again, or a 304.
+IDENTICAL_PAYLOAD_DIGEST = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
+SERVER_NOT_MODIFIED = "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
 
 # Headers the transport consumed: they describe framing we no longer hold.
 _FRAMING_HEADERS = frozenset({"content-length", "transfer-encoding"})
@@ -74,6 +84,11 @@ def warc_date(moment: datetime) -> str:
     return datetime_to_iso_date(moment.astimezone(UTC).replace(tzinfo=None), use_micros=True)
 
 
+def payload_digest(body: bytes) -> str:
+    """The ``WARC-Payload-Digest`` of ``body`` as warcio writes it: ``sha1:<base32>``."""
+    return "sha1:" + base64.b32encode(hashlib.sha1(body).digest()).decode("ascii")
+
+
 def _response_headers(response: HttpResponseData) -> StatusAndHeaders:
     reason = response.reason or responses.get(response.status, "")
     headers = [(k, v) for k, v in response.headers if k.lower() not in _FRAMING_HEADERS]
@@ -83,6 +98,15 @@ def _response_headers(response: HttpResponseData) -> StatusAndHeaders:
     return StatusAndHeaders(
         f"{response.status} {reason}".strip(), headers, protocol=response.protocol
     )
+
+
+def _record_headers(response: HttpResponseData, fetched_at: datetime) -> dict[str, str]:
+    headers = {"WARC-Date": warc_date(fetched_at)}
+    if response.ip_address:
+        headers["WARC-IP-Address"] = response.ip_address
+    if response.truncated:
+        headers["WARC-Truncated"] = response.truncated
+    return headers
 
 
 def _request_headers(request: HttpRequestData, protocol: str) -> StatusAndHeaders:
@@ -179,13 +203,14 @@ class WarcFileWriter:
         return offset, len(member)
 
     def close(self) -> None:
-        """Close the current file and drop its ``.open`` suffix."""
+        """Close the current file, drop its ``.open`` suffix and index it (CDXJ)."""
         opened, self._file = self._file, None
         if opened is None:
             return
         opened.handle.close()
         final = opened.path.with_name(opened.final_name)
         os.replace(opened.path, final)
+        write_cdxj(final)
         self.files_closed.append(final)
 
     def __enter__(self) -> WarcFileWriter:
@@ -209,48 +234,98 @@ class WarcFileWriter:
             (site, crawl, via, why it was fetched), kept in a ``metadata``
             record concurrent to the response.
         """
-        uri = warc_uri(response_url := request.url)
-        date = warc_date(fetched_at)
-        response_headers = {"WARC-Date": date}
-        if response.ip_address:
-            response_headers["WARC-IP-Address"] = response.ip_address
-        if response.truncated:
-            response_headers["WARC-Truncated"] = response.truncated
-        response_record = self._builder.create_warc_record(
-            uri,
+        record = self._builder.create_warc_record(
+            warc_uri(request.url),
             "response",
             payload=io.BytesIO(response.body),
             length=len(response.body),
-            warc_headers_dict=response_headers,
+            warc_headers_dict=_record_headers(response, fetched_at),
             http_headers=_response_headers(response),
         )
+        return self._write(request, response, fetched_at, record, metadata)
+
+    def write_revisit(
+        self,
+        request: HttpRequestData,
+        response: HttpResponseData,
+        fetched_at: datetime,
+        original: CaptureRecord,
+        metadata: list[tuple[str, str]] | None = None,
+    ) -> CaptureRecord:
+        """Store a response whose payload ``original`` holds: its headers, no body.
+
+        A 304 answer gets the server-not-modified profile, any other the
+        identical-payload-digest one (``response.body`` must then have
+        ``original``'s payload digest).  The record names ``original`` by
+        record id, URI and date, which replay tools need to find the payload.
+        The request and metadata records follow as for a response.
+
+        :param original: a response stored in full, never another revisit.
+        :returns: the capture, with ``refers_to`` set and ``original``'s digest.
+        """
+        if original.refers_to is not None:
+            raise ValueError(f"{original.record_id} is a revisit: refer to its original")
+        if response.status == 304:
+            profile = SERVER_NOT_MODIFIED
+        elif payload_digest(response.body) == original.payload_digest:
+            profile = IDENTICAL_PAYLOAD_DIGEST
+        else:
+            raise ValueError(f"{request.url}: payload differs from {original.record_id}'s")
+        headers = _record_headers(response, fetched_at)
+        headers["WARC-Refers-To"] = original.record_id
+        record = self._builder.create_revisit_record(
+            warc_uri(request.url),
+            original.payload_digest,
+            warc_uri(original.url),
+            warc_date(original.fetched_at),
+            http_headers=_response_headers(response),
+            warc_headers_dict=headers,
+        )
+        record.rec_headers.replace_header("WARC-Profile", profile)
+        capture = self._write(request, response, fetched_at, record, metadata)
+        return replace(capture, refers_to=original.record_id)
+
+    def _write(
+        self,
+        request: HttpRequestData,
+        response: HttpResponseData,
+        fetched_at: datetime,
+        record: object,
+        metadata: list[tuple[str, str]] | None,
+    ) -> CaptureRecord:
+        """Append ``record`` (response or revisit), its request and metadata."""
+        rec_headers = record.rec_headers  # type: ignore[attr-defined]
+        uri = rec_headers.get_header("WARC-Target-URI")
+        date = rec_headers.get_header("WARC-Date")
+        record_id = rec_headers.get_header("WARC-Record-ID")
         request_record = self._builder.create_warc_record(
             uri,
             "request",
             payload=io.BytesIO(request.body),
             length=len(request.body),
-            warc_headers_dict={"WARC-Date": date},
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": record_id},
             http_headers=_request_headers(request, response.protocol),
         )
-        response_id = response_record.rec_headers.get_header("WARC-Record-ID")
-        request_record.rec_headers.add_header("WARC-Concurrent-To", response_id)
-
         opened = self._current()
-        offset, length = self._append(opened, response_record)
+        offset, length = self._append(opened, record)
         self._append(opened, request_record)
         if metadata:
-            self._append(opened, self._metadata_record(uri, date, response_id, metadata))
+            self._append(opened, self._metadata_record(uri, date, record_id, metadata))
         opened.handle.flush()
+        # A truncated body must not become the basis of a 304 on recrawl.
+        validators = not response.truncated
         capture = CaptureRecord(
-            url=response_url,
+            url=request.url,
             fetched_at=fetched_at.astimezone(UTC),
             status=response.status,
             content_type=_header(response.headers, "content-type"),
-            payload_digest=response_record.rec_headers.get_header("WARC-Payload-Digest"),
+            payload_digest=rec_headers.get_header("WARC-Payload-Digest"),
             warc_file=opened.final_name,
             warc_offset=offset,
             warc_length=length,
-            record_id=response_id,
+            record_id=record_id,
+            etag=_header(response.headers, "etag") if validators else None,
+            last_modified=_header(response.headers, "last-modified") if validators else None,
         )
         if opened.size >= self.max_size:
             self.close()

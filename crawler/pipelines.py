@@ -12,9 +12,9 @@ from typing import TYPE_CHECKING
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
-from archive.layout import DataDir
 from archive.store import ArchiveWriter, Store
 from crawler import signals as dna_signals
+from crawler.history import database_url
 from crawler.items import ArticleItem
 
 if TYPE_CHECKING:
@@ -42,12 +42,10 @@ class ArchivePipeline:
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
-        settings = crawler.settings
-        # Articles point at their WARC records: no WARC, nothing to store.
-        if not (settings.getbool("DNA_STORE_ENABLED") and settings.getbool("DNA_WARC_ENABLED")):
+        url = database_url(crawler.settings)
+        if url is None:
             raise NotConfigured
-        data = DataDir.resolve(settings.get("DNA_HOME"))
-        pipeline = cls(crawler, data.database_url(settings.get("DNA_DATABASE_URL") or None))
+        pipeline = cls(crawler, url)
         crawler.signals.connect(pipeline.capture_recorded, signal=dna_signals.capture_recorded)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline

@@ -15,6 +15,8 @@ Settings of our own (all prefixed ``DNA_``):
 ``DNA_OPERATOR``       who runs the crawl, written into each ``warcinfo``
 ``DNA_MAX_LISTING_PAGES``  stop following one listing's pager past this page
 ``DNA_FETCH_MEDIA``    also archive images and documents linked from articles
+``DNA_DEDUP``          store a payload archived before as a revisit record, not again
+``DNA_CONDITIONAL_GET``  recrawl archived URLs with If-None-Match / If-Modified-Since
 """
 
 from __future__ import annotations
@@ -35,6 +37,8 @@ DNA_OPERATOR = ""
 DNA_CONTACT = "https://github.com/district-news-archive/dna"
 DNA_MAX_LISTING_PAGES = 1000
 DNA_FETCH_MEDIA = True
+DNA_DEDUP = True
+DNA_CONDITIONAL_GET = True
 
 # -- politeness -----------------------------------------------------------
 ROBOTSTXT_OBEY = True
@@ -88,6 +92,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.retry.BackoffRetryMiddleware": 550,
     # Loops and off-site targets become failures in the summary.
     "crawler.redirects.RedirectGuardMiddleware": 610,
+    # Validators for recrawled URLs; a 304 becomes the archived page again.
+    "crawler.conditional.ConditionalGetMiddleware": 940,
     # Closest to the wire: sees raw bodies, original headers and redirects.
     "crawler.recording.WarcRecorderMiddleware": 950,
 }

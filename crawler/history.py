@@ -1,0 +1,94 @@
+"""What the archive already holds for one site: the basis of revisits and conditional GETs.
+
+The WARC recorder asks it whether a payload was stored before (then it writes a
+revisit instead of the body); the conditional-GET middleware asks it for the
+validators and the original of a URL's last full capture.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from archive.layout import DataDir
+from archive.store import Store
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from scrapy.settings import BaseSettings
+
+    from archive.records import CaptureRecord
+
+
+def database_url(settings: BaseSettings) -> str | None:
+    """The crawl's database URL; ``None`` when the crawl stores nothing there.
+
+    Captures point at WARC records: without WARC, nothing is stored.
+    """
+    if not (settings.getbool("DNA_STORE_ENABLED") and settings.getbool("DNA_WARC_ENABLED")):
+        return None
+    data = DataDir.resolve(settings.get("DNA_HOME"))
+    return data.database_url(settings.get("DNA_DATABASE_URL") or None)
+
+
+class ArchiveHistory:
+    """One site's archived captures, read-only, plus the originals of this crawl.
+
+    The pipeline commits captures in batches, so the database lags behind the
+    crawl; responses stored in full during this crawl are remembered here.
+    A capture whose WARC file is gone is no basis for a revisit or a 304.
+
+    :param store: the archive database, or ``None`` to know only this crawl.
+    :param site: the site's name; revisits stay within a site's WARC files.
+    :param data: the data directory, to find WARC files.
+    """
+
+    def __init__(self, store: Store | None, site: str, data: DataDir) -> None:
+        self.store = store
+        self.site = site
+        self.data = data
+        self._originals: dict[str, CaptureRecord] = {}
+        self._files: dict[str, Path | None] = {}
+
+    @classmethod
+    def open(cls, settings: BaseSettings, site: str) -> ArchiveHistory:
+        """``site``'s history in the crawl's database, which the pipeline has migrated."""
+        url = database_url(settings)
+        store = Store(url, migrate=False) if url else None
+        return cls(store, site, DataDir.resolve(settings.get("DNA_HOME")))
+
+    def close(self) -> None:
+        if self.store is not None:
+            self.store.close()
+
+    def remember(self, capture: CaptureRecord) -> None:
+        """Note a 2xx response stored in full during this crawl."""
+        self._originals.setdefault(capture.payload_digest, capture)
+
+    def original(self, payload_digest: str) -> CaptureRecord | None:
+        """The response that stored this payload in full, if any and still on disk."""
+        if found := self._originals.get(payload_digest):
+            return found
+        if self.store is None:
+            return None
+        found = self.store.original_capture(payload_digest, self.site)
+        return found if found and self.warc_path(found) else None
+
+    def previous(self, url: str) -> tuple[CaptureRecord, CaptureRecord] | None:
+        """``url``'s latest 200 capture with validators, and the response holding its payload."""
+        if self.store is None:
+            return None
+        latest = self.store.latest_capture(url, self.site)
+        if latest is None or not (latest.etag or latest.last_modified):
+            return None
+        original = latest if latest.refers_to is None else self.store.capture(latest.refers_to)
+        if original is None or not self.warc_path(original):
+            return None
+        return latest, original
+
+    def warc_path(self, capture: CaptureRecord) -> Path | None:
+        """The WARC file holding ``capture``, or ``None`` if it is not on disk."""
+        name = capture.warc_file
+        if name not in self._files:
+            self._files[name] = self.data.find_warc(name)
+        return self._files[name]
