@@ -1,0 +1,463 @@
+"""Commands of the researcher: ``search``, ``show``, ``index`` and ``stats``."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+import time
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.table import Table
+from rich.text import Text
+
+from archive.records import VIETNAM_TZ
+from archive.store import ArchivedArticle
+from dna.context import Env, archive_options, console, err_console, fail, is_terminal
+from search.indexdir import SearchIndexError, read_state
+from search.indexer import rebuild_index, update_index
+from search.query import QuerySyntaxError
+from search.searcher import SORTS, ArchiveSearcher, Hit, SearchPage, SearchRequest
+from search.snippets import Snippet, snippet
+
+#: Fields of each hit in ``--json`` and ``--csv`` output, in order.
+HIT_FIELDS = ("id", "url", "site", "title", "published", "score", "snippet")
+
+_DAY = click.DateTime(formats=["%Y-%m-%d"])
+_EMPTY_HINT = (
+    "the search index is empty: crawl a site (`dna crawl SITE`) "
+    "or build it from the archive with `dna index --rebuild`"
+)
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(search)
+    group.add_command(show)
+    group.add_command(index)
+    group.add_command(stats)
+
+
+def _local(moment: datetime | None, pattern: str = "%Y-%m-%d") -> str:
+    """``moment`` in Vietnam time, as people there read dates."""
+    return moment.astimezone(VIETNAM_TZ).strftime(pattern) if moment else ""
+
+
+def _iso_local(moment: datetime | None) -> str | None:
+    return moment.astimezone(VIETNAM_TZ).isoformat() if moment else None
+
+
+# -- search ------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("query")
+@click.option("--site", metavar="NAME", help="Only articles of this site.")
+@click.option(
+    "--since", type=_DAY, metavar="YYYY-MM-DD", help="Only articles published on or after it."
+)
+@click.option(
+    "--until", type=_DAY, metavar="YYYY-MM-DD", help="Only articles published on or before it."
+)
+@click.option("--category", metavar="NAME", help="Only this category (case and accents ignored).")
+@click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
+@click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
+@click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines, one object per hit.")
+@click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
+@click.option("--fuzzy", is_flag=True, help="Also match spellings one letter away (typos).")
+@archive_options
+def search(
+    query: str,
+    site: str | None,
+    since: datetime | None,
+    until: datetime | None,
+    category: str | None,
+    sort: str,
+    limit: int,
+    page: int,
+    as_json: bool,
+    as_csv: bool,
+    fuzzy: bool,
+    env: Env,
+) -> None:
+    """Search the archive, in Vietnamese, with or without diacritics.
+
+    Type what you remember: "thanh lien" finds "Thanh Liên", hoà finds hòa.
+    Typed with diacritics, exact spellings rank first.  Words typed next to
+    each other rank articles where they stand together first; a "quoted
+    phrase" requires it.  QUERY also takes AND, OR, NOT, field:term (title,
+    lead, body, captions, author, site, category, published, id; body: is
+    the whole text) and wildcards (li*).  Dates are Vietnam time
+    (YYYY-MM-DD).  Exit status: 0, 1 if the index is missing or unreadable,
+    2 for a malformed query.
+
+    Example:
+
+        dna search "nong thon moi" --since 2023-01-01 --sort newest
+    """
+    if as_json and as_csv:
+        raise click.UsageError("choose one of --json and --csv")
+    request = SearchRequest(
+        query=query,
+        site=site,
+        since=since.date() if since else None,
+        until=until.date() if until else None,
+        category=category,
+        sort=sort,  # type: ignore[arg-type]
+        limit=limit,
+        page=page,
+        fuzzy=fuzzy,
+    )
+    try:
+        with ArchiveSearcher(env.data.index_dir) as searcher:
+            if not searcher.doc_count:
+                fail(_EMPTY_HINT)
+            result = searcher.search(request)
+    except QuerySyntaxError as exc:
+        fail(f"malformed query: {exc}", exit_code=2)
+    except SearchIndexError as exc:
+        fail(str(exc))
+    rows = list(_with_snippets(env, result))
+    if as_json:
+        _print_json(rows)
+    elif as_csv:
+        _print_csv(rows)
+    elif is_terminal():
+        _print_table(query, request, result, rows)
+    else:
+        _print_plain(query, request, result, rows)
+    if as_json or as_csv:
+        err_console.print(escape(_count_line(query, request, result)), soft_wrap=True)
+
+
+def _with_snippets(env: Env, result: SearchPage) -> Iterator[tuple[Hit, Snippet]]:
+    if not result.hits:
+        return
+    store = env.open_store()
+    try:
+        for hit in result.hits:
+            article = store.article(hit.id)
+            yield hit, snippet(article, result.terms) if article else Snippet("")
+    finally:
+        store.close()
+
+
+def _record(hit: Hit, found: Snippet) -> dict[str, object]:
+    return {
+        "id": hit.id,
+        "url": hit.url,
+        "site": hit.site,
+        "title": hit.title,
+        "published": _iso_local(hit.published),
+        "score": hit.score,
+        "snippet": found.text,
+    }
+
+
+def _print_json(rows: list[tuple[Hit, Snippet]]) -> None:
+    out = sys.stdout
+    for hit, found in rows:
+        out.write(json.dumps(_record(hit, found), ensure_ascii=False) + "\n")
+
+
+def _print_csv(rows: list[tuple[Hit, Snippet]]) -> None:
+    writer = csv.DictWriter(sys.stdout, fieldnames=HIT_FIELDS)
+    writer.writeheader()
+    for hit, found in rows:
+        writer.writerow(_record(hit, found))
+
+
+def _count_line(query: str, request: SearchRequest, result: SearchPage) -> str:
+    noun = "hit" if result.total == 1 else "hits"
+    line = f"{result.total} {noun} for {query!r}"
+    if result.hits:
+        first = (request.page - 1) * request.limit + 1
+        line += f", showing {first}–{first + len(result.hits) - 1}"
+    elif result.total:
+        line += f", none on page {request.page}"
+    return line
+
+
+def _print_plain(
+    query: str, request: SearchRequest, result: SearchPage, rows: list[tuple[Hit, Snippet]]
+) -> None:
+    out = sys.stdout
+    out.write(_count_line(query, request, result) + "\n")
+    for hit, found in rows:
+        out.write(f"\n{_local(hit.published)}  {hit.site}  {hit.title}\n")
+        out.write(f"    {found.text}\n" if found.text else "")
+        out.write(f"    {hit.url}  (id {hit.id})\n")
+
+
+def _print_table(
+    query: str, request: SearchRequest, result: SearchPage, rows: list[tuple[Hit, Snippet]]
+) -> None:
+    title = Text(_count_line(query, request, result))
+    table = Table(title=title, title_justify="left", expand=True)
+    table.add_column("site", style="cyan", no_wrap=True)
+    table.add_column("date", no_wrap=True)
+    table.add_column("title", ratio=2)
+    table.add_column("snippet", ratio=3)
+    for hit, found in rows:
+        text = Text(found.text)
+        for start, end in found.spans:
+            text.stylize("bold yellow", start, end)
+        heading = Text(hit.title, style="bold")
+        heading.append(f"\n{hit.url}", style="dim")
+        table.add_row(Text(hit.site), _local(hit.published), heading, text)
+    console.print(table)
+
+
+# -- show --------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("key", metavar="ID|URL")
+@click.option("--raw", is_flag=True, help="Print the archived HTML bytes from the WARC record.")
+@archive_options
+def show(key: str, raw: bool, env: Env) -> None:
+    """Print one archived article: metadata, provenance, text and versions.
+
+    ID is the number search prints; a URL may be the canonical or captured
+    one.  Times are Vietnam time.  Exits 1 if there is no such article.
+
+    Example:
+
+        dna show 42
+        dna show https://thanhlien.nghean.gov.vn/tin-tuc/bai-1.html --raw > bai-1.html
+    """
+    store = env.open_store()
+    try:
+        article = store.article(int(key) if key.isdigit() else key)
+        if article is None:
+            fail(f"no article {key} in the archive (ids are printed by `dna search`)")
+        if raw:
+            _print_raw(env, article)
+            return
+        versions = store.versions(article.id)
+    finally:
+        store.close()
+    _print_article(article)
+    console.print(f"\n[bold]Versions[/] ({len(versions)})", soft_wrap=True)
+    for number, version in enumerate(versions, 1):
+        current = "  (current)" if version.id == article.version_id else ""
+        console.print(
+            f"  {number}. {_local(version.seen_at, '%Y-%m-%d %H:%M')}  "
+            f"{escape(version.title)}  {version.warc_file}@{version.warc_offset}  "
+            f"{version.content_hash[:19]}{current}",
+            soft_wrap=True,
+        )
+
+
+def _print_raw(env: Env, article: ArchivedArticle) -> None:
+    from archive.warcreader import WarcReadError, read_payload
+
+    path = env.data.find_warc(article.warc_file)
+    if path is None:
+        fail(f"WARC file {article.warc_file} not found under {env.data.warc_root}")
+    try:
+        payload = read_payload(path, article.warc_offset)
+    except WarcReadError as exc:
+        fail(str(exc))
+    sys.stdout.buffer.write(payload)
+
+
+def _print_article(article: ArchivedArticle) -> None:
+    def line(label: str, value: object) -> None:
+        if value not in (None, "", []):
+            console.print(f"  [dim]{label:<13}[/]{escape(str(value))}", soft_wrap=True)
+
+    console.print(f"[bold]{escape(article.title)}[/]", soft_wrap=True)
+    line("id", article.id)
+    line("site", article.site)
+    line("url", article.url)
+    published = _local(article.published, "%Y-%m-%d %H:%M %z")
+    line("published", f"{published} (from {article.published_source})" if published else "")
+    line("author", article.author)
+    line("category", article.category)
+    line("tags", ", ".join(article.tags))
+    line("views", article.views)
+    line("extracted by", article.family)
+    line("first seen", _local(article.first_seen, "%Y-%m-%d %H:%M %z"))
+    console.print("\n[bold]Provenance[/]")
+    line("WARC file", article.warc_file)
+    line("offset", article.warc_offset)
+    line("length", article.warc_length)
+    line("record", article.warc_record_id)
+    line("captured", _local(article.fetched_at, "%Y-%m-%d %H:%M:%S %z"))
+    line("capture URL", article.capture_url)
+    console.print("\n[bold]Text[/]")
+    for paragraph in [article.summary, *article.body.split("\n")]:
+        if paragraph:
+            console.print(escape(paragraph), soft_wrap=True)
+    for image in article.images:
+        console.print(f"[dim]Image:[/] {escape(image.caption or '')} {image.src}", soft_wrap=True)
+
+
+# -- index -------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--rebuild", is_flag=True, help="Index every article afresh.")
+@archive_options
+def index(rebuild: bool, env: Env) -> None:
+    """Bring the search index up to date with the archive.
+
+    Without options, indexes the articles new or changed since the last
+    update, as every crawl does when it ends.  --rebuild indexes everything
+    again, with a progress bar: needed when dna says the index is outdated
+    or unreadable.  Searches keep working meanwhile.
+
+    Example:
+
+        dna index --rebuild --data ~/dna-data
+    """
+    store = env.open_store()
+    started = time.monotonic()
+    try:
+        if rebuild:
+            with _ProgressBar() as progress:
+                count = rebuild_index(store, env.data.index_dir, progress, on_wait=_waiting)
+        else:
+            count = update_index(store, env.data.index_dir, on_wait=_waiting)
+    except SearchIndexError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    noun = "article" if count == 1 else "articles"
+    console.print(f"Indexed {count} {noun} in {time.monotonic() - started:.1f} s.")
+
+
+def _waiting() -> None:
+    err_console.print("Waiting for another indexer to finish…")
+
+
+class _ProgressBar:
+    """A progress callback drawing a bar on stderr when it is a terminal."""
+
+    def __enter__(self) -> _ProgressBar:
+        self._bar = Progress(
+            *Progress.get_default_columns()[:1],
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            disable=not err_console.is_terminal,
+        )
+        self._task = self._bar.add_task("Indexing", total=None)
+        self._bar.start()
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        self._bar.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._bar.stop()
+
+
+# -- stats -------------------------------------------------------------------
+
+
+@click.command()
+@archive_options
+def stats(env: Env) -> None:
+    """Show the archive's articles per site and year, its crawls, and its size.
+
+    Years are publication years, Vietnam time.
+
+    Example:
+
+        dna stats --data ~/dna-data
+    """
+    store = env.open_store()
+    try:
+        per_year = store.articles_per_site_year(VIETNAM_TZ)
+        crawls = store.crawl_summaries()
+        counts = store.counts()
+    finally:
+        store.close()
+
+    years = sorted({year for sites in per_year.values() for year in sites}, key=_year_order)
+    _print_rows(
+        "Articles per site and year",
+        ["site", *(str(year) if year else "undated" for year in years), "total"],
+        [
+            [site, *(str(counts.get(year, "")) for year in years), str(sum(counts.values()))]
+            for site, counts in sorted(per_year.items())
+        ],
+    )
+    _print_rows(
+        "Crawls",
+        ["site", "crawls", "last started", "last status", "pages", "new", "updated", "errors"],
+        [
+            [
+                summary.site,
+                str(summary.crawls),
+                _local(summary.last_started, "%Y-%m-%d %H:%M"),
+                summary.last_status or "",
+                *map(str, (summary.pages, summary.articles_new, summary.articles_updated)),
+                str(summary.errors),
+            ]
+            for summary in crawls
+        ],
+    )
+    data = env.data
+    warcs = [path for path in data.warc_root.glob("*/*") if path.is_file()]
+    state = read_state(data.index_dir)
+    through = _local(state.indexed_through, "%Y-%m-%d %H:%M") if state else ""
+    rows = [
+        ["articles", f"{counts['articles']} ({counts['article_versions']} versions)"],
+        ["captures", str(counts["captures"])],
+        ["WARC files", f"{len(warcs)}, {_size(sum(path.stat().st_size for path in warcs))}"],
+        ["search index", _size(_tree_size(data.index_dir))],
+    ]
+    if through:
+        rows.append(["indexed up to", f"articles updated {through}"])
+    if env.db_url == data.database_url() and data.database_file.exists():
+        database = data.database_file.parent.glob(data.database_file.name + "*")
+        rows.insert(2, ["database", _size(sum(path.stat().st_size for path in database))])
+    _print_rows("Size", ["", ""], rows)
+
+
+def _print_rows(title: str, headers: list[str], rows: list[list[str]]) -> None:
+    """A rich table on a terminal; aligned plain columns in a pipe."""
+    if is_terminal():
+        table = Table(title=title, title_justify="left", show_header=any(headers))
+        for at, header in enumerate(headers):
+            numeric = all(row[at].isdigit() or not row[at] for row in rows)
+            table.add_column(header, justify="right" if numeric else "left")
+        for row in rows:
+            table.add_row(*map(escape, row))
+        console.print(table)
+        return
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
+    out = sys.stdout
+    out.write(f"{title}\n")
+    for row in ([headers] if any(headers) else []) + rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        out.write("  ".join(cells).rstrip() + "\n")
+    out.write("\n")
+
+
+def _year_order(year: int | None) -> int:
+    return year if year is not None else sys.maxsize
+
+
+def _tree_size(root: Path) -> int:
+    return sum(path.stat().st_size for path in root.rglob("*") if path.is_file())
+
+
+def _size(count: float) -> str:
+    if count < 1024:
+        return f"{count:.0f} B"
+    for unit in ("KB", "MB", "GB"):
+        count /= 1024
+        if count < 1024 or unit == "GB":
+            break
+    return f"{count:.1f} {unit}"

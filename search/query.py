@@ -1,0 +1,359 @@
+"""From what a researcher types to a Whoosh query that understands Vietnamese.
+
+Whoosh's parser reads the syntax (AND, OR, NOT, "phrases", field:term,
+wildcards); :class:`QueryBuilder` then rewrites each part:
+
+- A syllable searches the article's whole text, in each spelling the index
+  holds that folds like it: "bao" finds bão, báo, bảo…  In a query typed with
+  diacritics anywhere, other spellings weigh :data:`FOLDED_WEIGHT`, and an
+  ``exact`` builder keeps the spellings typed only.
+- Syllables typed next to each other ("nông thôn mới", unquoted) also score
+  their pairs ("nông thôn", "thôn mới"); an ``adjacent`` builder requires them.
+- A "quoted phrase" requires all its pairs, which is how phrases stay as fast
+  as single terms.
+
+The searcher ranks the strict builders' hits first (exact, adjacent), so the
+common case only scores a few rare pair terms.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Iterable
+
+from whoosh import query as wq
+from whoosh.fields import DATETIME, ID, TEXT, Schema
+from whoosh.qparser import QueryParser
+from whoosh.qparser.plugins import SingleQuotePlugin
+from whoosh.reading import IndexReader
+
+from search.analysis import key_analyzer, pair, text_analyzer
+from search.schema import ALL_TEXT, QUERY_FIELDS, TEXT_FIELDS
+from search.vietnamese import canonical, fold, is_folded, variants
+
+#: Weight of the other spellings of a syllable typed with diacritics.
+FOLDED_WEIGHT = 0.1
+#: Weight of a pair of adjacent query syllables found adjacent in a document.
+PAIR_WEIGHT = 20.0
+#: Weight of a spelling one typo away, with ``--fuzzy``.
+FUZZY_WEIGHT = 0.3
+
+#: The pseudo-field of unfielded words; it means the whole text.
+_ANY = "text"
+
+_BINARY = frozenset({"AND", "OR", "ANDNOT", "ANDMAYBE"})
+_PIECE = re.compile(r'(?P<quote>"[^"]*")|(?P<paren>[()])|(?P<word>[^\s()"]+)')
+_FIELD = re.compile(r"([^\W\d]\w*):(.*)", re.DOTALL)
+
+
+class QuerySyntaxError(ValueError):
+    """The query is malformed; the message says where."""
+
+    def __init__(self, problem: str, text: str, position: int) -> None:
+        near = text[position : position + 20]
+        super().__init__(f"{problem} at column {position + 1} of the query, near {near!r}")
+        self.position = position
+
+
+def _parse_schema() -> Schema:
+    schema = Schema(site=ID(), category=ID(analyzer=key_analyzer()), published=DATETIME(), id=ID())
+    for name in (_ANY, *TEXT_FIELDS):
+        schema.add(name, TEXT(analyzer=text_analyzer(), multitoken_query="phrase"))
+    return schema
+
+
+_PARSER = QueryParser(_ANY, _parse_schema())
+_PARSER.remove_plugin_class(SingleQuotePlugin)
+
+
+def parse(text: str) -> wq.Query:
+    """Parse ``text`` into a Whoosh query over canonical syllables.
+
+    :raises QuerySyntaxError: unbalanced quotes or parentheses, a dangling
+        operator, an unknown field, or a value a field cannot read.
+    """
+    check_syntax(text)
+    parsed = _PARSER.parse(text)
+    for node in _walk(parsed):
+        if getattr(node, "error", None):
+            start, end = getattr(node, "startchar", None) or 0, getattr(node, "endchar", None)
+            value = text[start:end] if end else ""
+            named = re.search(r"(\w+):$", text[:start])
+            field = named.group(1) if named else "a value"
+            hint = " (dates look like 2024, 2024-03 or 2024-03-05)" if field == "published" else ""
+            raise QuerySyntaxError(f"cannot read {value!r} as {field}{hint}", text, start)
+    if parsed is wq.NullQuery:
+        raise QuerySyntaxError("nothing to search for", text, 0)
+    return parsed
+
+
+def _walk(node: wq.Query) -> Iterable[wq.Query]:
+    yield node
+    for child in node.children():
+        yield from _walk(child)
+
+
+def check_syntax(text: str) -> None:
+    """Reject what Whoosh's lenient parser would silently misread."""
+    if not text.strip():
+        raise QuerySyntaxError("the query is empty", text, 0)
+    opened: list[int] = []
+    previous, previous_at = None, 0
+    for match in _PIECE.finditer(text):
+        piece, at = match.group(), match.start()
+        if match.lastgroup == "quote":
+            kind = "term"
+        elif piece == "(":
+            opened.append(at)
+            kind = "("
+        elif piece == ")":
+            if not opened:
+                raise QuerySyntaxError("unmatched ')'", text, at)
+            if previous in ("(", "op", "not"):
+                raise QuerySyntaxError("nothing before ')'", text, at)
+            opened.pop()
+            kind = ")"
+        elif piece in _BINARY:
+            if previous in (None, "(", "op", "not"):
+                raise QuerySyntaxError(f"nothing before {piece}", text, at)
+            kind = "op"
+        elif piece == "NOT":
+            kind = "not"
+        else:
+            _check_field(piece, text, at)
+            kind = "term"
+        previous, previous_at = kind, at
+    if text.count('"') % 2:
+        raise QuerySyntaxError("unclosed quote", text, text.rindex('"'))
+    if opened:
+        raise QuerySyntaxError("unclosed '('", text, opened[-1])
+    if previous in ("op", "not"):
+        raise QuerySyntaxError("nothing after the operator", text, previous_at)
+
+
+def _check_field(word: str, text: str, at: int) -> None:
+    match = _FIELD.match(word)
+    if match is None:
+        return
+    name = match.group(1)
+    if name not in QUERY_FIELDS:
+        known = ", ".join(QUERY_FIELDS)
+        raise QuerySyntaxError(f"unknown field {name!r} (fields: {known})", text, at)
+    if not match.group(2) and not text[at + len(word) :].startswith(('"', "(")):
+        raise QuerySyntaxError(f"nothing after '{name}:'", text, at)
+
+
+class QueryBuilder:
+    """Rewrites a parsed query for one index (its lexicon decides the spellings).
+
+    :param reader: the index reader the query will run on.
+    :param text: the query as typed; it decides routing and adjacency.
+    :param fuzzy: also match spellings one edit away.
+    :param exact: of a query typed with diacritics, match the spellings typed only.
+    :param adjacent: require words typed next to each other to stand together
+        (where the index has them together anywhere).
+
+    After :meth:`build`, :attr:`terms` holds the canonical syllables to
+    highlight in snippets.
+    """
+
+    def __init__(
+        self,
+        reader: IndexReader,
+        text: str,
+        *,
+        fuzzy: bool = False,
+        exact: bool = False,
+        adjacent: bool = False,
+    ) -> None:
+        self.reader = reader
+        self.text = text
+        self.accented = not is_folded(text)
+        self.fuzzy = fuzzy
+        self.exact = exact
+        self.adjacent = adjacent
+        self.terms: set[str] = set()
+        self._forms: dict[str, list[tuple[str, float]]] = {}
+        self._excluding = False
+        self._lexicons: dict[str, list[str]] = {}
+
+    def build(self, parsed: wq.Query) -> wq.Query:
+        """The rewritten query."""
+        return self._rewrite(parsed)
+
+    def _rewrite(self, node: wq.Query) -> wq.Query:
+        field = getattr(node, "fieldname", None)
+        textual = field == _ANY or field in TEXT_FIELDS
+        if isinstance(node, wq.Term) and textual:
+            return self._syllable(field, node.text, node.boost)
+        if isinstance(node, wq.Phrase) and textual:
+            return self._phrase(field, node.words, node.boost)
+        if isinstance(node, (wq.Prefix, wq.Wildcard)) and textual:
+            return self._pattern(field, node)
+        if isinstance(node, wq.And):
+            return self._and(node)
+        if isinstance(node, wq.Not):
+            return wq.Not(self._excluded(node.query), boost=node.boost)
+        if isinstance(node, wq.AndNot):
+            return wq.AndNot(self._rewrite(node.a), self._excluded(node.b))
+        return node.apply(self._rewrite)
+
+    def _excluded(self, node: wq.Query) -> wq.Query:
+        """NOT bão excludes bão only, not báo: exclusions take the spelling typed."""
+        self._excluding = True
+        try:
+            return self._rewrite(node)
+        finally:
+            self._excluding = False
+
+    def forms(self, syllable: str) -> list[tuple[str, float]]:
+        """Spellings of ``syllable`` present in the index, with their weights."""
+        if (self.exact or self._excluding) and self.accented:
+            self.terms.add(syllable)
+            return [(syllable, 1.0)]
+        found = self._forms.get(syllable)
+        if found is None:
+            reader = self.reader
+            found = []
+            for form in variants(fold(syllable)):
+                if (ALL_TEXT, form) in reader:
+                    weight = 1.0 if not self.accented or form == syllable else FOLDED_WEIGHT
+                    found.append((form, weight))
+            self._forms[syllable] = found
+            self.terms.update(form for form, _ in found)
+        return found
+
+    def _syllable(self, field: str, syllable: str, boost: float = 1.0) -> wq.Query:
+        name = _index_field(field)
+        reader = self.reader
+        clauses: list[wq.Query] = [
+            wq.Term(name, form, boost=boost * weight)
+            for form, weight in self.forms(syllable)
+            if name == ALL_TEXT or (name, form) in reader
+        ]
+        if self.fuzzy:
+            clauses += [
+                wq.Term(name, term, boost=boost * FUZZY_WEIGHT)
+                for term in self._near(name, syllable)
+            ]
+        if not clauses:
+            return wq.Term(name, syllable, boost=boost)
+        return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
+
+    def _near(self, field: str, syllable: str) -> list[str]:
+        """Terms of ``field`` one typo from ``syllable``, diacritics aside ("cảu" for "của")."""
+        target = fold(syllable)
+        if len(target) < 3 or not target.isalpha():
+            return []
+        lexicon = self._lexicons.get(field)
+        if lexicon is None:
+            lexicon = self._lexicons[field] = list(self.reader.field_terms(field))
+        near = [
+            term
+            for term in lexicon
+            if abs(len(term) - len(target)) <= 1
+            and " " not in term
+            and fold(term) != target
+            and _one_edit_apart(fold(term), target)
+        ]
+        self.terms.update(near)
+        return near
+
+    def _pair(self, first: str, second: str, boost: float) -> wq.Query | None:
+        """Two syllables standing together, or ``None`` if no article has them so."""
+        reader = self.reader
+        clauses = [
+            wq.Term(ALL_TEXT, pair(a, b), boost=boost * weight_a * weight_b)
+            for a, weight_a in self.forms(first)
+            for b, weight_b in self.forms(second)
+            if (ALL_TEXT, pair(a, b)) in reader
+        ]
+        if not clauses:
+            return None
+        return clauses[0] if len(clauses) == 1 else wq.Or(clauses)
+
+    def _phrase(self, field: str, words: list[str], boost: float) -> wq.Query:
+        if len(words) == 1:
+            return self._syllable(field, words[0], boost)
+        required: list[wq.Query] = [
+            self._pair(first, second, boost) or wq.Term(ALL_TEXT, pair(first, second))
+            for first, second in itertools.pairwise(words)
+        ]
+        if _index_field(field) != ALL_TEXT:
+            required += [self._syllable(field, word, boost) for word in words]
+        return required[0] if len(required) == 1 else wq.And(required)
+
+    def _pattern(self, field: str, node: wq.PatternQuery) -> wq.Query:
+        pattern = canonical(node.text) + ("*" if isinstance(node, wq.Prefix) else "")
+        return SyllableWildcard(_index_field(field), pattern, boost=node.boost)
+
+    def _and(self, node: wq.And) -> wq.Query:
+        children = node.subqueries
+        pairs = {
+            at: self._pair(first.text, second.text, PAIR_WEIGHT)
+            for at, (first, second) in enumerate(itertools.pairwise(children))
+            if self._adjacent(first, second)
+        }
+        found = {at: clause for at, clause in pairs.items() if clause is not None}
+        if self.adjacent and found:
+            # Pairs no article has ("liên nông" in "thanh lien nong thon moi")
+            # join two words; the words on either side must still be there.
+            together = {at + step for at in found for step in (0, 1)}
+            alone = [self._rewrite(kid) for at, kid in enumerate(children) if at not in together]
+            return wq.And([*found.values(), *alone], boost=node.boost)
+        rewritten = wq.And([self._rewrite(child) for child in children], boost=node.boost)
+        if not found:
+            return rewritten
+        bonus = list(found.values())
+        return wq.AndMaybe(rewritten, bonus[0] if len(bonus) == 1 else wq.Or(bonus))
+
+    def _adjacent(self, first: wq.Query, second: wq.Query) -> bool:
+        """Whether two unfielded words were typed next to each other."""
+        if not all(
+            isinstance(node, wq.Term) and node.fieldname == _ANY and node.startchar is not None
+            for node in (first, second)
+        ):
+            return False
+        return not self.text[first.endchar : second.startchar].strip()
+
+
+def _index_field(field: str) -> str:
+    """The index field a query field searches: unfielded words and body: the whole text."""
+    return ALL_TEXT if field == _ANY else TEXT_FIELDS[field]
+
+
+def _one_edit_apart(first: str, second: str) -> bool:
+    """Whether one substitution, insertion, deletion or neighbour swap makes them equal."""
+    if len(first) > len(second):
+        first, second = second, first
+    if len(first) == len(second):
+        diffs = [i for i, (a, b) in enumerate(zip(first, second, strict=True)) if a != b]
+        if len(diffs) == 1:
+            return True
+        return (
+            len(diffs) == 2
+            and diffs[1] == diffs[0] + 1
+            and first[diffs[0]] == second[diffs[1]]
+            and first[diffs[1]] == second[diffs[0]]
+        )
+    common = 0
+    while common < len(first) and first[common] == second[common]:
+        common += 1
+    return first[common:] == second[common + 1 :]
+
+
+class SyllableWildcard(wq.Wildcard):
+    """A wildcard over syllables, never pairs; typed without diacritics, it ignores theirs.
+
+    "thanh li*" then finds "liên" and "liệt" as well as "lien".
+    """
+
+    def _btexts(self, ixreader: IndexReader) -> Iterable[bytes]:
+        pattern = re.compile(self._get_pattern())
+        field = ixreader.schema[self.fieldname]
+        folded = is_folded(self.text)
+        for btext in ixreader.lexicon(self.fieldname):
+            term = field.from_bytes(btext)
+            if " " not in term and pattern.match(fold(term) if folded else term):
+                yield btext

@@ -1,0 +1,93 @@
+"""Snippets: the passage of a hit's text around the matched syllables.
+
+The body is not stored in the index (it would double its size); snippets are
+cut from the article as the archive holds it, matching its text against the
+canonical syllables the query searched for.
+"""
+
+from __future__ import annotations
+
+import textwrap
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from whoosh.highlight import ContextFragmenter, Formatter, Fragment, highlight
+
+from archive.store import ArchivedArticle
+from search.analysis import text_analyzer
+
+#: Characters of text shown around the hits, in total.
+WIDTH = 240
+
+_ANALYZER = text_analyzer()
+
+
+@dataclass(frozen=True, slots=True)
+class Snippet:
+    """A passage of text and where the hits are in it.
+
+    :param text: one line of text, with "…" where passages were cut.
+    :param spans: ``(start, end)`` character ranges of the hits in ``text``.
+    """
+
+    text: str
+    spans: tuple[tuple[int, int], ...] = ()
+
+
+class _SpanFormatter(Formatter):
+    """Joins Whoosh's fragments into a :class:`Snippet` instead of markup."""
+
+    def format(self, fragments: list[Fragment], replace: bool = False) -> Snippet:
+        parts: list[str] = []
+        spans: list[tuple[int, int]] = []
+        length = 0
+
+        def add(text: str, hit: bool = False) -> None:
+            nonlocal length
+            if hit:
+                spans.append((length, length + len(text)))
+            parts.append(text)
+            length += len(text)
+
+        for number, fragment in enumerate(fragments):
+            text = fragment.text
+            if number:
+                add(" … ")
+            elif fragment.startchar > 0:
+                add("… ")
+            index = fragment.startchar
+            for token in sorted(fragment.matches, key=lambda t: (t.startchar, -t.endchar)):
+                if token.startchar >= index:
+                    add(text[index : token.startchar])
+                    add(text[token.startchar : token.endchar], hit=True)
+                    index = token.endchar
+            add(text[index : fragment.endchar])
+            rest = text[fragment.endchar :]
+            if number == len(fragments) - 1:
+                add(" …" if _has_words(rest) else rest)
+        return Snippet("".join(parts), tuple(spans))
+
+
+def _has_words(text: str) -> bool:
+    return any(char.isalnum() for char in text)
+
+
+def snippet(article: ArchivedArticle, terms: Iterable[str], width: int = WIDTH) -> Snippet:
+    """The best passage of ``article`` for ``terms`` (canonical syllables).
+
+    Looks in the body, then the lead, captions and title; without any hit,
+    the start of the lead or body.
+    """
+    wanted = frozenset(terms)
+    sources = (article.body, article.summary, "\n".join(article.captions), article.title)
+    fragmenter = ContextFragmenter(maxchars=width // 2, surround=width // 4)
+    for source in sources:
+        if not source:
+            continue
+        text = " ".join(unicodedata.normalize("NFC", source).split())
+        found = highlight(text, wanted, _ANALYZER, fragmenter, _SpanFormatter(), top=2)
+        if found.spans:
+            return found
+    opening = " ".join((article.summary or article.body or "").split())
+    return Snippet(textwrap.shorten(opening, width, placeholder=" …"))

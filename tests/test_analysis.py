@@ -1,0 +1,136 @@
+"""Vietnamese analysis: one canonical spelling per syllable, folding, syllable pairs."""
+
+from __future__ import annotations
+
+import pickle
+import unicodedata
+
+import pytest
+
+from search.analysis import PairFilter, full_text_analyzer, key_analyzer, text_analyzer
+from search.vietnamese import canonical, fold, is_folded, place_tone, variants
+
+
+@pytest.mark.parametrize(
+    ("spelling", "expected"),
+    [
+        ("hoà", "hòa"),
+        ("hòa", "hòa"),
+        ("thuỷ", "thủy"),
+        ("khoẻ", "khỏe"),
+        ("qúy", "quý"),
+        ("quý", "quý"),
+        ("Hoàng", "hoàng"),
+        ("huỳnh", "huỳnh"),
+        ("người", "người"),
+        ("ngoài", "ngoài"),
+        ("giữ", "giữ"),
+        ("gìn", "gìn"),
+        ("quốc", "quốc"),
+        ("thuở", "thuở"),
+        ("UBND", "ubnd"),
+        ("HĐND", "hđnd"),
+        ("1.026", "1.026"),
+    ],
+)
+def test_canonical_spelling(spelling: str, expected: str) -> None:
+    assert canonical(spelling) == expected
+    assert canonical(unicodedata.normalize("NFD", spelling)) == expected
+
+
+def test_canonical_form_is_nfc() -> None:
+    decomposed = unicodedata.normalize("NFD", "Thuỷ")
+    assert unicodedata.is_normalized("NFC", canonical(decomposed))
+
+
+def test_tokens_with_two_tones_are_left_alone() -> None:
+    assert canonical("àá") == "àá"
+
+
+def test_place_tone_refuses_non_syllables() -> None:
+    assert place_tone("ubnd", "\u0301") is None
+    assert place_tone("hoa", "\u0300") == "hòa"
+
+
+@pytest.mark.parametrize(
+    ("text", "folded"),
+    [("Thanh Liên", "thanh lien"), ("nông thôn mới", "nong thon moi"), ("HĐND", "hdnd")],
+)
+def test_fold(text: str, folded: str) -> None:
+    assert fold(text) == folded
+
+
+def test_is_folded_notices_any_mark() -> None:
+    assert is_folded("thanh lien")
+    assert not is_folded("thanh liên")
+    assert not is_folded("hđnd")
+
+
+def test_variants_reach_every_accented_spelling() -> None:
+    spellings = set(variants("bao"))
+    assert {"bao", "bão", "báo", "bảo", "bạo", "bào"} <= spellings
+    assert {"dang", "đang", "đảng", "đăng"} <= set(variants("dang"))
+    assert "hđnd" in variants("hdnd")
+    assert all(fold(spelling) == "bao" for spelling in spellings)
+
+
+def test_variants_of_long_non_syllables_stay_put() -> None:
+    assert variants("aaaaaaaaaa") == ("aaaaaaaaaa",)
+
+
+def test_text_analyzer_yields_canonical_syllables_with_positions() -> None:
+    text = unicodedata.normalize("NFD", "Xã Thanh Liên có 1.026 hộ, hoà thuận; 34 tỷ đồng")
+    tokens = [(t.text, t.pos) for t in text_analyzer()(text, positions=True)]
+    assert tokens == [
+        ("xã", 0),
+        ("thanh", 1),
+        ("liên", 2),
+        ("có", 3),
+        ("1.026", 4),
+        ("hộ", 5),
+        ("hòa", 6),
+        ("thuận", 7),
+        ("34", 8),
+        ("tỷ", 9),
+        ("đồng", 10),
+    ]
+
+
+def test_text_analyzer_keeps_short_words_and_dates() -> None:
+    words = [t.text for t in text_analyzer()("Ở y tế an ninh ngày 12/04/2017")]
+    assert words == ["ở", "y", "tế", "an", "ninh", "ngày", "12/04/2017"]
+
+
+def test_text_analyzer_reports_character_ranges() -> None:
+    text = "Hội nghị UBND"
+    ranges = [text[t.startchar : t.endchar] for t in text_analyzer()(text, chars=True)]
+    assert ranges == ["Hội", "nghị", "UBND"]
+
+
+def test_pairs_join_adjacent_syllables_but_not_across_punctuation() -> None:
+    analyzer = text_analyzer() | PairFilter()
+    pairs = [t.text for t in analyzer("Nông thôn mới. Hợp tác xã, VHTT&TT")]
+    assert pairs == ["nông thôn", "thôn mới", "hợp tác", "tác xã", "vhtt tt"]
+
+
+def test_full_text_weighs_sections_and_holds_syllables_and_pairs() -> None:
+    analyzer = full_text_analyzer((3.0, 1.5))
+    tokens = [(t.text, t.boost) for t in analyzer("Bão lũ\x1eMưa\x1ebão", boosts=True)]
+    assert tokens == [
+        ("bão", 3.0),
+        ("bão lũ", 3.0),
+        ("lũ", 3.0),
+        ("mưa", 1.5),
+        ("bão", 1.0),
+    ]
+
+
+def test_key_analyzer_folds_the_whole_value() -> None:
+    assert [t.text for t in key_analyzer()("Tin tức  - Sự kiện")] == ["tin tuc - su kien"]
+
+
+def test_analyzers_pickle_for_the_index() -> None:
+    analyzer = full_text_analyzer((3.0,))
+    restored = pickle.loads(pickle.dumps(analyzer))
+    assert restored == analyzer
+    assert [t.text for t in restored("hợp tác")] == ["hợp", "hợp tác", "tác"]
