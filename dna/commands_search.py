@@ -229,6 +229,7 @@ def show(key: str, raw: bool, env: Env) -> None:
 
     Example:
 
+    \b
         dna show 42
         dna show https://thanhlien.nghean.gov.vn/tin-tuc/bai-1.html --raw > bai-1.html
     """

@@ -31,4 +31,4 @@ set -x
 "$bin/dna" sites --data "$data"
 "$bin/dna" crawl xa-thanh-lien --data "$data"
 "$bin/dna" stats --data "$data"
-"$bin/dna" search "thanh lien" --data "$data" --limit 5
+"$bin/dna" search "thanh lien" --data "$data" --limit 10
