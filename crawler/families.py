@@ -19,7 +19,7 @@ from urllib.parse import urljoin, urlsplit
 from parsel import Selector
 
 from crawler.extract.container import find_article_body
-from crawler.extract.select import select
+from crawler.extract.select import elements
 from crawler.urls import canonicalize
 
 if TYPE_CHECKING:
@@ -134,7 +134,10 @@ class Family:
         queries = dict.fromkeys((*self.pager, *GENERIC.pager, *_NEXT_LINKS))
         links: dict[str, None] = {}
         for query in queries:
-            for href in select(selector, query).xpath("@href").getall():
+            for element in elements(selector.root, query):
+                href = element.get("href")
+                if href is None:
+                    continue
                 href = href.strip()
                 if href and not href.startswith(("#", "javascript:", "mailto:")):
                     links[urljoin(base_url, href)] = None

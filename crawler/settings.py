@@ -101,6 +101,10 @@ ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,
 }
 
+# Scrapy re-parses a callback's source on every response to warn about
+# `return` in generators (its cache misses on bound methods): 1.7 ms a page.
+WARN_ON_GENERATOR_RETURN_VALUE = False
+
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

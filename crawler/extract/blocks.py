@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from lxml.html import HtmlElement
 
+from crawler.extract.memo import document_memo
 from crawler.extract.text import clean
 
 _BLOCK_TAGS = frozenset(
@@ -65,9 +66,13 @@ class ImageBlock:
 
 def _is_hidden(element: HtmlElement) -> bool:
     """Whether the element is hidden from readers (schema.org stubs, popups)."""
-    if element.get("hidden") is not None or _HIDDEN_STYLE.search(element.get("style", "")):
+    if element.get("hidden") is not None:
         return True
-    return not _HIDDEN_CLASSES.isdisjoint(element.get("class", "").split())
+    style = element.get("style")
+    if style and _HIDDEN_STYLE.search(style):
+        return True
+    names = element.get("class")
+    return bool(names) and not _HIDDEN_CLASSES.isdisjoint(names.split())
 
 
 class _Walker:
@@ -81,11 +86,15 @@ class _Walker:
             self.parts.append((text, emphasised, link))
 
     def flush(self, block: HtmlElement) -> None:
-        raw = "".join(part for part, _, _ in self.parts)
+        parts = self.parts
+        if not parts:
+            return
+        self.parts = []
+        raw = "".join(part for part, _, _ in parts)
         text = clean(raw)
         if text:
             leading = raw[: len(raw) - len(raw.lstrip())]
-            visible = [(part.strip(), flag, link) for part, flag, link in self.parts]
+            visible = [(part.strip(), flag, link) for part, flag, link in parts]
             visible = [(part, flag, link) for part, flag, link in visible if part]
             linked = sum(len(part) for part, _, link in visible if link is not None)
             self.items.append(
@@ -98,13 +107,14 @@ class _Walker:
                     indent=sum(char not in " \t\r\n" for char in leading),
                 )
             )
-        self.parts = []
 
     def visit(
         self, element: HtmlElement, block: HtmlElement, emphasised: bool, link: HtmlElement | None
     ) -> None:
-        tag = element.tag.lower() if isinstance(element.tag, str) else None
-        if tag is None or tag in _SKIP_TAGS or element in self.skip or _is_hidden(element):
+        tag = element.tag
+        if not isinstance(tag, str) or (
+            (tag := tag.lower()) in _SKIP_TAGS or element in self.skip or _is_hidden(element)
+        ):
             pass
         elif tag == "img":
             self.flush(block)
@@ -113,35 +123,51 @@ class _Walker:
             self.flush(block)
         elif tag in _BLOCK_TAGS:
             self.flush(block)
-            self.add(element.text, emphasised, link)
+            text = element.text
+            if text:
+                self.parts.append((text, emphasised, link))
             for child in element:
                 self.visit(child, element, emphasised, link)
             self.flush(element)
         else:
             inner = emphasised or tag in _EMPHASIS_TAGS
             inner_link = element if tag == "a" and element.get("href") else link
-            self.add(element.text, inner, inner_link)
+            text = element.text
+            if text:
+                self.parts.append((text, inner, inner_link))
             for child in element:
                 self.visit(child, block, inner, inner_link)
-        self.add(element.tail, emphasised, link)
+        tail = element.tail
+        if tail:
+            self.parts.append((tail, emphasised, link))
 
 
 def walk(root: HtmlElement, skip: Collection[HtmlElement] = ()) -> list[TextBlock | ImageBlock]:
     """Blocks and images under ``root`` in reading order.
 
     :param skip: elements whose whole subtree is left out (chrome, related lists).
+
+    Kept per document and ``skip``: a page's body is walked by more than one step.
     """
-    walker = _Walker(skip)
-    walker.add(root.text, False, None)
-    for child in root:
-        walker.visit(child, root, False, None)
-    walker.flush(root)
-    return walker.items
+    skip = frozenset(skip)
+    memo = document_memo(root)
+    key = ("walk", root, skip)
+    items = memo.get(key)
+    if items is None:
+        walker = _Walker(skip)
+        walker.add(root.text, False, None)
+        for child in root:
+            walker.visit(child, root, False, None)
+        walker.flush(root)
+        items = memo[key] = walker.items
+    return list(items)
 
 
 def text_blocks(root: HtmlElement, skip: Collection[HtmlElement] = ()) -> Iterator[TextBlock]:
-    """Only the text blocks of :func:`walk`."""
-    return (item for item in walk(root, skip) if isinstance(item, TextBlock))
+    """Only the text blocks of :func:`walk`, walked when first asked for."""
+    for item in walk(root, skip):
+        if isinstance(item, TextBlock):
+            yield item
 
 
 def element_text(root: HtmlElement, skip: Collection[HtmlElement] = ()) -> str:

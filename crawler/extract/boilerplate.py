@@ -13,9 +13,9 @@ import re
 from collections.abc import Iterable
 
 from lxml.html import HtmlElement
-from parsel import Selector
 
-from crawler.extract.select import select
+from crawler.extract.memo import document_memo
+from crawler.extract.select import elements
 
 #: Elements that are never article text wherever they appear.
 CHROME_QUERIES = (
@@ -89,16 +89,76 @@ def in_chrome(element: HtmlElement, within: HtmlElement | None = None) -> bool:
     return False
 
 
+#: :data:`CHROME_QUERIES` as one test per element, for :func:`_marked`: one pass
+#: over the document costs a quarter of running the queries.  Keep both in step.
+_CHROME_CLASS_PART = re.compile(
+    "share|social|print|sendmail|email|related|lien-quan|lienquan|other-news"
+    "|tin-khac|tinkhac|comment|rating|pagination|paging"
+)
+_CHROME_CLASS_TOKENS = (" breadcrumb ", " breadcrumbs ", " pager ")
+#: What XPath's normalize-space() collapses.
+_XML_SPACE = re.compile("[ \t\r\n]+")
+#: A query that tests one element by itself (tag, classes, id): what it matches
+#: below an element is what it matches in the document below that element.
+_SELF_CONTAINED = re.compile(r"^[\w.#-]+$")
+
+
+def _matches_chrome_query(element: HtmlElement) -> bool:
+    """Whether one of :data:`CHROME_QUERIES` matches the element."""
+    if element.tag == "nav" or element.get("itemprop") == "breadcrumb":
+        return True
+    names = element.get("class")
+    if names is None:
+        return False
+    if _CHROME_CLASS_PART.search(names):
+        return True
+    padded = f" {_XML_SPACE.sub(' ', names)} "
+    return any(token in padded for token in _CHROME_CLASS_TOKENS)
+
+
+def _marked(root: HtmlElement, queries: tuple[str, ...]) -> set[HtmlElement]:
+    """The document's chrome by tag, class or id, :data:`CHROME_QUERIES` and ``queries``.
+
+    Found once per document: these tests do not depend on where they run
+    from, so what they match under any element is what they match in the
+    whole document below that element.  ``queries`` must be self-contained.
+    """
+    memo = document_memo(root)
+    key = ("marked", queries)
+    marked = memo.get(key)
+    if marked is None:
+        top = root.getroottree().getroot()
+        if queries:
+            marked = set(_marked(root, ()))
+            for query in queries:
+                marked.update(elements(top, query))
+        else:
+            marked = {
+                node
+                for node in top.iter()
+                if isinstance(node.tag, str) and (is_chrome(node) or _matches_chrome_query(node))
+            }
+        memo[key] = marked
+    return marked
+
+
 def chrome_elements(root: HtmlElement, extra: Iterable[str] = ()) -> set[HtmlElement]:
     """Elements under ``root`` to leave out: generic chrome plus ``extra`` queries."""
-    scope = Selector(root=root)
-    found: set[HtmlElement] = set()
-    for query in (*CHROME_QUERIES, *extra):
-        matches = select(scope, query)
-        found.update(match.root for match in matches if not isinstance(match.root, str))
-    found.update(node for node in root.iterdescendants() if is_chrome(node))
-    found.discard(root)
-    return found
+    extra = tuple(extra)
+    memo = document_memo(root)
+    key = ("chrome", root, extra)
+    found = memo.get(key)
+    if found is None:
+        queries = [query.strip() for query in extra]
+        simple = tuple(query for query in queries if _SELF_CONTAINED.match(query))
+        marked = _marked(root, simple)
+        found = {node for node in root.iter() if node in marked}
+        for query in queries:
+            if query not in simple:
+                found.update(elements(root, query))
+        found.discard(root)
+        memo[key] = found
+    return set(found)
 
 
 def is_boilerplate_line(text: str) -> bool:

@@ -20,7 +20,8 @@ from parsel import Selector
 
 from crawler.extract.blocks import TextBlock, text_blocks
 from crawler.extract.boilerplate import RELATED_HEADING, chrome_elements, is_boilerplate_line
-from crawler.extract.select import unique_match
+from crawler.extract.memo import document_memo
+from crawler.extract.select import nodes, unique_match
 
 if TYPE_CHECKING:
     from crawler.families import Family
@@ -150,7 +151,7 @@ def main_block(selector: Selector) -> HtmlElement | None:
 
 def looks_like_article(selector: Selector, block: HtmlElement) -> bool:
     """Generic article test: structural signs plus prose, or plenty of prose."""
-    if selector.xpath(_ARTICLE_SIGNS):
+    if nodes(selector.root, _ARTICLE_SIGNS):
         return has_article_text(block, min_paragraphs=1, min_chars=150)
     return has_article_text(block, min_paragraphs=2, min_chars=250)
 
@@ -165,12 +166,32 @@ def find_article_body(
 
     :param family: the preset to try first, with the site's ``overrides``.
     :param fallback: the generic preset, tried when ``family`` finds nothing.
+
+    Kept per document: deciding whether a page is an article and extracting
+    it both ask.
     """
+    memo = document_memo(selector.root)
+    key = ("body", selector.root, id(family), id(fallback), tuple((overrides or {}).items()))
+    if key in memo:
+        found, _ = memo[key]
+        return found
+    found = _find_article_body(selector, family, fallback, overrides)
+    # The presets are kept with the answer so their ids stay theirs.
+    memo[key] = found, (family, fallback)
+    return found
+
+
+def _find_article_body(
+    selector: Selector,
+    family: Family,
+    fallback: Family,
+    overrides: Mapping[str, str] | None,
+) -> Body | None:
     for preset in dict.fromkeys((family, fallback)):
         site = overrides if preset is family else None
         match = unique_match(selector, preset.queries("body", site))
-        if match is not None and has_article_text(match.root, preset.queries("remove", site)):
-            return Body(match.root, preset.name)
+        if match is not None and has_article_text(match, preset.queries("remove", site)):
+            return Body(match, preset.name)
     block = main_block(selector)
     if block is not None and looks_like_article(selector, block):
         return Body(block, fallback.name)

@@ -13,8 +13,9 @@ from crawler.extract.blocks import TextBlock, element_text, text_blocks
 from crawler.extract.body import AUTHOR_PREFIX, strip_author_prefix
 from crawler.extract.boilerplate import RELATED_HEADING, parse_views, views_line
 from crawler.extract.container import MIN_PARAGRAPH
+from crawler.extract.memo import document_order
 from crawler.extract.scope import Scope, value_text
-from crawler.extract.select import select
+from crawler.extract.select import nodes
 from crawler.extract.text import clean
 from crawler.urls import canonicalize, host_of
 
@@ -56,7 +57,7 @@ def _above_prose(
     scope: Scope, body: HtmlElement, nodes: Iterable[HtmlElement]
 ) -> list[HtmlElement]:
     """Those of ``nodes`` outside chrome that come before the body's first paragraph."""
-    order = {node: index for index, node in enumerate(scope.selector.root.iter())}
+    order = document_order(scope.selector.root)
     prose = next((block for block in text_blocks(body) if len(block.text) >= MIN_PARAGRAPH), None)
     limit = order[prose.element] if prose is not None else order[body]
     return [node for node in nodes if order[node] < limit and not scope.is_chrome(node)]
@@ -99,12 +100,13 @@ def find_title(scope: Scope, body: HtmlElement) -> tuple[str, HtmlElement | None
     found = scope.first_text("title")
     if found:
         return found
-    document_title = clean(scope.selector.xpath("//title/text()").get(""))
-    og_title = clean(scope.selector.xpath("//meta[@property='og:title']/@content").get(""))
+    root = scope.selector.root
+    document_title = clean(next(iter(nodes(root, "//title/text()")), ""))
+    og_title = clean(next(iter(nodes(root, "//meta[@property='og:title']/@content")), ""))
     headline = _headline(scope, body, [title for title in (og_title, document_title) if title])
     if headline is not None:
         return element_text(headline), headline
-    site_names = scope.selector.xpath("//meta[@property='og:site_name']/@content").getall()
+    site_names = nodes(root, "//meta[@property='og:site_name']/@content")
     return strip_site_name(og_title or document_title, [*site_names, *breadcrumbs(scope)]), None
 
 
@@ -137,6 +139,7 @@ def find_views(scope: Scope, lines: list[TextBlock]) -> int | None:
         views = _count(value_text(match))
         if views is not None:
             return views
+    # Lazy: the whole page is walked only when the lines near the article have no count.
     page_lines = text_blocks(scope.selector.root, scope.chrome)
     counts = (views_line(line.text) for line in chain(lines, page_lines))
     return next((views for views in counts if views is not None), None)
@@ -145,7 +148,7 @@ def find_views(scope: Scope, lines: list[TextBlock]) -> int | None:
 def breadcrumbs(scope: Scope) -> list[str]:
     """The breadcrumb trail's texts, separators left out."""
     for query in scope.queries("category"):
-        crumbs = [value_text(match) for match in select(scope.selector, query)]
+        crumbs = [value_text(match) for match in nodes(scope.selector.root, query)]
         crumbs = [crumb for crumb in crumbs if re.search(r"[^\W\d_]", crumb)]
         if crumbs:
             return crumbs
@@ -171,7 +174,7 @@ def find_tags(scope: Scope) -> list[str]:
 
 def canonical_url(scope: Scope, url: str) -> str:
     """The page's ``rel=canonical`` URL when it is on the same host and not the home page."""
-    href = scope.selector.xpath(_CANONICAL).get()
+    href = next(iter(nodes(scope.selector.root, _CANONICAL)), None)
     if href:
         absolute = urljoin(url, href.strip())
         if host_of(absolute) == host_of(url) and urlsplit(absolute).path not in ("", "/"):

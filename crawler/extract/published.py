@@ -16,7 +16,9 @@ from lxml.html import HtmlElement
 from crawler.extract.blocks import TextBlock
 from crawler.extract.boilerplate import in_chrome
 from crawler.extract.dates import find_date, is_plausible, parse_iso, same_day
+from crawler.extract.memo import document_order
 from crawler.extract.scope import Scope, value_text
+from crawler.extract.select import nodes
 
 _META_DATES = (
     "//meta[@property='article:published_time']/@content",
@@ -37,7 +39,7 @@ class _Judge:
     def __init__(self, area: HtmlElement, title: HtmlElement | None, fetched_at: datetime) -> None:
         self.area = area
         self.fetched_at = fetched_at
-        self.order = {node: index for index, node in enumerate(area.getroottree().iter())}
+        self.order = document_order(area.getroottree().getroot())
         self.title_at = self.order.get(title, -1) if title is not None else -1
 
     def inside(self, element: HtmlElement) -> bool:
@@ -58,7 +60,7 @@ class _Judge:
 def _from_selectors(scope: Scope, judge: _Judge, queries: tuple[str, ...]) -> datetime | None:
     for query in queries:
         for match in scope.outside_chrome(query):
-            element = None if isinstance(match.root, str) else match.root
+            element = None if isinstance(match, str) else match
             attribute = None
             if element is not None:
                 attribute = element.get("datetime") or element.get("content")
@@ -69,8 +71,9 @@ def _from_selectors(scope: Scope, judge: _Judge, queries: tuple[str, ...]) -> da
 
 
 def _from_meta(scope: Scope, judge: _Judge) -> datetime | None:
-    values = [value for query in _META_DATES for value in scope.selector.xpath(query).getall()]
-    scripts = scope.selector.xpath("//script[@type='application/ld+json']/text()").getall()
+    root = scope.selector.root
+    values = [value for query in _META_DATES for value in nodes(root, query)]
+    scripts = nodes(root, "//script[@type='application/ld+json']/text()")
     values += _JSON_LD_DATE.findall(" ".join(scripts))
     for text in values:
         value = _value(text)

@@ -16,7 +16,7 @@ from parsel import Selector
 
 from crawler.extract.blocks import element_text
 from crawler.extract.boilerplate import chrome_elements
-from crawler.extract.select import select
+from crawler.extract.select import Node, nodes
 from crawler.families import GENERIC, Family
 
 
@@ -43,17 +43,18 @@ class Scope:
 
     def is_chrome(self, element: HtmlElement) -> bool:
         """Whether the element lies in page chrome or a related list."""
-        return any(node in self.chrome for node in (element, *element.iterancestors()))
+        chrome = self.chrome
+        return element in chrome or any(node in chrome for node in element.iterancestors())
 
-    def outside_chrome(self, query: str) -> list[Selector]:
-        """Matches of one query, those in chrome left out."""
+    def outside_chrome(self, query: str) -> list[Node]:
+        """Matches of one query (elements, or strings), those in chrome left out."""
         return [
             match
-            for match in select(self.selector, query)
-            if isinstance(match.root, str) or not self.is_chrome(match.root)
+            for match in nodes(self.selector.root, query)
+            if isinstance(match, str) or not self.is_chrome(match)
         ]
 
-    def matches(self, name: str) -> Iterator[Selector]:
+    def matches(self, name: str) -> Iterator[Node]:
         """Matches for field ``name`` in query order, those in chrome left out."""
         for query in self.queries(name):
             yield from self.outside_chrome(query)
@@ -63,12 +64,13 @@ class Scope:
         for match in self.matches(name):
             text = value_text(match)
             if text:
-                return text, None if isinstance(match.root, str) else match.root
+                return text, None if isinstance(match, str) else match
         return None
 
 
-def value_text(match: Selector) -> str:
+def value_text(match: Node | Selector) -> str:
     """The text of a match: an attribute or text node as is, an element's visible text."""
-    if isinstance(match.root, str):
-        return " ".join(match.root.split())
-    return element_text(match.root)
+    root = match.root if isinstance(match, Selector) else match
+    if isinstance(root, str):
+        return " ".join(root.split())
+    return element_text(root)

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import unicodedata
 
-_SPACE = re.compile(r"\s+")
 #: Characters editors paste in that render as nothing.
-_INVISIBLE = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\xad"), None)
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\xad"
+_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS), None)
+_HAS_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
 
 def clean(text: str) -> str:
@@ -16,4 +17,8 @@ def clean(text: str) -> str:
     NFC again here because entities (``a&#769;``) are resolved after the
     page text was normalised.
     """
-    return _SPACE.sub(" ", unicodedata.normalize("NFC", text).translate(_INVISIBLE)).strip()
+    text = unicodedata.normalize("NFC", text)
+    if _HAS_INVISIBLE.search(text):
+        text = text.translate(_INVISIBLE)
+    # str.split() and re's \s agree on what is whitespace (NBSP included).
+    return " ".join(text.split())

@@ -11,20 +11,23 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import scrapy
 from parsel import Selector
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
+from scrapy.utils.response import get_base_url
 from scrapy.utils.sitemap import Sitemap
 
 from archive.records import VIETNAM_TZ
-from crawler.extract.article import extract_article
+from crawler.decide import content_kind, judge_page
 from crawler.extract.page import Page
+from crawler.extract.select import nodes
 from crawler.failures import Skipped, failure_reason, note_failure
-from crawler.families import Family, detect_family, get_family, is_article_page
+from crawler.families import Family, detect_family, get_family
 from crawler.items import ArticleItem
 from crawler.sites import SiteConfig, load_sites, sites_path
 from crawler.urls import canonicalize, host_of, is_print_view, within_domains
@@ -71,6 +74,8 @@ SKIPPED_EXTENSIONS = frozenset(
         ".exe",
     }
 )
+_LINKS = "//a/@href | //area/@href"
+_FEED_LINKS = '//link[@rel="alternate"][contains(@type, "rss") or contains(@type, "atom")]/@href'
 #: Scheduling priority by what a request is expected to return.
 PRIORITY = {"seed": 100, "feed": 50, "listing": 20, "article": 10, "page": 0, "media": -10}
 
@@ -79,6 +84,43 @@ def _extension(url: str) -> str:
     path = urlsplit(url).path.lower()
     dot = path.rfind(".")
     return path[dot:] if dot > path.rfind("/") else ""
+
+
+def _allowed(url: str, domains: list[str] | tuple[str, ...]) -> bool:
+    return url.startswith(("http://", "https://")) and within_domains(host_of(url), domains)
+
+
+@lru_cache(maxsize=256)
+def _origin(base: str) -> str | None:
+    """``scheme://host/`` of an HTTP(S) base URL."""
+    if not base.startswith(("http://", "https://")):
+        return None
+    parts = urlsplit(base)
+    return f"{parts.scheme}://{parts.netloc}/" if parts.netloc else None
+
+
+def _link_at(base: str, href: str, domains: tuple[str, ...]) -> str | None:
+    """The canonical URL an ``href`` on a page at ``base`` leads to, if worth following.
+
+    Root-relative and absolute links resolve the same from every page of a
+    host (``urljoin`` reads only the base's scheme and host for them), so
+    they are resolved against the host's root and the answer is shared: the
+    menus every page repeats cost a lookup.
+    """
+    href = href.strip()
+    if href[:1] == "/" or href.startswith(("http://", "https://")):
+        base = _origin(base) or base
+    return _resolve(base, href, domains)
+
+
+@lru_cache(maxsize=32768)
+def _resolve(base: str, href: str, domains: tuple[str, ...]) -> str | None:
+    if not href or href.startswith(("#", "mailto:", "javascript:", "tel:", "data:")):
+        return None
+    url = canonicalize(urljoin(base, href))
+    if not _allowed(url, domains) or CALENDAR_TRAP.search(url) or is_print_view(url):
+        return None
+    return url
 
 
 def _feed_date(text: str | None) -> datetime | None:
@@ -113,6 +155,8 @@ class PortalSpider(scrapy.Spider):
         self.family: Family | None = None if site.family == "auto" else get_family(site.family)
         #: Canonical article URLs linked so far, to tell live listings from dead ones.
         self._seen_articles: set[str] = set()
+        #: Every URL a request was made for, so repeated links cost nothing.
+        self._requested: set[str] = set()
 
     @classmethod
     def from_crawler(
@@ -153,6 +197,7 @@ class PortalSpider(scrapy.Spider):
             meta["dna_optional"] = True
         if listed_date:
             meta["dna_listed_date"] = listed_date
+        self._requested.add(url)
         return scrapy.Request(
             url,
             callback=callback or (self.parse_media if kind == "media" else self.parse),
@@ -175,11 +220,12 @@ class PortalSpider(scrapy.Spider):
             # Kept in WARC with WARC-Truncated; half an article is not an article.
             note_failure(self.crawler, response.url, "truncated body")
             return
-        content_type = response.headers.get("Content-Type", b"").decode("latin-1").lower()
-        if "xml" in content_type or "rss" in content_type:
+        content_type = response.headers.get("Content-Type", b"").decode("latin-1")
+        kind = content_kind(content_type)
+        if kind == "feed":
             yield from self.parse_feed(response)
             return
-        if not hasattr(response, "text") or ("html" not in content_type and content_type):
+        if kind == "other" or not hasattr(response, "text"):
             self.crawler.stats.inc_value("dna/non_html")
             return
         capture = response.meta.get("dna_capture")
@@ -199,32 +245,18 @@ class PortalSpider(scrapy.Spider):
             self.logger.info("%s: detected portal family %s", self.site.name, self.family.name)
         family = self.family
 
-        kind = self._classify(response.url, family)
-        record = None
-        # The URL's shape decides when it can; content structure decides the
-        # rest (a listing whose first teaser is long is still a listing).
-        if kind == "article" or (kind is None and is_article_page(page, family)):
-            record = extract_article(
-                page,
-                family=family.name,
-                selectors=self.site.selectors or None,
-                listed_date=response.meta.get("dna_listed_date"),
+        verdict = judge_page(
+            page, family, self.site, listed_date=response.meta.get("dna_listed_date")
+        )
+        if verdict.outcome != "not_article":
+            self.crawler.stats.inc_value(f"dna/{verdict.outcome}")
+        if verdict.article is not None:
+            yield ArticleItem(
+                verdict.article,
+                capture.record_id if capture else "",
+                capture.fetched_at if capture else page.fetched_at,
             )
-            if record is None:
-                self.crawler.stats.inc_value("dna/articles_unextracted")
-            elif self._too_old(record.published):
-                self.crawler.stats.inc_value("dna/articles_before_since")
-            else:
-                self.crawler.stats.inc_value("dna/articles_seen")
-                yield ArticleItem(
-                    record,
-                    capture.record_id if capture else "",
-                    capture.fetched_at if capture else page.fetched_at,
-                )
-        yield from self._follow(response, page.selector, family, record)
-
-    def _too_old(self, published: datetime | None) -> bool:
-        return bool(self.site.since and published and published.date() < self.site.since)
+        yield from self._follow(response, page.selector, family, verdict.record)
 
     def _classify(self, url: str, family: Family) -> str | None:
         return family.classify(
@@ -241,25 +273,33 @@ class PortalSpider(scrapy.Spider):
             for image in record.images:
                 if self._allowed(image.src):
                     yield self._request(image.src, "media")
-        for feed in selector.xpath(
-            '//link[@rel="alternate"][contains(@type, "rss") or contains(@type, "atom")]/@href'
-        ).getall():
+        root = selector.root
+        for feed in nodes(root, _FEED_LINKS):
             url = canonicalize(response.urljoin(feed))
             if self._allowed(url):
                 yield self._request(url, "feed", callback=self.parse_feed, optional=True)
+        base = get_base_url(response)
+        domains = tuple(self.allowed_domains)
 
         # Pager links are held back: a listing's next page is followed only
         # when this page showed articles not seen before.  An empty page past
         # the end (whose sidebar repeats known articles) ends the pager.
-        pager = {
-            url
-            for link in family.pager_links(selector, response.url)
-            if (url := self._link(response, link))
-        }
+        # Articles have no pager worth reading.
+        pager = set()
+        if record is None:
+            pager = {
+                url
+                for link in family.pager_links(selector, response.url)
+                if (url := _link_at(base, link, domains))
+            }
         new_articles = 0
-        for href in selector.xpath("//a/@href | //area/@href").getall():
-            url = self._link(response, href)
+        for href in nodes(root, _LINKS):
+            url = _link_at(base, href, domains)
             if url is None or url in pager:
+                continue
+            if url in self._requested:
+                # Seen before: the scheduler would drop it, but only after
+                # building and fingerprinting a request (dozens per page).
                 continue
             extension = _extension(url)
             if extension in DOCUMENT_EXTENSIONS:
@@ -284,18 +324,10 @@ class PortalSpider(scrapy.Spider):
             yield self._request(url, "listing")
 
     def _link(self, response: Response, href: str) -> str | None:
-        href = href.strip()
-        if not href or href.startswith(("#", "mailto:", "javascript:", "tel:", "data:")):
-            return None
-        url = canonicalize(response.urljoin(href))
-        if not self._allowed(url) or CALENDAR_TRAP.search(url) or is_print_view(url):
-            return None
-        return url
+        return _link_at(get_base_url(response), href, tuple(self.allowed_domains))
 
     def _allowed(self, url: str) -> bool:
-        return url.startswith(("http://", "https://")) and within_domains(
-            host_of(url), self.allowed_domains
-        )
+        return _allowed(url, self.allowed_domains)
 
     def parse_media(self, response: Response) -> None:
         """Images and documents: recorded to WARC already, nothing to extract."""

@@ -1,0 +1,79 @@
+"""Deciding what a fetched page holds: the one rule the live crawl and restore share.
+
+A restore from WARC must find exactly the articles the live crawl found, so
+both call :func:`content_kind` and :func:`judge_page` instead of each keeping
+its own copy of the rules.  Nothing here needs Scrapy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Literal
+
+from crawler.extract.article import extract_article
+from crawler.families import is_article_page
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from archive.records import ArticleRecord
+    from crawler.extract.page import Page
+    from crawler.families import Family
+    from crawler.sites import SiteConfig
+
+#: What a verdict found; the names double as crawl stats keys (``dna/<outcome>``).
+Outcome = Literal["not_article", "articles_unextracted", "articles_before_since", "articles_seen"]
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """What :func:`judge_page` made of a page.
+
+    :param outcome: see :data:`Outcome`.
+    :param record: the extracted article, also when it is too old to keep
+        (the live crawl still follows its images).
+    """
+
+    outcome: Outcome
+    record: ArticleRecord | None = None
+
+    @property
+    def article(self) -> ArticleRecord | None:
+        """The article to store, or ``None``."""
+        return self.record if self.outcome == "articles_seen" else None
+
+
+def content_kind(content_type: str) -> Literal["feed", "html", "other"]:
+    """Whether a response is a feed (XML, RSS), an HTML page or something else.
+
+    An absent Content-Type counts as HTML: old portals omit it.
+    """
+    content_type = content_type.lower()
+    if "xml" in content_type or "rss" in content_type:
+        return "feed"
+    if "html" in content_type or not content_type:
+        return "html"
+    return "other"
+
+
+def judge_page(
+    page: Page, family: Family, site: SiteConfig, *, listed_date: datetime | None = None
+) -> Verdict:
+    """Whether ``page`` is an article of ``site``, and the article if so.
+
+    The URL's shape decides when it can; content structure decides the rest
+    (a listing whose first teaser is long is still a listing).
+    """
+    kind = family.classify(
+        page.url, article_pattern=site.article_pattern, listing_pattern=site.listing_pattern
+    )
+    if kind != "article" and (kind is not None or not is_article_page(page, family)):
+        return Verdict("not_article")
+    record = extract_article(
+        page, family=family.name, selectors=site.selectors or None, listed_date=listed_date
+    )
+    if record is None:
+        return Verdict("articles_unextracted")
+    if site.since and record.published and record.published.date() < site.since:
+        return Verdict("articles_before_since", record)
+    return Verdict("articles_seen", record)
