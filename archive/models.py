@@ -155,4 +155,5 @@ class ArticleVersion(Base):
     tags: Mapped[list[str]] = mapped_column(JSON)
     family: Mapped[str] = mapped_column(String(16))
 
+    article: Mapped[Article] = relationship(foreign_keys=[article_id])
     capture: Mapped[Capture] = relationship()

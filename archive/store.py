@@ -450,6 +450,37 @@ def _archived(
 
 
 @dataclass(slots=True)
+class _ArticleBatch:
+    """The stored articles and versions one batch touches, fetched once.
+
+    :param articles: by canonical URL.
+    :param versions: by canonical URL and content hash.
+    :param with_current: URLs whose article already has a current version.
+    """
+
+    articles: dict[str, Article]
+    versions: dict[tuple[str, str], ArticleVersion]
+    with_current: set[str]
+
+    @classmethod
+    def load(cls, session: Session, urls: set[str]) -> _ArticleBatch:
+        articles = {}
+        if urls:
+            query = select(Article).where(Article.url.in_(urls))
+            articles = {article.url: article for article in session.scalars(query)}
+        versions = {}
+        if articles:
+            rows = session.execute(
+                select(Article.url, ArticleVersion)
+                .join(Article, ArticleVersion.article_id == Article.id)
+                .where(Article.url.in_(articles))
+            )
+            versions = {(url, version.content_hash): version for url, version in rows}
+        with_current = {url for url, a in articles.items() if a.current_version_id is not None}
+        return cls(articles, versions, with_current)
+
+
+@dataclass(slots=True)
 class _PendingArticle:
     record: ArticleRecord
     capture_record_id: str
@@ -504,24 +535,36 @@ class ArchiveWriter:
             self.flush()
 
     def flush(self) -> WriteCounts:
-        """Commit everything queued in one transaction; returns the totals so far."""
+        """Commit everything queued in one transaction; returns the totals so far.
+
+        Articles and versions already stored are fetched with one query each
+        for the whole batch, and everything is written in one ORM flush: a
+        query per article would make the database the crawl's bottleneck.
+        """
         if not self.pending:
             return self.counts
-        captures, articles = self._captures, self._articles
+        captures, pending = self._captures, self._articles
         with self.store.session() as session, session.begin():
             capture_ids = self._insert_captures(session, captures)
-            for pending in articles:
-                capture_id = capture_ids.get(pending.capture_record_id)
-                if capture_id is None:
-                    capture_id = session.scalar(
-                        select(Capture.id).where(Capture.record_id == pending.capture_record_id)
+            missing = {p.capture_record_id for p in pending} - capture_ids.keys()
+            if missing:
+                capture_ids.update(
+                    session.execute(
+                        select(Capture.record_id, Capture.id).where(Capture.record_id.in_(missing))
                     )
+                )
+            batch = _ArticleBatch.load(session, {p.record.url for p in pending})
+            saved = []
+            for item in pending:
+                capture_id = capture_ids.get(item.capture_record_id)
                 if capture_id is None:
-                    raise StoreError(f"article {pending.record.url} names unknown capture")
-                outcome, article_id = self._save_article(session, pending, capture_id)
+                    raise StoreError(f"article {item.record.url} names unknown capture")
+                saved.append(self._save_article(session, batch, item, capture_id))
+            session.flush()
+            for outcome, article in saved:
                 setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
                 if outcome != "unchanged":
-                    self.counts.changed_ids.append(article_id)
+                    self.counts.changed_ids.append(article.id)
         self.counts.captures += len(captures)
         self._captures, self._articles, self._oldest = [], [], None
         return self.counts
@@ -548,11 +591,11 @@ class ArchiveWriter:
         return {row.record_id: row.id for row in rows}
 
     def _save_article(
-        self, session: Session, pending: _PendingArticle, capture_id: int
-    ) -> tuple[Outcome, int]:
+        self, session: Session, batch: _ArticleBatch, pending: _PendingArticle, capture_id: int
+    ) -> tuple[Outcome, Article]:
         record = pending.record
         content_hash = record.content_hash()
-        article = session.scalar(select(Article).where(Article.url == record.url))
+        article = batch.articles.get(record.url)
         if article is None:
             article = Article(
                 site_id=self.site_id,
@@ -562,7 +605,7 @@ class ArchiveWriter:
                 updated_at=datetime.now(UTC),
             )
             session.add(article)
-            session.flush()
+            batch.articles[record.url] = article
             outcome: Outcome = "new"
         else:
             article.first_seen = min(article.first_seen, pending.seen_at)
@@ -574,18 +617,13 @@ class ArchiveWriter:
         if record.views is not None and is_latest:
             article.views = record.views
 
-        version = session.scalar(
-            select(ArticleVersion).where(
-                ArticleVersion.article_id == article.id,
-                ArticleVersion.content_hash == content_hash,
-            )
-        )
+        version = batch.versions.get((record.url, content_hash))
         if version is None:
             published, source = record.published, record.published_source
             if published is None:
                 published, source = article.first_seen, "first-seen"
             version = ArticleVersion(
-                article_id=article.id,
+                article=article,
                 capture_id=capture_id,
                 content_hash=content_hash,
                 seen_at=pending.seen_at,
@@ -601,12 +639,12 @@ class ArchiveWriter:
                 family=record.family,
             )
             session.add(version)
-            session.flush()
+            batch.versions[(record.url, content_hash)] = version
             if outcome != "new" and is_latest:
                 outcome = "updated"
-        if is_latest and article.current_version_id != version.id:
-            article.current_version_id = version.id
+        is_current = version.id is not None and article.current_version_id == version.id
+        if not is_current and (is_latest or record.url not in batch.with_current):
+            article.current = version
             article.updated_at = datetime.now(UTC)
-        elif article.current_version_id is None:
-            article.current_version_id = version.id
-        return outcome, article.id
+            batch.with_current.add(record.url)
+        return outcome, article
