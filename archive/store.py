@@ -548,10 +548,12 @@ class ArchiveWriter:
             capture_ids = self._insert_captures(session, captures)
             missing = {p.capture_record_id for p in pending} - capture_ids.keys()
             if missing:
+                # A list of pairs, not the Result: dict.update() takes anything
+                # with keys() (a Result has them) for a mapping and indexes it.
                 capture_ids.update(
                     session.execute(
                         select(Capture.record_id, Capture.id).where(Capture.record_id.in_(missing))
-                    )
+                    ).all()
                 )
             batch = _ArticleBatch.load(session, {p.record.url for p in pending})
             saved = []

@@ -136,3 +136,14 @@ def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
         Store("not a url")
     with pytest.raises(StoreError, match="cannot open database"):
         Store(f"sqlite:///{tmp_path}/missing-dir/x/../../../../../../../../proc/nope.db")
+
+
+def test_article_may_name_a_capture_from_an_earlier_flush(store: Store) -> None:
+    site = store.site_id("xa")
+    writer = store.writer(site, None)
+    cap = capture(1, T0)
+    writer.add_capture(cap)
+    writer.flush()
+    writer.add_article(article(), cap.record_id, cap.fetched_at)
+    assert writer.flush().new == 1
+    assert store.article("https://xa.gov.vn/tin/bai-1").warc_offset == 1000
