@@ -20,7 +20,7 @@ from crawler.sites import (
     append_site,
     load_sites,
 )
-from dna.context import Env, archive_options, console, err_console, fail
+from dna.context import Env, archive_options, console, err_console, fail, update_search_index
 
 
 def register(group: click.Group) -> None:
@@ -214,7 +214,7 @@ def crawl(
     console.print(f"Log: {settings.get('LOG_FILE')}")
 
     if not no_index and any(r.articles_new or r.articles_updated for r in results):
-        _update_index(env)
+        update_search_index(env)
 
     if any(r.status == "interrupted" for r in results):
         sys.exit(130)
@@ -254,25 +254,6 @@ def _print_failures(results: list, shown: int = 20) -> None:
     console.print(table)
     if len(failures) > shown:
         console.print(f"… and {len(failures) - shown} more: see the log.")
-
-
-def _update_index(env: Env) -> None:
-    """Index what the crawl added; the archive is safe even if this fails."""
-    from search.indexdir import SearchIndexError
-    from search.indexer import update_index
-
-    store = env.open_store()
-    try:
-        added = update_index(
-            store,
-            env.data.index_dir,
-            on_wait=lambda: err_console.print("Waiting for another process to release the index…"),
-        )
-    except SearchIndexError as exc:
-        fail(f"the crawl is archived, but the search index was not updated: {exc}")
-    finally:
-        store.close()
-    console.print(f"Search index updated: {added} article(s).")
 
 
 # -- export ------------------------------------------------------------------

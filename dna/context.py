@@ -90,3 +90,22 @@ def archive_options(command: Callable[..., Any]) -> Callable[..., Any]:
 def is_terminal() -> bool:
     """Whether stdout is a person's terminal (rich tables) or a pipe (plain text)."""
     return sys.stdout.isatty()
+
+
+def update_search_index(env: Env) -> None:
+    """Index what a crawl or restore added; the archive is safe even if this fails."""
+    from search.indexdir import SearchIndexError
+    from search.indexer import update_index
+
+    store = env.open_store()
+    try:
+        added = update_index(
+            store,
+            env.data.index_dir,
+            on_wait=lambda: err_console.print("Waiting for another process to release the index…"),
+        )
+    except SearchIndexError as exc:
+        fail(f"the database is up to date, but the search index was not updated: {exc}")
+    finally:
+        store.close()
+    console.print(f"Search index updated: {added} article(s).")

@@ -1,0 +1,234 @@
+"""Prove that nothing has rotted: digests, database pointers, crashed files.
+
+:func:`verify_archive` reads every record of every WARC in ``DATA/warc``
+and checks its ``WARC-Block-Digest`` and ``WARC-Payload-Digest`` (warcio
+computes them as it reads; a payload digest covers the body as sent,
+content-encoding kept).  Then every capture in the database must point at
+an intact record with its ``WARC-Record-ID`` and payload digest.  Files still
+named ``.open`` were left by a crashed crawl; :func:`repair_open_file` cuts
+one after its last complete record and closes it.  Closed files are never
+written to.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import zlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+
+from archive.models import Capture, Site
+from archive.warcscan import GZIP_MAGIC, RawRecord, ScanProblem, find_warcs, iter_records
+from archive.warcwriter import OPEN_SUFFIX
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy import Row
+
+    from archive.layout import DataDir
+    from archive.store import Store
+
+#: An ``.open`` file touched more recently than this may belong to a running crawl.
+REPAIR_MIN_AGE = 300.0
+
+
+@dataclass(slots=True)
+class FileCheck:
+    """One WARC file's check.
+
+    :param site: the directory it is in under ``DATA/warc``.
+    :param records: intact records read.
+    :param repaired: what ``--repair`` did to it, if anything.
+    """
+
+    path: Path
+    site: str
+    size: int = 0
+    records: int = 0
+    problems: list[ScanProblem] = field(default_factory=list)
+    repaired: str | None = None
+
+
+@dataclass(slots=True)
+class VerifyReport:
+    """Everything :func:`verify_archive` found."""
+
+    files: list[FileCheck] = field(default_factory=list)
+    captures: int = 0
+    capture_problems: list[str] = field(default_factory=list)
+
+    @property
+    def problems(self) -> list[str]:
+        """Every problem, files' first, as one line each."""
+        found = [str(problem) for check in self.files for problem in check.problems]
+        return found + self.capture_problems
+
+    @property
+    def ok(self) -> bool:
+        """Whether nothing is wrong."""
+        return not self.problems
+
+
+def verify_archive(
+    data: DataDir, store: Store, *, site: str | None = None, repair: bool = False
+) -> VerifyReport:
+    """Check the WARC files (of ``site``, or all) and the captures pointing into them.
+
+    :param repair: close ``.open`` files after their last complete record.
+    """
+    report = VerifyReport()
+    root = data.warc_dir(site) if site else data.warc_root
+    paths, listing = find_warcs([root]) if root.exists() else ([], [])
+    if listing:
+        report.files.append(FileCheck(root, site or "", problems=listing))
+    # (file name, offset) -> (record id, payload digest) of each intact response.
+    records: dict[tuple[str, int], tuple[str, str]] = {}
+    for path in paths:
+        repaired = None
+        if repair and path.name.endswith(OPEN_SUFFIX):
+            try:
+                repaired, path = repair_open_file(path)
+            except RepairError as exc:
+                failed = FileCheck(path, path.parent.name, size=_size(path))
+                failed.problems.append(ScanProblem(path, 0, str(exc)))
+                report.files.append(failed)
+                continue
+        check = _check_file(path, records)
+        check.repaired = repaired
+        report.files.append(check)
+    for found in _captures(store, site):
+        report.captures += 1
+        name, offset, record_id, digest, url = found
+        held = records.get((name, offset))
+        where = f"capture of {url} ({name}:{offset})"
+        if held is None:
+            fix = "restore the file, or run: dna restore DATA/warc to rebuild the database"
+            if data.find_warc(name) is None:
+                report.capture_problems.append(f"{where}: WARC file missing; {fix}")
+            else:
+                report.capture_problems.append(f"{where}: no intact response there; {fix}")
+        elif held != (record_id, digest):
+            report.capture_problems.append(
+                f"{where}: record there is {held[0]} with digest {held[1]!r}, database says "
+                f"{record_id} with {digest!r}; rebuild with: dna restore DATA/warc"
+            )
+    return report
+
+
+def _check_file(path: Path, records: dict[tuple[str, int], tuple[str, str]]) -> FileCheck:
+    check = FileCheck(path, path.parent.name, size=_size(path))
+    name = path.name.removesuffix(OPEN_SUFFIX)
+    if path.name.endswith(OPEN_SUFFIX):
+        message = "left open by a crashed crawl; close it with: dna verify --repair"
+        check.problems.append(ScanProblem(path, check.size, message))
+    for item in iter_records(path, check_digests=True):
+        if isinstance(item, ScanProblem):
+            check.problems.append(item)
+            continue
+        check.records += 1
+        headers = item.record.rec_headers
+        if item.record.rec_type in ("response", "revisit"):
+            records[(name, item.offset)] = (
+                headers.get_header("WARC-Record-ID") or "",
+                headers.get_header("WARC-Payload-Digest") or "",
+            )
+    return check
+
+
+def _captures(store: Store, site: str | None) -> Iterator[Row[tuple[str, int, str, str, str]]]:
+    """Where each capture says its record is: file, offset, record id, digest, URL."""
+    query = select(
+        Capture.warc_file,
+        Capture.warc_offset,
+        Capture.record_id,
+        Capture.payload_digest,
+        Capture.url,
+    ).order_by(Capture.id)
+    if site is not None:
+        query = query.join(Site, Capture.site_id == Site.id).where(Site.name == site)
+    with store.session() as session:
+        yield from session.execute(query.execution_options(yield_per=2000))
+
+
+class RepairError(Exception):
+    """An ``.open`` file cannot be repaired safely; the message says why and what to do."""
+
+
+def repair_open_file(path: Path, *, min_age: float = REPAIR_MIN_AGE) -> tuple[str, Path]:
+    """Cut ``path`` (a ``.open`` WARC) after its last complete record and close it.
+
+    :param min_age: refuse files modified more recently (a running crawl's).
+    :returns: what was done, and the closed file's path.
+    :raises RepairError: the file is not ``.open``, is in use, is damaged
+        before its end, or holds no complete record.
+    """
+    if not path.name.endswith(OPEN_SUFFIX):
+        raise RepairError(f"{path}: not an .open file; closed files are never modified")
+    age = time.time() - path.stat().st_mtime
+    if age < min_age:
+        raise RepairError(
+            f"{path}: written {age:.0f} s ago, maybe by a running crawl; "
+            "stop it, or repair in a few minutes"
+        )
+    final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
+    if final.exists():
+        raise RepairError(f"{path}: {final.name} exists too; move one away and repair again")
+    end, records, first_problem = 0, 0, None
+    for item in iter_records(path):
+        if isinstance(item, RawRecord):
+            end, records = item.end, records + 1
+        elif first_problem is None:
+            first_problem = item
+    if first_problem is not None and first_problem.offset < end:
+        raise RepairError(
+            f"{first_problem}: damage before the last complete record; not repaired "
+            "(cutting would lose good records): copy them out with warcio recompress"
+        )
+    end = _complete_gzip_end(path, end)
+    if records == 0 or end == 0:
+        raise RepairError(f"{path}: no complete record; nothing to keep, delete the file")
+    size = _size(path)
+    with open(path, "r+b") as handle:
+        handle.truncate(end)
+    os.replace(path, final)
+    return f"cut {size - end} byte(s) after record {records} at {end}; closed", final
+
+
+def _complete_gzip_end(path: Path, limit: int) -> int:
+    """The end of the last whole gzip member at or before ``limit`` (``limit`` if not gzip)."""
+    with open(path, "rb") as handle:
+        if handle.read(len(GZIP_MAGIC)) != GZIP_MAGIC:
+            return limit
+        handle.seek(0)
+        position, complete = 0, 0
+        decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        while position < limit:
+            chunk = handle.read(min(1 << 20, limit - position))
+            if not chunk:
+                break
+            data = chunk
+            while data:
+                try:
+                    decompressor.decompress(data)
+                except zlib.error:
+                    return complete
+                if not decompressor.eof:
+                    break
+                unused = decompressor.unused_data
+                complete = position + len(chunk) - len(unused)
+                decompressor = zlib.decompressobj(zlib.MAX_WBITS | 16)
+                data = unused
+            position += len(chunk)
+        return complete
+
+
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:
+        return 0

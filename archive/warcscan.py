@@ -1,0 +1,238 @@
+"""Walking whole WARC files, ours or anyone's, record by record, through damage.
+
+Restore and verify read every record of every file.  Files come from this
+archive, wget, Heritrix or Browsertrix, and some are damaged: cut short by a
+crash, with garbage between records, or not WARC at all.  :func:`iter_records`
+reports each problem with its file and offset, skips to the next readable
+record and carries on; it never raises on bad input.
+"""
+
+from __future__ import annotations
+
+import os
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from warcio.archiveiterator import ArchiveIterator
+from warcio.exceptions import ArchiveLoadFailed
+
+from archive.warcwriter import OPEN_SUFFIX
+
+if TYPE_CHECKING:
+    from warcio.recordloader import ArcWarcRecord
+
+GZIP_MAGIC = b"\x1f\x8b\x08"
+WARC_MAGIC = b"WARC/1."
+#: File names a directory walk picks up (``.open``: left by a crashed crawl).
+WARC_SUFFIXES = (".warc", ".warc.gz", ".warc" + OPEN_SUFFIX, ".warc.gz" + OPEN_SUFFIX)
+_CHUNK = 1 << 20
+#: What a damaged file can make warcio and zlib raise while reading.
+_READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, ValueError, OSError, IndexError, KeyError)
+
+
+@dataclass(frozen=True, slots=True)
+class ScanProblem:
+    """Something wrong in a WARC file: which file, which byte, and what.
+
+    :param offset: where the damaged record or bytes start.
+    """
+
+    path: Path
+    offset: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.offset}: {self.message}"
+
+
+@dataclass(slots=True)
+class RawRecord:
+    """One complete record and where it lies.
+
+    :param record: warcio's record; its streams are already consumed.
+    :param offset: where the record (its gzip member) starts in the file.
+    :param length: its length in the file, compressed.
+    :param payload: the HTTP entity with chunking and content-encoding
+        removed, when the caller asked for it and it fitted.
+    :param oversize: the payload was wanted but longer than the limit.
+    """
+
+    path: Path
+    offset: int
+    length: int
+    record: ArcWarcRecord
+    payload: bytes | None = None
+    oversize: bool = False
+
+    @property
+    def end(self) -> int:
+        """The offset just after this record."""
+        return self.offset + self.length
+
+
+class _QuietIterator(ArchiveIterator):
+    # warcio prints a warning to stderr for a record not followed by blank
+    # lines; the damage is reported by the parse error that follows.
+    INC_RECORD = ""
+
+
+def find_warcs(paths: Iterable[Path]) -> tuple[list[Path], list[ScanProblem]]:
+    """The WARC files named, or found under the directories named, sorted.
+
+    Files named directly are taken whatever their name (they are then checked
+    as WARCs); directories contribute files named like WARCs (:data:`WARC_SUFFIXES`).
+    """
+    found: list[Path] = []
+    problems: list[ScanProblem] = []
+
+    def unreadable(error: OSError) -> None:
+        where = Path(error.filename or ".")
+        problems.append(ScanProblem(where, 0, f"cannot list directory: {error.strerror}"))
+
+    for path in paths:
+        if path.is_dir():
+            for root, dirs, files in os.walk(path, onerror=unreadable):
+                dirs.sort()
+                found += [Path(root, n) for n in sorted(files) if n.endswith(WARC_SUFFIXES)]
+        elif path.exists():
+            found.append(path)
+        else:
+            problems.append(ScanProblem(path, 0, "no such file or directory; check the path"))
+    return list(dict.fromkeys(found)), problems
+
+
+def _read_limited(stream: object, limit: int) -> bytes | None:
+    """Up to ``limit`` bytes of ``stream``, or ``None`` (stream drained) if longer."""
+    parts: list[bytes] = []
+    size = 0
+    while chunk := stream.read(_CHUNK):  # type: ignore[attr-defined]
+        size += len(chunk)
+        if size > limit:
+            while stream.read(_CHUNK):  # type: ignore[attr-defined]
+                pass
+            return None
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _incomplete(record: ArcWarcRecord) -> str | None:
+    """Why a fully read record is not whole or not intact, or ``None``."""
+    missing = getattr(record.raw_stream, "limit", 0)
+    if missing:
+        return f"record cut short: {missing} byte(s) of its block are missing"
+    checker = record.digest_checker
+    if checker is not None and checker.passed is False:
+        return "digest mismatch: " + "; ".join(checker.problems)
+    return None
+
+
+def iter_records(
+    path: Path,
+    *,
+    check_digests: bool = False,
+    want_payload: Callable[[ArcWarcRecord], bool] | None = None,
+    max_payload: int = 1 << 30,
+    start: int = 0,
+) -> Iterator[RawRecord | ScanProblem]:
+    """Every complete record of ``path`` in file order, and every problem met.
+
+    :param check_digests: check each record's block and payload digests;
+        a mismatch is a problem and the record is not yielded.
+    :param want_payload: which records to read the decoded payload of.
+    :param max_payload: longer payloads are drained, not kept (``oversize``).
+    :param start: offset of the first record to read.
+    """
+    try:
+        handle = open(path, "rb")  # noqa: SIM115 - closed below, across yields
+    except OSError as exc:
+        yield ScanProblem(path, 0, f"cannot open: {exc.strerror}; check its permissions")
+        return
+    with handle:
+        size = os.fstat(handle.fileno()).st_size
+        if size == 0:
+            yield ScanProblem(path, 0, "empty file, no records; delete it")
+            return
+        handle.seek(start)
+        head = handle.read(len(WARC_MAGIC))
+        compressed = head.startswith(GZIP_MAGIC)
+        if not compressed and not head.startswith(WARC_MAGIC):
+            yield ScanProblem(path, start, "not a WARC file: neither gzip nor 'WARC/1.' here")
+            return
+        magic = GZIP_MAGIC if compressed else WARC_MAGIC
+        position: int | None = start
+        while position is not None:
+            handle.seek(position)
+            failure = yield from _records_from(
+                handle, path, check_digests, want_payload, max_payload
+            )
+            if failure is None:
+                return
+            failed_at, error = failure
+            if failed_at == 0:
+                yield ScanProblem(path, 0, f"not a WARC file: {error}")
+                return
+            position = _next_candidate(handle, failed_at + 1, magic)
+            skipped = f"bytes {failed_at}–{position if position is not None else size}"
+            yield ScanProblem(path, failed_at, f"unreadable {skipped} skipped: {error}")
+
+
+def _records_from(
+    handle: object,
+    path: Path,
+    check_digests: bool,
+    want_payload: Callable[[ArcWarcRecord], bool] | None,
+    max_payload: int,
+) -> Iterator[RawRecord | ScanProblem]:
+    """Records from the handle's position; returns ``(offset, error)`` if reading broke."""
+    iterator = _QuietIterator(handle, check_digests=check_digests)
+    try:
+        for record in iterator:
+            payload, oversize = None, False
+            if want_payload is not None and want_payload(record):
+                payload = _read_limited(record.content_stream(), max_payload)
+                oversize = payload is None
+            iterator.read_to_end()
+            offset, length = iterator.member_info
+            problem = _incomplete(record)
+            if problem is not None:
+                yield ScanProblem(path, offset, problem)
+                continue
+            yield RawRecord(path, offset, length, record, payload, oversize)
+    except _READ_ERRORS as exc:
+        return iterator.offset, _describe(exc)
+    return None
+
+
+def _describe(error: BaseException) -> str:
+    text = " ".join(str(error).split())
+    if "non-chunked gzip" in text:
+        return "one gzip stream holds many records; fix with: warcio recompress IN OUT"
+    return f"{type(error).__name__}: {text}"[:200]
+
+
+def _next_candidate(handle: object, position: int, magic: bytes) -> int | None:
+    """The offset of the next ``magic`` at or after ``position``, or ``None``."""
+    handle.seek(position)  # type: ignore[attr-defined]
+    carry = b""
+    base = position
+    while chunk := handle.read(_CHUNK):  # type: ignore[attr-defined]
+        buffer = carry + chunk
+        found = buffer.find(magic)
+        if found >= 0:
+            return base - len(carry) + found
+        carry = buffer[-(len(magic) - 1) :]
+        base += len(chunk)
+    return None
+
+
+def warc_fields(payload: bytes) -> dict[str, str]:
+    """``application/warc-fields`` (warcinfo, metadata) as a dict, first value wins."""
+    fields: dict[str, str] = {}
+    for line in payload.decode("utf-8", "replace").splitlines():
+        name, sep, value = line.partition(":")
+        if sep and name.strip():
+            fields.setdefault(name.strip(), value.strip())
+    return fields

@@ -1,0 +1,320 @@
+"""Rebuild the archive database from WARC files alone.
+
+The WARC files are the preservation master.  Restore reads each HTTP response
+in them (ours, or wget's, Heritrix's, Browsertrix's), decides what it holds
+with the very rules of the live crawl (:mod:`crawler.decide`) and stores
+captures and articles through the same :class:`~archive.store.ArchiveWriter`.
+
+- **Sites.**  A file of ours names its site in ``warcinfo`` (``isPartOf``);
+  that site's entry in ``sites.toml`` applies, if any.  Otherwise the entry
+  whose start URL has the response's host and port, or whose allowed domains
+  cover the host; failing all, a site named after the host and port, its
+  CMS family detected from its first page, as a live crawl would.
+- **Idempotence.**  Captures are keyed by ``WARC-Record-ID`` and article
+  versions by content, so restoring a file twice adds nothing.  Restore
+  records no crawl rows: a crawl's counters are not in the WARCs.
+- **Foreign files.**  A WARC outside ``DATA/warc`` is copied, unchanged, to
+  ``DATA/warc/<site>/`` (the site of its first response), so every capture
+  points at a file the archive holds.
+- **Two cores.**  With ``workers > 1`` extraction runs in a process pool
+  while this process reads WARCs and writes the database.
+
+Not restored: the date a sitemap or feed gave a URL (the live crawl's
+``feed`` published source), which the WARC records do not tie to the page.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import multiprocessing.pool
+import re
+import shutil
+from collections import deque
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+from archive.warcresponses import ArchivedResponse, ResponseScanner
+from archive.warcscan import ScanProblem, find_warcs
+from crawler.decide import Verdict, content_kind, judge_page
+from crawler.extract.page import Page
+from crawler.families import Family, detect_family, get_family
+from crawler.settings import DOWNLOAD_MAXSIZE
+from crawler.sites import SiteConfig, SitesFile, validate_name
+from crawler.urls import host_of, within_domains
+
+if TYPE_CHECKING:
+    from archive.layout import DataDir
+    from archive.store import ArchiveWriter, Store
+
+#: Pages sent to a worker at once, and batches in flight per worker.
+BATCH = 16
+WINDOW = 4
+_SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+
+
+@dataclass(slots=True)
+class RestoreReport:
+    """What a restore read and added.
+
+    :param files: WARC files read.
+    :param bytes_read: their total size.
+    :param responses: HTTP responses (and resolved revisits) met.
+    :param pages: pages judged (2xx HTML, complete).
+    :param added: new rows per table (``captures``, ``articles``…).
+    :param problems: damaged or unusable input, with file and offset.
+    :param copied: foreign WARC files copied into ``DATA/warc``.
+    """
+
+    files: int = 0
+    bytes_read: int = 0
+    responses: int = 0
+    pages: int = 0
+    added: dict[str, int] = field(default_factory=dict)
+    problems: list[ScanProblem] = field(default_factory=list)
+    copied: list[Path] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Site:
+    config: SiteConfig
+    writer: ArchiveWriter
+    family: Family | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Job:
+    """A page to judge, small enough to send to a worker."""
+
+    url: str
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    fetched_at: datetime
+    family: str
+    site: SiteConfig
+    record_id: str
+
+
+def host_site_name(url: str) -> str:
+    """A site name for a host not in ``sites.toml``: ``127-0-0-1-8080``, at most 64 characters."""
+    netloc = urlsplit(url).netloc.lower().rsplit("@", 1)[-1]
+    return _SLUG_JUNK.sub("-", netloc).strip("-")[:64].rstrip("-") or "unknown-host"
+
+
+def _judge_batch(jobs: list[_Job]) -> list[Verdict]:
+    """Judge pages; runs in a worker process."""
+    return [
+        judge_page(
+            Page(job.url, job.status, job.headers, job.body, job.fetched_at),
+            get_family(job.family),
+            job.site,
+        )
+        for job in jobs
+    ]
+
+
+def _pool(workers: int) -> multiprocessing.pool.Pool:
+    # Fork where there is fork: workers start at once and need no importable
+    # __main__; they only judge pages, never touch the database.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else "spawn").Pool(workers)
+
+
+class Restorer:
+    """Restores WARC files into ``store``, one file after another.
+
+    :param registry: ``sites.toml``, for site names, families and patterns.
+    :param workers: processes that extract articles (1: all in this one).
+    """
+
+    def __init__(
+        self, store: Store, data: DataDir, registry: SitesFile, *, workers: int = 1
+    ) -> None:
+        self.store = store
+        self.data = data
+        self.registry = registry
+        self.workers = workers
+        settings = registry.scrapy_settings()
+        self.max_body = int(settings.get("DOWNLOAD_MAXSIZE", DOWNLOAD_MAXSIZE)) or 1 << 40
+        self._sites: dict[str, _Site] = {}
+        self._by_origin: dict[tuple[str, str], _Site] = {}
+
+    # -- sites ------------------------------------------------------------
+
+    def _config_for(self, response: ArchivedResponse) -> SiteConfig:
+        info = response.warcinfo
+        ours = info.get("software", "").startswith("dna")
+        part = info.get("isPartOf", "") if ours else ""
+        if part and (known := self.registry.get(part)):
+            return known
+        netloc = urlsplit(response.url).netloc.lower()
+        host = host_of(response.url)
+        if not part:
+            sites = self.registry.sites
+            same = [s for s in sites if any(urlsplit(u).netloc == netloc for u in s.start_urls)]
+            covering = [s for s in sites if within_domains(host, s.allowed_domains)]
+            if same or covering:
+                return (same or covering)[0]
+        name = part if part and validate_name(part) is None else host_site_name(response.url)
+        origin = f"{urlsplit(response.url).scheme}://{netloc}/"
+        return SiteConfig(name=name, start_urls=(origin,), allowed_domains=(host,))
+
+    def _site_for(self, response: ArchivedResponse) -> _Site:
+        key = (response.warcinfo.get("isPartOf", ""), urlsplit(response.url).netloc.lower())
+        site = self._by_origin.get(key)
+        if site is None:
+            config = self._config_for(response)
+            site = self._sites.get(config.name)
+            if site is None:
+                site_id = self.store.site_id(
+                    config.name,
+                    title=config.title,
+                    family=config.family,
+                    home_url=config.start_urls[0],
+                )
+                family = None if config.family == "auto" else get_family(config.family)
+                site = _Site(config, self.store.writer(site_id, None), family)
+                self._sites[config.name] = site
+            self._by_origin[key] = site
+        return site
+
+    # -- restoring --------------------------------------------------------
+
+    def _job(self, response: ArchivedResponse, site: _Site) -> _Job | None:
+        """The page to judge, if the live crawl would have parsed this response."""
+        status, body = response.page_status, response.body
+        if not 200 <= status < 300 or body is None or response.truncated:
+            return None
+        headers = {name.lower(): value for name, value in response.page_headers}
+        if site.family is None:
+            # As the live crawl: the first page parsed decides the family.
+            page = Page(response.url, status, headers, body, response.date)
+            site.family = get_family(detect_family(page.selector, page.url))
+        return _Job(
+            url=response.url,
+            status=status,
+            headers=headers,
+            body=body,
+            fetched_at=response.date,
+            family=site.family.name,
+            site=site.config,
+            record_id=response.record_id,
+        )
+
+    def restore(
+        self,
+        paths: Iterable[Path],
+        *,
+        on_progress: Callable[[int, int], None] | None = None,
+        on_problem: Callable[[ScanProblem], None] | None = None,
+    ) -> RestoreReport:
+        """Restore every WARC file in ``paths`` (files or directories).
+
+        :param on_progress: called with (bytes done, bytes total) as files are read.
+        :param on_problem: called with each problem as it is found.
+        """
+        report = RestoreReport()
+
+        def problem(found: ScanProblem) -> None:
+            report.problems.append(found)
+            if on_problem is not None:
+                on_problem(found)
+
+        files, listing_problems = find_warcs(paths)
+        for found in listing_problems:
+            problem(found)
+        before = self.store.counts()
+        scanner = ResponseScanner(
+            files,
+            want_body=lambda content_type: content_kind(content_type) == "html",
+            max_body=self.max_body,
+        )
+        report.files, report.bytes_read = len(files), scanner.bytes_total
+        first_site: dict[Path, str] = {}
+        pool = _pool(self.workers) if self.workers > 1 else None
+        pending: deque[tuple[list[_Job], object]] = deque()
+        batch: list[_Job] = []
+        try:
+            for item in scanner:
+                if isinstance(item, ScanProblem):
+                    problem(item)
+                    continue
+                report.responses += 1
+                site = self._site_for(item)
+                first_site.setdefault(item.path, site.config.name)
+                site.writer.add_capture(item.capture())
+                job = self._job(item, site)
+                if job is not None:
+                    report.pages += 1
+                    batch.append(job)
+                if len(batch) >= BATCH or (pool is None and batch):
+                    pending.append((batch, self._submit(pool, batch)))
+                    batch = []
+                while len(pending) > WINDOW * self.workers or (pool is None and pending):
+                    self._store(*pending.popleft())
+                if on_progress is not None:
+                    on_progress(scanner.bytes_done, scanner.bytes_total)
+            if batch:
+                pending.append((batch, self._submit(pool, batch)))
+            while pending:
+                self._store(*pending.popleft())
+        finally:
+            if pool is not None:
+                pool.terminate()
+            for site in self._sites.values():
+                site.writer.flush()
+        report.copied = self._copy_foreign(first_site, problem)
+        after = self.store.counts()
+        report.added = {table: after[table] - before.get(table, 0) for table in after}
+        return report
+
+    def _submit(self, pool: object, batch: list[_Job]) -> object:
+        if pool is None:
+            return _judge_batch(batch)
+        return pool.apply_async(_judge_batch, (batch,))  # type: ignore[attr-defined]
+
+    def _store(self, batch: list[_Job], result: object) -> None:
+        verdicts = result if isinstance(result, list) else result.get()  # type: ignore[attr-defined]
+        for job, verdict in zip(batch, verdicts, strict=True):
+            if verdict.article is not None:
+                writer = self._sites[job.site.name].writer
+                writer.add_article(verdict.article, job.record_id, job.fetched_at)
+
+    def _copy_foreign(
+        self, first_site: dict[Path, str], problem: Callable[[ScanProblem], None]
+    ) -> list[Path]:
+        """Copy WARCs from outside ``DATA/warc`` in, so captures point at held files."""
+        copied = []
+        root = self.data.warc_root.resolve()
+        for path, site in first_site.items():
+            if path.resolve().is_relative_to(root):
+                continue
+            target = self.data.warc_dir(site) / path.name
+            if target.exists():
+                if target.stat().st_size != path.stat().st_size:
+                    clash = f"not copied: a different {target} exists; rename one, restore again"
+                    problem(ScanProblem(path, 0, clash))
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, target)
+            copied.append(target)
+        return copied
+
+
+def restore_warcs(
+    paths: Sequence[Path],
+    store: Store,
+    data: DataDir,
+    registry: SitesFile,
+    *,
+    workers: int = 1,
+    on_progress: Callable[[int, int], None] | None = None,
+    on_problem: Callable[[ScanProblem], None] | None = None,
+) -> RestoreReport:
+    """Restore the WARC files in ``paths`` into ``store``; see :class:`Restorer`."""
+    restorer = Restorer(store, data, registry, workers=workers)
+    return restorer.restore(paths, on_progress=on_progress, on_problem=on_problem)

@@ -1,0 +1,178 @@
+"""Commands of the preservation master: ``restore`` and ``verify``."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+from rich.table import Table
+
+from crawler.sites import SitesFileError, load_sites
+from dna.context import Env, archive_options, console, err_console, fail, update_search_index
+
+#: Problems listed in full; the rest are counted.
+SHOWN_PROBLEMS = 50
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(restore)
+    group.add_command(verify)
+
+
+# -- restore -----------------------------------------------------------------
+
+
+@click.command()
+@click.argument("paths", metavar="WARC_OR_DIR...", nargs=-1, required=True, type=Path)
+@click.option(
+    "--strict", is_flag=True, help="Exit 1 if any input was damaged, unreadable or not WARC."
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=lambda: os.cpu_count() or 1,
+    show_default="one per core",
+    help="Processes extracting articles.",
+)
+@click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
+@archive_options
+def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool, env: Env) -> None:
+    """Rebuild the database and search index from WARC files alone.
+
+    Reads WARC files (ours, or wget's, Heritrix's, Browsertrix's) and
+    directories of them, and extracts articles exactly as a crawl does.
+    Sites come from sites.toml when they match, else from host names.
+    WARCs from outside DATA/warc are copied into DATA/warc/SITE/.
+    Restoring a file twice adds nothing.  Damaged input is reported with its
+    file and offset and skipped; the rest is restored.  Exit status: 0, or
+    1 with --strict when some input was damaged.
+
+    Example:
+
+        dna restore /mnt/backup/dna-data/warc --data ~/dna-data
+    """
+    from crawler.restore import restore_warcs
+
+    try:
+        registry = load_sites(env.sites_path)
+    except SitesFileError as exc:
+        fail(str(exc))
+    store = env.open_store()
+    columns = (
+        TextColumn("Restoring"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    started = time.monotonic()
+    try:
+        with Progress(*columns, console=err_console, transient=True) as progress:
+            task = progress.add_task("restore", total=None)
+            report = restore_warcs(
+                list(paths),
+                store,
+                env.data,
+                registry,
+                workers=workers,
+                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+                on_problem=lambda problem: progress.console.print(
+                    f"[yellow]Skipped:[/] {escape(str(problem))}", soft_wrap=True
+                ),
+            )
+    finally:
+        store.close()
+    seconds = max(time.monotonic() - started, 1e-6)
+    added = report.added
+    console.print(
+        f"Restored {report.files} WARC file(s), {report.bytes_read / 1e6:.1f} MB in "
+        f"{seconds:.1f} s ({report.bytes_read / 1e6 / seconds:.1f} MB/s): "
+        f"{report.responses} responses, {report.pages} pages; added "
+        f"{added.get('captures', 0)} captures, {added.get('articles', 0)} articles, "
+        f"{added.get('article_versions', 0)} versions, {added.get('sites', 0)} sites."
+    )
+    for copied in report.copied:
+        console.print(f"Copied into the archive: {copied}")
+    if report.problems:
+        err_console.print(f"[yellow]{len(report.problems)} problem(s) in the input; see above.[/]")
+    if not no_index and (added.get("articles") or added.get("article_versions")):
+        update_search_index(env)
+    if strict and report.problems:
+        sys.exit(1)
+
+
+# -- verify ------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--site", help="Only this site's WARC files and captures.")
+@click.option(
+    "--repair",
+    is_flag=True,
+    help="Close .open files left by crashed crawls after their last complete record. "
+    "Closed files are never modified.",
+)
+@archive_options
+def verify(site: str | None, repair: bool, env: Env) -> None:
+    """Check that nothing has rotted: digests, database pointers, crashed files.
+
+    Reads every record of every WARC file and checks its block and payload
+    digests; checks that every capture in the database points at an intact
+    record with the recorded id and digest; lists .open files left by
+    crashed crawls.  Exit status: 0 when all is well, 1 on any problem.
+
+    Example:
+
+        dna verify --site xa-thanh-lien --repair
+    """
+    from archive.verify import verify_archive
+
+    store = env.open_store()
+    try:
+        report = verify_archive(env.data, store, site=site, repair=repair)
+    finally:
+        store.close()
+    table = Table(title="WARC files", title_justify="left")
+    table.add_column("site")
+    for column in ("files", "records", "MB", "problems"):
+        table.add_column(column, justify="right")
+    per_site: dict[str, list[int]] = {}
+    for check in report.files:
+        row = per_site.setdefault(check.site, [0, 0, 0, 0])
+        row[0] += 1
+        row[1] += check.records
+        row[2] += check.size
+        row[3] += len(check.problems)
+    for name, (files, records, size, problems) in sorted(per_site.items()):
+        style = "red" if problems else "green"
+        counts = (str(files), str(records), f"{size / 1e6:.1f}", f"[{style}]{problems}[/]")
+        table.add_row(name, *counts)
+    console.print(table)
+    for check in report.files:
+        if check.repaired:
+            console.print(f"Repaired {check.path}: {check.repaired}")
+    console.print(
+        f"Captures checked: {report.captures}; "
+        f"pointing at a missing or different record: {len(report.capture_problems)}."
+    )
+    problems = report.problems
+    for problem in problems[:SHOWN_PROBLEMS]:
+        err_console.print(f"[red]Problem:[/] {escape(problem)}", soft_wrap=True)
+    if len(problems) > SHOWN_PROBLEMS:
+        err_console.print(f"… and {len(problems) - SHOWN_PROBLEMS} more.")
+    if problems:
+        fail(f"{len(problems)} problem(s) found")
+    console.print("[green]All WARC records and captures verified.[/]")

@@ -1,0 +1,126 @@
+"""``dna verify``: digests, captures pointing at their records, crashed ``.open`` files.
+
+Each test works on a copy of the session ``harvest``.  A crashed crawl's file
+is simulated by copying a closed WARC to ``….warc.gz.open`` and cutting it in
+the middle of a record's gzip member; its mtime is set an hour back, as a
+leftover's would be (``--repair`` leaves recently written files alone).
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import shutil
+import sqlite3
+import time
+from pathlib import Path
+
+import pytest
+
+from archive.verify import RepairError, repair_open_file
+from archive.warcscan import RawRecord, iter_records
+
+from conftest import Harvest, run_dna
+
+
+@pytest.fixture
+def data(harvest: Harvest, tmp_path: Path) -> Path:
+    copy = tmp_path / "data"
+    shutil.copytree(harvest.data, copy, ignore=shutil.ignore_patterns("logs"))
+    return copy
+
+
+def warcs(data: Path) -> list[Path]:
+    return sorted((data / "warc").glob("*/*.warc.gz*"))
+
+
+def crashed_copy(source: Path, age: float = 3600) -> tuple[Path, int]:
+    """A ``.open`` twin of ``source`` cut mid-record; returns it and the last good end."""
+    records = [item for item in iter_records(source) if isinstance(item, RawRecord)]
+    cut = records[6]
+    leftover = source.with_name(source.name.replace(".warc.gz", "-crashed.warc.gz.open"))
+    leftover.write_bytes(source.read_bytes()[: cut.offset + cut.length // 2])
+    past = time.time() - age
+    os.utime(leftover, (past, past))
+    return leftover, cut.offset
+
+
+def test_a_sound_archive_verifies(data: Path) -> None:
+    result = run_dna("verify", data=data)
+    assert result.returncode == 0, result.stderr
+    assert "All WARC records and captures verified." in result.stdout
+    for site in ("vnportal", "liferay", "tandan", "nukeviet", "generic"):
+        assert site in result.stdout
+
+
+def test_a_rotten_record_fails_with_its_file_and_offset(data: Path) -> None:
+    path = next(p for p in warcs(data) if p.parent.name == "liferay")
+    record = next(
+        item
+        for item in iter_records(path)
+        if isinstance(item, RawRecord) and item.record.rec_type == "response"
+    )
+    content = path.read_bytes()
+    member = bytearray(gzip.decompress(content[record.offset : record.end]))
+    member[-5] ^= 0x20
+    path.write_bytes(
+        content[: record.offset] + gzip.compress(bytes(member)) + content[record.end :]
+    )
+
+    result = run_dna("verify", "--site", "liferay", data=data)
+
+    assert result.returncode == 1
+    flat = " ".join(result.stderr.split())
+    assert f"{path}:{record.offset}: digest mismatch" in flat
+    # The capture pointing at it is reported too.
+    assert "no intact response there" in flat
+    assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_a_capture_pointing_elsewhere_fails(data: Path) -> None:
+    with sqlite3.connect(data / "archive.sqlite3") as connection:
+        connection.execute("UPDATE captures SET payload_digest = 'sha1:ROTTEN' WHERE id = 3")
+    result = run_dna("verify", data=data)
+    assert result.returncode == 1
+    assert "sha1:ROTTEN" in result.stderr
+
+
+def test_repair_closes_a_crashed_file_after_its_last_complete_record(data: Path) -> None:
+    source = next(p for p in warcs(data) if p.parent.name == "tandan")
+    leftover, good_end = crashed_copy(source)
+    closed = {path: (path.read_bytes(), path.stat().st_mtime) for path in warcs(data)}
+    closed.pop(leftover)
+
+    found = run_dna("verify", data=data)
+    assert found.returncode == 1
+    assert "crashed crawl" in found.stderr and "dna verify --repair" in found.stderr
+
+    repaired = run_dna("verify", "--repair", data=data)
+
+    assert repaired.returncode == 0, repaired.stderr
+    final = leftover.with_name(leftover.name.removesuffix(".open"))
+    assert not leftover.exists()
+    assert final.stat().st_size == good_end
+    assert "Repaired" in repaired.stdout
+    # Closed files are never touched.
+    assert {p: (p.read_bytes(), p.stat().st_mtime) for p in warcs(data) if p != final} == closed
+
+
+def test_repair_leaves_a_file_being_written_alone(data: Path) -> None:
+    closed = next(path for path in warcs(data) if path.name.endswith(".warc.gz"))
+    leftover, _ = crashed_copy(closed, age=0)
+    with pytest.raises(RepairError, match="running crawl"):
+        repair_open_file(leftover)
+    with pytest.raises(RepairError, match="never modified"):
+        repair_open_file(closed, min_age=0)
+
+
+@pytest.mark.parametrize("command", ["restore", "verify"])
+def test_every_command_has_help_with_an_example(command: str) -> None:
+    from click.testing import CliRunner
+
+    from dna.cli import main
+
+    result = CliRunner().invoke(main, [command, "--help"])
+    assert result.exit_code == 0
+    assert "Example:" in result.output

@@ -1,0 +1,180 @@
+"""Reading damaged WARC files: every problem reported with file and offset, the rest read.
+
+Broken files are made in the tests from a real WARC of the session
+``harvest`` (each record is its own gzip member, so members can be cut,
+separated and rewritten):
+
+- truncated: the bytes up to the middle of the fifth record's member;
+- garbage: 800 bytes of junk inserted between the fourth and fifth members;
+- bad digest: one response member decompressed, one body byte changed
+  (``</html>`` to ``</HTML>``, same length) and recompressed;
+- not a WARC: a text file named ``.warc.gz``; empty: a zero-byte file;
+- non-HTTP only: warcinfo, resource and metadata records written by warcio;
+- unreadable: a dangling symlink named like a WARC.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import itertools
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from warcio.warcwriter import WARCWriter
+
+from archive.warcscan import RawRecord, ScanProblem, find_warcs, iter_records
+
+from conftest import Harvest, run_dna
+
+GARBAGE = b"\x00not a record\r\n" * 50
+
+
+def source_warc(harvest: Harvest, site: str = "generic") -> Path:
+    return next(path for path in harvest.warc_files if path.parent.name == site)
+
+
+def members(path: Path) -> list[RawRecord]:
+    return [item for item in iter_records(path) if isinstance(item, RawRecord)]
+
+
+def first_response(parts: list[RawRecord]) -> RawRecord:
+    return next(part for part in parts if part.record.rec_type == "response")
+
+
+def broken_files(source: Path, directory: Path) -> dict[str, Path]:
+    """Each kind of damage, as a file in ``directory`` (see the module docstring)."""
+    data = source.read_bytes()
+    parts = members(source)
+    made: dict[str, Path] = {}
+
+    def write(name: str, content: bytes) -> None:
+        made[name] = directory / f"{name}.warc.gz"
+        made[name].write_bytes(content)
+
+    cut = parts[4]
+    write("truncated", data[: cut.offset + cut.length // 2])
+    write("garbage", data[: cut.offset] + GARBAGE + data[cut.offset :])
+    target = first_response(parts)
+    member = bytearray(gzip.decompress(data[target.offset : target.end]))
+    member[-5] ^= 0x20  # a byte of the payload, just before the closing CRLFs
+    write("bad-digest", data[: target.offset] + gzip.compress(bytes(member)) + data[target.end :])
+    write("not-a-warc", "Ghi chú: đây không phải WARC\n".encode())
+    write("empty", b"")
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True)
+    writer.write_record(writer.create_warcinfo_record("non-http.warc.gz", {"software": "test"}))
+    for kind in ("resource", "metadata"):
+        payload = io.BytesIO(b"note: about the crawl\r\n")
+        writer.write_record(writer.create_warc_record("urn:x-note:1", kind, payload=payload))
+    write("non-http", buffer.getvalue())
+    made["unreadable"] = directory / "unreadable.warc.gz"
+    made["unreadable"].symlink_to(directory / "gone")
+    return made
+
+
+@pytest.fixture
+def broken(harvest: Harvest, tmp_path: Path) -> dict[str, Path]:
+    directory = tmp_path / "broken"
+    directory.mkdir()
+    return broken_files(source_warc(harvest), directory)
+
+
+def scan(path: Path) -> tuple[list[RawRecord], list[ScanProblem]]:
+    items = list(iter_records(path, check_digests=True))
+    return (
+        [i for i in items if isinstance(i, RawRecord)],
+        [i for i in items if isinstance(i, ScanProblem)],
+    )
+
+
+def test_a_clean_file_reads_whole(harvest: Harvest) -> None:
+    source = source_warc(harvest)
+    records, problems = scan(source)
+    assert problems == []
+    assert records[0].offset == 0 and records[-1].end == source.stat().st_size
+    assert all(a.end == b.offset for a, b in itertools.pairwise(records))
+
+
+def test_truncated_member_keeps_the_records_before_it(harvest: Harvest, broken: dict) -> None:
+    parts = members(source_warc(harvest))
+    records, problems = scan(broken["truncated"])
+    assert [r.offset for r in records] == [p.offset for p in parts[:4]]
+    assert [(p.offset, p.path) for p in problems] == [(parts[4].offset, broken["truncated"])]
+
+
+def test_garbage_between_records_is_skipped(harvest: Harvest, broken: dict) -> None:
+    parts = members(source_warc(harvest))
+    records, problems = scan(broken["garbage"])
+    assert len(records) == len(parts)
+    assert [p.offset for p in problems] == [parts[4].offset]
+    assert f"bytes {parts[4].offset}–{parts[4].offset + len(GARBAGE)}" in problems[0].message
+    assert records[4].offset == parts[4].offset + len(GARBAGE)
+
+
+def test_digest_mismatch_is_a_problem_and_the_rest_is_read(harvest: Harvest, broken: dict) -> None:
+    parts = members(source_warc(harvest))
+    records, problems = scan(broken["bad-digest"])
+    assert len(records) == len(parts) - 1
+    assert len(problems) == 1 and "digest" in problems[0].message
+    assert problems[0].offset == first_response(parts).offset
+
+
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("not-a-warc", "not a WARC file"),
+        ("empty", "empty file"),
+        ("unreadable", "cannot open"),
+    ],
+)
+def test_unusable_files_are_one_problem_at_offset_0(broken: dict, name: str, message: str) -> None:
+    records, problems = scan(broken[name])
+    assert records == []
+    assert [(p.path, p.offset) for p in problems] == [(broken[name], 0)]
+    assert message in problems[0].message
+
+
+def test_non_http_records_are_read_without_problems(broken: dict) -> None:
+    records, problems = scan(broken["non-http"])
+    assert [r.record.rec_type for r in records] == ["warcinfo", "resource", "metadata"]
+    assert problems == []
+
+
+def test_directories_yield_warc_names_only(broken: dict, tmp_path: Path) -> None:
+    (tmp_path / "broken" / "notes.txt").write_text("not picked up")
+    found, problems = find_warcs([tmp_path / "broken", tmp_path / "missing"])
+    assert {path.name for path in found} == {f"{name}.warc.gz" for name in broken}
+    assert [p.path for p in problems] == [tmp_path / "missing"]
+
+
+def test_restore_reports_every_bad_input_and_restores_the_rest(
+    harvest: Harvest, broken: dict, tmp_path: Path
+) -> None:
+    broken_dir = tmp_path / "broken"
+    shutil.copy(source_warc(harvest, "vnportal"), broken_dir)
+    data = tmp_path / "data"
+    data.mkdir()
+
+    result = run_dna("restore", str(broken_dir), "--workers", "1", data=data)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "Traceback" not in output
+    flat = " ".join(output.split())
+    for name in ("truncated", "garbage", "bad-digest", "not-a-warc", "empty", "unreadable"):
+        assert f"{broken[name]}:" in flat, name
+    assert f"{broken['truncated']}:{members(broken['truncated'])[-1].end}:" in flat
+    exported = run_dna("export", "--site", "vnportal", data=data)
+    urls = {json.loads(line)["url"] for line in exported.stdout.splitlines()}
+    store = harvest.store()
+    try:
+        assert urls == {article.url for article in store.articles(site="vnportal")}
+    finally:
+        store.close()
+
+    strict = run_dna("restore", str(broken_dir), "--strict", data=data)
+    assert strict.returncode == 1
+    assert "Traceback" not in strict.stdout + strict.stderr
