@@ -57,7 +57,14 @@ def create_archive_engine(url: str) -> Engine:
         engine = create_engine(parsed)
         event.listen(engine, "connect", _tune_sqlite)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    try:
+        return create_engine(parsed, pool_pre_ping=True)
+    except ImportError as exc:
+        backend = parsed.get_backend_name()
+        raise StoreError(
+            f"no Python driver for {backend} databases ({exc.name} is missing): "
+            f"install it into dna's environment, e.g. pip install 'psycopg[binary]'"
+        ) from None
 
 
 @dataclass(slots=True)

@@ -134,6 +134,8 @@ def test_export_contract(store: Store) -> None:
 def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="invalid database URL"):
         Store("not a url")
+    with pytest.raises(StoreError, match="no Python driver for mssql"):
+        Store("mssql+pymssql://u:secret@127.0.0.1:1/x")
     with pytest.raises(StoreError, match="cannot open database"):
         Store(f"sqlite:///{tmp_path}/missing-dir/x/../../../../../../../../proc/nope.db")
 
