@@ -6,6 +6,7 @@ import dataclasses
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 from rich.live import Live
@@ -21,6 +22,9 @@ from crawler.sites import (
     load_sites,
 )
 from dna.context import Env, archive_options, console, err_console, fail, update_search_index
+
+if TYPE_CHECKING:
+    from crawler.runner import SiteProgress
 
 
 def register(group: click.Group) -> None:
@@ -123,7 +127,7 @@ def sites_add(name: str, url: str, family: str | None, title: str | None, env: E
 # -- crawl -------------------------------------------------------------------
 
 
-def _progress_table(rows: list, title: str) -> Table:  # rows: list[SiteProgress]
+def _progress_table(rows: list[SiteProgress], title: str) -> Table:
     table = Table(title=title, title_justify="left")
     table.add_column("site")
     for column in ("pages", "new", "updated", "errors", "WARC MB"):
@@ -200,7 +204,7 @@ def crawl(
     if live is not None:
         live.start()
 
-    def show(rows: list) -> None:
+    def show(rows: list[SiteProgress]) -> None:
         if live is not None:
             live.update(_progress_table(rows, "Crawling…"), refresh=True)
 
@@ -242,7 +246,7 @@ def _run_overrides(env: Env) -> dict[str, object]:
     }
 
 
-def _print_failures(results: list, shown: int = 20) -> None:
+def _print_failures(results: list[SiteProgress], shown: int = 20) -> None:
     failures = [(row.site, url, reason) for row in results for url, reason in row.failures]
     if not failures:
         return
