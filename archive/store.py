@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, fields
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Literal
@@ -140,7 +140,6 @@ class WriteCounts:
     new: int = 0
     updated: int = 0
     unchanged: int = 0
-    changed_ids: list[int] = field(default_factory=list)
 
 
 class Store:
@@ -570,10 +569,8 @@ class ArchiveWriter:
                     raise StoreError(f"article {item.record.url} names unknown capture")
                 saved.append(self._save_article(session, batch, item, capture_id))
             session.flush()
-            for outcome, article in saved:
+            for outcome in saved:
                 setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
-                if outcome != "unchanged":
-                    self.counts.changed_ids.append(article.id)
         self.counts.captures += len(captures)
         self._captures, self._articles, self._oldest = [], [], None
         return self.counts
@@ -601,7 +598,7 @@ class ArchiveWriter:
 
     def _save_article(
         self, session: Session, batch: _ArticleBatch, pending: _PendingArticle, capture_id: int
-    ) -> tuple[Outcome, Article]:
+    ) -> Outcome:
         record = pending.record
         content_hash = record.content_hash()
         article = batch.articles.get(record.url)
@@ -656,4 +653,4 @@ class ArchiveWriter:
             article.current = version
             article.updated_at = datetime.now(UTC)
             batch.with_current.add(record.url)
-        return outcome, article
+        return outcome
