@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+import socket
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -100,6 +101,19 @@ def is_private_address(host: str) -> bool:
     except ValueError:
         return False
     return not address.is_global
+
+
+def resolves_to_private(host: str) -> bool:
+    """Whether DNS maps ``host`` to any private or loopback address.
+
+    A public-looking name can point inside the operator's network; checking
+    the literal host alone would let such a link through.
+    """
+    try:
+        infos = socket.getaddrinfo(host, None)
+    except (OSError, UnicodeError):
+        return False  # unresolvable: the download fails on its own
+    return any(is_private_address(str(info[4][0])) for info in infos)
 
 
 def within_domains(host: str, domains: list[str] | tuple[str, ...]) -> bool:

@@ -1,0 +1,45 @@
+"""URL canonicalisation and address safety."""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+
+import pytest
+
+from crawler.urls import canonicalize, is_print_view, is_private_address, resolves_to_private
+
+
+@pytest.mark.parametrize(
+    ("url", "canonical"),
+    [
+        ("HTTPS://Xa.Gov.VN:443/tin-tuc/bai-1#top", "https://xa.gov.vn/tin-tuc/bai-1"),
+        ("http://xa.gov.vn/tin/bai-1?pageindex=0", "http://xa.gov.vn/tin/bai-1"),
+        ("http://xa.gov.vn/tin?pageindex=2", "http://xa.gov.vn/tin?pageindex=2"),
+        ("http://xa.gov.vn/a?utm_source=zalo&fbclid=x&id=3", "http://xa.gov.vn/a?id=3"),
+        ("http://xa.gov.vn/a?print=1&b=2&a=1", "http://xa.gov.vn/a?a=1&b=2"),
+        ("http://xa.gov.vn/tin-tức/bài 1", "http://xa.gov.vn/tin-t%E1%BB%A9c/b%C3%A0i%201"),
+    ],
+)
+def test_canonical_urls(url: str, canonical: str) -> None:
+    assert canonicalize(url) == canonical
+
+
+def test_print_views_with_their_own_path_are_recognised() -> None:
+    assert is_print_view("http://x.gov.vn/news/print/bai-viet-12.html")
+    assert not is_print_view("http://x.gov.vn/news/tin-tuc/in-an-tai-lieu-12.html")
+
+
+def test_names_resolving_to_private_addresses_are_recognised() -> None:
+    assert is_private_address("10.0.0.1") and is_private_address("localhost")
+    assert not is_private_address("thanhlien.nghean.gov.vn")
+    assert resolves_to_private("localhost")
+    assert not resolves_to_private("no-such-host.invalid")
+    # This machine's own name resolves to a loopback address on most hosts
+    # (/etc/hosts): a link to it must count as private, though it is a name.
+    host = socket.gethostname()
+    addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    if not any(ipaddress.ip_address(a).is_loopback for a in addresses):
+        pytest.skip(f"{host} does not resolve to loopback here ({addresses})")
+    assert not is_private_address(host)
+    assert resolves_to_private(host)
