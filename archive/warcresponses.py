@@ -42,6 +42,7 @@ class ArchivedResponse:
     :param warcinfo: the fields of the file's ``warcinfo`` record.
     :param revisit: what a revisit record refers to; ``None`` for a response.
     :param refers_to: the record id of a revisit's original, once found.
+    :param listed_date: the sitemap/RSS date the crawl's metadata record kept.
     """
 
     path: Path
@@ -61,6 +62,7 @@ class ArchivedResponse:
     warcinfo: dict[str, str] = field(default_factory=dict)
     revisit: RevisitRef | None = None
     refers_to: str | None = None
+    listed_date: datetime | None = None
 
     def header(self, name: str) -> str | None:
         """The record's first HTTP header called ``name`` (any case)."""
@@ -132,12 +134,13 @@ class ResponseScanner:
         self._originals: dict[str, tuple[Path, int, str]] = {}
 
     def _wanted(self, record: ArcWarcRecord) -> bool:
-        if record.rec_type == "warcinfo":
+        if record.rec_type in ("warcinfo", "metadata"):
             return True
         return record.rec_type == "response" and self.want_body(_content_type(record))
 
     def __iter__(self) -> Iterator[ArchivedResponse | ScanProblem]:
         deferred: list[ArchivedResponse] = []
+        held: ArchivedResponse | None = None
         finished = 0
         for path in self.paths:
             warcinfo: dict[str, str] = {}
@@ -155,8 +158,15 @@ class ResponseScanner:
                 if record.rec_type == "warcinfo":
                     warcinfo = warc_fields(item.payload or b"")
                     continue
+                if record.rec_type == "metadata":
+                    _take_listed_date(held, record, item.payload)
+                    continue
                 if record.rec_type not in ("response", "revisit"):
                     continue
+                # A response waits for the next one: its metadata record
+                # (after its request) may still add the feed date.
+                yield from self._release(held, deferred)
+                held = None
                 try:
                     response = self._response(item, warcinfo)
                 except _NotHttp as exc:
@@ -166,11 +176,9 @@ class ResponseScanner:
                     continue
                 if response.revisit is None:
                     self._remember(response)
-                    yield response
-                elif self._resolve(response):
-                    yield response
-                else:
-                    deferred.append(response)
+                held = response
+            yield from self._release(held, deferred)
+            held = None
             finished += _size(path)
             self.bytes_done = finished
         for revisit in deferred:
@@ -183,6 +191,17 @@ class ResponseScanner:
                 )
                 revisit.refers_to = revisit.revisit.record_id  # type: ignore[union-attr]
             yield revisit
+
+    def _release(
+        self, held: ArchivedResponse | None, deferred: list[ArchivedResponse]
+    ) -> Iterator[ArchivedResponse]:
+        """Yield a held response now, or defer a revisit whose original is still to come."""
+        if held is None:
+            return
+        if held.revisit is None or self._resolve(held):
+            yield held
+        else:
+            deferred.append(held)
 
     def _response(self, item: RawRecord, warcinfo: dict[str, str]) -> ArchivedResponse | None:
         record = item.record
@@ -260,6 +279,20 @@ class ResponseScanner:
         revisit.body = stored.payload
         revisit.page_status = int(headers.get_statuscode())
         revisit.page_headers = list(headers.headers)
+
+
+def _take_listed_date(
+    held: ArchivedResponse | None, record: ArcWarcRecord, payload: bytes | None
+) -> None:
+    """Give ``held`` the ``listedDate`` of its own metadata record, if it has one."""
+    if held is None or record.rec_headers.get_header("WARC-Concurrent-To") != held.record_id:
+        return
+    listed = warc_fields(payload or b"").get("listedDate")
+    if listed:
+        try:
+            held.listed_date = datetime.fromisoformat(listed)
+        except ValueError:
+            return
 
 
 def _size(path: Path) -> int:

@@ -151,6 +151,10 @@ class WarcRecorderMiddleware:
         fields.append(("hopsFromSeed", str(request.meta.get("depth", 0))))
         if reason := request.meta.get("dna_kind"):
             fields.append(("fetchReason", reason))
+        if listed := request.meta.get("dna_listed_date"):
+            # The sitemap/RSS date is not in the page: kept here so a
+            # restore from WARC dates the article as the crawl did.
+            fields.append(("listedDate", listed.isoformat()))
         return fields
 
 

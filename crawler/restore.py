@@ -97,6 +97,7 @@ class _Job:
     family: str
     site: SiteConfig
     record_id: str
+    listed_date: datetime | None
 
 
 def host_site_name(url: str) -> str:
@@ -112,6 +113,7 @@ def _judge_batch(jobs: list[_Job]) -> list[Verdict]:
             Page(job.url, job.status, job.headers, job.body, job.fetched_at),
             get_family(job.family),
             job.site,
+            listed_date=job.listed_date,
         )
         for job in jobs
     ]
@@ -203,6 +205,7 @@ class Restorer:
             family=site.family.name,
             site=site.config,
             record_id=response.record_id,
+            listed_date=response.listed_date,
         )
 
     def restore(

@@ -44,6 +44,7 @@ def run_dna(
     env.pop("DNA_DATABASE_URL", None)
     # From the data directory, not the repository: dna must not depend on
     # finding scrapy.cfg in the working directory.
+    data.mkdir(parents=True, exist_ok=True)
     return subprocess.run(
         [DNA, *args, "--data", str(data)],
         cwd=data,

@@ -245,3 +245,28 @@ def test_restore_and_verify_run_without_scrapy_or_whoosh() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+def test_a_feed_date_survives_a_restore(tmp_path: Path) -> None:
+    """The sitemap/RSS date of an undated page lives in the crawl's metadata record."""
+    from datetime import UTC, datetime
+
+    from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
+
+    page = (Path(__file__).parent / "pages" / "vnportal_seed_article.html").read_bytes()
+    url = "http://127.0.0.1:9/tin-tuc-su-kien/thanh-lien-ubmttq-huyen-va-cac-doan-the-488619"
+    listed = "2022-09-20T08:30:00+07:00"
+    source = tmp_path / "source"
+    with WarcFileWriter(source, "feed") as writer:
+        writer.write_exchange(
+            HttpRequestData("GET", url, []),
+            HttpResponseData(200, [("Content-Type", "text/html; charset=utf-8")], page),
+            datetime(2026, 11, 26, 1, 0, tzinfo=UTC),
+            metadata=[("site", "feed"), ("listedDate", listed)],
+        )
+    data = tmp_path / "data"
+    result = run_dna("restore", str(source), "--no-index", data=data)
+    assert result.returncode == 0, result.stderr
+    exported = run_dna("export", data=data)
+    [row] = [json.loads(line) for line in exported.stdout.splitlines()]
+    assert (row["published"], row["published_source"]) == (listed, "feed")
