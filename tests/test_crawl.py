@@ -198,6 +198,11 @@ def test_exchanges_of_every_kind_are_recorded(harvest: Harvest, archived: list[S
     assert ("admin/", "200") not in statuses  # robots.txt disallows it
     targets = [a.uri for a in archived]
     assert sum(FAULT_PATHS["unavailable"] in uri for uri in targets) == 3
+    # The family's feeds are tried: NukeViet's RSS index and its sitemap.
+    nukeviet = harvest.portals["nukeviet"].base_url
+    statuses_there = {a.uri.removeprefix(nukeviet): a.status for a in archived}
+    assert statuses_there["vi/news/rss/"] == "200"
+    assert statuses_there["sitemap.xml"] == "200"
 
 
 def test_bodies_are_stored_as_sent(harvest: Harvest, archived: list[Stored]) -> None:

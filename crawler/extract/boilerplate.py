@@ -17,15 +17,6 @@ from lxml.html import HtmlElement
 from crawler.extract.memo import document_memo
 from crawler.extract.select import elements
 
-#: Elements that are never article text wherever they appear.
-CHROME_QUERIES = (
-    "nav",
-    ".breadcrumb, .breadcrumbs, [itemprop=breadcrumb]",
-    "[class*=share], [class*=social], [class*=print], [class*=sendmail], [class*=email]",
-    "[class*=related], [class*=lien-quan], [class*=lienquan], [class*=other-news]",
-    "[class*=tin-khac], [class*=tinkhac], [class*=comment], [class*=rating]",
-    "[class*=pagination], [class*=paging], .pager",
-)
 _CHROME_TAGS = frozenset({"header", "nav", "footer", "aside"})
 _CHROME_TOKEN = re.compile(
     r"^(?:header|top-?bar|top_bar|top-?header|site-header|banner|main-?menu|menu|navbar|nav"
@@ -89,8 +80,8 @@ def in_chrome(element: HtmlElement, within: HtmlElement | None = None) -> bool:
     return False
 
 
-#: :data:`CHROME_QUERIES` as one test per element, for :func:`_marked`: one pass
-#: over the document costs a quarter of running the queries.  Keep both in step.
+#: Class names of chrome, tested per element in one pass over the document
+#: (a quarter of the cost of running the equivalent CSS queries).
 _CHROME_CLASS_PART = re.compile(
     "share|social|print|sendmail|email|related|lien-quan|lienquan|other-news"
     "|tin-khac|tinkhac|comment|rating|pagination|paging"
@@ -104,7 +95,11 @@ _SELF_CONTAINED = re.compile(r"^[\w.#-]+$")
 
 
 def _matches_chrome_query(element: HtmlElement) -> bool:
-    """Whether one of :data:`CHROME_QUERIES` matches the element."""
+    """Whether the element is chrome wherever it appears.
+
+    Navigation, breadcrumbs, share/print/email bars, related and other-news
+    lists, comments, ratings and pagers, by tag or class.
+    """
     if element.tag == "nav" or element.get("itemprop") == "breadcrumb":
         return True
     names = element.get("class")
@@ -117,7 +112,7 @@ def _matches_chrome_query(element: HtmlElement) -> bool:
 
 
 def _marked(root: HtmlElement, queries: tuple[str, ...]) -> set[HtmlElement]:
-    """The document's chrome by tag, class or id, :data:`CHROME_QUERIES` and ``queries``.
+    """The document's chrome by tag, class or id, plus what ``queries`` match.
 
     Found once per document: these tests do not depend on where they run
     from, so what they match under any element is what they match in the

@@ -27,7 +27,7 @@ from crawler.decide import content_kind, judge_page
 from crawler.extract.page import Page
 from crawler.extract.select import nodes
 from crawler.failures import Skipped, failure_reason, note_failure
-from crawler.families import Family, detect_family, get_family
+from crawler.families import GENERIC, Family, detect_family, get_family
 from crawler.items import ArticleItem
 from crawler.sites import SiteConfig, load_sites, sites_path
 from crawler.urls import canonicalize, host_of, is_print_view, within_domains
@@ -177,11 +177,15 @@ class PortalSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         for url in self.start_urls:
             yield self._request(url, "seed")
-        roots = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc}/" for u in self.start_urls}
+        # The family's sitemaps and feeds (the generic guesses until an
+        # ``auto`` site's family is known); most portals have none, so a
+        # missing one is not an error.
+        feeds = (self.family or GENERIC).feeds
+        roots = {f"{urlsplit(u).scheme}://{urlsplit(u).netloc}" for u in self.start_urls}
         for root in sorted(roots):
-            yield self._request(
-                root + "sitemap.xml", "feed", callback=self.parse_sitemap, optional=True
-            )
+            for path in feeds:
+                callback = self.parse_sitemap if "sitemap" in path else self.parse
+                yield self._request(root + path, "feed", callback=callback, optional=True)
 
     def _request(
         self,
@@ -277,7 +281,7 @@ class PortalSpider(scrapy.Spider):
         for feed in nodes(root, _FEED_LINKS):
             url = canonicalize(response.urljoin(feed))
             if self._allowed(url):
-                yield self._request(url, "feed", callback=self.parse_feed, optional=True)
+                yield self._request(url, "feed", optional=True)
         base = get_base_url(response)
         domains = tuple(self.allowed_domains)
 
@@ -323,9 +327,6 @@ class PortalSpider(scrapy.Spider):
                 continue
             yield self._request(url, "listing")
 
-    def _link(self, response: Response, href: str) -> str | None:
-        return _link_at(get_base_url(response), href, tuple(self.allowed_domains))
-
     def _allowed(self, url: str) -> bool:
         return _allowed(url, self.allowed_domains)
 
@@ -353,9 +354,7 @@ class PortalSpider(scrapy.Spider):
                 )
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
-        """RSS and Atom: item links with their dates."""
-        if response.meta.get("dna_kind") == "feed":
-            self._count_page(ok=True)
+        """RSS and Atom (handed on by :meth:`parse`): item links with their dates."""
         selector = Selector(body=response.body, type="xml")
         selector.remove_namespaces()
         for item in selector.xpath("//item | //entry"):
