@@ -29,6 +29,8 @@ class PrivateAddressMiddleware:
         self.crawler = crawler
         #: host -> whether DNS puts it on a private address, asked once per host.
         self._resolved: dict[str, bool] = {}
+        #: the hosts of the site's start URLs, which may be private.
+        self._own_hosts: frozenset[str] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressMiddleware:
@@ -36,8 +38,10 @@ class PrivateAddressMiddleware:
 
     async def process_request(self, request: Request) -> None:
         host = host_of(request.url)
-        own_hosts = {host_of(url) for url in getattr(self.crawler.spider, "start_urls", ())}
-        if host in own_hosts:
+        if self._own_hosts is None:
+            start_urls = getattr(self.crawler.spider, "start_urls", ())
+            self._own_hosts = frozenset(host_of(url) for url in start_urls)
+        if host in self._own_hosts:
             return
         if not (is_private_address(host) or await self._resolves_private(host)):
             return
