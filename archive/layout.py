@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.locks import LOCK_DIR
 from archive.store import sqlite_url
 
 DEFAULT_DATA_DIR = "dna-data"
@@ -21,6 +22,7 @@ class DataDir:
         DATA/archive.sqlite3     the default database
         DATA/warc/<site>/…       WARC files, the preservation master
         DATA/index/              the Whoosh search index
+        DATA/locks/              PID lock files of running crawls and the scheduler
     """
 
     root: Path
@@ -45,6 +47,10 @@ class DataDir:
     @property
     def index_dir(self) -> Path:
         return self.root / "index"
+
+    def lock_file(self, name: str) -> Path:
+        """The lock file called ``name`` (``crawl-SITE``, ``scheduler``)."""
+        return self.root / LOCK_DIR / f"{name}.lock"
 
     @property
     def database_file(self) -> Path:

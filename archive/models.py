@@ -69,6 +69,8 @@ class Crawl(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     site_id: Mapped[int] = mapped_column(ForeignKey("sites.id"), index=True)
+    #: ``new`` (listings and unseen articles) or ``full`` (revisit everything).
+    mode: Mapped[str] = mapped_column(String(8), default="full", server_default="full")
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: running, finished, interrupted or failed.
@@ -80,6 +82,11 @@ class Crawl(Base):
     articles_updated: Mapped[int] = mapped_column(Integer, default=0)
     errors: Mapped[int] = mapped_column(Integer, default=0)
     bytes_written: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: the process that ran it, to tell a killed crawl from a running one.
+    host: Mapped[str | None] = mapped_column(String(255))
+    pid: Mapped[int | None] = mapped_column(Integer)
+    #: the unfinished crawl this run picked up, if it was a resume.
+    resumes: Mapped[int | None] = mapped_column(ForeignKey("crawls.id", name="fk_crawls_resumes"))
 
     site: Mapped[Site] = relationship()
 

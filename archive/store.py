@@ -19,6 +19,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from archive.locks import LockOwner
 from archive.models import Article, ArticleVersion, Capture, Crawl, Site
 from archive.records import ArticleRecord, CaptureRecord, Image
 
@@ -133,6 +134,39 @@ class CrawlSummary:
 
 
 @dataclass(slots=True)
+class CrawlRun:
+    """One crawl of one site, for ``dna crawls``, the scheduler and resume."""
+
+    id: int
+    site: str
+    mode: str
+    started_at: datetime
+    ended_at: datetime | None
+    status: str
+    reason: str | None
+    pages: int
+    articles_new: int
+    articles_updated: int
+    errors: int
+    bytes_written: int
+    host: str | None
+    pid: int | None
+    resumes: int | None
+
+    @property
+    def is_orphaned(self) -> bool:
+        """Marked running, but its process is gone (SIGKILL, a reboot)."""
+        if self.status != "running" or self.pid is None or self.host is None:
+            return False
+        return not LockOwner(self.host, self.pid).is_alive()
+
+    @property
+    def is_resumable(self) -> bool:
+        """Stopped before its end: interrupted, or killed while running."""
+        return self.status == "interrupted" or self.is_orphaned
+
+
+@dataclass(slots=True)
 class WriteCounts:
     """What a writer's flushes did, cumulatively."""
 
@@ -200,10 +234,28 @@ class Store:
             session.flush()
             return site.id
 
-    def start_crawl(self, site_id: int) -> int:
-        """Record that a crawl of ``site_id`` started now; returns its id."""
+    def start_crawl(self, site_id: int, *, mode: str = "full", resumes: int | None = None) -> int:
+        """Record that this process started a crawl of ``site_id``; returns its id.
+
+        :param resumes: the unfinished crawl this one picks up; it is marked
+            ``interrupted`` (it was, even if killed while marked running).
+        """
+        me = LockOwner.me()
         with self.session() as session, session.begin():
-            crawl = Crawl(site_id=site_id, started_at=datetime.now(UTC), status="running")
+            if resumes is not None:
+                earlier = session.get(Crawl, resumes)
+                if earlier is not None and earlier.status == "running":
+                    earlier.status = "interrupted"
+                    earlier.reason = earlier.reason or "killed"
+            crawl = Crawl(
+                site_id=site_id,
+                mode=mode,
+                started_at=datetime.now(UTC),
+                status="running",
+                host=me.host,
+                pid=me.pid,
+                resumes=resumes,
+            )
             session.add(crawl)
             session.flush()
             return crawl.id
@@ -375,6 +427,63 @@ class Store:
                 per_year[year] = per_year.get(year, 0) + 1
         return counts
 
+    def crawl_runs(self, site: str | None = None, limit: int | None = None) -> list[CrawlRun]:
+        """Past and running crawls, newest first."""
+        query = (
+            select(Crawl, Site.name)
+            .join(Site, Crawl.site_id == Site.id)
+            .order_by(Crawl.started_at.desc(), Crawl.id.desc())
+        )
+        if site is not None:
+            query = query.where(Site.name == site)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.session() as session:
+            return [_crawl_run(crawl, name) for crawl, name in session.execute(query)]
+
+    def latest_crawls(self) -> dict[str, CrawlRun]:
+        """Each site's most recent crawl, by site name."""
+        newest = (
+            select(Crawl.id)
+            .where(Crawl.site_id == Site.id)
+            .order_by(Crawl.started_at.desc(), Crawl.id.desc())
+            .limit(1)
+            .correlate(Site)
+            .scalar_subquery()
+        )
+        query = select(Crawl, Site.name).join(Site, Crawl.id == newest)
+        with self.session() as session:
+            return {name: _crawl_run(crawl, name) for crawl, name in session.execute(query)}
+
+    def resume_chain(self, crawl_id: int) -> list[int]:
+        """``crawl_id`` and the crawls it resumed, back to the first."""
+        chain: list[int] = []
+        with self.session() as session:
+            current: int | None = crawl_id
+            while current is not None and current not in chain:
+                chain.append(current)
+                current = session.scalar(select(Crawl.resumes).where(Crawl.id == current))
+        return chain
+
+    def crawl_captures(self, crawl_ids: list[int]) -> dict[str, CaptureRecord]:
+        """The latest capture of each URL fetched in these crawls."""
+        query = (
+            select(Capture)
+            .where(Capture.crawl_id.in_(crawl_ids))
+            .order_by(Capture.fetched_at, Capture.id)
+        )
+        with self.session() as session:
+            return {
+                row.url: _capture_record(row)
+                for row in session.scalars(query.execution_options(yield_per=2000))
+            }
+
+    def article_urls(self, site: str) -> set[str]:
+        """The canonical URLs of ``site``'s archived articles."""
+        query = select(Article.url).join(Site, Article.site_id == Site.id).where(Site.name == site)
+        with self.session() as session:
+            return set(session.scalars(query.execution_options(yield_per=5000)))
+
     def crawl_summaries(self) -> list[CrawlSummary]:
         """Each crawled site's crawls: how many, the latest, and their totals."""
         latest = (
@@ -418,6 +527,26 @@ class Store:
                     session.execute(query)
                 )
             ]
+
+
+def _crawl_run(crawl: Crawl, site: str) -> CrawlRun:
+    return CrawlRun(
+        id=crawl.id,
+        site=site,
+        mode=crawl.mode,
+        started_at=crawl.started_at,
+        ended_at=crawl.ended_at,
+        status=crawl.status,
+        reason=crawl.reason,
+        pages=crawl.pages,
+        articles_new=crawl.articles_new,
+        articles_updated=crawl.articles_updated,
+        errors=crawl.errors,
+        bytes_written=crawl.bytes_written,
+        host=crawl.host,
+        pid=crawl.pid,
+        resumes=crawl.resumes,
+    )
 
 
 def _capture_record(row: Capture) -> CaptureRecord:
