@@ -441,6 +441,13 @@ class Store:
         with self.session() as session:
             return [_crawl_run(crawl, name) for crawl, name in session.execute(query)]
 
+    def crawl_run(self, crawl_id: int) -> CrawlRun | None:
+        """Crawl ``crawl_id``, if it exists."""
+        query = select(Crawl, Site.name).join(Site, Crawl.site_id == Site.id)
+        with self.session() as session:
+            row = session.execute(query.where(Crawl.id == crawl_id)).first()
+            return _crawl_run(*row) if row else None
+
     def latest_crawls(self) -> dict[str, CrawlRun]:
         """Each site's most recent crawl, by site name."""
         newest = (
@@ -478,9 +485,11 @@ class Store:
                 for row in session.scalars(query.execution_options(yield_per=2000))
             }
 
-    def article_urls(self, site: str) -> set[str]:
-        """The canonical URLs of ``site``'s archived articles."""
+    def article_urls(self, site: str, *, before: datetime | None = None) -> set[str]:
+        """The canonical URLs of ``site``'s archived articles, first seen before ``before``."""
         query = select(Article.url).join(Site, Article.site_id == Site.id).where(Site.name == site)
+        if before is not None:
+            query = query.where(Article.first_seen < before)
         with self.session() as session:
             return set(session.scalars(query.execution_options(yield_per=5000)))
 

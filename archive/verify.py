@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
+from archive.cdxj import write_cdxj
 from archive.models import Capture, Site
 from archive.warcscan import GZIP_MAGIC, RawRecord, ScanProblem, find_warcs, iter_records
 from archive.warcwriter import OPEN_SUFFIX
@@ -196,6 +197,7 @@ def repair_open_file(path: Path, *, min_age: float = REPAIR_MIN_AGE) -> tuple[st
     with open(path, "r+b") as handle:
         handle.truncate(end)
     os.replace(path, final)
+    write_cdxj(final)
     return f"cut {size - end} byte(s) after record {records} at {end}; closed", final
 
 

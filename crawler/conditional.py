@@ -20,11 +20,10 @@ from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.http import Headers
-from scrapy.responsetypes import responsetypes
 
-from archive.warcreader import WarcReadError, read_response
+from archive.warcreader import WarcReadError
 from crawler.history import ArchiveHistory, database_url
+from crawler.replay import archived_response
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -38,8 +37,6 @@ ORIGINAL = "dna_original"
 #: ``request.meta`` key asking for an unconditional fetch.
 UNCONDITIONAL = "dna_unconditional"
 _VALIDATORS = (b"If-None-Match", b"If-Modified-Since")
-# The body handed on is decoded and unframed: these would describe other bytes.
-_STALE_HEADERS = frozenset({b"content-encoding", b"content-length", b"transfer-encoding"})
 
 
 class ConditionalGetMiddleware:
@@ -96,30 +93,14 @@ class ConditionalGetMiddleware:
         original: CaptureRecord | None = request.meta.get(ORIGINAL)
         if response.status != 304 or original is None or self.history is None:
             return response
-        path = self.history.warc_path(original)
         try:
-            if path is None:
-                raise WarcReadError(f"{original.warc_file}: WARC file not found")
-            stored = read_response(path, original.warc_offset)
+            stored = self.history.read(original)
         except WarcReadError as exc:
             self.crawler.spider.logger.warning("%s; fetching %s again", exc, request.url)  # type: ignore[union-attr]
             return _unconditional(request)
         self.crawler.stats.inc_value("dna/not_modified")
-        headers = Headers()
-        for name, value in stored.http_headers.headers:  # type: ignore[union-attr]
-            if name.lower().encode("latin-1") not in _STALE_HEADERS:
-                headers.appendlist(name, value)
-        cls = responsetypes.from_args(headers=headers, url=request.url, body=stored.payload)
-        return cls(
-            url=response.url,
-            status=int(stored.http_headers.get_statuscode()),  # type: ignore[union-attr]
-            headers=headers,
-            body=stored.payload,
-            flags=[*response.flags, "not-modified"],
-            request=request,
-            certificate=response.certificate,
-            ip_address=response.ip_address,
-            protocol=response.protocol,
+        return archived_response(
+            stored, request, flags=[*response.flags, "not-modified"], like=response
         )
 
 

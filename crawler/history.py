@@ -1,8 +1,9 @@
-"""What the archive already holds for one site: the basis of revisits and conditional GETs.
+"""What the archive already holds for one site: the crawl's memory of earlier crawls.
 
 The WARC recorder asks it whether a payload was stored before (then it writes a
 revisit instead of the body); the conditional-GET middleware asks it for the
-validators and the original of a URL's last full capture.
+validators and the original of a URL's last full capture; a ``new`` crawl asks
+which articles are archived, and a resumed one what its predecessors fetched.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import TYPE_CHECKING
 
 from archive.layout import DataDir
 from archive.store import Store
+from archive.warcreader import RevisitRef, StoredResponse, WarcReadError, read_response
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -92,3 +94,42 @@ class ArchiveHistory:
         if name not in self._files:
             self._files[name] = self.data.find_warc(name)
         return self._files[name]
+
+    def read(self, capture: CaptureRecord) -> StoredResponse:
+        """``capture`` as archived, a revisit resolved to its original's payload.
+
+        :raises WarcReadError: the file or the original is gone or unreadable.
+        """
+        path = self.warc_path(capture)
+        if path is None:
+            raise WarcReadError(f"{capture.warc_file}: WARC file not found")
+        return read_response(path, capture.warc_offset, self._locate)
+
+    def _locate(self, ref: RevisitRef) -> tuple[Path, int] | None:
+        """Where a revisit's original is, by its record id in the database."""
+        if self.store is None or not ref.record_id:
+            return None
+        original = self.store.capture(ref.record_id)
+        path = self.warc_path(original) if original else None
+        return (path, original.warc_offset) if path and original else None
+
+    def archived_articles(self, resumes: int | None = None) -> set[str]:
+        """The site's archived article URLs, as a ``new`` crawl should see them.
+
+        A resumed crawl must not count what its killed predecessors archived
+        as old, or it would stop paging where they stopped: it sees the
+        archive as it stood when the first of them started.
+        """
+        if self.store is None:
+            return set()
+        before = None
+        if resumes is not None:
+            first = self.store.crawl_run(self.store.resume_chain(resumes)[-1])
+            before = first.started_at if first else None
+        return self.store.article_urls(self.site, before=before)
+
+    def captured_by(self, crawl_id: int) -> dict[str, CaptureRecord]:
+        """Each URL fetched by ``crawl_id`` and the crawls it resumed: its latest capture."""
+        if self.store is None:
+            return {}
+        return self.store.crawl_captures(self.store.resume_chain(crawl_id))

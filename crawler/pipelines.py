@@ -14,6 +14,7 @@ from scrapy.exceptions import NotConfigured
 
 from archive.store import ArchiveWriter, Store
 from crawler import signals as dna_signals
+from crawler.diskspace import DISK_FULL
 from crawler.history import database_url
 from crawler.items import ArticleItem
 
@@ -23,9 +24,13 @@ if TYPE_CHECKING:
     from archive.records import CaptureRecord
 
 
+#: Close reasons after which the crawl can be resumed: Ctrl-C, SIGTERM, a full disk.
+INTERRUPTIONS = frozenset({"shutdown", DISK_FULL})
+
+
 def crawl_status(reason: str, pages_ok: int) -> str:
-    """How a crawl ended: ``interrupted`` (Ctrl-C), ``failed`` (no page fetched) or ``finished``."""
-    if reason == "shutdown":
+    """How a crawl ended: ``interrupted`` (resumable), ``failed`` (no page) or ``finished``."""
+    if reason in INTERRUPTIONS:
         return "interrupted"
     return "finished" if pages_ok else "failed"
 
@@ -56,7 +61,12 @@ class ArchivePipeline:
         site_id = self.store.site_id(
             site.name, title=site.title, family=site.family, home_url=site.start_urls[0]
         )
-        self.crawl_id = self.store.start_crawl(site_id)
+        settings = self.crawler.settings
+        self.crawl_id = self.store.start_crawl(
+            site_id,
+            mode=settings.get("DNA_CRAWL_MODE"),
+            resumes=settings.getint("DNA_RESUMES") or None,
+        )
         self.crawler.stats.set_value("dna/crawl_id", self.crawl_id)
         self.writer = self.store.writer(site_id, self.crawl_id)
 

@@ -24,6 +24,7 @@ from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
 from crawler import signals as dna_signals
 from crawler.conditional import ORIGINAL
 from crawler.history import ArchiveHistory
+from crawler.replay import REPLAYED
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -100,7 +101,7 @@ class WarcRecorderMiddleware:
             self.history.close()
 
     def process_response(self, request: Request, response: Response) -> Response:
-        if self.writer is None:
+        if self.writer is None or REPLAYED in response.flags:
             return response
         now = datetime.now(UTC)
         sent = HttpRequestData(

@@ -12,7 +12,8 @@ captures and articles through the same :class:`~archive.store.ArchiveWriter`.
   CMS family detected from its first page, as a live crawl would.
 - **Idempotence.**  Captures are keyed by ``WARC-Record-ID`` and article
   versions by content, so restoring a file twice adds nothing.  Restore
-  records no crawl rows: a crawl's counters are not in the WARCs.
+  records no crawl rows: a crawl's counters are not in the WARCs.  (A
+  resume, :mod:`crawler.resume`, ties the captures to the killed crawl.)
 - **Foreign files.**  A WARC outside ``DATA/warc`` is copied, unchanged, to
   ``DATA/warc/<site>/`` (the site of its first response), so every capture
   points at a file the archive holds.
@@ -131,12 +132,20 @@ class Restorer:
 
     :param registry: ``sites.toml``, for site names, families and patterns.
     :param workers: processes that extract articles (1: all in this one).
+    :param crawl_id: the crawl that wrote the files, when known (a resume).
     """
 
     def __init__(
-        self, store: Store, data: DataDir, registry: SitesFile, *, workers: int = 1
+        self,
+        store: Store,
+        data: DataDir,
+        registry: SitesFile,
+        *,
+        workers: int = 1,
+        crawl_id: int | None = None,
     ) -> None:
         self.store = store
+        self.crawl_id = crawl_id
         self.data = data
         self.registry = registry
         self.workers = workers
@@ -179,7 +188,7 @@ class Restorer:
                     home_url=config.start_urls[0],
                 )
                 family = None if config.family == "auto" else get_family(config.family)
-                site = _Site(config, self.store.writer(site_id, None), family)
+                site = _Site(config, self.store.writer(site_id, self.crawl_id), family)
                 self._sites[config.name] = site
             self._by_origin[key] = site
         return site

@@ -33,6 +33,9 @@ class SiteProgress:
     warc_bytes: int = 0
     status: str = "running"
     reason: str | None = None
+    #: why the crawl stopped early, in words (a full disk).
+    message: str | None = None
+    replayed: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
 
     @classmethod
@@ -46,6 +49,8 @@ class SiteProgress:
             warc_bytes=stats.get("dna/warc_bytes", 0),
             status=crawl_status(reason, stats.get("dna/pages_ok", 0)) if reason else "running",
             reason=reason,
+            message=stats.get("dna/stop_message"),
+            replayed=stats.get("dna/replayed", 0),
             failures=list(stats.get("dna/failures") or []),
         )
 
@@ -67,11 +72,13 @@ def run_crawls(
     sites: list[SiteConfig],
     settings: Settings,
     *,
+    spider_args: dict[str, dict[str, Any]] | None = None,
     on_progress: Callable[[list[SiteProgress]], None] | None = None,
     interval: float = 0.5,
 ) -> list[SiteProgress]:
     """Crawl ``sites`` concurrently in this process; blocks until all end.
 
+    :param spider_args: per site name, arguments for its spider (``mode``, ``resumes``).
     :param on_progress: called every ``interval`` seconds with each site's progress.
     :returns: each site's final progress, in the order given.
     """
@@ -86,7 +93,7 @@ def run_crawls(
             weak=False,  # the dispatcher would otherwise drop this lambda at once
         )
         crawlers.append((site, crawler))
-        process.crawl(crawler, site=site)
+        process.crawl(crawler, site=site, **(spider_args or {}).get(site.name, {}))
 
     def progress(default_reason: str | None = None) -> list[SiteProgress]:
         return [

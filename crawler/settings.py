@@ -17,6 +17,12 @@ Settings of our own (all prefixed ``DNA_``):
 ``DNA_FETCH_MEDIA``    also archive images and documents linked from articles
 ``DNA_DEDUP``          store a payload archived before as a revisit record, not again
 ``DNA_CONDITIONAL_GET``  recrawl archived URLs with If-None-Match / If-Modified-Since
+``DNA_CRAWL_MODE``     ``new`` (listings and unseen articles) or ``full`` (revisit all)
+``DNA_NEW_STOP_AFTER``  in ``new`` mode, stop a pager after this many listing
+                       pages in a row hold only archived articles
+``DNA_RESUMES``        id of the unfinished crawl this one resumes (set by ``--resume``)
+``DNA_MIN_FREE_MB``    stop the crawl cleanly when the WARC disk has less free space
+``DNA_DISK_CHECK_INTERVAL``  seconds between free-space checks
 """
 
 from __future__ import annotations
@@ -39,6 +45,11 @@ DNA_MAX_LISTING_PAGES = 1000
 DNA_FETCH_MEDIA = True
 DNA_DEDUP = True
 DNA_CONDITIONAL_GET = True
+DNA_CRAWL_MODE = "full"
+DNA_NEW_STOP_AFTER = 1
+DNA_RESUMES = 0
+DNA_MIN_FREE_MB = 1024
+DNA_DISK_CHECK_INTERVAL = 2.0
 
 # -- politeness -----------------------------------------------------------
 ROBOTSTXT_OBEY = True
@@ -92,11 +103,17 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.retry.BackoffRetryMiddleware": 550,
     # Loops and off-site targets become failures in the summary.
     "crawler.redirects.RedirectGuardMiddleware": 610,
+    # A resumed crawl reads what its killed predecessor fetched from WARC.
+    "crawler.replay.ResumeReplayMiddleware": 930,
     # Validators for recrawled URLs; a 304 becomes the archived page again.
     "crawler.conditional.ConditionalGetMiddleware": 940,
     # Closest to the wire: sees raw bodies, original headers and redirects.
     "crawler.recording.WarcRecorderMiddleware": 950,
 }
+EXTENSIONS = {
+    "crawler.diskspace.DiskSpaceGuard": 0,
+}
+
 ITEM_PIPELINES = {
     "crawler.pipelines.ArchivePipeline": 300,
 }

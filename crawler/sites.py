@@ -23,6 +23,8 @@ from archive.layout import DataDir
 from crawler.urls import host_of
 
 FAMILIES = ("liferay", "tandan", "vnportal", "nukeviet", "auto")
+#: ``new`` fetches listings and unseen articles; ``full`` revisits everything.
+CRAWL_MODES = ("new", "full")
 SELECTOR_FIELDS = ("title", "published", "author", "summary", "body", "views", "category", "tags")
 SITE_KEYS = frozenset(
     {
@@ -53,6 +55,8 @@ CRAWLER_KEYS = {
     "fetch_media": ("DNA_FETCH_MEDIA", bool),
     "dedup": ("DNA_DEDUP", bool),
     "conditional_get": ("DNA_CONDITIONAL_GET", bool),
+    "new_stop_after": ("DNA_NEW_STOP_AFTER", int),
+    "min_free_mb": ("DNA_MIN_FREE_MB", int),
 }
 MIN_DOWNLOAD_DELAY = 0.001
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import dataclasses
 import sys
+from contextlib import ExitStack
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
 
 from archive.export import FORMATS, write_export
+from archive.locks import LockHeld, PidLock
 from crawler.sites import (
+    CRAWL_MODES,
     FAMILIES,
     SiteConfig,
     SitesFile,
@@ -24,6 +28,8 @@ from crawler.sites import (
 from dna.context import Env, archive_options, console, err_console, fail, update_search_index
 
 if TYPE_CHECKING:
+    from scrapy.settings import Settings
+
     from crawler.runner import SiteProgress
 
 
@@ -150,6 +156,16 @@ def _progress_table(rows: list[SiteProgress], title: str) -> Table:
 @click.command()
 @click.argument("names", metavar="SITE...", nargs=-1)
 @click.option("--all", "crawl_all", is_flag=True, help="Crawl every valid site in sites.toml.")
+@click.option(
+    "--mode",
+    type=click.Choice(CRAWL_MODES),
+    help="new: listings and unseen articles only (default); full: revisit everything.",
+)
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Pick up each site's killed or interrupted crawl; crawl anew if there is none.",
+)
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop each site after N pages.")
 @click.option(
     "--since",
@@ -161,6 +177,8 @@ def _progress_table(rows: list[SiteProgress], title: str) -> Table:
 def crawl(
     names: tuple[str, ...],
     crawl_all: bool,
+    mode: str | None,
+    resume: bool,
     max_pages: int | None,
     since: datetime | None,
     no_index: bool,
@@ -168,16 +186,32 @@ def crawl(
 ) -> None:
     """Crawl portals into WARC files and the database, all sites at once.
 
+    A "new" crawl (the default) walks the listings newest first, fetches
+    the articles not archived yet, and stops paging where a listing holds
+    only archived ones; on a site never crawled it fetches everything.  A
+    "full" crawl revisits every page with conditional GETs and stores a new
+    version of each article that changed.
+
+    A crawl killed by SIGKILL or a reboot is picked up with --resume: what
+    it fetched is recovered from its WARC files, not fetched again.  One
+    crawl per site at a time: a site being crawled by a live process is
+    skipped; a lock left by a dead one is cleared.
+
     Shows live progress per site, then a summary.  Exit status: 0 when every
     site was crawled (even if some pages failed: they are listed), 1 when a
-    site could not be crawled at all, 2 for usage errors, 130 if
-    interrupted with Ctrl-C (what was fetched is kept).
+    site could not be crawled at all or stopped on a full disk, 2 for usage
+    errors, 130 if interrupted with Ctrl-C or SIGTERM (what was fetched is
+    kept; --resume continues).
 
-    Example:
+    Examples:
 
         dna crawl xa-thanh-lien huyen-thanh-chuong --max-pages 500
+
+        dna crawl --all --mode full
+
+        dna crawl xa-thanh-lien --resume
     """
-    from crawler.runner import crawl_settings, run_crawls
+    from crawler.runner import crawl_settings
 
     if not names and not crawl_all:
         raise click.UsageError("name at least one SITE, or use --all")
@@ -196,9 +230,103 @@ def crawl(
         fail(f"no site to crawl (see: dna sites --sites {env.sites_path})")
     chosen = [_with_limits(site, max_pages, since.date() if since else None) for site in chosen]
 
-    settings = crawl_settings(env.data.root, env.sites_path, _run_overrides(env))
-    for key, value in registry.scrapy_settings().items():
-        settings.set(key, value, priority="project")
+    with ExitStack() as locks:
+        chosen, busy = _lock_sites(env, chosen, locks)
+        if not chosen:
+            fail("every site named is being crawled already")
+        spider_args = _plan_runs(env, registry, chosen, mode, resume)
+        settings = crawl_settings(env.data.root, env.sites_path, _run_overrides(env))
+        for key, value in registry.scrapy_settings().items():
+            settings.set(key, value, priority="project")
+        results = _run_with_progress(chosen, settings, spider_args)
+
+    if not no_index and any(r.articles_new or r.articles_updated for r in results):
+        update_search_index(env)
+
+    for row in results:
+        if row.message:
+            err_console.print(f"[red]{row.site}:[/] {escape(row.message)}", soft_wrap=True)
+    if any(r.status == "interrupted" and not r.message for r in results):
+        sys.exit(130)
+    if unknown or busy or any(r.status == "failed" or r.message for r in results):
+        sys.exit(1)
+
+
+def _lock_sites(
+    env: Env, sites: list[SiteConfig], locks: ExitStack
+) -> tuple[list[SiteConfig], list[str]]:
+    """Take each site's crawl lock; the sites a live process is crawling are left out."""
+    free, busy = [], []
+    for site in sites:
+        lock = PidLock(env.data.lock_file(f"crawl-{site.name}"))
+        try:
+            locks.enter_context(lock)
+        except LockHeld as exc:
+            busy.append(site.name)
+            err_console.print(
+                f"[yellow]Skipped:[/] {site.name} is being crawled by {exc.owner} "
+                f"(lock {exc.path})",
+                soft_wrap=True,
+            )
+            continue
+        if lock.cleared is not None:
+            err_console.print(
+                f"Cleared the stale lock of {site.name}: {lock.cleared} is gone.", soft_wrap=True
+            )
+        free.append(site)
+    return free, busy
+
+
+def _plan_runs(
+    env: Env, registry: SitesFile, sites: list[SiteConfig], mode: str | None, resume: bool
+) -> dict[str, dict[str, Any]]:
+    """Each site's spider arguments: its mode, and the crawl it resumes, recovered first."""
+    from crawler.resume import prepare_resume
+
+    store = env.open_store()
+    args: dict[str, dict[str, Any]] = {}
+    try:
+        latest = store.latest_crawls()
+        for site in sites:
+            args[site.name] = {"mode": mode or "new"}
+            previous = latest.get(site.name)
+            if not resume:
+                if previous is not None and previous.is_resumable:
+                    err_console.print(
+                        f"Note: the last crawl of {site.name} (#{previous.id}) did not finish; "
+                        f"this is a new crawl (dna crawl {site.name} --resume picks it up).",
+                        soft_wrap=True,
+                    )
+                continue
+            plan = prepare_resume(
+                store,
+                env.data,
+                registry,
+                site.name,
+                on_problem=lambda found: err_console.print(f"[yellow]Problem:[/] {found}"),
+            )
+            if plan is None:
+                console.print(f"{site.name}: no unfinished crawl to resume; crawling anew.")
+                continue
+            args[site.name] = {"mode": mode or plan.crawl.mode, "resumes": plan.crawl.id}
+            for line in plan.repaired:
+                console.print(f"{site.name}: {line}", soft_wrap=True)
+            console.print(
+                f"Resuming crawl #{plan.crawl.id} of {site.name} ({args[site.name]['mode']}): "
+                f"{len(plan.files)} WARC file(s); recovered {plan.recovered.get('captures', 0)} "
+                f"capture(s) and {plan.recovered.get('articles', 0)} article(s) the database "
+                "had not committed.",
+                soft_wrap=True,
+            )
+    finally:
+        store.close()
+    return args
+
+
+def _run_with_progress(
+    sites: list[SiteConfig], settings: Settings, spider_args: dict[str, dict[str, Any]]
+) -> list[SiteProgress]:
+    from crawler.runner import run_crawls
 
     live = Live(console=console, auto_refresh=False) if console.is_terminal else None
     if live is not None:
@@ -209,21 +337,14 @@ def crawl(
             live.update(_progress_table(rows, "Crawling…"), refresh=True)
 
     try:
-        results = run_crawls(chosen, settings, on_progress=show)
+        results = run_crawls(sites, settings, spider_args=spider_args, on_progress=show)
     finally:
         if live is not None:
             live.stop()
     console.print(_progress_table(results, "Crawl summary"))
     _print_failures(results)
     console.print(f"Log: {settings.get('LOG_FILE')}")
-
-    if not no_index and any(r.articles_new or r.articles_updated for r in results):
-        update_search_index(env)
-
-    if any(r.status == "interrupted" for r in results):
-        sys.exit(130)
-    if unknown or any(r.status == "failed" for r in results):
-        sys.exit(1)
+    return results
 
 
 def _with_limits(site: SiteConfig, max_pages: int | None, since: date | None) -> SiteConfig:

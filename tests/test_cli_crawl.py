@@ -214,7 +214,7 @@ def test_export_jsonl_and_csv(harvest: Harvest) -> None:
 def test_every_command_has_help_with_an_example_and_is_documented(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0
-    assert "Example:" in result.output
+    assert "Example:" in result.output or "Examples:" in result.output
     assert "--data" in result.output and "--sites" in result.output
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     assert f"### `dna {command}" in readme, f"README has no section for dna {command}"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -11,20 +10,23 @@ from scrapy import Request, Spider
 from scrapy.http import HtmlResponse, Response
 from scrapy.utils.test import get_crawler
 
+from archive.layout import DataDir
 from archive.records import CaptureRecord
 from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
 from crawler.conditional import ORIGINAL, UNCONDITIONAL, ConditionalGetMiddleware
+from crawler.history import ArchiveHistory
 
 PAGE = "http://xa.example.vn/tin-tuc/bai-1.html"
 HTML = "<html><head><title>Bài 1</title></head><body>Nội dung</body></html>".encode()
 
 
-@dataclass
-class FakeHistory:
-    """Answers like :class:`crawler.history.ArchiveHistory` for one archived page."""
+class FakeHistory(ArchiveHistory):
+    """A real :class:`ArchiveHistory` whose database holds one archived page."""
 
-    original: CaptureRecord
-    path: Path | None
+    def __init__(self, original: CaptureRecord, path: Path | None) -> None:
+        super().__init__(None, "t", DataDir(path.parent if path else Path(".")))
+        self.original = original
+        self.path = path
 
     def previous(self, url: str) -> tuple[CaptureRecord, CaptureRecord] | None:
         return (self.original, self.original) if url == self.original.url else None

@@ -125,7 +125,7 @@ def crawl_twice(portal: PortalServer, data: Path, options: str = "") -> Recrawl:
     versions = 0
     for _ in range(2):
         before = set(warcs.glob("*.warc.gz"))
-        result = run_dna("crawl", "vnportal", data=data)
+        result = run_dna("crawl", "vnportal", "--mode", "full", data=data)
         assert result.returncode == 0, result.stdout[-2000:] + result.stderr[-2000:]
         crawls.append(sorted(set(warcs.glob("*.warc.gz")) - before))
         if not versions:

@@ -120,7 +120,7 @@ def test_restoring_twice_adds_nothing(harvest: Harvest, tmp_path: Path) -> None:
 
 def test_revisits_of_a_recrawl_restore_to_the_same_rows(harvest: Harvest, tmp_path: Path) -> None:
     data = copy_data(harvest, tmp_path)
-    recrawl = run_dna("crawl", "vnportal", "nukeviet", data=data)
+    recrawl = run_dna("crawl", "vnportal", "nukeviet", "--mode", "full", data=data)
     assert recrawl.returncode == 0, recrawl.stderr
     captures, versions = rows(data, CAPTURE_ROWS), rows(data, VERSION_ROWS)
     assert any(row[-1] for row in captures), "the recrawl wrote no revisit"

@@ -28,8 +28,9 @@ from crawler.extract.page import Page
 from crawler.extract.select import nodes
 from crawler.failures import Skipped, failure_reason, note_failure
 from crawler.families import GENERIC, Family, detect_family, get_family
+from crawler.history import ArchiveHistory
 from crawler.items import ArticleItem
-from crawler.sites import SiteConfig, load_sites, sites_path
+from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
 from crawler.urls import canonicalize, host_of, is_print_view, within_domains
 
 if TYPE_CHECKING:
@@ -157,13 +158,28 @@ class PortalSpider(scrapy.Spider):
         self._seen_articles: set[str] = set()
         #: Every URL a request was made for, so repeated links cost nothing.
         self._requested: set[str] = set()
+        #: In ``new`` mode, the articles archived by earlier crawls: not fetched again.
+        self._archived: frozenset[str] = frozenset()
 
     @classmethod
     def from_crawler(
-        cls, crawler: Crawler, *args: Any, site: SiteConfig | str | None = None, **kwargs: Any
+        cls,
+        crawler: Crawler,
+        *args: Any,
+        site: SiteConfig | str | None = None,
+        mode: str | None = None,
+        resumes: int | str | None = None,
+        **kwargs: Any,
     ) -> PortalSpider:
+        """Also takes this run's ``mode`` (new, full) and the crawl id it ``resumes``."""
         if isinstance(site, str) or site is None:
             site = _site_from_settings(crawler, site)
+        if mode is not None:
+            if mode not in CRAWL_MODES:
+                raise ValueError(f"unknown crawl mode {mode!r} (one of {', '.join(CRAWL_MODES)})")
+            crawler.settings.set("DNA_CRAWL_MODE", mode, priority="spider")
+        if resumes:
+            crawler.settings.set("DNA_RESUMES", int(resumes), priority="spider")
         # Per-site limits become Scrapy's own settings (allowed in from_crawler
         # since Scrapy 2.11), so CloseSpider and DepthMiddleware enforce them.
         if site.max_pages:
@@ -175,6 +191,20 @@ class PortalSpider(scrapy.Spider):
     # -- start ------------------------------------------------------------
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
+        settings = self.crawler.settings
+        if settings.get("DNA_CRAWL_MODE") == "new":
+            history = ArchiveHistory.open(settings, self.site.name)
+            try:
+                self._archived = frozenset(
+                    history.archived_articles(resumes=settings.getint("DNA_RESUMES") or None)
+                )
+            finally:
+                history.close()
+            self.logger.info(
+                "%s: new mode, %d archived articles will not be fetched again",
+                self.site.name,
+                len(self._archived),
+            )
         for url in self.start_urls:
             yield self._request(url, "seed")
         # The family's sitemaps and feeds (the generic guesses until an
@@ -297,6 +327,7 @@ class PortalSpider(scrapy.Spider):
                 if (url := _link_at(base, link, domains))
             }
         new_articles = 0
+        archived = self._archived
         for href in nodes(root, _LINKS):
             url = _link_at(base, href, domains)
             if url is None or url in pager:
@@ -313,11 +344,20 @@ class PortalSpider(scrapy.Spider):
             if extension in SKIPPED_EXTENSIONS:
                 continue
             kind = self._classify(url, family) or "page"
-            if kind == "article" and url not in self._seen_articles:
-                self._seen_articles.add(url)
-                new_articles += 1
+            if kind == "article":
+                if url in archived:
+                    continue
+                if url not in self._seen_articles:
+                    self._seen_articles.add(url)
+                    new_articles += 1
             yield self._request(url, kind)
-        if not new_articles:
+        # A ``new`` crawl pages on through listings of archived articles only
+        # up to DNA_NEW_STOP_AFTER pages in a row; a ``full`` one stops at the
+        # first page that shows nothing new to this crawl.
+        known_streak = 0 if new_articles else response.meta.get("dna_known_streak", 0) + 1
+        if known_streak and (not archived or known_streak >= self._stop_after):
+            if archived:
+                self.crawler.stats.inc_value("dna/pagers_stopped_at_archived")
             return
         page_cap = self.crawler.settings.getint("DNA_MAX_LISTING_PAGES")
         for url in sorted(pager):
@@ -325,10 +365,16 @@ class PortalSpider(scrapy.Spider):
             if number and int(number.group(1)) > page_cap:
                 self.crawler.stats.inc_value("dna/listing_page_cap")
                 continue
-            yield self._request(url, "listing")
+            request = self._request(url, "listing")
+            request.meta["dna_known_streak"] = known_streak
+            yield request
 
     def _allowed(self, url: str) -> bool:
         return _allowed(url, self.allowed_domains)
+
+    @property
+    def _stop_after(self) -> int:
+        return max(1, self.crawler.settings.getint("DNA_NEW_STOP_AFTER"))
 
     def parse_media(self, response: Response) -> None:
         """Images and documents: recorded to WARC already, nothing to extract."""
@@ -347,7 +393,7 @@ class PortalSpider(scrapy.Spider):
                 continue
             if sitemap.type == "sitemapindex":
                 yield self._request(url, "feed", callback=self.parse_sitemap, optional=True)
-            else:
+            elif url not in self._archived:
                 kind = self._classify(url, self.family) if self.family else None
                 yield self._request(
                     url, kind or "article", listed_date=_feed_date(entry.get("lastmod"))
@@ -362,7 +408,7 @@ class PortalSpider(scrapy.Spider):
             if not link:
                 continue
             url = canonicalize(response.urljoin(link.strip()))
-            if self._allowed(url):
+            if self._allowed(url) and url not in self._archived:
                 published = item.xpath("pubDate/text() | published/text() | updated/text()").get()
                 yield self._request(url, "article", listed_date=_feed_date(published))
 
