@@ -116,6 +116,7 @@ class ArticleVersionInfo:
     content_hash: str
     warc_file: str
     warc_offset: int
+    body: str
 
 
 @dataclass(slots=True)
@@ -359,6 +360,7 @@ class Store:
                     content_hash=version.content_hash,
                     warc_file=capture.warc_file,
                     warc_offset=capture.warc_offset,
+                    body=version.body,
                 )
                 for version, capture in session.execute(query)
             ]

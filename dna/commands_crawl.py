@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import sys
 from contextlib import ExitStack
 from datetime import UTC, date, datetime
@@ -25,11 +26,20 @@ from crawler.sites import (
     append_site,
     load_sites,
 )
-from dna.context import Env, archive_options, console, err_console, fail, update_search_index
+from dna.context import (
+    Env,
+    archive_options,
+    console,
+    err_console,
+    fail,
+    local_time,
+    update_search_index,
+)
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
 
+    from archive.store import CrawlRun
     from crawler.runner import SiteProgress
 
 
@@ -37,6 +47,7 @@ def register(group: click.Group) -> None:
     """Add this module's commands to ``group``."""
     group.add_command(sites)
     group.add_command(crawl)
+    group.add_command(crawls)
     group.add_command(export)
 
 
@@ -379,6 +390,101 @@ def _print_failures(results: list[SiteProgress], shown: int = 20) -> None:
     console.print(table)
     if len(failures) > shown:
         console.print(f"… and {len(failures) - shown} more: see the log.")
+
+
+# -- crawls ------------------------------------------------------------------
+
+
+def _run_status(run: CrawlRun) -> str:
+    if run.is_orphaned:
+        return "killed (resume with --resume)"
+    if run.status == "interrupted":
+        return f"interrupted ({run.reason})" if run.reason else "interrupted"
+    return run.status
+
+
+def _duration(run: CrawlRun) -> float:
+    end = run.ended_at or datetime.now(UTC)
+    return max(0.0, (end - run.started_at).total_seconds())
+
+
+@click.command()
+@click.option("--site", help="Only this site's crawls.")
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest N runs."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
+@archive_options
+def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
+    """List past and running crawls, newest first.
+
+    For each run: site, mode, start (Vietnam time), duration, pages fetched,
+    new and updated articles, errors and how it ended.  A crawl whose
+    process died (SIGKILL, a reboot) shows as killed until resumed.  Exits 1
+    for an unknown --site.
+
+    Example:
+
+        dna crawls --site xa-thanh-lien --limit 5
+    """
+    store = env.open_store()
+    try:
+        if site is not None and site not in store.latest_crawls():
+            fail(f"no crawls of site {site!r} in the archive")
+        runs = store.crawl_runs(site, limit)
+    finally:
+        store.close()
+    if as_json:
+        rows = [
+            {
+                "id": run.id,
+                "site": run.site,
+                "mode": run.mode,
+                "started": run.started_at.isoformat(),
+                "ended": run.ended_at.isoformat() if run.ended_at else None,
+                "duration_seconds": round(_duration(run), 3),
+                "pages": run.pages,
+                "articles_new": run.articles_new,
+                "articles_updated": run.articles_updated,
+                "errors": run.errors,
+                "status": "killed" if run.is_orphaned else run.status,
+                "reason": run.reason,
+                "resumes": run.resumes,
+            }
+            for run in runs
+        ]
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not runs:
+        console.print("No crawls yet. Start one with: dna crawl SITE")
+        return
+    table = Table(title="Crawls", title_justify="left")
+    for column in ("id", "site", "mode", "started", "duration"):
+        table.add_column(column, no_wrap=True)
+    for column in ("pages", "new", "updated", "errors"):
+        table.add_column(column, justify="right")
+    table.add_column("status")
+    for run in runs:
+        resumed = f" (resumes #{run.resumes})" if run.resumes else ""
+        table.add_row(
+            str(run.id),
+            run.site,
+            run.mode,
+            local_time(run.started_at, "%Y-%m-%d %H:%M"),
+            _format_duration(_duration(run)),
+            str(run.pages),
+            str(run.articles_new),
+            str(run.articles_updated),
+            str(run.errors),
+            _run_status(run) + resumed,
+        )
+    console.print(table)
+
+
+def _format_duration(seconds: float) -> str:
+    minutes, seconds = divmod(round(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"
 
 
 # -- export ------------------------------------------------------------------

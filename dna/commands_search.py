@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import difflib
 import json
 import sys
 import time
@@ -17,8 +18,8 @@ from rich.table import Table
 from rich.text import Text
 
 from archive.records import VIETNAM_TZ
-from archive.store import ArchivedArticle
-from dna.context import Env, archive_options, console, err_console, fail, is_terminal
+from archive.store import ArchivedArticle, ArticleVersionInfo
+from dna.context import Env, archive_options, console, err_console, fail, is_terminal, local_time
 from search.indexdir import SearchIndexError, read_state
 from search.indexer import rebuild_index, update_index
 from search.query import QuerySyntaxError
@@ -43,12 +44,7 @@ def register(group: click.Group) -> None:
     group.add_command(stats)
 
 
-def _local(moment: datetime | None, pattern: str = "%Y-%m-%d") -> str:
-    """``moment`` in Vietnam time, as people there read dates."""
-    return moment.astimezone(VIETNAM_TZ).strftime(pattern) if moment else ""
-
-
-def _iso_local(moment: datetime | None) -> str | None:
+def _isolocal_time(moment: datetime | None) -> str | None:
     return moment.astimezone(VIETNAM_TZ).isoformat() if moment else None
 
 
@@ -154,7 +150,7 @@ def _record(hit: Hit, found: Snippet) -> dict[str, object]:
         "url": hit.url,
         "site": hit.site,
         "title": hit.title,
-        "published": _iso_local(hit.published),
+        "published": _isolocal_time(hit.published),
         "score": hit.score,
         "snippet": found.text,
     }
@@ -190,7 +186,7 @@ def _print_plain(
     out = sys.stdout
     out.write(_count_line(query, request, result) + "\n")
     for hit, found in rows:
-        out.write(f"\n{_local(hit.published)}  {hit.site}  {hit.title}\n")
+        out.write(f"\n{local_time(hit.published)}  {hit.site}  {hit.title}\n")
         out.write(f"    {found.text}\n" if found.text else "")
         out.write(f"    {hit.url}  (id {hit.id})\n")
 
@@ -210,7 +206,7 @@ def _print_table(
             text.stylize("bold yellow", start, end)
         heading = Text(hit.title, style="bold")
         heading.append(f"\n{hit.url}", style="dim")
-        table.add_row(Text(hit.site), _local(hit.published), heading, text)
+        table.add_row(Text(hit.site), local_time(hit.published), heading, text)
     console.print(table)
 
 
@@ -220,17 +216,24 @@ def _print_table(
 @click.command()
 @click.argument("key", metavar="ID|URL")
 @click.option("--raw", is_flag=True, help="Print the archived HTML bytes from the WARC record.")
+@click.option(
+    "--versions", "all_versions", is_flag=True, help="Also show what changed in each version."
+)
 @archive_options
-def show(key: str, raw: bool, env: Env) -> None:
+def show(key: str, raw: bool, all_versions: bool, env: Env) -> None:
     """Print one archived article: metadata, provenance, text and versions.
 
     ID is the number search prints; a URL may be the canonical or captured
-    one.  Times are Vietnam time.  Exits 1 if there is no such article.
+    one.  Times are Vietnam time.  The text is the latest version; a full
+    recrawl that finds an article changed stores a new version and keeps
+    the old ones, which --versions lists with the paragraphs each added and
+    removed.  Exits 1 if there is no such article.
 
     Example:
 
     \b
         dna show 42
+        dna show 42 --versions
         dna show https://thanhlien.nghean.gov.vn/tin-tuc/bai-1.html --raw > bai-1.html
     """
     store = env.open_store()
@@ -249,11 +252,25 @@ def show(key: str, raw: bool, env: Env) -> None:
     for number, version in enumerate(versions, 1):
         current = "  (current)" if version.id == article.version_id else ""
         console.print(
-            f"  {number}. {_local(version.seen_at, '%Y-%m-%d %H:%M')}  "
+            f"  {number}. {local_time(version.seen_at, '%Y-%m-%d %H:%M')}  "
             f"{escape(version.title)}  {version.warc_file}@{version.warc_offset}  "
             f"{version.content_hash[:19]}{current}",
             soft_wrap=True,
         )
+        if all_versions and number > 1:
+            _print_changes(versions[number - 2], version)
+
+
+def _print_changes(before: ArticleVersionInfo, after: ArticleVersionInfo) -> None:
+    """The paragraphs ``after`` removed and added, against ``before``."""
+    if before.title != after.title:
+        console.print(f"     [red]- {escape(before.title)}[/]", soft_wrap=True)
+        console.print(f"     [green]+ {escape(after.title)}[/]", soft_wrap=True)
+    old, new = before.body.split("\n"), after.body.split("\n")
+    for line in difflib.ndiff(old, new):
+        if line[:2] in ("- ", "+ "):
+            colour = "red" if line[0] == "-" else "green"
+            console.print(f"     [{colour}]{escape(line)}[/]", soft_wrap=True)
 
 
 def _print_raw(env: Env, article: ArchivedArticle) -> None:
@@ -278,20 +295,20 @@ def _print_article(article: ArchivedArticle) -> None:
     line("id", article.id)
     line("site", article.site)
     line("url", article.url)
-    published = _local(article.published, "%Y-%m-%d %H:%M %z")
+    published = local_time(article.published, "%Y-%m-%d %H:%M %z")
     line("published", f"{published} (from {article.published_source})" if published else "")
     line("author", article.author)
     line("category", article.category)
     line("tags", ", ".join(article.tags))
     line("views", article.views)
     line("extracted by", article.family)
-    line("first seen", _local(article.first_seen, "%Y-%m-%d %H:%M %z"))
+    line("first seen", local_time(article.first_seen, "%Y-%m-%d %H:%M %z"))
     console.print("\n[bold]Provenance[/]")
     line("WARC file", article.warc_file)
     line("offset", article.warc_offset)
     line("length", article.warc_length)
     line("record", article.warc_record_id)
-    line("captured", _local(article.fetched_at, "%Y-%m-%d %H:%M:%S %z"))
+    line("captured", local_time(article.fetched_at, "%Y-%m-%d %H:%M:%S %z"))
     line("capture URL", article.capture_url)
     console.print("\n[bold]Text[/]")
     for paragraph in [article.summary, *article.body.split("\n")]:
@@ -400,7 +417,7 @@ def stats(env: Env) -> None:
             [
                 summary.site,
                 str(summary.crawls),
-                _local(summary.last_started, "%Y-%m-%d %H:%M"),
+                local_time(summary.last_started, "%Y-%m-%d %H:%M"),
                 summary.last_status or "",
                 *map(str, (summary.pages, summary.articles_new, summary.articles_updated)),
                 str(summary.errors),
@@ -411,7 +428,7 @@ def stats(env: Env) -> None:
     data = env.data
     warcs = [path for path in data.warc_root.glob("*/*") if path.is_file()]
     state = read_state(data.index_dir)
-    through = _local(state.indexed_through, "%Y-%m-%d %H:%M") if state else ""
+    through = local_time(state.indexed_through, "%Y-%m-%d %H:%M") if state else ""
     rows = [
         ["articles", f"{counts['articles']} ({counts['article_versions']} versions)"],
         ["captures", str(counts["captures"])],

@@ -6,6 +6,7 @@ import functools
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
@@ -14,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from archive.layout import DataDir
+from archive.records import VIETNAM_TZ
 from archive.store import Store, StoreError
 from crawler.sites import sites_path
 
@@ -85,6 +87,11 @@ def archive_options(command: Callable[..., Any]) -> Callable[..., Any]:
         return command(env=env, **kwargs)
 
     return wrapper
+
+
+def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d") -> str:
+    """``moment`` in Vietnam time, as people there read dates."""
+    return moment.astimezone(VIETNAM_TZ).strftime(pattern) if moment else ""
 
 
 def is_terminal() -> bool:

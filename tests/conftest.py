@@ -22,9 +22,11 @@ FAMILIES = ("vnportal", "liferay", "tandan", "nukeviet", "generic")
 DNA = str(Path(sys.executable).parent / "dna")
 
 #: Crawl options for fixture portals on loopback: no politeness delay, short
-#: timeouts, a 2 MB page limit (the fault portal serves a 3 MB page).
+#: timeouts, a 2 MB page limit (the fault portal serves a 3 MB page), and
+#: a free-space floor that small test machines still clear.
 TEST_CRAWLER_OPTIONS = """\
 [crawler]
+min_free_mb = 20
 download_delay = 0
 autothrottle = false
 concurrency_per_host = 4

@@ -58,6 +58,8 @@ class PortalHTTPServer(ThreadingHTTPServer):
         super().__init__(address, PortalHandler)
         self.latency = latency
         self.stopping = threading.Event()
+        #: Every request path, in order, for tests of what a crawl fetched.
+        self.hits: list[str] = []
         self._resets: set[socket.socket] = set()
         self._lock = threading.Lock()
 
@@ -115,6 +117,7 @@ class PortalHandler(BaseHTTPRequestHandler):
         self._answer(with_body=False)
 
     def _answer(self, *, with_body: bool) -> None:
+        self.server.hits.append(self.path)
         url = urlsplit(self.path)
         query = dict(parse_qsl(url.query, keep_blank_values=True))
         page = self.server.site.resolve(unquote(url.path) or "/", query)

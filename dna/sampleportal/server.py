@@ -122,6 +122,21 @@ class PortalServer:
         """The absolute URL of a site-relative ``path`` such as ``/robots.txt``."""
         return self._site.url(path)
 
+    @property
+    def hits(self) -> list[str]:
+        """The path and query of every request served so far, in order."""
+        if self._httpd is None:
+            raise RuntimeError("start the server first")
+        return self._httpd.hits
+
+    def publish(self, count: int) -> list[str]:
+        """Post ``count`` new articles at the top of the listings; returns their URLs."""
+        return self._site.publish(count)
+
+    def revise(self, url: str, paragraph: str) -> None:
+        """Add ``paragraph`` to the article at ``url``, as an editor correcting it."""
+        self._site.revise(url, paragraph)
+
     def expected_articles(self) -> dict[str, ExpectedArticle]:
         """Ground truth of every article served, by canonical URL."""
         return self._site.expected()

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
 from urllib.parse import unquote
 
 from . import chrome
@@ -86,9 +86,14 @@ class Site:
         slow_seconds: float = 5.0,
     ) -> None:
         self.info = load_site(family)
+        self.family_name = family
         self.family = FAMILY_TYPES[family](self.info)
         self.base_url = base_url
-        articles = [*load_articles(family), *generate(self.info, extra_articles, seed)]
+        self._index([*load_articles(family), *generate(self.info, extra_articles, seed)])
+        newest = self.family.article_url(self.articles[0])
+        self.faults = Faults(newest, slow_seconds) if faults else None
+
+    def _index(self, articles: list[Article]) -> None:
         articles.sort(key=lambda a: (a.dated, a.id), reverse=True)
         self.articles = articles
         self.by_id = {a.id: a for a in articles}
@@ -97,12 +102,41 @@ class Site:
         }
         self._by_url = {self.family.article_url(a): a for a in articles}
         self._media = {
-            unquote(self.family.image_url(a, n)): f"{family}/{a.id}/{n}"
+            unquote(self.family.image_url(a, n)): f"{self.family_name}/{a.id}/{n}"
             for a in articles
             for n in range(a.image_count)
         }
-        newest = self.family.article_url(articles[0])
-        self.faults = Faults(newest, slow_seconds) if faults else None
+
+    # -- the editor at work (for tests of recrawls) ----------------------------
+
+    def publish(self, count: int) -> list[str]:
+        """Post ``count`` new articles, newer than all others; returns their URLs."""
+        now = datetime.now(VN_TZ).replace(microsecond=0)
+        first = max(self.by_id) + 1
+        fresh = [
+            replace(
+                article,
+                id=first + number,
+                published=now - timedelta(minutes=number),
+                modified=now - timedelta(minutes=number),
+            )
+            for number, article in enumerate(generate(self.info, count, seed=first))
+        ]
+        self._index([*self.articles, *fresh])
+        return [self.url(self.family.article_url(a)) for a in fresh]
+
+    def revise(self, url: str, paragraph: str) -> None:
+        """Append ``paragraph`` to the article at ``url`` and mark it modified now."""
+        path = url.removeprefix(self.base_url.rstrip("/"))
+        article = self.article_at(path)
+        if article is None:
+            raise KeyError(url)
+        revised = replace(
+            article,
+            paragraphs=(*article.paragraphs, paragraph),
+            modified=datetime.now(VN_TZ).replace(microsecond=0),
+        )
+        self._index([revised if a.id == article.id else a for a in self.articles])
 
     def url(self, path: str) -> str:
         """The absolute URL of a site-relative ``path``."""

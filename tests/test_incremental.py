@@ -1,0 +1,235 @@
+"""Incremental, resumable and guarded crawls, against real portals and real processes.
+
+Each test runs its own fixture portal, because the editor publishes and
+revises articles on it between crawls.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from warcio.archiveiterator import ArchiveIterator
+
+from archive.locks import PidLock
+from archive.store import Store
+from dna.sampleportal import PortalServer
+from conftest import DNA, run_dna, sites_toml
+
+#: Fields of `dna export` that depend on what was archived, not on when.
+CONTENT = (
+    "url",
+    "site",
+    "title",
+    "published",
+    "published_source",
+    "author",
+    "summary",
+    "body",
+    "captions",
+    "views",
+    "category",
+    "tags",
+)
+
+
+@pytest.fixture
+def portal() -> Iterator[PortalServer]:
+    with PortalServer("vnportal", extra_articles=60, seed=5) as server:
+        yield server
+
+
+def setup_data(data: Path, portal: PortalServer, min_free_mb: int | None = None) -> Path:
+    data.mkdir(parents=True, exist_ok=True)
+    toml = sites_toml({"xa": portal})
+    if min_free_mb is not None:
+        toml = toml.replace("min_free_mb = 20", f"min_free_mb = {min_free_mb}")
+    (data / "sites.toml").write_text(toml, encoding="utf-8")
+    return data
+
+
+def crawl(data: Path, *args: str) -> subprocess.CompletedProcess:
+    result = run_dna("crawl", "xa", "--no-index", *args, data=data)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result
+
+
+def exported(data: Path) -> list[dict[str, object]]:
+    result = run_dna("export", data=data)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    return sorted(({key: row[key] for key in CONTENT} for row in rows), key=lambda r: r["url"])
+
+
+def article_paths(portal: PortalServer) -> set[str]:
+    return {url.removeprefix(portal.base_url.rstrip("/")) for url in portal.expected_articles()}
+
+
+def store(data: Path) -> Store:
+    return Store(f"sqlite:///{data / 'archive.sqlite3'}")
+
+
+def test_new_mode_fetches_only_unseen_articles(portal: PortalServer, tmp_path: Path) -> None:
+    data = setup_data(tmp_path, portal)
+    crawl(data)
+    old = article_paths(portal)
+    first_hits = len(portal.hits)
+    assert old <= set(portal.hits)
+
+    fresh = portal.publish(3)
+    portal.hits.clear()
+    result = crawl(data)
+
+    # The three new articles are archived; no archived article was fetched again.
+    urls = {row["url"] for row in exported(data)}
+    assert set(fresh) <= urls
+    assert not old & set(portal.hits)
+    # Paging stopped at the first listing page holding only archived articles.
+    assert len(portal.hits) < first_hits / 3
+    assert "new" in result.stdout
+
+    runs = store(data).crawl_runs("xa")
+    assert [(run.mode, run.status, run.articles_new) for run in runs] == [
+        ("new", "finished", 3),
+        ("new", "finished", len(old)),
+    ]
+
+
+def test_full_mode_keeps_old_versions_of_changed_articles(
+    portal: PortalServer, tmp_path: Path
+) -> None:
+    data = setup_data(tmp_path, portal)
+    crawl(data)
+    url = next(iter(portal.expected_articles()))
+    portal.revise(url, "Đính chính: số liệu được cập nhật theo báo cáo của Ủy ban nhân dân xã.")
+
+    unchanged = crawl(data)  # new mode does not look at archived articles
+    assert "Đính chính" not in next(r["body"] for r in exported(data) if r["url"] == url)
+    assert unchanged.returncode == 0
+    crawl(data, "--mode", "full")
+
+    latest = next(row for row in exported(data) if row["url"] == url)
+    assert "Đính chính" in latest["body"]
+    shown = run_dna("show", url, "--versions", data=data)
+    assert shown.returncode == 0, shown.stderr
+    assert "Versions (2)" in shown.stdout
+    assert shown.stdout.count("Đính chính") >= 1
+    runs = store(data).crawl_runs("xa")
+    assert (runs[0].mode, runs[0].articles_updated) == ("full", 1)
+    # Search shows the latest version.
+    assert run_dna("index", data=data).returncode == 0
+    found = run_dna("search", "đính chính số liệu", "--json", data=data)
+    hits = [json.loads(line) for line in found.stdout.splitlines()]
+    assert [hit["url"] for hit in hits] == [url]
+
+
+def test_a_killed_crawl_resumes_to_the_same_archive(portal: PortalServer, tmp_path: Path) -> None:
+    baseline = setup_data(tmp_path / "baseline", portal)
+    crawl(baseline)
+    expected = exported(baseline)
+    assert len(expected) == len(portal.expected_articles())
+
+    portal.hits.clear()
+    portal.latency = 0.05  # slow enough to kill half-way
+    data = setup_data(tmp_path / "killed", portal)
+    process = subprocess.Popen(
+        [DNA, "crawl", "xa", "--no-index", "--data", str(data)],
+        cwd=data,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    deadline = time.monotonic() + 60
+    while len(portal.hits) < 60 and time.monotonic() < deadline and process.poll() is None:
+        time.sleep(0.05)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    before_kill = list(portal.hits)
+
+    open_files = list((data / "warc" / "xa").glob("*.warc.gz.open"))
+    assert len(open_files) == 1, "the killed crawl left its WARC file open"
+    with open(open_files[0], "rb") as handle:  # readable as it stands
+        recorded = {
+            record.rec_headers.get_header("WARC-Target-URI")
+            for record in ArchiveIterator(handle)
+            if record.rec_type in ("response", "revisit")
+        }
+    assert len(recorded) >= 20
+    assert store(data).crawl_runs("xa")[0].is_resumable
+
+    portal.latency = 0
+    portal.hits.clear()
+    resumed = crawl(data, "--resume")
+
+    assert "Resuming crawl #1" in resumed.stdout
+    assert exported(data) == expected
+    refetched = {portal.url(path) for path in portal.hits}
+    assert not refetched & recorded, "the resume fetched archived pages again"
+    assert len(before_kill) + len(portal.hits) < 1.5 * len(set(before_kill) | set(portal.hits))
+    assert not list((data / "warc" / "xa").glob("*.open"))
+    runs = store(data).crawl_runs("xa")
+    assert [(run.status, run.resumes) for run in runs] == [("finished", 1), ("interrupted", None)]
+    verify = run_dna("verify", data=data)
+    assert verify.returncode == 0, verify.stderr
+
+
+def test_a_live_lock_is_respected_and_a_stale_one_cleared(
+    portal: PortalServer, tmp_path: Path
+) -> None:
+    data = setup_data(tmp_path, portal)
+    lock_file = data / "locks" / "crawl-xa.lock"
+    with PidLock(lock_file):
+        busy = run_dna("crawl", "xa", data=data)
+    assert busy.returncode == 1
+    assert f"being crawled by process {os.getpid()}" in busy.stderr
+    assert not (data / "warc").exists()
+
+    # A lock written by a process that has since died.
+    dead = subprocess.Popen(["true"])
+    dead.wait()
+    lock_file.write_text(json.dumps({"host": os.uname().nodename, "pid": dead.pid}))
+    cleared = crawl(data, "--max-pages", "5")
+    assert f"Cleared the stale lock of xa: process {dead.pid}" in " ".join(cleared.stderr.split())
+    assert not lock_file.exists()
+
+
+def test_a_nearly_full_disk_stops_the_crawl_cleanly(portal: PortalServer, tmp_path: Path) -> None:
+    data = setup_data(tmp_path, portal, min_free_mb=100000000)
+    result = run_dna("crawl", "xa", data=data)
+    assert result.returncode == 1
+    message = " ".join(result.stderr.split())
+    assert "MB free on the disk of" in message and "min_free_mb = 100000000" in message
+    assert not list((data / "warc").glob("*/*.open")), "WARC files were closed"
+    run = store(data).crawl_runs("xa")[0]
+    assert (run.status, run.reason) == ("interrupted", "disk_full")
+
+
+def test_bad_mode_is_a_usage_error(portal: PortalServer, tmp_path: Path) -> None:
+    data = setup_data(tmp_path, portal)
+    result = run_dna("crawl", "xa", "--mode", "everything", data=data)
+    assert result.returncode == 2
+    assert "everything" in result.stderr
+
+
+def test_crawls_lists_runs(portal: PortalServer, tmp_path: Path) -> None:
+    data = setup_data(tmp_path, portal)
+    crawl(data, "--max-pages", "10")
+    crawl(data, "--mode", "full", "--max-pages", "10")
+    result = run_dna("crawls", "--json", data=data)
+    assert result.returncode == 0, result.stderr
+    runs = json.loads(result.stdout)
+    assert [(run["site"], run["mode"], run["status"]) for run in runs] == [
+        ("xa", "full", "finished"),
+        ("xa", "new", "finished"),
+    ]
+    assert all(run["pages"] >= 10 and run["duration_seconds"] > 0 for run in runs)
+    table = run_dna("crawls", "--site", "xa", data=data)
+    assert "full" in table.stdout and "finished" in table.stdout
+    assert run_dna("crawls", "--site", "nope", data=data).returncode == 1
+
