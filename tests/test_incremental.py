@@ -20,6 +20,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.locks import PidLock
 from archive.store import Store
 from dna.sampleportal import PortalServer
+
 from conftest import DNA, run_dna, sites_toml
 
 #: Fields of `dna export` that depend on what was archived, not on when.
@@ -232,4 +233,3 @@ def test_crawls_lists_runs(portal: PortalServer, tmp_path: Path) -> None:
     table = run_dna("crawls", "--site", "xa", data=data)
     assert "full" in table.stdout and "finished" in table.stdout
     assert run_dna("crawls", "--site", "nope", data=data).returncode == 1
-
