@@ -41,6 +41,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/search.py
+	$(BIN)/python bench/incremental.py
 
 clean:
 	rm -rf $(VENV) $(PYWB_VENV) $(DEMO) *.egg-info .pytest_cache .ruff_cache
