@@ -166,15 +166,16 @@ def test_sites_add_detects_family_and_lists(
 
 
 def test_sites_reports_bad_entries_with_lines(tmp_path: Path) -> None:
-    (tmp_path / "sites.toml").write_text(
+    text = (
         TEST_CRAWLER_OPTIONS + '\n[[site]]\nname = "ok"\nstart_urls = ["http://a.vn/"]\n'
-        '\n[[site]]\nname = "bad"\nstart_urls = ["http://b.vn/"]\narticle_pattern = "(["\n',
-        encoding="utf-8",
+        '\n[[site]]\nname = "bad"\nstart_urls = ["http://b.vn/"]\narticle_pattern = "(["\n'
     )
+    (tmp_path / "sites.toml").write_text(text, encoding="utf-8")
+    line = text.splitlines().index('article_pattern = "(["') + 1
     result = CliRunner().invoke(main, ["sites", "--data", str(tmp_path)])
     assert result.exit_code == 1
     assert "ok" in result.output
-    assert f"{tmp_path / 'sites.toml'}:16: site 'bad': invalid regex in article_pattern" in (
+    assert f"{tmp_path / 'sites.toml'}:{line}: site 'bad': invalid regex in article_pattern" in (
         result.output.replace("\n", "")
     )
 
