@@ -3,6 +3,10 @@
 Each ``[[site]]`` block is parsed and validated on its own, so one bad entry
 is reported with its line and skipped while every other site still crawls.
 An optional ``[crawler]`` table at the top holds crawl-wide options.
+
+A site's ``schedule`` is a cron string (a ``new`` crawl), a table
+``{ cron = "0 3 * * 0", mode = "full" }``, or a list of either, so one portal
+can have a daily ``new`` crawl and a weekly ``full`` one.
 """
 
 from __future__ import annotations
@@ -11,20 +15,21 @@ import os
 import re
 import tomllib
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from dateutil.tz import tzlocal
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
 from archive.layout import DataDir
+from crawler.schedule import CRAWL_MODES, DEFAULT_MODE, Schedule, cron_problem
 from crawler.urls import host_of
 
 FAMILIES = ("liferay", "tandan", "vnportal", "nukeviet", "auto")
-#: ``new`` fetches listings and unseen articles; ``full`` revisits everything.
-CRAWL_MODES = ("new", "full")
 SELECTOR_FIELDS = ("title", "published", "author", "summary", "body", "views", "category", "tags")
 SITE_KEYS = frozenset(
     {
@@ -39,6 +44,7 @@ SITE_KEYS = frozenset(
         "max_pages",
         "max_depth",
         "since",
+        "schedule",
     }
 )
 CRAWLER_KEYS = {
@@ -57,11 +63,15 @@ CRAWLER_KEYS = {
     "conditional_get": ("DNA_CONDITIONAL_GET", bool),
     "new_stop_after": ("DNA_NEW_STOP_AFTER", int),
     "min_free_mb": ("DNA_MIN_FREE_MB", int),
+    # The zone schedules' cron times are in (IANA name); the machine's own by default.
+    "timezone": ("DNA_TIMEZONE", str),
 }
 MIN_DOWNLOAD_DELAY = 0.001
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _SITE_HEADER = re.compile(r"^\s*\[\[\s*site\s*\]\]\s*(?:#.*)?$")
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+_SCHEDULE_START = re.compile(r"^\s*(?:schedule\s*=|\[\[\s*site\.schedule\s*\]\])", re.MULTILINE)
+SCHEDULE_KEYS = ("cron", "mode")
 _CSS = HTMLTranslator()
 
 
@@ -97,6 +107,7 @@ class SiteConfig:
     :param listing_pattern: regex on URLs that marks listing pages.
     :param selectors: CSS or XPath overrides per extracted field.
     :param since: skip articles published before this day.
+    :param schedules: when ``dna schedule run`` crawls it, and in which mode.
     :param line: where the block starts in ``sites.toml``.
     """
 
@@ -111,6 +122,7 @@ class SiteConfig:
     max_pages: int | None = None
     max_depth: int | None = None
     since: date | None = None
+    schedules: tuple[Schedule, ...] = ()
     line: int = 0
 
 
@@ -138,6 +150,12 @@ class SitesFile:
         if "DNA_CONTACT" in settings:
             settings["USER_AGENT"] = f"dna/0.1 (District News Archive; +{settings['DNA_CONTACT']})"
         return settings
+
+    @property
+    def timezone(self) -> tzinfo:
+        """The zone of schedules' cron times: ``[crawler] timezone``, else the machine's."""
+        name = self.crawler.get("timezone")
+        return ZoneInfo(name) if name else tzlocal()
 
 
 def sites_path(data: str | os.PathLike[str] | None, sites: str | os.PathLike[str] | None) -> Path:
@@ -204,6 +222,11 @@ def _parse_preamble(path: Path, text: str, problems: list[SiteProblem]) -> dict[
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             problems.append(SiteProblem(path, line, f"[crawler] {key} must be {kind.__name__}"))
+            continue
+        if key == "timezone" and not _is_zone(value):
+            problems.append(
+                SiteProblem(path, line, f"unknown time zone {value!r} (e.g. 'Asia/Ho_Chi_Minh')")
+            )
             continue
         valid[key] = value
     return valid
@@ -308,6 +331,15 @@ def _parse_block(
         if since is None:
             problem("since must be a date such as 2020-01-31", "since")
 
+    schedules = []
+    for value in _schedule_entries(entry.get("schedule")):
+        line = _schedule_line(text, first_line, value)
+        schedule = _parse_schedule(value, line)
+        if isinstance(schedule, str):
+            problems.append(SiteProblem(path, line, schedule, name))
+        else:
+            schedules.append(schedule)
+
     if len(problems) > before:
         return None
     return SiteConfig(
@@ -322,8 +354,52 @@ def _parse_block(
         max_pages=limits.get("max_pages"),
         max_depth=limits.get("max_depth"),
         since=since,
+        schedules=tuple(schedules),
         line=first_line,
     )
+
+
+def _schedule_entries(value: object) -> list[object]:
+    if value is None:
+        return []
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _parse_schedule(value: object, line: int) -> Schedule | str:
+    """A :class:`Schedule`, or why ``value`` is not one."""
+    if isinstance(value, str):
+        value = {"cron": value}
+    if not isinstance(value, dict):
+        return 'schedule must be a cron string or a table { cron = "0 3 * * *", mode = "new" }'
+    for key in value:
+        if key not in SCHEDULE_KEYS:
+            return f"unknown schedule key {key!r} (known: {', '.join(SCHEDULE_KEYS)})"
+    cron, mode = value.get("cron"), value.get("mode", DEFAULT_MODE)
+    if not isinstance(cron, str):
+        return 'schedule needs cron = "minute hour day month weekday", e.g. "0 3 * * *"'
+    if problem := cron_problem(cron):
+        return problem
+    if mode not in CRAWL_MODES:
+        return f"unknown crawl mode {mode!r} (one of {', '.join(CRAWL_MODES)})"
+    return Schedule(cron.strip(), mode, line)
+
+
+def _schedule_line(text: str, first_line: int, value: object) -> int:
+    """The line of a schedule entry: where its cron is written, else the schedule key."""
+    start = _SCHEDULE_START.search(text)
+    offset = start.start() if start else 0
+    cron = value.get("cron") if isinstance(value, dict) else value
+    if isinstance(cron, str) and cron and (found := text.find(cron, offset)) >= 0:
+        offset = found
+    return first_line + text.count("\n", 0, offset)
+
+
+def _is_zone(name: str) -> bool:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
 
 
 def _is_web_url(url: str) -> bool:
