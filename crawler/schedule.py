@@ -39,7 +39,9 @@ SERVES = {"new": frozenset({"new", "full"}), "full": frozenset({"full"})}
 CRON_ALIASES = frozenset({"@hourly", "@daily", "@midnight", "@weekly", "@monthly", "@yearly"})
 # Five fields of numbers, names, *, ranges, steps and lists: the syntax crontab
 # and systemd timers share.  croniter's extensions (L, W, #, seconds) are not.
-_CRON_FIELD = re.compile(r"^[0-9a-z*,/-]+$")
+_CRON_VALUE = r"(?:\d+|[a-z]{3})"
+_CRON_ITEM = rf"(?:\*|{_CRON_VALUE}(?:-{_CRON_VALUE})?)(?:/\d+)?"
+_CRON_FIELD = re.compile(rf"^{_CRON_ITEM}(?:,{_CRON_ITEM})*$")
 
 
 @dataclass(frozen=True, slots=True)
