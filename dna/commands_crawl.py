@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import os
 import sys
 from contextlib import ExitStack
 from datetime import UTC, date, datetime
@@ -373,7 +374,8 @@ def _run_overrides(env: Env) -> dict[str, object]:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return {
         "DNA_DATABASE_URL": env.db_url,
-        "LOG_FILE": str(logs / f"crawl-{stamp}.log"),
+        # The PID keeps apart crawls started in the same second (the scheduler's).
+        "LOG_FILE": str(logs / f"crawl-{stamp}-{os.getpid()}.log"),
         "LOG_FILE_APPEND": False,
     }
 
