@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import click
 
-from dna import commands_archive, commands_crawl, commands_search
+from dna import commands_archive, commands_crawl, commands_schedule, commands_search
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -30,3 +30,4 @@ def main() -> None:
 commands_crawl.register(main)
 commands_archive.register(main)
 commands_search.register(main)
+commands_schedule.register(main)

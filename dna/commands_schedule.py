@@ -1,0 +1,212 @@
+"""Scheduled crawls: ``schedule`` (list), ``schedule run`` and ``schedule install``."""
+
+from __future__ import annotations
+
+import signal
+import sys
+from datetime import UTC, datetime, tzinfo
+from pathlib import Path
+
+import click
+from rich.table import Table
+
+from archive.locks import LockHeld, PidLock
+from archive.store import CrawlRun
+from crawler.schedule import Schedule, due_slots, last_served, next_slot
+from crawler.sites import SitesFile, SitesFileError, load_sites
+from dna.context import Env, archive_options, console, err_console, fail
+from dna.schedule_install import crontab, scheduler_service, systemd_timers
+from dna.scheduler import Scheduler, dna_executable, scheduler_log, site_history, zone_name
+
+DEFAULT_MAX_CONCURRENT = 2
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(schedule)
+
+
+def _registry(env: Env) -> SitesFile:
+    try:
+        registry = load_sites(env.sites_path)
+    except SitesFileError as exc:
+        fail(str(exc))
+    for problem in registry.problems:
+        err_console.print(f"[yellow]Skipped:[/] {problem}", soft_wrap=True)
+    return registry
+
+
+def _when(moment: datetime, zone: tzinfo) -> str:
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+
+
+def _run_state(run: CrawlRun) -> str:
+    if run.status == "running":
+        return "killed, resumable" if run.is_orphaned else f"running (process {run.pid})"
+    return f"{run.status}, resumable" if run.is_resumable else run.status
+
+
+def _next_run(schedule: Schedule, runs: list[CrawlRun], now: datetime, zone: tzinfo) -> str:
+    latest = runs[0] if runs else None
+    if latest is not None and latest.is_resumable:
+        return f"now: resume #{latest.id}"
+    if due_slots([schedule], runs, now, zone):
+        return "now (never crawled)" if not runs else "now (missed its last slot)"
+    return _when(next_slot(schedule, now, zone), zone)
+
+
+@click.group(invoke_without_command=True)
+@archive_options
+@click.pass_context
+def schedule(ctx: click.Context, env: Env) -> None:
+    """List scheduled sites: cron, mode, last run and next run.
+
+    Schedules are set per site in sites.toml (see README, "Archivist's
+    guide").  Times are in [crawler] timezone, else the machine's local
+    time.  Exits 1 when an entry in sites.toml is invalid.
+
+    Example:
+
+        dna schedule --data ~/dna-data
+    """
+    if ctx.invoked_subcommand is not None:
+        return
+    registry = _registry(env)
+    zone = registry.timezone
+    now = datetime.now(UTC)
+    scheduled = [site for site in registry.sites if site.schedules]
+    if scheduled:
+        table = Table(title=f"Schedules (times in {zone_name(zone)})", title_justify="left")
+        for column in ("site", "cron", "mode", "last run", "status", "next run"):
+            table.add_column(column)
+        store = env.open_store()
+        try:
+            for site in scheduled:
+                runs = site_history(store, site, now, zone)
+                for item in site.schedules:
+                    served = last_served(item, runs)
+                    table.add_row(
+                        site.name,
+                        item.cron,
+                        item.mode,
+                        _when(served.started_at, zone) if served else "never",
+                        _run_state(served) if served else "",
+                        _next_run(item, runs, now, zone),
+                    )
+        finally:
+            store.close()
+        console.print(table)
+    else:
+        console.print(f"No site in {env.sites_path} has a schedule yet (see: dna schedule --help).")
+    unscheduled = [site.name for site in registry.sites if not site.schedules]
+    if unscheduled:
+        console.print(f"Not scheduled (crawled by hand): {', '.join(unscheduled)}")
+    if registry.problems:
+        sys.exit(1)
+
+
+@schedule.command("run")
+@click.option(
+    "--max-concurrent",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_CONCURRENT,
+    show_default=True,
+    help="Most crawls this scheduler runs at once.",
+)
+@archive_options
+def schedule_run(max_concurrent: int, env: Env) -> None:
+    """Run scheduled crawls until stopped (foreground; SIGTERM or Ctrl-C stops it).
+
+    Starts each due crawl as a "dna crawl" process, resumes unfinished
+    crawls, skips (and logs) a slot that comes due while its site is being
+    crawled, catches up missed slots once, and re-reads sites.toml when it
+    changes.  On SIGTERM it starts nothing more and waits for running
+    crawls to close their WARC files.  Logs go to stderr and
+    DATA/logs/scheduler.log.  One scheduler per data directory.
+
+    Example:
+
+        dna schedule run --max-concurrent 3 --data /srv/dna-data
+    """
+    lock = PidLock(env.data.lock_file("scheduler"))
+    try:
+        lock.acquire()
+    except LockHeld as exc:
+        fail(f"a scheduler is already running on {env.data.root}: {exc.owner}; stop it first")
+    try:
+        store = env.open_store()
+        log = scheduler_log(env.data)
+        if lock.cleared is not None:
+            log.info("cleared the stale scheduler lock of %s", lock.cleared)
+        scheduler = Scheduler(env.data, env.sites_path, env.db_url, max_concurrent, log)
+        signal.signal(signal.SIGTERM, scheduler.request_stop)
+        signal.signal(signal.SIGINT, scheduler.request_stop)
+        try:
+            scheduler.run(store)
+        finally:
+            store.close()
+    finally:
+        lock.release()
+
+
+@schedule.command("install")
+@click.option(
+    "--service",
+    "kind",
+    flag_value="service",
+    default=True,
+    help="A systemd service running 'dna schedule run' (the default, and the one "
+    "that keeps all three rules).",
+)
+@click.option(
+    "--systemd", "kind", flag_value="systemd", help="A systemd .service and .timer per schedule."
+)
+@click.option("--cron", "kind", flag_value="cron", help="Crontab lines, one per schedule.")
+@click.option(
+    "--max-concurrent",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_CONCURRENT,
+    show_default=True,
+    help="For --service: most crawls at once.",
+)
+@click.option(
+    "--output-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Write the systemd unit files into DIR (e.g. /etc/systemd/system) instead of printing.",
+)
+@archive_options
+def schedule_install(kind: str, max_concurrent: int, output_dir: Path | None, env: Env) -> None:
+    """Print what the OS scheduler needs: a systemd service, timers or crontab lines.
+
+    Paths to dna, the data directory and sites.toml are absolute.  Crawls
+    run with --resume, so a crawl killed by a reboot is finished next time.
+
+    Example:
+
+        dna schedule install --data /srv/dna-data --output-dir /etc/systemd/system
+        dna schedule install --cron --data /srv/dna-data
+    """
+    dna = dna_executable()
+    if kind == "service":
+        units = scheduler_service(env, dna, max_concurrent)
+    else:
+        registry = _registry(env)
+        if not any(site.schedules for site in registry.sites):
+            fail(f"no site in {env.sites_path} has a schedule to install")
+        if kind == "cron":
+            if output_dir is not None:
+                raise click.UsageError("--output-dir is for systemd units; cron lines are printed")
+            sys.stdout.write(crontab(registry, env, dna))
+            err_console.print("Add these lines with: crontab -e")
+            return
+        units = systemd_timers(registry, env, dna)
+    if output_dir is None:
+        for name, text in units.items():
+            sys.stdout.write(f"# ---- {name} ----\n{text}\n")
+    else:
+        output_dir.mkdir(parents=True, exist_ok=True)
+        for name, text in units.items():
+            (output_dir / name).write_text(text, encoding="utf-8")
+            err_console.print(f"Wrote {output_dir / name}")
+    enable = " ".join(name for name in units if not name.endswith(".service") or kind == "service")
+    err_console.print(f"Then: systemctl daemon-reload && systemctl enable --now {enable}")

@@ -1,0 +1,219 @@
+"""``dna schedule install``: the schedules as crontab lines or systemd units.
+
+For archivists who prefer the OS scheduler.  Paths are absolute, so the
+lines work from cron's and systemd's bare environment.  Every crawl runs
+with ``--resume``, so one killed by a reboot is finished at its next slot.
+"""
+
+from __future__ import annotations
+
+import getpass
+import shlex
+from collections.abc import Iterable
+
+from croniter import croniter
+from sqlalchemy.engine import make_url
+
+from archive.store import sqlite_url
+from crawler.sites import SiteConfig, SitesFile
+from dna.context import Env
+
+SCHEDULER_UNIT = "dna-schedule.service"
+#: Time a crawl gets to close its WARC files after SIGTERM before systemd kills it.
+STOP_TIMEOUT = "10min"
+_WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
+
+
+def crawl_command(dna: str, env: Env, site: str, mode: str) -> list[str]:
+    """The ``dna crawl`` an OS scheduler runs for one schedule."""
+    return [
+        dna,
+        "crawl",
+        site,
+        "--mode",
+        mode,
+        "--resume",
+        "--data",
+        str(env.data.root),
+        "--sites",
+        str(env.sites_path),
+    ]
+
+
+def _custom_database(env: Env) -> str | None:
+    """The database URL, when it is not the data directory's own SQLite file."""
+    return None if env.db_url == sqlite_url(env.data.database_file) else env.db_url
+
+
+def _scheduled(registry: SitesFile) -> list[SiteConfig]:
+    return [site for site in registry.sites if site.schedules]
+
+
+# -- cron ----------------------------------------------------------------------
+
+
+def crontab(registry: SitesFile, env: Env, dna: str) -> str:
+    """Crontab lines, one per schedule, to paste into ``crontab -e``."""
+    logs = env.data.root / "logs"
+    lines = [
+        f"# District News Archive: scheduled crawls from {env.sites_path}",
+        "# cron runs missed slots never and any number of crawls at once; dna crawl",
+        "# skips a site already being crawled.  dna schedule run also catches up",
+        "# missed runs once and caps concurrent crawls.",
+    ]
+    zone = registry.crawler.get("timezone")
+    if zone:
+        lines.append(f"# Times in {zone}: cronie honours CRON_TZ, other crons use the machine's.")
+        lines.append(f"CRON_TZ={zone}")
+    if database := _custom_database(env):
+        lines.append(f"DNA_DATABASE_URL={database}")
+    for site in _scheduled(registry):
+        log = shlex.quote(str(logs / f"cron-{site.name}.log"))
+        for schedule in site.schedules:
+            command = shlex.join(crawl_command(dna, env, site.name, schedule.mode))
+            # cron turns an unescaped % into a newline.
+            line = f"{schedule.cron} {command} >> {log} 2>&1".replace("%", "\\%")
+            lines.append(line)
+    return "\n".join(lines) + "\n"
+
+
+# -- systemd -------------------------------------------------------------------
+
+
+def on_calendar(cron: str, zone: str | None = None) -> list[str]:
+    """systemd ``OnCalendar=`` values that fire when ``cron`` does.
+
+    cron fires when *either* day field matches if both are restricted;
+    systemd needs both to, so that case becomes two values.
+    """
+    minute, hour, day, month, weekday = croniter.expand(cron.lower())[0]
+    suffix = f" {zone}" if zone else ""
+    clock = f"{_values(hour)}:{_values(minute)}:00{suffix}"
+    months = _values(month)
+    weekdays = ",".join(_ranges(weekday, names=_WEEKDAYS)) if weekday != ["*"] else None
+    if weekdays and day != ["*"]:
+        return [f"*-{months}-{_values(day)} {clock}", f"{weekdays} *-{months}-* {clock}"]
+    prefix = f"{weekdays} " if weekdays else ""
+    return [f"{prefix}*-{months}-{_values(day)} {clock}"]
+
+
+def _values(expanded: list[int | str]) -> str:
+    return "*" if expanded == ["*"] else ",".join(_ranges(expanded))
+
+
+def _ranges(values: Iterable[int | str], names: tuple[str, ...] | None = None) -> list[str]:
+    """``[1, 2, 3, 5]`` as ``["1..3", "5"]``, systemd's ranges."""
+    numbers = sorted(int(value) for value in values)
+    label = (lambda n: names[n]) if names else str
+    runs: list[list[int]] = []
+    for number in numbers:
+        if runs and number == runs[-1][-1] + 1:
+            runs[-1].append(number)
+        else:
+            runs.append([number])
+    parts = []
+    for run in runs:
+        if len(run) >= 3:
+            parts.append(f"{label(run[0])}..{label(run[-1])}")
+        else:
+            parts.extend(label(number) for number in run)
+    return parts
+
+
+def _unit_escape(text: str) -> str:
+    return text.replace("%", "%%")
+
+
+def _service_section(env: Env, command: list[str]) -> list[str]:
+    lines = [
+        "[Service]",
+        f"User={getpass.getuser()}",
+        f"WorkingDirectory={_unit_escape(str(env.data.root))}",
+    ]
+    if database := _custom_database(env):
+        if make_url(database).password:
+            lines += [
+                "# The database URL holds a password: keep it out of this file, in one",
+                "# readable by root only, as DNA_DATABASE_URL=...",
+                "EnvironmentFile=/etc/dna/database.env",
+            ]
+        else:
+            lines.append(f"Environment={_unit_escape(shlex.quote('DNA_DATABASE_URL=' + database))}")
+    lines += [
+        f"ExecStart={_unit_escape(shlex.join(command))}",
+        "# SIGTERM to dna alone: it passes the stop on and closes its WARC files.",
+        "KillMode=mixed",
+        f"TimeoutStopSec={STOP_TIMEOUT}",
+    ]
+    return lines
+
+
+_NETWORK = ["After=network-online.target", "Wants=network-online.target"]
+
+
+def systemd_timers(registry: SitesFile, env: Env, dna: str) -> dict[str, str]:
+    """A ``.service`` and a ``.timer`` per site and mode, by file name."""
+    zone = registry.crawler.get("timezone")
+    units: dict[str, str] = {}
+    for site in _scheduled(registry):
+        for mode in dict.fromkeys(schedule.mode for schedule in site.schedules):
+            name = f"dna-crawl-{site.name}-{mode}"
+            description = f"District News Archive: {mode} crawl of {site.name}"
+            service = [
+                "[Unit]",
+                f"Description={description}",
+                *_NETWORK,
+                "",
+                *_service_section(env, crawl_command(dna, env, site.name, mode)),
+                "Type=oneshot",
+            ]
+            calendars = [
+                value
+                for schedule in site.schedules
+                if schedule.mode == mode
+                for value in on_calendar(schedule.cron, zone)
+            ]
+            timer = [
+                "[Unit]",
+                f"Description={description}, on schedule",
+                "",
+                "[Timer]",
+                *(f"OnCalendar={value}" for value in calendars),
+                "# After downtime, run a missed crawl once.",
+                "Persistent=true",
+                f"Unit={name}.service",
+                "",
+                "[Install]",
+                "WantedBy=timers.target",
+            ]
+            units[f"{name}.service"] = "\n".join(service) + "\n"
+            units[f"{name}.timer"] = "\n".join(timer) + "\n"
+    return units
+
+
+def scheduler_service(env: Env, dna: str, max_concurrent: int) -> dict[str, str]:
+    """The ``.service`` running ``dna schedule run``, by file name."""
+    command = [
+        dna,
+        "schedule",
+        "run",
+        "--max-concurrent",
+        str(max_concurrent),
+        "--data",
+        str(env.data.root),
+        "--sites",
+        str(env.sites_path),
+    ]
+    unit = [
+        "[Unit]",
+        "Description=District News Archive: scheduled crawls",
+        *_NETWORK,
+        "",
+        *_service_section(env, command),
+        "Restart=on-failure",
+        "RestartSec=30",
+        "",
+        "[Install]",
+        "WantedBy=multi-user.target",
+    ]
+    return {SCHEDULER_UNIT: "\n".join(unit) + "\n"}
