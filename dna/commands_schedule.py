@@ -209,4 +209,6 @@ def schedule_install(kind: str, max_concurrent: int, output_dir: Path | None, en
             (output_dir / name).write_text(text, encoding="utf-8")
             err_console.print(f"Wrote {output_dir / name}")
     enable = " ".join(name for name in units if not name.endswith(".service") or kind == "service")
-    err_console.print(f"Then: systemctl daemon-reload && systemctl enable --now {enable}")
+    err_console.print(
+        f"Then: systemctl daemon-reload && systemctl enable --now {enable}", soft_wrap=True
+    )

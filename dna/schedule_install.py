@@ -55,6 +55,8 @@ def _scheduled(registry: SitesFile) -> list[SiteConfig]:
 def crontab(registry: SitesFile, env: Env, dna: str) -> str:
     """Crontab lines, one per schedule, to paste into ``crontab -e``."""
     logs = env.data.root / "logs"
+    # The shell opens the log before dna runs: the directory must exist.
+    logs.mkdir(parents=True, exist_ok=True)
     lines = [
         f"# District News Archive: scheduled crawls from {env.sites_path}",
         "# cron runs missed slots never and any number of crawls at once; dna crawl",
@@ -88,7 +90,7 @@ def on_calendar(cron: str, zone: str | None = None) -> list[str]:
     """
     minute, hour, day, month, weekday = croniter.expand(cron.lower())[0]
     suffix = f" {zone}" if zone else ""
-    clock = f"{_values(hour)}:{_values(minute)}:00{suffix}"
+    clock = f"{_values(hour, pad=True)}:{_values(minute, pad=True)}:00{suffix}"
     months = _values(month)
     weekdays = ",".join(_ranges(weekday, names=_WEEKDAYS)) if weekday != ["*"] else None
     if weekdays and day != ["*"]:
@@ -97,14 +99,16 @@ def on_calendar(cron: str, zone: str | None = None) -> list[str]:
     return [f"{prefix}*-{months}-{_values(day)} {clock}"]
 
 
-def _values(expanded: list[int | str]) -> str:
-    return "*" if expanded == ["*"] else ",".join(_ranges(expanded))
+def _values(expanded: list[int | str], *, pad: bool = False) -> str:
+    return "*" if expanded == ["*"] else ",".join(_ranges(expanded, pad=pad))
 
 
-def _ranges(values: Iterable[int | str], names: tuple[str, ...] | None = None) -> list[str]:
+def _ranges(
+    values: Iterable[int | str], names: tuple[str, ...] | None = None, *, pad: bool = False
+) -> list[str]:
     """``[1, 2, 3, 5]`` as ``["1..3", "5"]``, systemd's ranges."""
     numbers = sorted(int(value) for value in values)
-    label = (lambda n: names[n]) if names else str
+    label = (lambda n: names[n]) if names else (lambda n: f"{n:02d}" if pad else str(n))
     runs: list[list[int]] = []
     for number in numbers:
         if runs and number == runs[-1][-1] + 1:
@@ -124,9 +128,10 @@ def _unit_escape(text: str) -> str:
     return text.replace("%", "%%")
 
 
-def _service_section(env: Env, command: list[str]) -> list[str]:
+def _service_section(env: Env, command: list[str], kind: str) -> list[str]:
     lines = [
         "[Service]",
+        f"Type={kind}",
         f"User={getpass.getuser()}",
         f"WorkingDirectory={_unit_escape(str(env.data.root))}",
     ]
@@ -164,8 +169,7 @@ def systemd_timers(registry: SitesFile, env: Env, dna: str) -> dict[str, str]:
                 f"Description={description}",
                 *_NETWORK,
                 "",
-                *_service_section(env, crawl_command(dna, env, site.name, mode)),
-                "Type=oneshot",
+                *_service_section(env, crawl_command(dna, env, site.name, mode), "oneshot"),
             ]
             calendars = [
                 value
@@ -209,7 +213,7 @@ def scheduler_service(env: Env, dna: str, max_concurrent: int) -> dict[str, str]
         "Description=District News Archive: scheduled crawls",
         *_NETWORK,
         "",
-        *_service_section(env, command),
+        *_service_section(env, command, "simple"),
         "Restart=on-failure",
         "RestartSec=30",
         "",
