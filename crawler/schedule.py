@@ -111,13 +111,20 @@ def takes_care_of(run: CrawlRun, schedule: Schedule, slot: datetime, now: dateti
     return run.started_at <= slot <= _end_of(run, now)
 
 
+def is_running(run: CrawlRun) -> bool:
+    """Whether ``run`` is going on now, in a process still alive.
+
+    A run marked running without a process (recorded before crawls kept
+    their PID) cannot be checked; the site's crawl lock is what counts then.
+    """
+    return run.status == "running" and run.pid is not None and not run.is_orphaned
+
+
 def _end_of(run: CrawlRun, now: datetime) -> datetime:
     """When ``run`` stopped; a live one runs until ``now``; a killed one's end is unknown."""
     if run.ended_at is not None:
         return run.ended_at
-    if run.status == "running" and not run.is_orphaned:
-        return now
-    return run.started_at
+    return now if is_running(run) else run.started_at
 
 
 def due_slots(

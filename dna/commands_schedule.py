@@ -12,7 +12,7 @@ from rich.table import Table
 
 from archive.locks import LockHeld, PidLock
 from archive.store import CrawlRun
-from crawler.schedule import Schedule, due_slots, last_served, next_slot
+from crawler.schedule import Schedule, due_slots, is_running, last_served, next_slot
 from crawler.sites import SitesFile, SitesFileError, load_sites
 from dna.context import Env, archive_options, console, err_console, fail
 from dna.schedule_install import crontab, scheduler_service, systemd_timers
@@ -41,8 +41,10 @@ def _when(moment: datetime, zone: tzinfo) -> str:
 
 
 def _run_state(run: CrawlRun) -> str:
-    if run.status == "running":
-        return "killed, resumable" if run.is_orphaned else f"running (process {run.pid})"
+    if is_running(run):
+        return f"running (process {run.pid})"
+    if run.is_orphaned:
+        return "killed, resumable"
     return f"{run.status}, resumable" if run.is_resumable else run.status
 
 

@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from archive.layout import DataDir
 from archive.locks import PidLock
 from archive.store import CrawlRun, Store
-from crawler.schedule import due_crawl, history_start, next_slot
+from crawler.schedule import SERVES, due_crawl, history_start, is_running, next_slot
 from crawler.sites import SiteConfig, SitesFile, SitesFileError, load_sites
 
 #: How often the history is read again without a reason (manual crawls, kills).
@@ -51,6 +51,9 @@ def scheduler_log(data: DataDir) -> logging.Logger:
     log = logging.getLogger("dna.schedule")
     log.setLevel(logging.INFO)
     log.propagate = False
+    for old in list(log.handlers):  # one set of handlers however often this is called
+        log.removeHandler(old)
+        old.close()
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S%z")
     for handler in (logging.StreamHandler(sys.stderr), WatchedFileHandler(logs / "scheduler.log")):
         handler.setFormatter(formatter)
@@ -98,8 +101,10 @@ class Scheduler:
     log: logging.Logger
     dna: str = field(default_factory=dna_executable)
     children: dict[str, Child] = field(default_factory=dict)
-    #: site -> the due slot skipped because the site was busy (skipped, not queued).
-    skipped: dict[str, datetime] = field(default_factory=dict)
+    #: site -> the last due slot acted on (started, or skipped while busy) and the
+    #: mode that took care of it: a slot is never acted on twice, so a crawl
+    #: that dies before recording itself is not restarted in a loop.
+    handled: dict[str, tuple[datetime, str]] = field(default_factory=dict)
     #: unfinished crawls our own children left: resumed at their site's next slot, not in a loop.
     left_unfinished: set[int] = field(default_factory=set)
     waiting: set[tuple[str, datetime | None]] = field(default_factory=set)
@@ -210,15 +215,14 @@ class Scheduler:
         runs = site_history(store, site, now, zone)
         latest = runs[0] if runs else None
         due = due_crawl(site.schedules, runs, now, zone)
-        if due is not None and self.skipped.get(site.name) == due.slot:
-            due = None  # skipped while the site was busy: wait for the next slot
-        child = self.children.get(site.name)
-        if child is not None and (due is None or due.slot == child.launch.slot):
-            return None  # our crawl for this slot has not recorded its start yet
+        if due is not None and site.name in self.handled:
+            slot, mode = self.handled[site.name]
+            if slot == due.slot and mode in SERVES[due.mode]:
+                due = None
         busy = self._busy(site.name, latest)
         if busy is not None:
             if due is not None:
-                self.skipped[site.name] = due.slot
+                self.handled[site.name] = (due.slot, "full")  # skipped, not queued
                 self.log.info(
                     "skipped the %s crawl of %s due at %s: %s",
                     due.mode,
@@ -242,7 +246,7 @@ class Scheduler:
         holder = PidLock(self.data.lock_file(f"crawl-{site}")).holder()
         if holder is not None:
             return f"its crawl lock is held by {holder}"
-        if latest is not None and latest.status == "running" and not latest.is_orphaned:
+        if latest is not None and is_running(latest):
             return f"crawl #{latest.id} is running (process {latest.pid} on {latest.host})"
         return None
 
@@ -258,20 +262,26 @@ class Scheduler:
             command.append("--resume")
         command += ["--data", str(self.data.root), "--sites", str(self.sites_path)]
         environment = dict(os.environ, DNA_DATABASE_URL=self.db_url)
-        with open(output, "wb") as handle:
-            # A session of its own: a terminal's Ctrl-C reaches the scheduler
-            # only, which passes it on once (a second signal makes Scrapy stop
-            # without closing its WARC files).
-            process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-                cwd=self.data.root,
-                env=environment,
-                start_new_session=True,
-            )
+        try:
+            with open(output, "wb") as handle:
+                # A session of its own: a terminal's Ctrl-C reaches the scheduler
+                # only, which passes it on once (a second signal makes Scrapy stop
+                # without closing its WARC files).
+                process = subprocess.Popen(
+                    command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=handle,
+                    stderr=subprocess.STDOUT,
+                    cwd=self.data.root,
+                    env=environment,
+                    start_new_session=True,
+                )
+        except OSError as exc:
+            self.log.error("cannot start %s: %s", _describe(launch, zone), exc)
+            return
         self.children[launch.site] = Child(launch, process, output)
+        if launch.slot is not None:
+            self.handled[launch.site] = (launch.slot, launch.mode)
         self.waiting.discard((launch.site, launch.slot))
         self.log.info(
             "started %s as process %d; output in %s", _describe(launch, zone), process.pid, output

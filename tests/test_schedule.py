@@ -11,12 +11,15 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from click.testing import CliRunner
 
 from archive.store import CrawlRun
 from crawler.schedule import Schedule, due_crawl, last_served, latest_slot, next_slot, upcoming
 from crawler.sites import load_sites
+from dna.cli import main
 
 VN = ZoneInfo("Asia/Ho_Chi_Minh")
+HOST = socket.gethostname()
 DAILY_NEW = Schedule("0 3 * * *", "new")
 WEEKLY_FULL = Schedule("0 4 * * sun", "full")
 
@@ -127,6 +130,13 @@ def test_bad_schedule_is_reported_with_its_line(
     assert message in str(problem)
 
 
+def test_dna_schedule_reports_a_bad_schedule_with_its_line(tmp_path: Path) -> None:
+    path = write(tmp_path, 'schedule = "0 3 * * 8"\n')
+    result = CliRunner().invoke(main, ["schedule", "--data", str(tmp_path)])
+    assert result.exit_code == 1
+    assert f"{path}:4: site 'xa': invalid cron '0 3 * * 8'" in result.output.replace("\n", "")
+
+
 def test_unknown_timezone_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, "", preamble='[crawler]\ntimezone = "Asia/Hanoi City"\n\n')
     [problem] = load_sites(path).problems
@@ -211,18 +221,20 @@ def test_a_slot_overlapped_by_a_crawl_is_skipped_not_queued() -> None:
     runs = [run("2026-11-26 02:00", "2026-11-26 05:00", mode="new")]
     assert due_crawl([Schedule("0 3 * * *", "full")], runs, at("2026-11-26 08:35"), VN) is None
     # Still running: the slot is taken care of while it runs.
-    running = [run("2026-11-26 02:00", None, status="running")]
+    running = [run("2026-11-26 02:00", None, status="running", host=HOST, pid=os.getpid())]
     assert due_crawl([DAILY_NEW], running, at("2026-11-26 03:30"), VN) is None
+    # Marked running before crawls kept their PID: it cannot be checked and holds nothing.
+    legacy = [run("2026-11-26 02:00", None, status="running")]
+    assert due_crawl([DAILY_NEW], legacy, at("2026-11-26 03:30"), VN) is not None
 
 
 def test_a_killed_crawl_does_not_hold_its_slots() -> None:
-    host = socket.gethostname()
-    alive = [run("2026-11-25 02:00", None, status="running", host=host, pid=os.getpid())]
+    alive = [run("2026-11-25 02:00", None, status="running", host=HOST, pid=os.getpid())]
     assert due_crawl([DAILY_NEW], alive, at("2026-11-26 08:35"), VN) is None
     gone = subprocess.run(
         [sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True
     )
-    killed = [run("2026-11-25 02:00", None, status="running", host=host, pid=int(gone.stdout))]
+    killed = [run("2026-11-25 02:00", None, status="running", host=HOST, pid=int(gone.stdout))]
     assert killed[0].is_orphaned
     due = due_crawl([DAILY_NEW], killed, at("2026-11-26 08:35"), VN)
     assert due is not None and due.slot == at("2026-11-26 03:00")

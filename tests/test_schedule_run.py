@@ -10,6 +10,7 @@ import re
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
@@ -17,9 +18,12 @@ from pathlib import Path
 
 import pytest
 
+from archive.layout import DataDir
 from archive.locks import PidLock
 from archive.store import CrawlRun, Store
 from dna.sampleportal import PortalServer
+from dna.scheduler import Scheduler as ScheduleLoop
+from dna.scheduler import scheduler_log
 
 from conftest import DNA, TEST_CRAWLER_OPTIONS, run_dna
 
@@ -194,3 +198,26 @@ def test_scheduler_limits_skips_refuses_a_second_and_stops_cleanly(
     log = scheduler.log.split("scheduler stopped")[1]
     assert not re.search(r"started \w+ crawl of [ab] ", log)
     assert len(re.findall(r"started .* of c ", log)) == 1
+
+
+def test_a_crawl_that_dies_before_recording_itself_is_not_restarted(tmp_path: Path) -> None:
+    (tmp_path / "sites.toml").write_text(
+        '[[site]]\nname = "a"\nstart_urls = ["http://a.vn/"]\nschedule = "0 3 * * *"\n',
+        encoding="utf-8",
+    )
+    broken = tmp_path / "broken-dna"
+    broken.write_text("#!/bin/sh\nexit 3\n", encoding="utf-8")
+    broken.chmod(0o755)
+    data = DataDir(tmp_path)
+    scheduler = ScheduleLoop(
+        data, data.sites_file, data.database_url(), 2, scheduler_log(data), dna=str(broken)
+    )
+    threading.Timer(3, scheduler.request_stop, args=(signal.SIGTERM,)).start()
+    store = Store(data.database_url())
+    try:
+        scheduler.run(store)
+    finally:
+        store.close()
+    log = (tmp_path / "logs" / "scheduler.log").read_text(encoding="utf-8")
+    assert log.count("started new crawl of a ") == 1, log
+    assert "new crawl of a failed (exit 3)" in log
