@@ -20,6 +20,14 @@ from dna.scheduler import Scheduler, dna_executable, scheduler_log, site_history
 
 DEFAULT_MAX_CONCURRENT = 2
 
+max_concurrent_option = click.option(
+    "--max-concurrent",
+    type=click.IntRange(min=1),
+    default=DEFAULT_MAX_CONCURRENT,
+    show_default=True,
+    help="Most crawls the scheduler runs at once.",
+)
+
 
 def register(group: click.Group) -> None:
     """Add this module's commands to ``group``."""
@@ -108,13 +116,7 @@ def schedule(ctx: click.Context, env: Env) -> None:
 
 
 @schedule.command("run")
-@click.option(
-    "--max-concurrent",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_CONCURRENT,
-    show_default=True,
-    help="Most crawls this scheduler runs at once.",
-)
+@max_concurrent_option
 @archive_options
 def schedule_run(max_concurrent: int, env: Env) -> None:
     """Run scheduled crawls until stopped (foreground; SIGTERM or Ctrl-C stops it).
@@ -164,13 +166,7 @@ def schedule_run(max_concurrent: int, env: Env) -> None:
     "--systemd", "kind", flag_value="systemd", help="A systemd .service and .timer per schedule."
 )
 @click.option("--cron", "kind", flag_value="cron", help="Crontab lines, one per schedule.")
-@click.option(
-    "--max-concurrent",
-    type=click.IntRange(min=1),
-    default=DEFAULT_MAX_CONCURRENT,
-    show_default=True,
-    help="For --service: most crawls at once.",
-)
+@max_concurrent_option
 @click.option(
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),
