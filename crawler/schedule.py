@@ -104,11 +104,17 @@ def next_slot(schedule: Schedule, now: datetime, zone: tzinfo) -> datetime:
     return croniter(schedule.cron.lower(), now.astimezone(zone)).get_next(datetime)
 
 
-def takes_care_of(run: CrawlRun, schedule: Schedule, slot: datetime, now: datetime) -> bool:
-    """Whether ``run`` serves ``schedule``'s ``slot``: started after it, or overlapped it."""
+def takes_care_of(
+    run: CrawlRun, schedule: Schedule, slot: datetime, now: datetime, *, overlap: bool = True
+) -> bool:
+    """Whether ``run`` serves ``schedule``'s ``slot``: started after it, or overlapped it.
+
+    :param overlap: whether a crawl running at the slot counts; without it,
+        the scheduler sees which slots it is skipping, to log them.
+    """
     if run.started_at >= slot:
         return run.mode in SERVES[schedule.mode]
-    return run.started_at <= slot <= _end_of(run, now)
+    return overlap and run.started_at <= slot <= _end_of(run, now)
 
 
 def is_running(run: CrawlRun) -> bool:
@@ -128,28 +134,39 @@ def _end_of(run: CrawlRun, now: datetime) -> datetime:
 
 
 def due_slots(
-    schedules: Iterable[Schedule], runs: Sequence[CrawlRun], now: datetime, zone: tzinfo
+    schedules: Iterable[Schedule],
+    runs: Sequence[CrawlRun],
+    now: datetime,
+    zone: tzinfo,
+    *,
+    overlap: bool = True,
 ) -> list[tuple[Schedule, datetime]]:
     """Each schedule whose latest slot no crawl in ``runs`` (one site's) took care of."""
     due = []
     for schedule in schedules:
         slot = latest_slot(schedule, now, zone)
-        if not any(takes_care_of(run, schedule, slot, now) for run in runs):
+        if not any(takes_care_of(run, schedule, slot, now, overlap=overlap) for run in runs):
             due.append((schedule, slot))
     return due
 
 
 def due_crawl(
-    schedules: Sequence[Schedule], runs: Sequence[CrawlRun], now: datetime, zone: tzinfo
+    schedules: Sequence[Schedule],
+    runs: Sequence[CrawlRun],
+    now: datetime,
+    zone: tzinfo,
+    *,
+    overlap: bool = True,
 ) -> Due | None:
     """The one crawl a site needs now, if any.
 
     :param runs: the site's crawls, at least all those started since its
         schedules' oldest latest slot and the one before (see :func:`history_start`).
+    :param overlap: see :func:`takes_care_of`.
     """
     if not schedules:
         return None
-    pending = due_slots(schedules, runs, now, zone)
+    pending = due_slots(schedules, runs, now, zone, overlap=overlap)
     if not pending:
         return None
     mode = "full" if any(schedule.mode == "full" for schedule, _ in pending) else "new"

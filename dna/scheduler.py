@@ -27,7 +27,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from archive.layout import DataDir
 from archive.locks import PidLock
 from archive.store import CrawlRun, Store
-from crawler.schedule import SERVES, due_crawl, history_start, is_running, next_slot
+from crawler.schedule import SERVES, Due, due_crawl, history_start, is_running, next_slot
 from crawler.sites import SiteConfig, SitesFile, SitesFileError, load_sites
 
 #: How often the history is read again without a reason (manual crawls, kills).
@@ -215,29 +215,35 @@ class Scheduler:
         runs = site_history(store, site, now, zone)
         latest = runs[0] if runs else None
         due = due_crawl(site.schedules, runs, now, zone)
-        if due is not None and site.name in self.handled:
-            slot, mode = self.handled[site.name]
-            if slot == due.slot and mode in SERVES[due.mode]:
-                due = None
+        if due is not None and self._acted_on(site.name, due):
+            due = None
         busy = self._busy(site.name, latest)
         if busy is not None:
-            if due is not None:
-                self.handled[site.name] = (due.slot, "full")  # skipped, not queued
+            # A slot reached while the site is crawled is skipped, not queued;
+            # the running crawl takes care of it in the history, so ask without that.
+            skipped = due or due_crawl(site.schedules, runs, now, zone, overlap=False)
+            if skipped is not None and not self._acted_on(site.name, skipped):
+                self.handled[site.name] = (skipped.slot, "full")
                 self.log.info(
                     "skipped the %s crawl of %s due at %s: %s",
-                    due.mode,
+                    skipped.mode,
                     site.name,
-                    _when(due.slot, zone),
+                    _when(skipped.slot, zone),
                     busy,
                 )
             return None
-        slot = due.slot if due is not None else None
-        resumable = latest is not None and latest.is_resumable
-        if resumable and (latest.id not in self.left_unfinished or due is not None):
-            return Launch(site.name, latest.mode, slot, resumes=latest)
-        if due is not None:
-            return Launch(site.name, due.mode, slot)
-        return None
+        if latest is not None and latest.is_resumable:
+            if due is None and latest.id not in self.left_unfinished:
+                return Launch(site.name, latest.mode, resumes=latest)
+            if due is not None and latest.mode in SERVES[due.mode]:
+                return Launch(site.name, latest.mode, due.slot, resumes=latest)
+            # A full crawl due over an unfinished new one does all it had left.
+        return Launch(site.name, due.mode, due.slot) if due is not None else None
+
+    def _acted_on(self, site: str, due: Due) -> bool:
+        """Whether this scheduler already started or skipped a crawl for ``due``'s slot."""
+        slot, mode = self.handled.get(site, (None, ""))
+        return slot == due.slot and mode in SERVES[due.mode]
 
     def _busy(self, site: str, latest: CrawlRun | None) -> str | None:
         """Why ``site`` cannot be crawled now, or ``None``."""

@@ -223,6 +223,9 @@ def test_a_slot_overlapped_by_a_crawl_is_skipped_not_queued() -> None:
     # Still running: the slot is taken care of while it runs.
     running = [run("2026-11-26 02:00", None, status="running", host=HOST, pid=os.getpid())]
     assert due_crawl([DAILY_NEW], running, at("2026-11-26 03:30"), VN) is None
+    # Asked without the overlap rule, the scheduler sees the slot it skips, to log it.
+    skipped = due_crawl([DAILY_NEW], running, at("2026-11-26 03:30"), VN, overlap=False)
+    assert skipped is not None and skipped.slot == at("2026-11-26 03:00")
     # Marked running before crawls kept their PID: it cannot be checked and holds nothing.
     legacy = [run("2026-11-26 02:00", None, status="running")]
     assert due_crawl([DAILY_NEW], legacy, at("2026-11-26 03:30"), VN) is not None
