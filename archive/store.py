@@ -246,8 +246,13 @@ class Store:
             if resumes is not None:
                 earlier = session.get(Crawl, resumes)
                 if earlier is not None and earlier.status == "running":
+                    # Killed: it ended with the last response it archived.
+                    last = session.scalar(
+                        select(func.max(Capture.fetched_at)).where(Capture.crawl_id == resumes)
+                    )
                     earlier.status = "interrupted"
                     earlier.reason = earlier.reason or "killed"
+                    earlier.ended_at = last or earlier.started_at
             crawl = Crawl(
                 site_id=site_id,
                 mode=mode,

@@ -176,6 +176,7 @@ def test_a_killed_crawl_resumes_to_the_same_archive(portal: PortalServer, tmp_pa
     assert not list((data / "warc" / "xa").glob("*.open"))
     runs = store(data).crawl_runs("xa")
     assert [(run.status, run.resumes) for run in runs] == [("finished", 1), ("interrupted", None)]
+    assert runs[1].reason == "killed" and runs[1].started_at < runs[1].ended_at
     verify = run_dna("verify", data=data)
     assert verify.returncode == 0, verify.stderr
 
