@@ -31,6 +31,23 @@ class Image:
     caption: str | None = None
 
 
+@dataclass(slots=True, frozen=True)
+class Mention:
+    """An administrative unit an article's text mentions (see :mod:`archive.mentions`).
+
+    :param surface: the words as first written: "xã Thanh Liên", "TP Vinh".
+    :param unit: the unit's gazetteer code when settled (``oc17743``), else ``None``.
+    :param candidates: the units it may be, when several remain (ambiguous);
+        empty with no ``unit`` when no unit has that name (unknown).
+    :param count: how many times the article mentions it.
+    """
+
+    surface: str
+    unit: str | None
+    candidates: tuple[str, ...] = ()
+    count: int = 1
+
+
 @dataclass(slots=True)
 class ArticleRecord:
     """One article as extracted from one capture of its page.
@@ -47,6 +64,7 @@ class ArticleRecord:
     :param category: the portal's category (breadcrumb or URL section).
     :param tags: tags printed on the page.
     :param family: the CMS preset that extracted it (``generic`` if none fitted).
+    :param mentions: the units its text mentions; not part of its content.
     """
 
     url: str
@@ -61,6 +79,7 @@ class ArticleRecord:
     category: str | None = None
     tags: list[str] = field(default_factory=list)
     family: str = "generic"
+    mentions: list[Mention] = field(default_factory=list)
 
     @property
     def captions(self) -> list[str]:

@@ -2,7 +2,7 @@
 
 Portal text mixes NFC and NFD, and old-style ("hoà", "thuỷ", "qúy") with
 new-style ("hòa", "thủy", "quý") tone marks.  :func:`canonical` maps every
-spelling of a syllable to one form; :func:`fold` strips all marks (and đ→d) for
+spelling of a syllable to one form; :func:`~archive.folding.fold` strips all marks (and đ→d) for
 diacritic-free matching; :func:`variants` goes back from a folded syllable to
 every canonical spelling it could stand for, so the index need hold only the
 canonical forms.
@@ -17,6 +17,10 @@ import itertools
 import re
 import unicodedata
 from functools import lru_cache
+
+from archive.folding import fold
+
+__all__ = ["TONES", "canonical", "fold", "is_folded", "place_tone", "variants"]
 
 #: Combining tone marks: grave, acute, tilde, hook above, dot below.
 TONES = ("\u0300", "\u0301", "\u0303", "\u0309", "\u0323")
@@ -85,18 +89,6 @@ def place_tone(bare: str, tone: str) -> str | None:
         at = 0
     at += start
     return unicodedata.normalize("NFC", bare[: at + 1] + tone + bare[at + 1 :])
-
-
-@lru_cache(maxsize=_CACHE_SIZE)
-def fold(token: str) -> str:
-    """``token`` without tone or vowel marks, đ as d, lower case.
-
-    >>> fold("Thanh Liên"), fold("HĐND"), fold("bão")
-    ('thanh lien', 'hdnd', 'bao')
-    """
-    decomposed = unicodedata.normalize("NFD", token.lower())
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return stripped.replace("đ", "d")
 
 
 def is_folded(token: str) -> bool:

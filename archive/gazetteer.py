@@ -1,0 +1,281 @@
+"""Vietnam's administrative units before and after the 2025 reorganisation.
+
+Portals and their articles speak of the old units (63 provinces, 696 districts,
+10,035 communes); today's administration has 34 provinces and 3,321 communes
+and wards, with no districts.  The gazetteer holds both maps and the mapping
+between them, read offline from the data files of the pinned
+``vietnamadminunits`` package (MIT): its SQLite dataset of old and new units and
+its old-to-new conversion table.  The package's own modules are never imported:
+they load 4 MB of JSON and shapely at import, and the gazetteer needs neither.
+
+Every unit has a short code: ``o`` or ``n`` (old or new), then ``p``, ``d`` or
+``c`` (province, district, commune/ward), then the General Statistics Office
+code: ``oc17743`` is the old xã Thanh Liên, ``np40`` today's Nghệ An.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import re
+import sqlite3
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Literal
+
+from archive.folding import fold
+
+Level = Literal["province", "district", "commune"]
+Era = Literal["old", "new"]
+
+#: The package that ships the data; pinned in pyproject.toml because the data changes.
+DATA_PACKAGE = "vietnamadminunits"
+
+#: Unit words, folded, and the level each one names.  "thành phố" names a
+#: province-level city (Hà Nội) or a provincial one (Vinh), so it names both.
+UNIT_WORDS: dict[str, tuple[Level, ...]] = {
+    "tinh": ("province",),
+    "thanh pho": ("province", "district"),
+    "tp": ("province", "district"),
+    "huyen": ("district",),
+    "quan": ("district",),
+    "thi xa": ("district",),
+    "xa": ("commune",),
+    "phuong": ("commune",),
+    "thi tran": ("commune",),
+    "dac khu": ("commune",),
+}
+
+_QUALIFIER_SPLIT = re.compile(r"\s*[,;/]\s*")
+_TP_DOT = re.compile(r"^(tp)\.\s*", re.IGNORECASE)
+
+
+class GazetteerError(Exception):
+    """The gazetteer's data files are missing or unreadable; the message says how to fix it."""
+
+
+@dataclass(frozen=True, slots=True)
+class Unit:
+    """One administrative unit of one era.
+
+    :param code: see the module docstring (``oc17743``).
+    :param name: the name without its unit word ("Thanh Liên").
+    :param kind: the unit word, lower case ("xã", "phường", "huyện", "tỉnh"…).
+    :param parents: codes of the units it lies in, nearest first.
+    """
+
+    code: str
+    name: str
+    kind: str
+    level: Level
+    era: Era
+    parents: tuple[str, ...] = ()
+
+    @property
+    def full_name(self) -> str:
+        """The name as an address writes it: "xã Thanh Liên"."""
+        return f"{self.kind} {self.name}"
+
+
+class Gazetteer:
+    """Old and new units, their names and the old→new mapping; see :func:`gazetteer`."""
+
+    def __init__(self, units: list[Unit], successors: dict[str, set[str]]) -> None:
+        self.units = {unit.code: unit for unit in units}
+        self.successors = {code: tuple(sorted(new)) for code, new in successors.items()}
+        predecessors: dict[str, list[str]] = defaultdict(list)
+        for old, news in self.successors.items():
+            for new in news:
+                predecessors[new].append(old)
+        self.predecessors = {code: tuple(sorted(olds)) for code, olds in predecessors.items()}
+        children: dict[str, list[str]] = defaultdict(list)
+        by_name: dict[str, list[str]] = defaultdict(list)
+        for unit in units:
+            by_name[fold(unit.name)].append(unit.code)
+            if unit.parents:
+                children[unit.parents[0]].append(unit.code)
+        self.children = dict(children)
+        self._by_name = dict(by_name)
+
+    def __getitem__(self, code: str) -> Unit:
+        return self.units[code]
+
+    def named(self, name: str, levels: tuple[Level, ...] | None = None) -> list[Unit]:
+        """Units called ``name``, of ``levels`` (all if ``None``).
+
+        Any case, with or without diacritics; a name typed with diacritics
+        prefers units spelled exactly so ("Thanh Sơn" is not "Thành Sơn").
+        """
+        name = " ".join(name.split())
+        found = [self.units[code] for code in self._by_name.get(fold(name), ())]
+        found = [unit for unit in found if levels is None or unit.level in levels]
+        spelled = _spelling(name)
+        exact = [unit for unit in found if _spelling(unit.name) == spelled]
+        return exact or found
+
+    def has_name(self, folded: str) -> bool:
+        """Whether some unit is called ``folded`` (a folded name)."""
+        return folded in self._by_name
+
+    @cache  # noqa: B019 - one gazetteer per process, cached for its lifetime
+    def cover(self, code: str) -> frozenset[str]:
+        """``code``, the units it lies in, and the new units it became part of, with theirs.
+
+        An article about a unit is also about everything in this set: the
+        old xã Thanh Liên's cover holds huyện Thanh Chương, tỉnh Nghệ An, and
+        the new xã Tam Đồng it merged into.
+        """
+        unit = self.units[code]
+        covered = {code, *unit.parents}
+        for near in (code, *unit.parents):
+            for new in self.successors.get(near, ()):
+                covered |= {new, *self.units[new].parents}
+        return frozenset(covered)
+
+    def label(self, code: str) -> str:
+        """The unit with its parents, as an address: "xã Thanh Liên, huyện Thanh Chương…"."""
+        unit = self.units[code]
+        return ", ".join(self.units[c].full_name for c in (code, *unit.parents))
+
+    def qualified(self, code: str) -> str:
+        """A name that picks this unit out for :meth:`resolve`: "Thanh Liên, Thanh Chương"."""
+        unit = self.units[code]
+        parts = [unit.name, *(self.units[c].name for c in unit.parents)]
+        if len(self.resolve(", ".join(parts))) > 1:
+            parts[0] = unit.full_name
+        return ", ".join(parts)
+
+    def resolve(self, text: str, levels: tuple[Level, ...] | None = None) -> list[Unit]:
+        """The units ``text`` may name: "Thanh Liên", "xã thanh lien, Nghệ An", "TP Vinh".
+
+        Parts after commas name units it lies in (old or new).  When an old
+        unit and the new unit it became part of share the name, only the new
+        one is kept: it covers the old.  Several units left means ambiguous.
+        """
+        head, *qualifiers = _QUALIFIER_SPLIT.split(text.strip())
+        name, word_levels = _strip_unit_word(head)
+        if word_levels:
+            levels = tuple(level for level in word_levels if levels is None or level in levels)
+        found = self.named(name, levels)
+        for qualifier in filter(None, qualifiers):
+            qualifier_name, qualifier_levels = _strip_unit_word(qualifier)
+            within = {u.code for u in self.named(qualifier_name, qualifier_levels or None)}
+            found = [unit for unit in found if within & self.cover(unit.code)]
+        codes = {unit.code for unit in found}
+        return [
+            unit
+            for unit in sorted(found, key=lambda u: (u.era != "new", u.code))
+            if not (set(self.successors.get(unit.code, ())) & codes)
+        ]
+
+
+def _spelling(name: str) -> str:
+    return unicodedata.normalize("NFC", name).lower()
+
+
+def _strip_unit_word(text: str) -> tuple[str, tuple[Level, ...]]:
+    """``text`` without a leading unit word, and the levels that word names."""
+    text = _TP_DOT.sub(r"\1 ", text.strip())
+    folded = fold(text)
+    for word in sorted(UNIT_WORDS, key=len, reverse=True):
+        if folded.startswith(word + " "):
+            return text[len(word) + 1 :].strip(), UNIT_WORDS[word]
+    return text, ()
+
+
+def data_dir() -> Path:
+    """Where the installed data package keeps its files (found without importing it)."""
+    spec = importlib.util.find_spec(DATA_PACKAGE)
+    if spec is None or not spec.submodule_search_locations:
+        raise GazetteerError(
+            f"the {DATA_PACKAGE} package is missing: reinstall dna (pip install -e .)"
+        )
+    return Path(next(iter(spec.submodule_search_locations))) / "data"
+
+
+@cache
+def gazetteer() -> Gazetteer:
+    """The gazetteer, loaded once per process from the installed data package (offline)."""
+    root = data_dir()
+    try:
+        with sqlite3.connect(f"file:{root / 'dataset.db'}?mode=ro&immutable=1", uri=True) as db:
+            old_rows = db.execute(
+                "SELECT provinceCode, provinceShort, province, provinceKey,"
+                " districtCode, districtShort, districtType, districtKey,"
+                " wardCode, wardShort, wardType, wardKey FROM admin_units_legacy"
+            ).fetchall()
+            new_rows = db.execute(
+                "SELECT provinceCode, provinceShort, province, provinceKey,"
+                " wardCode, wardShort, wardType, wardKey FROM admin_units"
+            ).fetchall()
+        conversion = json.loads((root / "converter_2025.json").read_text("utf-8"))
+    except (OSError, sqlite3.Error, ValueError) as exc:
+        raise GazetteerError(f"cannot read {DATA_PACKAGE}'s data in {root}: {exc}") from None
+    return _build(old_rows, new_rows, conversion)
+
+
+def _province_kind(full_name: str) -> str:
+    return "thành phố" if fold(full_name).startswith("thanh pho") else "tỉnh"
+
+
+def _build(old_rows: list[tuple], new_rows: list[tuple], conversion: dict) -> Gazetteer:
+    units: dict[str, Unit] = {}
+    old_keys: dict[str, str] = {}
+    province_keys: dict[str, str] = {}
+    for (
+        p_code,
+        p_name,
+        p_full,
+        p_key,
+        d_code,
+        d_name,
+        d_kind,
+        d_key,
+        w_code,
+        w_name,
+        w_kind,
+        w_key,
+    ) in old_rows:
+        province, district = f"op{p_code}", f"od{d_code}"
+        units.setdefault(
+            province, Unit(province, p_name, _province_kind(p_full), "province", "old")
+        )
+        units.setdefault(
+            district, Unit(district, d_name, d_kind.lower(), "district", "old", (province,))
+        )
+        province_keys[p_key] = province
+        old_keys[f"{p_key}_{d_key}_"] = district
+        if w_code:
+            commune = f"oc{w_code}"
+            units[commune] = Unit(
+                commune, w_name, w_kind.lower(), "commune", "old", (district, province)
+            )
+            old_keys[f"{p_key}_{d_key}_{w_key}"] = commune
+    new_keys: dict[tuple[str, str], str] = {}
+    new_provinces: dict[str, str] = {}
+    for p_code, p_name, p_full, p_key, w_code, w_name, w_kind, w_key in new_rows:
+        province = f"np{p_code}"
+        units.setdefault(
+            province, Unit(province, p_name, _province_kind(p_full), "province", "new")
+        )
+        new_provinces[p_key] = province
+        commune = f"nc{w_code}"
+        units[commune] = Unit(commune, w_name, w_kind.lower(), "commune", "new", (province,))
+        new_keys[(p_key, w_key)] = commune
+
+    successors: dict[str, set[str]] = defaultdict(set)
+    for new_key, old_list in conversion["DICT_PROVINCE"].items():
+        for old_key in old_list:
+            successors[province_keys[old_key]].add(new_provinces[new_key])
+    for province_key, wards in conversion["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
+        for ward_key, old_list in wards.items():
+            for old_key in old_list:
+                successors[old_keys[old_key]].add(new_keys[(province_key, ward_key)])
+    for province_key, divided in conversion["DICT_PROVINCE_WARD_DIVIDED"].items():
+        for old_key, parts in divided.items():
+            for part in parts:
+                successors[old_keys[old_key]].add(new_keys[(province_key, part["newWardKey"])])
+    return Gazetteer(list(units.values()), successors)
