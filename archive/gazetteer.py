@@ -53,6 +53,10 @@ _QUALIFIER_SPLIT = re.compile(r"\s*[,;/]\s*")
 _TP_DOT = re.compile(r"^(tp)\.\s*", re.IGNORECASE)
 
 
+class PlaceError(ValueError):
+    """A name names no unit, or several; the message lists them."""
+
+
 class GazetteerError(Exception):
     """The gazetteer's data files are missing or unreadable; the message says how to fix it."""
 
@@ -99,6 +103,7 @@ class Gazetteer:
                 children[unit.parents[0]].append(unit.code)
         self.children = dict(children)
         self._by_name = dict(by_name)
+        self._slug_index: dict[str, list[Unit]] | None = None
 
     def __getitem__(self, code: str) -> Unit:
         return self.units[code]
@@ -170,6 +175,83 @@ class Gazetteer:
             for unit in sorted(found, key=lambda u: (u.era != "new", u.code))
             if not (set(self.successors.get(unit.code, ())) & codes)
         ]
+
+    def locate(
+        self,
+        *,
+        province: str | None = None,
+        district: str | None = None,
+        commune: str | None = None,
+    ) -> Unit:
+        """The old unit a portal serves, from the names of its province, district, commune.
+
+        :raises PlaceError: a name fits no old unit there, or several.
+        """
+        unit: Unit | None = None
+        levels: tuple[tuple[Level, str | None], ...] = (
+            ("province", province),
+            ("district", district),
+            ("commune", commune),
+        )
+        for level, written in levels:
+            if not written:
+                continue
+            name, _ = _strip_unit_word(written)
+            within = unit.code if unit else None
+            found = [
+                u
+                for u in self.named(name, (level,))
+                if u.era == "old" and (within is None or within in u.parents)
+            ]
+            where = f" in {self.label(within)}" if within else ""
+            if not found:
+                raise PlaceError(f"no {level} called {written!r}{where} before 2025")
+            if len(found) > 1:
+                some = "; ".join(self.label(u.code) for u in found[:4])
+                raise PlaceError(
+                    f"{len(found)} {level}s are called {written!r}{where} ({some}…): "
+                    f"give the {'district' if level == 'commune' else 'province'} too"
+                )
+            unit = found[0]
+        if unit is None:
+            raise PlaceError("give at least a province")
+        return unit
+
+    def from_host(self, host: str) -> Unit | None:
+        """The old unit a portal's host name spells: ``thanhchuong.nghean.gov.vn``.
+
+        Labels (and their ``-`` parts) are matched as names without spaces or
+        diacritics: a province first, then a district in it, then a commune in
+        that (or in the province).  Each label names one unit.  Where labels
+        fit several units of a level, inference stops: never a guess.
+        """
+        words = {part for label in host.lower().split(".") for part in label.split("-")}
+        unit: Unit | None = None
+        for level in ("province", "district", "commune"):
+            within = unit.code if unit else None
+            found = {
+                (word, u)
+                for word in words
+                for u in self._slugs.get(word, ())
+                if u.level == level and (within is None or within in u.parents)
+            }
+            if len(found) > 1:
+                break
+            if found:
+                word, unit = found.pop()
+                words.discard(word)
+        return unit
+
+    @property
+    def _slugs(self) -> dict[str, list[Unit]]:
+        """Old units by name folded without spaces ("nghean"), built on first use."""
+        if self._slug_index is None:
+            index: dict[str, list[Unit]] = defaultdict(list)
+            for unit in self.units.values():
+                if unit.era == "old":
+                    index[re.sub(r"[^a-z0-9]", "", fold(unit.name))].append(unit)
+            self._slug_index = dict(index)
+        return self._slug_index
 
 
 def _spelling(name: str) -> str:

@@ -60,6 +60,8 @@ class Site(Base):
     family: Mapped[str | None] = mapped_column(String(32))
     home_url: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: gazetteer code of the old unit the portal serves (``oc17743``), from sites.toml.
+    place: Mapped[str | None] = mapped_column(String(16), index=True)
 
 
 class Crawl(Base):
@@ -164,3 +166,22 @@ class ArticleVersion(Base):
 
     article: Mapped[Article] = relationship(foreign_keys=[article_id])
     capture: Mapped[Capture] = relationship()
+
+
+class PlaceMention(Base):
+    """An administrative unit an article version's text mentions (see archive.mentions).
+
+    Settled mentions name their ``unit``; ambiguous ones list ``candidates``
+    (space-separated codes); unknown ones have neither.
+    """
+
+    __tablename__ = "place_mentions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("article_versions.id"), index=True)
+    unit: Mapped[str | None] = mapped_column(String(16), index=True)
+    surface: Mapped[str] = mapped_column(String(200))
+    candidates: Mapped[str | None] = mapped_column(Text)
+    count: Mapped[int] = mapped_column(Integer, default=1)
+
+    version: Mapped[ArticleVersion] = relationship()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Literal
@@ -20,8 +20,8 @@ from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
 from archive.locks import LockOwner
-from archive.models import Article, ArticleVersion, Capture, Crawl, Site
-from archive.records import ArticleRecord, CaptureRecord, Image
+from archive.models import Article, ArticleVersion, Capture, Crawl, PlaceMention, Site
+from archive.records import ArticleRecord, CaptureRecord, Image, Mention
 
 Outcome = Literal["new", "updated", "unchanged"]
 
@@ -99,6 +99,10 @@ class ArchivedArticle:
     warc_length: int
     warc_record_id: str
     capture_url: str
+    #: gazetteer code of the unit the site serves, if sites.toml names it.
+    site_place: str | None = None
+    #: the units the current version mentions, settled or not.
+    mentions: list[Mention] = field(default_factory=list)
 
     @property
     def captions(self) -> list[str]:
@@ -222,8 +226,12 @@ class Store:
         title: str | None = None,
         family: str | None = None,
         home_url: str | None = None,
+        place: str | None = None,
     ) -> int:
-        """The id of site ``name``, created or updated with the given details."""
+        """The id of site ``name``, created or updated with the given details.
+
+        :param place: gazetteer code of the unit the site serves.
+        """
         with self.session() as session, session.begin():
             site = session.scalar(select(Site).where(Site.name == name))
             if site is None:
@@ -232,6 +240,7 @@ class Store:
             site.title = title or site.title
             site.family = family or site.family
             site.home_url = home_url or site.home_url
+            site.place = place or site.place
             session.flush()
             return site.id
 
@@ -307,7 +316,7 @@ class Store:
             .scalar_subquery()
         )
         return (
-            select(Article, ArticleVersion, Capture, Site.name, version_count)
+            select(Article, ArticleVersion, Capture, Site.name, version_count, Site.place)
             .join(ArticleVersion, Article.current_version_id == ArticleVersion.id)
             .join(Capture, ArticleVersion.capture_id == Capture.id)
             .join(Site, Article.site_id == Site.id)
@@ -328,8 +337,10 @@ class Store:
             query = query.where(Article.updated_at > updated_since)
         with self.session() as session:
             rows = session.execute(query.execution_options(yield_per=batch_size))
-            for article, version, capture, site_name, count in rows:
-                yield _archived(article, version, capture, site_name, count)
+            for batch in rows.partitions():
+                mentions = _mentions_of(session, [row[1].id for row in batch])
+                for row in batch:
+                    yield _archived(*row, mentions=mentions.get(row[1].id, []))
 
     def article(self, key: int | str) -> ArchivedArticle | None:
         """One article by id or by (canonical or captured) URL."""
@@ -346,7 +357,9 @@ class Store:
                     .where(Article.id == ArticleVersion.article_id)
                     .where(Capture.url == key)
                 ).first()
-            return _archived(*row) if row else None
+            if row is None:
+                return None
+            return _archived(*row, mentions=_mentions_of(session, [row[1].id]).get(row[1].id, []))
 
     def versions(self, article_id: int) -> list[ArticleVersionInfo]:
         """Every stored version of an article, oldest first."""
@@ -569,8 +582,26 @@ def _capture_record(row: Capture) -> CaptureRecord:
     return CaptureRecord(**{f.name: getattr(row, f.name) for f in fields(CaptureRecord)})
 
 
+def _mentions_of(session: Session, version_ids: list[int]) -> dict[int, list[Mention]]:
+    """The mentions of these versions, by version id, in one query."""
+    found: dict[int, list[Mention]] = {}
+    query = select(PlaceMention).where(PlaceMention.version_id.in_(version_ids))
+    for row in session.scalars(query.order_by(PlaceMention.id)):
+        found.setdefault(row.version_id, []).append(
+            Mention(row.surface, row.unit, tuple((row.candidates or "").split()), row.count)
+        )
+    return found
+
+
 def _archived(
-    article: Article, version: ArticleVersion, capture: Capture, site: str, count: int
+    article: Article,
+    version: ArticleVersion,
+    capture: Capture,
+    site: str,
+    count: int,
+    place: str | None,
+    *,
+    mentions: list[Mention],
 ) -> ArchivedArticle:
     return ArchivedArticle(
         id=article.id,
@@ -597,6 +628,8 @@ def _archived(
         warc_length=capture.warc_length,
         warc_record_id=capture.record_id,
         capture_url=capture.url,
+        site_place=place,
+        mentions=mentions,
     )
 
 
@@ -790,6 +823,7 @@ class ArchiveWriter:
                 family=record.family,
             )
             session.add(version)
+            session.add_all(_mention_rows(version, record.mentions))
             batch.versions[(record.url, content_hash)] = version
             if outcome != "new" and is_latest:
                 outcome = "updated"
@@ -799,3 +833,16 @@ class ArchiveWriter:
             article.updated_at = datetime.now(UTC)
             batch.with_current.add(record.url)
         return outcome
+
+
+def _mention_rows(version: ArticleVersion, mentions: list[Mention]) -> list[PlaceMention]:
+    return [
+        PlaceMention(
+            version=version,
+            unit=mention.unit,
+            surface=mention.surface[:200],
+            candidates=" ".join(mention.candidates) or None,
+            count=mention.count,
+        )
+        for mention in mentions
+    ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
+from archive.mentions import article_text, finder
 from crawler.extract.article import extract_article
 from crawler.families import is_article_page
 
@@ -62,7 +63,8 @@ def judge_page(
     """Whether ``page`` is an article of ``site``, and the article if so.
 
     The URL's shape decides when it can; content structure decides the rest
-    (a listing whose first teaser is long is still a listing).
+    (a listing whose first teaser is long is still a listing).  The article
+    comes with the places its text mentions, settled by the site's own place.
     """
     kind = family.classify(
         page.url, article_pattern=site.article_pattern, listing_pattern=site.listing_pattern
@@ -74,6 +76,8 @@ def judge_page(
     )
     if record is None:
         return Verdict("articles_unextracted")
+    text = article_text((record.title, record.summary, *record.body, *record.captions))
+    record.mentions = finder(site.place).find(text, record.published)
     if site.since and record.published and record.published.date() < site.since:
         return Verdict("articles_before_since", record)
     return Verdict("articles_seen", record)

@@ -59,7 +59,11 @@ class ArchivePipeline:
         site = self.crawler.spider.site  # type: ignore[union-attr]
         self.store = Store(self.database_url)
         site_id = self.store.site_id(
-            site.name, title=site.title, family=site.family, home_url=site.start_urls[0]
+            site.name,
+            title=site.title,
+            family=site.family,
+            home_url=site.start_urls[0],
+            place=site.place,
         )
         settings = self.crawler.settings
         self.crawl_id = self.store.start_crawl(

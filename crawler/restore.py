@@ -186,6 +186,7 @@ class Restorer:
                     title=config.title,
                     family=config.family,
                     home_url=config.start_urls[0],
+                    place=config.place,
                 )
                 family = None if config.family == "auto" else get_family(config.family)
                 site = _Site(config, self.store.writer(site_id, self.crawl_id), family)

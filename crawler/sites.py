@@ -25,11 +25,14 @@ from dateutil.tz import tzlocal
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
+from archive.gazetteer import PlaceError, gazetteer
 from archive.layout import DataDir
 from crawler.schedule import CRAWL_MODES, DEFAULT_MODE, Schedule, cron_problem
 from crawler.urls import host_of
 
 FAMILIES = ("liferay", "tandan", "vnportal", "nukeviet", "auto")
+#: Where a portal sits, by its old (pre-2025) units, most general first.
+PLACE_KEYS = ("province", "district", "commune")
 SELECTOR_FIELDS = ("title", "published", "author", "summary", "body", "views", "category", "tags")
 SITE_KEYS = frozenset(
     {
@@ -45,6 +48,7 @@ SITE_KEYS = frozenset(
         "max_depth",
         "since",
         "schedule",
+        *PLACE_KEYS,
     }
 )
 CRAWLER_KEYS = {
@@ -108,6 +112,10 @@ class SiteConfig:
     :param selectors: CSS or XPath overrides per extracted field.
     :param since: skip articles published before this day.
     :param schedules: when ``dna schedule run`` crawls it, and in which mode.
+    :param province: the old province the portal serves, as written.
+    :param district: its old district, as written.
+    :param commune: its old commune or ward, for commune portals.
+    :param place: the gazetteer code of the most precise of those units.
     :param line: where the block starts in ``sites.toml``.
     """
 
@@ -123,6 +131,10 @@ class SiteConfig:
     max_depth: int | None = None
     since: date | None = None
     schedules: tuple[Schedule, ...] = ()
+    province: str | None = None
+    district: str | None = None
+    commune: str | None = None
+    place: str | None = None
     line: int = 0
 
 
@@ -339,6 +351,15 @@ def _parse_block(
             problems.append(SiteProblem(path, line, schedule, name))
         else:
             schedules.append(schedule)
+    names = {key: entry[key] for key in PLACE_KEYS if key in entry}
+    place = None
+    if bad := next((key for key, value in names.items() if not isinstance(value, str)), None):
+        problem(f'{bad} must be a name such as "Nghệ An"', bad)
+    elif names:
+        try:
+            place = gazetteer().locate(**names).code
+        except PlaceError as exc:
+            problem(str(exc), next(reversed(names)))
 
     if len(problems) > before:
         return None
@@ -355,6 +376,8 @@ def _parse_block(
         max_depth=limits.get("max_depth"),
         since=since,
         schedules=tuple(schedules),
+        **names,
+        place=place,
         line=first_line,
     )
 
@@ -438,8 +461,18 @@ def validate_name(name: str) -> str | None:
     return None
 
 
-def site_block(name: str, url: str, *, family: str, title: str | None = None) -> str:
-    """The TOML text of a new ``[[site]]`` entry, for appending to the file."""
+def site_block(
+    name: str,
+    url: str,
+    *,
+    family: str,
+    title: str | None = None,
+    place: dict[str, str] | None = None,
+) -> str:
+    """The TOML text of a new ``[[site]]`` entry, for appending to the file.
+
+    :param place: ``province``, ``district`` and ``commune`` names, if known.
+    """
     lines = ["", "[[site]]", f"name = {_toml_str(name)}"]
     if title:
         lines.append(f"title = {_toml_str(title)}")
@@ -448,6 +481,7 @@ def site_block(name: str, url: str, *, family: str, title: str | None = None) ->
         f"allowed_domains = [{_toml_str(host_of(url))}]",
         f"family = {_toml_str(family)}",
     ]
+    lines += [f"{key} = {_toml_str(value)}" for key, value in (place or {}).items()]
     return "\n".join(lines) + "\n"
 
 
@@ -457,7 +491,13 @@ def _toml_str(value: str) -> str:
 
 
 def append_site(
-    path: Path, name: str, url: str, *, family: str, title: str | None = None
+    path: Path,
+    name: str,
+    url: str,
+    *,
+    family: str,
+    title: str | None = None,
+    place: dict[str, str] | None = None,
 ) -> SiteConfig:
     """Append a validated site entry to ``path`` and return it.
 
@@ -476,7 +516,9 @@ def append_site(
         existing += "\n"
     # Write beside and rename, so a crash never leaves a half-written registry.
     temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(existing + site_block(name, url, family=family, title=title), "utf-8")
+    temporary.write_text(
+        existing + site_block(name, url, family=family, title=title, place=place), "utf-8"
+    )
     os.replace(temporary, path)
     site = load_sites(path).get(name)
     if site is None:
