@@ -34,20 +34,23 @@ Era = Literal["old", "new"]
 #: The package that ships the data; pinned in pyproject.toml because the data changes.
 DATA_PACKAGE = "vietnamadminunits"
 
-#: Unit words, folded, and the level each one names.  "thành phố" names a
-#: province-level city (Hà Nội) or a provincial one (Vinh), so it names both.
+#: Unit words, as written before a name, and the levels each one names.
+#: "thành phố" names a province-level city (Hà Nội) or a provincial one (Vinh).
 UNIT_WORDS: dict[str, tuple[Level, ...]] = {
-    "tinh": ("province",),
-    "thanh pho": ("province", "district"),
+    "tỉnh": ("province",),
+    "thành phố": ("province", "district"),
     "tp": ("province", "district"),
-    "huyen": ("district",),
-    "quan": ("district",),
-    "thi xa": ("district",),
-    "xa": ("commune",),
-    "phuong": ("commune",),
-    "thi tran": ("commune",),
-    "dac khu": ("commune",),
+    "huyện": ("district",),
+    "quận": ("district",),
+    "thị xã": ("district",),
+    "xã": ("commune",),
+    "phường": ("commune",),
+    "thị trấn": ("commune",),
+    "đặc khu": ("commune",),
 }
+
+#: How a name says which map it is on: "Thanh Sơn, Phú Thọ, mới".
+ERA_WORDS: dict[Era, str] = {"old": "cũ", "new": "mới"}
 
 _QUALIFIER_SPLIT = re.compile(r"\s*[,;/]\s*")
 _TP_DOT = re.compile(r"^(tp)\.\s*", re.IGNORECASE)
@@ -127,18 +130,27 @@ class Gazetteer:
 
     @cache  # noqa: B019 - one gazetteer per process, cached for its lifetime
     def cover(self, code: str) -> frozenset[str]:
-        """``code``, the units it lies in, and the new units it became part of, with theirs.
+        """``code``, the new units it became part of, and every unit those lie in.
 
         An article about a unit is also about everything in this set: the
         old xã Thanh Liên's cover holds huyện Thanh Chương, tỉnh Nghệ An, and
-        the new xã Tam Đồng it merged into.
+        the new xã Tam Đồng it merged into, in today's Nghệ An.
         """
         unit = self.units[code]
-        covered = {code, *unit.parents}
+        covered = {code, *self.within(code)}
+        for near in (code, *unit.parents):
+            covered.update(self.successors.get(near, ()))
+        return frozenset(covered)
+
+    @cache  # noqa: B019 - one gazetteer per process, cached for its lifetime
+    def within(self, code: str) -> frozenset[str]:
+        """The units ``code`` lies in, on both maps (not the units it became)."""
+        unit = self.units[code]
+        inside = set(unit.parents)
         for near in (code, *unit.parents):
             for new in self.successors.get(near, ()):
-                covered |= {new, *self.units[new].parents}
-        return frozenset(covered)
+                inside.update(self.units[new].parents)
+        return frozenset(inside)
 
     def label(self, code: str) -> str:
         """The unit with its parents, as an address: "xã Thanh Liên, huyện Thanh Chương…"."""
@@ -149,14 +161,33 @@ class Gazetteer:
         """A name that picks this unit out for :meth:`resolve`: "Thanh Liên, Thanh Chương"."""
         unit = self.units[code]
         parts = [unit.name, *(self.units[c].name for c in unit.parents)]
-        if len(self.resolve(", ".join(parts))) > 1:
-            parts[0] = unit.full_name
-        return ", ".join(parts)
+        for refine in (lambda: None, lambda: parts.__setitem__(0, unit.full_name)):
+            refine()
+            if len(self.resolve(", ".join(parts))) == 1:
+                return ", ".join(parts)
+        return ", ".join([*parts, ERA_WORDS[unit.era]])
+
+    def pick(self, text: str, levels: tuple[Level, ...] | None = None) -> Unit:
+        """The one unit ``text`` names (see :meth:`resolve`).
+
+        :raises PlaceError: it names none, or several; the message lists
+            them as names that pick each one out.
+        """
+        found = self.resolve(text, levels)
+        what = " or ".join(levels) if levels else "place"
+        if not found:
+            raise PlaceError(f"no {what} called {text!r} (old or new names; check the spelling)")
+        if len(found) > 1:
+            shown = "; ".join(f'"{self.qualified(u.code)}"' for u in found[:6])
+            more = f" and {len(found) - 6} more" if len(found) > 6 else ""
+            raise PlaceError(f"{text!r} names {len(found)} places, say which: {shown}{more}")
+        return found[0]
 
     def resolve(self, text: str, levels: tuple[Level, ...] | None = None) -> list[Unit]:
         """The units ``text`` may name: "Thanh Liên", "xã thanh lien, Nghệ An", "TP Vinh".
 
-        Parts after commas name units it lies in (old or new).  When an old
+        Parts after commas name units it lies in (old or new), or its era:
+        "cũ" (old) or "mới" (new).  When an old
         unit and the new unit it became part of share the name, only the new
         one is kept: it covers the old.  Several units left means ambiguous.
         """
@@ -166,6 +197,10 @@ class Gazetteer:
             levels = tuple(level for level in word_levels if levels is None or level in levels)
         found = self.named(name, levels)
         for qualifier in filter(None, qualifiers):
+            era = next((e for e, word in ERA_WORDS.items() if fold(qualifier) == fold(word)), None)
+            if era is not None:
+                found = [unit for unit in found if unit.era == era]
+                continue
             qualifier_name, qualifier_levels = _strip_unit_word(qualifier)
             within = {u.code for u in self.named(qualifier_name, qualifier_levels or None)}
             found = [unit for unit in found if within & self.cover(unit.code)]
@@ -263,7 +298,7 @@ def _strip_unit_word(text: str) -> tuple[str, tuple[Level, ...]]:
     text = _TP_DOT.sub(r"\1 ", text.strip())
     folded = fold(text)
     for word in sorted(UNIT_WORDS, key=len, reverse=True):
-        if folded.startswith(word + " "):
+        if folded.startswith(fold(word) + " "):
             return text[len(word) + 1 :].strip(), UNIT_WORDS[word]
     return text, ()
 

@@ -2,41 +2,48 @@
 
 What counts as a mention:
 
-- A unit word, then a capitalised name: "xã Thanh Liên", "huyện Thanh Chương",
-  "TP Vinh", "thị xã Cửa Lò", "tỉnh Nghệ An".  The word says the level; the
-  name must be a unit of that level, else the mention is kept as *unknown*.
-  "hợp tác xã" (a cooperative) is not a commune.
-- A bare capitalised name, of two syllables or more, only when it cannot be
-  much else: a province ("Nghệ An"), or the portal's own commune, district, or
-  a commune of its district ("Thanh Liên: nhân dân hiến đất…" on Thanh Liên's
-  portal).  Not after a village or street word ("thôn Thanh Liên").
+- A unit word, then a run of capitalised syllables on the same line: "xã Thanh
+  Liên", "huyện Thanh Chương", "TP Vinh", "tỉnh Nghệ An".  The word says the
+  level; the whole run must name a unit of that level, else the mention is
+  kept as *unknown* ("xã Thanh Lĩnh", merged away before the dataset).  Not
+  "hợp tác xã" (a cooperative), nor organisations ("Tỉnh Đoàn", "Huyện ủy").
+- A bare name of two syllables or more, only where it can hardly be anything
+  else: a province ("Nghệ An"; not "Hồ Chí Minh", a person first), or the
+  portal's own commune, district, or a commune of its district ("Thanh Liên:
+  nhân dân hiến đất…" on Thanh Liên's portal).  Not after a village, street or
+  similar word ("thôn Thanh Liên").  A bare name shared by a district and its
+  town means the district.
 
 Many names are shared ("Thanh Sơn" names 21 units), so each mention is settled
-in order by: the article's date (before 1 July 2025 the old units, after it
-the new); the units written right after it ("xã Thanh Sơn, huyện Thanh Sơn");
-units the article names without doubt; the portal's own district, then
-province.  A mention still open is kept as *ambiguous*, with its candidates:
-never guessed.
+in order by: the era written after it ("xã Đại Đồng mới", "… cũ"); the units
+written right after it ("xã Thanh Sơn, huyện Thanh Sơn"); units the article
+names without doubt; the portal's own district, then province; the article's
+date (before 1 July 2025 the old units, from then the new); the unit word
+("xã" over "phường").  A mention still open is kept as *ambiguous*,
+with its candidates: never guessed.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
+import unicodedata
 from collections import Counter
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import cache
 from typing import TYPE_CHECKING
 
 from archive.folding import fold
 from archive.gazetteer import UNIT_WORDS, Gazetteer, Unit, gazetteer
-from archive.records import Mention
+from archive.records import VIETNAM_TZ, Mention
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
 
-#: When the new units took office; articles from then on speak of them.
-REORGANISED = datetime(2025, 7, 1, tzinfo=UTC)
+#: When the new units took office (Vietnam time); articles from then on speak of them.
+REORGANISED = datetime(2025, 7, 1, tzinfo=VIETNAM_TZ)
+
+#: Words after a name that say which map it is on.
+_ERA_AFTER = {"mới": "new", "cũ": "old"}
 
 #: Longest name, in syllables, tried after a unit word.
 _MAX_SYLLABLES = 6
@@ -47,11 +54,20 @@ _NOT_UNIT_BEFORE = frozenset(
     "thon xom ban lang ap khoi to duong pho xa song nui cau ho cho truong".split()  # noqa: SIM905
 )
 
+#: Capitalised words after a unit word that make it an organisation, not a
+#: place: "Tỉnh Đoàn" (the provincial Youth Union), "Huyện ủy", "Xã Đội".
+_ORGANISATIONS = frozenset(("đoàn", "ủy", "uỷ", "đảng", "đội", "hội"))
+
+#: Names never taken bare: "Hồ Chí Minh" is a person before it is a city.
+_NOT_BARE = frozenset(("ho chi minh",))
+
 _TOKEN = re.compile(r"[^\W_]+")
+#: Spaces within a line: a name never runs across lines.
+_SPACE = re.compile(r"[ \t\u00a0]+")
 #: What may stand between two syllables of one name: a space, or " - ".
-_NAME_GAP = re.compile(r"\s+|\s*-\s*")
+_NAME_GAP = re.compile(r"[ \t\u00a0]+|[ \t\u00a0]*-[ \t\u00a0]*")
 #: What may stand between a unit and the unit it lies in: "xã A, huyện B".
-_CHAIN_GAP = re.compile(r"\s*[,–-]?\s*")
+_CHAIN_GAP = re.compile(r"[ \t\u00a0]*[,–-]?[ \t\u00a0]*")
 
 
 def _capitalised(token: str) -> bool:
@@ -61,15 +77,17 @@ def _capitalised(token: str) -> bool:
 class _Found:
     """A raw match: where it is, what it said, which units it may be."""
 
-    __slots__ = ("candidates", "end", "start", "surface", "word")
+    __slots__ = ("candidates", "end", "era", "start", "surface", "word")
 
     def __init__(
         self, start: int, end: int, surface: str, word: str | None, candidates: list[Unit]
     ) -> None:
         self.start, self.end, self.surface = start, end, surface
-        #: the unit word written before the name, folded ("xa"), if any.
+        #: the unit word written before the name ("xã"), if any.
         self.word = word
         self.candidates = candidates
+        #: the era written after the name: "xã Đại Đồng mới", "huyện Thanh Chương cũ".
+        self.era: str | None = None
 
 
 class MentionFinder:
@@ -82,34 +100,38 @@ class MentionFinder:
     def __init__(self, places: Gazetteer, site_place: str | None = None) -> None:
         self.places = places
         self.site_context: list[set[str]] = []
-        self._bare: dict[str, list[Unit]] = {}
-        for unit in places.units.values():
-            if unit.level == "province":
-                self._bare.setdefault(fold(unit.name), []).append(unit)
+        bare = [unit for unit in places.units.values() if unit.level == "province"]
         if site_place is not None:
             site = places[site_place]
             district = next(
                 (c for c in (site.code, *site.parents) if places[c].level == "district"), None
             )
             near = {site.code, *site.parents, *places.children.get(district or "", ())}
-            for code in near:
-                self._bare.setdefault(fold(places[code].name), []).append(places[code])
+            bare += [places[code] for code in sorted(near) if places[code].level != "province"]
             provinces = {c for c in places.cover(site.code) if places[c].level == "province"}
             self.site_context = [{district} if district else set(), provinces]
+        self._bare: dict[str, list[Unit]] = {}
+        for unit in bare:
+            if fold(unit.name) not in _NOT_BARE:
+                self._bare.setdefault(fold(unit.name), []).append(unit)
 
     def find(self, text: str, published: datetime | None = None) -> list[Mention]:
         """The units ``text`` mentions, each once with how often."""
+        text = unicodedata.normalize("NFC", text)
         tokens = [(m.start(), m.end(), m.group()) for m in _TOKEN.finditer(text)]
         found = self._scan(text, tokens)
         for match in found:
-            match.candidates = self._by_era(match.candidates, published)
+            if match.era:
+                match.candidates = [u for u in match.candidates if u.era == match.era] or (
+                    match.candidates
+                )
         for at, match in enumerate(found):
             match.candidates = self._by_chain(text, found, at)
         certain = {m.candidates[0].code for m in found if len(m.candidates) == 1}
         counts: Counter[tuple[str | None, tuple[str, ...]]] = Counter()
         surfaces: dict[tuple[str | None, tuple[str, ...]], str] = {}
         for match in found:
-            candidates = self._settle(match, certain)
+            candidates = self._settle(match, certain, published)
             codes = tuple(unit.code for unit in candidates)
             if len(codes) == 1:
                 key: tuple[str | None, tuple[str, ...]] = (codes[0], ())
@@ -142,49 +164,50 @@ class MentionFinder:
                 at += 1
         return found
 
-    def _unit_word(self, text: str, tokens: list[tuple[int, int, str]], at: int) -> int:
-        """How many tokens from ``at`` make a unit word (0 if none)."""
+    def _unit_word(self, text: str, tokens: list[tuple[int, int, str]], at: int) -> str | None:
+        """The unit word starting at token ``at``, lower case, if one does."""
         for size in (2, 1):
-            if at + size > len(tokens):
-                continue
             words = tokens[at : at + size]
-            if any(not text[a[1] : b[0]].isspace() for a, b in itertools.pairwise(words)):
+            if len(words) < size or (
+                size == 2 and not _SPACE.fullmatch(text[words[0][1] : words[1][0]])
+            ):
                 continue
-            word = fold(" ".join(token for _, _, token in words))
-            if word not in UNIT_WORDS or (words[0][2].isupper() and word != "tp"):
+            word = " ".join(token for _, _, token in words)
+            if word.lower() not in UNIT_WORDS or (word.isupper() and word != "TP"):
                 continue
             before = fold(" ".join(token for _, _, token in tokens[max(0, at - 2) : at]))
-            if word == "xa" and before.endswith(("hop tac", "thi")):
-                return 0
-            return size
-        return 0
+            if word.lower() == "xã" and before.endswith(("hop tac", "thi")):
+                return None
+            return word.lower()
+        return None
 
     def _after_unit_word(
         self, text: str, tokens: list[tuple[int, int, str]], at: int
     ) -> _Found | None:
-        size = self._unit_word(text, tokens, at)
-        if not size:
+        word = self._unit_word(text, tokens, at)
+        if word is None:
             return None
-        word = fold(" ".join(token for _, _, token in tokens[at : at + size]))
-        first = at + size
-        gap = text[tokens[first - 1][1] : tokens[first][0]] if first < len(tokens) else ""
-        if first >= len(tokens) or not (gap.isspace() or (word == "tp" and gap.strip() == ".")):
+        first = at + len(word.split())
+        if first >= len(tokens):
+            return None
+        gap = text[tokens[first - 1][1] : tokens[first][0]]
+        if not (
+            _SPACE.fullmatch(gap) or (word == "tp" and _SPACE.fullmatch(gap.lstrip(".") or " "))
+        ):
             return None
         names = self._name_tokens(text, tokens, first)
-        if not names:
+        if not names or names[0].lower() in _ORGANISATIONS:
             return None
-        start = tokens[at][0]
-        for count in range(len(names), 0, -1):
-            end = tokens[first + count - 1][1]
-            name = text[tokens[first][0] : end]
-            candidates = self.places.named(name, UNIT_WORDS[word])
-            if candidates:
-                return _Found(start, end, text[start:end], word, candidates)
-        end = tokens[first + len(names) - 1][1]
-        return _Found(start, end, text[start:end], word, [])
+        last = first + len(names) - 1
+        start, end = tokens[at][0], tokens[last][1]
+        candidates = self.places.named(text[tokens[first][0] : end], UNIT_WORDS[word])
+        found = _Found(start, end, text[start:end], word, candidates)
+        if last + 1 < len(tokens) and _SPACE.fullmatch(text[end : tokens[last + 1][0]]):
+            found.era = _ERA_AFTER.get(tokens[last + 1][2])
+        return found
 
     def _name_tokens(self, text: str, tokens: list[tuple[int, int, str]], first: int) -> list[str]:
-        """The capitalised syllables from ``first`` that could be one name."""
+        """The run of capitalised syllables from ``first``: a name is all of it."""
         names: list[str] = []
         for index in range(first, min(first + _MAX_SYLLABLES, len(tokens))):
             token = tokens[index]
@@ -205,21 +228,18 @@ class MentionFinder:
             end = tokens[at + count - 1][1]
             surface = text[tokens[at][0] : end]
             candidates = self._bare.get(fold(" ".join(surface.split())))
-            if candidates:
-                spelled = self.places.named(surface)
-                exact = [unit for unit in candidates if unit in spelled]
-                return _Found(tokens[at][0], end, surface, None, exact or candidates)
+            if not candidates:
+                continue
+            spelled = self.places.named(surface)
+            candidates = [unit for unit in candidates if unit in spelled] or candidates
+            # A bare name shared by a unit and the unit it lies in ("Nam Đàn",
+            # the district and its town) means the larger one.
+            codes = {unit.code for unit in candidates}
+            candidates = [unit for unit in candidates if not codes & set(unit.parents)]
+            return _Found(tokens[at][0], end, surface, None, candidates)
         return None
 
     # -- settling ----------------------------------------------------------
-
-    @staticmethod
-    def _by_era(candidates: list[Unit], published: datetime | None) -> list[Unit]:
-        eras = {unit.era for unit in candidates}
-        if len(eras) < 2:
-            return candidates
-        era = "new" if published is not None and published >= REORGANISED else "old"
-        return [unit for unit in candidates if unit.era == era]
 
     def _by_chain(self, text: str, found: list[_Found], at: int) -> list[Unit]:
         """Candidates of ``found[at]`` that lie in the units written right after it."""
@@ -229,24 +249,23 @@ class MentionFinder:
             if len(candidates) < 2 or not _CHAIN_GAP.fullmatch(text[end : following.start]):
                 break
             within = {unit.code for unit in following.candidates}
-            narrowed = [u for u in candidates if within & (self.places.cover(u.code) - {u.code})]
+            narrowed = [u for u in candidates if within & self.places.within(u.code)]
             if not narrowed:
                 break
             candidates, end = narrowed, following.end
         return candidates
 
-    def _settle(self, match: _Found, certain: set[str]) -> list[Unit]:
-        """Narrow by what the article names for sure, the portal's place, then the unit word."""
+    def _settle(self, match: _Found, certain: set[str], published: datetime | None) -> list[Unit]:
+        """Narrow by what the article names for sure, the portal's place, the date, the word."""
         candidates = match.candidates
         for evidence in (certain, *self.site_context):
             if len(candidates) < 2:
                 return candidates
-            narrowed = [
-                unit
-                for unit in candidates
-                if evidence & (self.places.cover(unit.code) - {unit.code})
-            ]
+            narrowed = [unit for unit in candidates if evidence & self.places.within(unit.code)]
             candidates = narrowed or candidates
+        if len({unit.era for unit in candidates}) > 1:
+            era = "new" if published is not None and published >= REORGANISED else "old"
+            candidates = [unit for unit in candidates if unit.era == era]
         if len(candidates) > 1 and match.word:
             same_kind = [unit for unit in candidates if fold(unit.kind) == match.word]
             candidates = same_kind or candidates

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 from rich.text import Text
 
+from archive.gazetteer import GazetteerError, PlaceError, gazetteer
 from archive.records import VIETNAM_TZ
 from archive.store import ArchivedArticle, ArticleVersionInfo
 from dna.context import Env, archive_options, console, err_console, fail, is_terminal, local_time
@@ -61,6 +62,13 @@ def _isolocal_time(moment: datetime | None) -> str | None:
     "--until", type=_DAY, metavar="YYYY-MM-DD", help="Only articles published on or before it."
 )
 @click.option("--category", metavar="NAME", help="Only this category (case and accents ignored).")
+@click.option(
+    "--place",
+    metavar="NAME",
+    help="Only articles of this unit's portals or mentioning it; old or new name.",
+)
+@click.option("--province", metavar="NAME", help="Only portals in this province (old or new).")
+@click.option("--district", metavar="NAME", help="Only portals in this (old) district.")
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
@@ -74,6 +82,9 @@ def search(
     since: datetime | None,
     until: datetime | None,
     category: str | None,
+    place: str | None,
+    province: str | None,
+    district: str | None,
     sort: str,
     limit: int,
     page: int,
@@ -90,21 +101,32 @@ def search(
     phrase" requires it.  QUERY also takes AND, OR, NOT, field:term (title,
     lead, body, captions, author, site, category, published, id; body: is
     the whole text) and wildcards (li*).  Dates are Vietnam time
-    (YYYY-MM-DD).  Exit status: 0, 1 if the index is missing or unreadable,
-    2 for a malformed query.
+    (YYYY-MM-DD).
+
+    --place takes an old or a new unit, with or without diacritics: a new
+    commune covers the old communes merged into it, an old district its
+    communes.  Qualify a shared name with the units it lies in ("Thanh Sơn,
+    Phú Thọ").  --province and --district filter by where the portal sits.
+    Exit status: 0, 1 if the index is missing or unreadable, 2 for a
+    malformed query or a place that is unknown or ambiguous.
 
     Example:
 
+    \b
         dna search "nong thon moi" --since 2023-01-01 --sort newest
+        dna search "bão" --place "Thanh Liên" --province "Nghệ An"
     """
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
+    place_code, portal_places = _place_filters(place, province, district)
     request = SearchRequest(
         query=query,
         site=site,
         since=since.date() if since else None,
         until=until.date() if until else None,
         category=category,
+        place=place_code,
+        portal_places=portal_places,
         sort=sort,  # type: ignore[arg-type]
         limit=limit,
         page=page,
@@ -130,6 +152,25 @@ def search(
         _print_plain(query, request, result, rows)
     if as_json or as_csv:
         err_console.print(escape(_count_line(query, request, result)), soft_wrap=True)
+
+
+def _place_filters(
+    place: str | None, province: str | None, district: str | None
+) -> tuple[str | None, tuple[str, ...]]:
+    """The gazetteer codes of the place options; one-line error if one is unknown or ambiguous."""
+    if not (place or province or district):
+        return None, ()
+    try:
+        places = gazetteer()
+        code = places.pick(place).code if place else None
+        portal = tuple(
+            places.pick(name, (level,)).code
+            for name, level in ((province, "province"), (district, "district"))
+            if name
+        )
+    except (PlaceError, GazetteerError) as exc:
+        fail(str(exc), exit_code=2)
+    return code, portal
 
 
 def _with_snippets(env: Env, result: SearchPage) -> Iterator[tuple[Hit, Snippet]]:

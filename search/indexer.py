@@ -17,6 +17,7 @@ from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 from whoosh.writing import CLEAR
 
+from archive.gazetteer import gazetteer
 from archive.store import ArchivedArticle, Store
 from search import indexdir
 from search.analysis import SECTION
@@ -60,7 +61,29 @@ def document(article: ArchivedArticle) -> dict[str, object]:
     }
     if article.category:
         fields["category"] = article.category
+    portal, places = place_codes(article)
+    fields["portal"] = " ".join(sorted(portal))
+    fields["places"] = " ".join(sorted(places))
     return fields
+
+
+def place_codes(article: ArchivedArticle) -> tuple[set[str], set[str]]:
+    """The units the article's portal lies in, and those plus every unit it mentions.
+
+    Each unit comes with what covers it (:meth:`~archive.gazetteer.Gazetteer.cover`):
+    a new commune's code then finds articles about the old communes merged
+    into it, and an old district's finds its communes'.  Codes the installed
+    gazetteer does not know (after a data upgrade) are left out.
+    """
+    places = gazetteer()
+    portal: set[str] = set()
+    if article.site_place in places.units:
+        portal = set(places.cover(article.site_place))
+    mentioned = set(portal)
+    for mention in article.mentions:
+        if mention.unit in places.units:
+            mentioned |= places.cover(mention.unit)
+    return portal, mentioned
 
 
 def update_index(

@@ -9,17 +9,22 @@ positions.  Folded (diacritic-free) queries are expanded through the lexicon,
 so the text is indexed once.  The sections are also indexed alone for
 ``title:``, ``lead:``, ``captions:`` and ``author:`` queries; ``body:`` means
 the whole text.  ``bench/search.py`` measures the design.
+
+Places are gazetteer codes (:mod:`archive.gazetteer`): ``portal`` holds the
+units the article's portal lies in, ``places`` those and every unit the text
+mentions, each with the units it lies in and the new units it became part
+of.  ``--place``, ``--province`` and ``--district`` are then one term each.
 """
 
 from __future__ import annotations
 
-from whoosh.fields import DATETIME, ID, STORED, TEXT, Schema
+from whoosh.fields import DATETIME, ID, KEYWORD, STORED, TEXT, Schema
 
 from search.analysis import full_text_analyzer, key_analyzer, text_analyzer
 
 #: Bump whenever fields or analysis change: an index of another version asks
 #: for ``dna index --rebuild``.
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 #: The sections of an article's text, in the order the weighted fields hold
 #: them, and the weight of a word in each.
@@ -57,4 +62,6 @@ def build_schema() -> Schema:
         captions=TEXT(analyzer=plain, phrase=False),
         author=TEXT(analyzer=plain, phrase=False),
         text=TEXT(analyzer=full_text_analyzer(weights), phrase=False),
+        portal=KEYWORD(lowercase=False, commas=False, scorable=False),
+        places=KEYWORD(lowercase=False, commas=False, scorable=False),
     )

@@ -35,6 +35,8 @@ class SearchRequest:
     :param since: only articles published on or after this day (Vietnam time).
     :param until: only articles published on or before this day (Vietnam time).
     :param category: only this category, matched without case or diacritics.
+    :param place: only articles of this unit's portals or mentioning it (a gazetteer code).
+    :param portal_places: only articles of portals lying in all these units (codes).
     :param sort: relevance, newest or oldest first.
     :param limit: hits per page.
     :param page: which page, from 1.
@@ -46,6 +48,8 @@ class SearchRequest:
     since: date | None = None
     until: date | None = None
     category: str | None = None
+    place: str | None = None
+    portal_places: tuple[str, ...] = ()
     sort: Sort = "relevance"
     limit: int = 10
     page: int = 1
@@ -181,6 +185,10 @@ class ArchiveSearcher:
         if request.category:
             keys = searcher.schema["category"].process_text(request.category)
             allowed += [set(searcher.docs_for_query(wq.Term("category", key))) for key in keys]
+        if request.place:
+            allowed.append(set(searcher.docs_for_query(wq.Term("places", request.place))))
+        for code in request.portal_places:
+            allowed.append(set(searcher.docs_for_query(wq.Term("portal", code))))
         if request.since or request.until:
             allowed.append(self._published_between(request.since, request.until))
         return set.intersection(*allowed) if allowed else None

@@ -39,6 +39,8 @@ class Article:
     ``quirks`` name serving accidents of this page: ``nfd`` (text stored decomposed),
     ``utf8-as-latin1``, ``cp1258-as-utf8``, ``no-charset`` (see :mod:`.charsets`) and
     ``gzip`` (always sent gzip-compressed, even to clients that did not ask).
+    ``places`` are the gazetteer codes of the units its text mentions, judged
+    by hand: the ground truth of mention finding (``bench/places_eval.py``).
     """
 
     id: int
@@ -56,6 +58,7 @@ class Article:
     tags: tuple[str, ...] = ()
     related: tuple[int, ...] = ()
     quirks: frozenset[str] = frozenset()
+    places: tuple[str, ...] = ()
 
     @property
     def dated(self) -> datetime:
@@ -86,7 +89,11 @@ class Article:
 
 @dataclass(frozen=True)
 class SiteInfo:
-    """Who runs a portal: the names and contacts its page chrome prints."""
+    """Who runs a portal: the names and contacts its page chrome prints.
+
+    ``units`` name where it sits, as ``sites.toml``'s province, district and
+    commune keys do.
+    """
 
     name: str
     unit: str
@@ -99,6 +106,7 @@ class SiteInfo:
     site_id: str
     categories: dict[str, str]
     links: tuple[tuple[str, str], ...]
+    units: dict[str, str]
 
 
 def fold(text: str) -> str:
@@ -141,6 +149,7 @@ def _article(raw: dict) -> Article:
         tags=tuple(raw.get("tags", ())),
         related=tuple(raw.get("related", ())),
         quirks=frozenset(raw.get("quirks", ())),
+        places=tuple(raw.get("places", ())),
     )
 
 
