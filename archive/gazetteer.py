@@ -152,6 +152,22 @@ class Gazetteer:
                 inside.update(self.units[new].parents)
         return frozenset(inside)
 
+    def covered_by(self, code: str) -> set[str]:
+        """Every unit whose :meth:`cover` holds ``code``: the units ``code`` covers."""
+        return {other for other in self.units if code in self.cover(other)}
+
+    def today(self, code: str) -> list[str]:
+        """The new units ``code`` (or the nearest unit it lies in) became part of."""
+        for near in (code, *self.units[code].parents):
+            if near in self.successors:
+                return list(self.successors[near])
+        return []
+
+    def site_keys(self, code: str) -> dict[Level, str]:
+        """The ``province``, ``district`` and ``commune`` of an old unit, for sites.toml."""
+        chain = [self.units[c] for c in (code, *self.units[code].parents)]
+        return {unit.level: unit.name for unit in reversed(chain)}
+
     def label(self, code: str) -> str:
         """The unit with its parents, as an address: "xã Thanh Liên, huyện Thanh Chương…"."""
         unit = self.units[code]

@@ -124,6 +124,16 @@ class ArticleVersionInfo:
 
 
 @dataclass(slots=True)
+class SitePlace:
+    """A site, the unit it serves (a gazetteer code, if known), and its articles."""
+
+    name: str
+    title: str | None
+    place: str | None
+    articles: int
+
+
+@dataclass(slots=True)
 class CrawlSummary:
     """One site's crawls, for ``dna stats``."""
 
@@ -381,6 +391,46 @@ class Store:
                     body=version.body,
                 )
                 for version, capture in session.execute(query)
+            ]
+
+    # -- places -----------------------------------------------------------
+
+    def site_places(self) -> list[SitePlace]:
+        """Every site with the unit it serves and its article count, by name."""
+        query = (
+            select(Site.name, Site.title, Site.place, func.count(Article.id))
+            .outerjoin(Article, Article.site_id == Site.id)
+            .group_by(Site.id, Site.name, Site.title, Site.place)
+            .order_by(Site.name)
+        )
+        with self.session() as session:
+            return [SitePlace(*row) for row in session.execute(query)]
+
+    def articles_mentioning(self, units: set[str]) -> int:
+        """How many articles' current versions mention any of ``units`` (settled)."""
+        query = (
+            select(func.count(func.distinct(Article.id)))
+            .join(PlaceMention, PlaceMention.version_id == Article.current_version_id)
+            .where(PlaceMention.unit.in_(units))
+        )
+        with self.session() as session:
+            return session.scalar(query) or 0
+
+    def unsettled_mentions(self, limit: int = 20) -> list[Mention]:
+        """The commonest mentions left ambiguous or unknown in current versions, most first."""
+        total = func.sum(PlaceMention.count)
+        query = (
+            select(PlaceMention.surface, PlaceMention.candidates, total)
+            .join(Article, PlaceMention.version_id == Article.current_version_id)
+            .where(PlaceMention.unit.is_(None))
+            .group_by(PlaceMention.surface, PlaceMention.candidates)
+            .order_by(total.desc(), PlaceMention.surface)
+            .limit(limit)
+        )
+        with self.session() as session:
+            return [
+                Mention(surface, None, tuple((candidates or "").split()), count)
+                for surface, candidates, count in session.execute(query)
             ]
 
     def counts(self) -> dict[str, int]:

@@ -17,6 +17,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from archive.export import FORMATS, write_export
+from archive.gazetteer import GazetteerError, PlaceError, gazetteer
 from archive.locks import LockHeld, PidLock
 from crawler.sites import (
     CRAWL_MODES,
@@ -27,6 +28,7 @@ from crawler.sites import (
     append_site,
     load_sites,
 )
+from crawler.urls import host_of
 from dna.context import (
     Env,
     archive_options,
@@ -83,7 +85,7 @@ def sites(ctx: click.Context, env: Env) -> None:
         return
     registry = _load(env)
     table = Table(title=f"Sites in {env.sites_path}", title_justify="left")
-    for column in ("name", "family", "title", "start URLs", "limits"):
+    for column in ("name", "family", "title", "start URLs", "place (old → new)", "limits"):
         table.add_column(column, overflow="fold")
     for site in registry.sites:
         limits = ", ".join(
@@ -91,7 +93,10 @@ def sites(ctx: click.Context, env: Env) -> None:
             for key in ("max_pages", "max_depth", "since")
             if (value := getattr(site, key)) is not None
         )
-        table.add_row(site.name, site.family, site.title or "", "\n".join(site.start_urls), limits)
+        place = _place_line(site.place) if site.place else ""
+        table.add_row(
+            site.name, site.family, site.title or "", "\n".join(site.start_urls), place, limits
+        )
     if registry.sites:
         console.print(table)
     elif not registry.problems:
@@ -110,17 +115,35 @@ def sites(ctx: click.Context, env: Env) -> None:
     help="CMS family; detected from the home page when not given.",
 )
 @click.option("--title", help="Human title; taken from the home page when not given.")
+@click.option("--province", metavar="NAME", help="The portal's province (before 2025).")
+@click.option("--district", metavar="NAME", help="Its district (before 2025).")
+@click.option("--commune", metavar="NAME", help="Its commune or ward, for commune portals.")
 @archive_options
-def sites_add(name: str, url: str, family: str | None, title: str | None, env: Env) -> None:
+def sites_add(
+    name: str,
+    url: str,
+    family: str | None,
+    title: str | None,
+    province: str | None,
+    district: str | None,
+    commune: str | None,
+    env: Env,
+) -> None:
     """Append a portal to sites.toml, detecting its family from the home page.
 
     The allowed domain is the URL's host.  When the home page cannot be
     fetched the site is added with family "auto" (detected at crawl time).
+    The portal's province, district and commune (old units) are read from
+    the host name when not given (thanhchuong.nghean.gov.vn is huyện Thanh
+    Chương, Nghệ An) and printed: correct them in sites.toml if wrong.
 
     Example:
 
-        dna sites add xa-thanh-lien https://thanhlien.nghean.gov.vn/
+    \b
+        dna sites add xa-thanh-lien https://thanhlien.thanhchuong.nghean.gov.vn/
+        dna sites add huyen-nam-dan https://namdan.gov.vn/ --province "Nghệ An" --district "Nam Đàn"
     """
+    place, inferred = _site_place(url, province, district, commune)
     from crawler.probe import ProbeError, probe_portal
 
     if family is None or title is None:
@@ -133,13 +156,44 @@ def sites_add(name: str, url: str, family: str | None, title: str | None, env: E
             title = title or probe.title
     family = family if family in FAMILIES else "auto"
     try:
-        site = append_site(env.sites_path, name, url, family=family, title=title)
+        site = append_site(env.sites_path, name, url, family=family, title=title, place=place)
     except ValueError as exc:
         fail(str(exc), exit_code=2)
     console.print(
         f"Added [bold]{site.name}[/] ({site.family}) to {env.sites_path}: "
         f"{', '.join(site.start_urls)}"
     )
+    if site.place:
+        how = "read from the host name; correct it in sites.toml if wrong" if inferred else "given"
+        console.print(f"Place: {_place_line(site.place)} ({how})", soft_wrap=True)
+    else:
+        console.print(
+            "Place: unknown; add province, district and commune to its entry in sites.toml "
+            "so searches by place find it",
+            soft_wrap=True,
+        )
+
+
+def _site_place(
+    url: str, province: str | None, district: str | None, commune: str | None
+) -> tuple[dict[str, str], bool]:
+    """The place keys of a new site: as given (checked), else read from its host name."""
+    try:
+        places = gazetteer()
+        if province or district or commune:
+            unit = places.locate(province=province, district=district, commune=commune)
+            return dict(places.site_keys(unit.code)), False
+        unit = places.from_host(host_of(url))
+    except (PlaceError, GazetteerError) as exc:
+        fail(str(exc), exit_code=2)
+    return (dict(places.site_keys(unit.code)), True) if unit else ({}, False)
+
+
+def _place_line(code: str) -> str:
+    """An old unit and the new units it now belongs to: "xã A, huyện B, tỉnh C → xã D, tỉnh C"."""
+    places = gazetteer()
+    now = "; ".join(places.label(new) for new in places.today(code))
+    return f"{places.label(code)} → {now}" if now else places.label(code)
 
 
 # -- crawl -------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""Commands of the researcher: ``search``, ``show``, ``index`` and ``stats``."""
+"""Commands of the researcher: ``search``, ``show``, ``index``, ``places`` and ``stats``."""
 
 from __future__ import annotations
 
@@ -17,9 +17,9 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 from rich.text import Text
 
-from archive.gazetteer import GazetteerError, PlaceError, gazetteer
-from archive.records import VIETNAM_TZ
-from archive.store import ArchivedArticle, ArticleVersionInfo
+from archive.gazetteer import Gazetteer, GazetteerError, PlaceError, gazetteer
+from archive.records import VIETNAM_TZ, Mention
+from archive.store import ArchivedArticle, ArticleVersionInfo, SitePlace
 from dna.context import Env, archive_options, console, err_console, fail, is_terminal, local_time
 from search.indexdir import SearchIndexError, read_state
 from search.indexer import rebuild_index, update_index
@@ -43,6 +43,7 @@ def register(group: click.Group) -> None:
     group.add_command(show)
     group.add_command(index)
     group.add_command(stats)
+    group.add_command(places)
 
 
 def _isolocal_time(moment: datetime | None) -> str | None:
@@ -160,17 +161,24 @@ def _place_filters(
     """The gazetteer codes of the place options; one-line error if one is unknown or ambiguous."""
     if not (place or province or district):
         return None, ()
+    places = _gazetteer()
     try:
-        places = gazetteer()
         code = places.pick(place).code if place else None
         portal = tuple(
             places.pick(name, (level,)).code
             for name, level in ((province, "province"), (district, "district"))
             if name
         )
-    except (PlaceError, GazetteerError) as exc:
+    except PlaceError as exc:
         fail(str(exc), exit_code=2)
     return code, portal
+
+
+def _gazetteer() -> Gazetteer:
+    try:
+        return gazetteer()
+    except GazetteerError as exc:
+        fail(str(exc))
 
 
 def _with_snippets(env: Env, result: SearchPage) -> Iterator[tuple[Hit, Snippet]]:
@@ -420,37 +428,122 @@ class _ProgressBar:
         self._bar.stop()
 
 
+# -- places ------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("name")
+@archive_options
+def places(name: str, env: Env) -> None:
+    """Show a place: its old and new names, the units it lies in, its portals and articles.
+
+    NAME is an old or a new unit, with or without diacritics and unit word;
+    add the units it lies in after commas when the name is shared ("Thanh
+    Sơn, Phú Thọ"), and "cũ" or "mới" for the old or new map.  A shared name
+    lists every unit it names.  Exits 1 if no unit has the name.
+
+    Example:
+
+    \b
+        dna places "Thanh Liên"
+        dna places "xã Tam Đồng, Nghệ An"
+    """
+    gazette = _gazetteer()
+    found = gazette.resolve(name)
+    if not found:
+        fail(f"no place called {name!r} (old or new names; check the spelling)")
+    if len(found) > 1:
+        console.print(f"{escape(name)!r} names {len(found)} places; ask for one of:")
+        for unit in found:
+            console.print(f'  dna places "{escape(gazette.qualified(unit.code))}"', soft_wrap=True)
+        return
+    unit = found[0]
+    store = env.open_store()
+    try:
+        portals = [
+            [site.name, site.title or "", gazette.label(site.place), str(site.articles)]
+            for site in store.site_places()
+            if site.place in gazette.units and unit.code in gazette.cover(site.place)
+        ]
+        mentioning = store.articles_mentioning(gazette.covered_by(unit.code))
+    finally:
+        store.close()
+    _print_place(gazette, unit.code)
+    _print_rows(
+        "Portals",
+        ["site", "title", "serves", "articles"],
+        portals,
+    )
+    console.print(f"Articles mentioning it (or a unit it covers): {mentioning}")
+    console.print(f'Search them: dna search QUERY --place "{escape(gazette.qualified(unit.code))}"')
+
+
+def _print_place(gazette: Gazetteer, code: str) -> None:
+    unit = gazette[code]
+    era = "before" if unit.era == "old" else "since"
+    console.print(f"[bold]{escape(gazette.label(code))}[/] ({era} the 2025 reorganisation)")
+    if unit.era == "old":
+        now = gazette.today(code)
+        became = "; ".join(gazette.label(new) for new in now) or "(abolished: no districts)"
+        console.print(f"  now part of   {escape(became)}", soft_wrap=True)
+        children = gazette.children.get(code, [])
+        if children:
+            console.print(f"  units in it   {len(children)}")
+    else:
+        olds = gazette.predecessors.get(code, ())
+        console.print(f"  formed from   {len(olds)} old units", soft_wrap=True)
+        for old in olds:
+            console.print(f"    {escape(gazette.label(old))}", soft_wrap=True)
+
+
 # -- stats -------------------------------------------------------------------
 
 
 @click.command()
+@click.option(
+    "--by",
+    type=click.Choice(["site", "place"]),
+    default="site",
+    show_default=True,
+    help="Count articles per site and year, or per province and district.",
+)
 @archive_options
-def stats(env: Env) -> None:
+def stats(by: str, env: Env) -> None:
     """Show the archive's articles per site and year, its crawls, and its size.
 
-    Years are publication years, Vietnam time.
+    Years are publication years, Vietnam time.  --by place counts articles
+    per province and district of their portals (old units, with the new
+    province), and lists the place names mentioned that could not be settled.
 
     Example:
 
+    \b
         dna stats --data ~/dna-data
+        dna stats --by place
     """
     store = env.open_store()
     try:
         per_year = store.articles_per_site_year(VIETNAM_TZ)
         crawls = store.crawl_summaries()
         counts = store.counts()
+        if by == "place":
+            site_places = store.site_places()
+            unsettled = store.unsettled_mentions()
     finally:
         store.close()
 
-    years = sorted({year for sites in per_year.values() for year in sites}, key=_year_order)
-    _print_rows(
-        "Articles per site and year",
-        ["site", *(str(year) if year else "undated" for year in years), "total"],
-        [
-            [site, *(str(counts.get(year, "")) for year in years), str(sum(counts.values()))]
-            for site, counts in sorted(per_year.items())
-        ],
-    )
+    if by == "place":
+        _print_place_stats(site_places, unsettled)
+    else:
+        years = sorted({year for sites in per_year.values() for year in sites}, key=_year_order)
+        _print_rows(
+            "Articles per site and year",
+            ["site", *(str(year) if year else "undated" for year in years), "total"],
+            [
+                [site, *(str(counts.get(year, "")) for year in years), str(sum(counts.values()))]
+                for site, counts in sorted(per_year.items())
+            ],
+        )
     _print_rows(
         "Crawls",
         ["site", "crawls", "last started", "last status", "pages", "new", "updated", "errors"],
@@ -482,6 +575,51 @@ def stats(env: Env) -> None:
         database = data.database_file.parent.glob(data.database_file.name + "*")
         rows.insert(2, ["database", _size(sum(path.stat().st_size for path in database))])
     _print_rows("Size", ["", ""], rows)
+
+
+def _print_place_stats(sites: list[SitePlace], unsettled: list[Mention]) -> None:
+    """Articles per old province and district of their portals; then unsettled mentions."""
+    places = _gazetteer()
+    per_unit: dict[tuple[str, str, str], list[int]] = {}
+    for site in sites:
+        if site.place in places.units:
+            keys = places.site_keys(site.place)
+            province = (site.place, *places[site.place].parents)[-1]
+            now = "; ".join(places[code].name for code in places.today(province))
+            row = (keys["province"], keys.get("district", ""), now)
+        else:
+            row = ("(no place in sites.toml)", "", "")
+        counts = per_unit.setdefault(row, [0, 0])
+        counts[0] += 1
+        counts[1] += site.articles
+    provinces: dict[str, list[int]] = {}
+    for (province, _, _), (portals, articles) in per_unit.items():
+        totals = provinces.setdefault(province, [0, 0])
+        totals[0] += portals
+        totals[1] += articles
+    rows = []
+    for province in sorted(provinces):
+        units = sorted(key for key in per_unit if key[0] == province)
+        now = units[0][2]
+        rows.append([province, "(all)", now, *map(str, provinces[province])])
+        rows += [["", d, "", *map(str, per_unit[(p, d, n)])] for p, d, n in units if d]
+    _print_rows(
+        "Articles per province and district (where their portals sit)",
+        ["province", "district", "province now", "portals", "articles"],
+        rows,
+    )
+    _print_rows(
+        "Place names mentioned but not settled",
+        ["mention", "times", "why"],
+        [
+            [
+                mention.surface,
+                str(mention.count),
+                f"ambiguous: {len(mention.candidates)} units" if mention.candidates else "unknown",
+            ]
+            for mention in unsettled
+        ],
+    )
 
 
 def _print_rows(title: str, headers: list[str], rows: list[list[str]]) -> None:

@@ -135,6 +135,9 @@ class ArchiveSearcher:
         end = request.page * request.limit
         start = end - request.limit
         allowed = self._filter(request)
+        if allowed is not None and not allowed:
+            # Whoosh reads an empty filter as no filter at all.
+            return SearchPage(0, [], terms)
         if request.sort != "relevance":
             results = searcher.search(
                 query,

@@ -17,6 +17,7 @@ import pytest
 
 from archive.store import Store
 from dna.sampleportal import PortalServer
+from dna.sampleportal.corpus import load_site
 
 FAMILIES = ("vnportal", "liferay", "tandan", "nukeviet", "generic")
 DNA = str(Path(sys.executable).parent / "dna")
@@ -60,10 +61,13 @@ def run_dna(
 
 
 def sites_toml(portals: dict[str, PortalServer], extra: str = "") -> str:
-    """A sites.toml naming each portal by its family."""
+    """A sites.toml naming each portal by its family, with the place it serves."""
     blocks = [TEST_CRAWLER_OPTIONS]
     for name, portal in portals.items():
-        blocks.append(f'[[site]]\nname = "{name}"\nstart_urls = ["{portal.base_url}"]\n')
+        place = "".join(
+            f'{key} = "{value}"\n' for key, value in load_site(portal.family).units.items()
+        )
+        blocks.append(f'[[site]]\nname = "{name}"\nstart_urls = ["{portal.base_url}"]\n{place}')
     return "\n".join(blocks) + extra
 
 

@@ -37,6 +37,13 @@ VERSION_ROWS = """
     JOIN article_versions cv ON cv.id = a.current_version_id
     ORDER BY a.url, v.content_hash
 """
+MENTION_ROWS = """
+    SELECT a.url, v.content_hash, m.unit, m.surface, m.candidates, m.count
+    FROM place_mentions m
+    JOIN article_versions v ON v.id = m.version_id
+    JOIN articles a ON a.id = v.article_id
+    ORDER BY a.url, v.content_hash, m.surface, m.unit
+"""
 QUERIES = ("xã", "nong thon moi", "hợp tác xã", "Thanh Chương")
 
 
@@ -84,6 +91,7 @@ def test_round_trip_gives_the_same_export_and_search_results(
     before = export(data)
     searches = {query: search_urls(data, query) for query in QUERIES}
     captures, versions = rows(data, CAPTURE_ROWS), rows(data, VERSION_ROWS)
+    mentions = rows(data, MENTION_ROWS)
     forget(data)
 
     result = restore(data)
@@ -96,6 +104,8 @@ def test_round_trip_gives_the_same_export_and_search_results(
         assert {**after[url], "id": row["id"]} == row
     assert rows(data, CAPTURE_ROWS) == captures
     assert rows(data, VERSION_ROWS) == versions
+    assert rows(data, MENTION_ROWS) == mentions
+    assert mentions
     assert {query: search_urls(data, query) for query in QUERIES} == searches
     assert any(searches.values())
 
@@ -129,6 +139,8 @@ def test_revisits_of_a_recrawl_restore_to_the_same_rows(harvest: Harvest, tmp_pa
     assert restore(data).returncode == 0
     assert rows(data, CAPTURE_ROWS) == captures
     assert rows(data, VERSION_ROWS) == versions
+    assert rows(data, MENTION_ROWS) == mentions
+    assert mentions
 
 
 def test_host_site_names_are_valid_slugs() -> None:
