@@ -139,8 +139,6 @@ def test_revisits_of_a_recrawl_restore_to_the_same_rows(harvest: Harvest, tmp_pa
     assert restore(data).returncode == 0
     assert rows(data, CAPTURE_ROWS) == captures
     assert rows(data, VERSION_ROWS) == versions
-    assert rows(data, MENTION_ROWS) == mentions
-    assert mentions
 
 
 def test_host_site_names_are_valid_slugs() -> None:
