@@ -14,7 +14,7 @@ What counts as a mention:
   similar word ("thôn Thanh Liên").  A bare name shared by a district and its
   town means the district.
 
-Many names are shared ("Thanh Sơn" names 21 units), so each mention is settled
+Many names are shared ("Thanh Sơn" names 16 units), so each mention is settled
 in order by: the era written after it ("xã Đại Đồng mới", "… cũ"); the units
 written right after it ("xã Thanh Sơn, huyện Thanh Sơn"); units the article
 names without doubt; the portal's own district, then province; the article's

@@ -27,8 +27,11 @@ autothrottle = false
 TOML
 
 set -x
-"$bin/dna" sites add xa-thanh-lien "$url" --data "$data"
+"$bin/dna" sites add xa-thanh-lien "$url" --data "$data" \
+    --province "Nghệ An" --district "Thanh Chương" --commune "Thanh Liên"
 "$bin/dna" sites --data "$data"
 "$bin/dna" crawl xa-thanh-lien --data "$data"
 "$bin/dna" stats --data "$data"
 "$bin/dna" search "thanh lien" --data "$data" --limit 10
+"$bin/dna" places "Tam Đồng, Nghệ An" --data "$data"
+"$bin/dna" search "nong thon moi" --place "Tam Đồng, Nghệ An" --data "$data" --limit 3
