@@ -124,10 +124,6 @@ class Gazetteer:
         exact = [unit for unit in found if _spelling(unit.name) == spelled]
         return exact or found
 
-    def has_name(self, folded: str) -> bool:
-        """Whether some unit is called ``folded`` (a folded name)."""
-        return folded in self._by_name
-
     @cache  # noqa: B019 - one gazetteer per process, cached for its lifetime
     def cover(self, code: str) -> frozenset[str]:
         """``code``, the new units it became part of, and every unit those lie in.
