@@ -469,11 +469,10 @@ def places(name: str, env: Env) -> None:
     finally:
         store.close()
     _print_place(gazette, unit.code)
-    _print_rows(
-        "Portals",
-        ["site", "title", "serves", "articles"],
-        portals,
-    )
+    if portals:
+        _print_rows("Portals", ["site", "title", "serves", "articles"], portals)
+    else:
+        console.print("Portals: none in the archive serves it (add one with: dna sites add)")
     console.print(f"Articles mentioning it (or a unit it covers): {mentioning}")
     console.print(f'Search them: dna search QUERY --place "{escape(gazette.qualified(unit.code))}"')
 
