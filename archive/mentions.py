@@ -277,6 +277,22 @@ def article_text(parts: Iterable[str | None]) -> str:
     return "\n".join(part for part in parts if part)
 
 
+def article_mentions(
+    site_place: str | None,
+    title: str,
+    summary: str | None,
+    paragraphs: Iterable[str],
+    captions: Iterable[str],
+    published: datetime | None,
+) -> list[Mention]:
+    """The units an article mentions, settled with its portal's place.
+
+    The one recipe for harvest, restore and a refresh of stored articles.
+    """
+    text = article_text((title, summary, *paragraphs, *captions))
+    return finder(site_place).find(text, published)
+
+
 @cache
 def finder(site_place: str | None) -> MentionFinder:
     """The mention finder of portals serving ``site_place``, built once per process."""

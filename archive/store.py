@@ -8,13 +8,13 @@ commit per page would make the database the crawl's bottleneck.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Literal
 
-from sqlalchemy import Engine, create_engine, event, func, select
+from sqlalchemy import Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
@@ -405,6 +405,38 @@ class Store:
         )
         with self.session() as session:
             return [SitePlace(*row) for row in session.execute(query)]
+
+    def refresh_mentions(
+        self, site: str, place: str | None, find: Callable[[ArchivedArticle], list[Mention]]
+    ) -> int:
+        """Set ``site``'s place and find the mentions of its articles' current versions again.
+
+        For a place corrected in ``sites.toml`` or a newer gazetteer.  The
+        articles count as updated, so the next index update re-indexes them.
+
+        :returns: how many articles were looked at.
+        """
+        with self.session() as session, session.begin():
+            row = session.scalar(select(Site).where(Site.name == site))
+            if row is None:
+                raise StoreError(f"no site {site!r} in the archive")
+            row.place = place
+        # Read everything first (the mentions are small): no write while a read is open.
+        found = [(a.id, a.version_id, find(a)) for a in self.articles(site=site)]
+        now = datetime.now(UTC)
+        for start in range(0, len(found), 500):
+            batch = found[start : start + 500]
+            with self.session() as session, session.begin():
+                versions = [version_id for _, version_id, _ in batch]
+                session.execute(delete(PlaceMention).where(PlaceMention.version_id.in_(versions)))
+                for _, version_id, mentions in batch:
+                    version = session.get(ArticleVersion, version_id)
+                    session.add_all(_mention_rows(version, mentions))
+                articles = [article_id for article_id, _, _ in batch]
+                session.execute(
+                    update(Article).where(Article.id.in_(articles)).values(updated_at=now)
+                )
+        return len(found)
 
     def articles_mentioning(self, units: set[str]) -> int:
         """How many articles' current versions mention any of ``units`` (settled)."""

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from archive.mentions import article_text, finder
+from archive.mentions import article_mentions
 from crawler.extract.article import extract_article
 from crawler.families import is_article_page
 
@@ -76,8 +76,9 @@ def judge_page(
     )
     if record is None:
         return Verdict("articles_unextracted")
-    text = article_text((record.title, record.summary, *record.body, *record.captions))
-    record.mentions = finder(site.place).find(text, record.published)
+    record.mentions = article_mentions(
+        site.place, record.title, record.summary, record.body, record.captions, record.published
+    )
     if site.since and record.published and record.published.date() < site.since:
         return Verdict("articles_before_since", record)
     return Verdict("articles_seen", record)

@@ -174,6 +174,59 @@ def sites_add(
         )
 
 
+@sites.command("refresh-places")
+@click.argument("names", metavar="SITE...", nargs=-1)
+@click.option("--all", "every", is_flag=True, help="Every valid site in sites.toml.")
+@click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
+@archive_options
+def sites_refresh_places(names: tuple[str, ...], every: bool, no_index: bool, env: Env) -> None:
+    """Find the places mentioned in archived articles again.
+
+    Crawls and restores find them as they store each article.  Run this after
+    correcting a site's province, district or commune in sites.toml (the
+    site's own place settles shared names), or after upgrading the
+    gazetteer, or on an archive made before places existed.  Nothing is
+    fetched; the search index is updated afterwards.
+
+    Example:
+
+        dna sites refresh-places xa-thanh-lien
+    """
+    from archive.mentions import article_mentions
+
+    if not names and not every:
+        raise click.UsageError("name at least one SITE, or use --all")
+    registry = _load(env)
+    chosen = [registry.get(name) for name in names] if names else registry.sites
+    if unknown := [name for name, site in zip(names, chosen, strict=False) if site is None]:
+        fail(f"not in {env.sites_path}: {', '.join(unknown)}")
+    store = env.open_store()
+    try:
+        known = {place.name for place in store.site_places()}
+        for site in chosen:
+            if site.name not in known:
+                err_console.print(f"Skipped {site.name}: nothing archived yet.")
+                continue
+            count = store.refresh_mentions(
+                site.name,
+                site.place,
+                lambda article, place=site.place: article_mentions(
+                    place,
+                    article.title,
+                    article.summary,
+                    article.body.split("\n"),
+                    article.captions,
+                    article.published,
+                ),
+            )
+            where = _place_line(site.place) if site.place else "no place set"
+            console.print(f"{site.name} ({where}): places found again in {count} article(s).")
+    finally:
+        store.close()
+    if not no_index:
+        update_search_index(env)
+
+
 def _site_place(
     url: str, province: str | None, district: str | None, commune: str | None
 ) -> tuple[dict[str, str], bool]:

@@ -7,6 +7,8 @@ whose sites.toml names each portal's province, district and commune.
 from __future__ import annotations
 
 import json
+import shutil
+import sqlite3
 from datetime import datetime
 from pathlib import Path
 
@@ -284,3 +286,31 @@ def test_stats_by_place(harvest: Harvest) -> None:
     assert "Thanh Chương 2 18" in lines
     assert "Hà Tĩnh (all) Hà Tĩnh 1 7" in lines
     assert any(line.startswith("xã Thanh Mai 1 ambiguous: 2 units") for line in lines)
+
+
+def test_refresh_places_finds_mentions_again_on_an_archive_without_them(
+    harvest: Harvest, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(harvest.data, data, ignore=shutil.ignore_patterns("logs"))
+    with sqlite3.connect(data / "archive.sqlite3") as connection:
+        before = connection.execute("SELECT count(*) FROM place_mentions").fetchone()[0]
+        connection.execute("DELETE FROM place_mentions")  # as an archive made before places
+    assert (
+        "mentioning it (or a unit it covers): 0"
+        in run_dna("places", "thanh lien", data=data).stdout
+    )
+
+    result = run_dna("sites", "refresh-places", "--all", data=data)
+
+    assert result.returncode == 0, result.stderr
+    assert "vnportal (xã Thanh Liên" in " ".join(result.stdout.split())
+    with sqlite3.connect(data / "archive.sqlite3") as connection:
+        assert connection.execute("SELECT count(*) FROM place_mentions").fetchone()[0] == before
+    out = run_dna("places", "thanh lien", data=data).stdout
+    assert "Articles mentioning it (or a unit it covers): 16" in out
+    hits = run_dna("search", "*", "--place", "Thanh Liên", "--json", "--limit", "100", data=data)
+    hits = hits.stdout
+    assert len(hits.splitlines()) == len(search(harvest, "--place", "Thanh Liên"))
+    assert run_dna("sites", "refresh-places", "nope", data=data).returncode == 1
+    assert run_dna("sites", "refresh-places", data=data).returncode == 2
