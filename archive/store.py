@@ -12,18 +12,20 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Literal
+from typing import Literal, TypeVar
 
 from sqlalchemy import Engine, create_engine, delete, event, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.sql.expression import ColumnElement, ScalarSelect
 
 from archive.locks import LockOwner
 from archive.models import Article, ArticleVersion, Capture, Crawl, PlaceMention, Site
 from archive.records import ArticleRecord, CaptureRecord, Image, Mention
 
 Outcome = Literal["new", "updated", "unchanged"]
+T = TypeVar("T")
 
 
 class StoreError(Exception):
@@ -552,15 +554,7 @@ class Store:
 
     def latest_crawls(self) -> dict[str, CrawlRun]:
         """Each site's most recent crawl, by site name."""
-        newest = (
-            select(Crawl.id)
-            .where(Crawl.site_id == Site.id)
-            .order_by(Crawl.started_at.desc(), Crawl.id.desc())
-            .limit(1)
-            .correlate(Site)
-            .scalar_subquery()
-        )
-        query = select(Crawl, Site.name).join(Site, Crawl.id == newest)
+        query = select(Crawl, Site.name).join(Site, Crawl.id == _of_newest_crawl(Crawl.id))
         with self.session() as session:
             return {name: _crawl_run(crawl, name) for crawl, name in session.execute(query)}
 
@@ -597,14 +591,7 @@ class Store:
 
     def crawl_summaries(self) -> list[CrawlSummary]:
         """Each crawled site's crawls: how many, the latest, and their totals."""
-        latest = (
-            select(Crawl.status)
-            .where(Crawl.site_id == Site.id)
-            .order_by(Crawl.started_at.desc(), Crawl.id.desc())
-            .limit(1)
-            .correlate(Site)
-            .scalar_subquery()
-        )
+        latest = _of_newest_crawl(Crawl.status)
         query = (
             select(
                 Site.name,
@@ -638,6 +625,18 @@ class Store:
                     session.execute(query)
                 )
             ]
+
+
+def _of_newest_crawl(column: ColumnElement[T]) -> ScalarSelect[T]:
+    """``column`` of the site's newest crawl, as a subquery correlated with ``Site``."""
+    return (
+        select(column)
+        .where(Crawl.site_id == Site.id)
+        .order_by(Crawl.started_at.desc(), Crawl.id.desc())
+        .limit(1)
+        .correlate(Site)
+        .scalar_subquery()
+    )
 
 
 def _crawl_run(crawl: Crawl, site: str) -> CrawlRun:
