@@ -3,6 +3,12 @@
 Writers batch: a crawl hands captures and articles to an :class:`ArchiveWriter`,
 which commits them in one transaction every few hundred rows or seconds.  One
 commit per page would make the database the crawl's bottleneck.
+
+Several processes may write one database at once (crawl workers sharing a
+frontier, a restore beside a crawl): rows with a natural key (a site's name,
+a capture's record id, an article's URL) are inserted with ``ON CONFLICT DO
+NOTHING`` and read back, and a batch's articles are locked before they are
+changed, so no row is written twice and no update is lost.
 """
 
 from __future__ import annotations
@@ -14,10 +20,11 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Literal, TypeVar
 
-from sqlalchemy import Engine, create_engine, delete, event, func, select, update
+from sqlalchemy import Engine, Insert, create_engine, delete, event, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import Session, aliased, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Session, aliased, sessionmaker
 from sqlalchemy.sql.expression import ColumnElement, ScalarSelect
 
 from archive.locks import LockOwner
@@ -30,6 +37,11 @@ T = TypeVar("T")
 
 class StoreError(Exception):
     """The database cannot be opened or used; the message says why."""
+
+
+def one_line(error: object) -> str:
+    """An error message on one line: drivers' messages span several."""
+    return " ".join(str(error).split())
 
 
 def sqlite_url(path: Path) -> str:
@@ -68,6 +80,12 @@ def create_archive_engine(url: str) -> Engine:
             f"no Python driver for {backend} databases ({exc.name} is missing): "
             f"install it into dna's environment, e.g. pip install 'psycopg[binary]'"
         ) from None
+
+
+def _insert(session: Session, model: type[DeclarativeBase]) -> Insert:
+    """An INSERT for ``model`` that knows ``ON CONFLICT`` on this session's database."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
 
 
 @dataclass(slots=True)
@@ -214,7 +232,9 @@ class Store:
             try:
                 upgrade(self.engine)
             except OperationalError as exc:
-                raise StoreError(f"cannot open database {self.safe_url}: {exc.orig}") from None
+                raise StoreError(
+                    f"cannot open database {self.safe_url}: {one_line(exc.orig)}"
+                ) from None
 
     @property
     def safe_url(self) -> str:
@@ -245,10 +265,12 @@ class Store:
         :param place: gazetteer code of the unit the site serves.
         """
         with self.session() as session, session.begin():
-            site = session.scalar(select(Site).where(Site.name == name))
-            if site is None:
-                site = Site(name=name, created_at=datetime.now(UTC))
-                session.add(site)
+            session.execute(
+                _insert(session, Site)
+                .values(name=name, created_at=datetime.now(UTC))
+                .on_conflict_do_nothing(index_elements=["name"])
+            )
+            site = session.scalars(select(Site).where(Site.name == name).with_for_update()).one()
             site.title = title or site.title
             site.family = family or site.family
             site.home_url = home_url or site.home_url
@@ -718,31 +740,61 @@ def _archived(
 class _ArticleBatch:
     """The stored articles and versions one batch touches, fetched once.
 
-    :param articles: by canonical URL.
+    :param articles: by canonical URL, every one of the batch's (locked).
     :param versions: by canonical URL and content hash.
     :param with_current: URLs whose article already has a current version.
+    :param fresh: URLs whose article this batch created, not yet counted as new.
     """
 
     articles: dict[str, Article]
     versions: dict[tuple[str, str], ArticleVersion]
     with_current: set[str]
+    fresh: set[str]
 
     @classmethod
-    def load(cls, session: Session, urls: set[str]) -> _ArticleBatch:
-        articles = {}
-        if urls:
-            query = select(Article).where(Article.url.in_(urls))
-            articles = {article.url: article for article in session.scalars(query)}
-        versions = {}
-        if articles:
-            rows = session.execute(
-                select(Article.url, ArticleVersion)
-                .join(Article, ArticleVersion.article_id == Article.id)
-                .where(Article.url.in_(articles))
+    def load(cls, session: Session, site_id: int, pending: list[_PendingArticle]) -> _ArticleBatch:
+        """Create the batch's missing articles, then lock and read them all.
+
+        Rows are inserted and locked in URL order so that two writers
+        sharing articles wait for each other instead of deadlocking.
+        """
+        first_seen: dict[str, datetime] = {}
+        for item in pending:
+            url = item.record.url
+            first_seen[url] = min(first_seen.get(url, item.seen_at), item.seen_at)
+        if not first_seen:
+            return cls({}, {}, set(), set())
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "site_id": site_id,
+                "url": url,
+                "first_seen": seen,
+                "last_seen": seen,
+                "updated_at": now,
+            }
+            for url, seen in sorted(first_seen.items())
+        ]
+        fresh = set(
+            session.scalars(
+                _insert(session, Article)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["url"])
+                .returning(Article.url)
             )
-            versions = {(url, version.content_hash): version for url, version in rows}
+        )
+        query = (
+            select(Article).where(Article.url.in_(first_seen)).order_by(Article.url)
+        ).with_for_update()
+        articles = {article.url: article for article in session.scalars(query)}
+        rows = session.execute(
+            select(Article.url, ArticleVersion)
+            .join(Article, ArticleVersion.article_id == Article.id)
+            .where(Article.url.in_(first_seen))
+        )
+        versions = {(url, version.content_hash): version for url, version in rows}
         with_current = {url for url, a in articles.items() if a.current_version_id is not None}
-        return cls(articles, versions, with_current)
+        return cls(articles, versions, with_current, fresh)
 
 
 @dataclass(slots=True)
@@ -802,25 +854,24 @@ class ArchiveWriter:
     def flush(self) -> WriteCounts:
         """Commit everything queued in one transaction; returns the totals so far.
 
-        Articles and versions already stored are fetched with one query each
-        for the whole batch, and everything is written in one ORM flush: a
-        query per article would make the database the crawl's bottleneck.
+        Captures and new articles are inserted with one statement each for
+        the whole batch (skipping rows another writer stored first), the
+        batch's articles and versions are read with one query each, and the
+        rest is written in one ORM flush: a query per article would make the
+        database the crawl's bottleneck.
         """
         if not self.pending:
             return self.counts
         captures, pending = self._captures, self._articles
         with self.store.session() as session, session.begin():
-            capture_ids = self._insert_captures(session, captures)
-            missing = {p.capture_record_id for p in pending} - capture_ids.keys()
-            if missing:
-                # A list of pairs, not the Result: dict.update() takes anything
-                # with keys() (a Result has them) for a mapping and indexes it.
-                capture_ids.update(
-                    session.execute(
-                        select(Capture.record_id, Capture.id).where(Capture.record_id.in_(missing))
-                    ).all()
-                )
-            batch = _ArticleBatch.load(session, {p.record.url for p in pending})
+            self._insert_captures(session, captures)
+            named = {p.capture_record_id for p in pending}
+            capture_ids = dict(
+                session.execute(
+                    select(Capture.record_id, Capture.id).where(Capture.record_id.in_(named))
+                ).all()
+            )
+            batch = _ArticleBatch.load(session, self.site_id, pending)
             saved = []
             for item in pending:
                 capture_id = capture_ids.get(item.capture_record_id)
@@ -836,41 +887,29 @@ class ArchiveWriter:
 
     close = flush
 
-    def _insert_captures(self, session: Session, captures: list[CaptureRecord]) -> dict[str, int]:
+    def _insert_captures(self, session: Session, captures: list[CaptureRecord]) -> None:
+        """Insert the captures not stored yet (by record id), in record id order."""
         if not captures:
-            return {}
-        known = set(
-            session.scalars(
-                select(Capture.record_id).where(
-                    Capture.record_id.in_([c.record_id for c in captures])
-                )
-            )
+            return
+        rows = sorted(
+            (
+                {"site_id": self.site_id, "crawl_id": self.crawl_id, **asdict(capture)}
+                for capture in captures
+            ),
+            key=lambda row: row["record_id"],
         )
-        rows = [
-            Capture(site_id=self.site_id, crawl_id=self.crawl_id, **asdict(capture))
-            for capture in captures
-            if capture.record_id not in known
-        ]
-        session.add_all(rows)
-        session.flush()
-        return {row.record_id: row.id for row in rows}
+        session.execute(
+            _insert(session, Capture).on_conflict_do_nothing(index_elements=["record_id"]), rows
+        )
 
     def _save_article(
         self, session: Session, batch: _ArticleBatch, pending: _PendingArticle, capture_id: int
     ) -> Outcome:
         record = pending.record
         content_hash = record.content_hash()
-        article = batch.articles.get(record.url)
-        if article is None:
-            article = Article(
-                site_id=self.site_id,
-                url=record.url,
-                first_seen=pending.seen_at,
-                last_seen=pending.seen_at,
-                updated_at=datetime.now(UTC),
-            )
-            session.add(article)
-            batch.articles[record.url] = article
+        article = batch.articles[record.url]
+        if record.url in batch.fresh:
+            batch.fresh.discard(record.url)
             outcome: Outcome = "new"
         else:
             article.first_seen = min(article.first_seen, pending.seen_at)

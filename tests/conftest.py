@@ -15,9 +15,11 @@ from pathlib import Path
 
 import pytest
 
-from archive.store import Store
+from archive.store import Store, sqlite_url
 from dna.sampleportal import PortalServer
 from dna.sampleportal.corpus import load_site
+
+from services import postgres_database, postgres_server_url, redis_server
 
 FAMILIES = ("vnportal", "liferay", "tandan", "nukeviet", "generic")
 DNA = str(Path(sys.executable).parent / "dna")
@@ -106,3 +108,26 @@ def harvest(portals: dict[str, PortalServer], tmp_path_factory: pytest.TempPathF
     (data / "sites.toml").write_text(sites_toml(portals), encoding="utf-8")
     result = run_dna("crawl", *FAMILIES, data=data)
     return Harvest(data, result, portals)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> str:
+    """The PostgreSQL server of ``make test``: a URL whose role may create databases."""
+    return postgres_server_url()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """An empty archive database on each engine: a SQLite file, a new PostgreSQL database."""
+    if request.param == "sqlite":
+        yield sqlite_url(tmp_path / "archive.sqlite3")
+        return
+    with postgres_database(request.getfixturevalue("postgres_server")) as url:
+        yield url
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    """A real redis-server of this test's own on 127.0.0.1."""
+    with redis_server(tmp_path / "redis") as url:
+        yield url

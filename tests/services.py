@@ -1,0 +1,110 @@
+"""Real servers for the tests: PostgreSQL databases, redis-server, scrapyd.
+
+``make test`` (scripts/with-test-services.sh) starts PostgreSQL and exports
+``DNA_TEST_POSTGRES_URL`` (a role allowed to create databases) and
+``DNA_TEST_REQUIRE_SERVICES=1``.  Then a missing server fails the test that
+needs it; run by hand without them, such tests skip and say why.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import NoReturn
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+REQUIRE_SERVICES = os.environ.get("DNA_TEST_REQUIRE_SERVICES") == "1"
+
+
+def missing_service(reason: str) -> NoReturn:
+    """Fail when ``make test`` promised the server, skip when run by hand."""
+    if REQUIRE_SERVICES:
+        pytest.fail(reason)
+    pytest.skip(reason)
+
+
+def postgres_server_url() -> str:
+    """The URL ``make test`` gave for PostgreSQL, checked to answer."""
+    url = os.environ.get("DNA_TEST_POSTGRES_URL")
+    if not url:
+        missing_service("PostgreSQL tests need DNA_TEST_POSTGRES_URL (make test sets it)")
+    engine = create_engine(url)
+    try:
+        with engine.connect():
+            pass
+    except Exception as exc:
+        missing_service(f"PostgreSQL at {make_url(url).render_as_string()} is unreachable: {exc}")
+    finally:
+        engine.dispose()
+    return url
+
+
+@contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A new, empty database on the server; dropped afterwards."""
+    name = f"dna_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def free_port(host: str = "127.0.0.1") -> int:
+    """A TCP port nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind((host, 0))
+        return probe.getsockname()[1]
+
+
+def wait_until(ready: Callable[[], bool], what: str, timeout: float = 20) -> None:
+    """Poll ``ready`` until it is true; fail naming ``what`` after ``timeout`` seconds."""
+    deadline = time.monotonic() + timeout
+    while not ready():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what} did not come up within {timeout} s")
+        time.sleep(0.1)
+
+
+def _answers(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+@contextmanager
+def redis_server(directory: Path) -> Iterator[str]:
+    """A real redis-server on 127.0.0.1 without persistence; yields its URL."""
+    binary = shutil.which("redis-server")
+    if binary is None:
+        missing_service("redis-server is not installed (Debian package redis-server)")
+    port = free_port()
+    directory.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        cwd=directory,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_until(lambda: _answers(port), f"redis-server on port {port}")
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
