@@ -17,7 +17,7 @@ install: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,scale]'
 	touch $@
 
 pywb: $(PYWB_VENV)/bin/wayback
@@ -29,10 +29,12 @@ $(PYWB_VENV)/bin/wayback:
 demo: install
 	DNA_BIN=$(BIN) bash scripts/demo.sh $(DEMO)
 
+# PostgreSQL (installed and started on 127.0.0.1 if need be, stopped again
+# after) and redis-server: see scripts/with-test-services.sh.
 test: install
 	-$(MAKE) pywb
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	bash scripts/with-test-services.sh $(BIN)/python -m pytest
 
 lint: install
 	$(BIN)/ruff check .

@@ -7,7 +7,8 @@ one batching :class:`archive.store.ArchiveWriter`.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
@@ -28,11 +29,19 @@ if TYPE_CHECKING:
 INTERRUPTIONS = frozenset({"shutdown", DISK_FULL})
 
 
-def crawl_status(reason: str, pages_ok: int) -> str:
-    """How a crawl ended: ``interrupted`` (resumable), ``failed`` (no page) or ``finished``."""
+def crawl_status(reason: str, stats: Mapping[str, Any]) -> str:
+    """How a crawl ended: ``interrupted`` (resumable), ``failed`` (no page) or ``finished``.
+
+    A worker of a shared frontier may fetch nothing because the others
+    fetched it all: it failed only if fetches of its own failed.
+    """
     if reason in INTERRUPTIONS:
         return "interrupted"
-    return "finished" if pages_ok else "failed"
+    if stats.get("dna/pages_ok", 0):
+        return "finished"
+    if stats.get("dna/frontier_worker") and not stats.get("dna/errors", 0):
+        return "finished"
+    return "failed"
 
 
 class ArchivePipeline:
@@ -106,7 +115,7 @@ class ArchivePipeline:
         stats = self.crawler.stats
         self.store.finish_crawl(
             self.crawl_id,
-            status=crawl_status(reason, stats.get_value("dna/pages_ok", 0)),
+            status=crawl_status(reason, stats.get_stats()),
             reason=reason,
             pages=stats.get_value("dna/pages", 0),
             articles_new=self.writer.counts.new,

@@ -47,7 +47,7 @@ class SiteProgress:
             articles_updated=stats.get("dna/articles_updated", 0),
             errors=stats.get("dna/errors", 0),
             warc_bytes=stats.get("dna/warc_bytes", 0),
-            status=crawl_status(reason, stats.get("dna/pages_ok", 0)) if reason else "running",
+            status=crawl_status(reason, stats) if reason else "running",
             reason=reason,
             message=stats.get("dna/stop_message"),
             replayed=stats.get("dna/replayed", 0),

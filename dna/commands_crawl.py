@@ -292,6 +292,11 @@ def _progress_table(rows: list[SiteProgress], title: str) -> Table:
     help="Skip articles published before this day (YYYY-MM-DD).",
 )
 @click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
+@click.option(
+    "--frontier",
+    metavar="redis://HOST:PORT/DB",
+    help="Share the request queue and duplicate filter with other workers through Redis.",
+)
 @archive_options
 def crawl(
     names: tuple[str, ...],
@@ -301,6 +306,7 @@ def crawl(
     max_pages: int | None,
     since: datetime | None,
     no_index: bool,
+    frontier: str | None,
     env: Env,
 ) -> None:
     """Crawl portals into WARC files and the database, all sites at once.
@@ -322,6 +328,9 @@ def crawl(
     errors, 130 if interrupted with Ctrl-C or SIGTERM (what was fetched is
     kept; --resume continues).
 
+    With --frontier, any number of such workers, on any machines, crawl the
+    same sites together into one database (see "Scaling out" in the README).
+
     Examples:
 
         dna crawl xa-thanh-lien huyen-thanh-chuong --max-pages 500
@@ -329,7 +338,10 @@ def crawl(
         dna crawl --all --mode full
 
         dna crawl xa-thanh-lien --resume
+
+        dna crawl --all --frontier redis://10.0.0.5:6379/0 --db postgresql+psycopg://dna@10.0.0.5/dna
     """
+    from crawler.frontier import FrontierError, connect, frontier_settings
     from crawler.runner import crawl_settings
 
     if not names and not crawl_all:
@@ -349,12 +361,26 @@ def crawl(
         fail(f"no site to crawl (see: dna sites --sites {env.sites_path})")
     chosen = [_with_limits(site, max_pages, since.date() if since else None) for site in chosen]
 
+    if frontier is not None and resume:
+        raise click.UsageError("--resume cannot be used with --frontier: the frontier resumes")
     with ExitStack() as locks:
-        chosen, busy = _lock_sites(env, chosen, locks)
-        if not chosen:
-            fail("every site named is being crawled already")
+        busy: list[str] = []
+        if frontier is None:
+            # Workers of a shared frontier crawl one site together; alone, one crawl a site.
+            chosen, busy = _lock_sites(env, chosen, locks)
+            if not chosen:
+                fail("every site named is being crawled already")
+        # Opens the database first: reachable and migrated before any crawler
+        # starts (a one-line error otherwise; workers do not race to migrate).
         spider_args = _plan_runs(env, registry, chosen, mode, resume)
-        settings = crawl_settings(env.data.root, env.sites_path, _run_overrides(env))
+        overrides = _run_overrides(env)
+        if frontier is not None:
+            try:
+                connect(frontier).close()
+            except FrontierError as exc:
+                fail(str(exc))
+            overrides.update(frontier_settings(frontier))
+        settings = crawl_settings(env.data.root, env.sites_path, overrides)
         for key, value in registry.scrapy_settings().items():
             settings.set(key, value, priority="project")
         results = _run_with_progress(chosen, settings, spider_args)
@@ -481,7 +507,7 @@ def _run_overrides(env: Env) -> dict[str, object]:
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return {
         "DNA_DATABASE_URL": env.db_url,
-        # The PID keeps apart crawls started in the same second (the scheduler's).
+        # The PID keeps apart the logs of crawls started together (scheduler, workers).
         "LOG_FILE": str(logs / f"crawl-{stamp}-{os.getpid()}.log"),
         "LOG_FILE_APPEND": False,
     }

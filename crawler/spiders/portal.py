@@ -28,6 +28,7 @@ from crawler.extract.page import Page
 from crawler.extract.select import nodes
 from crawler.failures import Skipped, failure_reason, note_failure
 from crawler.families import GENERIC, Family, detect_family, get_family
+from crawler.frontier import KnownArticles, known_articles
 from crawler.history import ArchiveHistory
 from crawler.items import ArticleItem
 from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
@@ -154,8 +155,9 @@ class PortalSpider(scrapy.Spider):
         self.start_urls = list(site.start_urls)
         self.allowed_domains = list(site.allowed_domains)
         self.family: Family | None = None if site.family == "auto" else get_family(site.family)
-        #: Canonical article URLs linked so far, to tell live listings from dead ones.
-        self._seen_articles: set[str] = set()
+        #: Canonical article URLs linked so far (by the whole fleet when the
+        #: frontier is shared), to tell live listings from dead ones.
+        self.known_articles = KnownArticles()
         #: Every URL a request was made for, so repeated links cost nothing.
         self._requested: set[str] = set()
         #: In ``new`` mode, the articles archived by earlier crawls: not fetched again.
@@ -186,7 +188,9 @@ class PortalSpider(scrapy.Spider):
             crawler.settings.set("CLOSESPIDER_PAGECOUNT", site.max_pages, priority="spider")
         if site.max_depth is not None:
             crawler.settings.set("DEPTH_LIMIT", site.max_depth, priority="spider")
-        return super().from_crawler(crawler, *args, site=site, **kwargs)
+        spider = super().from_crawler(crawler, *args, site=site, **kwargs)
+        spider.known_articles = known_articles(crawler.settings, site.name)
+        return spider
 
     # -- start ------------------------------------------------------------
 
@@ -326,7 +330,7 @@ class PortalSpider(scrapy.Spider):
                 for link in family.pager_links(selector, response.url)
                 if (url := _link_at(base, link, domains))
             }
-        new_articles = 0
+        articles = []
         archived = self._archived
         for href in nodes(root, _LINKS):
             url = _link_at(base, href, domains)
@@ -347,13 +351,12 @@ class PortalSpider(scrapy.Spider):
             if kind == "article":
                 if url in archived:
                     continue
-                if url not in self._seen_articles:
-                    self._seen_articles.add(url)
-                    new_articles += 1
+                articles.append(url)
             yield self._request(url, kind)
         # A ``new`` crawl pages on through listings of archived articles only
         # up to DNA_NEW_STOP_AFTER pages in a row; a ``full`` one stops at the
-        # first page that shows nothing new to this crawl.
+        # first page that shows nothing new to this crawl (to any worker of it).
+        new_articles = self.known_articles.add_new(articles)
         known_streak = 0 if new_articles else response.meta.get("dna_known_streak", 0) + 1
         if known_streak and (not archived or known_streak >= self._stop_after):
             if archived:

@@ -1,0 +1,113 @@
+"""``dna crawl --frontier``: workers sharing one Redis frontier and one PostgreSQL database.
+
+Real parts throughout: a redis-server and a PostgreSQL database of the test's
+own, a fixture portal over HTTP, and two ``dna crawl`` processes started together.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections import Counter
+from pathlib import Path
+
+import pytest
+import redis
+from sqlalchemy import select
+
+from archive.models import Capture, Crawl
+from archive.store import Store
+from dna.sampleportal import PortalServer
+
+from conftest import DNA, run_dna, sites_toml
+from services import free_port, postgres_database
+from test_crawl import answers
+
+SITE = "xa"
+
+
+@pytest.fixture(scope="module")
+def portal() -> PortalServer:
+    """A portal slow enough (10 ms a response) that two workers both get a share."""
+    with PortalServer("vnportal", latency=0.01, extra_articles=60) as server:
+        yield server
+
+
+def start_worker(data: Path, frontier: str, database: str) -> subprocess.Popen:
+    env = dict(os.environ, COLUMNS="200")
+    for name in ("DNA_HOME", "DNA_SITES", "DNA_DATABASE_URL"):
+        env.pop(name, None)
+    args = ["crawl", SITE, "--no-index", "--frontier", frontier, "--db", database]
+    return subprocess.Popen(
+        [DNA, *args, "--data", str(data)],
+        cwd=data,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def test_two_workers_archive_every_article_exactly_once(
+    portal: PortalServer, redis_url: str, postgres_server: str, tmp_path: Path
+) -> None:
+    # One data directory, as shared storage would be: file names keep workers apart.
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "sites.toml").write_text(sites_toml({SITE: portal}), encoding="utf-8")
+    with postgres_database(postgres_server) as database:
+        workers = [start_worker(data, redis_url, database) for _ in range(2)]
+        outputs = [worker.communicate(timeout=300) for worker in workers]
+        for worker, (stdout, stderr) in zip(workers, outputs, strict=True):
+            assert worker.returncode == 0, stdout + stderr
+            assert "Traceback" not in stdout + stderr
+
+        store = Store(database)
+        try:
+            articles = {article.url for article in store.articles()}
+            assert articles == set(portal.expected_articles())
+            with store.session() as session:
+                crawls = session.scalars(select(Crawl)).all()
+                fetched = Counter(session.scalars(select(Capture.url).where(Capture.status == 200)))
+            assert len(crawls) == 2 and all(c.status == "finished" for c in crawls)
+            assert all(crawl.pages > 0 for crawl in crawls), "one worker did all the work"
+            # robots.txt is each worker's own; every other page is fetched once in all.
+            repeated = {url: n for url, n in fetched.items() if n > 1}
+            assert set(repeated) <= {portal.url("/robots.txt")}
+        finally:
+            store.close()
+
+    warcs = sorted((data / "warc").rglob("*.warc.gz"))
+    pids = {str(worker.pid) for worker in workers}
+    assert {name.name.split("-")[-1].split("~")[0] for name in warcs} == pids
+    archived = Counter(
+        stored.uri
+        for path in warcs
+        for stored in answers(path)
+        if stored.status == "200" and stored.uri in articles
+    )
+    assert archived == dict.fromkeys(articles, 1)
+    # The last worker out ended the run: the next crawl starts afresh.
+    assert redis.Redis.from_url(redis_url).keys("dna:*") == []
+
+
+def test_unreachable_frontier_or_database_is_one_line_without_password(tmp_path: Path) -> None:
+    port = free_port()
+    (tmp_path / "sites.toml").write_text(
+        '[[site]]\nname = "xa"\nstart_urls = ["http://127.0.0.1:9/"]\n', encoding="utf-8"
+    )
+    frontier = f"redis://:s3cret@127.0.0.1:{port}/0"
+    result = run_dna("crawl", "xa", "--frontier", frontier, data=tmp_path)
+    assert result.returncode == 1
+    [line] = result.stderr.splitlines()
+    assert f"redis://:***@127.0.0.1:{port}/0 is unreachable" in line
+    assert "s3cret" not in result.stdout + result.stderr
+
+    database = f"postgresql+psycopg://dna:s3cret@127.0.0.1:{port}/dna"
+    for command in (["crawl", "xa"], ["restore", str(tmp_path)], ["export"]):
+        result = run_dna(*command, "--db", database, data=tmp_path)
+        assert result.returncode == 1, command
+        [line] = result.stderr.splitlines()
+        assert f"cannot open database postgresql+psycopg://dna:***@127.0.0.1:{port}/dna" in line
+        assert "s3cret" not in result.stdout + result.stderr
+    assert not list(tmp_path.rglob("*.warc.gz*"))
