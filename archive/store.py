@@ -72,8 +72,10 @@ def create_archive_engine(url: str) -> Engine:
         engine = create_engine(parsed)
         event.listen(engine, "connect", _tune_sqlite)
         return engine
+    # A server that does not answer is an error after seconds, not minutes.
+    connect_args = {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
     try:
-        return create_engine(parsed, pool_pre_ping=True)
+        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
     except ImportError as exc:
         backend = parsed.get_backend_name()
         raise StoreError(

@@ -1,4 +1,4 @@
-"""One place to note a failed fetch: counted, kept for the summary, logged."""
+"""One place to note a failed fetch (counted, kept for the summary, logged), and to stop a crawl."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.defer import deferred_from_coro
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -39,3 +40,17 @@ def note_failure(crawler: Crawler, url: str, reason: str) -> None:
         stats.set_value("dna/failures", failures)
     site = getattr(crawler.spider, "site", None)
     logger.warning("%s: %s failed: %s", site.name if site else "?", url, reason)
+
+
+def stop_crawl(crawler: Crawler, message: str) -> None:
+    """Stop the crawl because a server it needs is gone; ``dna crawl`` shows ``message``.
+
+    A graceful stop, as on Ctrl-C (which also cancels start requests still
+    being read, unlike closing the spider): the WARC files are closed as at
+    any end of crawl, so what was fetched is kept.
+    """
+    if crawler.stats.get_value("dna/fatal"):
+        return
+    crawler.stats.set_value("dna/fatal", message)
+    logger.error("%s", message)
+    deferred_from_coro(crawler.stop_async())

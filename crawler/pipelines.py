@@ -7,15 +7,17 @@ one batching :class:`archive.store.ArchiveWriter`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from sqlalchemy.exc import DBAPIError
 
-from archive.store import ArchiveWriter, Store
+from archive.store import ArchiveWriter, Store, one_line
 from crawler import signals as dna_signals
 from crawler.diskspace import DISK_FULL
+from crawler.failures import stop_crawl
 from crawler.history import database_url
 from crawler.items import ArticleItem
 
@@ -30,11 +32,15 @@ INTERRUPTIONS = frozenset({"shutdown", DISK_FULL})
 
 
 def crawl_status(reason: str, stats: Mapping[str, Any]) -> str:
-    """How a crawl ended: ``interrupted`` (resumable), ``failed`` (no page) or ``finished``.
+    """How a crawl ended: ``interrupted`` (resumable: Ctrl-C, SIGTERM, a full disk),
+    ``failed`` (no page fetched, or stopped because the database or frontier
+    went away) or ``finished``.
 
     A worker of a shared frontier may fetch nothing because the others
     fetched it all: it failed only if fetches of its own failed.
     """
+    if stats.get("dna/fatal"):
+        return "failed"
     if reason in INTERRUPTIONS:
         return "interrupted"
     if stats.get("dna/pages_ok", 0):
@@ -53,6 +59,8 @@ class ArchivePipeline:
         self.store: Store | None = None
         self.writer: ArchiveWriter | None = None
         self.crawl_id: int | None = None
+        #: The database went away: rows wait in the writer (and are in WARC).
+        self.lost = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ArchivePipeline:
@@ -85,14 +93,37 @@ class ArchivePipeline:
 
     def capture_recorded(self, capture: CaptureRecord) -> None:
         if self.writer is not None:
-            self.writer.add_capture(capture)
-            self._count()
+            self._write(lambda: self.writer.add_capture(capture))
 
     def process_item(self, item: object) -> object:
         if isinstance(item, ArticleItem) and self.writer is not None:
-            self.writer.add_article(item.record, item.capture_record_id, item.fetched_at)
-            self._count()
+            self._write(
+                lambda: self.writer.add_article(
+                    item.record, item.capture_record_id, item.fetched_at
+                )
+            )
         return item
+
+    def _write(self, write: Callable[[], object]) -> bool:
+        """Run a database write; if the database is gone, stop the crawl instead.
+
+        The rows waiting in the writer are in the WARC files too: ``dna
+        restore`` adds them once the database is back.
+        """
+        if self.lost:
+            return False
+        try:
+            write()
+        except DBAPIError as exc:
+            self.lost = True
+            stop_crawl(
+                self.crawler,
+                f"database {self.store.safe_url} is unreachable: {one_line(exc.orig)}; "  # type: ignore[union-attr]
+                "what was fetched is in the WARC files (dna restore adds it)",
+            )
+            return False
+        self._count()
+        return True
 
     def _count(self) -> None:
         counts = self.writer.counts  # type: ignore[union-attr]
@@ -110,17 +141,18 @@ class ArchivePipeline:
         """
         if self.store is None or self.writer is None or self.crawl_id is None:
             return
-        self.writer.flush()
-        self._count()
         stats = self.crawler.stats
-        self.store.finish_crawl(
-            self.crawl_id,
-            status=crawl_status(reason, stats.get_stats()),
-            reason=reason,
-            pages=stats.get_value("dna/pages", 0),
-            articles_new=self.writer.counts.new,
-            articles_updated=self.writer.counts.updated,
-            errors=stats.get_value("dna/errors", 0),
-            bytes_written=stats.get_value("dna/warc_bytes", 0),
-        )
+        if self._write(self.writer.flush):
+            self._write(
+                lambda: self.store.finish_crawl(
+                    self.crawl_id,
+                    status=crawl_status(reason, stats.get_stats()),
+                    reason=reason,
+                    pages=stats.get_value("dna/pages", 0),
+                    articles_new=self.writer.counts.new,
+                    articles_updated=self.writer.counts.updated,
+                    errors=stats.get_value("dna/errors", 0),
+                    bytes_written=stats.get_value("dna/warc_bytes", 0),
+                )
+            )
         self.store.close()

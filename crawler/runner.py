@@ -37,6 +37,8 @@ class SiteProgress:
     message: str | None = None
     replayed: int = 0
     failures: list[tuple[str, str]] = field(default_factory=list)
+    #: why the crawl was stopped (a server it needs went away), for the user.
+    fatal: str | None = None
 
     @classmethod
     def from_stats(cls, site: str, stats: dict[str, Any], reason: str | None) -> SiteProgress:
@@ -52,6 +54,7 @@ class SiteProgress:
             message=stats.get("dna/stop_message"),
             replayed=stats.get("dna/replayed", 0),
             failures=list(stats.get("dna/failures") or []),
+            fatal=stats.get("dna/fatal"),
         )
 
 

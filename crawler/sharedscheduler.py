@@ -7,16 +7,20 @@ Only imported when ``--frontier`` is given (scrapy-redis is an optional dependen
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, TypeVar
 
+from redis import RedisError
 from scrapy import signals
-from scrapy.exceptions import DontCloseSpider
+from scrapy.exceptions import CloseSpider, DontCloseSpider
 from scrapy.utils.defer import deferred_from_coro
 from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
-from crawler.frontier import site_key, worker_name
+from archive.store import one_line
+from crawler.failures import stop_crawl
+from crawler.frontier import safe_redis_url, site_key, worker_name
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -24,6 +28,7 @@ if TYPE_CHECKING:
     from scrapy.spiders import Spider
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 #: Seconds a worker's key lives unless renewed; a dead worker is forgotten after this.
 WORKER_TTL = 60
@@ -42,6 +47,9 @@ class SharedScheduler(Scheduler):
     itself looks only every 5 s) and hands what it pops to the engine
     through ``engine.crawl``: requests another worker queued are taken up
     at once, and the worker ends as soon as the fleet has nothing left.
+
+    If Redis goes away the crawl stops with a one-line error (see
+    :func:`crawler.failures.stop_crawl`) rather than failing on every call.
     """
 
     @classmethod
@@ -49,6 +57,7 @@ class SharedScheduler(Scheduler):
         scheduler = super().from_crawler(crawler)
         scheduler.crawler = crawler
         scheduler.worker = worker_name()
+        scheduler.lost = False
         crawler.signals.connect(scheduler.spider_idle, signal=signals.spider_idle)
         return scheduler
 
@@ -61,12 +70,35 @@ class SharedScheduler(Scheduler):
         #: Requests popped while idle, on their way back in through engine.crawl.
         self._handoff: list[Request] = []
         self._busy: bool | None = None
-        self._poll = task.LoopingCall(self._take_up)
-        self._mark(busy=True)
-        self._heartbeat = task.LoopingCall(self._renew)
+        self._poll = task.LoopingCall(lambda: self._guarded(self._take_up, None))
+        self._heartbeat = task.LoopingCall(
+            lambda: self._guarded(lambda: self.server.expire(self.worker_key, WORKER_TTL), None)
+        )
         self._heartbeat.start(HEARTBEAT, now=False)
-        super().open(spider)
+        self._guarded(lambda: self._mark(busy=True), None)
+        self._guarded(lambda: super(SharedScheduler, self).open(spider), None)
+        if self.lost:
+            raise CloseSpider("frontier_unreachable")  # Scrapy closes it cleanly
         self.crawler.stats.set_value("dna/frontier_worker", self.worker)
+
+    def _guarded(self, call: Callable[[], T], default: T) -> T:
+        """``call()``, or ``default`` once Redis is gone (then the crawl stops)."""
+        if self.lost:
+            return default
+        try:
+            return call()
+        except RedisError as exc:
+            self.lost = True
+            self._stop_loops()
+            url = safe_redis_url(self.crawler.settings.get("DNA_FRONTIER_URL", ""))
+            message = f"frontier {url} is unreachable: {one_line(exc)}"
+            stop_crawl(self.crawler, message)
+            return default
+
+    def _stop_loops(self) -> None:
+        for loop in (self._heartbeat, self._poll):
+            if loop.running:
+                loop.stop()
 
     def _mark(self, *, busy: bool) -> None:
         if busy != self._busy:
@@ -76,9 +108,6 @@ class SharedScheduler(Scheduler):
             self._poll.stop()
         elif not busy and not self._poll.running:
             self._poll.start(IDLE_POLL, now=False)
-
-    def _renew(self) -> None:
-        self.server.expire(self.worker_key, WORKER_TTL)
 
     def _take_up(self) -> None:
         request = super().next_request()
@@ -94,16 +123,22 @@ class SharedScheduler(Scheduler):
     def enqueue_request(self, request: Request) -> bool:
         if any(request is waiting for waiting in self._handoff):
             return True  # popped by _take_up: seen already, and queued here
-        return super().enqueue_request(request)
+        return self._guarded(lambda: super(SharedScheduler, self).enqueue_request(request), False)
 
     def next_request(self) -> Request | None:
-        request = self._handoff.pop(0) if self._handoff else super().next_request()
-        if request is not None:
-            self._mark(busy=True)
-        return request
+        if self._handoff:
+            return self._handoff.pop(0)
+
+        def pop() -> Request | None:
+            request = super(SharedScheduler, self).next_request()
+            if request is not None:
+                self._mark(busy=True)
+            return request
+
+        return self._guarded(pop, None)
 
     def has_pending_requests(self) -> bool:
-        return bool(self._handoff) or super().has_pending_requests()
+        return bool(self._handoff) or self._guarded(super().has_pending_requests, False)
 
     def _others_busy(self) -> bool:
         pattern = site_key(self.site, "worker:*")
@@ -112,15 +147,20 @@ class SharedScheduler(Scheduler):
 
     def spider_idle(self) -> None:
         """Keep this worker while the queue has requests or another worker may add some."""
-        self._mark(busy=False)
-        if len(self.queue) or self._others_busy():
+
+        def keep() -> bool:
+            self._mark(busy=False)
+            return bool(len(self.queue)) or self._others_busy()
+
+        if self._guarded(keep, False):
             raise DontCloseSpider
 
     def close(self, reason: str) -> None:
         """Leave the fleet; the last worker out ends the run (unless it was interrupted)."""
-        for loop in (self._heartbeat, self._poll):
-            if loop.running:
-                loop.stop()
+        self._stop_loops()
+        self._guarded(lambda: self._leave(reason), None)
+
+    def _leave(self, reason: str) -> None:
         self.server.delete(self.worker_key)
         if any(self.server.scan_iter(site_key(self.site, "worker:*"))):
             return

@@ -385,6 +385,9 @@ def crawl(
             settings.set(key, value, priority="project")
         results = _run_with_progress(chosen, settings, spider_args)
 
+    if fatal := next((r.fatal for r in results if r.fatal), None):
+        fail(fatal)
+
     if not no_index and any(r.articles_new or r.articles_updated for r in results):
         update_search_index(env)
 

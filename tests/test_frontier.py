@@ -14,13 +14,14 @@ from pathlib import Path
 import pytest
 import redis
 from sqlalchemy import select
+from sqlalchemy.engine import make_url
 
 from archive.models import Capture, Crawl
-from archive.store import Store
+from archive.store import Store, sqlite_url
 from dna.sampleportal import PortalServer
 
 from conftest import DNA, run_dna, sites_toml
-from services import free_port, postgres_database
+from services import free_port, postgres_database, redis_server, wait_until
 from test_crawl import answers
 
 SITE = "xa"
@@ -111,3 +112,64 @@ def test_unreachable_frontier_or_database_is_one_line_without_password(tmp_path:
         assert f"cannot open database postgresql+psycopg://dna:***@127.0.0.1:{port}/dna" in line
         assert "s3cret" not in result.stdout + result.stderr
     assert not list(tmp_path.rglob("*.warc.gz*"))
+
+
+def slow_site(data: Path, portal: PortalServer) -> None:
+    data.mkdir(parents=True, exist_ok=True)
+    (data / "sites.toml").write_text(sites_toml({SITE: portal}), encoding="utf-8")
+
+
+def fetching(data: Path) -> None:
+    """Wait until a worker writes WARC records: its spider is open and crawling."""
+    wait_until(
+        lambda: any(path.stat().st_size > 50_000 for path in data.rglob("*.warc.gz.open")),
+        "a crawl writing WARC",
+    )
+
+
+def stopped_with(worker: subprocess.Popen, expected: str) -> str:
+    """The one-line error of a worker stopped because a server went away."""
+    stdout, stderr = worker.communicate(timeout=120)
+    assert worker.returncode == 1, stdout + stderr
+    assert "Traceback" not in stdout + stderr
+    [line] = stderr.splitlines()
+    assert expected in line
+    assert "s3cret" not in line
+    return line
+
+
+def test_redis_gone_mid_crawl_stops_it_and_keeps_what_was_fetched(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    with PortalServer("vnportal", latency=0.1, extra_articles=300) as portal:
+        slow_site(data, portal)
+        with redis_server(tmp_path / "redis") as frontier:
+            worker = start_worker(data, frontier, sqlite_url(data / "archive.sqlite3"))
+            fetching(data)
+        stopped_with(worker, f"frontier {frontier} is unreachable")
+    assert not list(data.rglob("*.open")), "a WARC file was left open"
+    verify = run_dna("verify", data=data)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+    store = Store(sqlite_url(data / "archive.sqlite3"))
+    assert store.counts()["articles"] > 0
+    store.close()
+
+
+def test_database_gone_mid_crawl_stops_it_and_keeps_the_warcs(
+    postgres_server: str, redis_url: str, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    with PortalServer("vnportal", latency=0.1, extra_articles=300) as portal:
+        slow_site(data, portal)
+        with postgres_database(postgres_server) as database:
+            worker = start_worker(data, redis_url, database)
+            fetching(data)
+        safe = make_url(database).render_as_string(hide_password=True)
+        stopped_with(worker, f"database {safe} is unreachable")
+    assert not list(data.rglob("*.open")), "a WARC file was left open"
+    # Everything fetched is in WARC: a restore into a new database brings the articles back.
+    with postgres_database(postgres_server) as database:
+        restore = run_dna("restore", str(data / "warc"), "--db", database, "--no-index", data=data)
+        assert restore.returncode == 0, restore.stdout + restore.stderr
+        store = Store(database)
+        assert store.counts()["articles"] > 0
+        store.close()
