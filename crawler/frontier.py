@@ -70,9 +70,12 @@ def connect(url: str) -> Redis:
 
 
 def frontier_settings(url: str) -> dict[str, Any]:
-    """The Scrapy settings of a crawl sharing its frontier in Redis at ``url``."""
+    """The Scrapy settings of a crawl sharing its frontier in Redis at ``url``.
+
+    The spider applies them when ``DNA_FRONTIER_URL`` is set, from ``dna crawl
+    --frontier`` or ``-s``/Scrapyd's ``setting=`` alike.
+    """
     return {
-        "DNA_FRONTIER_URL": url,
         "SCHEDULER": "crawler.sharedscheduler.SharedScheduler",
         "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
         "SCHEDULER_QUEUE_CLASS": "scrapy_redis.queue.PriorityQueue",

@@ -23,6 +23,7 @@ Settings of our own (all prefixed ``DNA_``):
 ``DNA_RESUMES``        id of the unfinished crawl this one resumes (set by ``--resume``)
 ``DNA_MIN_FREE_MB``    stop the crawl cleanly when the WARC disk has less free space
 ``DNA_DISK_CHECK_INTERVAL``  seconds between free-space checks
+``DNA_FRONTIER_URL``   share the frontier with other workers in this Redis (see crawler.frontier)
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ NEWSPIDER_MODULE = "crawler.spiders"
 DNA_HOME = os.environ.get("DNA_HOME", "dna-data")
 DNA_SITES = os.environ.get("DNA_SITES", "")
 DNA_DATABASE_URL = os.environ.get("DNA_DATABASE_URL", "")
+DNA_FRONTIER_URL = os.environ.get("DNA_FRONTIER_URL", "")
 DNA_WARC_ENABLED = True
 DNA_STORE_ENABLED = True
 DNA_WARC_MAX_SIZE = 1_000_000_000

@@ -341,7 +341,7 @@ def crawl(
 
         dna crawl --all --frontier redis://10.0.0.5:6379/0 --db postgresql+psycopg://dna@10.0.0.5/dna
     """
-    from crawler.frontier import FrontierError, connect, frontier_settings
+    from crawler.frontier import FrontierError, connect
     from crawler.runner import crawl_settings
 
     if not names and not crawl_all:
@@ -379,7 +379,7 @@ def crawl(
                 connect(frontier).close()
             except FrontierError as exc:
                 fail(str(exc))
-            overrides.update(frontier_settings(frontier))
+            overrides["DNA_FRONTIER_URL"] = frontier
         settings = crawl_settings(env.data.root, env.sites_path, overrides)
         for key, value in registry.scrapy_settings().items():
             settings.set(key, value, priority="project")

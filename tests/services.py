@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -105,6 +106,37 @@ def redis_server(directory: Path) -> Iterator[str]:
     try:
         wait_until(lambda: _answers(port), f"redis-server on port {port}")
         yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@contextmanager
+def scrapyd_server(directory: Path) -> Iterator[str]:
+    """A real scrapyd on 127.0.0.1 running jobs with this Python; yields its URL."""
+    binary = Path(sys.executable).parent / "scrapyd"
+    if not binary.exists():
+        missing_service("scrapyd is not installed (pip install scrapyd)")
+    port = free_port()
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "scrapyd.conf").write_text(
+        "[scrapyd]\n"
+        "bind_address = 127.0.0.1\n"
+        f"http_port = {port}\n"
+        f"eggs_dir = {directory / 'eggs'}\n"
+        f"logs_dir = {directory / 'logs'}\n"
+        f"dbs_dir = {directory / 'dbs'}\n"
+        "items_dir =\n"
+        "max_proc = 4\n"
+        "poll_interval = 0.2\n",
+        encoding="utf-8",
+    )
+    process = subprocess.Popen(
+        [str(binary)], cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_until(lambda: _answers(port), f"scrapyd on port {port}")
+        yield f"http://127.0.0.1:{port}/"
     finally:
         process.terminate()
         process.wait(timeout=10)

@@ -28,7 +28,7 @@ from crawler.extract.page import Page
 from crawler.extract.select import nodes
 from crawler.failures import Skipped, failure_reason, note_failure
 from crawler.families import GENERIC, Family, detect_family, get_family
-from crawler.frontier import KnownArticles, known_articles
+from crawler.frontier import KnownArticles, frontier_settings, known_articles
 from crawler.history import ArchiveHistory
 from crawler.items import ArticleItem
 from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
@@ -188,6 +188,9 @@ class PortalSpider(scrapy.Spider):
             crawler.settings.set("CLOSESPIDER_PAGECOUNT", site.max_pages, priority="spider")
         if site.max_depth is not None:
             crawler.settings.set("DEPTH_LIMIT", site.max_depth, priority="spider")
+        if frontier := crawler.settings.get("DNA_FRONTIER_URL"):
+            for key, value in frontier_settings(frontier).items():
+                crawler.settings.set(key, value, priority="spider")
         spider = super().from_crawler(crawler, *args, site=site, **kwargs)
         spider.known_articles = known_articles(crawler.settings, site.name)
         return spider
