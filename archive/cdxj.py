@@ -11,11 +11,16 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from cdxj_indexer.main import CDXJIndexer
+with warnings.catch_warnings():
+    # It imports pyamf, which imports pkg_resources: setuptools 80 (as Scrapyd
+    # needs) warns about that on every command's stderr.
+    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+    from cdxj_indexer.main import CDXJIndexer
 
 SUFFIX = ".cdxj"
 
