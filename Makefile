@@ -10,7 +10,7 @@ DEMO   ?= demo-data
 # used only by tests/test_replay.py (skipped, saying why, when pywb is missing).
 PYWB_VENV ?= .venv-pywb
 
-.PHONY: install pywb demo test lint bench clean
+.PHONY: install pywb demo test lint bench bench-scale clean
 
 install: $(VENV)/.installed
 
@@ -44,6 +44,10 @@ bench: install
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/search.py
 	$(BIN)/python bench/incremental.py
+
+# One crawl worker against two sharing a Redis frontier (needs PostgreSQL and Redis).
+bench-scale: install
+	bash scripts/with-test-services.sh $(BIN)/python bench/scale.py
 
 clean:
 	rm -rf $(VENV) $(PYWB_VENV) $(DEMO) *.egg-info .pytest_cache .ruff_cache
