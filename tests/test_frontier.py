@@ -71,6 +71,7 @@ def test_two_workers_archive_every_article_exactly_once(
                 crawls = session.scalars(select(Crawl)).all()
                 fetched = Counter(session.scalars(select(Capture.url).where(Capture.status == 200)))
             assert len(crawls) == 2 and all(c.status == "finished" for c in crawls)
+            assert {crawl.pid for crawl in crawls} == {worker.pid for worker in workers}
             assert all(crawl.pages > 0 for crawl in crawls), "one worker did all the work"
             # robots.txt is each worker's own; every other page is fetched once in all.
             repeated = {url: n for url, n in fetched.items() if n > 1}
