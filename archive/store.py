@@ -757,8 +757,8 @@ class _ArticleBatch:
     def load(cls, session: Session, site_id: int, pending: list[_PendingArticle]) -> _ArticleBatch:
         """Create the batch's missing articles, then lock and read them all.
 
-        Rows are inserted and locked in URL order so that two writers
-        sharing articles wait for each other instead of deadlocking.
+        New rows are inserted in the order the batch met them, so that ids
+        follow the crawl.
         """
         first_seen: dict[str, datetime] = {}
         for item in pending:
@@ -775,7 +775,7 @@ class _ArticleBatch:
                 "last_seen": seen,
                 "updated_at": now,
             }
-            for url, seen in sorted(first_seen.items())
+            for url, seen in first_seen.items()
         ]
         fresh = set(
             session.scalars(
@@ -797,6 +797,12 @@ class _ArticleBatch:
         versions = {(url, version.content_hash): version for url, version in rows}
         with_current = {url for url, a in articles.items() if a.current_version_id is not None}
         return cls(articles, versions, with_current, fresh)
+
+
+#: PostgreSQL's "deadlock detected": two writers met shared rows in different
+#: orders and one was rolled back; its batch is simply written again.
+_DEADLOCK = "40P01"
+_ATTEMPTS = 3
 
 
 @dataclass(slots=True)
@@ -864,6 +870,23 @@ class ArchiveWriter:
         """
         if not self.pending:
             return self.counts
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                saved = self._write_batch()
+                break
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != _DEADLOCK or attempt == _ATTEMPTS:
+                    raise
+        for outcome in saved:
+            setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
+        self.counts.captures += len(self._captures)
+        self._captures, self._articles, self._oldest = [], [], None
+        return self.counts
+
+    close = flush
+
+    def _write_batch(self) -> list[Outcome]:
+        """Write what is queued in one transaction; what happened to each article."""
         captures, pending = self._captures, self._articles
         with self.store.session() as session, session.begin():
             self._insert_captures(session, captures)
@@ -881,25 +904,16 @@ class ArchiveWriter:
                     raise StoreError(f"article {item.record.url} names unknown capture")
                 saved.append(self._save_article(session, batch, item, capture_id))
             session.flush()
-            for outcome in saved:
-                setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
-        self.counts.captures += len(captures)
-        self._captures, self._articles, self._oldest = [], [], None
-        return self.counts
-
-    close = flush
+        return saved
 
     def _insert_captures(self, session: Session, captures: list[CaptureRecord]) -> None:
-        """Insert the captures not stored yet (by record id), in record id order."""
+        """Insert the captures not stored yet (by record id)."""
         if not captures:
             return
-        rows = sorted(
-            (
-                {"site_id": self.site_id, "crawl_id": self.crawl_id, **asdict(capture)}
-                for capture in captures
-            ),
-            key=lambda row: row["record_id"],
-        )
+        rows = [
+            {"site_id": self.site_id, "crawl_id": self.crawl_id, **asdict(capture)}
+            for capture in captures
+        ]
         session.execute(
             _insert(session, Capture).on_conflict_do_nothing(index_elements=["record_id"]), rows
         )
