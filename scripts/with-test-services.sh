@@ -19,7 +19,11 @@ PG_PORT=5432
 
 need_packages=()
 command -v redis-server >/dev/null || need_packages+=(redis-server)
-[ -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ] || need_packages+=(postgresql)
+started_postgres=0
+if [ ! -x "/usr/lib/postgresql/$PG_VERSION/bin/postgres" ]; then
+    need_packages+=(postgresql)
+    started_postgres=1  # if installing starts it, it is ours to stop
+fi
 if [ ${#need_packages[@]} -gt 0 ]; then
     echo "Installing ${need_packages[*]} for the tests…"
     apt-get update -qq
@@ -29,7 +33,6 @@ fi
 as_postgres() { runuser -u postgres -- "$@"; }
 psql_admin() { as_postgres psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qAt "$@"; }
 
-started_postgres=0
 if ! pg_lsclusters -h "$PG_VERSION" "$PG_CLUSTER" | grep -q online; then
     pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start -- \
         -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT"
