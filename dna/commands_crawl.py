@@ -295,7 +295,9 @@ def _progress_table(rows: list[SiteProgress], title: str) -> Table:
 @click.option(
     "--frontier",
     metavar="redis://HOST:PORT/DB",
-    help="Share the request queue and duplicate filter with other workers through Redis.",
+    envvar="DNA_FRONTIER_URL",
+    help="Share the request queue and duplicate filter with other workers through Redis "
+    "(default: $DNA_FRONTIER_URL).",
 )
 @archive_options
 def crawl(
