@@ -590,6 +590,8 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
                 "status": "killed" if run.is_orphaned else run.status,
                 "reason": run.reason,
                 "resumes": run.resumes,
+                "host": run.host,
+                "pid": run.pid,
             }
             for run in runs
         ]
