@@ -43,7 +43,7 @@ lint: install
 bench: install
 	$(BIN)/python bench/crawl.py
 	$(BIN)/python bench/search.py
-	$(BIN)/python bench/incremental.py
+	$(BIN)/python bench/recrawl.py
 
 # One crawl worker against two sharing a Redis frontier (needs PostgreSQL and Redis).
 bench-scale: install

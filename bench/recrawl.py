@@ -16,7 +16,7 @@ nothing fetched twice but what was in flight at the kill).
 
 Example::
 
-    python bench/incremental.py --articles 600
+    python bench/recrawl.py --articles 600
 """
 
 from __future__ import annotations
