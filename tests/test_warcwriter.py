@@ -188,5 +188,6 @@ def test_reader_errors_name_file_and_offset(written: tuple[Path, list], tmp_path
     with pytest.raises(WarcReadError, match=r"not found"):
         read_response(tmp_path / "missing.warc.gz", 0)
     middle = captures[0].warc_offset + 11
-    with pytest.raises(WarcReadError, match=rf"{path.name}:{middle}: cannot read"):
+    # Mid-record bytes are gzip noise: either message, both naming file and offset.
+    with pytest.raises(WarcReadError, match=rf"{path.name}:{middle}: (cannot read|no WARC record)"):
         read_response(path, middle)
