@@ -664,23 +664,8 @@ def _of_newest_crawl(column: ColumnElement[T]) -> ScalarSelect[T]:
 
 
 def _crawl_run(crawl: Crawl, site: str) -> CrawlRun:
-    return CrawlRun(
-        id=crawl.id,
-        site=site,
-        mode=crawl.mode,
-        started_at=crawl.started_at,
-        ended_at=crawl.ended_at,
-        status=crawl.status,
-        reason=crawl.reason,
-        pages=crawl.pages,
-        articles_new=crawl.articles_new,
-        articles_updated=crawl.articles_updated,
-        errors=crawl.errors,
-        bytes_written=crawl.bytes_written,
-        host=crawl.host,
-        pid=crawl.pid,
-        resumes=crawl.resumes,
-    )
+    columns = (f.name for f in fields(CrawlRun) if f.name != "site")
+    return CrawlRun(site=site, **{name: getattr(crawl, name) for name in columns})
 
 
 def _capture_record(row: Capture) -> CaptureRecord:
