@@ -1,7 +1,8 @@
 """Incremental, resumable and guarded crawls, against real portals and real processes.
 
 Each test runs its own fixture portal, because the editor publishes and
-revises articles on it between crawls.
+revises articles on it between crawls.  The crawls that write articles run on
+SQLite and on PostgreSQL.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -19,7 +21,7 @@ from warcio.archiveiterator import ArchiveIterator
 
 from archive.export import FIELDS
 from archive.locks import PidLock
-from archive.store import Store
+from archive.store import CrawlRun, Store, sqlite_url
 from dna.sampleportal import PortalServer
 
 from conftest import DNA, run_dna, sites_toml
@@ -38,23 +40,48 @@ def portal() -> Iterator[PortalServer]:
         yield server
 
 
-def setup_data(data: Path, portal: PortalServer, min_free_mb: int | None = None) -> Path:
-    data.mkdir(parents=True, exist_ok=True)
+@dataclass
+class Archive:
+    """A data directory and its database (SQLite in it, or a PostgreSQL database)."""
+
+    path: Path
+    db: str
+
+    def __truediv__(self, name: str) -> Path:
+        return self.path / name
+
+    def __fspath__(self) -> str:
+        return str(self.path)
+
+    def __str__(self) -> str:
+        return str(self.path)
+
+    def dna(self, *args: str) -> subprocess.CompletedProcess:
+        return run_dna(*args, "--db", self.db, data=self.path)
+
+    def store(self) -> Store:
+        return Store(self.db)
+
+
+def setup_data(
+    path: Path, portal: PortalServer, db: str | None = None, min_free_mb: int | None = None
+) -> Archive:
+    path.mkdir(parents=True, exist_ok=True)
     toml = sites_toml({"xa": portal})
     if min_free_mb is not None:
         toml = toml.replace("min_free_mb = 20", f"min_free_mb = {min_free_mb}")
-    (data / "sites.toml").write_text(toml, encoding="utf-8")
-    return data
+    (path / "sites.toml").write_text(toml, encoding="utf-8")
+    return Archive(path, db or sqlite_url(path / "archive.sqlite3"))
 
 
-def crawl(data: Path, *args: str) -> subprocess.CompletedProcess:
-    result = run_dna("crawl", "xa", "--no-index", *args, data=data)
+def crawl(data: Archive, *args: str) -> subprocess.CompletedProcess:
+    result = data.dna("crawl", "xa", "--no-index", *args)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     return result
 
 
-def exported(data: Path) -> list[dict[str, object]]:
-    result = run_dna("export", data=data)
+def exported(data: Archive) -> list[dict[str, object]]:
+    result = data.dna("export")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
     return sorted(({key: row[key] for key in CONTENT} for row in rows), key=lambda r: r["url"])
@@ -64,12 +91,19 @@ def article_paths(portal: PortalServer) -> set[str]:
     return {url.removeprefix(portal.base_url.rstrip("/")) for url in portal.expected_articles()}
 
 
-def store(data: Path) -> Store:
-    return Store(f"sqlite:///{data / 'archive.sqlite3'}")
+def crawl_runs(data: Archive) -> list[CrawlRun]:
+    """The site's crawls, newest first."""
+    store = data.store()
+    try:
+        return store.crawl_runs("xa")
+    finally:
+        store.close()
 
 
-def test_new_mode_fetches_only_unseen_articles(portal: PortalServer, tmp_path: Path) -> None:
-    data = setup_data(tmp_path, portal)
+def test_new_mode_fetches_only_unseen_articles(
+    portal: PortalServer, tmp_path: Path, database_url: str
+) -> None:
+    data = setup_data(tmp_path, portal, database_url)
     crawl(data)
     old = article_paths(portal)
     first_hits = len(portal.hits)
@@ -87,7 +121,7 @@ def test_new_mode_fetches_only_unseen_articles(portal: PortalServer, tmp_path: P
     assert len(portal.hits) < first_hits / 3
     assert "new" in result.stdout
 
-    runs = store(data).crawl_runs("xa")
+    runs = crawl_runs(data)
     assert [(run.mode, run.status, run.articles_new) for run in runs] == [
         ("new", "finished", 3),
         ("new", "finished", len(old)),
@@ -95,9 +129,9 @@ def test_new_mode_fetches_only_unseen_articles(portal: PortalServer, tmp_path: P
 
 
 def test_full_mode_keeps_old_versions_of_changed_articles(
-    portal: PortalServer, tmp_path: Path
+    portal: PortalServer, tmp_path: Path, database_url: str
 ) -> None:
-    data = setup_data(tmp_path, portal)
+    data = setup_data(tmp_path, portal, database_url)
     crawl(data)
     url = next(iter(portal.expected_articles()))
     portal.revise(url, "Đính chính: số liệu được cập nhật theo báo cáo của Ủy ban nhân dân xã.")
@@ -109,30 +143,32 @@ def test_full_mode_keeps_old_versions_of_changed_articles(
 
     latest = next(row for row in exported(data) if row["url"] == url)
     assert "Đính chính" in latest["body"]
-    shown = run_dna("show", url, "--versions", data=data)
+    shown = data.dna("show", url, "--versions")
     assert shown.returncode == 0, shown.stderr
     assert "Versions (2)" in shown.stdout
     assert shown.stdout.count("Đính chính") >= 1
-    runs = store(data).crawl_runs("xa")
+    runs = crawl_runs(data)
     assert (runs[0].mode, runs[0].articles_updated) == ("full", 1)
     # Search shows the latest version.
-    assert run_dna("index", data=data).returncode == 0
-    found = run_dna("search", "đính chính số liệu", "--json", data=data)
+    assert data.dna("index").returncode == 0
+    found = data.dna("search", "đính chính số liệu", "--json")
     hits = [json.loads(line) for line in found.stdout.splitlines()]
     assert [hit["url"] for hit in hits] == [url]
 
 
-def test_a_killed_crawl_resumes_to_the_same_archive(portal: PortalServer, tmp_path: Path) -> None:
-    baseline = setup_data(tmp_path / "baseline", portal)
+def test_a_killed_crawl_resumes_to_the_same_archive(
+    portal: PortalServer, tmp_path: Path, database_url: str
+) -> None:
+    baseline = setup_data(tmp_path / "baseline", portal)  # SQLite: the reference
     crawl(baseline)
     expected = exported(baseline)
     assert len(expected) == len(portal.expected_articles())
 
     portal.hits.clear()
     portal.latency = 0.05  # slow enough to kill half-way
-    data = setup_data(tmp_path / "killed", portal)
+    data = setup_data(tmp_path / "killed", portal, database_url)
     process = subprocess.Popen(
-        [DNA, "crawl", "xa", "--no-index", "--data", str(data)],
+        [DNA, "crawl", "xa", "--no-index", "--data", str(data), "--db", data.db],
         cwd=data,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
@@ -154,7 +190,7 @@ def test_a_killed_crawl_resumes_to_the_same_archive(portal: PortalServer, tmp_pa
             if record.rec_type in ("response", "revisit")
         }
     assert len(recorded) >= 20
-    assert store(data).crawl_runs("xa")[0].is_resumable
+    assert crawl_runs(data)[0].is_resumable
 
     portal.latency = 0
     portal.hits.clear()
@@ -166,10 +202,10 @@ def test_a_killed_crawl_resumes_to_the_same_archive(portal: PortalServer, tmp_pa
     assert not refetched & recorded, "the resume fetched archived pages again"
     assert len(before_kill) + len(portal.hits) < 1.5 * len(set(before_kill) | set(portal.hits))
     assert not list((data / "warc" / "xa").glob("*.open"))
-    runs = store(data).crawl_runs("xa")
+    runs = crawl_runs(data)
     assert [(run.status, run.resumes) for run in runs] == [("finished", 1), ("interrupted", None)]
     assert runs[1].reason == "killed" and runs[1].started_at < runs[1].ended_at
-    verify = run_dna("verify", data=data)
+    verify = data.dna("verify")
     assert verify.returncode == 0, verify.stderr
 
 
@@ -179,7 +215,7 @@ def test_a_live_lock_is_respected_and_a_stale_one_cleared(
     data = setup_data(tmp_path, portal)
     lock_file = data / "locks" / "crawl-xa.lock"
     with PidLock(lock_file):
-        busy = run_dna("crawl", "xa", data=data)
+        busy = data.dna("crawl", "xa")
     assert busy.returncode == 1
     assert f"being crawled by process {os.getpid()}" in busy.stderr
     assert not (data / "warc").exists()
@@ -195,27 +231,27 @@ def test_a_live_lock_is_respected_and_a_stale_one_cleared(
 
 def test_a_nearly_full_disk_stops_the_crawl_cleanly(portal: PortalServer, tmp_path: Path) -> None:
     data = setup_data(tmp_path, portal, min_free_mb=100000000)
-    result = run_dna("crawl", "xa", data=data)
+    result = data.dna("crawl", "xa")
     assert result.returncode == 1
     message = " ".join(result.stderr.split())
     assert "MB free on the disk of" in message and "min_free_mb = 100000000" in message
     assert not list((data / "warc").glob("*/*.open")), "WARC files were closed"
-    run = store(data).crawl_runs("xa")[0]
+    run = crawl_runs(data)[0]
     assert (run.status, run.reason) == ("interrupted", "disk_full")
 
 
 def test_bad_mode_is_a_usage_error(portal: PortalServer, tmp_path: Path) -> None:
     data = setup_data(tmp_path, portal)
-    result = run_dna("crawl", "xa", "--mode", "everything", data=data)
+    result = data.dna("crawl", "xa", "--mode", "everything")
     assert result.returncode == 2
     assert "everything" in result.stderr
 
 
-def test_crawls_lists_runs(portal: PortalServer, tmp_path: Path) -> None:
-    data = setup_data(tmp_path, portal)
+def test_crawls_lists_runs(portal: PortalServer, tmp_path: Path, database_url: str) -> None:
+    data = setup_data(tmp_path, portal, database_url)
     crawl(data, "--max-pages", "10")
     crawl(data, "--mode", "full", "--max-pages", "10")
-    result = run_dna("crawls", "--json", data=data)
+    result = data.dna("crawls", "--json")
     assert result.returncode == 0, result.stderr
     runs = json.loads(result.stdout)
     assert [(run["site"], run["mode"], run["status"]) for run in runs] == [
@@ -223,6 +259,6 @@ def test_crawls_lists_runs(portal: PortalServer, tmp_path: Path) -> None:
         ("xa", "new", "finished"),
     ]
     assert all(run["pages"] >= 10 and run["duration_seconds"] > 0 for run in runs)
-    table = run_dna("crawls", "--site", "xa", data=data)
+    table = data.dna("crawls", "--site", "xa")
     assert "full" in table.stdout and "finished" in table.stdout
-    assert run_dna("crawls", "--site", "nope", data=data).returncode == 1
+    assert data.dna("crawls", "--site", "nope").returncode == 1
