@@ -36,6 +36,7 @@ from dna.context import (
     err_console,
     fail,
     local_time,
+    print_rows,
     update_search_index,
 )
 
@@ -600,15 +601,8 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
     if not runs:
         console.print("No crawls yet. Start one with: dna crawl SITE")
         return
-    table = Table(title="Crawls", title_justify="left")
-    for column in ("id", "site", "mode", "started", "duration"):
-        table.add_column(column, no_wrap=True)
-    for column in ("pages", "new", "updated", "errors"):
-        table.add_column(column, justify="right")
-    table.add_column("status")
-    for run in runs:
-        resumed = f" (resumes #{run.resumes})" if run.resumes else ""
-        table.add_row(
+    rows = [
+        [
             str(run.id),
             run.site,
             run.mode,
@@ -618,12 +612,17 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
             str(run.articles_new),
             str(run.articles_updated),
             str(run.errors),
-            _run_status(run) + resumed,
-        )
-    console.print(table)
+            _run_status(run) + (f" (resumes #{run.resumes})" if run.resumes else ""),
+        ]
+        for run in runs
+    ]
+    headers = ["id", "site", "mode", "started", "took", "pages", "new", "updated", "errors"]
+    print_rows("Crawls", [*headers, "status"], rows)
 
 
 def _format_duration(seconds: float) -> str:
+    if seconds < 60:
+        return f"{seconds:.1f}s"
     minutes, seconds = divmod(round(seconds), 60)
     hours, minutes = divmod(minutes, 60)
     return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds:02d}s"

@@ -20,7 +20,16 @@ from rich.text import Text
 from archive.gazetteer import Gazetteer, GazetteerError, PlaceError, gazetteer
 from archive.records import VIETNAM_TZ, Mention
 from archive.store import ArchivedArticle, ArticleVersionInfo, SitePlace
-from dna.context import Env, archive_options, console, err_console, fail, is_terminal, local_time
+from dna.context import (
+    Env,
+    archive_options,
+    console,
+    err_console,
+    fail,
+    is_terminal,
+    local_time,
+    print_rows,
+)
 from search.indexdir import SearchIndexError, read_state
 from search.indexer import rebuild_index, update_index
 from search.query import QuerySyntaxError
@@ -470,7 +479,7 @@ def places(name: str, env: Env) -> None:
         store.close()
     _print_place(gazette, unit.code)
     if portals:
-        _print_rows("Portals", ["site", "title", "serves", "articles"], portals)
+        print_rows("Portals", ["site", "title", "serves", "articles"], portals)
     else:
         console.print("Portals: none in the archive serves it (add one with: dna sites add)")
     console.print(f"Articles mentioning it (or a unit it covers): {mentioning}")
@@ -535,7 +544,7 @@ def stats(by: str, env: Env) -> None:
         _print_place_stats(site_places, unsettled)
     else:
         years = sorted({year for sites in per_year.values() for year in sites}, key=_year_order)
-        _print_rows(
+        print_rows(
             "Articles per site and year",
             ["site", *(str(year) if year else "undated" for year in years), "total"],
             [
@@ -543,7 +552,7 @@ def stats(by: str, env: Env) -> None:
                 for site, counts in sorted(per_year.items())
             ],
         )
-    _print_rows(
+    print_rows(
         "Crawls",
         ["site", "crawls", "last started", "last status", "pages", "new", "updated", "errors"],
         [
@@ -573,7 +582,7 @@ def stats(by: str, env: Env) -> None:
     if env.db_url == data.database_url() and data.database_file.exists():
         database = data.database_file.parent.glob(data.database_file.name + "*")
         rows.insert(2, ["database", _size(sum(path.stat().st_size for path in database))])
-    _print_rows("Size", ["", ""], rows)
+    print_rows("Size", ["", ""], rows)
 
 
 def _print_place_stats(sites: list[SitePlace], unsettled: list[Mention]) -> None:
@@ -602,12 +611,12 @@ def _print_place_stats(sites: list[SitePlace], unsettled: list[Mention]) -> None
         now = units[0][2]
         rows.append([province, "(all)", now, *map(str, provinces[province])])
         rows += [["", d, "", *map(str, per_unit[(p, d, n)])] for p, d, n in units if d]
-    _print_rows(
+    print_rows(
         "Articles per province and district (where their portals sit)",
         ["province", "district", "province now", "portals", "articles"],
         rows,
     )
-    _print_rows(
+    print_rows(
         "Place names mentioned but not settled",
         ["mention", "times", "why"],
         [
@@ -619,26 +628,6 @@ def _print_place_stats(sites: list[SitePlace], unsettled: list[Mention]) -> None
             for mention in unsettled
         ],
     )
-
-
-def _print_rows(title: str, headers: list[str], rows: list[list[str]]) -> None:
-    """A rich table on a terminal; aligned plain columns in a pipe."""
-    if is_terminal():
-        table = Table(title=title, title_justify="left", show_header=any(headers))
-        for at, header in enumerate(headers):
-            numeric = all(row[at].isdigit() or not row[at] for row in rows)
-            table.add_column(header, justify="right" if numeric else "left")
-        for row in rows:
-            table.add_row(*map(escape, row))
-        console.print(table)
-        return
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
-    out = sys.stdout
-    out.write(f"{title}\n")
-    for row in ([headers] if any(headers) else []) + rows:
-        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        out.write("  ".join(cells).rstrip() + "\n")
-    out.write("\n")
 
 
 def _year_order(year: int | None) -> int:

@@ -13,6 +13,7 @@ from typing import Any, NoReturn
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.table import Table
 
 from archive.layout import DataDir
 from archive.records import VIETNAM_TZ
@@ -116,3 +117,23 @@ def update_search_index(env: Env) -> None:
     finally:
         store.close()
     console.print(f"Search index updated: {added} article(s).")
+
+
+def print_rows(title: str, headers: list[str], rows: list[list[str]]) -> None:
+    """A rich table on a terminal; aligned plain columns in a pipe."""
+    if is_terminal():
+        table = Table(title=title, title_justify="left", show_header=any(headers))
+        for at, header in enumerate(headers):
+            numeric = all(row[at].isdigit() or not row[at] for row in rows)
+            table.add_column(header, justify="right" if numeric else "left")
+        for row in rows:
+            table.add_row(*map(escape, row))
+        console.print(table)
+        return
+    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
+    out = sys.stdout
+    out.write(f"{title}\n")
+    for row in ([headers] if any(headers) else []) + rows:
+        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+        out.write("  ".join(cells).rstrip() + "\n")
+    out.write("\n")
