@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job, end to end, on the bundled sample portal:
-# serve it on 127.0.0.1, add it as a site, crawl it, show what was archived,
-# and search it without diacritics.
+# serve it on 127.0.0.1, add it as a site, crawl it (and again, incrementally),
+# show what was archived, and search it without diacritics and by place.
 set -euo pipefail
 data=${1:-demo-data}
 bin=${DNA_BIN:-.venv/bin}
@@ -31,6 +31,9 @@ set -x
     --province "Nghệ An" --district "Thanh Chương" --commune "Thanh Liên"
 "$bin/dna" sites --data "$data"
 "$bin/dna" crawl xa-thanh-lien --data "$data"
+# Again, as a schedule would: a new crawl fetches only what is not archived yet.
+"$bin/dna" crawl xa-thanh-lien --data "$data"
+"$bin/dna" crawls --data "$data"
 "$bin/dna" stats --data "$data"
 "$bin/dna" search "thanh lien" --data "$data" --limit 10
 "$bin/dna" places "Tam Đồng, Nghệ An" --data "$data"
