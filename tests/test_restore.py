@@ -21,6 +21,7 @@ from crawler.restore import host_site_name
 from dna.sampleportal import PortalServer
 
 from conftest import Harvest, run_dna
+from services import postgres_database
 
 #: Rows that must survive a restore unchanged: everything but row ids and restore times.
 CAPTURE_ROWS = """
@@ -58,14 +59,14 @@ def rows(data: Path, query: str) -> list[tuple]:
         return connection.execute(query).fetchall()
 
 
-def export(data: Path) -> dict[str, dict]:
-    result = run_dna("export", data=data)
+def export(data: Path, *options: str) -> dict[str, dict]:
+    result = run_dna("export", *options, data=data)
     assert result.returncode == 0, result.stderr
     return {row["url"]: row for row in map(json.loads, result.stdout.splitlines())}
 
 
-def search_urls(data: Path, query: str) -> list[str]:
-    result = run_dna("search", query, "--json", "--limit", "50", data=data)
+def search_urls(data: Path, query: str, *options: str) -> list[str]:
+    result = run_dna("search", query, "--json", "--limit", "50", *options, data=data)
     assert result.returncode == 0, result.stderr
     return [json.loads(line)["url"] for line in result.stdout.splitlines()]
 
@@ -108,6 +109,26 @@ def test_round_trip_gives_the_same_export_and_search_results(
     assert mentions
     assert {query: search_urls(data, query) for query in QUERIES} == searches
     assert any(searches.values())
+
+
+def test_restore_into_postgresql_gives_the_crawls_export_and_search_results(
+    harvest: Harvest, tmp_path: Path, postgres_server: str
+) -> None:
+    crawled = copy_data(harvest, tmp_path)
+    before = export(crawled)
+    searches = {query: search_urls(crawled, query) for query in QUERIES}
+    data = tmp_path / "postgresql"
+    data.mkdir()
+    shutil.copy(crawled / "sites.toml", data / "sites.toml")
+
+    with postgres_database(postgres_server) as url:
+        result = run_dna("restore", str(crawled / "warc"), "--workers", "2", "--db", url, data=data)
+        assert result.returncode == 0, result.stderr
+        after = export(data, "--db", url)
+        assert after.keys() == before.keys()
+        for row_url, row in before.items():
+            assert {**after[row_url], "id": row["id"]} == row
+        assert {query: search_urls(data, query, "--db", url) for query in QUERIES} == searches
 
 
 def test_restoring_twice_adds_nothing(harvest: Harvest, tmp_path: Path) -> None:
