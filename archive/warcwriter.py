@@ -132,6 +132,16 @@ class _OpenFile:
         return self.path.name.removesuffix(OPEN_SUFFIX)
 
 
+def writer_suffix(pid: int, host: str | None = None) -> str:
+    """How a WARC file name ends: the writing process and its short host name.
+
+    Workers on many machines never pick the same name, and a resume finds the
+    files of the crawl it picks up by it.
+    """
+    short = (host or socket.gethostname()).split(".")[0] or "localhost"
+    return f"-{pid}~{short}.warc.gz"
+
+
 class WarcFileWriter:
     """Writes exchanges to ``directory``, rotating files at ``max_size`` bytes.
 
@@ -160,7 +170,6 @@ class WarcFileWriter:
         self.files_closed: list[Path] = []
         self._serial = 0
         self._file: _OpenFile | None = None
-        self._host = socket.gethostname().split(".")[0] or "localhost"
         # warcio builds the records; we compress each one ourselves so every
         # record is its own gzip member at a sensible level (warcio uses 9).
         self._buffer = io.BytesIO()
@@ -172,7 +181,7 @@ class WarcFileWriter:
         self.directory.mkdir(parents=True, exist_ok=True)
         self._serial += 1
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
-        name = f"{self.prefix}-{stamp}-{self._serial:05d}-{os.getpid()}~{self._host}.warc.gz"
+        name = f"{self.prefix}-{stamp}-{self._serial:05d}{writer_suffix(os.getpid())}"
         path = self.directory / (name + OPEN_SUFFIX)
         opened = _OpenFile(path, open(path, "xb"))  # noqa: SIM115 - closed in close()
         self._file = opened

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from archive.verify import RepairError, repair_open_file
-from archive.warcwriter import OPEN_SUFFIX
+from archive.warcwriter import OPEN_SUFFIX, writer_suffix
 from crawler.restore import Restorer
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def written_by(directory: Path, run: CrawlRun) -> list[Path]:
     """
     if run.pid is None or run.host is None or not directory.is_dir():
         return []
-    marker = f"-{run.pid}~{run.host.split('.')[0]}.warc.gz"
+    marker = writer_suffix(run.pid, run.host)
     started = run.started_at.timestamp() - 1
     return sorted(
         path
