@@ -90,6 +90,28 @@ def _answers(port: int) -> bool:
 
 
 @contextmanager
+def _serving(command: list[str], directory: Path, port: int, name: str) -> Iterator[None]:
+    """Run a server in ``directory`` until the block ends, once it answers on ``port``."""
+    process = subprocess.Popen(
+        command, cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
+    )
+    try:
+        wait_until(lambda: _answers(port), f"{name} on port {port}")
+        yield
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+def finished(processes: list[subprocess.Popen], timeout: float = 300) -> None:
+    """Wait for ``processes``; each must exit 0 without a traceback."""
+    outputs = [process.communicate(timeout=timeout) for process in processes]
+    for process, (stdout, stderr) in zip(processes, outputs, strict=True):
+        assert process.returncode == 0, stdout + stderr
+        assert "Traceback" not in stdout + stderr
+
+
+@contextmanager
 def redis_server(directory: Path) -> Iterator[str]:
     """A real redis-server on 127.0.0.1 without persistence; yields its URL."""
     binary = shutil.which("redis-server")
@@ -97,18 +119,9 @@ def redis_server(directory: Path) -> Iterator[str]:
         missing_service("redis-server is not installed (Debian package redis-server)")
     port = free_port()
     directory.mkdir(parents=True, exist_ok=True)
-    process = subprocess.Popen(
-        [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
-        cwd=directory,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        wait_until(lambda: _answers(port), f"redis-server on port {port}")
+    command = [binary, "--bind", "127.0.0.1", "--port", str(port), "--save", ""]
+    with _serving([*command, "--appendonly", "no"], directory, port, "redis-server"):
         yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @contextmanager
@@ -131,12 +144,5 @@ def scrapyd_server(directory: Path) -> Iterator[str]:
         "poll_interval = 0.2\n",
         encoding="utf-8",
     )
-    process = subprocess.Popen(
-        [str(binary)], cwd=directory, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
-    try:
-        wait_until(lambda: _answers(port), f"scrapyd on port {port}")
+    with _serving([str(binary)], directory, port, "scrapyd"):
         yield f"http://127.0.0.1:{port}/"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)

@@ -21,7 +21,7 @@ from archive.records import ArticleRecord, CaptureRecord
 from archive.store import Store
 
 from conftest import DNA, Harvest
-from services import postgres_database
+from services import finished, postgres_database
 
 #: Natural keys that must stay unique.
 NATURAL_KEYS = (Capture.record_id, Article.url)
@@ -122,10 +122,7 @@ def test_two_restores_at_once_store_each_row_once(
             )
             for n in (1, 2)
         ]
-        outputs = [process.communicate(timeout=300) for process in processes]
-        for process, (stdout, stderr) in zip(processes, outputs, strict=True):
-            assert process.returncode == 0, stdout + stderr
-            assert "Traceback" not in stdout + stderr
+        finished(processes)
 
         store = Store(url)
         try:

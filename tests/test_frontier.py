@@ -21,7 +21,7 @@ from archive.store import Store, sqlite_url
 from dna.sampleportal import PortalServer
 
 from conftest import DNA, run_dna, sites_toml
-from services import free_port, postgres_database, redis_server, wait_until
+from services import finished, free_port, postgres_database, redis_server, wait_until
 from test_crawl import answers
 
 SITE = "xa"
@@ -58,10 +58,7 @@ def test_two_workers_archive_every_article_exactly_once(
     (data / "sites.toml").write_text(sites_toml({SITE: portal}), encoding="utf-8")
     with postgres_database(postgres_server) as database:
         workers = [start_worker(data, redis_url, database) for _ in range(2)]
-        outputs = [worker.communicate(timeout=300) for worker in workers]
-        for worker, (stdout, stderr) in zip(workers, outputs, strict=True):
-            assert worker.returncode == 0, stdout + stderr
-            assert "Traceback" not in stdout + stderr
+        finished(workers)
 
         store = Store(database)
         try:
