@@ -41,13 +41,13 @@ lint: install
 	$(BIN)/ruff format --check .
 
 bench: install
-	$(BIN)/python bench/crawl.py
-	$(BIN)/python bench/search.py
-	$(BIN)/python bench/recrawl.py
+	$(BIN)/python -m bench.crawl
+	$(BIN)/python -m bench.search
+	$(BIN)/python -m bench.recrawl
 
 # One crawl worker against two sharing a Redis frontier (needs PostgreSQL and Redis).
 bench-scale: install
-	bash scripts/with-test-services.sh $(BIN)/python bench/scale.py
+	bash scripts/with-test-services.sh $(BIN)/python -m bench.scale
 
 clean:
 	rm -rf $(VENV) $(PYWB_VENV) $(DEMO) *.egg-info .pytest_cache .ruff_cache

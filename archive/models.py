@@ -169,7 +169,7 @@ class ArticleVersion(Base):
 
 
 class PlaceMention(Base):
-    """An administrative unit an article version's text mentions (see archive.mentions).
+    """An administrative unit an article version's text mentions (see places.mentions).
 
     Settled mentions name their ``unit``; ambiguous ones list ``candidates``
     (space-separated codes); unknown ones have neither.

@@ -33,7 +33,7 @@ class Image:
 
 @dataclass(slots=True, frozen=True)
 class Mention:
-    """An administrative unit an article's text mentions (see :mod:`archive.mentions`).
+    """An administrative unit an article's text mentions (see :mod:`places.mentions`).
 
     :param surface: the words as first written: "xã Thanh Liên", "TP Vinh".
     :param unit: the unit's gazetteer code when settled (``oc17743``), else ``None``.

@@ -42,9 +42,9 @@ CPU ms per page, which load hardly changes.
 
 Examples::
 
-    python bench/crawl.py                # the full run, about 8 minutes on 2 cores
-    python bench/crawl.py --quick        # 200 articles, a smoke test
-    python bench/crawl.py --scenario B --concurrency 2,4,8 --repeat 3
+    python -m bench.crawl                # the full run, about 8 minutes on 2 cores
+    python -m bench.crawl --quick        # 200 articles, a smoke test
+    python -m bench.crawl --scenario B --concurrency 2,4,8 --repeat 3
 """
 
 from __future__ import annotations
@@ -66,12 +66,10 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
 from warcio.archiveiterator import ArchiveIterator
 
-from dna.sampleportal import PortalServer
-from dna.sampleportal.handler import PortalHandler
+from sampleportal import PortalServer
+from sampleportal.handler import PortalHandler
 
 REPO = Path(__file__).resolve().parents[1]
 SITE = "bench"

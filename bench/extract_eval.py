@@ -3,7 +3,7 @@
 Runs every page with known ground truth it can find:
 
 - ``tests/pages/*.html`` with ``tests/pages/expected.json``;
-- every article of every sample portal (:mod:`dna.sampleportal`), fetched over
+- every article of every sample portal (:mod:`sampleportal`), fetched over
   loopback HTTP, against ``PortalServer.expected_articles()``.
 
 All three extractors get the same decoded text (our charset handling), so the
@@ -31,8 +31,8 @@ from importlib.util import find_spec
 from pathlib import Path
 
 from archive.records import VIETNAM_TZ
-from crawler.extract.article import extract_article
-from crawler.extract.page import Page
+from extract.article import extract_article
+from extract.page import Page
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = ROOT / "tests" / "pages"
@@ -241,7 +241,7 @@ def _fetch(url: str) -> Page:
 def sample_portal_cases() -> Iterator[tuple[str, Page, Truth]]:
     """Every article of every sample portal, if the sample portal is importable."""
     try:
-        from dna.sampleportal import FAMILIES, PortalServer
+        from sampleportal import FAMILIES, PortalServer
     except ImportError:
         return
     for family in FAMILIES:

@@ -1,6 +1,6 @@
 """Precision and recall of place mentions on the sample portals' articles.
 
-Every hand-written article of :mod:`dna.sampleportal` lists, in its ``places``,
+Every hand-written article of :mod:`sampleportal` lists, in its ``places``,
 the gazetteer codes of the units its text mentions, judged by hand (same-named
 communes of other provinces included).  This runs the mention finder on the
 same text the crawl extracts (title, lead, body, captions) with each portal's
@@ -20,9 +20,9 @@ import argparse
 import time
 from dataclasses import dataclass, field
 
-from archive.gazetteer import gazetteer
-from archive.mentions import article_text, finder
-from dna.sampleportal.corpus import FAMILIES, load_articles, load_site
+from places.gazetteer import gazetteer
+from places.mentions import article_text, finder
+from sampleportal.corpus import FAMILIES, load_articles, load_site
 
 
 @dataclass

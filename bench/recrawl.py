@@ -16,7 +16,7 @@ nothing fetched twice but what was in flight at the kill).
 
 Example::
 
-    python bench/recrawl.py --articles 600
+    python -m bench.recrawl --articles 600
 """
 
 from __future__ import annotations
@@ -30,9 +30,7 @@ import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from dna.sampleportal import PortalServer
+from sampleportal import PortalServer
 
 DNA = str(Path(sys.executable).parent / "dna")
 OPTIONS = """\

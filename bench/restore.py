@@ -18,9 +18,9 @@ WARC files' bytes on disk (gzip-compressed); articles/s the articles restored.
 
 Examples::
 
-    python bench/restore.py                   # about 60 MB of WARC, about 10 minutes
-    python bench/restore.py --quick           # a smoke test
-    python bench/restore.py --keep /tmp/bench-warcs   # reuse the crawl next time
+    python -m bench.restore                   # about 60 MB of WARC, about 10 minutes
+    python -m bench.restore --quick           # a smoke test
+    python -m bench.restore --keep /tmp/bench-warcs   # reuse the crawl next time
 """
 
 from __future__ import annotations
@@ -43,11 +43,12 @@ from archive.store import Store
 from archive.warcresponses import ArchivedResponse, ResponseScanner
 from archive.warcscan import find_warcs
 from crawler.decide import content_kind, judge_page
-from crawler.extract.page import Page
-from crawler.families import detect_family, get_family
 from crawler.restore import Restorer, host_site_name
 from crawler.sites import SiteConfig, load_sites
-from dna.sampleportal import PortalServer
+from extract.families import detect_family, get_family
+from extract.page import Page
+from sampleportal import PortalServer
+from search.indexer import update_index
 
 FAMILIES = ("vnportal", "liferay", "tandan", "nukeviet", "generic")
 DNA = str(Path(sys.executable).parent / "dna")
@@ -148,12 +149,6 @@ def full_restore(data: Path, work: Path, workers: int) -> tuple[int, Store]:
 
 def build_index(store: Store, directory: Path) -> int:
     """Index the restored database; returns the articles indexed."""
-    # Run as a script, bench/ heads sys.path and bench/search.py would shadow
-    # the search package.
-    here = Path(__file__).resolve().parent
-    sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != here]
-    from search.indexer import update_index
-
     return update_index(store, directory)
 
 

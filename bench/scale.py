@@ -26,7 +26,7 @@ provides through scripts/with-test-services.sh.
 Examples::
 
     make bench-scale
-    bash scripts/with-test-services.sh .venv/bin/python bench/scale.py --articles 200
+    bash scripts/with-test-services.sh .venv/bin/python -m bench.scale --articles 200
 """
 
 from __future__ import annotations
@@ -42,14 +42,9 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-HERE = Path(__file__).resolve().parent
-sys.path[:0] = [str(HERE), str(HERE.parent / "tests")]
-
-from crawl import REPO, CountingHandler, Tally, tool, versions  # noqa: E402
-
-from dna.sampleportal import PortalServer  # noqa: E402
-
-from services import postgres_database, redis_server  # noqa: E402
+from bench.crawl import REPO, CountingHandler, Tally, tool, versions
+from sampleportal import PortalServer
+from tests.services import postgres_database, redis_server
 
 FAMILIES = ("vnportal", "liferay", "tandan", "nukeviet", "generic")
 TARGET = 1.7

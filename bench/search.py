@@ -16,8 +16,8 @@ query p95 ≤150 ms, phrase p95 ≤ single-term p95.
 
 Example::
 
-    python bench/search.py              # the full run, several minutes
-    python bench/search.py --docs 2000  # a quick one
+    python -m bench.search              # the full run, several minutes
+    python -m bench.search --docs 2000  # a quick one
 """
 
 from __future__ import annotations
@@ -34,8 +34,6 @@ import unicodedata
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from whoosh import index as whoosh_index
 from whoosh.analysis import StandardAnalyzer

@@ -10,17 +10,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
-from archive.mentions import article_mentions
-from crawler.extract.article import extract_article
-from crawler.families import is_article_page
+from extract.article import extract_article
+from extract.families import is_article_page
+from places.mentions import article_mentions
 
 if TYPE_CHECKING:
     from datetime import datetime
 
     from archive.records import ArticleRecord
-    from crawler.extract.page import Page
-    from crawler.families import Family
     from crawler.sites import SiteConfig
+    from extract.families import Family
+    from extract.page import Page
 
 #: What a verdict found; the names double as crawl stats keys (``dna/<outcome>``).
 Outcome = Literal["not_article", "articles_unextracted", "articles_before_since", "articles_seen"]

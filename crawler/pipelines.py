@@ -16,7 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from archive.store import ArchiveWriter, Store, one_line
 from crawler import signals as dna_signals
-from crawler.diskspace import DISK_FULL
+from crawler.extensions.diskspace import DISK_FULL
 from crawler.failures import stop_crawl
 from crawler.history import database_url
 from crawler.items import ArticleItem

@@ -11,9 +11,9 @@ import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from crawler.extract.page import Page
-from crawler.families import detect_family
 from crawler.settings import USER_AGENT
+from extract.families import detect_family
+from extract.page import Page
 
 
 class ProbeError(Exception):

@@ -41,11 +41,11 @@ from urllib.parse import urlsplit
 from archive.warcresponses import ArchivedResponse, ResponseScanner
 from archive.warcscan import ScanProblem, find_warcs
 from crawler.decide import Verdict, content_kind, judge_page
-from crawler.extract.page import Page
-from crawler.families import Family, detect_family, get_family
 from crawler.settings import DOWNLOAD_MAXSIZE
 from crawler.sites import SiteConfig, SitesFile, validate_name
-from crawler.urls import host_of, within_domains
+from extract.families import Family, detect_family, get_family
+from extract.page import Page
+from extract.urls import host_of, within_domains
 
 if TYPE_CHECKING:
     from archive.layout import DataDir

@@ -5,7 +5,7 @@ the WARC by up to one batch.  Resuming first closes those files after their
 last complete record and restores them into the database, attributed to the
 crawl that wrote them (the same extraction as a live crawl, via
 :mod:`crawler.restore`).  The new crawl then replays what was fetched
-(:class:`crawler.replay.ResumeReplayMiddleware`) and fetches the rest, so
+(:class:`crawler.middlewares.replay.ResumeReplayMiddleware`) and fetches the rest, so
 nothing is fetched twice and nothing is lost.
 """
 

@@ -23,7 +23,7 @@ Settings of our own (all prefixed ``DNA_``):
 ``DNA_RESUMES``        id of the unfinished crawl this one resumes (set by ``--resume``)
 ``DNA_MIN_FREE_MB``    stop the crawl cleanly when the WARC disk has less free space
 ``DNA_DISK_CHECK_INTERVAL``  seconds between free-space checks
-``DNA_FRONTIER_URL``   share the frontier with other workers in this Redis (see crawler.frontier)
+``DNA_FRONTIER_URL``   share the frontier with other workers in this Redis (crawler.frontier)
 """
 
 from __future__ import annotations
@@ -99,21 +99,21 @@ REMOTE_CONTROL_ENABLED = False
 # -- components -----------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
     # Private-address guard before anything is sent.
-    "crawler.safety.PrivateAddressMiddleware": 60,
+    "crawler.middlewares.safety.PrivateAddressMiddleware": 60,
     # Retry-After aware retries replace Scrapy's own.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
-    "crawler.retry.BackoffRetryMiddleware": 550,
+    "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
     # Loops and off-site targets become failures in the summary.
-    "crawler.redirects.RedirectGuardMiddleware": 610,
+    "crawler.middlewares.redirects.RedirectGuardMiddleware": 610,
     # A resumed crawl reads what its killed predecessor fetched from WARC.
-    "crawler.replay.ResumeReplayMiddleware": 930,
+    "crawler.middlewares.replay.ResumeReplayMiddleware": 930,
     # Validators for recrawled URLs; a 304 becomes the archived page again.
-    "crawler.conditional.ConditionalGetMiddleware": 940,
+    "crawler.middlewares.conditional.ConditionalGetMiddleware": 940,
     # Closest to the wire: sees raw bodies, original headers and redirects.
-    "crawler.recording.WarcRecorderMiddleware": 950,
+    "crawler.middlewares.recording.WarcRecorderMiddleware": 950,
 }
 EXTENSIONS = {
-    "crawler.diskspace.DiskSpaceGuard": 0,
+    "crawler.extensions.diskspace.DiskSpaceGuard": 0,
 }
 
 ITEM_PIPELINES = {

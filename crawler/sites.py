@@ -25,10 +25,10 @@ from dateutil.tz import tzlocal
 from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
-from archive.gazetteer import PlaceError, gazetteer
 from archive.layout import DataDir
-from crawler.schedule import CRAWL_MODES, DEFAULT_MODE, Schedule, cron_problem
-from crawler.urls import host_of
+from crawler.schedule.rules import CRAWL_MODES, DEFAULT_MODE, Schedule, cron_problem
+from extract.urls import host_of
+from places.gazetteer import PlaceError, gazetteer
 
 FAMILIES = ("liferay", "tandan", "vnportal", "nukeviet", "auto")
 #: Where a portal sits, by its old (pre-2025) units, most general first.

@@ -17,7 +17,6 @@ from rich.markup import escape
 from rich.table import Table
 
 from archive.export import FORMATS, write_export
-from archive.gazetteer import GazetteerError, PlaceError, gazetteer
 from archive.locks import LockHeld, PidLock
 from crawler.sites import (
     CRAWL_MODES,
@@ -28,7 +27,6 @@ from crawler.sites import (
     append_site,
     load_sites,
 )
-from crawler.urls import host_of
 from dna.context import (
     Env,
     archive_options,
@@ -39,6 +37,8 @@ from dna.context import (
     print_rows,
     update_search_index,
 )
+from extract.urls import host_of
+from places.gazetteer import GazetteerError, PlaceError, gazetteer
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
@@ -193,7 +193,7 @@ def sites_refresh_places(names: tuple[str, ...], every: bool, no_index: bool, en
 
         dna sites refresh-places xa-thanh-lien
     """
-    from archive.mentions import article_mentions
+    from places.mentions import article_mentions
 
     if not names and not every:
         raise click.UsageError("name at least one SITE, or use --all")
@@ -344,7 +344,7 @@ def crawl(
 
         dna crawl --all --frontier redis://10.0.0.5:6379/0 --db postgresql+psycopg://dna@10.0.0.5/dna
     """
-    from crawler.frontier import FrontierError, connect
+    from crawler.frontier.redis import FrontierError, connect
     from crawler.runner import crawl_settings
 
     if not names and not crawl_all:

@@ -12,11 +12,17 @@ from rich.table import Table
 
 from archive.locks import LockHeld, PidLock
 from archive.store import CrawlRun
-from crawler.schedule import Schedule, due_slots, is_running, last_served, next_slot
+from crawler.schedule.daemon import (
+    Scheduler,
+    dna_executable,
+    scheduler_log,
+    site_history,
+    zone_name,
+)
+from crawler.schedule.install import crontab, scheduler_service, systemd_timers
+from crawler.schedule.rules import Schedule, due_slots, is_running, last_served, next_slot
 from crawler.sites import SitesFile, SitesFileError, load_sites
 from dna.context import Env, archive_options, console, err_console, fail
-from dna.schedule_install import crontab, scheduler_service, systemd_timers
-from dna.scheduler import Scheduler, dna_executable, scheduler_log, site_history, zone_name
 
 DEFAULT_MAX_CONCURRENT = 2
 

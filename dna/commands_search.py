@@ -17,7 +17,6 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 from rich.text import Text
 
-from archive.gazetteer import Gazetteer, GazetteerError, PlaceError, gazetteer
 from archive.records import VIETNAM_TZ, Mention
 from archive.store import ArchivedArticle, ArticleVersionInfo, SitePlace
 from dna.context import (
@@ -30,6 +29,7 @@ from dna.context import (
     local_time,
     print_rows,
 )
+from places.gazetteer import Gazetteer, GazetteerError, PlaceError, gazetteer
 from search.indexdir import SearchIndexError, read_state
 from search.indexer import rebuild_index, update_index
 from search.query import QuerySyntaxError

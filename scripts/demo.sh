@@ -9,7 +9,7 @@ rm -rf "$data"
 mkdir -p "$data"
 
 # The portal prints its base URL on its first line once it listens.
-"$bin/python" -m dna.sampleportal --family vnportal --port 0 >"$data/portal.out" 2>"$data/portal.err" &
+"$bin/python" -m sampleportal --family vnportal --port 0 >"$data/portal.out" 2>"$data/portal.err" &
 portal=$!
 trap 'kill $portal 2>/dev/null || true' EXIT
 for _ in $(seq 100); do

@@ -17,8 +17,8 @@ from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 from whoosh.writing import CLEAR
 
-from archive.gazetteer import gazetteer
 from archive.store import ArchivedArticle, Store
+from places.gazetteer import gazetteer
 from search import indexdir
 from search.analysis import SECTION
 from search.indexdir import IndexMissing, IndexState
@@ -70,7 +70,7 @@ def document(article: ArchivedArticle) -> dict[str, object]:
 def place_codes(article: ArchivedArticle) -> tuple[set[str], set[str]]:
     """The units the article's portal lies in, and those plus every unit it mentions.
 
-    Each unit comes with what covers it (:meth:`~archive.gazetteer.Gazetteer.cover`):
+    Each unit comes with what covers it (:meth:`~places.gazetteer.Gazetteer.cover`):
     a new commune's code then finds articles about the old communes merged
     into it, and an old district's finds its communes'.  Codes the installed
     gazetteer does not know (after a data upgrade) are left out.

@@ -10,7 +10,7 @@ so the text is indexed once.  The sections are also indexed alone for
 ``title:``, ``lead:``, ``captions:`` and ``author:`` queries; ``body:`` means
 the whole text.  ``bench/search.py`` measures the design.
 
-Places are gazetteer codes (:mod:`archive.gazetteer`): ``portal`` holds the
+Places are gazetteer codes (:mod:`places.gazetteer`): ``portal`` holds the
 units the article's portal lies in, ``places`` those and every unit the text
 mentions, each with the units it lies in and the new units it became part
 of.  ``--place``, ``--province`` and ``--district`` are then one term each.

@@ -2,7 +2,7 @@
 
 Portal text mixes NFC and NFD, and old-style ("hoà", "thuỷ", "qúy") with
 new-style ("hòa", "thủy", "quý") tone marks.  :func:`canonical` maps every
-spelling of a syllable to one form; :func:`~archive.folding.fold` strips all marks (and đ→d) for
+spelling of a syllable to one form; :func:`~places.folding.fold` strips all marks (and đ→d) for
 diacritic-free matching; :func:`variants` goes back from a folded syllable to
 every canonical spelling it could stand for, so the index need hold only the
 canonical forms.
@@ -18,7 +18,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from archive.folding import fold
+from places.folding import fold
 
 __all__ = ["TONES", "canonical", "fold", "is_folded", "place_tone", "variants"]
 

@@ -12,13 +12,13 @@ from typing import Any
 
 import pytest
 from click.testing import CliRunner, Result
-from test_search_corpus import CORPUS, build_archive, record
 
 from archive.store import Store
 from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
 from dna.cli import main
 from dna.commands_search import HIT_FIELDS
 from search.indexdir import IndexState, write_state
+from tests.corpus import CORPUS, build_archive, record
 
 
 def dna(*args: str) -> Result:
@@ -313,7 +313,7 @@ def test_every_command_has_help_with_an_example(command: str) -> None:
 
 def test_a_real_crawl_leaves_the_seed_searchable(harvest: Any) -> None:
     """``make demo``'s last step: crawl the sample portals, then search them."""
-    from dna.sampleportal.corpus import load_articles
+    from sampleportal.corpus import load_articles
 
     seed = load_articles("vnportal")[0]
     result = dna("search", "thanh lien", "--json", "--limit", "20", "--data", str(harvest.data))

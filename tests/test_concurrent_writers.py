@@ -19,9 +19,8 @@ from sqlalchemy import func, select
 from archive.models import Article, ArticleVersion, Capture
 from archive.records import ArticleRecord, CaptureRecord
 from archive.store import Store
-
-from conftest import DNA, Harvest
-from services import finished, postgres_database
+from tests.harness import DNA, Harvest
+from tests.services import finished, postgres_database
 
 #: Natural keys that must stay unique.
 NATURAL_KEYS = (Capture.record_id, Article.url)

@@ -13,8 +13,8 @@ from scrapy.utils.test import get_crawler
 from archive.layout import DataDir
 from archive.records import CaptureRecord
 from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
-from crawler.conditional import ORIGINAL, UNCONDITIONAL, ConditionalGetMiddleware
 from crawler.history import ArchiveHistory
+from crawler.middlewares.conditional import ORIGINAL, UNCONDITIONAL, ConditionalGetMiddleware
 
 PAGE = "http://xa.example.vn/tin-tuc/bai-1.html"
 HTML = "<html><head><title>Bài 1</title></head><body>Nội dung</body></html>".encode()

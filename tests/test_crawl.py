@@ -7,19 +7,15 @@ import subprocess
 import sys
 import urllib.request
 from collections import Counter
-from pathlib import Path
-from typing import NamedTuple
 
 import pytest
 from fastwarc.warc import ArchiveIterator as FastArchiveIterator
 from sqlalchemy import select
-from warcio.archiveiterator import ArchiveIterator
-from warcio.statusandheaders import StatusAndHeaders
 
 from archive.models import Capture, Crawl
-from dna.sampleportal import FAULT_PATHS
-
-from conftest import FAMILIES, Harvest
+from sampleportal import FAULT_PATHS
+from tests.harness import FAMILIES, Harvest
+from tests.warcrecords import Stored, answers
 
 SEED_TITLE = (
     "Thanh Liên: UBMTTQ huyện và các đoàn thể làm việc với Đảng ủy - UBND, "
@@ -35,46 +31,6 @@ BOILERPLATE = (
     "Người chịu trách nhiệm",
     "Hội nghị chuyên đề",
 )
-
-
-class Stored(NamedTuple):
-    """One response or revisit record as found in a WARC file."""
-
-    path: Path
-    kind: str
-    uri: str
-    status: str
-    record_id: str
-    digest: str
-    offset: int
-    raw: bytes
-    http: StatusAndHeaders
-
-
-def answers(path: Path) -> list[Stored]:
-    """The response and revisit records of ``path``, with their offsets."""
-    found = []
-    with open(path, "rb") as handle:
-        iterator = ArchiveIterator(handle)
-        for record in iterator:
-            if record.rec_type not in ("response", "revisit"):
-                continue
-            headers = record.rec_headers
-            raw = record.raw_stream.read()  # before get_record_offset(), which drains it
-            found.append(
-                Stored(
-                    path,
-                    record.rec_type,
-                    headers.get_header("WARC-Target-URI"),
-                    record.http_headers.get_statuscode(),
-                    headers.get_header("WARC-Record-ID"),
-                    headers.get_header("WARC-Payload-Digest"),
-                    iterator.get_record_offset(),
-                    raw,
-                    record.http_headers,
-                )
-            )
-    return found
 
 
 @pytest.fixture(scope="module")

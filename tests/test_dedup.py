@@ -32,9 +32,8 @@ from archive.warcwriter import (
     HttpResponseData,
     WarcFileWriter,
 )
-from dna.sampleportal import PortalServer
-
-from conftest import run_dna, sites_toml
+from sampleportal import PortalServer
+from tests.harness import run_dna, sites_toml
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,9 @@ from datetime import UTC, datetime
 import pytest
 
 from archive.records import VIETNAM_TZ, ArticleRecord, Image
-from crawler.extract.article import extract_article
-from crawler.extract.boilerplate import parse_views
-
-from pages import URLS, page, read
+from extract.article import extract_article
+from extract.boilerplate import parse_views
+from tests.pages import URLS, page, read
 
 
 def collapse(text: str) -> str:

@@ -7,11 +7,10 @@ import unicodedata
 
 import pytest
 
-from crawler.extract.article import extract_article
-from crawler.extract.charset import declared_charset, decode_html, vietnamese_score
-from crawler.extract.tcvn3 import decode_tcvn3
-
-from pages import LEGACY, page
+from extract.article import extract_article
+from extract.charset import declared_charset, decode_html, vietnamese_score
+from extract.tcvn3 import decode_tcvn3
+from tests.pages import LEGACY, page
 
 TITLE = "Xã Thanh Hưng tổ chức lễ ra quân làm đường giao thông nông thôn"
 FIRST = (

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from archive.records import VIETNAM_TZ
-from crawler.extract.dates import (
+from extract.dates import (
     date_from_url,
     find_date,
     is_dateline,

@@ -6,15 +6,14 @@ import re
 
 import pytest
 
-from crawler.families import (
+from extract.families import (
     FAMILY_NAMES,
     FIELDS,
     detect_family,
     get_family,
     is_article_page,
 )
-
-from pages import LEGACY, URLS, page
+from tests.pages import LEGACY, URLS, page
 
 
 @pytest.mark.parametrize(

@@ -18,11 +18,10 @@ from sqlalchemy.engine import make_url
 
 from archive.models import Capture, Crawl
 from archive.store import Store, sqlite_url
-from dna.sampleportal import PortalServer
-
-from conftest import DNA, run_dna, sites_toml
-from services import finished, free_port, postgres_database, redis_server, wait_until
-from test_crawl import answers
+from sampleportal import PortalServer
+from tests.harness import DNA, run_dna, sites_toml
+from tests.services import finished, free_port, postgres_database, redis_server, wait_until
+from tests.warcrecords import answers
 
 SITE = "xa"
 

@@ -22,9 +22,8 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.export import FIELDS
 from archive.locks import PidLock
 from archive.store import CrawlRun, Store, sqlite_url
-from dna.sampleportal import PortalServer
-
-from conftest import DNA, run_dna, sites_toml
+from sampleportal import PortalServer
+from tests.harness import DNA, run_dna, sites_toml
 
 #: Fields of `dna export` that depend on what was archived, not on when.
 CONTENT = tuple(

@@ -15,14 +15,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from archive.gazetteer import PlaceError, gazetteer
-from archive.mentions import MentionFinder
 from archive.records import VIETNAM_TZ
 from crawler.sites import load_sites
 from dna.cli import main
-from dna.sampleportal.corpus import load_articles
-
-from conftest import Harvest, run_dna
+from places.gazetteer import PlaceError, gazetteer
+from places.mentions import MentionFinder
+from sampleportal.corpus import load_articles
+from tests.harness import Harvest, run_dna
 
 #: Mention finding on the fixture portals' articles must stay at least this good.
 MIN_PRECISION = 0.95

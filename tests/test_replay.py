@@ -23,8 +23,7 @@ from warcio.timeutils import iso_date_to_timestamp
 
 from archive.cdxj import cdxj_path
 from archive.warcreader import read_payload
-
-from conftest import Harvest
+from tests.harness import Harvest
 
 PYWB_BIN = Path(__file__).resolve().parents[1] / ".venv-pywb" / "bin"
 SEED_TITLE = "Thanh Liên: UBMTTQ huyện và các đoàn thể làm việc với Đảng ủy - UBND"

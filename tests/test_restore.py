@@ -18,10 +18,9 @@ from pathlib import Path
 import pytest
 
 from crawler.restore import host_site_name
-from dna.sampleportal import PortalServer
-
-from conftest import Harvest, run_dna
-from services import postgres_database
+from sampleportal import PortalServer
+from tests.harness import Harvest, run_dna
+from tests.services import postgres_database
 
 #: Rows that must survive a restore unchanged: everything but row ids and restore times.
 CAPTURE_ROWS = """

@@ -21,9 +21,9 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from dna.sampleportal import FAMILIES, FAULT_PATHS, PortalServer, all_articles
-from dna.sampleportal.charsets import WINDOWS_1258
-from dna.sampleportal.corpus import VN_TZ, collapse
+from sampleportal import FAMILIES, FAULT_PATHS, PortalServer, all_articles
+from sampleportal.charsets import WINDOWS_1258
+from sampleportal.corpus import VN_TZ, collapse
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -472,7 +472,7 @@ def test_only_loopback_and_known_families():
 
 def test_command_line_prints_base_url_and_stops_on_sigterm():
     process = subprocess.Popen(
-        [sys.executable, "-m", "dna.sampleportal", "--family", "nukeviet", "--port", "0"],
+        [sys.executable, "-m", "sampleportal", "--family", "nukeviet", "--port", "0"],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         text=True,

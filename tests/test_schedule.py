@@ -14,7 +14,14 @@ import pytest
 from click.testing import CliRunner
 
 from archive.store import CrawlRun
-from crawler.schedule import Schedule, due_crawl, last_served, latest_slot, next_slot, upcoming
+from crawler.schedule.rules import (
+    Schedule,
+    due_crawl,
+    last_served,
+    latest_slot,
+    next_slot,
+    upcoming,
+)
 from crawler.sites import load_sites
 from dna.cli import main
 

@@ -14,9 +14,9 @@ import pytest
 from click.testing import CliRunner
 from croniter import croniter
 
+from crawler.schedule.daemon import dna_executable
+from crawler.schedule.install import on_calendar
 from dna.cli import main
-from dna.schedule_install import on_calendar
-from dna.scheduler import dna_executable
 
 SITES = """\
 [crawler]

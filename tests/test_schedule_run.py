@@ -21,11 +21,10 @@ import pytest
 from archive.layout import DataDir
 from archive.locks import PidLock
 from archive.store import CrawlRun, Store
-from dna.sampleportal import PortalServer
-from dna.scheduler import Scheduler as ScheduleLoop
-from dna.scheduler import scheduler_log
-
-from conftest import DNA, TEST_CRAWLER_OPTIONS, run_dna
+from crawler.schedule.daemon import Scheduler as ScheduleLoop
+from crawler.schedule.daemon import scheduler_log
+from sampleportal import PortalServer
+from tests.harness import DNA, TEST_CRAWLER_OPTIONS, run_dna
 
 HOST = socket.gethostname()
 

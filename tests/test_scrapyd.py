@@ -16,10 +16,9 @@ import urllib.request
 from pathlib import Path
 
 from archive.store import Store
-from dna.sampleportal import PortalServer
-
-from conftest import sites_toml
-from services import postgres_database, scrapyd_server
+from sampleportal import PortalServer
+from tests.harness import sites_toml
+from tests.services import postgres_database, scrapyd_server
 
 REPO = Path(__file__).resolve().parents[1]
 DEPLOY = str(Path(sys.executable).parent / "scrapyd-deploy")

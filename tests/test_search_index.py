@@ -12,13 +12,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from test_search_corpus import CORPUS, Doc, add_articles
 
 from archive.store import Store
 from search import indexdir
 from search.indexdir import IndexCorrupt, IndexMissing, IndexOutdated, IndexState
 from search.indexer import rebuild_index, update_index
 from search.searcher import ArchiveSearcher, SearchRequest
+from tests.corpus import CORPUS, Doc, add_articles
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -163,7 +163,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from archive.store import Store
 from search.indexer import update_index
-from test_search_corpus import Doc, add_articles
+from tests.corpus import Doc, add_articles
 
 data, prefix, count = sys.argv[1], sys.argv[2], int(sys.argv[3])
 store = Store(f"sqlite:///{data}/archive.sqlite3")

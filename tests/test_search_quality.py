@@ -10,9 +10,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_search_corpus import Doc, build_archive
 
 from search.searcher import ArchiveSearcher, SearchRequest
+from tests.corpus import Doc, build_archive
 
 #: Floors for the judged set: what the current design reaches.
 RECALL_AT_10 = 1.0
@@ -185,7 +185,7 @@ SAMPLE_THANH_LIEN = {
     "tandan-31245",
 }
 
-#: Judged on the articles of ``dna.sampleportal.corpus``, keyed "family-id".
+#: Judged on the articles of ``sampleportal.corpus``, keyed "family-id".
 SAMPLE_JUDGED: list[tuple[str, set[str]]] = [
     ("thanh lien", SAMPLE_THANH_LIEN),
     (
@@ -216,7 +216,7 @@ SAMPLE_MRR = 1.0
 def sample_archive(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Path, dict[str, int]]]:
-    from dna.sampleportal.corpus import all_articles
+    from sampleportal.corpus import all_articles
 
     docs = [
         Doc(

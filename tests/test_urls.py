@@ -7,7 +7,7 @@ import socket
 
 import pytest
 
-from crawler.urls import canonicalize, is_print_view, is_private_address, resolves_to_private
+from extract.urls import canonicalize, is_print_view, is_private_address, resolves_to_private
 
 
 @pytest.mark.parametrize(

@@ -19,8 +19,7 @@ import pytest
 
 from archive.verify import RepairError, repair_open_file
 from archive.warcscan import RawRecord, iter_records
-
-from conftest import Harvest, run_dna
+from tests.harness import Harvest, run_dna
 
 
 @pytest.fixture

@@ -26,8 +26,7 @@ import pytest
 from warcio.warcwriter import WARCWriter
 
 from archive.warcscan import RawRecord, ScanProblem, find_warcs, iter_records
-
-from conftest import Harvest, run_dna
+from tests.harness import Harvest, run_dna
 
 GARBAGE = b"\x00not a record\r\n" * 50
 

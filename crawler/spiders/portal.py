@@ -24,15 +24,15 @@ from scrapy.utils.sitemap import Sitemap
 
 from archive.records import VIETNAM_TZ
 from crawler.decide import content_kind, judge_page
-from crawler.extract.page import Page
-from crawler.extract.select import nodes
 from crawler.failures import Skipped, failure_reason, note_failure
-from crawler.families import GENERIC, Family, detect_family, get_family
-from crawler.frontier import KnownArticles, frontier_settings, known_articles
+from crawler.frontier.redis import KnownArticles, frontier_settings, known_articles
 from crawler.history import ArchiveHistory
 from crawler.items import ArticleItem
 from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
-from crawler.urls import canonicalize, host_of, is_print_view, within_domains
+from extract.families import GENERIC, Family, detect_family, get_family
+from extract.page import Page
+from extract.select import nodes
+from extract.urls import canonicalize, host_of, is_print_view, within_domains
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from crawler.extract.page import Page
+from extract.page import Page
 
 HERE = Path(__file__).parent
 #: The tests' fetch time: 08:30 on Monday 5 January 2026 in Vietnam, the day

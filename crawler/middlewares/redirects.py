@@ -1,0 +1,48 @@
+"""Stop redirect loops and off-site redirects, and say so.
+
+Scrapy's RedirectMiddleware would hand a loop's second visit to the
+duplicate filter, which drops it silently, and an off-site target to the
+offsite filter, which drops it at debug level.  Both are faults the
+archivist should see in the crawl summary.  Every 3xx is still recorded to
+WARC first (the recorder sits closer to the wire).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+from urllib.parse import urljoin
+
+from crawler.failures import Skipped, note_failure
+from extract.urls import canonicalize, host_of, within_domains
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+
+class RedirectGuardMiddleware:
+    """Turns looping and off-site redirects into noted failures."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> RedirectGuardMiddleware:
+        return cls(crawler)
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        location = response.headers.get("Location")
+        if not (300 <= response.status < 400 and location):
+            return response
+        target = canonicalize(urljoin(request.url, location.decode("latin-1")))
+        visited = {canonicalize(url) for url in request.meta.get("redirect_urls", ())}
+        visited.add(canonicalize(request.url))
+        if target in visited:
+            reason = f"redirect loop back to {target}"
+        elif not within_domains(host_of(target), self.crawler.spider.allowed_domains):
+            reason = f"off-site redirect to {target}"
+        else:
+            return response
+        note_failure(self.crawler, request.url, reason)
+        raise Skipped(reason)

@@ -1,0 +1,176 @@
+"""Extract one article from one fetched page.
+
+The entry point for the live crawl and for restoring from WARC files alike:
+it takes a :class:`~extract.page.Page`, needs no Scrapy, and returns
+an :class:`~archive.records.ArticleRecord` or ``None`` for pages that are not
+articles (home pages, listings, errors).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from lxml.html import HtmlElement
+
+from archive.records import VIETNAM_TZ, ArticleRecord
+from extract.blocks import TextBlock, text_blocks
+from extract.body import split_body
+from extract.boilerplate import chrome_elements
+from extract.container import article_blocks, find_article_body
+from extract.dates import (
+    date_from_url,
+    is_dateline,
+    is_plausible,
+    parse_http_date,
+    same_day,
+)
+from extract.families import FIELDS, GENERIC, detect_family, get_family
+from extract.fields import (
+    canonical_url,
+    find_author,
+    find_category,
+    find_tags,
+    find_title,
+    find_views,
+)
+from extract.page import Page
+from extract.published import page_date
+from extract.scope import Scope
+
+#: Lines of the article area this long or shorter may be date or view-count lines.
+_MAX_META_LINE = 120
+_PAGE_TAGS = frozenset({"html", "body"})
+
+
+def _common_ancestor(first: HtmlElement, second: HtmlElement) -> HtmlElement | None:
+    lineage = {first, *first.iterancestors()}
+    return next((node for node in (second, *second.iterancestors()) if node in lineage), None)
+
+
+def _area(title: HtmlElement | None, body: HtmlElement) -> HtmlElement:
+    """The article's own part of the page: headline, meta lines and body."""
+    if title is not None:
+        shared = _common_ancestor(title, body)
+        if shared is not None and shared.tag not in _PAGE_TAGS:
+            return shared
+    parent = body.getparent()
+    return parent if parent is not None and parent.tag not in _PAGE_TAGS else body
+
+
+def _meta_lines(
+    area: HtmlElement, body: HtmlElement, remove: tuple[str, ...], drop: set[str]
+) -> list[TextBlock]:
+    """Short lines that may print the date or view count.
+
+    Those of the article area outside the body, up to a related-news heading,
+    then the body's own lines above its first paragraph (old pages put the
+    date line there).
+    """
+    skip = chrome_elements(area, remove) | {body}
+    area_lines = article_blocks(text_blocks(area, skip))
+    lines = [line for line in area_lines if len(line.text) <= _MAX_META_LINE]
+    for line in text_blocks(body, chrome_elements(body, remove)):
+        if line.text in drop:
+            continue
+        if len(line.text) > _MAX_META_LINE or not is_dateline(line.text):
+            break
+        lines.append(line)
+    return lines
+
+
+def _published(
+    page: Page, page_value: datetime | None, listed_date: datetime | None
+) -> tuple[datetime | None, str | None]:
+    """The date and its source, most trustworthy source first.
+
+    A ``Last-Modified`` on the fetch day is the server's clock, not an edit.
+    """
+    if page_value is not None:
+        return page_value, "page"
+    from_url = date_from_url(page.url)
+    if from_url is not None and is_plausible(from_url, page.fetched_at):
+        return from_url, "url"
+    if listed_date is not None:
+        listed = listed_date if listed_date.tzinfo else listed_date.replace(tzinfo=VIETNAM_TZ)
+        if is_plausible(listed, page.fetched_at):
+            return listed.astimezone(VIETNAM_TZ), "feed"
+    modified = parse_http_date(page.headers.get("last-modified", ""))
+    if (
+        modified is not None
+        and is_plausible(modified, page.fetched_at)
+        and not same_day(modified, page.fetched_at)
+    ):
+        return modified, "last-modified"
+    return None, None
+
+
+def _check_overrides(selectors: Mapping[str, str] | None) -> dict[str, str]:
+    overrides = dict(selectors or {})
+    unknown = sorted(set(overrides) - set(FIELDS))
+    if unknown:
+        raise ValueError(f"unknown selector field(s) {', '.join(unknown)}; use {', '.join(FIELDS)}")
+    return overrides
+
+
+def extract_article(
+    page: Page,
+    *,
+    family: str = "auto",
+    selectors: Mapping[str, str] | None = None,
+    listed_date: datetime | None = None,
+) -> ArticleRecord | None:
+    """The article on ``page``, or ``None`` if the page is not an article.
+
+    :param page: the fetched page.
+    :param family: a preset name, ``generic``, or ``auto`` to detect it.
+    :param selectors: the site's CSS or XPath (starting with ``/`` or ``(``)
+        per field (:data:`extract.families.FIELDS`); they win over the preset.
+    :param listed_date: the date a sitemap or RSS feed gave the URL.
+
+    ``published`` comes from the page, else the URL, the feed date, and the
+    ``Last-Modified`` header, with ``published_source`` saying which; both
+    stay ``None`` when none has a date (the store then records first-seen).
+    """
+    if not 200 <= page.status < 300:
+        return None
+    overrides = _check_overrides(selectors)
+    preset = get_family(detect_family(page.text, page.url) if family == "auto" else family)
+    found = find_article_body(page.selector, preset, GENERIC, overrides)
+    if found is None:
+        return None
+    scope = Scope(page.selector, preset, overrides)
+    title, title_element = find_title(scope, found.element)
+    summary_found = scope.first_text("summary")
+    summary, summary_element = summary_found or (None, None)
+    area = _area(title_element, found.element)
+    drop = {text for text in (title, summary) if text}
+    lines = _meta_lines(area, found.element, scope.queries("remove"), drop)
+    parts = split_body(
+        found.element,
+        base_url=page.url,
+        skip=scope.chrome | {node for node in (title_element, summary_element) if node is not None},
+        plain_captions=preset.plain_captions and found.family == preset.name,
+        drop=drop,
+    )
+    if not parts.paragraphs and not parts.images:
+        return None
+    published, source = _published(
+        page,
+        page_date(scope, area=area, lines=lines, title=title_element, fetched_at=page.fetched_at),
+        listed_date,
+    )
+    return ArticleRecord(
+        url=canonical_url(scope, page.url),
+        title=title,
+        published=published,
+        published_source=source,
+        author=find_author(scope, lines) or parts.signature,
+        summary=summary,
+        body=parts.paragraphs,
+        images=parts.images,
+        views=find_views(scope, lines),
+        category=find_category(scope, title, page.url),
+        tags=find_tags(scope),
+        family=found.family,
+    )

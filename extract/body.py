@@ -1,0 +1,176 @@
+"""Split an article container into paragraphs, captioned images and an author line.
+
+Portal editors put captions right under images (emphasised, centred, in a
+``figcaption`` or, on Tandan, as a plain paragraph) and sign articles with a
+right-aligned last line.  Both sit among the body paragraphs in the markup
+but are not body text: captions go with their image, the signature to the
+author field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
+
+from archive.records import Image
+from extract.blocks import ImageBlock, TextBlock, walk
+from extract.boilerplate import RELATED_HEADING, is_boilerplate_line
+from extract.dates import is_dateline
+
+_CAPTION_CLASS = re.compile(r"caption|desc|chu-?thich", re.IGNORECASE)
+_MAX_CAPTION = 300
+_MAX_PLAIN_CAPTION = 200
+_MAX_AUTHOR = 150
+_MAX_SIGNATURE = 60
+_MAX_SOURCE = 80
+#: Non-breaking spaces that push a line to the right, as a signature.
+_SIGNATURE_INDENT = 10
+#: Trailing signature lines looked at ("Tác giả: …" then "Nguồn tin: …").
+_MAX_AUTHOR_LINES = 2
+#: The label of a credit line ("Tác giả: …", "Nguồn tin: …").
+AUTHOR_PREFIX = re.compile(
+    r"^(?:tác giả|nguồn tin|nguồn|người viết|tin,? ảnh|tin và ảnh|bài,? ảnh|bài và ảnh)\s*:\s*",
+    re.IGNORECASE,
+)
+_SOURCE_LINE = re.compile(r"^\(?theo\s", re.IGNORECASE)
+_JUNK_IMAGE = re.compile(
+    r"banner|logo|icon|spacer|blank|pixel|loading|button|btn|bullet|arrow|rss|print|email"
+    r"|facebook|zalo|twitter|share",
+    re.IGNORECASE,
+)
+#: Images this small (by their attributes) are decoration.
+_MIN_IMAGE_SIDE = 40
+_ALIGN_STYLE = re.compile(r"text-align\s*:\s*(left|right|center|justify)", re.IGNORECASE)
+_ALIGN_CLASSES = {
+    "text-right": "right",
+    "pull-right": "right",
+    "align-right": "right",
+    "text-center": "center",
+    "align-center": "center",
+}
+
+
+@dataclass
+class BodyParts:
+    """What an article container holds, sorted out."""
+
+    paragraphs: list[str] = field(default_factory=list)
+    images: list[Image] = field(default_factory=list)
+    signature: str | None = None
+
+
+def strip_author_prefix(text: str) -> str:
+    """ "Tác giả: Hữu Thịnh" is "Hữu Thịnh"."""
+    return AUTHOR_PREFIX.sub("", text).strip()
+
+
+def alignment(element: HtmlElement, stop: HtmlElement) -> str | None:
+    """The text alignment set on the element or its ancestors up to ``stop``."""
+    for node in (element, *element.iterancestors()):
+        align = (node.get("align") or "").lower()
+        style = _ALIGN_STYLE.search(node.get("style", ""))
+        names = node.get("class", "").split()
+        by_class = next((_ALIGN_CLASSES[name] for name in names if name in _ALIGN_CLASSES), None)
+        found = align or (style.group(1).lower() if style else None) or by_class
+        if found or node is stop:
+            return found
+    return None
+
+
+def _within(element: HtmlElement, stop: HtmlElement) -> list[HtmlElement]:
+    nodes = [element]
+    for node in element.iterancestors():
+        if node is stop:
+            break
+        nodes.append(node)
+    return nodes
+
+
+def _is_caption(block: TextBlock, container: HtmlElement, plain_captions: bool) -> bool:
+    for node in _within(block.element, container):
+        if node.tag == "figcaption" or _CAPTION_CLASS.search(node.get("class", "")):
+            return True
+    if len(block.text) > _MAX_CAPTION:
+        return False
+    if block.emphasised or alignment(block.element, container) == "center":
+        return True
+    return plain_captions and len(block.text) <= _MAX_PLAIN_CAPTION
+
+
+def _is_signature(block: TextBlock, container: HtmlElement) -> bool:
+    text = block.text
+    if len(text) > _MAX_AUTHOR:
+        return False
+    if AUTHOR_PREFIX.match(text) or alignment(block.element, container) == "right":
+        return True
+    if block.indent >= _SIGNATURE_INDENT:
+        return True
+    if _SOURCE_LINE.match(text):
+        return len(text) <= _MAX_SOURCE
+    ends_sentence = text.endswith((".", ":", "?", "!", "…"))
+    return block.emphasised and len(text) <= _MAX_SIGNATURE and not ends_sentence
+
+
+def image_source(element: HtmlElement, base_url: str) -> str | None:
+    """The absolute URL of a content image; ``None`` for banners, icons and placeholders."""
+    attributes = ("data-src", "data-original", "data-lazy-src", "src")
+    src = next((element.get(name).strip() for name in attributes if element.get(name)), "")
+    if not src or src.startswith("data:"):
+        return None
+    described = " ".join((urlsplit(src).path, element.get("alt", ""), element.get("class", "")))
+    if _JUNK_IMAGE.search(described):
+        return None
+    sides = (element.get("width", ""), element.get("height", ""))
+    if any(side.isdigit() and int(side) < _MIN_IMAGE_SIDE for side in sides):
+        return None
+    return urljoin(base_url, src)
+
+
+def split_body(
+    container: HtmlElement,
+    *,
+    base_url: str,
+    skip: Collection[HtmlElement] = (),
+    plain_captions: bool = False,
+    drop: Collection[str] = (),
+) -> BodyParts:
+    """Paragraphs, images with captions and the signature line of a body container.
+
+    :param skip: elements to leave out (chrome, related lists, the title).
+    :param plain_captions: whether a short plain paragraph under an image is its caption.
+    :param drop: texts that are not paragraphs here (the title, the lead).
+    """
+    parts = BodyParts()
+    paragraphs: list[TextBlock] = []
+    awaiting: Image | None = None
+    for item in walk(container, skip):
+        if isinstance(item, ImageBlock):
+            src = image_source(item.element, base_url)
+            if src:
+                awaiting = Image(src)
+                parts.images.append(awaiting)
+            continue
+        text = item.text
+        if RELATED_HEADING.match(text) and paragraphs:
+            break
+        if is_boilerplate_line(text) or is_dateline(text) or text in drop:
+            continue
+        if awaiting is not None and _is_caption(item, container, plain_captions):
+            awaiting.caption = text
+        elif item.element.tag != "figcaption":
+            paragraphs.append(item)
+        awaiting = None
+    signature: list[str] = []
+    while (
+        paragraphs
+        and len(signature) < _MAX_AUTHOR_LINES
+        and _is_signature(paragraphs[-1], container)
+    ):
+        signature.insert(0, paragraphs.pop().text)
+    parts.signature = strip_author_prefix(signature[0]) if signature else None
+    parts.paragraphs = [block.text for block in paragraphs]
+    return parts

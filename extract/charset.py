@@ -1,0 +1,145 @@
+"""Choose how to decode a portal page's bytes.
+
+Charset labels on Vietnamese portals are unreliable: UTF-8 served as
+``iso-8859-1``, windows-1258 labelled ``utf-8`` or not labelled at all, and
+TCVN3 pages that only a ``.VnTime`` font ever made readable (often declared
+in an external stylesheet, so the page itself may not say).  Bytes that are
+valid UTF-8 are UTF-8 whatever the label says (legacy text is almost never
+valid UTF-8 by accident).  Otherwise the label, windows-1258 and TCVN3 are
+scored on how Vietnamese their text looks, and the best reading wins.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+import unicodedata
+from typing import NamedTuple
+
+from charset_normalizer import from_bytes
+
+from extract.tcvn3 import decode_tcvn3
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE)
+#: How far into the document a ``<meta charset>`` is looked for.
+_META_WINDOW = 16_384
+
+_TONES = frozenset("\u0300\u0301\u0303\u0309\u0323")
+#: Combining marks of Vietnamese letters: the five tones, circumflex, breve, horn.
+_MARKS = _TONES | frozenset("\u0302\u0306\u031b")
+_VOWELS = frozenset("aeiouyAEIOUY")
+_WORD = re.compile(r"[^\W\d_]+")
+_SYMBOL_IN_WORD = re.compile(r"(?<=[^\W\d_])[^\x00-\x7f\w\s](?=[^\W\d_])")
+
+
+class Decoded(NamedTuple):
+    """A page's text and the encoding it was read with."""
+
+    text: str
+    encoding: str
+
+
+def _codec_name(label: str | None) -> str | None:
+    if not label:
+        return None
+    try:
+        return codecs.lookup(label.strip().lower()).name
+    except LookupError:
+        return None
+
+
+def declared_charset(body: bytes, content_type: str | None) -> str | None:
+    """The codec the HTTP header, or failing that a ``<meta>`` tag, names."""
+    header = _HEADER_CHARSET.search(content_type or "")
+    meta = _META_CHARSET.search(body[:_META_WINDOW])
+    labels = (header.group(1) if header else None, meta.group(1).decode("ascii") if meta else None)
+    return next((name for name in map(_codec_name, labels) if name), None)
+
+
+def _is_vietnamese_word(decomposed: str) -> bool | None:
+    """True for a plausible Vietnamese syllable, False for an impossible one.
+
+    ``None`` for plain ASCII words, which say nothing either way.
+    """
+    tones = 0
+    base = ""
+    marked = False
+    for char in decomposed:
+        if char in _MARKS:
+            if base not in _VOWELS:
+                return False
+            tones += char in _TONES
+            marked = True
+        elif char in "đĐ":
+            marked = True
+            base = char
+        elif char.isascii():
+            base = char
+        else:
+            return False
+    if tones > 1:
+        return False
+    return True if marked else None
+
+
+def vietnamese_score(text: str) -> int:
+    """Plausible Vietnamese syllables minus impossible ones.
+
+    Windows-1258 read as cp1252, or TCVN3 read as windows-1258, produce
+    syllables with two tones, marks on consonants, foreign letters (ð, Þ) and
+    symbols inside words; the right reading produces none of these.
+    """
+    text = unicodedata.normalize("NFC", text)
+    score = -text.count("\ufffd") - len(_SYMBOL_IN_WORD.findall(text))
+    for word in _WORD.findall(text):
+        if not word.isascii():
+            verdict = _is_vietnamese_word(unicodedata.normalize("NFD", word))
+            if verdict is not None:
+                score += 1 if verdict else -1
+    return score
+
+
+def _read(body: bytes, encoding: str) -> str:
+    if encoding == "tcvn3":
+        return decode_tcvn3(body)
+    return body.decode(encoding, errors="replace")
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
+    """Decode an HTML body, trusting the bytes over the labels.
+
+    :param body: the entity body, already content-decoded (no gzip).
+    :param content_type: the HTTP ``Content-Type`` header, if any.
+
+    >>> decode_html("Việt".encode("utf-8"), "text/html; charset=iso-8859-1")
+    Decoded(text='Việt', encoding='utf-8')
+    """
+    for bom, encoding in _BOMS:
+        if body.startswith(bom):
+            return Decoded(body.decode(encoding, errors="replace"), encoding)
+    if body.isascii():
+        return Decoded(body.decode("ascii"), "ascii")
+    try:
+        return Decoded(body.decode("utf-8"), "utf-8")
+    except UnicodeDecodeError:
+        pass
+    label = declared_charset(body, content_type)
+    candidates = [label] if label and label != "utf-8" else []
+    candidates += ["cp1258", "tcvn3"]
+    readings = [Decoded(_read(body, encoding), encoding) for encoding in dict.fromkeys(candidates)]
+    scores = [vietnamese_score(reading.text) for reading in readings]
+    best = max(range(len(readings)), key=scores.__getitem__)
+    if scores[best] > 0:
+        return readings[best]
+    if label:
+        return readings[0]
+    guess = from_bytes(body).best()
+    if guess is None:
+        return Decoded(body.decode("utf-8", errors="replace"), "utf-8")
+    return Decoded(str(guess), guess.encoding)

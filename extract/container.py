@@ -1,0 +1,198 @@
+"""Find an article's body container, or decide that a page has none.
+
+The preset's selectors (with a site's override) are tried first, then the
+generic preset's, then a text-density search for the dominant block of
+paragraphs.  A container counts only if it holds real paragraph text and is
+not a list of teasers: that, not the presence of a title, makes a page an
+article page.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import defaultdict
+from collections.abc import Collection, Iterable, Mapping
+from itertools import chain
+from typing import TYPE_CHECKING, NamedTuple
+
+from lxml.html import HtmlElement
+from parsel import Selector
+
+from extract.blocks import TextBlock, text_blocks
+from extract.boilerplate import RELATED_HEADING, chrome_elements, is_boilerplate_line
+from extract.memo import document_memo
+from extract.select import nodes, unique_match
+
+if TYPE_CHECKING:
+    from extract.families import Family
+
+#: Characters for a block to count as a paragraph of prose.
+MIN_PARAGRAPH = 40
+#: A block more than this share link text is navigation, not prose.
+MAX_LINK_RATIO = 0.5
+#: Teaser lists have at least this many headline links.
+_MIN_TEASERS = 4
+#: Characters for a block to take part in the density search.
+_MIN_SCORED = 25
+#: Container levels above a paragraph that share its score.
+_LEVELS = 3
+#: Top-scoring containers re-weighed by link density.
+_SHORTLIST = 5
+_CONTAINER_TAGS = frozenset({"div", "article", "section", "main", "td", "center", "font"})
+_POSITIVE = re.compile(
+    r"article|body|content|entry|main|post|text|story|detail|chitiet|chi-tiet|noidung|noi-dung"
+    r"|baiviet|bai-viet|news",
+    re.IGNORECASE,
+)
+_NEGATIVE = re.compile(
+    r"comment|contact|foot|masthead|meta|promo|related|scroll|sidebar|sponsor|tags|tool|widget"
+    r"|menu|nav|banner|header|lienquan|lien-quan|other|tinkhac|tin-khac|share|social|login",
+    re.IGNORECASE,
+)
+_CLASS_WEIGHT = 25
+#: Structural signs of an article page that generic pages often carry.
+_ARTICLE_SIGNS = (
+    "//meta[@property='og:type'][@content='article']"
+    " | //meta[@property='article:published_time']"
+    " | //*[@itemprop='articleBody']"
+    " | //*[@itemscope][contains(@itemtype, 'Article')]"
+    " | //script[@type='application/ld+json'][contains(., 'Article')]"
+)
+
+
+class Body(NamedTuple):
+    """An article's body container and the preset that found it."""
+
+    element: HtmlElement
+    family: str
+
+
+def article_blocks(blocks: Iterable[TextBlock]) -> list[TextBlock]:
+    """The blocks up to a related-news heading ("Tin liên quan", "Tin khác" …)."""
+    kept: list[TextBlock] = []
+    for block in blocks:
+        if RELATED_HEADING.match(block.text) and kept:
+            break
+        kept.append(block)
+    return kept
+
+
+def _is_prose(block: TextBlock) -> bool:
+    return (
+        len(block.text) >= MIN_PARAGRAPH
+        and block.link_ratio < MAX_LINK_RATIO
+        and not is_boilerplate_line(block.text)
+    )
+
+
+def has_article_text(
+    element: HtmlElement,
+    remove: Iterable[str] = (),
+    *,
+    min_paragraphs: int = 1,
+    min_chars: int = 80,
+) -> bool:
+    """Whether ``element`` holds prose rather than a list of teasers.
+
+    A listing's teasers carry one headline link each; an article has more
+    paragraphs than links.
+    """
+    blocks = article_blocks(text_blocks(element, chrome_elements(element, remove)))
+    prose = [block for block in blocks if _is_prose(block)]
+    links = sum(block.links for block in blocks)
+    if links >= max(_MIN_TEASERS, len(prose)):
+        return False
+    return len(prose) >= min_paragraphs and sum(len(block.text) for block in prose) >= min_chars
+
+
+def _class_weight(element: HtmlElement) -> int:
+    names = f"{element.get('class', '')} {element.get('id', '')}"
+    return _CLASS_WEIGHT * (bool(_POSITIVE.search(names)) - bool(_NEGATIVE.search(names)))
+
+
+def _link_ratio(element: HtmlElement, skip: Collection[HtmlElement]) -> float:
+    blocks = list(text_blocks(element, skip))
+    total = sum(len(block.text) for block in blocks)
+    linked = sum(len(block.text) * block.link_ratio for block in blocks)
+    return linked / total if total else 1.0
+
+
+def main_block(selector: Selector) -> HtmlElement | None:
+    """The container with the densest prose, chrome left out.
+
+    Each paragraph scores by length and commas; its container and the two
+    above share the score, so the element that holds the most prose wins.
+    Class names and link density then break close calls.
+    """
+    body = selector.root.find("body") if selector.root.tag == "html" else selector.root
+    if body is None:
+        return None
+    skip = chrome_elements(body)
+    scores: dict[HtmlElement, float] = defaultdict(float)
+    for block in text_blocks(body, skip):
+        if len(block.text) < _MIN_SCORED or block.link_ratio > MAX_LINK_RATIO:
+            continue
+        points = 1 + block.text.count(",") + min(len(block.text) / 100, 3)
+        containers = (
+            node
+            for node in chain((block.element,), block.element.iterancestors())
+            if node.tag in _CONTAINER_TAGS
+        )
+        for level, node in zip(range(_LEVELS), containers, strict=False):
+            scores[node] += points / (level + 1)
+    shortlist = sorted(scores, key=scores.__getitem__, reverse=True)[:_SHORTLIST]
+    if not shortlist:
+        return None
+    return max(
+        shortlist,
+        key=lambda node: scores[node] * (1 - _link_ratio(node, skip)) + _class_weight(node),
+    )
+
+
+def looks_like_article(selector: Selector, block: HtmlElement) -> bool:
+    """Generic article test: structural signs plus prose, or plenty of prose."""
+    if nodes(selector.root, _ARTICLE_SIGNS):
+        return has_article_text(block, min_paragraphs=1, min_chars=150)
+    return has_article_text(block, min_paragraphs=2, min_chars=250)
+
+
+def find_article_body(
+    selector: Selector,
+    family: Family,
+    fallback: Family,
+    overrides: Mapping[str, str] | None = None,
+) -> Body | None:
+    """The page's article body, or ``None`` when the page is not an article.
+
+    :param family: the preset to try first, with the site's ``overrides``.
+    :param fallback: the generic preset, tried when ``family`` finds nothing.
+
+    Kept per document: deciding whether a page is an article and extracting
+    it both ask.
+    """
+    memo = document_memo(selector.root)
+    key = ("body", selector.root, id(family), id(fallback), tuple((overrides or {}).items()))
+    if key in memo:
+        found, _ = memo[key]
+        return found
+    found = _find_article_body(selector, family, fallback, overrides)
+    # The presets are kept with the answer so their ids stay theirs.
+    memo[key] = found, (family, fallback)
+    return found
+
+
+def _find_article_body(
+    selector: Selector,
+    family: Family,
+    fallback: Family,
+    overrides: Mapping[str, str] | None,
+) -> Body | None:
+    for preset in dict.fromkeys((family, fallback)):
+        site = overrides if preset is family else None
+        match = unique_match(selector, preset.queries("body", site))
+        if match is not None and has_article_text(match, preset.queries("remove", site)):
+            return Body(match, preset.name)
+    block = main_block(selector)
+    if block is not None and looks_like_article(selector, block):
+        return Body(block, fallback.name)
+    return None

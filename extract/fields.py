@@ -1,0 +1,182 @@
+"""The small article fields: title, lead, author, views, category, tags, URL."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Iterable
+from itertools import chain
+from urllib.parse import urljoin, urlsplit
+
+from lxml.html import HtmlElement
+
+from extract.blocks import TextBlock, element_text, text_blocks
+from extract.body import AUTHOR_PREFIX, strip_author_prefix
+from extract.boilerplate import RELATED_HEADING, parse_views, views_line
+from extract.container import MIN_PARAGRAPH
+from extract.memo import document_order
+from extract.scope import Scope, value_text
+from extract.select import nodes
+from extract.text import clean
+from extract.urls import canonicalize, host_of
+
+_TITLE_SEPARATOR = re.compile(r"\s+[-|–—]\s+|\s*\|\s*")
+_SITE_NAME = re.compile(
+    r"cổng thông tin|trang thông tin|cổng tt|thông tin điện tử|website|portal|\.gov\.vn"
+    r"|^(?:ubnd|ủy ban nhân dân|uỷ ban nhân dân|hđnd)\s+(?:xã|huyện|phường|thị trấn|thị xã|tỉnh"
+    r"|thành phố|quận)\b"
+    r"|^(?:xã|huyện|phường|thị trấn|thị xã|quận|tỉnh)\s+[^,.]{1,40}$",
+    re.IGNORECASE,
+)
+_MIN_HEADING = 10
+_SUFFIX_SEPARATORS = (" - ", " | ", " – ", " — ", " :: ")
+#: Elements that may hold a headline on pages no selector knows.
+_HEADLINE_TAGS = ("h1", "h2", "h3", "h4", "p", "div", "span", "td", "strong", "b", "font")
+_BARE_COUNT = re.compile(r"\d{1,3}(?:[.,]\d{3})+|\d+")
+_NOT_CATEGORY = frozenset({"trang chủ", "trang chu", "home", "trang nhất"})
+_CANONICAL = "//link[translate(@rel, 'CANOIL', 'canoil')='canonical']/@href"
+_TAG_LABEL = re.compile(r"^(?:từ khóa|từ khoá|tags?|thẻ)\s*:?\s*", re.IGNORECASE)
+
+
+def strip_site_name(title: str, site_names: Collection[str] = ()) -> str:
+    """Drop " - CỔNG THÔNG TIN …"-style suffixes from a document ``<title>``.
+
+    Only suffixes that look like a site name go: article titles themselves
+    contain " - " ("Đảng ủy - UBND …").
+    """
+    names = {name.casefold() for name in site_names}
+    while separators := list(_TITLE_SEPARATOR.finditer(title)):
+        last = separators[-1]
+        suffix = title[last.end() :].strip()
+        if suffix.endswith(".") or not (_SITE_NAME.search(suffix) or suffix.casefold() in names):
+            break
+        title = title[: last.start()].strip()
+    return title
+
+
+def _above_prose(
+    scope: Scope, body: HtmlElement, nodes: Iterable[HtmlElement]
+) -> list[HtmlElement]:
+    """Those of ``nodes`` outside chrome that come before the body's first paragraph."""
+    order = document_order(scope.selector.root)
+    prose = next((block for block in text_blocks(body) if len(block.text) >= MIN_PARAGRAPH), None)
+    limit = order[prose.element] if prose is not None else order[body]
+    return [node for node in nodes if order[node] < limit and not scope.is_chrome(node)]
+
+
+def _repeats(text: str, titles: Iterable[str]) -> bool:
+    """Whether a document title is ``text``, or ``text`` followed by a suffix."""
+    text = text.casefold()
+    return any(
+        title == text or title.startswith(text + separator)
+        for title in (title.casefold() for title in titles)
+        for separator in _SUFFIX_SEPARATORS
+    )
+
+
+def _headline(scope: Scope, body: HtmlElement, titles: list[str]) -> HtmlElement | None:
+    """The headline's element when no selector finds it, above the body's prose.
+
+    The element whose text the ``<title>`` or og:title repeats (before a " - Site"
+    suffix) wins, whatever its tag; then the last ``h1``; then the last
+    ``h2``/``h3``.
+    """
+    nodes = _above_prose(scope, body, scope.selector.root.iter(*_HEADLINE_TAGS))
+    texts = {node: element_text(node) for node in nodes}
+    nodes = [
+        node
+        for node in nodes
+        if len(texts[node]) >= _MIN_HEADING and not RELATED_HEADING.match(texts[node])
+    ]
+    repeated = [node for node in nodes if _repeats(texts[node], titles)]
+    if repeated:
+        return max(reversed(repeated), key=lambda node: len(texts[node]))
+    headings = [node for node in nodes if node.tag in ("h1", "h2", "h3")]
+    h1s = [node for node in headings if node.tag == "h1"]
+    return next((group[-1] for group in (h1s, headings) if group), None)
+
+
+def find_title(scope: Scope, body: HtmlElement) -> tuple[str, HtmlElement | None]:
+    """The headline and its element (``None`` when it came from ``<title>``/og:title)."""
+    found = scope.first_text("title")
+    if found:
+        return found
+    root = scope.selector.root
+    document_title = clean(next(iter(nodes(root, "//title/text()")), ""))
+    og_title = clean(next(iter(nodes(root, "//meta[@property='og:title']/@content")), ""))
+    headline = _headline(scope, body, [title for title in (og_title, document_title) if title])
+    if headline is not None:
+        return element_text(headline), headline
+    site_names = nodes(root, "//meta[@property='og:site_name']/@content")
+    return strip_site_name(og_title or document_title, [*site_names, *breadcrumbs(scope)]), None
+
+
+def find_author(scope: Scope, lines: list[TextBlock]) -> str | None:
+    """The author a selector finds, else a "Tác giả:"/"Nguồn tin:" line near the article.
+
+    The label is dropped; "Tác giả" (author) wins over "Nguồn tin" (source).
+    """
+    found = scope.first_text("author")
+    credits = [line.text for line in lines if AUTHOR_PREFIX.match(line.text)]
+    credits.sort(key=lambda text: not text.casefold().startswith("tác giả"))
+    text = found[0] if found else next(iter(credits), None)
+    return (strip_author_prefix(text) or None) if text else None
+
+
+def _count(text: str) -> int | None:
+    views = parse_views(text)
+    if views is None and _BARE_COUNT.fullmatch(text):
+        views = int(re.sub(r"[.,]", "", text))
+    return views
+
+
+def find_views(scope: Scope, lines: list[TextBlock]) -> int | None:
+    """The view count a selector finds, else the first counter line.
+
+    Counter lines ("Lượt xem: N") near the article come first, then those
+    anywhere outside page chrome and related lists.
+    """
+    for match in scope.matches("views"):
+        views = _count(value_text(match))
+        if views is not None:
+            return views
+    # Lazy: the whole page is walked only when the lines near the article have no count.
+    page_lines = text_blocks(scope.selector.root, scope.chrome)
+    counts = (views_line(line.text) for line in chain(lines, page_lines))
+    return next((views for views in counts if views is not None), None)
+
+
+def breadcrumbs(scope: Scope) -> list[str]:
+    """The breadcrumb trail's texts, separators left out."""
+    for query in scope.queries("category"):
+        crumbs = [value_text(match) for match in nodes(scope.selector.root, query)]
+        crumbs = [crumb for crumb in crumbs if re.search(r"[^\W\d_]", crumb)]
+        if crumbs:
+            return crumbs
+    return []
+
+
+def find_category(scope: Scope, title: str, url: str) -> str | None:
+    """The last breadcrumb that is not home or the title, else the URL's section."""
+    skipped = _NOT_CATEGORY | {title.casefold()}
+    crumbs = [crumb for crumb in breadcrumbs(scope) if crumb.casefold() not in skipped]
+    return crumbs[-1] if crumbs else scope.family.url_category(url)
+
+
+def find_tags(scope: Scope) -> list[str]:
+    """The article's tags (not a sidebar's tag cloud), labels and separators dropped, once each."""
+    for query in scope.queries("tags"):
+        texts = (_TAG_LABEL.sub("", value_text(match)) for match in scope.outside_chrome(query))
+        tags = list(dict.fromkeys(tag for text in texts if (tag := text.strip(" ,;/"))))
+        if tags:
+            return tags
+    return []
+
+
+def canonical_url(scope: Scope, url: str) -> str:
+    """The page's ``rel=canonical`` URL when it is on the same host and not the home page."""
+    href = next(iter(nodes(scope.selector.root, _CANONICAL)), None)
+    if href:
+        absolute = urljoin(url, href.strip())
+        if host_of(absolute) == host_of(url) and urlsplit(absolute).path not in ("", "/"):
+            return canonicalize(absolute)
+    return canonicalize(url)
