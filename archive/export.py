@@ -18,8 +18,8 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import IO, Any
 
+from archive.archived import ArchivedArticle
 from archive.records import VIETNAM_TZ
-from archive.store import ArchivedArticle
 
 FIELDS = (
     "id",

@@ -6,8 +6,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from archive.database import sqlite_url
 from archive.locks import LOCK_DIR
-from archive.store import sqlite_url
 
 DEFAULT_DATA_DIR = "dna-data"
 

@@ -2,7 +2,7 @@
 
 The pipeline listens for captures the WARC recorder wrote (every response,
 articles or not) and receives extracted articles as items; both go through
-one batching :class:`archive.store.ArchiveWriter`.
+one batching :class:`archive.writer.ArchiveWriter`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from sqlalchemy.exc import DBAPIError
 
-from archive.store import ArchiveWriter, Store, one_line
+from archive.messages import one_line
+from archive.store import Store
+from archive.writer import ArchiveWriter
 from crawler import signals as dna_signals
 from crawler.extensions.diskspace import DISK_FULL
 from crawler.failures import stop_crawl

@@ -22,8 +22,9 @@ from archive.warcwriter import OPEN_SUFFIX, writer_suffix
 from crawler.restore import Restorer
 
 if TYPE_CHECKING:
+    from archive.archived import CrawlRun
     from archive.layout import DataDir
-    from archive.store import CrawlRun, Store
+    from archive.store import Store
     from archive.warcscan import ScanProblem
     from crawler.sites import SitesFile
 

@@ -17,7 +17,8 @@ from whoosh.index import FileIndex
 from whoosh.searching import Searcher
 from whoosh.writing import CLEAR
 
-from archive.store import ArchivedArticle, Store
+from archive.archived import ArchivedArticle
+from archive.store import Store
 from places.gazetteer import gazetteer
 from search import indexdir
 from search.analysis import SECTION

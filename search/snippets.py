@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from whoosh.highlight import ContextFragmenter, Formatter, Fragment, highlight
 
-from archive.store import ArchivedArticle
+from archive.archived import ArchivedArticle
 from search.analysis import text_analyzer
 
 #: Characters of text shown around the hits, in total.

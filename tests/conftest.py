@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from archive.store import sqlite_url
+from archive.database import sqlite_url
 from sampleportal import PortalServer
 from tests.harness import FAMILIES, Harvest, run_dna, sites_toml
 from tests.services import postgres_database, postgres_server_url, redis_server

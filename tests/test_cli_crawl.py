@@ -19,9 +19,8 @@ from sqlalchemy import select
 from archive.models import Crawl
 from archive.store import Store
 from dna.cli import main
-from dna.sampleportal import PortalServer
-
-from conftest import TEST_CRAWLER_OPTIONS, Harvest, run_dna, sites_toml
+from sampleportal import PortalServer
+from tests.harness import TEST_CRAWLER_OPTIONS, Harvest, run_dna, sites_toml
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -217,5 +216,5 @@ def test_every_command_has_help_with_an_example_and_is_documented(command: str) 
     assert result.exit_code == 0
     assert "Example:" in result.output or "Examples:" in result.output
     assert "--data" in result.output and "--sites" in result.output
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    assert f"### `dna {command}" in readme, f"README has no section for dna {command}"
+    manual = (REPO / "docs" / "commands.md").read_text(encoding="utf-8")
+    assert f"### `dna {command}" in manual, f"docs/commands.md has no section for dna {command}"

@@ -16,8 +16,9 @@ import redis
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
+from archive.database import sqlite_url
 from archive.models import Capture, Crawl
-from archive.store import Store, sqlite_url
+from archive.store import Store
 from sampleportal import PortalServer
 from tests.harness import DNA, run_dna, sites_toml
 from tests.services import finished, free_port, postgres_database, redis_server, wait_until

@@ -19,9 +19,11 @@ from pathlib import Path
 import pytest
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.archived import CrawlRun
+from archive.database import sqlite_url
 from archive.export import FIELDS
 from archive.locks import PidLock
-from archive.store import CrawlRun, Store, sqlite_url
+from archive.store import Store
 from sampleportal import PortalServer
 from tests.harness import DNA, run_dna, sites_toml
 

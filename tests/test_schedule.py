@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from click.testing import CliRunner
 
-from archive.store import CrawlRun
+from archive.archived import CrawlRun
 from crawler.schedule.rules import (
     Schedule,
     due_crawl,

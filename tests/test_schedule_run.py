@@ -18,9 +18,10 @@ from pathlib import Path
 
 import pytest
 
+from archive.archived import CrawlRun
 from archive.layout import DataDir
 from archive.locks import PidLock
-from archive.store import CrawlRun, Store
+from archive.store import Store
 from crawler.schedule.daemon import Scheduler as ScheduleLoop
 from crawler.schedule.daemon import scheduler_log
 from sampleportal import PortalServer

@@ -14,10 +14,11 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 
+from archive.database import StoreError
 from archive.export import FIELDS, write_export
 from archive.models import Base
 from archive.records import VIETNAM_TZ, ArticleRecord, CaptureRecord, Image
-from archive.store import Store, StoreError
+from archive.store import Store
 
 T0 = datetime(2026, 1, 5, 3, 0, tzinfo=UTC)
 

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit, urlunsplit
 
-from archive.store import one_line
+from archive.messages import one_line
 
 if TYPE_CHECKING:
     from redis import Redis

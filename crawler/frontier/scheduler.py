@@ -18,7 +18,7 @@ from scrapy_redis.dupefilter import RFPDupeFilter
 from scrapy_redis.scheduler import Scheduler
 from twisted.internet import task
 
-from archive.store import one_line
+from archive.messages import one_line
 from crawler.failures import stop_crawl
 from crawler.frontier.redis import safe_redis_url, site_key, worker_name
 

@@ -24,9 +24,10 @@ from pathlib import Path
 
 from sqlalchemy.exc import SQLAlchemyError
 
+from archive.archived import CrawlRun
 from archive.layout import DataDir
 from archive.locks import PidLock
-from archive.store import CrawlRun, Store
+from archive.store import Store
 from crawler.schedule.rules import SERVES, Due, due_crawl, history_start, is_running, next_slot
 from crawler.sites import SiteConfig, SitesFile, SitesFileError, load_sites
 

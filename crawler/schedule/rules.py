@@ -28,7 +28,7 @@ from datetime import datetime, timedelta, tzinfo
 
 from croniter import CroniterError, croniter
 
-from archive.store import CrawlRun
+from archive.archived import CrawlRun
 
 #: ``new`` fetches listings and unseen articles; ``full`` revisits everything.
 CRAWL_MODES = ("new", "full")

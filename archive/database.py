@@ -1,0 +1,67 @@
+"""Opening the archive database: engines, their SQLite tuning, and portable inserts.
+
+Several processes may write one database at once (crawl workers sharing a
+frontier, a restore beside a crawl): rows with a natural key are inserted with
+``ON CONFLICT DO NOTHING`` (see :func:`dialect_insert`) and read back, so no
+row is written twice.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, Insert, create_engine, event
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.orm import DeclarativeBase, Session
+
+
+class StoreError(Exception):
+    """The database cannot be opened or used; the message says why."""
+
+
+def sqlite_url(path: Path) -> str:
+    """The SQLAlchemy URL of a SQLite file."""
+    return f"sqlite:///{path}"
+
+
+def _tune_sqlite(dbapi_connection: object, _record: object) -> None:
+    cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
+    # WAL lets search and export read while a crawl writes; the busy timeout
+    # makes a second writer wait instead of failing.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def create_archive_engine(url: str) -> Engine:
+    """An engine for ``url``, tuned for the archive's access pattern."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as exc:
+        raise StoreError(f"invalid database URL {url!r}: {exc}") from None
+    if parsed.get_backend_name() == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(parsed)
+        event.listen(engine, "connect", _tune_sqlite)
+        return engine
+    # A server that does not answer is an error after seconds, not minutes.
+    connect_args = {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
+    try:
+        return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    except ImportError as exc:
+        backend = parsed.get_backend_name()
+        raise StoreError(
+            f"no Python driver for {backend} databases ({exc.name} is missing): "
+            f"install it into dna's environment, e.g. pip install 'psycopg[binary]'"
+        ) from None
+
+
+def dialect_insert(session: Session, model: type[DeclarativeBase]) -> Insert:
+    """An INSERT for ``model`` that knows ``ON CONFLICT`` on this session's database."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)

@@ -1,0 +1,268 @@
+"""The batching writer: a crawl's captures and articles, committed a batch at a time.
+
+A crawl hands captures and articles to an :class:`ArchiveWriter`, which
+commits them in one transaction every few hundred rows or seconds.  One commit
+per page would make the database the crawl's bottleneck.
+
+Several writers may share one database: a batch's articles are locked before
+they are changed, so no update is lost, and a batch that loses a deadlock is
+written again.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from typing import Literal, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from archive.archived import WriteCounts, mention_rows
+from archive.database import StoreError, dialect_insert
+from archive.models import Article, ArticleVersion, Capture
+from archive.records import ArticleRecord, CaptureRecord
+
+Outcome = Literal["new", "updated", "unchanged"]
+
+
+class Sessions(Protocol):
+    """What a writer needs of its store (an :class:`archive.store.Store`): sessions."""
+
+    def session(self) -> Session:
+        """A new ORM session; the caller commits."""
+        ...
+
+
+@dataclass(slots=True)
+class _ArticleBatch:
+    """The stored articles and versions one batch touches, fetched once.
+
+    :param articles: by canonical URL, every one of the batch's (locked).
+    :param versions: by canonical URL and content hash.
+    :param with_current: URLs whose article already has a current version.
+    :param fresh: URLs whose article this batch created, not yet counted as new.
+    """
+
+    articles: dict[str, Article]
+    versions: dict[tuple[str, str], ArticleVersion]
+    with_current: set[str]
+    fresh: set[str]
+
+    @classmethod
+    def load(cls, session: Session, site_id: int, pending: list[_PendingArticle]) -> _ArticleBatch:
+        """Create the batch's missing articles, then lock and read them all.
+
+        New rows are inserted in the order the batch met them, so that ids
+        follow the crawl.
+        """
+        first_seen: dict[str, datetime] = {}
+        for item in pending:
+            url = item.record.url
+            first_seen[url] = min(first_seen.get(url, item.seen_at), item.seen_at)
+        if not first_seen:
+            return cls({}, {}, set(), set())
+        now = datetime.now(UTC)
+        rows = [
+            {
+                "site_id": site_id,
+                "url": url,
+                "first_seen": seen,
+                "last_seen": seen,
+                "updated_at": now,
+            }
+            for url, seen in first_seen.items()
+        ]
+        fresh = set(
+            session.scalars(
+                dialect_insert(session, Article)
+                .values(rows)
+                .on_conflict_do_nothing(index_elements=["url"])
+                .returning(Article.url)
+            )
+        )
+        query = (
+            select(Article).where(Article.url.in_(first_seen)).order_by(Article.url)
+        ).with_for_update()
+        articles = {article.url: article for article in session.scalars(query)}
+        rows = session.execute(
+            select(Article.url, ArticleVersion)
+            .join(Article, ArticleVersion.article_id == Article.id)
+            .where(Article.url.in_(first_seen))
+        )
+        versions = {(url, version.content_hash): version for url, version in rows}
+        with_current = {url for url, a in articles.items() if a.current_version_id is not None}
+        return cls(articles, versions, with_current, fresh)
+
+
+#: PostgreSQL's "deadlock detected": two writers met shared rows in different
+#: orders and one was rolled back; its batch is simply written again.
+_DEADLOCK = "40P01"
+_ATTEMPTS = 3
+
+
+@dataclass(slots=True)
+class _PendingArticle:
+    record: ArticleRecord
+    capture_record_id: str
+    seen_at: datetime
+
+
+class ArchiveWriter:
+    """Buffers one site's captures and articles and commits them in batches.
+
+    :param max_rows: flush once this many rows wait.
+    :param max_seconds: flush once the oldest waiting row is this old.
+    """
+
+    def __init__(
+        self,
+        store: Sessions,
+        site_id: int,
+        crawl_id: int | None,
+        *,
+        max_rows: int = 200,
+        max_seconds: float = 2.0,
+    ) -> None:
+        self.store = store
+        self.site_id = site_id
+        self.crawl_id = crawl_id
+        self.max_rows = max_rows
+        self.max_seconds = max_seconds
+        self.counts = WriteCounts()
+        self._captures: list[CaptureRecord] = []
+        self._articles: list[_PendingArticle] = []
+        self._oldest: float | None = None
+
+    def add_capture(self, capture: CaptureRecord) -> None:
+        """Queue a capture row."""
+        self._captures.append(capture)
+        self._queued()
+
+    def add_article(self, record: ArticleRecord, capture_record_id: str, seen_at: datetime) -> None:
+        """Queue an article extracted from the capture ``capture_record_id``."""
+        self._articles.append(_PendingArticle(record, capture_record_id, seen_at))
+        self._queued()
+
+    @property
+    def pending(self) -> int:
+        """Rows waiting to be committed."""
+        return len(self._captures) + len(self._articles)
+
+    def _queued(self) -> None:
+        if self._oldest is None:
+            self._oldest = time.monotonic()
+        if self.pending >= self.max_rows or time.monotonic() - self._oldest >= self.max_seconds:
+            self.flush()
+
+    def flush(self) -> WriteCounts:
+        """Commit everything queued in one transaction; returns the totals so far.
+
+        Captures and new articles are inserted with one statement each for
+        the whole batch (skipping rows another writer stored first), the
+        batch's articles and versions are read with one query each, and the
+        rest is written in one ORM flush: a query per article would make the
+        database the crawl's bottleneck.
+        """
+        if not self.pending:
+            return self.counts
+        for attempt in range(1, _ATTEMPTS + 1):
+            try:
+                saved = self._write_batch()
+                break
+            except OperationalError as exc:
+                if getattr(exc.orig, "sqlstate", None) != _DEADLOCK or attempt == _ATTEMPTS:
+                    raise
+        for outcome in saved:
+            setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
+        self.counts.captures += len(self._captures)
+        self._captures, self._articles, self._oldest = [], [], None
+        return self.counts
+
+    close = flush
+
+    def _write_batch(self) -> list[Outcome]:
+        """Write what is queued in one transaction; what happened to each article."""
+        captures, pending = self._captures, self._articles
+        with self.store.session() as session, session.begin():
+            self._insert_captures(session, captures)
+            named = {p.capture_record_id for p in pending}
+            capture_ids = dict(
+                session.execute(
+                    select(Capture.record_id, Capture.id).where(Capture.record_id.in_(named))
+                ).all()
+            )
+            batch = _ArticleBatch.load(session, self.site_id, pending)
+            saved = []
+            for item in pending:
+                capture_id = capture_ids.get(item.capture_record_id)
+                if capture_id is None:
+                    raise StoreError(f"article {item.record.url} names unknown capture")
+                saved.append(self._save_article(session, batch, item, capture_id))
+            session.flush()
+        return saved
+
+    def _insert_captures(self, session: Session, captures: list[CaptureRecord]) -> None:
+        """Insert the captures not stored yet (by record id)."""
+        if not captures:
+            return
+        rows = [
+            {"site_id": self.site_id, "crawl_id": self.crawl_id, **asdict(capture)}
+            for capture in captures
+        ]
+        insert = dialect_insert(session, Capture)
+        session.execute(insert.on_conflict_do_nothing(index_elements=["record_id"]), rows)
+
+    def _save_article(
+        self, session: Session, batch: _ArticleBatch, pending: _PendingArticle, capture_id: int
+    ) -> Outcome:
+        record = pending.record
+        content_hash = record.content_hash()
+        article = batch.articles[record.url]
+        if record.url in batch.fresh:
+            batch.fresh.discard(record.url)
+            outcome: Outcome = "new"
+        else:
+            article.first_seen = min(article.first_seen, pending.seen_at)
+            outcome = "unchanged"
+        # A capture older than the latest one must not override it (restores
+        # may meet captures in any order).
+        is_latest = pending.seen_at >= article.last_seen
+        article.last_seen = max(article.last_seen, pending.seen_at)
+        if record.views is not None and is_latest:
+            article.views = record.views
+
+        version = batch.versions.get((record.url, content_hash))
+        if version is None:
+            published, source = record.published, record.published_source
+            if published is None:
+                published, source = article.first_seen, "first-seen"
+            version = ArticleVersion(
+                article=article,
+                capture_id=capture_id,
+                content_hash=content_hash,
+                seen_at=pending.seen_at,
+                title=record.title,
+                published=published,
+                published_source=source,
+                author=record.author,
+                summary=record.summary,
+                body=record.text,
+                images=[asdict(image) for image in record.images],
+                category=record.category,
+                tags=record.tags,
+                family=record.family,
+            )
+            session.add(version)
+            session.add_all(mention_rows(version, record.mentions))
+            batch.versions[(record.url, content_hash)] = version
+            if outcome != "new" and is_latest:
+                outcome = "updated"
+        is_current = version.id is not None and article.current_version_id == version.id
+        if not is_current and (is_latest or record.url not in batch.with_current):
+            article.current = version
+            article.updated_at = datetime.now(UTC)
+            batch.with_current.add(record.url)
+        return outcome
