@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from extract.article import extract_article
-from extract.families import is_article_page
+from extract.container import is_article_page
 from places.mentions import article_mentions
 
 if TYPE_CHECKING:

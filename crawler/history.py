@@ -9,6 +9,9 @@ which articles are archived, and a resumed one what its predecessors fetched.
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+from weakref import WeakKeyDictionary
+
+from scrapy import signals
 
 from archive.layout import DataDir
 from archive.store import Store
@@ -17,6 +20,7 @@ from archive.warcreader import RevisitRef, StoredResponse, WarcReadError, read_r
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
     from archive.records import CaptureRecord
@@ -58,6 +62,28 @@ class ArchiveHistory:
         url = database_url(settings)
         store = Store(url, migrate=False) if url else None
         return cls(store, site, DataDir.resolve(settings.get("DNA_HOME")))
+
+    @classmethod
+    def of_crawl(cls, crawler: Crawler, site: str) -> ArchiveHistory:
+        """The crawl's one history of ``site``, shared by every component that asks.
+
+        One database connection and one memory of this crawl's originals serve
+        the spider, the recorder, replay and conditional GETs alike; it closes
+        when the engine stops, after every component is done with it.
+        """
+        histories = _CRAWL_HISTORIES.get(crawler)
+        if histories is None:
+            histories = _CRAWL_HISTORIES[crawler] = {}
+
+            def close_all() -> None:
+                for history in histories.values():
+                    history.close()
+                histories.clear()
+
+            crawler.signals.connect(close_all, signal=signals.engine_stopped, weak=False)
+        if site not in histories:
+            histories[site] = cls.open(crawler.settings, site)
+        return histories[site]
 
     def close(self) -> None:
         if self.store is not None:
@@ -133,3 +159,7 @@ class ArchiveHistory:
         if self.store is None:
             return {}
         return self.store.crawl_captures(self.store.resume_chain(crawl_id))
+
+
+#: Each running crawl's histories, by site (see :meth:`ArchiveHistory.of_crawl`).
+_CRAWL_HISTORIES: WeakKeyDictionary[Crawler, dict[str, ArchiveHistory]] = WeakKeyDictionary()

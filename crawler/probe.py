@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 
 from crawler.settings import USER_AGENT
 from extract.families import detect_family
-from extract.page import Page
+from extract.page import fetched_page
 
 
 class ProbeError(Exception):
@@ -38,8 +38,9 @@ def probe_portal(url: str, *, timeout: float = 20.0) -> PortalProbe:
     try:
         with urllib.request.urlopen(request, timeout=timeout, context=context) as response:
             body = response.read(5_000_000)
-            headers = {k.lower(): v for k, v in response.headers.items()}
-            page = Page(response.geturl(), response.status, headers, body, datetime.now(UTC))
+            fetched_at = datetime.now(UTC)
+            headers = response.headers.items()
+            page = fetched_page(response.geturl(), response.status, headers, body, fetched_at)
     except (OSError, ValueError) as exc:
         raise ProbeError(f"cannot fetch {url}: {getattr(exc, 'reason', exc)}") from None
     title = page.selector.xpath("normalize-space(//title)").get() or None

@@ -3,7 +3,7 @@
 The WARC files are the preservation master.  Restore reads each HTTP response
 in them (ours, or wget's, Heritrix's, Browsertrix's), decides what it holds
 with the very rules of the live crawl (:mod:`crawler.decide`) and stores
-captures and articles through the same :class:`~archive.store.ArchiveWriter`.
+captures and articles through the same :class:`~archive.writer.ArchiveWriter`.
 
 - **Sites.**  A file of ours names its site in ``warcinfo`` (``isPartOf``);
   that site's entry in ``sites.toml`` applies, if any.  Otherwise the entry
@@ -43,13 +43,14 @@ from archive.warcscan import ScanProblem, find_warcs
 from crawler.decide import Verdict, content_kind, judge_page
 from crawler.settings import DOWNLOAD_MAXSIZE
 from crawler.sites import SiteConfig, SitesFile, validate_name
-from extract.families import Family, detect_family, get_family
-from extract.page import Page
+from extract.families import Family, get_family
+from extract.page import Page, fetched_page, page_family
 from extract.urls import host_of, within_domains
 
 if TYPE_CHECKING:
     from archive.layout import DataDir
-    from archive.store import ArchiveWriter, Store
+    from archive.store import Store
+    from archive.writer import ArchiveWriter
 
 #: Pages sent to a worker at once, and batches in flight per worker.
 BATCH = 16
@@ -107,11 +108,19 @@ def host_site_name(url: str) -> str:
     return _SLUG_JUNK.sub("-", netloc).strip("-")[:64].rstrip("-") or "unknown-host"
 
 
+def archived_page(response: ArchivedResponse) -> Page:
+    """The :class:`Page` of an archived response, as the live crawl built it."""
+    body = response.body or b""
+    return fetched_page(
+        response.url, response.page_status, response.page_headers, body, response.date
+    )
+
+
 def _judge_batch(jobs: list[_Job]) -> list[Verdict]:
     """Judge pages; runs in a worker process."""
     return [
         judge_page(
-            Page(job.url, job.status, job.headers, job.body, job.fetched_at),
+            fetched_page(job.url, job.status, job.headers.items(), job.body, job.fetched_at),
             get_family(job.family),
             job.site,
             listed_date=job.listed_date,
@@ -201,15 +210,12 @@ class Restorer:
         status, body = response.page_status, response.body
         if not 200 <= status < 300 or body is None or response.truncated:
             return None
-        headers = {name.lower(): value for name, value in response.page_headers}
-        if site.family is None:
-            # As the live crawl: the first page parsed decides the family.
-            page = Page(response.url, status, headers, body, response.date)
-            site.family = get_family(detect_family(page.selector, page.url))
+        page = archived_page(response)
+        site.family = page_family(page, site.family)
         return _Job(
             url=response.url,
             status=status,
-            headers=headers,
+            headers=dict(page.headers),
             body=body,
             fetched_at=response.date,
             family=site.family.name,

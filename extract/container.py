@@ -20,11 +20,12 @@ from parsel import Selector
 
 from extract.blocks import TextBlock, text_blocks
 from extract.boilerplate import RELATED_HEADING, chrome_elements, is_boilerplate_line
+from extract.families import GENERIC, Family
 from extract.memo import document_memo
 from extract.select import nodes, unique_match
 
 if TYPE_CHECKING:
-    from extract.families import Family
+    from extract.page import Page
 
 #: Characters for a block to count as a paragraph of prose.
 MIN_PARAGRAPH = 40
@@ -196,3 +197,12 @@ def _find_article_body(
     if block is not None and looks_like_article(selector, block):
         return Body(block, fallback.name)
     return None
+
+
+def is_article_page(page: Page, family: Family) -> bool:
+    """Whether the page shows one article: by its content structure, not its title.
+
+    True when the preset's article container holds real paragraph text, or,
+    failing the preset, when the page has generic article structure.
+    """
+    return find_article_body(page.selector, family, GENERIC) is not None

@@ -13,17 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 from parsel import Selector
 
-from extract.container import find_article_body
 from extract.select import elements
 from extract.urls import canonicalize
-
-if TYPE_CHECKING:
-    from extract.page import Page
 
 #: The presets, in the order ``detect_family`` breaks ties.  Callers add "auto".
 FAMILY_NAMES = ("liferay", "tandan", "vnportal", "nukeviet")
@@ -438,12 +433,3 @@ def detect_family(html_or_selector: str | Selector, url: str) -> str:
         if score > best_score:
             best, best_score = name, score
     return best
-
-
-def is_article_page(page: Page, family: Family) -> bool:
-    """Whether the page shows one article: by its content structure, not its title.
-
-    True when the preset's article container holds real paragraph text, or,
-    failing the preset, when the page has generic article structure.
-    """
-    return find_article_body(page.selector, family, GENERIC) is not None

@@ -7,7 +7,7 @@ never needs Scrapy.  Decoding and parsing happen once, on first use.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
@@ -15,6 +15,7 @@ from functools import cached_property
 from parsel import Selector
 
 from extract.charset import Decoded, decode_html
+from extract.families import Family, detect_family, get_family
 
 
 @dataclass
@@ -56,3 +57,35 @@ class Page:
     def selector(self) -> Selector:
         """The parsed document."""
         return Selector(text=self.text, base_url=self.url)
+
+
+def fetched_page(
+    url: str,
+    status: int,
+    headers: Iterable[tuple[str | bytes, str | bytes]],
+    body: bytes,
+    fetched_at: datetime,
+) -> Page:
+    """The :class:`Page` of one fetched response, however it was fetched.
+
+    The live crawl and restore from WARC both come through here, so a page
+    decodes the same in both.  ``headers`` are the response's header lines in
+    order; of a repeated header the last line counts, as Scrapy and the Fetch
+    standard read ``Content-Type``.
+    """
+    lines: dict[str, str] = {}
+    for name, value in headers:
+        if isinstance(name, bytes):
+            name = name.decode("latin-1")
+        if isinstance(value, bytes):
+            value = value.decode("latin-1")
+        lines[name.lower()] = value
+    return Page(url, status, lines, body, fetched_at)
+
+
+def page_family(page: Page, family: Family | None) -> Family:
+    """``family``, or the one detected from ``page`` when the site's is not known yet.
+
+    The first page parsed decides a site's family, in a crawl and in a restore.
+    """
+    return family if family is not None else get_family(detect_family(page.selector, page.url))

@@ -6,12 +6,12 @@ import re
 
 import pytest
 
+from extract.container import is_article_page
 from extract.families import (
     FAMILY_NAMES,
     FIELDS,
     detect_family,
     get_family,
-    is_article_page,
 )
 from tests.pages import LEGACY, URLS, page
 

@@ -53,16 +53,11 @@ class ConditionalGetMiddleware:
             raise NotConfigured
         middleware = cls(crawler)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self, spider: object) -> None:
         site = spider.site.name  # type: ignore[attr-defined]
-        self.history = ArchiveHistory.open(self.crawler.settings, site)
-
-    def spider_closed(self, spider: object) -> None:
-        if self.history is not None:
-            self.history.close()
+        self.history = ArchiveHistory.of_crawl(self.crawler, site)
 
     def process_request(self, request: Request) -> None:
         earlier: CaptureRecord | None = request.meta.get(ORIGINAL)

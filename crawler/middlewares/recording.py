@@ -91,14 +91,12 @@ class WarcRecorderMiddleware:
             self.data.warc_dir(site.name), site.name, info=info, max_size=self.max_size
         )
         if self.dedup:
-            self.history = ArchiveHistory.open(self.crawler.settings, site.name)
+            self.history = ArchiveHistory.of_crawl(self.crawler, site.name)
 
     def spider_closed(self, spider: object) -> None:
         if self.writer is not None:
             self.writer.close()
             self.crawler.stats.set_value("dna/warc_bytes", self.writer.bytes_written)
-        if self.history is not None:
-            self.history.close()
 
     def process_response(self, request: Request, response: Response) -> Response:
         if self.writer is None or REPLAYED in response.flags:

@@ -81,17 +81,12 @@ class ResumeReplayMiddleware:
             raise NotConfigured
         middleware = cls(crawler, resumes)
         crawler.signals.connect(middleware.spider_opened, signal=signals.spider_opened)
-        crawler.signals.connect(middleware.spider_closed, signal=signals.spider_closed)
         return middleware
 
     def spider_opened(self, spider: object) -> None:
         site = spider.site.name  # type: ignore[attr-defined]
-        self.history = ArchiveHistory.open(self.crawler.settings, site)
+        self.history = ArchiveHistory.of_crawl(self.crawler, site)
         self.archived = self.history.captured_by(self.resumes)
-
-    def spider_closed(self, spider: object) -> None:
-        if self.history is not None:
-            self.history.close()
 
     def process_request(self, request: Request) -> Response | None:
         capture = self.archived.pop(request.url, None)

@@ -29,8 +29,8 @@ from crawler.frontier.redis import KnownArticles, frontier_settings, known_artic
 from crawler.history import ArchiveHistory
 from crawler.items import ArticleItem
 from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
-from extract.families import GENERIC, Family, detect_family, get_family
-from extract.page import Page
+from extract.families import GENERIC, Family, get_family
+from extract.page import Page, fetched_page, page_family
 from extract.select import nodes
 from extract.urls import canonicalize, host_of, is_print_view, within_domains
 
@@ -142,6 +142,17 @@ def _feed_date(text: str | None) -> datetime | None:
     return moment
 
 
+def response_page(response: Response, fetched_at: datetime) -> Page:
+    """The :class:`Page` of a live response: its header lines as sent, in order."""
+    return fetched_page(
+        response.url,
+        response.status,
+        ((name, value) for name, values in response.headers.items() for value in values),
+        response.body,
+        fetched_at,
+    )
+
+
 class PortalSpider(scrapy.Spider):
     """Crawl one site from ``sites.toml``: ``scrapy crawl portal -a site=NAME``."""
 
@@ -200,13 +211,10 @@ class PortalSpider(scrapy.Spider):
     async def start(self) -> AsyncIterator[scrapy.Request]:
         settings = self.crawler.settings
         if settings.get("DNA_CRAWL_MODE") == "new":
-            history = ArchiveHistory.open(settings, self.site.name)
-            try:
-                self._archived = frozenset(
-                    history.archived_articles(resumes=settings.getint("DNA_RESUMES") or None)
-                )
-            finally:
-                history.close()
+            history = ArchiveHistory.of_crawl(self.crawler, self.site.name)
+            self._archived = frozenset(
+                history.archived_articles(resumes=settings.getint("DNA_RESUMES") or None)
+            )
             self.logger.info(
                 "%s: new mode, %d archived articles will not be fetched again",
                 self.site.name,
@@ -270,21 +278,11 @@ class PortalSpider(scrapy.Spider):
             self.crawler.stats.inc_value("dna/non_html")
             return
         capture = response.meta.get("dna_capture")
-        page = Page(
-            url=response.url,
-            status=response.status,
-            headers={
-                k.decode("latin-1").lower(): v[0].decode("latin-1")
-                for k, v in response.headers.items()
-                if v
-            },
-            body=response.body,
-            fetched_at=capture.fetched_at if capture else datetime.now(UTC),
-        )
-        if self.family is None:
-            self.family = get_family(detect_family(page.selector, page.url))
-            self.logger.info("%s: detected portal family %s", self.site.name, self.family.name)
-        family = self.family
+        page = response_page(response, capture.fetched_at if capture else datetime.now(UTC))
+        detected = self.family is None
+        family = self.family = page_family(page, self.family)
+        if detected:
+            self.logger.info("%s: detected portal family %s", self.site.name, family.name)
 
         verdict = judge_page(
             page, family, self.site, listed_date=response.meta.get("dna_listed_date")
