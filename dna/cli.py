@@ -8,7 +8,14 @@ from __future__ import annotations
 
 import click
 
-from dna import commands_archive, commands_crawl, commands_schedule, commands_search
+from dna import (
+    commands_archive,
+    commands_crawl,
+    commands_places,
+    commands_schedule,
+    commands_search,
+    commands_sites,
+)
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
@@ -27,7 +34,9 @@ def main() -> None:
     """
 
 
+commands_sites.register(main)
 commands_crawl.register(main)
 commands_archive.register(main)
 commands_search.register(main)
+commands_places.register(main)
 commands_schedule.register(main)

@@ -1,4 +1,4 @@
-"""Commands of the preservation master: ``restore`` and ``verify``."""
+"""The archive as a whole: ``restore`` it from WARC files, ``verify`` it, ``export`` it."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from crawler.sites import SitesFileError, load_sites
+from archive.export import FORMATS, write_export
 from dna.context import Env, archive_options, console, err_console, fail, update_search_index
 
 #: Problems listed in full; the rest are counted.
@@ -30,6 +30,7 @@ def register(group: click.Group) -> None:
     """Add this module's commands to ``group``."""
     group.add_command(restore)
     group.add_command(verify)
+    group.add_command(export)
 
 
 # -- restore -----------------------------------------------------------------
@@ -66,10 +67,7 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     """
     from crawler.restore import restore_warcs
 
-    try:
-        registry = load_sites(env.sites_path)
-    except SitesFileError as exc:
-        fail(str(exc))
+    registry = env.load_sites()
     store = env.open_store()
     columns = (
         TextColumn("Restoring"),
@@ -176,3 +174,39 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
     if problems:
         fail(f"{len(problems)} problem(s) found")
     console.print("[green]All WARC records and captures verified.[/]")
+
+
+# -- export ------------------------------------------------------------------
+
+
+@click.command()
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
+@click.option("--site", help="Only this site's articles.")
+@click.option(
+    "--output",
+    "-o",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    help="Write to FILE instead of stdout.",
+)
+@archive_options
+def export(fmt: str, site: str | None, output: Path | None, env: Env) -> None:
+    """Write every article, one record each, as JSON Lines or CSV.
+
+    The fields are a contract (see README): url, site, title, published,
+    published_source, author, summary, body, captions, views, category,
+    tags, warc_file, warc_offset and more.
+
+    Example:
+
+        dna export --format csv --site xa-thanh-lien -o thanh-lien.csv
+    """
+    store = env.open_store()
+    try:
+        if output is None:
+            count = write_export(store.articles(site=site), sys.stdout, fmt)
+        else:
+            with open(output, "w", encoding="utf-8", newline="") as handle:
+                count = write_export(store.articles(site=site), handle, fmt)
+    finally:
+        store.close()
+    err_console.print(f"Exported {count} article(s).")

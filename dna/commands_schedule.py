@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import sys
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -10,19 +9,14 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from archive.locks import LockHeld, PidLock
-from archive.store import CrawlRun
-from crawler.schedule.daemon import (
-    Scheduler,
-    dna_executable,
-    scheduler_log,
-    site_history,
-    zone_name,
-)
-from crawler.schedule.install import crontab, scheduler_service, systemd_timers
+from archive.archived import CrawlRun
+from crawler.schedule.daemon import dna_executable, site_history, zone_name
+from crawler.schedule.install import Invocation, crontab, scheduler_service, systemd_timers
 from crawler.schedule.rules import Schedule, due_slots, is_running, last_served, next_slot
-from crawler.sites import SitesFile, SitesFileError, load_sites
+from crawler.schedule.service import SchedulerError, SchedulerRunning, run_scheduler
+from crawler.sites import SitesFile
 from dna.context import Env, archive_options, console, err_console, fail
+from dna.render import report_problems
 
 DEFAULT_MAX_CONCURRENT = 2
 
@@ -41,12 +35,8 @@ def register(group: click.Group) -> None:
 
 
 def _registry(env: Env) -> SitesFile:
-    try:
-        registry = load_sites(env.sites_path)
-    except SitesFileError as exc:
-        fail(str(exc))
-    for problem in registry.problems:
-        err_console.print(f"[yellow]Skipped:[/] {problem}", soft_wrap=True)
+    registry = env.load_sites()
+    report_problems(registry)
     return registry
 
 
@@ -138,25 +128,12 @@ def schedule_run(max_concurrent: int, env: Env) -> None:
 
         dna schedule run --max-concurrent 3 --data /srv/dna-data
     """
-    lock = PidLock(env.data.lock_file("scheduler"))
     try:
-        lock.acquire()
-    except LockHeld as exc:
+        run_scheduler(env.data, env.sites_path, env.db_url, max_concurrent)
+    except SchedulerRunning as exc:
         fail(f"a scheduler is already running on {env.data.root}: {exc.owner}; stop it first")
-    try:
-        store = env.open_store()
-        log = scheduler_log(env.data)
-        if lock.cleared is not None:
-            log.info("cleared the stale scheduler lock of %s", lock.cleared)
-        scheduler = Scheduler(env.data, env.sites_path, env.db_url, max_concurrent, log)
-        signal.signal(signal.SIGTERM, scheduler.request_stop)
-        signal.signal(signal.SIGINT, scheduler.request_stop)
-        try:
-            scheduler.run(store)
-        finally:
-            store.close()
-    finally:
-        lock.release()
+    except SchedulerError as exc:
+        fail(str(exc))
 
 
 @schedule.command("install")
@@ -190,9 +167,9 @@ def schedule_install(kind: str, max_concurrent: int, output_dir: Path | None, en
         dna schedule install --data /srv/dna-data --output-dir /etc/systemd/system
         dna schedule install --cron --data /srv/dna-data
     """
-    dna = dna_executable()
+    dna = Invocation(dna_executable(), env.data, env.sites_path, env.db_url)
     if kind == "service":
-        units = scheduler_service(env, dna, max_concurrent)
+        units = scheduler_service(dna, max_concurrent)
     else:
         registry = _registry(env)
         if not any(site.schedules for site in registry.sites):
@@ -200,10 +177,10 @@ def schedule_install(kind: str, max_concurrent: int, output_dir: Path | None, en
         if kind == "cron":
             if output_dir is not None:
                 raise click.UsageError("--output-dir is for systemd units; cron lines are printed")
-            sys.stdout.write(crontab(registry, env, dna))
+            sys.stdout.write(crontab(registry, dna))
             err_console.print("Add these lines with: crontab -e")
             return
-        units = systemd_timers(registry, env, dna)
+        units = systemd_timers(registry, dna)
     if output_dir is None:
         for name, text in units.items():
             sys.stdout.write(f"# ---- {name} ----\n{text}\n")

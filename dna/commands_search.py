@@ -1,4 +1,4 @@
-"""Commands of the researcher: ``search``, ``show``, ``index``, ``places`` and ``stats``."""
+"""Reading the archive: ``search`` it, ``show`` an article, ``index`` it, count it in ``stats``."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ import sys
 import time
 from collections.abc import Iterator
 from datetime import datetime
-from pathlib import Path
 
 import click
 from rich.markup import escape
@@ -17,24 +16,18 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemaining
 from rich.table import Table
 from rich.text import Text
 
-from archive.records import VIETNAM_TZ, Mention
-from archive.store import ArchivedArticle, ArticleVersionInfo, SitePlace
-from dna.context import (
-    Env,
-    archive_options,
-    console,
-    err_console,
-    fail,
-    is_terminal,
-    local_time,
-    print_rows,
-)
-from places.gazetteer import Gazetteer, GazetteerError, PlaceError, gazetteer
-from search.indexdir import SearchIndexError, read_state
+from archive.archived import ArchivedArticle, ArticleVersionInfo
+from archive.database import StoreError
+from archive.records import VIETNAM_TZ
+from dna.context import Env, archive_options, console, err_console, fail, load_gazetteer
+from dna.render import is_terminal, local_time, print_rows
+from places.gazetteer import GazetteerError, PlaceError
+from search.indexdir import SearchIndexError
 from search.indexer import rebuild_index, update_index
 from search.query import QuerySyntaxError
 from search.searcher import SORTS, ArchiveSearcher, Hit, SearchPage, SearchRequest
 from search.snippets import Snippet, snippet
+from search.stats import ArchiveStats, archive_stats
 
 #: Fields of each hit in ``--json`` and ``--csv`` output, in order.
 HIT_FIELDS = ("id", "url", "site", "title", "published", "score", "snippet")
@@ -52,7 +45,6 @@ def register(group: click.Group) -> None:
     group.add_command(show)
     group.add_command(index)
     group.add_command(stats)
-    group.add_command(places)
 
 
 def _isolocal_time(moment: datetime | None) -> str | None:
@@ -170,7 +162,7 @@ def _place_filters(
     """The gazetteer codes of the place options; one-line error if one is unknown or ambiguous."""
     if not (place or province or district):
         return None, ()
-    places = _gazetteer()
+    places = load_gazetteer()
     try:
         code = places.pick(place).code if place else None
         portal = tuple(
@@ -181,13 +173,6 @@ def _place_filters(
     except PlaceError as exc:
         fail(str(exc), exit_code=2)
     return code, portal
-
-
-def _gazetteer() -> Gazetteer:
-    try:
-        return gazetteer()
-    except GazetteerError as exc:
-        fail(str(exc))
 
 
 def _with_snippets(env: Env, result: SearchPage) -> Iterator[tuple[Hit, Snippet]]:
@@ -437,73 +422,6 @@ class _ProgressBar:
         self._bar.stop()
 
 
-# -- places ------------------------------------------------------------------
-
-
-@click.command()
-@click.argument("name")
-@archive_options
-def places(name: str, env: Env) -> None:
-    """Show a place: its old and new names, the units it lies in, its portals and articles.
-
-    NAME is an old or a new unit, with or without diacritics and unit word;
-    add the units it lies in after commas when the name is shared ("Thanh
-    Sơn, Phú Thọ"), and "cũ" or "mới" for the old or new map.  A shared name
-    lists every unit it names.  Exits 1 if no unit has the name.
-
-    Example:
-
-    \b
-        dna places "Thanh Liên"
-        dna places "xã Tam Đồng, Nghệ An"
-    """
-    gazette = _gazetteer()
-    found = gazette.resolve(name)
-    if not found:
-        fail(f"no place called {name!r} (old or new names; check the spelling)")
-    if len(found) > 1:
-        console.print(f"{escape(name)!r} names {len(found)} places; ask for one of:")
-        for unit in found:
-            console.print(f'  dna places "{escape(gazette.qualified(unit.code))}"', soft_wrap=True)
-        return
-    unit = found[0]
-    store = env.open_store()
-    try:
-        portals = [
-            [site.name, site.title or "", gazette.label(site.place), str(site.articles)]
-            for site in store.site_places()
-            if site.place in gazette.units and unit.code in gazette.cover(site.place)
-        ]
-        mentioning = store.articles_mentioning(gazette.covered_by(unit.code))
-    finally:
-        store.close()
-    _print_place(gazette, unit.code)
-    if portals:
-        print_rows("Portals", ["site", "title", "serves", "articles"], portals)
-    else:
-        console.print("Portals: none in the archive serves it (add one with: dna sites add)")
-    console.print(f"Articles mentioning it (or a unit it covers): {mentioning}")
-    console.print(f'Search them: dna search QUERY --place "{escape(gazette.qualified(unit.code))}"')
-
-
-def _print_place(gazette: Gazetteer, code: str) -> None:
-    unit = gazette[code]
-    era = "before" if unit.era == "old" else "since"
-    console.print(f"[bold]{escape(gazette.label(code))}[/] ({era} the 2025 reorganisation)")
-    if unit.era == "old":
-        now = gazette.today(code)
-        became = "; ".join(gazette.label(new) for new in now) or "(abolished: no districts)"
-        console.print(f"  now part of   {escape(became)}", soft_wrap=True)
-        children = gazette.children.get(code, [])
-        if children:
-            console.print(f"  units in it   {len(children)}")
-    else:
-        olds = gazette.predecessors.get(code, ())
-        console.print(f"  formed from   {len(olds)} old units", soft_wrap=True)
-        for old in olds:
-            console.print(f"    {escape(gazette.label(old))}", soft_wrap=True)
-
-
 # -- stats -------------------------------------------------------------------
 
 
@@ -529,20 +447,15 @@ def stats(by: str, env: Env) -> None:
         dna stats --data ~/dna-data
         dna stats --by place
     """
-    store = env.open_store()
     try:
-        per_year = store.articles_per_site_year(VIETNAM_TZ)
-        crawls = store.crawl_summaries()
-        counts = store.counts()
-        if by == "place":
-            site_places = store.site_places()
-            unsettled = store.unsettled_mentions()
-    finally:
-        store.close()
+        found = archive_stats(env.data, env.db_url, by_place=by == "place")
+    except (StoreError, GazetteerError) as exc:
+        fail(str(exc))
 
     if by == "place":
-        _print_place_stats(site_places, unsettled)
+        _print_place_stats(found)
     else:
+        per_year = found.per_site_year
         years = sorted({year for sites in per_year.values() for year in sites}, key=_year_order)
         print_rows(
             "Articles per site and year",
@@ -564,57 +477,35 @@ def stats(by: str, env: Env) -> None:
                 *map(str, (summary.pages, summary.articles_new, summary.articles_updated)),
                 str(summary.errors),
             ]
-            for summary in crawls
+            for summary in found.crawls
         ],
     )
-    data = env.data
-    warcs = [path for path in data.warc_root.glob("*/*") if path.is_file()]
-    state = read_state(data.index_dir)
-    through = local_time(state.indexed_through, "%Y-%m-%d %H:%M") if state else ""
+    counts = found.counts
     rows = [
         ["articles", f"{counts['articles']} ({counts['article_versions']} versions)"],
         ["captures", str(counts["captures"])],
-        ["WARC files", f"{len(warcs)}, {_size(sum(path.stat().st_size for path in warcs))}"],
-        ["search index", _size(_tree_size(data.index_dir))],
+        ["WARC files", f"{found.warc_files}, {_size(found.warc_bytes)}"],
+        ["search index", _size(found.index_bytes)],
     ]
-    if through:
+    if found.indexed_through:
+        through = local_time(found.indexed_through, "%Y-%m-%d %H:%M")
         rows.append(["indexed up to", f"articles updated {through}"])
-    if env.db_url == data.database_url() and data.database_file.exists():
-        database = data.database_file.parent.glob(data.database_file.name + "*")
-        rows.insert(2, ["database", _size(sum(path.stat().st_size for path in database))])
+    if found.database_bytes is not None:
+        rows.insert(2, ["database", _size(found.database_bytes)])
     print_rows("Size", ["", ""], rows)
 
 
-def _print_place_stats(sites: list[SitePlace], unsettled: list[Mention]) -> None:
+def _print_place_stats(found: ArchiveStats) -> None:
     """Articles per old province and district of their portals; then unsettled mentions."""
-    places = _gazetteer()
-    per_unit: dict[tuple[str, str, str], list[int]] = {}
-    for site in sites:
-        if site.place in places.units:
-            keys = places.site_keys(site.place)
-            province = (site.place, *places[site.place].parents)[-1]
-            now = "; ".join(places[code].name for code in places.today(province))
-            row = (keys["province"], keys.get("district", ""), now)
-        else:
-            row = ("(no place in sites.toml)", "", "")
-        counts = per_unit.setdefault(row, [0, 0])
-        counts[0] += 1
-        counts[1] += site.articles
-    provinces: dict[str, list[int]] = {}
-    for (province, _, _), (portals, articles) in per_unit.items():
-        totals = provinces.setdefault(province, [0, 0])
-        totals[0] += portals
-        totals[1] += articles
-    rows = []
-    for province in sorted(provinces):
-        units = sorted(key for key in per_unit if key[0] == province)
-        now = units[0][2]
-        rows.append([province, "(all)", now, *map(str, provinces[province])])
-        rows += [["", d, "", *map(str, per_unit[(p, d, n)])] for p, d, n in units if d]
     print_rows(
         "Articles per province and district (where their portals sit)",
         ["province", "district", "province now", "portals", "articles"],
-        rows,
+        [
+            [row.province, "(all)", row.province_now, str(row.portals), str(row.articles)]
+            if row.district is None
+            else ["", row.district, "", str(row.portals), str(row.articles)]
+            for row in found.per_place
+        ],
     )
     print_rows(
         "Place names mentioned but not settled",
@@ -625,17 +516,13 @@ def _print_place_stats(sites: list[SitePlace], unsettled: list[Mention]) -> None
                 str(mention.count),
                 f"ambiguous: {len(mention.candidates)} units" if mention.candidates else "unknown",
             ]
-            for mention in unsettled
+            for mention in found.unsettled
         ],
     )
 
 
 def _year_order(year: int | None) -> int:
     return year if year is not None else sys.maxsize
-
-
-def _tree_size(root: Path) -> int:
-    return sum(path.stat().st_size for path in root.rglob("*") if path.is_file())
 
 
 def _size(count: float) -> str:

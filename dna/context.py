@@ -1,24 +1,22 @@
-"""What every ``dna`` command shares: where the data lives, and the console."""
+"""What every ``dna`` command shares: where the data lives, the console, and errors."""
 
 from __future__ import annotations
 
 import functools
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
+from archive.database import StoreError
 from archive.layout import DataDir
-from archive.records import VIETNAM_TZ
-from archive.store import Store, StoreError
-from crawler.sites import sites_path
+from archive.store import Store
+from crawler.sites import SitesFile, SitesFileError, load_sites, sites_path
+from places.gazetteer import Gazetteer, GazetteerError, gazetteer
 
 #: Rich output for people; plain when stdout is not a terminal.
 console = Console(highlight=False)
@@ -57,6 +55,13 @@ class Env:
         except StoreError as exc:
             fail(str(exc))
 
+    def load_sites(self) -> SitesFile:
+        """The sites file; its invalid entries are left out and listed in ``problems``."""
+        try:
+            return load_sites(self.sites_path)
+        except SitesFileError as exc:
+            fail(str(exc))
+
 
 def archive_options(command: Callable[..., Any]) -> Callable[..., Any]:
     """Add ``--data``, ``--sites`` and ``--db`` and pass the resolved :class:`Env` as ``env``."""
@@ -90,14 +95,12 @@ def archive_options(command: Callable[..., Any]) -> Callable[..., Any]:
     return wrapper
 
 
-def local_time(moment: datetime | None, pattern: str = "%Y-%m-%d") -> str:
-    """``moment`` in Vietnam time, as people there read dates."""
-    return moment.astimezone(VIETNAM_TZ).strftime(pattern) if moment else ""
-
-
-def is_terminal() -> bool:
-    """Whether stdout is a person's terminal (rich tables) or a pipe (plain text)."""
-    return sys.stdout.isatty()
+def load_gazetteer() -> Gazetteer:
+    """The gazetteer of old and new units, or a one-line error if its data is unreadable."""
+    try:
+        return gazetteer()
+    except GazetteerError as exc:
+        fail(str(exc))
 
 
 def update_search_index(env: Env) -> None:
@@ -117,23 +120,3 @@ def update_search_index(env: Env) -> None:
     finally:
         store.close()
     console.print(f"Search index updated: {added} article(s).")
-
-
-def print_rows(title: str, headers: list[str], rows: list[list[str]]) -> None:
-    """A rich table on a terminal; aligned plain columns in a pipe."""
-    if is_terminal():
-        table = Table(title=title, title_justify="left", show_header=any(headers))
-        for at, header in enumerate(headers):
-            numeric = all(row[at].isdigit() or not row[at] for row in rows)
-            table.add_column(header, justify="right" if numeric else "left")
-        for row in rows:
-            table.add_row(*map(escape, row))
-        console.print(table)
-        return
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *rows, strict=True)]
-    out = sys.stdout
-    out.write(f"{title}\n")
-    for row in ([headers] if any(headers) else []) + rows:
-        cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
-        out.write("  ".join(cells).rstrip() + "\n")
-    out.write("\n")

@@ -14,4 +14,5 @@ Modules, in the order data flows through them:
 - :mod:`search.query`: parsing user queries into Vietnamese-aware Whoosh queries.
 - :mod:`search.searcher`: running a search with filters, sorting and paging.
 - :mod:`search.snippets`: highlighted snippets of a hit's text.
+- :mod:`search.stats`: what the archive holds, for ``dna stats`` (index size included).
 """

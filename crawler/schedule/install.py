@@ -10,13 +10,15 @@ from __future__ import annotations
 import getpass
 import shlex
 from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
 
 from croniter import croniter
 from sqlalchemy.engine import make_url
 
-from archive.store import sqlite_url
+from archive.database import sqlite_url
+from archive.layout import DataDir
 from crawler.sites import SiteConfig, SitesFile
-from dna.context import Env
 
 SCHEDULER_UNIT = "dna-schedule.service"
 #: Time a crawl gets to close its WARC files after SIGTERM before systemd kills it.
@@ -24,25 +26,34 @@ STOP_TIMEOUT = "10min"
 _WEEKDAYS = ("Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat")
 
 
-def crawl_command(dna: str, env: Env, site: str, mode: str) -> list[str]:
-    """The ``dna crawl`` an OS scheduler runs for one schedule."""
-    return [
-        dna,
-        "crawl",
-        site,
-        "--mode",
-        mode,
-        "--resume",
-        "--data",
-        str(env.data.root),
-        "--sites",
-        str(env.sites_path),
-    ]
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """How the OS scheduler runs ``dna``: the command, and the archive it works on.
 
+    :param dna: the absolute path of the ``dna`` command.
+    :param data: the data directory, absolute.
+    :param sites_path: the sites file, absolute.
+    :param db_url: the database; set in the environment of the units and
+        lines, never on a command line, where ``ps`` would show a password.
+    """
 
-def _custom_database(env: Env) -> str | None:
-    """The database URL, when it is not the data directory's own SQLite file."""
-    return None if env.db_url == sqlite_url(env.data.database_file) else env.db_url
+    dna: str
+    data: DataDir
+    sites_path: Path
+    db_url: str
+
+    def command(self, *args: str) -> list[str]:
+        """``dna ARGS`` on this archive."""
+        return [self.dna, *args, "--data", str(self.data.root), "--sites", str(self.sites_path)]
+
+    def crawl(self, site: str, mode: str) -> list[str]:
+        """The ``dna crawl`` an OS scheduler runs for one schedule."""
+        return self.command("crawl", site, "--mode", mode, "--resume")
+
+    @property
+    def custom_database(self) -> str | None:
+        """The database URL, when it is not the data directory's own SQLite file."""
+        return None if self.db_url == sqlite_url(self.data.database_file) else self.db_url
 
 
 def _scheduled(registry: SitesFile) -> list[SiteConfig]:
@@ -52,13 +63,13 @@ def _scheduled(registry: SitesFile) -> list[SiteConfig]:
 # -- cron ----------------------------------------------------------------------
 
 
-def crontab(registry: SitesFile, env: Env, dna: str) -> str:
+def crontab(registry: SitesFile, dna: Invocation) -> str:
     """Crontab lines, one per schedule, to paste into ``crontab -e``."""
-    logs = env.data.root / "logs"
+    logs = dna.data.root / "logs"
     # The shell opens the log before dna runs: the directory must exist.
     logs.mkdir(parents=True, exist_ok=True)
     lines = [
-        f"# District News Archive: scheduled crawls from {env.sites_path}",
+        f"# District News Archive: scheduled crawls from {dna.sites_path}",
         "# cron runs missed slots never and any number of crawls at once; dna crawl",
         "# skips a site already being crawled.  dna schedule run also catches up",
         "# missed runs once and caps concurrent crawls.",
@@ -67,12 +78,12 @@ def crontab(registry: SitesFile, env: Env, dna: str) -> str:
     if zone:
         lines.append(f"# Times in {zone}: cronie honours CRON_TZ, other crons use the machine's.")
         lines.append(f"CRON_TZ={zone}")
-    if database := _custom_database(env):
+    if database := dna.custom_database:
         lines.append(f"DNA_DATABASE_URL={database}")
     for site in _scheduled(registry):
         log = shlex.quote(str(logs / f"cron-{site.name}.log"))
         for schedule in site.schedules:
-            command = shlex.join(crawl_command(dna, env, site.name, schedule.mode))
+            command = shlex.join(dna.crawl(site.name, schedule.mode))
             # cron turns an unescaped % into a newline.
             line = f"{schedule.cron} {command} >> {log} 2>&1".replace("%", "\\%")
             lines.append(line)
@@ -128,14 +139,14 @@ def _unit_escape(text: str) -> str:
     return text.replace("%", "%%")
 
 
-def _service_section(env: Env, command: list[str], kind: str) -> list[str]:
+def _service_section(dna: Invocation, command: list[str], kind: str) -> list[str]:
     lines = [
         "[Service]",
         f"Type={kind}",
         f"User={getpass.getuser()}",
-        f"WorkingDirectory={_unit_escape(str(env.data.root))}",
+        f"WorkingDirectory={_unit_escape(str(dna.data.root))}",
     ]
-    if database := _custom_database(env):
+    if database := dna.custom_database:
         if make_url(database).password:
             lines += [
                 "# The database URL holds a password: keep it out of this file, in one",
@@ -156,7 +167,7 @@ def _service_section(env: Env, command: list[str], kind: str) -> list[str]:
 _NETWORK = ["After=network-online.target", "Wants=network-online.target"]
 
 
-def systemd_timers(registry: SitesFile, env: Env, dna: str) -> dict[str, str]:
+def systemd_timers(registry: SitesFile, dna: Invocation) -> dict[str, str]:
     """A ``.service`` and a ``.timer`` per site and mode, by file name."""
     zone = registry.crawler.get("timezone")
     units: dict[str, str] = {}
@@ -169,7 +180,7 @@ def systemd_timers(registry: SitesFile, env: Env, dna: str) -> dict[str, str]:
                 f"Description={description}",
                 *_NETWORK,
                 "",
-                *_service_section(env, crawl_command(dna, env, site.name, mode), "oneshot"),
+                *_service_section(dna, dna.crawl(site.name, mode), "oneshot"),
             ]
             calendars = [
                 value
@@ -195,25 +206,15 @@ def systemd_timers(registry: SitesFile, env: Env, dna: str) -> dict[str, str]:
     return units
 
 
-def scheduler_service(env: Env, dna: str, max_concurrent: int) -> dict[str, str]:
+def scheduler_service(dna: Invocation, max_concurrent: int) -> dict[str, str]:
     """The ``.service`` running ``dna schedule run``, by file name."""
-    command = [
-        dna,
-        "schedule",
-        "run",
-        "--max-concurrent",
-        str(max_concurrent),
-        "--data",
-        str(env.data.root),
-        "--sites",
-        str(env.sites_path),
-    ]
+    command = dna.command("schedule", "run", "--max-concurrent", str(max_concurrent))
     unit = [
         "[Unit]",
         "Description=District News Archive: scheduled crawls",
         *_NETWORK,
         "",
-        *_service_section(env, command, "simple"),
+        *_service_section(dna, command, "simple"),
         "Restart=on-failure",
         "RestartSec=30",
         "",

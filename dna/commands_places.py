@@ -1,0 +1,82 @@
+"""Places, old and new: ``places`` shows one and what the archive holds of it."""
+
+from __future__ import annotations
+
+import click
+from rich.markup import escape
+
+from dna.context import Env, archive_options, console, fail, load_gazetteer
+from dna.render import print_rows
+from places.gazetteer import Gazetteer
+from places.overview import place_overview
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(places)
+
+
+@click.command()
+@click.argument("name")
+@archive_options
+def places(name: str, env: Env) -> None:
+    """Show a place: its old and new names, the units it lies in, its portals and articles.
+
+    NAME is an old or a new unit, with or without diacritics and unit word;
+    add the units it lies in after commas when the name is shared ("Thanh
+    Sơn, Phú Thọ"), and "cũ" or "mới" for the old or new map.  A shared name
+    lists every unit it names.  Exits 1 if no unit has the name.
+
+    Example:
+
+    \b
+        dna places "Thanh Liên"
+        dna places "xã Tam Đồng, Nghệ An"
+    """
+    gazette = load_gazetteer()
+    found = gazette.resolve(name)
+    if not found:
+        fail(f"no place called {name!r} (old or new names; check the spelling)")
+    if len(found) > 1:
+        console.print(f"{escape(name)!r} names {len(found)} places; ask for one of:")
+        for unit in found:
+            console.print(f'  dna places "{escape(gazette.qualified(unit.code))}"', soft_wrap=True)
+        return
+    unit = found[0]
+    store = env.open_store()
+    try:
+        overview = place_overview(gazette, store, unit.code)
+    finally:
+        store.close()
+    _print_place(gazette, unit.code)
+    if overview.portals:
+        print_rows(
+            "Portals",
+            ["site", "title", "serves", "articles"],
+            [
+                [site.name, site.title or "", gazette.label(site.place), str(site.articles)]
+                for site in overview.portals
+            ],
+        )
+    else:
+        console.print("Portals: none in the archive serves it (add one with: dna sites add)")
+    console.print(f"Articles mentioning it (or a unit it covers): {overview.mentioning}")
+    console.print(f'Search them: dna search QUERY --place "{escape(gazette.qualified(unit.code))}"')
+
+
+def _print_place(gazette: Gazetteer, code: str) -> None:
+    unit = gazette[code]
+    era = "before" if unit.era == "old" else "since"
+    console.print(f"[bold]{escape(gazette.label(code))}[/] ({era} the 2025 reorganisation)")
+    if unit.era == "old":
+        now = gazette.today(code)
+        became = "; ".join(gazette.label(new) for new in now) or "(abolished: no districts)"
+        console.print(f"  now part of   {escape(became)}", soft_wrap=True)
+        children = gazette.children.get(code, [])
+        if children:
+            console.print(f"  units in it   {len(children)}")
+    else:
+        olds = gazette.predecessors.get(code, ())
+        console.print(f"  formed from   {len(olds)} old units", soft_wrap=True)
+        for old in olds:
+            console.print(f"    {escape(gazette.label(old))}", soft_wrap=True)

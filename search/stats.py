@@ -1,0 +1,99 @@
+"""What the archive holds, for ``dna stats``: articles per site and year or per place,
+its crawls, and its size on disk (WARC files, database, search index).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from archive.layout import DataDir
+from archive.records import VIETNAM_TZ
+from archive.store import Store
+from places.gazetteer import gazetteer
+from places.overview import PortalCount, portals_per_district
+from search.indexdir import read_state
+
+if TYPE_CHECKING:
+    from archive.archived import CrawlSummary, SitePlace
+    from archive.records import Mention
+
+
+@dataclass(frozen=True, slots=True)
+class ArchiveStats:
+    """Counts and sizes of one archive.
+
+    :param per_site_year: articles per site and publication year (Vietnam
+        time; ``None`` for undated), unless counted by place.
+    :param per_place: portals and articles per old province and district,
+        when counted by place.
+    :param unsettled: the commonest place names mentioned that could not be
+        settled, when counted by place.
+    :param database_bytes: the data directory's own SQLite database with its
+        journal files; ``None`` when the archive is in another database.
+    :param indexed_through: the last article update the search index holds.
+    """
+
+    counts: dict[str, int]
+    crawls: list[CrawlSummary]
+    warc_files: int
+    warc_bytes: int
+    database_bytes: int | None
+    index_bytes: int
+    indexed_through: datetime | None
+    per_site_year: dict[str, dict[int | None, int]]
+    per_place: list[PortalCount]
+    unsettled: list[Mention]
+
+
+def archive_stats(data: DataDir, db_url: str, *, by_place: bool) -> ArchiveStats:
+    """Count the archive in ``db_url`` and measure ``data`` on disk.
+
+    The database is measured once closed, when SQLite has folded its
+    write-ahead log back into the file.
+
+    :param db_url: the archive's database; measured only when it is the data
+        directory's own SQLite file.
+    :param by_place: count articles per province and district of their
+        portals instead of per site and year.
+    :raises StoreError: the database cannot be opened.
+    :raises GazetteerError: counting by place, the gazetteer's data is unreadable.
+    """
+    per_site_year: dict[str, dict[int | None, int]] = {}
+    site_places: list[SitePlace] = []
+    unsettled: list[Mention] = []
+    store = Store(db_url)
+    try:
+        if by_place:
+            site_places = store.site_places()
+            unsettled = store.unsettled_mentions()
+        else:
+            per_site_year = store.articles_per_site_year(VIETNAM_TZ)
+        counts = store.counts()
+        crawls = store.crawl_summaries()
+    finally:
+        store.close()
+    warcs = [path for path in data.warc_root.glob("*/*") if path.is_file()]
+    database = None
+    if db_url == data.database_url() and data.database_file.exists():
+        files = data.database_file.parent.glob(data.database_file.name + "*")
+        database = sum(path.stat().st_size for path in files)
+    state = read_state(data.index_dir)
+    return ArchiveStats(
+        counts=counts,
+        crawls=crawls,
+        warc_files=len(warcs),
+        warc_bytes=sum(path.stat().st_size for path in warcs),
+        database_bytes=database,
+        index_bytes=_tree_size(data.index_dir),
+        indexed_through=state.indexed_through if state else None,
+        per_site_year=per_site_year,
+        per_place=portals_per_district(gazetteer(), site_places) if by_place else [],
+        unsettled=unsettled,
+    )
+
+
+def _tree_size(root: Path) -> int:
+    return sum(path.stat().st_size for path in root.rglob("*") if path.is_file())
