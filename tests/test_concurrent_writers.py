@@ -76,7 +76,8 @@ def test_two_writers_of_the_same_rows_store_each_once(postgres_server: str) -> N
         start = time.time() + 2
         processes = [
             subprocess.Popen(
-                [sys.executable, __file__, url, str(start)],
+                [sys.executable, "-m", "tests.test_concurrent_writers", url, str(start)],
+                cwd=Path(__file__).resolve().parents[1],
                 stdout=subprocess.PIPE,
                 stderr=subprocess.STDOUT,
                 text=True,
