@@ -45,7 +45,7 @@ from crawler.settings import DOWNLOAD_MAXSIZE
 from crawler.sites import SiteConfig, SitesFile, validate_name
 from extract.families import Family, get_family
 from extract.page import Page, fetched_page, page_family
-from extract.urls import host_of, within_domains
+from extract.urls import host_of, origin_entry, within_domains
 
 if TYPE_CHECKING:
     from archive.layout import DataDir
@@ -188,7 +188,9 @@ class Restorer:
                 return (same or covering)[0]
         name = part if part and validate_name(part) is None else host_site_name(response.url)
         origin = f"{urlsplit(response.url).scheme}://{netloc}/"
-        return SiteConfig(name=name, start_urls=(origin,), allowed_domains=(host,))
+        return SiteConfig(
+            name=name, start_urls=(origin,), allowed_domains=(origin_entry(response.url),)
+        )
 
     def _site_for(self, response: ArchivedResponse) -> _Site:
         key = (response.warcinfo.get("isPartOf", ""), urlsplit(response.url).netloc.lower())
