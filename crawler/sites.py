@@ -506,6 +506,18 @@ def _toml_str(value: str) -> str:
     return f'"{escaped}"'
 
 
+def new_site_problem(path: Path, name: str, url: str) -> str | None:
+    """Why ``name`` and ``url`` cannot be added to ``path``: checked before any fetch or write."""
+    if problem := validate_name(name):
+        return problem
+    if not _is_web_url(url):
+        return f"{url!r} is not an http(s) URL (no spaces or control characters)"
+    registry = load_sites(path)
+    if registry.get(name) or any(p.name == name for p in registry.problems):
+        return f"a site called {name!r} is already in {path}"
+    return None
+
+
 def append_site(
     path: Path,
     name: str,
@@ -519,13 +531,8 @@ def append_site(
 
     :raises ValueError: the name is unsafe or taken, or the URL is not http(s).
     """
-    if problem := validate_name(name):
+    if problem := new_site_problem(path, name, url):
         raise ValueError(problem)
-    if not _is_web_url(url):
-        raise ValueError(f"{url!r} is not an http(s) URL")
-    registry = load_sites(path)
-    if registry.get(name) or any(p.name == name for p in registry.problems):
-        raise ValueError(f"a site called {name!r} is already in {path}")
     path.parent.mkdir(parents=True, exist_ok=True)
     existing = path.read_text(encoding="utf-8") if path.exists() else ""
     if existing and not existing.endswith("\n"):

@@ -11,15 +11,21 @@ record whole would take.
 
 from __future__ import annotations
 
+import http.server
 import json
 import resource
+import threading
+import time
+import tomllib
 import zlib
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
 from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
+from crawler.probe import ProbeError, probe_portal
 from tests.harness import run_dna
 
 #: The children's address-space cap: a gigabyte-long line or bomb cannot fit.
@@ -154,3 +160,70 @@ def test_verify_reports_the_long_line_and_stays_bounded(restored) -> None:
     assert result.returncode == 1
     problems = [line for line in result.stderr.splitlines() if line.startswith("Problem:")]
     assert any("longline.warc.gz" in line and "longer than" in line for line in problems)
+
+
+class _HostilePortal(http.server.BaseHTTPRequestHandler):
+    """A home page with escapes in its title, redirects to other ports, and a drip."""
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/to-other-port"):
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:6379/")
+            self.end_headers()
+        elif self.path == "/drip":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            try:
+                for _ in range(1000):
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                return  # the client gave up, as it should
+        else:
+            body = "<title>Xã \x1b]0;owned\x07Thanh\x1b[2J Liên</title>".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def hostile_portal() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostilePortal)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_sites_add_keeps_a_remote_title_clean_and_follows_no_redirect_to_another_port(
+    hostile_portal: str, tmp_path: Path
+) -> None:
+    added = run_capped("sites", "add", "clean", hostile_portal + "/", data=tmp_path)
+    assert added.returncode == 0, added.stderr
+    text = (tmp_path / "sites.toml").read_text(encoding="utf-8")
+    assert 'title = "Xã ]0;owned Thanh [2J Liên"' in text
+    redirected = run_capped(
+        "sites", "add", "moved", hostile_portal + "/to-other-port", data=tmp_path
+    )
+    assert redirected.returncode == 0, redirected.stderr
+    assert "127.0.0.1:6379" in redirected.stderr  # said why the family is left to detect
+    refused = run_capped("sites", "add", "bad", "http://127.0.0.1/\nname = 'x'", data=tmp_path)
+    assert refused.returncode != 0
+    assert (
+        tomllib.loads((tmp_path / "sites.toml").read_text(encoding="utf-8"))["site"][1]["name"]
+        == "moved"
+    )
+
+
+def test_the_probe_has_a_total_deadline(hostile_portal: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ProbeError, match="in time"):
+        probe_portal(hostile_portal + "/drip", timeout=1.0)
+    assert time.monotonic() - started < 10  # a drip of 1,000 bytes takes 200 s
