@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from crawler.failures import Skipped
+from crawler.failures import Skipped, note_failure
 from extract.urls import host_of, is_private_address, port_of, resolves_to_private
 
 if TYPE_CHECKING:
@@ -47,7 +47,9 @@ class PrivateAddressMiddleware:
         if not (is_private_address(host) or await self._resolves_private(host)):
             return
         self.crawler.stats.inc_value("dna/private_address_blocked")
-        raise Skipped(f"private address not configured for this site: {request.url}")
+        reason = "private address, not this site's origin: not fetched"
+        note_failure(self.crawler, request.url, reason)
+        raise Skipped(f"{reason}: {request.url}")
 
     async def _resolves_private(self, host: str) -> bool:
         if host not in self._resolved:
