@@ -14,6 +14,7 @@ from __future__ import annotations
 import http.server
 import json
 import resource
+import subprocess
 import threading
 import time
 import tomllib
@@ -21,12 +22,13 @@ import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
 from crawler.probe import ProbeError, probe_portal
-from tests.harness import run_dna
+from tests.harness import TEST_CRAWLER_OPTIONS, run_dna
 
 #: The children's address-space cap: a gigabyte-long line or bomb cannot fit.
 MEMORY_CAP = 1 << 30
@@ -227,3 +229,66 @@ def test_the_probe_has_a_total_deadline(hostile_portal: str) -> None:
     with pytest.raises(ProbeError, match="in time"):
         probe_portal(hostile_portal + "/drip", timeout=1.0)
     assert time.monotonic() - started < 10  # a drip of 1,000 bytes takes 200 s
+
+
+class _Recording(http.server.BaseHTTPRequestHandler):
+    """Serves ``pages`` (path -> (status, body)) and records every path asked for."""
+
+    pages: ClassVar[dict[str, tuple[int, bytes]]]
+    asked: ClassVar[list[str]]
+
+    def do_GET(self) -> None:
+        self.asked.append(self.path)
+        status, body = self.pages.get(self.path, (404, b"not here"))
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def serve() -> Iterator[object]:
+    """Start loopback servers of given pages; each returns (base URL, paths asked)."""
+    servers = []
+
+    def start(pages: dict[str, tuple[int, bytes]]) -> tuple[str, list[str]]:
+        asked: list[str] = []
+        handler = type("Handler", (_Recording,), {"pages": pages, "asked": asked})
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}", asked
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+def crawl(data: Path, sites: dict[str, str]) -> subprocess.CompletedProcess:
+    blocks = [TEST_CRAWLER_OPTIONS]
+    blocks += [
+        f'[[site]]\nname = "{name}"\nstart_urls = ["{url}/"]\n' for name, url in sites.items()
+    ]
+    (data / "sites.toml").write_text("\n".join(blocks), encoding="utf-8")
+    return run_capped("crawl", *sites, "--no-index", data=data)
+
+
+def test_a_crawl_follows_no_link_to_another_port_and_obeys_an_unreachable_robots_txt(
+    serve, tmp_path: Path
+) -> None:
+    service, service_asked = serve({"/": (200, b"<title>Redis</title>")})
+    home = f'<a href="{service}/">cache</a><a href="/tin-tuc/a-1.html">tin</a>'.encode()
+    portal, portal_asked = serve({"/": (200, home), "/robots.txt": (404, b"")})
+    down, down_asked = serve({"/": (200, home), "/robots.txt": (503, b"busy")})
+    data = tmp_path / "data"
+    data.mkdir()
+    result = crawl(data, {"open": portal, "down": down})
+    assert "/" in portal_asked and "/tin-tuc/a-1.html" in portal_asked
+    assert service_asked == []  # another port of the portal's host is another site
+    assert "/" not in down_asked  # RFC 9309: unreachable robots.txt disallows all
+    assert "robots.txt unreachable" in result.stdout
