@@ -15,13 +15,16 @@ from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
 from scrapy.exceptions import IgnoreRequest
+from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
+from twisted.internet.defer import Deferred
 
 from crawler.failures import note_failure
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.http import Response
+    from scrapy.robotstxt import RobotParser
 
 #: Seconds a robots.txt may take (``DNA_ROBOTSTXT_TIMEOUT``).
 ROBOTSTXT_TIMEOUT = 20.0
@@ -38,6 +41,19 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
             request.meta.setdefault("max_retry_times", 1)
             return
         await super().process_request(request)
+
+    async def robot_parser(self, request: Request) -> RobotParser | None:
+        """The host's parser, read back once settled.
+
+        Scrapy hands the parser to waiting requests through one Deferred; with
+        the asyncio reactor only the first waiter gets it, the others ``None``
+        ("no rules").  The settled parser is in ``_parsers`` for all of them.
+        """
+        parser = await super().robot_parser(request)
+        settled = self._parsers.get(urlparse_cached(request).netloc)
+        if parser is None and settled is not None and not isinstance(settled, Deferred):
+            return settled
+        return parser
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         if 500 <= response.status < 600:
@@ -60,5 +76,5 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         parser = build_from_crawler(self._parserimpl, self.crawler, _DISALLOW_ALL)
         waiting = self._parsers[netloc]
         self._parsers[netloc] = parser
-        if hasattr(waiting, "callback"):
+        if isinstance(waiting, Deferred):
             waiting.callback(parser)
