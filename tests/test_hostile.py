@@ -11,6 +11,7 @@ record whole would take.
 
 from __future__ import annotations
 
+import gzip
 import http.server
 import json
 import resource
@@ -292,3 +293,40 @@ def test_a_crawl_follows_no_link_to_another_port_and_obeys_an_unreachable_robots
     assert service_asked == []  # another port of the portal's host is another site
     assert set(down_asked) == {"/robots.txt"}  # RFC 9309: unreachable disallows all
     assert "robots.txt unreachable" in result.stdout
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "identity"])
+def test_payloads_decode_whole_under_the_limit_and_stop_past_it(encoding: str) -> None:
+    import io
+
+    import brotli
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from archive.warcbounds import BoundedIterator, RecordTooLarge, decoded_payload
+
+    body = "Tin tức xã Thanh Liên. ".encode() * 1000
+    encode = {
+        "gzip": gzip.compress,
+        "deflate": zlib.compress,
+        "br": brotli.compress,
+        "identity": bytes,
+    }[encoding]
+    payload = encode(body)
+    headers = [*HTML, *([("Content-Encoding", encoding)] if encoding != "identity" else [])]
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True)
+    http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+    writer.write_record(
+        writer.create_warc_record(
+            BASE, "response", payload=io.BytesIO(payload), length=len(payload), http_headers=http
+        )
+    )
+    for limit, expected in ((len(body), body), (len(body) - 1, None)):
+        buffer.seek(0)
+        record = next(iter(BoundedIterator(buffer)))
+        if expected is None:
+            with pytest.raises(RecordTooLarge):
+                decoded_payload(record, limit)
+        else:
+            assert decoded_payload(record, limit) == expected
