@@ -12,9 +12,11 @@ from __future__ import annotations
 import json
 import os
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+
+from archive.warcbounds import max_line
 
 with warnings.catch_warnings():
     # It imports pyamf, which imports pkg_resources: setuptools 80 (as Scrapyd
@@ -58,10 +60,38 @@ class CdxjLine:
     fields: dict[str, str]
 
 
-def read_cdxj(path: Path, timestamp: str | None = None) -> Iterator[CdxjLine]:
-    """The lines of index ``path``, only those at ``timestamp`` if given."""
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            key, stamp, data = line.rstrip("\n").split(" ", 2)
-            if timestamp is None or stamp == timestamp:
-                yield CdxjLine(key, stamp, json.loads(data))
+def read_cdxj(
+    path: Path,
+    timestamp: str | None = None,
+    on_bad: Callable[[int, str], None] | None = None,
+) -> Iterator[CdxjLine]:
+    """The lines of index ``path``, only those at ``timestamp`` if given.
+
+    Lines are read bounded (:func:`archive.warcbounds.max_line`); an overlong
+    or malformed line is skipped, and ``on_bad`` told its byte offset and why.
+    """
+    limit = max_line()
+    with open(path, "rb") as handle:
+        while True:
+            offset = handle.tell()
+            raw = handle.readline(limit + 1)
+            if not raw:
+                return
+            if len(raw) > limit and not raw.endswith(b"\n"):
+                while (rest := handle.readline(limit)) and not rest.endswith(b"\n"):
+                    pass
+                if on_bad is not None:
+                    on_bad(offset, f"index line longer than {limit} bytes")
+                continue
+            try:
+                key, stamp, data = raw.decode("utf-8").rstrip("\n").split(" ", 2)
+                if timestamp is not None and stamp != timestamp:
+                    continue
+                fields = json.loads(data)
+                if not isinstance(fields, dict):
+                    raise ValueError("fields are not a JSON object")
+            except ValueError as exc:
+                if on_bad is not None:
+                    on_bad(offset, f"malformed index line: {exc}")
+                continue
+            yield CdxjLine(key, stamp, {str(k): str(v) for k, v in fields.items()})

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from archive.cdxj import write_cdxj
+from archive.cdxj import cdxj_path, read_cdxj, write_cdxj
 from archive.models import Capture, Site
 from archive.warcscan import GZIP_MAGIC, RawRecord, ScanProblem, find_warcs, iter_records
 from archive.warcwriter import OPEN_SUFFIX
@@ -127,18 +127,61 @@ def _check_file(path: Path, records: dict[tuple[str, int], tuple[str, str]]) -> 
     if path.name.endswith(OPEN_SUFFIX):
         message = "left open by a crashed crawl; close it with: dna verify --repair"
         check.problems.append(ScanProblem(path, check.size, message))
+    # offset -> (URL, HTTP status, payload digest) of each intact record, for the index.
+    indexed: dict[int, tuple[str, str, str]] = {}
     for item in iter_records(path, check_digests=True):
         if isinstance(item, ScanProblem):
             check.problems.append(item)
             continue
         check.records += 1
-        headers = item.record.rec_headers
-        if item.record.rec_type in ("response", "revisit"):
-            records[(name, item.offset)] = (
-                headers.get_header("WARC-Record-ID") or "",
-                headers.get_header("WARC-Payload-Digest") or "",
-            )
+        record = item.record
+        headers = record.rec_headers
+        digest = headers.get_header("WARC-Payload-Digest") or ""
+        if record.rec_type in ("response", "revisit"):
+            records[(name, item.offset)] = (headers.get_header("WARC-Record-ID") or "", digest)
+        status = record.http_headers.get_statuscode() if record.http_headers else ""
+        indexed[item.offset] = (headers.get_header("WARC-Target-URI") or "", status or "", digest)
+    if not path.name.endswith(OPEN_SUFFIX):
+        check.problems += _check_index(path, indexed)
     return check
+
+
+def _check_index(path: Path, indexed: dict[int, tuple[str, str, str]]) -> list[ScanProblem]:
+    """Whether the ``.cdxj`` beside ``path`` says what the records say (replay trusts it)."""
+    index = cdxj_path(path)
+    if not index.exists():
+        return []  # files from other tools come without one
+    problems: list[ScanProblem] = []
+    fix = f"the WARC is the master: rebuild the index with: cdxj-indexer --sort {path.name}"
+    for line in read_cdxj(
+        index, on_bad=lambda at, why: problems.append(ScanProblem(index, at, why))
+    ):
+        fields = line.fields
+        url = fields.get("url", "")
+        try:
+            offset = int(fields.get("offset", ""))
+        except ValueError:
+            problems.append(ScanProblem(index, 0, f"line for {url} has no offset; {fix}"))
+            continue
+        held = indexed.get(offset)
+        if held is None:
+            problems.append(ScanProblem(index, offset, f"{url}: no intact record there; {fix}"))
+            continue
+        for what, said, actual in zip(
+            ("URL", "status", "digest"),
+            (url, fields.get("status", ""), fields.get("digest", "")),
+            held,
+            strict=True,
+        ):
+            if said and actual and said not in ("-", actual):
+                problems.append(
+                    ScanProblem(
+                        index,
+                        offset,
+                        f"{url}: index says {what} {said}, the record {actual}; {fix}",
+                    )
+                )
+    return problems
 
 
 def _captures(store: Store, site: str | None) -> Iterator[Row[tuple[str, int, str, str, str]]]:

@@ -9,24 +9,32 @@ beside the WARC file).
 
 from __future__ import annotations
 
+import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import iso_date_to_timestamp
 
 from archive.cdxj import cdxj_path, read_cdxj
+from archive.messages import one_line
+from archive.warcbounds import BoundedIterator, decoded_payload
 from archive.warcwriter import OPEN_SUFFIX, SERVER_NOT_MODIFIED
 
-_READ_ERRORS = (ArchiveLoadFailed, OSError, EOFError, ValueError)
+_READ_ERRORS = (ArchiveLoadFailed, zlib.error, OSError, EOFError, ValueError, IndexError, KeyError)
 
 
 class WarcReadError(Exception):
-    """A record could not be read; the message names the file and offset."""
+    """A record could not be read; the message names the file and offset.
+
+    Messages quote the file (URLs, parse errors): they print on one line, controls neutralised.
+    """
+
+    def __str__(self) -> str:
+        return one_line(super().__str__())
 
 
 @dataclass(slots=True, frozen=True)
@@ -99,12 +107,14 @@ def open_warc(path: Path) -> Path:
     raise WarcReadError(f"{path}: WARC file not found")
 
 
-def _read(path: Path, offset: int) -> tuple[Path, StoredResponse, RevisitRef | None]:
+def _read(
+    path: Path, offset: int, limit: int | None = None
+) -> tuple[Path, StoredResponse, RevisitRef | None]:
     actual = open_warc(path)
     try:
         with open(actual, "rb") as handle:
             handle.seek(offset)
-            record = next(iter(ArchiveIterator(handle)), None)
+            record = next(iter(BoundedIterator(handle)), None)
             if record is None:
                 raise WarcReadError(f"{actual}:{offset}: no WARC record there")
             get = record.rec_headers.get_header
@@ -113,7 +123,7 @@ def _read(path: Path, offset: int) -> tuple[Path, StoredResponse, RevisitRef | N
                 date=get("WARC-Date") or "",
                 record_type=record.rec_type,
                 http_headers=record.http_headers,
-                payload=record.content_stream().read(),
+                payload=decoded_payload(record, limit),
                 record_id=get("WARC-Record-ID") or "",
             )
             return actual, stored, RevisitRef.of(record)
@@ -121,15 +131,21 @@ def _read(path: Path, offset: int) -> tuple[Path, StoredResponse, RevisitRef | N
         raise WarcReadError(f"{actual}:{offset}: cannot read record: {exc}") from None
 
 
-def read_response(path: Path, offset: int, locate: Locate | None = None) -> StoredResponse:
+def read_response(
+    path: Path, offset: int, locate: Locate | None = None, *, limit: int | None = None
+) -> StoredResponse:
     """The record at ``offset`` in ``path``, its payload decoded for reading.
+
+    Every read is bounded (:mod:`archive.warcbounds`): a payload longer than
+    ``limit`` once decoded (default :func:`~archive.warcbounds.max_payload`),
+    or an overlong line, raises :class:`WarcReadError` instead of filling memory.
 
     A revisit is resolved to the payload of its original response, found by
     ``locate`` (default: :func:`locate_beside` ``path``).  Raises
     :class:`WarcReadError` if the original cannot be found, is itself a
     revisit, or holds another payload.
     """
-    actual, stored, ref = _read(path, offset)
+    actual, stored, ref = _read(path, offset, limit)
     if ref is None:
         return stored
     where = (locate or locate_beside(actual))(ref)
@@ -138,7 +154,7 @@ def read_response(path: Path, offset: int, locate: Locate | None = None) -> Stor
             f"{actual}:{offset}: revisit of {ref.target_uri} at {ref.date}: original not found"
             " (are all of the site's WARC files and their .cdxj indexes in one directory?)"
         )
-    _, original, original_ref = _read(*where)
+    _, original, original_ref = _read(*where, limit)
     if original.record_type != "response" or original_ref is not None:
         raise WarcReadError(
             f"{actual}:{offset}: revisit refers to a {original.record_type} record, not a response"
@@ -201,7 +217,7 @@ def _indexed_offsets(index: Path, ref: RevisitRef, timestamp: str) -> Iterator[i
 def _scanned_offsets(path: Path, ref: RevisitRef) -> Iterator[int]:
     try:
         with open(path, "rb") as handle:
-            records = ArchiveIterator(handle)
+            records = BoundedIterator(handle)
             for record in records:
                 get = record.rec_headers.get_header
                 if record.rec_type == "response" and (
@@ -219,7 +235,7 @@ def _is_original(path: Path, offset: int, ref: RevisitRef) -> bool:
     try:
         with open(path, "rb") as handle:
             handle.seek(offset)
-            record = next(iter(ArchiveIterator(handle)), None)
+            record = next(iter(BoundedIterator(handle)), None)
             return record is not None and record.rec_headers.get_header("WARC-Record-ID") == (
                 ref.record_id
             )

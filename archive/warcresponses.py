@@ -43,6 +43,7 @@ class ArchivedResponse:
     :param revisit: what a revisit record refers to; ``None`` for a response.
     :param refers_to: the record id of a revisit's original, once found.
     :param listed_date: the sitemap/RSS date the crawl's metadata record kept.
+    :param unreadable: why a revisit's original payload could not be read.
     """
 
     path: Path
@@ -63,6 +64,7 @@ class ArchivedResponse:
     revisit: RevisitRef | None = None
     refers_to: str | None = None
     listed_date: datetime | None = None
+    unreadable: str | None = None
 
     def header(self, name: str) -> str | None:
         """The record's first HTTP header called ``name`` (any case)."""
@@ -190,18 +192,30 @@ class ResponseScanner:
                     "(restore the file holding it too)",
                 )
                 revisit.refers_to = revisit.revisit.record_id  # type: ignore[union-attr]
-            yield revisit
+            yield from self._reported(revisit)
 
     def _release(
         self, held: ArchivedResponse | None, deferred: list[ArchivedResponse]
-    ) -> Iterator[ArchivedResponse]:
+    ) -> Iterator[ArchivedResponse | ScanProblem]:
         """Yield a held response now, or defer a revisit whose original is still to come."""
         if held is None:
             return
         if held.revisit is None or self._resolve(held):
-            yield held
+            yield from self._reported(held)
         else:
             deferred.append(held)
+
+    def _reported(self, response: ArchivedResponse) -> Iterator[ArchivedResponse | ScanProblem]:
+        """A problem for a body that could not be read (bounded reads), then the response."""
+        if response.unreadable:
+            yield ScanProblem(response.path, response.offset, response.unreadable)
+        elif response.oversize:
+            message = (
+                f"response for {response.url}: body longer than {self.max_body} bytes once "
+                "decoded; kept as a capture, not read as a page"
+            )
+            yield ScanProblem(response.path, response.offset, message)
+        yield response
 
     def _response(self, item: RawRecord, warcinfo: dict[str, str]) -> ArchivedResponse | None:
         record = item.record
@@ -262,10 +276,13 @@ class ResponseScanner:
             return False
         if self.want_body(revisit.header("content-type") or "") or revisit.status == 304:
             try:
-                stored = read_response(revisit.path, revisit.offset, locate=self._locate)
-            except WarcReadError:
-                return False
-            self._take_payload(revisit, stored)
+                stored = read_response(
+                    revisit.path, revisit.offset, locate=self._locate, limit=self.max_body
+                )
+            except WarcReadError as exc:
+                revisit.unreadable = f"revisit of {revisit.url}: {exc}"
+            else:
+                self._take_payload(revisit, stored)
         revisit.refers_to = original[2]
         return True
 

@@ -16,9 +16,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 
+from archive import warcbounds
+from archive.messages import one_line
+from archive.warcbounds import BoundedIterator, RecordTooLarge, decoded_payload
 from archive.warcwriter import OPEN_SUFFIX
 
 if TYPE_CHECKING:
@@ -45,7 +47,8 @@ class ScanProblem:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.path}:{self.offset}: {self.message}"
+        # Names and messages can hold bytes of the file: never raw on a terminal.
+        return one_line(f"{self.path}:{self.offset}: {self.message}")
 
 
 @dataclass(slots=True)
@@ -73,12 +76,6 @@ class RawRecord:
         return self.offset + self.length
 
 
-class _QuietIterator(ArchiveIterator):
-    # warcio prints a warning to stderr for a record not followed by blank
-    # lines; the damage is reported by the parse error that follows.
-    INC_RECORD = ""
-
-
 def find_warcs(paths: Iterable[Path]) -> tuple[list[Path], list[ScanProblem]]:
     """The WARC files named, or found under the directories named, sorted.
 
@@ -104,20 +101,6 @@ def find_warcs(paths: Iterable[Path]) -> tuple[list[Path], list[ScanProblem]]:
     return list(dict.fromkeys(found)), problems
 
 
-def _read_limited(stream: object, limit: int) -> bytes | None:
-    """Up to ``limit`` bytes of ``stream``, or ``None`` (stream drained) if longer."""
-    parts: list[bytes] = []
-    size = 0
-    while chunk := stream.read(_CHUNK):  # type: ignore[attr-defined]
-        size += len(chunk)
-        if size > limit:
-            while stream.read(_CHUNK):  # type: ignore[attr-defined]
-                pass
-            return None
-        parts.append(chunk)
-    return b"".join(parts)
-
-
 def _incomplete(record: ArcWarcRecord) -> str | None:
     """Why a fully read record is not whole or not intact, or ``None``."""
     missing = getattr(record.raw_stream, "limit", 0)
@@ -134,7 +117,7 @@ def iter_records(
     *,
     check_digests: bool = False,
     want_payload: Callable[[ArcWarcRecord], bool] | None = None,
-    max_payload: int = 1 << 30,
+    max_payload: int | None = None,
     start: int = 0,
 ) -> Iterator[RawRecord | ScanProblem]:
     """Every complete record of ``path`` in file order, and every problem met.
@@ -142,7 +125,10 @@ def iter_records(
     :param check_digests: check each record's block and payload digests;
         a mismatch is a problem and the record is not yielded.
     :param want_payload: which records to read the decoded payload of.
-    :param max_payload: longer payloads are drained, not kept (``oversize``).
+    :param max_payload: longer decoded payloads are not kept (``oversize``);
+        default :func:`archive.warcbounds.max_payload`.  Lines and header
+        blocks are bounded too (:func:`archive.warcbounds.max_line`): a
+        record past that limit is reported as damage and skipped.
     :param start: offset of the first record to read.
     """
     try:
@@ -162,12 +148,11 @@ def iter_records(
             yield ScanProblem(path, start, "not a WARC file: neither gzip nor 'WARC/1.' here")
             return
         magic = GZIP_MAGIC if compressed else WARC_MAGIC
+        limit = warcbounds.max_payload() if max_payload is None else max_payload
         position: int | None = start
         while position is not None:
             handle.seek(position)
-            failure = yield from _records_from(
-                handle, path, check_digests, want_payload, max_payload
-            )
+            failure = yield from _records_from(handle, path, check_digests, want_payload, limit)
             if failure is None:
                 return
             failed_at, error = failure
@@ -187,13 +172,15 @@ def _records_from(
     max_payload: int,
 ) -> Iterator[RawRecord | ScanProblem]:
     """Records from the handle's position; returns ``(offset, error)`` if reading broke."""
-    iterator = _QuietIterator(handle, check_digests=check_digests)
+    iterator = BoundedIterator(handle, check_digests=check_digests)
     try:
         for record in iterator:
             payload, oversize = None, False
             if want_payload is not None and want_payload(record):
-                payload = _read_limited(record.content_stream(), max_payload)
-                oversize = payload is None
+                try:
+                    payload = decoded_payload(record, max_payload)
+                except RecordTooLarge:
+                    oversize = True
             iterator.read_to_end()
             offset, length = iterator.member_info
             problem = _incomplete(record)
@@ -207,7 +194,7 @@ def _records_from(
 
 
 def _describe(error: BaseException) -> str:
-    text = " ".join(str(error).split())
+    text = one_line(error)
     if "non-chunked gzip" in text:
         return "one gzip stream holds many records; fix with: warcio recompress IN OUT"
     return f"{type(error).__name__}: {text}"[:200]

@@ -7,6 +7,9 @@ from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
+from twisted.internet.defer import CancelledError
+
+from archive.messages import one_line
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -23,11 +26,18 @@ class Skipped(IgnoreRequest):
 
 
 def failure_reason(failure: Failure) -> str:
-    """A one-line reason, unwrapping Twisted's lists of inner failures."""
+    """A one-line reason, unwrapping Twisted's lists of inner failures.
+
+    Scrapy cancels a chunked download that outgrows ``max_page_size`` with a
+    bare ``CancelledError``; that gets words, not a blank.
+    """
     inner = getattr(failure.value, "reasons", None)
     if inner:
-        return "; ".join(f"{r.type.__name__}: {r.getErrorMessage()}" for r in inner)
-    return f"{failure.type.__name__}: {failure.getErrorMessage()}".strip()
+        return one_line("; ".join(f"{r.type.__name__}: {r.getErrorMessage()}" for r in inner))
+    message = failure.getErrorMessage().strip()
+    if not message and failure.check(CancelledError):
+        message = "download cancelled: body larger than max_page_size"
+    return one_line(f"{failure.type.__name__}: {message}".strip(": "))
 
 
 def note_failure(crawler: Crawler, url: str, reason: str) -> None:

@@ -45,7 +45,7 @@ from crawler.settings import DOWNLOAD_MAXSIZE
 from crawler.sites import SiteConfig, SitesFile, validate_name
 from extract.families import Family, get_family
 from extract.page import Page, fetched_page, page_family
-from extract.urls import host_of, within_domains
+from extract.urls import host_of, origin_entry, within_domains
 
 if TYPE_CHECKING:
     from archive.layout import DataDir
@@ -100,6 +100,8 @@ class _Job:
     site: SiteConfig
     record_id: str
     listed_date: datetime | None
+    path: Path
+    offset: int
 
 
 def host_site_name(url: str) -> str:
@@ -116,17 +118,21 @@ def archived_page(response: ArchivedResponse) -> Page:
     )
 
 
-def _judge_batch(jobs: list[_Job]) -> list[Verdict]:
-    """Judge pages; runs in a worker process."""
-    return [
-        judge_page(
+def _judge_batch(jobs: list[_Job]) -> list[Verdict | str]:
+    """Judge pages; runs in a worker process.  A page that crashes gives its error instead."""
+    return [_judge(job) for job in jobs]
+
+
+def _judge(job: _Job) -> Verdict | str:
+    try:
+        return judge_page(
             fetched_page(job.url, job.status, job.headers.items(), job.body, job.fetched_at),
             get_family(job.family),
             job.site,
             listed_date=job.listed_date,
         )
-        for job in jobs
-    ]
+    except Exception as exc:  # one hostile page must not abort a restore
+        return f"{type(exc).__name__}: {exc}"
 
 
 def _pool(workers: int) -> multiprocessing.pool.Pool:
@@ -162,6 +168,7 @@ class Restorer:
         self.max_body = int(settings.get("DOWNLOAD_MAXSIZE", DOWNLOAD_MAXSIZE)) or 1 << 40
         self._sites: dict[str, _Site] = {}
         self._by_origin: dict[tuple[str, str], _Site] = {}
+        self._problem: Callable[[ScanProblem], None] = lambda found: None
 
     # -- sites ------------------------------------------------------------
 
@@ -181,7 +188,9 @@ class Restorer:
                 return (same or covering)[0]
         name = part if part and validate_name(part) is None else host_site_name(response.url)
         origin = f"{urlsplit(response.url).scheme}://{netloc}/"
-        return SiteConfig(name=name, start_urls=(origin,), allowed_domains=(host,))
+        return SiteConfig(
+            name=name, start_urls=(origin,), allowed_domains=(origin_entry(response.url),)
+        )
 
     def _site_for(self, response: ArchivedResponse) -> _Site:
         key = (response.warcinfo.get("isPartOf", ""), urlsplit(response.url).netloc.lower())
@@ -222,6 +231,8 @@ class Restorer:
             site=site.config,
             record_id=response.record_id,
             listed_date=response.listed_date,
+            path=response.path,
+            offset=response.offset,
         )
 
     def restore(
@@ -243,6 +254,7 @@ class Restorer:
             if on_problem is not None:
                 on_problem(found)
 
+        self._problem = problem
         files, listing_problems = find_warcs(paths)
         for found in listing_problems:
             problem(found)
@@ -299,7 +311,10 @@ class Restorer:
     def _store(self, batch: list[_Job], result: object) -> None:
         verdicts = result if isinstance(result, list) else result.get()  # type: ignore[attr-defined]
         for job, verdict in zip(batch, verdicts, strict=True):
-            if verdict.article is not None:
+            if isinstance(verdict, str):
+                failed = f"page {job.url}: extraction failed, article not restored: {verdict}"
+                self._problem(ScanProblem(job.path, job.offset, failed))
+            elif verdict.article is not None:
                 writer = self._sites[job.site.name].writer
                 writer.add_article(verdict.article, job.record_id, job.fetched_at)
 

@@ -100,6 +100,9 @@ REMOTE_CONTROL_ENABLED = False
 DOWNLOADER_MIDDLEWARES = {
     # Private-address guard before anything is sent.
     "crawler.middlewares.safety.PrivateAddressMiddleware": 60,
+    # RFC 9309: an unreachable robots.txt disallows everything, and is reported.
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.robots.StrictRobotsTxtMiddleware": 100,
     # Retry-After aware retries replace Scrapy's own.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
@@ -111,6 +114,10 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.conditional.ConditionalGetMiddleware": 940,
     # Closest to the wire: sees raw bodies, original headers and redirects.
     "crawler.middlewares.recording.WarcRecorderMiddleware": 950,
+}
+SPIDER_MIDDLEWARES = {
+    # A page whose parsing raises goes to the crawl's failures; the crawl goes on.
+    "crawler.middlewares.pagefailures.PageFailureMiddleware": 960,
 }
 EXTENSIONS = {
     "crawler.extensions.diskspace.DiskSpaceGuard": 0,

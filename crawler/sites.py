@@ -27,7 +27,7 @@ from parsel.csstranslator import HTMLTranslator
 
 from archive.layout import DataDir
 from crawler.schedule.rules import CRAWL_MODES, DEFAULT_MODE, Schedule, cron_problem
-from extract.urls import host_of
+from extract.urls import host_of, origin_entry, split_domain, within_site
 from places.gazetteer import PlaceError, gazetteer
 
 FAMILIES = ("liferay", "tandan", "vnportal", "nukeviet", "auto")
@@ -72,6 +72,7 @@ CRAWLER_KEYS = {
 }
 MIN_DOWNLOAD_DELAY = 0.001
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
+_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]")
 _SITE_HEADER = re.compile(r"^\s*\[\[\s*site\s*\]\]\s*(?:#.*)?$")
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 _SCHEDULE_START = re.compile(r"^\s*(?:schedule\s*=|\[\[\s*site\.schedule\s*\]\])", re.MULTILINE)
@@ -292,8 +293,14 @@ def _parse_block(
         allowed = []
     allowed = [d.lower().strip(".") for d in allowed]
     for domain in allowed:
-        if "/" in domain or ":" in domain:
-            problem(f"allowed domain {domain!r} must be a bare host name", "allowed_domains")
+        if "/" in domain or (":" in domain and split_domain(domain)[1] is None):
+            problem(
+                f"allowed domain {domain!r} must be a host name, or host:port for another port",
+                "allowed_domains",
+            )
+    # A start URL's own origin (with its port) is always the site's.
+    good_urls = [u for u in start_urls if isinstance(u, str) and _is_web_url(u)]
+    allowed += [origin_entry(u) for u in good_urls if not within_site(u, allowed)]
 
     family = entry.get("family", "auto")
     if family not in FAMILIES:
@@ -426,7 +433,14 @@ def _is_zone(name: str) -> bool:
 
 
 def _is_web_url(url: str) -> bool:
-    parts = urlsplit(url)
+    """An http(s) URL with a host, and no whitespace or control character in it."""
+    if _CONTROL_OR_SPACE.search(url):
+        return False
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises on a port that is not a number
+    except ValueError:
+        return False
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
@@ -474,11 +488,13 @@ def site_block(
     :param place: ``province``, ``district`` and ``commune`` names, if known.
     """
     lines = ["", "[[site]]", f"name = {_toml_str(name)}"]
+    # A title comes from a stranger's <title>: one line, no control characters.
+    title = " ".join(_CONTROL_OR_SPACE.sub(" ", title).split()) if title else None
     if title:
         lines.append(f"title = {_toml_str(title)}")
     lines += [
         f"start_urls = [{_toml_str(url)}]",
-        f"allowed_domains = [{_toml_str(host_of(url))}]",
+        f"allowed_domains = [{_toml_str(origin_entry(url))}]",
         f"family = {_toml_str(family)}",
     ]
     lines += [f"{key} = {_toml_str(value)}" for key, value in (place or {}).items()]
@@ -488,6 +504,18 @@ def site_block(
 def _toml_str(value: str) -> str:
     escaped = value.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"'
+
+
+def new_site_problem(path: Path, name: str, url: str) -> str | None:
+    """Why ``name`` and ``url`` cannot be added to ``path``: checked before any fetch or write."""
+    if problem := validate_name(name):
+        return problem
+    if not _is_web_url(url):
+        return f"{url!r} is not an http(s) URL (no spaces or control characters)"
+    registry = load_sites(path)
+    if registry.get(name) or any(p.name == name for p in registry.problems):
+        return f"a site called {name!r} is already in {path}"
+    return None
 
 
 def append_site(
@@ -503,24 +531,23 @@ def append_site(
 
     :raises ValueError: the name is unsafe or taken, or the URL is not http(s).
     """
-    if problem := validate_name(name):
+    if problem := new_site_problem(path, name, url):
         raise ValueError(problem)
-    if not _is_web_url(url):
-        raise ValueError(f"{url!r} is not an http(s) URL")
-    registry = load_sites(path)
-    if registry.get(name) or any(p.name == name for p in registry.problems):
-        raise ValueError(f"a site called {name!r} is already in {path}")
     path.parent.mkdir(parents=True, exist_ok=True)
     existing = path.read_text(encoding="utf-8") if path.exists() else ""
     if existing and not existing.endswith("\n"):
         existing += "\n"
-    # Write beside and rename, so a crash never leaves a half-written registry.
+    # Written beside and validated there; only a valid registry replaces the
+    # old one, so neither a crash nor a bad entry leaves sites.toml broken.
     temporary = path.with_name(path.name + ".tmp")
     temporary.write_text(
         existing + site_block(name, url, family=family, title=title, place=place), "utf-8"
     )
-    os.replace(temporary, path)
-    site = load_sites(path).get(name)
+    checked = load_sites(temporary)
+    site = checked.get(name)
     if site is None:
-        raise ValueError(f"the new entry for {name!r} did not validate")
+        temporary.unlink()
+        why = "; ".join(p.message for p in checked.problems if p.name == name) or "invalid"
+        raise ValueError(f"the new entry for {name!r} did not validate: {why}")
+    os.replace(temporary, path)
     return site

@@ -138,12 +138,13 @@ def crawl(
     if fatal := next((r.fatal for r in results if r.fatal), None):
         fail(fatal)
 
-    if not no_index and any(r.articles_new or r.articles_updated for r in results):
-        update_search_index(env)
-
+    # Why a site stopped (a full disk) shows before the index update, which may fail too.
     for row in results:
         if row.message:
             err_console.print(f"[red]{row.site}:[/] {escape(row.message)}", soft_wrap=True)
+
+    if not no_index and any(r.articles_new or r.articles_updated for r in results):
+        update_search_index(env)
     if any(r.status == "interrupted" and not r.message for r in results):
         sys.exit(130)
     if unknown or outcome.busy or any(r.status == "failed" or r.message for r in results):

@@ -14,6 +14,7 @@ from rich.markup import escape
 
 from archive.database import StoreError
 from archive.layout import DataDir
+from archive.messages import one_line
 from archive.store import Store
 from crawler.sites import SitesFile, SitesFileError, load_sites, sites_path
 from places.gazetteer import Gazetteer, GazetteerError, gazetteer
@@ -115,8 +116,12 @@ def update_search_index(env: Env) -> None:
             env.data.index_dir,
             on_wait=lambda: err_console.print("Waiting for another process to release the index…"),
         )
-    except SearchIndexError as exc:
-        fail(f"the database is up to date, but the search index was not updated: {exc}")
+    except (SearchIndexError, OSError) as exc:
+        # OSError: a full disk (Errno 28) or a read-only index directory.
+        fail(
+            f"the database is up to date, but the search index was not updated: {one_line(exc)}; "
+            "once fixed, run: dna index"
+        )
     finally:
         store.close()
     console.print(f"Search index updated: {added} article(s).")

@@ -75,6 +75,10 @@ def _is_hidden(element: HtmlElement) -> bool:
     return bool(names) and not _HIDDEN_CLASSES.isdisjoint(names.split())
 
 
+#: An element to enter or leave, with its enclosing block and inherited emphasis and link.
+_Step = tuple[HtmlElement, HtmlElement, bool, "HtmlElement | None", bool]
+
+
 class _Walker:
     def __init__(self, skip: Collection[HtmlElement]) -> None:
         self.skip = skip
@@ -108,38 +112,46 @@ class _Walker:
                 )
             )
 
-    def visit(
-        self, element: HtmlElement, block: HtmlElement, emphasised: bool, link: HtmlElement | None
-    ) -> None:
-        tag = element.tag
-        if not isinstance(tag, str) or (
-            (tag := tag.lower()) in _SKIP_TAGS or element in self.skip or _is_hidden(element)
-        ):
-            pass
-        elif tag == "img":
-            self.flush(block)
-            self.items.append(ImageBlock(element))
-        elif tag == "br":
-            self.flush(block)
-        elif tag in _BLOCK_TAGS:
-            self.flush(block)
-            text = element.text
-            if text:
-                self.parts.append((text, emphasised, link))
-            for child in element:
-                self.visit(child, element, emphasised, link)
-            self.flush(element)
-        else:
-            inner = emphasised or tag in _EMPHASIS_TAGS
-            inner_link = element if tag == "a" and element.get("href") else link
-            text = element.text
-            if text:
-                self.parts.append((text, inner, inner_link))
-            for child in element:
-                self.visit(child, block, inner, inner_link)
-        tail = element.tail
-        if tail:
-            self.parts.append((tail, emphasised, link))
+    def walk(self, root: HtmlElement) -> None:
+        """Visit ``root``'s descendants in document order, with a stack, not recursion.
+
+        Pages come from strangers: a thousand nested ``<div>`` must not
+        exhaust the interpreter's stack.  Each element is entered (its text,
+        then its children) and left (its block flushed, then its tail).
+        """
+        self.add(root.text, False, None)
+        stack: list[_Step] = [(child, root, False, None, False) for child in reversed(root)]
+        while stack:
+            element, block, emphasised, link, leaving = stack.pop()
+            if leaving:
+                if element.tag.lower() in _BLOCK_TAGS:
+                    self.flush(element)
+                self.add(element.tail, emphasised, link)
+                continue
+            tag = element.tag
+            if not isinstance(tag, str) or (
+                (tag := tag.lower()) in _SKIP_TAGS or element in self.skip or _is_hidden(element)
+            ):
+                self.add(element.tail, emphasised, link)
+                continue
+            if tag in ("img", "br") or tag in _BLOCK_TAGS:
+                self.flush(block)
+            if tag == "img":
+                self.items.append(ImageBlock(element))
+            if tag in ("img", "br"):
+                self.add(element.tail, emphasised, link)
+                continue
+            inner_block, inner, inner_link = element, emphasised, link
+            if tag not in _BLOCK_TAGS:
+                inner_block = block
+                inner = emphasised or tag in _EMPHASIS_TAGS
+                inner_link = element if tag == "a" and element.get("href") else link
+            self.add(element.text, inner, inner_link)
+            stack.append((element, block, emphasised, link, True))
+            stack.extend(
+                (child, inner_block, inner, inner_link, False) for child in reversed(element)
+            )
+        self.flush(root)
 
 
 def walk(root: HtmlElement, skip: Collection[HtmlElement] = ()) -> list[TextBlock | ImageBlock]:
@@ -155,10 +167,7 @@ def walk(root: HtmlElement, skip: Collection[HtmlElement] = ()) -> list[TextBloc
     items = memo.get(key)
     if items is None:
         walker = _Walker(skip)
-        walker.add(root.text, False, None)
-        for child in root:
-            walker.visit(child, root, False, None)
-        walker.flush(root)
+        walker.walk(root)
         items = memo[key] = walker.items
     return list(items)
 

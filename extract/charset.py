@@ -36,6 +36,10 @@ _MARKS = _TONES | frozenset("\u0302\u0306\u031b")
 _VOWELS = frozenset("aeiouyAEIOUY")
 _WORD = re.compile(r"[^\W\d_]+")
 _SYMBOL_IN_WORD = re.compile(r"(?<=[^\W\d_])[^\x00-\x7f\w\s](?=[^\W\d_])")
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+#: Valid multi-byte UTF-8 characters needed per invalid byte sequence to read
+#: a page as UTF-8 anyway: legacy 8-bit text almost never forms valid ones.
+_UTF8_MAJORITY = 8
 
 
 class Decoded(NamedTuple):
@@ -111,6 +115,18 @@ def _read(body: bytes, encoding: str) -> str:
     return body.decode(encoding, errors="replace")
 
 
+def _mostly_utf8(body: bytes) -> str | None:
+    """The body read as UTF-8 with replacement, if only a few stray bytes are invalid.
+
+    Real portals carry the odd bad byte (a truncated character, a pasted
+    cp1252 quote); one must not send the whole page through a legacy reading.
+    """
+    text = body.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd")
+    good = len(_NON_ASCII.findall(text)) - bad
+    return text if good >= _UTF8_MAJORITY * bad else None
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
     """Decode an HTML body, trusting the bytes over the labels.
 
@@ -129,6 +145,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
         return Decoded(body.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
+    mostly = _mostly_utf8(body)
+    if mostly is not None:
+        return Decoded(mostly, "utf-8")
     label = declared_charset(body, content_type)
     candidates = [label] if label and label != "utf-8" else []
     candidates += ["cp1258", "tcvn3"]

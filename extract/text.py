@@ -5,20 +5,21 @@ from __future__ import annotations
 import re
 import unicodedata
 
-#: Characters editors paste in that render as nothing.
-_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\xad"
-_INVISIBLE = dict.fromkeys(map(ord, _INVISIBLE_CHARS), None)
+#: Characters editors paste in that render as nothing, and control characters
+#: (C0 but whitespace, DEL, C1): no article needs them, and ``ESC`` (raw or as
+#: ``&#27;``) in archived text would rewrite the terminal of whoever prints it.
+_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\xad\x00-\x08\x0e-\x1b\x7f-\x9f"
 _HAS_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
 
 def clean(text: str) -> str:
-    """NFC, invisible characters dropped, whitespace (NBSP too) collapsed.
+    """NFC, invisible and control characters dropped, whitespace (NBSP too) collapsed.
 
     NFC again here because entities (``a&#769;``) are resolved after the
     page text was normalised.
     """
     text = unicodedata.normalize("NFC", text)
     if _HAS_INVISIBLE.search(text):
-        text = text.translate(_INVISIBLE)
+        text = _HAS_INVISIBLE.sub("", text)
     # str.split() and re's \s agree on what is whitespace (NBSP included).
     return " ".join(text.split())

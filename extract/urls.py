@@ -117,5 +117,57 @@ def resolves_to_private(host: str) -> bool:
 
 
 def within_domains(host: str, domains: list[str] | tuple[str, ...]) -> bool:
-    """Whether ``host`` is one of ``domains`` or a subdomain of one."""
-    return any(host == domain or host.endswith("." + domain) for domain in domains)
+    """Whether ``host`` is one of ``domains`` (ports aside) or a subdomain of one."""
+    names = (split_domain(domain)[0] for domain in domains)
+    return any(host == name or host.endswith("." + name) for name in names)
+
+
+#: The ports a bare domain covers: the web's defaults.
+DEFAULT_PORTS = frozenset({80, 443})
+
+
+def split_domain(domain: str) -> tuple[str, int | None]:
+    """An ``allowed_domains`` entry as host and port: ``a.vn``, ``a.vn:8080``, ``[::1]:8080``."""
+    if domain.startswith("["):
+        host, _, rest = domain[1:].partition("]")
+        port = rest.removeprefix(":")
+    elif domain.count(":") == 1:
+        host, _, port = domain.partition(":")
+    else:
+        host, port = domain, ""
+    return host, int(port) if port.isdigit() else None
+
+
+def port_of(url: str) -> int | None:
+    """The port ``url`` reaches: the one written, else its scheme's default."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        return None
+    return port or {"http": 80, "https": 443}.get(parts.scheme)
+
+
+def origin_entry(url: str) -> str:
+    """The ``allowed_domains`` entry covering ``url``'s origin: its host, with a port not 80/443."""
+    host = host_of(url)
+    port = port_of(url)
+    if port is None or port in DEFAULT_PORTS:
+        return host
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def within_site(url: str, domains: list[str] | tuple[str, ...]) -> bool:
+    """Whether ``url``'s origin belongs to a site allowed ``domains``.
+
+    The origin is scheme, host *and port*: a portal on ``10.0.0.5`` must not
+    lead the crawl to Redis on ``10.0.0.5:6379``.  A bare domain covers its
+    subdomains on the default ports; ``host:port`` adds that one port.
+    """
+    host, port = host_of(url), port_of(url)
+    for domain in domains:
+        name, allowed_port = split_domain(domain)
+        on_host = host == name or host.endswith("." + name)
+        if on_host and (port == allowed_port or (allowed_port is None and port in DEFAULT_PORTS)):
+            return True
+    return False

@@ -161,7 +161,9 @@ def test_sites_add_detects_family_and_lists(
     for family in ("liferay", "tandan", "nukeviet", "vnportal"):
         assert f"xa-{family}" in result.output
     text = (tmp_path / "sites.toml").read_text(encoding="utf-8")
-    assert 'allowed_domains = ["127.0.0.1"]' in text
+    # The origin includes the port: other ports of the host are other sites.
+    port = portals["liferay"].base_url.rstrip("/").rsplit(":", 1)[1]
+    assert f'allowed_domains = ["127.0.0.1:{port}"]' in text
 
 
 def test_sites_reports_bad_entries_with_lines(tmp_path: Path) -> None:

@@ -124,3 +124,14 @@ def test_entities_for_combining_marks_come_out_composed() -> None:
     record = extract_article(page("x", "http://xa.gov.vn/tin/bai-1234.html", body=body))
     assert record is not None
     assert record.body[0].startswith("Tiếng Việt có dấu, đây là")
+
+
+def test_a_utf8_page_with_a_few_stray_bytes_stays_utf8() -> None:
+    """Three bad bytes in a UTF-8 page must not send it through a legacy 8-bit reading."""
+    text = "<title>Bài lỗi</title><p>" + "Người dân xã Thanh Liên tham gia lễ hội. " * 5
+    body = text.encode()
+    damaged = body[:40] + b"\xff" + body[40:80] + b"\x9d" + body[80:120] + b"\xc3" + body[120:]
+    decoded = decode_html(damaged, "text/html; charset=utf-8")
+    assert decoded.encoding == "utf-8"
+    assert "<title>Bài lỗi</title>" in decoded.text
+    assert decoded.text.count("\ufffd") <= 6

@@ -43,3 +43,17 @@ def test_names_resolving_to_private_addresses_are_recognised() -> None:
         pytest.skip(f"{host} does not resolve to loopback here ({addresses})")
     assert not is_private_address(host)
     assert resolves_to_private(host)
+
+
+def test_the_origin_includes_the_port() -> None:
+    """A portal on a host must not lead the crawl to other services on other ports of it."""
+    from extract.urls import origin_entry, within_site
+
+    domains = ("127.0.0.1", origin_entry("http://127.0.0.1:8123/"))
+    assert domains[1] == "127.0.0.1:8123"
+    assert within_site("http://127.0.0.1:8123/tin-tuc", domains)
+    assert within_site("https://127.0.0.1/", domains)
+    assert not within_site("http://127.0.0.1:6379/", domains)
+    assert not within_site("http://127.0.0.1:5432/", ("127.0.0.1",))
+    assert within_site("http://[::1]:8080/a", (origin_entry("http://[::1]:8080/"),))
+    assert not within_site("http://[::1]:8081/a", ("[::1]:8080",))

@@ -76,6 +76,20 @@ def test_a_rotten_record_fails_with_its_file_and_offset(data: Path) -> None:
     assert "Traceback" not in result.stdout + result.stderr
 
 
+def test_a_changed_status_in_a_cdxj_index_fails(data: Path) -> None:
+    """Replay tools trust the .cdxj: an index that lies about a record is rot too."""
+    path = next(p for p in warcs(data) if p.name.endswith(".warc.gz"))
+    index = path.with_name(path.name + ".cdxj")
+    lines = index.read_text(encoding="utf-8").splitlines(keepends=True)
+    changed = next(i for i, line in enumerate(lines) if '"status": "200"' in line)
+    lines[changed] = lines[changed].replace('"status": "200"', '"status": "404"')
+    index.write_text("".join(lines), encoding="utf-8")
+    result = run_dna("verify", data=data)
+    assert result.returncode == 1
+    [problem] = [line for line in result.stderr.splitlines() if line.startswith("Problem:")]
+    assert f"{index.name}:" in problem and "index says status 404, the record 200" in problem
+
+
 def test_a_capture_pointing_elsewhere_fails(data: Path) -> None:
     with sqlite3.connect(data / "archive.sqlite3") as connection:
         connection.execute("UPDATE captures SET payload_digest = 'sha1:ROTTEN' WHERE id = 3")

@@ -1,11 +1,13 @@
 """Stop a crawl cleanly before the disk fills.
 
-A full disk mid-record would leave a damaged WARC and a database that cannot
-commit.  This extension checks the free space where the WARC files go when
-the crawl opens and every ``DNA_DISK_CHECK_INTERVAL`` seconds; below
-``DNA_MIN_FREE_MB`` it closes the spider with reason ``disk_full``, so the
-WARC files are closed and the database committed while there is still room.
-The crawl ends ``interrupted`` and can be resumed once space is freed.
+A full disk mid-record would leave a damaged WARC, a database that cannot
+commit and a search index that cannot update.  This extension checks the free
+space where the WARC files, the search index and a SQLite database go (they
+may be on different disks) when the crawl opens and every
+``DNA_DISK_CHECK_INTERVAL`` seconds; below ``DNA_MIN_FREE_MB`` on any of them
+it closes the spider with reason ``disk_full``, so the WARC files are closed
+and the database committed while there is still room.  The crawl ends
+``interrupted`` and can be resumed once space is freed.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from sqlalchemy.engine import make_url
 from twisted.internet import task
 
 from archive.layout import DataDir
@@ -37,9 +40,11 @@ def free_megabytes(path: Path) -> float:
 class DiskSpaceGuard:
     """Closes the spider when free space under ``DATA/warc`` drops below the minimum."""
 
-    def __init__(self, crawler: Crawler, directory: Path, minimum: float, interval: float) -> None:
+    def __init__(
+        self, crawler: Crawler, directories: tuple[Path, ...], minimum: float, interval: float
+    ) -> None:
         self.crawler = crawler
-        self.directory = directory
+        self.directories = directories
         self.minimum = minimum
         self.interval = interval
         self.task: task.LoopingCall | None = None
@@ -50,9 +55,16 @@ class DiskSpaceGuard:
         minimum = settings.getfloat("DNA_MIN_FREE_MB")
         if minimum <= 0 or not settings.getbool("DNA_WARC_ENABLED"):
             raise NotConfigured
+        data = DataDir.resolve(settings.get("DNA_HOME"))
+        url = make_url(data.database_url(settings.get("DNA_DATABASE_URL") or None))
+        database = (
+            [Path(url.database).parent]
+            if url.get_backend_name() == "sqlite" and url.database not in (None, "", ":memory:")
+            else []
+        )
         guard = cls(
             crawler,
-            DataDir.resolve(settings.get("DNA_HOME")).warc_root,
+            tuple(dict.fromkeys([data.warc_root, data.index_dir, *database])),
             minimum,
             settings.getfloat("DNA_DISK_CHECK_INTERVAL"),
         )
@@ -69,11 +81,11 @@ class DiskSpaceGuard:
             self.task.stop()
 
     def check(self) -> None:
-        free = free_megabytes(self.directory)
+        free, directory = min((free_megabytes(path), path) for path in self.directories)
         if free >= self.minimum:
             return
         message = (
-            f"only {free:.0f} MB free on the disk of {self.directory} "
+            f"only {free:.0f} MB free on the disk of {directory} "
             f"(min_free_mb = {self.minimum:.0f}): stopped the crawl; free space, then resume"
         )
         self.crawler.stats.set_value("dna/stop_message", message)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from crawler.failures import Skipped, note_failure
-from extract.urls import canonicalize, host_of, within_domains
+from extract.urls import canonicalize, within_site
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -40,7 +40,7 @@ class RedirectGuardMiddleware:
         visited.add(canonicalize(request.url))
         if target in visited:
             reason = f"redirect loop back to {target}"
-        elif not within_domains(host_of(target), self.crawler.spider.allowed_domains):
+        elif not within_site(target, self.crawler.spider.site.allowed_domains):
             reason = f"off-site redirect to {target}"
         else:
             return response

@@ -4,7 +4,8 @@ A link on a public portal that points at ``10.0.0.1`` or ``localhost``, or at
 a name that resolves there (or a redirect to either), must never be fetched:
 an archiver that follows it becomes a way into the operator's network.  A site
 whose own start URLs are on such an address (a test portal, an intranet
-mirror) may fetch its own hosts only.
+mirror) may fetch its own origins only: host *and port*, so that a portal on
+``10.0.0.5:8080`` cannot lead the crawl to Redis on ``10.0.0.5:6379``.
 """
 
 from __future__ import annotations
@@ -14,8 +15,8 @@ from typing import TYPE_CHECKING
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.threads import deferToThread
 
-from crawler.failures import Skipped
-from extract.urls import host_of, is_private_address, resolves_to_private
+from crawler.failures import Skipped, note_failure
+from extract.urls import host_of, is_private_address, port_of, resolves_to_private
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -29,8 +30,8 @@ class PrivateAddressMiddleware:
         self.crawler = crawler
         #: host -> whether DNS puts it on a private address, asked once per host.
         self._resolved: dict[str, bool] = {}
-        #: the hosts of the site's start URLs, which may be private.
-        self._own_hosts: frozenset[str] | None = None
+        #: the (host, port) origins of the site's start URLs, which may be private.
+        self._own_origins: frozenset[tuple[str, int | None]] | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PrivateAddressMiddleware:
@@ -38,15 +39,17 @@ class PrivateAddressMiddleware:
 
     async def process_request(self, request: Request) -> None:
         host = host_of(request.url)
-        if self._own_hosts is None:
+        if self._own_origins is None:
             start_urls = getattr(self.crawler.spider, "start_urls", ())
-            self._own_hosts = frozenset(host_of(url) for url in start_urls)
-        if host in self._own_hosts:
+            self._own_origins = frozenset((host_of(url), port_of(url)) for url in start_urls)
+        if (host, port_of(request.url)) in self._own_origins:
             return
         if not (is_private_address(host) or await self._resolves_private(host)):
             return
         self.crawler.stats.inc_value("dna/private_address_blocked")
-        raise Skipped(f"private address not configured for this site: {request.url}")
+        reason = "private address, not this site's origin: not fetched"
+        note_failure(self.crawler, request.url, reason)
+        raise Skipped(f"{reason}: {request.url}")
 
     async def _resolves_private(self, host: str) -> bool:
         if host not in self._resolved:

@@ -32,7 +32,7 @@ from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
 from extract.families import GENERIC, Family, get_family
 from extract.page import Page, fetched_page, page_family
 from extract.select import nodes
-from extract.urls import canonicalize, host_of, is_print_view, within_domains
+from extract.urls import canonicalize, is_print_view, split_domain, within_site
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -89,7 +89,7 @@ def _extension(url: str) -> str:
 
 
 def _allowed(url: str, domains: list[str] | tuple[str, ...]) -> bool:
-    return url.startswith(("http://", "https://")) and within_domains(host_of(url), domains)
+    return url.startswith(("http://", "https://")) and within_site(url, domains)
 
 
 @lru_cache(maxsize=256)
@@ -164,7 +164,8 @@ class PortalSpider(scrapy.Spider):
             raise ValueError("PortalSpider needs a site: scrapy crawl portal -a site=NAME")
         self.site = site
         self.start_urls = list(site.start_urls)
-        self.allowed_domains = list(site.allowed_domains)
+        # Scrapy's offsite filter takes bare hosts; ports are checked by ours.
+        self.allowed_domains = sorted({split_domain(d)[0] for d in site.allowed_domains})
         self.family: Family | None = None if site.family == "auto" else get_family(site.family)
         #: Canonical article URLs linked so far (by the whole fleet when the
         #: frontier is shared), to tell live listings from dead ones.
@@ -318,7 +319,7 @@ class PortalSpider(scrapy.Spider):
             if self._allowed(url):
                 yield self._request(url, "feed", optional=True)
         base = get_base_url(response)
-        domains = tuple(self.allowed_domains)
+        domains = self.site.allowed_domains
 
         # Pager links are held back: a listing's next page is followed only
         # when this page showed articles not seen before.  An empty page past
@@ -374,7 +375,7 @@ class PortalSpider(scrapy.Spider):
             yield request
 
     def _allowed(self, url: str) -> bool:
-        return _allowed(url, self.allowed_domains)
+        return _allowed(url, self.site.allowed_domains)
 
     @property
     def _stop_after(self) -> int:

@@ -1,0 +1,332 @@
+"""Hostile WARC files: nothing in a file can exhaust memory, abort a restore or reach a terminal.
+
+Each crafted record is small on disk and huge once read: a gzip bomb kept as
+a response body (and a revisit of it), a chunked body announcing one huge
+chunk, a gzip member inflating to one line of a gigabyte.  Beside them sit
+good articles, one whose text carries terminal escapes, and one nested a
+thousand elements deep.  ``dna restore`` and ``dna verify`` run as
+subprocesses under an address-space cap far below what reading any hostile
+record whole would take.
+"""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import json
+import resource
+import subprocess
+import threading
+import time
+import tomllib
+import zlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import ClassVar
+
+import pytest
+
+from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
+from crawler.probe import ProbeError, probe_portal
+from tests.harness import TEST_CRAWLER_OPTIONS, run_dna
+
+#: The children's address-space cap: a gigabyte-long line or bomb cannot fit.
+MEMORY_CAP = 1 << 30
+GIB = 1 << 30
+SEED = (Path(__file__).parent / "pages" / "vnportal_seed_article.html").read_bytes()
+SEED_TITLE = "Thanh Liên: UBMTTQ huyện và các đoàn thể làm việc với Đảng ủy".encode()
+BASE = "http://127.0.0.1:9/tin-tuc-su-kien/"
+HTML = [("Content-Type", "text/html; charset=utf-8")]
+WHEN = datetime(2026, 11, 26, 1, 0, tzinfo=UTC)
+ESCAPES = "Tin \x1b]0;owned\x07 mới &#27;[2J"
+
+
+def bomb(size: int, prefix: bytes = b"", block: int = 1 << 24) -> bytes:
+    """A gzip member of ``prefix`` then ``size`` zero bytes, built in a second.
+
+    Deflate blocks after a full flush do not depend on what came before, so
+    one compressed block of zeros repeats; the trailer is computed here.
+    """
+    compressor = zlib.compressobj(9, zlib.DEFLATED, zlib.MAX_WBITS | 16)
+    zeros = bytes(block)
+    head = compressor.compress(prefix + zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    repeated = compressor.compress(zeros) + compressor.flush(zlib.Z_FULL_FLUSH)
+    end = compressor.flush()[:-8]
+    count = size // block
+    crc = zlib.crc32(prefix)
+    for _ in range(count):
+        crc = zlib.crc32(zeros, crc)
+    length = (len(prefix) + count * block) & 0xFFFFFFFF
+    return (
+        head
+        + repeated * (count - 1)
+        + end
+        + crc.to_bytes(4, "little")
+        + length.to_bytes(4, "little")
+    )
+
+
+def article(title: str, slug: str) -> tuple[str, bytes]:
+    return BASE + slug, SEED.replace(SEED_TITLE, title.encode())
+
+
+def exchange(writer: WarcFileWriter, url: str, body: bytes, headers=HTML):
+    return writer.write_exchange(
+        HttpRequestData("GET", url, []), HttpResponseData(200, list(headers), body), WHEN
+    )
+
+
+@pytest.fixture(scope="module")
+def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A directory of WARC files: good articles among hostile records."""
+    source = tmp_path_factory.mktemp("hostile")
+    with WarcFileWriter(source, "mixed") as writer:
+        for number in range(3):
+            exchange(writer, *article(f"Bài tốt số {number}", f"bai-tot-{number}-48861{number}"))
+        url, page = article(ESCAPES, "tin-escape-488620")
+        exchange(writer, url, page.replace(b"<p>", b"<p>\x1b[2J\x1b]0;owned\x07", 1))
+        deep = b"<div>" * 1000 + b"<p>Tin s\xc3\xa2u.</p>" + b"</div>" * 1000
+        exchange(writer, BASE + "tin-sau-488621", SEED.replace(b"<p>", deep + b"<p>", 1))
+        gzipped = [*HTML, ("Content-Encoding", "gzip")]
+        exploding = bomb(GIB)
+        original = exchange(writer, BASE + "tin-bom-488622", exploding, gzipped)
+        writer.write_revisit(
+            HttpRequestData("GET", BASE + "tin-bom-488622", []),
+            HttpResponseData(200, gzipped, exploding),
+            WHEN.replace(hour=2),
+            original,
+        )
+        chunked = [*HTML, ("Transfer-Encoding", "chunked")]
+        huge_chunk = b"7ffffff0\r\n" + bytes(24 << 20)
+        exchange(writer, BASE + "tin-khuc-488623", huge_chunk, chunked)
+    # One gzip member inflating to a 1 GiB header line, between good records.
+    parts = []
+    for number in (4, 5):
+        with WarcFileWriter(source / f"part{number}", "line") as writer:
+            exchange(writer, *article(f"Bài tốt số {number}", f"bai-tot-{number}-48861{number}"))
+        [written] = writer.files_closed
+        parts.append(written.read_bytes())
+    line = bomb(GIB, prefix=b"WARC/1.0\r\nWARC-Type: response\r\nX-Junk: ")
+    (source / "longline.warc.gz").write_bytes(parts[0] + line + parts[1])
+    return source
+
+
+def _capped() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def run_capped(*args: str, data: Path):
+    result = run_dna(*args, data=data, preexec_fn=_capped, timeout=600)
+    output = result.stdout + result.stderr
+    assert "Traceback" not in output and "MemoryError" not in output, output[-3000:]
+    assert "\x1b" not in output and "\x07" not in output
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024 < MEMORY_CAP
+    return result
+
+
+@pytest.fixture(scope="module")
+def restored(hostile: Path, tmp_path_factory: pytest.TempPathFactory):
+    data = tmp_path_factory.mktemp("data")
+    result = run_capped("restore", str(hostile), "--no-index", data=data)
+    return data, result
+
+
+def test_restore_reports_each_hostile_record_on_one_line_and_goes_on(restored) -> None:
+    _, result = restored
+    assert result.returncode == 0, result.stderr
+    skipped = [line for line in result.stderr.splitlines() if line.startswith("Skipped:")]
+    # The bomb, its revisit, the huge chunk, the long line: each file:offset: problem.
+    assert len(skipped) == 4, result.stderr
+    assert all(".warc.gz:" in line for line in skipped)
+    assert sum("tin-bom-488622" in line for line in skipped) == 2
+    assert any("tin-khuc-488623" in line for line in skipped)
+    assert any("longline.warc.gz" in line and "longer than" in line for line in skipped)
+
+
+def test_every_good_article_is_restored_without_control_characters(restored) -> None:
+    data, _ = restored
+    exported = run_capped("export", data=data)
+    rows = {row["url"]: row for row in map(json.loads, exported.stdout.splitlines())}
+    for number in range(6):
+        if number != 3:
+            assert BASE + f"bai-tot-{number}-48861{number}" in rows
+    escaped = rows[BASE + "tin-escape-488620"]
+    assert escaped["title"].startswith("Tin ]0;owned mới [2J")
+    text = json.dumps(rows, ensure_ascii=False)
+    assert "\x1b" not in text and "\x07" not in text
+
+
+def test_verify_reports_the_long_line_and_stays_bounded(restored) -> None:
+    data, _ = restored
+    result = run_capped("verify", data=data)
+    assert result.returncode == 1
+    problems = [line for line in result.stderr.splitlines() if line.startswith("Problem:")]
+    assert any("longline.warc.gz" in line and "longer than" in line for line in problems)
+
+
+class _HostilePortal(http.server.BaseHTTPRequestHandler):
+    """A home page with escapes in its title, redirects to other ports, and a drip."""
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/to-other-port"):
+            self.send_response(302)
+            self.send_header("Location", "http://127.0.0.1:6379/")
+            self.end_headers()
+        elif self.path == "/drip":
+            self.send_response(200)
+            self.send_header("Content-Length", "1000")
+            self.end_headers()
+            try:
+                for _ in range(1000):
+                    self.wfile.write(b"a")
+                    self.wfile.flush()
+                    time.sleep(0.2)
+            except OSError:
+                return  # the client gave up, as it should
+        else:
+            body = "<title>Xã \x1b]0;owned\x07Thanh\x1b[2J Liên</title>".encode()
+            self.send_response(200)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def hostile_portal() -> Iterator[str]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _HostilePortal)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+def test_sites_add_keeps_a_remote_title_clean_and_follows_no_redirect_to_another_port(
+    hostile_portal: str, tmp_path: Path
+) -> None:
+    added = run_capped("sites", "add", "clean", hostile_portal + "/", data=tmp_path)
+    assert added.returncode == 0, added.stderr
+    text = (tmp_path / "sites.toml").read_text(encoding="utf-8")
+    assert 'title = "Xã ]0;owned Thanh [2J Liên"' in text
+    redirected = run_capped(
+        "sites", "add", "moved", hostile_portal + "/to-other-port", data=tmp_path
+    )
+    assert redirected.returncode == 0, redirected.stderr
+    assert "127.0.0.1:6379" in redirected.stderr  # said why the family is left to detect
+    refused = run_capped("sites", "add", "bad", "http://127.0.0.1/\nname = 'x'", data=tmp_path)
+    assert refused.returncode != 0
+    assert (
+        tomllib.loads((tmp_path / "sites.toml").read_text(encoding="utf-8"))["site"][1]["name"]
+        == "moved"
+    )
+
+
+def test_the_probe_has_a_total_deadline(hostile_portal: str) -> None:
+    started = time.monotonic()
+    with pytest.raises(ProbeError, match="in time"):
+        probe_portal(hostile_portal + "/drip", timeout=1.0)
+    assert time.monotonic() - started < 10  # a drip of 1,000 bytes takes 200 s
+
+
+class _Recording(http.server.BaseHTTPRequestHandler):
+    """Serves ``pages`` (path -> (status, body)) and records every path asked for."""
+
+    pages: ClassVar[dict[str, tuple[int, bytes]]]
+    asked: ClassVar[list[str]]
+
+    def do_GET(self) -> None:
+        self.asked.append(self.path)
+        status, body = self.pages.get(self.path, (404, b"not here"))
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def serve() -> Iterator[object]:
+    """Start loopback servers of given pages; each returns (base URL, paths asked)."""
+    servers = []
+
+    def start(pages: dict[str, tuple[int, bytes]]) -> tuple[str, list[str]]:
+        asked: list[str] = []
+        handler = type("Handler", (_Recording,), {"pages": pages, "asked": asked})
+        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        server.daemon_threads = True
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        servers.append(server)
+        return f"http://127.0.0.1:{server.server_address[1]}", asked
+
+    yield start
+    for server in servers:
+        server.shutdown()
+
+
+def crawl(data: Path, sites: dict[str, str]) -> subprocess.CompletedProcess:
+    blocks = [TEST_CRAWLER_OPTIONS]
+    blocks += [
+        f'[[site]]\nname = "{name}"\nstart_urls = ["{url}/"]\n' for name, url in sites.items()
+    ]
+    (data / "sites.toml").write_text("\n".join(blocks), encoding="utf-8")
+    return run_capped("crawl", *sites, "--no-index", data=data)
+
+
+def test_a_crawl_follows_no_link_to_another_port_and_obeys_an_unreachable_robots_txt(
+    serve, tmp_path: Path
+) -> None:
+    service, service_asked = serve({"/": (200, b"<title>Redis</title>")})
+    home = f'<a href="{service}/">cache</a><a href="/tin-tuc/a-1.html">tin</a>'.encode()
+    portal, portal_asked = serve({"/": (200, home), "/robots.txt": (404, b"")})
+    down, down_asked = serve({"/": (200, home), "/robots.txt": (503, b"busy")})
+    data = tmp_path / "data"
+    data.mkdir()
+    result = crawl(data, {"open": portal, "down": down})
+    assert "/" in portal_asked and "/tin-tuc/a-1.html" in portal_asked
+    assert service_asked == []  # another port of the portal's host is another site
+    assert set(down_asked) == {"/robots.txt"}  # RFC 9309: unreachable disallows all
+    assert "robots.txt unreachable" in result.stdout
+
+
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "identity"])
+def test_payloads_decode_whole_under_the_limit_and_stop_past_it(encoding: str) -> None:
+    import io
+
+    import brotli
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    from archive.warcbounds import BoundedIterator, RecordTooLarge, decoded_payload
+
+    body = "Tin tức xã Thanh Liên. ".encode() * 1000
+    encode = {
+        "gzip": gzip.compress,
+        "deflate": zlib.compress,
+        "br": brotli.compress,
+        "identity": bytes,
+    }[encoding]
+    payload = encode(body)
+    headers = [*HTML, *([("Content-Encoding", encoding)] if encoding != "identity" else [])]
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True)
+    http = StatusAndHeaders("200 OK", headers, protocol="HTTP/1.1")
+    writer.write_record(
+        writer.create_warc_record(
+            BASE, "response", payload=io.BytesIO(payload), length=len(payload), http_headers=http
+        )
+    )
+    for limit, expected in ((len(body), body), (len(body) - 1, None)):
+        buffer.seek(0)
+        record = next(iter(BoundedIterator(buffer)))
+        if expected is None:
+            with pytest.raises(RecordTooLarge):
+                decoded_payload(record, limit)
+        else:
+            assert decoded_payload(record, limit) == expected
