@@ -151,7 +151,10 @@ def _gather(
 
 def _killed(row: SiteProgress, exitcode: int | None) -> SiteProgress:
     if exitcode is not None and exitcode < 0:
-        how = f"killed by {signal.strsignal(-exitcode) or f'signal {-exitcode}'}"
+        try:
+            how = f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"killed by signal {-exitcode}"
     else:
         how = f"exited with status {exitcode}"
     row.status = KILLED

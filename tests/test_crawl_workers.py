@@ -16,6 +16,8 @@ from sqlalchemy import select
 
 from archive.models import Crawl
 from archive.store import Store
+from crawler.sites import SiteConfig
+from crawler.workers import deal
 from sampleportal import PortalServer
 from tests.harness import run_dna, sites_toml
 
@@ -77,6 +79,12 @@ def test_workers_must_be_positive(tmp_path: Path) -> None:
         result = run_dna("crawl", "--all", "--workers", bad, data=tmp_path)
         assert result.returncode == 2
         assert "--workers" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sites_are_dealt_to_no_more_workers_than_there_are_sites() -> None:
+    sites = [SiteConfig(f"s{n}", (f"http://127.0.0.1/{n}",), ("127.0.0.1",)) for n in range(3)]
+    assert [[site.name for site in hand] for hand in deal(sites, 8)] == [["s0"], ["s1"], ["s2"]]
+    assert [[site.name for site in hand] for hand in deal(sites, 2)] == [["s0", "s2"], ["s1"]]
 
 
 def test_a_killed_worker_is_reported_and_the_others_finish(
