@@ -352,6 +352,21 @@ class Store:
             .order_by(Capture.fetched_at, Capture.id)
         )
 
+    def full_payload_digests(self, site: str) -> set[str]:
+        """The payload digests of ``site``'s 2xx responses stored in full: what
+        :meth:`original_capture` can find, read in one query."""
+        query = (
+            select(Capture.payload_digest)
+            .join(Site, Capture.site_id == Site.id)
+            .where(
+                Site.name == site,
+                Capture.refers_to.is_(None),
+                Capture.status.between(200, 299),
+            )
+        )
+        with self.session() as session:
+            return set(session.scalars(query.execution_options(yield_per=5000)))
+
     def latest_capture(self, url: str, site: str, status: int = 200) -> CaptureRecord | None:
         """The newest capture of ``url`` on ``site`` that answered ``status``."""
         return self._first_capture(

@@ -100,7 +100,19 @@ class _ArticleBatch:
 #: PostgreSQL's "deadlock detected": two writers met shared rows in different
 #: orders and one was rolled back; its batch is simply written again.
 _DEADLOCK = "40P01"
+#: SQLite's SQLITE_BUSY (5) and its extended codes (BUSY_RECOVERY, BUSY_SNAPSHOT,
+#: BUSY_TIMEOUT): a batch that read before writing while another crawl worker
+#: committed cannot take the write lock, and the busy timeout does not help it.
+_SQLITE_BUSY = 5
 _ATTEMPTS = 3
+
+
+def _retryable(exc: OperationalError) -> bool:
+    """Whether the batch failed only because another writer got in first."""
+    if getattr(exc.orig, "sqlstate", None) == _DEADLOCK:
+        return True
+    code = getattr(exc.orig, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF == _SQLITE_BUSY
 
 
 @dataclass(slots=True)
@@ -173,8 +185,9 @@ class ArchiveWriter:
                 saved = self._write_batch()
                 break
             except OperationalError as exc:
-                if getattr(exc.orig, "sqlstate", None) != _DEADLOCK or attempt == _ATTEMPTS:
+                if not _retryable(exc) or attempt == _ATTEMPTS:
                     raise
+                time.sleep(0.05 * attempt)
         for outcome in saved:
             setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
         self.counts.captures += len(self._captures)

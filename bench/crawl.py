@@ -13,6 +13,18 @@ B. Latency-bound: every response waits ``--latency`` (30 ms).  ``dna crawl`` at 
    ``wget --mirror --warc-file --wait=0``, which is strictly sequential (one
    connection).  Target: full ≥ 3× wget.
 
+C. A fleet: ``--fleet`` (8) portals on distinct loopback hosts (127.0.0.2, …), each
+   answering after ``--latency`` with ``--fleet-articles`` (300) synthetic articles,
+   crawled by ``dna crawl --all --no-index`` with ``--workers 1`` and ``--workers 2``
+   at the same per-host politeness (``--concurrency``'s first level, 2).  Each site is
+   crawled by one worker, so a portal is pressed no harder by two.  Target: 2 workers
+   ≥ 1.8× one.  Beside it, the machine's parallel capacity now (two CPU-bound
+   processes against one, as ``bench/scale.py`` measures it): the ceiling of the
+   ratio on a shared machine.
+
+CPU per page: scenario A's full pipeline against bare Scrapy on the same pages, in CPU
+ms per page (user + system) and as a ratio.  Target: full ≤ 1.15× bare.
+
 Politeness of dna and bare Scrapy: robots.txt obeyed, AutoThrottle off, the per-host
 concurrency stated, and a download delay of 1 ms (``--delay``).  Not 0: since Scrapy
 2.14 the per-host limit is not enforced when the delay is 0 (``Downloader._process_queue``
@@ -45,6 +57,7 @@ Examples::
     python -m bench.crawl                # the full run, about 8 minutes on 2 cores
     python -m bench.crawl --quick        # 200 articles, a smoke test
     python -m bench.crawl --scenario B --concurrency 2,4,8 --repeat 3
+    python -m bench.crawl --scenario C --fleet-articles 100
 """
 
 from __future__ import annotations
@@ -88,6 +101,10 @@ WGET_TRAPS = (
 )
 TARGET_FULL_VS_BARE = 0.6
 TARGET_FULL_VS_WGET = 3.0
+#: scenario C: two workers against one, on a fleet of portals.
+TARGET_TWO_WORKERS = 1.8
+#: CPU ms per page of the full pipeline over bare Scrapy's: at most this.
+TARGET_CPU_VS_BARE = 1.15
 
 
 # -- the server, counting what it sends ---------------------------------------------
@@ -519,6 +536,12 @@ def scenario_a(args: argparse.Namespace, work: Path) -> dict[str, object]:
         f"\n  full / bare = {ratio:.2f}×   target ≥ {TARGET_FULL_VS_BARE}×   "
         f"{verdict(ratio, TARGET_FULL_VS_BARE)}"
     )
+    cpu_ratio = full.cpu_ms_per_page / bare.cpu_ms_per_page if bare.cpu_ms_per_page else 0.0
+    print(
+        f"  CPU per page: full {full.cpu_ms_per_page:.1f} ms, bare {bare.cpu_ms_per_page:.1f} ms "
+        f"= {cpu_ratio:.2f}×   target ≤ {TARGET_CPU_VS_BARE}×   "
+        f"{'PASS' if cpu_ratio <= TARGET_CPU_VS_BARE else 'above'}"
+    )
     same, same_ok = compare(full, bare)
     print(same)
     if index_seconds is not None:
@@ -532,6 +555,9 @@ def scenario_a(args: argparse.Namespace, work: Path) -> dict[str, object]:
         "full_vs_bare": ratio,
         "target": TARGET_FULL_VS_BARE,
         "pass": ratio >= TARGET_FULL_VS_BARE,
+        "cpu_full_vs_bare": cpu_ratio,
+        "cpu_target": TARGET_CPU_VS_BARE,
+        "cpu_pass": 0 < cpu_ratio <= TARGET_CPU_VS_BARE,
         "index_seconds": index_seconds,
         "valid": same_ok and not problems(full, bare),
     }
@@ -602,6 +628,80 @@ def scenario_b(args: argparse.Namespace, work: Path) -> dict[str, object]:
     }
 
 
+def crawl_fleet(
+    portals: list[tuple[PortalServer, Tally]], work: Path, per_host: int, workers: int
+) -> tuple[float, int, float]:
+    """``dna crawl --all --workers N`` of the fleet: seconds, pages, crawler CPU seconds."""
+    from bench.scale import sites_toml as fleet_sites_toml  # bench.scale imports this module
+
+    data = work / f"c-workers-{workers}"
+    data.mkdir(parents=True)
+    (data / "sites.toml").write_text(fleet_sites_toml(portals, per_host), encoding="utf-8")
+    for _, tally in portals:
+        tally.reset()
+    command = [tool("dna"), "crawl", "--all", "--workers", str(workers), "--no-index"]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    started = time.perf_counter()
+    with open(data / "dna.out", "wb") as output:
+        code = subprocess.call(
+            [*command, "--data", str(data)], cwd=REPO, stdout=output, stderr=subprocess.STDOUT
+        )
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - children.ru_utime) + (after.ru_stime - children.ru_stime)
+    if code:
+        raise SystemExit(f"dna crawl --workers {workers} failed ({code}): see {data / 'dna.out'}")
+    return seconds, sum(len(tally.html_pages()) for _, tally in portals), cpu
+
+
+def scenario_c(args: argparse.Namespace, work: Path) -> dict[str, object]:
+    from bench.scale import parallel_capacity, start_portals
+
+    per_host = args.concurrency[0]
+    portals = start_portals(args.fleet, args.fleet_articles, args.latency)
+    try:
+        print(
+            f"\nC. A fleet: {args.fleet} portals on 127.0.0.2-{args.fleet + 1}, "
+            f"{1000 * args.latency:g} ms per response, {args.fleet_articles} synthetic "
+            f"articles each;\n   dna crawl --all --no-index, concurrency_per_host = {per_host}, "
+            f"download_delay = {args.delay:g} s, --workers 1 then 2",
+            flush=True,
+        )
+        capacity = parallel_capacity()
+        runs = {}
+        for workers in (1, 2):
+            load = os.getloadavg()[0]
+            seconds, pages, cpu = crawl_fleet(portals, work, per_host, workers)
+            runs[workers] = {"seconds": seconds, "pages": pages, "cpu": cpu, "load": load}
+            print(
+                f"   --workers {workers}: {pages} pages in {seconds:.1f} s = "
+                f"{pages / seconds:.1f} pages/s, crawler CPU {cpu:.1f} s, load {load:.2f}",
+                flush=True,
+            )
+        capacity = (capacity + parallel_capacity()) / 2
+    finally:
+        for portal, _ in portals:
+            portal.stop()
+    one, two = (runs[n]["pages"] / runs[n]["seconds"] for n in (1, 2))
+    ratio = two / one if one else 0.0
+    print(
+        f"\n  2 workers / 1 = {ratio:.2f}×   target ≥ {TARGET_TWO_WORKERS}×   "
+        f"{verdict(ratio, TARGET_TWO_WORKERS)}\n"
+        f"  parallel capacity of this machine now (2 CPU-bound processes / 1): {capacity:.2f}×"
+    )
+    same = runs[1]["pages"] == runs[2]["pages"]
+    if not same:
+        print(f"  ! the runs fetched {runs[1]['pages']} and {runs[2]['pages']} pages")
+    return {
+        "runs": runs,
+        "two_vs_one": ratio,
+        "capacity": capacity,
+        "target": TARGET_TWO_WORKERS,
+        "pass": ratio >= TARGET_TWO_WORKERS,
+        "valid": same,
+    }
+
+
 def problems(*crawls: Crawl) -> list[str]:
     """Notes that make a crawl's figures incomparable (all but the list of runs)."""
     return [note for crawl in crawls for note in crawl.notes if not note.startswith("runs:")]
@@ -662,7 +762,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         default=0.001,
         help="download_delay of dna and bare Scrapy, seconds (0.001: see the module doc)",
     )
-    parser.add_argument("--scenario", choices=("A", "B", "both"), default="both")
+    parser.add_argument("--fleet", type=int, default=8, help="scenario C portals (8)")
+    parser.add_argument(
+        "--fleet-articles", type=int, default=300, help="scenario C articles per portal (300)"
+    )
+    parser.add_argument("--scenario", choices=("A", "B", "C", "all"), default="all", help="(all)")
     parser.add_argument("--repeat", type=int, default=1, help="runs of each crawl; best counts")
     parser.add_argument("--quick", action="store_true", help="200 articles: a smoke test")
     parser.add_argument(
@@ -673,6 +777,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.quick:
         args.articles = 200
+        args.fleet_articles = 50
     args.concurrency = [int(c) for c in str(args.concurrency).split(",") if c.strip()]
     if args.articles < 0 or args.repeat < 1 or not args.concurrency:
         parser.error("--articles ≥ 0, --repeat ≥ 1 and one --concurrency at least")
@@ -683,7 +788,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     print(
         f"Crawl benchmark: {FAMILY} sample portal with {args.articles} synthetic articles, "
-        f"{os.cpu_count()} CPUs, load {os.getloadavg()[0]:.2f}\n{versions()}\n"
+        f"{os.cpu_count()} CPUs, load {', '.join(f'{n:.2f}' for n in os.getloadavg())} "
+        "(the machine may be shared: figures under load are noisy)\n"
+        f"{versions()}\n"
         "pages = HTML pages fetched (GET 200 text/html, counted by the server); "
         "pages/s = pages / wall-clock seconds of the crawl process",
         flush=True,
@@ -692,10 +799,9 @@ def main(argv: list[str] | None = None) -> int:
     results: dict[str, dict[str, object]] = {}
     valid = False
     try:
-        if args.scenario in ("A", "both"):
-            results["A"] = scenario_a(args, work)
-        if args.scenario in ("B", "both"):
-            results["B"] = scenario_b(args, work)
+        for name, scenario in (("A", scenario_a), ("B", scenario_b), ("C", scenario_c)):
+            if args.scenario in (name, "all"):
+                results[name] = scenario(args, work)
         valid = all(part["valid"] for part in results.values())
     finally:
         if args.keep or (results and not valid):

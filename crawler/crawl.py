@@ -60,6 +60,8 @@ class CrawlRequest:
     :param frontier: the Redis URL of a frontier shared with other workers.
         They crawl a site together and the frontier itself resumes, so no
         site lock is taken and ``resume`` is refused.
+    :param workers: the most processes the sites are spread over, each site
+        crawled by one; one runs every site in this process.
     """
 
     sites: list[SiteConfig]
@@ -68,8 +70,11 @@ class CrawlRequest:
     max_pages: int | None = None
     since: date | None = None
     frontier: str | None = None
+    workers: int = 1
 
     def __post_init__(self) -> None:
+        if self.workers < 1:
+            raise ValueError(f"--workers must be at least 1, not {self.workers}")
         if self.frontier is not None and self.resume:
             raise ValueError("--resume cannot be used with --frontier: the frontier resumes")
 
@@ -109,12 +114,12 @@ class CrawlOutcome:
 
     :param results: each site crawled, in the order requested.
     :param busy: the sites left out because a live process was crawling them.
-    :param log_file: where Scrapy logged the crawls.
+    :param log_files: where Scrapy logged the crawls, one file per worker process.
     """
 
     results: list[SiteProgress]
     busy: list[str]
-    log_file: str
+    log_files: list[str]
 
 
 def crawl_sites(
@@ -125,7 +130,10 @@ def crawl_sites(
     request: CrawlRequest,
     observer: CrawlObserver | None = None,
 ) -> CrawlOutcome:
-    """Crawl ``request.sites`` together in this process; blocks until all have ended.
+    """Crawl ``request.sites`` together; blocks until all have ended.
+
+    The sites are spread over ``request.workers`` processes (never more than
+    there are sites); with one, they are crawled in this process.
 
     :param registry: the sites file they come from; its ``[crawler]`` options apply.
     :raises CrawlError: every site is being crawled already, or the database
@@ -151,13 +159,59 @@ def crawl_sites(
         if request.frontier is not None:
             _check_frontier(request.frontier)
             overrides["DNA_FRONTIER_URL"] = request.frontier
+        if request.workers > 1 and len(sites) > 1:
+            return _crawl_in_workers(
+                data, sites_path, registry, sites, request.workers, spider_args, overrides,
+                observer, busy,
+            )  # fmt: skip
         settings = crawl_settings(data.root, sites_path, overrides)
         for key, value in registry.scrapy_settings().items():
             settings.set(key, value, priority="project")
         results = run_crawls(
             sites, settings, spider_args=spider_args, on_progress=observer.progress
         )
-    return CrawlOutcome(results, busy, settings.get("LOG_FILE"))
+    return CrawlOutcome(results, busy, [settings.get("LOG_FILE")])
+
+
+def _crawl_in_workers(
+    data: DataDir,
+    sites_path: Path,
+    registry: SitesFile,
+    sites: list[SiteConfig],
+    workers: int,
+    spider_args: dict[str, dict[str, Any]],
+    overrides: dict[str, object],
+    observer: CrawlObserver,
+    busy: list[str],
+) -> CrawlOutcome:
+    """Deal ``sites`` round worker processes; the results in the order of ``sites``."""
+    from crawler.workers import WorkerJob, deal, run_workers
+
+    log = Path(str(overrides["LOG_FILE"]))
+    jobs = []
+    for index, hand in enumerate(deal(sites, workers)):
+        worker_log = str(log.with_name(f"{log.stem}-w{index + 1}{log.suffix}"))
+        jobs.append(
+            WorkerJob(
+                hand,
+                data.root,
+                sites_path,
+                {**overrides, "LOG_FILE": worker_log},
+                registry.scrapy_settings(),
+                {site.name: spider_args[site.name] for site in hand},
+            )
+        )
+    order = {site.name: index for index, site in enumerate(sites)}
+
+    def in_order(rows: list[SiteProgress]) -> list[SiteProgress]:
+        return sorted(rows, key=lambda row: order[row.site])
+
+    results = run_workers(jobs, lambda rows: observer.progress(in_order(rows)))
+    return CrawlOutcome(
+        in_order(results),
+        busy,
+        [job.overrides["LOG_FILE"] for job in jobs],
+    )
 
 
 def _lock_sites(

@@ -47,21 +47,31 @@ class ArchiveHistory:
     :param store: the archive database, or ``None`` to know only this crawl.
     :param site: the site's name; revisits stay within a site's WARC files.
     :param data: the data directory, to find WARC files.
+    :param shared: other workers crawl the site at once (a shared frontier):
+        what they store is looked for in the database on every response,
+        instead of in the digests read once when the crawl began.
     """
 
-    def __init__(self, store: Store | None, site: str, data: DataDir) -> None:
+    def __init__(
+        self, store: Store | None, site: str, data: DataDir, *, shared: bool = False
+    ) -> None:
         self.store = store
         self.site = site
         self.data = data
+        self.shared = shared
         self._originals: dict[str, CaptureRecord] = {}
         self._files: dict[str, Path | None] = {}
+        #: the digests stored in full before this crawl: most responses are not
+        #: among them, and then need no query (read on first use).
+        self._stored_before: set[str] | None = None
 
     @classmethod
     def open(cls, settings: BaseSettings, site: str) -> ArchiveHistory:
         """``site``'s history in the crawl's database, which the pipeline has migrated."""
         url = database_url(settings)
         store = Store(url, migrate=False) if url else None
-        return cls(store, site, DataDir.resolve(settings.get("DNA_HOME")))
+        data = DataDir.resolve(settings.get("DNA_HOME"))
+        return cls(store, site, data, shared=bool(settings.get("DNA_FRONTIER_URL")))
 
     @classmethod
     def of_crawl(cls, crawler: Crawler, site: str) -> ArchiveHistory:
@@ -99,6 +109,11 @@ class ArchiveHistory:
             return found
         if self.store is None:
             return None
+        if not self.shared:
+            if self._stored_before is None:
+                self._stored_before = self.store.full_payload_digests(self.site)
+            if payload_digest not in self._stored_before:
+                return None
         found = self.store.original_capture(payload_digest, self.site)
         return found if found and self.warc_path(found) else None
 

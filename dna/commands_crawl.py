@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -61,6 +62,13 @@ def register(group: click.Group) -> None:
     help="Share the request queue and duplicate filter with other workers through Redis "
     "(default: $DNA_FRONTIER_URL).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(min=1),
+    default=lambda: os.cpu_count() or 1,
+    show_default="the number of cores",
+    help="Spread the sites over N processes, each site crawled by one.",
+)
 @archive_options
 def crawl(
     names: tuple[str, ...],
@@ -71,6 +79,7 @@ def crawl(
     since: datetime | None,
     no_index: bool,
     frontier: str | None,
+    workers: int,
     env: Env,
 ) -> None:
     """Crawl portals into WARC files and the database, all sites at once.
@@ -85,6 +94,11 @@ def crawl(
     it fetched is recovered from its WARC files, not fetched again.  One
     crawl per site at a time: a site being crawled by a live process is
     skipped; a lock left by a dead one is cleared.
+
+    The sites are spread over --workers processes (one per core by
+    default; never more than there are sites), each site crawled by one, so
+    per-host politeness is the same.  A worker killed outright is reported
+    as killed; the others finish, and --resume picks its sites up.
 
     Shows live progress per site, then a summary.  Exit status: 0 when every
     site was crawled (even if some pages failed: they are listed), 1 when a
@@ -122,6 +136,7 @@ def crawl(
             max_pages=max_pages,
             since=since.date() if since else None,
             frontier=frontier,
+            workers=workers,
         )
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
@@ -133,7 +148,7 @@ def crawl(
     results = outcome.results
     console.print(_progress_table(results, "Crawl summary"))
     _print_failures(results)
-    console.print(f"Log: {outcome.log_file}")
+    console.print(f"Log: {', '.join(outcome.log_files)}", soft_wrap=True)
 
     if fatal := next((r.fatal for r in results if r.fatal), None):
         fail(fatal)
@@ -212,7 +227,13 @@ def _progress_table(rows: list[SiteProgress], title: str) -> Table:
     for column in ("pages", "new", "updated", "errors", "WARC MB"):
         table.add_column(column, justify="right")
     table.add_column("status")
-    style = {"finished": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
+    style = {
+        "finished": "green",
+        "failed": "red",
+        "killed": "red",
+        "interrupted": "yellow",
+        "running": "cyan",
+    }
     for row in rows:
         table.add_row(
             row.site,

@@ -62,6 +62,8 @@ _ORGANISATIONS = frozenset(("đoàn", "ủy", "uỷ", "đảng", "đội", "hộ
 _NOT_BARE = frozenset(("ho chi minh",))
 
 _TOKEN = re.compile(r"[^\W_]+")
+#: The first syllable of each unit word, lower case: a token not among them starts none.
+_UNIT_FIRST_WORDS = frozenset(word.split()[0] for word in UNIT_WORDS)
 #: Spaces within a line: a name never runs across lines.
 _SPACE = re.compile(r"[ \t\u00a0]+")
 #: What may stand between two syllables of one name: a space, or " - ".
@@ -166,6 +168,8 @@ class MentionFinder:
 
     def _unit_word(self, text: str, tokens: list[tuple[int, int, str]], at: int) -> str | None:
         """The unit word starting at token ``at``, lower case, if one does."""
+        if tokens[at][2].lower() not in _UNIT_FIRST_WORDS:
+            return None  # most tokens: tried on every one, so the cheap test first
         for size in (2, 1):
             words = tokens[at : at + size]
             if len(words) < size or (

@@ -31,7 +31,7 @@ def portals() -> Iterator[dict[str, PortalServer]]:
 
 @pytest.fixture(scope="session")
 def harvest(portals: dict[str, PortalServer], tmp_path_factory: pytest.TempPathFactory) -> Harvest:
-    """``dna crawl`` of all five fixture portals at once, in one process."""
+    """``dna crawl`` of all five fixture portals at once, spread over the default workers."""
     data = tmp_path_factory.mktemp("harvest")
     (data / "sites.toml").write_text(sites_toml(portals), encoding="utf-8")
     result = run_dna("crawl", *FAMILIES, data=data)

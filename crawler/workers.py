@@ -1,0 +1,163 @@
+"""Spread site crawls over worker processes, one Scrapy reactor each.
+
+Politeness bounds each portal, so a many-site crawl is bound by the one core
+its reactor runs on.  Here the sites are dealt round the workers (each site to
+exactly one, so per-host politeness is unchanged); every worker is a
+``spawn``-ed process running :func:`crawler.runner.run_crawls` on its share
+and sending each site's progress back over a pipe of its own, so the parent
+draws one display and writes one summary.
+
+Signals: each worker leads a session of its own, so a terminal's Ctrl-C
+reaches the parent only, which passes every SIGINT/SIGTERM on once to each
+worker; Scrapy's own handlers then close the WARC files and crawl rows as in
+one process (a second signal stops at once, as there).  A worker that dies
+without its last report (SIGKILL, the OOM killer) is reported ``killed``:
+its crawl rows stay ``running`` under its dead pid, which ``dna crawls`` shows
+as killed and ``dna crawl --resume`` picks up.  The other workers go on.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
+from pathlib import Path
+from typing import Any
+
+from crawler.runner import SiteProgress
+from crawler.sites import SiteConfig
+
+#: the status of a site whose worker died before saying how its crawl ended.
+KILLED = "killed"
+
+
+@dataclass(frozen=True, slots=True)
+class WorkerJob:
+    """Everything a worker needs, picklable: it builds its Scrapy settings itself.
+
+    :param overrides: command-line settings (database URL, log file, frontier).
+    :param scrapy: the ``[crawler]`` options of ``sites.toml``.
+    """
+
+    sites: list[SiteConfig]
+    data_root: Path
+    sites_path: Path
+    overrides: dict[str, Any]
+    scrapy: dict[str, Any]
+    spider_args: dict[str, dict[str, Any]]
+
+
+def deal(sites: list[SiteConfig], workers: int) -> list[list[SiteConfig]]:
+    """``sites`` dealt round ``workers`` hands, in order; never an empty hand."""
+    hands = min(workers, len(sites))
+    return [sites[index::hands] for index in range(hands)]
+
+
+def run_worker(job: WorkerJob, conn: Connection) -> None:
+    """A worker process's body: crawl ``job.sites``, telling the parent as it goes."""
+    # Out of the terminal's process group: the parent alone passes signals on.
+    os.setsid()
+    from crawler.runner import crawl_settings, run_crawls  # Scrapy: in the worker only
+
+    settings = crawl_settings(job.data_root, job.sites_path, job.overrides)
+    for key, value in job.scrapy.items():
+        settings.set(key, value, priority="project")
+    results = run_crawls(
+        job.sites,
+        settings,
+        spider_args=job.spider_args,
+        on_progress=lambda rows: conn.send(("progress", rows)),
+    )
+    conn.send(("final", results))
+    conn.close()
+
+
+@dataclass
+class _Worker:
+    job: WorkerJob
+    process: multiprocessing.process.BaseProcess
+    conn: Connection
+    rows: list[SiteProgress]
+    final: bool = False
+
+
+def run_workers(
+    jobs: list[WorkerJob],
+    on_progress: Callable[[list[SiteProgress]], None] | None = None,
+) -> list[SiteProgress]:
+    """Run each job in a process of its own; blocks until every one has ended.
+
+    :param on_progress: called with every site's progress whenever a worker reports.
+    :returns: each site's final progress, job by job.
+    """
+    context = multiprocessing.get_context("spawn")
+    stops: list[int] = []
+    workers: list[_Worker] = []
+
+    def forward(signum: int, _frame: object = None) -> None:
+        stops.append(signum)
+        for worker in workers:
+            if worker.process.is_alive():
+                os.kill(worker.process.pid, signum)
+
+    previous = {sig: signal.signal(sig, forward) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        for job in jobs:
+            receiver, sender = context.Pipe(duplex=False)
+            process = context.Process(
+                target=run_worker, args=(job, sender), name=f"dna-crawl-worker-{len(workers)}"
+            )
+            process.start()
+            sender.close()  # the parent keeps only its end: EOF when the worker dies
+            rows = [SiteProgress(site.name) for site in job.sites]
+            workers.append(_Worker(job, process, receiver, rows))
+            for signum in stops:  # a signal that came while workers were starting
+                os.kill(process.pid, signum)
+        _gather(workers, on_progress)
+    finally:
+        for worker in workers:
+            worker.process.join()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    return [row for worker in workers for row in worker.rows]
+
+
+def _gather(
+    workers: list[_Worker], on_progress: Callable[[list[SiteProgress]], None] | None
+) -> None:
+    """Read reports until every worker has ended; mark those that died without a last one."""
+    open_conns = {worker.conn: worker for worker in workers}
+    while open_conns:
+        for conn in wait(list(open_conns), timeout=1.0):
+            worker = open_conns[conn]
+            try:
+                kind, rows = conn.recv()
+            except (EOFError, OSError):
+                # The worker is gone; a torn message from a killed one is treated alike.
+                del open_conns[conn]
+                conn.close()
+                worker.process.join()
+                if not worker.final:
+                    worker.rows = [_killed(row, worker.process.exitcode) for row in worker.rows]
+                continue
+            worker.rows = rows
+            worker.final = kind == "final"
+        if on_progress is not None:
+            on_progress([row for worker in workers for row in worker.rows])
+
+
+def _killed(row: SiteProgress, exitcode: int | None) -> SiteProgress:
+    if exitcode is not None and exitcode < 0:
+        try:
+            how = f"killed by {signal.Signals(-exitcode).name}"
+        except ValueError:
+            how = f"killed by signal {-exitcode}"
+    else:
+        how = f"exited with status {exitcode}"
+    row.status = KILLED
+    row.reason = how
+    row.message = f"its crawl worker was {how}; dna crawl {row.site} --resume picks it up"
+    return row

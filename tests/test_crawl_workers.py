@@ -1,0 +1,144 @@
+"""``dna crawl --workers N``: sites spread over processes, one display, one summary."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from archive.models import Crawl
+from archive.store import Store
+from crawler.sites import SiteConfig
+from crawler.workers import deal
+from sampleportal import PortalServer
+from tests.harness import run_dna, sites_toml
+
+DNA = str(Path(sys.executable).parent / "dna")
+
+
+@pytest.fixture
+def slow_portals() -> Iterator[dict[str, PortalServer]]:
+    """Three portals slow enough to be caught mid-crawl."""
+    servers = {
+        name: PortalServer("vnportal", extra_articles=300, latency=0.05).start()
+        for name in ("first", "second", "third")
+    }
+    yield servers
+    for server in servers.values():
+        server.stop()
+
+
+def _start_crawl(data: Path, *args: str) -> subprocess.Popen[str]:
+    env = dict(os.environ, COLUMNS="200", DNA_RETRY_BACKOFF_BASE="0.2")
+    for name in ("DNA_HOME", "DNA_SITES", "DNA_DATABASE_URL"):
+        env.pop(name, None)
+    return subprocess.Popen(
+        [DNA, "crawl", *args, "--data", str(data)],
+        cwd=data,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
+
+
+def _running_crawls(data: Path, count: int) -> dict[str, int]:
+    """Site -> pid of its running crawl, once ``count`` crawls have archived something."""
+    database = data / "archive.sqlite3"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if database.exists() and len(list((data / "warc").glob("*/*.open"))) >= count:
+            store = Store(f"sqlite:///{database}")
+            try:
+                with store.session() as session:
+                    rows = session.scalars(select(Crawl).where(Crawl.status == "running")).all()
+                    pids = {row.site.name: row.pid for row in rows}
+            finally:
+                store.close()
+            if len(pids) >= count:
+                return pids
+        time.sleep(0.2)
+    raise AssertionError("the crawls did not start")
+
+
+def _summary_rows(stdout: str) -> dict[str, str]:
+    summary = stdout.split("Crawl summary")[1]
+    return {line.split()[1]: line for line in summary.splitlines() if line.startswith("│")}
+
+
+def test_workers_must_be_positive(tmp_path: Path) -> None:
+    for bad in ("0", "-2"):
+        result = run_dna("crawl", "--all", "--workers", bad, data=tmp_path)
+        assert result.returncode == 2
+        assert "--workers" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_sites_are_dealt_to_no_more_workers_than_there_are_sites() -> None:
+    sites = [SiteConfig(f"s{n}", (f"http://127.0.0.1/{n}",), ("127.0.0.1",)) for n in range(3)]
+    assert [[site.name for site in hand] for hand in deal(sites, 8)] == [["s0"], ["s1"], ["s2"]]
+    assert [[site.name for site in hand] for hand in deal(sites, 2)] == [["s0", "s2"], ["s1"]]
+
+
+def test_a_killed_worker_is_reported_and_the_others_finish(
+    slow_portals: dict[str, PortalServer], tmp_path: Path
+) -> None:
+    (tmp_path / "sites.toml").write_text(sites_toml(slow_portals), encoding="utf-8")
+    # Three sites, two workers: "second" has a worker of its own.
+    process = _start_crawl(tmp_path, "first", "second", "third", "--workers", "2")
+    pids = _running_crawls(tmp_path, 3)
+    assert pids["first"] == pids["third"] != pids["second"] != process.pid
+    os.kill(pids["second"], signal.SIGKILL)
+    stdout, stderr = process.communicate(timeout=240)
+
+    assert process.returncode == 1, stderr[-2000:]
+    rows = _summary_rows(stdout)
+    assert "killed" in rows["second"]
+    assert "finished" in rows["first"] and "finished" in rows["third"]
+    assert "dna crawl second --resume" in stderr
+    listed = run_dna("crawls", "--json", data=tmp_path)
+    status = {row["site"]: (row["status"], row["pid"]) for row in json.loads(listed.stdout)}
+    assert status == {
+        "first": ("finished", pids["first"]),
+        "second": ("killed", pids["second"]),
+        "third": ("finished", pids["third"]),
+    }
+
+    resumed = run_dna("crawl", "second", "--resume", "--max-pages", "5", data=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr[-2000:]
+    assert "Resuming crawl #" in resumed.stdout
+    assert not list((tmp_path / "warc").glob("*/*.open"))
+
+
+def test_ctrl_c_stops_every_worker_cleanly(
+    slow_portals: dict[str, PortalServer], tmp_path: Path
+) -> None:
+    (tmp_path / "sites.toml").write_text(sites_toml(slow_portals), encoding="utf-8")
+    process = _start_crawl(tmp_path, "--all", "--workers", "3")
+    pids = _running_crawls(tmp_path, 3)
+    assert len(set(pids.values())) == 3
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 130, stderr[-2000:]
+    assert all("interrupted" in row for row in _summary_rows(stdout).values())
+    assert not list((tmp_path / "warc").glob("*/*.open"))  # every WARC closed and renamed
+    warcs = list((tmp_path / "warc").glob("*/*.warc.gz"))
+    check = subprocess.run(
+        [sys.executable, "-m", "warcio.cli", "check", *map(str, warcs)],
+        capture_output=True,
+        check=False,
+    )
+    assert check.returncode == 0
+    store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
+    with store.session() as session:
+        ended = {c.site.name: (c.status, c.reason) for c in session.scalars(select(Crawl))}
+    store.close()
+    assert ended == {name: ("interrupted", "shutdown") for name in slow_portals}
