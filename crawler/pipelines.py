@@ -12,6 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
+from scrapy.utils.misc import load_object
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from archive.messages import one_line
@@ -27,6 +29,7 @@ if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
     from archive.records import CaptureRecord
+    from archive.writer import SearchDocuments
 
 
 #: Close reasons after which the crawl can be resumed: Ctrl-C, SIGTERM, a full disk.
@@ -50,6 +53,18 @@ def crawl_status(reason: str, stats: Mapping[str, Any]) -> str:
     if stats.get("dna/frontier_worker") and not stats.get("dna/errors", 0):
         return "finished"
     return "failed"
+
+
+def search_documents_hook(path: str | None, database_url: str) -> SearchDocuments | None:
+    """The writers' search-document hook: the callable named by ``DNA_SEARCH_DOCUMENTS``.
+
+    Only PostgreSQL archives hold search documents (the crawler never
+    imports search; the setting names the implementation, as Scrapy names
+    pipelines).
+    """
+    if not path or make_url(database_url).get_backend_name() != "postgresql":
+        return None
+    return load_object(path)
 
 
 class ArchivePipeline:
@@ -91,7 +106,8 @@ class ArchivePipeline:
             resumes=settings.getint("DNA_RESUMES") or None,
         )
         self.crawler.stats.set_value("dna/crawl_id", self.crawl_id)
-        self.writer = self.store.writer(site_id, self.crawl_id)
+        hook = search_documents_hook(settings.get("DNA_SEARCH_DOCUMENTS"), self.database_url)
+        self.writer = self.store.writer(site_id, self.crawl_id, search_documents=hook)
 
     def capture_recorded(self, capture: CaptureRecord) -> None:
         if self.writer is not None:

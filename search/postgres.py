@@ -21,7 +21,7 @@ from collections.abc import Callable
 from datetime import UTC, timedelta
 from types import TracebackType
 
-from sqlalchemy import delete, func, literal, select, text
+from sqlalchemy import delete, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -119,21 +119,50 @@ def rebuild_documents(store: Store, progress: Progress | None = None) -> int:
 
     :raises StoreError: the archive is not in PostgreSQL.
     """
-    if store.engine.dialect.name != "postgresql":
-        raise StoreError("search documents live in PostgreSQL archives only")
-    total = store.counts()["articles"]
     with store.session() as session:
         ids = list(session.scalars(select(Article.id).order_by(Article.id)))
-    count = 0
     with store.session() as session, session.begin():
-        session.execute(delete(SearchDocument).where(SearchDocument.article_id.not_in(ids)))
+        current = select(Article.id).where(Article.current_version_id.is_not(None))
+        session.execute(delete(SearchDocument).where(SearchDocument.article_id.not_in(current)))
+    return _write_in_batches(store, ids, progress)
+
+
+def update_documents(store: Store, progress: Progress | None = None) -> int:
+    """Write the search documents that are missing or behind their article; returns how many.
+
+    Crawls and restores write them as they go; this catches up an archive
+    migrated from before they existed, or written by a dna without the hook.
+
+    :raises StoreError: the archive is not in PostgreSQL.
+    """
+    stale = (
+        select(Article.id)
+        .outerjoin(SearchDocument, SearchDocument.article_id == Article.id)
+        .where(Article.current_version_id.is_not(None))
+        .where(
+            or_(
+                SearchDocument.article_id.is_(None),
+                SearchDocument.version_id != Article.current_version_id,
+            )
+        )
+        .order_by(Article.id)
+    )
+    with store.session() as session:
+        ids = list(session.scalars(stale))
+    return _write_in_batches(store, ids, progress)
+
+
+def _write_in_batches(store: Store, ids: list[int], progress: Progress | None) -> int:
+    if store.engine.dialect.name != "postgresql":
+        raise StoreError("search documents live in PostgreSQL archives only")
+    count = 0
     for start in range(0, len(ids), REBUILD_BATCH):
         batch = ids[start : start + REBUILD_BATCH]
         with store.session() as session, session.begin():
             write_documents(session, batch)
         count += len(batch)
         if progress is not None:
-            progress(count, max(total, count))
+            progress(count, len(ids))
     return count
 
 
