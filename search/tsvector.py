@@ -28,6 +28,7 @@ from __future__ import annotations
 import unicodedata
 from collections.abc import Iterator
 from datetime import UTC
+from functools import lru_cache
 
 from archive.archived import ArchivedArticle
 from search.analysis import SECTION, TOKEN, pair
@@ -44,8 +45,9 @@ MAX_POSITION = 16383
 MAX_POSITIONS = 256
 #: A longer run of letters is no word; it is left out (lexemes are bounded).
 MAX_TOKEN = 64
-#: Stop adding lexemes past this many bytes of lexeme text (PostgreSQL's limit is 1 MB).
-MAX_LEXEME_BYTES = 512 * 1024
+#: Stop adding lexemes past this many characters of lexeme text (PostgreSQL's limit
+#: is 1 MB; a Vietnamese letter takes up to 3 bytes).
+MAX_LEXEME_CHARS = 256 * 1024
 
 
 def quote(lexeme: str) -> str:
@@ -67,8 +69,24 @@ def tokens(text: str) -> Iterator[tuple[str, bool]]:
         joined = True
 
 
+@lru_cache(maxsize=1 << 16)
+def _forms(token: str) -> tuple[str, str, bool]:
+    """A token's canonical and folded forms, and whether ``--fuzzy`` may look it up."""
+    form = canonical(token)
+    return form, fold(form), len(form) >= 3 and form.isalpha()
+
+
+#: Positions of a lexeme left out: full, so nothing is ever appended.
+_FULL = [""] * MAX_POSITIONS
+
+
 class _Vector:
-    """Lexemes and their positions, bounded as PostgreSQL requires."""
+    """Lexemes and their positions, bounded as PostgreSQL requires.
+
+    This is the hot loop of indexing (four lexemes per token), so it works
+    on local names and never quotes: tokens hold letters, digits and
+    ``.,/`` only, never a quote or backslash.
+    """
 
     def __init__(self) -> None:
         self.positions: dict[str, list[str]] = {}
@@ -76,49 +94,66 @@ class _Vector:
         self.size = 0
         self.position = 0
 
-    def add(self, lexeme: str, position: str | None = None) -> None:
-        found = self.positions.get(lexeme)
-        if found is None:
-            if self.size > MAX_LEXEME_BYTES:
-                return
-            self.size += len(lexeme.encode()) + 8
-            found = self.positions[lexeme] = []
-        if position is not None and len(found) < MAX_POSITIONS:
-            found.append(position)
-
-    def section(self, text: str, weight: str, terms: set[str], prefix: str = "") -> None:
+    def section(self, text: str, weight: str, terms: set[str]) -> None:
         """Add a section's syllables, folded forms and pairs at the next positions."""
-        previous: tuple[str, str] | None = None
-        self.position += 1
+        if not unicodedata.is_normalized("NFC", text):
+            text = unicodedata.normalize("NFC", text)
+        positions, new, forms = self.positions, self._new, _forms
+        position = self.position + 1
+        previous = previous_folded = ""
+        for token, _break in TOKEN.findall(text):
+            if not token or len(token) > MAX_TOKEN:
+                previous = ""
+                continue
+            position += 1 if previous else 2
+            if position > MAX_POSITION:
+                break
+            form, folded, lexical = forms(token)
+            at = f"{position}{weight}"
+            if lexical:
+                terms.add(form)
+            if previous:
+                pair_at = f"{position - 1}{weight}"
+                lexeme = f"{previous} {form}"
+                found = positions.get(lexeme) or new(lexeme)
+                if len(found) < MAX_POSITIONS:
+                    found.append(pair_at)
+                if folded != form or previous_folded != previous:
+                    lexeme = f"{previous_folded} {folded}"
+                    found = positions.get(lexeme) or new(lexeme)
+                    if len(found) < MAX_POSITIONS:
+                        found.append(pair_at)
+            found = positions.get(form) or new(form)
+            if len(found) < MAX_POSITIONS:
+                found.append(at)
+            if folded != form:
+                found = positions.get(folded) or new(folded)
+                if len(found) < MAX_POSITIONS:
+                    found.append(at)
+            previous, previous_folded = form, folded
+        self.position = position
+
+    def _new(self, lexeme: str) -> list[str]:
+        """A new lexeme's positions; past the size bound, a list that is never written out."""
+        self.size += len(lexeme) + 8
+        if self.size > MAX_LEXEME_CHARS:
+            return _FULL
+        found = self.positions[lexeme] = []
+        return found
+
+    def keys(self, text: str, prefix: str) -> None:
+        """Add ``prefix`` + each syllable and pair of ``text``, without positions (author:)."""
+        previous = ("", "")
         for token, joined in tokens(text):
-            self.position += 1 if joined else 2
-            if self.position > MAX_POSITION:
-                return
-            at = f"{self.position}{weight}"
             folded = fold(token)
-            if prefix:
-                self.bare.update((prefix + token, prefix + folded))
-            else:
-                self.add(token, at)
-                self.add(folded, at)
-                if len(token) >= 3 and token.isalpha():
-                    terms.add(token)
-            if joined and previous is not None:
-                pair_at = f"{self.position - 1}{weight}"
-                if prefix:
-                    self.bare.update(
-                        (prefix + pair(previous[0], token), prefix + pair(previous[1], folded))
-                    )
-                else:
-                    self.add(pair(previous[0], token), pair_at)
-                    self.add(pair(previous[1], folded), pair_at)
+            self.bare.update((prefix + token, prefix + folded))
+            if joined:
+                self.bare.add(prefix + pair(previous[0], token))
+                self.bare.add(prefix + pair(previous[1], folded))
             previous = (token, folded)
 
     def text(self) -> str:
-        parts = [
-            f"{quote(lexeme)}:{','.join(positions)}" if positions else quote(lexeme)
-            for lexeme, positions in self.positions.items()
-        ]
+        parts = [f"'{lexeme}':{','.join(at)}" for lexeme, at in self.positions.items()]
         parts += [quote(lexeme) for lexeme in self.bare if lexeme not in self.positions]
         return " ".join(parts)
 
@@ -126,8 +161,7 @@ class _Vector:
 def document(article: ArchivedArticle) -> tuple[str, set[str]]:
     """The ``tsvector`` text of an article's current version, and its syllables (≥ 3 letters)."""
     vector, terms = _Vector(), set[str]()
-    vector.section(article.author or "", "", terms, prefix="author:")
-    vector.position = 0
+    vector.keys(article.author or "", "author:")
     sections = {
         "title": article.title,
         "lead": article.summary or "",
