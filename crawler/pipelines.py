@@ -12,8 +12,6 @@ from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
-from scrapy.utils.misc import load_object
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError
 
 from archive.messages import one_line
@@ -24,12 +22,12 @@ from crawler.extensions.diskspace import DISK_FULL
 from crawler.failures import stop_crawl
 from crawler.history import database_url
 from crawler.items import ArticleItem
+from crawler.search_documents import search_documents_hook
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
     from archive.records import CaptureRecord
-    from archive.writer import SearchDocuments
 
 
 #: Close reasons after which the crawl can be resumed: Ctrl-C, SIGTERM, a full disk.
@@ -53,18 +51,6 @@ def crawl_status(reason: str, stats: Mapping[str, Any]) -> str:
     if stats.get("dna/frontier_worker") and not stats.get("dna/errors", 0):
         return "finished"
     return "failed"
-
-
-def search_documents_hook(path: str | None, database_url: str) -> SearchDocuments | None:
-    """The writers' search-document hook: the callable named by ``DNA_SEARCH_DOCUMENTS``.
-
-    Only PostgreSQL archives hold search documents (the crawler never
-    imports search; the setting names the implementation, as Scrapy names
-    pipelines).
-    """
-    if not path or make_url(database_url).get_backend_name() != "postgresql":
-        return None
-    return load_object(path)
 
 
 class ArchivePipeline:

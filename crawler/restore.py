@@ -41,7 +41,7 @@ from urllib.parse import urlsplit
 from archive.warcresponses import ArchivedResponse, ResponseScanner
 from archive.warcscan import ScanProblem, find_warcs
 from crawler.decide import Verdict, content_kind, judge_page
-from crawler.pipelines import search_documents_hook
+from crawler.search_documents import search_documents_hook
 from crawler.settings import DNA_SEARCH_DOCUMENTS, DOWNLOAD_MAXSIZE
 from crawler.sites import SiteConfig, SitesFile, validate_name
 from extract.families import Family, get_family
