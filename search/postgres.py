@@ -40,6 +40,9 @@ from search.vietnamese import fold
 
 #: A search taking longer is cancelled with a one-line error, not left to run.
 TIMEOUT_MS = 10_000
+#: By relevance, rank at most this many of the newest matches of each tier
+#: (more when paging past them); every match is still counted.
+RANK_POOL = 2000
 #: Articles per transaction of a rebuild; progress is reported after each.
 REBUILD_BATCH = 500
 
@@ -311,6 +314,9 @@ class _Search:
             tier_of = f"CASE {cases} ELSE {len(tiers)} END" if tiers else "0"
             score = "ts_rank(CAST(:weights AS real[]), d.document, CAST(:rank AS tsquery), 1)"
             columns, order = f"{tier_of} AS tier, {score} AS score", "tier, score DESC"
+            if total and total > RANK_POOL:
+                where, pool = self._pool([*tiers, query], request.page * request.limit)
+                params |= pool
         else:
             direction = "DESC" if request.sort == "newest" else "ASC"
             columns, order = "0 AS tier, NULL AS score", f"d.published {direction}"
@@ -339,7 +345,26 @@ class _Search:
         ]
         return SearchPage(total or 0, hits, frozenset(loose.terms))
 
-    def _where(self, query: str) -> tuple[str, dict[str, object]]:
+    def _pool(self, tiers: list[str], needed: int) -> tuple[str, dict[str, object]]:
+        """A WHERE clause keeping the newest :data:`RANK_POOL` matches of each tier.
+
+        Ranking reads every candidate's whole document out of TOAST; a term
+        most articles hold would read them all.  The pool bounds that, and
+        keeps the strict tiers' hits (phrases, exact spellings) in it however
+        many loose matches there are.  Counting needs no document: the total
+        stays exact.
+        """
+        parts, params = [], {"pool": max(RANK_POOL, needed)}
+        for number, tier in enumerate(tiers):
+            where, found = self._where(tier, f"pool{number}")
+            parts.append(
+                f"(SELECT d.article_id FROM search_documents d WHERE {where} "
+                "ORDER BY d.published DESC LIMIT :pool)"
+            )
+            params |= found
+        return "d.article_id IN (" + " UNION ".join(parts) + ")", params
+
+    def _where(self, query: str, name: str = "query") -> tuple[str, dict[str, object]]:
         """The WHERE clause of the query and the request's filters, and its parameters."""
         request = self.request
         required = [f"({query})"]
@@ -350,8 +375,8 @@ class _Search:
         if request.place:
             required.append(quote(f"@place:{request.place}"))
         required += [quote(f"@portal:{code}") for code in request.portal_places]
-        where = "d.document @@ CAST(:query AS tsquery)"
-        params: dict[str, object] = {"query": " & ".join(required)}
+        where = f"d.document @@ CAST(:{name} AS tsquery)"
+        params: dict[str, object] = {name: " & ".join(required)}
         if request.since:
             where += " AND d.published >= :since"
             params["since"] = vietnam_midnight(request.since)

@@ -279,3 +279,21 @@ def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
         choose_backend("sqlite:///a.db", "postgres")
     with pytest.raises(BackendError, match="unknown search backend 'solr'"):
         choose_backend("sqlite:///a.db", "solr")
+
+
+def test_ranking_a_bounded_pool_keeps_the_strict_tiers_and_the_total(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = {query: archive.ranked("postgres", query) for query in ("bão", "nông thôn mới")}
+    with PostgresSearcher(archive.url) as searcher:
+        totals = {query: searcher.search(SearchRequest(query)).total for query in full}
+    monkeypatch.setattr("search.postgres.RANK_POOL", 2)
+    assert set(archive.ranked("postgres", "bão", limit=2)) == {"bao-storm", "bao-storm-2"}
+    assert set(archive.ranked("postgres", "nông thôn mới", limit=2)) == {"ntm-dat-chuan", "ntm-nfd"}
+    with PostgresSearcher(archive.url) as searcher:
+        for query, total in totals.items():
+            page = searcher.search(SearchRequest(query, limit=2))
+            assert page.total == total > 2
+        # Paging past the pool widens it: every hit is still reachable.
+        deep = searcher.search(SearchRequest("bão", limit=1, page=totals["bão"]))
+        assert len(deep.hits) == 1
