@@ -2,7 +2,8 @@
 
 The database is derived from the WARC files: every row can be rebuilt from
 them.  Columns stay portable (no SQLite- or PostgreSQL-only types) so the same
-schema and migrations serve both engines.
+schema and migrations serve both engines; the one exception,
+:data:`SearchVector`, is a ``tsvector`` on PostgreSQL and plain text elsewhere.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy.dialects.postgresql import TSVECTOR
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -185,3 +187,34 @@ class PlaceMention(Base):
     count: Mapped[int] = mapped_column(Integer, default=1)
 
     version: Mapped[ArticleVersion] = relationship()
+
+
+#: A PostgreSQL ``tsvector``; text (never filled) on other engines.
+SearchVector = Text().with_variant(TSVECTOR(), "postgresql")
+
+
+class SearchDocument(Base):
+    """An article's current version as PostgreSQL full-text search reads it.
+
+    Written in the same transaction as the version it describes (see
+    :class:`archive.writer.SearchDocuments`), so an article is searchable as
+    soon as its batch commits.  The archive only stores it: what goes into
+    ``document`` is decided by the ``search`` package, which fills it.
+    """
+
+    __tablename__ = "search_documents"
+    __table_args__ = (Index("ix_search_documents_document", "document", postgresql_using="gin"),)
+
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer)
+    #: publication (or first-seen) time, for --since/--until and date sorting.
+    published: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    document: Mapped[str] = mapped_column(SearchVector)
+
+
+class SearchTerm(Base):
+    """A syllable some search document holds: the lexicon ``--fuzzy`` looks typos up in."""
+
+    __tablename__ = "search_terms"
+
+    term: Mapped[str] = mapped_column(String(64), primary_key=True)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, tzinfo
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import make_url
@@ -170,8 +170,8 @@ class Store:
             crawl.errors = errors
             crawl.bytes_written = bytes_written
 
-    def writer(self, site_id: int, crawl_id: int | None, **kwargs: float) -> ArchiveWriter:
-        """A batching writer of captures and articles for one site."""
+    def writer(self, site_id: int, crawl_id: int | None, **kwargs: Any) -> ArchiveWriter:
+        """A batching writer of captures and articles for one site (see its options)."""
         return ArchiveWriter(self, site_id, crawl_id, **kwargs)  # type: ignore[arg-type]
 
     # -- reading ----------------------------------------------------------

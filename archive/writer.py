@@ -7,12 +7,18 @@ per page would make the database the crawl's bottleneck.
 Several writers may share one database: a batch's articles are locked before
 they are changed, so no update is lost, and a batch that loses a deadlock is
 written again.
+
+A writer may be given a :class:`SearchDocuments` hook: it writes the search
+documents of the batch's changed articles in the batch's own transaction, so
+an article is searchable (in PostgreSQL) exactly when it is archived.  The
+archive defines the hook and the search package implements it, so the
+archive never needs to know how text is analysed.
 """
 
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
@@ -26,6 +32,18 @@ from archive.models import Article, ArticleVersion, Capture
 from archive.records import ArticleRecord, CaptureRecord
 
 Outcome = Literal["new", "updated", "unchanged"]
+
+
+class SearchDocuments(Protocol):
+    """Writes the search documents of articles whose current version changed.
+
+    Called with the writer's session, inside its transaction, after the
+    batch is flushed: the articles and versions are readable through it.
+    """
+
+    def __call__(self, session: Session, article_ids: list[int]) -> None:
+        """Write (or replace) the documents of ``article_ids``."""
+        ...
 
 
 class Sessions(Protocol):
@@ -44,12 +62,14 @@ class _ArticleBatch:
     :param versions: by canonical URL and content hash.
     :param with_current: URLs whose article already has a current version.
     :param fresh: URLs whose article this batch created, not yet counted as new.
+    :param changed: URLs whose article's current version this batch set.
     """
 
     articles: dict[str, Article]
     versions: dict[tuple[str, str], ArticleVersion]
     with_current: set[str]
     fresh: set[str]
+    changed: set[str] = field(default_factory=set)
 
     @classmethod
     def load(cls, session: Session, site_id: int, pending: list[_PendingArticle]) -> _ArticleBatch:
@@ -127,6 +147,8 @@ class ArchiveWriter:
 
     :param max_rows: flush once this many rows wait.
     :param max_seconds: flush once the oldest waiting row is this old.
+    :param search_documents: writes the search documents of each batch's
+        changed articles in the batch's transaction.
     """
 
     def __init__(
@@ -137,8 +159,10 @@ class ArchiveWriter:
         *,
         max_rows: int = 200,
         max_seconds: float = 2.0,
+        search_documents: SearchDocuments | None = None,
     ) -> None:
         self.store = store
+        self.search_documents = search_documents
         self.site_id = site_id
         self.crawl_id = crawl_id
         self.max_rows = max_rows
@@ -215,6 +239,9 @@ class ArchiveWriter:
                     raise StoreError(f"article {item.record.url} names unknown capture")
                 saved.append(self._save_article(session, batch, item, capture_id))
             session.flush()
+            if self.search_documents is not None and batch.changed:
+                changed = [batch.articles[url].id for url in sorted(batch.changed)]
+                self.search_documents(session, changed)
         return saved
 
     def _insert_captures(self, session: Session, captures: list[CaptureRecord]) -> None:
@@ -278,4 +305,5 @@ class ArchiveWriter:
             article.current = version
             article.updated_at = datetime.now(UTC)
             batch.with_current.add(record.url)
+            batch.changed.add(record.url)
         return outcome

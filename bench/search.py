@@ -9,15 +9,23 @@ them into a temporary archive database, then in one run measures:
   settings; SQLite FTS5 (unicode61, remove_diacritics 2) as the peer baseline;
 - query latency p50/p95 over mixed queries (single terms, diacritic-free,
   phrases, multi-syllable, filtered), each with its total hit count, on a
-  warm searcher, for our index and for FTS5.
+  warm searcher, for our index and for FTS5;
+- with ``--postgres URL`` (default ``$DNA_TEST_POSTGRES_URL``), PostgreSQL
+  search beside them on the same corpus, in a database of its own: docs/s
+  of ``rebuild_documents``, the size of its tables and indexes, the same
+  query latencies, and p95 with 8 concurrent searchers while a writer adds
+  articles through the search-document hook.
 
 Targets at 20,000 docs on 2 cores: ≥200 docs/s, build time ≤2× StandardAnalyzer,
-query p95 ≤150 ms, phrase p95 ≤ single-term p95.
+query p95 ≤150 ms, phrase p95 ≤ single-term p95.  PostgreSQL, at 1,000,000
+docs: p95 ≤150 ms per class, phrase p95 ≤ single-term p95, indexing ≥5×
+Whoosh's docs/s (compare at 200,000), p95 under load ≤2× idle.
 
 Example::
 
     python -m bench.search              # the full run, several minutes
     python -m bench.search --docs 2000  # a quick one
+    python -m bench.search --docs 1000000 --postgres-only   # the scale run, hours
 """
 
 from __future__ import annotations
@@ -31,10 +39,16 @@ import sys
 import tempfile
 import time
 import unicodedata
+import uuid
 from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+from sqlalchemy import create_engine
+from sqlalchemy import text as sql
+from sqlalchemy.engine import make_url
 from whoosh import index as whoosh_index
 from whoosh.analysis import StandardAnalyzer
 from whoosh.fields import ID, TEXT, Schema
@@ -42,6 +56,7 @@ from whoosh.fields import ID, TEXT, Schema
 from archive.records import ArticleRecord, CaptureRecord, Image
 from archive.store import Store
 from search.indexer import POOL_MB, rebuild_index
+from search.postgres import PostgresSearcher, rebuild_documents, write_documents
 from search.searcher import ArchiveSearcher, SearchRequest
 
 SITES = ("xa-thanh-lien", "huyen-thanh-chuong", "xa-dong-van", "phuong-hoa-binh", "xa-cam-son")
@@ -253,13 +268,24 @@ def generate(count: int, seed: int = 20240305) -> Iterator[tuple[str, ArticleRec
         )
 
 
-def load_store(store: Store, count: int) -> None:
-    """Write the generated articles into ``store``, as crawls would."""
+def load_store(
+    store: Store, count: int, *, seed: int = 20240305, first: int = 0, hook: object = None
+) -> None:
+    """Write the generated articles into ``store``, as crawls would.
+
+    :param seed: which articles; other seeds give other URLs.
+    :param first: number of the first article (record ids stay unique).
+    :param hook: the writers' search-document hook.
+    """
     writers = {}
-    for number, (site, record) in enumerate(generate(count)):
+    for offset, (site, record) in enumerate(generate(count, seed)):
+        number = first + offset
+        record.url = record.url.replace("/bai-", f"/s{seed}-bai-")
         if site not in writers:
             site_id = store.site_id(site)
-            writers[site] = store.writer(site_id, store.start_crawl(site_id), max_rows=1000)
+            writers[site] = store.writer(
+                site_id, store.start_crawl(site_id), max_rows=1000, search_documents=hook
+            )
         capture = CaptureRecord(
             url=record.url,
             fetched_at=datetime.now(UTC),
@@ -451,15 +477,135 @@ def tree_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
+@contextmanager
+def scratch_database(server_url: str) -> Iterator[str]:
+    """A new PostgreSQL database for the run, dropped afterwards."""
+    name = f"dna_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(sql(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def postgres_size_mb(store: Store) -> float:
+    """Search documents and lexicon, with their indexes and TOAST, in MB."""
+    with store.session() as session:
+        size = session.scalar(
+            sql(
+                "SELECT pg_total_relation_size('search_documents')"
+                " + pg_total_relation_size('search_terms')"
+            )
+        )
+    return (size or 0) / 1e6
+
+
+def _search_for(url: str, seconds: float, seed: int) -> list[float]:
+    """One concurrent searcher: queries of the set at random until ``seconds`` pass."""
+    rng = random.Random(seed)
+    latencies: list[float] = []
+    deadline = time.perf_counter() + seconds
+    with PostgresSearcher(url) as searcher:
+        while time.perf_counter() < deadline:
+            _kind, query, filters = rng.choice(QUERIES)
+            started = time.perf_counter()
+            searcher.search(SearchRequest(query, **filters))
+            latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def _write_for(url: str, seconds: float, first: int) -> int:
+    """The concurrent writer: batches of new articles, documents in the same transaction."""
+    store = Store(url)
+    added, round_ = 0, 0
+    deadline = time.perf_counter() + seconds
+    while time.perf_counter() < deadline:
+        round_ += 1
+        load_store(store, 100, seed=round_, first=first + added, hook=write_documents)
+        added += 100
+    store.close()
+    return added
+
+
+def under_load(url: str, searchers: int, seconds: float, first: int) -> tuple[list[float], int]:
+    """Latencies of ``searchers`` processes searching while one writes; and articles written."""
+    with ProcessPoolExecutor(max_workers=searchers + 1) as pool:
+        writer = pool.submit(_write_for, url, seconds, first)
+        running = [pool.submit(_search_for, url, seconds, n) for n in range(searchers)]
+        latencies = [value for future in running for value in future.result()]
+        return latencies, writer.result()
+
+
+def bench_postgres(server_url: str, docs: int, rounds: int) -> dict[str, object]:
+    """Load the corpus into a scratch PostgreSQL archive, build its documents, time queries."""
+    with scratch_database(server_url) as url:
+        store = Store(url)
+        started = time.perf_counter()
+        load_store(store, docs)
+        load_s = time.perf_counter() - started
+        started = time.perf_counter()
+        rebuild_documents(store)
+        build_s = time.perf_counter() - started
+        with store.session() as session, session.begin():
+            session.execute(sql("ANALYZE"))
+        size = postgres_size_mb(store)
+        print(f"postgres: corpus loaded in {load_s:.1f} s, documents built in {build_s:.1f} s")
+        with PostgresSearcher(url) as searcher:
+
+            def run(kind: str, query: str, filters: dict) -> float:
+                started = time.perf_counter()
+                searcher.search(SearchRequest(query, **filters))
+                return time.perf_counter() - started
+
+            samples = measure(run, rounds)
+        seconds = 30.0
+        loaded, written = under_load(url, 8, seconds, docs)
+        store.close()
+    return {
+        "docs_s": docs / build_s,
+        "seconds": build_s,
+        "size": size,
+        "samples": samples,
+        "loaded": loaded,
+        "written_s": written / seconds,
+    }
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--docs", type=int, default=20_000, help="articles to generate")
     parser.add_argument("--procs", type=int, default=min(2, os.cpu_count() or 1))
     parser.add_argument("--rounds", type=int, default=3, help="timed passes over the queries")
+    parser.add_argument(
+        "--postgres",
+        metavar="URL",
+        default=os.environ.get("DNA_TEST_POSTGRES_URL"),
+        help="a PostgreSQL server whose role may create databases "
+        "(default: $DNA_TEST_POSTGRES_URL; without one, PostgreSQL is left out)",
+    )
+    parser.add_argument(
+        "--postgres-only",
+        action="store_true",
+        help="measure PostgreSQL search alone (the scale run: Whoosh would take days)",
+    )
     args = parser.parse_args(argv)
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[union-attr]
-    load = os.getloadavg()[0]
-    print(f"load average at start: {load:.2f} (other work on the machine skews timings)")
+    print(
+        f"load average at start: {os.getloadavg()[0]:.2f} (other work on the machine skews timings)"
+    )
+
+    postgres = None
+    if args.postgres:
+        postgres = bench_postgres(args.postgres, args.docs, args.rounds)
+    if args.postgres_only:
+        if postgres is None:
+            parser.error("--postgres-only needs --postgres URL or $DNA_TEST_POSTGRES_URL")
+        report_postgres_only(postgres)
+        return
 
     with tempfile.TemporaryDirectory(prefix="dna-bench-") as tmp:
         root = Path(tmp)
@@ -485,13 +631,21 @@ def main(argv: list[str] | None = None) -> None:
         fts5_s = time.perf_counter() - started
 
         print("\nindexing           docs/s   seconds   size MB")
-        for name, seconds, size in (
+        builds = [
             ("dna (Vietnamese)", ours_s, tree_mb(root / "index")),
             ("Whoosh Standard", standard_s, tree_mb(root / "standard")),
             ("SQLite FTS5", fts5_s, (root / "fts5.sqlite3").stat().st_size / 1e6),
-        ):
+        ]
+        if postgres:
+            builds.append(("dna PostgreSQL", postgres["seconds"], postgres["size"]))
+        for name, seconds, size in builds:
             print(f"{name:<17} {ours / seconds:>7.0f}  {seconds:>8.1f}  {size:>8.1f}")
         print(f"build time, dna / StandardAnalyzer: {ours_s / standard_s:.2f}x (target ≤ 2)")
+        if postgres:
+            print(
+                f"indexing, PostgreSQL / dna Whoosh: {ours_s / postgres['seconds']:.1f}x "
+                "docs/s (target ≥ 5 at 200k)"
+            )
 
         with ArchiveSearcher(root / "index") as searcher:
 
@@ -504,35 +658,60 @@ def main(argv: list[str] | None = None) -> None:
         fts5_samples = measure(
             lambda _, text, filters: time_fts5(connection, text, filters), args.rounds
         )
+        pg_samples = postgres["samples"] if postgres else {}
 
         print(
             f"\nqueries: {len(QUERIES)} ({args.rounds} timed passes), ms    "
-            "dna p50   dna p95   FTS5 p50  FTS5 p95"
+            "dna p50   dna p95   FTS5 p50  FTS5 p95" + ("    PG p50    PG p95" if postgres else "")
         )
-        everything = (
-            "all",
-            [s for v in ours_samples.values() for s in v],
-            [s for v in fts5_samples.values() for s in v],
-        )
-        for kind, mine, theirs in [
-            *[(k, ours_samples[k], fts5_samples[k]) for k in ours_samples],
-            everything,
+        flat = [
+            [s for v in samples.values() for s in v]
+            for samples in (ours_samples, fts5_samples, pg_samples)
+        ]
+        for kind, *columns in [
+            *[(k, ours_samples[k], fts5_samples[k], pg_samples.get(k)) for k in ours_samples],
+            ("all", *flat),
         ]:
-            p50, p95 = percentiles(mine)
-            f50, f95 = percentiles(theirs)
-            print(f"  {kind:<10} {p50:>9.1f} {p95:>9.1f} {f50:>10.1f} {f95:>9.1f}")
+            cells = "".join(f"{p:>10.1f}" for c in columns if c for p in percentiles(c))
+            print(f"  {kind:<10}{cells}")
         single95 = percentiles(ours_samples["single"])[1]
         phrase95 = percentiles(ours_samples["phrase"])[1]
-        all50, all95 = percentiles(everything[1])
-        f50, f95 = percentiles(everything[2])
+        all50, all95 = percentiles(flat[0])
+        f50, f95 = percentiles(flat[1])
         print(f"phrase p95 / single-term p95: {phrase95 / single95:.2f} (target ≤ 1)")
         print(
             f"query p95: {all95:.0f} ms (target ≤ 150); dna / FTS5: p50 {all50 / f50:.1f}x, "
             f"p95 {all95 / f95:.1f}x; indexing FTS5 / dna: {ours_s / fts5_s:.1f}x"
         )
+        if postgres:
+            report_postgres_goals(postgres)
         print(f"load average at end: {os.getloadavg()[0]:.2f}")
         connection.close()
         store.close()
+
+
+def report_postgres_only(postgres: dict) -> None:
+    print(f"\nPostgreSQL indexing: {postgres['docs_s']:.0f} docs/s, {postgres['size']:.1f} MB")
+    print("queries, ms      p50       p95")
+    for kind, samples in postgres["samples"].items():
+        p50, p95 = percentiles(samples)
+        print(f"  {kind:<10}{p50:>8.1f}{p95:>10.1f}")
+    report_postgres_goals(postgres)
+    print(f"load average at end: {os.getloadavg()[0]:.2f}")
+
+
+def report_postgres_goals(postgres: dict) -> None:
+    samples = postgres["samples"]
+    worst = max(percentiles(v)[1] for v in samples.values())
+    phrase = percentiles(samples["phrase"])[1] / percentiles(samples["single"])[1]
+    idle = percentiles([s for v in samples.values() for s in v])[1]
+    loaded = percentiles(postgres["loaded"])[1]
+    print(f"PostgreSQL: worst class p95 {worst:.0f} ms (target ≤ 150 at 1M)")
+    print(f"PostgreSQL: phrase p95 / single-term p95: {phrase:.2f} (target ≤ 1)")
+    print(
+        f"PostgreSQL: p95 with 8 searchers and a writer ({postgres['written_s']:.0f} docs/s "
+        f"written): {loaded:.0f} ms, {loaded / idle:.1f}x idle {idle:.0f} ms (target ≤ 2)"
+    )
 
 
 if __name__ == "__main__":

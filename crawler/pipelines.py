@@ -22,6 +22,7 @@ from crawler.extensions.diskspace import DISK_FULL
 from crawler.failures import stop_crawl
 from crawler.history import database_url
 from crawler.items import ArticleItem
+from crawler.search_documents import search_documents_hook
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -91,7 +92,8 @@ class ArchivePipeline:
             resumes=settings.getint("DNA_RESUMES") or None,
         )
         self.crawler.stats.set_value("dna/crawl_id", self.crawl_id)
-        self.writer = self.store.writer(site_id, self.crawl_id)
+        hook = search_documents_hook(settings.get("DNA_SEARCH_DOCUMENTS"), self.database_url)
+        self.writer = self.store.writer(site_id, self.crawl_id, search_documents=hook)
 
     def capture_recorded(self, capture: CaptureRecord) -> None:
         if self.writer is not None:

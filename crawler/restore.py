@@ -41,7 +41,8 @@ from urllib.parse import urlsplit
 from archive.warcresponses import ArchivedResponse, ResponseScanner
 from archive.warcscan import ScanProblem, find_warcs
 from crawler.decide import Verdict, content_kind, judge_page
-from crawler.settings import DOWNLOAD_MAXSIZE
+from crawler.search_documents import search_documents_hook
+from crawler.settings import DNA_SEARCH_DOCUMENTS, DOWNLOAD_MAXSIZE
 from crawler.sites import SiteConfig, SitesFile, validate_name
 from extract.families import Family, get_family
 from extract.page import Page, fetched_page, page_family
@@ -207,7 +208,9 @@ class Restorer:
                     place=config.place,
                 )
                 family = None if config.family == "auto" else get_family(config.family)
-                site = _Site(config, self.store.writer(site_id, self.crawl_id), family)
+                hook = search_documents_hook(DNA_SEARCH_DOCUMENTS, self.store.url)
+                writer = self.store.writer(site_id, self.crawl_id, search_documents=hook)
+                site = _Site(config, writer, family)
                 self._sites[config.name] = site
             self._by_origin[key] = site
         return site

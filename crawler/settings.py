@@ -24,6 +24,7 @@ Settings of our own (all prefixed ``DNA_``):
 ``DNA_MIN_FREE_MB``    stop the crawl cleanly when the WARC disk has less free space
 ``DNA_DISK_CHECK_INTERVAL``  seconds between free-space checks
 ``DNA_FRONTIER_URL``   share the frontier with other workers in this Redis (crawler.frontier)
+``DNA_SEARCH_DOCUMENTS``  the callable writing PostgreSQL search documents with each batch
 """
 
 from __future__ import annotations
@@ -45,6 +46,9 @@ DNA_OPERATOR = ""
 DNA_CONTACT = "https://github.com/district-news-archive/dna"
 DNA_MAX_LISTING_PAGES = 1000
 DNA_FETCH_MEDIA = True
+#: Writes PostgreSQL search documents in each batch's transaction (see
+#: archive.writer.SearchDocuments); named, not imported: crawler never imports search.
+DNA_SEARCH_DOCUMENTS = "search.postgres.write_documents"
 DNA_DEDUP = True
 DNA_CONDITIONAL_GET = True
 DNA_CRAWL_MODE = "full"

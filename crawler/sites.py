@@ -2,7 +2,8 @@
 
 Each ``[[site]]`` block is parsed and validated on its own, so one bad entry
 is reported with its line and skipped while every other site still crawls.
-An optional ``[crawler]`` table at the top holds crawl-wide options.
+An optional ``[crawler]`` table at the top holds crawl-wide options, and an
+optional ``[search]`` table which search backend ``dna search`` uses.
 
 A site's ``schedule`` is a cron string (a ``new`` crawl), a table
 ``{ cron = "0 3 * * 0", mode = "full" }``, or a list of either, so one portal
@@ -147,6 +148,8 @@ class SitesFile:
     sites: list[SiteConfig]
     problems: list[SiteProblem]
     crawler: dict[str, Any]
+    #: ``[search]`` options (``backend``), checked by the search package.
+    search: dict[str, Any] = field(default_factory=dict)
 
     def get(self, name: str) -> SiteConfig | None:
         """The valid site called ``name``."""
@@ -188,7 +191,9 @@ def load_sites(path: Path) -> SitesFile:
     lines = text.splitlines(keepends=True)
     starts = [number for number, line in enumerate(lines) if _SITE_HEADER.match(line)]
     problems: list[SiteProblem] = []
-    crawler = _parse_preamble(path, "".join(lines[: starts[0] if starts else len(lines)]), problems)
+    preamble = "".join(lines[: starts[0] if starts else len(lines)])
+    crawler = _parse_preamble(path, preamble, problems)
+    search = _parse_search(path, preamble, problems)
     sites: list[SiteConfig] = []
     seen: set[str] = set()
     for index, start in enumerate(starts):
@@ -201,7 +206,7 @@ def load_sites(path: Path) -> SitesFile:
             continue
         seen.add(site.name)
         sites.append(site)
-    return SitesFile(path, sites, problems, crawler)
+    return SitesFile(path, sites, problems, crawler, search)
 
 
 def _toml_error(path: Path, exc: tomllib.TOMLDecodeError, first_line: int) -> SiteProblem:
@@ -218,7 +223,7 @@ def _parse_preamble(path: Path, text: str, problems: list[SiteProblem]) -> dict[
         problems.append(_toml_error(path, exc, 1))
         return {}
     for key in data:
-        if key != "crawler":
+        if key not in ("crawler", "search"):
             problems.append(SiteProblem(path, _key_line(text, key, 1), f"unknown key {key!r}"))
     options = data.get("crawler", {})
     valid: dict[str, Any] = {}
@@ -242,6 +247,25 @@ def _parse_preamble(path: Path, text: str, problems: list[SiteProblem]) -> dict[
             )
             continue
         valid[key] = value
+    return valid
+
+
+def _parse_search(path: Path, text: str, problems: list[SiteProblem]) -> dict[str, Any]:
+    """The ``[search]`` table: ``backend``, a string (its value is checked where it is used)."""
+    try:
+        options = tomllib.loads(text).get("search", {})
+    except tomllib.TOMLDecodeError:
+        return {}  # reported by _parse_preamble
+    valid: dict[str, Any] = {}
+    for key, value in options.items():
+        line = _key_line(text, key, 1)
+        if key != "backend":
+            message = f"unknown [search] key {key!r} (known: backend)"
+            problems.append(SiteProblem(path, line, message))
+        elif not isinstance(value, str):
+            problems.append(SiteProblem(path, line, "[search] backend must be str"))
+        else:
+            valid[key] = value
     return valid
 
 

@@ -22,10 +22,12 @@ from archive.records import VIETNAM_TZ
 from dna.context import Env, archive_options, console, err_console, fail, load_gazetteer
 from dna.render import is_terminal, local_time, print_rows
 from places.gazetteer import GazetteerError, PlaceError
+from search.backend import BACKENDS, POSTGRES, open_searcher
 from search.indexdir import SearchIndexError
 from search.indexer import rebuild_index, update_index
+from search.postgres import rebuild_documents, update_documents
 from search.query import QuerySyntaxError
-from search.searcher import SORTS, ArchiveSearcher, Hit, SearchPage, SearchRequest
+from search.searcher import SORTS, Hit, SearchPage, SearchRequest
 from search.snippets import Snippet, snippet
 from search.stats import ArchiveStats, archive_stats
 
@@ -33,6 +35,7 @@ from search.stats import ArchiveStats, archive_stats
 HIT_FIELDS = ("id", "url", "site", "title", "published", "score", "snippet")
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
+_BACKEND_HELP = "Search with this backend (default: postgres for PostgreSQL archives, else whoosh)."
 _EMPTY_HINT = (
     "the search index is empty: crawl a site (`dna crawl SITE`) "
     "or build it from the archive with `dna index --rebuild`"
@@ -77,6 +80,7 @@ def _isolocal_time(moment: datetime | None) -> str | None:
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one object per hit.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
 @click.option("--fuzzy", is_flag=True, help="Also match spellings one letter away (typos).")
+@click.option("--backend", type=click.Choice(BACKENDS), help=_BACKEND_HELP)
 @archive_options
 def search(
     query: str,
@@ -93,6 +97,7 @@ def search(
     as_json: bool,
     as_csv: bool,
     fuzzy: bool,
+    backend: str | None,
     env: Env,
 ) -> None:
     """Search the archive, in Vietnamese, with or without diacritics.
@@ -105,12 +110,18 @@ def search(
     the whole text) and wildcards (li*).  Dates are Vietnam time
     (YYYY-MM-DD).
 
+    A PostgreSQL archive is searched in the database itself (nothing to
+    build; an article is found as soon as its crawl batch commits); a SQLite
+    archive through the index in DATA/index.  --backend, $DNA_SEARCH_BACKEND
+    or [search] backend in sites.toml choose explicitly.
+
     --place takes an old or a new unit, with or without diacritics: a new
     commune covers the old communes merged into it, an old district its
     communes.  Qualify a shared name with the units it lies in ("Thanh Sơn,
     Phú Thọ").  --province and --district filter by where the portal sits.
-    Exit status: 0, 1 if the index is missing or unreadable, 2 for a
-    malformed query or a place that is unknown or ambiguous.
+    Exit status: 0, 1 if the index is missing or unreadable or the search
+    took over 10 s, 2 for a malformed or over-long query or a place that is
+    unknown or ambiguous.
 
     Example:
 
@@ -134,14 +145,15 @@ def search(
         page=page,
         fuzzy=fuzzy,
     )
+    chosen = env.search_backend(backend)
     try:
-        with ArchiveSearcher(env.data.index_dir) as searcher:
+        with open_searcher(chosen, env.data.index_dir, env.db_url) as searcher:
             if not searcher.doc_count:
                 fail(_EMPTY_HINT)
             result = searcher.search(request)
     except QuerySyntaxError as exc:
         fail(f"malformed query: {exc}", exit_code=2)
-    except SearchIndexError as exc:
+    except (SearchIndexError, StoreError) as exc:
         fail(str(exc))
     rows = list(_with_snippets(env, result))
     if as_json:
@@ -366,8 +378,9 @@ def _print_article(article: ArchivedArticle) -> None:
 
 @click.command()
 @click.option("--rebuild", is_flag=True, help="Index every article afresh.")
+@click.option("--backend", type=click.Choice(BACKENDS), help=_BACKEND_HELP)
 @archive_options
-def index(rebuild: bool, env: Env) -> None:
+def index(rebuild: bool, backend: str | None, env: Env) -> None:
     """Bring the search index up to date with the archive.
 
     Without options, indexes the articles new or changed since the last
@@ -375,19 +388,31 @@ def index(rebuild: bool, env: Env) -> None:
     again, with a progress bar: needed when dna says the index is outdated
     or unreadable.  Searches keep working meanwhile.
 
+    With PostgreSQL search (the default for PostgreSQL archives) crawls and
+    restores write each article's search document with the article; this
+    writes those missing (an archive from before dna had them), and
+    --rebuild rewrites them all.
+
     Example:
 
+    \b
         dna index --rebuild --data ~/dna-data
+        dna index --rebuild --db postgresql://dna@db.example/dna
     """
+    chosen = env.search_backend(backend)
     store = env.open_store()
     started = time.monotonic()
     try:
-        if rebuild:
+        if chosen == POSTGRES:
+            with _ProgressBar() as progress:
+                write = rebuild_documents if rebuild else update_documents
+                count = write(store, progress)
+        elif rebuild:
             with _ProgressBar() as progress:
                 count = rebuild_index(store, env.data.index_dir, progress, on_wait=_waiting)
         else:
             count = update_index(store, env.data.index_dir, on_wait=_waiting)
-    except SearchIndexError as exc:
+    except (SearchIndexError, StoreError) as exc:
         fail(str(exc))
     finally:
         store.close()

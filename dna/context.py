@@ -56,6 +56,16 @@ class Env:
         except StoreError as exc:
             fail(str(exc))
 
+    def search_backend(self, option: str | None = None) -> str:
+        """Search backend: ``option``, else ``$DNA_SEARCH_BACKEND``, ``[search]``, the default."""
+        from search.backend import BackendError, choose_backend
+
+        configured = self.load_sites().search.get("backend")
+        try:
+            return choose_backend(self.db_url, option, configured)
+        except BackendError as exc:
+            fail(str(exc))
+
     def load_sites(self) -> SitesFile:
         """The sites file; its invalid entries are left out and listed in ``problems``."""
         try:
@@ -105,11 +115,24 @@ def load_gazetteer() -> Gazetteer:
 
 
 def update_search_index(env: Env) -> None:
-    """Index what a crawl or restore added; the archive is safe even if this fails."""
+    """Index what a crawl or restore added; the archive is safe even if this fails.
+
+    With PostgreSQL search the documents were written with the articles;
+    this only catches up any an older dna left out.
+    """
+    from search.backend import POSTGRES
     from search.indexdir import SearchIndexError
     from search.indexer import update_index
+    from search.postgres import update_documents
 
     store = env.open_store()
+    if env.search_backend() == POSTGRES:
+        try:
+            added = update_documents(store)
+        finally:
+            store.close()
+        console.print(f"Searchable in PostgreSQL ({added} search document(s) caught up).")
+        return
     try:
         added = update_index(
             store,

@@ -34,7 +34,7 @@ SECTION = "\x1e"
 #: "34,5") or a run of letters and digits ("thôn", "UBND", "H5N1").  Sentence
 #: punctuation and section breaks between tokens are matched too: they break
 #: syllable pairs, and a section break changes the weight.
-_TOKEN = re.compile(r"(\d+(?:[.,/]\d+)+|[^\W_]+)|(\x1e)|[.,;:!?…()\[\]{}\"“”«»|\n]")
+TOKEN = re.compile(r"(\d+(?:[.,/]\d+)+|[^\W_]+)|(\x1e)|[.,;:!?…()\[\]{}\"“”«»|\n]")
 
 
 class SyllableTokenizer(Tokenizer):
@@ -82,7 +82,7 @@ class SyllableTokenizer(Tokenizer):
         joined = False
         weights, section = self.weights, 0
         boost = weights[0] if weights else 1.0
-        for match in _TOKEN.finditer(value):
+        for match in TOKEN.finditer(value):
             text = match.group(1)
             if text is None:
                 joined = False

@@ -39,6 +39,9 @@ PAIR_WEIGHT = 20.0
 #: Weight of a spelling one typo away, with ``--fuzzy``.
 FUZZY_WEIGHT = 0.3
 
+#: Longer queries are refused: nobody types them, and each word costs lookups.
+MAX_QUERY_LENGTH = 1000
+
 #: The pseudo-field of unfielded words; it means the whole text.
 _ANY = "text"
 
@@ -98,6 +101,10 @@ def check_syntax(text: str) -> None:
     """Reject what Whoosh's lenient parser would silently misread."""
     if not text.strip():
         raise QuerySyntaxError("the query is empty", text, 0)
+    if len(text) > MAX_QUERY_LENGTH:
+        raise QuerySyntaxError(
+            f"the query is {len(text)} characters long, more than {MAX_QUERY_LENGTH}", text, 0
+        )
     opened: list[int] = []
     previous, previous_at = None, 0
     for match in _PIECE.finditer(text):
@@ -122,6 +129,11 @@ def check_syntax(text: str) -> None:
             kind = "not"
         else:
             _check_field(piece, text, at)
+            value = piece.split(":")[-1]
+            if value and not value.strip("*?"):
+                raise QuerySyntaxError(
+                    "a lone wildcard would match every article; give a few letters", text, at
+                )
             kind = "term"
         previous, previous_at = kind, at
     if text.count('"') % 2:
@@ -255,7 +267,7 @@ class QueryBuilder:
             if abs(len(term) - len(target)) <= 1
             and " " not in term
             and fold(term) != target
-            and _one_edit_apart(fold(term), target)
+            and one_edit_apart(fold(term), target)
         ]
         self.terms.update(near)
         return near
@@ -323,7 +335,7 @@ def _index_field(field: str) -> str:
     return ALL_TEXT if field == _ANY else TEXT_FIELDS[field]
 
 
-def _one_edit_apart(first: str, second: str) -> bool:
+def one_edit_apart(first: str, second: str) -> bool:
     """Whether one substitution, insertion, deletion or neighbour swap makes them equal."""
     if len(first) > len(second):
         first, second = second, first

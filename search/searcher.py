@@ -199,8 +199,8 @@ class ArchiveSearcher:
     def _published_between(self, since: date | None, until: date | None) -> set[int]:
         # Reading the sortable column is ten times faster than a DateRange
         # query, whose numeric terms cover every second of the years asked for.
-        low = datetime_to_long(_utc(since)) if since else None
-        high = datetime_to_long(_utc(until + timedelta(days=1))) if until else None
+        low = datetime_to_long(vietnam_midnight(since)) if since else None
+        high = datetime_to_long(vietnam_midnight(until + timedelta(days=1))) if until else None
         column = self._searcher.reader().column_reader("published", translate=False)
         return {
             docnum
@@ -217,8 +217,8 @@ def _count(searcher: Searcher, query: wq.Query, allowed: set[int] | None) -> int
     return sum(1 for docnum in matched if docnum in allowed)
 
 
-def _utc(day: date) -> datetime:
-    """Midnight of ``day`` in Vietnam, as the naive UTC the index stores."""
+def vietnam_midnight(day: date) -> datetime:
+    """Midnight of ``day`` in Vietnam, as the naive UTC both backends store."""
     return datetime.combine(day, time(), VIETNAM_TZ).astimezone(UTC).replace(tzinfo=None)
 
 

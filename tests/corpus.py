@@ -17,6 +17,7 @@ from pathlib import Path
 
 from archive.records import VIETNAM_TZ, ArticleRecord, CaptureRecord, Image
 from archive.store import Store
+from archive.writer import SearchDocuments
 from search.indexer import update_index
 
 
@@ -359,14 +360,24 @@ def record(doc: Doc) -> ArticleRecord:
     )
 
 
-def add_articles(store: Store, docs: list[Doc], seen: datetime = CAPTURED) -> dict[str, int]:
-    """Archive ``docs`` as one crawl per site; returns article ids by key."""
+def add_articles(
+    store: Store,
+    docs: list[Doc],
+    seen: datetime = CAPTURED,
+    search_documents: SearchDocuments | None = None,
+) -> dict[str, int]:
+    """Archive ``docs`` as one crawl per site; returns article ids by key.
+
+    :param search_documents: the writers' hook (PostgreSQL search documents).
+    """
     by_site: dict[str, list[Doc]] = {}
     for doc in docs:
         by_site.setdefault(doc.site, []).append(doc)
     for site, site_docs in by_site.items():
         site_id = store.site_id(site, title=site, family="vnportal")
-        writer = store.writer(site_id, store.start_crawl(site_id))
+        writer = store.writer(
+            site_id, store.start_crawl(site_id), search_documents=search_documents
+        )
         for doc in site_docs:
             capture = CaptureRecord(
                 url=record(doc).url,

@@ -1,0 +1,299 @@
+"""Search inside PostgreSQL: the same answers as Whoosh, on the same archive.
+
+One PostgreSQL archive is written through the writer's search-document hook
+(as crawls and restores write it); the Whoosh index is built from the same
+database, so both backends answer over identical articles.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from sqlalchemy import text
+
+from archive.store import Store
+from dna.cli import main
+from search.backend import BackendError, choose_backend
+from search.indexer import update_index
+from search.postgres import PostgresSearcher, write_documents
+from search.query import QuerySyntaxError
+from search.searcher import ArchiveSearcher, SearchRequest
+from tests.corpus import CORPUS, Doc, add_articles
+from tests.services import postgres_database
+from tests.test_search_quality import JUDGED, SAMPLE_JUDGED, THANH_LIEN
+
+
+@dataclass
+class Archive:
+    """One PostgreSQL archive and a Whoosh index of it."""
+
+    url: str
+    data: Path
+    ids: dict[str, int]
+
+    def ranked(self, backend: str, query: str, **options: object) -> list[str]:
+        keys = {article_id: key for key, article_id in self.ids.items()}
+        searcher = (
+            PostgresSearcher(self.url) if backend == "postgres" else ArchiveSearcher(self.index)
+        )
+        with searcher:
+            page = searcher.search(SearchRequest(query, **options))  # type: ignore[arg-type]
+        return [keys[hit.id] for hit in page.hits]
+
+    @property
+    def index(self) -> Path:
+        return self.data / "index"
+
+
+def _archive(server: str, tmp: Path, docs: list[Doc]) -> Iterator[Archive]:
+    with postgres_database(server) as url:
+        store = Store(url)
+        ids = add_articles(store, docs, search_documents=write_documents)
+        update_index(store, tmp / "index")
+        store.close()
+        yield Archive(url, tmp, ids)
+
+
+@pytest.fixture(scope="module")
+def archive(postgres_server: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Archive]:
+    yield from _archive(postgres_server, tmp_path_factory.mktemp("pg-search"), CORPUS)
+
+
+@pytest.fixture(params=["whoosh", "postgres"])
+def backend(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+def measure(archive: Archive, backend: str, judged: list[tuple[str, set[str]]]) -> tuple:
+    recalls, reciprocal_ranks = [], []
+    for query, relevant in judged:
+        top = archive.ranked(backend, query)
+        recalls.append(len(relevant & set(top)) / len(relevant))
+        first = next((rank for rank, key in enumerate(top, 1) if key in relevant), None)
+        reciprocal_ranks.append(1 / first if first else 0.0)
+    return sum(recalls) / len(recalls), sum(reciprocal_ranks) / len(reciprocal_ranks)
+
+
+def test_postgres_answers_the_judged_set_as_well_as_whoosh(archive: Archive) -> None:
+    whoosh = measure(archive, "whoosh", JUDGED)
+    postgres = measure(archive, "postgres", JUDGED)
+    print(f"fixture corpus, recall@10 and MRR: whoosh {whoosh}, postgres {postgres}")
+    assert postgres[0] >= whoosh[0]
+    assert postgres[1] >= whoosh[1]
+
+
+def test_postgres_answers_the_sample_portals_as_well_as_whoosh(
+    postgres_server: str, tmp_path: Path
+) -> None:
+    from sampleportal.corpus import all_articles
+
+    docs = [
+        Doc(
+            key=f"{family}-{article.id}",
+            title=article.title,
+            body=list(article.paragraphs),
+            published=article.dated.date().isoformat(),
+            site=f"sample-{family}",
+            lead=article.summary,
+            captions=[figure.caption for figure in article.figures if figure.caption],
+            author=article.author,
+            category=article.category,
+        )
+        for family, articles in all_articles().items()
+        for article in articles
+    ]
+    for sample in _archive(postgres_server, tmp_path, docs):
+        whoosh = measure(sample, "whoosh", SAMPLE_JUDGED)
+        postgres = measure(sample, "postgres", SAMPLE_JUDGED)
+        print(f"sample portals, recall@10 and MRR: whoosh {whoosh}, postgres {postgres}")
+        assert postgres[0] >= whoosh[0]
+        assert postgres[1] >= whoosh[1]
+
+
+def test_accented_query_ranks_exact_spelling_first(archive: Archive, backend: str) -> None:
+    top = archive.ranked(backend, "bão")
+    assert set(top[:2]) == {"bao-storm", "bao-storm-2"}
+    assert {"bao-newspaper", "bao-protect", "bao-bag"} <= set(top[2:])
+    assert {"bao-storm", "bao-newspaper", "bao-protect", "bao-bag"} <= set(
+        archive.ranked(backend, "bao", limit=20)
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "together", "scattered"),
+    [
+        ("nông thôn mới", {"ntm-dat-chuan", "ntm-nfd"}, "ntm-scattered"),
+        ("hop tac xa", {"htx"}, "htx-scattered"),
+        ("thanh lien", THANH_LIEN, "thanh-chuong"),
+    ],
+)
+def test_adjacent_syllables_rank_above_scattered(
+    archive: Archive, backend: str, query: str, together: set[str], scattered: str
+) -> None:
+    top = archive.ranked(backend, query, limit=20)
+    assert scattered in top
+    assert set(top[: len(together)]) == together
+
+
+def test_phrases_numbers_and_typos(archive: Archive, backend: str) -> None:
+    assert set(archive.ranked(backend, '"nông thôn mới"')) == {"ntm-dat-chuan", "ntm-nfd"}
+    assert archive.ranked(backend, '"hop tac xa"') == ["htx"]
+    assert archive.ranked(backend, "1.026") == ["seed"]
+    assert archive.ranked(backend, "1026") == ["numbers"]
+    assert archive.ranked(backend, "thanh lein") == []
+    assert "seed" in archive.ranked(backend, "thanh lein", fuzzy=True)
+    assert archive.ranked(backend, "đóng góp của nhân dân", fuzzy=True)[0] == "seed"
+    assert archive.ranked(backend, "chuyển đổi số cải cách hành chính")[0] == "chuyen-doi-so"
+
+
+def test_fielded_queries_and_filters(archive: Archive, backend: str) -> None:
+    assert set(archive.ranked(backend, "title:hđnd OR title:mttq")) == {"hdnd", "mttq"}
+    assert "bao-storm" not in archive.ranked(backend, "bão NOT dân")
+    assert archive.ranked(backend, "bão AND site:huyen-thanh-chuong") == ["bao-newspaper"]
+    assert "dang-uy" in archive.ranked(backend, "dang*", limit=50)
+    assert "author" in archive.ranked(backend, "author:duyen")
+    assert archive.ranked(backend, "bão", site="huyen-thanh-chuong") == ["bao-newspaper"]
+    assert archive.ranked(backend, "bão", category="quoc phong - an ninh")[0] == "bao-storm-2"
+    since = archive.ranked(backend, "bão", since=datetime(2024, 9, 6, tzinfo=UTC).date())
+    assert "bao-storm" in since and "bao-storm-2" not in since
+    until = archive.ranked(backend, "bão", until=datetime(2024, 9, 5, tzinfo=UTC).date())
+    assert "bao-storm-2" in until and "bao-storm" not in until
+
+
+def test_tiers_neither_repeat_nor_lose_hits(archive: Archive) -> None:
+    with PostgresSearcher(archive.url) as searcher:
+        for query in ("nông thôn mới", "thanh lien", "bão", "34 tỷ"):
+            everything = searcher.search(SearchRequest(query, limit=100))
+            ids = [hit.id for hit in everything.hits]
+            assert len(ids) == len(set(ids)) == everything.total
+            paged = [
+                hit.id
+                for page in range(1, 5)
+                for hit in searcher.search(SearchRequest(query, limit=2, page=page)).hits
+            ]
+            assert paged == ids[:8]
+            newest = searcher.search(SearchRequest(query, sort="newest", limit=100))
+            assert newest.total == everything.total
+            dates = [hit.published for hit in newest.hits]
+            assert dates == sorted(dates, reverse=True)
+
+
+def test_an_article_is_searchable_once_its_batch_commits(archive: Archive) -> None:
+    late = Doc("late", "Khánh thành cầu Bến Thủy mới", ["Cây cầu dài 500 mét."], "2024-10-01")
+    store = Store(archive.url)
+    try:
+        with PostgresSearcher(archive.url) as searcher:
+            assert searcher.search(SearchRequest("ben thuy")).total == 0
+            ids = add_articles(store, [late], search_documents=write_documents)
+            hits = searcher.search(SearchRequest("ben thuy")).hits
+        assert [hit.id for hit in hits] == [ids["late"]]
+    finally:
+        store.close()
+
+
+@pytest.mark.parametrize(
+    ("query", "message"),
+    [
+        ('nông "thôn mới', "unclosed quote"),
+        ("bão AND", "nothing after the operator"),
+        ("tieude:bão", "unknown field 'tieude'"),
+        ("*", "a lone wildcard would match every article"),
+        ("title:*", "a lone wildcard would match every article"),
+        ("x" * 10_000, "the query is 10000 characters long"),
+        ("l?en", "a wildcard only at the end of a word"),
+        ("published:[2023 to 2024]", "use --since and --until for ranges"),
+        ("b*", "at least 2 letters before a wildcard"),
+        ("'; DROP TABLE articles; --", ""),
+    ],
+)
+def test_malformed_or_unbounded_queries_are_one_line_errors(
+    archive: Archive, query: str, message: str
+) -> None:
+    with PostgresSearcher(archive.url) as searcher:
+        if not message:
+            assert searcher.search(SearchRequest(query)).total == 0
+            return
+        with pytest.raises(QuerySyntaxError, match=message):
+            searcher.search(SearchRequest(query))
+
+
+def dna(*args: str) -> Result:
+    return CliRunner().invoke(main, list(args))
+
+
+def test_cli_searches_postgres_by_default_and_whoosh_when_asked(
+    archive: Archive, tmp_path: Path
+) -> None:
+    result = dna("search", "nong thon moi", "--json", "--db", archive.url, "--data", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    hits = [json.loads(line) for line in result.stdout.splitlines()]
+    assert hits[0]["url"].endswith("/ntm-dat-chuan.html")
+    assert "nông thôn mới" in hits[0]["snippet"]
+    # No Whoosh index in tmp_path: asking for it says so.
+    result = dna(
+        "search", "bão", "--backend", "whoosh", "--db", archive.url, "--data", str(tmp_path)
+    )
+    assert result.exit_code == 1
+    assert "no search index" in result.output
+    result = dna("search", "l?en", "--db", archive.url, "--data", str(tmp_path))
+    assert result.exit_code == 2
+    assert len(result.output.strip().splitlines()) == 1
+
+
+def test_dna_index_writes_missing_documents_with_progress(
+    postgres_server: str, tmp_path: Path
+) -> None:
+    with postgres_database(postgres_server) as url:
+        store = Store(url)
+        add_articles(store, CORPUS[:5])  # written without the hook, like an older dna
+        store.close()
+        data = str(tmp_path)
+        assert dna("search", "xã", "--db", url, "--data", data).exit_code == 1
+        result = dna("index", "--db", url, "--data", data)
+        assert result.exit_code == 0, result.output
+        assert "Indexed 5 articles" in result.output
+        assert dna("search", "xã", "--db", url, "--data", data).exit_code == 0
+        result = dna("index", "--rebuild", "--db", url, "--data", data)
+        assert "Indexed 5 articles" in result.output
+        store = Store(url)
+        with store.session() as session:
+            assert session.scalar(text("SELECT count(*) FROM search_documents")) == 5
+        store.close()
+
+
+def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DNA_SEARCH_BACKEND", raising=False)
+    assert choose_backend("sqlite:///a.db") == "whoosh"
+    assert choose_backend("postgresql+psycopg://u@h/db") == "postgres"
+    assert choose_backend("postgresql://u@h/db", configured="whoosh") == "whoosh"
+    monkeypatch.setenv("DNA_SEARCH_BACKEND", "whoosh")
+    assert choose_backend("postgresql://u@h/db", configured="postgres") == "whoosh"
+    assert choose_backend("postgresql://u@h/db", "postgres") == "postgres"
+    with pytest.raises(BackendError, match="needs a PostgreSQL archive"):
+        choose_backend("sqlite:///a.db", "postgres")
+    with pytest.raises(BackendError, match="unknown search backend 'solr'"):
+        choose_backend("sqlite:///a.db", "solr")
+
+
+def test_ranking_a_bounded_pool_keeps_the_strict_tiers_and_the_total(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full = {query: archive.ranked("postgres", query) for query in ("bão", "nông thôn mới")}
+    with PostgresSearcher(archive.url) as searcher:
+        totals = {query: searcher.search(SearchRequest(query)).total for query in full}
+    monkeypatch.setattr("search.postgres.RANK_POOL", 2)
+    assert set(archive.ranked("postgres", "bão", limit=2)) == {"bao-storm", "bao-storm-2"}
+    assert set(archive.ranked("postgres", "nông thôn mới", limit=2)) == {"ntm-dat-chuan", "ntm-nfd"}
+    with PostgresSearcher(archive.url) as searcher:
+        for query, total in totals.items():
+            page = searcher.search(SearchRequest(query, limit=2))
+            assert page.total == total > 2
+        # Paging past the pool widens it: every hit is still reachable.
+        deep = searcher.search(SearchRequest("bão", limit=1, page=totals["bão"]))
+        assert len(deep.hits) == 1
