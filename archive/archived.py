@@ -117,6 +117,8 @@ class CrawlRun:
     host: str | None
     pid: int | None
     resumes: int | None
+    #: what the crawl left out on purpose (trap shapes, budgets), one line each.
+    cut_off: str | None = None
 
     @property
     def is_orphaned(self) -> bool:

@@ -155,8 +155,9 @@ class Store:
         articles_updated: int,
         errors: int,
         bytes_written: int,
+        cut_off: list[str] | None = None,
     ) -> None:
-        """Record how crawl ``crawl_id`` ended."""
+        """Record how crawl ``crawl_id`` ended, and what it left out on purpose."""
         with self.session() as session, session.begin():
             crawl = session.get(Crawl, crawl_id)
             if crawl is None:
@@ -169,6 +170,7 @@ class Store:
             crawl.articles_updated = articles_updated
             crawl.errors = errors
             crawl.bytes_written = bytes_written
+            crawl.cut_off = "\n".join(cut_off) if cut_off else None
 
     def writer(self, site_id: int, crawl_id: int | None, **kwargs: float) -> ArchiveWriter:
         """A batching writer of captures and articles for one site."""

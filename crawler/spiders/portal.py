@@ -23,6 +23,7 @@ from scrapy.utils.response import get_base_url
 from scrapy.utils.sitemap import Sitemap
 
 from archive.records import VIETNAM_TZ
+from crawler.cutoffs import site_budgets
 from crawler.decide import content_kind, judge_page
 from crawler.failures import Skipped, failure_reason, note_failure
 from crawler.frontier.redis import KnownArticles, frontier_settings, known_articles
@@ -195,8 +196,11 @@ class PortalSpider(scrapy.Spider):
             crawler.settings.set("DNA_RESUMES", int(resumes), priority="spider")
         # Per-site limits become Scrapy's own settings (allowed in from_crawler
         # since Scrapy 2.11), so CloseSpider and DepthMiddleware enforce them.
-        if site.max_pages:
-            crawler.settings.set("CLOSESPIDER_PAGECOUNT", site.max_pages, priority="spider")
+        # Every crawl has a page and a time budget: a portal nobody has looked
+        # at may hold a trap nothing else recognises.
+        budget_pages, budget_minutes = site_budgets(site, crawler.settings)
+        crawler.settings.set("CLOSESPIDER_PAGECOUNT", budget_pages, priority="spider")
+        crawler.settings.set("CLOSESPIDER_TIMEOUT", budget_minutes * 60, priority="spider")
         if site.max_depth is not None:
             crawler.settings.set("DEPTH_LIMIT", site.max_depth, priority="spider")
         if frontier := crawler.settings.get("DNA_FRONTIER_URL"):
@@ -210,6 +214,9 @@ class PortalSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         settings = self.crawler.settings
+        budget_pages, budget_minutes = site_budgets(self.site, settings)
+        self.crawler.stats.set_value("dna/budget_pages", budget_pages)
+        self.crawler.stats.set_value("dna/budget_minutes", budget_minutes)
         if settings.get("DNA_CRAWL_MODE") == "new":
             history = ArchiveHistory.of_crawl(self.crawler, self.site.name)
             self._archived = frozenset(
