@@ -53,6 +53,8 @@ class ArchivedArticle:
     site_place: str | None = None
     #: the units the current version mentions, settled or not.
     mentions: list[Mention] = field(default_factory=list)
+    #: other URLs the same article was found under (aliases), when asked for.
+    other_urls: list[str] = field(default_factory=list)
 
     @property
     def captions(self) -> list[str]:
