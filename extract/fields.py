@@ -113,7 +113,7 @@ def find_title(scope: Scope, body: HtmlElement) -> tuple[str, HtmlElement | None
 #: Where a credit's name ends and the office or source after it begins
 #: ("Lệ Thanh - Văn phòng HĐND và UBND huyện", "Hữu Thịnh (Trung tâm VHTT)").
 _AFTER_NAME = re.compile(r"\s+[-–—|/]\s+|\s*[(,;]")
-_MAX_NAME_WORDS = 6
+_MAX_NAME_WORDS = 10
 
 
 def names_someone(credit: str) -> bool:
@@ -121,9 +121,9 @@ def names_someone(credit: str) -> bool:
     being a role alone ("Phó Ban biên tập", "Quản trị", "Chánh văn phòng").
 
     Vietnamese names capitalise every syllable ("Thùy Chinh"); a body that
-    signs is named too, by an acronym or proper nouns ("Văn phòng UBND xã",
-    "Ban Tuyên giáo Huyện ủy").  A role is a common noun: in lower case
-    after its first word or two.
+    signs is named too, by an acronym or mostly capitalised words ("Văn
+    phòng UBND xã", "Ban Tuyên giáo Huyện ủy", "Ban Biên tập").  A role is
+    a common noun: at least as many of its words are in lower case.
     """
     head = _AFTER_NAME.split(credit.strip(), maxsplit=1)[0].strip(" .:")
     words = [word for word in head.split() if word[0].isalpha()]
@@ -132,7 +132,8 @@ def names_someone(credit: str) -> bool:
     if all(word[0].isupper() for word in words):
         return True
     acronym = any(len(word) > 1 and word.isupper() for word in words)
-    return acronym or sum(word[0].isupper() for word in words[1:]) >= 2
+    capitalised = sum(word[0].isupper() for word in words)
+    return acronym or capitalised > len(words) - capitalised
 
 
 def author_of(*credits: str | None) -> str | None:
