@@ -154,7 +154,7 @@ class ArticleVersion(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
     capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
     content_hash: Mapped[str] = mapped_column(String(80))
-    #: digest of title and body alone: the same text under another URL is the same article.
+    #: digest of the body alone: the same text under another URL is the same article.
     text_hash: Mapped[str | None] = mapped_column(String(80), index=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     title: Mapped[str] = mapped_column(Text)

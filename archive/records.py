@@ -115,9 +115,10 @@ class ArticleRecord:
         return _digest(self.versioned())
 
     def text_hash(self) -> str:
-        """Digest of the title and body alone: the same text under another URL is
-        the same article (an alias), whatever the page around it says."""
-        return _digest({"title": " ".join(self.title.split()), "body": self.body})
+        """Digest of the body alone: the same text under another URL is the same
+        article (an alias), whatever the page around it says (a print view
+        has no headline of its own)."""
+        return _digest({"body": self.body})
 
 
 def _digest(content: dict[str, object]) -> str:

@@ -122,8 +122,8 @@ class _ArticleBatch:
 def _aliases(session: Session, site_id: int, pending: list[_PendingArticle]) -> dict[str, str]:
     """The URLs of ``pending`` that are other URLs of an article, and that article's URL.
 
-    One known as an alias stays one; a URL with no article yet whose title
-    and body are an article's of the same site (archived, or met earlier in
+    One known as an alias stays one; a URL with no article yet whose body
+    is an article's of the same site (archived, or met earlier in
     this batch) is one: the last line of defence when canonical URLs failed
     to make one URL of two (a case-insensitive server, a session token in a
     parameter nobody could tell).

@@ -5,8 +5,8 @@ URLs made by one template from ever new values: ``/lich-cong-tac?_8_month=7
 &_8_year=2014`` and the next month share the shape ``/lich-cong-tac?_8_month=*
 &_8_year=*`` (see :func:`extract.urls.url_shape`).  Articles and the listings
 that lead to them are productive; trap pages are not.  So, per shape, this
-counts the pages fetched and whether each was an article or linked to an
-article not seen before (or a page it linked to turned out to be one), and
+counts the pages fetched and whether each was an article whose text was new
+or linked to an article not seen before (or a page it linked to turned out to be one), and
 stops a shape once ``DNA_TRAP_PAGES`` of its pages in a row were not, while
 fewer than one in ten of all its pages were.  Dates that run past next year
 or before the web existed are a strong sign: such a shape is stopped after a
@@ -78,6 +78,9 @@ class ShapeWatch:
         self.max_queued = settings.getint("DNA_MAX_QUEUED_PER_SHAPE")
         self.this_year = datetime.now(UTC).year
         self.shapes: dict[str, _Shape] = {}
+        #: digests of the article texts met so far: the same text again (a
+        #: print view, a URL with a counter in it) is nothing new.
+        self.texts: set[str] = set()
 
     @classmethod
     def of(cls, crawler: Crawler) -> ShapeWatch:
@@ -136,6 +139,14 @@ class ShapeWatch:
             ):
                 dates = f" (its dates ran to {shape.late_year})" if shape.late_year else ""
                 self._stop(key, shape, f"stopped after {shape.pages} pages{dates}")
+
+    def new_text(self, item: ArticleItem) -> bool:
+        """Whether ``item``'s text was not met before in this crawl."""
+        digest = item.record.text_hash()
+        if digest in self.texts:
+            return False
+        self.texts.add(digest)
+        return True
 
     def credit(self, url: str) -> None:
         """A page linked from ``url`` turned out to be an article: its shape is productive."""
@@ -243,7 +254,7 @@ class TrapGuardMiddleware:
                 if output.meta.get("dna_kind") == "article":
                     productive = True
                 output.meta.setdefault("dna_linked_from", response.url)
-            elif isinstance(output, ArticleItem):
+            elif isinstance(output, ArticleItem) and self.watch.new_text(output):
                 productive = True
                 if parent := meta.get("dna_linked_from"):
                     self.watch.credit(parent)
