@@ -173,7 +173,7 @@ def implausible_year(url: str, this_year: int) -> int | None:
     ]
     years += [int(match.group(1)) for match in _DATE_IN_PATH.finditer(parts.path)]
     for year in years:
-        if 1000 <= year <= 2999 and not OLDEST_PLAUSIBLE_YEAR <= year <= this_year + 1:
+        if 1970 <= year <= 2199 and not OLDEST_PLAUSIBLE_YEAR <= year <= this_year + 1:
             return year
     return None
 

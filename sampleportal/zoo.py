@@ -124,7 +124,8 @@ class ZooPortal:
                     title=f"{' '.join(words).capitalize()} số {number + 1}",
                     body=body,
                     author=rng.choice(GIVEN),
-                    day=f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(2019, 2025)}",
+                    day=f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/"
+                    f"{rng.randint(2019, 2025)}",
                     category=rng.randint(1, self.categories),
                 )
             )
@@ -139,7 +140,7 @@ class ZooPortal:
         if self.scheme == "path":
             path = f"/tin-tuc/bai-viet-{article.id}.html"
         elif self.scheme == "case":
-            path = f"/Portal/Pages/Bai-Viet-{article.id}.aspx"
+            path = f"/TinTuc/ChiTiet/Bai-Viet-{article.id}.aspx"
             if variant % 2:
                 path = path.lower()
         else:
@@ -156,9 +157,10 @@ class ZooPortal:
 
     def article_at(self, path: str, query: dict[str, str]) -> ZooArticle | None:
         found = re.search(r"bai-viet-(\d+)\.(?:html|aspx)$", path, re.IGNORECASE)
-        wanted = found.group(1) if found else query.get("id")
-        if (path.endswith(".asp")) != (self.scheme == "query") or not wanted:
-            return None
+        if self.scheme == "query":
+            wanted = query.get("id") if path == "/news_detail.asp" else None
+        else:
+            wanted = found.group(1) if found else None
         return next((a for a in self.articles if str(a.id) == wanted), None)
 
     def is_trap(self, url: str) -> bool:

@@ -97,13 +97,19 @@ class ShapeWatch:
 
     @staticmethod
     def keys(url: str) -> tuple[str, ...]:
-        """The shapes ``url`` belongs to: its own, and its directory's when that is
-        not the site root (words, not ids, name tag clouds)."""
+        """The shapes ``url`` belongs to: its own; its path's with any parameters
+        (``/danh-muc?*``: facets combine parameters without end); and its
+        directory's when that is not the site root (words, not ids, name tag
+        clouds)."""
         shape = url_shape(url)
-        directory = directory_shape(shape)
-        if directory == shape or directory.startswith(("/*", "*")):
-            return (shape,)
-        return (shape, directory)
+        keys = [shape]
+        path, _, query = shape.partition("?")
+        if query:
+            keys.append(f"{path}?*")
+        directory = directory_shape(path)
+        if directory != path and not directory.startswith(("/*", "*")):
+            keys.append(directory)
+        return tuple(keys)
 
     def stopped(self, url: str) -> str | None:
         """The stopped shape ``url`` belongs to, if any."""
@@ -246,12 +252,14 @@ class TrapGuardMiddleware:
     ) -> AsyncIterator[Any]:
         meta = response.meta
         judged = meta.get("dna_kind") in _JUDGED
+        own_shape = url_shape(response.url)
         productive = False
         async for output in result:
             if isinstance(output, Request):
                 if meta.get("dna_kind") != "feed" and not self.watch.admit(output):
                     continue
-                if output.meta.get("dna_kind") == "article":
+                # A page that leads only to more of itself leads nowhere new.
+                if output.meta.get("dna_kind") == "article" and url_shape(output.url) != own_shape:
                     productive = True
                 output.meta.setdefault("dna_linked_from", response.url)
             elif isinstance(output, ArticleItem) and self.watch.new_text(output):
