@@ -53,6 +53,8 @@ class ArchivedArticle:
     site_place: str | None = None
     #: the units the current version mentions, settled or not.
     mentions: list[Mention] = field(default_factory=list)
+    #: other URLs the same article was found under (aliases), when asked for.
+    other_urls: list[str] = field(default_factory=list)
 
     @property
     def captions(self) -> list[str]:
@@ -117,6 +119,8 @@ class CrawlRun:
     host: str | None
     pid: int | None
     resumes: int | None
+    #: what the crawl left out on purpose (trap shapes, budgets), one line each.
+    cut_off: str | None = None
 
     @property
     def is_orphaned(self) -> bool:

@@ -91,6 +91,8 @@ class Crawl(Base):
     pid: Mapped[int | None] = mapped_column(Integer)
     #: the unfinished crawl this run picked up, if it was a resume.
     resumes: Mapped[int | None] = mapped_column(ForeignKey("crawls.id", name="fk_crawls_resumes"))
+    #: what the crawl left out on purpose (trap shapes, budgets), one line each.
+    cut_off: Mapped[str | None] = mapped_column(Text)
 
     site: Mapped[Site] = relationship()
 
@@ -154,6 +156,8 @@ class ArticleVersion(Base):
     article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
     capture_id: Mapped[int] = mapped_column(ForeignKey("captures.id"))
     content_hash: Mapped[str] = mapped_column(String(80))
+    #: digest of the body alone: the same text under another URL is the same article.
+    text_hash: Mapped[str | None] = mapped_column(String(80), index=True)
     seen_at: Mapped[datetime] = mapped_column(UTCDateTime)
     title: Mapped[str] = mapped_column(Text)
     published: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -168,6 +172,17 @@ class ArticleVersion(Base):
 
     article: Mapped[Article] = relationship(foreign_keys=[article_id])
     capture: Mapped[Capture] = relationship()
+
+
+class ArticleUrl(Base):
+    """Another URL under which an article was found (an alias): same text, one article."""
+
+    __tablename__ = "article_urls"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    url: Mapped[str] = mapped_column(Text, unique=True)
+    first_seen: Mapped[datetime] = mapped_column(UTCDateTime)
 
 
 class PlaceMention(Base):

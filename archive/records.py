@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
 #: Vietnam's local time.  Portals print dates in it; exports show it.
@@ -91,24 +91,39 @@ class ArticleRecord:
         """Body paragraphs joined with newlines, as exported."""
         return "\n".join(self.body)
 
-    def content_hash(self) -> str:
-        """Digest of what makes a new version.
+    def versioned(self) -> dict[str, object]:
+        """What makes a new version: title, lead, body, captions, author and date.
 
-        The view count is left out: it grows on every visit, and a new view
+        Nothing read from the URL: the same article reached under another
+        path (a category's, the all-news one) is no edit, so the category
+        and a date taken from the URL are left out, and so are tags.  The
+        view count is left out too: it grows on every visit, and a new view
         count is an observation, not an edit.
         """
-        content = {
+        page_date = self.published if self.published_source != "url" else None
+        return {
             "title": self.title,
-            "published": self.published.isoformat() if self.published else None,
+            "published": page_date.isoformat() if page_date else None,
             "author": self.author,
             "summary": self.summary,
             "body": self.body,
-            "images": [asdict(image) for image in self.images],
-            "category": self.category,
-            "tags": self.tags,
+            "captions": self.captions,
         }
-        encoded = json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")
-        return "sha256:" + hashlib.sha256(encoded).hexdigest()
+
+    def content_hash(self) -> str:
+        """Digest of :meth:`versioned`: a new digest is a new version."""
+        return _digest(self.versioned())
+
+    def text_hash(self) -> str:
+        """Digest of the body alone: the same text under another URL is the same
+        article (an alias), whatever the page around it says (a print view
+        has no headline of its own)."""
+        return _digest({"body": self.body})
+
+
+def _digest(content: dict[str, object]) -> str:
+    encoded = json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return "sha256:" + hashlib.sha256(encoded).hexdigest()
 
 
 @dataclass(slots=True, frozen=True)

@@ -39,7 +39,15 @@ from archive.archived import (
 from archive.database import StoreError, create_archive_engine, dialect_insert
 from archive.locks import LockOwner
 from archive.messages import one_line
-from archive.models import Article, ArticleVersion, Capture, Crawl, PlaceMention, Site
+from archive.models import (
+    Article,
+    ArticleUrl,
+    ArticleVersion,
+    Capture,
+    Crawl,
+    PlaceMention,
+    Site,
+)
 from archive.records import CaptureRecord, Mention
 from archive.writer import ArchiveWriter
 
@@ -155,8 +163,9 @@ class Store:
         articles_updated: int,
         errors: int,
         bytes_written: int,
+        cut_off: list[str] | None = None,
     ) -> None:
-        """Record how crawl ``crawl_id`` ended."""
+        """Record how crawl ``crawl_id`` ended, and what it left out on purpose."""
         with self.session() as session, session.begin():
             crawl = session.get(Crawl, crawl_id)
             if crawl is None:
@@ -169,6 +178,7 @@ class Store:
             crawl.articles_updated = articles_updated
             crawl.errors = errors
             crawl.bytes_written = bytes_written
+            crawl.cut_off = "\n".join(cut_off) if cut_off else None
 
     def writer(self, site_id: int, crawl_id: int | None, **kwargs: Any) -> ArchiveWriter:
         """A batching writer of captures and articles for one site (see its options)."""
@@ -223,13 +233,27 @@ class Store:
             if row is None and isinstance(key, str):
                 row = session.execute(
                     self._article_query()
+                    .join(ArticleUrl, ArticleUrl.article_id == Article.id)
+                    .where(ArticleUrl.url == key)
+                ).first()
+            if row is None and isinstance(key, str):
+                row = session.execute(
+                    self._article_query()
                     .where(Article.id == ArticleVersion.article_id)
                     .where(Capture.url == key)
                 ).first()
             if row is None:
                 return None
             mentions = mentions_of(session, [row[1].id]).get(row[1].id, [])
-            return archived_article_of(*row, mentions=mentions)
+            found = archived_article_of(*row, mentions=mentions)
+            found.other_urls = list(
+                session.scalars(
+                    select(ArticleUrl.url)
+                    .where(ArticleUrl.article_id == found.id)
+                    .order_by(ArticleUrl.id)
+                )
+            )
+            return found
 
     def versions(self, article_id: int) -> list[ArticleVersionInfo]:
         """Every stored version of an article, oldest first."""

@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from archive.archived import WriteCounts, mention_rows
 from archive.database import StoreError, dialect_insert
-from archive.models import Article, ArticleVersion, Capture
+from archive.models import Article, ArticleUrl, ArticleVersion, Capture
 from archive.records import ArticleRecord, CaptureRecord
 
 Outcome = Literal["new", "updated", "unchanged"]
@@ -62,6 +62,7 @@ class _ArticleBatch:
     :param versions: by canonical URL and content hash.
     :param with_current: URLs whose article already has a current version.
     :param fresh: URLs whose article this batch created, not yet counted as new.
+    :param aliases: the batch's URLs that are another URL of an article, and its URL.
     :param changed: URLs whose article's current version this batch set.
     """
 
@@ -69,21 +70,33 @@ class _ArticleBatch:
     versions: dict[tuple[str, str], ArticleVersion]
     with_current: set[str]
     fresh: set[str]
+    aliases: dict[str, str]
     changed: set[str] = field(default_factory=set)
+
+    def article_url(self, url: str) -> str:
+        """The URL of the article ``url`` is, itself or the article it is an alias of."""
+        return self.aliases.get(url, url)
 
     @classmethod
     def load(cls, session: Session, site_id: int, pending: list[_PendingArticle]) -> _ArticleBatch:
         """Create the batch's missing articles, then lock and read them all.
 
+        A URL not archived yet whose text is an archived article's (or an
+        earlier one's in this batch) becomes another URL of that article.
         New rows are inserted in the order the batch met them, so that ids
         follow the crawl.
         """
-        first_seen: dict[str, datetime] = {}
+        seen: dict[str, datetime] = {}
         for item in pending:
             url = item.record.url
-            first_seen[url] = min(first_seen.get(url, item.seen_at), item.seen_at)
-        if not first_seen:
-            return cls({}, {}, set(), set())
+            seen[url] = min(seen.get(url, item.seen_at), item.seen_at)
+        if not seen:
+            return cls({}, {}, set(), set(), {})
+        aliases = _aliases(session, site_id, pending)
+        first_seen: dict[str, datetime] = {}
+        for url, at in seen.items():
+            target = aliases.get(url, url)
+            first_seen[target] = min(first_seen.get(target, at), at)
         now = datetime.now(UTC)
         rows = [
             {
@@ -114,7 +127,57 @@ class _ArticleBatch:
         )
         versions = {(url, version.content_hash): version for url, version in rows}
         with_current = {url for url, a in articles.items() if a.current_version_id is not None}
-        return cls(articles, versions, with_current, fresh)
+        new_aliases = [
+            {"article_id": articles[target].id, "url": url, "first_seen": seen[url]}
+            for url, target in aliases.items()
+        ]
+        if new_aliases:
+            insert = dialect_insert(session, ArticleUrl).on_conflict_do_nothing(
+                index_elements=["url"]
+            )
+            session.execute(insert, new_aliases)
+        return cls(articles, versions, with_current, fresh, aliases)
+
+
+def _aliases(session: Session, site_id: int, pending: list[_PendingArticle]) -> dict[str, str]:
+    """The URLs of ``pending`` that are other URLs of an article, and that article's URL.
+
+    One known as an alias stays one; a URL with no article yet whose body
+    is an article's of the same site (archived, or met earlier in
+    this batch) is one: the last line of defence when canonical URLs failed
+    to make one URL of two (a case-insensitive server, a session token in a
+    parameter nobody could tell).
+    """
+    urls = {item.record.url for item in pending}
+    known = dict(
+        session.execute(
+            select(ArticleUrl.url, Article.url)
+            .join(Article, ArticleUrl.article_id == Article.id)
+            .where(ArticleUrl.url.in_(urls))
+        ).all()
+    )
+    articles = set(session.scalars(select(Article.url).where(Article.url.in_(urls))))
+    texts: dict[str, str] = {}
+    for item in pending:
+        url = item.record.url
+        if url not in known and url not in articles and item.record.body:
+            texts.setdefault(url, item.record.text_hash())
+    by_text: dict[str, str] = {}
+    if texts:
+        rows = session.execute(
+            select(ArticleVersion.text_hash, Article.url)
+            .join(Article, ArticleVersion.article_id == Article.id)
+            .where(Article.site_id == site_id, ArticleVersion.text_hash.in_(set(texts.values())))
+            .order_by(Article.id)
+        )
+        for text_hash, url in rows:
+            by_text.setdefault(text_hash, url)
+    aliases = dict(known)
+    for url, text_hash in texts.items():
+        target = by_text.setdefault(text_hash, url)
+        if target != url:
+            aliases[url] = target
+    return aliases
 
 
 #: PostgreSQL's "deadlock detected": two writers met shared rows in different
@@ -260,9 +323,10 @@ class ArchiveWriter:
     ) -> Outcome:
         record = pending.record
         content_hash = record.content_hash()
-        article = batch.articles[record.url]
-        if record.url in batch.fresh:
-            batch.fresh.discard(record.url)
+        url = batch.article_url(record.url)
+        article = batch.articles[url]
+        if url in batch.fresh:
+            batch.fresh.discard(url)
             outcome: Outcome = "new"
         else:
             article.first_seen = min(article.first_seen, pending.seen_at)
@@ -274,7 +338,20 @@ class ArchiveWriter:
         if record.views is not None and is_latest:
             article.views = record.views
 
-        version = batch.versions.get((record.url, content_hash))
+        version = batch.versions.get((url, content_hash))
+        if version is None:
+            # Versions stored before the digest left URL-derived fields out
+            # carry another digest: the current one may still hold this text.
+            current = next(
+                (
+                    v
+                    for (u, _), v in batch.versions.items()
+                    if u == url and v.id is not None and v.id == article.current_version_id
+                ),
+                None,
+            )
+            if current is not None and _same_text(current, record):
+                version = current
         if version is None:
             published, source = record.published, record.published_source
             if published is None:
@@ -283,6 +360,7 @@ class ArchiveWriter:
                 article=article,
                 capture_id=capture_id,
                 content_hash=content_hash,
+                text_hash=record.text_hash(),
                 seen_at=pending.seen_at,
                 title=record.title,
                 published=published,
@@ -297,13 +375,27 @@ class ArchiveWriter:
             )
             session.add(version)
             session.add_all(mention_rows(version, record.mentions))
-            batch.versions[(record.url, content_hash)] = version
+            batch.versions[(url, content_hash)] = version
             if outcome != "new" and is_latest:
                 outcome = "updated"
         is_current = version.id is not None and article.current_version_id == version.id
-        if not is_current and (is_latest or record.url not in batch.with_current):
+        if not is_current and (is_latest or url not in batch.with_current):
             article.current = version
             article.updated_at = datetime.now(UTC)
-            batch.with_current.add(record.url)
-            batch.changed.add(record.url)
+            batch.with_current.add(url)
+            batch.changed.add(url)
         return outcome
+
+
+def _same_text(version: ArticleVersion, record: ArticleRecord) -> bool:
+    """Whether ``version`` holds what makes ``record`` a version (see
+    :meth:`ArticleRecord.versioned`), compared field by field."""
+    captions = [image["caption"] for image in version.images if image.get("caption")]
+    dated = record.published_source in (None, "url") or version.published_source in (
+        "url",
+        "first-seen",
+    )
+    return (
+        (version.title, version.author, version.summary, version.body, captions)
+        == (record.title, record.author, record.summary, record.text, record.captions)
+    ) and (dated or version.published == record.published)

@@ -18,6 +18,7 @@ from archive.messages import one_line
 from archive.store import Store
 from archive.writer import ArchiveWriter
 from crawler import signals as dna_signals
+from crawler.cutoffs import cut_off
 from crawler.extensions.diskspace import DISK_FULL
 from crawler.failures import stop_crawl
 from crawler.history import database_url
@@ -157,6 +158,7 @@ class ArchivePipeline:
                     articles_updated=self.writer.counts.updated,
                     errors=stats.get_value("dna/errors", 0),
                     bytes_written=stats.get_value("dna/warc_bytes", 0),
+                    cut_off=cut_off(reason, stats.get_stats()),
                 )
             )
         self.store.close()

@@ -16,6 +16,7 @@ from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
+from crawler.cutoffs import cut_off
 from crawler.pipelines import crawl_status
 from crawler.sites import SiteConfig
 from crawler.spiders.portal import PortalSpider
@@ -39,6 +40,8 @@ class SiteProgress:
     failures: list[tuple[str, str]] = field(default_factory=list)
     #: why the crawl was stopped (a server it needs went away), for the user.
     fatal: str | None = None
+    #: what was left out on purpose: trap shapes stopped, a budget reached.
+    cut_off: list[str] = field(default_factory=list)
 
     @classmethod
     def from_stats(cls, site: str, stats: dict[str, Any], reason: str | None) -> SiteProgress:
@@ -55,6 +58,7 @@ class SiteProgress:
             replayed=stats.get("dna/replayed", 0),
             failures=list(stats.get("dna/failures") or []),
             fatal=stats.get("dna/fatal"),
+            cut_off=cut_off(reason, stats),
         )
 
 

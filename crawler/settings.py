@@ -23,6 +23,11 @@ Settings of our own (all prefixed ``DNA_``):
 ``DNA_RESUMES``        id of the unfinished crawl this one resumes (set by ``--resume``)
 ``DNA_MIN_FREE_MB``    stop the crawl cleanly when the WARC disk has less free space
 ``DNA_DISK_CHECK_INTERVAL``  seconds between free-space checks
+``DNA_MAX_PAGES``      a site's page budget per crawl, unless sites.toml sets its own
+``DNA_MAX_MINUTES``    a site's time budget per crawl, in minutes, likewise
+``DNA_TRAP_PAGES``     stop a URL shape after this many unproductive pages in a row
+                       (crawler.middlewares.traps)
+``DNA_MAX_QUEUED_PER_SHAPE``  requests one URL shape may hold in the queue; more are dropped
 ``DNA_FRONTIER_URL``   share the frontier with other workers in this Redis (crawler.frontier)
 ``DNA_SEARCH_DOCUMENTS``  the callable writing PostgreSQL search documents with each batch
 """
@@ -54,6 +59,10 @@ DNA_CONDITIONAL_GET = True
 DNA_CRAWL_MODE = "full"
 DNA_NEW_STOP_AFTER = 1
 DNA_RESUMES = 0
+DNA_MAX_PAGES = 100_000
+DNA_MAX_MINUTES = 720.0
+DNA_TRAP_PAGES = 12
+DNA_MAX_QUEUED_PER_SHAPE = 5000
 DNA_MIN_FREE_MB = 1024
 DNA_DISK_CHECK_INTERVAL = 2.0
 
@@ -102,6 +111,8 @@ REMOTE_CONTROL_ENABLED = False
 
 # -- components -----------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    # Requests of a URL shape found to be a trap are not sent (and leave its queue count).
+    "crawler.middlewares.traps.StoppedShapeMiddleware": 50,
     # Private-address guard before anything is sent.
     "crawler.middlewares.safety.PrivateAddressMiddleware": 60,
     # RFC 9309: an unreachable robots.txt disallows everything, and is reported.
@@ -120,6 +131,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.recording.WarcRecorderMiddleware": 950,
 }
 SPIDER_MIDDLEWARES = {
+    # Judges pages by what they yield; stops trap shapes, caps each shape's queue.
+    "crawler.middlewares.traps.TrapGuardMiddleware": 950,
     # A page whose parsing raises goes to the crawl's failures; the crawl goes on.
     "crawler.middlewares.pagefailures.PageFailureMiddleware": 960,
 }

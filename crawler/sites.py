@@ -46,6 +46,7 @@ SITE_KEYS = frozenset(
         "listing_pattern",
         "selectors",
         "max_pages",
+        "max_minutes",
         "max_depth",
         "since",
         "schedule",
@@ -68,9 +69,18 @@ CRAWLER_KEYS = {
     "conditional_get": ("DNA_CONDITIONAL_GET", bool),
     "new_stop_after": ("DNA_NEW_STOP_AFTER", int),
     "min_free_mb": ("DNA_MIN_FREE_MB", int),
+    # Every site's budgets, unless its own block sets them.
+    "max_pages": ("DNA_MAX_PAGES", int),
+    "max_minutes": ("DNA_MAX_MINUTES", float),
+    "trap_pages": ("DNA_TRAP_PAGES", int),
+    "max_queued_per_shape": ("DNA_MAX_QUEUED_PER_SHAPE", int),
     # The zone schedules' cron times are in (IANA name); the machine's own by default.
     "timezone": ("DNA_TIMEZONE", str),
 }
+#: ``[crawler]`` keys that must be above zero.
+POSITIVE_CRAWLER_KEYS = frozenset(
+    {"max_pages", "max_minutes", "trap_pages", "max_queued_per_shape"}
+)
 MIN_DOWNLOAD_DELAY = 0.001
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 _CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]")
@@ -112,6 +122,8 @@ class SiteConfig:
     :param article_pattern: regex on URLs that marks article pages.
     :param listing_pattern: regex on URLs that marks listing pages.
     :param selectors: CSS or XPath overrides per extracted field.
+    :param max_pages: the crawl's page budget (``[crawler] max_pages`` if unset).
+    :param max_minutes: the crawl's time budget (``[crawler] max_minutes`` if unset).
     :param since: skip articles published before this day.
     :param schedules: when ``dna schedule run`` crawls it, and in which mode.
     :param province: the old province the portal serves, as written.
@@ -130,6 +142,7 @@ class SiteConfig:
     listing_pattern: re.Pattern[str] | None = None
     selectors: dict[str, str] = field(default_factory=dict)
     max_pages: int | None = None
+    max_minutes: float | None = None
     max_depth: int | None = None
     since: date | None = None
     schedules: tuple[Schedule, ...] = ()
@@ -240,6 +253,9 @@ def _parse_preamble(path: Path, text: str, problems: list[SiteProblem]) -> dict[
             value = float(value)
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             problems.append(SiteProblem(path, line, f"[crawler] {key} must be {kind.__name__}"))
+            continue
+        if key in POSITIVE_CRAWLER_KEYS and value <= 0:
+            problems.append(SiteProblem(path, line, f"[crawler] {key} must be a positive number"))
             continue
         if key == "timezone" and not _is_zone(value):
             problems.append(
@@ -368,6 +384,12 @@ def _parse_block(
                 )
             else:
                 limits[key] = value
+    if "max_minutes" in entry:
+        value = entry["max_minutes"]
+        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+            problem("max_minutes must be a positive number of minutes", "max_minutes")
+        else:
+            limits["max_minutes"] = float(value)
     since = entry.get("since")
     if since is not None:
         since = _as_date(since)
@@ -404,6 +426,7 @@ def _parse_block(
         listing_pattern=patterns.get("listing_pattern"),
         selectors=dict(selectors),
         max_pages=limits.get("max_pages"),
+        max_minutes=limits.get("max_minutes"),
         max_depth=limits.get("max_depth"),
         since=since,
         schedules=tuple(schedules),

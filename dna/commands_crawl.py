@@ -100,8 +100,10 @@ def crawl(
     per-host politeness is the same.  A worker killed outright is reported
     as killed; the others finish, and --resume picks its sites up.
 
-    Shows live progress per site, then a summary.  Exit status: 0 when every
-    site was crawled (even if some pages failed: they are listed), 1 when a
+    Shows live progress per site, then a summary, with what was cut off on
+    purpose: URL shapes stopped as traps, a page or time budget reached.
+    Exit status: 0 when every site was crawled (even if some pages failed,
+    a trap was stopped or a budget reached: they are listed), 1 when a
     site could not be crawled at all or stopped on a full disk, 2 for usage
     errors, 130 if interrupted with Ctrl-C or SIGTERM (what was fetched is
     kept; --resume continues).
@@ -148,6 +150,9 @@ def crawl(
     results = outcome.results
     console.print(_progress_table(results, "Crawl summary"))
     _print_failures(results)
+    for row in results:
+        for line in row.cut_off:
+            console.print(f"{row.site}: cut off: {escape(line)}", soft_wrap=True, markup=True)
     console.print(f"Log: {', '.join(outcome.log_files)}", soft_wrap=True)
 
     if fatal := next((r.fatal for r in results if r.fatal), None):
@@ -288,7 +293,8 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
     """List past and running crawls, newest first.
 
     For each run: site, mode, start (Vietnam time), duration, pages fetched,
-    new and updated articles, errors and how it ended.  A crawl whose
+    new and updated articles, errors, how it ended, and what it cut off on
+    purpose (URL shapes stopped as traps, a page or time budget reached).  A crawl whose
     process died (SIGKILL, a reboot) shows as killed until resumed.  Exits 1
     for an unknown --site.
 
@@ -319,6 +325,7 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
                 "status": "killed" if run.is_orphaned else run.status,
                 "reason": run.reason,
                 "resumes": run.resumes,
+                "cut_off": run.cut_off.splitlines() if run.cut_off else [],
                 "host": run.host,
                 "pid": run.pid,
             }
@@ -341,11 +348,12 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
             str(run.articles_updated),
             str(run.errors),
             _run_status(run) + (f" (resumes #{run.resumes})" if run.resumes else ""),
+            "; ".join(run.cut_off.splitlines()) if run.cut_off else "",
         ]
         for run in runs
     ]
     headers = ["id", "site", "mode", "started", "took", "pages", "new", "updated", "errors"]
-    print_rows("Crawls", [*headers, "status"], rows)
+    print_rows("Crawls", [*headers, "status", "cut off"], rows)
 
 
 def _format_duration(seconds: float) -> str:

@@ -279,7 +279,8 @@ def show(key: str, raw: bool, all_versions: bool, env: Env) -> None:
     """Print one archived article: metadata, provenance, text and versions.
 
     ID is the number search prints; a URL may be the canonical or captured
-    one.  Times are Vietnam time.  The text is the latest version; a full
+    one, or another URL the same article was found under (listed as "also
+    at").  Times are Vietnam time.  The text is the latest version; a full
     recrawl that finds an article changed stores a new version and keeps
     the old ones, which --versions lists with the paragraphs each added and
     removed.  Exits 1 if there is no such article.
@@ -350,6 +351,8 @@ def _print_article(article: ArchivedArticle) -> None:
     line("id", article.id)
     line("site", article.site)
     line("url", article.url)
+    for url in article.other_urls:
+        line("also at", url)
     published = local_time(article.published, "%Y-%m-%d %H:%M %z")
     line("published", f"{published} (from {article.published_source})" if published else "")
     line("author", article.author)

@@ -27,6 +27,7 @@ from extract.dates import (
 )
 from extract.families import FIELDS, GENERIC, detect_family, get_family
 from extract.fields import (
+    author_of,
     canonical_url,
     find_author,
     find_category,
@@ -165,7 +166,7 @@ def extract_article(
         title=title,
         published=published,
         published_source=source,
-        author=find_author(scope, lines) or parts.signature,
+        author=find_author(scope, lines) or author_of(parts.signature),
         summary=summary,
         body=parts.paragraphs,
         images=parts.images,

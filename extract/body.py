@@ -31,6 +31,8 @@ _MAX_SOURCE = 80
 _SIGNATURE_INDENT = 10
 #: Trailing signature lines looked at ("Tác giả: …" then "Nguồn tin: …").
 _MAX_AUTHOR_LINES = 2
+#: A last block of the body more than this share link text is navigation.
+_TRAILING_LINKS = 0.5
 #: The label of a credit line ("Tác giả: …", "Nguồn tin: …").
 AUTHOR_PREFIX = re.compile(
     r"^(?:tác giả|nguồn tin|nguồn|người viết|tin,? ảnh|tin và ảnh|bài,? ảnh|bài và ảnh)\s*:\s*",
@@ -164,6 +166,10 @@ def split_body(
         elif item.element.tag != "figcaption":
             paragraphs.append(item)
         awaiting = None
+    # Links after the text (tags, "Bản in", share buttons) are navigation,
+    # neither paragraphs nor the byline they would hide.
+    while paragraphs and paragraphs[-1].link_ratio > _TRAILING_LINKS:
+        paragraphs.pop()
     signature: list[str] = []
     while (
         paragraphs

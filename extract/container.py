@@ -23,6 +23,7 @@ from extract.boilerplate import RELATED_HEADING, chrome_elements, is_boilerplate
 from extract.families import GENERIC, Family
 from extract.memo import document_memo
 from extract.select import nodes, unique_match
+from extract.urls import url_shape
 
 if TYPE_CHECKING:
     from extract.page import Page
@@ -150,8 +151,36 @@ def main_block(selector: Selector) -> HtmlElement | None:
     )
 
 
+#: Extensions of pages (not files) among teaser links; none is the commonest.
+_PAGE_EXTENSIONS = frozenset({"", ".html", ".htm", ".shtml", ".asp", ".aspx", ".php", ".jsp"})
+
+
+def _teaser_links(block: HtmlElement) -> int:
+    """The most links in ``block`` that share one URL shape with an id in it.
+
+    A listing on any template links its teasers to pages made by one
+    template from ids (``news_detail.asp?cat=*&id=*``, ``/tin-tuc/*.html``);
+    an article links to a few unrelated pages, if any.
+    """
+    shapes: dict[str, set[str]] = defaultdict(set)
+    for href in block.xpath(".//a/@href"):
+        href = str(href).strip()
+        if not href or href.startswith(("#", "javascript:", "mailto:")):
+            continue
+        shape = url_shape(href.split("#", 1)[0])
+        path = shape.partition("?")[0]
+        dot = path.rfind(".")
+        extension = path[dot:].lower() if dot > path.rfind("/") else ""
+        if "*" in shape and extension in _PAGE_EXTENSIONS:
+            shapes[shape].add(href)
+    return max((len(hrefs) for hrefs in shapes.values()), default=0)
+
+
 def looks_like_article(selector: Selector, block: HtmlElement) -> bool:
-    """Generic article test: structural signs plus prose, or plenty of prose."""
+    """Generic article test: structural signs plus prose, or plenty of prose, and
+    not a list of teasers leading to pages of one shape (a listing)."""
+    if _teaser_links(block) >= _MIN_TEASERS:
+        return False
     if nodes(selector.root, _ARTICLE_SIGNS):
         return has_article_text(block, min_paragraphs=1, min_chars=150)
     return has_article_text(block, min_paragraphs=2, min_chars=250)

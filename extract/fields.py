@@ -110,16 +110,50 @@ def find_title(scope: Scope, body: HtmlElement) -> tuple[str, HtmlElement | None
     return strip_site_name(og_title or document_title, [*site_names, *breadcrumbs(scope)]), None
 
 
+#: Where a credit's name ends and the office or source after it begins
+#: ("Lệ Thanh - Văn phòng HĐND và UBND huyện", "Hữu Thịnh (Trung tâm VHTT)").
+_AFTER_NAME = re.compile(r"\s+[-–—|/]\s+|\s*[(,;]")
+_MAX_NAME_WORDS = 10
+
+
+def names_someone(credit: str) -> bool:
+    """Whether a credit line starts with a proper name, as bylines do, rather than
+    being a role alone ("Phó Ban biên tập", "Quản trị", "Chánh văn phòng").
+
+    Vietnamese names capitalise every syllable ("Thùy Chinh"); a body that
+    signs is named too, by an acronym or mostly capitalised words ("Văn
+    phòng UBND xã", "Ban Tuyên giáo Huyện ủy", "Ban Biên tập").  A role is
+    a common noun: at least as many of its words are in lower case.
+    """
+    head = _AFTER_NAME.split(credit.strip(), maxsplit=1)[0].strip(" .:")
+    words = [word for word in head.split() if word[0].isalpha()]
+    if not 0 < len(words) <= _MAX_NAME_WORDS:
+        return False
+    if all(word[0].isupper() for word in words):
+        return True
+    acronym = any(len(word) > 1 and word.isupper() for word in words)
+    capitalised = sum(word[0].isupper() for word in words)
+    return acronym or capitalised > len(words) - capitalised
+
+
+def author_of(*credits: str | None) -> str | None:
+    """The first of ``credits`` (labels dropped) that names someone."""
+    for credit in credits:
+        text = strip_author_prefix(credit) if credit else ""
+        if text and names_someone(text):
+            return text
+    return None
+
+
 def find_author(scope: Scope, lines: list[TextBlock]) -> str | None:
     """The author a selector finds, else a "Tác giả:"/"Nguồn tin:" line near the article.
 
     The label is dropped; "Tác giả" (author) wins over "Nguồn tin" (source).
+    A role or an office alone is never the author (see :func:`names_someone`).
     """
-    found = scope.first_text("author")
     credits = [line.text for line in lines if AUTHOR_PREFIX.match(line.text)]
     credits.sort(key=lambda text: not text.casefold().startswith("tác giả"))
-    text = found[0] if found else next(iter(credits), None)
-    return (strip_author_prefix(text) or None) if text else None
+    return author_of(*(scope.first_text("author") or [])[:1], *credits)
 
 
 def _count(text: str) -> int | None:

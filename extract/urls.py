@@ -34,6 +34,15 @@ TRACKING_PARAMS = frozenset(
 )
 _TRACKING_PREFIXES = ("utm_",)
 
+#: Query parameters that carry a visitor's session, never content.  ASP
+#: names its cookie-less session ``ASPSESSIONID`` plus a random suffix.
+SESSION_PARAMS = frozenset(
+    {"sid", "sessionid", "session_id", "sessid", "phpsessid", "jsessionid", "cfid", "cftoken"}
+)
+_SESSION_PREFIXES = ("aspsessionid", "p_p_auth")
+#: ``;jsessionid=…`` in the path (Java servlet containers without cookies).
+_PATH_SESSION = re.compile(r";(?:jsessionid|sessionid|sid)=[^/?#]*", re.IGNORECASE)
+
 #: Query parameters that only select a print or export view of the same page.
 PRINT_PARAMS = frozenset({"print", "printable", "view=print", "isprint", "inan", "printview"})
 #: Print views with their own path; the article's own URL cannot be derived
@@ -48,6 +57,8 @@ def _keep_param(name: str, value: str) -> bool:
     lowered = name.lower()
     if lowered in TRACKING_PARAMS or lowered.startswith(_TRACKING_PREFIXES):
         return False
+    if lowered in SESSION_PARAMS or lowered.startswith(_SESSION_PREFIXES):
+        return False
     if lowered in PRINT_PARAMS or f"{lowered}={value.lower()}" in PRINT_PARAMS:
         return False
     return not (lowered in _FIRST_PAGE_PARAMS and value in ("", "0", "1"))
@@ -57,8 +68,8 @@ def _keep_param(name: str, value: str) -> bool:
 def canonicalize(url: str) -> str:
     """The canonical form of ``url``.
 
-    Lowercases scheme and host, drops the default port, fragment, tracking and
-    print-view parameters and first-page ``pageindex``, sorts what is left,
+    Lowercases scheme and host, drops the default port, fragment, tracking,
+    session and print-view parameters and first-page ``pageindex``, sorts what is left,
     and percent-encodes non-ASCII paths.  Cached: every page links to the
     same menus, so most calls repeat.
 
@@ -73,13 +84,98 @@ def canonicalize(url: str) -> str:
     port = parts.port
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
-    path = parts.path or "/"
+    path = _PATH_SESSION.sub("", parts.path) or "/"
     query = sorted(
         (name, value)
         for name, value in parse_qsl(parts.query, keep_blank_values=True)
         if _keep_param(name, value)
     )
     return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+def without_params(url: str, names: frozenset[str]) -> str:
+    """``url`` without the query parameters called ``names`` (lowercase), still canonical.
+
+    For the parameters a site turns out to change on every visit (a session
+    token under a name nobody listed), learnt while crawling it.
+    """
+    parts = urlsplit(url)
+    if not names or not parts.query:
+        return url
+    query = [
+        (name, value)
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        if name.lower() not in names
+    ]
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+
+
+def with_lowercase_path(url: str) -> str:
+    """``url`` with its path lowercased: one spelling on a case-insensitive server."""
+    parts = urlsplit(url)
+    return urlunsplit((parts.scheme, parts.netloc, parts.path.lower(), parts.query, ""))
+
+
+#: A run of digits, abstracted away in URL shapes.
+_DIGITS = re.compile(r"\d+")
+
+
+@lru_cache(maxsize=65536)
+def url_shape(url: str) -> str:
+    """The shape of ``url``: its path with every segment holding a digit abstracted
+    (its extension kept), and its sorted parameter names with values abstracted.
+
+    Pages of one shape are made by one template from one kind of id: the
+    months of a calendar, the pages of a pager, the articles of a category.
+
+    >>> url_shape("http://xa.gov.vn/lich-cong-tac?_8_year=2014&_8_month=7")
+    '/lich-cong-tac?_8_month=*&_8_year=*'
+    >>> url_shape("http://xa.gov.vn/portal/Pages/2024-5-17/Quang-Nham-12.aspx")
+    '/portal/Pages/*/*.aspx'
+    """
+    parts = urlsplit(url)
+    segments = []
+    for segment in parts.path.split("/"):
+        if _DIGITS.search(segment):
+            dot = segment.rfind(".")
+            extension = segment[dot:] if dot > 0 and not _DIGITS.search(segment[dot:]) else ""
+            segment = "*" + extension
+        segments.append(segment)
+    # Names as written (not decoded): a shape is shown to the archivist as is.
+    names = sorted({pair.split("=", 1)[0] for pair in parts.query.split("&") if pair})
+    query = "&".join(f"{name}=*" for name in names)
+    return "/".join(segments) + (f"?{query}" if query else "")
+
+
+def directory_shape(shape: str) -> str:
+    """A coarser shape: the last path segment abstracted too (``/tag/*``), for
+    families of pages named by words rather than ids (tag clouds, link farms)."""
+    path, _, query = shape.partition("?")
+    directory = path.rsplit("/", 1)[0]
+    return f"{directory}/*" + (f"?{query}" if query else "")
+
+
+#: A year in a URL value, on its own or leading a date (``2038``, ``2038-01-31``).
+_YEAR_VALUE = re.compile(r"^(\d{4})(?:[-/.]\d{1,2}(?:[-/.]\d{1,2})?)?$")
+_DATE_IN_PATH = re.compile(r"(?<!\d)((?:19|20|21)\d{2})[-/](?:0?[1-9]|1[0-2])[-/]\d{1,2}(?!\d)")
+#: Government news portals in Vietnam are younger than this.
+OLDEST_PLAUSIBLE_YEAR = 1995
+
+
+def implausible_year(url: str, this_year: int) -> int | None:
+    """A year in ``url``'s query or path dates beyond next year or before the web:
+    a calendar or date archive running on, never an article."""
+    parts = urlsplit(url)
+    years = [
+        int(match.group(1))
+        for _, value in parse_qsl(parts.query, keep_blank_values=True)
+        if (match := _YEAR_VALUE.match(value.strip()))
+    ]
+    years += [int(match.group(1)) for match in _DATE_IN_PATH.finditer(parts.path)]
+    for year in years:
+        if 1970 <= year <= 2199 and not OLDEST_PLAUSIBLE_YEAR <= year <= this_year + 1:
+            return year
+    return None
 
 
 def is_print_view(url: str) -> bool:

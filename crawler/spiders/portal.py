@@ -23,12 +23,14 @@ from scrapy.utils.response import get_base_url
 from scrapy.utils.sitemap import Sitemap
 
 from archive.records import VIETNAM_TZ
+from crawler.cutoffs import site_budgets
 from crawler.decide import content_kind, judge_page
 from crawler.failures import Skipped, failure_reason, note_failure
 from crawler.frontier.redis import KnownArticles, frontier_settings, known_articles
 from crawler.history import ArchiveHistory
 from crawler.items import ArticleItem
 from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
+from crawler.spelling import UrlSpelling, case_flipped
 from extract.families import GENERIC, Family, get_family
 from extract.page import Page, fetched_page, page_family
 from extract.select import nodes
@@ -125,6 +127,11 @@ def _resolve(base: str, href: str, domains: tuple[str, ...]) -> str | None:
     return url
 
 
+def _title(response: Response) -> str:
+    """The text of a page's ``<title>``, to tell one page from another."""
+    return " ".join((response.xpath("//title/text()").get() or "").split())
+
+
 def _feed_date(text: str | None) -> datetime | None:
     """A sitemap ``lastmod`` (ISO 8601) or RSS ``pubDate`` (RFC 822) as aware UTC."""
     if not text:
@@ -174,6 +181,9 @@ class PortalSpider(scrapy.Spider):
         self._requested: set[str] = set()
         #: In ``new`` mode, the articles archived by earlier crawls: not fetched again.
         self._archived: frozenset[str] = frozenset()
+        #: Session parameters and path case, as learnt from this site.
+        self.spelling = UrlSpelling()
+        self._case_asked = False
 
     @classmethod
     def from_crawler(
@@ -196,8 +206,11 @@ class PortalSpider(scrapy.Spider):
             crawler.settings.set("DNA_RESUMES", int(resumes), priority="spider")
         # Per-site limits become Scrapy's own settings (allowed in from_crawler
         # since Scrapy 2.11), so CloseSpider and DepthMiddleware enforce them.
-        if site.max_pages:
-            crawler.settings.set("CLOSESPIDER_PAGECOUNT", site.max_pages, priority="spider")
+        # Every crawl has a page and a time budget: a portal nobody has looked
+        # at may hold a trap nothing else recognises.
+        budget_pages, budget_minutes = site_budgets(site, crawler.settings)
+        crawler.settings.set("CLOSESPIDER_PAGECOUNT", budget_pages, priority="spider")
+        crawler.settings.set("CLOSESPIDER_TIMEOUT", budget_minutes * 60, priority="spider")
         if site.max_depth is not None:
             crawler.settings.set("DEPTH_LIMIT", site.max_depth, priority="spider")
         if frontier := crawler.settings.get("DNA_FRONTIER_URL"):
@@ -211,6 +224,9 @@ class PortalSpider(scrapy.Spider):
 
     async def start(self) -> AsyncIterator[scrapy.Request]:
         settings = self.crawler.settings
+        budget_pages, budget_minutes = site_budgets(self.site, settings)
+        self.crawler.stats.set_value("dna/budget_pages", budget_pages)
+        self.crawler.stats.set_value("dna/budget_minutes", budget_minutes)
         if settings.get("DNA_CRAWL_MODE") == "new":
             history = ArchiveHistory.of_crawl(self.crawler, self.site.name)
             self._archived = frozenset(
@@ -290,13 +306,45 @@ class PortalSpider(scrapy.Spider):
         )
         if verdict.outcome != "not_article":
             self.crawler.stats.inc_value(f"dna/{verdict.outcome}")
+        if self.spelling.case_insensitive is None and not self._case_asked:
+            yield from self._ask_case(response)
         if verdict.article is not None:
+            verdict.article.url = self.spelling.normal(verdict.article.url)
             yield ArticleItem(
                 verdict.article,
                 capture.record_id if capture else "",
                 capture.fetched_at if capture else page.fetched_at,
             )
         yield from self._follow(response, page.selector, family, verdict.record)
+
+    def _ask_case(self, response: Response) -> Iterator[scrapy.Request]:
+        """Ask the server once whether it is case-insensitive: fetch this page's
+        path case-flipped, and compare (see :meth:`parse_case_probe`)."""
+        flipped = case_flipped(response.url) if response.status == 200 else None
+        if flipped is None:
+            return
+        self._case_asked = True
+        yield scrapy.Request(
+            flipped,
+            callback=self.parse_case_probe,
+            errback=self.case_probe_failed,
+            dont_filter=True,
+            priority=PRIORITY["seed"],
+            meta={"dna_kind": "probe", "dna_probed": (len(response.body), _title(response))},
+        )
+
+    def parse_case_probe(self, response: Response) -> None:
+        """The same page under a case-flipped path: the server ignores case."""
+        length, title = response.meta["dna_probed"]
+        same = title == _title(response) and abs(len(response.body) - length) <= length * 0.05
+        self.spelling.case_insensitive = same
+        if same:
+            self.logger.info("%s: the server ignores case in paths", self.site.name)
+            self.crawler.stats.set_value("dna/case_insensitive", True)
+
+    def case_probe_failed(self, failure: Failure) -> None:
+        """A case-flipped path was refused: the server tells case apart."""
+        self.spelling.case_insensitive = False
 
     def _classify(self, url: str, family: Family) -> str | None:
         return family.classify(
@@ -325,18 +373,21 @@ class PortalSpider(scrapy.Spider):
         # when this page showed articles not seen before.  An empty page past
         # the end (whose sidebar repeats known articles) ends the pager.
         # Articles have no pager worth reading.
+        links = [url for href in nodes(root, _LINKS) if (url := _link_at(base, href, domains))]
+        spelling = self.spelling
+        spelling.learn_from_links(links)
         pager = set()
         if record is None:
             pager = {
-                url
+                spelling.normal(url)
                 for link in family.pager_links(selector, response.url)
                 if (url := _link_at(base, link, domains))
             }
         articles = []
         archived = self._archived
-        for href in nodes(root, _LINKS):
-            url = _link_at(base, href, domains)
-            if url is None or url in pager:
+        for url in links:
+            url = spelling.normal(url)
+            if url in pager:
                 continue
             if url in self._requested:
                 # Seen before: the scheduler would drop it, but only after

@@ -1,0 +1,360 @@
+"""The portal zoo: seeded portals nobody tuned the crawler for, served on loopback.
+
+Each seed draws, independently, a chrome template, a URL scheme (path ids,
+query ids in varying order, a case-insensitive server), whether links carry
+a session id or tracking parameters, a set of traps (calendars with
+namespaced or one-letter parameters going both ways, faceted filters and
+sort orders, an endless pager, print views, search results, a tag cloud)
+and the page types around the articles (listings, documents, galleries, a
+contact page).  The same seed makes the same portal, so a failing one can be
+served again.  :meth:`ZooPortal.is_trap` tells trap pages from the rest for
+the fleet soak (``bench/fleet.py``).
+"""
+
+from __future__ import annotations
+
+import random
+import re
+import threading
+from dataclasses import dataclass, field
+from html import escape
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+SYLLABLES = [
+    "xã",
+    "hội",
+    "kinh",
+    "tế",
+    "văn",
+    "hóa",
+    "giáo",
+    "dục",
+    "nông",
+    "thôn",
+    "mới",
+    "đường",
+    "giao",
+    "thông",
+    "nhân",
+    "dân",
+    "cán",
+    "bộ",
+    "đảng",
+    "viên",
+    "hội",
+    "nghị",
+    "tổng",
+    "kết",
+    "phát",
+    "động",
+    "phong",
+    "trào",
+    "thi",
+    "đua",
+    "sản",
+    "xuất",
+    "vụ",
+    "đông",
+    "lúa",
+    "gạo",
+    "thủy",
+    "lợi",
+    "y",
+    "tế",
+    "trạm",
+    "xá",
+    "chính",
+    "quyền",
+    "bầu",
+    "cử",
+    "đại",
+    "biểu",
+    "tuyên",
+    "truyền",
+]
+GIVEN = ("Thùy Chinh", "Hữu Thịnh", "Lệ Thanh", "Minh Châu", "Thanh Hà", "Phương Liên")
+ROLES = ("Phó Ban biên tập", "Quản trị", "Chánh văn phòng")
+SCHEMES = ("path", "query", "case")
+TRAPS = ("calendar", "facets", "pager", "print", "search", "tags")
+TEMPLATES = ("table", "divs", "semantic")
+
+
+@dataclass
+class ZooArticle:
+    id: int
+    title: str
+    body: list[str]
+    author: str
+    day: str
+    category: int
+
+
+@dataclass
+class ZooPortal:
+    """One seeded portal; :meth:`serve` on a 127.0.0.x host."""
+
+    seed: int
+    articles: list[ZooArticle] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        rng = random.Random(self.seed)
+        self.template = rng.choice(TEMPLATES)
+        self.scheme = rng.choice(SCHEMES)
+        self.sessions = rng.random() < 0.4
+        self.tracking = rng.random() < 0.4
+        #: a listed session name, or one only behaviour can tell
+        self.session_name = rng.choice(("sid", "PHPSESSID", "vs", "tk"))
+        self.traps = sorted(trap for trap in TRAPS if rng.random() < 0.5) or ["calendar"]
+        self.calendar_params = rng.choice((("_8_month", "_8_year"), ("m", "y")))
+        self.role = rng.choice(ROLES)
+        self.per_page = rng.choice((5, 8, 10))
+        self.categories = rng.randint(2, 4)
+        for number in range(rng.randint(12, 30)):
+            words = [rng.choice(SYLLABLES) for _ in range(rng.randint(6, 11))]
+            body = [
+                " ".join(rng.choice(SYLLABLES) for _ in range(rng.randint(25, 45))).capitalize()
+                + "."
+                for _ in range(rng.randint(3, 6))
+            ]
+            self.articles.append(
+                ZooArticle(
+                    id=1000 + number * 7 + rng.randint(0, 6),
+                    title=f"{' '.join(words).capitalize()} số {number + 1}",
+                    body=body,
+                    author=rng.choice(GIVEN),
+                    day=f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/"
+                    f"{rng.randint(2019, 2025)}",
+                    category=rng.randint(1, self.categories),
+                )
+            )
+        self._rng = rng
+        self._server: ThreadingHTTPServer | None = None
+        self._visits = 0
+
+    # -- URLs -------------------------------------------------------------
+
+    def article_path(self, article: ZooArticle, variant: int = 0) -> str:
+        """The article's link, spelt the way this portal's scheme (and a variant) does."""
+        if self.scheme == "path":
+            path = f"/tin-tuc/bai-viet-{article.id}.html"
+        elif self.scheme == "case":
+            path = f"/TinTuc/ChiTiet/Bai-Viet-{article.id}.aspx"
+            if variant % 2:
+                path = path.lower()
+        else:
+            params = [("id", str(article.id)), ("cat", str(article.category))]
+            path = "/news_detail.asp?" + urlencode(params[:: 1 if variant % 2 else -1])
+        extra = []
+        if self.tracking and variant % 3 == 1:
+            extra.append(("utm_source", "zalo"))
+        if self.sessions:
+            extra.append((self.session_name, f"s{self._visits * 2654435761 % 2**32:08X}"))
+        if extra:
+            path += ("&" if "?" in path else "?") + urlencode(extra)
+        return path
+
+    def article_at(self, path: str, query: dict[str, str]) -> ZooArticle | None:
+        found = re.search(r"bai-viet-(\d+)\.(?:html|aspx)$", path, re.IGNORECASE)
+        if self.scheme == "query":
+            wanted = query.get("id") if path == "/news_detail.asp" else None
+        else:
+            wanted = found.group(1) if found else None
+        return next((a for a in self.articles if str(a.id) == wanted), None)
+
+    def is_trap(self, url: str) -> bool:
+        """Whether ``url`` is a page of one of the portal's traps."""
+        parts = urlsplit(url)
+        path = parts.path.lower()
+        query = dict(parse_qsl(parts.query))
+        if path in ("/lich-cong-tac", "/lichcongtac.asp", "/danh-muc", "/tim-kiem"):
+            return True
+        if path.startswith(("/tag/", "/in-bai", "/print")):
+            return True
+        return path == "/tin-tuc" and int(query.get("page", "1") or 1) > self._last_page(
+            int(query.get("cat", "0") or 0)
+        )
+
+    # -- pages ------------------------------------------------------------
+
+    def _last_page(self, category: int) -> int:
+        listed = [a for a in self.articles if not category or a.category == category]
+        return max(1, -(-len(listed) // self.per_page))
+
+    def page(self, path: str, query: dict[str, str]) -> tuple[int, str, str]:
+        """Status, content type and body of ``path``."""
+        self._visits += 1
+        if self.scheme == "case":  # IIS: paths in any case are the same page
+            path = path.lower()
+        if path == "/robots.txt":
+            return 200, "text/plain", "User-agent: *\nAllow: /\n"
+        if article := self.article_at(path, query):
+            return 200, "text/html", self._article(article)
+        if path in ("/", "/tin-tuc", "/news.asp"):
+            return 200, "text/html", self._listing(query)
+        if path == "/lien-he":
+            return 200, "text/html", self._chrome("Liên hệ", "<p>Điện thoại: 0238 3 123 456</p>")
+        if path == "/thu-vien-anh":
+            images = "".join(f'<img src="/anh/{n}.jpg" alt="Ảnh {n}">' for n in range(6))
+            return 200, "text/html", self._chrome("Thư viện ảnh", images)
+        if path.startswith("/anh/"):
+            return 200, "image/jpeg", "\xff\xd8\xff"
+        if path.startswith("/van-ban/"):
+            return 200, "application/pdf", "%PDF-1.4\n%%EOF\n"
+        if trap := self._trap(path, query):
+            return 200, "text/html", trap
+        return 404, "text/html", self._chrome("Không tìm thấy", "<p>Trang không tồn tại.</p>")
+
+    def _links(self, pairs: list[tuple[str, str]]) -> str:
+        return "".join(
+            f'<li><a href="{escape(href)}">{escape(text)}</a></li>' for href, text in pairs
+        )
+
+    def _menu(self) -> str:
+        pairs = [("/", "Trang chủ"), ("/lien-he", "Liên hệ"), ("/thu-vien-anh", "Thư viện ảnh")]
+        pairs += [(f"/tin-tuc?cat={c}", f"Chuyên mục {c}") for c in range(1, self.categories + 1)]
+        pairs.append(("/van-ban/quyet-dinh-12.pdf", "Văn bản"))
+        if "calendar" in self.traps:
+            month, year = self.calendar_params
+            base = "/lich-cong-tac" if month.startswith("_") else "/lichcongtac.asp"
+            pairs.append((f"{base}?{month}=7&{year}=2024", "Lịch công tác"))
+        if "facets" in self.traps:
+            pairs.append(("/danh-muc?cat=1&sort=date", "Lọc tin"))
+        if "search" in self.traps:
+            pairs.append(("/tim-kiem?q=xa-hoi", "Tìm kiếm"))
+        if "tags" in self.traps:
+            pairs.append(("/tag/kinh-te", "Kinh tế"))
+        return self._links(pairs)
+
+    def _chrome(self, title: str, main: str) -> str:
+        header = (
+            f"<p>Thứ hai, 05/01/2026 - 08:27</p><p class='ban'>{escape(self.role)}</p>"
+            "<p>Đăng nhập</p>"
+        )
+        footer = "<p>Bản quyền thuộc về UBND xã. Người chịu trách nhiệm: Ban biên tập.</p>"
+        if self.template == "table":
+            layout = (
+                f"<table><tr><td colspan=2>{header}</td></tr><tr><td><ul>{self._menu()}</ul>"
+                f"</td><td>{main}</td></tr><tr><td colspan=2>{footer}</td></tr></table>"
+            )
+        elif self.template == "divs":
+            layout = (
+                f"<div id='top'>{header}</div><div id='left'><ul>{self._menu()}</ul></div>"
+                f"<div id='center'>{main}</div><div id='bottom'>{footer}</div>"
+            )
+        else:
+            layout = (
+                f"<header>{header}<nav><ul>{self._menu()}</ul></nav></header>"
+                f"<main>{main}</main><footer>{footer}</footer>"
+            )
+        return (
+            f"<!DOCTYPE html><html lang='vi'><head><meta charset='utf-8'>"
+            f"<title>{escape(title)} - Cổng thông tin xã</title></head><body>{layout}</body></html>"
+        )
+
+    def _article(self, article: ZooArticle) -> str:
+        paragraphs = "".join(f"<p>{escape(text)}</p>" for text in article.body)
+        views = []
+        if "print" in self.traps:
+            views.append((f"/in-bai?id={article.id}&v={self._visits}", "Bản in"))
+        tags = []
+        if "tags" in self.traps:
+            tags = [(f"/tag/{word.replace(' ', '-')}", word) for word in article.title.split()[:3]]
+        related = [(self.article_path(a, self._visits), a.title) for a in self.articles[:3]]
+        main = (
+            f"<h1>{escape(article.title)}</h1><p>Ngày đăng: {article.day}</p>{paragraphs}"
+            f"<p align='right'><strong>{escape(article.author)}</strong></p>"
+            f"<ul>{self._links(views + tags)}</ul><h3>Tin khác</h3><ul>{self._links(related)}</ul>"
+        )
+        return self._chrome(article.title, main)
+
+    def _listing(self, query: dict[str, str]) -> str:
+        category = int(query.get("cat", "0") or 0) if query.get("cat", "").isdigit() else 0
+        page = int(query.get("page", "1")) if query.get("page", "").isdigit() else 1
+        listed = [a for a in self.articles if not category or a.category == category]
+        last = self._last_page(category)
+        shown = listed[(min(page, last) - 1) * self.per_page :][: self.per_page]
+        items = "".join(
+            f'<div class="item"><a href="{escape(self.article_path(a, self._visits + n))}">'
+            f"{escape(a.title)}</a><p>{escape(a.body[0][:90])}…</p></div>"
+            for n, a in enumerate(shown)
+        )
+        pager = f'<a href="/tin-tuc?cat={category}&page={page + 1}">Trang sau</a>'
+        if "pager" not in self.traps and page >= last:
+            pager = ""
+        return self._chrome(f"Tin tức {category or ''}", items + pager)
+
+    def _trap(self, path: str, query: dict[str, str]) -> str | None:
+        month, year = self.calendar_params
+        if path in ("/lich-cong-tac", "/lichcongtac.asp") and "calendar" in self.traps:
+            at = int(query.get(year, "2024") or 2024) * 12 + int(query.get(month, "1") or 1)
+            links = [
+                (f"{path}?{urlencode({month: m % 12 or 12, year: (m - 1) // 12})}", "Tháng")
+                for m in (at - 1, at + 1)
+            ]
+            return self._chrome("Lịch công tác", f"<p>Lịch tuần</p><ul>{self._links(links)}</ul>")
+        if path == "/danh-muc" and "facets" in self.traps:
+            keys = ("cat", "sort", "order", "year", "field")
+            links = []
+            for key in keys:
+                for value in ("1", "2", "asc"):
+                    links.append((f"{path}?{urlencode({**query, key: value})}", "Lọc"))
+            return self._chrome("Lọc tin", self._links(links))
+        if path == "/tim-kiem" and "search" in self.traps:
+            words = [self._rng.choice(SYLLABLES) for _ in range(4)]
+            links = [(f"/tim-kiem?q={query.get('q', '')}-{w}", w) for w in words]
+            return self._chrome("Tìm kiếm", self._links(links))
+        if path.startswith("/tag/") and "tags" in self.traps:
+            links = [(f"/tag/{self._rng.choice(SYLLABLES)}-{n}", "thẻ") for n in range(5)]
+            return self._chrome("Thẻ", self._links(links))
+        if path == "/in-bai" and "print" in self.traps:
+            article = next((a for a in self.articles if str(a.id) == query.get("id")), None)
+            body = "".join(f"<p>{escape(p)}</p>" for p in article.body) if article else ""
+            return f"<html><body>{body}</body></html>"
+        return None
+
+    # -- serving ----------------------------------------------------------
+
+    def serve(self, host: str, port: int = 0) -> str:
+        """Start serving on ``host`` (127.0.0.x) in a thread; the base URL."""
+        if not host.startswith("127."):
+            raise ValueError(f"{host} is not a loopback address")
+        portal = self
+        lock = threading.Lock()
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                parts = urlsplit(self.path)
+                with lock:
+                    status, kind, body = portal.page(parts.path, dict(parse_qsl(parts.query)))
+                data = body.encode("utf-8", "surrogateescape")
+                self.send_response(status)
+                self.send_header("Content-Type", f"{kind}; charset=utf-8")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+            def log_message(self, *args: object) -> None:
+                pass
+
+        self._server = ThreadingHTTPServer((host, port), Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return f"http://{host}:{self._server.server_address[1]}/"
+
+    def close(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+
+    def __enter__(self) -> ZooPortal:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
