@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler.probe import ProbeError, probe_portal
-from crawler.sites import FAMILIES, SiteConfig, append_site
+from crawler.sites import FAMILIES, SiteConfig, append_site, check_new_site
 from extract.urls import host_of
 from places.gazetteer import GazetteerError, PlaceError, gazetteer
 from places.mentions import article_mentions
@@ -67,8 +67,9 @@ def add_site(
         gazetteer's data unreadable, the name unsafe or taken, the URL not http(s).
     """
     try:
+        check_new_site(sites_path, name, url)
         place, inferred = _site_place(url, province, district, commune)
-    except (PlaceError, GazetteerError) as exc:
+    except (ValueError, PlaceError, GazetteerError) as exc:
         raise NewSiteError(str(exc)) from None
     if family is None or title is None:
         try:

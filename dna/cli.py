@@ -6,6 +6,11 @@ exceptions into a one-line error.  Usage errors exit 2, failures 1.
 
 from __future__ import annotations
 
+import errno
+import os
+import sys
+from typing import Any
+
 import click
 
 from dna import (
@@ -16,9 +21,65 @@ from dna import (
     commands_search,
     commands_sites,
 )
+from dna.context import DnaError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class DnaGroup(click.Group):
+    """The top of ``dna``: every error a command lets out ends as one line on stderr.
+
+    A reader that stops early (``dna export | head``) ends the command
+    quietly with status 0, as ``cat`` stops; a usage error is one line
+    (exit 2) pointing at ``--help``; any other operating-system error is
+    one line (exit 1) naming the file, never a traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _silence_stdout()
+            raise click.exceptions.Exit(0) from None
+        except click.UsageError as exc:
+            raise _OneLineUsageError(exc) from None
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                _silence_stdout()
+                raise click.exceptions.Exit(0) from None
+            raise DnaError(describe_os_error(exc)) from None
+
+
+class _OneLineUsageError(click.UsageError):
+    """A usage error as one line: what is wrong, and where the help is."""
+
+    def __init__(self, error: click.UsageError) -> None:
+        super().__init__(error.format_message(), error.ctx)
+        self.exit_code = error.exit_code
+
+    def show(self, file: Any = None) -> None:
+        where = f" (see: {self.ctx.command_path} --help)" if self.ctx else ""
+        DnaError(f"{self.format_message()}{where}").show()
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An operating-system error as a person reads it: what failed, and on which file."""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.EROFS:
+        reason = "read-only file system"
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{reason}"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit cannot fail on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+@click.group(
+    cls=DnaGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="district-news-archive", prog_name="dna")
 def main() -> None:
     """District News Archive: preserve Vietnam's commune and district news portals.

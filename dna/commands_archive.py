@@ -20,7 +20,15 @@ from rich.progress import (
 from rich.table import Table
 
 from archive.export import FORMATS, write_export
-from dna.context import Env, archive_options, console, err_console, fail, update_search_index
+from dna.context import (
+    Env,
+    SiteName,
+    archive_options,
+    console,
+    err_console,
+    fail,
+    update_search_index,
+)
 
 #: Problems listed in full; the rest are counted.
 SHOWN_PROBLEMS = 50
@@ -49,7 +57,7 @@ def register(group: click.Group) -> None:
     help="Processes extracting articles.",
 )
 @click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
-@archive_options
+@archive_options("write")
 def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool, env: Env) -> None:
     """Rebuild the database and search index from WARC files alone.
 
@@ -116,14 +124,14 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
 
 
 @click.command()
-@click.option("--site", help="Only this site's WARC files and captures.")
+@click.option("--site", type=SiteName(), help="Only this site's WARC files and captures.")
 @click.option(
     "--repair",
     is_flag=True,
     help="Close .open files left by crashed crawls after their last complete record. "
     "Closed files are never modified.",
 )
-@archive_options
+@archive_options("read")
 def verify(site: str | None, repair: bool, env: Env) -> None:
     """Check that nothing has rotted: digests, database pointers, crashed files.
 
@@ -181,14 +189,14 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
-@click.option("--site", help="Only this site's articles.")
+@click.option("--site", type=SiteName(), help="Only this site's articles.")
 @click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write to FILE instead of stdout.",
 )
-@archive_options
+@archive_options("read")
 def export(fmt: str, site: str | None, output: Path | None, env: Env) -> None:
     """Write every article, one record each, as JSON Lines or CSV.
 

@@ -15,7 +15,15 @@ from rich.table import Table
 from archive.locks import LockHeld, LockOwner
 from crawler.crawl import CrawlError, CrawlObserver, CrawlRequest, choose_sites, crawl_sites
 from crawler.sites import CRAWL_MODES
-from dna.context import Env, archive_options, console, err_console, fail, update_search_index
+from dna.context import (
+    Env,
+    SiteName,
+    archive_options,
+    console,
+    err_console,
+    fail,
+    update_search_index,
+)
 from dna.render import local_time, print_rows, report_problems
 
 if TYPE_CHECKING:
@@ -35,7 +43,7 @@ def register(group: click.Group) -> None:
 
 
 @click.command()
-@click.argument("names", metavar="SITE...", nargs=-1)
+@click.argument("names", metavar="SITE...", nargs=-1, type=SiteName(configured_only=True))
 @click.option("--all", "crawl_all", is_flag=True, help="Crawl every valid site in sites.toml.")
 @click.option(
     "--mode",
@@ -61,7 +69,7 @@ def register(group: click.Group) -> None:
     help="Share the request queue and duplicate filter with other workers through Redis "
     "(default: $DNA_FRONTIER_URL).",
 )
-@archive_options
+@archive_options("write")
 def crawl(
     names: tuple[str, ...],
     crawl_all: bool,
@@ -109,9 +117,7 @@ def crawl(
         raise click.UsageError("name at least one SITE, or use --all")
     registry = env.load_sites()
     report_problems(registry)
-    chosen, unknown = choose_sites(registry, names)
-    for name in unknown:
-        err_console.print(f"[red]Unknown site:[/] {name!r} is not in {env.sites_path}")
+    chosen, _ = choose_sites(registry, names)
     if not chosen:
         fail(f"no site to crawl (see: dna sites --sites {env.sites_path})")
     try:
@@ -146,7 +152,7 @@ def crawl(
             err_console.print(f"[red]{row.site}:[/] {escape(row.message)}", soft_wrap=True)
     if any(r.status == "interrupted" and not r.message for r in results):
         sys.exit(130)
-    if unknown or outcome.busy or any(r.status == "failed" or r.message for r in results):
+    if outcome.busy or any(r.status == "failed" or r.message for r in results):
         sys.exit(1)
 
 
@@ -256,12 +262,12 @@ def _duration(run: CrawlRun) -> float:
 
 
 @click.command()
-@click.option("--site", help="Only this site's crawls.")
+@click.option("--site", type=SiteName(), help="Only this site's crawls.")
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest N runs."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@archive_options
+@archive_options("read")
 def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
     """List past and running crawls, newest first.
 
@@ -276,8 +282,6 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
     """
     store = env.open_store()
     try:
-        if site is not None and site not in store.latest_crawls():
-            fail(f"no crawls of site {site!r} in the archive")
         runs = store.crawl_runs(site, limit)
     finally:
         store.close()

@@ -18,7 +18,7 @@ def register(group: click.Group) -> None:
 
 @click.command()
 @click.argument("name")
-@archive_options
+@archive_options("read")
 def places(name: str, env: Env) -> None:
     """Show a place: its old and new names, the units it lies in, its portals and articles.
 

@@ -62,7 +62,7 @@ def _next_run(schedule: Schedule, runs: list[CrawlRun], now: datetime, zone: tzi
 
 
 @click.group(invoke_without_command=True)
-@archive_options
+@archive_options("settings")
 @click.pass_context
 def schedule(ctx: click.Context, env: Env) -> None:
     """List scheduled sites: cron, mode, last run and next run.
@@ -113,7 +113,7 @@ def schedule(ctx: click.Context, env: Env) -> None:
 
 @schedule.command("run")
 @max_concurrent_option
-@archive_options
+@archive_options("write")
 def schedule_run(max_concurrent: int, env: Env) -> None:
     """Run scheduled crawls until stopped (foreground; SIGTERM or Ctrl-C stops it).
 
@@ -155,7 +155,7 @@ def schedule_run(max_concurrent: int, env: Env) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write the systemd unit files into DIR (e.g. /etc/systemd/system) instead of printing.",
 )
-@archive_options
+@archive_options("settings")
 def schedule_install(kind: str, max_concurrent: int, output_dir: Path | None, env: Env) -> None:
     """Print what the OS scheduler needs: a systemd service, timers or crontab lines.
 

@@ -19,7 +19,15 @@ from rich.text import Text
 from archive.archived import ArchivedArticle, ArticleVersionInfo
 from archive.database import StoreError
 from archive.records import VIETNAM_TZ
-from dna.context import Env, archive_options, console, err_console, fail, load_gazetteer
+from dna.context import (
+    Env,
+    SiteName,
+    archive_options,
+    console,
+    err_console,
+    fail,
+    load_gazetteer,
+)
 from dna.render import is_terminal, local_time, print_rows
 from places.gazetteer import GazetteerError, PlaceError
 from search.indexdir import SearchIndexError
@@ -56,7 +64,7 @@ def _isolocal_time(moment: datetime | None) -> str | None:
 
 @click.command()
 @click.argument("query")
-@click.option("--site", metavar="NAME", help="Only articles of this site.")
+@click.option("--site", type=SiteName(), metavar="NAME", help="Only articles of this site.")
 @click.option(
     "--since", type=_DAY, metavar="YYYY-MM-DD", help="Only articles published on or after it."
 )
@@ -77,7 +85,7 @@ def _isolocal_time(moment: datetime | None) -> str | None:
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one object per hit.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
 @click.option("--fuzzy", is_flag=True, help="Also match spellings one letter away (typos).")
-@archive_options
+@archive_options("read")
 def search(
     query: str,
     site: str | None,
@@ -262,7 +270,7 @@ def _print_table(
 @click.option(
     "--versions", "all_versions", is_flag=True, help="Also show what changed in each version."
 )
-@archive_options
+@archive_options("read")
 def show(key: str, raw: bool, all_versions: bool, env: Env) -> None:
     """Print one archived article: metadata, provenance, text and versions.
 
@@ -366,7 +374,7 @@ def _print_article(article: ArchivedArticle) -> None:
 
 @click.command()
 @click.option("--rebuild", is_flag=True, help="Index every article afresh.")
-@archive_options
+@archive_options("write")
 def index(rebuild: bool, env: Env) -> None:
     """Bring the search index up to date with the archive.
 
@@ -433,7 +441,7 @@ class _ProgressBar:
     show_default=True,
     help="Count articles per site and year, or per province and district.",
 )
-@archive_options
+@archive_options("read")
 def stats(by: str, env: Env) -> None:
     """Show the archive's articles per site and year, its crawls, and its size.
 

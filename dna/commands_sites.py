@@ -1,17 +1,19 @@
-"""The portals to crawl: ``sites``, ``sites add`` and ``sites refresh-places``."""
+"""The portals to crawl: ``sites``, ``sites add``, ``sites remove``, ``sites refresh-places``."""
 
 from __future__ import annotations
 
 import sys
 
 import click
+from rich.markup import escape
 from rich.table import Table
 
 from crawler.crawl import choose_sites
 from crawler.portals import NewSiteError, add_site, refresh_places
-from crawler.sites import FAMILIES
+from crawler.sites import FAMILIES, remove_site
 from dna.context import (
     Env,
+    SiteName,
     archive_options,
     console,
     err_console,
@@ -28,7 +30,7 @@ def register(group: click.Group) -> None:
 
 
 @click.group(invoke_without_command=True)
-@archive_options
+@archive_options("settings")
 @click.pass_context
 def sites(ctx: click.Context, env: Env) -> None:
     """List the portals in sites.toml and explain any invalid entry.
@@ -76,7 +78,7 @@ def sites(ctx: click.Context, env: Env) -> None:
 @click.option("--province", metavar="NAME", help="The portal's province (before 2025).")
 @click.option("--district", metavar="NAME", help="Its district (before 2025).")
 @click.option("--commune", metavar="NAME", help="Its commune or ward, for commune portals.")
-@archive_options
+@archive_options("write")
 def sites_add(
     name: str,
     url: str,
@@ -137,11 +139,37 @@ def sites_add(
         )
 
 
+@sites.command("remove")
+@click.argument("name", metavar="SITE")
+@archive_options("write")
+def sites_remove(name: str, env: Env) -> None:
+    """Take a portal out of sites.toml, so crawls and schedules skip it.
+
+    Only its entry goes; every other line of sites.toml stays as written.
+    What was archived of it (WARC files, articles, the search index) is
+    kept and stays searchable.  Exits 1 if there is no such site or
+    sites.toml cannot be parsed.
+
+    Example:
+
+        dna sites remove xa-thanh-lien
+    """
+    try:
+        line = remove_site(env.sites_path, name)
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(
+        f"Removed [bold]{escape(name)}[/] (line {line}) from {env.sites_path}; "
+        "what was archived of it is kept.",
+        soft_wrap=True,
+    )
+
+
 @sites.command("refresh-places")
-@click.argument("names", metavar="SITE...", nargs=-1)
+@click.argument("names", metavar="SITE...", nargs=-1, type=SiteName(configured_only=True))
 @click.option("--all", "every", is_flag=True, help="Every valid site in sites.toml.")
 @click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
-@archive_options
+@archive_options("write")
 def sites_refresh_places(names: tuple[str, ...], every: bool, no_index: bool, env: Env) -> None:
     """Find the places mentioned in archived articles again.
 
@@ -157,9 +185,7 @@ def sites_refresh_places(names: tuple[str, ...], every: bool, no_index: bool, en
     """
     if not names and not every:
         raise click.UsageError("name at least one SITE, or use --all")
-    chosen, unknown = choose_sites(env.load_sites(), names)
-    if unknown:
-        fail(f"not in {env.sites_path}: {', '.join(unknown)}")
+    chosen, _ = choose_sites(env.load_sites(), names)
     store = env.open_store()
     try:
         for site, count in refresh_places(store, chosen):
