@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from archive.messages import one_line
 from dna import (
     commands_archive,
     commands_crawl,
@@ -30,7 +31,8 @@ class DnaGroup(click.Group):
     A reader that stops early (``dna export | head``) ends the command
     quietly with status 0, as ``cat`` stops; a usage error is one line
     (exit 2) pointing at ``--help``; any other operating-system error is
-    one line (exit 1) naming the file, never a traceback.
+    one line (exit 1) naming the file.  Even a bug is one line (exit 1),
+    unless ``$DNA_DEBUG`` asks for its traceback.
     """
 
     def invoke(self, ctx: click.Context) -> Any:
@@ -46,6 +48,15 @@ class DnaGroup(click.Group):
                 _silence_stdout()
                 raise click.exceptions.Exit(0) from None
             raise DnaError(describe_os_error(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("DNA_DEBUG"):
+                raise
+            raise DnaError(
+                f"unexpected {type(exc).__name__}: {one_line(str(exc))} "
+                "(a bug in dna; DNA_DEBUG=1 shows where)"
+            ) from None
 
 
 class _OneLineUsageError(click.UsageError):

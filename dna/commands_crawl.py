@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import click
@@ -16,6 +16,7 @@ from archive.locks import LockHeld, LockOwner
 from crawler.crawl import CrawlError, CrawlObserver, CrawlRequest, choose_sites, crawl_sites
 from crawler.sites import CRAWL_MODES
 from dna.context import (
+    Day,
     Env,
     SiteName,
     archive_options,
@@ -58,8 +59,8 @@ def register(group: click.Group) -> None:
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop each site after N pages.")
 @click.option(
     "--since",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Skip articles published before this day (YYYY-MM-DD).",
+    type=Day(),
+    help="Skip articles published before this day (Vietnam time).",
 )
 @click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
 @click.option(
@@ -76,7 +77,7 @@ def crawl(
     mode: str | None,
     resume: bool,
     max_pages: int | None,
-    since: datetime | None,
+    since: date | None,
     no_index: bool,
     frontier: str | None,
     env: Env,
@@ -126,7 +127,7 @@ def crawl(
             mode=mode,
             resume=resume,
             max_pages=max_pages,
-            since=since.date() if since else None,
+            since=since,
             frontier=frontier,
         )
     except ValueError as exc:

@@ -8,7 +8,7 @@ import json
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 
 import click
 from rich.markup import escape
@@ -20,9 +20,11 @@ from archive.archived import ArchivedArticle, ArticleVersionInfo
 from archive.database import StoreError
 from archive.records import VIETNAM_TZ
 from dna.context import (
+    Day,
     Env,
     SiteName,
     archive_options,
+    check_period,
     console,
     err_console,
     fail,
@@ -40,7 +42,6 @@ from search.stats import ArchiveStats, archive_stats
 #: Fields of each hit in ``--json`` and ``--csv`` output, in order.
 HIT_FIELDS = ("id", "url", "site", "title", "published", "score", "snippet")
 
-_DAY = click.DateTime(formats=["%Y-%m-%d"])
 _EMPTY_HINT = (
     "the search index is empty: crawl a site (`dna crawl SITE`) "
     "or build it from the archive with `dna index --rebuild`"
@@ -65,12 +66,8 @@ def _isolocal_time(moment: datetime | None) -> str | None:
 @click.command()
 @click.argument("query")
 @click.option("--site", type=SiteName(), metavar="NAME", help="Only articles of this site.")
-@click.option(
-    "--since", type=_DAY, metavar="YYYY-MM-DD", help="Only articles published on or after it."
-)
-@click.option(
-    "--until", type=_DAY, metavar="YYYY-MM-DD", help="Only articles published on or before it."
-)
+@click.option("--since", type=Day(), help="Only articles published on or after it (Vietnam time).")
+@click.option("--until", type=Day(), help="Only articles published on or before it (Vietnam time).")
 @click.option("--category", metavar="NAME", help="Only this category (case and accents ignored).")
 @click.option(
     "--place",
@@ -89,8 +86,8 @@ def _isolocal_time(moment: datetime | None) -> str | None:
 def search(
     query: str,
     site: str | None,
-    since: datetime | None,
-    until: datetime | None,
+    since: date | None,
+    until: date | None,
     category: str | None,
     place: str | None,
     province: str | None,
@@ -128,12 +125,13 @@ def search(
     """
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
+    check_period(since, until)
     place_code, portal_places = _place_filters(place, province, district)
     request = SearchRequest(
         query=query,
         site=site,
-        since=since.date() if since else None,
-        until=until.date() if until else None,
+        since=since,
+        until=until,
         category=category,
         place=place_code,
         portal_places=portal_places,

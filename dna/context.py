@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal, NoReturn
 
@@ -15,6 +17,7 @@ from rich.markup import escape
 
 from archive.database import StoreError
 from archive.layout import DataDir
+from archive.messages import one_line
 from archive.store import Store
 from crawler.sites import SitesFile, SitesFileError, load_sites, sites_path, validate_name
 from places.gazetteer import Gazetteer, GazetteerError, gazetteer
@@ -26,12 +29,16 @@ err_console = Console(stderr=True, highlight=False)
 
 
 class DnaError(click.ClickException):
-    """A failure the user can fix; printed as one line, exit code 1."""
+    """A failure the user can fix; printed as one line, exit code 1.
+
+    The line is made safe whatever it quotes (a query, a file name, a
+    driver's message): breaks become spaces, control characters marks.
+    """
 
     exit_code = 1
 
     def show(self, file: Any = None) -> None:
-        err_console.print(f"[bold red]Error:[/] {escape(self.message)}", soft_wrap=True)
+        err_console.print(f"[bold red]Error:[/] {escape(one_line(self.message))}", soft_wrap=True)
 
 
 def fail(message: str, exit_code: int = 1) -> NoReturn:
@@ -170,6 +177,31 @@ class SiteName(click.ParamType):
         if problem := validate_name(value):
             self.fail(problem, param, ctx)
         return value
+
+
+class Day(click.ParamType):
+    """A day written YYYY-MM-DD; a day the calendar lacks (2023-02-30) is named as such."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        if not _DAY.fullmatch(value):
+            self.fail(f"{value!r} is not a day: write YYYY-MM-DD, e.g. 2023-01-31", param, ctx)
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            self.fail(f"no such date {value!r} ({exc})", param, ctx)
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def check_period(since: date | None, until: date | None) -> None:
+    """A usage error when ``--since`` falls after ``--until``: nothing could match."""
+    if since and until and since > until:
+        raise click.UsageError(f"--since {since} is after --until {until}")
 
 
 #: Known sites named in an error; the rest are counted.
