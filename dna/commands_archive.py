@@ -66,8 +66,9 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     Sites come from sites.toml when they match, else from host names.
     WARCs from outside DATA/warc are copied into DATA/warc/SITE/.
     Restoring a file twice adds nothing.  Damaged input is reported with its
-    file and offset and skipped; the rest is restored.  Exit status: 0, or
-    1 with --strict when some input was damaged.
+    file and offset and skipped; the rest is restored.  Exit status: 0 when
+    something was restored (skipped inputs are counted), 1 when no input
+    could be read at all, or with --strict when some input was damaged.
 
     Example:
 
@@ -112,8 +113,13 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     )
     for copied in report.copied:
         console.print(f"Copied into the archive: {copied}")
+    if not report.responses:
+        fail("nothing restored: no WARC record could be read from the input")
     if report.problems:
-        err_console.print(f"[yellow]{len(report.problems)} problem(s) in the input; see above.[/]")
+        err_console.print(
+            f"[yellow]{len(report.problems)} problem(s) in the input, "
+            f"{report.skipped} input(s) skipped whole; see above.[/]"
+        )
     if not no_index and (added.get("articles") or added.get("article_versions")):
         update_search_index(env)
     if strict and report.problems:
