@@ -17,7 +17,7 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from rich.table import Table
+from rich.text import Text
 
 from archive.export import FORMATS, write_export
 from dna.context import (
@@ -29,6 +29,7 @@ from dna.context import (
     fail,
     update_search_index,
 )
+from dna.render import Column, print_table
 
 #: Problems listed in full; the rest are counted.
 SHOWN_PROBLEMS = 50
@@ -157,10 +158,6 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
         report = verify_archive(env.data, store, site=site, repair=repair)
     finally:
         store.close()
-    table = Table(title="WARC files", title_justify="left")
-    table.add_column("site")
-    for column in ("files", "records", "MB", "problems"):
-        table.add_column(column, justify="right")
     per_site: dict[str, list[int]] = {}
     for check in report.files:
         row = per_site.setdefault(check.site, [0, 0, 0, 0])
@@ -168,11 +165,26 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
         row[1] += check.records
         row[2] += check.size
         row[3] += len(check.problems)
-    for name, (files, records, size, problems) in sorted(per_site.items()):
-        style = "red" if problems else "green"
-        counts = (str(files), str(records), f"{size / 1e6:.1f}", f"[{style}]{problems}[/]")
-        table.add_row(name, *counts)
-    console.print(table)
+    print_table(
+        "WARC files",
+        [
+            Column("site", "key"),
+            Column("files", "number"),
+            Column("records", "number"),
+            Column("MB", "number"),
+            Column("problems", "number"),
+        ],
+        [
+            [
+                name,
+                str(files),
+                str(records),
+                f"{size / 1e6:.1f}",
+                Text(str(problems), style="red" if problems else "green"),
+            ]
+            for name, (files, records, size, problems) in sorted(per_site.items())
+        ],
+    )
     for check in report.files:
         if check.repaired:
             console.print(f"Repaired {check.path}: {check.repaired}")

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import click
 from rich.live import Live
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
 from archive.locks import LockHeld, LockOwner
 from crawler.crawl import CrawlError, CrawlObserver, CrawlRequest, choose_sites, crawl_sites
@@ -25,7 +26,16 @@ from dna.context import (
     fail,
     update_search_index,
 )
-from dna.render import local_time, print_rows, report_problems
+from dna.render import (
+    TIME_ZONE_LABEL,
+    Cell,
+    Column,
+    fitted_table,
+    local_time,
+    print_line,
+    print_table,
+    report_problems,
+)
 
 if TYPE_CHECKING:
     from archive.archived import CrawlRun
@@ -138,9 +148,9 @@ def crawl(
         except CrawlError as exc:
             fail(str(exc))
     results = outcome.results
-    console.print(_progress_table(results, "Crawl summary"))
+    _print_summary(results, time.monotonic() - view.started)
     _print_failures(results)
-    console.print(f"Log: {outcome.log_file}")
+    print_line(f"Log: {outcome.log_file}")
 
     if fatal := next((r.fatal for r in results if r.fatal), None):
         fail(fatal)
@@ -151,7 +161,12 @@ def crawl(
     for row in results:
         if row.message:
             err_console.print(f"[red]{row.site}:[/] {escape(row.message)}", soft_wrap=True)
-    if any(r.status == "interrupted" and not r.message for r in results):
+    if interrupted := [r.site for r in results if r.status == "interrupted" and not r.message]:
+        err_console.print(
+            "Interrupted: what was fetched is kept. Continue with: "
+            f"dna crawl {' '.join(interrupted)} --resume",
+            soft_wrap=True,
+        )
         sys.exit(130)
     if outcome.busy or any(r.status == "failed" or r.message for r in results):
         sys.exit(1)
@@ -162,6 +177,7 @@ class _CrawlView(CrawlObserver):
 
     def __init__(self) -> None:
         self._live: Live | None = None
+        self.started = time.monotonic()
 
     def __enter__(self) -> _CrawlView:
         return self
@@ -207,43 +223,75 @@ class _CrawlView(CrawlObserver):
         if not console.is_terminal:
             return
         if self._live is None:
-            self._live = Live(console=console, auto_refresh=False)
+            # Transient: the last frame goes when the summary comes, not above it.
+            self._live = Live(console=console, auto_refresh=False, transient=True)
             self._live.start()
-        self._live.update(_progress_table(rows, "Crawling…"), refresh=True)
+        seconds = time.monotonic() - self.started
+        table = fitted_table(
+            "Crawling… (Ctrl-C stops; --resume continues)",
+            _progress_columns(seconds),
+            _progress_rows(rows, seconds),
+        )
+        self._live.update(table, refresh=True)
 
 
-def _progress_table(rows: list[SiteProgress], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column("site")
-    for column in ("pages", "new", "updated", "errors", "WARC MB"):
-        table.add_column(column, justify="right")
-    table.add_column("status")
-    style = {"finished": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
+_STATUS_STYLE = {"finished": "green", "failed": "red", "interrupted": "yellow", "running": "cyan"}
+
+
+def _progress_columns(seconds: float | None) -> list[Column]:
+    columns = [
+        Column("site", "key"),
+        Column("pages", "number"),
+        Column("new", "number"),
+        Column("updated", "extra"),
+        Column("errors", "extra"),
+        Column("WARC MB", "extra"),
+        Column("status", "text"),
+    ]
+    if seconds is not None:
+        columns[6:6] = [Column("pages/s", "extra"), Column("elapsed", "extra")]
+    return columns
+
+
+def _progress_rows(rows: list[SiteProgress], seconds: float | None) -> list[list[Cell]]:
+    table: list[list[Cell]] = []
     for row in rows:
-        table.add_row(
+        cells: list[Cell] = [
             row.site,
             str(row.pages),
             str(row.articles_new),
             str(row.articles_updated),
             str(row.errors),
             f"{row.warc_bytes / 1e6:.1f}",
-            f"[{style.get(row.status, 'white')}]{row.status}[/]",
-        )
+            Text(row.status, style=_STATUS_STYLE.get(row.status, "")),
+        ]
+        if seconds is not None:
+            cells[6:6] = [f"{row.pages / max(seconds, 1e-6):.1f}", _format_duration(seconds)]
+        table.append(cells)
     return table
 
 
+def _print_summary(results: list[SiteProgress], seconds: float) -> None:
+    """The crawl summary: a table on a terminal, plain lines in a pipe."""
+    print_table("Crawl summary", _progress_columns(None), _progress_rows(results, None))
+    pages = sum(row.pages for row in results)
+    print_line(
+        f"Took {_format_duration(seconds)}: {pages} page(s), "
+        f"{pages / max(seconds, 1e-6):.1f} pages/s."
+    )
+
+
 def _print_failures(results: list[SiteProgress], shown: int = 20) -> None:
-    failures = [(row.site, url, reason) for row in results for url, reason in row.failures]
+    failures = [[row.site, url, reason] for row in results for url, reason in row.failures]
     if not failures:
         return
-    table = Table(title=f"Failed pages ({len(failures)})", title_justify="left")
-    for column in ("site", "URL", "reason"):
-        table.add_column(column, overflow="fold")
-    for row in failures[:shown]:
-        table.add_row(*row)
-    console.print(table)
+    print_table(
+        f"Failed pages ({len(failures)})",
+        [Column("site", "key"), Column("URL", "key"), Column("reason")],
+        failures[:shown],
+    )
     if len(failures) > shown:
-        console.print(f"… and {len(failures) - shown} more: see the log.")
+        print_line(f"… and {len(failures) - shown} more: see the log.")
 
 
 # -- crawls ------------------------------------------------------------------
@@ -327,8 +375,19 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
         ]
         for run in runs
     ]
-    headers = ["id", "site", "mode", "started", "took", "pages", "new", "updated", "errors"]
-    print_rows("Crawls", [*headers, "status"], rows)
+    columns = [
+        Column("id", "key"),
+        Column("site", "key"),
+        Column("mode", "extra"),
+        Column(f"started ({TIME_ZONE_LABEL})", "key"),
+        Column("took", "extra"),
+        Column("pages", "number"),
+        Column("new", "number"),
+        Column("updated", "extra"),
+        Column("errors", "extra"),
+        Column("status", "text"),
+    ]
+    print_table("Crawls", columns, rows)
 
 
 def _format_duration(seconds: float) -> str:

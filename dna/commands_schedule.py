@@ -7,7 +7,6 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from archive.archived import CrawlRun
 from crawler.schedule.daemon import dna_executable, site_history, zone_name
@@ -16,7 +15,7 @@ from crawler.schedule.rules import Schedule, due_slots, is_running, last_served,
 from crawler.schedule.service import SchedulerError, SchedulerRunning, run_scheduler
 from crawler.sites import SitesFile
 from dna.context import Env, archive_options, console, err_console, fail
-from dna.render import report_problems
+from dna.render import Column, print_table, report_problems
 
 DEFAULT_MAX_CONCURRENT = 2
 
@@ -82,26 +81,37 @@ def schedule(ctx: click.Context, env: Env) -> None:
     now = datetime.now(UTC)
     scheduled = [site for site in registry.sites if site.schedules]
     if scheduled:
-        table = Table(title=f"Schedules (times in {zone_name(zone)})", title_justify="left")
-        for column in ("site", "cron", "mode", "last run", "status", "next run"):
-            table.add_column(column)
+        rows: list[list[str]] = []
         store = env.open_store()
         try:
             for site in scheduled:
                 runs = site_history(store, site, now, zone)
                 for item in site.schedules:
                     served = last_served(item, runs)
-                    table.add_row(
-                        site.name,
-                        item.cron,
-                        item.mode,
-                        _when(served.started_at, zone) if served else "never",
-                        _run_state(served) if served else "",
-                        _next_run(item, runs, now, zone),
+                    rows.append(
+                        [
+                            site.name,
+                            item.cron,
+                            item.mode,
+                            _when(served.started_at, zone) if served else "never",
+                            _run_state(served) if served else "",
+                            _next_run(item, runs, now, zone),
+                        ]
                     )
         finally:
             store.close()
-        console.print(table)
+        print_table(
+            f"Schedules (times in {zone_name(zone)})",
+            [
+                Column("site", "key"),
+                Column("cron", "key"),
+                Column("mode", "extra"),
+                Column("last run"),
+                Column("status", "extra"),
+                Column("next run"),
+            ],
+            rows,
+        )
     else:
         console.print(f"No site in {env.sites_path} has a schedule yet (see: dna schedule --help).")
     unscheduled = [site.name for site in registry.sites if not site.schedules]

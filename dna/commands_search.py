@@ -13,11 +13,11 @@ from datetime import date, datetime
 import click
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 from rich.text import Text
 
 from archive.archived import ArchivedArticle, ArticleVersionInfo
 from archive.database import StoreError
+from archive.messages import one_line, printable
 from archive.records import VIETNAM_TZ
 from dna.context import (
     Day,
@@ -30,7 +30,7 @@ from dna.context import (
     fail,
     load_gazetteer,
 )
-from dna.render import is_terminal, local_time, print_rows
+from dna.render import TIME_ZONE_LABEL, Column, is_terminal, local_time, print_table
 from places.gazetteer import GazetteerError, PlaceError
 from search.indexdir import SearchIndexError
 from search.indexer import rebuild_index, update_index
@@ -45,6 +45,12 @@ HIT_FIELDS = ("id", "url", "site", "title", "published", "score", "snippet")
 _EMPTY_HINT = (
     "the search index is empty: crawl a site (`dna crawl SITE`) "
     "or build it from the archive with `dna index --rebuild`"
+)
+
+
+_NO_HITS_HINT = (
+    "No hits: try fewer words, --fuzzy for typing mistakes, or fewer filters "
+    "(diacritics are optional)."
 )
 
 
@@ -155,11 +161,13 @@ def search(
     elif as_csv:
         _print_csv(rows)
     elif is_terminal():
-        _print_table(query, request, result, rows)
+        _print_hits(query, request, result, rows)
     else:
         _print_plain(query, request, result, rows)
     if as_json or as_csv:
-        err_console.print(escape(_count_line(query, request, result)), soft_wrap=True)
+        err_console.print(escape(one_line(_count_line(query, request, result))), soft_wrap=True)
+    if not result.total:
+        err_console.print(_NO_HITS_HINT, soft_wrap=True)
 
 
 def _place_filters(
@@ -233,30 +241,43 @@ def _print_plain(
     query: str, request: SearchRequest, result: SearchPage, rows: list[tuple[Hit, Snippet]]
 ) -> None:
     out = sys.stdout
-    out.write(_count_line(query, request, result) + "\n")
+    out.write(printable(_count_line(query, request, result)) + "\n")
     for hit, found in rows:
-        out.write(f"\n{local_time(hit.published)}  {hit.site}  {hit.title}\n")
-        out.write(f"    {found.text}\n" if found.text else "")
-        out.write(f"    {hit.url}  (id {hit.id})\n")
+        title = one_line(hit.title)
+        out.write(f"\n{local_time(hit.published)}  {hit.site}  {title}\n")
+        out.write(f"    {one_line(found.text)}\n" if found.text else "")
+        out.write(f"    {one_line(hit.url)}  (id {hit.id})\n")
 
 
-def _print_table(
+def _print_hits(
     query: str, request: SearchRequest, result: SearchPage, rows: list[tuple[Hit, Snippet]]
 ) -> None:
-    title = Text(_count_line(query, request, result))
-    table = Table(title=title, title_justify="left", expand=True)
-    table.add_column("site", style="cyan", no_wrap=True)
-    table.add_column("date", no_wrap=True)
-    table.add_column("title", ratio=2)
-    table.add_column("snippet", ratio=3)
+    """Hits as blocks, readable at any width: the id and the URL are never cut.
+
+    Title and snippet wrap at words; the URL is printed whole and the
+    terminal wraps it if it must.
+    """
+    console.print(Text(one_line(_count_line(query, request, result)), style="italic"))
     for hit, found in rows:
-        text = Text(found.text)
-        for start, end in found.spans:
-            text.stylize("bold yellow", start, end)
-        heading = Text(hit.title, style="bold")
-        heading.append(f"\n{hit.url}", style="dim")
-        table.add_row(Text(hit.site), local_time(hit.published), heading, text)
-    console.print(table)
+        console.print()
+        head = Text.assemble(
+            (f"{hit.id}", "bold magenta"),
+            "  ",
+            (local_time(hit.published), ""),
+            "  ",
+            (hit.site, "cyan"),
+        )
+        console.print(head, soft_wrap=True)
+        console.print(Text(one_line(hit.title), style="bold"))
+        if found.text:
+            # Same length as the snippet, so its highlight spans still fit.
+            text = Text(printable(found.text).replace("\n", " ").replace("\t", " "))
+            for start, end in found.spans:
+                text.stylize("bold yellow", start, end)
+            console.print(text)
+        console.print(Text(one_line(hit.url), style="dim"), soft_wrap=True)
+    if result.hits:
+        console.print(Text("\nRead one: dna show ID", style="dim"))
 
 
 # -- show --------------------------------------------------------------------
@@ -463,17 +484,30 @@ def stats(by: str, env: Env) -> None:
     else:
         per_year = found.per_site_year
         years = sorted({year for sites in per_year.values() for year in sites}, key=_year_order)
-        print_rows(
+        print_table(
             "Articles per site and year",
-            ["site", *(str(year) if year else "undated" for year in years), "total"],
+            [
+                Column("site", "key"),
+                *(Column(str(year) if year else "undated", "number") for year in years),
+                Column("total", "number"),
+            ],
             [
                 [site, *(str(counts.get(year, "")) for year in years), str(sum(counts.values()))]
                 for site, counts in sorted(per_year.items())
             ],
         )
-    print_rows(
+    print_table(
         "Crawls",
-        ["site", "crawls", "last started", "last status", "pages", "new", "updated", "errors"],
+        [
+            Column("site", "key"),
+            Column("crawls", "extra"),
+            Column(f"last started ({TIME_ZONE_LABEL})", "key"),
+            Column("last status"),
+            Column("pages", "number"),
+            Column("new", "number"),
+            Column("updated", "extra"),
+            Column("errors", "extra"),
+        ],
         [
             [
                 summary.site,
@@ -495,17 +529,23 @@ def stats(by: str, env: Env) -> None:
     ]
     if found.indexed_through:
         through = local_time(found.indexed_through, "%Y-%m-%d %H:%M")
-        rows.append(["indexed up to", f"articles updated {through}"])
+        rows.append(["indexed up to", f"articles updated {through} ({TIME_ZONE_LABEL})"])
     if found.database_bytes is not None:
         rows.insert(2, ["database", _size(found.database_bytes)])
-    print_rows("Size", ["", ""], rows)
+    print_table("Size", [Column("", "key"), Column("")], rows)
 
 
 def _print_place_stats(found: ArchiveStats) -> None:
     """Articles per old province and district of their portals; then unsettled mentions."""
-    print_rows(
+    print_table(
         "Articles per province and district (where their portals sit)",
-        ["province", "district", "province now", "portals", "articles"],
+        [
+            Column("province"),
+            Column("district"),
+            Column("province now", "extra"),
+            Column("portals", "number"),
+            Column("articles", "number"),
+        ],
         [
             [row.province, "(all)", row.province_now, str(row.portals), str(row.articles)]
             if row.district is None
@@ -513,9 +553,9 @@ def _print_place_stats(found: ArchiveStats) -> None:
             for row in found.per_place
         ],
     )
-    print_rows(
+    print_table(
         "Place names mentioned but not settled",
-        ["mention", "times", "why"],
+        [Column("mention", "key"), Column("times", "number"), Column("why")],
         [
             [
                 mention.surface,

@@ -6,7 +6,6 @@ import sys
 
 import click
 from rich.markup import escape
-from rich.table import Table
 
 from crawler.crawl import choose_sites
 from crawler.portals import NewSiteError, add_site, refresh_places
@@ -20,7 +19,7 @@ from dna.context import (
     fail,
     update_search_index,
 )
-from dna.render import report_problems
+from dna.render import Column, print_table, report_problems
 from places.gazetteer import gazetteer
 
 
@@ -44,21 +43,31 @@ def sites(ctx: click.Context, env: Env) -> None:
     if ctx.invoked_subcommand is not None:
         return
     registry = env.load_sites()
-    table = Table(title=f"Sites in {env.sites_path}", title_justify="left")
-    for column in ("name", "family", "title", "start URLs", "place (old → new)", "limits"):
-        table.add_column(column, overflow="fold")
-    for site in registry.sites:
-        limits = ", ".join(
-            f"{key}={value}"
-            for key in ("max_pages", "max_depth", "since")
-            if (value := getattr(site, key)) is not None
-        )
-        place = _place_line(site.place) if site.place else ""
-        table.add_row(
-            site.name, site.family, site.title or "", "\n".join(site.start_urls), place, limits
-        )
+    rows = [
+        [
+            site.name,
+            site.family,
+            "\n".join(site.start_urls),
+            site.title or "",
+            _place_line(site.place) if site.place else "",
+            ", ".join(
+                f"{key}={value}"
+                for key in ("max_pages", "max_depth", "since")
+                if (value := getattr(site, key)) is not None
+            ),
+        ]
+        for site in registry.sites
+    ]
+    columns = [
+        Column("name", "key"),
+        Column("family", "extra"),
+        Column("start URLs", "key"),
+        Column("title"),
+        Column("place (old → new)", "extra"),
+        Column("limits", "extra"),
+    ]
     if registry.sites:
-        console.print(table)
+        print_table(f"Sites in {env.sites_path}", columns, rows)
     elif not registry.problems:
         console.print(f"No sites in {env.sites_path} yet. Add one with: dna sites add NAME URL")
     report_problems(registry)

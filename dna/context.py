@@ -26,6 +26,9 @@ from places.gazetteer import Gazetteer, GazetteerError, gazetteer
 console = Console(highlight=False)
 #: Errors and progress go to stderr so stdout stays clean for pipes.
 err_console = Console(stderr=True, highlight=False)
+# In a pipe or a file, lines are never hard-wrapped: paths and URLs stay whole.
+for _console in (console, err_console):
+    _console.soft_wrap = not _console.is_terminal
 
 
 class DnaError(click.ClickException):
