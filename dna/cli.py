@@ -100,10 +100,32 @@ def main() -> None:
 
     Example:
 
+    \b
         dna sites add xa-thanh-lien https://thanhlien.nghean.gov.vn/
         dna crawl xa-thanh-lien
         dna search "thanh lien"
     """
+
+
+@main.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the script that makes SHELL complete dna's commands, options and values.
+
+    Load it from your shell's start-up file.
+
+    Example:
+
+    \b
+        dna completion bash >> ~/.bashrc
+        dna completion zsh > ~/.zfunc/_dna
+        dna completion fish > ~/.config/fish/completions/dna.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    completer = get_completion_class(shell)
+    assert completer is not None  # every click.Choice above has a class
+    click.echo(completer(main, {}, "dna", "_DNA_COMPLETE").source())
 
 
 commands_sites.register(main)

@@ -30,7 +30,7 @@ from dna.context import (
     fail,
     load_gazetteer,
 )
-from dna.render import TIME_ZONE_LABEL, Column, is_terminal, local_time, print_table
+from dna.render import TIME_ZONE_LABEL, Column, is_terminal, local_time, paged, print_table
 from places.gazetteer import GazetteerError, PlaceError
 from search.indexdir import SearchIndexError
 from search.indexer import rebuild_index, update_index
@@ -317,30 +317,30 @@ def show(key: str, raw: bool, all_versions: bool, env: Env) -> None:
         versions = store.versions(article.id)
     finally:
         store.close()
-    _print_article(article)
-    console.print(f"\n[bold]Versions[/] ({len(versions)})", soft_wrap=True)
-    for number, version in enumerate(versions, 1):
-        current = "  (current)" if version.id == article.version_id else ""
-        console.print(
-            f"  {number}. {local_time(version.seen_at, '%Y-%m-%d %H:%M')}  "
-            f"{escape(version.title)}  {version.warc_file}@{version.warc_offset}  "
-            f"{version.content_hash[:19]}{current}",
-            soft_wrap=True,
-        )
-        if all_versions and number > 1:
-            _print_changes(versions[number - 2], version)
+    with paged():
+        _print_article(article)
+        console.print(f"\n[bold]Versions[/] ({len(versions)}, times {TIME_ZONE_LABEL})")
+        for number, version in enumerate(versions, 1):
+            current = "  (current)" if version.id == article.version_id else ""
+            console.print(
+                f"  {number}. {local_time(version.seen_at, '%Y-%m-%d %H:%M')}  "
+                f"{escape(one_line(version.title))}  {version.warc_file}@{version.warc_offset}  "
+                f"{version.content_hash[:19]}{current}",
+            )
+            if all_versions and number > 1:
+                _print_changes(versions[number - 2], version)
 
 
 def _print_changes(before: ArticleVersionInfo, after: ArticleVersionInfo) -> None:
     """The paragraphs ``after`` removed and added, against ``before``."""
     if before.title != after.title:
-        console.print(f"     [red]- {escape(before.title)}[/]", soft_wrap=True)
-        console.print(f"     [green]+ {escape(after.title)}[/]", soft_wrap=True)
+        console.print(f"     [red]- {escape(one_line(before.title))}[/]")
+        console.print(f"     [green]+ {escape(one_line(after.title))}[/]")
     old, new = before.body.split("\n"), after.body.split("\n")
     for line in difflib.ndiff(old, new):
         if line[:2] in ("- ", "+ "):
             colour = "red" if line[0] == "-" else "green"
-            console.print(f"     [{colour}]{escape(line)}[/]", soft_wrap=True)
+            console.print(f"     [{colour}]{escape(one_line(line))}[/]")
 
 
 def _print_raw(env: Env, article: ArchivedArticle) -> None:
@@ -358,34 +358,40 @@ def _print_raw(env: Env, article: ArchivedArticle) -> None:
 
 def _print_article(article: ArchivedArticle) -> None:
     def line(label: str, value: object) -> None:
+        # Values are never cut: a long URL folds onto the next line.
         if value not in (None, "", []):
-            console.print(f"  [dim]{label:<13}[/]{escape(str(value))}", soft_wrap=True)
+            text = Text.assemble((f"  {label:<13}", "dim"), one_line(str(value)))
+            text.overflow = "fold"
+            console.print(text)
 
-    console.print(f"[bold]{escape(article.title)}[/]", soft_wrap=True)
+    console.print(Text(one_line(article.title), style="bold"))
     line("id", article.id)
     line("site", article.site)
     line("url", article.url)
-    published = local_time(article.published, "%Y-%m-%d %H:%M %z")
+    published = local_time(article.published, f"%Y-%m-%d %H:%M ({TIME_ZONE_LABEL})")
     line("published", f"{published} (from {article.published_source})" if published else "")
     line("author", article.author)
     line("category", article.category)
     line("tags", ", ".join(article.tags))
     line("views", article.views)
     line("extracted by", article.family)
-    line("first seen", local_time(article.first_seen, "%Y-%m-%d %H:%M %z"))
+    line("first seen", local_time(article.first_seen, f"%Y-%m-%d %H:%M ({TIME_ZONE_LABEL})"))
     console.print("\n[bold]Provenance[/]")
     line("WARC file", article.warc_file)
     line("offset", article.warc_offset)
     line("length", article.warc_length)
     line("record", article.warc_record_id)
-    line("captured", local_time(article.fetched_at, "%Y-%m-%d %H:%M:%S %z"))
+    line("captured", local_time(article.fetched_at, f"%Y-%m-%d %H:%M:%S ({TIME_ZONE_LABEL})"))
     line("capture URL", article.capture_url)
     console.print("\n[bold]Text[/]")
+    # Paragraphs word-wrap at the screen's edge.
     for paragraph in [article.summary, *article.body.split("\n")]:
         if paragraph:
-            console.print(escape(paragraph), soft_wrap=True)
+            console.print(Text(one_line(paragraph)))
     for image in article.images:
-        console.print(f"[dim]Image:[/] {escape(image.caption or '')} {image.src}", soft_wrap=True)
+        text = Text.assemble(("Image: ", "dim"), one_line(f"{image.caption or ''} {image.src}"))
+        text.overflow = "fold"
+        console.print(text)
 
 
 # -- index -------------------------------------------------------------------

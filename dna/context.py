@@ -261,11 +261,14 @@ def update_search_index(env: Env) -> None:
 
     store = env.open_store()
     try:
-        added = update_index(
-            store,
-            env.data.index_dir,
-            on_wait=lambda: err_console.print("Waiting for another process to release the index…"),
-        )
+        with err_console.status("Indexing new and changed articles…"):
+            added = update_index(
+                store,
+                env.data.index_dir,
+                on_wait=lambda: err_console.print(
+                    "Waiting for another process to release the index…"
+                ),
+            )
     except SearchIndexError as exc:
         fail(f"the database is up to date, but the search index was not updated: {exc}")
     finally:

@@ -13,7 +13,8 @@ header or line that shows one says so (:data:`TIME_ZONE_LABEL`).
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
@@ -154,6 +155,25 @@ def _print_plain(title: str, columns: Sequence[Column], rows: list[list[Text]]) 
         cells = (cell.ljust(width) for cell, width in zip(row, widths, strict=True))
         out.write("  ".join(cells).rstrip() + "\n")
     out.write("\n")
+
+
+@contextmanager
+def paged() -> Iterator[None]:
+    """Page what is printed inside through ``$PAGER`` when it is longer than the screen.
+
+    Only on a terminal; in a pipe the text goes straight through.
+    """
+    if not is_terminal():
+        yield
+        return
+    with console.capture() as captured:
+        yield
+    text = captured.get()
+    if text.count("\n") < console.height:
+        console.file.write(text)
+        return
+    with console.pager(styles=True):
+        console.print(Text.from_ansi(text), end="")
 
 
 def print_line(markup: str) -> None:
