@@ -119,7 +119,8 @@ def search(
     --place takes an old or a new unit, with or without diacritics: a new
     commune covers the old communes merged into it, an old district its
     communes.  Qualify a shared name with the units it lies in ("huyện
-    Thanh Sơn, Phú Thọ"); an ambiguous one lists the choices.  --province and --district filter by where the portal sits.
+    Thanh Sơn, Phú Thọ"); an ambiguous one lists the choices.  --province
+    and --district filter by where the portal sits.
     Exit status: 0, 1 if the index is missing or unreadable, 2 for a
     malformed query or a place that is unknown or ambiguous.
 
