@@ -205,12 +205,12 @@ def _with_snippets(env: Env, result: SearchPage) -> Iterator[tuple[Hit, Snippet]
 def _record(hit: Hit, found: Snippet) -> dict[str, object]:
     return {
         "id": hit.id,
-        "url": hit.url,
+        "url": printable(hit.url),
         "site": hit.site,
-        "title": hit.title,
+        "title": printable(hit.title),
         "published": _isolocal_time(hit.published),
         "score": hit.score,
-        "snippet": found.text,
+        "snippet": printable(found.text),
     }
 
 
