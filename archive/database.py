@@ -21,9 +21,21 @@ class StoreError(Exception):
     """The database cannot be opened or used; the message says why."""
 
 
-def sqlite_url(path: Path) -> str:
-    """The SQLAlchemy URL of a SQLite file."""
+def sqlite_url(path: Path, *, read_only: bool = False) -> str:
+    """The SQLAlchemy URL of a SQLite file.
+
+    :param read_only: open it as immutable, for archives on read-only media
+        (a restored backup, a shared mount): SQLite then needs no lock or WAL
+        file beside it, and never writes.
+    """
+    if read_only:
+        return f"sqlite:///file:{path}?mode=ro&immutable=1&uri=true"
     return f"sqlite:///{path}"
+
+
+def is_read_only(url: str) -> bool:
+    """Whether ``url`` is a SQLite file opened read-only (see :func:`sqlite_url`)."""
+    return make_url(url).query.get("mode") == "ro"
 
 
 def _tune_sqlite(dbapi_connection: object, _record: object) -> None:
@@ -44,6 +56,8 @@ def create_archive_engine(url: str) -> Engine:
     except ArgumentError as exc:
         raise StoreError(f"invalid database URL {url!r}: {exc}") from None
     if parsed.get_backend_name() == "sqlite":
+        if is_read_only(url):
+            return create_engine(parsed)
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed)

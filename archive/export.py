@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import IO, Any
 
 from archive.archived import ArchivedArticle
+from archive.messages import printable
 from archive.records import VIETNAM_TZ
 
 FIELDS = (
@@ -70,6 +71,22 @@ def article_row(article: ArchivedArticle) -> dict[str, Any]:
     }
 
 
+def _printable_row(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` with control characters neutralised in its text, as everything dna prints.
+
+    Archived pages come from strangers; a CSV opened in a terminal or a
+    spreadsheet must not carry their escape sequences.
+    """
+    return {
+        key: printable(value)
+        if isinstance(value, str)
+        else [printable(item) for item in value]
+        if isinstance(value, list)
+        else value
+        for key, value in row.items()
+    }
+
+
 def write_export(articles: Iterable[ArchivedArticle], out: IO[str], fmt: str) -> int:
     """Write ``articles`` to ``out`` in ``fmt`` (``jsonl`` or ``csv``); returns the count."""
     if fmt not in FORMATS:
@@ -79,7 +96,7 @@ def write_export(articles: Iterable[ArchivedArticle], out: IO[str], fmt: str) ->
     if writer is not None:
         writer.writeheader()
     for article in articles:
-        row = article_row(article)
+        row = _printable_row(article_row(article))
         if writer is None:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:

@@ -56,9 +56,13 @@ class DataDir:
     def database_file(self) -> Path:
         return self.root / "archive.sqlite3"
 
-    def database_url(self, override: str | None = None) -> str:
-        """``--db``, else ``$DNA_DATABASE_URL``, else the SQLite file here."""
-        return override or os.environ.get("DNA_DATABASE_URL") or sqlite_url(self.database_file)
+    def database_url(self, override: str | None = None, *, read_only: bool = False) -> str:
+        """``--db``, else ``$DNA_DATABASE_URL``, else the SQLite file here.
+
+        :param read_only: open the SQLite file here without writing to it.
+        """
+        chosen = override or os.environ.get("DNA_DATABASE_URL")
+        return chosen or sqlite_url(self.database_file, read_only=read_only)
 
     def find_warc(self, name: str) -> Path | None:
         """The WARC file called ``name`` (closed or still ``.open``), if present."""

@@ -36,7 +36,7 @@ from archive.archived import (
     mention_rows,
     mentions_of,
 )
-from archive.database import StoreError, create_archive_engine, dialect_insert
+from archive.database import StoreError, create_archive_engine, dialect_insert, is_read_only
 from archive.locks import LockOwner
 from archive.messages import one_line
 from archive.models import (
@@ -69,7 +69,7 @@ class Store:
         self.url = url
         self.engine = create_archive_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        if migrate:
+        if migrate and not is_read_only(url):
             from archive.migrations import upgrade
 
             try:

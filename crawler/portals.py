@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler.probe import ProbeError, probe_portal
-from crawler.sites import FAMILIES, SiteConfig, append_site, new_site_problem
+from crawler.sites import FAMILIES, SiteConfig, append_site, check_new_site
 from extract.urls import host_of
 from places.gazetteer import GazetteerError, PlaceError, gazetteer
 from places.mentions import article_mentions
@@ -66,11 +66,10 @@ def add_site(
     :raises NewSiteError: a unit given is unknown or ambiguous, the
         gazetteer's data unreadable, the name unsafe or taken, the URL not http(s).
     """
-    if problem := new_site_problem(sites_path, name, url):
-        raise NewSiteError(problem)
     try:
+        check_new_site(sites_path, name, url)
         place, inferred = _site_place(url, province, district, commune)
-    except (PlaceError, GazetteerError) as exc:
+    except (ValueError, PlaceError, GazetteerError) as exc:
         raise NewSiteError(str(exc)) from None
     if family is None or title is None:
         try:

@@ -70,6 +70,8 @@ class RestoreReport:
     :param added: new rows per table (``captures``, ``articles``…).
     :param problems: damaged or unusable input, with file and offset.
     :param copied: foreign WARC files copied into ``DATA/warc``.
+    :param skipped: inputs that gave no response at all: missing, empty,
+        not WARC, or damaged from their start.
     """
 
     files: int = 0
@@ -79,6 +81,7 @@ class RestoreReport:
     added: dict[str, int] = field(default_factory=dict)
     problems: list[ScanProblem] = field(default_factory=list)
     copied: list[Path] = field(default_factory=list)
+    skipped: int = 0
 
 
 @dataclass(slots=True)
@@ -302,6 +305,7 @@ class Restorer:
             for site in self._sites.values():
                 site.writer.flush()
         report.copied = self._copy_foreign(first_site, problem)
+        report.skipped = len(listing_problems) + sum(1 for path in files if path not in first_site)
         after = self.store.counts()
         report.added = {table: after[table] - before.get(table, 0) for table in after}
         return report

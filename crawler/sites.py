@@ -31,6 +31,8 @@ from crawler.schedule.rules import CRAWL_MODES, DEFAULT_MODE, Schedule, cron_pro
 from extract.urls import host_of, origin_entry, split_domain, within_site
 from places.gazetteer import PlaceError, gazetteer
 
+#: How a problem of TOML syntax (as opposed to a value) starts its message.
+TOML_SYNTAX = "TOML syntax"
 FAMILIES = ("liferay", "tandan", "vnportal", "nukeviet", "auto")
 #: Where a portal sits, by its old (pre-2025) units, most general first.
 PLACE_KEYS = ("province", "district", "commune")
@@ -226,7 +228,7 @@ def _toml_error(path: Path, exc: tomllib.TOMLDecodeError, first_line: int) -> Si
     match = _TOML_LINE.search(str(exc))
     line = first_line + int(match.group(1)) - 1 if match else first_line
     message = _TOML_LINE.sub("", str(exc)).strip()
-    return SiteProblem(path, line, f"TOML syntax: {message}")
+    return SiteProblem(path, line, f"{TOML_SYNTAX}: {message}")
 
 
 def _parse_preamble(path: Path, text: str, problems: list[SiteProblem]) -> dict[str, Any]:
@@ -553,16 +555,23 @@ def _toml_str(value: str) -> str:
     return f'"{escaped}"'
 
 
-def new_site_problem(path: Path, name: str, url: str) -> str | None:
-    """Why ``name`` and ``url`` cannot be added to ``path``: checked before any fetch or write."""
+def check_new_site(path: Path, name: str, url: str) -> None:
+    """Check that ``name`` and ``url`` may be appended to ``path``, before anything is fetched.
+
+    :raises ValueError: the name is unsafe or taken, the URL is not http(s),
+        or ``path`` is not valid TOML as a whole: appending to a file that
+        cannot be parsed would bury the new entry in the breakage.
+    """
     if problem := validate_name(name):
-        return problem
+        raise ValueError(problem)
     if not _is_web_url(url):
-        return f"{url!r} is not an http(s) URL (no spaces or control characters)"
+        raise ValueError(f"{url!r} is not an http(s) URL (no spaces or control characters)")
     registry = load_sites(path)
+    syntax = next((p for p in registry.problems if p.message.startswith(TOML_SYNTAX)), None)
+    if syntax is not None:
+        raise ValueError(f"not adding to a file that cannot be parsed: fix {syntax} first")
     if registry.get(name) or any(p.name == name for p in registry.problems):
-        return f"a site called {name!r} is already in {path}"
-    return None
+        raise ValueError(f"a site called {name!r} is already in {path}")
 
 
 def append_site(
@@ -576,10 +585,9 @@ def append_site(
 ) -> SiteConfig:
     """Append a validated site entry to ``path`` and return it.
 
-    :raises ValueError: the name is unsafe or taken, or the URL is not http(s).
+    :raises ValueError: see :func:`check_new_site`.
     """
-    if problem := new_site_problem(path, name, url):
-        raise ValueError(problem)
+    check_new_site(path, name, url)
     path.parent.mkdir(parents=True, exist_ok=True)
     existing = path.read_text(encoding="utf-8") if path.exists() else ""
     if existing and not existing.endswith("\n"):
@@ -598,3 +606,36 @@ def append_site(
         raise ValueError(f"the new entry for {name!r} did not validate: {why}")
     os.replace(temporary, path)
     return site
+
+
+def remove_site(path: Path, name: str) -> int:
+    """Take the ``[[site]]`` entry called ``name`` out of ``path``; the rest stays as written.
+
+    Its comments and any other entry, valid or not, are kept byte for byte.
+
+    :returns: the line the entry started on.
+    :raises ValueError: no entry of that name, or ``path`` cannot be parsed
+        (which entry ends where would be a guess).
+    """
+    registry = load_sites(path)
+    syntax = next((p for p in registry.problems if p.message.startswith(TOML_SYNTAX)), None)
+    if syntax is not None:
+        raise ValueError(f"not editing a file that cannot be parsed: fix {syntax} first")
+    site = registry.get(name)
+    if site is None:
+        known = ", ".join(s.name for s in registry.sites) or "none"
+        raise ValueError(f"no site called {name!r} in {path} (known: {known})")
+    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
+    start = site.line - 1
+    end = next(
+        (at for at in range(start + 1, len(lines)) if _SITE_HEADER.match(lines[at])), len(lines)
+    )
+    _replace_text(path, "".join(lines[:start] + lines[end:]))
+    return site.line
+
+
+def _replace_text(path: Path, text: str) -> None:
+    """Write beside and rename, so a crash never leaves a half-written registry."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(text, "utf-8")
+    os.replace(temporary, path)

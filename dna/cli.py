@@ -6,8 +6,14 @@ exceptions into a one-line error.  Usage errors exit 2, failures 1.
 
 from __future__ import annotations
 
+import errno
+import os
+import sys
+from typing import Any
+
 import click
 
+from archive.messages import one_line
 from dna import (
     commands_archive,
     commands_crawl,
@@ -16,9 +22,75 @@ from dna import (
     commands_search,
     commands_sites,
 )
+from dna.context import DnaError
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+class DnaGroup(click.Group):
+    """The top of ``dna``: every error a command lets out ends as one line on stderr.
+
+    A reader that stops early (``dna export | head``) ends the command
+    quietly with status 0, as ``cat`` stops; a usage error is one line
+    (exit 2) pointing at ``--help``; any other operating-system error is
+    one line (exit 1) naming the file.  Even a bug is one line (exit 1),
+    unless ``$DNA_DEBUG`` asks for its traceback.
+    """
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            _silence_stdout()
+            raise click.exceptions.Exit(0) from None
+        except click.UsageError as exc:
+            raise _OneLineUsageError(exc) from None
+        except OSError as exc:
+            if exc.errno == errno.EPIPE:
+                _silence_stdout()
+                raise click.exceptions.Exit(0) from None
+            raise DnaError(describe_os_error(exc)) from None
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            if os.environ.get("DNA_DEBUG"):
+                raise
+            raise DnaError(
+                f"unexpected {type(exc).__name__}: {one_line(str(exc))} "
+                "(a bug in dna; DNA_DEBUG=1 shows where)"
+            ) from None
+
+
+class _OneLineUsageError(click.UsageError):
+    """A usage error as one line: what is wrong, and where the help is."""
+
+    def __init__(self, error: click.UsageError) -> None:
+        super().__init__(error.format_message(), error.ctx)
+        self.exit_code = error.exit_code
+
+    def show(self, file: Any = None) -> None:
+        where = f" (see: {self.ctx.command_path} --help)" if self.ctx else ""
+        DnaError(f"{self.format_message()}{where}").show()
+
+
+def describe_os_error(exc: OSError) -> str:
+    """An operating-system error as a person reads it: what failed, and on which file."""
+    reason = exc.strerror or str(exc)
+    if exc.errno == errno.EROFS:
+        reason = "read-only file system"
+    where = f"{exc.filename}: " if exc.filename else ""
+    return f"{where}{reason}"
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so flushing it at exit cannot fail on the closed pipe."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+
+
+@click.group(
+    cls=DnaGroup,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
 @click.version_option(package_name="district-news-archive", prog_name="dna")
 def main() -> None:
     """District News Archive: preserve Vietnam's commune and district news portals.
@@ -28,10 +100,32 @@ def main() -> None:
 
     Example:
 
+    \b
         dna sites add xa-thanh-lien https://thanhlien.nghean.gov.vn/
         dna crawl xa-thanh-lien
         dna search "thanh lien"
     """
+
+
+@main.command()
+@click.argument("shell", type=click.Choice(["bash", "zsh", "fish"]))
+def completion(shell: str) -> None:
+    """Print the script that makes SHELL complete dna's commands, options and values.
+
+    Load it from your shell's start-up file.
+
+    Example:
+
+    \b
+        dna completion bash >> ~/.bashrc
+        dna completion zsh > ~/.zfunc/_dna
+        dna completion fish > ~/.config/fish/completions/dna.fish
+    """
+    from click.shell_completion import get_completion_class
+
+    completer = get_completion_class(shell)
+    assert completer is not None  # every click.Choice above has a class
+    click.echo(completer(main, {}, "dna", "_DNA_COMPLETE").source())
 
 
 commands_sites.register(main)

@@ -17,10 +17,19 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
-from rich.table import Table
+from rich.text import Text
 
 from archive.export import FORMATS, write_export
-from dna.context import Env, archive_options, console, err_console, fail, update_search_index
+from dna.context import (
+    Env,
+    SiteName,
+    archive_options,
+    console,
+    err_console,
+    fail,
+    update_search_index,
+)
+from dna.render import Column, print_table
 
 #: Problems listed in full; the rest are counted.
 SHOWN_PROBLEMS = 50
@@ -49,7 +58,7 @@ def register(group: click.Group) -> None:
     help="Processes extracting articles.",
 )
 @click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
-@archive_options
+@archive_options("write")
 def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool, env: Env) -> None:
     """Rebuild the database and search index from WARC files alone.
 
@@ -58,8 +67,9 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     Sites come from sites.toml when they match, else from host names.
     WARCs from outside DATA/warc are copied into DATA/warc/SITE/.
     Restoring a file twice adds nothing.  Damaged input is reported with its
-    file and offset and skipped; the rest is restored.  Exit status: 0, or
-    1 with --strict when some input was damaged.
+    file and offset and skipped; the rest is restored.  Exit status: 0 when
+    something was restored (skipped inputs are counted), 1 when no input
+    could be read at all, or with --strict when some input was damaged.
 
     Example:
 
@@ -104,8 +114,13 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     )
     for copied in report.copied:
         console.print(f"Copied into the archive: {copied}")
+    if not report.responses:
+        fail("nothing restored: no WARC record could be read from the input")
     if report.problems:
-        err_console.print(f"[yellow]{len(report.problems)} problem(s) in the input; see above.[/]")
+        err_console.print(
+            f"[yellow]{len(report.problems)} problem(s) in the input, "
+            f"{report.skipped} input(s) skipped whole; see above.[/]"
+        )
     if not no_index and (added.get("articles") or added.get("article_versions")):
         update_search_index(env)
     if strict and report.problems:
@@ -116,14 +131,14 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
 
 
 @click.command()
-@click.option("--site", help="Only this site's WARC files and captures.")
+@click.option("--site", type=SiteName(), help="Only this site's WARC files and captures.")
 @click.option(
     "--repair",
     is_flag=True,
     help="Close .open files left by crashed crawls after their last complete record. "
     "Closed files are never modified.",
 )
-@archive_options
+@archive_options("read")
 def verify(site: str | None, repair: bool, env: Env) -> None:
     """Check that nothing has rotted: digests, database pointers, crashed files.
 
@@ -143,10 +158,6 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
         report = verify_archive(env.data, store, site=site, repair=repair)
     finally:
         store.close()
-    table = Table(title="WARC files", title_justify="left")
-    table.add_column("site")
-    for column in ("files", "records", "MB", "problems"):
-        table.add_column(column, justify="right")
     per_site: dict[str, list[int]] = {}
     for check in report.files:
         row = per_site.setdefault(check.site, [0, 0, 0, 0])
@@ -154,11 +165,26 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
         row[1] += check.records
         row[2] += check.size
         row[3] += len(check.problems)
-    for name, (files, records, size, problems) in sorted(per_site.items()):
-        style = "red" if problems else "green"
-        counts = (str(files), str(records), f"{size / 1e6:.1f}", f"[{style}]{problems}[/]")
-        table.add_row(name, *counts)
-    console.print(table)
+    print_table(
+        "WARC files",
+        [
+            Column("site", "key"),
+            Column("files", "number"),
+            Column("records", "number"),
+            Column("MB", "number"),
+            Column("problems", "number"),
+        ],
+        [
+            [
+                name,
+                str(files),
+                str(records),
+                f"{size / 1e6:.1f}",
+                Text(str(problems), style="red" if problems else "green"),
+            ]
+            for name, (files, records, size, problems) in sorted(per_site.items())
+        ],
+    )
     for check in report.files:
         if check.repaired:
             console.print(f"Repaired {check.path}: {check.repaired}")
@@ -181,14 +207,14 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
 
 @click.command()
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
-@click.option("--site", help="Only this site's articles.")
+@click.option("--site", type=SiteName(), help="Only this site's articles.")
 @click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help="Write to FILE instead of stdout.",
 )
-@archive_options
+@archive_options("read")
 def export(fmt: str, site: str | None, output: Path | None, env: Env) -> None:
     """Write every article, one record each, as JSON Lines or CSV.
 

@@ -5,19 +5,38 @@ from __future__ import annotations
 import json
 import os
 import sys
-from datetime import UTC, datetime
+import time
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import click
 from rich.live import Live
 from rich.markup import escape
-from rich.table import Table
+from rich.text import Text
 
 from archive.locks import LockHeld, LockOwner
 from crawler.crawl import CrawlError, CrawlObserver, CrawlRequest, choose_sites, crawl_sites
 from crawler.sites import CRAWL_MODES
-from dna.context import Env, archive_options, console, err_console, fail, update_search_index
-from dna.render import local_time, print_rows, report_problems
+from dna.context import (
+    Day,
+    Env,
+    SiteName,
+    archive_options,
+    console,
+    err_console,
+    fail,
+    update_search_index,
+)
+from dna.render import (
+    TIME_ZONE_LABEL,
+    Cell,
+    Column,
+    fitted_table,
+    local_time,
+    print_line,
+    print_table,
+    report_problems,
+)
 
 if TYPE_CHECKING:
     from archive.archived import CrawlRun
@@ -36,7 +55,7 @@ def register(group: click.Group) -> None:
 
 
 @click.command()
-@click.argument("names", metavar="SITE...", nargs=-1)
+@click.argument("names", metavar="SITE...", nargs=-1, type=SiteName(configured_only=True))
 @click.option("--all", "crawl_all", is_flag=True, help="Crawl every valid site in sites.toml.")
 @click.option(
     "--mode",
@@ -51,8 +70,8 @@ def register(group: click.Group) -> None:
 @click.option("--max-pages", type=click.IntRange(min=1), help="Stop each site after N pages.")
 @click.option(
     "--since",
-    type=click.DateTime(formats=["%Y-%m-%d"]),
-    help="Skip articles published before this day (YYYY-MM-DD).",
+    type=Day(),
+    help="Skip articles published before this day (Vietnam time).",
 )
 @click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
 @click.option(
@@ -69,14 +88,14 @@ def register(group: click.Group) -> None:
     show_default="the number of cores",
     help="Spread the sites over N processes, each site crawled by one.",
 )
-@archive_options
+@archive_options("write")
 def crawl(
     names: tuple[str, ...],
     crawl_all: bool,
     mode: str | None,
     resume: bool,
     max_pages: int | None,
-    since: datetime | None,
+    since: date | None,
     no_index: bool,
     frontier: str | None,
     workers: int,
@@ -125,9 +144,7 @@ def crawl(
         raise click.UsageError("name at least one SITE, or use --all")
     registry = env.load_sites()
     report_problems(registry)
-    chosen, unknown = choose_sites(registry, names)
-    for name in unknown:
-        err_console.print(f"[red]Unknown site:[/] {name!r} is not in {env.sites_path}")
+    chosen, _ = choose_sites(registry, names)
     if not chosen:
         fail(f"no site to crawl (see: dna sites --sites {env.sites_path})")
     try:
@@ -136,7 +153,7 @@ def crawl(
             mode=mode,
             resume=resume,
             max_pages=max_pages,
-            since=since.date() if since else None,
+            since=since,
             frontier=frontier,
             workers=workers,
         )
@@ -148,12 +165,12 @@ def crawl(
         except CrawlError as exc:
             fail(str(exc))
     results = outcome.results
-    console.print(_progress_table(results, "Crawl summary"))
+    _print_summary(results, time.monotonic() - view.started)
     _print_failures(results)
     for row in results:
         for line in row.cut_off:
-            console.print(f"{row.site}: cut off: {escape(line)}", soft_wrap=True, markup=True)
-    console.print(f"Log: {', '.join(outcome.log_files)}", soft_wrap=True)
+            print_line(f"{escape(row.site)}: cut off: {escape(line)}")
+    print_line(f"Log: {escape(', '.join(outcome.log_files))}")
 
     if fatal := next((r.fatal for r in results if r.fatal), None):
         fail(fatal)
@@ -165,9 +182,14 @@ def crawl(
 
     if not no_index and any(r.articles_new or r.articles_updated for r in results):
         update_search_index(env)
-    if any(r.status == "interrupted" and not r.message for r in results):
+    if interrupted := [r.site for r in results if r.status == "interrupted" and not r.message]:
+        err_console.print(
+            "Interrupted: what was fetched is kept. Continue with: "
+            f"dna crawl {' '.join(interrupted)} --resume",
+            soft_wrap=True,
+        )
         sys.exit(130)
-    if unknown or outcome.busy or any(r.status == "failed" or r.message for r in results):
+    if outcome.busy or any(r.status == "failed" or r.message for r in results):
         sys.exit(1)
 
 
@@ -176,6 +198,7 @@ class _CrawlView(CrawlObserver):
 
     def __init__(self) -> None:
         self._live: Live | None = None
+        self.started = time.monotonic()
 
     def __enter__(self) -> _CrawlView:
         return self
@@ -221,49 +244,81 @@ class _CrawlView(CrawlObserver):
         if not console.is_terminal:
             return
         if self._live is None:
-            self._live = Live(console=console, auto_refresh=False)
+            # Transient: the last frame goes when the summary comes, not above it.
+            self._live = Live(console=console, auto_refresh=False, transient=True)
             self._live.start()
-        self._live.update(_progress_table(rows, "Crawling…"), refresh=True)
+        seconds = time.monotonic() - self.started
+        table = fitted_table(
+            "Crawling… (Ctrl-C stops; --resume continues)",
+            _progress_columns(seconds),
+            _progress_rows(rows, seconds),
+        )
+        self._live.update(table, refresh=True)
 
 
-def _progress_table(rows: list[SiteProgress], title: str) -> Table:
-    table = Table(title=title, title_justify="left")
-    table.add_column("site")
-    for column in ("pages", "new", "updated", "errors", "WARC MB"):
-        table.add_column(column, justify="right")
-    table.add_column("status")
-    style = {
-        "finished": "green",
-        "failed": "red",
-        "killed": "red",
-        "interrupted": "yellow",
-        "running": "cyan",
-    }
+_STATUS_STYLE = {
+    "finished": "green",
+    "failed": "red",
+    "killed": "red",
+    "interrupted": "yellow",
+    "running": "cyan",
+}
+
+
+def _progress_columns(seconds: float | None) -> list[Column]:
+    columns = [
+        Column("site", "key"),
+        Column("pages", "number"),
+        Column("new", "number"),
+        Column("updated", "extra"),
+        Column("errors", "extra"),
+        Column("WARC MB", "extra"),
+        Column("status", "text"),
+    ]
+    if seconds is not None:
+        columns[6:6] = [Column("pages/s", "extra"), Column("elapsed", "extra")]
+    return columns
+
+
+def _progress_rows(rows: list[SiteProgress], seconds: float | None) -> list[list[Cell]]:
+    table: list[list[Cell]] = []
     for row in rows:
-        table.add_row(
+        cells: list[Cell] = [
             row.site,
             str(row.pages),
             str(row.articles_new),
             str(row.articles_updated),
             str(row.errors),
             f"{row.warc_bytes / 1e6:.1f}",
-            f"[{style.get(row.status, 'white')}]{row.status}[/]",
-        )
+            Text(row.status, style=_STATUS_STYLE.get(row.status, "")),
+        ]
+        if seconds is not None:
+            cells[6:6] = [f"{row.pages / max(seconds, 1e-6):.1f}", _format_duration(seconds)]
+        table.append(cells)
     return table
 
 
+def _print_summary(results: list[SiteProgress], seconds: float) -> None:
+    """The crawl summary: a table on a terminal, plain lines in a pipe."""
+    print_table("Crawl summary", _progress_columns(None), _progress_rows(results, None))
+    pages = sum(row.pages for row in results)
+    print_line(
+        f"Took {_format_duration(seconds)}: {pages} page(s), "
+        f"{pages / max(seconds, 1e-6):.1f} pages/s."
+    )
+
+
 def _print_failures(results: list[SiteProgress], shown: int = 20) -> None:
-    failures = [(row.site, url, reason) for row in results for url, reason in row.failures]
+    failures = [[row.site, url, reason] for row in results for url, reason in row.failures]
     if not failures:
         return
-    table = Table(title=f"Failed pages ({len(failures)})", title_justify="left")
-    for column in ("site", "URL", "reason"):
-        table.add_column(column, overflow="fold")
-    for row in failures[:shown]:
-        table.add_row(*row)
-    console.print(table)
+    print_table(
+        f"Failed pages ({len(failures)})",
+        [Column("site", "key"), Column("URL", "key"), Column("reason")],
+        failures[:shown],
+    )
     if len(failures) > shown:
-        console.print(f"… and {len(failures) - shown} more: see the log.")
+        print_line(f"… and {len(failures) - shown} more: see the log.")
 
 
 # -- crawls ------------------------------------------------------------------
@@ -283,12 +338,12 @@ def _duration(run: CrawlRun) -> float:
 
 
 @click.command()
-@click.option("--site", help="Only this site's crawls.")
+@click.option("--site", type=SiteName(), help="Only this site's crawls.")
 @click.option(
     "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Newest N runs."
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of a table.")
-@archive_options
+@archive_options("read")
 def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
     """List past and running crawls, newest first.
 
@@ -304,8 +359,6 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
     """
     store = env.open_store()
     try:
-        if site is not None and site not in store.latest_crawls():
-            fail(f"no crawls of site {site!r} in the archive")
         runs = store.crawl_runs(site, limit)
     finally:
         store.close()
@@ -352,8 +405,20 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
         ]
         for run in runs
     ]
-    headers = ["id", "site", "mode", "started", "took", "pages", "new", "updated", "errors"]
-    print_rows("Crawls", [*headers, "status", "cut off"], rows)
+    columns = [
+        Column("id", "key"),
+        Column("site", "key"),
+        Column("mode", "extra"),
+        Column(f"started ({TIME_ZONE_LABEL})", "key"),
+        Column("took", "extra"),
+        Column("pages", "number"),
+        Column("new", "number"),
+        Column("updated", "extra"),
+        Column("errors", "extra"),
+        Column("status", "text"),
+        Column("cut off", "text"),
+    ]
+    print_table("Crawls", columns, rows)
 
 
 def _format_duration(seconds: float) -> str:

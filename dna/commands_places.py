@@ -6,7 +6,7 @@ import click
 from rich.markup import escape
 
 from dna.context import Env, archive_options, console, fail, load_gazetteer
-from dna.render import print_rows
+from dna.render import Column, print_table
 from places.gazetteer import Gazetteer
 from places.overview import place_overview
 
@@ -18,7 +18,7 @@ def register(group: click.Group) -> None:
 
 @click.command()
 @click.argument("name")
-@archive_options
+@archive_options("read")
 def places(name: str, env: Env) -> None:
     """Show a place: its old and new names, the units it lies in, its portals and articles.
 
@@ -50,9 +50,14 @@ def places(name: str, env: Env) -> None:
         store.close()
     _print_place(gazette, unit.code)
     if overview.portals:
-        print_rows(
+        print_table(
             "Portals",
-            ["site", "title", "serves", "articles"],
+            [
+                Column("site", "key"),
+                Column("title"),
+                Column("serves"),
+                Column("articles", "number"),
+            ],
             [
                 [site.name, site.title or "", gazette.label(site.place), str(site.articles)]
                 for site in overview.portals

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 
 import click
-from rich.table import Table
 
 from archive.archived import CrawlRun
 from crawler.schedule.daemon import dna_executable, site_history, zone_name
@@ -16,7 +15,7 @@ from crawler.schedule.rules import Schedule, due_slots, is_running, last_served,
 from crawler.schedule.service import SchedulerError, SchedulerRunning, run_scheduler
 from crawler.sites import SitesFile
 from dna.context import Env, archive_options, console, err_console, fail
-from dna.render import report_problems
+from dna.render import Column, print_table, report_problems
 
 DEFAULT_MAX_CONCURRENT = 2
 
@@ -62,7 +61,7 @@ def _next_run(schedule: Schedule, runs: list[CrawlRun], now: datetime, zone: tzi
 
 
 @click.group(invoke_without_command=True)
-@archive_options
+@archive_options("settings")
 @click.pass_context
 def schedule(ctx: click.Context, env: Env) -> None:
     """List scheduled sites: cron, mode, last run and next run.
@@ -82,26 +81,37 @@ def schedule(ctx: click.Context, env: Env) -> None:
     now = datetime.now(UTC)
     scheduled = [site for site in registry.sites if site.schedules]
     if scheduled:
-        table = Table(title=f"Schedules (times in {zone_name(zone)})", title_justify="left")
-        for column in ("site", "cron", "mode", "last run", "status", "next run"):
-            table.add_column(column)
+        rows: list[list[str]] = []
         store = env.open_store()
         try:
             for site in scheduled:
                 runs = site_history(store, site, now, zone)
                 for item in site.schedules:
                     served = last_served(item, runs)
-                    table.add_row(
-                        site.name,
-                        item.cron,
-                        item.mode,
-                        _when(served.started_at, zone) if served else "never",
-                        _run_state(served) if served else "",
-                        _next_run(item, runs, now, zone),
+                    rows.append(
+                        [
+                            site.name,
+                            item.cron,
+                            item.mode,
+                            _when(served.started_at, zone) if served else "never",
+                            _run_state(served) if served else "",
+                            _next_run(item, runs, now, zone),
+                        ]
                     )
         finally:
             store.close()
-        console.print(table)
+        print_table(
+            f"Schedules (times in {zone_name(zone)})",
+            [
+                Column("site", "key"),
+                Column("cron", "key"),
+                Column("mode", "extra"),
+                Column("last run"),
+                Column("status", "extra"),
+                Column("next run"),
+            ],
+            rows,
+        )
     else:
         console.print(f"No site in {env.sites_path} has a schedule yet (see: dna schedule --help).")
     unscheduled = [site.name for site in registry.sites if not site.schedules]
@@ -113,7 +123,7 @@ def schedule(ctx: click.Context, env: Env) -> None:
 
 @schedule.command("run")
 @max_concurrent_option
-@archive_options
+@archive_options("write")
 def schedule_run(max_concurrent: int, env: Env) -> None:
     """Run scheduled crawls until stopped (foreground; SIGTERM or Ctrl-C stops it).
 
@@ -155,7 +165,7 @@ def schedule_run(max_concurrent: int, env: Env) -> None:
     type=click.Path(file_okay=False, path_type=Path),
     help="Write the systemd unit files into DIR (e.g. /etc/systemd/system) instead of printing.",
 )
-@archive_options
+@archive_options("settings")
 def schedule_install(kind: str, max_concurrent: int, output_dir: Path | None, env: Env) -> None:
     """Print what the OS scheduler needs: a systemd service, timers or crontab lines.
 

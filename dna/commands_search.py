@@ -8,19 +8,29 @@ import json
 import sys
 import time
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 
 import click
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
-from rich.table import Table
 from rich.text import Text
 
 from archive.archived import ArchivedArticle, ArticleVersionInfo
 from archive.database import StoreError
+from archive.messages import one_line, printable
 from archive.records import VIETNAM_TZ
-from dna.context import Env, archive_options, console, err_console, fail, load_gazetteer
-from dna.render import is_terminal, local_time, print_rows
+from dna.context import (
+    Day,
+    Env,
+    SiteName,
+    archive_options,
+    check_period,
+    console,
+    err_console,
+    fail,
+    load_gazetteer,
+)
+from dna.render import TIME_ZONE_LABEL, Column, is_terminal, local_time, paged, print_table
 from places.gazetteer import GazetteerError, PlaceError
 from search.backend import BACKENDS, POSTGRES, open_searcher
 from search.indexdir import SearchIndexError
@@ -34,11 +44,16 @@ from search.stats import ArchiveStats, archive_stats
 #: Fields of each hit in ``--json`` and ``--csv`` output, in order.
 HIT_FIELDS = ("id", "url", "site", "title", "published", "score", "snippet")
 
-_DAY = click.DateTime(formats=["%Y-%m-%d"])
 _BACKEND_HELP = "Search with this backend (default: postgres for PostgreSQL archives, else whoosh)."
 _EMPTY_HINT = (
     "the search index is empty: crawl a site (`dna crawl SITE`) "
     "or build it from the archive with `dna index --rebuild`"
+)
+
+
+_NO_HITS_HINT = (
+    "No hits: try fewer words, --fuzzy for typing mistakes, or fewer filters "
+    "(diacritics are optional)."
 )
 
 
@@ -59,13 +74,9 @@ def _isolocal_time(moment: datetime | None) -> str | None:
 
 @click.command()
 @click.argument("query")
-@click.option("--site", metavar="NAME", help="Only articles of this site.")
-@click.option(
-    "--since", type=_DAY, metavar="YYYY-MM-DD", help="Only articles published on or after it."
-)
-@click.option(
-    "--until", type=_DAY, metavar="YYYY-MM-DD", help="Only articles published on or before it."
-)
+@click.option("--site", type=SiteName(), metavar="NAME", help="Only articles of this site.")
+@click.option("--since", type=Day(), help="Only articles published on or after it (Vietnam time).")
+@click.option("--until", type=Day(), help="Only articles published on or before it (Vietnam time).")
 @click.option("--category", metavar="NAME", help="Only this category (case and accents ignored).")
 @click.option(
     "--place",
@@ -81,12 +92,12 @@ def _isolocal_time(moment: datetime | None) -> str | None:
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
 @click.option("--fuzzy", is_flag=True, help="Also match spellings one letter away (typos).")
 @click.option("--backend", type=click.Choice(BACKENDS), help=_BACKEND_HELP)
-@archive_options
+@archive_options("read")
 def search(
     query: str,
     site: str | None,
-    since: datetime | None,
-    until: datetime | None,
+    since: date | None,
+    until: date | None,
     category: str | None,
     place: str | None,
     province: str | None,
@@ -117,8 +128,9 @@ def search(
 
     --place takes an old or a new unit, with or without diacritics: a new
     commune covers the old communes merged into it, an old district its
-    communes.  Qualify a shared name with the units it lies in ("Thanh Sơn,
-    Phú Thọ").  --province and --district filter by where the portal sits.
+    communes.  Qualify a shared name with the units it lies in ("huyện
+    Thanh Sơn, Phú Thọ"); an ambiguous one lists the choices.  --province
+    and --district filter by where the portal sits.
     Exit status: 0, 1 if the index is missing or unreadable or the search
     took over 10 s, 2 for a malformed or over-long query or a place that is
     unknown or ambiguous.
@@ -131,12 +143,13 @@ def search(
     """
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
+    check_period(since, until)
     place_code, portal_places = _place_filters(place, province, district)
     request = SearchRequest(
         query=query,
         site=site,
-        since=since.date() if since else None,
-        until=until.date() if until else None,
+        since=since,
+        until=until,
         category=category,
         place=place_code,
         portal_places=portal_places,
@@ -161,11 +174,13 @@ def search(
     elif as_csv:
         _print_csv(rows)
     elif is_terminal():
-        _print_table(query, request, result, rows)
+        _print_hits(query, request, result, rows)
     else:
         _print_plain(query, request, result, rows)
     if as_json or as_csv:
-        err_console.print(escape(_count_line(query, request, result)), soft_wrap=True)
+        err_console.print(escape(one_line(_count_line(query, request, result))), soft_wrap=True)
+    if not result.total:
+        err_console.print(_NO_HITS_HINT, soft_wrap=True)
 
 
 def _place_filters(
@@ -202,12 +217,12 @@ def _with_snippets(env: Env, result: SearchPage) -> Iterator[tuple[Hit, Snippet]
 def _record(hit: Hit, found: Snippet) -> dict[str, object]:
     return {
         "id": hit.id,
-        "url": hit.url,
+        "url": printable(hit.url),
         "site": hit.site,
-        "title": hit.title,
+        "title": printable(hit.title),
         "published": _isolocal_time(hit.published),
         "score": hit.score,
-        "snippet": found.text,
+        "snippet": printable(found.text),
     }
 
 
@@ -239,30 +254,43 @@ def _print_plain(
     query: str, request: SearchRequest, result: SearchPage, rows: list[tuple[Hit, Snippet]]
 ) -> None:
     out = sys.stdout
-    out.write(_count_line(query, request, result) + "\n")
+    out.write(printable(_count_line(query, request, result)) + "\n")
     for hit, found in rows:
-        out.write(f"\n{local_time(hit.published)}  {hit.site}  {hit.title}\n")
-        out.write(f"    {found.text}\n" if found.text else "")
-        out.write(f"    {hit.url}  (id {hit.id})\n")
+        title = one_line(hit.title)
+        out.write(f"\n{local_time(hit.published)}  {hit.site}  {title}\n")
+        out.write(f"    {one_line(found.text)}\n" if found.text else "")
+        out.write(f"    {one_line(hit.url)}  (id {hit.id})\n")
 
 
-def _print_table(
+def _print_hits(
     query: str, request: SearchRequest, result: SearchPage, rows: list[tuple[Hit, Snippet]]
 ) -> None:
-    title = Text(_count_line(query, request, result))
-    table = Table(title=title, title_justify="left", expand=True)
-    table.add_column("site", style="cyan", no_wrap=True)
-    table.add_column("date", no_wrap=True)
-    table.add_column("title", ratio=2)
-    table.add_column("snippet", ratio=3)
+    """Hits as blocks, readable at any width: the id and the URL are never cut.
+
+    Title and snippet wrap at words; the URL is printed whole and the
+    terminal wraps it if it must.
+    """
+    console.print(Text(one_line(_count_line(query, request, result)), style="italic"))
     for hit, found in rows:
-        text = Text(found.text)
-        for start, end in found.spans:
-            text.stylize("bold yellow", start, end)
-        heading = Text(hit.title, style="bold")
-        heading.append(f"\n{hit.url}", style="dim")
-        table.add_row(Text(hit.site), local_time(hit.published), heading, text)
-    console.print(table)
+        console.print()
+        head = Text.assemble(
+            (f"{hit.id}", "bold magenta"),
+            "  ",
+            (local_time(hit.published), ""),
+            "  ",
+            (hit.site, "cyan"),
+        )
+        console.print(head, soft_wrap=True)
+        console.print(Text(one_line(hit.title), style="bold"))
+        if found.text:
+            # Same length as the snippet, so its highlight spans still fit.
+            text = Text(printable(found.text).replace("\n", " ").replace("\t", " "))
+            for start, end in found.spans:
+                text.stylize("bold yellow", start, end)
+            console.print(text)
+        console.print(Text(one_line(hit.url), style="dim"), soft_wrap=True)
+    if result.hits:
+        console.print(Text("\nRead one: dna show ID", style="dim"))
 
 
 # -- show --------------------------------------------------------------------
@@ -274,7 +302,7 @@ def _print_table(
 @click.option(
     "--versions", "all_versions", is_flag=True, help="Also show what changed in each version."
 )
-@archive_options
+@archive_options("read")
 def show(key: str, raw: bool, all_versions: bool, env: Env) -> None:
     """Print one archived article: metadata, provenance, text and versions.
 
@@ -303,30 +331,30 @@ def show(key: str, raw: bool, all_versions: bool, env: Env) -> None:
         versions = store.versions(article.id)
     finally:
         store.close()
-    _print_article(article)
-    console.print(f"\n[bold]Versions[/] ({len(versions)})", soft_wrap=True)
-    for number, version in enumerate(versions, 1):
-        current = "  (current)" if version.id == article.version_id else ""
-        console.print(
-            f"  {number}. {local_time(version.seen_at, '%Y-%m-%d %H:%M')}  "
-            f"{escape(version.title)}  {version.warc_file}@{version.warc_offset}  "
-            f"{version.content_hash[:19]}{current}",
-            soft_wrap=True,
-        )
-        if all_versions and number > 1:
-            _print_changes(versions[number - 2], version)
+    with paged():
+        _print_article(article)
+        console.print(f"\n[bold]Versions[/] ({len(versions)}, times {TIME_ZONE_LABEL})")
+        for number, version in enumerate(versions, 1):
+            current = "  (current)" if version.id == article.version_id else ""
+            console.print(
+                f"  {number}. {local_time(version.seen_at, '%Y-%m-%d %H:%M')}  "
+                f"{escape(one_line(version.title))}  {version.warc_file}@{version.warc_offset}  "
+                f"{version.content_hash[:19]}{current}",
+            )
+            if all_versions and number > 1:
+                _print_changes(versions[number - 2], version)
 
 
 def _print_changes(before: ArticleVersionInfo, after: ArticleVersionInfo) -> None:
     """The paragraphs ``after`` removed and added, against ``before``."""
     if before.title != after.title:
-        console.print(f"     [red]- {escape(before.title)}[/]", soft_wrap=True)
-        console.print(f"     [green]+ {escape(after.title)}[/]", soft_wrap=True)
+        console.print(f"     [red]- {escape(one_line(before.title))}[/]")
+        console.print(f"     [green]+ {escape(one_line(after.title))}[/]")
     old, new = before.body.split("\n"), after.body.split("\n")
     for line in difflib.ndiff(old, new):
         if line[:2] in ("- ", "+ "):
             colour = "red" if line[0] == "-" else "green"
-            console.print(f"     [{colour}]{escape(line)}[/]", soft_wrap=True)
+            console.print(f"     [{colour}]{escape(one_line(line))}[/]")
 
 
 def _print_raw(env: Env, article: ArchivedArticle) -> None:
@@ -344,36 +372,42 @@ def _print_raw(env: Env, article: ArchivedArticle) -> None:
 
 def _print_article(article: ArchivedArticle) -> None:
     def line(label: str, value: object) -> None:
+        # Values are never cut: a long URL folds onto the next line.
         if value not in (None, "", []):
-            console.print(f"  [dim]{label:<13}[/]{escape(str(value))}", soft_wrap=True)
+            text = Text.assemble((f"  {label:<13}", "dim"), one_line(str(value)))
+            text.overflow = "fold"
+            console.print(text)
 
-    console.print(f"[bold]{escape(article.title)}[/]", soft_wrap=True)
+    console.print(Text(one_line(article.title), style="bold"))
     line("id", article.id)
     line("site", article.site)
     line("url", article.url)
     for url in article.other_urls:
         line("also at", url)
-    published = local_time(article.published, "%Y-%m-%d %H:%M %z")
+    published = local_time(article.published, f"%Y-%m-%d %H:%M ({TIME_ZONE_LABEL})")
     line("published", f"{published} (from {article.published_source})" if published else "")
     line("author", article.author)
     line("category", article.category)
     line("tags", ", ".join(article.tags))
     line("views", article.views)
     line("extracted by", article.family)
-    line("first seen", local_time(article.first_seen, "%Y-%m-%d %H:%M %z"))
+    line("first seen", local_time(article.first_seen, f"%Y-%m-%d %H:%M ({TIME_ZONE_LABEL})"))
     console.print("\n[bold]Provenance[/]")
     line("WARC file", article.warc_file)
     line("offset", article.warc_offset)
     line("length", article.warc_length)
     line("record", article.warc_record_id)
-    line("captured", local_time(article.fetched_at, "%Y-%m-%d %H:%M:%S %z"))
+    line("captured", local_time(article.fetched_at, f"%Y-%m-%d %H:%M:%S ({TIME_ZONE_LABEL})"))
     line("capture URL", article.capture_url)
     console.print("\n[bold]Text[/]")
+    # Paragraphs word-wrap at the screen's edge.
     for paragraph in [article.summary, *article.body.split("\n")]:
         if paragraph:
-            console.print(escape(paragraph), soft_wrap=True)
+            console.print(Text(one_line(paragraph)))
     for image in article.images:
-        console.print(f"[dim]Image:[/] {escape(image.caption or '')} {image.src}", soft_wrap=True)
+        text = Text.assemble(("Image: ", "dim"), one_line(f"{image.caption or ''} {image.src}"))
+        text.overflow = "fold"
+        console.print(text)
 
 
 # -- index -------------------------------------------------------------------
@@ -382,7 +416,7 @@ def _print_article(article: ArchivedArticle) -> None:
 @click.command()
 @click.option("--rebuild", is_flag=True, help="Index every article afresh.")
 @click.option("--backend", type=click.Choice(BACKENDS), help=_BACKEND_HELP)
-@archive_options
+@archive_options("write")
 def index(rebuild: bool, backend: str | None, env: Env) -> None:
     """Bring the search index up to date with the archive.
 
@@ -461,7 +495,7 @@ class _ProgressBar:
     show_default=True,
     help="Count articles per site and year, or per province and district.",
 )
-@archive_options
+@archive_options("read")
 def stats(by: str, env: Env) -> None:
     """Show the archive's articles per site and year, its crawls, and its size.
 
@@ -485,17 +519,30 @@ def stats(by: str, env: Env) -> None:
     else:
         per_year = found.per_site_year
         years = sorted({year for sites in per_year.values() for year in sites}, key=_year_order)
-        print_rows(
+        print_table(
             "Articles per site and year",
-            ["site", *(str(year) if year else "undated" for year in years), "total"],
+            [
+                Column("site", "key"),
+                *(Column(str(year) if year else "undated", "number") for year in years),
+                Column("total", "number"),
+            ],
             [
                 [site, *(str(counts.get(year, "")) for year in years), str(sum(counts.values()))]
                 for site, counts in sorted(per_year.items())
             ],
         )
-    print_rows(
+    print_table(
         "Crawls",
-        ["site", "crawls", "last started", "last status", "pages", "new", "updated", "errors"],
+        [
+            Column("site", "key"),
+            Column("crawls", "extra"),
+            Column(f"last started ({TIME_ZONE_LABEL})", "key"),
+            Column("last status"),
+            Column("pages", "number"),
+            Column("new", "number"),
+            Column("updated", "extra"),
+            Column("errors", "extra"),
+        ],
         [
             [
                 summary.site,
@@ -517,17 +564,23 @@ def stats(by: str, env: Env) -> None:
     ]
     if found.indexed_through:
         through = local_time(found.indexed_through, "%Y-%m-%d %H:%M")
-        rows.append(["indexed up to", f"articles updated {through}"])
+        rows.append(["indexed up to", f"articles updated {through} ({TIME_ZONE_LABEL})"])
     if found.database_bytes is not None:
         rows.insert(2, ["database", _size(found.database_bytes)])
-    print_rows("Size", ["", ""], rows)
+    print_table("Size", [Column("", "key"), Column("")], rows)
 
 
 def _print_place_stats(found: ArchiveStats) -> None:
     """Articles per old province and district of their portals; then unsettled mentions."""
-    print_rows(
+    print_table(
         "Articles per province and district (where their portals sit)",
-        ["province", "district", "province now", "portals", "articles"],
+        [
+            Column("province"),
+            Column("district"),
+            Column("province now", "extra"),
+            Column("portals", "number"),
+            Column("articles", "number"),
+        ],
         [
             [row.province, "(all)", row.province_now, str(row.portals), str(row.articles)]
             if row.district is None
@@ -535,9 +588,9 @@ def _print_place_stats(found: ArchiveStats) -> None:
             for row in found.per_place
         ],
     )
-    print_rows(
+    print_table(
         "Place names mentioned but not settled",
-        ["mention", "times", "why"],
+        [Column("mention", "key"), Column("times", "number"), Column("why")],
         [
             [
                 mention.surface,

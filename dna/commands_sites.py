@@ -1,24 +1,25 @@
-"""The portals to crawl: ``sites``, ``sites add`` and ``sites refresh-places``."""
+"""The portals to crawl: ``sites``, ``sites add``, ``sites remove``, ``sites refresh-places``."""
 
 from __future__ import annotations
 
 import sys
 
 import click
-from rich.table import Table
+from rich.markup import escape
 
 from crawler.crawl import choose_sites
 from crawler.portals import NewSiteError, add_site, refresh_places
-from crawler.sites import FAMILIES
+from crawler.sites import FAMILIES, remove_site
 from dna.context import (
     Env,
+    SiteName,
     archive_options,
     console,
     err_console,
     fail,
     update_search_index,
 )
-from dna.render import report_problems
+from dna.render import Column, print_table, report_problems
 from places.gazetteer import gazetteer
 
 
@@ -28,7 +29,7 @@ def register(group: click.Group) -> None:
 
 
 @click.group(invoke_without_command=True)
-@archive_options
+@archive_options("settings")
 @click.pass_context
 def sites(ctx: click.Context, env: Env) -> None:
     """List the portals in sites.toml and explain any invalid entry.
@@ -42,21 +43,31 @@ def sites(ctx: click.Context, env: Env) -> None:
     if ctx.invoked_subcommand is not None:
         return
     registry = env.load_sites()
-    table = Table(title=f"Sites in {env.sites_path}", title_justify="left")
-    for column in ("name", "family", "title", "start URLs", "place (old → new)", "limits"):
-        table.add_column(column, overflow="fold")
-    for site in registry.sites:
-        limits = ", ".join(
-            f"{key}={value}"
-            for key in ("max_pages", "max_depth", "since")
-            if (value := getattr(site, key)) is not None
-        )
-        place = _place_line(site.place) if site.place else ""
-        table.add_row(
-            site.name, site.family, site.title or "", "\n".join(site.start_urls), place, limits
-        )
+    rows = [
+        [
+            site.name,
+            site.family,
+            "\n".join(site.start_urls),
+            site.title or "",
+            _place_line(site.place) if site.place else "",
+            ", ".join(
+                f"{key}={value}"
+                for key in ("max_pages", "max_depth", "since")
+                if (value := getattr(site, key)) is not None
+            ),
+        ]
+        for site in registry.sites
+    ]
+    columns = [
+        Column("name", "key"),
+        Column("family", "extra"),
+        Column("start URLs", "key"),
+        Column("title"),
+        Column("place (old → new)", "extra"),
+        Column("limits", "extra"),
+    ]
     if registry.sites:
-        console.print(table)
+        print_table(f"Sites in {env.sites_path}", columns, rows)
     elif not registry.problems:
         console.print(f"No sites in {env.sites_path} yet. Add one with: dna sites add NAME URL")
     report_problems(registry)
@@ -76,7 +87,7 @@ def sites(ctx: click.Context, env: Env) -> None:
 @click.option("--province", metavar="NAME", help="The portal's province (before 2025).")
 @click.option("--district", metavar="NAME", help="Its district (before 2025).")
 @click.option("--commune", metavar="NAME", help="Its commune or ward, for commune portals.")
-@archive_options
+@archive_options("write")
 def sites_add(
     name: str,
     url: str,
@@ -137,11 +148,37 @@ def sites_add(
         )
 
 
+@sites.command("remove")
+@click.argument("name", metavar="SITE")
+@archive_options("write")
+def sites_remove(name: str, env: Env) -> None:
+    """Take a portal out of sites.toml, so crawls and schedules skip it.
+
+    Only its entry goes; every other line of sites.toml stays as written.
+    What was archived of it (WARC files, articles, the search index) is
+    kept and stays searchable.  Exits 1 if there is no such site or
+    sites.toml cannot be parsed.
+
+    Example:
+
+        dna sites remove xa-thanh-lien
+    """
+    try:
+        line = remove_site(env.sites_path, name)
+    except ValueError as exc:
+        fail(str(exc))
+    console.print(
+        f"Removed [bold]{escape(name)}[/] (line {line}) from {env.sites_path}; "
+        "what was archived of it is kept.",
+        soft_wrap=True,
+    )
+
+
 @sites.command("refresh-places")
-@click.argument("names", metavar="SITE...", nargs=-1)
+@click.argument("names", metavar="SITE...", nargs=-1, type=SiteName(configured_only=True))
 @click.option("--all", "every", is_flag=True, help="Every valid site in sites.toml.")
 @click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
-@archive_options
+@archive_options("write")
 def sites_refresh_places(names: tuple[str, ...], every: bool, no_index: bool, env: Env) -> None:
     """Find the places mentioned in archived articles again.
 
@@ -157,9 +194,7 @@ def sites_refresh_places(names: tuple[str, ...], every: bool, no_index: bool, en
     """
     if not names and not every:
         raise click.UsageError("name at least one SITE, or use --all")
-    chosen, unknown = choose_sites(env.load_sites(), names)
-    if unknown:
-        fail(f"not in {env.sites_path}: {', '.join(unknown)}")
+    chosen, _ = choose_sites(env.load_sites(), names)
     store = env.open_store()
     try:
         for site, count in refresh_places(store, chosen):

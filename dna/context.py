@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import functools
+import os
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, Literal, NoReturn
 
 import click
 from rich.console import Console
@@ -16,22 +19,29 @@ from archive.database import StoreError
 from archive.layout import DataDir
 from archive.messages import one_line
 from archive.store import Store
-from crawler.sites import SitesFile, SitesFileError, load_sites, sites_path
+from crawler.sites import SitesFile, SitesFileError, load_sites, sites_path, validate_name
 from places.gazetteer import Gazetteer, GazetteerError, gazetteer
 
 #: Rich output for people; plain when stdout is not a terminal.
 console = Console(highlight=False)
 #: Errors and progress go to stderr so stdout stays clean for pipes.
 err_console = Console(stderr=True, highlight=False)
+# In a pipe or a file, lines are never hard-wrapped: paths and URLs stay whole.
+for _console in (console, err_console):
+    _console.soft_wrap = not _console.is_terminal
 
 
 class DnaError(click.ClickException):
-    """A failure the user can fix; printed as one line, exit code 1."""
+    """A failure the user can fix; printed as one line, exit code 1.
+
+    The line is made safe whatever it quotes (a query, a file name, a
+    driver's message): breaks become spaces, control characters marks.
+    """
 
     exit_code = 1
 
     def show(self, file: Any = None) -> None:
-        err_console.print(f"[bold red]Error:[/] {escape(self.message)}", soft_wrap=True)
+        err_console.print(f"[bold red]Error:[/] {escape(one_line(self.message))}", soft_wrap=True)
 
 
 def fail(message: str, exit_code: int = 1) -> NoReturn:
@@ -41,13 +51,24 @@ def fail(message: str, exit_code: int = 1) -> NoReturn:
     raise error
 
 
+#: What a command does with the data directory: ``read`` needs an archive
+#: there and works on read-only media; ``write`` creates the directory and
+#: needs it writable; ``settings`` reads sites.toml only and needs nothing.
+Access = Literal["read", "write", "settings"]
+
+
 @dataclass
 class Env:
-    """The resolved ``--data``, ``--sites`` and ``--db`` of one command."""
+    """The resolved ``--data``, ``--sites`` and ``--db`` of one command.
+
+    :param read_only: the data directory cannot be written (read-only media,
+        a shared mount); its SQLite database is opened without writing.
+    """
 
     data: DataDir
     sites_path: Path
     db_url: str
+    read_only: bool = False
 
     def open_store(self) -> Store:
         """The archive database, migrated to the current schema."""
@@ -74,9 +95,55 @@ class Env:
             fail(str(exc))
 
 
-def archive_options(command: Callable[..., Any]) -> Callable[..., Any]:
-    """Add ``--data``, ``--sites`` and ``--db`` and pass the resolved :class:`Env` as ``env``."""
+def resolve_env(
+    data_dir: str | None, sites_file: str | None, db_url: str | None, access: Access
+) -> Env:
+    """The command's :class:`Env`, after checking its data directory suits ``access``.
 
+    The one place that decides whether a data directory can be used: a
+    path that is a file, a read-only command on a directory with no archive
+    (a mistyped ``--data`` creates nothing), and a writing command on
+    read-only media each stop with one line.
+    """
+    data = DataDir.resolve(data_dir)
+    root = data.root
+    own_database = not (db_url or os.environ.get("DNA_DATABASE_URL"))
+    if root.exists() and not root.is_dir():
+        fail(f"{root} is a file, not a data directory (check --data or $DNA_HOME)")
+    read_only = False
+    if access == "write":
+        try:
+            root.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            fail(f"cannot create the data directory {root}: {exc.strerror}")
+        database = data.database_file
+        if not _writable(root) or (own_database and database.exists() and not _writable(database)):
+            fail(f"{root} is read-only: this command writes to the archive")
+    elif access == "read" and own_database:
+        if not data.database_file.is_file():
+            fail(
+                f"no archive in {root} (check --data or $DNA_HOME; "
+                "`dna crawl` or `dna restore` makes one)"
+            )
+        read_only = not (_writable(root) and _writable(data.database_file))
+    db = data.database_url(db_url, read_only=read_only)
+    return Env(data, sites_path(data_dir, sites_file), db, read_only)
+
+
+def _writable(path: Path) -> bool:
+    """Whether this process may write ``path`` (false on read-only file systems)."""
+    return os.access(path, os.W_OK)
+
+
+def archive_options(access: Access) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """Add ``--data``, ``--sites`` and ``--db``; pass the resolved :class:`Env` as ``env``.
+
+    :param access: what the command does with the data directory (see :data:`Access`).
+    """
+    return functools.partial(_archive_options, access=access)
+
+
+def _archive_options(command: Callable[..., Any], access: Access) -> Callable[..., Any]:
     @click.option(
         "--data",
         "data_dir",
@@ -99,11 +166,94 @@ def archive_options(command: Callable[..., Any]) -> Callable[..., Any]:
     def wrapper(
         data_dir: str | None, sites_file: str | None, db_url: str | None, **kwargs: Any
     ) -> Any:
-        data = DataDir.resolve(data_dir)
-        env = Env(data, sites_path(data_dir, sites_file), data.database_url(db_url))
+        env = resolve_env(data_dir, sites_file, db_url, access)
+        check_site_names(env, kwargs)
         return command(env=env, **kwargs)
 
     return wrapper
+
+
+class SiteName(click.ParamType):
+    """A site's name: its shape is checked as it is parsed, and that the site is
+    known once ``--data`` is (by :func:`check_site_names`), naming the known ones.
+
+    :param configured_only: only sites in sites.toml will do (to crawl one);
+        otherwise a site archived but no longer configured will do too.
+    """
+
+    name = "site"
+
+    def __init__(self, *, configured_only: bool = False) -> None:
+        self.configured_only = configured_only
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if problem := validate_name(value):
+            self.fail(problem, param, ctx)
+        return value
+
+
+class Day(click.ParamType):
+    """A day written YYYY-MM-DD; a day the calendar lacks (2023-02-30) is named as such."""
+
+    name = "YYYY-MM-DD"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> date:
+        if isinstance(value, date):
+            return value
+        if not _DAY.fullmatch(value):
+            self.fail(f"{value!r} is not a day: write YYYY-MM-DD, e.g. 2023-01-31", param, ctx)
+        try:
+            return date.fromisoformat(value)
+        except ValueError as exc:
+            self.fail(f"no such date {value!r} ({exc})", param, ctx)
+
+
+_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def check_period(since: date | None, until: date | None) -> None:
+    """A usage error when ``--since`` falls after ``--until``: nothing could match."""
+    if since and until and since > until:
+        raise click.UsageError(f"--since {since} is after --until {until}")
+
+
+#: Known sites named in an error; the rest are counted.
+SHOWN_SITES = 12
+
+
+def check_site_names(env: Env, values: dict[str, Any]) -> None:
+    """Stop with one line (exit 2) if a :class:`SiteName` parameter names no known site."""
+    command = click.get_current_context().command
+    given: list[tuple[str, bool]] = []
+    for param in command.params:
+        if isinstance(param.type, SiteName) and param.name and values.get(param.name):
+            value = values[param.name]
+            names = value if isinstance(value, tuple) else (value,)
+            given += [(name, param.type.configured_only) for name in names]
+    if not given:
+        return
+    registry = env.load_sites()
+    configured = {site.name for site in registry.sites}
+    archived: set[str] = set()
+    if not all(only or name in configured for name, only in given):
+        store = env.open_store()
+        try:
+            archived = {place.name for place in store.site_places()}
+        finally:
+            store.close()
+    for name, configured_only in given:
+        known = configured if configured_only else configured | archived
+        if name not in known:
+            fail(f"unknown site {name!r}; {_known_sites(known, env)}", exit_code=2)
+
+
+def _known_sites(known: set[str], env: Env) -> str:
+    if not known:
+        return f"no sites are known yet (none in {env.sites_path} or the archive)"
+    names = sorted(known)
+    listed = ", ".join(names[:SHOWN_SITES])
+    hidden = len(names) - SHOWN_SITES
+    return f"known: {listed}" + (f" and {hidden} more (see: dna sites)" if hidden > 0 else "")
 
 
 def load_gazetteer() -> Gazetteer:
@@ -134,11 +284,14 @@ def update_search_index(env: Env) -> None:
         console.print(f"Searchable in PostgreSQL ({added} search document(s) caught up).")
         return
     try:
-        added = update_index(
-            store,
-            env.data.index_dir,
-            on_wait=lambda: err_console.print("Waiting for another process to release the index…"),
-        )
+        with err_console.status("Indexing new and changed articles…"):
+            added = update_index(
+                store,
+                env.data.index_dir,
+                on_wait=lambda: err_console.print(
+                    "Waiting for another process to release the index…"
+                ),
+            )
     except (SearchIndexError, OSError) as exc:
         # OSError: a full disk (Errno 28) or a read-only index directory.
         fail(

@@ -172,6 +172,14 @@ class KeyFilter(Filter):
             yield token
 
 
+_WORD = re.compile(r"[^\W_]+")
+
+
+def words_only(key: str) -> str:
+    """A folded key without its punctuation: "tin tuc - su kien" → "tin tuc su kien"."""
+    return " ".join(_WORD.findall(key))
+
+
 def text_analyzer() -> Composable:
     """Canonical syllables."""
     return SyllableTokenizer() | CanonicalFilter()

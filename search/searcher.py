@@ -19,6 +19,7 @@ from whoosh.searching import Searcher
 from whoosh.util.times import datetime_to_long
 
 from archive.records import VIETNAM_TZ
+from search.analysis import words_only
 from search.indexdir import open_for_search
 from search.query import QueryBuilder, parse
 
@@ -186,8 +187,7 @@ class ArchiveSearcher:
         if request.site:
             allowed.append(set(searcher.docs_for_query(wq.Term("site", request.site))))
         if request.category:
-            keys = searcher.schema["category"].process_text(request.category)
-            allowed += [set(searcher.docs_for_query(wq.Term("category", key))) for key in keys]
+            allowed.append(self._in_category(request.category))
         if request.place:
             allowed.append(set(searcher.docs_for_query(wq.Term("places", request.place))))
         for code in request.portal_places:
@@ -195,6 +195,22 @@ class ArchiveSearcher:
         if request.since or request.until:
             allowed.append(self._published_between(request.since, request.until))
         return set.intersection(*allowed) if allowed else None
+
+    def _in_category(self, category: str) -> set[int]:
+        """Documents of every category that reads as ``category`` once case, accents
+        and punctuation are set aside: "tin tuc su kien" is "Tin tức - Sự kiện".
+
+        Categories are few, so their index terms are compared one by one; the
+        terms themselves keep their punctuation, and old indexes still match.
+        """
+        searcher = self._searcher
+        wanted = {words_only(key) for key in searcher.schema["category"].process_text(category)}
+        documents: set[int] = set()
+        for term in searcher.lexicon("category"):
+            key = term.decode("utf-8") if isinstance(term, bytes) else term
+            if words_only(key) in wanted:
+                documents.update(searcher.docs_for_query(wq.Term("category", key)))
+        return documents
 
     def _published_between(self, since: date | None, until: date | None) -> set[int]:
         # Reading the sortable column is ten times faster than a DateRange

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from archive.layout import DataDir
 from archive.records import VIETNAM_TZ
 from archive.store import Store
+from archive.warcscan import WARC_SUFFIXES
 from places.gazetteer import gazetteer
 from places.overview import PortalCount, portals_per_district
 from search.indexdir import read_state
@@ -75,7 +76,11 @@ def archive_stats(data: DataDir, db_url: str, *, by_place: bool) -> ArchiveStats
         crawls = store.crawl_summaries()
     finally:
         store.close()
-    warcs = [path for path in data.warc_root.glob("*/*") if path.is_file()]
+    warcs = [
+        path
+        for path in data.warc_root.glob("*/*")
+        if path.is_file() and path.name.endswith(WARC_SUFFIXES)
+    ]
     database = None
     if db_url == data.database_url() and data.database_file.exists():
         files = data.database_file.parent.glob(data.database_file.name + "*")

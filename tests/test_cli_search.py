@@ -46,14 +46,17 @@ def test_search_prints_total_and_hits_plainly_in_a_pipe(data: Path) -> None:
     )
 
 
-def test_search_draws_a_table_on_a_terminal(data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_search_shows_each_hit_with_its_id_on_a_terminal(
+    data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr("dna.commands_search.is_terminal", lambda: True)
     result = dna("search", "hdnd", "--data", str(data))
     assert result.exit_code == 0
     lines = result.output.splitlines()
     assert lines[0].strip() == "1 hit for 'hdnd', showing 1–1"
-    assert "┃ site" in lines[2]
-    assert "xa-thanh-lien" in lines[4] and "Kỳ họp thứ 7 HĐND" in lines[4]
+    hit_id, _, site = lines[2].split()
+    assert hit_id.isdigit() and site == "xa-thanh-lien"
+    assert "Kỳ họp thứ 7 HĐND" in lines[3]
 
 
 def test_search_finds_the_seed_for_thanh_lien(data: Path) -> None:
@@ -180,6 +183,7 @@ def test_malformed_query_is_a_usage_error(data: Path, query: str, message: str) 
 
 
 def test_missing_index_hints_at_crawl_or_rebuild(tmp_path: Path) -> None:
+    Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}").close()  # an archive, never indexed
     result = dna("search", "bão", "--data", str(tmp_path))
     assert result.exit_code == 1
     text = " ".join(result.output.split())
@@ -231,13 +235,13 @@ def test_show_prints_metadata_provenance_text_and_versions(data: Path) -> None:
     assert result.exit_code == 0, result.output
     lines = result.output.splitlines()
     assert lines[0] == CORPUS[0].title
-    assert "  published    2024-01-12 08:00 +0700 (from page)" in lines
+    assert "  published    2024-01-12 08:00 (UTC+7) (from page)" in lines
     assert "  author       Hữu Thịnh – Trung tâm VHTT&TT" in lines
     assert "  WARC file    xa-thanh-lien-0001.warc.gz" in lines
-    assert "  captured     2024-06-01 10:00:00 +0700" in lines
+    assert "  captured     2024-06-01 10:00:00 (UTC+7)" in lines
     assert lines[lines.index("Text") + 1] == CORPUS[0].lead
     assert "Image: Toàn cảnh hội nghị tại hội trường UBND xã." in result.output
-    assert lines[-2] == "Versions (1)"
+    assert lines[-2] == "Versions (1, times UTC+7)"
     assert lines[-1].startswith(f"  1. 2024-06-01 10:00  {CORPUS[0].title}  ")
     assert lines[-1].endswith("(current)")
 
@@ -294,6 +298,7 @@ def test_stats(data: Path) -> None:
         "crawls",
         "last",
         "started",
+        "(UTC+7)",
         "last",
         "status",
         "pages",
