@@ -115,10 +115,12 @@ class ArticleRecord:
         return _digest(self.versioned())
 
     def text_hash(self) -> str:
-        """Digest of the body alone: the same text under another URL is the same
-        article (an alias), whatever the page around it says (a print view
-        has no headline of its own)."""
-        return _digest({"body": self.body})
+        """Digest of the title and body: the same article under another URL (an alias).
+
+        The title counts too: recurring notices often repeat a body word for word
+        under a new title and date, and merging those would lose articles.
+        """
+        return _digest({"title": self.title, "body": self.body})
 
 
 def _digest(content: dict[str, object]) -> str:

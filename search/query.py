@@ -70,12 +70,16 @@ _PARSER = QueryParser(_ANY, _parse_schema())
 _PARSER.remove_plugin_class(SingleQuotePlugin)
 
 
-def parse(text: str) -> wq.Query:
+def parse(text: str, *, narrowed: bool = False) -> wq.Query:
     """Parse ``text`` into a Whoosh query over canonical syllables.
 
+    :param narrowed: filters (a site, a place, dates…) bound the search, so a
+        lone ``*`` may list what they let through instead of every article.
     :raises QuerySyntaxError: unbalanced quotes or parentheses, a dangling
         operator, an unknown field, or a value a field cannot read.
     """
+    if narrowed and text.strip() == "*":
+        return wq.Every()
     check_syntax(text)
     parsed = _PARSER.parse(text)
     for node in _walk(parsed):

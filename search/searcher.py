@@ -56,6 +56,13 @@ class SearchRequest:
     page: int = 1
     fuzzy: bool = False
 
+    @property
+    def narrowed(self) -> bool:
+        """Whether a filter bounds the articles searched."""
+        return any(
+            (self.site, self.since, self.until, self.category, self.place, self.portal_places)
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class Hit:
@@ -129,7 +136,7 @@ class ArchiveSearcher:
         :raises search.query.QuerySyntaxError: the query is malformed.
         """
         searcher = self._searcher = self._searcher.refresh()
-        parsed = parse(request.query)
+        parsed = parse(request.query, narrowed=request.narrowed)
         builder = QueryBuilder(searcher.reader(), request.query, fuzzy=request.fuzzy)
         query = builder.build(parsed)
         terms = frozenset(builder.terms)
