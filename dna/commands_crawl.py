@@ -416,7 +416,7 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
         Column("updated", "extra"),
         Column("errors", "extra"),
         Column("status", "text"),
-        Column("cut off", "text"),
+        Column("cut off", "extra"),
     ]
     print_table("Crawls", columns, rows)
 

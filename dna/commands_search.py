@@ -333,7 +333,7 @@ def show(key: str, raw: bool, all_versions: bool, env: Env) -> None:
         store.close()
     with paged():
         _print_article(article)
-        console.print(f"\n[bold]Versions[/] ({len(versions)}, times {TIME_ZONE_LABEL})")
+        console.print(f"\n[bold]Versions[/] ({len(versions)}), times in {TIME_ZONE_LABEL}")
         for number, version in enumerate(versions, 1):
             current = "  (current)" if version.id == article.version_id else ""
             console.print(

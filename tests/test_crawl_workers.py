@@ -70,8 +70,9 @@ def _running_crawls(data: Path, count: int) -> dict[str, int]:
 
 
 def _summary_rows(stdout: str) -> dict[str, str]:
-    summary = stdout.split("Crawl summary")[1]
-    return {line.split()[1]: line for line in summary.splitlines() if line.startswith("│")}
+    """The summary's rows by site, as printed in a pipe: a header line, then a row per site."""
+    lines = stdout.split("Crawl summary\n")[1].split("\n\n")[0].splitlines()
+    return {line.split()[0]: line for line in lines[1:]}
 
 
 def test_workers_must_be_positive(tmp_path: Path) -> None:

@@ -392,7 +392,10 @@ def test_search_and_places_examples_run_against_an_archive(archive: Path) -> Non
     runnable = [
         _without_redirection(example)
         for example in examples
-        if example[1] in ("search", "places") and "--site" not in example
+        if example[1] in ("search", "places")
+        # Not another site's, nor another database's: the archive here is SQLite on
+        # loopback, and an example's server (10.0.0.5) is no address to send to.
+        and not {"--site", "--db", "--backend"} & set(example)
     ]
     assert len(runnable) >= 4
     for args in runnable:

@@ -311,5 +311,5 @@ def test_refresh_places_finds_mentions_again_on_an_archive_without_them(
     hits = run_dna("search", "*", "--place", "Thanh Liên", "--json", "--limit", "100", data=data)
     hits = hits.stdout
     assert len(hits.splitlines()) == len(search(harvest, "--place", "Thanh Liên"))
-    assert run_dna("sites", "refresh-places", "nope", data=data).returncode == 1
+    assert run_dna("sites", "refresh-places", "nope", data=data).returncode == 2
     assert run_dna("sites", "refresh-places", data=data).returncode == 2
