@@ -9,10 +9,12 @@ them as they read their own.
 
 from __future__ import annotations
 
+import heapq
 import json
 import os
+import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -65,3 +67,32 @@ def read_cdxj(path: Path, timestamp: str | None = None) -> Iterator[CdxjLine]:
             key, stamp, data = line.rstrip("\n").split(" ", 2)
             if timestamp is None or stamp == timestamp:
                 yield CdxjLine(key, stamp, json.loads(data))
+
+
+def merged_lines(warcs: Mapping[Path, str]) -> Iterator[str]:
+    """One sorted CDXJ index of several WARC files, each line's ``filename`` renamed.
+
+    :param warcs: each WARC file and the name its lines give it (its name in a
+        WACZ package or a pywb collection).  A file with no index beside it
+        (restored from elsewhere) is indexed on the way, in a scratch folder.
+
+    The per-file indexes are merged, never loaded: memory stays flat.
+    """
+    with tempfile.TemporaryDirectory(prefix="dna-cdxj-") as scratch:
+        yield from heapq.merge(
+            *(_renamed(warc, name, Path(scratch)) for warc, name in warcs.items())
+        )
+
+
+def _renamed(warc: Path, name: str, scratch: Path) -> Iterator[str]:
+    index = cdxj_path(warc)
+    if not index.exists():
+        link = scratch / warc.name
+        link.symlink_to(warc.absolute())
+        index = write_cdxj(link)
+    with open(index, encoding="utf-8") as handle:
+        for line in handle:
+            key, stamp, data = line.rstrip("\n").split(" ", 2)
+            fields = json.loads(data)
+            fields["filename"] = name
+            yield f"{key} {stamp} {json.dumps(fields, ensure_ascii=False)}\n"

@@ -15,6 +15,7 @@ from dna import (
     commands_schedule,
     commands_search,
     commands_sites,
+    commands_wacz,
 )
 
 
@@ -37,6 +38,7 @@ def main() -> None:
 commands_sites.register(main)
 commands_crawl.register(main)
 commands_archive.register(main)
+commands_wacz.register(main)
 commands_search.register(main)
 commands_places.register(main)
 commands_schedule.register(main)
