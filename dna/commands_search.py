@@ -19,6 +19,7 @@ from rich.text import Text
 from archive.archived import ArchivedArticle, ArticleVersionInfo
 from archive.database import StoreError
 from archive.records import VIETNAM_TZ
+from archive.replay import replay_url
 from dna.context import Env, archive_options, console, err_console, fail, load_gazetteer
 from dna.render import is_terminal, local_time, print_rows
 from places.gazetteer import GazetteerError, PlaceError
@@ -353,6 +354,7 @@ def _print_article(article: ArchivedArticle) -> None:
     line("record", article.warc_record_id)
     line("captured", local_time(article.fetched_at, "%Y-%m-%d %H:%M:%S %z"))
     line("capture URL", article.capture_url)
+    line("replay", replay_url(article.site, article.fetched_at, article.capture_url))
     console.print("\n[bold]Text[/]")
     for paragraph in [article.summary, *article.body.split("\n")]:
         if paragraph:
