@@ -98,7 +98,9 @@ def wacz(
     )
     store = env.open_store()
     try:
-        with Progress(*columns, console=err_console, transient=True) as progress:
+        with Progress(
+            *columns, console=err_console, transient=True, disable=not err_console.is_terminal
+        ) as progress:
             task = progress.add_task("wacz", total=None)
             report = write_wacz(
                 store,
