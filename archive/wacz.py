@@ -176,7 +176,13 @@ def _chosen_warcs(store: Store, data: DataDir, site: str, request: WaczRequest) 
     return [path for path in present if path.name in wanted]
 
 
-def _pages(store: Store, sites: list[str], request: WaczRequest, files: set[str]) -> Iterator[dict]:
+def _pages(
+    store: Store,
+    sites: list[str],
+    request: WaczRequest,
+    files: set[str],
+    unaccented: Callable[[str], str] | None,
+) -> Iterator[dict]:
     """One ``pages.jsonl`` entry per article whose current capture is in the package."""
     query = _window(
         select(Capture.url, Capture.fetched_at, Capture.record_id, Capture.warc_file)
@@ -196,6 +202,8 @@ def _pages(store: Store, sites: list[str], request: WaczRequest, files: set[str]
             if warc_file not in files:
                 continue
             text = "\n".join(part for part in (title, summary, body) if part)
+            if unaccented is not None and (plain := unaccented(text)) != text:
+                text = f"{text}\n{plain}"
             yield {
                 "id": record_id.removeprefix("<urn:uuid:").rstrip(">"),
                 "url": url,
@@ -257,6 +265,7 @@ def write_wacz(
     output: Path,
     *,
     on_progress: Callable[[int, int], None] | None = None,
+    unaccented: Callable[[str], str] | None = None,
 ) -> WaczReport:
     """Package the chosen sites' WARC files into ``output``; see the module's docstring.
 
@@ -264,6 +273,9 @@ def write_wacz(
     complete, so a failure never leaves a half package under its name.
 
     :param on_progress: called with (bytes copied, bytes to copy).
+    :param unaccented: the text without diacritics; when given, each page's
+        text is followed by that form, so that ReplayWeb.page's page search
+        (which only lowercases) finds "thanh lien" in "Thanh Liên".
     :raises WaczError: nothing to package, or the output cannot be written.
     """
     report = WaczReport(output)
@@ -299,7 +311,7 @@ def write_wacz(
                 _write_text(archive, INDEX_PATH, merged_lines(warcs)).resource(INDEX_PATH)
             )
             files = {path.name for path in warcs}
-            counted = _counting(_pages(store, report.sites, request, files), report)
+            counted = _counting(_pages(store, report.sites, request, files, unaccented), report)
             lines = (json.dumps(entry, ensure_ascii=False) + "\n" for entry in counted)
             header = json.dumps(PAGES_HEADER) + "\n"
             resources.append(

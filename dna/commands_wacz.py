@@ -64,7 +64,8 @@ def wacz(
 
     The WACZ (specification 1.1.1) holds the WARC files unchanged, a CDXJ
     index, a page list with each article's URL, capture time, title and
-    text (so ReplayWeb.page can search it) and the sha256 of every file.
+    text (followed by its accent-free form, so ReplayWeb.page's search finds
+    "thanh lien" too) and the sha256 of every file.
     --since/--until (UTC days) keep the WARC files holding a capture in
     those days; the page list keeps the articles captured in them.  Files
     still being written by a crawl (.open) are left out.  `dna restore`
@@ -77,6 +78,7 @@ def wacz(
         dna wacz --all --since 2025-01-01 -o district-2025.wacz
     """
     from archive.wacz import WaczError, WaczRequest, write_wacz
+    from places.folding import fold
 
     if bool(sites) == all_sites:
         raise click.UsageError("name one or more sites, or give --all")
@@ -108,6 +110,8 @@ def wacz(
                 request,
                 output,
                 on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+                # Uncached: article texts are long and seen once.
+                unaccented=fold.__wrapped__,
             )
     except WaczError as exc:
         fail(str(exc))
