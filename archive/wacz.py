@@ -239,7 +239,9 @@ def _write_stored(
 def _write_text(archive: zipfile.ZipFile, path: str, lines: Iterable[str]) -> _Hashing:
     info = zipfile.ZipInfo(path, date_time=datetime.now(UTC).timetuple()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
-    with archive.open(info, "w", force_zip64=True) as member:
+    # No forced ZIP64: ReplayWeb.page misreads a local header with a ZIP64 extra
+    # field that the central directory lacks (an index past 2 GB would need it).
+    with archive.open(info, "w") as member:
         sink = _Hashing(member)
         buffer: list[str] = []
         for line in lines:
