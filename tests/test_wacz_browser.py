@@ -39,7 +39,7 @@ def _missing() -> str | None:
     if CHROMIUM is None or CHROMEDRIVER is None:
         return "chromium and chromium-driver are not installed (make browser, as root)"
     if importlib.util.find_spec("selenium") is None:
-        return "selenium is not installed in this environment (make browser)"
+        return "selenium is not installed in this environment (make install)"
     return None
 
 
