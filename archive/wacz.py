@@ -43,7 +43,7 @@ from sqlalchemy import select
 
 from archive.cdxj import merged_lines
 from archive.models import Article, ArticleVersion, Capture, Site
-from archive.warcscan import ScanProblem
+from archive.warcscan import RawRecord, ScanProblem, iter_records
 
 if TYPE_CHECKING:
     from archive.layout import DataDir
@@ -387,7 +387,8 @@ def unpack_wacz(path: Path, into: Path) -> Unpacked:
     a mismatch is reported and the member is kept (a restore reads WARC
     files record by record, through damage).  A ZIP cut short has no
     central directory: its members are then found from their local headers,
-    and the last one, cut, is kept as far as it goes.
+    and the last one, cut, is kept as far as it goes; the files get their
+    archive names back from their ``warcinfo`` records.
     """
     result = Unpacked()
 
@@ -504,7 +505,7 @@ def _unpack_cut(path: Path, into: Path, result: Unpacked) -> None:
                 target = into / name.rsplit("/", 1)[-1]
                 with open(target, "wb") as sink:
                     _copy_range(handle, sink, compressed, method)
-                result.warcs.append(target)
+                result.warcs.append(_named_as_in_archive(target))
                 if end > size:
                     message = (
                         f"{name} is cut short: {end - size} byte(s) missing; restoring the rest"
@@ -513,6 +514,23 @@ def _unpack_cut(path: Path, into: Path, result: Unpacked) -> None:
             if end >= size:
                 return
             handle.seek(end)
+
+
+def _named_as_in_archive(warc: Path) -> Path:
+    """``warc`` renamed as its ``warcinfo`` names it, if its member name was made from that.
+
+    Without ``datapackage.json`` (a cut package), a WARC of ours still
+    carries its archive name in ``WARC-Filename``.
+    """
+    first = next(iter_records(warc), None)
+    if not isinstance(first, RawRecord) or first.record.rec_type != "warcinfo":
+        return warc
+    original = first.record.rec_headers.get_header("WARC-Filename") or ""
+    if "/" in original or not _is_warc_member("archive/" + original):
+        return warc
+    if original == warc.name or member_name(original, set()) != warc.name:
+        return warc
+    return warc.rename(warc.with_name(original))
 
 
 def _zip64_size(extra: bytes) -> int | None:
