@@ -42,6 +42,7 @@ from typing import IO, TYPE_CHECKING
 from sqlalchemy import select
 
 from archive.cdxj import merged_lines
+from archive.messages import one_line
 from archive.models import Article, ArticleVersion, Capture, Site
 from archive.warcscan import RawRecord, ScanProblem, iter_records
 
@@ -393,7 +394,8 @@ def unpack_wacz(path: Path, into: Path) -> Unpacked:
     result = Unpacked()
 
     def problem(message: str, offset: int = 0) -> None:
-        result.problems.append(ScanProblem(path, offset, message))
+        # Member names come from whoever made the package.
+        result.problems.append(ScanProblem(path, offset, one_line(message)))
 
     try:
         archive = zipfile.ZipFile(path)
@@ -497,7 +499,8 @@ def _unpack_cut(path: Path, into: Path, result: Unpacked) -> None:
                 compressed = _zip64_size(extra)
             data_start = handle.tell()
             if flags & 0x08 or compressed is None:
-                message = f"{name}: size unknown without the central directory; later members lost"
+                lost = "size unknown without the central directory; later members lost"
+                message = f"{one_line(name)}: {lost}"
                 result.problems.append(ScanProblem(path, start, message))
                 return
             end = data_start + compressed
