@@ -77,6 +77,7 @@ class WaczRequest:
     :param sites: site names; empty with ``all_sites``: every site with captures.
     :param since: only WARC files holding a capture at or after it (UTC).
     :param until: only WARC files holding a capture before it (UTC).
+    :param title: the package's title (default: names the sites).
     """
 
     sites: tuple[str, ...] = ()
