@@ -30,6 +30,7 @@ import multiprocessing
 import multiprocessing.pool
 import re
 import shutil
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from archive.wacz import unpack_wacz
 from archive.warcresponses import ArchivedResponse, ResponseScanner
 from archive.warcscan import ScanProblem, find_warcs
 from crawler.decide import Verdict, content_kind, judge_page
@@ -248,7 +250,12 @@ class Restorer:
         on_progress: Callable[[int, int], None] | None = None,
         on_problem: Callable[[ScanProblem], None] | None = None,
     ) -> RestoreReport:
-        """Restore every WARC file in ``paths`` (files or directories).
+        """Restore every WARC file in ``paths`` (files, directories or WACZ packages).
+
+        A WACZ's WARC files are unpacked into the data directory (checked
+        against the package's hashes, damage reported) and restored like
+        foreign files: copied into ``DATA/warc/<site>/`` under their archive
+        names.
 
         :param on_progress: called with (bytes done, bytes total) as files are read.
         :param on_problem: called with each problem as it is found.
@@ -261,6 +268,32 @@ class Restorer:
                 on_problem(found)
 
         self._problem = problem
+        paths = list(paths)
+        with tempfile.TemporaryDirectory(prefix="wacz-", dir=self._scratch_root()) as unpacked:
+            packages = [path for path in paths if path.suffix == ".wacz" and path.is_file()]
+            for number, package in enumerate(packages):
+                paths.remove(package)
+                into = Path(unpacked, str(number))
+                into.mkdir()
+                found = unpack_wacz(package, into)
+                paths += found.warcs
+                for each in found.problems:
+                    problem(each)
+            self._restore_files(paths, report, problem, on_progress)
+        return report
+
+    def _scratch_root(self) -> Path:
+        """Where WACZ packages are unpacked: in the data directory, on its disk."""
+        self.data.root.mkdir(parents=True, exist_ok=True)
+        return self.data.root
+
+    def _restore_files(
+        self,
+        paths: list[Path],
+        report: RestoreReport,
+        problem: Callable[[ScanProblem], None],
+        on_progress: Callable[[int, int], None] | None,
+    ) -> None:
         files, listing_problems = find_warcs(paths)
         for found in listing_problems:
             problem(found)
@@ -308,7 +341,6 @@ class Restorer:
         report.skipped = len(listing_problems) + sum(1 for path in files if path not in first_site)
         after = self.store.counts()
         report.added = {table: after[table] - before.get(table, 0) for table in after}
-        return report
 
     def _submit(self, pool: object, batch: list[_Job]) -> object:
         if pool is None:
