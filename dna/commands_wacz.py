@@ -50,7 +50,7 @@ def register(group: click.Group) -> None:
     help="Only WARC files with captures on or before it.",
 )
 @click.option("--title", help="The package's title (default: the sites' names).")
-@archive_options
+@archive_options("read")
 def wacz(
     sites: tuple[str, ...],
     all_sites: bool,
@@ -136,7 +136,7 @@ def wacz(
     show_default=True,
     help="Port to serve on.",
 )
-@archive_options
+@archive_options("read")
 def replay(port: int, env: Env) -> None:
     """Browse the archived pages as they were, with pywb on 127.0.0.1.
 
