@@ -69,7 +69,8 @@ class RestoreReport:
     :param bytes_read: their total size.
     :param responses: HTTP responses (and resolved revisits) met.
     :param pages: pages judged (2xx HTML, complete).
-    :param added: new rows per table (``captures``, ``articles``…).
+    :param added: rows this restore added per table (``captures``, ``articles``…),
+        not counting other writers' at the same time.
     :param problems: damaged or unusable input, with file and offset.
     :param copied: foreign WARC files copied into ``DATA/warc``.
     :param skipped: inputs that gave no response at all: missing, empty,
@@ -91,6 +92,7 @@ class _Site:
     config: SiteConfig
     writer: ArchiveWriter
     family: Family | None
+    created: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,7 +207,7 @@ class Restorer:
             config = self._config_for(response)
             site = self._sites.get(config.name)
             if site is None:
-                site_id = self.store.site_id(
+                site_id, created = self.store.ensure_site(
                     config.name,
                     title=config.title,
                     family=config.family,
@@ -215,7 +217,7 @@ class Restorer:
                 family = None if config.family == "auto" else get_family(config.family)
                 hook = search_documents_hook(DNA_SEARCH_DOCUMENTS, self.store.url)
                 writer = self.store.writer(site_id, self.crawl_id, search_documents=hook)
-                site = _Site(config, writer, family)
+                site = _Site(config, writer, family, created)
                 self._sites[config.name] = site
             self._by_origin[key] = site
         return site
@@ -297,7 +299,7 @@ class Restorer:
         files, listing_problems = find_warcs(paths)
         for found in listing_problems:
             problem(found)
-        before = self.store.counts()
+        earlier = self._added()  # by an earlier call on this restorer
         scanner = ResponseScanner(
             files,
             want_body=lambda content_type: content_kind(content_type) == "html",
@@ -339,8 +341,18 @@ class Restorer:
                 site.writer.flush()
         report.copied = self._copy_foreign(first_site, problem)
         report.skipped = len(listing_problems) + sum(1 for path in files if path not in first_site)
-        after = self.store.counts()
-        report.added = {table: after[table] - before.get(table, 0) for table in after}
+        report.added = {table: n - earlier[table] for table, n in self._added().items()}
+
+    def _added(self) -> dict[str, int]:
+        """The rows this restore's own writers added (a crawl may write beside it)."""
+        written = [site.writer.counts for site in self._sites.values()]
+        return {
+            "sites": sum(site.created for site in self._sites.values()),
+            "crawls": 0,
+            "captures": sum(counts.captures for counts in written),
+            "articles": sum(counts.new for counts in written),
+            "article_versions": sum(counts.versions for counts in written),
+        }
 
     def _submit(self, pool: object, batch: list[_Job]) -> object:
         if pool is None:
