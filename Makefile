@@ -9,8 +9,13 @@ DEMO   ?= demo-data
 # pywb pins redis==2.10.6, which clashes with ours: it gets a virtualenv of its own,
 # used only by tests/test_replay.py (skipped, saying why, when pywb is missing).
 PYWB_VENV ?= .venv-pywb
+# The wacz package's validator (`wacz validate`), used by tests/test_wacz.py on
+# every package the tests write; its pins are not ours, so it too lives apart.
+WACZ_VENV ?= .venv-wacz
+# ReplayWeb.page's built files, for tests/test_wacz_browser.py (with Chromium).
+REPLAYWEBPAGE ?= .replaywebpage
 
-.PHONY: install pywb demo test lint bench bench-scale clean
+.PHONY: install pywb wacz-validator browser demo test lint bench bench-scale clean
 
 install: $(VENV)/.installed
 
@@ -26,6 +31,16 @@ $(PYWB_VENV)/bin/wayback:
 	$(PYTHON) -m venv $(PYWB_VENV)
 	$(PYWB_VENV)/bin/pip install --quiet pywb
 
+wacz-validator: $(WACZ_VENV)/bin/wacz
+
+$(WACZ_VENV)/bin/wacz:
+	$(PYTHON) -m venv $(WACZ_VENV)
+	$(WACZ_VENV)/bin/pip install --quiet wacz
+
+# Chromium and chromium-driver (apt, as root) and ReplayWeb.page (npm); never fails.
+browser:
+	bash scripts/install-browser.sh $(REPLAYWEBPAGE)
+
 demo: install
 	DNA_BIN=$(BIN) bash scripts/demo.sh $(DEMO)
 
@@ -33,6 +48,8 @@ demo: install
 # after) and redis-server: see scripts/with-test-services.sh.
 test: install
 	-$(MAKE) pywb
+	-$(MAKE) wacz-validator
+	-$(MAKE) browser
 	$(BIN)/ruff check .
 	bash scripts/with-test-services.sh $(BIN)/python -m pytest
 
@@ -44,10 +61,11 @@ bench: install
 	$(BIN)/python -m bench.crawl
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.recrawl
+	$(BIN)/python -m bench.wacz
 
 # One crawl worker against two sharing a Redis frontier (needs PostgreSQL and Redis).
 bench-scale: install
 	bash scripts/with-test-services.sh $(BIN)/python -m bench.scale
 
 clean:
-	rm -rf $(VENV) $(PYWB_VENV) $(DEMO) *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(PYWB_VENV) $(WACZ_VENV) $(REPLAYWEBPAGE) $(DEMO) *.egg-info .pytest_cache .ruff_cache

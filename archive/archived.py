@@ -137,12 +137,21 @@ class CrawlRun:
 
 @dataclass(slots=True)
 class WriteCounts:
-    """What a writer's flushes did, cumulatively."""
+    """What a writer's flushes did, cumulatively.
+
+    :param captures: capture rows this writer inserted (not those another
+        writer had stored first).
+    :param new: articles this writer created; ``updated`` and ``unchanged``,
+        existing ones it gave a newer version or left as they were.
+    :param versions: article versions it created (an older capture can add
+        one without making the article ``updated``).
+    """
 
     captures: int = 0
     new: int = 0
     updated: int = 0
     unchanged: int = 0
+    versions: int = 0
 
 
 # -- from rows ------------------------------------------------------------

@@ -107,19 +107,32 @@ class Store:
 
         :param place: gazetteer code of the unit the site serves.
         """
+        return self.ensure_site(name, title=title, family=family, home_url=home_url, place=place)[0]
+
+    def ensure_site(
+        self,
+        name: str,
+        *,
+        title: str | None = None,
+        family: str | None = None,
+        home_url: str | None = None,
+        place: str | None = None,
+    ) -> tuple[int, bool]:
+        """As :meth:`site_id`, and whether this call created the site (not another writer)."""
         with self.session() as session, session.begin():
-            session.execute(
+            created = session.execute(
                 dialect_insert(session, Site)
                 .values(name=name, created_at=datetime.now(UTC))
                 .on_conflict_do_nothing(index_elements=["name"])
-            )
+                .returning(Site.id)
+            ).first()
             site = session.scalars(select(Site).where(Site.name == name).with_for_update()).one()
             site.title = title or site.title
             site.family = family or site.family
             site.home_url = home_url or site.home_url
             site.place = place or site.place
             session.flush()
-            return site.id
+            return site.id, created is not None
 
     def start_crawl(self, site_id: int, *, mode: str = "full", resumes: int | None = None) -> int:
         """Record that this process started a crawl of ``site_id``; returns its id.

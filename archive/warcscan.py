@@ -106,10 +106,40 @@ def _incomplete(record: ArcWarcRecord) -> str | None:
     missing = getattr(record.raw_stream, "limit", 0)
     if missing:
         return f"record cut short: {missing} byte(s) of its block are missing"
+    not_http = _not_http_response(record)
+    if not_http is not None:
+        return not_http
     checker = record.digest_checker
-    if checker is not None and checker.passed is False:
-        return "digest mismatch: " + "; ".join(checker.problems)
-    return None
+    if checker is None or checker.passed is not False:
+        return None
+    if record.http_headers is None and _payload_only(checker.problems, record):
+        # A dns:, ftp: or whois: block has no HTTP payload to digest apart:
+        # tools disagree on what its payload digest covers, its block digest
+        # alone says whether it is intact.
+        return None
+    return "digest mismatch: " + "; ".join(checker.problems)
+
+
+def _payload_only(problems: list[str], record: ArcWarcRecord) -> bool:
+    """Whether only the payload digest failed, beside a block digest that held."""
+    has_block = bool(record.rec_headers.get_header("WARC-Block-Digest"))
+    return has_block and all(problem.startswith("payload digest") for problem in problems)
+
+
+def _not_http_response(record: ArcWarcRecord) -> str | None:
+    """Why an http(s) response record's block is not an HTTP message, or ``None``.
+
+    warcio parses any block of such a record as status line and headers, so
+    a block that is something else would fail its payload digest and read as
+    rot; it is a malformed record, reported as one.
+    """
+    headers = record.http_headers
+    if record.rec_type != "response" or headers is None:
+        return None
+    if (headers.protocol or "").upper().startswith("HTTP/"):
+        return None
+    start = f"{headers.protocol or ''} {headers.statusline or ''}".strip()[:60]
+    return f"not an HTTP response: its block starts {start!r}, not an HTTP status line"
 
 
 def iter_records(

@@ -64,6 +64,7 @@ class _ArticleBatch:
     :param fresh: URLs whose article this batch created, not yet counted as new.
     :param aliases: the batch's URLs that are another URL of an article, and its URL.
     :param changed: URLs whose article's current version this batch set.
+    :param created: versions this batch created.
     """
 
     articles: dict[str, Article]
@@ -72,6 +73,7 @@ class _ArticleBatch:
     fresh: set[str]
     aliases: dict[str, str]
     changed: set[str] = field(default_factory=set)
+    created: int = 0
 
     def article_url(self, url: str) -> str:
         """The URL of the article ``url`` is, itself or the article it is an alias of."""
@@ -275,19 +277,24 @@ class ArchiveWriter:
                 if not _retryable(exc) or attempt == _ATTEMPTS:
                     raise
                 time.sleep(0.05 * attempt)
-        for outcome in saved:
+        inserted, outcomes, versions = saved
+        for outcome in outcomes:
             setattr(self.counts, outcome, getattr(self.counts, outcome) + 1)
-        self.counts.captures += len(self._captures)
+        self.counts.captures += inserted
+        self.counts.versions += versions
         self._captures, self._articles, self._oldest = [], [], None
         return self.counts
 
     close = flush
 
-    def _write_batch(self) -> list[Outcome]:
-        """Write what is queued in one transaction; what happened to each article."""
+    def _write_batch(self) -> tuple[int, list[Outcome], int]:
+        """Write what is queued in one transaction.
+
+        :returns: captures inserted, what happened to each article, versions created.
+        """
         captures, pending = self._captures, self._articles
         with self.store.session() as session, session.begin():
-            self._insert_captures(session, captures)
+            inserted = self._insert_captures(session, captures)
             named = {p.capture_record_id for p in pending}
             capture_ids = dict(
                 session.execute(
@@ -305,18 +312,21 @@ class ArchiveWriter:
             if self.search_documents is not None and batch.changed:
                 changed = [batch.articles[url].id for url in sorted(batch.changed)]
                 self.search_documents(session, changed)
-        return saved
+        return inserted, saved, batch.created
 
-    def _insert_captures(self, session: Session, captures: list[CaptureRecord]) -> None:
-        """Insert the captures not stored yet (by record id)."""
+    def _insert_captures(self, session: Session, captures: list[CaptureRecord]) -> int:
+        """Insert the captures not stored yet (by record id); how many were."""
         if not captures:
-            return
+            return 0
         rows = [
             {"site_id": self.site_id, "crawl_id": self.crawl_id, **asdict(capture)}
             for capture in captures
         ]
-        insert = dialect_insert(session, Capture)
-        session.execute(insert.on_conflict_do_nothing(index_elements=["record_id"]), rows)
+        insert = dialect_insert(session, Capture).on_conflict_do_nothing(
+            index_elements=["record_id"]
+        )
+        # RETURNING names only the rows inserted: the ones skipped were another writer's.
+        return len(session.execute(insert.returning(Capture.id), rows).all())
 
     def _save_article(
         self, session: Session, batch: _ArticleBatch, pending: _PendingArticle, capture_id: int
@@ -376,6 +386,7 @@ class ArchiveWriter:
             session.add(version)
             session.add_all(mention_rows(version, record.mentions))
             batch.versions[(url, content_hash)] = version
+            batch.created += 1
             if outcome != "new" and is_latest:
                 outcome = "updated"
         is_current = version.id is not None and article.current_version_id == version.id

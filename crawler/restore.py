@@ -30,6 +30,7 @@ import multiprocessing
 import multiprocessing.pool
 import re
 import shutil
+import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -38,6 +39,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from archive.wacz import unpack_wacz
 from archive.warcresponses import ArchivedResponse, ResponseScanner
 from archive.warcscan import ScanProblem, find_warcs
 from crawler.decide import Verdict, content_kind, judge_page
@@ -67,7 +69,8 @@ class RestoreReport:
     :param bytes_read: their total size.
     :param responses: HTTP responses (and resolved revisits) met.
     :param pages: pages judged (2xx HTML, complete).
-    :param added: new rows per table (``captures``, ``articles``…).
+    :param added: rows this restore added per table (``captures``, ``articles``…),
+        not counting other writers' at the same time.
     :param problems: damaged or unusable input, with file and offset.
     :param copied: foreign WARC files copied into ``DATA/warc``.
     :param skipped: inputs that gave no response at all: missing, empty,
@@ -89,6 +92,7 @@ class _Site:
     config: SiteConfig
     writer: ArchiveWriter
     family: Family | None
+    created: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -203,7 +207,7 @@ class Restorer:
             config = self._config_for(response)
             site = self._sites.get(config.name)
             if site is None:
-                site_id = self.store.site_id(
+                site_id, created = self.store.ensure_site(
                     config.name,
                     title=config.title,
                     family=config.family,
@@ -213,7 +217,7 @@ class Restorer:
                 family = None if config.family == "auto" else get_family(config.family)
                 hook = search_documents_hook(DNA_SEARCH_DOCUMENTS, self.store.url)
                 writer = self.store.writer(site_id, self.crawl_id, search_documents=hook)
-                site = _Site(config, writer, family)
+                site = _Site(config, writer, family, created)
                 self._sites[config.name] = site
             self._by_origin[key] = site
         return site
@@ -248,7 +252,12 @@ class Restorer:
         on_progress: Callable[[int, int], None] | None = None,
         on_problem: Callable[[ScanProblem], None] | None = None,
     ) -> RestoreReport:
-        """Restore every WARC file in ``paths`` (files or directories).
+        """Restore every WARC file in ``paths`` (files, directories or WACZ packages).
+
+        A WACZ's WARC files are unpacked into the data directory (checked
+        against the package's hashes, damage reported) and restored like
+        foreign files: copied into ``DATA/warc/<site>/`` under their archive
+        names.
 
         :param on_progress: called with (bytes done, bytes total) as files are read.
         :param on_problem: called with each problem as it is found.
@@ -261,10 +270,36 @@ class Restorer:
                 on_problem(found)
 
         self._problem = problem
+        paths = list(paths)
+        with tempfile.TemporaryDirectory(prefix="wacz-", dir=self._scratch_root()) as unpacked:
+            packages = [path for path in paths if path.suffix == ".wacz" and path.is_file()]
+            for number, package in enumerate(packages):
+                paths.remove(package)
+                into = Path(unpacked, str(number))
+                into.mkdir()
+                found = unpack_wacz(package, into)
+                paths += found.warcs
+                for each in found.problems:
+                    problem(each)
+            self._restore_files(paths, report, problem, on_progress)
+        return report
+
+    def _scratch_root(self) -> Path:
+        """Where WACZ packages are unpacked: in the data directory, on its disk."""
+        self.data.root.mkdir(parents=True, exist_ok=True)
+        return self.data.root
+
+    def _restore_files(
+        self,
+        paths: list[Path],
+        report: RestoreReport,
+        problem: Callable[[ScanProblem], None],
+        on_progress: Callable[[int, int], None] | None,
+    ) -> None:
         files, listing_problems = find_warcs(paths)
         for found in listing_problems:
             problem(found)
-        before = self.store.counts()
+        earlier = self._added()  # by an earlier call on this restorer
         scanner = ResponseScanner(
             files,
             want_body=lambda content_type: content_kind(content_type) == "html",
@@ -306,9 +341,18 @@ class Restorer:
                 site.writer.flush()
         report.copied = self._copy_foreign(first_site, problem)
         report.skipped = len(listing_problems) + sum(1 for path in files if path not in first_site)
-        after = self.store.counts()
-        report.added = {table: after[table] - before.get(table, 0) for table in after}
-        return report
+        report.added = {table: n - earlier[table] for table, n in self._added().items()}
+
+    def _added(self) -> dict[str, int]:
+        """The rows this restore's own writers added (a crawl may write beside it)."""
+        written = [site.writer.counts for site in self._sites.values()]
+        return {
+            "sites": sum(site.created for site in self._sites.values()),
+            "crawls": 0,
+            "captures": sum(counts.captures for counts in written),
+            "articles": sum(counts.new for counts in written),
+            "article_versions": sum(counts.versions for counts in written),
+        }
 
     def _submit(self, pool: object, batch: list[_Job]) -> object:
         if pool is None:

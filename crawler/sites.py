@@ -28,7 +28,7 @@ from parsel.csstranslator import HTMLTranslator
 
 from archive.layout import DataDir
 from crawler.schedule.rules import CRAWL_MODES, DEFAULT_MODE, Schedule, cron_problem
-from extract.urls import host_of, origin_entry, split_domain, within_site
+from extract.urls import host_of, origin_entry, split_domain, url_host, within_site
 from places.gazetteer import PlaceError, gazetteer
 
 #: How a problem of TOML syntax (as opposed to a value) starts its message.
@@ -328,14 +328,15 @@ def _parse_block(
             problem(f"start URL {url!r} is not an http(s) URL", "start_urls")
 
     allowed = entry.get("allowed_domains") or sorted(
-        {host_of(u) for u in start_urls if isinstance(u, str)}
+        {url_host(host_of(u)) for u in start_urls if isinstance(u, str)}
     )
     if not isinstance(allowed, list) or not all(isinstance(d, str) and d for d in allowed):
         problem("allowed_domains must be a list of host names", "allowed_domains")
         allowed = []
     allowed = [d.lower().strip(".") for d in allowed]
     for domain in allowed:
-        if "/" in domain or (":" in domain and split_domain(domain)[1] is None):
+        bracketed = domain.startswith("[") and domain.endswith("]")  # an IPv6 address
+        if "/" in domain or (":" in domain and split_domain(domain)[1] is None and not bracketed):
             problem(
                 f"allowed domain {domain!r} must be a host name, or host:port for another port",
                 "allowed_domains",

@@ -21,6 +21,7 @@ from dna import (
     commands_schedule,
     commands_search,
     commands_sites,
+    commands_wacz,
 )
 from dna.context import DnaError
 
@@ -131,6 +132,7 @@ def completion(shell: str) -> None:
 commands_sites.register(main)
 commands_crawl.register(main)
 commands_archive.register(main)
+commands_wacz.register(main)
 commands_search.register(main)
 commands_places.register(main)
 commands_schedule.register(main)

@@ -46,7 +46,7 @@ def register(group: click.Group) -> None:
 
 
 @click.command()
-@click.argument("paths", metavar="WARC_OR_DIR...", nargs=-1, required=True, type=Path)
+@click.argument("paths", metavar="WARC_WACZ_OR_DIR...", nargs=-1, required=True, type=Path)
 @click.option(
     "--strict", is_flag=True, help="Exit 1 if any input was damaged, unreadable or not WARC."
 )
@@ -62,8 +62,9 @@ def register(group: click.Group) -> None:
 def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool, env: Env) -> None:
     """Rebuild the database and search index from WARC files alone.
 
-    Reads WARC files (ours, or wget's, Heritrix's, Browsertrix's) and
-    directories of them, and extracts articles exactly as a crawl does.
+    Reads WARC files (ours, or wget's, Heritrix's, Browsertrix's),
+    directories of them and WACZ packages (ours or other tools'), and
+    extracts articles exactly as a crawl does.
     Sites come from sites.toml when they match, else from host names.
     WARCs from outside DATA/warc are copied into DATA/warc/SITE/.
     Restoring a file twice adds nothing.  Damaged input is reported with its
@@ -73,7 +74,9 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
 
     Example:
 
+    \b
         dna restore /mnt/backup/dna-data/warc --data ~/dna-data
+        dna restore thanh-lien.wacz --data ~/dna-data
     """
     from crawler.restore import restore_warcs
 

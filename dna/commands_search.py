@@ -19,6 +19,7 @@ from archive.archived import ArchivedArticle, ArticleVersionInfo
 from archive.database import StoreError
 from archive.messages import one_line, printable
 from archive.records import VIETNAM_TZ
+from archive.replay import replay_url
 from dna.context import (
     Day,
     Env,
@@ -399,6 +400,7 @@ def _print_article(article: ArchivedArticle) -> None:
     line("record", article.warc_record_id)
     line("captured", local_time(article.fetched_at, f"%Y-%m-%d %H:%M:%S ({TIME_ZONE_LABEL})"))
     line("capture URL", article.capture_url)
+    line("replay", replay_url(article.site, article.fetched_at, article.capture_url))
     console.print("\n[bold]Text[/]")
     # Paragraphs word-wrap at the screen's edge.
     for paragraph in [article.summary, *article.body.split("\n")]:

@@ -80,7 +80,7 @@ def canonicalize(url: str) -> str:
     """
     parts = urlsplit(safe_url_string(url.strip()))
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower().rstrip(".")
+    host = url_host((parts.hostname or "").lower().rstrip("."))
     port = parts.port
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
@@ -184,8 +184,16 @@ def is_print_view(url: str) -> bool:
 
 
 def host_of(url: str) -> str:
-    """The lowercase hostname of ``url`` (no port)."""
+    """The lowercase hostname of ``url`` (no port; an IPv6 address without brackets)."""
     return (urlsplit(url).hostname or "").lower().rstrip(".")
+
+
+def url_host(host: str) -> str:
+    """``host`` as a URL, a message or ``allowed_domains`` writes it: IPv6 in brackets.
+
+    ``urlsplit(...).hostname`` drops them, and ``::1:8080`` is no address.
+    """
+    return f"[{host}]" if ":" in host else host
 
 
 def is_private_address(host: str) -> bool:
@@ -246,11 +254,11 @@ def port_of(url: str) -> int | None:
 
 def origin_entry(url: str) -> str:
     """The ``allowed_domains`` entry covering ``url``'s origin: its host, with a port not 80/443."""
-    host = host_of(url)
+    host = url_host(host_of(url))
     port = port_of(url)
     if port is None or port in DEFAULT_PORTS:
         return host
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return f"{host}:{port}"
 
 
 def within_site(url: str, domains: list[str] | tuple[str, ...]) -> bool:

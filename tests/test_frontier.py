@@ -171,3 +171,16 @@ def test_database_gone_mid_crawl_stops_it_and_keeps_the_warcs(
         store = Store(database)
         assert store.counts()["articles"] > 0
         store.close()
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("redis://u:pw@127.0.0.1:6379/0", "redis://u:***@127.0.0.1:6379/0"),
+        ("redis://:pw@[::1]:6379/0", "redis://:***@[::1]:6379/0"),
+    ],
+)
+def test_a_redis_password_never_shows_and_the_address_does(url: str, shown: str) -> None:
+    from crawler.frontier.redis import safe_redis_url
+
+    assert safe_redis_url(url) == shown

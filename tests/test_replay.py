@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -23,7 +24,7 @@ from warcio.timeutils import iso_date_to_timestamp
 
 from archive.cdxj import cdxj_path
 from archive.warcreader import read_payload
-from tests.harness import Harvest
+from tests.harness import DNA, Harvest, run_dna
 
 PYWB_BIN = Path(__file__).resolve().parents[1] / ".venv-pywb" / "bin"
 SEED_TITLE = "Thanh Liên: UBMTTQ huyện và các đoàn thể làm việc với Đảng ủy - UBND"
@@ -150,3 +151,37 @@ def test_gzip_page_and_revisit_replay_their_payload(
     revisit = next(c for c in captures if c.type == "revisit")
     for capture in (gzipped, revisit):
         assert _replay(wayback, collection, capture) == read_payload(capture.path, capture.offset)
+
+
+def test_dna_replay_serves_every_site_at_the_address_dna_show_prints(
+    harvest: Harvest, tmp_path: Path
+) -> None:
+    data = tmp_path / "data"
+    shutil.copytree(harvest.data, data, ignore=shutil.ignore_patterns("logs"))
+    store = harvest.store()
+    [seed] = [a for a in store.articles() if a.title.startswith(SEED_TITLE)]
+    store.close()
+    shown = run_dna("show", str(seed.id), data=data)
+    [address] = [line.split()[1] for line in shown.stdout.splitlines() if "replay " in line]
+    port = _free_port()
+    server = subprocess.Popen(
+        [DNA, "replay", "--port", str(port), "--data", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        ready = server.stdout.readline()
+        assert f"on http://127.0.0.1:{port}/" in ready, server.stderr.read()
+        listed = [server.stdout.readline().strip() for _ in harvest.portals]
+        assert listed == [f"http://127.0.0.1:{port}/{site}/" for site in sorted(harvest.portals)]
+        address = address.replace(":8080/", f":{port}/", 1)
+        with urllib.request.urlopen(address, timeout=30) as response:
+            assert response.status == 200
+        site, stamp, url = address.split("/", 5)[3:]
+        framed = f"http://127.0.0.1:{port}/{site}/{stamp}mp_/{url}"
+        with urllib.request.urlopen(framed, timeout=30) as response:
+            assert SEED_TITLE in response.read().decode("utf-8")
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=20)

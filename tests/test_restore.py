@@ -13,11 +13,16 @@ import shutil
 import sqlite3
 import subprocess
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 
-from crawler.restore import host_site_name
+from archive.layout import DataDir
+from archive.records import CaptureRecord
+from archive.store import Store
+from crawler.restore import host_site_name, restore_warcs
+from crawler.sites import load_sites
 from sampleportal import PortalServer
 from tests.harness import Harvest, run_dna
 from tests.services import postgres_database
@@ -305,3 +310,52 @@ def test_a_feed_date_survives_a_restore(tmp_path: Path) -> None:
     exported = run_dna("export", data=data)
     [row] = [json.loads(line) for line in exported.stdout.splitlines()]
     assert (row["published"], row["published_source"]) == (listed, "feed")
+
+
+def test_added_counts_only_what_this_restore_wrote(harvest: Harvest, tmp_path: Path) -> None:
+    """A crawl writing into the same database meanwhile does not inflate the summary."""
+    data = copy_data(harvest, tmp_path)
+    forget(data)
+    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
+    other = Store(store.url)
+    crawl = other.writer(other.site_id("elsewhere"), None)
+
+    def crawl_meanwhile(done: int, total: int) -> None:
+        if not crawl.counts.captures:  # the other writer stores a capture mid-restore
+            at = datetime.now(UTC)
+            crawl.add_capture(
+                CaptureRecord(
+                    "http://127.0.0.1:9/", at, 200, "text/html", "sha1:X", "w.warc.gz", 0, 1, "<x>"
+                )
+            )
+            crawl.flush()
+
+    try:
+        report = restore_warcs(
+            [data / "warc" / "tandan"],
+            store,
+            DataDir(data),
+            load_sites(data / "sites.toml"),
+            on_progress=crawl_meanwhile,
+        )
+    finally:
+        other.close()
+        store.close()
+
+    assert crawl.counts.captures == 1
+    tandan = "FROM sites s JOIN captures c ON c.site_id = s.id WHERE s.name = 'tandan'"
+    [(captures,)] = rows(data, f"SELECT count(*) {tandan}")
+    [(articles, versions)] = rows(
+        data,
+        "SELECT count(DISTINCT a.id), count(*) FROM article_versions v "
+        "JOIN articles a ON a.id = v.article_id JOIN sites s ON s.id = a.site_id "
+        "WHERE s.name = 'tandan'",
+    )
+    assert captures and articles and versions
+    assert report.added == {
+        "sites": 1,
+        "crawls": 0,
+        "captures": captures,
+        "articles": articles,
+        "article_versions": versions,
+    }

@@ -127,3 +127,13 @@ def test_append_site_keeps_existing_text_and_validates(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not an http"):
         append_site(path, "c", "file:///etc/passwd", family="auto")
     assert [s.name for s in load_sites(path).sites] == ["xa-thanh-lien", "huyen-thanh-chuong"]
+
+
+def test_an_ipv6_portal_is_allowed_its_own_address(tmp_path: Path) -> None:
+    """The default allowed_domains of [::1]:8080 keep the brackets a message shows."""
+    registry = load_sites(
+        write(tmp_path, '[[site]]\nname = "six"\nstart_urls = ["http://[::1]:8080/"]\n')
+    )
+    assert not registry.problems
+    [site] = registry.sites
+    assert site.allowed_domains == ("[::1]", "[::1]:8080")

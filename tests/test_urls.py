@@ -19,6 +19,9 @@ from extract.urls import canonicalize, is_print_view, is_private_address, resolv
         ("http://xa.gov.vn/a?utm_source=zalo&fbclid=x&id=3", "http://xa.gov.vn/a?id=3"),
         ("http://xa.gov.vn/a?print=1&b=2&a=1", "http://xa.gov.vn/a?a=1&b=2"),
         ("http://xa.gov.vn/tin-tức/bài 1", "http://xa.gov.vn/tin-t%E1%BB%A9c/b%C3%A0i%201"),
+        # An IPv6 host keeps its brackets: "http://::1:8080/a" is no URL at all.
+        ("http://[::1]:8080/a?utm_source=x", "http://[::1]:8080/a"),
+        ("HTTP://[::1]:80/a", "http://[::1]/a"),
     ],
 )
 def test_canonical_urls(url: str, canonical: str) -> None:
@@ -56,4 +59,5 @@ def test_the_origin_includes_the_port() -> None:
     assert not within_site("http://127.0.0.1:6379/", domains)
     assert not within_site("http://127.0.0.1:5432/", ("127.0.0.1",))
     assert within_site("http://[::1]:8080/a", (origin_entry("http://[::1]:8080/"),))
+    assert origin_entry("http://[::1]/") == "[::1]"
     assert not within_site("http://[::1]:8081/a", ("[::1]:8080",))

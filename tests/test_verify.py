@@ -8,7 +8,10 @@ leftover's would be (``--repair`` leaves recently written files alone).
 
 from __future__ import annotations
 
+import base64
 import gzip
+import hashlib
+import io
 import os
 import shutil
 import sqlite3
@@ -16,9 +19,11 @@ import time
 from pathlib import Path
 
 import pytest
+from warcio.warcwriter import WARCWriter
 
+from archive.store import Store
 from archive.verify import RepairError, repair_open_file
-from archive.warcscan import RawRecord, iter_records
+from archive.warcscan import RawRecord, ScanProblem, iter_records
 from tests.harness import Harvest, run_dna
 
 
@@ -96,6 +101,45 @@ def test_a_capture_pointing_elsewhere_fails(data: Path) -> None:
     result = run_dna("verify", data=data)
     assert result.returncode == 1
     assert "sha1:ROTTEN" in result.stderr
+
+
+def test_non_http_records_are_not_digest_mismatches(tmp_path: Path) -> None:
+    """dns: and ftp: blocks are checked on their block digest; a non-HTTP block is named."""
+    data = tmp_path / "data"
+    path = data / "warc" / "foreign" / "foreign.warc.gz"
+    path.parent.mkdir(parents=True)
+    with path.open("wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        # Heritrix-style: the payload digest covers the answer without its timestamp line.
+        answer = b"20250101000000\nexample.com. 300 IN A 127.0.0.1\n"
+        digest = "sha1:" + base64.b32encode(hashlib.sha1(answer[15:]).digest()).decode()
+        for uri, block, kind, fields in (
+            ("dns:example.com", answer, "response", {"WARC-Payload-Digest": digest}),
+            ("ftp://127.0.0.1/a.txt", b"hello over ftp\n", "response", {}),
+            ("http://127.0.0.1/x", b"just some bytes\r\n\r\nmore", "resource", {}),
+        ):
+            record = writer.create_warc_record(
+                uri,
+                kind,
+                payload=io.BytesIO(block),
+                length=len(block),  # kept, so are the digests given
+                warc_content_type="application/octet-stream",
+                warc_headers_dict=fields,
+            )
+            # A response record whose block is not an HTTP message.
+            record.rec_headers.replace_header("WARC-Type", "response")
+            writer.write_record(record)
+    Store(f"sqlite:///{data / 'archive.sqlite3'}").close()  # an archive, nothing restored
+    not_http = [item for item in iter_records(path) if isinstance(item, ScanProblem)]
+
+    result = run_dna("verify", data=data)
+
+    assert result.returncode == 1
+    flat = " ".join(result.stderr.split())
+    assert "digest mismatch" not in flat
+    [problem] = [line for line in result.stderr.splitlines() if line.startswith("Problem:")]
+    assert f":{not_http[0].offset}: not an HTTP response" in problem
+    assert "'just some bytes'" in problem
 
 
 def test_repair_closes_a_crashed_file_after_its_last_complete_record(data: Path) -> None:

@@ -45,9 +45,7 @@ def safe_redis_url(url: str) -> str:
     if parts.password is None:
         return url
     user = parts.username or ""
-    host = parts.hostname or ""
-    if parts.port is not None:
-        host = f"{host}:{parts.port}"
+    host = parts.netloc.rpartition("@")[2]  # as written: an IPv6 address keeps its brackets
     return urlunsplit(parts._replace(netloc=f"{user}:***@{host}"))
 
 

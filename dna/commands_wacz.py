@@ -1,0 +1,171 @@
+"""Handing the archive on and looking at it: ``wacz`` packages, ``replay`` serves."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import click
+from rich.markup import escape
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
+
+from dna.context import Env, archive_options, console, err_console, fail
+
+_DAY = click.DateTime(formats=["%Y-%m-%d"])
+
+
+def register(group: click.Group) -> None:
+    """Add this module's commands to ``group``."""
+    group.add_command(wacz)
+    group.add_command(replay)
+
+
+# -- wacz --------------------------------------------------------------------
+
+
+@click.command()
+@click.argument("sites", metavar="SITE...", nargs=-1)
+@click.option("--all", "all_sites", is_flag=True, help="Every site with captures.")
+@click.option(
+    "--output",
+    "-o",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="The package to write (FILE.wacz); replaced if it exists.",
+)
+@click.option(
+    "--since", type=_DAY, metavar="YYYY-MM-DD", help="Only WARC files with captures on or after it."
+)
+@click.option(
+    "--until",
+    type=_DAY,
+    metavar="YYYY-MM-DD",
+    help="Only WARC files with captures on or before it.",
+)
+@click.option("--title", help="The package's title (default: the sites' names).")
+@archive_options("read")
+def wacz(
+    sites: tuple[str, ...],
+    all_sites: bool,
+    output: Path,
+    since: datetime | None,
+    until: datetime | None,
+    title: str | None,
+    env: Env,
+) -> None:
+    """Package sites' WARC files as one WACZ file, for ReplayWeb.page and other archives.
+
+    The WACZ (specification 1.1.1) holds the WARC files unchanged, a CDXJ
+    index, a page list with each article's URL, capture time, title and
+    text (followed by its accent-free form, so ReplayWeb.page's search finds
+    "thanh lien" too) and the sha256 of every file.
+    --since/--until (UTC days) keep the WARC files holding a capture in
+    those days; the page list keeps the articles captured in them.  Files
+    still being written by a crawl (.open) are left out.  `dna restore`
+    reads the package back.
+
+    Example:
+
+    \b
+        dna wacz xa-thanh-lien -o thanh-lien.wacz
+        dna wacz --all --since 2025-01-01 -o district-2025.wacz
+    """
+    from archive.wacz import WaczError, WaczRequest, write_wacz
+    from places.folding import fold
+
+    if bool(sites) == all_sites:
+        raise click.UsageError("name one or more sites, or give --all")
+    if output.suffix != ".wacz":
+        raise click.UsageError(f"the output must be named FILE.wacz, not {output.name}")
+    request = WaczRequest(
+        sites=sites,
+        all_sites=all_sites,
+        since=since.replace(tzinfo=UTC) if since else None,
+        until=until.replace(tzinfo=UTC) + timedelta(days=1) if until else None,
+        title=title,
+    )
+    columns = (
+        TextColumn("Packaging"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    store = env.open_store()
+    try:
+        with Progress(
+            *columns, console=err_console, transient=True, disable=not err_console.is_terminal
+        ) as progress:
+            task = progress.add_task("wacz", total=None)
+            report = write_wacz(
+                store,
+                env.data,
+                request,
+                output,
+                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+                # Uncached: article texts are long and seen once.
+                unaccented=fold.__wrapped__,
+            )
+    except WaczError as exc:
+        fail(str(exc))
+    finally:
+        store.close()
+    for skipped in report.skipped_open:
+        err_console.print(f"[yellow]Left out, still being written:[/] {escape(str(skipped))}")
+    console.print(
+        f"Wrote {output}: {report.warcs} WARC file(s) of {', '.join(report.sites)}, "
+        f"{report.pages} page(s), {report.bytes / 1e6:.1f} MB."
+    )
+
+
+# -- replay ------------------------------------------------------------------
+
+
+@click.command()
+@click.option(
+    "--port",
+    type=click.IntRange(1, 65535),
+    default=8080,
+    show_default=True,
+    help="Port to serve on.",
+)
+@archive_options("read")
+def replay(port: int, env: Env) -> None:
+    """Browse the archived pages as they were, with pywb on 127.0.0.1.
+
+    Every site is a collection: http://127.0.0.1:PORT/SITE/ lists and
+    searches its URLs, and `dna show` prints the replay address of an
+    article.  pywb runs from its own virtualenv: $DNA_PYWB, else the
+    checkout's .venv-pywb (`make pywb`), else one installed on first use
+    in ~/.cache/dna/pywb.  Runs until Ctrl-C.
+
+    Example:
+
+    \b
+        dna replay --port 8090
+    """
+    from archive.replay import HOST, ReplayError, check_port, find_pywb, serve
+
+    def installing(target: Path) -> None:
+        err_console.print(f"Installing pywb into {target} (once)…")
+
+    def ready(sites: list[str]) -> None:
+        console.print(f"Replaying {len(sites)} site(s) on http://{HOST}:{port}/ (Ctrl-C stops):")
+        for site in sites:
+            console.print(f"  http://{HOST}:{port}/{site}/")
+
+    try:
+        check_port(port)
+        bin_dir = find_pywb(install=installing)
+        serve(env.data, bin_dir, port, on_ready=ready)
+    except ReplayError as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        console.print("Replay stopped.")

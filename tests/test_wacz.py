@@ -1,0 +1,239 @@
+"""``dna wacz``: the archive as one WACZ package, read back by ``dna restore``, damage and all.
+
+Packages are made from the session ``harvest`` (a real crawl of the five
+fixture portals) and checked by :func:`tests.waczpackages.write_wacz`: every
+sha256 recomputed here, and the ``wacz`` package's validator when installed.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import socket
+import subprocess
+import zipfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from archive.store import Store
+from tests.harness import Harvest, run_dna
+from tests.waczpackages import NO_VALIDATOR, WACZ_BIN, write_wacz
+
+TWO_SITES = ("vnportal", "liferay")
+
+
+@pytest.fixture(scope="module")
+def package_all(harvest: Harvest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_wacz(harvest.data, tmp_path_factory.mktemp("wacz") / "all.wacz", "--all")
+
+
+@pytest.fixture(scope="module")
+def package_two(harvest: Harvest, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return write_wacz(harvest.data, tmp_path_factory.mktemp("wacz") / "two.wacz", *TWO_SITES)
+
+
+def export(data: Path, *options: str) -> dict[str, dict]:
+    result = run_dna("export", *options, data=data)
+    assert result.returncode == 0, result.stderr
+    return {row["url"]: {**row, "id": None} for row in map(json.loads, result.stdout.splitlines())}
+
+
+def restore(data: Path, *paths: Path) -> subprocess.CompletedProcess:
+    result = run_dna("restore", *map(str, paths), "--workers", "1", data=data)
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+def fresh_data(harvest: Harvest, tmp_path: Path) -> Path:
+    data = tmp_path / "restored"
+    data.mkdir()
+    shutil.copy(harvest.data / "sites.toml", data / "sites.toml")
+    return data
+
+
+def rewritten(source: Path, target: Path, *, drop: str = "", change: str = "") -> Path:
+    """A copy of package ``source`` without member ``drop``, or with ``change`` altered."""
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w") as new:
+        for info in old.infolist():
+            if info.filename == drop:
+                continue
+            content = old.read(info)
+            if info.filename == change:
+                content = content.replace(b'"profile"', b'"profile" ', 1)
+            new.writestr(info, content)
+    return target
+
+
+def test_package_holds_the_archive_files_unchanged_with_their_names(
+    harvest: Harvest, package_all: Path
+) -> None:
+    with zipfile.ZipFile(package_all) as archive:
+        package = json.loads(archive.read("datapackage.json"))
+        warcs = {r["path"]: r for r in package["resources"] if r["path"].startswith("archive/")}
+        originals = {path.name: path for path in harvest.warc_files}
+        assert sorted(r["dna_warc_file"] for r in warcs.values()) == sorted(originals)
+        assert any("~" in name for name in originals)
+        for member, resource in warcs.items():
+            assert "~" not in member
+            assert archive.read(member) == originals[resource["dna_warc_file"]].read_bytes()
+        index = archive.read("indexes/index.cdx").decode().splitlines()
+        pages = [json.loads(line) for line in archive.read("pages/pages.jsonl").splitlines()]
+    assert index == sorted(index)
+    assert {json.loads(line.split(" ", 2)[2])["filename"] for line in index} == {
+        member.removeprefix("archive/") for member in warcs
+    }
+    assert pages[0]["format"] == "json-pages-1.0"
+    store = harvest.store()
+    articles = {a.capture_url: a for a in store.articles()}
+    store.close()
+    assert {page["url"] for page in pages[1:]} == articles.keys()
+    for page in pages[1:]:
+        article = articles[page["url"]]
+        assert page["title"] == article.title
+        assert article.body in page["text"]
+        stamp = datetime.strptime(page["ts"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        assert abs(stamp - article.fetched_at) < timedelta(seconds=1)
+
+
+@pytest.mark.skipif(not WACZ_BIN.exists(), reason=NO_VALIDATOR)
+def test_the_wacz_validator_accepts_our_packages(package_all: Path, package_two: Path) -> None:
+    for package in (package_all, package_two):
+        checked = subprocess.run(
+            [str(WACZ_BIN), "validate", "-f", str(package)], capture_output=True, text=True
+        )
+        assert "the passed WACZ is valid" in checked.stdout, checked.stdout
+
+
+def test_restore_of_the_package_gives_the_sites_own_export(
+    harvest: Harvest, package_all: Path, tmp_path: Path
+) -> None:
+    data = fresh_data(harvest, tmp_path)
+
+    result = restore(data, package_all)
+
+    assert result.returncode == 0, result.stderr
+    assert "problem" not in result.stderr
+    assert export(data) == export(harvest.data)
+    held = sorted(path.relative_to(data) for path in (data / "warc").glob("*/*.warc.gz"))
+    assert held == sorted(path.relative_to(harvest.data) for path in harvest.warc_files)
+    assert [path.name for path in data.iterdir() if path.name.startswith("wacz-")] == []
+
+
+def test_dates_choose_the_files_and_an_empty_choice_is_an_error(
+    harvest: Harvest, tmp_path: Path
+) -> None:
+    today = datetime.now(UTC).date()
+    dated = write_wacz(harvest.data, tmp_path / "today.wacz", "vnportal", "--since", str(today))
+    with zipfile.ZipFile(dated) as archive:
+        assert any(name.startswith("archive/vnportal-") for name in archive.namelist())
+
+    tomorrow = str(today + timedelta(days=1))
+    result = run_dna(
+        "wacz", "vnportal", "--since", tomorrow, "-o", str(tmp_path / "x.wacz"), data=harvest.data
+    )
+
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1 and "no WARC file of vnportal" in result.stderr
+    assert not (tmp_path / "x.wacz").exists()
+
+
+def test_sites_without_captures_are_one_line_errors(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
+    store.site_id("xa-moi", title="Xã mới", family="generic")
+    store.close()
+    output = str(tmp_path / "out.wacz")
+    for args, message in (
+        (("xa-moi",), "site 'xa-moi' has no captures yet"),
+        (("xa-khac",), "no site 'xa-khac' in the archive"),
+        (("--all",), "the archive has no captures yet"),
+    ):
+        result = run_dna("wacz", *args, "-o", output, data=data)
+        assert result.returncode == 1, args
+        assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
+    assert run_dna("wacz", "-o", output, data=data).returncode == 2
+    assert run_dna("wacz", "xa-moi", "--all", "-o", output, data=data).returncode == 2
+    assert not Path(output).exists()
+
+
+def test_a_cut_package_restores_its_whole_members(
+    harvest: Harvest, package_two: Path, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(package_two) as archive:
+        second = [i for i in archive.infolist() if i.filename.startswith("archive/")][1]
+        cut_at = second.header_offset + len(second.FileHeader()) + second.file_size // 2
+    cut = tmp_path / "cut.wacz"
+    cut.write_bytes(package_two.read_bytes()[:cut_at])
+    data = fresh_data(harvest, tmp_path)
+
+    result = restore(data, cut)
+
+    assert result.returncode == 0, result.stderr
+    assert "not a whole ZIP" in result.stderr
+    assert "cut short" in result.stderr
+    first_site = second.filename.removeprefix("archive/").split("-")[0]
+    whole = "liferay" if first_site == "vnportal" else "vnportal"
+    # datapackage.json was at the cut end: the names come from the warcinfo records.
+    assert export(data, "--site", whole) == export(harvest.data, "--site", whole)
+
+
+def test_a_package_with_an_altered_datapackage_is_reported_and_restored(
+    harvest: Harvest, package_two: Path, tmp_path: Path
+) -> None:
+    altered = rewritten(package_two, tmp_path / "altered.wacz", change="datapackage.json")
+    data = fresh_data(harvest, tmp_path)
+
+    result = restore(data, altered)
+
+    assert result.returncode == 0, result.stderr
+    assert "does not match the digest" in result.stderr
+    for site in TWO_SITES:
+        assert export(data, "--site", site) == export(harvest.data, "--site", site)
+    assert run_dna("restore", str(altered), "--strict", data=data).returncode == 1
+
+
+def test_a_package_missing_a_warc_restores_the_others(
+    harvest: Harvest, package_two: Path, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(package_two) as archive:
+        lost = next(n for n in archive.namelist() if n.startswith("archive/vnportal-"))
+    missing = rewritten(package_two, tmp_path / "missing.wacz", drop=lost)
+    data = fresh_data(harvest, tmp_path)
+
+    result = restore(data, missing)
+
+    assert result.returncode == 0, result.stderr
+    assert f"{lost} is listed in datapackage.json but missing" in result.stderr
+    assert export(data, "--site", "liferay") == export(harvest.data, "--site", "liferay")
+    assert export(data, "--site", "vnportal") == {}
+
+
+@pytest.mark.skipif(not WACZ_BIN.exists(), reason=NO_VALIDATOR)
+def test_a_package_made_by_the_wacz_tool_restores_the_same_articles(
+    harvest: Harvest, tmp_path: Path
+) -> None:
+    warcs = [str(path) for path in harvest.warc_files if path.name.startswith("liferay-")]
+    foreign = tmp_path / "foreign.wacz"
+    subprocess.run(
+        [str(WACZ_BIN), "create", "-o", str(foreign), *warcs], check=True, capture_output=True
+    )
+    data = fresh_data(harvest, tmp_path)
+
+    result = restore(data, foreign)
+
+    assert result.returncode == 0, result.stderr
+    assert export(data, "--site", "liferay") == export(harvest.data, "--site", "liferay")
+
+
+def test_replay_on_a_port_in_use_is_a_one_line_error(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = run_dna("replay", "--port", str(port), data=tmp_path / "data")
+    assert result.returncode == 1
+    assert result.stderr.count("\n") == 1
+    assert f"port {port} on 127.0.0.1 is in use" in result.stderr
