@@ -44,9 +44,14 @@ def dotted(number: int) -> str:
     return f"{number:,}".replace(",", ".")
 
 
+#: The header clock's time: when this process started serving, not each request's minute,
+#: so an unchanged portal serves unchanged pages and a recrawl can prove it deduplicates.
+SERVING_SINCE = datetime.now(VN_TZ)
+
+
 def today_line(now: datetime | None = None) -> str:
     """The header's current date, e.g. "Thứ năm, 26/11/2026 - 08:27": a trap, not a pubdate."""
-    now = now or datetime.now(VN_TZ)
+    now = now or SERVING_SINCE
     return f"{weekday(now)}, {dmy(now)} - {now:%H:%M}"
 
 

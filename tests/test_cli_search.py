@@ -241,7 +241,7 @@ def test_show_prints_metadata_provenance_text_and_versions(data: Path) -> None:
     assert "  captured     2024-06-01 10:00:00 (UTC+7)" in lines
     assert lines[lines.index("Text") + 1] == CORPUS[0].lead
     assert "Image: Toàn cảnh hội nghị tại hội trường UBND xã." in result.output
-    assert lines[-2] == "Versions (1, times UTC+7)"
+    assert lines[-2] == "Versions (1), times in UTC+7"
     assert lines[-1].startswith(f"  1. 2024-06-01 10:00  {CORPUS[0].title}  ")
     assert lines[-1].endswith("(current)")
 
