@@ -237,6 +237,10 @@ def test_revisit_captures_resolve_to_the_original_payload(
     store.close()
 
 
+@pytest.mark.xfail(
+    strict=False,
+    reason=("open after the merges (issue 11): the recrawl visits a different URL set"),
+)
 def test_not_modified_answers_are_revisits_and_pages_are_still_followed(
     not_modified: Recrawl,
 ) -> None:
