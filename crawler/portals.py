@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler.probe import ProbeError, probe_portal
-from crawler.sites import FAMILIES, SiteConfig, append_site, check_new_site
+from crawler.siteedits import append_site, check_new_site
+from crawler.sites import FAMILIES, SiteConfig
 from extract.urls import host_of
 from places.gazetteer import GazetteerError, PlaceError, gazetteer
 from places.mentions import article_mentions

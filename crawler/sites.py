@@ -85,8 +85,8 @@ POSITIVE_CRAWLER_KEYS = frozenset(
 )
 MIN_DOWNLOAD_DELAY = 0.001
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
-_CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]")
-_SITE_HEADER = re.compile(r"^\s*\[\[\s*site\s*\]\]\s*(?:#.*)?$")
+CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]")
+SITE_HEADER = re.compile(r"^\s*\[\[\s*site\s*\]\]\s*(?:#.*)?$")
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 _SCHEDULE_START = re.compile(r"^\s*(?:schedule\s*=|\[\[\s*site\.schedule\s*\]\])", re.MULTILINE)
 SCHEDULE_KEYS = ("cron", "mode")
@@ -204,7 +204,7 @@ def load_sites(path: Path) -> SitesFile:
     except (OSError, UnicodeDecodeError) as exc:
         raise SitesFileError(f"cannot read {path}: {exc}") from None
     lines = text.splitlines(keepends=True)
-    starts = [number for number, line in enumerate(lines) if _SITE_HEADER.match(line)]
+    starts = [number for number, line in enumerate(lines) if SITE_HEADER.match(line)]
     problems: list[SiteProblem] = []
     preamble = "".join(lines[: starts[0] if starts else len(lines)])
     crawler = _parse_preamble(path, preamble, problems)
@@ -324,7 +324,7 @@ def _parse_block(
         problem('missing start URL: give start_urls = ["https://…"]', "start_urls")
         start_urls = []
     for url in start_urls:
-        if not isinstance(url, str) or not _is_web_url(url):
+        if not isinstance(url, str) or not is_web_url(url):
             problem(f"start URL {url!r} is not an http(s) URL", "start_urls")
 
     allowed = entry.get("allowed_domains") or sorted(
@@ -342,7 +342,7 @@ def _parse_block(
                 "allowed_domains",
             )
     # A start URL's own origin (with its port) is always the site's.
-    good_urls = [u for u in start_urls if isinstance(u, str) and _is_web_url(u)]
+    good_urls = [u for u in start_urls if isinstance(u, str) and is_web_url(u)]
     allowed += [origin_entry(u) for u in good_urls if not within_site(u, allowed)]
 
     family = entry.get("family", "auto")
@@ -482,9 +482,9 @@ def _is_zone(name: str) -> bool:
     return True
 
 
-def _is_web_url(url: str) -> bool:
+def is_web_url(url: str) -> bool:
     """An http(s) URL with a host, and no whitespace or control character in it."""
-    if _CONTROL_OR_SPACE.search(url):
+    if CONTROL_OR_SPACE.search(url):
         return False
     try:
         parts = urlsplit(url)
@@ -523,120 +523,3 @@ def validate_name(name: str) -> str | None:
     if not _NAME.match(name):
         return f"unsafe name {name!r}: use lowercase letters, digits and '-' (it names files)"
     return None
-
-
-def site_block(
-    name: str,
-    url: str,
-    *,
-    family: str,
-    title: str | None = None,
-    place: dict[str, str] | None = None,
-) -> str:
-    """The TOML text of a new ``[[site]]`` entry, for appending to the file.
-
-    :param place: ``province``, ``district`` and ``commune`` names, if known.
-    """
-    lines = ["", "[[site]]", f"name = {_toml_str(name)}"]
-    # A title comes from a stranger's <title>: one line, no control characters.
-    title = " ".join(_CONTROL_OR_SPACE.sub(" ", title).split()) if title else None
-    if title:
-        lines.append(f"title = {_toml_str(title)}")
-    lines += [
-        f"start_urls = [{_toml_str(url)}]",
-        f"allowed_domains = [{_toml_str(origin_entry(url))}]",
-        f"family = {_toml_str(family)}",
-    ]
-    lines += [f"{key} = {_toml_str(value)}" for key, value in (place or {}).items()]
-    return "\n".join(lines) + "\n"
-
-
-def _toml_str(value: str) -> str:
-    escaped = value.replace("\\", "\\\\").replace('"', '\\"')
-    return f'"{escaped}"'
-
-
-def check_new_site(path: Path, name: str, url: str) -> None:
-    """Check that ``name`` and ``url`` may be appended to ``path``, before anything is fetched.
-
-    :raises ValueError: the name is unsafe or taken, the URL is not http(s),
-        or ``path`` is not valid TOML as a whole: appending to a file that
-        cannot be parsed would bury the new entry in the breakage.
-    """
-    if problem := validate_name(name):
-        raise ValueError(problem)
-    if not _is_web_url(url):
-        raise ValueError(f"{url!r} is not an http(s) URL (no spaces or control characters)")
-    registry = load_sites(path)
-    syntax = next((p for p in registry.problems if p.message.startswith(TOML_SYNTAX)), None)
-    if syntax is not None:
-        raise ValueError(f"not adding to a file that cannot be parsed: fix {syntax} first")
-    if registry.get(name) or any(p.name == name for p in registry.problems):
-        raise ValueError(f"a site called {name!r} is already in {path}")
-
-
-def append_site(
-    path: Path,
-    name: str,
-    url: str,
-    *,
-    family: str,
-    title: str | None = None,
-    place: dict[str, str] | None = None,
-) -> SiteConfig:
-    """Append a validated site entry to ``path`` and return it.
-
-    :raises ValueError: see :func:`check_new_site`.
-    """
-    check_new_site(path, name, url)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    existing = path.read_text(encoding="utf-8") if path.exists() else ""
-    if existing and not existing.endswith("\n"):
-        existing += "\n"
-    # Written beside and validated there; only a valid registry replaces the
-    # old one, so neither a crash nor a bad entry leaves sites.toml broken.
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(
-        existing + site_block(name, url, family=family, title=title, place=place), "utf-8"
-    )
-    checked = load_sites(temporary)
-    site = checked.get(name)
-    if site is None:
-        temporary.unlink()
-        why = "; ".join(p.message for p in checked.problems if p.name == name) or "invalid"
-        raise ValueError(f"the new entry for {name!r} did not validate: {why}")
-    os.replace(temporary, path)
-    return site
-
-
-def remove_site(path: Path, name: str) -> int:
-    """Take the ``[[site]]`` entry called ``name`` out of ``path``; the rest stays as written.
-
-    Its comments and any other entry, valid or not, are kept byte for byte.
-
-    :returns: the line the entry started on.
-    :raises ValueError: no entry of that name, or ``path`` cannot be parsed
-        (which entry ends where would be a guess).
-    """
-    registry = load_sites(path)
-    syntax = next((p for p in registry.problems if p.message.startswith(TOML_SYNTAX)), None)
-    if syntax is not None:
-        raise ValueError(f"not editing a file that cannot be parsed: fix {syntax} first")
-    site = registry.get(name)
-    if site is None:
-        known = ", ".join(s.name for s in registry.sites) or "none"
-        raise ValueError(f"no site called {name!r} in {path} (known: {known})")
-    lines = path.read_text(encoding="utf-8").splitlines(keepends=True)
-    start = site.line - 1
-    end = next(
-        (at for at in range(start + 1, len(lines)) if _SITE_HEADER.match(lines[at])), len(lines)
-    )
-    _replace_text(path, "".join(lines[:start] + lines[end:]))
-    return site.line
-
-
-def _replace_text(path: Path, text: str) -> None:
-    """Write beside and rename, so a crash never leaves a half-written registry."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(text, "utf-8")
-    os.replace(temporary, path)

@@ -31,8 +31,8 @@ from dna.context import (
     fail,
     load_gazetteer,
 )
-from dna.render import TIME_ZONE_LABEL, Column, is_terminal, local_time, paged, print_table
-from places.gazetteer import GazetteerError, PlaceError
+from dna.render import TIME_ZONE_LABEL, is_terminal, local_time, paged
+from places.gazetteer import PlaceError
 from search.backend import BACKENDS, POSTGRES, open_searcher
 from search.indexdir import SearchIndexError
 from search.indexer import rebuild_index, update_index
@@ -40,7 +40,6 @@ from search.postgres import rebuild_documents, update_documents
 from search.query import QuerySyntaxError
 from search.searcher import SORTS, Hit, SearchPage, SearchRequest
 from search.snippets import Snippet, snippet
-from search.stats import ArchiveStats, archive_stats
 
 #: Fields of each hit in ``--json`` and ``--csv`` output, in order.
 HIT_FIELDS = ("id", "url", "site", "title", "published", "score", "snippet")
@@ -63,7 +62,6 @@ def register(group: click.Group) -> None:
     group.add_command(search)
     group.add_command(show)
     group.add_command(index)
-    group.add_command(stats)
 
 
 def _isolocal_time(moment: datetime | None) -> str | None:
@@ -487,132 +485,3 @@ class _ProgressBar:
 
 
 # -- stats -------------------------------------------------------------------
-
-
-@click.command()
-@click.option(
-    "--by",
-    type=click.Choice(["site", "place"]),
-    default="site",
-    show_default=True,
-    help="Count articles per site and year, or per province and district.",
-)
-@archive_options("read")
-def stats(by: str, env: Env) -> None:
-    """Show the archive's articles per site and year, its crawls, and its size.
-
-    Years are publication years, Vietnam time.  --by place counts articles
-    per province and district of their portals (old units, with the new
-    province), and lists the place names mentioned that could not be settled.
-
-    Example:
-
-    \b
-        dna stats --data ~/dna-data
-        dna stats --by place
-    """
-    try:
-        found = archive_stats(env.data, env.db_url, by_place=by == "place")
-    except (StoreError, GazetteerError) as exc:
-        fail(str(exc))
-
-    if by == "place":
-        _print_place_stats(found)
-    else:
-        per_year = found.per_site_year
-        years = sorted({year for sites in per_year.values() for year in sites}, key=_year_order)
-        print_table(
-            "Articles per site and year",
-            [
-                Column("site", "key"),
-                *(Column(str(year) if year else "undated", "number") for year in years),
-                Column("total", "number"),
-            ],
-            [
-                [site, *(str(counts.get(year, "")) for year in years), str(sum(counts.values()))]
-                for site, counts in sorted(per_year.items())
-            ],
-        )
-    print_table(
-        "Crawls",
-        [
-            Column("site", "key"),
-            Column("crawls", "extra"),
-            Column(f"last started ({TIME_ZONE_LABEL})", "key"),
-            Column("last status"),
-            Column("pages", "number"),
-            Column("new", "number"),
-            Column("updated", "extra"),
-            Column("errors", "extra"),
-        ],
-        [
-            [
-                summary.site,
-                str(summary.crawls),
-                local_time(summary.last_started, "%Y-%m-%d %H:%M"),
-                summary.last_status or "",
-                *map(str, (summary.pages, summary.articles_new, summary.articles_updated)),
-                str(summary.errors),
-            ]
-            for summary in found.crawls
-        ],
-    )
-    counts = found.counts
-    rows = [
-        ["articles", f"{counts['articles']} ({counts['article_versions']} versions)"],
-        ["captures", str(counts["captures"])],
-        ["WARC files", f"{found.warc_files}, {_size(found.warc_bytes)}"],
-        ["search index", _size(found.index_bytes)],
-    ]
-    if found.indexed_through:
-        through = local_time(found.indexed_through, "%Y-%m-%d %H:%M")
-        rows.append(["indexed up to", f"articles updated {through} ({TIME_ZONE_LABEL})"])
-    if found.database_bytes is not None:
-        rows.insert(2, ["database", _size(found.database_bytes)])
-    print_table("Size", [Column("", "key"), Column("")], rows)
-
-
-def _print_place_stats(found: ArchiveStats) -> None:
-    """Articles per old province and district of their portals; then unsettled mentions."""
-    print_table(
-        "Articles per province and district (where their portals sit)",
-        [
-            Column("province"),
-            Column("district"),
-            Column("province now", "extra"),
-            Column("portals", "number"),
-            Column("articles", "number"),
-        ],
-        [
-            [row.province, "(all)", row.province_now, str(row.portals), str(row.articles)]
-            if row.district is None
-            else ["", row.district, "", str(row.portals), str(row.articles)]
-            for row in found.per_place
-        ],
-    )
-    print_table(
-        "Place names mentioned but not settled",
-        [Column("mention", "key"), Column("times", "number"), Column("why")],
-        [
-            [
-                mention.surface,
-                str(mention.count),
-                f"ambiguous: {len(mention.candidates)} units" if mention.candidates else "unknown",
-            ]
-            for mention in found.unsettled
-        ],
-    )
-
-
-def _year_order(year: int | None) -> int:
-    return year if year is not None else sys.maxsize
-
-
-def _size(count: float) -> str:
-    if count < 1024:
-        return f"{count:.0f} B"
-    for unit in ("KB", "MB", "GB"):
-        count /= 1024
-        if count < 1024 or unit == "GB":
-            break
-    return f"{count:.1f} {unit}"

@@ -9,7 +9,8 @@ from rich.markup import escape
 
 from crawler.crawl import choose_sites
 from crawler.portals import NewSiteError, add_site, refresh_places
-from crawler.sites import FAMILIES, remove_site
+from crawler.siteedits import remove_site
+from crawler.sites import FAMILIES
 from dna.context import (
     Env,
     SiteName,

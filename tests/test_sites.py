@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from crawler.sites import append_site, load_sites
+from crawler.siteedits import append_site
+from crawler.sites import load_sites
 
 GOOD = """\
 [crawler]
