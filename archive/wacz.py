@@ -403,6 +403,12 @@ class Unpacked:
 
     warcs: list[Path] = field(default_factory=list)
     problems: list[ScanProblem] = field(default_factory=list)
+    #: each unpacked WARC's name for a reader: ``PACKAGE!/MEMBER`` (the copy is temporary)
+    members: dict[Path, Path] = field(default_factory=dict)
+
+    def add(self, package: Path, member: str, warc: Path) -> None:
+        self.warcs.append(warc)
+        self.members[warc] = Path(f"{package}!/{member}")
 
 
 def unpack_wacz(path: Path, into: Path) -> Unpacked:
@@ -452,7 +458,7 @@ def unpack_wacz(path: Path, into: Path) -> Unpacked:
             expected = resource.get("hash")
             if digest is not None and expected and expected != "sha256:" + digest:
                 problem(f"{info.filename} does not match its sha256 in {DATAPACKAGE}")
-            result.warcs.append(target)
+            result.add(path, info.filename, target)
     return result
 
 
@@ -534,7 +540,7 @@ def _unpack_cut(path: Path, into: Path, result: Unpacked) -> None:
                 target = into / name.rsplit("/", 1)[-1]
                 with open(target, "wb") as sink:
                     _copy_range(handle, sink, compressed, method)
-                result.warcs.append(_named_as_in_archive(target))
+                result.add(path, name, _named_as_in_archive(target))
                 if end > size:
                     message = (
                         f"{name} is cut short: {end - size} byte(s) missing; restoring the rest"

@@ -33,7 +33,7 @@ import shutil
 import tempfile
 from collections import deque
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -264,7 +264,11 @@ class Restorer:
         """
         report = RestoreReport()
 
+        members: dict[Path, Path] = {}
+
         def problem(found: ScanProblem) -> None:
+            if found.path in members:  # named as in its package: the copy is temporary
+                found = replace(found, path=members[found.path])
             report.problems.append(found)
             if on_problem is not None:
                 on_problem(found)
@@ -279,6 +283,7 @@ class Restorer:
                 into.mkdir()
                 found = unpack_wacz(package, into)
                 paths += found.warcs
+                members.update(found.members)
                 for each in found.problems:
                     problem(each)
             self._restore_files(paths, report, problem, on_progress)
