@@ -122,6 +122,7 @@ def fetching(data: Path) -> None:
     wait_until(
         lambda: any(path.stat().st_size > 50_000 for path in data.rglob("*.warc.gz.open")),
         "a crawl writing WARC",
+        timeout=90,  # a worker's start-up (Scrapy, the database, Redis) is slow on a busy machine
     )
 
 
