@@ -36,12 +36,29 @@ class DnaGroup(click.Group):
     unless ``$DNA_DEBUG`` asks for its traceback.
     """
 
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: Any,
+    ) -> click.Context:
+        # dna's own options (``dna --bogus``) are parsed here, before any command.
+        try:
+            return super().make_context(info_name, args, parent, **extra)
+        except click.exceptions.NoArgsIsHelpError:
+            raise
+        except click.UsageError as exc:
+            raise _OneLineUsageError(exc) from None
+
     def invoke(self, ctx: click.Context) -> Any:
         try:
             return super().invoke(ctx)
         except BrokenPipeError:
             _silence_stdout()
             raise click.exceptions.Exit(0) from None
+        except click.exceptions.NoArgsIsHelpError:
+            raise
         except click.UsageError as exc:
             raise _OneLineUsageError(exc) from None
         except OSError as exc:

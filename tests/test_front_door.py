@@ -125,6 +125,7 @@ BAD_INPUT = [
     (("restore", "no-such-path"), 1, "nothing restored"),
     (("crawl",), 2, "name at least one SITE"),
     (("frobnicate",), 2, "No such command"),
+    (("--bogus",), 2, "No such option '--bogus'"),  # dna's own options, before any command
 ]
 
 
