@@ -18,7 +18,7 @@ def register(group: click.Group) -> None:
 
 @click.command()
 @click.argument("name")
-@archive_options("read")
+@archive_options("lookup")
 def places(name: str, env: Env) -> None:
     """Show a place: its old and new names, the units it lies in, its portals and articles.
 
@@ -43,12 +43,17 @@ def places(name: str, env: Env) -> None:
             console.print(f'  dna places "{escape(gazette.qualified(unit.code))}"', soft_wrap=True)
         return
     unit = found[0]
+    _print_place(gazette, unit.code)
+    if not env.has_archive:
+        console.print(
+            f"No archive in {escape(str(env.data.root))}: its portals and articles are not shown."
+        )
+        return
     store = env.open_store()
     try:
         overview = place_overview(gazette, store, unit.code)
     finally:
         store.close()
-    _print_place(gazette, unit.code)
     if overview.portals:
         print_table(
             "Portals",

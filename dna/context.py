@@ -53,8 +53,10 @@ def fail(message: str, exit_code: int = 1) -> NoReturn:
 
 #: What a command does with the data directory: ``read`` needs an archive
 #: there and works on read-only media; ``write`` creates the directory and
-#: needs it writable; ``settings`` reads sites.toml only and needs nothing.
-Access = Literal["read", "write", "settings"]
+#: needs it writable; ``settings`` reads sites.toml only and needs nothing;
+#: ``lookup`` reads the archive if there is one (``dna places`` answers
+#: from the gazetteer without it).
+Access = Literal["read", "write", "settings", "lookup"]
 
 
 @dataclass
@@ -63,12 +65,14 @@ class Env:
 
     :param read_only: the data directory cannot be written (read-only media,
         a shared mount); its SQLite database is opened without writing.
+    :param has_archive: false only for a ``lookup`` command where there is none.
     """
 
     data: DataDir
     sites_path: Path
     db_url: str
     read_only: bool = False
+    has_archive: bool = True
 
     def open_store(self) -> Store:
         """The archive database, migrated to the current schema."""
@@ -119,7 +123,9 @@ def resolve_env(
         database = data.database_file
         if not _writable(root) or (own_database and database.exists() and not _writable(database)):
             fail(f"{root} is read-only: this command writes to the archive")
-    elif access == "read" and own_database:
+    elif access in ("read", "lookup") and own_database:
+        if not data.database_file.is_file() and access == "lookup":
+            return Env(data, sites_path(data_dir, sites_file), "", has_archive=False)
         if not data.database_file.is_file():
             fail(
                 f"no archive in {root} (check --data or $DNA_HOME; "

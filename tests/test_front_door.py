@@ -195,6 +195,10 @@ def test_read_commands_on_a_mistyped_data_directory_create_nothing(tmp_path: Pat
     missing = tmp_path / "dna-dtaa"
     for args in [("crawls",), ("stats",), ("export",), ("verify",), ("search", "x"), ("show", "1")]:
         assert_one_line_error(dna_at(*args, data=missing), 1, "no archive in")
+    # A place is looked up in the gazetteer, archive or not.
+    place = dna_at("places", "Thanh Liên", data=missing)
+    assert place.returncode == 0, place.stderr
+    assert "now part of" in place.stdout and "No archive in" in place.stdout
     assert not missing.exists()
 
 
