@@ -33,7 +33,11 @@ fi
 as_postgres() { runuser -u postgres -- "$@"; }
 psql_admin() { as_postgres psql -p "$PG_PORT" -v ON_ERROR_STOP=1 -qAt "$@"; }
 
-if ! pg_lsclusters -h "$PG_VERSION" "$PG_CLUSTER" | grep -q online; then
+# Read the whole listing first: with pipefail, `grep -q` closing the pipe early
+# fails the pipeline, and a running server was taken for a stopped one (and
+# stopped at the end, under whoever else was using it).
+cluster_status="$(pg_lsclusters -h "$PG_VERSION" "$PG_CLUSTER")"
+if [[ "$cluster_status" != *online* ]]; then
     pg_ctlcluster "$PG_VERSION" "$PG_CLUSTER" start -- \
         -o "-c listen_addresses=127.0.0.1 -c port=$PG_PORT"
     started_postgres=1
