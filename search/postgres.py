@@ -17,11 +17,11 @@ query's lexemes (exact spellings and pairs included) an article holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, timedelta
 from types import TracebackType
 
-from sqlalchemy import delete, func, literal, or_, select, text
+from sqlalchemy import Row, delete, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -40,9 +40,23 @@ from search.vietnamese import fold
 
 #: A search taking longer is cancelled with a one-line error, not left to run.
 TIMEOUT_MS = 10_000
-#: By relevance, rank at most this many of the newest matches of each tier
-#: (more when paging past them); every match is still counted.
-RANK_POOL = 2000
+#: By relevance, rank at most this many of the newest matches of each tier, and
+#: as many of those matching in the title, lead or captions (more when paging
+#: past them); every match is still counted.
+RANK_POOL = 500
+#: A pool is the newest matches among the newest articles: as many of those
+#: as should hold this many times its size, going by how many match in all.
+POOL_WINDOW = 4
+#: Of the pool, rank this many (the first by tier and title, lead and captions)
+#: by their whole documents (more when paging past them).
+RERANK = 100
+#: What a hit shows, and the joins it needs.
+_SHOWN = "a.url, s.name, v.title, d.published"
+_JOINS = (
+    "JOIN articles a ON a.id = d.article_id "
+    "JOIN article_versions v ON v.id = d.version_id "
+    "JOIN sites s ON s.id = a.site_id"
+)
 #: Articles per transaction of a rebuild; progress is reported after each.
 REBUILD_BATCH = 500
 
@@ -53,6 +67,17 @@ Progress = Callable[[int, int], None]
 
 class SearchTimeout(SearchIndexError):
     """A search ran past :data:`TIMEOUT_MS`."""
+
+
+def _window(matches: int, first: int, last: int, wanted: int) -> int:
+    """The article id after which ``wanted`` of ``matches`` spread over ids ``first``..``last`` lie.
+
+    Articles are numbered as they are archived, so the newest ids are the
+    newest articles, give or take a crawl of old pages.
+    """
+    if matches <= wanted:
+        return first - 1
+    return last - (last - first + 1) * wanted // matches
 
 
 def is_postgres(url: str) -> bool:
@@ -300,38 +325,20 @@ class _Search:
         total = self.session.scalar(
             text(f"SELECT count(*) FROM search_documents d WHERE {where}"), params
         )
-        params |= {
-            "limit": request.limit,
-            "offset": (request.page - 1) * request.limit,
-            "rank": " | ".join(f"({part})" for part in rank),
-            "weights": RANK_WEIGHTS,
-        }
+        params |= {"limit": request.limit, "offset": (request.page - 1) * request.limit}
         if request.sort == "relevance":
-            cases = " ".join(
-                f"WHEN d.document @@ CAST(:tier{n} AS tsquery) THEN {n}" for n in range(len(tiers))
-            )
-            params |= {f"tier{n}": tier for n, tier in enumerate(tiers)}
-            tier_of = f"CASE {cases} ELSE {len(tiers)} END" if tiers else "0"
-            score = "ts_rank(CAST(:weights AS real[]), d.document, CAST(:rank AS tsquery), 1)"
-            columns, order = f"{tier_of} AS tier, {score} AS score", "tier, score DESC"
-            if total and total > RANK_POOL:
-                where, pool = self._pool([*tiers, query], request.page * request.limit)
-                params |= pool
+            rows = self._ranked([*tiers, query], " | ".join(f"({part})" for part in rank), params)
         else:
             direction = "DESC" if request.sort == "newest" else "ASC"
-            columns, order = "0 AS tier, NULL AS score", f"d.published {direction}"
-        rows = self.session.execute(
-            text(
-                f"SELECT d.article_id, a.url, s.name, v.title, d.published, {columns} "
-                "FROM search_documents d "
-                "JOIN articles a ON a.id = d.article_id "
-                "JOIN article_versions v ON v.id = d.version_id "
-                "JOIN sites s ON s.id = a.site_id "
-                f"WHERE {where} ORDER BY {order}, d.article_id "
-                "LIMIT :limit OFFSET :offset"
-            ),
-            params,
-        )
+            rows = self.session.execute(
+                text(
+                    f"SELECT d.article_id, {_SHOWN}, NULL AS score "
+                    f"FROM search_documents d {_JOINS} WHERE {where} "
+                    f"ORDER BY d.published {direction}, d.article_id "
+                    "LIMIT :limit OFFSET :offset"
+                ),
+                params,
+            )
         hits = [
             Hit(
                 id=article_id,
@@ -341,28 +348,88 @@ class _Search:
                 published=published.replace(tzinfo=UTC) if published else None,
                 score=round(float(score), 4) if score is not None else None,
             )
-            for article_id, url, site, title, published, _tier, score in rows
+            for article_id, url, site, title, published, score in rows
         ]
         return SearchPage(total or 0, hits, frozenset(loose.terms))
 
-    def _pool(self, tiers: list[str], needed: int) -> tuple[str, dict[str, object]]:
-        """A WHERE clause keeping the newest :data:`RANK_POOL` matches of each tier.
+    def _ranked(self, tiers: list[str], rank: str, params: dict[str, object]) -> Sequence[Row]:
+        """The page of hits by relevance: by tier, then ``ts_rank``, on a bounded pool.
 
-        Ranking reads every candidate's whole document out of TOAST; a term
-        most articles hold would read them all.  The pool bounds that, and
-        keeps the strict tiers' hits (phrases, exact spellings) in it however
-        many loose matches there are.  Counting needs no document: the total
-        stays exact.
+        Ranking reads a whole document (12 KB for a 2.5 KB article, kept in
+        TOAST) per article, so it must never read every match of a common
+        term.  Three steps bound it:
+
+        1. the pool: of each tier (strictest first), the newest
+           :data:`RANK_POOL` matches, and the newest :data:`RANK_POOL` of
+           those whose title, lead or captions match (``head``, a small
+           vector read uncompressed), so the best-placed matches are in it
+           however many others there are; an article's tier is the
+           strictest whose pool holds it;
+        2. the shortlist: by tier and ``ts_rank`` of ``head``, the first
+           :data:`RERANK` (more when paging past them);
+        3. the page: by tier and ``ts_rank`` of the whole document.
+
+        With fewer matches than the pool, every match is in it and each
+        tier is exact; with fewer than the shortlist, the order is exactly
+        ``ts_rank``'s over the whole documents.
         """
-        parts, params = [], {"pool": max(RANK_POOL, needed)}
+        needed = self.request.page * self.request.limit
+        pool = max(RANK_POOL, needed)
+        params |= {"pool": pool, "rerank": max(RERANK, needed), "rank": rank}
+        params["weights"] = RANK_WEIGHTS
+        clauses = []
         for number, tier in enumerate(tiers):
-            where, found = self._where(tier, f"pool{number}")
-            parts.append(
-                f"(SELECT d.article_id FROM search_documents d WHERE {where} "
+            where, found = self._where(tier, f"tier{number}")
+            params |= found
+            clauses += [(number, where), (number, where.replace("d.document @@", "d.head @@", 1))]
+        # Counting reads the GIN index alone (and the row for a date filter).
+        *counts, first, last = self.session.execute(
+            text(
+                "SELECT "
+                + "".join(
+                    f"(SELECT count(*) FROM search_documents d WHERE {where}), "
+                    for _, where in clauses
+                )
+                + "(SELECT min(article_id) FROM search_documents), "
+                "(SELECT max(article_id) FROM search_documents)"
+            ),
+            params,
+        ).one()
+        pools = []
+        for at, ((number, where), count) in enumerate(zip(clauses, counts, strict=True)):
+            if not count:
+                continue
+            params[f"after{at}"] = _window(count, first, last, POOL_WINDOW * pool)
+            pools.append(
+                f"(SELECT {number} AS tier, d.article_id FROM search_documents d "
+                f"WHERE {where} AND d.article_id > :after{at} "
                 "ORDER BY d.published DESC LIMIT :pool)"
             )
-            params |= found
-        return "d.article_id IN (" + " UNION ".join(parts) + ")", params
+        if not pools:
+            return []
+        # Bitmap scans only: an index scan (of the primary key's window)
+        # would test each article by reading its document from TOAST; a
+        # bitmap scan intersects the window with the GIN index's matches.
+        self.session.execute(text("SET LOCAL enable_indexscan = off"))
+        score = "ts_rank(CAST(:weights AS real[]), d.{}, CAST(:rank AS tsquery), 1)"
+        rows = self.session.execute(
+            text(
+                "WITH pool AS (SELECT article_id, min(tier) AS tier FROM ("
+                + " UNION ALL ".join(pools)
+                + ") AS tiers GROUP BY article_id), "
+                "shortlist AS (SELECT pool.article_id, pool.tier FROM pool "
+                "JOIN search_documents d ON d.article_id = pool.article_id "
+                f"ORDER BY pool.tier, {score.format('head')} DESC, d.published DESC, "
+                "pool.article_id LIMIT :rerank) "
+                f"SELECT d.article_id, {_SHOWN}, {score.format('document')} AS score "
+                f"FROM shortlist JOIN search_documents d ON d.article_id = shortlist.article_id "
+                f"{_JOINS} ORDER BY shortlist.tier, score DESC, d.article_id "
+                "LIMIT :limit OFFSET :offset"
+            ),
+            params,
+        ).all()
+        self.session.execute(text("SET LOCAL enable_indexscan = on"))
+        return rows
 
     def _where(self, query: str, name: str = "query") -> tuple[str, dict[str, object]]:
         """The WHERE clause of the query and the request's filters, and its parameters."""

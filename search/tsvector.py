@@ -10,17 +10,17 @@ already analysed by :mod:`search.analysis` and :mod:`search.vietnamese`, in
   query is one lexeme, with no lexicon expansion;
 - each pair of adjacent syllables ("nông thôn", folded "nong thon") at the
   first one's position: a quoted phrase or two words typed together are then
-  one rare lexeme each, fast in the GIN index, and ``<->`` checks longer
-  phrases exactly;
+  one rare lexeme each, found in the GIN index alone;
 - the section as the position's weight: title A, lead B, captions C, body
   and author D (``ts_rank`` weighs them 1, 0.5, 0.33, 0.33 like the Whoosh
-  field boosts);
+  field boosts); the database keeps the A, B and C part apart as ``head``,
+  which ranking reads without fetching the whole document;
 - ``author:`` lexemes for the author field, and filter lexemes (``@site:``,
   ``@category:``, ``@place:``, ``@portal:``, ``@id:``, ``@year:``,
   ``@month:``, ``@day:``) so every filter is part of one GIN lookup.
 
-Punctuation and section breaks leave a gap of one position, so neither a pair
-nor ``<->`` joins words across a full stop, as in the Whoosh pairs field.
+Punctuation and section breaks leave a gap of one position, so no pair joins
+words across a full stop, as in the Whoosh pairs field.
 """
 
 from __future__ import annotations
