@@ -18,6 +18,7 @@ query's lexemes (exact spellings and pairs included) an article holds.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, timedelta
 from types import TracebackType
 
@@ -96,6 +97,15 @@ def write_documents(session: Session, article_ids: list[int]) -> None:
     """
     if not article_ids or session.get_bind().dialect.name != "postgresql":
         return
+    _save(session, _analysed(session, article_ids))
+
+
+#: Search documents of a batch as rows of ``search_documents``, and their syllables.
+_Analysed = tuple[list[dict[str, object]], set[str]]
+
+
+def _analysed(session: Session, article_ids: list[int]) -> _Analysed:
+    """Read the articles and analyse them: the Python half of writing documents."""
     rows, terms = [], set[str]()
     for article in _articles(session, article_ids):
         vector, found = document(article)
@@ -108,6 +118,12 @@ def write_documents(session: Session, article_ids: list[int]) -> None:
                 "document": vector,
             }
         )
+    return rows, terms
+
+
+def _save(session: Session, analysed: _Analysed) -> None:
+    """Upsert analysed documents: the database's half (parsing, TOAST, GIN)."""
+    rows, terms = analysed
     if not rows:
         return
     upsert = insert(SearchDocument).values(rows)
@@ -181,16 +197,35 @@ def update_documents(store: Store, progress: Progress | None = None) -> int:
 
 
 def _write_in_batches(store: Store, ids: list[int], progress: Progress | None) -> int:
+    """Write documents batch by batch, analysing the next batch while one is saved.
+
+    Analysis is Python and saving is the server's work (parsing the text,
+    TOAST, the GIN indexes), and the driver lets go of the GIL while it
+    waits: a second thread reading and analysing the next batch keeps both
+    a Python core and the server busy, as Whoosh's two indexing processes do.
+    """
     if store.engine.dialect.name != "postgresql":
         raise StoreError("search documents live in PostgreSQL archives only")
+    batches = [ids[start : start + REBUILD_BATCH] for start in range(0, len(ids), REBUILD_BATCH)]
+
+    def analyse(batch: list[int]) -> _Analysed:
+        with store.session() as session:
+            return _analysed(session, batch)
+
+    if not batches:
+        return 0
     count = 0
-    for start in range(0, len(ids), REBUILD_BATCH):
-        batch = ids[start : start + REBUILD_BATCH]
-        with store.session() as session, session.begin():
-            write_documents(session, batch)
-        count += len(batch)
-        if progress is not None:
-            progress(count, len(ids))
+    with ThreadPoolExecutor(max_workers=1) as analyser:
+        upcoming = analyser.submit(analyse, batches[0])
+        for number, batch in enumerate(batches):
+            analysed = upcoming.result()
+            if number + 1 < len(batches):
+                upcoming = analyser.submit(analyse, batches[number + 1])
+            with store.session() as session, session.begin():
+                _save(session, analysed)
+            count += len(batch)
+            if progress is not None:
+                progress(count, len(ids))
     return count
 
 
