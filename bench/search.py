@@ -43,7 +43,7 @@ import unicodedata
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -57,7 +57,12 @@ from whoosh.fields import ID, TEXT, Schema
 from archive.records import ArticleRecord, CaptureRecord, Image
 from archive.store import Store
 from search.indexer import POOL_MB, rebuild_index
-from search.postgres import PostgresSearcher, rebuild_documents, write_documents
+from search.postgres import (
+    PostgresSearcher,
+    SearchTimeout,
+    rebuild_documents,
+    write_documents,
+)
 from search.searcher import ArchiveSearcher, SearchRequest
 
 SITES = ("xa-thanh-lien", "huyen-thanh-chuong", "xa-dong-van", "phuong-hoa-binh", "xa-cam-son")
@@ -514,7 +519,9 @@ def _search_for(url: str, seconds: float, seed: int) -> list[float]:
         while time.perf_counter() < deadline:
             _kind, query, filters = rng.choice(QUERIES)
             started = time.perf_counter()
-            searcher.search(SearchRequest(query, **filters))
+            # A search stopped at the time limit counts at its full time.
+            with suppress(SearchTimeout):
+                searcher.search(SearchRequest(query, **filters))
             latencies.append(time.perf_counter() - started)
     return latencies
 
@@ -722,9 +729,11 @@ def report_postgres_goals(postgres: dict) -> None:
     loaded = percentiles(postgres["loaded"])[1]
     print(f"PostgreSQL: worst class p95 {worst:.0f} ms (target ≤ 150 at 1M)")
     print(f"PostgreSQL: phrase p95 / single-term p95: {phrase:.2f} (target ≤ 1)")
+    p50 = percentiles(postgres["loaded"])[0]
     print(
         f"PostgreSQL: p95 with 8 searchers and a writer ({postgres['written_s']:.0f} docs/s "
-        f"written): {loaded:.0f} ms, {loaded / idle:.1f}x idle {idle:.0f} ms (target ≤ 2)"
+        f"written): {loaded:.0f} ms, {loaded / idle:.1f}x idle {idle:.0f} ms (target ≤ 2); "
+        f"p50 {p50:.0f} ms over {len(postgres['loaded'])} searches"
     )
 
 

@@ -45,9 +45,6 @@ TIMEOUT_MS = 10_000
 #: as many of those matching in the title, lead or captions (more when paging
 #: past them); every match is still counted.
 RANK_POOL = 500
-#: A pool is the newest matches among the newest articles: as many of those
-#: as should hold this many times its size, going by how many match in all.
-POOL_WINDOW = 4
 #: Of the pool, rank this many (the first by tier and title, lead and captions)
 #: by their whole documents (more when paging past them).
 RERANK = 100
@@ -68,17 +65,6 @@ Progress = Callable[[int, int], None]
 
 class SearchTimeout(SearchIndexError):
     """A search ran past :data:`TIMEOUT_MS`."""
-
-
-def _window(matches: int, first: int, last: int, wanted: int) -> int:
-    """The article id after which ``wanted`` of ``matches`` spread over ids ``first``..``last`` lie.
-
-    Articles are numbered as they are archived, so the newest ids are the
-    newest articles, give or take a crawl of old pages.
-    """
-    if matches <= wanted:
-        return first - 1
-    return last - (last - first + 1) * wanted // matches
 
 
 def is_postgres(url: str) -> bool:
@@ -399,7 +385,8 @@ class _Search:
            those whose title, lead or captions match (``head``, a small
            vector read uncompressed), so the best-placed matches are in it
            however many others there are; an article's tier is the
-           strictest whose pool holds it;
+           strictest whose pool holds it.  Choosing them reads the GIN
+           indexes and the matches' rows, never a document;
         2. the shortlist: by tier and ``ts_rank`` of ``head``, the first
            :data:`RERANK` (more when paging past them);
         3. the page: by tier and ``ts_rank`` of the whole document.
@@ -412,39 +399,18 @@ class _Search:
         pool = max(RANK_POOL, needed)
         params |= {"pool": pool, "rerank": max(RERANK, needed), "rank": rank}
         params["weights"] = RANK_WEIGHTS
-        clauses = []
+        pools = []
         for number, tier in enumerate(tiers):
             where, found = self._where(tier, f"tier{number}")
             params |= found
-            clauses += [(number, where), (number, where.replace("d.document @@", "d.head @@", 1))]
-        # Counting reads the GIN index alone (and the row for a date filter).
-        *counts, first, last = self.session.execute(
-            text(
-                "SELECT "
-                + "".join(
-                    f"(SELECT count(*) FROM search_documents d WHERE {where}), "
-                    for _, where in clauses
+            for clause in (where, where.replace("d.document @@", "d.head @@", 1)):
+                pools.append(
+                    f"(SELECT {number} AS tier, d.article_id FROM search_documents d "
+                    f"WHERE {clause} ORDER BY d.published DESC LIMIT :pool)"
                 )
-                + "(SELECT min(article_id) FROM search_documents), "
-                "(SELECT max(article_id) FROM search_documents)"
-            ),
-            params,
-        ).one()
-        pools = []
-        for at, ((number, where), count) in enumerate(zip(clauses, counts, strict=True)):
-            if not count:
-                continue
-            params[f"after{at}"] = _window(count, first, last, POOL_WINDOW * pool)
-            pools.append(
-                f"(SELECT {number} AS tier, d.article_id FROM search_documents d "
-                f"WHERE {where} AND d.article_id > :after{at} "
-                "ORDER BY d.published DESC LIMIT :pool)"
-            )
-        if not pools:
-            return []
-        # Bitmap scans only: an index scan (of the primary key's window)
-        # would test each article by reading its document from TOAST; a
-        # bitmap scan intersects the window with the GIN index's matches.
+        # Bitmap scans only: an index scan (of the primary key, newest
+        # first) tests each article it passes by reading its document from
+        # TOAST; the GIN index's matches need only their 60-byte rows.
         self.session.execute(text("SET LOCAL enable_indexscan = off"))
         score = "ts_rank(CAST(:weights AS real[]), d.{}, CAST(:rank AS tsquery), 1)"
         rows = self.session.execute(
