@@ -17,11 +17,12 @@ query's lexemes (exact spellings and pairs included) an article holds.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, timedelta
 from types import TracebackType
 
-from sqlalchemy import delete, func, literal, or_, select, text
+from sqlalchemy import Row, delete, func, literal, or_, select, text
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
@@ -40,9 +41,20 @@ from search.vietnamese import fold
 
 #: A search taking longer is cancelled with a one-line error, not left to run.
 TIMEOUT_MS = 10_000
-#: By relevance, rank at most this many of the newest matches of each tier
-#: (more when paging past them); every match is still counted.
-RANK_POOL = 2000
+#: By relevance, rank at most this many of the newest matches of each tier, and
+#: as many of those matching in the title, lead or captions (more when paging
+#: past them); every match is still counted.
+RANK_POOL = 500
+#: Of the pool, rank this many (the first by tier and title, lead and captions)
+#: by their whole documents (more when paging past them).
+RERANK = 100
+#: What a hit shows, and the joins it needs.
+_SHOWN = "a.url, s.name, v.title, d.published"
+_JOINS = (
+    "JOIN articles a ON a.id = d.article_id "
+    "JOIN article_versions v ON v.id = d.version_id "
+    "JOIN sites s ON s.id = a.site_id"
+)
 #: Articles per transaction of a rebuild; progress is reported after each.
 REBUILD_BATCH = 500
 
@@ -71,6 +83,15 @@ def write_documents(session: Session, article_ids: list[int]) -> None:
     """
     if not article_ids or session.get_bind().dialect.name != "postgresql":
         return
+    _save(session, _analysed(session, article_ids))
+
+
+#: Search documents of a batch as rows of ``search_documents``, and their syllables.
+_Analysed = tuple[list[dict[str, object]], set[str]]
+
+
+def _analysed(session: Session, article_ids: list[int]) -> _Analysed:
+    """Read the articles and analyse them: the Python half of writing documents."""
     rows, terms = [], set[str]()
     for article in _articles(session, article_ids):
         vector, found = document(article)
@@ -83,6 +104,12 @@ def write_documents(session: Session, article_ids: list[int]) -> None:
                 "document": vector,
             }
         )
+    return rows, terms
+
+
+def _save(session: Session, analysed: _Analysed) -> None:
+    """Upsert analysed documents: the database's half (parsing, TOAST, GIN)."""
+    rows, terms = analysed
     if not rows:
         return
     upsert = insert(SearchDocument).values(rows)
@@ -156,16 +183,35 @@ def update_documents(store: Store, progress: Progress | None = None) -> int:
 
 
 def _write_in_batches(store: Store, ids: list[int], progress: Progress | None) -> int:
+    """Write documents batch by batch, analysing the next batch while one is saved.
+
+    Analysis is Python and saving is the server's work (parsing the text,
+    TOAST, the GIN indexes), and the driver lets go of the GIL while it
+    waits: a second thread reading and analysing the next batch keeps both
+    a Python core and the server busy, as Whoosh's two indexing processes do.
+    """
     if store.engine.dialect.name != "postgresql":
         raise StoreError("search documents live in PostgreSQL archives only")
+    batches = [ids[start : start + REBUILD_BATCH] for start in range(0, len(ids), REBUILD_BATCH)]
+
+    def analyse(batch: list[int]) -> _Analysed:
+        with store.session() as session:
+            return _analysed(session, batch)
+
+    if not batches:
+        return 0
     count = 0
-    for start in range(0, len(ids), REBUILD_BATCH):
-        batch = ids[start : start + REBUILD_BATCH]
-        with store.session() as session, session.begin():
-            write_documents(session, batch)
-        count += len(batch)
-        if progress is not None:
-            progress(count, len(ids))
+    with ThreadPoolExecutor(max_workers=1) as analyser:
+        upcoming = analyser.submit(analyse, batches[0])
+        for number, batch in enumerate(batches):
+            analysed = upcoming.result()
+            if number + 1 < len(batches):
+                upcoming = analyser.submit(analyse, batches[number + 1])
+            with store.session() as session, session.begin():
+                _save(session, analysed)
+            count += len(batch)
+            if progress is not None:
+                progress(count, len(ids))
     return count
 
 
@@ -300,38 +346,20 @@ class _Search:
         total = self.session.scalar(
             text(f"SELECT count(*) FROM search_documents d WHERE {where}"), params
         )
-        params |= {
-            "limit": request.limit,
-            "offset": (request.page - 1) * request.limit,
-            "rank": " | ".join(f"({part})" for part in rank),
-            "weights": RANK_WEIGHTS,
-        }
+        params |= {"limit": request.limit, "offset": (request.page - 1) * request.limit}
         if request.sort == "relevance":
-            cases = " ".join(
-                f"WHEN d.document @@ CAST(:tier{n} AS tsquery) THEN {n}" for n in range(len(tiers))
-            )
-            params |= {f"tier{n}": tier for n, tier in enumerate(tiers)}
-            tier_of = f"CASE {cases} ELSE {len(tiers)} END" if tiers else "0"
-            score = "ts_rank(CAST(:weights AS real[]), d.document, CAST(:rank AS tsquery), 1)"
-            columns, order = f"{tier_of} AS tier, {score} AS score", "tier, score DESC"
-            if total and total > RANK_POOL:
-                where, pool = self._pool([*tiers, query], request.page * request.limit)
-                params |= pool
+            rows = self._ranked([*tiers, query], " | ".join(f"({part})" for part in rank), params)
         else:
             direction = "DESC" if request.sort == "newest" else "ASC"
-            columns, order = "0 AS tier, NULL AS score", f"d.published {direction}"
-        rows = self.session.execute(
-            text(
-                f"SELECT d.article_id, a.url, s.name, v.title, d.published, {columns} "
-                "FROM search_documents d "
-                "JOIN articles a ON a.id = d.article_id "
-                "JOIN article_versions v ON v.id = d.version_id "
-                "JOIN sites s ON s.id = a.site_id "
-                f"WHERE {where} ORDER BY {order}, d.article_id "
-                "LIMIT :limit OFFSET :offset"
-            ),
-            params,
-        )
+            rows = self.session.execute(
+                text(
+                    f"SELECT d.article_id, {_SHOWN}, NULL AS score "
+                    f"FROM search_documents d {_JOINS} WHERE {where} "
+                    f"ORDER BY d.published {direction}, d.article_id "
+                    "LIMIT :limit OFFSET :offset"
+                ),
+                params,
+            )
         hits = [
             Hit(
                 id=article_id,
@@ -341,28 +369,68 @@ class _Search:
                 published=published.replace(tzinfo=UTC) if published else None,
                 score=round(float(score), 4) if score is not None else None,
             )
-            for article_id, url, site, title, published, _tier, score in rows
+            for article_id, url, site, title, published, score in rows
         ]
         return SearchPage(total or 0, hits, frozenset(loose.terms))
 
-    def _pool(self, tiers: list[str], needed: int) -> tuple[str, dict[str, object]]:
-        """A WHERE clause keeping the newest :data:`RANK_POOL` matches of each tier.
+    def _ranked(self, tiers: list[str], rank: str, params: dict[str, object]) -> Sequence[Row]:
+        """The page of hits by relevance: by tier, then ``ts_rank``, on a bounded pool.
 
-        Ranking reads every candidate's whole document out of TOAST; a term
-        most articles hold would read them all.  The pool bounds that, and
-        keeps the strict tiers' hits (phrases, exact spellings) in it however
-        many loose matches there are.  Counting needs no document: the total
-        stays exact.
+        Ranking reads a whole document (12 KB for a 2.5 KB article, kept in
+        TOAST) per article, so it must never read every match of a common
+        term.  Three steps bound it:
+
+        1. the pool: of each tier (strictest first), the newest
+           :data:`RANK_POOL` matches, and the newest :data:`RANK_POOL` of
+           those whose title, lead or captions match (``head``, a small
+           vector read uncompressed), so the best-placed matches are in it
+           however many others there are; an article's tier is the
+           strictest whose pool holds it.  Choosing them reads the GIN
+           indexes and the matches' rows, never a document;
+        2. the shortlist: by tier and ``ts_rank`` of ``head``, the first
+           :data:`RERANK` (more when paging past them);
+        3. the page: by tier and ``ts_rank`` of the whole document.
+
+        With fewer matches than the pool, every match is in it and each
+        tier is exact; with fewer than the shortlist, the order is exactly
+        ``ts_rank``'s over the whole documents.
         """
-        parts, params = [], {"pool": max(RANK_POOL, needed)}
+        needed = self.request.page * self.request.limit
+        pool = max(RANK_POOL, needed)
+        params |= {"pool": pool, "rerank": max(RERANK, needed), "rank": rank}
+        params["weights"] = RANK_WEIGHTS
+        pools = []
         for number, tier in enumerate(tiers):
-            where, found = self._where(tier, f"pool{number}")
-            parts.append(
-                f"(SELECT d.article_id FROM search_documents d WHERE {where} "
-                "ORDER BY d.published DESC LIMIT :pool)"
-            )
+            where, found = self._where(tier, f"tier{number}")
             params |= found
-        return "d.article_id IN (" + " UNION ".join(parts) + ")", params
+            for clause in (where, where.replace("d.document @@", "d.head @@", 1)):
+                pools.append(
+                    f"(SELECT {number} AS tier, d.article_id FROM search_documents d "
+                    f"WHERE {clause} ORDER BY d.published DESC LIMIT :pool)"
+                )
+        # Bitmap scans only: an index scan (of the primary key, newest
+        # first) tests each article it passes by reading its document from
+        # TOAST; the GIN index's matches need only their 60-byte rows.
+        self.session.execute(text("SET LOCAL enable_indexscan = off"))
+        score = "ts_rank(CAST(:weights AS real[]), d.{}, CAST(:rank AS tsquery), 1)"
+        rows = self.session.execute(
+            text(
+                "WITH pool AS (SELECT article_id, min(tier) AS tier FROM ("
+                + " UNION ALL ".join(pools)
+                + ") AS tiers GROUP BY article_id), "
+                "shortlist AS (SELECT pool.article_id, pool.tier FROM pool "
+                "JOIN search_documents d ON d.article_id = pool.article_id "
+                f"ORDER BY pool.tier, {score.format('head')} DESC, d.published DESC, "
+                "pool.article_id LIMIT :rerank) "
+                f"SELECT d.article_id, {_SHOWN}, {score.format('document')} AS score "
+                f"FROM shortlist JOIN search_documents d ON d.article_id = shortlist.article_id "
+                f"{_JOINS} ORDER BY shortlist.tier, score DESC, d.article_id "
+                "LIMIT :limit OFFSET :offset"
+            ),
+            params,
+        ).all()
+        self.session.execute(text("SET LOCAL enable_indexscan = on"))
+        return rows
 
     def _where(self, query: str, name: str = "query") -> tuple[str, dict[str, object]]:
         """The WHERE clause of the query and the request's filters, and its parameters."""

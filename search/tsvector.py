@@ -10,22 +10,23 @@ already analysed by :mod:`search.analysis` and :mod:`search.vietnamese`, in
   query is one lexeme, with no lexicon expansion;
 - each pair of adjacent syllables ("nông thôn", folded "nong thon") at the
   first one's position: a quoted phrase or two words typed together are then
-  one rare lexeme each, fast in the GIN index, and ``<->`` checks longer
-  phrases exactly;
+  one rare lexeme each, found in the GIN index alone;
 - the section as the position's weight: title A, lead B, captions C, body
   and author D (``ts_rank`` weighs them 1, 0.5, 0.33, 0.33 like the Whoosh
-  field boosts);
+  field boosts); the database keeps the A, B and C part apart as ``head``,
+  which ranking reads without fetching the whole document;
 - ``author:`` lexemes for the author field, and filter lexemes (``@site:``,
   ``@category:``, ``@place:``, ``@portal:``, ``@id:``, ``@year:``,
   ``@month:``, ``@day:``) so every filter is part of one GIN lookup.
 
-Punctuation and section breaks leave a gap of one position, so neither a pair
-nor ``<->`` joins words across a full stop, as in the Whoosh pairs field.
+Punctuation and section breaks leave a gap of one position, so no pair joins
+words across a full stop, as in the Whoosh pairs field.
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections import defaultdict
 from collections.abc import Iterator
 from datetime import UTC
 from functools import lru_cache
@@ -76,70 +77,79 @@ def _forms(token: str) -> tuple[str, str, bool]:
     return form, fold(form), len(form) >= 3 and form.isalpha()
 
 
-#: Positions of a lexeme left out: full, so nothing is ever appended.
-_FULL = [""] * MAX_POSITIONS
+#: Each position's text in each weight, "12A": built once, never formatted per token.
+_AT = {w: [f"{at}{w}" for at in range(MAX_POSITION + 2)] for w in ("A", "B", "C", "")}
+#: Bound of :data:`_TOKENS`; a corpus has a few thousand syllables.
+_TOKENS_MAX = 1 << 16
+#: Token as written → (form, folded, lexical, folded differs), or None for no word.
+_TOKENS: dict[str, tuple[str, str, bool, bool] | None] = {"": None}
+
+
+def _token(token: str) -> tuple[str, str, bool, bool] | None:
+    """What :data:`_TOKENS` holds for ``token``, computed and cached."""
+    if len(_TOKENS) > _TOKENS_MAX:
+        _TOKENS.clear()
+        _TOKENS[""] = None
+    if len(token) > MAX_TOKEN:
+        found = None
+    else:
+        form, folded, lexical = _forms(token)
+        found = (form, folded, lexical, folded != form)
+    _TOKENS[token] = found
+    return found
 
 
 class _Vector:
     """Lexemes and their positions, bounded as PostgreSQL requires.
 
-    This is the hot loop of indexing (four lexemes per token), so it works
-    on local names and never quotes: tokens hold letters, digits and
-    ``.,/`` only, never a quote or backslash.
+    This is the hot loop of indexing (up to four lexemes per token): it
+    works on local names, looks each token up once in a plain dict, takes
+    position texts from a table, and leaves the bounds (positions per
+    lexeme, total size) to :meth:`text`.  It never quotes: tokens hold
+    letters, digits and ``.,/`` only, never a quote or backslash.
     """
 
     def __init__(self) -> None:
-        self.positions: dict[str, list[str]] = {}
+        self.positions: defaultdict[str, list[str]] = defaultdict(list)
         self.bare: set[str] = set()
-        self.size = 0
         self.position = 0
 
     def section(self, text: str, weight: str, terms: set[str]) -> None:
         """Add a section's syllables, folded forms and pairs at the next positions."""
         if not unicodedata.is_normalized("NFC", text):
             text = unicodedata.normalize("NFC", text)
-        positions, new, forms = self.positions, self._new, _forms
+        positions, at, known, add_term = self.positions, _AT[weight], _TOKENS, terms.add
         position = self.position + 1
         previous = previous_folded = ""
+        previous_differs = False
         for token, _break in TOKEN.findall(text):
-            if not token or len(token) > MAX_TOKEN:
+            found = known.get(token, False)
+            if found is False:
+                found = _token(token)
+            if found is None:
                 previous = ""
                 continue
-            position += 1 if previous else 2
-            if position > MAX_POSITION:
-                break
-            form, folded, lexical = forms(token)
-            at = f"{position}{weight}"
-            if lexical:
-                terms.add(form)
+            form, folded, lexical, differs = found
             if previous:
-                pair_at = f"{position - 1}{weight}"
-                lexeme = f"{previous} {form}"
-                found = positions.get(lexeme) or new(lexeme)
-                if len(found) < MAX_POSITIONS:
-                    found.append(pair_at)
-                if folded != form or previous_folded != previous:
-                    lexeme = f"{previous_folded} {folded}"
-                    found = positions.get(lexeme) or new(lexeme)
-                    if len(found) < MAX_POSITIONS:
-                        found.append(pair_at)
-            found = positions.get(form) or new(form)
-            if len(found) < MAX_POSITIONS:
-                found.append(at)
-            if folded != form:
-                found = positions.get(folded) or new(folded)
-                if len(found) < MAX_POSITIONS:
-                    found.append(at)
-            previous, previous_folded = form, folded
+                position += 1
+                if position > MAX_POSITION:
+                    break
+                here, before = at[position], at[position - 1]
+                positions[previous + " " + form].append(before)
+                if differs or previous_differs:
+                    positions[previous_folded + " " + folded].append(before)
+            else:
+                position += 2
+                if position > MAX_POSITION:
+                    break
+                here = at[position]
+            positions[form].append(here)
+            if differs:
+                positions[folded].append(here)
+            if lexical:
+                add_term(form)
+            previous, previous_folded, previous_differs = form, folded, differs
         self.position = position
-
-    def _new(self, lexeme: str) -> list[str]:
-        """A new lexeme's positions; past the size bound, a list that is never written out."""
-        self.size += len(lexeme) + 8
-        if self.size > MAX_LEXEME_CHARS:
-            return _FULL
-        found = self.positions[lexeme] = []
-        return found
 
     def keys(self, text: str, prefix: str) -> None:
         """Add ``prefix`` + each syllable and pair of ``text``, without positions (author:)."""
@@ -153,8 +163,16 @@ class _Vector:
             previous = (token, folded)
 
     def text(self) -> str:
-        parts = [f"'{lexeme}':{','.join(at)}" for lexeme, at in self.positions.items()]
-        parts += [quote(lexeme) for lexeme in self.bare if lexeme not in self.positions]
+        """The ``tsvector`` text: the first :data:`MAX_POSITIONS` positions of each
+        lexeme, and lexemes in the order met until :data:`MAX_LEXEME_CHARS`."""
+        parts, size = [], 0
+        for lexeme, at in self.positions.items():
+            size += len(lexeme) + 8
+            if size > MAX_LEXEME_CHARS:
+                break
+            parts.append(f"'{lexeme}':{','.join(at[:MAX_POSITIONS])}")
+        positions = self.positions
+        parts += [quote(lexeme) for lexeme in self.bare if lexeme not in positions]
         return " ".join(parts)
 
 

@@ -288,6 +288,7 @@ def test_ranking_a_bounded_pool_keeps_the_strict_tiers_and_the_total(
     with PostgresSearcher(archive.url) as searcher:
         totals = {query: searcher.search(SearchRequest(query)).total for query in full}
     monkeypatch.setattr("search.postgres.RANK_POOL", 2)
+    monkeypatch.setattr("search.postgres.RERANK", 1)
     assert set(archive.ranked("postgres", "bão", limit=2)) == {"bao-storm", "bao-storm-2"}
     assert set(archive.ranked("postgres", "nông thôn mới", limit=2)) == {"ntm-dat-chuan", "ntm-nfd"}
     with PostgresSearcher(archive.url) as searcher:
@@ -297,3 +298,20 @@ def test_ranking_a_bounded_pool_keeps_the_strict_tiers_and_the_total(
         # Paging past the pool widens it: every hit is still reachable.
         deep = searcher.search(SearchRequest("bão", limit=1, page=totals["bão"]))
         assert len(deep.hits) == 1
+
+
+def test_the_database_keeps_each_documents_head(archive: Archive) -> None:
+    """head is the title, lead and captions part of the document, for every article."""
+    store = Store(archive.url)
+    with store.session() as session:
+        missing, heads, title_only = session.execute(
+            text(
+                "SELECT count(*) FILTER (WHERE head IS NULL), count(*) FILTER "
+                "(WHERE head = ts_filter(document, '{a,b,c}')), "
+                "count(*) FILTER (WHERE length(head) < length(document)) FROM search_documents"
+            )
+        ).one()
+        total = session.scalar(text("SELECT count(*) FROM search_documents"))
+    store.close()
+    assert missing == 0
+    assert heads == title_only == total > 0
