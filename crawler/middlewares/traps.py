@@ -5,12 +5,25 @@ URLs made by one template from ever new values: ``/lich-cong-tac?_8_month=7
 &_8_year=2014`` and the next month share the shape ``/lich-cong-tac?_8_month=*
 &_8_year=*`` (see :func:`extract.urls.url_shape`).  Articles and the listings
 that lead to them are productive; trap pages are not.  So, per shape, this
-counts the pages fetched and whether each was an article whose text was new
-or linked to an article not seen before (or a page it linked to turned out to be one), and
-stops a shape once ``DNA_TRAP_PAGES`` of its pages in a row were not, while
-fewer than one in ten of all its pages were.  Dates that run past next year
-or before the web existed are a strong sign: such a shape is stopped after a
-quarter as many.  No list of names: it works on templates nobody has seen.
+counts the pages fetched and whether each was productive: an article whose
+text was new, or a page that linked to an article not seen before (or to a
+page that turned out to be one).  A shape is stopped once ``DNA_TRAP_PAGES``
+of its pages in a row were not, while fewer than one in ten of all its pages
+were.  A shape that has never been productive is stopped much sooner, on
+stronger signs:
+
+- it walks itself: two of its pages led only to more of it (a calendar's
+  next month, a search's refinements, another filter on a facet);
+- its pages are dead ends: ``DNA_TRAP_PAGES // 4`` pages of it led nowhere
+  new at all (print views, copies);
+- its URLs carry dates past next year or before the web existed.
+
+While a page that leads only to more of its own shape waits to be judged by
+its first link, the rest of its links are held back; they are released as
+soon as that link proves productive or leads elsewhere, or when nothing else
+is left.  Links of shapes that have been fetched and never were productive
+sink behind all others, so a trap is never explored before useful pages.
+No list of names: it works on templates nobody has seen.
 
 Memory stays bounded too: no shape may hold more than
 ``DNA_MAX_QUEUED_PER_SHAPE`` requests waiting in the scheduler; links past
@@ -46,6 +59,8 @@ logger = logging.getLogger(__name__)
 _JUDGED = frozenset({"seed", "page", "listing", "article"})
 #: A shape is kept while at least one of its pages in this many was productive.
 _PRODUCTIVE_SHARE = 10
+#: How far links of never-productive shapes sink in the scheduler's priority.
+_SINK = 100
 
 
 @dataclass(slots=True)
@@ -62,6 +77,10 @@ class _Shape:
     #: a year past next year or before the web, seen in one of its unproductive pages.
     late_year: int | None = None
     queue_capped: int = 0
+    #: pages that led nowhere new (no new text, no new links).
+    dead_ends: int = 0
+    #: pages that led only to more of this shape.
+    walks: int = 0
 
 
 class ShapeWatch:
@@ -81,6 +100,9 @@ class ShapeWatch:
         #: digests of the article texts met so far: the same text again (a
         #: print view, a URL with a counter in it) is nothing new.
         self.texts: set[str] = set()
+        #: links held back from a page that led only to more of its own
+        #: shape, until the one link sent on is judged.
+        self.held: dict[str, list[Request]] = {}
 
     @classmethod
     def of(cls, crawler: Crawler) -> ShapeWatch:
@@ -119,12 +141,40 @@ class ShapeWatch:
                 return key
         return None
 
+    def within(self, key: str, page_shape: str, link: str) -> bool:
+        """Whether ``link``, seen from a page of shape ``page_shape``, is more of
+        ``key``: one of its shapes, and for a path's ``?*`` the page's
+        parameters with others added (one more filter), not other parameters
+        (an article beside its listing under one ``index.php``)."""
+        link_keys = self.keys(link)
+        if key not in link_keys:
+            return False
+        return not key.endswith("?*") or _names(link_keys[0]) >= _names(page_shape)
+
     # -- pages ------------------------------------------------------------
 
-    def judged(self, url: str, productive: bool) -> None:
-        """A page of ``url`` was fetched and was (or was not) productive."""
+    def judged(
+        self, url: str, productive: bool, links: list[Request], parent: str | None, pager: bool
+    ) -> list[Request]:
+        """A page of ``url`` was fetched: it was (or was not) productive and led
+        to ``links`` (new, admitted).  Returns the links to send on now: a page
+        that leads only to more of a never-productive shape sends its first
+        link alone, and the rest wait for that one's verdict."""
+        keys = self.keys(url)
+        walking: tuple[str, ...] = ()
+        if not productive and links:
+            walking = tuple(
+                key for key in keys if all(self.within(key, keys[0], link.url) for link in links)
+            )
+        # Strong signs count only where no shape of the page was ever productive:
+        # an article URL in a new spelling (a session id dropped) is not a trap.
+        untried = not pager and not any(
+            (shape := self.shapes.get(key)) and shape.productive for key in keys
+        )
+        # A page stops at most one shape: a trap is reported once.
+        stopped = self.stopped(url)
         year = implausible_year(url, self.this_year)
-        for key in self.keys(url):
+        for key in keys:
             shape = self._shape(key)
             shape.pages += 1
             if productive:
@@ -132,19 +182,52 @@ class ShapeWatch:
                 shape.streak = 0
                 continue
             shape.streak += 1
+            shape.dead_ends += not links
+            shape.walks += key in walking
             if year is not None and shape.late_year is None:
                 shape.late_year = year
-            threshold = self.threshold
+            stoppable = not stopped and not shape.stopped and self.threshold > 0
+            if stoppable and (why := self._why_stop(shape, strong=untried)):
+                self._stop(key, shape, why)
+                stopped = key
+        send = self._settle(parent, stopped)
+        if untried and walking and not stopped:
+            self.held[url] = links[1:]
+            return send + links[:1]
+        return send + links
+
+    def _why_stop(self, shape: _Shape, *, strong: bool) -> str | None:
+        """Why ``shape``, just judged unproductive again, is to be stopped, if it is."""
+        pages = f"stopped after {shape.pages} pages"
+        if strong:
+            if shape.walks >= 2:
+                return f"{pages} (each led only to more of it)"
             if shape.late_year is not None:
-                threshold = max(2, threshold // 4)
-            if (
-                not shape.stopped
-                and self.threshold > 0
-                and shape.streak >= threshold
-                and shape.productive * _PRODUCTIVE_SHARE < shape.pages
-            ):
-                dates = f" (its dates ran to {shape.late_year})" if shape.late_year else ""
-                self._stop(key, shape, f"stopped after {shape.pages} pages{dates}")
+                return f"{pages} (its dates ran to {shape.late_year})"
+            if shape.dead_ends >= max(2, self.threshold // 4):
+                return f"{pages} (they led nowhere new)"
+        threshold = max(2, self.threshold // 4) if shape.late_year else self.threshold
+        if shape.streak >= threshold and shape.productive * _PRODUCTIVE_SHARE < shape.pages:
+            dates = f" (its dates ran to {shape.late_year})" if shape.late_year else ""
+            return pages + dates
+        return None
+
+    def _settle(self, parent: str | None, stopped: str | None) -> list[Request]:
+        """The links held back from ``parent``: dropped when its first link
+        stopped a shape, else released."""
+        held = self.held.pop(parent, []) if parent else []
+        if stopped is None:
+            return held
+        for request in held:
+            self.left_queue(request)
+            self.dropped(stopped)
+        return []
+
+    def release_all(self) -> list[Request]:
+        """Every link still held back (the crawl has nothing else left)."""
+        held = [request for requests in self.held.values() for request in requests]
+        self.held.clear()
+        return held
 
     def new_text(self, item: ArticleItem) -> bool:
         """Whether ``item``'s text was not met before in this crawl."""
@@ -191,6 +274,9 @@ class ShapeWatch:
             return False
         shape.queued += 1
         request.meta["dna_queued_shape"] = keys[0]
+        known = [found for key in keys if (found := self.shapes.get(key)) and found.pages]
+        if known and not any(found.productive for found in known):
+            request.priority -= _SINK
         return True
 
     def dropped(self, key: str) -> None:
@@ -230,10 +316,17 @@ class ShapeWatch:
         self.crawler.stats.set_value("dna/cut_off", self.cut_off())
 
 
+def _names(shape: str) -> frozenset[str]:
+    """The parameter names of a URL shape."""
+    query = shape.partition("?")[2]
+    return frozenset(pair.split("=", 1)[0] for pair in query.split("&") if pair)
+
+
 class TrapGuardMiddleware:
     """Spider middleware: judges each page by what it yields, and admits its links."""
 
     def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
         self.watch = ShapeWatch.of(crawler)
 
     @classmethod
@@ -242,18 +335,26 @@ class TrapGuardMiddleware:
         # Requests leave the queue for the downloader (StoppedShapeMiddleware
         # sees each first) or are dropped by the scheduler as duplicates.
         crawler.signals.connect(guard.left_queue, signal=signals.request_dropped)
+        crawler.signals.connect(guard.release_held, signal=signals.spider_idle)
         return guard
 
     def left_queue(self, request: Request, **_: Any) -> None:
         self.watch.left_queue(request)
 
+    def release_held(self, **_: Any) -> None:
+        """Nothing else is left: links held back behind a first link that never
+        got a verdict (it failed) are sent after all."""
+        for request in self.watch.release_all():
+            self.crawler.engine.crawl(request)
+
     async def process_spider_output(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
         meta = response.meta
-        judged = meta.get("dna_kind") in _JUDGED
+        judged = meta.get("dna_kind") in _JUDGED and response.status == 200
         own_shape = url_shape(response.url)
         productive = False
+        links: list[Request] = []
         async for output in result:
             if isinstance(output, Request):
                 if meta.get("dna_kind") != "feed" and not self.watch.admit(output):
@@ -262,13 +363,19 @@ class TrapGuardMiddleware:
                 if output.meta.get("dna_kind") == "article" and url_shape(output.url) != own_shape:
                     productive = True
                 output.meta.setdefault("dna_linked_from", response.url)
+                if judged and output.meta.get("dna_kind") in _JUDGED:
+                    links.append(output)  # sent once the page is judged
+                    continue
             elif isinstance(output, ArticleItem) and self.watch.new_text(output):
                 productive = True
                 if parent := meta.get("dna_linked_from"):
                     self.watch.credit(parent)
             yield output
-        if judged and response.status == 200:
-            self.watch.judged(response.url, productive)
+        if judged:
+            parent = meta.get("dna_linked_from")
+            pager = bool(meta.get("dna_pager"))
+            for request in self.watch.judged(response.url, productive, links, parent, pager):
+                yield request
 
 
 class StoppedShapeMiddleware:
