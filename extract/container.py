@@ -34,6 +34,8 @@ MIN_PARAGRAPH = 40
 MAX_LINK_RATIO = 0.5
 #: Teaser lists have at least this many headline links.
 _MIN_TEASERS = 4
+#: Words in a headline link, at least (tags and "Bản in" have fewer).
+_HEADLINE_WORDS = 4
 #: Characters for a block to take part in the density search.
 _MIN_SCORED = 25
 #: Container levels above a paragraph that share its score.
@@ -87,6 +89,13 @@ def _is_prose(block: TextBlock) -> bool:
     )
 
 
+def _is_headline_link(block: TextBlock) -> bool:
+    """A block that is mostly link text with the words of a headline."""
+    return block.links > 0 and (
+        block.link_ratio < MAX_LINK_RATIO or len(block.text.split()) >= _HEADLINE_WORDS
+    )
+
+
 def has_article_text(
     element: HtmlElement,
     remove: Iterable[str] = (),
@@ -97,11 +106,12 @@ def has_article_text(
     """Whether ``element`` holds prose rather than a list of teasers.
 
     A listing's teasers carry one headline link each; an article has more
-    paragraphs than links.
+    paragraphs than headlines.  Only link text as long as a headline counts:
+    the tags, "Bản in" and share links under a short article are not teasers.
     """
     blocks = article_blocks(text_blocks(element, chrome_elements(element, remove)))
     prose = [block for block in blocks if _is_prose(block)]
-    links = sum(block.links for block in blocks)
+    links = sum(block.links for block in blocks if _is_headline_link(block))
     if links >= max(_MIN_TEASERS, len(prose)):
         return False
     return len(prose) >= min_paragraphs and sum(len(block.text) for block in prose) >= min_chars
