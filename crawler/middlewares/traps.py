@@ -18,10 +18,11 @@ stronger signs:
   new at all (print views, copies);
 - its URLs carry dates past next year or before the web existed.
 
-While a page that leads only to more of its own shape waits to be judged by
-its first link, the rest of its links are held back; they are released as
-soon as that link proves productive or leads elsewhere, or when nothing else
-is left.  Links of shapes that have been fetched and never were productive
+A shape on trial (never productive yet, a new one included) has one page
+fetched at a time: the others wait until it is judged, and go on, or are dropped when it
+stopped the shape.  Likewise a page that leads only to more of its own shape
+sends its first link alone and holds the rest back.  Whatever waits is sent
+when nothing else is left.  Links of shapes that have been fetched and never were productive
 sink behind all others, so a trap is never explored before useful pages.
 No list of names: it works on templates nobody has seen.
 
@@ -61,6 +62,8 @@ _JUDGED = frozenset({"seed", "page", "listing", "article"})
 _PRODUCTIVE_SHARE = 10
 #: How far links of never-productive shapes sink in the scheduler's priority.
 _SINK = 100
+#: Meta key: the request was counted out to the downloader, and not yet back.
+_SENT = "dna_shape_sent"
 
 
 @dataclass(slots=True)
@@ -81,6 +84,8 @@ class _Shape:
     dead_ends: int = 0
     #: pages that led only to more of this shape.
     walks: int = 0
+    #: its pages sent and not yet come back.
+    fetching: int = 0
 
 
 class ShapeWatch:
@@ -103,6 +108,8 @@ class ShapeWatch:
         #: links held back from a page that led only to more of its own
         #: shape, until the one link sent on is judged.
         self.held: dict[str, list[Request]] = {}
+        #: requests of a shape on trial, waiting while another of its pages is fetched.
+        self.parked: dict[str, list[Request]] = {}
 
     @classmethod
     def of(cls, crawler: Crawler) -> ShapeWatch:
@@ -224,10 +231,49 @@ class ShapeWatch:
         return []
 
     def release_all(self) -> list[Request]:
-        """Every link still held back (the crawl has nothing else left)."""
-        held = [request for requests in self.held.values() for request in requests]
+        """Every request still held back or parked (the crawl has nothing else left)."""
+        waiting = [r for requests in (*self.held.values(), *self.parked.values()) for r in requests]
         self.held.clear()
-        return held
+        self.parked.clear()
+        return waiting
+
+    # -- shapes on trial --------------------------------------------------
+
+    def on_trial(self, url: str) -> str | None:
+        """The shape of ``url`` on trial with a page of it being fetched now:
+        never productive yet (on any of ``url``'s shapes).  A new shape's
+        first page is its first trial: the rest wait for its verdict."""
+        shapes = [(key, self.shapes.get(key)) for key in self.keys(url)]
+        if any(shape and shape.productive for _, shape in shapes):
+            return None
+        return next((key for key, shape in shapes if shape and shape.fetching), None)
+
+    def park(self, key: str, request: Request) -> None:
+        self.parked.setdefault(key, []).append(request)
+
+    def sent(self, url: str) -> None:
+        for key in self.keys(url):
+            self._shape(key).fetching += 1
+
+    def came_back(self, url: str, productive: bool) -> list[Request]:
+        """A page of ``url`` came back (and was judged ``productive`` or not):
+        what was parked behind it is dropped if its shape is stopped, else
+        sent on, all of it or (still on trial) the next one."""
+        send: list[Request] = []
+        stopped = self.stopped(url)
+        for key in self.keys(url):
+            shape = self._shape(key)
+            shape.fetching = max(0, shape.fetching - 1)
+            parked = self.parked.pop(key, [])
+            if stopped:
+                for _ in parked:
+                    self.dropped(stopped)
+                parked = []
+            elif not productive and parked:
+                self.parked[key] = parked[1:]
+                parked = parked[:1]
+            send += [request.replace(dont_filter=True) for request in parked]
+        return send
 
     def new_text(self, item: ArticleItem) -> bool:
         """Whether ``item``'s text was not met before in this crawl."""
@@ -376,11 +422,15 @@ class TrapGuardMiddleware:
             pager = bool(meta.get("dna_pager"))
             for request in self.watch.judged(response.url, productive, links, parent, pager):
                 yield request
+        if meta.pop(_SENT, False):
+            for request in self.watch.came_back(response.url, productive):
+                yield request
 
 
 class StoppedShapeMiddleware:
     """Downloader middleware, first of all: counts each request out of its shape's
-    queue, and does not send those queued before their shape was stopped."""
+    queue, does not send those queued before their shape was stopped, and
+    parks those of a shape on trial while another of its pages is fetched."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.watch = ShapeWatch.of(crawler)
@@ -396,3 +446,25 @@ class StoppedShapeMiddleware:
         if key := self.watch.stopped(request.url):
             self.watch.dropped(key)
             raise Skipped(f"trap shape stopped: {request.url}")
+        if request.meta.get(_SENT):
+            return  # a retry or a redirect of a page already counted out
+        if key := self.watch.on_trial(request.url):
+            self.watch.park(key, request)
+            raise Skipped(f"waits while {key} is on trial: {request.url}")
+        self.watch.sent(request.url)
+        request.meta[_SENT] = True
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        # Pages that will not be judged (errors) come back here.
+        if response.status != 200:
+            self._came_back(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        self._came_back(request)
+
+    def _came_back(self, request: Request) -> None:
+        if request.meta.pop(_SENT, False):
+            engine = self.watch.crawler.engine
+            for waiting in self.watch.came_back(request.url, productive=False):
+                engine.crawl(waiting)
