@@ -62,7 +62,8 @@ _JUDGED = frozenset({"seed", "page", "listing", "article"})
 _PRODUCTIVE_SHARE = 10
 #: How far links of never-productive shapes sink in the scheduler's priority.
 _SINK = 100
-#: Meta key: the request was counted out to the downloader, and not yet back.
+#: Meta key: the URL a request was counted out to the downloader as (a
+#: redirect keeps it), until its page comes back.
 _SENT = "dna_shape_sent"
 
 
@@ -422,8 +423,8 @@ class TrapGuardMiddleware:
             pager = bool(meta.get("dna_pager"))
             for request in self.watch.judged(response.url, productive, links, parent, pager):
                 yield request
-        if meta.pop(_SENT, False):
-            for request in self.watch.came_back(response.url, productive):
+        if sent := meta.pop(_SENT, None):
+            for request in self.watch.came_back(sent, productive):
                 yield request
 
 
@@ -452,7 +453,7 @@ class StoppedShapeMiddleware:
             self.watch.park(key, request)
             raise Skipped(f"waits while {key} is on trial: {request.url}")
         self.watch.sent(request.url)
-        request.meta[_SENT] = True
+        request.meta[_SENT] = request.url
 
     def process_response(self, request: Request, response: Response) -> Response:
         # Pages that will not be judged (errors) come back here.
@@ -464,7 +465,7 @@ class StoppedShapeMiddleware:
         self._came_back(request)
 
     def _came_back(self, request: Request) -> None:
-        if request.meta.pop(_SENT, False):
+        if sent := request.meta.pop(_SENT, None):
             engine = self.watch.crawler.engine
-            for waiting in self.watch.came_back(request.url, productive=False):
+            for waiting in self.watch.came_back(sent, productive=False):
                 engine.crawl(waiting)
