@@ -14,8 +14,8 @@ stronger signs:
 
 - it walks itself: two of its pages led only to more of it (a calendar's
   next month, a search's refinements, another filter on a facet);
-- its pages are dead ends: ``DNA_TRAP_PAGES // 4`` pages of it led nowhere
-  new at all (print views, copies);
+- its pages are dead ends: ``DNA_TRAP_PAGES // 4`` pages of it had no links
+  at all or were copies of an article met before (print views);
 - its URLs carry dates past next year or before the web existed.
 
 A shape on trial (never productive yet, a new one included) has one page
@@ -43,6 +43,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from weakref import WeakKeyDictionary
 
 from scrapy import Request, signals
+from scrapy.http import TextResponse
 
 from crawler.failures import Skipped
 from crawler.items import ArticleItem
@@ -81,7 +82,7 @@ class _Shape:
     #: a year past next year or before the web, seen in one of its unproductive pages.
     late_year: int | None = None
     queue_capped: int = 0
-    #: pages that led nowhere new (no new text, no new links).
+    #: dead ends: pages with no links at all, or copies of an article met before.
     dead_ends: int = 0
     #: pages that led only to more of this shape.
     walks: int = 0
@@ -162,12 +163,20 @@ class ShapeWatch:
     # -- pages ------------------------------------------------------------
 
     def judged(
-        self, url: str, productive: bool, links: list[Request], parent: str | None, pager: bool
+        self,
+        url: str,
+        productive: bool,
+        links: list[Request],
+        parent: str | None,
+        *,
+        pager: bool = False,
+        dead_end: bool = False,
     ) -> list[Request]:
-        """A page of ``url`` was fetched: it was (or was not) productive and led
-        to ``links`` (new, admitted).  Returns the links to send on now: a page
-        that leads only to more of a never-productive shape sends its first
-        link alone, and the rest wait for that one's verdict."""
+        """A page of ``url`` was fetched: it was (or was not) productive, led
+        to ``links`` (new, admitted), and was (or was not) a ``dead_end``.
+        Returns the links to send on now: a page that leads only to more of a
+        never-productive shape sends its first link alone, and the rest wait
+        for that one's verdict."""
         keys = self.keys(url)
         walking: tuple[str, ...] = ()
         if not productive and links:
@@ -190,7 +199,7 @@ class ShapeWatch:
                 shape.streak = 0
                 continue
             shape.streak += 1
-            shape.dead_ends += not links
+            shape.dead_ends += dead_end
             shape.walks += key in walking
             if year is not None and shape.late_year is None:
                 shape.late_year = year
@@ -213,7 +222,7 @@ class ShapeWatch:
             if shape.late_year is not None:
                 return f"{pages} (its dates ran to {shape.late_year})"
             if shape.dead_ends >= max(2, self.threshold // 4):
-                return f"{pages} (they led nowhere new)"
+                return f"{pages} (dead ends: no links, or copies)"
         threshold = max(2, self.threshold // 4) if shape.late_year else self.threshold
         if shape.streak >= threshold and shape.productive * _PRODUCTIVE_SHARE < shape.pages:
             dates = f" (its dates ran to {shape.late_year})" if shape.late_year else ""
@@ -267,10 +276,13 @@ class ShapeWatch:
             shape.fetching = max(0, shape.fetching - 1)
             parked = self.parked.pop(key, [])
             if stopped:
-                for _ in parked:
-                    self.dropped(stopped)
-                parked = []
-            elif not productive and parked:
+                # Only what is of a stopped shape itself: a coarser key
+                # (``/index.php?*``) also parks the pages of other shapes.
+                for request in parked:
+                    if (of := self.stopped(request.url)) is not None:
+                        self.dropped(of)
+                parked = [request for request in parked if self.stopped(request.url) is None]
+            if not productive and parked:
                 self.parked[key] = parked[1:]
                 parked = parked[:1]
             send += [request.replace(dont_filter=True) for request in parked]
@@ -400,7 +412,7 @@ class TrapGuardMiddleware:
         meta = response.meta
         judged = meta.get("dna_kind") in _JUDGED and response.status == 200
         own_shape = url_shape(response.url)
-        productive = False
+        productive = copy = False
         links: list[Request] = []
         async for output in result:
             if isinstance(output, Request):
@@ -413,15 +425,27 @@ class TrapGuardMiddleware:
                 if judged and output.meta.get("dna_kind") in _JUDGED:
                     links.append(output)  # sent once the page is judged
                     continue
-            elif isinstance(output, ArticleItem) and self.watch.new_text(output):
-                productive = True
-                if parent := meta.get("dna_linked_from"):
-                    self.watch.credit(parent)
+            elif isinstance(output, ArticleItem):
+                if not self.watch.new_text(output):
+                    copy = True
+                else:
+                    productive = True
+                    if parent := meta.get("dna_linked_from"):
+                        self.watch.credit(parent)
             yield output
         if judged:
-            parent = meta.get("dna_linked_from")
-            pager = bool(meta.get("dna_pager"))
-            for request in self.watch.judged(response.url, productive, links, parent, pager):
+            # A dead end: a copy of an article, or a page with no links at all
+            # (a print view), not a listing whose articles were all seen.
+            bare = isinstance(response, TextResponse) and not response.xpath("//a[@href]")
+            dead_end = not productive and not links and (copy or bare)
+            for request in self.watch.judged(
+                response.url,
+                productive,
+                links,
+                meta.get("dna_linked_from"),
+                pager=bool(meta.get("dna_pager")),
+                dead_end=dead_end,
+            ):
                 yield request
         if sent := meta.pop(_SENT, None):
             for request in self.watch.came_back(sent, productive):
