@@ -19,11 +19,12 @@ stronger signs:
 - its URLs carry dates past next year or before the web existed.
 
 A shape on trial (never productive yet, a new one included) has one page
-fetched at a time: the others wait until it is judged, and go on, or are dropped when it
-stopped the shape.  Likewise a page that leads only to more of its own shape
-sends its first link alone and holds the rest back.  Whatever waits is sent
-when nothing else is left.  Links of shapes that have been fetched and never were productive
-sink behind all others, so a trap is never explored before useful pages.
+fetched at a time: the others wait until it is judged, and go on, or are
+dropped when it stopped the shape.  Likewise a page that leads only to more
+of its own shape sends its first link alone and holds the rest back.
+Whatever waits is sent when nothing else is left.  Links of shapes fetched
+and never productive sink behind all others, so a trap is explored after the
+useful pages.
 No list of names: it works on templates nobody has seen.
 
 Memory stays bounded too: no shape may hold more than
@@ -270,18 +271,17 @@ class ShapeWatch:
         what was parked behind it is dropped if its shape is stopped, else
         sent on, all of it or (still on trial) the next one."""
         send: list[Request] = []
-        stopped = self.stopped(url)
         for key in self.keys(url):
             shape = self._shape(key)
             shape.fetching = max(0, shape.fetching - 1)
-            parked = self.parked.pop(key, [])
-            if stopped:
-                # Only what is of a stopped shape itself: a coarser key
-                # (``/index.php?*``) also parks the pages of other shapes.
-                for request in parked:
-                    if (of := self.stopped(request.url)) is not None:
-                        self.dropped(of)
-                parked = [request for request in parked if self.stopped(request.url) is None]
+            # Only what is of a stopped shape itself is dropped: a coarser key
+            # (``/index.php?*``) also parks the pages of other shapes.
+            parked = []
+            for request in self.parked.pop(key, []):
+                if of := self.stopped(request.url):
+                    self.dropped(of)
+                else:
+                    parked.append(request)
             if not productive and parked:
                 self.parked[key] = parked[1:]
                 parked = parked[:1]
