@@ -67,6 +67,8 @@ _SINK = 100
 #: Meta key: the URL a request was counted out to the downloader as (a
 #: redirect keeps it), until its page comes back.
 _SENT = "dna_shape_sent"
+#: Meta key: the request was parked or held back, and sent on past the duplicate filter.
+_RELEASED = "dna_shape_released"
 
 
 @dataclass(slots=True)
@@ -192,7 +194,7 @@ class ShapeWatch:
         # A page stops at most one shape: a trap is reported once.
         stopped = self.stopped(url)
         year = implausible_year(url, self.this_year)
-        for key in keys:
+        for index, key in enumerate(keys):
             shape = self._shape(key)
             shape.pages += 1
             if productive:
@@ -200,7 +202,9 @@ class ShapeWatch:
                 shape.streak = 0
                 continue
             shape.streak += 1
-            shape.dead_ends += dead_end
+            # Dead ends count for the page's own template (its shape, and its
+            # path's ``?*``), not for a directory of pages named by words.
+            shape.dead_ends += dead_end and (index == 0 or key.endswith("?*"))
             shape.walks += key in walking
             if year is not None and shape.late_year is None:
                 shape.late_year = year
@@ -242,11 +246,15 @@ class ShapeWatch:
         return []
 
     def release_all(self) -> list[Request]:
-        """Every request still held back or parked (the crawl has nothing else left)."""
+        """Every request still held back or parked (the crawl has nothing else
+        left; a page failed in a way no middleware hears of, so its shape's
+        count of pages out never came down)."""
         waiting = [r for requests in (*self.held.values(), *self.parked.values()) for r in requests]
         self.held.clear()
         self.parked.clear()
-        return waiting
+        for shape in self.shapes.values():
+            shape.fetching = 0
+        return [_released(request) for request in waiting]
 
     # -- shapes on trial --------------------------------------------------
 
@@ -285,7 +293,7 @@ class ShapeWatch:
             if not productive and parked:
                 self.parked[key] = parked[1:]
                 parked = parked[:1]
-            send += [request.replace(dont_filter=True) for request in parked]
+            send += [_released(request) for request in parked]
         return send
 
     def new_text(self, item: ArticleItem) -> bool:
@@ -373,6 +381,12 @@ class ShapeWatch:
 
     def _report(self) -> None:
         self.crawler.stats.set_value("dna/cut_off", self.cut_off())
+
+
+def _released(request: Request) -> Request:
+    """A parked or held request sent on: past the duplicate filter, which saw
+    it once already; :class:`StoppedShapeMiddleware` filters its redirects again."""
+    return request.replace(dont_filter=True, meta={**request.meta, _RELEASED: True})
 
 
 def _names(shape: str) -> frozenset[str]:
@@ -466,6 +480,8 @@ class StoppedShapeMiddleware:
 
     def process_request(self, request: Request) -> None:
         self.watch.left_queue(request)
+        if request.meta.pop(_RELEASED, False):
+            request.dont_filter = False  # so that a redirect from it is filtered
         if request.meta.get("dna_kind") not in _JUDGED:
             return
         if key := self.watch.stopped(request.url):
