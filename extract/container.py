@@ -120,9 +120,7 @@ def has_article_text(
     # Teasers: paragraphs right under a headline link.  Two or more, and most
     # of the prose, make a short listing (a category's last page).
     teasers = sum(
-        1
-        for above, block in pairwise(blocks)
-        if _is_prose(block) and _is_headline(above)
+        1 for above, block in pairwise(blocks) if _is_prose(block) and _is_headline(above)
     )
     if teasers >= 2 and teasers * 2 > len(prose):
         return False
