@@ -9,7 +9,8 @@ are never looked at while tuning and are reported on their own.
     python -m bench.fleet --portals 100 --held-out 20
 
 Prints, per group: whether every crawl ended by itself, trap pages as a
-share of pages fetched, duplicate articles, listings stored as articles,
+share of pages fetched (and per trap: what seeing a trap costs, whatever the
+portal's size), duplicate articles, listings stored as articles,
 article recall, body F1, author accuracy; then wall time, pages/s and the
 crawl's peak resident memory.
 """
@@ -50,6 +51,7 @@ class Figures:
     ended: int = 0
     pages: int = 0
     trap_pages: int = 0
+    traps: int = 0
     expected: int = 0
     found: int = 0
     duplicates: int = 0
@@ -64,6 +66,8 @@ class Figures:
             f"  crawls ended by themselves  {self.ended}/{self.portals}",
             f"  trap pages / pages fetched  {self.trap_pages}/{self.pages} "
             f"= {self.trap_pages / max(self.pages, 1):.1%}",
+            f"  trap pages per trap         {self.trap_pages}/{self.traps} "
+            f"= {self.trap_pages / max(self.traps, 1):.1f}",
             f"  duplicate articles          {self.duplicates}",
             f"  listings stored as articles {self.listings}",
             f"  article recall              {self.found}/{self.expected} "
@@ -94,6 +98,7 @@ def score(store: Store, portal: ZooPortal, site: str, figures: Figures) -> None:
         ).all()
     figures.pages += len(urls)
     figures.trap_pages += sum(portal.is_trap(url) for url in urls)
+    figures.traps += len(portal.traps)
     truth = {article.title: article for article in portal.articles}
     figures.expected += len(truth)
     matched: Counter[str] = Counter()

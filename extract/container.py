@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from itertools import chain
+from itertools import chain, pairwise
 from typing import TYPE_CHECKING, NamedTuple
 
 from lxml.html import HtmlElement
@@ -34,6 +34,8 @@ MIN_PARAGRAPH = 40
 MAX_LINK_RATIO = 0.5
 #: Teaser lists have at least this many headline links.
 _MIN_TEASERS = 4
+#: Words in a headline link, at least (tags and "Bản in" have fewer).
+_HEADLINE_WORDS = 4
 #: Characters for a block to take part in the density search.
 _MIN_SCORED = 25
 #: Container levels above a paragraph that share its score.
@@ -87,6 +89,16 @@ def _is_prose(block: TextBlock) -> bool:
     )
 
 
+def _is_headline(block: TextBlock) -> bool:
+    """A block that is mostly link text with the words of a headline."""
+    return block.link_ratio >= MAX_LINK_RATIO and len(block.text.split()) >= _HEADLINE_WORDS
+
+
+def _is_headline_link(block: TextBlock) -> bool:
+    """A block whose links may be teasers': a headline, or prose with links in it."""
+    return block.links > 0 and (block.link_ratio < MAX_LINK_RATIO or _is_headline(block))
+
+
 def has_article_text(
     element: HtmlElement,
     remove: Iterable[str] = (),
@@ -96,13 +108,21 @@ def has_article_text(
 ) -> bool:
     """Whether ``element`` holds prose rather than a list of teasers.
 
-    A listing's teasers carry one headline link each; an article has more
-    paragraphs than links.
+    A listing's teasers carry one headline link each, right above them; an
+    article has more paragraphs than headlines.  Only link text as long as a headline counts:
+    the tags, "Bản in" and share links under a short article are not teasers.
     """
     blocks = article_blocks(text_blocks(element, chrome_elements(element, remove)))
     prose = [block for block in blocks if _is_prose(block)]
-    links = sum(block.links for block in blocks)
+    links = sum(block.links for block in blocks if _is_headline_link(block))
     if links >= max(_MIN_TEASERS, len(prose)):
+        return False
+    # Teasers: paragraphs right under a headline link.  Two or more, and most
+    # of the prose, make a short listing (a category's last page).
+    teasers = sum(
+        1 for above, block in pairwise(blocks) if _is_prose(block) and _is_headline(above)
+    )
+    if teasers >= 2 and teasers * 2 > len(prose):
         return False
     return len(prose) >= min_paragraphs and sum(len(block.text) for block in prose) >= min_chars
 

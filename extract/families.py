@@ -302,10 +302,10 @@ TANDAN = Family(
         map(
             _pattern,
             (
+                # Tandan's own: its class names and dated page folders.  Any
+                # SharePoint/IIS portal has /Portal/Pages/*.aspx and ctl00_ ids.
                 r"""class=["'][^"']*\btandan-""",
-                r"/portal/Pages/",
-                r"/portal/Photos/",
-                r"ctl00_PlaceHolderMain",
+                r"/portal/Pages/\d{4}-\d{1,2}-\d{1,2}/",
             ),
         )
     ),

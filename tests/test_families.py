@@ -298,3 +298,15 @@ def test_pager_links_leave_out_article_links() -> None:
     assert get_family("vnportal").pager_links(fetched.selector, fetched.url) == [
         "https://x.nghean.gov.vn/tin-tuc-su-kien?pageindex=2"
     ]
+
+
+def test_any_sharepoint_portal_is_not_tandan() -> None:
+    """/Portal/Pages/*.aspx and ctl00_ ids are SharePoint's, not Tandan's."""
+    html = (
+        '<html><body><div id="ctl00_PlaceHolderMain_ctl01">'
+        '<a href="/Portal/Pages/Gioi-thieu.aspx">Giới thiệu</a>'
+        '<img src="/Portal/Photos/logo.png"></div></body></html>'
+    )
+    assert detect_family(html, "https://xa.gov.vn/Portal/Pages/Tin-tuc.aspx") == "generic"
+    dated = html.replace("Gioi-thieu.aspx", "2024-5-17/Quang-Nham-12.aspx")
+    assert detect_family(dated, "https://xa.gov.vn/") == "tandan"

@@ -5,12 +5,27 @@ URLs made by one template from ever new values: ``/lich-cong-tac?_8_month=7
 &_8_year=2014`` and the next month share the shape ``/lich-cong-tac?_8_month=*
 &_8_year=*`` (see :func:`extract.urls.url_shape`).  Articles and the listings
 that lead to them are productive; trap pages are not.  So, per shape, this
-counts the pages fetched and whether each was an article whose text was new
-or linked to an article not seen before (or a page it linked to turned out to be one), and
-stops a shape once ``DNA_TRAP_PAGES`` of its pages in a row were not, while
-fewer than one in ten of all its pages were.  Dates that run past next year
-or before the web existed are a strong sign: such a shape is stopped after a
-quarter as many.  No list of names: it works on templates nobody has seen.
+counts the pages fetched and whether each was productive: an article whose
+text was new, or a page that linked to an article not seen before (or to a
+page that turned out to be one).  A shape is stopped once ``DNA_TRAP_PAGES``
+of its pages in a row were not, while fewer than one in ten of all its pages
+were.  A shape that has never been productive is stopped much sooner, on
+stronger signs:
+
+- it walks itself: two of its pages led only to more of it (a calendar's
+  next month, a search's refinements, another filter on a facet);
+- its pages are dead ends: ``DNA_TRAP_PAGES // 4`` pages of it had no links
+  at all or were copies of an article met before (print views);
+- its URLs carry dates past next year or before the web existed.
+
+A shape on trial (never productive yet, a new one included) has one page
+fetched at a time: the others wait until it is judged, and go on, or are
+dropped when it stopped the shape.  Likewise a page that leads only to more
+of its own shape sends its first link alone and holds the rest back.
+Whatever waits is sent when nothing else is left.  Links of shapes fetched
+and never productive sink behind all others, so a trap is explored after the
+useful pages.
+No list of names: it works on templates nobody has seen.
 
 Memory stays bounded too: no shape may hold more than
 ``DNA_MAX_QUEUED_PER_SHAPE`` requests waiting in the scheduler; links past
@@ -29,6 +44,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from weakref import WeakKeyDictionary
 
 from scrapy import Request, signals
+from scrapy.http import TextResponse
 
 from crawler.failures import Skipped
 from crawler.items import ArticleItem
@@ -46,6 +62,13 @@ logger = logging.getLogger(__name__)
 _JUDGED = frozenset({"seed", "page", "listing", "article"})
 #: A shape is kept while at least one of its pages in this many was productive.
 _PRODUCTIVE_SHARE = 10
+#: How far links of never-productive shapes sink in the scheduler's priority.
+_SINK = 100
+#: Meta key: the URL a request was counted out to the downloader as (a
+#: redirect keeps it), until its page comes back.
+_SENT = "dna_shape_sent"
+#: Meta key: the request was parked or held back, and sent on past the duplicate filter.
+_RELEASED = "dna_shape_released"
 
 
 @dataclass(slots=True)
@@ -62,6 +85,12 @@ class _Shape:
     #: a year past next year or before the web, seen in one of its unproductive pages.
     late_year: int | None = None
     queue_capped: int = 0
+    #: dead ends: pages with no links at all, or copies of an article met before.
+    dead_ends: int = 0
+    #: pages that led only to more of this shape.
+    walks: int = 0
+    #: its pages sent and not yet come back.
+    fetching: int = 0
 
 
 class ShapeWatch:
@@ -81,6 +110,11 @@ class ShapeWatch:
         #: digests of the article texts met so far: the same text again (a
         #: print view, a URL with a counter in it) is nothing new.
         self.texts: set[str] = set()
+        #: links held back from a page that led only to more of its own
+        #: shape, until the one link sent on is judged.
+        self.held: dict[str, list[Request]] = {}
+        #: requests of a shape on trial, waiting while another of its pages is fetched.
+        self.parked: dict[str, list[Request]] = {}
 
     @classmethod
     def of(cls, crawler: Crawler) -> ShapeWatch:
@@ -119,12 +153,48 @@ class ShapeWatch:
                 return key
         return None
 
+    def within(self, key: str, page_shape: str, link: str) -> bool:
+        """Whether ``link``, seen from a page of shape ``page_shape``, is more of
+        ``key``: one of its shapes, and for a path's ``?*`` the page's
+        parameters with others added (one more filter), not other parameters
+        (an article beside its listing under one ``index.php``)."""
+        link_keys = self.keys(link)
+        if key not in link_keys:
+            return False
+        return not key.endswith("?*") or _names(link_keys[0]) >= _names(page_shape)
+
     # -- pages ------------------------------------------------------------
 
-    def judged(self, url: str, productive: bool) -> None:
-        """A page of ``url`` was fetched and was (or was not) productive."""
+    def judged(
+        self,
+        url: str,
+        productive: bool,
+        links: list[Request],
+        parent: str | None,
+        *,
+        pager: bool = False,
+        dead_end: bool = False,
+    ) -> list[Request]:
+        """A page of ``url`` was fetched: it was (or was not) productive, led
+        to ``links`` (new, admitted), and was (or was not) a ``dead_end``.
+        Returns the links to send on now: a page that leads only to more of a
+        never-productive shape sends its first link alone, and the rest wait
+        for that one's verdict."""
+        keys = self.keys(url)
+        walking: tuple[str, ...] = ()
+        if not productive and links:
+            walking = tuple(
+                key for key in keys if all(self.within(key, keys[0], link.url) for link in links)
+            )
+        # Strong signs count only where no shape of the page was ever productive:
+        # an article URL in a new spelling (a session id dropped) is not a trap.
+        untried = not pager and not any(
+            (shape := self.shapes.get(key)) and shape.productive for key in keys
+        )
+        # A page stops at most one shape: a trap is reported once.
+        stopped = self.stopped(url)
         year = implausible_year(url, self.this_year)
-        for key in self.keys(url):
+        for index, key in enumerate(keys):
             shape = self._shape(key)
             shape.pages += 1
             if productive:
@@ -132,19 +202,99 @@ class ShapeWatch:
                 shape.streak = 0
                 continue
             shape.streak += 1
+            # Dead ends count for the page's own template (its shape, and its
+            # path's ``?*``), not for a directory of pages named by words.
+            shape.dead_ends += dead_end and (index == 0 or key.endswith("?*"))
+            shape.walks += key in walking
             if year is not None and shape.late_year is None:
                 shape.late_year = year
-            threshold = self.threshold
+            stoppable = not stopped and not shape.stopped and self.threshold > 0
+            if stoppable and (why := self._why_stop(shape, strong=untried)):
+                self._stop(key, shape, why)
+                stopped = key
+        send = self._settle(parent, stopped)
+        if untried and walking and not stopped:
+            self.held[url] = links[1:]
+            return send + links[:1]
+        return send + links
+
+    def _why_stop(self, shape: _Shape, *, strong: bool) -> str | None:
+        """Why ``shape``, just judged unproductive again, is to be stopped, if it is."""
+        pages = f"stopped after {shape.pages} pages"
+        if strong:
+            if shape.walks >= 2:
+                return f"{pages} (each led only to more of it)"
             if shape.late_year is not None:
-                threshold = max(2, threshold // 4)
-            if (
-                not shape.stopped
-                and self.threshold > 0
-                and shape.streak >= threshold
-                and shape.productive * _PRODUCTIVE_SHARE < shape.pages
-            ):
-                dates = f" (its dates ran to {shape.late_year})" if shape.late_year else ""
-                self._stop(key, shape, f"stopped after {shape.pages} pages{dates}")
+                return f"{pages} (its dates ran to {shape.late_year})"
+            if shape.dead_ends >= max(2, self.threshold // 4):
+                return f"{pages} (dead ends: no links, or copies)"
+        threshold = max(2, self.threshold // 4) if shape.late_year else self.threshold
+        if shape.streak >= threshold and shape.productive * _PRODUCTIVE_SHARE < shape.pages:
+            dates = f" (its dates ran to {shape.late_year})" if shape.late_year else ""
+            return pages + dates
+        return None
+
+    def _settle(self, parent: str | None, stopped: str | None) -> list[Request]:
+        """The links held back from ``parent``: dropped when its first link
+        stopped a shape, else released."""
+        held = self.held.pop(parent, []) if parent else []
+        if stopped is None:
+            return held
+        for request in held:
+            self.left_queue(request)
+            self.dropped(stopped)
+        return []
+
+    def release_all(self) -> list[Request]:
+        """Every request still held back or parked (the crawl has nothing else
+        left; a page failed in a way no middleware hears of, so its shape's
+        count of pages out never came down)."""
+        waiting = [r for requests in (*self.held.values(), *self.parked.values()) for r in requests]
+        self.held.clear()
+        self.parked.clear()
+        for shape in self.shapes.values():
+            shape.fetching = 0
+        return [_released(request) for request in waiting]
+
+    # -- shapes on trial --------------------------------------------------
+
+    def on_trial(self, url: str) -> str | None:
+        """The shape of ``url`` on trial with a page of it being fetched now:
+        never productive yet (on any of ``url``'s shapes).  A new shape's
+        first page is its first trial: the rest wait for its verdict."""
+        shapes = [(key, self.shapes.get(key)) for key in self.keys(url)]
+        if any(shape and shape.productive for _, shape in shapes):
+            return None
+        return next((key for key, shape in shapes if shape and shape.fetching), None)
+
+    def park(self, key: str, request: Request) -> None:
+        self.parked.setdefault(key, []).append(request)
+
+    def sent(self, url: str) -> None:
+        for key in self.keys(url):
+            self._shape(key).fetching += 1
+
+    def came_back(self, url: str, productive: bool) -> list[Request]:
+        """A page of ``url`` came back (and was judged ``productive`` or not):
+        what was parked behind it is dropped if its shape is stopped, else
+        sent on, all of it or (still on trial) the next one."""
+        send: list[Request] = []
+        for key in self.keys(url):
+            shape = self._shape(key)
+            shape.fetching = max(0, shape.fetching - 1)
+            # Only what is of a stopped shape itself is dropped: a coarser key
+            # (``/index.php?*``) also parks the pages of other shapes.
+            parked = []
+            for request in self.parked.pop(key, []):
+                if of := self.stopped(request.url):
+                    self.dropped(of)
+                else:
+                    parked.append(request)
+            if not productive and parked:
+                self.parked[key] = parked[1:]
+                parked = parked[:1]
+            send += [_released(request) for request in parked]
+        return send
 
     def new_text(self, item: ArticleItem) -> bool:
         """Whether ``item``'s text was not met before in this crawl."""
@@ -191,6 +341,9 @@ class ShapeWatch:
             return False
         shape.queued += 1
         request.meta["dna_queued_shape"] = keys[0]
+        known = [found for key in keys if (found := self.shapes.get(key)) and found.pages]
+        if known and not any(found.productive for found in known):
+            request.priority -= _SINK
         return True
 
     def dropped(self, key: str) -> None:
@@ -230,10 +383,23 @@ class ShapeWatch:
         self.crawler.stats.set_value("dna/cut_off", self.cut_off())
 
 
+def _released(request: Request) -> Request:
+    """A parked or held request sent on: past the duplicate filter, which saw
+    it once already; :class:`StoppedShapeMiddleware` filters its redirects again."""
+    return request.replace(dont_filter=True, meta={**request.meta, _RELEASED: True})
+
+
+def _names(shape: str) -> frozenset[str]:
+    """The parameter names of a URL shape."""
+    query = shape.partition("?")[2]
+    return frozenset(pair.split("=", 1)[0] for pair in query.split("&") if pair)
+
+
 class TrapGuardMiddleware:
     """Spider middleware: judges each page by what it yields, and admits its links."""
 
     def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
         self.watch = ShapeWatch.of(crawler)
 
     @classmethod
@@ -242,18 +408,26 @@ class TrapGuardMiddleware:
         # Requests leave the queue for the downloader (StoppedShapeMiddleware
         # sees each first) or are dropped by the scheduler as duplicates.
         crawler.signals.connect(guard.left_queue, signal=signals.request_dropped)
+        crawler.signals.connect(guard.release_held, signal=signals.spider_idle)
         return guard
 
     def left_queue(self, request: Request, **_: Any) -> None:
         self.watch.left_queue(request)
 
+    def release_held(self, **_: Any) -> None:
+        """Nothing else is left: links held back behind a first link that never
+        got a verdict (it failed) are sent after all."""
+        for request in self.watch.release_all():
+            self.crawler.engine.crawl(request)
+
     async def process_spider_output(
         self, response: Response, result: AsyncIterator[Any]
     ) -> AsyncIterator[Any]:
         meta = response.meta
-        judged = meta.get("dna_kind") in _JUDGED
+        judged = meta.get("dna_kind") in _JUDGED and response.status == 200
         own_shape = url_shape(response.url)
-        productive = False
+        productive = copy = False
+        links: list[Request] = []
         async for output in result:
             if isinstance(output, Request):
                 if meta.get("dna_kind") != "feed" and not self.watch.admit(output):
@@ -262,18 +436,40 @@ class TrapGuardMiddleware:
                 if output.meta.get("dna_kind") == "article" and url_shape(output.url) != own_shape:
                     productive = True
                 output.meta.setdefault("dna_linked_from", response.url)
-            elif isinstance(output, ArticleItem) and self.watch.new_text(output):
-                productive = True
-                if parent := meta.get("dna_linked_from"):
-                    self.watch.credit(parent)
+                if judged and output.meta.get("dna_kind") in _JUDGED:
+                    links.append(output)  # sent once the page is judged
+                    continue
+            elif isinstance(output, ArticleItem):
+                if not self.watch.new_text(output):
+                    copy = True
+                else:
+                    productive = True
+                    if parent := meta.get("dna_linked_from"):
+                        self.watch.credit(parent)
             yield output
-        if judged and response.status == 200:
-            self.watch.judged(response.url, productive)
+        if judged:
+            # A dead end: a copy of an article, or a page with no links at all
+            # (a print view), not a listing whose articles were all seen.
+            bare = isinstance(response, TextResponse) and not response.xpath("//a[@href]")
+            dead_end = not productive and not links and (copy or bare)
+            for request in self.watch.judged(
+                response.url,
+                productive,
+                links,
+                meta.get("dna_linked_from"),
+                pager=bool(meta.get("dna_pager")),
+                dead_end=dead_end,
+            ):
+                yield request
+        if sent := meta.pop(_SENT, None):
+            for request in self.watch.came_back(sent, productive):
+                yield request
 
 
 class StoppedShapeMiddleware:
     """Downloader middleware, first of all: counts each request out of its shape's
-    queue, and does not send those queued before their shape was stopped."""
+    queue, does not send those queued before their shape was stopped, and
+    parks those of a shape on trial while another of its pages is fetched."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.watch = ShapeWatch.of(crawler)
@@ -284,8 +480,32 @@ class StoppedShapeMiddleware:
 
     def process_request(self, request: Request) -> None:
         self.watch.left_queue(request)
+        if request.meta.pop(_RELEASED, False):
+            request.dont_filter = False  # so that a redirect from it is filtered
         if request.meta.get("dna_kind") not in _JUDGED:
             return
         if key := self.watch.stopped(request.url):
             self.watch.dropped(key)
             raise Skipped(f"trap shape stopped: {request.url}")
+        if request.meta.get(_SENT):
+            return  # a retry or a redirect of a page already counted out
+        if key := self.watch.on_trial(request.url):
+            self.watch.park(key, request)
+            raise Skipped(f"waits while {key} is on trial: {request.url}")
+        self.watch.sent(request.url)
+        request.meta[_SENT] = request.url
+
+    def process_response(self, request: Request, response: Response) -> Response:
+        # Pages that will not be judged (errors) come back here.
+        if response.status != 200:
+            self._came_back(request)
+        return response
+
+    def process_exception(self, request: Request, exception: Exception) -> None:
+        self._came_back(request)
+
+    def _came_back(self, request: Request) -> None:
+        if sent := request.meta.pop(_SENT, None):
+            engine = self.watch.crawler.engine
+            for waiting in self.watch.came_back(sent, productive=False):
+                engine.crawl(waiting)

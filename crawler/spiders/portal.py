@@ -423,6 +423,8 @@ class PortalSpider(scrapy.Spider):
                 continue
             request = self._request(url, "listing")
             request.meta["dna_known_streak"] = known_streak
+            # Pagers are bounded here (by what each page shows), not as traps.
+            request.meta["dna_pager"] = True
             yield request
 
     def _allowed(self, url: str) -> bool:
