@@ -36,6 +36,7 @@ from archive.store import Store
 from archive.wacz import WaczRequest, write_wacz
 from archive.warcscan import find_warcs
 from bench.restore import crawl
+from places.folding import fold
 
 TARGET = 0.5
 
@@ -47,7 +48,9 @@ def plain_copy(files: list[Path], target: Path) -> None:
 
 
 def package(store: Store, data: Path, sites: list[str], output: Path) -> None:
-    write_wacz(store, DataDir(data), WaczRequest(sites=tuple(sites)), output)
+    """What ``dna wacz`` does: page texts followed by their accent-free form."""
+    request = WaczRequest(sites=tuple(sites))
+    write_wacz(store, DataDir(data), request, output, unaccented=fold.__wrapped__)
 
 
 def main(argv: list[str] | None = None) -> int:
