@@ -212,6 +212,12 @@ class ArchiveWriter:
 
     :param max_rows: flush once this many rows wait.
     :param max_seconds: flush once the oldest waiting row is this old.
+
+    A batch costs about a dozen statements whatever its size: written every
+    2 s, a polite crawl's batches held a few pages each and a page's rows
+    cost 2.4 ms of CPU; in batches of 200 rows 1.7 ms, of 1000 1.4 ms.  The
+    rows waiting are in the WARC files already (a resume or a restore adds
+    them), so they may wait longer.
     :param search_documents: writes the search documents of each batch's
         changed articles in the batch's transaction.
     """
@@ -222,8 +228,8 @@ class ArchiveWriter:
         site_id: int,
         crawl_id: int | None,
         *,
-        max_rows: int = 200,
-        max_seconds: float = 2.0,
+        max_rows: int = 500,
+        max_seconds: float = 10.0,
         search_documents: SearchDocuments | None = None,
     ) -> None:
         self.store = store

@@ -64,6 +64,10 @@ class ArchiveHistory:
         #: the digests stored in full before this crawl: most responses are not
         #: among them, and then need no query (read on first use).
         self._stored_before: set[str] | None = None
+        #: the URLs archived with validators, before this crawl or in it: a
+        #: conditional GET is possible for these only (read on first use).
+        self._validated: set[str] | None = None
+        self._validated_now: set[str] = set()
 
     @classmethod
     def open(cls, settings: BaseSettings, site: str) -> ArchiveHistory:
@@ -117,10 +121,24 @@ class ArchiveHistory:
         found = self.store.original_capture(payload_digest, self.site)
         return found if found and self.warc_path(found) else None
 
+    def recorded(self, capture: CaptureRecord) -> None:
+        """Note a capture of this crawl: the database has it only once its batch is in."""
+        if capture.status == 200 and (capture.etag or capture.last_modified):
+            self._validated_now.add(capture.url)
+
     def previous(self, url: str) -> tuple[CaptureRecord, CaptureRecord] | None:
-        """``url``'s latest 200 capture with validators, and the response holding its payload."""
+        """``url``'s latest 200 capture with validators, and the response holding its payload.
+
+        Asked before every request: most URLs were never archived with
+        validators, and are told apart without a query.
+        """
         if self.store is None:
             return None
+        if not self.shared:
+            if self._validated is None:
+                self._validated = self.store.validated_urls(self.site)
+            if url not in self._validated and url not in self._validated_now:
+                return None
         latest = self.store.latest_capture(url, self.site)
         if latest is None or not (latest.etag or latest.last_modified):
             return None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -17,14 +18,15 @@ from crawler.sites import SitesFile
 from dna.context import Env, archive_options, console, err_console, fail
 from dna.render import Column, print_table, report_problems
 
-DEFAULT_MAX_CONCURRENT = 2
-
-max_concurrent_option = click.option(
+workers_option = click.option(
+    "--workers",
     "--max-concurrent",
+    "workers",
     type=click.IntRange(min=1),
-    default=DEFAULT_MAX_CONCURRENT,
-    show_default=True,
-    help="Most crawls the scheduler runs at once.",
+    default=lambda: os.cpu_count() or 1,
+    show_default="the number of cores",
+    help="Most crawls the scheduler runs at once, each a process crawling one site "
+    "(--max-concurrent is the older name).",
 )
 
 
@@ -122,24 +124,26 @@ def schedule(ctx: click.Context, env: Env) -> None:
 
 
 @schedule.command("run")
-@max_concurrent_option
+@workers_option
 @archive_options("write")
-def schedule_run(max_concurrent: int, env: Env) -> None:
+def schedule_run(workers: int, env: Env) -> None:
     """Run scheduled crawls until stopped (foreground; SIGTERM or Ctrl-C stops it).
 
     Starts each due crawl as a "dna crawl" process, resumes unfinished
     crawls, skips (and logs) a slot that comes due while its site is being
     crawled, catches up missed slots once, and re-reads sites.toml when it
-    changes.  On SIGTERM it starts nothing more and waits for running
-    crawls to close their WARC files.  Logs go to stderr and
+    changes.  Each crawl is a process of its own crawling one site, so
+    --workers spreads the sites over processes as dna crawl --workers does.
+    On SIGTERM it starts nothing more and waits for running crawls to close
+    their WARC files.  Logs go to stderr and
     DATA/logs/scheduler.log.  One scheduler per data directory.
 
     Example:
 
-        dna schedule run --max-concurrent 3 --data /srv/dna-data
+        dna schedule run --workers 3 --data /srv/dna-data
     """
     try:
-        run_scheduler(env.data, env.sites_path, env.db_url, max_concurrent)
+        run_scheduler(env.data, env.sites_path, env.db_url, workers)
     except SchedulerRunning as exc:
         fail(f"a scheduler is already running on {env.data.root}: {exc.owner}; stop it first")
     except SchedulerError as exc:
@@ -159,14 +163,14 @@ def schedule_run(max_concurrent: int, env: Env) -> None:
     "--systemd", "kind", flag_value="systemd", help="A systemd .service and .timer per schedule."
 )
 @click.option("--cron", "kind", flag_value="cron", help="Crontab lines, one per schedule.")
-@max_concurrent_option
+@workers_option
 @click.option(
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),
     help="Write the systemd unit files into DIR (e.g. /etc/systemd/system) instead of printing.",
 )
 @archive_options("settings")
-def schedule_install(kind: str, max_concurrent: int, output_dir: Path | None, env: Env) -> None:
+def schedule_install(kind: str, workers: int, output_dir: Path | None, env: Env) -> None:
     """Print what the OS scheduler needs: a systemd service, timers or crontab lines.
 
     Paths to dna, the data directory and sites.toml are absolute.  Crawls
@@ -179,7 +183,7 @@ def schedule_install(kind: str, max_concurrent: int, output_dir: Path | None, en
     """
     dna = Invocation(dna_executable(), env.data, env.sites_path, env.db_url)
     if kind == "service":
-        units = scheduler_service(dna, max_concurrent)
+        units = scheduler_service(dna, workers)
     else:
         registry = _registry(env)
         if not any(site.schedules for site in registry.sites):

@@ -12,6 +12,7 @@ from scrapy.utils.test import get_crawler
 
 from archive.layout import DataDir
 from archive.records import CaptureRecord
+from archive.store import Store
 from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
 from crawler.history import ArchiveHistory
 from crawler.middlewares.conditional import ORIGINAL, UNCONDITIONAL, ConditionalGetMiddleware
@@ -100,3 +101,36 @@ def test_unreadable_original_means_fetching_again(middleware: ConditionalGetMidd
     assert b"If-None-Match" not in again.headers
     middleware.process_request(again)
     assert b"If-None-Match" not in again.headers
+
+
+def test_history_finds_validators_archived_before_and_during_the_crawl(tmp_path: Path) -> None:
+    """URLs never archived with validators are told apart without a query; a URL
+    archived before the crawl, or by it (before its batch is committed), is not."""
+    headers = [("Content-Type", "text/html"), ("ETag", '"v1"')]
+    with WarcFileWriter(tmp_path / "warc" / "t", "t") as writer:
+        before = writer.write_exchange(
+            HttpRequestData("GET", PAGE, []),
+            HttpResponseData(200, headers, HTML),
+            datetime.now(UTC),
+        )
+        during = writer.write_exchange(
+            HttpRequestData("GET", PAGE + "?b=2", []),
+            HttpResponseData(200, headers, HTML + b" "),
+            datetime.now(UTC),
+        )
+    store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
+    site_id = store.site_id("t")
+    archive = store.writer(site_id, None)
+    archive.add_capture(before)
+    archive.flush()
+    history = ArchiveHistory(store, "t", DataDir(tmp_path))
+    try:
+        assert history.previous(PAGE) == (before, before)
+        assert history.previous("http://xa.example.vn/never") is None
+        history.recorded(during)
+        assert history.previous(during.url) is None  # not committed yet
+        archive.add_capture(during)
+        archive.flush()
+        assert history.previous(during.url) == (during, during)
+    finally:
+        history.close()

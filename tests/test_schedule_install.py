@@ -106,7 +106,7 @@ def test_scheduler_service_is_the_default(tmp_path: Path) -> None:
     assert code == 0, output
     assert "# ---- dna-schedule.service ----" in output
     assert (
-        f"ExecStart={dna_executable()} schedule run --max-concurrent 3 --data {tmp_path} "
+        f"ExecStart={dna_executable()} schedule run --workers 3 --data {tmp_path} "
         f"--sites {tmp_path / 'sites.toml'}"
     ) in output
     assert "Restart=on-failure" in output and "KillMode=mixed" in output

@@ -174,7 +174,7 @@ def test_scheduler_limits_skips_refuses_a_second_and_stops_cleanly(
 
     # A second run resumes c, starts nothing already done (a, b), picks up a
     # site added while it runs, and leaves a crawl killed under it for its next slot.
-    scheduler = Scheduler(tmp_path, "--max-concurrent", "3")
+    scheduler = Scheduler(tmp_path, "--workers", "3")
     try:
         started = scheduler.wait_for(
             rf"started resume of unfinished \w+ crawl #{history['c'][0].id} \(interrupted\) "

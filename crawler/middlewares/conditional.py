@@ -22,6 +22,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 
 from archive.warcreader import WarcReadError
+from crawler import signals as dna_signals
 from crawler.history import ArchiveHistory, database_url
 from crawler.middlewares.replay import archived_response
 
@@ -58,6 +59,11 @@ class ConditionalGetMiddleware:
     def spider_opened(self, spider: object) -> None:
         site = spider.site.name  # type: ignore[attr-defined]
         self.history = ArchiveHistory.of_crawl(self.crawler, site)
+        self.crawler.signals.connect(self.capture_recorded, signal=dna_signals.capture_recorded)
+
+    def capture_recorded(self, capture: CaptureRecord) -> None:
+        if self.history is not None:
+            self.history.recorded(capture)
 
     def process_request(self, request: Request) -> None:
         earlier: CaptureRecord | None = request.meta.get(ORIGINAL)

@@ -208,7 +208,7 @@ def systemd_timers(registry: SitesFile, dna: Invocation) -> dict[str, str]:
 
 def scheduler_service(dna: Invocation, max_concurrent: int) -> dict[str, str]:
     """The ``.service`` running ``dna schedule run``, by file name."""
-    command = dna.command("schedule", "run", "--max-concurrent", str(max_concurrent))
+    command = dna.command("schedule", "run", "--workers", str(max_concurrent))
     unit = [
         "[Unit]",
         "Description=District News Archive: scheduled crawls",
