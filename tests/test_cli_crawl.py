@@ -21,6 +21,7 @@ from archive.store import Store
 from dna.cli import main
 from sampleportal import PortalServer
 from tests.harness import TEST_CRAWLER_OPTIONS, Harvest, run_dna, sites_toml
+from tests.warcrecords import answers
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -66,8 +67,15 @@ def test_unreachable_sites_and_invalid_entries_do_not_stop_the_others(
     store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
     with store.session() as session:
         ended = {c.site.name: (c.status, c.reason) for c in session.scalars(select(Crawl))}
-    # --max-pages stops the site once 8 responses came back (requests already
-    # in flight still land, so a few more are archived).
+    # --max-pages is a hard limit on the requests the portal receives, robots.txt
+    # included: in-flight requests count, so the WARC never holds more answers.
+    recorded = [
+        answer
+        for path in (tmp_path / "warc" / "vnportal").glob("*.warc.gz")
+        for answer in answers(path)
+    ]
+    assert 0 < len(recorded) <= 8
+    assert "page budget: stopped at 8 pages (max_pages)" in result.stdout
     assert ended == {
         "vnportal": ("finished", "closespider_pagecount"),
         "unreachable": ("failed", "finished"),
