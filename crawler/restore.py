@@ -15,8 +15,13 @@ captures and articles through the same :class:`~archive.writer.ArchiveWriter`.
   records no crawl rows: a crawl's counters are not in the WARCs.  (A
   resume, :mod:`crawler.resume`, ties the captures to the killed crawl.)
 - **Foreign files.**  A WARC outside ``DATA/warc`` is copied, unchanged, to
-  ``DATA/warc/<site>/`` (the site of its first response), so every capture
-  points at a file the archive holds.
+  ``DATA/warc/<site>/`` (the site of its first response), and indexed
+  (``.cdxj``), so every capture points at a file the archive holds.
+- **Damaged foreign files** (cut short, garbage, a failed digest) would fail
+  ``dna verify`` for ever once copied: their intact records are restored from,
+  and copied in as, a new file of the same name, and the original is kept
+  unchanged in ``DATA/warc-damaged/<site>/`` with a note
+  (:mod:`archive.salvage`).
 - **Two cores.**  With ``workers > 1`` extraction runs in a process pool
   while this process reads WARCs and writes the database.
 
@@ -39,6 +44,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from archive.cdxj import write_cdxj
+from archive.salvage import Salvage, keep_damaged, salvage_warc
 from archive.wacz import unpack_wacz
 from archive.warcresponses import ArchivedResponse, ResponseScanner
 from archive.warcscan import ScanProblem, find_warcs
@@ -75,6 +82,8 @@ class RestoreReport:
     :param copied: foreign WARC files copied into ``DATA/warc``.
     :param skipped: inputs that gave no response at all: missing, empty,
         not WARC, or damaged from their start.
+    :param damaged: damaged originals kept aside in ``DATA/warc-damaged``,
+        their intact records copied into ``DATA/warc``.
     """
 
     files: int = 0
@@ -85,6 +94,7 @@ class RestoreReport:
     problems: list[ScanProblem] = field(default_factory=list)
     copied: list[Path] = field(default_factory=list)
     skipped: int = 0
+    damaged: list[Path] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -271,7 +281,7 @@ class Restorer:
 
         self._problem = problem
         paths = list(paths)
-        with tempfile.TemporaryDirectory(prefix="wacz-", dir=self._scratch_root()) as unpacked:
+        with tempfile.TemporaryDirectory(prefix="restore-", dir=self._scratch_root()) as unpacked:
             packages = [path for path in paths if path.suffix == ".wacz" and path.is_file()]
             for number, package in enumerate(packages):
                 paths.remove(package)
@@ -281,11 +291,12 @@ class Restorer:
                 paths += found.warcs
                 for each in found.problems:
                     problem(each)
-            self._restore_files(paths, report, problem, on_progress)
+            self._restore_files(paths, report, problem, on_progress, Path(unpacked))
         return report
 
     def _scratch_root(self) -> Path:
-        """Where WACZ packages are unpacked: in the data directory, on its disk."""
+        """Where WACZ packages are unpacked and damaged files salvaged: in the data
+        directory, on its disk."""
         self.data.root.mkdir(parents=True, exist_ok=True)
         return self.data.root
 
@@ -295,10 +306,12 @@ class Restorer:
         report: RestoreReport,
         problem: Callable[[ScanProblem], None],
         on_progress: Callable[[int, int], None] | None,
+        scratch: Path,
     ) -> None:
         files, listing_problems = find_warcs(paths)
         for found in listing_problems:
             problem(found)
+        files, salvages, unsalvageable = self._salvage_foreign(files, scratch, problem)
         earlier = self._added()  # by an earlier call on this restorer
         scanner = ResponseScanner(
             files,
@@ -340,8 +353,51 @@ class Restorer:
             for site in self._sites.values():
                 site.writer.flush()
         report.copied = self._copy_foreign(first_site, problem)
-        report.skipped = len(listing_problems) + sum(1 for path in files if path not in first_site)
+        for salvaged, salvage in salvages.items():
+            if site_name := first_site.get(salvaged):
+                kept = self.data.warc_dir(site_name) / salvaged.name
+                aside = self.data.damaged_dir(site_name)
+                report.damaged.append(keep_damaged(salvage, aside, kept))
+        report.skipped = (
+            len(listing_problems)
+            + unsalvageable
+            + sum(1 for path in files if path not in first_site)
+        )
         report.added = {table: n - earlier[table] for table, n in self._added().items()}
+
+    def _salvage_foreign(
+        self, files: list[Path], scratch: Path, problem: Callable[[ScanProblem], None]
+    ) -> tuple[list[Path], dict[Path, Salvage], int]:
+        """Put the intact records of each damaged foreign file in a new file in ``scratch``.
+
+        Reads each foreign file once more before restore does (a copy reads
+        it anyway); files in ``DATA/warc`` are the archive's own, checked by
+        ``dna verify`` and never rewritten.
+
+        :returns: the files to restore, the salvaged ones by their new path,
+            and how many damaged files held no intact record at all.
+        """
+        root = self.data.warc_root.resolve()
+        kept: list[Path] = []
+        salvages: dict[Path, Salvage] = {}
+        unsalvageable = 0
+        for number, path in enumerate(files):
+            salvage = None
+            if not path.resolve().is_relative_to(root):
+                into = scratch / f"salvaged-{number}"
+                into.mkdir()
+                salvage = salvage_warc(path, into)
+            if salvage is None:
+                kept.append(path)
+                continue
+            for found in salvage.problems:
+                problem(found)
+            if salvage.salvaged is None:
+                unsalvageable += 1
+                continue
+            salvages[salvage.salvaged] = salvage
+            kept.append(salvage.salvaged)
+        return kept, salvages, unsalvageable
 
     def _added(self) -> dict[str, int]:
         """The rows this restore's own writers added (a crawl may write beside it)."""
@@ -387,6 +443,10 @@ class Restorer:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
             copied.append(target)
+            try:
+                write_cdxj(target)
+            except Exception as exc:  # a stranger's file the indexer cannot read
+                problem(ScanProblem(target, 0, f"not indexed ({type(exc).__name__}: {exc})"))
         return copied
 
 

@@ -21,6 +21,7 @@ from rich.text import Text
 
 from archive.database import StoreError
 from archive.export import FORMATS, write_export
+from archive.salvage import NOTE_SUFFIX
 from dna.context import (
     Env,
     SiteName,
@@ -70,7 +71,11 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     directories of them and WACZ packages (ours or other tools'), and
     extracts articles exactly as a crawl does.
     Sites come from sites.toml when they match, else from host names.
-    WARCs from outside DATA/warc are copied into DATA/warc/SITE/.
+    WARCs from outside DATA/warc are copied into DATA/warc/SITE/ and indexed.
+    A damaged one is not: its intact records are copied in as a new file of
+    the same name, and the original is kept unchanged in
+    DATA/warc-damaged/SITE/ with a note of what was wrong, so dna verify
+    still passes.
     Restoring a file twice adds nothing.  Damaged input is reported with its
     file and offset and skipped; the rest is restored.  Exit status: 0 when
     something was restored (skipped inputs are counted), 1 when no input
@@ -121,6 +126,12 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     )
     for copied in report.copied:
         console.print(f"Copied into the archive: {copied}")
+    for damaged in report.damaged:
+        console.print(
+            f"Damaged, kept aside unchanged: {escape(str(damaged))} (its intact records "
+            f"are in the archive; what was wrong: {escape(str(damaged))}{NOTE_SUFFIX})",
+            soft_wrap=True,
+        )
     if not report.responses:
         fail("nothing restored: no WARC record could be read from the input")
     if report.problems:
