@@ -11,9 +11,12 @@ captures and articles through the same :class:`~archive.writer.ArchiveWriter`.
   cover the host; failing all, a site named after the host and port, its
   CMS family detected from its first page, as a live crawl would.
 - **Idempotence.**  Captures are keyed by ``WARC-Record-ID`` and article
-  versions by content, so restoring a file twice adds nothing.  Restore
-  records no crawl rows: a crawl's counters are not in the WARCs.  (A
-  resume, :mod:`crawler.resume`, ties the captures to the killed crawl.)
+  versions by content, so restoring a file twice adds nothing.
+- **Beside the database** (:mod:`crawler.rebuild`): sites missing from
+  ``sites.toml`` are appended to it, and each crawl named in ``dna``'s
+  metadata records gets a crawl row (``restored``) unless one covers its
+  time already.  (A resume, :mod:`crawler.resume`, ties the captures to the
+  killed crawl instead.)
 - **Foreign files.**  A WARC outside ``DATA/warc`` is copied, unchanged, to
   ``DATA/warc/<site>/`` (the site of its first response), and indexed
   (``.cdxj``), so every capture points at a file the archive holds.
@@ -50,6 +53,7 @@ from archive.wacz import unpack_wacz
 from archive.warcresponses import ArchivedResponse, ResponseScanner
 from archive.warcscan import ScanProblem, find_warcs
 from crawler.decide import Verdict, content_kind, judge_page
+from crawler.rebuild import HistoryCollector, Rebuilt
 from crawler.search_documents import search_documents_hook
 from crawler.settings import DNA_SEARCH_DOCUMENTS, DOWNLOAD_MAXSIZE
 from crawler.sites import SiteConfig, SitesFile, validate_name
@@ -84,6 +88,7 @@ class RestoreReport:
         not WARC, or damaged from their start.
     :param damaged: damaged originals kept aside in ``DATA/warc-damaged``,
         their intact records copied into ``DATA/warc``.
+    :param rebuilt: sites appended to ``sites.toml``, crawl rows recorded.
     """
 
     files: int = 0
@@ -95,11 +100,13 @@ class RestoreReport:
     copied: list[Path] = field(default_factory=list)
     skipped: int = 0
     damaged: list[Path] = field(default_factory=list)
+    rebuilt: Rebuilt = field(default_factory=Rebuilt)
 
 
 @dataclass(slots=True)
 class _Site:
     config: SiteConfig
+    site_id: int
     writer: ArchiveWriter
     family: Family | None
     created: bool
@@ -187,6 +194,7 @@ class Restorer:
         self._sites: dict[str, _Site] = {}
         self._by_origin: dict[tuple[str, str], _Site] = {}
         self._problem: Callable[[ScanProblem], None] = lambda found: None
+        self._history = HistoryCollector()
 
     # -- sites ------------------------------------------------------------
 
@@ -227,7 +235,7 @@ class Restorer:
                 family = None if config.family == "auto" else get_family(config.family)
                 hook = search_documents_hook(DNA_SEARCH_DOCUMENTS, self.store.url)
                 writer = self.store.writer(site_id, self.crawl_id, search_documents=hook)
-                site = _Site(config, writer, family, created)
+                site = _Site(config, site_id, writer, family, created)
                 self._sites[config.name] = site
             self._by_origin[key] = site
         return site
@@ -331,6 +339,7 @@ class Restorer:
                 report.responses += 1
                 site = self._site_for(item)
                 first_site.setdefault(item.path, site.config.name)
+                self._history.saw(item, site.config.name, site.site_id, site.config.start_urls[0])
                 site.writer.add_capture(item.capture())
                 job = self._job(item, site)
                 if job is not None:
@@ -353,6 +362,14 @@ class Restorer:
             for site in self._sites.values():
                 site.writer.flush()
         report.copied = self._copy_foreign(first_site, problem)
+        families = {
+            name: site.family.name if site.family else site.config.family
+            for name, site in self._sites.items()
+        }
+        report.rebuilt = self._history.write(
+            self.store, self.registry, families, history=self.crawl_id is None
+        )
+        self._history = HistoryCollector()
         for salvaged, salvage in salvages.items():
             if site_name := first_site.get(salvaged):
                 kept = self.data.warc_dir(site_name) / salvaged.name
@@ -364,6 +381,7 @@ class Restorer:
             + sum(1 for path in files if path not in first_site)
         )
         report.added = {table: n - earlier[table] for table, n in self._added().items()}
+        report.added["crawls"] = report.rebuilt.crawls
 
     def _salvage_foreign(
         self, files: list[Path], scratch: Path, problem: Callable[[ScanProblem], None]
@@ -404,7 +422,7 @@ class Restorer:
         written = [site.writer.counts for site in self._sites.values()]
         return {
             "sites": sum(site.created for site in self._sites.values()),
-            "crawls": 0,
+            "crawls": 0,  # rebuilt apart, see RestoreReport.rebuilt
             "captures": sum(counts.captures for counts in written),
             "articles": sum(counts.new for counts in written),
             "article_versions": sum(counts.versions for counts in written),

@@ -87,6 +87,7 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
         dna restore /mnt/backup/dna-data/warc --data ~/dna-data
         dna restore thanh-lien.wacz --data ~/dna-data
     """
+    from crawler.rebuild import NOT_RECOVERED
     from crawler.restore import restore_warcs
 
     registry = env.load_sites()
@@ -132,6 +133,18 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
             f"are in the archive; what was wrong: {escape(str(damaged))}{NOTE_SUFFIX})",
             soft_wrap=True,
         )
+    rebuilt = report.rebuilt
+    if rebuilt.sites:
+        console.print(
+            f"Added to {escape(str(env.sites_path))}: {escape(', '.join(rebuilt.sites))}",
+            soft_wrap=True,
+        )
+    if rebuilt.crawls:
+        console.print(f"Crawl history rebuilt: {rebuilt.crawls} crawl(s), status restored.")
+    if rebuilt.sites or rebuilt.crawls:
+        console.print(f"Note: {NOT_RECOVERED}.", soft_wrap=True)
+    for line in rebuilt.problems:
+        err_console.print(f"[yellow]Not rebuilt:[/] {escape(line)}", soft_wrap=True)
     if not report.responses:
         fail("nothing restored: no WARC record could be read from the input")
     if report.problems:
