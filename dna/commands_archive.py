@@ -223,6 +223,13 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
         f"Captures checked: {report.captures}; "
         f"pointing at a missing or different record: {len(report.capture_problems)}."
     )
+    if report.known_damaged:
+        console.print(
+            f"Known damage, kept aside and not checked: {len(report.known_damaged)} "
+            "original(s) whose intact records were restored; see each one's "
+            f"{NOTE_SUFFIX} note: " + ", ".join(escape(str(path)) for path in report.known_damaged),
+            soft_wrap=True,
+        )
     problems = report.problems
     for problem in problems[:SHOWN_PROBLEMS]:
         err_console.print(f"[red]Problem:[/] {escape(problem)}", soft_wrap=True)

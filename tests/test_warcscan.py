@@ -193,6 +193,7 @@ def test_restore_reports_every_bad_input_and_restores_the_rest(
     verified = run_dna("verify", data=data)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stderr == ""
+    assert "Known damage, kept aside and not checked: 3 original(s)" in verified.stdout
 
     strict = run_dna("restore", str(broken_dir), "--strict", data=data)
     assert strict.returncode == 1
