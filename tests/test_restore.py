@@ -395,7 +395,7 @@ def test_added_counts_only_what_this_restore_wrote(harvest: Harvest, tmp_path: P
     assert captures and articles and versions
     assert report.added == {
         "sites": 1,
-        "crawls": 0,
+        "crawls": 1,  # tandan's crawl, rebuilt from its metadata records
         "captures": captures,
         "articles": articles,
         "article_versions": versions,
