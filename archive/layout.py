@@ -21,6 +21,9 @@ class DataDir:
         DATA/sites.toml          the portals to crawl
         DATA/archive.sqlite3     the default database
         DATA/warc/<site>/…       WARC files, the preservation master
+        DATA/warc-damaged/<site>/…  damaged WARC files given to restore, kept
+                                 unchanged with a note (their intact records
+                                 are in DATA/warc)
         DATA/index/              the Whoosh search index
         DATA/locks/              PID lock files of running crawls and the scheduler
     """
@@ -43,6 +46,10 @@ class DataDir:
 
     def warc_dir(self, site: str) -> Path:
         return self.warc_root / site
+
+    def damaged_dir(self, site: str) -> Path:
+        """Where damaged originals of ``site`` are kept, outside the verified set."""
+        return self.root / "warc-damaged" / site
 
     @property
     def index_dir(self) -> Path:

@@ -193,6 +193,45 @@ class Store:
             crawl.bytes_written = bytes_written
             crawl.cut_off = "\n".join(cut_off) if cut_off else None
 
+    def add_restored_crawl(
+        self,
+        site_id: int,
+        *,
+        started_at: datetime,
+        ended_at: datetime,
+        pages: int,
+        bytes_written: int,
+        reason: str,
+    ) -> bool:
+        """Record a crawl rebuilt from WARC (status ``restored``), unless a crawl of
+        the site covers any of that time already (restoring twice adds nothing);
+        returns whether it was added.  What WARC does not say stays unknown."""
+        with self.session() as session, session.begin():
+            overlapping = session.scalar(
+                select(Crawl.id)
+                .where(
+                    Crawl.site_id == site_id,
+                    Crawl.started_at <= ended_at,
+                    func.coalesce(Crawl.ended_at, Crawl.started_at) >= started_at,
+                )
+                .limit(1)
+            )
+            if overlapping is not None:
+                return False
+            session.add(
+                Crawl(
+                    site_id=site_id,
+                    mode="unknown",
+                    started_at=started_at,
+                    ended_at=ended_at,
+                    status="restored",
+                    reason=reason[:64],
+                    pages=pages,
+                    bytes_written=bytes_written,
+                )
+            )
+            return True
+
     def writer(self, site_id: int, crawl_id: int | None, **kwargs: Any) -> ArchiveWriter:
         """A batching writer of captures and articles for one site (see its options)."""
         return ArchiveWriter(self, site_id, crawl_id, **kwargs)  # type: ignore[arg-type]
@@ -233,6 +272,14 @@ class Store:
                 mentions = mentions_of(session, [row[1].id for row in batch])
                 for row in batch:
                     yield archived_article_of(*row, mentions=mentions.get(row[1].id, []))
+
+    def count_articles(self, *, updated_since: datetime | None = None) -> int:
+        """About how many articles :meth:`articles` gives, for a progress bar."""
+        query = select(func.count()).select_from(Article)
+        if updated_since is not None:
+            query = query.where(Article.updated_at > updated_since)
+        with self.session() as session:
+            return session.scalar(query) or 0
 
     def article(self, key: int | str) -> ArchivedArticle | None:
         """One article by id or by (canonical or captured) URL."""

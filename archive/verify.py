@@ -23,6 +23,7 @@ from sqlalchemy import select
 
 from archive.cdxj import cdxj_path, read_cdxj, write_cdxj
 from archive.models import Capture, Site
+from archive.salvage import NOTE_SUFFIX
 from archive.warcscan import GZIP_MAGIC, RawRecord, ScanProblem, find_warcs, iter_records
 from archive.warcwriter import OPEN_SUFFIX
 
@@ -62,6 +63,9 @@ class VerifyReport:
     files: list[FileCheck] = field(default_factory=list)
     captures: int = 0
     capture_problems: list[str] = field(default_factory=list)
+    #: damaged originals kept aside by restore (known damage, not verified),
+    #: each beside its note; their intact records are in the checked files.
+    known_damaged: list[Path] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
@@ -102,6 +106,10 @@ def verify_archive(
         check = _check_file(path, records)
         check.repaired = repaired
         report.files.append(check)
+    report.known_damaged = sorted(
+        note.with_name(note.name.removesuffix(NOTE_SUFFIX))
+        for note in data.damaged_dir(site or "").glob(f"**/*{NOTE_SUFFIX}")
+    )
     for found in _captures(store, site):
         report.captures += 1
         name, offset, record_id, digest, url = found

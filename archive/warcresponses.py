@@ -43,6 +43,9 @@ class ArchivedResponse:
     :param revisit: what a revisit record refers to; ``None`` for a response.
     :param refers_to: the record id of a revisit's original, once found.
     :param listed_date: the sitemap/RSS date the crawl's metadata record kept.
+    :param crawl: the id of the crawl that fetched it, as its metadata record says
+        (``dna``'s own files only).
+    :param fetch_reason: why it was fetched (``seed``, ``listing``, ``article``…).
     :param unreadable: why a revisit's original payload could not be read.
     """
 
@@ -64,6 +67,8 @@ class ArchivedResponse:
     revisit: RevisitRef | None = None
     refers_to: str | None = None
     listed_date: datetime | None = None
+    crawl: str | None = None
+    fetch_reason: str | None = None
     unreadable: str | None = None
 
     def header(self, name: str) -> str | None:
@@ -161,7 +166,7 @@ class ResponseScanner:
                     warcinfo = warc_fields(item.payload or b"")
                     continue
                 if record.rec_type == "metadata":
-                    _take_listed_date(held, record, item.payload)
+                    _take_metadata(held, record, item.payload)
                     continue
                 if record.rec_type not in ("response", "revisit"):
                     continue
@@ -298,13 +303,16 @@ class ResponseScanner:
         revisit.page_headers = list(headers.headers)
 
 
-def _take_listed_date(
+def _take_metadata(
     held: ArchivedResponse | None, record: ArcWarcRecord, payload: bytes | None
 ) -> None:
-    """Give ``held`` the ``listedDate`` of its own metadata record, if it has one."""
+    """Give ``held`` what its own metadata record says: crawl, fetch reason, ``listedDate``."""
     if held is None or record.rec_headers.get_header("WARC-Concurrent-To") != held.record_id:
         return
-    listed = warc_fields(payload or b"").get("listedDate")
+    fields = warc_fields(payload or b"")
+    held.crawl = fields.get("crawl")
+    held.fetch_reason = fields.get("fetchReason")
+    listed = fields.get("listedDate")
     if listed:
         try:
             held.listed_date = datetime.fromisoformat(listed)

@@ -31,8 +31,11 @@ if TYPE_CHECKING:
     from archive.records import CaptureRecord
 
 
+#: The close reason of a crawl stopped at once by a second Ctrl-C or SIGTERM
+#: (crawler.runner closes it; Scrapy's own first-signal reason is ``shutdown``).
+FORCED_SHUTDOWN = "forced shutdown"
 #: Close reasons after which the crawl can be resumed: Ctrl-C, SIGTERM, a full disk.
-INTERRUPTIONS = frozenset({"shutdown", DISK_FULL})
+INTERRUPTIONS = frozenset({"shutdown", FORCED_SHUTDOWN, DISK_FULL})
 
 
 def crawl_status(reason: str, stats: Mapping[str, Any]) -> str:

@@ -11,12 +11,20 @@ captures and articles through the same :class:`~archive.writer.ArchiveWriter`.
   cover the host; failing all, a site named after the host and port, its
   CMS family detected from its first page, as a live crawl would.
 - **Idempotence.**  Captures are keyed by ``WARC-Record-ID`` and article
-  versions by content, so restoring a file twice adds nothing.  Restore
-  records no crawl rows: a crawl's counters are not in the WARCs.  (A
-  resume, :mod:`crawler.resume`, ties the captures to the killed crawl.)
+  versions by content, so restoring a file twice adds nothing.
+- **Beside the database** (:mod:`crawler.rebuild`): sites missing from
+  ``sites.toml`` are appended to it, and each crawl named in ``dna``'s
+  metadata records gets a crawl row (``restored``) unless one covers its
+  time already.  (A resume, :mod:`crawler.resume`, ties the captures to the
+  killed crawl instead.)
 - **Foreign files.**  A WARC outside ``DATA/warc`` is copied, unchanged, to
-  ``DATA/warc/<site>/`` (the site of its first response), so every capture
-  points at a file the archive holds.
+  ``DATA/warc/<site>/`` (the site of its first response), and indexed
+  (``.cdxj``), so every capture points at a file the archive holds.
+- **Damaged foreign files** (cut short, garbage, a failed digest) would fail
+  ``dna verify`` for ever once copied: their intact records are restored from,
+  and copied in as, a new file of the same name, and the original is kept
+  unchanged in ``DATA/warc-damaged/<site>/`` with a note
+  (:mod:`archive.salvage`).
 - **Two cores.**  With ``workers > 1`` extraction runs in a process pool
   while this process reads WARCs and writes the database.
 
@@ -39,10 +47,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+from archive.cdxj import write_cdxj
+from archive.salvage import Salvage, keep_damaged, salvage_warc
 from archive.wacz import unpack_wacz
 from archive.warcresponses import ArchivedResponse, ResponseScanner
 from archive.warcscan import ScanProblem, find_warcs
 from crawler.decide import Verdict, content_kind, judge_page
+from crawler.rebuild import HistoryCollector, Rebuilt
 from crawler.search_documents import search_documents_hook
 from crawler.settings import DNA_SEARCH_DOCUMENTS, DOWNLOAD_MAXSIZE
 from crawler.sites import SiteConfig, SitesFile, validate_name
@@ -75,6 +86,9 @@ class RestoreReport:
     :param copied: foreign WARC files copied into ``DATA/warc``.
     :param skipped: inputs that gave no response at all: missing, empty,
         not WARC, or damaged from their start.
+    :param damaged: damaged originals kept aside in ``DATA/warc-damaged``,
+        their intact records copied into ``DATA/warc``.
+    :param rebuilt: sites appended to ``sites.toml``, crawl rows recorded.
     """
 
     files: int = 0
@@ -85,11 +99,14 @@ class RestoreReport:
     problems: list[ScanProblem] = field(default_factory=list)
     copied: list[Path] = field(default_factory=list)
     skipped: int = 0
+    damaged: list[Path] = field(default_factory=list)
+    rebuilt: Rebuilt = field(default_factory=Rebuilt)
 
 
 @dataclass(slots=True)
 class _Site:
     config: SiteConfig
+    site_id: int
     writer: ArchiveWriter
     family: Family | None
     created: bool
@@ -177,6 +194,7 @@ class Restorer:
         self._sites: dict[str, _Site] = {}
         self._by_origin: dict[tuple[str, str], _Site] = {}
         self._problem: Callable[[ScanProblem], None] = lambda found: None
+        self._history = HistoryCollector()
 
     # -- sites ------------------------------------------------------------
 
@@ -217,7 +235,7 @@ class Restorer:
                 family = None if config.family == "auto" else get_family(config.family)
                 hook = search_documents_hook(DNA_SEARCH_DOCUMENTS, self.store.url)
                 writer = self.store.writer(site_id, self.crawl_id, search_documents=hook)
-                site = _Site(config, writer, family, created)
+                site = _Site(config, site_id, writer, family, created)
                 self._sites[config.name] = site
             self._by_origin[key] = site
         return site
@@ -275,7 +293,7 @@ class Restorer:
 
         self._problem = problem
         paths = list(paths)
-        with tempfile.TemporaryDirectory(prefix="wacz-", dir=self._scratch_root()) as unpacked:
+        with tempfile.TemporaryDirectory(prefix="restore-", dir=self._scratch_root()) as unpacked:
             packages = [path for path in paths if path.suffix == ".wacz" and path.is_file()]
             for number, package in enumerate(packages):
                 paths.remove(package)
@@ -286,11 +304,12 @@ class Restorer:
                 members.update(found.members)
                 for each in found.problems:
                     problem(each)
-            self._restore_files(paths, report, problem, on_progress)
+            self._restore_files(paths, report, problem, on_progress, Path(unpacked))
         return report
 
     def _scratch_root(self) -> Path:
-        """Where WACZ packages are unpacked: in the data directory, on its disk."""
+        """Where WACZ packages are unpacked and damaged files salvaged: in the data
+        directory, on its disk."""
         self.data.root.mkdir(parents=True, exist_ok=True)
         return self.data.root
 
@@ -300,10 +319,12 @@ class Restorer:
         report: RestoreReport,
         problem: Callable[[ScanProblem], None],
         on_progress: Callable[[int, int], None] | None,
+        scratch: Path,
     ) -> None:
         files, listing_problems = find_warcs(paths)
         for found in listing_problems:
             problem(found)
+        files, salvages, unsalvageable = self._salvage_foreign(files, scratch, problem)
         earlier = self._added()  # by an earlier call on this restorer
         scanner = ResponseScanner(
             files,
@@ -323,6 +344,7 @@ class Restorer:
                 report.responses += 1
                 site = self._site_for(item)
                 first_site.setdefault(item.path, site.config.name)
+                self._history.saw(item, site.config.name, site.site_id, site.config.start_urls[0])
                 site.writer.add_capture(item.capture())
                 job = self._job(item, site)
                 if job is not None:
@@ -345,15 +367,67 @@ class Restorer:
             for site in self._sites.values():
                 site.writer.flush()
         report.copied = self._copy_foreign(first_site, problem)
-        report.skipped = len(listing_problems) + sum(1 for path in files if path not in first_site)
+        families = {
+            name: site.family.name if site.family else site.config.family
+            for name, site in self._sites.items()
+        }
+        report.rebuilt = self._history.write(
+            self.store, self.registry, families, history=self.crawl_id is None
+        )
+        self._history = HistoryCollector()
+        for salvaged, salvage in salvages.items():
+            if site_name := first_site.get(salvaged):
+                kept = self.data.warc_dir(site_name) / salvaged.name
+                aside = self.data.damaged_dir(site_name)
+                report.damaged.append(keep_damaged(salvage, aside, kept))
+        report.skipped = (
+            len(listing_problems)
+            + unsalvageable
+            + sum(1 for path in files if path not in first_site)
+        )
         report.added = {table: n - earlier[table] for table, n in self._added().items()}
+        report.added["crawls"] = report.rebuilt.crawls
+
+    def _salvage_foreign(
+        self, files: list[Path], scratch: Path, problem: Callable[[ScanProblem], None]
+    ) -> tuple[list[Path], dict[Path, Salvage], int]:
+        """Put the intact records of each damaged foreign file in a new file in ``scratch``.
+
+        Reads each foreign file once more before restore does (a copy reads
+        it anyway); files in ``DATA/warc`` are the archive's own, checked by
+        ``dna verify`` and never rewritten.
+
+        :returns: the files to restore, the salvaged ones by their new path,
+            and how many damaged files held no intact record at all.
+        """
+        root = self.data.warc_root.resolve()
+        kept: list[Path] = []
+        salvages: dict[Path, Salvage] = {}
+        unsalvageable = 0
+        for number, path in enumerate(files):
+            salvage = None
+            if not path.resolve().is_relative_to(root):
+                into = scratch / f"salvaged-{number}"
+                into.mkdir()
+                salvage = salvage_warc(path, into)
+            if salvage is None:
+                kept.append(path)
+                continue
+            for found in salvage.problems:
+                problem(found)
+            if salvage.salvaged is None:
+                unsalvageable += 1
+                continue
+            salvages[salvage.salvaged] = salvage
+            kept.append(salvage.salvaged)
+        return kept, salvages, unsalvageable
 
     def _added(self) -> dict[str, int]:
         """The rows this restore's own writers added (a crawl may write beside it)."""
         written = [site.writer.counts for site in self._sites.values()]
         return {
             "sites": sum(site.created for site in self._sites.values()),
-            "crawls": 0,
+            "crawls": 0,  # rebuilt apart, see RestoreReport.rebuilt
             "captures": sum(counts.captures for counts in written),
             "articles": sum(counts.new for counts in written),
             "article_versions": sum(counts.versions for counts in written),
@@ -392,6 +466,10 @@ class Restorer:
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(path, target)
             copied.append(target)
+            try:
+                write_cdxj(target)
+            except Exception as exc:  # a stranger's file the indexer cannot read
+                problem(ScanProblem(target, 0, f"not indexed ({type(exc).__name__}: {exc})"))
         return copied
 
 

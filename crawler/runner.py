@@ -17,7 +17,7 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.cutoffs import cut_off
-from crawler.pipelines import crawl_status
+from crawler.pipelines import FORCED_SHUTDOWN, crawl_status
 from crawler.sites import SiteConfig
 from crawler.spiders.portal import PortalSpider
 
@@ -116,5 +116,24 @@ def run_crawls(
         ticker = task.LoopingCall(lambda: on_progress(progress()))
         ticker.start(interval, now=True)
     process.start(stop_after_crawl=True)
+    for site, crawler in crawlers:
+        if site.name not in reasons and crawler.spider is not None:
+            _close_after_forced_stop(crawler)
     # A crawler that never opened its spider has no close reason: it failed.
     return progress(default_reason="failed")
+
+
+def _close_after_forced_stop(crawler: Crawler) -> None:
+    """End a crawl whose spider the reactor stopped under: a second Ctrl-C or SIGTERM.
+
+    Scrapy's second signal stops the reactor at once, without waiting for
+    requests in flight and without closing the spiders, which would leave WARC
+    files ``.open`` and crawl rows ``running``.  What was received is fully
+    written (records are written whole, between reactor callbacks), so the
+    close handlers run now, as at any interruption: the recorder closes and
+    indexes its WARC file, the pipeline commits and marks the crawl
+    interrupted, and ``dna crawl --resume`` refetches only what was in flight.
+    """
+    crawler.signals.send_catch_log(
+        signal=signals.spider_closed, spider=crawler.spider, reason=FORCED_SHUTDOWN
+    )

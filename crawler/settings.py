@@ -126,6 +126,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.redirects.RedirectGuardMiddleware": 610,
     # A resumed crawl reads what its killed predecessor fetched from WARC.
     "crawler.middlewares.replay.ResumeReplayMiddleware": 930,
+    # The page budget: no more requests reach the portal than max_pages.
+    "crawler.middlewares.budget.PageBudgetMiddleware": 935,
     # Validators for recrawled URLs; a 304 becomes the archived page again.
     "crawler.middlewares.conditional.ConditionalGetMiddleware": 940,
     # Closest to the wire: sees raw bodies, original headers and redirects.

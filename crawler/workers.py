@@ -10,7 +10,7 @@ draws one display and writes one summary.
 Signals: each worker leads a session of its own, so a terminal's Ctrl-C
 reaches the parent only, which passes every SIGINT/SIGTERM on once to each
 worker; Scrapy's own handlers then close the WARC files and crawl rows as in
-one process (a second signal stops at once, as there).  A worker that dies
+one process (a second signal stops at once and still closes them, as there).  A worker that dies
 without its last report (SIGKILL, the OOM killer) is reported ``killed``:
 its crawl rows stay ``running`` under its dead pid, which ``dna crawls`` shows
 as killed and ``dna crawl --resume`` picks up.  The other workers go on.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import errno
 import os
+import signal
 import sys
 from typing import Any
 
@@ -153,3 +154,6 @@ commands_wacz.register(main)
 commands_search.register(main)
 commands_places.register(main)
 commands_schedule.register(main)
+
+# Loaded: Ctrl-C is Python's KeyboardInterrupt again (see dna/__init__.py).
+signal.signal(signal.SIGINT, signal.default_int_handler)

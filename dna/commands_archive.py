@@ -21,6 +21,7 @@ from rich.text import Text
 
 from archive.database import StoreError
 from archive.export import FORMATS, write_export
+from archive.salvage import NOTE_SUFFIX
 from dna.context import (
     Env,
     SiteName,
@@ -70,7 +71,11 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     directories of them and WACZ packages (ours or other tools'), and
     extracts articles exactly as a crawl does.
     Sites come from sites.toml when they match, else from host names.
-    WARCs from outside DATA/warc are copied into DATA/warc/SITE/.
+    WARCs from outside DATA/warc are copied into DATA/warc/SITE/ and indexed.
+    A damaged one is not: its intact records are copied in as a new file of
+    the same name, and the original is kept unchanged in
+    DATA/warc-damaged/SITE/ with a note of what was wrong, so dna verify
+    still passes.
     Restoring a file twice adds nothing.  Damaged input is reported with its
     file and offset and skipped; the rest is restored.  Exit status: 0 when
     something was restored (skipped inputs are counted), 1 when no input
@@ -82,6 +87,7 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
         dna restore /mnt/backup/dna-data/warc --data ~/dna-data
         dna restore thanh-lien.wacz --data ~/dna-data
     """
+    from crawler.rebuild import NOT_RECOVERED
     from crawler.restore import restore_warcs
 
     registry = env.load_sites()
@@ -121,6 +127,24 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     )
     for copied in report.copied:
         console.print(f"Copied into the archive: {copied}")
+    for damaged in report.damaged:
+        console.print(
+            f"Damaged, kept aside unchanged: {escape(str(damaged))} (its intact records "
+            f"are in the archive; what was wrong: {escape(str(damaged))}{NOTE_SUFFIX})",
+            soft_wrap=True,
+        )
+    rebuilt = report.rebuilt
+    if rebuilt.sites:
+        console.print(
+            f"Added to {escape(str(env.sites_path))}: {escape(', '.join(rebuilt.sites))}",
+            soft_wrap=True,
+        )
+    if rebuilt.crawls:
+        console.print(f"Crawl history rebuilt: {rebuilt.crawls} crawl(s), status restored.")
+    if rebuilt.sites or rebuilt.crawls:
+        console.print(f"Note: {NOT_RECOVERED}.", soft_wrap=True)
+    for line in rebuilt.problems:
+        err_console.print(f"[yellow]Not rebuilt:[/] {escape(line)}", soft_wrap=True)
     if not report.responses:
         fail("nothing restored: no WARC record could be read from the input")
     if report.problems:
@@ -199,6 +223,13 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
         f"Captures checked: {report.captures}; "
         f"pointing at a missing or different record: {len(report.capture_problems)}."
     )
+    if report.known_damaged:
+        console.print(
+            f"Known damage, kept aside and not checked: {len(report.known_damaged)} "
+            "original(s) whose intact records were restored; see each one's "
+            f"{NOTE_SUFFIX} note: " + ", ".join(escape(str(path)) for path in report.known_damaged),
+            soft_wrap=True,
+        )
     problems = report.problems
     for problem in problems[:SHOWN_PROBLEMS]:
         err_console.print(f"[red]Problem:[/] {escape(problem)}", soft_wrap=True)

@@ -125,7 +125,8 @@ def crawl(
     a trap was stopped or a budget reached: they are listed), 1 when a
     site could not be crawled at all or stopped on a full disk, 2 for usage
     errors, 130 if interrupted with Ctrl-C or SIGTERM (what was fetched is
-    kept; --resume continues).
+    kept and its WARC files closed, even after a second Ctrl-C, which stops
+    at once; --resume continues).
 
     With --frontier, any number of such workers, on any machines, crawl the
     same sites together into one database (see "Scaling out" in the README).

@@ -12,7 +12,6 @@ from datetime import date, datetime
 
 import click
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 from rich.text import Text
 
 from archive.archived import ArchivedArticle, ArticleVersionInfo
@@ -23,6 +22,7 @@ from archive.replay import replay_url
 from dna.context import (
     Day,
     Env,
+    ProgressBar,
     SiteName,
     archive_options,
     check_period,
@@ -441,14 +441,15 @@ def index(rebuild: bool, backend: str | None, env: Env) -> None:
     started = time.monotonic()
     try:
         if chosen == POSTGRES:
-            with _ProgressBar() as progress:
+            with ProgressBar() as progress:
                 write = rebuild_documents if rebuild else update_documents
                 count = write(store, progress)
         elif rebuild:
-            with _ProgressBar() as progress:
+            with ProgressBar() as progress:
                 count = rebuild_index(store, env.data.index_dir, progress, on_wait=_waiting)
         else:
-            count = update_index(store, env.data.index_dir, on_wait=_waiting)
+            with ProgressBar() as progress:
+                count = update_index(store, env.data.index_dir, progress, on_wait=_waiting)
     except (SearchIndexError, StoreError) as exc:
         fail(str(exc))
     finally:
@@ -459,29 +460,6 @@ def index(rebuild: bool, backend: str | None, env: Env) -> None:
 
 def _waiting() -> None:
     err_console.print("Waiting for another indexer to finish…")
-
-
-class _ProgressBar:
-    """A progress callback drawing a bar on stderr when it is a terminal."""
-
-    def __enter__(self) -> _ProgressBar:
-        self._bar = Progress(
-            *Progress.get_default_columns()[:1],
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=err_console,
-            disable=not err_console.is_terminal,
-        )
-        self._task = self._bar.add_task("Indexing", total=None)
-        self._bar.start()
-        return self
-
-    def __call__(self, done: int, total: int) -> None:
-        self._bar.update(self._task, completed=done, total=total)
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._bar.stop()
 
 
 # -- stats -------------------------------------------------------------------

@@ -14,6 +14,7 @@ from typing import Any, Literal, NoReturn
 import click
 from rich.console import Console
 from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
 from archive.database import StoreError
 from archive.layout import DataDir
@@ -270,6 +271,33 @@ def load_gazetteer() -> Gazetteer:
         fail(str(exc))
 
 
+class ProgressBar:
+    """A ``progress(done, total)`` callback drawing a bar on stderr when it is a
+    terminal; in a pipe or a file it prints nothing (the summary line follows)."""
+
+    def __init__(self, description: str = "Indexing") -> None:
+        self._bar = Progress(
+            *Progress.get_default_columns()[:1],
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=err_console,
+            transient=True,
+            disable=not err_console.is_terminal,
+        )
+        self._task = self._bar.add_task(description, total=None)
+
+    def __enter__(self) -> ProgressBar:
+        self._bar.start()
+        return self
+
+    def __call__(self, done: int, total: int) -> None:
+        self._bar.update(self._task, completed=done, total=total)
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._bar.stop()
+
+
 def update_search_index(env: Env) -> None:
     """Index what a crawl or restore added; the archive is safe even if this fails.
 
@@ -284,16 +312,18 @@ def update_search_index(env: Env) -> None:
     store = env.open_store()
     if env.search_backend() == POSTGRES:
         try:
-            added = update_documents(store)
+            with ProgressBar() as progress:
+                added = update_documents(store, progress)
         finally:
             store.close()
         console.print(f"Searchable in PostgreSQL ({added} search document(s) caught up).")
         return
     try:
-        with err_console.status("Indexing new and changed articles…"):
+        with ProgressBar("Indexing new and changed articles") as progress:
             added = update_index(
                 store,
                 env.data.index_dir,
+                progress,
                 on_wait=lambda: err_console.print(
                     "Waiting for another process to release the index…"
                 ),

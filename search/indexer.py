@@ -88,12 +88,17 @@ def place_codes(article: ArchivedArticle) -> tuple[set[str], set[str]]:
 
 
 def update_index(
-    store: Store, index_dir: Path, *, on_wait: Callable[[], None] | None = None
+    store: Store,
+    index_dir: Path,
+    progress: Progress | None = None,
+    *,
+    on_wait: Callable[[], None] | None = None,
 ) -> int:
     """Index articles new or changed since the last update; returns how many.
 
     Creates the index on first use.  Waits for any other writer to finish.
 
+    :param progress: called as ``progress(done, total)`` with the articles looked at.
     :param on_wait: called once if another writer holds the lock.
     :raises search.indexdir.SearchIndexError: the index is outdated or corrupt;
         the message says to rebuild it.
@@ -105,21 +110,25 @@ def update_index(
             index = indexdir.create(index_dir)
         state = indexdir.read_state(index_dir) or IndexState()
         seen = state.indexed_through
-        count, newest = _add_changed(store, index, seen)
+        count, newest = _add_changed(store, index, seen, progress)
         if newest != seen:
             indexdir.write_state(index_dir, IndexState(indexed_through=newest))
         return count
 
 
 def _add_changed(
-    store: Store, index: FileIndex, seen: datetime | None
+    store: Store, index: FileIndex, seen: datetime | None, progress: Progress | None
 ) -> tuple[int, datetime | None]:
     count, newest = 0, seen
     since = seen - OVERLAP if seen else None
+    total = store.count_articles(updated_since=since) if progress is not None else 0
+    looked = 0
     writer = index.writer(_lk=False)
     try:
         with index.searcher() as searcher:
-            for article in store.articles(updated_since=since):
+            for looked, article in enumerate(store.articles(updated_since=since), 1):
+                if progress is not None and looked % _PROGRESS_EVERY == 0:
+                    progress(looked, max(total, looked))
                 newest = max(newest, article.updated_at) if newest else article.updated_at
                 if seen and article.updated_at <= seen and _is_indexed(searcher, article):
                     continue
@@ -132,6 +141,8 @@ def _add_changed(
         writer.commit()
     else:
         writer.cancel()
+    if progress is not None:
+        progress(looked, looked)
     return count, newest
 
 

@@ -21,6 +21,7 @@ from archive.store import Store
 from dna.cli import main
 from sampleportal import PortalServer
 from tests.harness import TEST_CRAWLER_OPTIONS, Harvest, run_dna, sites_toml
+from tests.warcrecords import answers
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -66,8 +67,15 @@ def test_unreachable_sites_and_invalid_entries_do_not_stop_the_others(
     store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
     with store.session() as session:
         ended = {c.site.name: (c.status, c.reason) for c in session.scalars(select(Crawl))}
-    # --max-pages stops the site once 8 responses came back (requests already
-    # in flight still land, so a few more are archived).
+    # --max-pages is a hard limit on the requests the portal receives, robots.txt
+    # included: in-flight requests count, so the WARC never holds more answers.
+    recorded = [
+        answer
+        for path in (tmp_path / "warc" / "vnportal").glob("*.warc.gz")
+        for answer in answers(path)
+    ]
+    assert 0 < len(recorded) <= 8
+    assert "page budget: stopped at 8 pages (max_pages)" in result.stdout
     assert ended == {
         "vnportal": ("finished", "closespider_pagecount"),
         "unreachable": ("failed", "finished"),
@@ -148,6 +156,49 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     articles = list(store.articles())
     assert 0 < len(articles) < 400
     store.close()
+
+
+def test_a_second_ctrl_c_stops_at_once_and_still_closes_the_warc_files(tmp_path: Path) -> None:
+    """Scrapy's second SIGINT stops without closing spiders: dna closes them after."""
+    with PortalServer("vnportal", latency=0.3) as portal:
+        (tmp_path / "sites.toml").write_text(sites_toml({"slow": portal}), encoding="utf-8")
+        env = dict(os.environ, COLUMNS="200")
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "dna"), "crawl", "slow", "--data", str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            opened = list((tmp_path / "warc").glob("*/*.open"))
+            if opened and opened[0].stat().st_size > 5_000:
+                break
+            time.sleep(0.1)
+        process.send_signal(signal.SIGINT)
+        time.sleep(0.2)  # requests are in flight for 0.3 s: the first stop is still waiting
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+        assert process.returncode == 130, stderr[-2000:]
+        assert stderr.strip().splitlines() == [
+            "Interrupted: what was fetched is kept. Continue with: dna crawl slow --resume"
+        ]
+        assert "interrupted" in stdout and "finished" not in stdout
+        assert not list((tmp_path / "warc").glob("*/*.open"))
+        verified = run_dna("verify", data=tmp_path)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+        crawls = run_dna("crawls", data=tmp_path)
+        assert "interrupted (forced shutdown)" in crawls.stdout
+        store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
+        with store.session() as session:
+            [crawl] = session.scalars(select(Crawl)).all()
+            kept = store.counts()["captures"]
+        store.close()
+        assert crawl.pages > 0 and kept > 0
+        resumed = run_dna("crawl", "slow", "--resume", "--max-pages", "5", data=tmp_path)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"Resuming crawl #{crawl.id} of slow" in resumed.stdout
 
 
 def test_sites_add_detects_family_and_lists(

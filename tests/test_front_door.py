@@ -48,6 +48,7 @@ def archive(portal: PortalServer, tmp_path_factory: pytest.TempPathFactory) -> P
     result = dna_at("crawl", SITE, "--max-pages", "30", data=data, columns=60, terminal=True)
     assert result.returncode == 0, result.stderr
     (data / "crawl-at-60.txt").write_text(result.stdout, encoding="utf-8")
+    (data / "crawl-at-60.err").write_text(result.stderr, encoding="utf-8")
     return data
 
 
@@ -353,6 +354,17 @@ def test_the_crawl_summary_keeps_site_names_at_60_columns_and_has_no_stale_frame
     assert summary.count("Crawl summary") == 1
     assert "Crawling…" not in summary.split("Crawl summary")[-1]
     assert "running" not in summary.split("Crawl summary")[-1]
+
+
+def test_indexing_after_a_crawl_shows_a_bar_on_a_terminal_and_nothing_in_a_pipe(
+    archive: Path,
+) -> None:
+    shown = ANSI.sub("", (archive / "crawl-at-60.err").read_text(encoding="utf-8"))
+    assert re.search(r"Indexing new and changed articles .* (\d+)/\1\b", shown), shown
+    piped = dna_at("index", data=archive)
+    assert piped.returncode == 0, piped.stderr
+    assert piped.stderr == ""
+    assert piped.stdout.startswith("Indexed 0 articles")
 
 
 # -- examples -------------------------------------------------------------------

@@ -140,6 +140,47 @@ def test_restore_into_postgresql_gives_the_crawls_export_and_search_results(
         assert found == searches
 
 
+def test_restore_into_an_empty_directory_rebuilds_sites_indexes_and_crawl_history(
+    harvest: Harvest, tmp_path: Path
+) -> None:
+    data = tmp_path / "restored"
+    # An entry the archivist wrote is never overwritten, even for a site in the WARCs.
+    own = '[[site]]\nname = "vnportal"\ntitle = "Our own title"\nstart_urls = ["http://vn.example/"]\n'
+    data.mkdir()
+    (data / "sites.toml").write_text(own, encoding="utf-8")
+
+    result = run_dna("restore", str(harvest.data / "warc"), "--no-index", data=data)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stderr.strip() == ""
+    assert "Crawl history rebuilt: 5 crawl(s), status restored." in result.stdout
+    assert "not in WARC, so not rebuilt" in result.stdout
+    registry = load_sites(data / "sites.toml")
+    assert registry.problems == []
+    assert (data / "sites.toml").read_text(encoding="utf-8").startswith(own)
+    assert registry.get("vnportal").start_urls == ("http://vn.example/",)
+    original = load_sites(harvest.data / "sites.toml")
+    for name in ("liferay", "tandan", "nukeviet", "generic"):
+        site = registry.get(name)
+        assert site.start_urls == original.get(name).start_urls, name
+        assert site.family == (name if name != "generic" else "auto"), (name, site.family)
+    crawled = rows(
+        harvest.data,
+        "SELECT s.name, count(*) FROM captures c JOIN sites s ON s.id = c.site_id "
+        "GROUP BY s.name ORDER BY s.name",
+    )
+    rebuilt = "SELECT s.name, c.pages FROM crawls c JOIN sites s ON s.id = c.site_id"
+    assert sorted(rows(data, rebuilt + " WHERE c.status = 'restored'")) == crawled
+    copied = sorted((data / "warc").glob("*/*.warc.gz"))
+    assert copied and all(path.with_name(path.name + ".cdxj").exists() for path in copied)
+    assert run_dna("verify", data=data).returncode == 0
+
+    again = run_dna("restore", str(harvest.data / "warc"), "--no-index", data=data)
+    assert again.returncode == 0, again.stderr
+    assert "Crawl history rebuilt" not in again.stdout and "Added to" not in again.stdout
+    assert len(rows(data, rebuilt)) == 5
+
+
 def test_restoring_twice_adds_nothing(harvest: Harvest, tmp_path: Path) -> None:
     data = copy_data(harvest, tmp_path)
     forget(data)
@@ -354,7 +395,7 @@ def test_added_counts_only_what_this_restore_wrote(harvest: Harvest, tmp_path: P
     assert captures and articles and versions
     assert report.added == {
         "sites": 1,
-        "crawls": 0,
+        "crawls": 1,  # tandan's crawl, rebuilt from its metadata records
         "captures": captures,
         "articles": articles,
         "article_versions": versions,

@@ -174,6 +174,29 @@ def test_restore_reports_every_bad_input_and_restores_the_rest(
     finally:
         store.close()
 
+    # Damaged originals are kept aside, byte for byte, with a note; their
+    # intact records (and every clean file) are in DATA/warc, indexed, and verify.
+    for name in ("truncated", "garbage", "bad-digest"):
+        aside = data / "warc-damaged" / "generic" / broken[name].name
+        assert aside.read_bytes() == broken[name].read_bytes(), name
+        note = aside.with_name(aside.name + ".salvage.txt").read_text("utf-8")
+        assert f"Given to dna restore as: {broken[name]}" in note
+        assert f"Damaged, kept aside unchanged: {aside}" in flat
+        kept = data / "warc" / "generic" / broken[name].name
+        assert kept.with_name(kept.name + ".cdxj").exists()
+    salvaged = data / "warc" / "generic" / broken["truncated"].name
+    records, problems = scan(salvaged)
+    assert problems == [] and len(records) == 4 + 1  # the four before the cut, and the note
+    assert records[-1].record.rec_type == "warcinfo"
+    note_record = gzip.decompress(salvaged.read_bytes()[records[-1].offset :])
+    assert b"salvaged from a damaged" in note_record
+    verified = run_dna("verify", data=data)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert verified.stderr == ""
+    assert "Known damage, kept aside and not checked: 3 original(s)" in verified.stdout
+
     strict = run_dna("restore", str(broken_dir), "--strict", data=data)
     assert strict.returncode == 1
     assert "Traceback" not in strict.stdout + strict.stderr
+    again = run_dna("verify", data=data)
+    assert again.returncode == 0, again.stdout + again.stderr

@@ -272,8 +272,8 @@ class Scheduler:
         try:
             with open(output, "wb") as handle:
                 # A session of its own: a terminal's Ctrl-C reaches the scheduler
-                # only, which passes it on once (a second signal makes Scrapy stop
-                # without closing its WARC files).
+                # only, which passes it on once (a second signal would drop the
+                # requests in flight instead of letting them finish).
                 process = subprocess.Popen(
                     command,
                     stdin=subprocess.DEVNULL,

@@ -207,9 +207,10 @@ class PortalSpider(scrapy.Spider):
         # Per-site limits become Scrapy's own settings (allowed in from_crawler
         # since Scrapy 2.11), so CloseSpider and DepthMiddleware enforce them.
         # Every crawl has a page and a time budget: a portal nobody has looked
-        # at may hold a trap nothing else recognises.
-        budget_pages, budget_minutes = site_budgets(site, crawler.settings)
-        crawler.settings.set("CLOSESPIDER_PAGECOUNT", budget_pages, priority="spider")
+        # at may hold a trap nothing else recognises.  The page budget is
+        # crawler.middlewares.budget's: CloseSpider's page count lets requests
+        # in flight overshoot it.
+        _, budget_minutes = site_budgets(site, crawler.settings)
         crawler.settings.set("CLOSESPIDER_TIMEOUT", budget_minutes * 60, priority="spider")
         if site.max_depth is not None:
             crawler.settings.set("DEPTH_LIMIT", site.max_depth, priority="spider")

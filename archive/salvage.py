@@ -1,0 +1,131 @@
+"""Damaged WARC files from elsewhere: keep the intact records verifiable, the original aside.
+
+A WARC file given to ``dna restore`` may be cut short, hold garbage between
+records or a record whose digest fails.  Copied into ``DATA/warc`` as it is,
+it would fail ``dna verify`` for ever (closed files are never modified, so
+``--repair`` cannot help).  So such a file is split in two before restore
+reads it:
+
+- its intact records, byte for byte (each record is its own gzip member, or
+  its own run of bytes in an uncompressed file), go into a new file of the
+  same name, followed by one ``warcinfo`` record saying what was salvaged
+  from what: a well-formed WARC that restore reads and copies into
+  ``DATA/warc/<site>/``, and that verifies;
+- the original, unchanged, goes to ``DATA/warc-damaged/<site>/``, beside a
+  note (``<name>.salvage.txt``) listing every problem with its offset.
+  Nothing is dropped: whatever a better tool may recover later is still there.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import shutil
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from warcio.warcwriter import WARCWriter
+
+from archive.messages import one_line
+from archive.warcscan import GZIP_MAGIC, RawRecord, ScanProblem, iter_records
+
+#: Suffix of the note kept beside a damaged original.
+NOTE_SUFFIX = ".salvage.txt"
+_COPY_CHUNK = 1 << 20
+
+
+@dataclass(slots=True)
+class Salvage:
+    """A damaged file split into its intact records and the original kept aside.
+
+    :param original: the damaged file as given.
+    :param salvaged: the new file of its intact records (``None``: there were none).
+    :param records: intact records copied.
+    :param problems: every problem met, with offsets in the original.
+    """
+
+    original: Path
+    salvaged: Path | None
+    records: int = 0
+    problems: list[ScanProblem] = field(default_factory=list)
+
+
+def salvage_warc(path: Path, into: Path) -> Salvage | None:
+    """Copy the intact records of ``path`` into ``into/<same name>``, if ``path`` is damaged.
+
+    :returns: ``None`` when ``path`` has no problem (it is used as it is).
+    """
+    intact: list[RawRecord] = []
+    problems: list[ScanProblem] = []
+    for item in iter_records(path, check_digests=True):
+        (problems if isinstance(item, ScanProblem) else intact).append(item)  # type: ignore[arg-type]
+    if not problems:
+        return None
+    salvage = Salvage(path, None, len(intact), problems)
+    if not intact:
+        return salvage
+    target = into / path.name
+    with open(path, "rb") as source, open(target, "xb") as out:
+        compressed = source.read(len(GZIP_MAGIC)) == GZIP_MAGIC
+        for record in intact:
+            source.seek(record.offset)
+            left = record.length
+            while left > 0:
+                chunk = source.read(min(_COPY_CHUNK, left))
+                if not chunk:
+                    break
+                out.write(chunk)
+                left -= len(chunk)
+        out.write(_salvage_record(path.name, salvage, compressed))
+    salvage.salvaged = target
+    return salvage
+
+
+def _salvage_record(name: str, salvage: Salvage, compressed: bool) -> bytes:
+    """A ``warcinfo`` record at the end of the salvaged file, saying what it is."""
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=False, warc_version="1.1")
+    info = {
+        "software": "dna (District News Archive) restore",
+        "description": (
+            f"salvaged from a damaged {name}: the {salvage.records} intact record(s) "
+            f"before this one, copied byte for byte; {len(salvage.problems)} problem(s) "
+            f"left out; the original is kept unchanged under warc-damaged/ with "
+            f"{name}{NOTE_SUFFIX}"
+        ),
+    }
+    writer.write_record(writer.create_warcinfo_record(name, info))
+    record = buffer.getvalue()
+    if not compressed:
+        return record
+    compressor = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+    return compressor.compress(record) + compressor.flush()
+
+
+def keep_damaged(salvage: Salvage, directory: Path, kept: Path | None) -> Path:
+    """Copy the damaged original into ``directory`` with a note; returns the copy's path.
+
+    :param kept: where its intact records now are in the archive, if anywhere.
+    """
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / salvage.original.name
+    if not target.exists():
+        shutil.copyfile(salvage.original, target)
+    digest = hashlib.sha256()
+    with open(target, "rb") as handle:
+        while chunk := handle.read(_COPY_CHUNK):
+            digest.update(chunk)
+    lines = [
+        f"Damaged WARC file, kept unchanged: {target.name}",
+        f"Given to dna restore as: {salvage.original}",
+        f"Kept on: {datetime.now(UTC):%Y-%m-%d %H:%M:%S} UTC",
+        f"Size: {target.stat().st_size} bytes; sha256: {digest.hexdigest()}",
+        f"Intact records: {salvage.records}, "
+        + (f"copied into the archive as {kept}" if kept else "none, nothing was restored"),
+        f"Problems ({len(salvage.problems)}), at byte offsets of this file:",
+        *(f"  {problem.offset}: {one_line(problem.message)}" for problem in salvage.problems),
+    ]
+    target.with_name(target.name + NOTE_SUFFIX).write_text("\n".join(lines) + "\n", "utf-8")
+    return target
