@@ -46,12 +46,15 @@ demo: install
 
 # PostgreSQL (installed and started on 127.0.0.1 if need be, stopped again
 # after) and redis-server: see scripts/with-test-services.sh.
+# Test files are dealt to one worker per core (at most 4); each file's
+# fixtures stay in one worker.  PYTEST_WORKERS= runs them in one process.
+PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=4 --dist=loadfile
 test: install
 	-$(MAKE) pywb
 	-$(MAKE) wacz-validator
 	-$(MAKE) browser
 	$(BIN)/ruff check .
-	bash scripts/with-test-services.sh $(BIN)/python -m pytest
+	bash scripts/with-test-services.sh $(BIN)/python -m pytest $(PYTEST_WORKERS)
 
 lint: install
 	$(BIN)/ruff check .
