@@ -3,7 +3,8 @@
 :class:`Store` answers the queries; a crawl's harvest is written through the
 batching :class:`~archive.writer.ArchiveWriter` that :meth:`Store.writer`
 makes.  Engines are set up in :mod:`archive.database`, and the records read
-back are in :mod:`archive.archived`.
+back are in :mod:`archive.archived`, and the crawl history's queries in
+:mod:`archive.crawls`.
 
 Several processes may write one database at once (crawl workers sharing a
 frontier, a restore beside a crawl): rows with a natural key (a site's name,
@@ -16,28 +17,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, tzinfo
-from typing import Any, TypeVar
+from typing import Any
 
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
-from sqlalchemy.sql.expression import ColumnElement, ScalarSelect
 
 from archive.archived import (
     ArchivedArticle,
     ArticleVersionInfo,
-    CrawlRun,
-    CrawlSummary,
     SitePlace,
     archived_article_of,
     capture_record_of,
-    crawl_run_of,
     mention_rows,
     mentions_of,
 )
+from archive.crawls import CrawlHistory
 from archive.database import StoreError, create_archive_engine, dialect_insert, is_read_only
-from archive.locks import LockOwner
 from archive.messages import one_line
 from archive.models import (
     Article,
@@ -51,10 +48,8 @@ from archive.models import (
 from archive.records import CaptureRecord, Mention
 from archive.writer import ArchiveWriter
 
-T = TypeVar("T")
 
-
-class Store:
+class Store(CrawlHistory):
     """The archive database.
 
     :param url: SQLAlchemy database URL (``sqlite:///…`` or ``postgresql://…``).
@@ -133,104 +128,6 @@ class Store:
             site.place = place or site.place
             session.flush()
             return site.id, created is not None
-
-    def start_crawl(self, site_id: int, *, mode: str = "full", resumes: int | None = None) -> int:
-        """Record that this process started a crawl of ``site_id``; returns its id.
-
-        :param resumes: the unfinished crawl this one picks up; it is marked
-            ``interrupted`` (it was, even if killed while marked running).
-        """
-        me = LockOwner.me()
-        with self.session() as session, session.begin():
-            if resumes is not None:
-                earlier = session.get(Crawl, resumes)
-                if earlier is not None and earlier.status == "running":
-                    # Killed: it ended with the last response it archived.
-                    last = session.scalar(
-                        select(func.max(Capture.fetched_at)).where(Capture.crawl_id == resumes)
-                    )
-                    earlier.status = "interrupted"
-                    earlier.reason = earlier.reason or "killed"
-                    earlier.ended_at = last or earlier.started_at
-            crawl = Crawl(
-                site_id=site_id,
-                mode=mode,
-                started_at=datetime.now(UTC),
-                status="running",
-                host=me.host,
-                pid=me.pid,
-                resumes=resumes,
-            )
-            session.add(crawl)
-            session.flush()
-            return crawl.id
-
-    def finish_crawl(
-        self,
-        crawl_id: int,
-        *,
-        status: str,
-        reason: str | None,
-        pages: int,
-        articles_new: int,
-        articles_updated: int,
-        errors: int,
-        bytes_written: int,
-        cut_off: list[str] | None = None,
-    ) -> None:
-        """Record how crawl ``crawl_id`` ended, and what it left out on purpose."""
-        with self.session() as session, session.begin():
-            crawl = session.get(Crawl, crawl_id)
-            if crawl is None:
-                raise StoreError(f"no crawl {crawl_id}")
-            crawl.ended_at = datetime.now(UTC)
-            crawl.status = status
-            crawl.reason = reason
-            crawl.pages = pages
-            crawl.articles_new = articles_new
-            crawl.articles_updated = articles_updated
-            crawl.errors = errors
-            crawl.bytes_written = bytes_written
-            crawl.cut_off = "\n".join(cut_off) if cut_off else None
-
-    def add_restored_crawl(
-        self,
-        site_id: int,
-        *,
-        started_at: datetime,
-        ended_at: datetime,
-        pages: int,
-        bytes_written: int,
-        reason: str,
-    ) -> bool:
-        """Record a crawl rebuilt from WARC (status ``restored``), unless a crawl of
-        the site covers any of that time already (restoring twice adds nothing);
-        returns whether it was added.  What WARC does not say stays unknown."""
-        with self.session() as session, session.begin():
-            overlapping = session.scalar(
-                select(Crawl.id)
-                .where(
-                    Crawl.site_id == site_id,
-                    Crawl.started_at <= ended_at,
-                    func.coalesce(Crawl.ended_at, Crawl.started_at) >= started_at,
-                )
-                .limit(1)
-            )
-            if overlapping is not None:
-                return False
-            session.add(
-                Crawl(
-                    site_id=site_id,
-                    mode="unknown",
-                    started_at=started_at,
-                    ended_at=ended_at,
-                    status="restored",
-                    reason=reason[:64],
-                    pages=pages,
-                    bytes_written=bytes_written,
-                )
-            )
-            return True
 
     def writer(self, site_id: int, crawl_id: int | None, **kwargs: Any) -> ArchiveWriter:
         """A batching writer of captures and articles for one site (see its options)."""
@@ -504,43 +401,6 @@ class Store:
                 per_year[year] = per_year.get(year, 0) + 1
         return counts
 
-    def crawl_runs(self, site: str | None = None, limit: int | None = None) -> list[CrawlRun]:
-        """Past and running crawls, newest first."""
-        query = (
-            select(Crawl, Site.name)
-            .join(Site, Crawl.site_id == Site.id)
-            .order_by(Crawl.started_at.desc(), Crawl.id.desc())
-        )
-        if site is not None:
-            query = query.where(Site.name == site)
-        if limit is not None:
-            query = query.limit(limit)
-        with self.session() as session:
-            return [crawl_run_of(crawl, name) for crawl, name in session.execute(query)]
-
-    def crawl_run(self, crawl_id: int) -> CrawlRun | None:
-        """Crawl ``crawl_id``, if it exists."""
-        query = select(Crawl, Site.name).join(Site, Crawl.site_id == Site.id)
-        with self.session() as session:
-            row = session.execute(query.where(Crawl.id == crawl_id)).first()
-            return crawl_run_of(*row) if row else None
-
-    def latest_crawls(self) -> dict[str, CrawlRun]:
-        """Each site's most recent crawl, by site name."""
-        query = select(Crawl, Site.name).join(Site, Crawl.id == _of_newest_crawl(Crawl.id))
-        with self.session() as session:
-            return {name: crawl_run_of(crawl, name) for crawl, name in session.execute(query)}
-
-    def resume_chain(self, crawl_id: int) -> list[int]:
-        """``crawl_id`` and the crawls it resumed, back to the first."""
-        chain: list[int] = []
-        with self.session() as session:
-            current: int | None = crawl_id
-            while current is not None and current not in chain:
-                chain.append(current)
-                current = session.scalar(select(Crawl.resumes).where(Crawl.id == current))
-        return chain
-
     def crawl_captures(self, crawl_ids: list[int]) -> dict[str, CaptureRecord]:
         """The latest capture of each URL fetched in these crawls."""
         query = (
@@ -561,52 +421,3 @@ class Store:
             query = query.where(Article.first_seen < before)
         with self.session() as session:
             return set(session.scalars(query.execution_options(yield_per=5000)))
-
-    def crawl_summaries(self) -> list[CrawlSummary]:
-        """Each crawled site's crawls: how many, the latest, and their totals."""
-        latest = _of_newest_crawl(Crawl.status)
-        query = (
-            select(
-                Site.name,
-                func.count(Crawl.id),
-                func.max(Crawl.started_at),
-                latest,
-                func.sum(Crawl.pages),
-                func.sum(Crawl.articles_new),
-                func.sum(Crawl.articles_updated),
-                func.sum(Crawl.errors),
-                func.sum(Crawl.bytes_written),
-            )
-            .join(Crawl, Crawl.site_id == Site.id)
-            .group_by(Site.id, Site.name)
-            .order_by(Site.name)
-        )
-        with self.session() as session:
-            return [
-                CrawlSummary(
-                    site=site,
-                    crawls=crawls,
-                    last_started=last,
-                    last_status=status,
-                    pages=pages or 0,
-                    articles_new=new or 0,
-                    articles_updated=updated or 0,
-                    errors=errors or 0,
-                    bytes_written=written or 0,
-                )
-                for site, crawls, last, status, pages, new, updated, errors, written in (
-                    session.execute(query)
-                )
-            ]
-
-
-def _of_newest_crawl(column: ColumnElement[T]) -> ScalarSelect[T]:
-    """``column`` of the site's newest crawl, as a subquery correlated with ``Site``."""
-    return (
-        select(column)
-        .where(Crawl.site_id == Site.id)
-        .order_by(Crawl.started_at.desc(), Crawl.id.desc())
-        .limit(1)
-        .correlate(Site)
-        .scalar_subquery()
-    )

@@ -1,0 +1,213 @@
+"""The archive's crawl history: crawls started, finished, resumed and rebuilt.
+
+A mixin of :class:`~archive.store.Store` (which provides ``session``), kept
+apart so that the store's article queries and the crawl book each fit a
+module of their own.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from sqlalchemy.sql.expression import ColumnElement, ScalarSelect
+
+from archive.archived import CrawlRun, CrawlSummary, crawl_run_of
+from archive.database import StoreError
+from archive.locks import LockOwner
+from archive.models import Capture, Crawl, Site
+
+T = TypeVar("T")
+
+
+class CrawlHistory:
+    """Crawl rows: what ran, on which host and process, and how it ended."""
+
+    session: Callable[[], Session]
+
+    def start_crawl(self, site_id: int, *, mode: str = "full", resumes: int | None = None) -> int:
+        """Record that this process started a crawl of ``site_id``; returns its id.
+
+        :param resumes: the unfinished crawl this one picks up; it is marked
+            ``interrupted`` (it was, even if killed while marked running).
+        """
+        me = LockOwner.me()
+        with self.session() as session, session.begin():
+            if resumes is not None:
+                earlier = session.get(Crawl, resumes)
+                if earlier is not None and earlier.status == "running":
+                    # Killed: it ended with the last response it archived.
+                    last = session.scalar(
+                        select(func.max(Capture.fetched_at)).where(Capture.crawl_id == resumes)
+                    )
+                    earlier.status = "interrupted"
+                    earlier.reason = earlier.reason or "killed"
+                    earlier.ended_at = last or earlier.started_at
+            crawl = Crawl(
+                site_id=site_id,
+                mode=mode,
+                started_at=datetime.now(UTC),
+                status="running",
+                host=me.host,
+                pid=me.pid,
+                resumes=resumes,
+            )
+            session.add(crawl)
+            session.flush()
+            return crawl.id
+
+    def finish_crawl(
+        self,
+        crawl_id: int,
+        *,
+        status: str,
+        reason: str | None,
+        pages: int,
+        articles_new: int,
+        articles_updated: int,
+        errors: int,
+        bytes_written: int,
+        cut_off: list[str] | None = None,
+    ) -> None:
+        """Record how crawl ``crawl_id`` ended, and what it left out on purpose."""
+        with self.session() as session, session.begin():
+            crawl = session.get(Crawl, crawl_id)
+            if crawl is None:
+                raise StoreError(f"no crawl {crawl_id}")
+            crawl.ended_at = datetime.now(UTC)
+            crawl.status = status
+            crawl.reason = reason
+            crawl.pages = pages
+            crawl.articles_new = articles_new
+            crawl.articles_updated = articles_updated
+            crawl.errors = errors
+            crawl.bytes_written = bytes_written
+            crawl.cut_off = "\n".join(cut_off) if cut_off else None
+
+    def add_restored_crawl(
+        self,
+        site_id: int,
+        *,
+        started_at: datetime,
+        ended_at: datetime,
+        pages: int,
+        bytes_written: int,
+        reason: str,
+    ) -> bool:
+        """Record a crawl rebuilt from WARC (status ``restored``), unless a crawl of
+        the site covers any of that time already (restoring twice adds nothing);
+        returns whether it was added.  What WARC does not say stays unknown."""
+        with self.session() as session, session.begin():
+            overlapping = session.scalar(
+                select(Crawl.id)
+                .where(
+                    Crawl.site_id == site_id,
+                    Crawl.started_at <= ended_at,
+                    func.coalesce(Crawl.ended_at, Crawl.started_at) >= started_at,
+                )
+                .limit(1)
+            )
+            if overlapping is not None:
+                return False
+            session.add(
+                Crawl(
+                    site_id=site_id,
+                    mode="unknown",
+                    started_at=started_at,
+                    ended_at=ended_at,
+                    status="restored",
+                    reason=reason[:64],
+                    pages=pages,
+                    bytes_written=bytes_written,
+                )
+            )
+            return True
+
+    def crawl_runs(self, site: str | None = None, limit: int | None = None) -> list[CrawlRun]:
+        """Past and running crawls, newest first."""
+        query = (
+            select(Crawl, Site.name)
+            .join(Site, Crawl.site_id == Site.id)
+            .order_by(Crawl.started_at.desc(), Crawl.id.desc())
+        )
+        if site is not None:
+            query = query.where(Site.name == site)
+        if limit is not None:
+            query = query.limit(limit)
+        with self.session() as session:
+            return [crawl_run_of(crawl, name) for crawl, name in session.execute(query)]
+
+    def crawl_run(self, crawl_id: int) -> CrawlRun | None:
+        """Crawl ``crawl_id``, if it exists."""
+        query = select(Crawl, Site.name).join(Site, Crawl.site_id == Site.id)
+        with self.session() as session:
+            row = session.execute(query.where(Crawl.id == crawl_id)).first()
+            return crawl_run_of(*row) if row else None
+
+    def latest_crawls(self) -> dict[str, CrawlRun]:
+        """Each site's most recent crawl, by site name."""
+        query = select(Crawl, Site.name).join(Site, Crawl.id == _of_newest_crawl(Crawl.id))
+        with self.session() as session:
+            return {name: crawl_run_of(crawl, name) for crawl, name in session.execute(query)}
+
+    def resume_chain(self, crawl_id: int) -> list[int]:
+        """``crawl_id`` and the crawls it resumed, back to the first."""
+        chain: list[int] = []
+        with self.session() as session:
+            current: int | None = crawl_id
+            while current is not None and current not in chain:
+                chain.append(current)
+                current = session.scalar(select(Crawl.resumes).where(Crawl.id == current))
+        return chain
+
+    def crawl_summaries(self) -> list[CrawlSummary]:
+        """Each crawled site's crawls: how many, the latest, and their totals."""
+        latest = _of_newest_crawl(Crawl.status)
+        query = (
+            select(
+                Site.name,
+                func.count(Crawl.id),
+                func.max(Crawl.started_at),
+                latest,
+                func.sum(Crawl.pages),
+                func.sum(Crawl.articles_new),
+                func.sum(Crawl.articles_updated),
+                func.sum(Crawl.errors),
+                func.sum(Crawl.bytes_written),
+            )
+            .join(Crawl, Crawl.site_id == Site.id)
+            .group_by(Site.id, Site.name)
+            .order_by(Site.name)
+        )
+        with self.session() as session:
+            return [
+                CrawlSummary(
+                    site=site,
+                    crawls=crawls,
+                    last_started=last,
+                    last_status=status,
+                    pages=pages or 0,
+                    articles_new=new or 0,
+                    articles_updated=updated or 0,
+                    errors=errors or 0,
+                    bytes_written=written or 0,
+                )
+                for site, crawls, last, status, pages, new, updated, errors, written in (
+                    session.execute(query)
+                )
+            ]
+
+
+def _of_newest_crawl(column: ColumnElement[T]) -> ScalarSelect[T]:
+    """``column`` of the site's newest crawl, as a subquery correlated with ``Site``."""
+    return (
+        select(column)
+        .where(Crawl.site_id == Site.id)
+        .order_by(Crawl.started_at.desc(), Crawl.id.desc())
+        .limit(1)
+        .correlate(Site)
+        .scalar_subquery()
+    )
