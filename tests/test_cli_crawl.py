@@ -118,24 +118,29 @@ def test_unknown_site_in_scrapy_crawl_says_so(tmp_path: Path) -> None:
     assert "unknown site 'nope'" in result.stderr
 
 
+def crawling(data: Path, portal: PortalServer, warc_bytes: int) -> subprocess.Popen:
+    """``dna crawl slow`` of ``portal``, once its open WARC file holds ``warc_bytes``."""
+    (data / "sites.toml").write_text(sites_toml({"slow": portal}), encoding="utf-8")
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "dna"), "crawl", "slow", "--data", str(data)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=dict(os.environ, COLUMNS="200"),
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        opened = list((data / "warc").glob("*/*.open"))
+        if opened and opened[0].stat().st_size > warc_bytes:
+            break
+        time.sleep(0.1)
+    return process
+
+
 def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
     with PortalServer("vnportal", extra_articles=400, latency=0.05) as portal:
-        (tmp_path / "sites.toml").write_text(sites_toml({"slow": portal}), encoding="utf-8")
-        env = dict(os.environ, COLUMNS="200")
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dna"), "crawl", "slow", "--data", str(tmp_path)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
+        process = crawling(tmp_path, portal, 50_000)
         database = tmp_path / "archive.sqlite3"
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            opened = list((tmp_path / "warc").glob("*/*.open"))
-            if opened and opened[0].stat().st_size > 50_000:
-                break
-            time.sleep(0.2)
         process.send_signal(signal.SIGINT)
         stdout, stderr = process.communicate(timeout=60)
     assert process.returncode == 130, stderr[-2000:]
@@ -161,21 +166,7 @@ def test_ctrl_c_stops_cleanly(tmp_path: Path) -> None:
 def test_a_second_ctrl_c_stops_at_once_and_still_closes_the_warc_files(tmp_path: Path) -> None:
     """Scrapy's second SIGINT stops without closing spiders: dna closes them after."""
     with PortalServer("vnportal", latency=0.3) as portal:
-        (tmp_path / "sites.toml").write_text(sites_toml({"slow": portal}), encoding="utf-8")
-        env = dict(os.environ, COLUMNS="200")
-        process = subprocess.Popen(
-            [str(Path(sys.executable).parent / "dna"), "crawl", "slow", "--data", str(tmp_path)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            opened = list((tmp_path / "warc").glob("*/*.open"))
-            if opened and opened[0].stat().st_size > 5_000:
-                break
-            time.sleep(0.1)
+        process = crawling(tmp_path, portal, 5_000)
         process.send_signal(signal.SIGINT)
         time.sleep(0.2)  # requests are in flight for 0.3 s: the first stop is still waiting
         process.send_signal(signal.SIGINT)
