@@ -57,10 +57,13 @@ def salvage_warc(path: Path, into: Path) -> Salvage | None:
 
     :returns: ``None`` when ``path`` has no problem (it is used as it is).
     """
-    intact: list[RawRecord] = []
+    intact: list[tuple[int, int]] = []  # (offset, length): never the records themselves
     problems: list[ScanProblem] = []
     for item in iter_records(path, check_digests=True):
-        (problems if isinstance(item, ScanProblem) else intact).append(item)  # type: ignore[arg-type]
+        if isinstance(item, ScanProblem):
+            problems.append(item)
+        elif isinstance(item, RawRecord):
+            intact.append((item.offset, item.length))
     if not problems:
         return None
     salvage = Salvage(path, None, len(intact), problems)
@@ -69,9 +72,9 @@ def salvage_warc(path: Path, into: Path) -> Salvage | None:
     target = into / path.name
     with open(path, "rb") as source, open(target, "xb") as out:
         compressed = source.read(len(GZIP_MAGIC)) == GZIP_MAGIC
-        for record in intact:
-            source.seek(record.offset)
-            left = record.length
+        for offset, length in intact:
+            source.seek(offset)
+            left = length
             while left > 0:
                 chunk = source.read(min(_COPY_CHUNK, left))
                 if not chunk:
