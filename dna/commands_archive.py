@@ -9,14 +9,6 @@ from pathlib import Path
 
 import click
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 from rich.text import Text
 
 from archive.database import StoreError
@@ -24,6 +16,7 @@ from archive.export import FORMATS, write_export
 from archive.salvage import NOTE_SUFFIX
 from dna.context import (
     Env,
+    ProgressBar,
     SiteName,
     archive_options,
     console,
@@ -92,26 +85,18 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
 
     registry = env.load_sites()
     store = env.open_store()
-    columns = (
-        TextColumn("Restoring"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
     started = time.monotonic()
     try:
-        with Progress(*columns, console=err_console, transient=True) as progress:
-            task = progress.add_task("restore", total=None)
+        with ProgressBar("Restoring", in_bytes=True) as progress:
             report = restore_warcs(
                 list(paths),
                 store,
                 env.data,
                 registry,
                 workers=workers,
-                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
-                on_problem=lambda problem: progress.console.print(
-                    f"[yellow]Skipped:[/] {escape(str(problem))}", soft_wrap=True
+                on_progress=progress,
+                on_problem=lambda problem: progress.print(
+                    f"[yellow]Skipped:[/] {escape(str(problem))}"
                 ),
             )
     finally:

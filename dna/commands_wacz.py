@@ -7,16 +7,8 @@ from pathlib import Path
 
 import click
 from rich.markup import escape
-from rich.progress import (
-    BarColumn,
-    DownloadColumn,
-    Progress,
-    TextColumn,
-    TimeRemainingColumn,
-    TransferSpeedColumn,
-)
 
-from dna.context import Env, archive_options, console, err_console, fail
+from dna.context import Env, ProgressBar, archive_options, console, err_console, fail
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -91,25 +83,15 @@ def wacz(
         until=until.replace(tzinfo=UTC) + timedelta(days=1) if until else None,
         title=title,
     )
-    columns = (
-        TextColumn("Packaging"),
-        BarColumn(),
-        DownloadColumn(),
-        TransferSpeedColumn(),
-        TimeRemainingColumn(),
-    )
     store = env.open_store()
     try:
-        with Progress(
-            *columns, console=err_console, transient=True, disable=not err_console.is_terminal
-        ) as progress:
-            task = progress.add_task("wacz", total=None)
+        with ProgressBar("Packaging", in_bytes=True) as progress:
             report = write_wacz(
                 store,
                 env.data,
                 request,
                 output,
-                on_progress=lambda done, total: progress.update(task, completed=done, total=total),
+                on_progress=progress,
                 # Uncached: article texts are long and seen once.
                 unaccented=fold.__wrapped__,
             )

@@ -14,7 +14,15 @@ from typing import Any, Literal, NoReturn
 import click
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+from rich.progress import (
+    BarColumn,
+    DownloadColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeRemainingColumn,
+    TransferSpeedColumn,
+)
 
 from archive.database import StoreError
 from archive.layout import DataDir
@@ -273,13 +281,17 @@ def load_gazetteer() -> Gazetteer:
 
 class ProgressBar:
     """A ``progress(done, total)`` callback drawing a bar on stderr when it is a
-    terminal; in a pipe or a file it prints nothing (the summary line follows)."""
+    terminal; in a pipe or a file it draws nothing (the summary line follows).
 
-    def __init__(self, description: str = "Indexing") -> None:
+    :param in_bytes: count bytes (with the transfer rate), not items.
+    """
+
+    def __init__(self, description: str = "Indexing", *, in_bytes: bool = False) -> None:
+        counts = (DownloadColumn(), TransferSpeedColumn()) if in_bytes else (MofNCompleteColumn(),)
         self._bar = Progress(
-            *Progress.get_default_columns()[:1],
+            TextColumn("[progress.description]{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            *counts,
             TimeRemainingColumn(),
             console=err_console,
             transient=True,
@@ -293,6 +305,10 @@ class ProgressBar:
 
     def __call__(self, done: int, total: int) -> None:
         self._bar.update(self._task, completed=done, total=total)
+
+    def print(self, markup: str) -> None:
+        """One line on stderr, above the bar."""
+        self._bar.console.print(markup, soft_wrap=True)
 
     def __exit__(self, *exc_info: object) -> None:
         self._bar.stop()
