@@ -340,6 +340,27 @@ CORPUS = [
 CAPTURED = datetime(2024, 6, 1, 3, 0, tzinfo=UTC)
 
 
+def sample_portal_docs() -> list[Doc]:
+    """Every article of the sample portals (all families), as corpus documents."""
+    from sampleportal.corpus import all_articles
+
+    return [
+        Doc(
+            key=f"{family}-{article.id}",
+            title=article.title,
+            body=list(article.paragraphs),
+            published=article.dated.date().isoformat(),
+            site=f"sample-{family}",
+            lead=article.summary,
+            captions=[figure.caption for figure in article.figures if figure.caption],
+            author=article.author,
+            category=article.category,
+        )
+        for family, articles in all_articles().items()
+        for article in articles
+    ]
+
+
 def record(doc: Doc) -> ArticleRecord:
     """The article record of a fixture document."""
     published = datetime.fromisoformat(doc.published).replace(hour=8, tzinfo=VIETNAM_TZ)

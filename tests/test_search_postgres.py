@@ -24,9 +24,9 @@ from search.indexer import update_index
 from search.postgres import PostgresSearcher, write_documents
 from search.query import QuerySyntaxError
 from search.searcher import ArchiveSearcher, SearchRequest
-from tests.corpus import CORPUS, Doc, add_articles
+from tests.corpus import CORPUS, Doc, add_articles, sample_portal_docs
+from tests.judged import JUDGED, SAMPLE_JUDGED, THANH_LIEN, recall_and_mrr
 from tests.services import postgres_database
-from tests.test_search_quality import JUDGED, SAMPLE_JUDGED, THANH_LIEN
 
 
 @dataclass
@@ -71,13 +71,8 @@ def backend(request: pytest.FixtureRequest) -> str:
 
 
 def measure(archive: Archive, backend: str, judged: list[tuple[str, set[str]]]) -> tuple:
-    recalls, reciprocal_ranks = [], []
-    for query, relevant in judged:
-        top = archive.ranked(backend, query)
-        recalls.append(len(relevant & set(top)) / len(relevant))
-        first = next((rank for rank, key in enumerate(top, 1) if key in relevant), None)
-        reciprocal_ranks.append(1 / first if first else 0.0)
-    return sum(recalls) / len(recalls), sum(reciprocal_ranks) / len(reciprocal_ranks)
+    """Recall@10 and MRR of ``backend`` over ``judged``."""
+    return recall_and_mrr(lambda query: archive.ranked(backend, query), judged)[:2]
 
 
 def test_postgres_answers_the_judged_set_as_well_as_whoosh(archive: Archive) -> None:
@@ -91,23 +86,7 @@ def test_postgres_answers_the_judged_set_as_well_as_whoosh(archive: Archive) -> 
 def test_postgres_answers_the_sample_portals_as_well_as_whoosh(
     postgres_server: str, tmp_path: Path
 ) -> None:
-    from sampleportal.corpus import all_articles
-
-    docs = [
-        Doc(
-            key=f"{family}-{article.id}",
-            title=article.title,
-            body=list(article.paragraphs),
-            published=article.dated.date().isoformat(),
-            site=f"sample-{family}",
-            lead=article.summary,
-            captions=[figure.caption for figure in article.figures if figure.caption],
-            author=article.author,
-            category=article.category,
-        )
-        for family, articles in all_articles().items()
-        for article in articles
-    ]
+    docs = sample_portal_docs()
     for sample in _archive(postgres_server, tmp_path, docs):
         whoosh = measure(sample, "whoosh", SAMPLE_JUDGED)
         postgres = measure(sample, "postgres", SAMPLE_JUDGED)

@@ -12,63 +12,12 @@ from pathlib import Path
 import pytest
 
 from search.searcher import ArchiveSearcher, SearchRequest
-from tests.corpus import Doc, build_archive
+from tests.corpus import build_archive, sample_portal_docs
+from tests.judged import JUDGED, SAMPLE_JUDGED, THANH_LIEN, recall_and_mrr
 
 #: Floors for the judged set: what the current design reaches.
 RECALL_AT_10 = 1.0
 MRR = 1.0
-
-THANH_LIEN = {"seed", "ntm-dat-chuan", "htx", "hdnd", "lead-only"}
-
-#: (query, relevant article keys)
-JUDGED: list[tuple[str, set[str]]] = [
-    # diacritic-free and place names
-    ("thanh lien", THANH_LIEN),
-    ("Thanh Liên", THANH_LIEN),
-    # compounds, adjacent versus scattered, NFD documents
-    ("nông thôn mới", {"ntm-dat-chuan", "ntm-nfd"}),
-    ("nong thon moi", {"ntm-dat-chuan", "ntm-nfd"}),
-    ('"nông thôn mới"', {"ntm-dat-chuan", "ntm-nfd"}),
-    ("hợp tác xã", {"htx"}),
-    ("hop tac xa", {"htx"}),
-    ("bảo hiểm y tế", {"bhyt"}),
-    ("bao hiem y te", {"bhyt"}),
-    ("chuyen doi so", {"chuyen-doi-so"}),
-    ("duong giao thong", {"duong", "ntm-dat-chuan"}),
-    ("ứng phó bão lũ", {"bao-storm-2"}),
-    # words that fold alike
-    ("bão", {"bao-storm", "bao-storm-2"}),
-    ("cơn bão", {"bao-storm"}),
-    ("báo chí", {"bao-newspaper"}),
-    ("bảo vệ rừng", {"bao-protect"}),
-    ("bao bì", {"bao-bag"}),
-    # tone-mark placement, old style and new
-    ("hòa giải", {"old-style"}),
-    ("hoà giải", {"old-style"}),
-    ("thủy lợi", {"new-style-thuy", "old-style"}),
-    ("thuỷ lợi", {"new-style-thuy", "old-style"}),
-    ("khỏe", {"old-style"}),
-    ("quý báu", {"old-style"}),
-    ("quỹ", {"quy"}),
-    # abbreviations, đ
-    ("UBND", {"seed", "date-text"}),
-    ("HĐND", {"hdnd"}),
-    ("hdnd", {"hdnd"}),
-    ("MTTQ", {"mttq"}),
-    ("VHTT&TT", {"seed"}),
-    ("dang uy", {"dang-uy"}),
-    # numbers and dates as written
-    ("1.026", {"seed"}),
-    ("34 tỷ", {"seed", "numbers"}),
-    ("12/04/2017", {"date-text"}),
-    # short words StandardAnalyzer would drop
-    ("y tế", {"y-te", "bhyt"}),
-    ("an ninh", {"an-ninh", "old-style"}),
-    # lead, captions and author are searched too
-    ("kéo co", {"caption-only"}),
-    ("học sinh giỏi", {"lead-only"}),
-    ("nguyen thi duyen", {"author"}),
-]
 
 
 @pytest.fixture(scope="module")
@@ -96,16 +45,7 @@ def measure(
     archive: tuple[Path, dict[str, int]], judged: list[tuple[str, set[str]]]
 ) -> tuple[float, float, list[tuple[str, list[str]]]]:
     """Mean recall@10 and MRR over ``judged``, and the queries that fell short."""
-    recalls, reciprocal_ranks, misses = [], [], []
-    for query, relevant in judged:
-        top = ranked(archive, query)
-        found = relevant & set(top)
-        recalls.append(len(found) / len(relevant))
-        first = next((rank for rank, key in enumerate(top, 1) if key in relevant), None)
-        reciprocal_ranks.append(1 / first if first else 0.0)
-        if found != relevant or first != 1:
-            misses.append((query, top))
-    return sum(recalls) / len(recalls), sum(reciprocal_ranks) / len(reciprocal_ranks), misses
+    return recall_and_mrr(lambda query: ranked(archive, query), judged)
 
 
 def test_recall_at_10_and_mrr(archive: tuple[Path, dict[str, int]]) -> None:
@@ -173,41 +113,6 @@ def test_title_match_outranks_body_match(archive: tuple[Path, dict[str, int]]) -
 
 # -- the bundled sample portals' corpus ----------------------------------------
 
-SAMPLE_THANH_LIEN = {
-    "vnportal-488619",
-    "vnportal-497310",
-    "vnportal-533871",
-    "vnportal-515206",
-    "vnportal-499815",
-    "vnportal-538524",
-    "vnportal-561208",
-    "vnportal-455960",
-    "tandan-31245",
-}
-
-#: Judged on the articles of ``sampleportal.corpus``, keyed "family-id".
-SAMPLE_JUDGED: list[tuple[str, set[str]]] = [
-    ("thanh lien", SAMPLE_THANH_LIEN),
-    (
-        "nong thon moi",
-        {"liferay-1123405", "tandan-31245", "nukeviet-2145", "generic-815", "vnportal-497310"},
-    ),
-    ("hợp tác xã", {"liferay-1287731", "tandan-32410"}),
-    ("cơn bão", {"vnportal-533871", "generic-689"}),
-    ("bao tiêu", {"tandan-33187"}),
-    ("Báo Nghệ An", {"generic-1012"}),
-    ("HĐND", {"vnportal-538524", "tandan-34778", "nukeviet-2311"}),
-    ("hdnd", {"vnportal-538524", "tandan-34778", "nukeviet-2311"}),
-    ("khám sức khỏe", {"liferay-1052217", "nukeviet-1566"}),
-    ("chuyen doi so", {"liferay-1451902"}),
-    ("bảo hiểm y tế", {"vnportal-520733"}),
-    ("Lễ hội Làng Sen", {"liferay-1330209"}),
-    ("tiếp công dân", {"nukeviet-1405"}),
-    ("Quý Mão", {"vnportal-499815"}),
-    ("duoi nuoc", {"tandan-34002"}),
-    ("hiến đất", {"vnportal-455960"}),
-]
-
 SAMPLE_RECALL_AT_10 = 1.0
 SAMPLE_MRR = 1.0
 
@@ -216,23 +121,7 @@ SAMPLE_MRR = 1.0
 def sample_archive(
     tmp_path_factory: pytest.TempPathFactory,
 ) -> Iterator[tuple[Path, dict[str, int]]]:
-    from sampleportal.corpus import all_articles
-
-    docs = [
-        Doc(
-            key=f"{family}-{article.id}",
-            title=article.title,
-            body=list(article.paragraphs),
-            published=article.dated.date().isoformat(),
-            site=f"sample-{family}",
-            lead=article.summary,
-            captions=[figure.caption for figure in article.figures if figure.caption],
-            author=article.author,
-            category=article.category,
-        )
-        for family, articles in all_articles().items()
-        for article in articles
-    ]
+    docs = sample_portal_docs()
     data = tmp_path_factory.mktemp("sample")
     store, ids = build_archive(data, docs)
     store.close()
