@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from pathlib import Path
@@ -23,6 +22,7 @@ from dna.context import (
     err_console,
     fail,
     update_search_index,
+    workers_option,
 )
 from dna.render import TIME_ZONE_LABEL, Column, local_time, print_table
 from places.gazetteer import GazetteerError
@@ -48,13 +48,7 @@ def register(group: click.Group) -> None:
 @click.option(
     "--strict", is_flag=True, help="Exit 1 if any input was damaged, unreadable or not WARC."
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=lambda: os.cpu_count() or 1,
-    show_default="one per core",
-    help="Processes extracting articles.",
-)
+@workers_option("Processes extracting articles.")
 @click.option("--no-index", is_flag=True, help="Do not update the search index afterwards.")
 @archive_options("write")
 def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool, env: Env) -> None:

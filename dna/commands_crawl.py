@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from datetime import UTC, date, datetime
@@ -26,6 +25,7 @@ from dna.context import (
     err_console,
     fail,
     update_search_index,
+    workers_option,
 )
 from dna.render import (
     TIME_ZONE_LABEL,
@@ -81,13 +81,7 @@ def register(group: click.Group) -> None:
     help="Share the request queue and duplicate filter with other workers through Redis "
     "(default: $DNA_FRONTIER_URL).",
 )
-@click.option(
-    "--workers",
-    type=click.IntRange(min=1),
-    default=lambda: os.cpu_count() or 1,
-    show_default="the number of cores",
-    help="Spread the sites over N processes, each site crawled by one.",
-)
+@workers_option("Spread the sites over N processes, each site crawled by one.")
 @archive_options("write")
 def crawl(
     names: tuple[str, ...],

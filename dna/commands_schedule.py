@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
@@ -15,18 +14,14 @@ from crawler.schedule.install import Invocation, crontab, scheduler_service, sys
 from crawler.schedule.rules import Schedule, due_slots, is_running, last_served, next_slot
 from crawler.schedule.service import SchedulerError, SchedulerRunning, run_scheduler
 from crawler.sites import SitesFile
-from dna.context import Env, archive_options, console, err_console, fail
+from dna.context import Env, archive_options, console, err_console, fail, workers_option
 from dna.render import Column, print_table, report_problems
 
-workers_option = click.option(
-    "--workers",
-    "--max-concurrent",
-    "workers",
-    type=click.IntRange(min=1),
-    default=lambda: os.cpu_count() or 1,
-    show_default="the number of cores",
-    help="Most crawls the scheduler runs at once, each a process crawling one site "
+#: The scheduler's --workers; --max-concurrent was its first name.
+scheduler_workers = workers_option(
+    "Most crawls the scheduler runs at once, each a process crawling one site "
     "(--max-concurrent is the older name).",
+    "--max-concurrent",
 )
 
 
@@ -124,7 +119,7 @@ def schedule(ctx: click.Context, env: Env) -> None:
 
 
 @schedule.command("run")
-@workers_option
+@scheduler_workers
 @archive_options("write")
 def schedule_run(workers: int, env: Env) -> None:
     """Run scheduled crawls until stopped (foreground; SIGTERM or Ctrl-C stops it).
@@ -163,7 +158,7 @@ def schedule_run(workers: int, env: Env) -> None:
     "--systemd", "kind", flag_value="systemd", help="A systemd .service and .timer per schedule."
 )
 @click.option("--cron", "kind", flag_value="cron", help="Crontab lines, one per schedule.")
-@workers_option
+@scheduler_workers
 @click.option(
     "--output-dir",
     type=click.Path(file_okay=False, path_type=Path),

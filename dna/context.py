@@ -279,6 +279,21 @@ def load_gazetteer() -> Gazetteer:
         fail(str(exc))
 
 
+def workers_option(
+    help_text: str, *older_names: str
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--workers N`` (processes; default one per core, at least 1), as every command spells it."""
+    return click.option(
+        "--workers",
+        *older_names,
+        "workers",
+        type=click.IntRange(min=1),
+        default=lambda: os.cpu_count() or 1,
+        show_default="the number of cores",
+        help=help_text,
+    )
+
+
 class ProgressBar:
     """A ``progress(done, total)`` callback drawing a bar on stderr when it is a
     terminal; in a pipe or a file it draws nothing (the summary line follows).
