@@ -27,6 +27,7 @@ from typing import Any
 import brotli
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import DecompressingBufferedReader
+from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 
 MAX_LINE_VARIABLE = "DNA_WARC_MAX_LINE"
@@ -87,7 +88,13 @@ class _BoundedLineReader(DecompressingBufferedReader):
 
 
 class BoundedIterator(ArchiveIterator):
-    """An ``ArchiveIterator`` whose lines and header blocks are bounded (:func:`max_line`)."""
+    """An ``ArchiveIterator`` whose lines and header blocks are bounded (:func:`max_line`).
+
+    It reads WARC only.  warcio falls back to the older ARC format for a first
+    line that is not ``WARC/1.x``, and any line of five words passes as an ARC
+    header: bytes from the middle of a gzip member sometimes do, and would
+    come back as a "response" with no URL instead of an error.
+    """
 
     # warcio prints a warning to stderr for a record not followed by blank
     # lines; the damage is reported by the parse error that follows.
@@ -103,9 +110,12 @@ class BoundedIterator(ArchiveIterator):
         reader = self.reader
         reader.header_budget = reader.line_limit
         try:
-            return super()._next_record(next_line)
+            record = super()._next_record(next_line)
         finally:
             reader.header_budget = None
+        if record.format != "warc":
+            raise ArchiveLoadFailed("not a WARC record (no WARC/1.x version line)")
+        return record
 
 
 def _raw_blocks(stream: Any) -> Iterator[bytes]:

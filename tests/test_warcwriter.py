@@ -191,3 +191,12 @@ def test_reader_errors_name_file_and_offset(written: tuple[Path, list], tmp_path
     # Mid-record bytes are gzip noise: either message, both naming file and offset.
     with pytest.raises(WarcReadError, match=rf"{path.name}:{middle}: (cannot read|no WARC record)"):
         read_response(path, middle)
+
+
+def test_a_line_of_five_words_is_not_read_as_an_old_arc_record(tmp_path: Path) -> None:
+    # warcio falls back to ARC, whose header is any five words on a line: one
+    # offset in thirty into a gzip member's middle read as a URL-less response.
+    path = tmp_path / "noise.warc.gz"
+    path.write_bytes(b"\x91k A H$ E&;3 x\r\n" + bytes(range(256)))
+    with pytest.raises(WarcReadError, match=r"noise\.warc\.gz:0: .*not a WARC record"):
+        read_response(path, 0)
