@@ -36,7 +36,7 @@ from archive.store import Store
 from archive.wacz import WaczRequest, write_wacz
 from archive.warcscan import find_warcs
 from bench.restore import crawl
-from places.folding import fold
+from places.folding import unaccented
 
 TARGET = 0.5
 
@@ -50,7 +50,7 @@ def plain_copy(files: list[Path], target: Path) -> None:
 def package(store: Store, data: Path, sites: list[str], output: Path) -> None:
     """What ``dna wacz`` does: page texts followed by their accent-free form."""
     request = WaczRequest(sites=tuple(sites))
-    write_wacz(store, DataDir(data), request, output, unaccented=fold.__wrapped__)
+    write_wacz(store, DataDir(data), request, output, unaccented=unaccented)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -70,7 +70,7 @@ def wacz(
         dna wacz --all --since 2025-01-01 -o district-2025.wacz
     """
     from archive.wacz import WaczError, WaczRequest, write_wacz
-    from places.folding import fold
+    from places.folding import unaccented
 
     if bool(sites) == all_sites:
         raise click.UsageError("name one or more sites, or give --all")
@@ -92,8 +92,7 @@ def wacz(
                 request,
                 output,
                 on_progress=progress,
-                # Uncached: article texts are long and seen once.
-                unaccented=fold.__wrapped__,
+                unaccented=unaccented,
             )
     except WaczError as exc:
         fail(str(exc))

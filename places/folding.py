@@ -10,13 +10,32 @@ import unicodedata
 from functools import lru_cache
 
 
-@lru_cache(maxsize=1 << 16)
-def fold(token: str) -> str:
-    """``token`` without tone or vowel marks, đ as d, lower case.
+class _FoldedChars(dict[int, str]):
+    """Code point → that character folded, filled in as characters are met.
 
-    >>> fold("Thanh Liên"), fold("HĐND"), fold("bão")
+    Folding a character alone gives what folding it in a text gives: NFD only
+    reorders combining marks, and all of them are dropped.  So a text folds
+    with one ``str.translate``, several times faster than decomposing it whole.
+    """
+
+    def __missing__(self, code_point: int) -> str:
+        decomposed = unicodedata.normalize("NFD", chr(code_point))
+        folded = "".join(char for char in decomposed if not unicodedata.combining(char))
+        self[code_point] = folded = folded.replace("đ", "d")
+        return folded
+
+
+_FOLDED_CHARS = _FoldedChars()
+
+
+def unaccented(text: str) -> str:
+    """``text`` without tone or vowel marks, đ as d, lower case: for long texts, seen once.
+
+    >>> unaccented("Thanh Liên"), unaccented("HĐND"), unaccented("bão")
     ('thanh lien', 'hdnd', 'bao')
     """
-    decomposed = unicodedata.normalize("NFD", token.lower())
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return stripped.replace("đ", "d")
+    return text.lower().translate(_FOLDED_CHARS)
+
+
+#: :func:`unaccented`, remembered: tokens and place names recur.
+fold = lru_cache(maxsize=1 << 16)(unaccented)

@@ -7,6 +7,7 @@ import unicodedata
 
 import pytest
 
+from places.folding import unaccented
 from search.analysis import PairFilter, full_text_analyzer, key_analyzer, text_analyzer
 from search.vietnamese import canonical, fold, is_folded, place_tone, variants
 
@@ -58,6 +59,18 @@ def test_place_tone_refuses_non_syllables() -> None:
 )
 def test_fold(text: str, folded: str) -> None:
     assert fold(text) == folded
+
+
+def test_folding_a_text_char_by_char_is_folding_it_whole() -> None:
+    # unaccented() folds each character alone; the definition decomposes the text whole.
+    def whole(text: str) -> str:
+        decomposed = unicodedata.normalize("NFD", text.lower())
+        return "".join(c for c in decomposed if not unicodedata.combining(c)).replace("đ", "d")
+
+    every_char = "".join(chr(c) for c in range(0x20, 0x3000) if not 0xD800 <= c < 0xE000)
+    decomposed_marks = "Thanh Lie\u0302n, ho\u0301a, Đa\u0300 Na\u0306\u0303ng \u0301"
+    for text in (every_char, decomposed_marks, "ΟΔΟΣ Σ"):
+        assert unaccented(text) == whole(text)
 
 
 def test_is_folded_notices_any_mark() -> None:
