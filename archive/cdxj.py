@@ -20,12 +20,6 @@ from pathlib import Path
 
 from archive.warcbounds import max_line
 
-with warnings.catch_warnings():
-    # It imports pyamf, which imports pkg_resources: setuptools 80 (as Scrapyd
-    # needs) warns about that on every command's stderr.
-    warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
-    from cdxj_indexer.main import CDXJIndexer
-
 SUFFIX = ".cdxj"
 
 
@@ -42,6 +36,14 @@ def write_cdxj(warc: Path) -> Path:
     name only once complete.  It reads the file once more, about 0.5 ms per
     record: a crawl pauses that long (seconds per GB) when its file rotates.
     """
+    # Imported here: the indexer brings requests, pyamf and pkg_resources,
+    # a quarter of a second that commands never writing an index should not pay.
+    with warnings.catch_warnings():
+        # pyamf imports pkg_resources: setuptools 80 (as Scrapyd needs) warns
+        # about that on every command's stderr.
+        warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+        from cdxj_indexer.main import CDXJIndexer
+
     target = cdxj_path(warc)
     partial = target.with_name(target.name + ".part")
     CDXJIndexer(str(partial), [str(warc)], sort=True).process_all()
