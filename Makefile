@@ -15,7 +15,7 @@ WACZ_VENV ?= .venv-wacz
 # ReplayWeb.page's built files, for tests/test_wacz_browser.py (with Chromium).
 REPLAYWEBPAGE ?= .replaywebpage
 
-.PHONY: install pywb wacz-validator browser demo test lint bench bench-scale clean
+.PHONY: install bytecode pywb wacz-validator browser demo test lint bench bench-scale clean
 
 install: $(VENV)/.installed
 
@@ -24,6 +24,11 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test,scale]'
 	touch $@
+
+# Our own modules compiled ahead: where PYTHONDONTWRITEBYTECODE is set, every
+# dna command would otherwise compile them again (a quarter of a second each).
+bytecode: install
+	$(BIN)/python -m compileall -q archive crawler extract places search dna tests sampleportal
 
 pywb: $(PYWB_VENV)/bin/wayback
 
@@ -41,7 +46,7 @@ $(WACZ_VENV)/bin/wacz:
 browser:
 	bash scripts/install-browser.sh $(REPLAYWEBPAGE)
 
-demo: install
+demo: install bytecode
 	DNA_BIN=$(BIN) bash scripts/demo.sh $(DEMO)
 
 # PostgreSQL (installed and started on 127.0.0.1 if need be, stopped again
@@ -49,7 +54,7 @@ demo: install
 # Test files are dealt to one worker per core (at most 4); each file's
 # fixtures stay in one worker.  PYTEST_WORKERS= runs them in one process.
 PYTEST_WORKERS ?= --numprocesses=auto --maxprocesses=4 --dist=loadfile
-test: install
+test: install bytecode
 	-$(MAKE) pywb
 	-$(MAKE) wacz-validator
 	-$(MAKE) browser
