@@ -28,7 +28,7 @@ DNA = str(Path(sys.executable).parent / "dna")
 def slow_portals() -> Iterator[dict[str, PortalServer]]:
     """Three portals slow enough to be caught mid-crawl."""
     servers = {
-        name: PortalServer("vnportal", extra_articles=300, latency=0.05).start()
+        name: PortalServer("vnportal", extra_articles=150, latency=0.05).start()
         for name in ("first", "second", "third")
     }
     yield servers
