@@ -331,8 +331,11 @@ def stats(by: str, env: Env) -> None:
         ["articles", f"{counts['articles']} ({counts['article_versions']} versions)"],
         ["captures", str(counts["captures"])],
         ["WARC files", f"{found.warc_files}, {_size(found.warc_bytes)}"],
-        ["search index", _size(found.index_bytes)],
     ]
+    if found.search_documents_bytes is not None:
+        rows.append(["search index (PostgreSQL)", _size(found.search_documents_bytes)])
+    if found.index_bytes or found.search_documents_bytes is None:
+        rows.append(["search index (Whoosh)", _size(found.index_bytes)])
     if found.indexed_through:
         through = local_time(found.indexed_through, "%Y-%m-%d %H:%M")
         rows.append(["indexed up to", f"articles updated {through} ({TIME_ZONE_LABEL})"])

@@ -72,6 +72,21 @@ def is_postgres(url: str) -> bool:
     return url.split(":", 1)[0].split("+", 1)[0] in ("postgresql", "postgres")
 
 
+def sizes_on_server(store: Store) -> tuple[int, int]:
+    """The bytes of the whole PostgreSQL database, and of its search documents.
+
+    The search documents' share counts their table, TOAST and GIN indexes:
+    what ``dna stats`` shows as the search index of an archive searched here.
+    """
+    with store.session() as session:
+        database = session.scalar(text("SELECT pg_database_size(current_database())"))
+        documents = session.scalar(
+            text("SELECT pg_total_relation_size(:table)"),
+            {"table": SearchDocument.__tablename__},
+        )
+    return int(database or 0), int(documents or 0)
+
+
 # -- writing -----------------------------------------------------------------
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -306,7 +307,10 @@ def test_stats(data: Path) -> None:
         "updated",
         "errors",
     ]
-    assert "articles       31 (31 versions)" in lines
+    size = {line.split("  ")[0]: line.split("  ")[-1].strip() for line in lines if "  " in line}
+    assert size["articles"] == "31 (31 versions)"
+    assert re.fullmatch(r"\d+\.\d (KB|MB)", size["search index (Whoosh)"])
+    assert re.fullmatch(r"\d+\.\d (KB|MB)", size["database"])
 
 
 @pytest.mark.parametrize("command", ["search", "show", "index", "stats"])

@@ -8,6 +8,7 @@ database, so both backends answer over identical articles.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -244,6 +245,11 @@ def test_dna_index_writes_missing_documents_with_progress(
         with store.session() as session:
             assert session.scalar(text("SELECT count(*) FROM search_documents")) == 5
         store.close()
+        # Its search index lives in the database, and stats measures it there.
+        stats = dna("stats", "--db", url, "--data", data).output
+        measured = dict(re.findall(r"^(database|search index \(\w+\))\s+(.+?)\s*$", stats, re.M))
+        assert set(measured) == {"database", "search index (PostgreSQL)"}, stats
+        assert all(re.fullmatch(r"\d+\.\d (KB|MB|GB)", size) for size in measured.values())
 
 
 def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
