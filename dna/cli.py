@@ -24,14 +24,15 @@ from dna import (
     commands_sites,
     commands_wacz,
 )
-from dna.context import DnaError
+from dna.context import DnaError, err_console
 
 
 class DnaGroup(click.Group):
     """The top of ``dna``: every error a command lets out ends as one line on stderr.
 
     A reader that stops early (``dna export | head``) ends the command
-    quietly with status 0, as ``cat`` stops; a usage error is one line
+    quietly with status 0, as ``cat`` stops; Ctrl-C is one line and status
+    130, as a shell reports an interrupted command; a usage error is one line
     (exit 2) pointing at ``--help``; any other operating-system error is
     one line (exit 1) naming the file.  Even a bug is one line (exit 1),
     unless ``$DNA_DEBUG`` asks for its traceback.
@@ -58,6 +59,12 @@ class DnaGroup(click.Group):
         except BrokenPipeError:
             _silence_stdout()
             raise click.exceptions.Exit(0) from None
+        except KeyboardInterrupt:
+            # Not click's "Aborted!" with status 1.  Commands commit in
+            # transactions and write files under temporary names: what an
+            # interrupted one had committed stays, nothing is half-written.
+            err_console.print("Interrupted.")
+            raise click.exceptions.Exit(130) from None
         except click.exceptions.NoArgsIsHelpError:
             raise
         except click.UsageError as exc:

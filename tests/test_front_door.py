@@ -16,6 +16,8 @@ import os
 import re
 import shlex
 import shutil
+import signal
+import socket
 import sqlite3
 import subprocess
 from collections.abc import Iterator
@@ -254,6 +256,29 @@ def test_a_reader_that_stops_early_ends_the_command_quietly(archive: Path) -> No
         assert process.wait(timeout=60) == 0, errors
         assert errors.strip() in ("", "Exported 0 article(s).") or "Exported" in errors, errors
         assert "Traceback" not in errors and "Error" not in errors
+
+
+def test_ctrl_c_in_a_command_is_one_line_exit_130_and_changes_nothing(tmp_path: Path) -> None:
+    # A portal that takes the connection and never answers holds `sites add`
+    # in its probe: the command is running when Ctrl-C comes.
+    (tmp_path / "sites.toml").write_text(sites_toml({}), encoding="utf-8")
+    before = (tmp_path / "sites.toml").read_bytes()
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        port = silent.getsockname()[1]
+        process = subprocess.Popen(
+            [DNA, "sites", "add", "xa", f"http://127.0.0.1:{port}/", "--data", str(tmp_path)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        silent.settimeout(60)
+        connection, _ = silent.accept()
+        process.send_signal(signal.SIGINT)
+        stdout, stderr = process.communicate(timeout=60)
+        connection.close()
+    assert process.returncode == 130, stderr
+    assert stderr.strip() == "Interrupted.", stderr
+    assert (tmp_path / "sites.toml").read_bytes() == before
 
 
 def test_completion_prints_a_script_for_each_shell_and_refuses_others() -> None:
