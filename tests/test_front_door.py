@@ -277,7 +277,7 @@ def test_ctrl_c_in_a_command_is_one_line_exit_130_and_changes_nothing(tmp_path: 
         stdout, stderr = process.communicate(timeout=60)
         connection.close()
     assert process.returncode == 130, stderr
-    assert stderr.strip() == "Interrupted.", stderr
+    assert (stdout, stderr.strip()) == ("", "Interrupted.")
     assert (tmp_path / "sites.toml").read_bytes() == before
 
 
