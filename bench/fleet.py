@@ -7,6 +7,11 @@ look).  Seeds from 0 are the ones tuned on; the held-out seeds (from 10000)
 are never looked at while tuning and are reported on their own.
 
     python -m bench.fleet --portals 100 --held-out 20
+    python -m bench.fleet --fast --scale 10    # portals of 120-300 articles
+
+A trap costs a few pages whatever the portal's size, so its share of pages
+fetched depends on the size: ``--scale`` gives each portal that many times
+its 12-30 articles, nearer the hundreds a real commune portal holds.
 
 Prints, per group: whether every crawl ended by itself, trap pages as a
 share of pages fetched (and per trap: what seeing a trap costs, whatever the
@@ -121,10 +126,11 @@ def main() -> None:
     parser.add_argument("--portals", type=int, default=100, help="portals in all")
     parser.add_argument("--held-out", type=int, default=20, help="of which held out")
     parser.add_argument("--fast", action="store_true", help="no politeness delay")
+    parser.add_argument("--scale", type=int, default=1, help="times the articles per portal")
     args = parser.parse_args()
     tuned = list(range(args.portals - args.held_out))
     held = list(range(HELD_OUT_FROM, HELD_OUT_FROM + args.held_out))
-    portals = {seed: ZooPortal(seed) for seed in tuned + held}
+    portals = {seed: ZooPortal(seed, args.scale) for seed in tuned + held}
     with tempfile.TemporaryDirectory(prefix="dna-fleet-") as tmp:
         data = Path(tmp)
         blocks = [FAST if args.fast else ""]

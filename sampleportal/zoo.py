@@ -96,6 +96,8 @@ class ZooPortal:
     """One seeded portal; :meth:`serve` on a 127.0.0.x host."""
 
     seed: int
+    #: articles times this: 12-30 by default, real commune portals hold hundreds
+    scale: int = 1
     articles: list[ZooArticle] = field(default_factory=list)
 
     def __post_init__(self) -> None:
@@ -111,7 +113,7 @@ class ZooPortal:
         self.role = rng.choice(ROLES)
         self.per_page = rng.choice((5, 8, 10))
         self.categories = rng.randint(2, 4)
-        for number in range(rng.randint(12, 30)):
+        for number in range(rng.randint(12, 30) * self.scale):
             words = [rng.choice(SYLLABLES) for _ in range(rng.randint(6, 11))]
             body = [
                 " ".join(rng.choice(SYLLABLES) for _ in range(rng.randint(25, 45))).capitalize()
