@@ -44,7 +44,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from archive.cdxj import write_cdxj
@@ -70,6 +70,7 @@ if TYPE_CHECKING:
 BATCH = 16
 WINDOW = 4
 _SLUG_JUNK = re.compile(r"[^a-z0-9]+")
+_Done = TypeVar("_Done")
 
 
 @dataclass(slots=True)
@@ -324,7 +325,25 @@ class Restorer:
         files, listing_problems = find_warcs(paths)
         for found in listing_problems:
             problem(found)
-        files, salvages, unsalvageable = self._salvage_foreign(files, scratch, problem)
+        pool = _pool(self.workers) if self.workers > 1 else None
+        try:
+            self._restore_through(pool, files, report, problem, on_progress, scratch)
+        finally:
+            if pool is not None:
+                pool.terminate()
+        report.skipped += len(listing_problems)
+
+    def _restore_through(
+        self,
+        pool: multiprocessing.pool.Pool | None,
+        files: list[Path],
+        report: RestoreReport,
+        problem: Callable[[ScanProblem], None],
+        on_progress: Callable[[int, int], None] | None,
+        scratch: Path,
+    ) -> None:
+        """:meth:`_restore_files` with ``pool`` (if any) judging pages and reading whole files."""
+        files, salvages, unsalvageable = self._salvage_foreign(pool, files, scratch, problem)
         earlier = self._added()  # by an earlier call on this restorer
         scanner = ResponseScanner(
             files,
@@ -333,7 +352,6 @@ class Restorer:
         )
         report.files, report.bytes_read = len(files), scanner.bytes_total
         first_site: dict[Path, str] = {}
-        pool = _pool(self.workers) if self.workers > 1 else None
         pending: deque[tuple[list[_Job], object]] = deque()
         batch: list[_Job] = []
         try:
@@ -362,11 +380,9 @@ class Restorer:
             while pending:
                 self._store(*pending.popleft())
         finally:
-            if pool is not None:
-                pool.terminate()
             for site in self._sites.values():
                 site.writer.flush()
-        report.copied = self._copy_foreign(first_site, problem)
+        report.copied = self._copy_foreign(pool, first_site, problem)
         families = {
             name: site.family.name if site.family else site.config.family
             for name, site in self._sites.items()
@@ -380,36 +396,41 @@ class Restorer:
                 kept = self.data.warc_dir(site_name) / salvaged.name
                 aside = self.data.damaged_dir(site_name)
                 report.damaged.append(keep_damaged(salvage, aside, kept))
-        report.skipped = (
-            len(listing_problems)
-            + unsalvageable
-            + sum(1 for path in files if path not in first_site)
-        )
+        report.skipped = unsalvageable + sum(1 for path in files if path not in first_site)
         report.added = {table: n - earlier[table] for table, n in self._added().items()}
         report.added["crawls"] = report.rebuilt.crawls
 
     def _salvage_foreign(
-        self, files: list[Path], scratch: Path, problem: Callable[[ScanProblem], None]
+        self,
+        pool: multiprocessing.pool.Pool | None,
+        files: list[Path],
+        scratch: Path,
+        problem: Callable[[ScanProblem], None],
     ) -> tuple[list[Path], dict[Path, Salvage], int]:
         """Put the intact records of each damaged foreign file in a new file in ``scratch``.
 
         Reads each foreign file once more before restore does (a copy reads
-        it anyway); files in ``DATA/warc`` are the archive's own, checked by
-        ``dna verify`` and never rewritten.
+        it anyway), files side by side in ``pool``; files in ``DATA/warc``
+        are the archive's own, checked by ``dna verify`` and never rewritten.
 
         :returns: the files to restore, the salvaged ones by their new path,
             and how many damaged files held no intact record at all.
         """
         root = self.data.warc_root.resolve()
+        foreign = {
+            path: scratch / f"salvaged-{number}"
+            for number, path in enumerate(files)
+            if not path.resolve().is_relative_to(root)
+        }
+        for into in foreign.values():
+            into.mkdir()
+        found = _each_file(pool, salvage_warc, list(foreign.items()))
+        salvaged = dict(zip(foreign, found, strict=True))
         kept: list[Path] = []
         salvages: dict[Path, Salvage] = {}
         unsalvageable = 0
-        for number, path in enumerate(files):
-            salvage = None
-            if not path.resolve().is_relative_to(root):
-                into = scratch / f"salvaged-{number}"
-                into.mkdir()
-                salvage = salvage_warc(path, into)
+        for path in files:
+            salvage = salvaged.get(path)
             if salvage is None:
                 kept.append(path)
                 continue
@@ -449,28 +470,58 @@ class Restorer:
                 writer.add_article(verdict.article, job.record_id, job.fetched_at)
 
     def _copy_foreign(
-        self, first_site: dict[Path, str], problem: Callable[[ScanProblem], None]
+        self,
+        pool: multiprocessing.pool.Pool | None,
+        first_site: dict[Path, str],
+        problem: Callable[[ScanProblem], None],
     ) -> list[Path]:
-        """Copy WARCs from outside ``DATA/warc`` in, so captures point at held files."""
-        copied = []
+        """Copy WARCs from outside ``DATA/warc`` in, so captures point at held
+        files, and index them (files side by side in ``pool``)."""
+        copies: list[tuple[Path, Path]] = []
+        planned: dict[Path, Path] = {}  # target -> source: two files of one name
         root = self.data.warc_root.resolve()
         for path, site in first_site.items():
             if path.resolve().is_relative_to(root):
                 continue
             target = self.data.warc_dir(site) / path.name
-            if target.exists():
-                if target.stat().st_size != path.stat().st_size:
+            if target.exists() or target in planned:
+                held = planned.get(target, target)
+                if held.stat().st_size != path.stat().st_size:
                     clash = f"not copied: a different {target} exists; rename one, restore again"
                     problem(ScanProblem(path, 0, clash))
                 continue
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
-            copied.append(target)
-            try:
-                write_cdxj(target)
-            except Exception as exc:  # a stranger's file the indexer cannot read
-                problem(ScanProblem(target, 0, f"not indexed ({type(exc).__name__}: {exc})"))
-        return copied
+            copies.append((path, target))
+            planned[target] = path
+        for (_, target), unindexed in zip(copies, _each_file(pool, _copy_in, copies), strict=True):
+            if unindexed:
+                problem(ScanProblem(target, 0, unindexed))
+        return [target for _, target in copies]
+
+
+def _copy_in(source: Path, target: Path) -> str | None:
+    """Copy ``source`` to ``target`` and index the copy; why it was not indexed, if not."""
+    shutil.copyfile(source, target)
+    try:
+        write_cdxj(target)
+    except Exception as exc:  # a stranger's file the indexer cannot read
+        return f"not indexed ({type(exc).__name__}: {exc})"
+    return None
+
+
+def _each_file(
+    pool: multiprocessing.pool.Pool | None,
+    work: Callable[[Path, Path], _Done],
+    pairs: list[tuple[Path, Path]],
+) -> list[_Done]:
+    """``work`` on each pair of paths, in order: side by side in ``pool``, if any.
+
+    Whole-file passes (salvage's check, copying and indexing) are as long as
+    the files, so with workers each file has its own core.
+    """
+    if pool is None or len(pairs) < 2:
+        return [work(*pair) for pair in pairs]
+    return pool.starmap(work, pairs, chunksize=1)
 
 
 def restore_warcs(
