@@ -1,8 +1,9 @@
 """Portals nobody tuned for, crawled to the end by a real ``dna crawl``.
 
-Three zoo portals (sampleportal.zoo) in one crawl: one full of traps, one
-whose articles answer under many URLs, and one on an unknown template with
-query-id articles and teaser listings.  Each must end by itself, keep every
+Four zoo portals (sampleportal.zoo) in one crawl: one full of traps, one
+whose articles answer under many URLs, one on an unknown template with
+query-id articles and teaser listings, and one of 200 articles whose
+listings overlap.  Each must end by itself, keep every
 article once, and store only articles, with bylines that are names.
 """
 
@@ -21,8 +22,8 @@ from sampleportal.zoo import TRAPS, ZooPortal
 from tests.harness import TEST_CRAWLER_OPTIONS, run_dna
 
 
-def _zoo(seed: int, **changes: object) -> ZooPortal:
-    portal = ZooPortal(seed)
+def _zoo(seed: int, scale: int = 1, **changes: object) -> ZooPortal:
+    portal = ZooPortal(seed, scale)
     for name, value in changes.items():
         setattr(portal, name, value)
     return portal
@@ -41,6 +42,9 @@ def zoo_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
         ),
         "aliases": _zoo(4, scheme="case", traps=["print"], sessions=True, session_name="vs"),
         "unknown": _zoo(5, scheme="query", traps=["calendar"], calendar_params=("m", "y")),
+        # Ten times the articles, five to a page: the all-news listing and each
+        # category's page through the same articles, each ahead in turn.
+        "overlapping": _zoo(0, 10),
     }
     data = tmp_path_factory.mktemp("zoo")
     blocks = [TEST_CRAWLER_OPTIONS]
@@ -65,7 +69,7 @@ def _articles(data: Path, site: str) -> list:
         store.close()
 
 
-@pytest.mark.parametrize("site", ["traps", "aliases", "unknown"])
+@pytest.mark.parametrize("site", ["traps", "aliases", "unknown", "overlapping"])
 def test_every_article_once_and_only_articles(zoo_crawl, site: str) -> None:
     data, portals, _ = zoo_crawl
     truth = {article.title: article for article in portals[site].articles}
@@ -99,9 +103,11 @@ def test_traps_are_stopped_early_said_once(zoo_crawl) -> None:
     portal = portals["traps"]
     trap_pages = sum(portal.is_trap(url) for url in urls)
     # A trap is seen for what it is in two or three pages; a pager that never
-    # ends costs one page past the end of each listing.
+    # ends costs one page past the end of each listing (all news and each
+    # category: a listing never stops on what another listing showed first).
+    # On this portal of 24 articles that fixed cost is over a quarter.
     assert trap_pages <= 3 * len(TRAPS) + portal.categories + 1
-    assert trap_pages / len(urls) <= 0.25
+    assert trap_pages / len(urls) <= 0.3
 
 
 def test_an_alias_is_shown_as_another_url_of_its_article(zoo_crawl) -> None:

@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 CALENDAR_TRAP = re.compile(
     r"[?&](?:lich|calendar|ngay|date|day|month|year|thang|nam|week)=", re.IGNORECASE
 )
+#: Listing pages in a row showing no article new to the crawl after which a
+#: pager whose pages never repeat is given up (see ``_next_pages``).
+ENDLESS_PAGER_STREAK = 10
 #: Page numbers in listing URLs, for the per-listing page cap.
 PAGE_NUMBER = re.compile(
     r"(?:[?&](?:pageindex|page|trang|p|_101_cur|[\w-]*_cur)=|/page-)(\d+)", re.IGNORECASE
@@ -370,10 +373,8 @@ class PortalSpider(scrapy.Spider):
         base = get_base_url(response)
         domains = self.site.allowed_domains
 
-        # Pager links are held back: a listing's next page is followed only
-        # when this page showed articles not seen before.  An empty page past
-        # the end (whose sidebar repeats known articles) ends the pager.
-        # Articles have no pager worth reading.
+        # Pager links are held back: see _next_pages.  Articles have no pager
+        # worth reading.
         links = [url for href in nodes(root, _LINKS) if (url := _link_at(base, href, domains))]
         spelling = self.spelling
         spelling.learn_from_links(links)
@@ -384,12 +385,14 @@ class PortalSpider(scrapy.Spider):
                 for link in family.pager_links(selector, response.url)
                 if (url := _link_at(base, link, domains))
             }
+        shown: set[str] = set()
         articles = []
         archived = self._archived
         for url in links:
             url = spelling.normal(url)
             if url in pager:
                 continue
+            shown.add(url)
             if url in self._requested:
                 # Seen before: the scheduler would drop it, but only after
                 # building and fingerprinting a request (dozens per page).
@@ -407,14 +410,31 @@ class PortalSpider(scrapy.Spider):
                     continue
                 articles.append(url)
             yield self._request(url, kind)
-        # A ``new`` crawl pages on through listings of archived articles only
-        # up to DNA_NEW_STOP_AFTER pages in a row; a ``full`` one stops at the
-        # first page that shows nothing new to this crawl (to any worker of it).
+        yield from self._next_pages(response, pager, frozenset(shown), articles)
+
+    def _next_pages(
+        self, response: Response, pager: set[str], shown: frozenset[str], articles: list[str]
+    ) -> Iterator[scrapy.Request]:
+        """The pager links of a listing page, unless its pager has ended.
+
+        A pager ends by what its own pages show, never by what other
+        listings showed first: listings overlap (all news and each
+        category), and where the one ahead stops too, articles are lost.
+        It ends at a page showing no link its previous page did not (past
+        the end, pagers repeat the last page or show only the chrome), and,
+        should its pages differ forever, after ENDLESS_PAGER_STREAK pages in
+        a row with no article new to this crawl (to any worker of it).  A
+        ``new`` crawl pages on through listings of archived articles only up
+        to DNA_NEW_STOP_AFTER pages in a row.
+        """
         new_articles = self.known_articles.add_new(articles)
         known_streak = 0 if new_articles else response.meta.get("dna_known_streak", 0) + 1
-        if known_streak and (not archived or known_streak >= self._stop_after):
-            if archived:
-                self.crawler.stats.inc_value("dna/pagers_stopped_at_archived")
+        if self._archived and known_streak >= self._stop_after:
+            self.crawler.stats.inc_value("dna/pagers_stopped_at_archived")
+            return
+        if known_streak >= ENDLESS_PAGER_STREAK or shown <= response.meta.get(
+            "dna_pager_shown", frozenset()
+        ):
             return
         page_cap = self.crawler.settings.getint("DNA_MAX_LISTING_PAGES")
         for url in sorted(pager):
@@ -424,6 +444,7 @@ class PortalSpider(scrapy.Spider):
                 continue
             request = self._request(url, "listing")
             request.meta["dna_known_streak"] = known_streak
+            request.meta["dna_pager_shown"] = shown
             # Pagers are bounded here (by what each page shows), not as traps.
             request.meta["dna_pager"] = True
             yield request
