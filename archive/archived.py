@@ -100,6 +100,10 @@ class CrawlSummary:
     bytes_written: int
 
 
+#: The status of a crawl rebuilt from WARC by a restore.
+RESTORED = "restored"
+
+
 @dataclass(slots=True)
 class CrawlRun:
     """One crawl of one site, for ``dna crawls``, the scheduler and resume."""
@@ -133,6 +137,15 @@ class CrawlRun:
     def is_resumable(self) -> bool:
         """Stopped before its end: interrupted, or killed while running."""
         return self.status == "interrupted" or self.is_orphaned
+
+    @property
+    def counts_known(self) -> bool:
+        """Whether its new and updated articles and errors were counted.
+
+        A crawl rebuilt from WARC (status ``restored``) knows its pages, but
+        WARC does not say which articles were new to it, nor what failed.
+        """
+        return self.status != RESTORED
 
 
 @dataclass(slots=True)

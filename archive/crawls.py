@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, ScalarSelect
 
-from archive.archived import CrawlRun, CrawlSummary, crawl_run_of
+from archive.archived import RESTORED, CrawlRun, CrawlSummary, crawl_run_of
 from archive.database import StoreError
 from archive.locks import LockOwner
 from archive.models import Capture, Crawl, Site
@@ -118,7 +118,7 @@ class CrawlHistory:
                     mode="unknown",
                     started_at=started_at,
                     ended_at=ended_at,
-                    status="restored",
+                    status=RESTORED,
                     reason=reason[:64],
                     pages=pages,
                     bytes_written=bytes_written,

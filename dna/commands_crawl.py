@@ -345,8 +345,10 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
     For each run: site, mode, start (Vietnam time), duration, pages fetched,
     new and updated articles, errors, how it ended, and what it cut off on
     purpose (URL shapes stopped as traps, a page or time budget reached).  A crawl whose
-    process died (SIGKILL, a reboot) shows as killed until resumed.  Exits 1
-    for an unknown --site.
+    process died (SIGKILL, a reboot) shows as killed until resumed; one rebuilt
+    from WARC by `dna restore` shows "?" (null in --json) for what WARC does
+    not say: its new and updated articles and errors.  Exits 1 for an
+    unknown --site.
 
     Example:
 
@@ -367,9 +369,10 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
                 "ended": run.ended_at.isoformat() if run.ended_at else None,
                 "duration_seconds": round(_duration(run), 3),
                 "pages": run.pages,
-                "articles_new": run.articles_new,
-                "articles_updated": run.articles_updated,
-                "errors": run.errors,
+                # null: not known (a crawl rebuilt from WARC)
+                "articles_new": run.articles_new if run.counts_known else None,
+                "articles_updated": run.articles_updated if run.counts_known else None,
+                "errors": run.errors if run.counts_known else None,
                 "status": "killed" if run.is_orphaned else run.status,
                 "reason": run.reason,
                 "resumes": run.resumes,
@@ -392,9 +395,11 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
             local_time(run.started_at, "%Y-%m-%d %H:%M"),
             _format_duration(_duration(run)),
             str(run.pages),
-            str(run.articles_new),
-            str(run.articles_updated),
-            str(run.errors),
+            *(
+                (str(run.articles_new), str(run.articles_updated), str(run.errors))
+                if run.counts_known
+                else ("?", "?", "?")
+            ),
             _run_status(run) + (f" (resumes #{run.resumes})" if run.resumes else ""),
             "; ".join(run.cut_off.splitlines()) if run.cut_off else "",
         ]

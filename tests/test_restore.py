@@ -171,6 +171,11 @@ def test_restore_into_an_empty_directory_rebuilds_sites_indexes_and_crawl_histor
     )
     rebuilt = "SELECT s.name, c.pages FROM crawls c JOIN sites s ON s.id = c.site_id"
     assert sorted(rows(data, rebuilt + " WHERE c.status = 'restored'")) == crawled
+    # What WARC does not say is shown as unknown, not as zero.
+    listed = json.loads(run_dna("crawls", "--json", data=data).stdout)
+    assert {(run["articles_new"], run["errors"]) for run in listed} == {(None, None)}
+    table = run_dna("crawls", data=data).stdout.splitlines()
+    assert sum(line.split()[-4:-1] == ["?", "?", "?"] for line in table) == 5, table
     copied = sorted((data / "warc").glob("*/*.warc.gz"))
     assert copied and all(path.with_name(path.name + ".cdxj").exists() for path in copied)
     assert run_dna("verify", data=data).returncode == 0
