@@ -133,9 +133,9 @@ def resolve_env(
         if not _writable(root) or (own_database and database.exists() and not _writable(database)):
             fail(f"{root} is read-only: this command writes to the archive")
     elif access in ("read", "lookup") and own_database:
-        if not data.database_file.is_file() and access == "lookup":
-            return Env(data, sites_path(data_dir, sites_file), "", has_archive=False)
         if not data.database_file.is_file():
+            if access == "lookup":
+                return Env(data, sites_path(data_dir, sites_file), "", has_archive=False)
             fail(
                 f"no archive in {root} (check --data or $DNA_HOME; "
                 "`dna crawl` or `dna restore` makes one)"
