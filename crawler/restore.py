@@ -322,27 +322,26 @@ class Restorer:
         on_progress: Callable[[int, int], None] | None,
         scratch: Path,
     ) -> None:
-        files, listing_problems = find_warcs(paths)
-        for found in listing_problems:
-            problem(found)
         pool = _pool(self.workers) if self.workers > 1 else None
         try:
-            self._restore_through(pool, files, report, problem, on_progress, scratch)
+            self._restore_through(pool, paths, report, problem, on_progress, scratch)
         finally:
             if pool is not None:
                 pool.terminate()
-        report.skipped += len(listing_problems)
 
     def _restore_through(
         self,
         pool: multiprocessing.pool.Pool | None,
-        files: list[Path],
+        paths: list[Path],
         report: RestoreReport,
         problem: Callable[[ScanProblem], None],
         on_progress: Callable[[int, int], None] | None,
         scratch: Path,
     ) -> None:
         """:meth:`_restore_files` with ``pool`` (if any) judging pages and reading whole files."""
+        files, listing_problems = find_warcs(paths)
+        for found in listing_problems:
+            problem(found)
         files, salvages, unsalvageable = self._salvage_foreign(pool, files, scratch, problem)
         earlier = self._added()  # by an earlier call on this restorer
         scanner = ResponseScanner(
@@ -396,7 +395,11 @@ class Restorer:
                 kept = self.data.warc_dir(site_name) / salvaged.name
                 aside = self.data.damaged_dir(site_name)
                 report.damaged.append(keep_damaged(salvage, aside, kept))
-        report.skipped = unsalvageable + sum(1 for path in files if path not in first_site)
+        report.skipped = (
+            len(listing_problems)
+            + unsalvageable
+            + sum(1 for path in files if path not in first_site)
+        )
         report.added = {table: n - earlier[table] for table, n in self._added().items()}
         report.added["crawls"] = report.rebuilt.crawls
 
