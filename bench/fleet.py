@@ -30,7 +30,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import select
@@ -57,6 +57,8 @@ class Figures:
     pages: int = 0
     trap_pages: int = 0
     traps: int = 0
+    pages_by_trap: Counter[str] = field(default_factory=Counter)
+    traps_by_kind: Counter[str] = field(default_factory=Counter)
     expected: int = 0
     found: int = 0
     duplicates: int = 0
@@ -73,6 +75,11 @@ class Figures:
             f"= {self.trap_pages / max(self.pages, 1):.1%}",
             f"  trap pages per trap         {self.trap_pages}/{self.traps} "
             f"= {self.trap_pages / max(self.traps, 1):.1f}",
+            "    by kind                   "
+            + ", ".join(
+                f"{kind} {self.pages_by_trap[kind] / count:.1f}"
+                for kind, count in sorted(self.traps_by_kind.items())
+            ),
             f"  duplicate articles          {self.duplicates}",
             f"  listings stored as articles {self.listings}",
             f"  article recall              {self.found}/{self.expected} "
@@ -102,8 +109,12 @@ def score(store: Store, portal: ZooPortal, site: str, figures: Figures) -> None:
             select(Capture.url).join(Site, Capture.site_id == Site.id).where(Site.name == site)
         ).all()
     figures.pages += len(urls)
-    figures.trap_pages += sum(portal.is_trap(url) for url in urls)
+    kinds = Counter(portal.trap_of(url) for url in urls)
+    del kinds[None]
+    figures.pages_by_trap.update(kinds)
+    figures.trap_pages += kinds.total()
     figures.traps += len(portal.traps)
+    figures.traps_by_kind.update(portal.traps)
     truth = {article.title: article for article in portal.articles}
     figures.expected += len(truth)
     matched: Counter[str] = Counter()

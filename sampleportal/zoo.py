@@ -7,7 +7,7 @@ namespaced or one-letter parameters going both ways, faceted filters and
 sort orders, an endless pager, print views, search results, a tag cloud)
 and the page types around the articles (listings, documents, galleries, a
 contact page).  The same seed makes the same portal, so a failing one can be
-served again.  :meth:`ZooPortal.is_trap` tells trap pages from the rest for
+served again.  :meth:`ZooPortal.trap_of` tells trap pages from the rest, and which trap, for
 the fleet soak (``bench/fleet.py``).
 """
 
@@ -165,18 +165,28 @@ class ZooPortal:
             wanted = found.group(1) if found else None
         return next((a for a in self.articles if str(a.id) == wanted), None)
 
-    def is_trap(self, url: str) -> bool:
-        """Whether ``url`` is a page of one of the portal's traps."""
+    def trap_of(self, url: str) -> str | None:
+        """Which of :data:`TRAPS` ``url`` is a page of, or None for the portal's own pages."""
         parts = urlsplit(url)
         path = parts.path.lower()
         query = dict(parse_qsl(parts.query))
-        if path in ("/lich-cong-tac", "/lichcongtac.asp", "/danh-muc", "/tim-kiem"):
-            return True
-        if path.startswith(("/tag/", "/in-bai", "/print")):
-            return True
-        return path == "/tin-tuc" and int(query.get("page", "1") or 1) > self._last_page(
-            int(query.get("cat", "0") or 0)
-        )
+        if path in ("/lich-cong-tac", "/lichcongtac.asp"):
+            return "calendar"
+        kinds = {"/danh-muc": "facets", "/tim-kiem": "search"}
+        if path in kinds:
+            return kinds[path]
+        if path.startswith("/tag/"):
+            return "tags"
+        if path.startswith(("/in-bai", "/print")):
+            return "print"
+        category = int(query.get("cat", "0") or 0)
+        if path == "/tin-tuc" and int(query.get("page", "1") or 1) > self._last_page(category):
+            return "pager"
+        return None
+
+    def is_trap(self, url: str) -> bool:
+        """Whether ``url`` is a page of one of the portal's traps."""
+        return self.trap_of(url) is not None
 
     # -- pages ------------------------------------------------------------
 
