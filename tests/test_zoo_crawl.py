@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -108,6 +109,28 @@ def test_traps_are_stopped_early_said_once(zoo_crawl) -> None:
     # On this portal of 24 articles that fixed cost is over a quarter.
     assert trap_pages <= 3 * len(TRAPS) + portal.categories + 1
     assert trap_pages / len(urls) <= 0.3
+
+
+def test_an_endless_pager_ends_at_its_short_last_page(zoo_crawl) -> None:
+    """Past the end, this pager repeats its last page.  Category 1 holds 96
+    articles, five to a page: its last page shows one, and ends it; category
+    2's last page shows four of five, and only the page past it does."""
+    data, portals, _ = zoo_crawl
+    portal = portals["overlapping"]
+    assert "pager" in portal.traps and portal.per_page == 5
+    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
+    try:
+        with store.session() as session:
+            urls = session.scalars(
+                select(Capture.url).join(Site).where(Site.name == "overlapping")
+            ).all()
+    finally:
+        store.close()
+    past_the_end = {
+        parse_qs(urlsplit(url).query)["cat"][0] for url in urls if portal.trap_of(url) == "pager"
+    }
+    assert "1" not in past_the_end
+    assert "2" in past_the_end
 
 
 def test_an_alias_is_shown_as_another_url_of_its_article(zoo_crawl) -> None:

@@ -14,7 +14,7 @@ stronger signs:
 
 - it walks itself: two of its pages led only to more of it (a calendar's
   next month, a search's refinements, another filter on a facet);
-- its pages are dead ends: ``DNA_TRAP_PAGES // 4`` pages of it had no links
+- its pages are dead ends: ``DNA_TRAP_PAGES // 6`` pages of it had no links
   at all or were copies of an article met before (print views);
 - its URLs carry dates past next year or before the web existed.
 
@@ -226,7 +226,7 @@ class ShapeWatch:
                 return f"{pages} (each led only to more of it)"
             if shape.late_year is not None:
                 return f"{pages} (its dates ran to {shape.late_year})"
-            if shape.dead_ends >= max(2, self.threshold // 4):
+            if shape.dead_ends >= max(2, self.threshold // 6):
                 return f"{pages} (dead ends: no links, or copies)"
         threshold = max(2, self.threshold // 4) if shape.late_year else self.threshold
         if shape.streak >= threshold and shape.productive * _PRODUCTIVE_SHARE < shape.pages:

@@ -421,8 +421,11 @@ class PortalSpider(scrapy.Spider):
         listings showed first: listings overlap (all news and each
         category), and where the one ahead stops too, articles are lost.
         It ends at a page showing no link its previous page did not (past
-        the end, pagers repeat the last page or show only the chrome), and,
-        should its pages differ forever, after ENDLESS_PAGER_STREAK pages in
+        the end, pagers repeat the last page or show only the chrome), and
+        at a page showing fewer than half as many new links as a full page
+        before it (the last page, short, of a pager that never ends; a first
+        page is never the full one, it may hold more than the rest).  Should
+        its pages differ forever, it ends after ENDLESS_PAGER_STREAK pages in
         a row with no article new to this crawl (to any worker of it).  A
         ``new`` crawl pages on through listings of archived articles only up
         to DNA_NEW_STOP_AFTER pages in a row.
@@ -432,9 +435,14 @@ class PortalSpider(scrapy.Spider):
         if self._archived and known_streak >= self._stop_after:
             self.crawler.stats.inc_value("dna/pagers_stopped_at_archived")
             return
-        if known_streak >= ENDLESS_PAGER_STREAK or shown <= response.meta.get(
-            "dna_pager_shown", frozenset()
-        ):
+        previous = response.meta.get("dna_pager_shown")
+        full = False
+        if previous is not None:
+            gained, lost = len(shown - previous), len(previous - shown)
+            if not gained or (response.meta.get("dna_pager_full") and 2 * gained < lost):
+                return
+            full = 2 * gained >= lost
+        if known_streak >= ENDLESS_PAGER_STREAK:
             return
         page_cap = self.crawler.settings.getint("DNA_MAX_LISTING_PAGES")
         for url in sorted(pager):
@@ -445,6 +453,7 @@ class PortalSpider(scrapy.Spider):
             request = self._request(url, "listing")
             request.meta["dna_known_streak"] = known_streak
             request.meta["dna_pager_shown"] = shown
+            request.meta["dna_pager_full"] = full
             # Pagers are bounded here (by what each page shows), not as traps.
             request.meta["dna_pager"] = True
             yield request
