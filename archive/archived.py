@@ -87,7 +87,11 @@ class SitePlace:
 
 @dataclass(slots=True)
 class CrawlSummary:
-    """One site's crawls, for ``dna stats``."""
+    """One site's crawls, for ``dna stats``.
+
+    ``articles_new``, ``articles_updated`` and ``errors`` sum the crawls that
+    counted them: not the ``restored`` ones, rebuilt from WARC files alone.
+    """
 
     site: str
     crawls: int
@@ -98,6 +102,7 @@ class CrawlSummary:
     articles_updated: int
     errors: int
     bytes_written: int
+    restored: int = 0
 
 
 #: The status of a crawl rebuilt from WARC by a restore.

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.expression import ColumnElement, ScalarSelect
 
@@ -166,6 +166,11 @@ class CrawlHistory:
     def crawl_summaries(self) -> list[CrawlSummary]:
         """Each crawled site's crawls: how many, the latest, and their totals."""
         latest = _of_newest_crawl(Crawl.status)
+        restored = Crawl.status == RESTORED
+
+        def counted(column: ColumnElement[int]) -> ColumnElement[int]:
+            return func.sum(case((restored, None), else_=column))
+
         query = (
             select(
                 Site.name,
@@ -173,10 +178,11 @@ class CrawlHistory:
                 func.max(Crawl.started_at),
                 latest,
                 func.sum(Crawl.pages),
-                func.sum(Crawl.articles_new),
-                func.sum(Crawl.articles_updated),
-                func.sum(Crawl.errors),
+                counted(Crawl.articles_new),
+                counted(Crawl.articles_updated),
+                counted(Crawl.errors),
                 func.sum(Crawl.bytes_written),
+                func.count(case((restored, 1))),
             )
             .join(Crawl, Crawl.site_id == Site.id)
             .group_by(Site.id, Site.name)
@@ -194,8 +200,9 @@ class CrawlHistory:
                     articles_updated=updated or 0,
                     errors=errors or 0,
                     bytes_written=written or 0,
+                    restored=rebuilt,
                 )
-                for site, crawls, last, status, pages, new, updated, errors, written in (
+                for site, crawls, last, status, pages, new, updated, errors, written, rebuilt in (
                     session.execute(query)
                 )
             ]

@@ -10,6 +10,7 @@ import click
 from rich.markup import escape
 from rich.text import Text
 
+from archive.archived import CrawlSummary
 from archive.database import StoreError
 from archive.export import FORMATS, write_export
 from archive.salvage import NOTE_SUFFIX
@@ -320,8 +321,11 @@ def stats(by: str, env: Env) -> None:
                 str(summary.crawls),
                 local_time(summary.last_started, "%Y-%m-%d %H:%M"),
                 summary.last_status or "",
-                *map(str, (summary.pages, summary.articles_new, summary.articles_updated)),
-                str(summary.errors),
+                str(summary.pages),
+                *(
+                    _at_least(count, summary)
+                    for count in (summary.articles_new, summary.articles_updated, summary.errors)
+                ),
             ]
             for summary in found.crawls
         ],
@@ -378,6 +382,13 @@ def _print_place_stats(found: ArchiveStats) -> None:
 
 def _year_order(year: int | None) -> int:
     return year if year is not None else sys.maxsize
+
+
+def _at_least(count: int, summary: CrawlSummary) -> str:
+    """A sum over a site's crawls; restored crawls' counts are unknown."""
+    if summary.restored == summary.crawls:
+        return "?"
+    return f"{count}+?" if summary.restored else str(count)
 
 
 def _size(count: float) -> str:

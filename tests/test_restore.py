@@ -176,6 +176,9 @@ def test_restore_into_an_empty_directory_rebuilds_sites_indexes_and_crawl_histor
     assert {(run["articles_new"], run["errors"]) for run in listed} == {(None, None)}
     table = run_dna("crawls", data=data).stdout.splitlines()
     assert sum(line.split()[-4:-1] == ["?", "?", "?"] for line in table) == 5, table
+    stats = run_dna("stats", data=data).stdout.splitlines()
+    crawl_rows = [line.split() for line in stats if " restored " in line]
+    assert len(crawl_rows) == 5 and all(row[-3:] == ["?", "?", "?"] for row in crawl_rows), stats
     copied = sorted((data / "warc").glob("*/*.warc.gz"))
     assert copied and all(path.with_name(path.name + ".cdxj").exists() for path in copied)
     assert run_dna("verify", data=data).returncode == 0
