@@ -6,7 +6,8 @@ TCVN3 pages that only a ``.VnTime`` font ever made readable (often declared
 in an external stylesheet, so the page itself may not say).  Bytes that are
 valid UTF-8 are UTF-8 whatever the label says (legacy text is almost never
 valid UTF-8 by accident).  Otherwise the label, windows-1258 and TCVN3 are
-scored on how Vietnamese their text looks, and the best reading wins.
+scored on how Vietnamese their text looks (in a sample of the page, or the
+whole page if the sample says nothing), and the best reading wins.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
+from functools import lru_cache
 from typing import NamedTuple
 
 from charset_normalizer import from_bytes
@@ -37,6 +39,12 @@ _VOWELS = frozenset("aeiouyAEIOUY")
 _WORD = re.compile(r"[^\W\d_]+")
 _SYMBOL_IN_WORD = re.compile(r"(?<=[^\W\d_])[^\x00-\x7f\w\s](?=[^\W\d_])")
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_NON_ASCII_BYTE = re.compile(rb"[^\x00-\x7f]")
+#: How much of a page in a legacy encoding is read to score each reading:
+#: hundreds of words, where the scores of right and wrong readings lie far apart.
+_SAMPLE_BYTES = 4_096
+#: The score a sample's best reading needs to be trusted; below it, the whole page is read.
+_SURE_SCORE = 20
 #: Valid multi-byte UTF-8 characters needed per invalid byte sequence to read
 #: a page as UTF-8 anyway: legacy 8-bit text almost never forms valid ones.
 _UTF8_MAJORITY = 8
@@ -66,11 +74,14 @@ def declared_charset(body: bytes, content_type: str | None) -> str | None:
     return next((name for name in map(_codec_name, labels) if name), None)
 
 
-def _is_vietnamese_word(decomposed: str) -> bool | None:
+@lru_cache(maxsize=1 << 14)
+def _is_vietnamese_word(word: str) -> bool | None:
     """True for a plausible Vietnamese syllable, False for an impossible one.
 
-    ``None`` for plain ASCII words, which say nothing either way.
+    ``None`` for plain ASCII words, which say nothing either way.  Remembered:
+    a page repeats its syllables, and so do the pages of a portal.
     """
+    decomposed = unicodedata.normalize("NFD", word)
     tones = 0
     base = ""
     marked = False
@@ -103,10 +114,28 @@ def vietnamese_score(text: str) -> int:
     score = -text.count("\ufffd") - len(_SYMBOL_IN_WORD.findall(text))
     for word in _WORD.findall(text):
         if not word.isascii():
-            verdict = _is_vietnamese_word(unicodedata.normalize("NFD", word))
+            verdict = _is_vietnamese_word(word)
             if verdict is not None:
                 score += 1 if verdict else -1
     return score
+
+
+def _words_sample(body: bytes) -> bytes:
+    """About :data:`_SAMPLE_BYTES` of ``body`` from its first non-ASCII byte,
+    ending between words: where a reading's words are, without scoring (and
+    decoding) a whole page for each reading."""
+    start = _NON_ASCII_BYTE.search(body).start()  # type: ignore[union-attr]
+    if len(body) - start <= _SAMPLE_BYTES:
+        return body[start:]
+    end = body.rfind(b" ", start, start + _SAMPLE_BYTES)
+    return body[start : end if end > start else start + _SAMPLE_BYTES]
+
+
+def _best_reading(data: bytes, encodings: list[str]) -> tuple[str, int]:
+    """The encoding whose reading of ``data`` looks most Vietnamese, and its score."""
+    scores = [vietnamese_score(_read(data, encoding)) for encoding in encodings]
+    best = max(range(len(encodings)), key=scores.__getitem__)
+    return encodings[best], scores[best]
 
 
 def _read(body: bytes, encoding: str) -> str:
@@ -150,14 +179,15 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
         return Decoded(mostly, "utf-8")
     label = declared_charset(body, content_type)
     candidates = [label] if label and label != "utf-8" else []
-    candidates += ["cp1258", "tcvn3"]
-    readings = [Decoded(_read(body, encoding), encoding) for encoding in dict.fromkeys(candidates)]
-    scores = [vietnamese_score(reading.text) for reading in readings]
-    best = max(range(len(readings)), key=scores.__getitem__)
-    if scores[best] > 0:
-        return readings[best]
+    candidates = list(dict.fromkeys([*candidates, "cp1258", "tcvn3"]))
+    sample = _words_sample(body)
+    best, score = _best_reading(sample, candidates)
+    if score < _SURE_SCORE and len(sample) < len(body):
+        best, score = _best_reading(body, candidates)
+    if score > 0:
+        return Decoded(_read(body, best), best)
     if label:
-        return readings[0]
+        return Decoded(_read(body, label), label)
     guess = from_bytes(body).best()
     if guess is None:
         return Decoded(body.decode("utf-8", errors="replace"), "utf-8")

@@ -77,6 +77,17 @@ def test_unlabelled_windows_1258_is_recognised() -> None:
     assert decode_html(cp1258(SENTENCE)).encoding == "cp1258"
 
 
+def test_long_legacy_pages_are_judged_on_their_words_wherever_they_are() -> None:
+    # The words come a sample's length after the first non-ASCII byte (a
+    # copyright sign in a long script): the whole page is scored after all.
+    script = b"<script>/* \xa9 2009 */ var menu = '" + b"x " * 20_000 + b"';</script>"
+    body = script + b"<p>" + cp1258(SENTENCE * 50) + b"</p>"
+    assert decode_html(body).encoding == "cp1258"
+    tcvn3 = b"<p>M\xad\xeang Kh\xad\xacng, \xa7\xb6ng \xf1y, B\xb8t X\xb8t.</p>" * 3000
+    decoded = decode_html(tcvn3)
+    assert decoded.encoding == "tcvn3" and decoded.text.count("Mường Khương") == 3000
+
+
 def test_a_truthful_non_vietnamese_label_is_kept() -> None:
     text = "Привет, мир: это страница в кодировке KOI8-R."
     assert decode_html(text.encode("koi8-r"), "text/html; charset=koi8-r") == (text, "koi8-r")
