@@ -7,6 +7,7 @@ from collections.abc import Collection, Iterable
 from itertools import chain
 from urllib.parse import urljoin, urlsplit
 
+from lxml import etree
 from lxml.html import HtmlElement
 
 from extract.blocks import TextBlock, element_text, text_blocks
@@ -31,6 +32,11 @@ _MIN_HEADING = 10
 _SUFFIX_SEPARATORS = (" - ", " | ", " – ", " — ", " :: ")
 #: Elements that may hold a headline on pages no selector knows.
 _HEADLINE_TAGS = ("h1", "h2", "h3", "h4", "p", "div", "span", "td", "strong", "b", "font")
+_HEADINGS = frozenset({"h1", "h2", "h3"})
+#: An element's text, raw (hidden parts and all), counted in C.
+_RAW_TEXT_LENGTH = etree.XPath("string-length(normalize-space(.))")
+#: Characters of markup-joined words and hidden text an element may hold beyond the title.
+_SLACK = 100
 _BARE_COUNT = re.compile(r"\d{1,3}(?:[.,]\d{3})+|\d+")
 _NOT_CATEGORY = frozenset({"trang chủ", "trang chu", "home", "trang nhất"})
 _CANONICAL = "//link[translate(@rel, 'CANOIL', 'canoil')='canonical']/@href"
@@ -80,7 +86,15 @@ def _headline(scope: Scope, body: HtmlElement, titles: list[str]) -> HtmlElement
     suffix) wins, whatever its tag; then the last ``h1``; then the last
     ``h2``/``h3``.
     """
-    nodes = _above_prose(scope, body, scope.selector.root.iter(*_HEADLINE_TAGS))
+    # Only headings, and elements whose raw text is short enough for a title
+    # to repeat, are read: the walk that reads an element's visible text
+    # would otherwise read every wrapper of the article whole.
+    longest = 2 * max(map(len, titles), default=0) + _SLACK
+    nodes = [
+        node
+        for node in _above_prose(scope, body, scope.selector.root.iter(*_HEADLINE_TAGS))
+        if node.tag in _HEADINGS or _RAW_TEXT_LENGTH(node) <= longest
+    ]
     texts = {node: element_text(node) for node in nodes}
     nodes = [
         node
@@ -90,7 +104,7 @@ def _headline(scope: Scope, body: HtmlElement, titles: list[str]) -> HtmlElement
     repeated = [node for node in nodes if _repeats(texts[node], titles)]
     if repeated:
         return max(reversed(repeated), key=lambda node: len(texts[node]))
-    headings = [node for node in nodes if node.tag in ("h1", "h2", "h3")]
+    headings = [node for node in nodes if node.tag in _HEADINGS]
     h1s = [node for node in headings if node.tag == "h1"]
     return next((group[-1] for group in (h1s, headings) if group), None)
 
