@@ -116,6 +116,9 @@ class MentionFinder:
         for unit in bare:
             if fold(unit.name) not in _NOT_BARE:
                 self._bare.setdefault(fold(unit.name), []).append(unit)
+        #: The first syllables (folded) of the bare names: a token not among
+        #: them, nor among the unit words' first syllables, starts no mention.
+        self._bare_first = frozenset(_TOKEN.match(name).group() for name in self._bare)
 
     def find(self, text: str, published: datetime | None = None) -> list[Mention]:
         """The units ``text`` mentions, each once with how often."""
@@ -154,16 +157,20 @@ class MentionFinder:
     # -- matching ----------------------------------------------------------
 
     def _scan(self, text: str, tokens: list[tuple[int, int, str]]) -> list[_Found]:
+        """The matches, left to right, none overlapping: tried only at the
+        tokens that may start one (most tokens start none; cheap tests first)."""
         found: list[_Found] = []
-        at = 0
-        while at < len(tokens):
-            match = self._after_unit_word(text, tokens, at) or self._bare_name(text, tokens, at)
-            if match is None:
-                at += 1
+        covered = 0
+        unit_first, bare_first = _UNIT_FIRST_WORDS, self._bare_first
+        for at, (start, _, token) in enumerate(tokens):
+            if start < covered or not (
+                token.lower() in unit_first or (token[0].isupper() and fold(token) in bare_first)
+            ):
                 continue
-            found.append(match)
-            while at < len(tokens) and tokens[at][0] < match.end:
-                at += 1
+            match = self._after_unit_word(text, tokens, at) or self._bare_name(text, tokens, at)
+            if match is not None:
+                found.append(match)
+                covered = match.end
         return found
 
     def _unit_word(self, text: str, tokens: list[tuple[int, int, str]], at: int) -> str | None:
