@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 
-from lxml.html import HtmlElement
+from lxml.etree import _Element as Element
 
 from archive.records import VIETNAM_TZ, ArticleRecord
 from extract.blocks import TextBlock, text_blocks
@@ -44,12 +44,12 @@ _MAX_META_LINE = 120
 _PAGE_TAGS = frozenset({"html", "body"})
 
 
-def _common_ancestor(first: HtmlElement, second: HtmlElement) -> HtmlElement | None:
+def _common_ancestor(first: Element, second: Element) -> Element | None:
     lineage = {first, *first.iterancestors()}
     return next((node for node in (second, *second.iterancestors()) if node in lineage), None)
 
 
-def _area(title: HtmlElement | None, body: HtmlElement) -> HtmlElement:
+def _area(title: Element | None, body: Element) -> Element:
     """The article's own part of the page: headline, meta lines and body."""
     if title is not None:
         shared = _common_ancestor(title, body)
@@ -60,7 +60,7 @@ def _area(title: HtmlElement | None, body: HtmlElement) -> HtmlElement:
 
 
 def _meta_lines(
-    area: HtmlElement, body: HtmlElement, remove: tuple[str, ...], drop: set[str]
+    area: Element, body: Element, remove: tuple[str, ...], drop: set[str]
 ) -> list[TextBlock]:
     """Short lines that may print the date or view count.
 

@@ -12,7 +12,7 @@ import re
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass
 
-from lxml.html import HtmlElement
+from lxml.etree import _Element as Element
 
 from extract.memo import document_memo
 from extract.text import clean
@@ -50,7 +50,7 @@ class TextBlock:
     """
 
     text: str
-    element: HtmlElement
+    element: Element
     emphasised: bool
     links: int = 0
     link_ratio: float = 0.0
@@ -61,10 +61,10 @@ class TextBlock:
 class ImageBlock:
     """An ``<img>`` where it stands in the text flow."""
 
-    element: HtmlElement
+    element: Element
 
 
-def _is_hidden(element: HtmlElement) -> bool:
+def _is_hidden(element: Element) -> bool:
     """Whether the element is hidden from readers (schema.org stubs, popups)."""
     if element.get("hidden") is not None:
         return True
@@ -76,20 +76,20 @@ def _is_hidden(element: HtmlElement) -> bool:
 
 
 #: An element to enter or leave, with its enclosing block and inherited emphasis and link.
-_Step = tuple[HtmlElement, HtmlElement, bool, "HtmlElement | None", bool]
+_Step = tuple[Element, Element, bool, "Element | None", bool]
 
 
 class _Walker:
-    def __init__(self, skip: Collection[HtmlElement]) -> None:
+    def __init__(self, skip: Collection[Element]) -> None:
         self.skip = skip
         self.items: list[TextBlock | ImageBlock] = []
-        self.parts: list[tuple[str, bool, HtmlElement | None]] = []
+        self.parts: list[tuple[str, bool, Element | None]] = []
 
-    def add(self, text: str | None, emphasised: bool, link: HtmlElement | None) -> None:
+    def add(self, text: str | None, emphasised: bool, link: Element | None) -> None:
         if text:
             self.parts.append((text, emphasised, link))
 
-    def flush(self, block: HtmlElement) -> None:
+    def flush(self, block: Element) -> None:
         parts = self.parts
         if not parts:
             return
@@ -112,7 +112,7 @@ class _Walker:
                 )
             )
 
-    def walk(self, root: HtmlElement) -> None:
+    def walk(self, root: Element) -> None:
         """Visit ``root``'s descendants in document order, with a stack, not recursion.
 
         Pages come from strangers: a thousand nested ``<div>`` must not
@@ -154,7 +154,7 @@ class _Walker:
         self.flush(root)
 
 
-def walk(root: HtmlElement, skip: Collection[HtmlElement] = ()) -> list[TextBlock | ImageBlock]:
+def walk(root: Element, skip: Collection[Element] = ()) -> list[TextBlock | ImageBlock]:
     """Blocks and images under ``root`` in reading order.
 
     :param skip: elements whose whole subtree is left out (chrome, related lists).
@@ -172,13 +172,13 @@ def walk(root: HtmlElement, skip: Collection[HtmlElement] = ()) -> list[TextBloc
     return list(items)
 
 
-def text_blocks(root: HtmlElement, skip: Collection[HtmlElement] = ()) -> Iterator[TextBlock]:
+def text_blocks(root: Element, skip: Collection[Element] = ()) -> Iterator[TextBlock]:
     """Only the text blocks of :func:`walk`, walked when first asked for."""
     for item in walk(root, skip):
         if isinstance(item, TextBlock):
             yield item
 
 
-def element_text(root: HtmlElement, skip: Collection[HtmlElement] = ()) -> str:
+def element_text(root: Element, skip: Collection[Element] = ()) -> str:
     """The element's visible text on one line, blocks separated by a space."""
     return " ".join(block.text for block in text_blocks(root, skip))

@@ -14,7 +14,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
 
-from lxml.html import HtmlElement
+from lxml.etree import _Element as Element
 
 from archive.records import Image
 from extract.blocks import ImageBlock, TextBlock, walk
@@ -70,7 +70,7 @@ def strip_author_prefix(text: str) -> str:
     return AUTHOR_PREFIX.sub("", text).strip()
 
 
-def alignment(element: HtmlElement, stop: HtmlElement) -> str | None:
+def alignment(element: Element, stop: Element) -> str | None:
     """The text alignment set on the element or its ancestors up to ``stop``."""
     for node in (element, *element.iterancestors()):
         align = (node.get("align") or "").lower()
@@ -83,7 +83,7 @@ def alignment(element: HtmlElement, stop: HtmlElement) -> str | None:
     return None
 
 
-def _within(element: HtmlElement, stop: HtmlElement) -> list[HtmlElement]:
+def _within(element: Element, stop: Element) -> list[Element]:
     nodes = [element]
     for node in element.iterancestors():
         if node is stop:
@@ -92,7 +92,7 @@ def _within(element: HtmlElement, stop: HtmlElement) -> list[HtmlElement]:
     return nodes
 
 
-def _is_caption(block: TextBlock, container: HtmlElement, plain_captions: bool) -> bool:
+def _is_caption(block: TextBlock, container: Element, plain_captions: bool) -> bool:
     for node in _within(block.element, container):
         if node.tag == "figcaption" or _CAPTION_CLASS.search(node.get("class", "")):
             return True
@@ -103,7 +103,7 @@ def _is_caption(block: TextBlock, container: HtmlElement, plain_captions: bool) 
     return plain_captions and len(block.text) <= _MAX_PLAIN_CAPTION
 
 
-def _is_signature(block: TextBlock, container: HtmlElement) -> bool:
+def _is_signature(block: TextBlock, container: Element) -> bool:
     text = block.text
     if len(text) > _MAX_AUTHOR:
         return False
@@ -117,7 +117,7 @@ def _is_signature(block: TextBlock, container: HtmlElement) -> bool:
     return block.emphasised and len(text) <= _MAX_SIGNATURE and not ends_sentence
 
 
-def image_source(element: HtmlElement, base_url: str) -> str | None:
+def image_source(element: Element, base_url: str) -> str | None:
     """The absolute URL of a content image; ``None`` for banners, icons and placeholders."""
     attributes = ("data-src", "data-original", "data-lazy-src", "src")
     src = next((element.get(name).strip() for name in attributes if element.get(name)), "")
@@ -133,10 +133,10 @@ def image_source(element: HtmlElement, base_url: str) -> str | None:
 
 
 def split_body(
-    container: HtmlElement,
+    container: Element,
     *,
     base_url: str,
-    skip: Collection[HtmlElement] = (),
+    skip: Collection[Element] = (),
     plain_captions: bool = False,
     drop: Collection[str] = (),
 ) -> BodyParts:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from lxml.html import HtmlElement
+from lxml.etree import _Element as Element
 
 from extract.memo import document_memo
 from extract.select import elements
@@ -55,7 +55,7 @@ _VIEWS = (
 _META_LINE_LENGTH = 100
 
 
-def is_chrome(element: HtmlElement) -> bool:
+def is_chrome(element: Element) -> bool:
     """Whether the element is page chrome by its tag, class or id."""
     if not isinstance(element.tag, str):
         return False
@@ -65,7 +65,7 @@ def is_chrome(element: HtmlElement) -> bool:
     return any(_CHROME_TOKEN.match(name) for name in names)
 
 
-def in_chrome(element: HtmlElement, within: HtmlElement | None = None) -> bool:
+def in_chrome(element: Element, within: Element | None = None) -> bool:
     """Whether the element or an ancestor below ``within`` is chrome.
 
     Inside the article area only the elements between it and the area count,
@@ -94,7 +94,7 @@ _XML_SPACE = re.compile("[ \t\r\n]+")
 _SELF_CONTAINED = re.compile(r"^[\w.#-]+$")
 
 
-def _matches_chrome_query(element: HtmlElement) -> bool:
+def _matches_chrome_query(element: Element) -> bool:
     """Whether the element is chrome wherever it appears.
 
     Navigation, breadcrumbs, share/print/email bars, related and other-news
@@ -111,7 +111,7 @@ def _matches_chrome_query(element: HtmlElement) -> bool:
     return any(token in padded for token in _CHROME_CLASS_TOKENS)
 
 
-def _marked(root: HtmlElement, queries: tuple[str, ...]) -> set[HtmlElement]:
+def _marked(root: Element, queries: tuple[str, ...]) -> set[Element]:
     """The document's chrome by tag, class or id, plus what ``queries`` match.
 
     Found once per document: these tests do not depend on where they run
@@ -137,7 +137,7 @@ def _marked(root: HtmlElement, queries: tuple[str, ...]) -> set[HtmlElement]:
     return marked
 
 
-def chrome_elements(root: HtmlElement, extra: Iterable[str] = ()) -> set[HtmlElement]:
+def chrome_elements(root: Element, extra: Iterable[str] = ()) -> set[Element]:
     """Elements under ``root`` to leave out: generic chrome plus ``extra`` queries."""
     extra = tuple(extra)
     memo = document_memo(root)

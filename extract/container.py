@@ -15,7 +15,7 @@ from collections.abc import Collection, Iterable, Mapping
 from itertools import chain, pairwise
 from typing import TYPE_CHECKING, NamedTuple
 
-from lxml.html import HtmlElement
+from lxml.etree import _Element as Element
 from parsel import Selector
 
 from extract.blocks import TextBlock, text_blocks
@@ -67,7 +67,7 @@ _ARTICLE_SIGNS = (
 class Body(NamedTuple):
     """An article's body container and the preset that found it."""
 
-    element: HtmlElement
+    element: Element
     family: str
 
 
@@ -100,7 +100,7 @@ def _is_headline_link(block: TextBlock) -> bool:
 
 
 def has_article_text(
-    element: HtmlElement,
+    element: Element,
     remove: Iterable[str] = (),
     *,
     min_paragraphs: int = 1,
@@ -127,19 +127,19 @@ def has_article_text(
     return len(prose) >= min_paragraphs and sum(len(block.text) for block in prose) >= min_chars
 
 
-def _class_weight(element: HtmlElement) -> int:
+def _class_weight(element: Element) -> int:
     names = f"{element.get('class', '')} {element.get('id', '')}"
     return _CLASS_WEIGHT * (bool(_POSITIVE.search(names)) - bool(_NEGATIVE.search(names)))
 
 
-def _link_ratio(element: HtmlElement, skip: Collection[HtmlElement]) -> float:
+def _link_ratio(element: Element, skip: Collection[Element]) -> float:
     blocks = list(text_blocks(element, skip))
     total = sum(len(block.text) for block in blocks)
     linked = sum(len(block.text) * block.link_ratio for block in blocks)
     return linked / total if total else 1.0
 
 
-def main_block(selector: Selector) -> HtmlElement | None:
+def main_block(selector: Selector) -> Element | None:
     """The container with the densest prose, chrome left out.
 
     Each paragraph scores by length and commas; its container and the two
@@ -150,7 +150,7 @@ def main_block(selector: Selector) -> HtmlElement | None:
     if body is None:
         return None
     skip = chrome_elements(body)
-    scores: dict[HtmlElement, float] = defaultdict(float)
+    scores: dict[Element, float] = defaultdict(float)
     for block in text_blocks(body, skip):
         if len(block.text) < _MIN_SCORED or block.link_ratio > MAX_LINK_RATIO:
             continue
@@ -175,7 +175,7 @@ def main_block(selector: Selector) -> HtmlElement | None:
 _PAGE_EXTENSIONS = frozenset({"", ".html", ".htm", ".shtml", ".asp", ".aspx", ".php", ".jsp"})
 
 
-def _teaser_links(block: HtmlElement) -> int:
+def _teaser_links(block: Element) -> int:
     """The most links in ``block`` that share one URL shape with an id in it.
 
     A listing on any template links its teasers to pages made by one
@@ -196,7 +196,7 @@ def _teaser_links(block: HtmlElement) -> int:
     return max((len(hrefs) for hrefs in shapes.values()), default=0)
 
 
-def looks_like_article(selector: Selector, block: HtmlElement) -> bool:
+def looks_like_article(selector: Selector, block: Element) -> bool:
     """Generic article test: structural signs plus prose, or plenty of prose, and
     not a list of teasers leading to pages of one shape (a listing)."""
     if _teaser_links(block) >= _MIN_TEASERS:

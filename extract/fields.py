@@ -8,7 +8,7 @@ from itertools import chain
 from urllib.parse import urljoin, urlsplit
 
 from lxml import etree
-from lxml.html import HtmlElement
+from lxml.etree import _Element as Element
 
 from extract.blocks import TextBlock, element_text, text_blocks
 from extract.body import AUTHOR_PREFIX, strip_author_prefix
@@ -59,9 +59,7 @@ def strip_site_name(title: str, site_names: Collection[str] = ()) -> str:
     return title
 
 
-def _above_prose(
-    scope: Scope, body: HtmlElement, nodes: Iterable[HtmlElement]
-) -> list[HtmlElement]:
+def _above_prose(scope: Scope, body: Element, nodes: Iterable[Element]) -> list[Element]:
     """Those of ``nodes`` outside chrome that come before the body's first paragraph."""
     order = document_order(scope.selector.root)
     prose = next((block for block in text_blocks(body) if len(block.text) >= MIN_PARAGRAPH), None)
@@ -79,7 +77,7 @@ def _repeats(text: str, titles: Iterable[str]) -> bool:
     )
 
 
-def _headline(scope: Scope, body: HtmlElement, titles: list[str]) -> HtmlElement | None:
+def _headline(scope: Scope, body: Element, titles: list[str]) -> Element | None:
     """The headline's element when no selector finds it, above the body's prose.
 
     The element whose text the ``<title>`` or og:title repeats (before a " - Site"
@@ -109,7 +107,7 @@ def _headline(scope: Scope, body: HtmlElement, titles: list[str]) -> HtmlElement
     return next((group[-1] for group in (h1s, headings) if group), None)
 
 
-def find_title(scope: Scope, body: HtmlElement) -> tuple[str, HtmlElement | None]:
+def find_title(scope: Scope, body: Element) -> tuple[str, Element | None]:
     """The headline and its element (``None`` when it came from ``<title>``/og:title)."""
     found = scope.first_text("title")
     if found:

@@ -13,15 +13,15 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any
 
-from lxml.html import HtmlElement
+from lxml.etree import _Element as Element
 
 #: Documents whose answers are kept: the live crawl and restores extract one
 #: page at a time, so two would do.
 _DOCUMENTS = 4
-_memos: OrderedDict[HtmlElement, dict[Any, Any]] = OrderedDict()
+_memos: OrderedDict[Element, dict[Any, Any]] = OrderedDict()
 
 
-def document_memo(element: HtmlElement) -> dict[Any, Any]:
+def document_memo(element: Element) -> dict[Any, Any]:
     """The answers kept for the document ``element`` belongs to."""
     top = element.getroottree().getroot()
     memo = _memos.get(top)
@@ -32,7 +32,7 @@ def document_memo(element: HtmlElement) -> dict[Any, Any]:
     return memo
 
 
-def document_order(element: HtmlElement) -> dict[HtmlElement, int]:
+def document_order(element: Element) -> dict[Element, int]:
     """Position of every node under ``element`` in document order.
 
     Kept per document when ``element`` is the document's root.

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cached_property
 
+from lxml import etree
 from parsel import Selector
+from parsel.selector import create_root_node
 
 from extract.charset import Decoded, decode_html
 from extract.families import Family, detect_family, get_family
@@ -55,8 +57,11 @@ class Page:
 
     @cached_property
     def selector(self) -> Selector:
-        """The parsed document."""
-        return Selector(text=self.text, base_url=self.url)
+        """The parsed document, plain ``lxml.etree`` elements: parsel's default
+        (``lxml.html``) calls a Python class lookup for every element a
+        walk meets, a tenth of extraction's CPU, for methods never used."""
+        root = create_root_node(self.text, etree.HTMLParser, base_url=self.url)
+        return Selector(root=root, type="html")
 
 
 def fetched_page(

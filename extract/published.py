@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
-from lxml.html import HtmlElement
+from lxml.etree import _Element as Element
 
 from extract.blocks import TextBlock
 from extract.boilerplate import in_chrome
@@ -36,16 +36,16 @@ def _value(text: str) -> datetime | None:
 class _Judge:
     """Applies the chrome and fetch-day rules to candidates."""
 
-    def __init__(self, area: HtmlElement, title: HtmlElement | None, fetched_at: datetime) -> None:
+    def __init__(self, area: Element, title: Element | None, fetched_at: datetime) -> None:
         self.area = area
         self.fetched_at = fetched_at
         self.order = document_order(area.getroottree().getroot())
         self.title_at = self.order.get(title, -1) if title is not None else -1
 
-    def inside(self, element: HtmlElement) -> bool:
+    def inside(self, element: Element) -> bool:
         return element is self.area or any(node is self.area for node in element.iterancestors())
 
-    def accept(self, value: datetime | None, element: HtmlElement | None) -> bool:
+    def accept(self, value: datetime | None, element: Element | None) -> bool:
         if value is None or not is_plausible(value, self.fetched_at):
             return False
         if element is None:
@@ -93,9 +93,9 @@ def _from_lines(judge: _Judge, lines: list[TextBlock]) -> datetime | None:
 def page_date(
     scope: Scope,
     *,
-    area: HtmlElement,
+    area: Element,
     lines: list[TextBlock],
-    title: HtmlElement | None,
+    title: Element | None,
     fetched_at: datetime,
 ) -> datetime | None:
     """The publication date printed on the page, or ``None``.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 
-from lxml.html import HtmlElement
+from lxml.etree import _Element as Element
 from parsel import Selector
 
 from extract.blocks import element_text
@@ -41,7 +41,7 @@ class Scope:
         own = self.family.queries(name, self.overrides)
         return tuple(dict.fromkeys((*own, *GENERIC.queries(name))))
 
-    def is_chrome(self, element: HtmlElement) -> bool:
+    def is_chrome(self, element: Element) -> bool:
         """Whether the element lies in page chrome or a related list."""
         chrome = self.chrome
         return element in chrome or any(node in chrome for node in element.iterancestors())
@@ -59,7 +59,7 @@ class Scope:
         for query in self.queries(name):
             yield from self.outside_chrome(query)
 
-    def first_text(self, name: str) -> tuple[str, HtmlElement | None] | None:
+    def first_text(self, name: str) -> tuple[str, Element | None] | None:
         """The first non-empty text found for field ``name``, with its element."""
         for match in self.matches(name):
             text = value_text(match)

@@ -24,7 +24,7 @@ from cssselect.parser import (
 )
 from cssselect.parser import parse as parse_css
 from lxml import etree
-from lxml.html import HtmlElement
+from lxml.etree import _Element as Element
 from parsel import Selector, SelectorList
 from parsel.csstranslator import HTMLTranslator
 
@@ -103,7 +103,7 @@ def _tokens(tree: object) -> Iterator[str]:
         tree = tree.selector
 
 
-def _document_tokens(root: HtmlElement) -> tuple[frozenset[str], str]:
+def _document_tokens(root: Element) -> tuple[frozenset[str], str]:
     """The classes, ids and attribute names of ``root``'s whole document, and its
     class attributes joined (for substring tests); kept per document."""
     memo = document_memo(root)
@@ -118,7 +118,7 @@ def _document_tokens(root: HtmlElement) -> tuple[frozenset[str], str]:
     return found
 
 
-def _cannot_match(root: HtmlElement, query: str) -> bool:
+def _cannot_match(root: Element, query: str) -> bool:
     """Whether ``query`` surely matches nothing in ``root``'s document, by :func:`_needs`."""
     needs = _needs(query)
     if not needs:
@@ -130,7 +130,7 @@ def _cannot_match(root: HtmlElement, query: str) -> bool:
     )
 
 
-def nodes(root: HtmlElement, query: str) -> list[Node]:
+def nodes(root: Element, query: str) -> list[Node]:
     """Matches of ``query`` under ``root``: elements, or strings for text and attributes.
 
     Presets try a few dozen selectors on every page, most written for other
@@ -145,7 +145,7 @@ def nodes(root: HtmlElement, query: str) -> list[Node]:
     return result if isinstance(result, list) else [result]
 
 
-def elements(root: HtmlElement, query: str) -> list[HtmlElement]:
+def elements(root: Element, query: str) -> list[Element]:
     """The element matches of ``query`` under ``root`` (strings left out)."""
     return [node for node in nodes(root, query) if not isinstance(node, str)]
 
@@ -156,7 +156,7 @@ def select(scope: Selector, query: str) -> SelectorList[Selector]:
     return scope.xpath(query) if is_xpath(query) else scope.css(query)
 
 
-def unique_match(scope: Selector | HtmlElement, queries: Iterable[str]) -> HtmlElement | None:
+def unique_match(scope: Selector | Element, queries: Iterable[str]) -> Element | None:
     """The element of the first query that matches exactly one element.
 
     An article has one body; a selector matching several separate elements
