@@ -450,8 +450,15 @@ class TrapGuardMiddleware:
         if judged:
             # A dead end: a copy of an article, or a page with no links at all
             # (a print view), not a listing whose articles were all seen.
-            bare = isinstance(response, TextResponse) and not response.xpath("//a[@href]")
-            dead_end = not productive and not links and (copy or bare)
+            # (Asked last: Scrapy's selector parses the page a second time.)
+            dead_end = (
+                not productive
+                and not links
+                and (
+                    copy
+                    or (isinstance(response, TextResponse) and not response.xpath("//a[@href]"))
+                )
+            )
             for request in self.watch.judged(
                 response.url,
                 productive,
