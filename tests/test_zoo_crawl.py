@@ -19,6 +19,7 @@ from sqlalchemy import select
 from archive.models import Capture, Site
 from archive.store import Store
 from crawler.sites import load_sites
+from sampleportal import PortalServer
 from sampleportal.zoo import TRAPS, ZooPortal
 from tests.harness import TEST_CRAWLER_OPTIONS, run_dna
 
@@ -164,3 +165,28 @@ def test_a_budget_that_is_not_a_positive_number_is_reported_with_its_line(
     assert any(
         p.startswith(f"{path}:7: site 'x': max_minutes must be a positive") for p in problems
     )
+
+
+def test_a_listing_paging_beside_its_articles_is_no_trap(tmp_path: Path) -> None:
+    """NukeViet pages a category under the articles' own directory
+    (``/news/kinh-te/page-9`` beside ``/news/kinh-te/<article>.html``), and
+    its pages show articles the all-news listing showed first: no new link.
+    Counted as unproductive pages of ``/news/kinh-te/*``, they stopped it
+    and the articles queued in it, two thirds of the portal's."""
+    with PortalServer("nukeviet", extra_articles=200) as portal:
+        # Two at a time, the default: the listings run further ahead of the articles.
+        options = TEST_CRAWLER_OPTIONS.replace("per_host = 4", "per_host = 2")
+        (tmp_path / "sites.toml").write_text(
+            f'{options}\n[[site]]\nname = "nv"\nstart_urls = ["{portal.base_url}"]\n',
+            encoding="utf-8",
+        )
+        result = run_dna("crawl", "nv", "--no-index", data=tmp_path)
+        expected = set(portal.expected_articles())
+    assert result.returncode == 0, result.stderr
+    assert "/news/kinh-te/*" not in result.stdout
+    store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
+    try:
+        archived = {article.url for article in store.articles(site="nv")}
+    finally:
+        store.close()
+    assert archived == expected
