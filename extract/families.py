@@ -25,7 +25,15 @@ FAMILY_NAMES = ("liferay", "tandan", "vnportal", "nukeviet")
 #: Article fields a preset (or a site's ``selectors``) can locate.
 FIELDS = ("title", "published", "summary", "body", "author", "views", "category", "tags", "remove")
 
-_NEXT_LINKS = ("link[rel=next]", "a[rel=next]")
+#: Links to a listing's next page, whatever the template: by ``rel``, or by
+#: the words and arrows a pager's next link shows ("Trang sau", "Tiếp »").
+_NEXT_LINKS = (
+    "link[rel=next]",
+    "a[rel=next]",
+    "//a[re:test(normalize-space(.),"
+    " '^(?:trang sau|trang tiếp|tiếp theo|tiếp|sau|next)?\\s*[»›>]*$', 'i')"
+    " and normalize-space(.) != '']",
+)
 #: Paths that are never news, whatever a preset's shapes say: log-in, admin, system pages.
 _NOT_CONTENT = re.compile(
     r"/(?:admin|login|logout|dang-?nhap|dang-?ky|register|c/portal|_layouts|users/login)(?:[/?]|$)",

@@ -249,6 +249,19 @@ def test_pager_links_follow_rel_next() -> None:
     ]
 
 
+def test_pager_links_follow_a_next_link_by_its_words() -> None:
+    body = (
+        '<div><a href="/tin-tuc/trang-2.html">Trang sau</a><a href="/tin/t/3.html">TIẾP »</a>'
+        '<a href="/van-ban">»</a><a href="/hop.html">Sau khi họp</a><a href="/anh"><img></a></div>'
+    ).encode()
+    fetched = page("x", "https://x.gov.vn/tin-tuc", body=body)
+    assert get_family("generic").pager_links(fetched.selector, fetched.url) == [
+        "https://x.gov.vn/tin-tuc/trang-2.html",
+        "https://x.gov.vn/tin/t/3.html",
+        "https://x.gov.vn/van-ban",
+    ]
+
+
 def test_get_family() -> None:
     assert FAMILY_NAMES == ("liferay", "tandan", "vnportal", "nukeviet")
     assert [get_family(name).name for name in FAMILY_NAMES] == list(FAMILY_NAMES)
