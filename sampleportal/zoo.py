@@ -1,7 +1,8 @@
 """The portal zoo: seeded portals nobody tuned the crawler for, served on loopback.
 
 Each seed draws, independently, a chrome template, a URL scheme (path ids,
-query ids in varying order, a case-insensitive server), whether links carry
+query ids in varying order, a case-insensitive server), listings paged by
+query or in the articles' own directory, whether links carry
 a session id or tracking parameters, a set of traps (calendars with
 namespaced or one-letter parameters going both ways, faceted filters and
 sort orders, an endless pager, print views, search results, a tag cloud)
@@ -79,6 +80,7 @@ ROLES = ("Phó Ban biên tập", "Quản trị", "Chánh văn phòng")
 SCHEMES = ("path", "query", "case")
 TRAPS = ("calendar", "facets", "pager", "print", "search", "tags")
 TEMPLATES = ("table", "divs", "semantic")
+_PAGED_PATH = re.compile(r"/tin-tuc/trang-(\d+)-cm-(\d+)\.html")
 
 
 @dataclass
@@ -131,6 +133,10 @@ class ZooPortal:
                     category=rng.randint(1, self.categories),
                 )
             )
+        #: Listing pages ``/tin-tuc/trang-2-cm-1.html``, in the directory of
+        #: path-scheme articles, rather than ``/tin-tuc?cat=1&page=2``.  Drawn
+        #: from a stream of its own, so that every seed keeps the rest of its portal.
+        self.paged_paths = random.Random(f"{self.seed}-listings").random() < 0.5
         self._rng = rng
         self._server: ThreadingHTTPServer | None = None
         self._visits = 0
@@ -157,6 +163,21 @@ class ZooPortal:
             path += ("&" if "?" in path else "?") + urlencode(extra)
         return path
 
+    def listing_path(self, category: int, page: int) -> str:
+        """The link to a listing's page (category 0: all news)."""
+        if self.paged_paths:
+            return f"/tin-tuc/trang-{page}-cm-{category}.html"
+        return f"/tin-tuc?cat={category}&page={page}"
+
+    def listing_at(self, path: str, query: dict[str, str]) -> tuple[int, int] | None:
+        """The category and page number of a listing's page, or None."""
+        if found := _PAGED_PATH.fullmatch(path.lower()):
+            return int(found.group(2)), int(found.group(1))
+        if path not in ("/", "/tin-tuc", "/news.asp"):
+            return None
+        category, page = query.get("cat", ""), query.get("page", "")
+        return int(category) if category.isdigit() else 0, int(page) if page.isdigit() else 1
+
     def article_at(self, path: str, query: dict[str, str]) -> ZooArticle | None:
         found = re.search(r"bai-viet-(\d+)\.(?:html|aspx)$", path, re.IGNORECASE)
         if self.scheme == "query":
@@ -179,8 +200,8 @@ class ZooPortal:
             return "tags"
         if path.startswith(("/in-bai", "/print")):
             return "print"
-        category = int(query.get("cat", "0") or 0)
-        if path == "/tin-tuc" and int(query.get("page", "1") or 1) > self._last_page(category):
+        listed = self.listing_at(path, query)
+        if listed is not None and listed[1] > self._last_page(listed[0]):
             return "pager"
         return None
 
@@ -203,8 +224,8 @@ class ZooPortal:
             return 200, "text/plain", "User-agent: *\nAllow: /\n"
         if article := self.article_at(path, query):
             return 200, "text/html", self._article(article)
-        if path in ("/", "/tin-tuc", "/news.asp"):
-            return 200, "text/html", self._listing(query)
+        if (listed := self.listing_at(path, query)) is not None:
+            return 200, "text/html", self._listing(*listed)
         if path == "/lien-he":
             return 200, "text/html", self._chrome("Liên hệ", "<p>Điện thoại: 0238 3 123 456</p>")
         if path == "/thu-vien-anh":
@@ -281,9 +302,7 @@ class ZooPortal:
         )
         return self._chrome(article.title, main)
 
-    def _listing(self, query: dict[str, str]) -> str:
-        category = int(query.get("cat", "0") or 0) if query.get("cat", "").isdigit() else 0
-        page = int(query.get("page", "1")) if query.get("page", "").isdigit() else 1
+    def _listing(self, category: int, page: int) -> str:
         listed = [a for a in self.articles if not category or a.category == category]
         last = self._last_page(category)
         shown = listed[(min(page, last) - 1) * self.per_page :][: self.per_page]
@@ -292,7 +311,7 @@ class ZooPortal:
             f"{escape(a.title)}</a><p>{escape(a.body[0][:90])}…</p></div>"
             for n, a in enumerate(shown)
         )
-        pager = f'<a href="/tin-tuc?cat={category}&page={page + 1}">Trang sau</a>'
+        pager = f'<a href="{escape(self.listing_path(category, page + 1))}">Trang sau</a>'
         if "pager" not in self.traps and page >= last:
             pager = ""
         return self._chrome(f"Tin tức {category or ''}", items + pager)
