@@ -87,11 +87,11 @@ def _headline(scope: Scope, body: Element, titles: list[str]) -> Element | None:
     # Only headings, and elements whose raw text is short enough for a title
     # to repeat, are read: the walk that reads an element's visible text
     # would otherwise read every wrapper of the article whole.
-    longest = 2 * max(map(len, titles), default=0) + _SLACK
+    bound = 2 * max(map(len, titles), default=0) + _SLACK
     nodes = [
         node
         for node in _above_prose(scope, body, scope.selector.root.iter(*_HEADLINE_TAGS))
-        if node.tag in _HEADINGS or _RAW_TEXT_LENGTH(node) <= longest
+        if node.tag in _HEADINGS or _RAW_TEXT_LENGTH(node) <= bound
     ]
     texts = {node: element_text(node) for node in nodes}
     nodes = [

@@ -194,15 +194,13 @@ class ShapeWatch:
         # A page stops at most one shape: a trap is reported once.
         stopped = self.stopped(url)
         year = implausible_year(url, self.this_year)
-        for index, key in enumerate(keys):
-            if pager and not productive:
-                # The spider bounds pagination by what each page shows.  A
-                # listing paging through articles another listing showed
-                # first is no sign of a trap, and where its pages share a
-                # directory with the articles (``/news/kinh-te/page-9``
-                # beside ``/news/kinh-te/bai-viet.html``), counting them
-                # stopped the articles too.
-                break
+        # The spider bounds pagination by what each page shows: a listing
+        # paging through articles another listing showed first is no sign of
+        # a trap, and where its pages share a directory with the articles
+        # (``/news/kinh-te/page-9`` beside ``/news/kinh-te/bai-viet.html``),
+        # counting them stopped the articles too.
+        counted = () if pager and not productive else keys
+        for index, key in enumerate(counted):
             shape = self._shape(key)
             shape.pages += 1
             if productive:
