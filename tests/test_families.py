@@ -240,26 +240,42 @@ def test_pager_links(name: str, family: str, expected: list[str]) -> None:
     assert get_family(family).pager_links(fetched.selector, fetched.url) == expected
 
 
-def test_pager_links_follow_rel_next() -> None:
-    fetched = page(
-        "x", "https://x.gov.vn/tin-tuc", body=b'<link rel="next" href="/tin-tuc?page=2">'
-    )
-    assert get_family("generic").pager_links(fetched.selector, fetched.url) == [
-        "https://x.gov.vn/tin-tuc?page=2"
-    ]
-
-
-def test_pager_links_follow_a_next_link_by_its_words() -> None:
-    body = (
-        '<div><a href="/tin-tuc/trang-2.html">Trang sau</a><a href="/tin/t/3.html">TIẾP »</a>'
-        '<a href="/van-ban">»</a><a href="/hop.html">Sau khi họp</a><a href="/anh"><img></a></div>'
-    ).encode()
-    fetched = page("x", "https://x.gov.vn/tin-tuc", body=body)
-    assert get_family("generic").pager_links(fetched.selector, fetched.url) == [
-        "https://x.gov.vn/tin-tuc/trang-2.html",
-        "https://x.gov.vn/tin/t/3.html",
-        "https://x.gov.vn/van-ban",
-    ]
+@pytest.mark.parametrize(
+    ("family", "url", "body", "expected"),
+    [
+        pytest.param(
+            "generic",
+            "https://x.gov.vn/tin-tuc",
+            '<link rel="next" href="/tin-tuc?page=2">',
+            ["https://x.gov.vn/tin-tuc?page=2"],
+            id="rel-next",
+        ),
+        pytest.param(
+            "generic",
+            "https://x.gov.vn/tin-tuc",
+            '<div><a href="/tin-tuc/trang-2.html">Trang sau</a><a href="/tin/t/3.html">TIẾP »</a>'
+            '<a href="/van-ban">»</a><a href="/hop.html">Sau khi họp</a><a href="/anh"><img></a>'
+            "</div>",
+            [
+                "https://x.gov.vn/tin-tuc/trang-2.html",
+                "https://x.gov.vn/tin/t/3.html",
+                "https://x.gov.vn/van-ban",
+            ],
+            id="next-link-by-its-words",
+        ),
+        pytest.param(
+            "vnportal",
+            "https://x.nghean.gov.vn/",
+            '<div class="paging"><a href="/tin-tuc-su-kien?pageindex=2">2</a></div>'
+            '<a href="/tin-tuc-su-kien/le-ra-quan-515402?pageindex=0">Lễ ra quân</a>',
+            ["https://x.nghean.gov.vn/tin-tuc-su-kien?pageindex=2"],
+            id="article-links-left-out",
+        ),
+    ],
+)
+def test_pager_links_in_markup(family: str, url: str, body: str, expected: list[str]) -> None:
+    fetched = page("x", url, body=body.encode())
+    assert get_family(family).pager_links(fetched.selector, fetched.url) == expected
 
 
 def test_get_family() -> None:
@@ -300,17 +316,6 @@ def test_every_preset_has_alternates_and_feeds_where_known() -> None:
 def test_log_in_and_system_pages_are_neither(path: str) -> None:
     for name in (*FAMILY_NAMES, "generic"):
         assert get_family(name).classify("https://x.gov.vn" + path) is None
-
-
-def test_pager_links_leave_out_article_links() -> None:
-    body = (
-        '<div class="paging"><a href="/tin-tuc-su-kien?pageindex=2">2</a></div>'
-        '<a href="/tin-tuc-su-kien/le-ra-quan-515402?pageindex=0">Lễ ra quân</a>'
-    ).encode()
-    fetched = page("x", "https://x.nghean.gov.vn/", body=body)
-    assert get_family("vnportal").pager_links(fetched.selector, fetched.url) == [
-        "https://x.nghean.gov.vn/tin-tuc-su-kien?pageindex=2"
-    ]
 
 
 def test_any_sharepoint_portal_is_not_tandan() -> None:
