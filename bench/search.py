@@ -40,16 +40,13 @@ import sys
 import tempfile
 import time
 import unicodedata
-import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
-from contextlib import contextmanager, suppress
+from contextlib import suppress
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import create_engine
 from sqlalchemy import text as sql
-from sqlalchemy.engine import make_url
 from whoosh import index as whoosh_index
 from whoosh.analysis import StandardAnalyzer
 from whoosh.fields import ID, TEXT, Schema
@@ -64,6 +61,7 @@ from search.postgres import (
     write_documents,
 )
 from search.searcher import ArchiveSearcher, SearchRequest
+from tests.services import postgres_database
 
 SITES = ("xa-thanh-lien", "huyen-thanh-chuong", "xa-dong-van", "phuong-hoa-binh", "xa-cam-son")
 CATEGORIES = ("Tin tức - Sự kiện", "Kinh tế", "Văn hóa - Xã hội", "Quốc phòng - An ninh")
@@ -483,21 +481,6 @@ def tree_mb(path: Path) -> float:
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 1e6
 
 
-@contextmanager
-def scratch_database(server_url: str) -> Iterator[str]:
-    """A new PostgreSQL database for the run, dropped afterwards."""
-    name = f"dna_bench_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(sql(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def postgres_size_mb(store: Store) -> float:
     """Search documents and lexicon, with their indexes and TOAST, in MB."""
     with store.session() as session:
@@ -550,7 +533,7 @@ def under_load(url: str, searchers: int, seconds: float, first: int) -> tuple[li
 
 def bench_postgres(server_url: str, docs: int, rounds: int) -> dict[str, object]:
     """Load the corpus into a scratch PostgreSQL archive, build its documents, time queries."""
-    with scratch_database(server_url) as url:
+    with postgres_database(server_url) as url:
         store = Store(url)
         started = time.perf_counter()
         load_store(store, docs)

@@ -22,9 +22,11 @@ from typing import NoReturn
 
 import pytest
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import DBAPIError
 
 REQUIRE_SERVICES = os.environ.get("DNA_TEST_REQUIRE_SERVICES") == "1"
+_INSUFFICIENT_PRIVILEGE = "42501"
 
 
 def missing_service(reason: str) -> NoReturn:
@@ -60,9 +62,30 @@ def postgres_database(server_url: str) -> Iterator[str]:
             connection.execute(text(f'CREATE DATABASE "{name}"'))
         yield make_url(server_url).set(database=name).render_as_string(hide_password=False)
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        try:
+            _drop_database(admin, name)
+        finally:
+            admin.dispose()
+
+
+def _drop_database(admin: Engine, name: str, attempts: int = 30) -> None:
+    """Drop ``name``, waiting out an autovacuum worker busy in it.
+
+    ``WITH (FORCE)`` ends the test's own connections, but not an autovacuum
+    worker's (a superuser's) unless the role may signal it: then the drop
+    is refused, and succeeds once the worker is done, seconds later.
+    """
+    for attempt in range(attempts):
+        try:
+            with admin.connect() as connection:
+                connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            return
+        except DBAPIError as exc:
+            if getattr(exc.orig, "sqlstate", None) != _INSUFFICIENT_PRIVILEGE or (
+                attempt == attempts - 1
+            ):
+                raise
+            time.sleep(1)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
