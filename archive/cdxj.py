@@ -17,6 +17,7 @@ import warnings
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from archive.warcbounds import max_line
 
@@ -28,27 +29,84 @@ def cdxj_path(warc: Path) -> Path:
     return warc.with_name(warc.name + SUFFIX)
 
 
-def write_cdxj(warc: Path) -> Path:
-    """Index the closed file ``warc``; returns the index's path.
+def _indexer() -> Any:
+    """``cdxj_indexer.main``, imported on first use.
 
-    The indexer streams the file and sorts in bounded memory (spilling to
-    temporary files past 32 MB of lines); the index appears under its final
-    name only once complete.  It reads the file once more, about 0.5 ms per
-    record: a crawl pauses that long (seconds per GB) when its file rotates.
+    The indexer brings requests, pyamf and pkg_resources, a quarter of a
+    second that commands never writing an index should not pay.
     """
-    # Imported here: the indexer brings requests, pyamf and pkg_resources,
-    # a quarter of a second that commands never writing an index should not pay.
     with warnings.catch_warnings():
         # pyamf imports pkg_resources: setuptools 80 (as Scrapyd needs) warns
         # about that on every command's stderr.
         warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
-        from cdxj_indexer.main import CDXJIndexer
+        import cdxj_indexer.main
 
+    return cdxj_indexer.main
+
+
+def write_cdxj(warc: Path) -> Path:
+    """Index the closed file ``warc``, reading it; returns the index's path.
+
+    For files from elsewhere (a restore, a repair): the crawler's own files
+    are indexed as they are written (:class:`CdxjLines`).  The indexer
+    streams the file and sorts in bounded memory (spilling to temporary
+    files past 32 MB of lines); the index appears under its final name only
+    once complete.
+    """
     target = cdxj_path(warc)
     partial = target.with_name(target.name + ".part")
-    CDXJIndexer(str(partial), [str(warc)], sort=True).process_all()
+    _indexer().CDXJIndexer(str(partial), [str(warc)], sort=True).process_all()
     os.replace(partial, target)
     return target
+
+
+class CdxjLines:
+    """The index of a WARC file being written, line by line as its records are.
+
+    Reading a closed file back to index it costs about 0.5 ms a record, a
+    twentieth of a crawl's CPU, and pauses the crawl when its file rotates.
+    The records are at hand as they are written, so their lines are made
+    then, by ``cdxj-indexer``'s own code (the same lines, field for field,
+    as it writes reading the file), and sorted in its bounded memory.
+
+    :param filename: the name the lines give the file (its final name).
+    """
+
+    def __init__(self, filename: str) -> None:
+        main = _indexer()
+        self._indexer = main.CDXJIndexer(None, [])
+        self._indexer.curr_filename = filename
+        self._lines = main.SortingWriter(None)
+
+    def add(self, record: Any, offset: int, length: int) -> None:
+        """Index ``record`` (warcio's, as written) if replay looks it up."""
+        if self._indexer.filter_record(record):
+            position = _Position(offset, length)
+            self._indexer.process_index_entry(position, record, None, self._lines)
+
+    def save(self, warc: Path) -> Path:
+        """Write the sorted index beside ``warc``; it appears only once complete."""
+        target = cdxj_path(warc)
+        partial = target.with_name(target.name + ".part")
+        with open(partial, "w", encoding="utf-8") as handle:
+            self._lines.out = handle
+            self._lines.flush()
+        os.replace(partial, target)
+        return target
+
+
+@dataclass(slots=True, frozen=True)
+class _Position:
+    """Where a record sits in its file, as the indexer asks its reader."""
+
+    offset: int
+    length: int
+
+    def get_record_offset(self) -> int:
+        return self.offset
+
+    def get_record_length(self) -> int:
+        return self.length
 
 
 @dataclass(slots=True, frozen=True)

@@ -2,8 +2,9 @@
 
 Each record is its own gzip member, so a file can be read (and a crashed one
 recovered) record by record.  A file is written as ``….warc.gz.open`` and
-renamed when closed, and then indexed (:mod:`archive.cdxj`); readers know both
-names.  Bodies are never decoded: what the server sent is what is stored.
+renamed when closed, with its index beside it (:mod:`archive.cdxj`, made as
+the records are written); readers know both names.  Bodies are never decoded:
+what the server sent is what is stored.
 
 A payload archived before is not stored again: :meth:`WarcFileWriter.write_revisit`
 writes a ``revisit`` record (headers only) that points at the response holding it.
@@ -27,7 +28,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from archive.cdxj import write_cdxj
+from archive.cdxj import CdxjLines
 from archive.records import CaptureRecord
 
 OPEN_SUFFIX = ".open"
@@ -124,6 +125,7 @@ def _request_headers(request: HttpRequestData, protocol: str) -> StatusAndHeader
 class _OpenFile:
     path: Path
     handle: io.BufferedWriter
+    index: CdxjLines
     size: int = 0
     records: int = field(default=0)
 
@@ -183,7 +185,7 @@ class WarcFileWriter:
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
         name = f"{self.prefix}-{stamp}-{self._serial:05d}{writer_suffix(os.getpid())}"
         path = self.directory / (name + OPEN_SUFFIX)
-        opened = _OpenFile(path, open(path, "xb"))  # noqa: SIM115 - closed in close()
+        opened = _OpenFile(path, open(path, "xb"), CdxjLines(name))  # noqa: SIM115 - closed in close()
         self._file = opened
         info = {
             "software": "dna (District News Archive)",
@@ -206,6 +208,7 @@ class WarcFileWriter:
         member = compressor.compress(self._buffer.getvalue()) + compressor.flush()
         offset = opened.size
         opened.handle.write(member)
+        opened.index.add(record, offset, len(member))
         opened.size += len(member)
         opened.records += 1
         self.bytes_written += len(member)
@@ -219,7 +222,7 @@ class WarcFileWriter:
         opened.handle.close()
         final = opened.path.with_name(opened.final_name)
         os.replace(opened.path, final)
-        write_cdxj(final)
+        opened.index.save(final)
         self.files_closed.append(final)
 
     def __enter__(self) -> WarcFileWriter:

@@ -14,6 +14,7 @@ from fastwarc.warc import ArchiveIterator as FastArchiveIterator
 from fastwarc.warc import WarcRecordType
 from warcio.archiveiterator import ArchiveIterator
 
+from archive.cdxj import cdxj_path, write_cdxj
 from archive.warcreader import WarcReadError, read_payload, read_response
 from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
 
@@ -164,6 +165,43 @@ def test_rotation_names_files_uniquely(tmp_path: Path) -> None:
     for name in names:  # every file starts with its own warcinfo
         with open(tmp_path / name, "rb") as handle:
             assert next(iter(ArchiveIterator(handle))).rec_type == "warcinfo"
+
+
+def test_the_index_made_while_writing_is_cdxj_indexers_own(tmp_path: Path) -> None:
+    """Each file's .cdxj is made as its records are written: it must be the very
+    index that cdxj-indexer (pywb's) writes reading the closed file back."""
+    odd_headers = [
+        ("content-type", "Text/HTML ;charset=UTF-8"),
+        ("Content-Type", "application/json"),  # a second one: the first counts
+        ("X-Note", "Thanh Liên"),
+    ]
+    with WarcFileWriter(tmp_path / "ours", "idx", max_size=3_000) as writer:
+        first = writer.write_exchange(
+            *exchange("http://a.vn/tin-tức/1", HTML.encode(), [("Content-Type", "text/html")]),
+            MOMENT,
+            metadata=[("site", "idx")],
+        )
+        request, response = exchange("http://a.vn/tin-tức/1?again", HTML.encode(), [])
+        writer.write_revisit(request, response, MOMENT, first)
+        request, _ = exchange("http://a.vn/tin-tức/1", b"", [])
+        writer.write_revisit(request, HttpResponseData(304, [("ETag", '"x"')], b""), MOMENT, first)
+        for number, (status, headers) in enumerate(
+            [(404, []), (301, [("Location", "/moved")]), (200, odd_headers), (200, [])]
+        ):
+            writer.write_exchange(
+                HttpRequestData("GET", f"http://b.vn/{number}?q=1&a=2", []),
+                HttpResponseData(status, headers, HTML.encode() * number, reason="Xong"),
+                MOMENT,
+            )
+    ours = sorted((tmp_path / "ours").glob("*.warc.gz"))
+    assert len(ours) > 1  # rotated: every file has its own index
+    (tmp_path / "theirs").mkdir()
+    for path in ours:
+        copy = tmp_path / "theirs" / path.name
+        copy.write_bytes(path.read_bytes())
+        expected = write_cdxj(copy).read_text(encoding="utf-8")
+        assert cdxj_path(path).read_text(encoding="utf-8") == expected
+    assert sum(len(cdxj_path(path).read_text().splitlines()) for path in ours) == 7
 
 
 def test_crashed_open_file_reads_up_to_last_complete_record(tmp_path: Path) -> None:
