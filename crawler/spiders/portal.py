@@ -446,6 +446,10 @@ class PortalSpider(scrapy.Spider):
             return
         page_cap = self.crawler.settings.getint("DNA_MAX_LISTING_PAGES")
         for url in sorted(pager):
+            if url in self._requested:
+                # Every page of a long pager links to every other (two hundred
+                # links): the scheduler would drop all but the first of each.
+                continue
             number = PAGE_NUMBER.search(url)
             if number and int(number.group(1)) > page_cap:
                 self.crawler.stats.inc_value("dna/listing_page_cap")
