@@ -43,6 +43,8 @@ class UrlSpelling:
         """Compare the token-like parameter values of one page's links with earlier pages'."""
         on_page: dict[tuple[str, str], set[str]] = {}
         for url in urls:
+            if "?" not in url:  # most links: no parameters to learn from
+                continue
             parts = urlsplit(url)
             if not parts.query:
                 continue

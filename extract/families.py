@@ -135,15 +135,19 @@ class Family:
         carry ``?pageindex=0`` too.
         """
         queries = dict.fromkeys((*self.pager, *GENERIC.pager, *_NEXT_LINKS))
-        links: dict[str, None] = {}
+        # Several queries find the same links, and a long pager is two hundred
+        # of them: each is joined and judged once.
+        hrefs: dict[str, None] = {}
         for query in queries:
             for element in elements(selector.root, query):
                 href = element.get("href")
-                if href is None:
-                    continue
-                href = href.strip()
-                if href and not href.startswith(("#", "javascript:", "mailto:")):
-                    links[urljoin(base_url, href)] = None
+                if href is not None:
+                    hrefs[href.strip()] = None
+        links = {
+            urljoin(base_url, href): None
+            for href in hrefs
+            if href and not href.startswith(("#", "javascript:", "mailto:"))
+        }
         for link in [link for link in links if self.classify(link) == "article"]:
             del links[link]
         links.pop(base_url, None)

@@ -99,8 +99,10 @@ def without_params(url: str, names: frozenset[str]) -> str:
     For the parameters a site turns out to change on every visit (a session
     token under a name nobody listed), learnt while crawling it.
     """
+    if not names:  # most sites: asked of every link, so answered before any parsing
+        return url
     parts = urlsplit(url)
-    if not names or not parts.query:
+    if not parts.query:
         return url
     query = [
         (name, value)
