@@ -57,6 +57,13 @@ _JOINS = (
 )
 #: Articles per transaction of a rebuild; progress is reported after each.
 REBUILD_BATCH = 500
+#: What testing one row newest first costs (its document read from TOAST,
+#: about 13 µs) over what collecting one match from a GIN index costs (a bit
+#: in a bitmap and its date, about 0.35 µs).  The newest N matches of a query
+#: matching M of D articles are found by walking the dates (N·D/M rows tested)
+#: when that is cheaper than collecting all M: when M² > N·D·WALK_COST, only
+#: for queries matching a large share of a large archive.
+WALK_COST = 37
 
 _QUERY_CANCELED = "57014"
 
@@ -305,6 +312,7 @@ class _Search:
         self.request = request
         self._lexemes: dict[str, bool] = {}
         self._lexicon: list[str] | None = None
+        self._document_count: int | None = None
 
     def has_lexeme(self, lexeme: str) -> bool:
         found = self._lexemes.get(lexeme)
@@ -366,6 +374,7 @@ class _Search:
             rows = self._ranked([*tiers, query], " | ".join(f"({part})" for part in rank), params)
         else:
             direction = "DESC" if request.sort == "newest" else "ASC"
+            self._scan_for(where, params, needed=request.page * request.limit, matches=total)
             rows = self.session.execute(
                 text(
                     f"SELECT d.article_id, {_SHOWN}, NULL AS score "
@@ -414,25 +423,20 @@ class _Search:
         pool = max(RANK_POOL, needed)
         params |= {"pool": pool, "rerank": max(RERANK, needed), "rank": rank}
         params["weights"] = RANK_WEIGHTS
-        pools = []
+        tier_of: dict[int, int] = {}
         for number, tier in enumerate(tiers):
             where, found = self._where(tier, f"tier{number}")
-            params |= found
             for clause in (where, where.replace("d.document @@", "d.head @@", 1)):
-                pools.append(
-                    f"(SELECT {number} AS tier, d.article_id FROM search_documents d "
-                    f"WHERE {clause} ORDER BY d.published DESC LIMIT :pool)"
-                )
-        # Bitmap scans only: an index scan (of the primary key, newest
-        # first) tests each article it passes by reading its document from
-        # TOAST; the GIN index's matches need only their 60-byte rows.
-        self.session.execute(text("SET LOCAL enable_indexscan = off"))
+                for article_id in self._newest(clause, found, pool):
+                    tier_of.setdefault(article_id, number)  # the strictest tier first
+        params["pool_ids"] = list(tier_of)
+        params["pool_tiers"] = list(tier_of.values())
+        self._plan(walk=False)  # the pool's rows are read by key
         score = "ts_rank(CAST(:weights AS real[]), d.{}, CAST(:rank AS tsquery), 1)"
         rows = self.session.execute(
             text(
-                "WITH pool AS (SELECT article_id, min(tier) AS tier FROM ("
-                + " UNION ALL ".join(pools)
-                + ") AS tiers GROUP BY article_id), "
+                "WITH pool AS (SELECT * FROM unnest(CAST(:pool_ids AS integer[]), "
+                "CAST(:pool_tiers AS integer[])) AS p(article_id, tier)), "
                 "shortlist AS (SELECT pool.article_id, pool.tier FROM pool "
                 "JOIN search_documents d ON d.article_id = pool.article_id "
                 f"ORDER BY pool.tier, {score.format('head')} DESC, d.published DESC, "
@@ -444,8 +448,59 @@ class _Search:
             ),
             params,
         ).all()
-        self.session.execute(text("SET LOCAL enable_indexscan = on"))
         return rows
+
+    def _newest(self, where: str, params: dict[str, object], count: int) -> list[int]:
+        """The newest ``count`` articles matching ``where``, newest first."""
+        self._scan_for(where, params, needed=count)
+        return list(
+            self.session.scalars(
+                text(
+                    f"SELECT d.article_id FROM search_documents d WHERE {where} "
+                    "ORDER BY d.published DESC, d.article_id DESC LIMIT :count"
+                ),
+                params | {"count": count},
+            )
+        )
+
+    def _scan_for(
+        self, where: str, params: dict[str, object], needed: int, matches: int | None = None
+    ) -> None:
+        """Set how the next statement finds the first ``needed`` matches of ``where`` by date.
+
+        Either every match is collected from the GIN indexes and sorted
+        (bitmap scans: each costs a bit and a 60-byte row), or the dates are
+        walked in order and each row tested until ``needed`` match (each test
+        reads a document from TOAST).  The planner cannot see the TOAST
+        cost, so the choice is made here (see :data:`WALK_COST`) from the
+        planner's estimate of the matches, or from ``matches`` when counted.
+        """
+        if matches is None:
+            plan = self.session.scalar(
+                text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM search_documents d WHERE {where}"),
+                params,
+            )
+            matches = int(plan[0]["Plan"]["Plan Rows"])
+        self._plan(walk=matches * matches > needed * self._documents() * WALK_COST)
+
+    def _plan(self, *, walk: bool) -> None:
+        """Let the next statement walk an index in order, or only use bitmap scans."""
+        self.session.execute(
+            text(
+                f"SET LOCAL enable_bitmapscan = {'off' if walk else 'on'}; "
+                f"SET LOCAL enable_indexscan = {'on' if walk else 'off'}"
+            )
+        )
+
+    def _documents(self) -> int:
+        """About how many search documents there are (the planner's own count)."""
+        if self._document_count is None:
+            estimate = self.session.scalar(
+                text("SELECT reltuples FROM pg_class WHERE oid = 'search_documents'::regclass")
+            )
+            # Never analysed (-1): walking is for large archives, which have been.
+            self._document_count = max(int(estimate or 0), 0) or 2**31
+        return self._document_count
 
     def _where(self, query: str, name: str = "query") -> tuple[str, dict[str, object]]:
         """The WHERE clause of the query and the request's filters, and its parameters."""

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
@@ -283,6 +284,52 @@ def test_ranking_a_bounded_pool_keeps_the_strict_tiers_and_the_total(
         # Paging past the pool widens it: every hit is still reachable.
         deep = searcher.search(SearchRequest("bão", limit=1, page=totals["bão"]))
         assert len(deep.hits) == 1
+
+
+def _published_index_scans(url: str) -> int:
+    """Scans of the date index so far, once the searchers' sessions have reported them."""
+    store = Store(url)
+    with store.session() as session:
+        scans = session.scalar(
+            text(
+                "SELECT idx_scan FROM pg_stat_user_indexes "
+                "WHERE indexrelname = 'ix_search_documents_published'"
+            )
+        )
+    store.close()
+    return scans or 0
+
+
+def test_walking_the_dates_finds_what_the_gin_index_finds(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A query matching much of a large archive walks the dates newest first
+    instead of collecting every match: the same hits, in the same order."""
+    requests = [
+        SearchRequest("bão"),
+        SearchRequest("nông thôn mới"),
+        SearchRequest("xã", limit=2, page=2),
+        SearchRequest('"hợp tác xã"'),
+        SearchRequest("thanh lien", sort="newest"),
+        SearchRequest("xã", sort="oldest", since=date(2020, 1, 1)),
+    ]
+
+    def answers() -> list[list[tuple[int, float | None]]]:
+        with PostgresSearcher(archive.url) as searcher:
+            return [[(hit.id, hit.score) for hit in searcher.search(r).hits] for r in requests]
+
+    monkeypatch.setattr("search.postgres.RANK_POOL", 3)  # pools cut: their order counts
+    monkeypatch.setattr("search.postgres.WALK_COST", 10**9)  # never walk
+    before = _published_index_scans(archive.url)
+    collected = answers()
+    monkeypatch.setattr("search.postgres.WALK_COST", 0)  # walk whatever matches
+    walked = answers()
+    assert walked == collected and all(collected)
+    # A closed session reports its statistics: the walks used the date index.
+    deadline = time.monotonic() + 10
+    while _published_index_scans(archive.url) <= before and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert _published_index_scans(archive.url) > before
 
 
 def test_the_database_keeps_each_documents_head(archive: Archive) -> None:
