@@ -313,6 +313,7 @@ class _Search:
         self._lexemes: dict[str, bool] = {}
         self._lexicon: list[str] | None = None
         self._document_count: int | None = None
+        self._walking: bool | None = None
 
     def has_lexeme(self, lexeme: str) -> bool:
         found = self._lexemes.get(lexeme)
@@ -354,6 +355,8 @@ class _Search:
 
     def run(self, parsed: object) -> SearchPage:
         request = self.request
+        # Counting and looking words up read the GIN indexes: never the dates.
+        self._plan(walk=False)
         loose = self.builder()
         query = loose.build(parsed)
         strictness = [(True, True), (True, False)] if loose.accented else [(False, True)]
@@ -475,16 +478,23 @@ class _Search:
         cost, so the choice is made here (see :data:`WALK_COST`) from the
         planner's estimate of the matches, or from ``matches`` when counted.
         """
+        documents = self._documents()
+        if documents < needed * WALK_COST:  # too few to walk, however many match
+            self._plan(walk=False)
+            return
         if matches is None:
             plan = self.session.scalar(
                 text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM search_documents d WHERE {where}"),
                 params,
             )
             matches = int(plan[0]["Plan"]["Plan Rows"])
-        self._plan(walk=matches * matches > needed * self._documents() * WALK_COST)
+        self._plan(walk=matches * matches > needed * documents * WALK_COST)
 
     def _plan(self, *, walk: bool) -> None:
-        """Let the next statement walk an index in order, or only use bitmap scans."""
+        """Let the next statements walk an index in order, or only use bitmap scans."""
+        if walk == self._walking:
+            return
+        self._walking = walk
         self.session.execute(
             text(
                 f"SET LOCAL enable_bitmapscan = {'off' if walk else 'on'}; "
