@@ -413,7 +413,9 @@ class _Search:
            vector read uncompressed), so the best-placed matches are in it
            however many others there are; an article's tier is the
            strictest whose pool holds it.  Choosing them reads the GIN
-           indexes and the matches' rows, never a document;
+           indexes and the matches' rows, or, for a query matching much of
+           a large archive, the newest rows until enough match
+           (:meth:`_scan_for`);
         2. the shortlist: by tier and ``ts_rank`` of ``head``, the first
            :data:`RERANK` (more when paging past them);
         3. the page: by tier and ``ts_rank`` of the whole document.
@@ -508,8 +510,8 @@ class _Search:
             estimate = self.session.scalar(
                 text("SELECT reltuples FROM pg_class WHERE oid = 'search_documents'::regclass")
             )
-            # Never analysed (-1): walking is for large archives, which have been.
-            self._document_count = max(int(estimate or 0), 0) or 2**31
+            # Never analysed (-1): taken as small (autovacuum analyses a growing one).
+            self._document_count = max(int(estimate or 0), 0)
         return self._document_count
 
     def _where(self, query: str, name: str = "query") -> tuple[str, dict[str, object]]:
