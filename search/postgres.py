@@ -59,11 +59,16 @@ _JOINS = (
 REBUILD_BATCH = 500
 #: What testing one row newest first costs (its document read from TOAST,
 #: about 13 µs) over what collecting one match from a GIN index costs (a bit
-#: in a bitmap and its date, about 0.35 µs).  The newest N matches of a query
-#: matching M of D articles are found by walking the dates (N·D/M rows tested)
-#: when that is cheaper than collecting all M: when M² > N·D·WALK_COST, only
-#: for queries matching a large share of a large archive.
+#: in a bitmap and its date, about 0.35 µs); testing a row's ``head`` (stored
+#: uncompressed, a sixth of the size) costs about 10.  See :meth:`_Search._newest`.
 WALK_COST = 37
+HEAD_WALK_COST = 10
+#: The most rows a walk tests before giving up for the GIN index (25–40 ms).
+WALK_WINDOW = 2_000
+HEAD_WALK_WINDOW = 8_000
+#: Of the articles matching a query, those matching in the title, lead or
+#: captions: from an eighth ("hợp") to nearly all ("nông"); a third is assumed.
+HEAD_SHARE = 3
 
 _QUERY_CANCELED = "57014"
 
@@ -314,11 +319,20 @@ class _Search:
         self._lexicon: list[str] | None = None
         self._document_count: int | None = None
         self._walking: bool | None = None
+        self._common: set[str] | None = None
+        self._total = 0
 
     def has_lexeme(self, lexeme: str) -> bool:
+        """Whether any document holds ``lexeme`` (a quoted literal).
+
+        Asking the GIN index builds a bitmap of every match to answer with
+        one: 30 ms for a lexeme in half of a million articles.  The planner's
+        statistics list the lexemes most documents hold, which are those
+        dear ones; the rest are asked.
+        """
         found = self._lexemes.get(lexeme)
         if found is None:
-            found = self._lexemes[lexeme] = bool(
+            found = self._lexemes[lexeme] = lexeme in self._common_lexemes() or bool(
                 self.session.scalar(
                     text(
                         "SELECT EXISTS (SELECT 1 FROM search_documents "
@@ -328,6 +342,19 @@ class _Search:
                 )
             )
         return found
+
+    def _common_lexemes(self) -> set[str]:
+        """The documents' most common lexemes (quoted) in the planner's statistics."""
+        if self._common is None:
+            listed = self.session.scalar(
+                text(
+                    "SELECT most_common_elems::text::text[] FROM pg_stats "
+                    "WHERE tablename = 'search_documents' AND attname = 'document' "
+                    "AND schemaname = current_schema()"
+                )
+            )
+            self._common = {quote(lexeme) for lexeme in listed or ()}
+        return self._common
 
     def near(self, syllable: str) -> list[str]:
         """Syllables of the lexicon one typo from ``syllable``, diacritics aside."""
@@ -372,12 +399,13 @@ class _Search:
         total = self.session.scalar(
             text(f"SELECT count(*) FROM search_documents d WHERE {where}"), params
         )
+        self._total = total or 0
         params |= {"limit": request.limit, "offset": (request.page - 1) * request.limit}
         if request.sort == "relevance":
             rows = self._ranked([*tiers, query], " | ".join(f"({part})" for part in rank), params)
         else:
             direction = "DESC" if request.sort == "newest" else "ASC"
-            self._scan_for(where, params, needed=request.page * request.limit, matches=total)
+            self._scan_for(request.page * request.limit, self._total)
             rows = self.session.execute(
                 text(
                     f"SELECT d.article_id, {_SHOWN}, NULL AS score "
@@ -432,7 +460,7 @@ class _Search:
         for number, tier in enumerate(tiers):
             where, found = self._where(tier, f"tier{number}")
             for clause in (where, where.replace("d.document @@", "d.head @@", 1)):
-                for article_id in self._newest(clause, found, pool):
+                for article_id in self._newest(clause, found, pool, head=clause != where):
                     tier_of.setdefault(article_id, number)  # the strictest tier first
         params["pool_ids"] = list(tier_of)
         params["pool_tiers"] = list(tier_of.values())
@@ -455,42 +483,56 @@ class _Search:
         ).all()
         return rows
 
-    def _newest(self, where: str, params: dict[str, object], count: int) -> list[int]:
-        """The newest ``count`` articles matching ``where``, newest first."""
-        self._scan_for(where, params, needed=count)
-        return list(
-            self.session.scalars(
-                text(
-                    f"SELECT d.article_id FROM search_documents d WHERE {where} "
-                    "ORDER BY d.published DESC, d.article_id DESC LIMIT :count"
-                ),
-                params | {"count": count},
-            )
-        )
+    def _newest(
+        self, where: str, params: dict[str, object], count: int, *, head: bool
+    ) -> list[int]:
+        """The newest ``count`` articles matching ``where``, newest first.
 
-    def _scan_for(
-        self, where: str, params: dict[str, object], needed: int, matches: int | None = None
-    ) -> None:
-        """Set how the next statement finds the first ``needed`` matches of ``where`` by date.
-
-        Either every match is collected from the GIN indexes and sorted
-        (bitmap scans: each costs a bit and a 60-byte row), or the dates are
-        walked in order and each row tested until ``needed`` match (each test
-        reads a document from TOAST).  The planner cannot see the TOAST
-        cost, so the choice is made here (see :data:`WALK_COST`) from the
-        planner's estimate of the matches, or from ``matches`` when counted.
+        Collecting every match from the GIN index and sorting them costs
+        about 0.35 µs a match: a third of a second for "xã" in a million
+        articles.  Walking the dates newest first and testing each row
+        stops at the ``count``-th match, but each test reads the row's
+        document from TOAST (:data:`WALK_COST` times dearer).  The planner
+        cannot see that cost, so the choice is made here, from the query's
+        exact count: a walk is tried when the matches are many enough that
+        the window (:data:`WALK_WINDOW` rows) should hold ``count`` of them
+        and costs less than collecting them would; a walk that falls short
+        is thrown away for the GIN index.  Either way the same articles come
+        back, in the same order.
         """
-        documents = self._documents()
-        if documents < needed * WALK_COST:  # too few to walk, however many match
-            self._plan(walk=False)
-            return
-        if matches is None:
-            plan = self.session.scalar(
-                text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM search_documents d WHERE {where}"),
-                params,
+        order = "ORDER BY d.published DESC, d.article_id DESC"
+        window, cost, share = (
+            (HEAD_WALK_WINDOW, HEAD_WALK_COST, HEAD_SHARE) if head else (WALK_WINDOW, WALK_COST, 1)
+        )
+        total = self._total
+        if total * window >= count * self._documents() * share and window * cost < total:
+            dates, dated = self._dates()
+            self._plan(walk=True)
+            walked = list(
+                self.session.scalars(
+                    text(
+                        "SELECT d.article_id FROM (SELECT * FROM search_documents d "
+                        f"WHERE {' AND '.join(dates) or 'TRUE'} {order} LIMIT :window) AS d "
+                        f"WHERE {where} {order} LIMIT :count"
+                    ),
+                    params | dated | {"count": count, "window": window},
+                )
             )
-            matches = int(plan[0]["Plan"]["Plan Rows"])
-        self._plan(walk=matches * matches > needed * documents * WALK_COST)
+            if len(walked) == count:
+                return walked
+        self._plan(walk=False)
+        collect = f"SELECT d.article_id FROM search_documents d WHERE {where} {order} LIMIT :count"
+        return list(self.session.scalars(text(collect), params | {"count": count}))
+
+    def _scan_for(self, needed: int, matches: int) -> None:
+        """Set how the next statement finds the first ``needed`` of ``matches`` by date.
+
+        As :meth:`_newest` chooses, but with no window: the dates are walked
+        when testing the ``needed·D/matches`` rows that hold them costs less
+        than collecting all ``matches``.
+        """
+        rows = needed * self._documents() / max(matches, 1)
+        self._plan(walk=rows * WALK_COST < matches)
 
     def _plan(self, *, walk: bool) -> None:
         """Let the next statements walk an index in order, or only use bitmap scans."""
@@ -525,12 +567,19 @@ class _Search:
         if request.place:
             required.append(quote(f"@place:{request.place}"))
         required += [quote(f"@portal:{code}") for code in request.portal_places]
-        where = f"d.document @@ CAST(:{name} AS tsquery)"
-        params: dict[str, object] = {name: " & ".join(required)}
+        dates, params = self._dates()
+        params[name] = " & ".join(required)
+        return " AND ".join([f"d.document @@ CAST(:{name} AS tsquery)", *dates]), params
+
+    def _dates(self) -> tuple[list[str], dict[str, object]]:
+        """The conditions of ``--since`` and ``--until``, and their parameters."""
+        request = self.request
+        conditions: list[str] = []
+        params: dict[str, object] = {}
         if request.since:
-            where += " AND d.published >= :since"
+            conditions.append("d.published >= :since")
             params["since"] = vietnam_midnight(request.since)
         if request.until:
-            where += " AND d.published < :until"
+            conditions.append("d.published < :until")
             params["until"] = vietnam_midnight(request.until + timedelta(days=1))
-        return where, params
+        return conditions, params

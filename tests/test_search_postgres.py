@@ -318,13 +318,21 @@ def test_walking_the_dates_finds_what_the_gin_index_finds(
         with PostgresSearcher(archive.url) as searcher:
             return [[(hit.id, hit.score) for hit in searcher.search(r).hits] for r in requests]
 
+    def walking(cost: int, window: int) -> None:
+        for name, value in (("WALK_COST", cost), ("HEAD_WALK_COST", cost)):
+            monkeypatch.setattr(f"search.postgres.{name}", value)
+        for name in ("WALK_WINDOW", "HEAD_WALK_WINDOW"):
+            monkeypatch.setattr(f"search.postgres.{name}", window)
+
     monkeypatch.setattr("search.postgres.RANK_POOL", 3)  # pools cut: their order counts
-    monkeypatch.setattr("search.postgres.WALK_COST", 10**9)  # never walk
+    walking(cost=10**9, window=1000)  # never walk
     before = _published_index_scans(archive.url)
     collected = answers()
-    monkeypatch.setattr("search.postgres.WALK_COST", 0)  # walk whatever matches
+    walking(cost=0, window=1000)  # walk whatever matches
     walked = answers()
-    assert walked == collected and all(collected)
+    walking(cost=0, window=4)  # walks that fall short, and fall back
+    cut_short = answers()
+    assert walked == collected == cut_short and all(collected)
     # A closed session reports its statistics: the walks used the date index.
     deadline = time.monotonic() + 10
     while _published_index_scans(archive.url) <= before and time.monotonic() < deadline:
