@@ -185,7 +185,10 @@ class WarcFileWriter:
         stamp = datetime.now(UTC).strftime("%Y%m%d%H%M%S%f")
         name = f"{self.prefix}-{stamp}-{self._serial:05d}{writer_suffix(os.getpid())}"
         path = self.directory / (name + OPEN_SUFFIX)
-        opened = _OpenFile(path, open(path, "xb"), CdxjLines(name))  # noqa: SIM115 - closed in close()
+        # The index first: it imports the indexer, a quarter of a second a
+        # killed crawl should not spend with an empty file on disk.
+        index = CdxjLines(name)
+        opened = _OpenFile(path, open(path, "xb"), index)  # noqa: SIM115 - closed in close()
         self._file = opened
         info = {
             "software": "dna (District News Archive)",

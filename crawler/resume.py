@@ -88,6 +88,11 @@ def prepare_resume(
         files = []
         for path in written_by(data.warc_dir(site), run):
             if path.name.endswith(OPEN_SUFFIX):
+                if path.stat().st_size == 0:
+                    # Killed between creating its file and writing to it: nothing to keep.
+                    path.unlink()
+                    plan.repaired.append(f"{path.name}: empty; removed")
+                    continue
                 try:
                     done, path = repair_open_file(path, min_age=0)
                     plan.repaired.append(f"{path.name}: {done}")

@@ -192,12 +192,16 @@ def test_a_killed_crawl_resumes_to_the_same_archive(
         }
     assert len(recorded) >= 20
     assert crawl_runs(data)[0].is_resumable
+    # Killed just as it rotated: its next file created, nothing written to it yet.
+    empty = open_files[0].with_name(open_files[0].name.replace("-00001-", "-00002-"))
+    empty.touch()
 
     portal.latency = 0
     portal.hits.clear()
     resumed = crawl(data, "--resume")
 
     assert "Resuming crawl #1" in resumed.stdout
+    assert f"{empty.name}: empty; removed" in " ".join((resumed.stdout + resumed.stderr).split())
     assert exported(data) == expected
     refetched = {portal.url(path) for path in portal.hits}
     assert not refetched & recorded, "the resume fetched archived pages again"
