@@ -23,6 +23,8 @@ Settings of our own (all prefixed ``DNA_``):
 ``DNA_RESUMES``        id of the unfinished crawl this one resumes (set by ``--resume``)
 ``DNA_MIN_FREE_MB``    stop the crawl cleanly when the WARC disk has less free space
 ``DNA_DISK_CHECK_INTERVAL``  seconds between free-space checks
+``DNA_GC_THRESHOLD``   CPython's young-generation threshold while crawling, 0 to leave it
+                       (crawler.extensions.garbage)
 ``DNA_MAX_PAGES``      a site's page budget per crawl, unless sites.toml sets its own
 ``DNA_MAX_MINUTES``    a site's time budget per crawl, in minutes, likewise
 ``DNA_TRAP_PAGES``     stop a URL shape after this many unproductive pages in a row
@@ -65,6 +67,7 @@ DNA_TRAP_PAGES = 12
 DNA_MAX_QUEUED_PER_SHAPE = 5000
 DNA_MIN_FREE_MB = 1024
 DNA_DISK_CHECK_INTERVAL = 2.0
+DNA_GC_THRESHOLD = 20_000
 
 # -- politeness -----------------------------------------------------------
 ROBOTSTXT_OBEY = True
@@ -144,6 +147,7 @@ SPIDER_MIDDLEWARES = {
 }
 EXTENSIONS = {
     "crawler.extensions.diskspace.DiskSpaceGuard": 0,
+    "crawler.extensions.garbage.GarbageCollection": 0,
 }
 
 ITEM_PIPELINES = {
