@@ -675,23 +675,31 @@ def scenario_c(args: argparse.Namespace, work: Path) -> dict[str, object]:
             flush=True,
         )
         capacity = parallel_capacity()
-        runs = {}
-        for workers in (1, 2):
-            load = os.getloadavg()[0]
-            seconds, pages, cpu, server_cpu = crawl_fleet(portals, work, per_host, workers)
-            runs[workers] = {
-                "seconds": seconds,
-                "pages": pages,
-                "cpu": cpu,
-                "server_cpu": server_cpu,
-                "load": load,
-            }
-            print(
-                f"   --workers {workers}: {pages} pages in {seconds:.1f} s = "
-                f"{pages / seconds:.1f} pages/s, crawler CPU {cpu:.1f} s, "
-                f"portals' CPU {server_cpu:.1f} s, load {load:.2f}",
-                flush=True,
-            )
+        runs: dict[int, dict[str, float]] = {}
+        # --repeat interleaves 1, 2, 1, 2 …: drift in the machine's load
+        # falls on both; the fastest run of each counts.
+        for n in range(args.repeat):
+            for workers in (1, 2):
+                load = os.getloadavg()[0]
+                seconds, pages, cpu, server_cpu = crawl_fleet(
+                    portals, work / f"run-{n}", per_host, workers
+                )
+                print(
+                    f"   --workers {workers}: {pages} pages in {seconds:.1f} s = "
+                    f"{pages / seconds:.1f} pages/s, crawler CPU {cpu:.1f} s, "
+                    f"portals' CPU {server_cpu:.1f} s, load {load:.2f}",
+                    flush=True,
+                )
+                if workers not in runs or pages / seconds > (
+                    runs[workers]["pages"] / runs[workers]["seconds"]
+                ):
+                    runs[workers] = {
+                        "seconds": seconds,
+                        "pages": pages,
+                        "cpu": cpu,
+                        "server_cpu": server_cpu,
+                        "load": load,
+                    }
         capacity = (capacity + parallel_capacity()) / 2
     finally:
         for portal, _ in portals:
@@ -699,7 +707,8 @@ def scenario_c(args: argparse.Namespace, work: Path) -> dict[str, object]:
     one, two = (runs[n]["pages"] / runs[n]["seconds"] for n in (1, 2))
     ratio = two / one if one else 0.0
     print(
-        f"\n  2 workers / 1 = {ratio:.2f}×   target ≥ {TARGET_TWO_WORKERS}×   "
+        f"\n  2 workers / 1 = {ratio:.2f}× (fastest of {args.repeat} each)   "
+        f"target ≥ {TARGET_TWO_WORKERS}×   "
         f"{verdict(ratio, TARGET_TWO_WORKERS)}\n"
         f"  parallel capacity of this machine now (2 CPU-bound processes / 1): {capacity:.2f}×"
     )
