@@ -18,7 +18,7 @@ archive never needs to know how text is analysed.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
@@ -190,6 +190,8 @@ _DEADLOCK = "40P01"
 #: committed cannot take the write lock, and the busy timeout does not help it.
 _SQLITE_BUSY = 5
 _ATTEMPTS = 3
+#: a capture row's columns, as CaptureRecord names them.
+_CAPTURE_FIELDS = tuple(f.name for f in fields(CaptureRecord))
 
 
 def _retryable(exc: OperationalError) -> bool:
@@ -324,8 +326,13 @@ class ArchiveWriter:
         """Insert the captures not stored yet (by record id); how many were."""
         if not captures:
             return 0
+        # Not dataclasses.asdict: it deep-copies every value, datetimes included.
         rows = [
-            {"site_id": self.site_id, "crawl_id": self.crawl_id, **asdict(capture)}
+            {
+                "site_id": self.site_id,
+                "crawl_id": self.crawl_id,
+                **{name: getattr(capture, name) for name in _CAPTURE_FIELDS},
+            }
             for capture in captures
         ]
         insert = dialect_insert(session, Capture).on_conflict_do_nothing(
