@@ -29,8 +29,8 @@ from crawler.sites import SiteConfig, SitesFile
 if TYPE_CHECKING:
     from archive.archived import CrawlRun
     from archive.warcscan import ScanProblem
+    from crawler.progress import SiteProgress
     from crawler.resume import ResumePlan
-    from crawler.runner import SiteProgress
 
 
 class CrawlError(Exception):
@@ -139,9 +139,6 @@ def crawl_sites(
     :raises CrawlError: every site is being crawled already, or the database
         or the frontier cannot be reached.
     """
-    # Scrapy takes a second to import: only a crawl pays for it.
-    from crawler.runner import crawl_settings, run_crawls
-
     observer = observer or CrawlObserver()
     once = {site.name: site for site in request.sites}  # however often each was named
     sites = [_with_limits(site, request.max_pages, request.since) for site in once.values()]
@@ -164,6 +161,10 @@ def crawl_sites(
                 data, sites_path, registry, sites, request.workers, spider_args, overrides,
                 observer, busy,
             )  # fmt: skip
+        # Scrapy takes a second to import: only a crawl in this process pays
+        # for it (workers import it themselves, side by side).
+        from crawler.runner import crawl_settings, run_crawls
+
         settings = crawl_settings(data.root, sites_path, overrides)
         for key, value in registry.scrapy_settings().items():
             settings.set(key, value, priority="project")

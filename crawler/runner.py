@@ -8,7 +8,6 @@ together.  Progress is read from each crawler's stats on a timer.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -18,48 +17,28 @@ from scrapy.settings import Settings
 
 from crawler.cutoffs import cut_off
 from crawler.pipelines import FORCED_SHUTDOWN, crawl_status
+from crawler.progress import SiteProgress
 from crawler.sites import SiteConfig
 from crawler.spiders.portal import PortalSpider
 
 
-@dataclass
-class SiteProgress:
-    """What one site's crawl has done so far (and how it ended)."""
-
-    site: str
-    pages: int = 0
-    articles_new: int = 0
-    articles_updated: int = 0
-    errors: int = 0
-    warc_bytes: int = 0
-    status: str = "running"
-    reason: str | None = None
-    #: why the crawl stopped early, in words (a full disk).
-    message: str | None = None
-    replayed: int = 0
-    failures: list[tuple[str, str]] = field(default_factory=list)
-    #: why the crawl was stopped (a server it needs went away), for the user.
-    fatal: str | None = None
-    #: what was left out on purpose: trap shapes stopped, a budget reached.
-    cut_off: list[str] = field(default_factory=list)
-
-    @classmethod
-    def from_stats(cls, site: str, stats: dict[str, Any], reason: str | None) -> SiteProgress:
-        return cls(
-            site=site,
-            pages=stats.get("dna/pages", 0),
-            articles_new=stats.get("dna/articles_new", 0),
-            articles_updated=stats.get("dna/articles_updated", 0),
-            errors=stats.get("dna/errors", 0),
-            warc_bytes=stats.get("dna/warc_bytes", 0),
-            status=crawl_status(reason, stats) if reason else "running",
-            reason=reason,
-            message=stats.get("dna/stop_message"),
-            replayed=stats.get("dna/replayed", 0),
-            failures=list(stats.get("dna/failures") or []),
-            fatal=stats.get("dna/fatal"),
-            cut_off=cut_off(reason, stats),
-        )
+def _progress(site: str, stats: dict[str, Any], reason: str | None) -> SiteProgress:
+    """``site``'s progress as its crawler's stats tell it."""
+    return SiteProgress(
+        site=site,
+        pages=stats.get("dna/pages", 0),
+        articles_new=stats.get("dna/articles_new", 0),
+        articles_updated=stats.get("dna/articles_updated", 0),
+        errors=stats.get("dna/errors", 0),
+        warc_bytes=stats.get("dna/warc_bytes", 0),
+        status=crawl_status(reason, stats) if reason else "running",
+        reason=reason,
+        message=stats.get("dna/stop_message"),
+        replayed=stats.get("dna/replayed", 0),
+        failures=list(stats.get("dna/failures") or []),
+        fatal=stats.get("dna/fatal"),
+        cut_off=cut_off(reason, stats),
+    )
 
 
 def crawl_settings(data: Path, sites_file: Path, overrides: dict[str, Any]) -> Settings:
@@ -104,9 +83,7 @@ def run_crawls(
 
     def progress(default_reason: str | None = None) -> list[SiteProgress]:
         return [
-            SiteProgress.from_stats(
-                site.name, crawler.stats.get_stats(), reasons.get(site.name, default_reason)
-            )
+            _progress(site.name, crawler.stats.get_stats(), reasons.get(site.name, default_reason))
             for site, crawler in crawlers
         ]
 

@@ -35,7 +35,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from crawler.runner import SiteProgress
+from crawler.progress import SiteProgress
 from crawler.sites import SiteConfig
 
 #: the status of a site whose worker died before saying how its crawl ended.

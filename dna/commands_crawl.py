@@ -41,8 +41,8 @@ from dna.render import (
 if TYPE_CHECKING:
     from archive.archived import CrawlRun
     from archive.warcscan import ScanProblem
+    from crawler.progress import SiteProgress
     from crawler.resume import ResumePlan
-    from crawler.runner import SiteProgress
 
 
 def register(group: click.Group) -> None:
