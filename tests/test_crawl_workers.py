@@ -111,6 +111,10 @@ def test_a_killed_worker_is_reported_and_the_others_finish(
         "second": ("killed", pids["second"]),
         "third": ("finished", pids["third"]),
     }
+    # The worker that finished left without the interpreter's teardown: its
+    # log is whole all the same.
+    (log,) = (tmp_path / "logs").glob("crawl-*-w1.log")
+    assert log.read_text(encoding="utf-8").count("Spider closed (finished)") == 2
 
     resumed = run_dna("crawl", "second", "--resume", "--max-pages", "5", data=tmp_path)
     assert resumed.returncode == 0, resumed.stderr[-2000:]
