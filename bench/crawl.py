@@ -710,7 +710,8 @@ def scenario_c(args: argparse.Namespace, work: Path) -> dict[str, object]:
         f"\n  2 workers / 1 = {ratio:.2f}× (fastest of {args.repeat} each)   "
         f"target ≥ {TARGET_TWO_WORKERS}×   "
         f"{verdict(ratio, TARGET_TWO_WORKERS)}\n"
-        f"  parallel capacity of this machine now (2 CPU-bound processes / 1): {capacity:.2f}×"
+        f"  parallel capacity of this machine now (2 CPU-bound processes / 1): {capacity:.2f}×; "
+        f"2 workers got {ratio / capacity:.0%} of it"
     )
     # A trap shape is stopped with requests in flight, so which of its pages are
     # fetched, and how many, depends on timing: up to each host's concurrency.
