@@ -1,8 +1,8 @@
 """What each site's crawl has done so far: what crawl workers send their parent.
 
 Apart from :mod:`crawler.runner` so that a parent dealing sites to worker
-processes reads these rows without importing Scrapy: each worker imports it
-for itself, side by side.
+processes reads these rows without importing Scrapy: each worker imports
+Scrapy for itself, side by side with the others.
 """
 
 from __future__ import annotations
