@@ -119,7 +119,7 @@ class Store(CrawlHistory):
                 dialect_insert(session, Site)
                 .values(name=name, created_at=datetime.now(UTC))
                 .on_conflict_do_nothing(index_elements=["name"])
-                .returning(Site.id)
+                .returning(Site.__table__.c.id)
             ).first()
             site = session.scalars(select(Site).where(Site.name == name).with_for_update()).one()
             site.title = title or site.title

@@ -110,14 +110,9 @@ class _ArticleBatch:
             }
             for url, seen in first_seen.items()
         ]
-        fresh = set(
-            session.scalars(
-                dialect_insert(session, Article)
-                .values(rows)
-                .on_conflict_do_nothing(index_elements=["url"])
-                .returning(Article.url)
-            )
-        )
+        # Many rows to one cached statement (not a VALUES list compiled anew for each batch).
+        insert = dialect_insert(session, Article).on_conflict_do_nothing(index_elements=["url"])
+        fresh = set(session.scalars(insert.returning(Article.__table__.c.url), rows))
         query = (
             select(Article).where(Article.url.in_(first_seen)).order_by(Article.url)
         ).with_for_update()
@@ -339,7 +334,7 @@ class ArchiveWriter:
             index_elements=["record_id"]
         )
         # RETURNING names only the rows inserted: the ones skipped were another writer's.
-        return len(session.execute(insert.returning(Capture.id), rows).all())
+        return len(session.execute(insert.returning(Capture.__table__.c.id), rows).all())
 
     def _save_article(
         self, session: Session, batch: _ArticleBatch, pending: _PendingArticle, capture_id: int
