@@ -238,15 +238,15 @@ def archived_article_of(
     )
 
 
-def mention_rows(version: ArticleVersion, mentions: list[Mention]) -> list[PlaceMention]:
-    """The rows that store ``version``'s mentions (the other way round)."""
+def mention_rows(version_id: int, mentions: list[Mention]) -> list[dict[str, object]]:
+    """The ``place_mentions`` rows that store a version's mentions (the other way round)."""
     return [
-        PlaceMention(
-            version=version,
-            unit=mention.unit,
-            surface=mention.surface[:200],
-            candidates=" ".join(mention.candidates) or None,
-            count=mention.count,
-        )
+        {
+            "version_id": version_id,
+            "unit": mention.unit,
+            "surface": mention.surface[:200],
+            "candidates": " ".join(mention.candidates) or None,
+            "count": mention.count,
+        }
         for mention in mentions
     ]

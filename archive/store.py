@@ -270,9 +270,9 @@ class Store(CrawlHistory):
             with self.session() as session, session.begin():
                 versions = [version_id for _, version_id, _ in batch]
                 session.execute(delete(PlaceMention).where(PlaceMention.version_id.in_(versions)))
-                for _, version_id, mentions in batch:
-                    version = session.get(ArticleVersion, version_id)
-                    session.add_all(mention_rows(version, mentions))
+                rows = [row for _, at, mentions in batch for row in mention_rows(at, mentions)]
+                if rows:
+                    session.execute(dialect_insert(session, PlaceMention), rows)
                 articles = [article_id for article_id, _, _ in batch]
                 session.execute(
                     update(Article).where(Article.id.in_(articles)).values(updated_at=now)

@@ -28,8 +28,8 @@ from sqlalchemy.orm import Session
 
 from archive.archived import WriteCounts, mention_rows
 from archive.database import StoreError, dialect_insert
-from archive.models import Article, ArticleUrl, ArticleVersion, Capture
-from archive.records import ArticleRecord, CaptureRecord
+from archive.models import Article, ArticleUrl, ArticleVersion, Capture, PlaceMention
+from archive.records import ArticleRecord, CaptureRecord, Mention
 
 Outcome = Literal["new", "updated", "unchanged"]
 
@@ -64,16 +64,18 @@ class _ArticleBatch:
     :param fresh: URLs whose article this batch created, not yet counted as new.
     :param aliases: the batch's URLs that are another URL of an article, and its URL.
     :param changed: URLs whose article's current version this batch set.
-    :param created: versions this batch created.
+    :param current: the version each of those URLs' articles is to show.
+    :param created: versions this batch creates, in the order met.
     """
 
     articles: dict[str, Article]
-    versions: dict[tuple[str, str], ArticleVersion]
+    versions: dict[tuple[str, str], ArticleVersion | _NewVersion]
     with_current: set[str]
     fresh: set[str]
     aliases: dict[str, str]
     changed: set[str] = field(default_factory=set)
-    created: int = 0
+    current: dict[str, ArticleVersion | _NewVersion] = field(default_factory=dict)
+    created: list[_NewVersion] = field(default_factory=list)
 
     def article_url(self, url: str) -> str:
         """The URL of the article ``url`` is, itself or the article it is an alias of."""
@@ -198,6 +200,15 @@ def _retryable(exc: OperationalError) -> bool:
 
 
 @dataclass(slots=True)
+class _NewVersion:
+    """A version the batch creates: its row, its mentions, and its id once inserted."""
+
+    row: dict[str, object]
+    mentions: list[Mention]
+    id: int | None = None
+
+
+@dataclass(slots=True)
 class _PendingArticle:
     record: ArticleRecord
     capture_record_id: str
@@ -310,12 +321,15 @@ class ArchiveWriter:
                 capture_id = capture_ids.get(item.capture_record_id)
                 if capture_id is None:
                     raise StoreError(f"article {item.record.url} names unknown capture")
-                saved.append(self._save_article(session, batch, item, capture_id))
+                saved.append(self._save_article(batch, item, capture_id))
+            _insert_versions(session, batch.created)
+            for url, version in batch.current.items():
+                batch.articles[url].current_version_id = version.id
             session.flush()
             if self.search_documents is not None and batch.changed:
                 changed = [batch.articles[url].id for url in sorted(batch.changed)]
                 self.search_documents(session, changed)
-        return inserted, saved, batch.created
+        return inserted, saved, len(batch.created)
 
     def _insert_captures(self, session: Session, captures: list[CaptureRecord]) -> int:
         """Insert the captures not stored yet (by record id); how many were."""
@@ -337,7 +351,7 @@ class ArchiveWriter:
         return len(session.execute(insert.returning(Capture.__table__.c.id), rows).all())
 
     def _save_article(
-        self, session: Session, batch: _ArticleBatch, pending: _PendingArticle, capture_id: int
+        self, batch: _ArticleBatch, pending: _PendingArticle, capture_id: int
     ) -> Outcome:
         record = pending.record
         content_hash = record.content_hash()
@@ -374,36 +388,58 @@ class ArchiveWriter:
             published, source = record.published, record.published_source
             if published is None:
                 published, source = article.first_seen, "first-seen"
-            version = ArticleVersion(
-                article=article,
-                capture_id=capture_id,
-                content_hash=content_hash,
-                text_hash=record.text_hash(),
-                seen_at=pending.seen_at,
-                title=record.title,
-                published=published,
-                published_source=source,
-                author=record.author,
-                summary=record.summary,
-                body=record.text,
-                images=[asdict(image) for image in record.images],
-                category=record.category,
-                tags=record.tags,
-                family=record.family,
+            version = _NewVersion(
+                {
+                    "article_id": article.id,
+                    "capture_id": capture_id,
+                    "content_hash": content_hash,
+                    "text_hash": record.text_hash(),
+                    "seen_at": pending.seen_at,
+                    "title": record.title,
+                    "published": published,
+                    "published_source": source,
+                    "author": record.author,
+                    "summary": record.summary,
+                    "body": record.text,
+                    "images": [asdict(image) for image in record.images],
+                    "category": record.category,
+                    "tags": record.tags,
+                    "family": record.family,
+                },
+                record.mentions,
             )
-            session.add(version)
-            session.add_all(mention_rows(version, record.mentions))
             batch.versions[(url, content_hash)] = version
-            batch.created += 1
+            batch.created.append(version)
             if outcome != "new" and is_latest:
                 outcome = "updated"
         is_current = version.id is not None and article.current_version_id == version.id
         if not is_current and (is_latest or url not in batch.with_current):
-            article.current = version
+            batch.current[url] = version
             article.updated_at = datetime.now(UTC)
             batch.with_current.add(url)
             batch.changed.add(url)
         return outcome
+
+
+def _insert_versions(session: Session, created: list[_NewVersion]) -> None:
+    """Insert the batch's new versions and their mentions, and give each its id.
+
+    Core statements, many rows each: the ORM's unit of work spent more on
+    bookkeeping (objects, relationships, a post-update per article) than the
+    database spent on the rows.
+    """
+    if not created:
+        return
+    insert = dialect_insert(session, ArticleVersion).returning(
+        ArticleVersion.__table__.c.id, sort_by_parameter_order=True
+    )
+    ids = session.scalars(insert, [version.row for version in created]).all()
+    mentions = []
+    for version, version_id in zip(created, ids, strict=True):
+        version.id = version_id
+        mentions += mention_rows(version_id, version.mentions)
+    if mentions:
+        session.execute(dialect_insert(session, PlaceMention), mentions)
 
 
 def _same_text(version: ArticleVersion, record: ArticleRecord) -> bool:
