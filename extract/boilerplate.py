@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 
 from lxml.etree import _Element as Element
 
@@ -156,8 +157,14 @@ def chrome_elements(root: Element, extra: Iterable[str] = ()) -> set[Element]:
     return set(found)
 
 
+@lru_cache(maxsize=4096)
 def is_boilerplate_line(text: str) -> bool:
-    """Whether a text block is chrome: login, share, pager, tag, licence or view-count lines."""
+    """Whether a text block is chrome: login, share, pager, tag, licence or view-count lines.
+
+    Kept for the last few thousand texts: deciding whether a page is an
+    article and extracting it ask of each block three or four times, and
+    the pattern's unanchored clauses are tried at every position.
+    """
     if _BOILERPLATE_LINE.search(text):
         return True
     return views_line(text) is not None
