@@ -5,7 +5,8 @@ query ids in varying order, a case-insensitive server), listings paged by
 query or in the articles' own directory, whether links carry
 a session id or tracking parameters, a set of traps (calendars with
 namespaced or one-letter parameters going both ways, faceted filters and
-sort orders, an endless pager, print views, search results, a tag cloud)
+sort orders, an endless pager, print views, search results, a tag cloud, a
+directory answering every path below it with one page of relative links)
 and the page types around the articles (listings, documents, galleries, a
 contact page).  The same seed makes the same portal, so a failing one can be
 served again.  :meth:`ZooPortal.trap_of` tells trap pages from the rest, and which trap, for
@@ -78,7 +79,7 @@ SYLLABLES = [
 GIVEN = ("Thùy Chinh", "Hữu Thịnh", "Lệ Thanh", "Minh Châu", "Thanh Hà", "Phương Liên")
 ROLES = ("Phó Ban biên tập", "Quản trị", "Chánh văn phòng")
 SCHEMES = ("path", "query", "case")
-TRAPS = ("calendar", "facets", "pager", "print", "search", "tags")
+TRAPS = ("calendar", "facets", "pager", "print", "search", "tags", "nested")
 TEMPLATES = ("table", "divs", "semantic")
 _PAGED_PATH = re.compile(r"/tin-tuc/trang-(\d+)-cm-(\d+)\.html")
 
@@ -110,7 +111,10 @@ class ZooPortal:
         self.tracking = rng.random() < 0.4
         #: a listed session name, or one only behaviour can tell
         self.session_name = rng.choice(("sid", "PHPSESSID", "vs", "tk"))
-        self.traps = sorted(trap for trap in TRAPS if rng.random() < 0.5) or ["calendar"]
+        self.traps = sorted(trap for trap in TRAPS[:-1] if rng.random() < 0.5) or ["calendar"]
+        # A stream of its own (as paged_paths below): every seed keeps the rest of its portal.
+        if random.Random(f"{self.seed}-nested").random() < 0.5:
+            self.traps = sorted([*self.traps, "nested"])
         self.calendar_params = rng.choice((("_8_month", "_8_year"), ("m", "y")))
         self.role = rng.choice(ROLES)
         self.per_page = rng.choice((5, 8, 10))
@@ -200,6 +204,8 @@ class ZooPortal:
             return "tags"
         if path.startswith(("/in-bai", "/print")):
             return "print"
+        if path.startswith("/gioi-thieu/") and path != "/gioi-thieu/":
+            return "nested"
         listed = self.listing_at(path, query)
         if listed is not None and listed[1] > self._last_page(listed[0]):
             return "pager"
@@ -258,6 +264,8 @@ class ZooPortal:
             pairs.append(("/tim-kiem?q=xa-hoi", "Tìm kiếm"))
         if "tags" in self.traps:
             pairs.append(("/tag/kinh-te", "Kinh tế"))
+        if "nested" in self.traps:
+            pairs.append(("/gioi-thieu/", "Giới thiệu"))
         return self._links(pairs)
 
     def _chrome(self, title: str, main: str) -> str:
@@ -339,6 +347,11 @@ class ZooPortal:
         if path.startswith("/tag/") and "tags" in self.traps:
             links = [(f"/tag/{self._rng.choice(SYLLABLES)}-{n}", "thẻ") for n in range(5)]
             return self._chrome("Thẻ", self._links(links))
+        if path.startswith("/gioi-thieu/") and "nested" in self.traps:
+            # A router answering every path below /gioi-thieu/ with one page,
+            # whose links are relative: each resolves one level deeper.
+            links = [("lich-su/", "Lịch sử"), ("co-cau-to-chuc/", "Cơ cấu tổ chức")]
+            return self._chrome("Giới thiệu", f"<p>Giới thiệu chung</p>{self._links(links)}")
         if path == "/in-bai" and "print" in self.traps:
             article = next((a for a in self.articles if str(a.id) == query.get("id")), None)
             body = "".join(f"<p>{escape(p)}</p>" for p in article.body) if article else ""

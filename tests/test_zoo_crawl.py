@@ -96,6 +96,7 @@ def test_traps_are_stopped_early_said_once(zoo_crawl) -> None:
     assert any(line.startswith("trap: /tim-kiem?q=*") for line in cut)
     assert any(line.startswith("trap: /danh-muc?") for line in cut)
     assert any(line.startswith("trap: /tag/*") for line in cut)
+    assert any(line.startswith("trap: /gioi-thieu/ answered again deeper") for line in cut)
     store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
     try:
         with store.session() as session:

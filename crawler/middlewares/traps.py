@@ -41,6 +41,7 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, ClassVar
+from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from scrapy import Request, signals
@@ -69,6 +70,14 @@ _SINK = 100
 _SENT = "dna_shape_sent"
 #: Meta key: the request was parked or held back, and sent on past the duplicate filter.
 _RELEASED = "dna_shape_released"
+
+
+@dataclass(slots=True)
+class _Nested:
+    """Pages that offered a page's links again, as written, deeper down its path."""
+
+    pages: int = 0
+    example: str = ""
 
 
 @dataclass(slots=True)
@@ -115,6 +124,10 @@ class ShapeWatch:
         self.held: dict[str, list[Request]] = {}
         #: requests of a shape on trial, waiting while another of its pages is fetched.
         self.parked: dict[str, list[Request]] = {}
+        #: the shallowest page (URL, path segments) offering each set of links as written.
+        self.offered: dict[int, tuple[str, tuple[str, ...]]] = {}
+        #: pages deeper down another's path offering its links again, by that page's URL.
+        self.nested: dict[str, _Nested] = {}
 
     @classmethod
     def of(cls, crawler: Crawler) -> ShapeWatch:
@@ -239,6 +252,42 @@ class ShapeWatch:
             dates = f" (its dates ran to {shape.late_year})" if shape.late_year else ""
             return pages + dates
         return None
+
+    def repeats_above(self, url: str, links_written: int | None) -> str | None:
+        """The page above ``url`` on its path that offered the same links as
+        written, if one did: ``url`` is then the same page answered deeper down.
+
+        A server that answers any path below a directory (a router ignoring
+        extra segments, a soft 404) turns every relative link into a deeper
+        URL of the same page, without end: ``/gioi-thieu/lich-su/lich-su/…``.
+        Such a page's links lead nowhere the page above did not, so they are
+        not followed.  Pages compare by their links, not their bytes: visitor
+        counters and clocks change the bytes on every visit.
+        """
+        if links_written is None:
+            return None
+        segments = tuple(part for part in urlsplit(url).path.split("/") if part)
+        above = self.offered.get(links_written)
+        if above is None or len(segments) < len(above[1]):
+            self.offered[links_written] = (url, segments)
+            return None
+        above_url, above_segments = above
+        depth = len(above_segments)
+        if len(segments) == depth or segments[:depth] != above_segments:
+            return None
+        nested = self.nested.get(above_url)
+        if nested is None:
+            nested = self.nested[above_url] = _Nested(example=url)
+            logger.warning(
+                "%s: trap: %s answers again deeper (%s): links not followed",
+                self._site,
+                above_url,
+                url,
+            )
+        nested.pages += 1
+        self.crawler.stats.inc_value("dna/nested_copies")
+        self._report()
+        return above_url
 
     def _settle(self, parent: str | None, stopped: str | None) -> list[Request]:
         """The links held back from ``parent``: dropped when its first link
@@ -383,6 +432,11 @@ class ShapeWatch:
                     f"queue cap: {key} had {self.max_queued} requests waiting; "
                     f"{shape.queue_capped} more links dropped"
                 )
+        for url, nested in self.nested.items():
+            lines.append(
+                f"trap: {urlsplit(url).path} answered again deeper on {nested.pages} pages "
+                f"(e.g. {urlsplit(nested.example).path}); their links not followed"
+            )
         return lines
 
     def _report(self) -> None:
@@ -453,6 +507,8 @@ class TrapGuardMiddleware:
                     if parent := meta.get("dna_linked_from"):
                         self.watch.credit(parent)
             yield output
+        if judged and self.watch.repeats_above(response.url, meta.get("dna_links_written")):
+            links = []
         if judged:
             # A dead end: a copy of an article, or a page with no links at all
             # (a print view), not a listing whose articles were all seen.

@@ -375,7 +375,11 @@ class PortalSpider(scrapy.Spider):
 
         # Pager links are held back: see _next_pages.  Articles have no pager
         # worth reading.
-        links = [url for href in nodes(root, _LINKS) if (url := _link_at(base, href, domains))]
+        hrefs = nodes(root, _LINKS)
+        if hrefs:
+            # What the page offers as written: the trap guard compares pages by it.
+            response.meta["dna_links_written"] = hash(frozenset(hrefs))
+        links = [url for href in hrefs if (url := _link_at(base, href, domains))]
         spelling = self.spelling
         spelling.learn_from_links(links)
         pager = set()
