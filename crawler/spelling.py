@@ -6,6 +6,9 @@ learns what only this portal does, while crawling it:
 - a parameter whose token-like value (``sid=8F3A2C91``) is the same in
   every link of a page but differs from page to page is a session id
   under a name nobody listed, and leaves the site's URLs;
+- so does a parameter whose value is the time now, in seconds or finer
+  (``?t=1764746400``, ``?_=1764746400123``): a cache-buster, new on every
+  visit, that made every link a URL never seen;
 - a server that answers a case-flipped path with the same page is
   case-insensitive (IIS), and the site's paths are lowercased.  This is
   asked of the server once per crawl, never assumed from the family.
@@ -14,6 +17,7 @@ learns what only this portal does, while crawling it:
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Iterable
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -23,6 +27,24 @@ from extract.urls import with_lowercase_path, without_params
 _TOKEN = re.compile(r"^(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{8,}$")
 #: (URL without the parameter, parameter) pairs remembered; enough to learn from.
 _MAX_REMEMBERED = 20_000
+#: Digits of a Unix time now in seconds, milliseconds, microseconds and nanoseconds.
+_CLOCK_DIGITS = frozenset({10, 13, 16, 19})
+#: How far from this machine's clock a value may be and still read as "now".
+_CLOCK_SLACK = 3600
+
+
+def reads_as_now(value: str, now: float) -> bool:
+    """Whether ``value`` is the Unix time ``now``, in seconds or finer, give or take an hour.
+
+    An article id that is a Unix time (``/bai-viet-1534257436.html``) is the
+    time it was published, not the moment the page was served.
+
+    >>> reads_as_now("1764746400123", 1764746401.0), reads_as_now("1534257436", 1764746401.0)
+    (True, False)
+    """
+    if len(value) not in _CLOCK_DIGITS or not value.isdigit():
+        return False
+    return abs(int(value) / 10 ** (len(value) - 10) - now) <= _CLOCK_SLACK
 
 
 class UrlSpelling:
@@ -40,8 +62,11 @@ class UrlSpelling:
         return with_lowercase_path(url) if self.case_insensitive else url
 
     def learn_from_links(self, urls: Iterable[str]) -> None:
-        """Compare the token-like parameter values of one page's links with earlier pages'."""
+        """Learn from one page's links: parameters whose value is the time now, and
+        token-like values compared with those of earlier pages' links."""
         on_page: dict[tuple[str, str], set[str]] = {}
+        learnt = set()
+        now = time.time()
         for url in urls:
             if "?" not in url:  # most links: no parameters to learn from
                 continue
@@ -50,12 +75,16 @@ class UrlSpelling:
                 continue
             pairs = parse_qsl(parts.query, keep_blank_values=True)
             for name, value in pairs:
-                if name.lower() in self.volatile or not _TOKEN.match(value):
+                if name.lower() in self.volatile:
+                    continue
+                if reads_as_now(value, now):
+                    learnt.add(name.lower())
+                    continue
+                if not _TOKEN.match(value):
                     continue
                 rest = urlencode([pair for pair in pairs if pair[0] != name])
                 base = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))
                 on_page.setdefault((base, name.lower()), set()).add(value)
-        learnt = set()
         for key, values in on_page.items():
             if len(values) != 1:
                 continue  # several values on one page: ids, not a session

@@ -3,7 +3,7 @@
 Each seed draws, independently, a chrome template, a URL scheme (path ids,
 query ids in varying order, a case-insensitive server), listings paged by
 query or in the articles' own directory, whether links carry
-a session id or tracking parameters, a set of traps (calendars with
+a session id, tracking parameters or a cache-buster (the time now), a set of traps (calendars with
 namespaced or one-letter parameters going both ways, faceted filters and
 sort orders, an endless pager, print views, search results, a tag cloud, a
 directory answering every path below it with one page of relative links)
@@ -18,6 +18,7 @@ from __future__ import annotations
 import random
 import re
 import threading
+import time
 from dataclasses import dataclass, field
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -141,6 +142,8 @@ class ZooPortal:
         #: path-scheme articles, rather than ``/tin-tuc?cat=1&page=2``.  Drawn
         #: from a stream of its own, so that every seed keeps the rest of its portal.
         self.paged_paths = random.Random(f"{self.seed}-listings").random() < 0.5
+        #: Article links carry ``t=<Unix time now>``, as PHP's ``time()`` writes it.
+        self.clock = random.Random(f"{self.seed}-clock").random() < 0.3
         self._rng = rng
         self._server: ThreadingHTTPServer | None = None
         self._visits = 0
@@ -163,6 +166,8 @@ class ZooPortal:
             extra.append(("utm_source", "zalo"))
         if self.sessions:
             extra.append((self.session_name, f"s{self._visits * 2654435761 % 2**32:08X}"))
+        if self.clock:
+            extra.append(("t", str(int(time.time()))))
         if extra:
             path += ("&" if "?" in path else "?") + urlencode(extra)
         return path

@@ -42,7 +42,9 @@ def zoo_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
             sessions=False,
             calendar_params=("_8_month", "_8_year"),
         ),
-        "aliases": _zoo(4, scheme="case", traps=["print"], sessions=True, session_name="vs"),
+        "aliases": _zoo(
+            4, scheme="case", traps=["print"], sessions=True, session_name="vs", clock=True
+        ),
         "unknown": _zoo(5, scheme="query", traps=["calendar"], calendar_params=("m", "y")),
         # Ten times the articles, five to a page: the all-news listing and each
         # category's page through the same articles, each ahead in turn.
@@ -152,6 +154,21 @@ def test_an_alias_is_shown_as_another_url_of_its_article(zoo_crawl) -> None:
     shown = run_dna("show", str(with_aliases[0].id), data=data)
     lines = [line.split() for line in shown.stdout.splitlines()]
     assert ["also", "at", with_aliases[0].other_urls[0]] in lines
+
+
+def test_a_cache_buster_is_no_part_of_a_url(zoo_crawl) -> None:
+    """Article links carry ``t=<the time now>``: every visit made them new URLs."""
+    data, _, _ = zoo_crawl
+    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
+    try:
+        with store.session() as session:
+            urls = session.scalars(
+                select(Capture.url).join(Site).where(Site.name == "aliases")
+            ).all()
+    finally:
+        store.close()
+    assert urls
+    assert not [url for url in urls if "t" in dict(parse_qsl(urlsplit(url).query))]
 
 
 def test_a_budget_that_is_not_a_positive_number_is_reported_with_its_line(

@@ -433,8 +433,9 @@ class ShapeWatch:
                     f"{shape.queue_capped} more links dropped"
                 )
         for url, nested in self.nested.items():
+            pages = f"{nested.pages} page{'s' if nested.pages != 1 else ''}"
             lines.append(
-                f"trap: {urlsplit(url).path} answered again deeper on {nested.pages} pages "
+                f"trap: {urlsplit(url).path} answered again deeper on {pages} "
                 f"(e.g. {urlsplit(nested.example).path}); their links not followed"
             )
         return lines

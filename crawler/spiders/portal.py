@@ -34,7 +34,7 @@ from crawler.spelling import UrlSpelling, case_flipped
 from extract.families import GENERIC, Family, get_family
 from extract.page import Page, fetched_page, page_family
 from extract.select import nodes
-from extract.urls import canonicalize, is_print_view, split_domain, within_site
+from extract.urls import canonicalize, is_print_view, split_domain, within_site, without_params
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -376,12 +376,14 @@ class PortalSpider(scrapy.Spider):
         # Pager links are held back: see _next_pages.  Articles have no pager
         # worth reading.
         hrefs = nodes(root, _LINKS)
-        if hrefs:
-            # What the page offers as written: the trap guard compares pages by it.
-            response.meta["dna_links_written"] = hash(frozenset(hrefs))
         links = [url for href in hrefs if (url := _link_at(base, href, domains))]
         spelling = self.spelling
         spelling.learn_from_links(links)
+        if hrefs:
+            # What the page offers as written (less what changes on every
+            # visit): the trap guard compares pages by it.
+            written = frozenset(without_params(href, spelling.volatile) for href in hrefs)
+            response.meta["dna_links_written"] = hash(written)
         pager = set()
         if record is None:
             pager = {
