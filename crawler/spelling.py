@@ -7,8 +7,9 @@ learns what only this portal does, while crawling it:
   every link of a page but differs from page to page is a session id
   under a name nobody listed, and leaves the site's URLs;
 - so does a parameter whose value is the time now, in seconds or finer
-  (``?t=1764746400``, ``?_=1764746400123``): a cache-buster, new on every
-  visit, that made every link a URL never seen;
+  (``?t=1764746400``, ``?_=1764746400123``), or a random fraction
+  (``?rnd=0.8273645190``, JavaScript's ``Math.random()``): a cache-buster,
+  new on every visit, that made every link a URL never seen;
 - a server that answers a case-flipped path with the same page is
   case-insensitive (IIS), and the site's paths are lowercased.  This is
   asked of the server once per crawl, never assumed from the family.
@@ -31,6 +32,13 @@ _MAX_REMEMBERED = 20_000
 _CLOCK_DIGITS = frozenset({10, 13, 16, 19})
 #: How far from this machine's clock a value may be and still read as "now".
 _CLOCK_SLACK = 3600
+#: A random draw in [0, 1) as JavaScript and most languages print one.
+_RANDOM_FRACTION = re.compile(r"^0\.\d{8,}$")
+
+
+def made_per_visit(value: str, now: float) -> bool:
+    """Whether ``value`` is made anew for every visit: the time now, or a random fraction."""
+    return reads_as_now(value, now) or bool(_RANDOM_FRACTION.match(value))
 
 
 def reads_as_now(value: str, now: float) -> bool:
@@ -62,7 +70,7 @@ class UrlSpelling:
         return with_lowercase_path(url) if self.case_insensitive else url
 
     def learn_from_links(self, urls: Iterable[str]) -> None:
-        """Learn from one page's links: parameters whose value is the time now, and
+        """Learn from one page's links: parameters whose value is made per visit, and
         token-like values compared with those of earlier pages' links."""
         on_page: dict[tuple[str, str], set[str]] = {}
         learnt = set()
@@ -77,7 +85,7 @@ class UrlSpelling:
             for name, value in pairs:
                 if name.lower() in self.volatile:
                     continue
-                if reads_as_now(value, now):
+                if made_per_visit(value, now):
                     learnt.add(name.lower())
                     continue
                 if not _TOKEN.match(value):

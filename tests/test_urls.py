@@ -1,12 +1,14 @@
-"""URL canonicalisation and address safety."""
+"""URL canonicalisation, a site's learnt spelling, and address safety."""
 
 from __future__ import annotations
 
 import ipaddress
 import socket
+import time
 
 import pytest
 
+from crawler.spelling import UrlSpelling
 from extract.urls import canonicalize, is_print_view, is_private_address, resolves_to_private
 
 
@@ -61,3 +63,28 @@ def test_the_origin_includes_the_port() -> None:
     assert within_site("http://[::1]:8080/a", (origin_entry("http://[::1]:8080/"),))
     assert origin_entry("http://[::1]/") == "[::1]"
     assert not within_site("http://[::1]:8081/a", ("[::1]:8080",))
+
+
+def test_values_made_per_visit_leave_the_sites_urls() -> None:
+    """A cache-buster (the time now, a random fraction) is no part of a URL; an id
+    that is a Unix time (when the article was published) stays."""
+    now = int(time.time())
+    spelling = UrlSpelling()
+    spelling.learn_from_links(
+        [
+            f"http://xa.gov.vn/tin-tuc.php?page=2&t={now}",
+            "http://xa.gov.vn/chi-tiet.php?id=7&rnd=0.8273645190",
+            f"http://xa.gov.vn/lich.php?_={now * 1000 + 123}",
+            "http://xa.gov.vn/bai-viet.php?id=1534257436",
+        ]
+    )
+    assert spelling.normal(f"http://xa.gov.vn/tin-tuc.php?page=3&t={now + 5}") == (
+        "http://xa.gov.vn/tin-tuc.php?page=3"
+    )
+    assert spelling.normal("http://xa.gov.vn/chi-tiet.php?id=8&rnd=0.1234567890") == (
+        "http://xa.gov.vn/chi-tiet.php?id=8"
+    )
+    assert spelling.normal("http://xa.gov.vn/lich.php?_=1") == "http://xa.gov.vn/lich.php"
+    assert spelling.normal("http://xa.gov.vn/bai-viet.php?id=1534257436") == (
+        "http://xa.gov.vn/bai-viet.php?id=1534257436"
+    )
