@@ -20,10 +20,15 @@ one process (a second signal stops at once and still closes them, as there).  A 
 without its last report (SIGKILL, the OOM killer) is reported ``killed``:
 its crawl rows stay ``running`` under its dead pid, which ``dna crawls`` shows
 as killed and ``dna crawl --resume`` picks up.  The other workers go on.
+A parent that dies (SIGKILL, the OOM killer) leaves no one to stop its
+workers, which would crawl on unseen: each asks Linux for a SIGTERM when
+its parent dies, and stops as on Ctrl-C, its files and rows closed.
 """
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import logging
 import multiprocessing
 import os
@@ -64,10 +69,31 @@ def deal(sites: list[SiteConfig], workers: int) -> list[list[SiteConfig]]:
     return [sites[index::hands] for index in range(hands)]
 
 
-def run_worker(job: WorkerJob, conn: Connection) -> None:
+#: prctl(2)'s option: the signal a process gets when its parent dies.
+_PR_SET_PDEATHSIG = 1
+
+
+def _stop_when_orphaned(parent: int) -> None:
+    """SIGTERM this process when ``parent`` dies (Linux; elsewhere, nothing)."""
+    prctl = getattr(ctypes.CDLL(None), "prctl", None)
+    if prctl is None:
+        return
+    prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != parent:  # it died before it could be asked
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+def _tell(conn: Connection, message: tuple[str, object]) -> None:
+    """Send ``message`` to the parent; a parent gone (killed) hears nothing."""
+    with contextlib.suppress(OSError):
+        conn.send(message)
+
+
+def run_worker(job: WorkerJob, conn: Connection, parent: int) -> None:
     """A worker process's body: crawl ``job.sites``, telling the parent as it goes."""
     # Out of the terminal's process group: the parent alone passes signals on.
     os.setsid()
+    _stop_when_orphaned(parent)
     from crawler.runner import crawl_settings, run_crawls  # Scrapy: in the worker only
 
     settings = crawl_settings(job.data_root, job.sites_path, job.overrides)
@@ -77,9 +103,9 @@ def run_worker(job: WorkerJob, conn: Connection) -> None:
         job.sites,
         settings,
         spider_args=job.spider_args,
-        on_progress=lambda rows: conn.send(("progress", rows)),
+        on_progress=lambda rows: _tell(conn, ("progress", rows)),
     )
-    conn.send(("final", results))
+    _tell(conn, ("final", results))
     conn.close()
     # WARC files, crawl rows and database engines are closed; flush what logs
     # and streams still hold, and skip the interpreter's teardown.
@@ -122,7 +148,9 @@ def run_workers(
         for job in jobs:
             receiver, sender = context.Pipe(duplex=False)
             process = context.Process(
-                target=run_worker, args=(job, sender), name=f"dna-crawl-worker-{len(workers)}"
+                target=run_worker,
+                args=(job, sender, os.getpid()),
+                name=f"dna-crawl-worker-{len(workers)}",
             )
             process.start()
             sender.close()  # the parent keeps only its end: EOF when the worker dies

@@ -147,3 +147,34 @@ def test_ctrl_c_stops_every_worker_cleanly(
         ended = {c.site.name: (c.status, c.reason) for c in session.scalars(select(Crawl))}
     store.close()
     assert ended == {name: ("interrupted", "shutdown") for name in slow_portals}
+
+
+def test_workers_of_a_killed_parent_stop_and_close_their_files(
+    slow_portals: dict[str, PortalServer], tmp_path: Path
+) -> None:
+    """SIGKILL of dna itself (the OOM killer, a scheduler's hard stop) leaves no
+    worker crawling on unseen: each stops as on Ctrl-C, files and rows closed."""
+    (tmp_path / "sites.toml").write_text(sites_toml(slow_portals), encoding="utf-8")
+    process = _start_crawl(tmp_path, "--all", "--workers", "3")
+    pids = _running_crawls(tmp_path, 3)
+    process.kill()
+    process.communicate(timeout=30)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and any(_alive(pid) for pid in pids.values()):
+        time.sleep(0.2)
+    assert not [pid for pid in pids.values() if _alive(pid)], "workers outlived their parent"
+    assert not list((tmp_path / "warc").glob("*/*.open"))
+    store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
+    with store.session() as session:
+        ended = {c.site.name: c.status for c in session.scalars(select(Crawl))}
+    store.close()
+    assert ended == dict.fromkeys(slow_portals, "interrupted")
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, reaped by init soon, does not)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
