@@ -2,8 +2,8 @@
 
 Each seed draws, independently, a chrome template, a URL scheme (path ids,
 query ids in varying order, a case-insensitive server), listings paged by
-query or in the articles' own directory, whether links carry
-a session id, tracking parameters or a cache-buster (the time now), a set of traps (calendars with
+query or in the articles' own directory, whether links carry a session id,
+tracking parameters or a cache-buster (the time now), a set of traps (calendars with
 namespaced or one-letter parameters going both ways, faceted filters and
 sort orders, an endless pager, print views, search results, a tag cloud, a
 directory answering every path below it with one page of relative links)

@@ -65,6 +65,18 @@ def zoo_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
     return data, portals, result.stdout
 
 
+def _captured_urls(data: Path, site: str) -> list[str]:
+    """Every URL the crawl captured for ``site``."""
+    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
+    try:
+        with store.session() as session:
+            return list(
+                session.scalars(select(Capture.url).join(Site).where(Site.name == site)).all()
+            )
+    finally:
+        store.close()
+
+
 def _articles(data: Path, site: str) -> list:
     store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
     try:
@@ -99,12 +111,7 @@ def test_traps_are_stopped_early_said_once(zoo_crawl) -> None:
     assert any(line.startswith("trap: /danh-muc?") for line in cut)
     assert any(line.startswith("trap: /tag/*") for line in cut)
     assert any(line.startswith("trap: /gioi-thieu/ answered again deeper") for line in cut)
-    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
-    try:
-        with store.session() as session:
-            urls = session.scalars(select(Capture.url).join(Site).where(Site.name == "traps")).all()
-    finally:
-        store.close()
+    urls = _captured_urls(data, "traps")
     portal = portals["traps"]
     trap_pages = sum(portal.is_trap(url) for url in urls)
     # A trap is seen for what it is in two or three pages; a pager that never
@@ -122,14 +129,7 @@ def test_an_endless_pager_ends_at_its_short_last_page(zoo_crawl) -> None:
     data, portals, _ = zoo_crawl
     portal = portals["overlapping"]
     assert "pager" in portal.traps and portal.per_page == 5
-    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
-    try:
-        with store.session() as session:
-            urls = session.scalars(
-                select(Capture.url).join(Site).where(Site.name == "overlapping")
-            ).all()
-    finally:
-        store.close()
+    urls = _captured_urls(data, "overlapping")
     past_the_end = set()
     for url in urls:
         if portal.trap_of(url) == "pager":
@@ -158,15 +158,7 @@ def test_an_alias_is_shown_as_another_url_of_its_article(zoo_crawl) -> None:
 
 def test_a_cache_buster_is_no_part_of_a_url(zoo_crawl) -> None:
     """Article links carry ``t=<the time now>``: every visit made them new URLs."""
-    data, _, _ = zoo_crawl
-    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
-    try:
-        with store.session() as session:
-            urls = session.scalars(
-                select(Capture.url).join(Site).where(Site.name == "aliases")
-            ).all()
-    finally:
-        store.close()
+    urls = _captured_urls(zoo_crawl[0], "aliases")
     assert urls
     assert not [url for url in urls if "t" in dict(parse_qsl(urlsplit(url).query))]
 
