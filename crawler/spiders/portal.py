@@ -130,6 +130,13 @@ def _resolve(base: str, href: str, domains: tuple[str, ...]) -> str | None:
     return url
 
 
+def _is_relative(href: str) -> bool:
+    """Whether ``href`` resolves against the page's own path (``lich-su/``, ``?page=2``)."""
+    return not href.strip().startswith(
+        ("/", "http://", "https://", "#", "mailto:", "javascript:", "tel:", "data:")
+    )
+
+
 def _title(response: Response) -> str:
     """The text of a page's ``<title>``, to tell one page from another."""
     return " ".join((response.xpath("//title/text()").get() or "").split())
@@ -379,9 +386,10 @@ class PortalSpider(scrapy.Spider):
         links = [url for href in hrefs if (url := _link_at(base, href, domains))]
         spelling = self.spelling
         spelling.learn_from_links(links)
-        if hrefs:
+        if any(_is_relative(href) for href in hrefs):
             # What the page offers as written (less what changes on every
-            # visit): the trap guard compares pages by it.
+            # visit): the trap guard compares pages by it.  Only relative
+            # links lead somewhere else from a page deeper down.
             written = frozenset(without_params(href, spelling.volatile) for href in hrefs)
             response.meta["dna_links_written"] = hash(written)
         pager = set()
