@@ -6,10 +6,13 @@ learns what only this portal does, while crawling it:
 - a parameter whose token-like value (``sid=8F3A2C91``) is the same in
   every link of a page but differs from page to page is a session id
   under a name nobody listed, and leaves the site's URLs;
-- so does a parameter whose value is the time now, in seconds or finer
+- so does a cache-buster, a value made anew for every visit that made every
+  link a URL never seen: the time now, in seconds or finer
   (``?t=1764746400``, ``?_=1764746400123``), or a random fraction
-  (``?rnd=0.8273645190``, JavaScript's ``Math.random()``): a cache-buster,
-  new on every visit, that made every link a URL never seen;
+  (``?rnd=0.8273645190``, JavaScript's ``Math.random()``), once one link
+  came with two of them.  Never on sight: an id that is the time an article
+  was created reads as "now" for the hour after, and a name learnt leaves
+  every URL of the site;
 - a server that answers a case-flipped path with the same page is
   case-insensitive (IIS), and the site's paths are lowercased.  This is
   asked of the server once per crawl, never assumed from the family.
@@ -70,10 +73,9 @@ class UrlSpelling:
         return with_lowercase_path(url) if self.case_insensitive else url
 
     def learn_from_links(self, urls: Iterable[str]) -> None:
-        """Learn from one page's links: parameters whose value is made per visit, and
-        token-like values compared with those of earlier pages' links."""
+        """Compare the token-like and per-visit parameter values of one page's
+        links with earlier pages'."""
         on_page: dict[tuple[str, str], set[str]] = {}
-        learnt = set()
         now = time.time()
         for url in urls:
             if "?" not in url:  # most links: no parameters to learn from
@@ -82,17 +84,21 @@ class UrlSpelling:
             if not parts.query:
                 continue
             pairs = parse_qsl(parts.query, keep_blank_values=True)
+            # The link without what changes from visit to visit, learnt or plain.
+            steady = [
+                (name, value)
+                for name, value in pairs
+                if name.lower() not in self.volatile and not made_per_visit(value, now)
+            ]
             for name, value in pairs:
                 if name.lower() in self.volatile:
                     continue
-                if made_per_visit(value, now):
-                    learnt.add(name.lower())
+                if not (_TOKEN.match(value) or made_per_visit(value, now)):
                     continue
-                if not _TOKEN.match(value):
-                    continue
-                rest = urlencode([pair for pair in pairs if pair[0] != name])
+                rest = urlencode([pair for pair in steady if pair[0] != name])
                 base = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))
                 on_page.setdefault((base, name.lower()), set()).add(value)
+        learnt = set()
         for key, values in on_page.items():
             if len(values) != 1:
                 continue  # several values on one page: ids, not a session

@@ -142,7 +142,7 @@ class ZooPortal:
         #: path-scheme articles, rather than ``/tin-tuc?cat=1&page=2``.  Drawn
         #: from a stream of its own, so that every seed keeps the rest of its portal.
         self.paged_paths = random.Random(f"{self.seed}-listings").random() < 0.5
-        #: Article links carry ``t=<Unix time now>``, as PHP's ``time()`` writes it.
+        #: Article links carry ``_=<Unix time now in ms>``, as jQuery's cache-buster.
         self.clock = random.Random(f"{self.seed}-clock").random() < 0.3
         self._rng = rng
         self._server: ThreadingHTTPServer | None = None
@@ -167,7 +167,7 @@ class ZooPortal:
         if self.sessions:
             extra.append((self.session_name, f"s{self._visits * 2654435761 % 2**32:08X}"))
         if self.clock:
-            extra.append(("t", str(int(time.time()))))
+            extra.append(("_", str(int(time.time() * 1000))))
         if extra:
             path += ("&" if "?" in path else "?") + urlencode(extra)
         return path

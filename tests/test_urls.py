@@ -66,25 +66,30 @@ def test_the_origin_includes_the_port() -> None:
 
 
 def test_values_made_per_visit_leave_the_sites_urls() -> None:
-    """A cache-buster (the time now, a random fraction) is no part of a URL; an id
-    that is a Unix time (when the article was published) stays."""
+    """A cache-buster (the time now, a random fraction) leaves a site's URLs once
+    one link came with two values; seen once, it could be a fresh article's id."""
     now = int(time.time())
     spelling = UrlSpelling()
-    spelling.learn_from_links(
-        [
-            f"http://xa.gov.vn/tin-tuc.php?page=2&t={now}",
-            "http://xa.gov.vn/chi-tiet.php?id=7&rnd=0.8273645190",
-            f"http://xa.gov.vn/lich.php?_={now * 1000 + 123}",
+
+    def page(stamp: int, fraction: str) -> list[str]:
+        return [
+            f"http://xa.gov.vn/tin-tuc.php?page=2&t={stamp}",
+            f"http://xa.gov.vn/chi-tiet.php?id=7&rnd={fraction}",
+            f"http://xa.gov.vn/lich.php?_={stamp * 1000 + 123}",
             "http://xa.gov.vn/bai-viet.php?id=1534257436",
+            f"http://xa.gov.vn/moi.php?newsid={now * 1000}",
         ]
-    )
+
+    spelling.learn_from_links(page(now, "0.8273645190"))
+    assert spelling.volatile == frozenset()
+    spelling.learn_from_links(page(now + 1, "0.1234567890")[:4])
+    assert spelling.volatile == {"t", "rnd", "_"}
     assert spelling.normal(f"http://xa.gov.vn/tin-tuc.php?page=3&t={now + 5}") == (
         "http://xa.gov.vn/tin-tuc.php?page=3"
     )
-    assert spelling.normal("http://xa.gov.vn/chi-tiet.php?id=8&rnd=0.1234567890") == (
+    assert spelling.normal("http://xa.gov.vn/chi-tiet.php?id=8&rnd=0.5550001234") == (
         "http://xa.gov.vn/chi-tiet.php?id=8"
     )
-    assert spelling.normal("http://xa.gov.vn/lich.php?_=1") == "http://xa.gov.vn/lich.php"
-    assert spelling.normal("http://xa.gov.vn/bai-viet.php?id=1534257436") == (
-        "http://xa.gov.vn/bai-viet.php?id=1534257436"
-    )
+    # An id that is a past Unix time, and one that is a fresh article's creation time.
+    for kept in ("bai-viet.php?id=1534257436", f"moi.php?newsid={now * 1000}"):
+        assert spelling.normal(f"http://xa.gov.vn/{kept}") == f"http://xa.gov.vn/{kept}"
