@@ -84,16 +84,17 @@ class UrlSpelling:
             if not parts.query:
                 continue
             pairs = parse_qsl(parts.query, keep_blank_values=True)
+            per_visit = [made_per_visit(value, now) for _, value in pairs]
             # The link without what changes from visit to visit, learnt or plain.
             steady = [
-                (name, value)
-                for name, value in pairs
-                if name.lower() not in self.volatile and not made_per_visit(value, now)
+                pair
+                for pair, fresh in zip(pairs, per_visit, strict=True)
+                if pair[0].lower() not in self.volatile and not fresh
             ]
-            for name, value in pairs:
+            for (name, value), fresh in zip(pairs, per_visit, strict=True):
                 if name.lower() in self.volatile:
                     continue
-                if not (_TOKEN.match(value) or made_per_visit(value, now)):
+                if not (fresh or _TOKEN.match(value)):
                     continue
                 rest = urlencode([pair for pair in steady if pair[0] != name])
                 base = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))

@@ -508,18 +508,24 @@ class TrapGuardMiddleware:
                     if parent := meta.get("dna_linked_from"):
                         self.watch.credit(parent)
             yield output
-        if judged and self.watch.repeats_above(response.url, meta.get("dna_links_written")):
-            links = []
         if judged:
+            nested = self.watch.repeats_above(response.url, meta.get("dna_links_written"))
+            if nested:
+                links = []  # they lead nowhere the page above did not
             # A dead end: a copy of an article, or a page with no links at all
             # (a print view), not a listing whose articles were all seen.
-            # (Asked last: Scrapy's selector parses the page a second time.)
+            # (Asked last: Scrapy's selector parses the page a second time;
+            # a page repeating another has links, so it is not asked.)
             dead_end = (
                 not productive
                 and not links
                 and (
                     copy
-                    or (isinstance(response, TextResponse) and not response.xpath("//a[@href]"))
+                    or (
+                        not nested
+                        and isinstance(response, TextResponse)
+                        and not response.xpath("//a[@href]")
+                    )
                 )
             )
             for request in self.watch.judged(
