@@ -17,6 +17,7 @@ import hashlib
 import io
 import os
 import socket
+import struct
 import zlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -33,6 +34,14 @@ from archive.records import CaptureRecord
 
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 1_000_000_000
+
+#: A payload at least this large is tried for compressibility before it is deflated.
+_TRIAL_FROM = 16_384
+#: How much of it is tried, and what share of that deflating must save to go on.
+_TRIAL_SIZE = 4_096
+_TRIAL_SAVING = 0.1
+#: The start of each record's gzip member (RFC 1952): deflate, no name, no time, Unix.
+_GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03"
 
 #: Revisit profiles (WARC/1.1): the same payload digest seen again, or a 304.
 IDENTICAL_PAYLOAD_DIGEST = "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest"
@@ -151,7 +160,8 @@ class WarcFileWriter:
     :param prefix: file name prefix, normally the site name.
     :param info: fields of each file's ``warcinfo`` record (software, operator…).
     :param max_size: rotate once a file has reached this many bytes.
-    :param compress_level: zlib level of each record's gzip member.
+    :param compress_level: zlib level of each record's gzip member (a payload
+        that does not deflate is stored: see :func:`deflates`).
     """
 
     def __init__(
@@ -173,7 +183,8 @@ class WarcFileWriter:
         self._serial = 0
         self._file: _OpenFile | None = None
         # warcio builds the records; we compress each one ourselves so every
-        # record is its own gzip member at a sensible level (warcio uses 9).
+        # record is its own gzip member at a sensible level (warcio uses 9),
+        # and a payload compressed already is stored, not deflated again.
         self._buffer = io.BytesIO()
         self._builder = WARCWriter(self._buffer, gzip=False, warc_version="1.1")
 
@@ -203,12 +214,14 @@ class WarcFileWriter:
     def _current(self) -> _OpenFile:
         return self._file or self._new_file()
 
-    def _append(self, opened: _OpenFile, record: object) -> tuple[int, int]:
+    def _append(self, opened: _OpenFile, record: object, stored: int = 0) -> tuple[int, int]:
+        """Write ``record`` as one gzip member; its last ``stored`` payload bytes stored as is."""
         self._buffer.seek(0)
         self._buffer.truncate()
         self._builder.write_record(record)
-        compressor = zlib.compressobj(self.compress_level, zlib.DEFLATED, zlib.MAX_WBITS + 16)
-        member = compressor.compress(self._buffer.getvalue()) + compressor.flush()
+        data = self._buffer.getvalue()
+        # The record ends with its payload and the blank line closing it.
+        member = gzip_member(data, self.compress_level, len(data) - stored - 4 if stored else None)
         offset = opened.size
         opened.handle.write(member)
         opened.index.add(record, offset, len(member))
@@ -310,6 +323,7 @@ class WarcFileWriter:
     ) -> CaptureRecord:
         """Append ``record`` (response or revisit), its request and metadata."""
         rec_headers = record.rec_headers  # type: ignore[attr-defined]
+        record_type = rec_headers.get_header("WARC-Type")
         uri = rec_headers.get_header("WARC-Target-URI")
         date = rec_headers.get_header("WARC-Date")
         record_id = rec_headers.get_header("WARC-Record-ID")
@@ -322,7 +336,8 @@ class WarcFileWriter:
             http_headers=_request_headers(request, response.protocol),
         )
         opened = self._current()
-        offset, length = self._append(opened, record)
+        stored = 0 if record_type == "revisit" or deflates(response) else len(response.body)
+        offset, length = self._append(opened, record, stored)
         self._append(opened, request_record)
         if metadata:
             self._append(opened, self._metadata_record(uri, date, record_id, metadata))
@@ -358,6 +373,47 @@ class WarcFileWriter:
             warc_content_type="application/warc-fields",
             warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": concurrent_to},
         )
+
+
+def gzip_member(data: bytes, level: int, stored_from: int | None = None) -> bytes:
+    """``data`` as one gzip member, deflated at ``level``, from ``stored_from`` on stored.
+
+    Any gzip reader reads it as any other member: the deflate stream is the
+    head deflated and flushed to a byte boundary, then stored blocks.
+    """
+    view = memoryview(data)
+    compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    if stored_from is None:
+        stream = compressor.compress(view) + compressor.flush()
+    else:
+        # A sync flush ends the deflated part on a byte boundary, not final:
+        # a second raw stream of stored blocks continues it.
+        stream = compressor.compress(view[:stored_from]) + compressor.flush(zlib.Z_SYNC_FLUSH)
+        storer = zlib.compressobj(0, zlib.DEFLATED, -zlib.MAX_WBITS)
+        stream += storer.compress(view[stored_from:]) + storer.flush()
+    trailer = struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
+    return b"".join((_GZIP_HEADER, stream, trailer))
+
+
+def deflates(response: HttpResponseData) -> bool:
+    """Whether deflating ``response``'s payload is worth its CPU.
+
+    A payload compressed already (a gzip or brotli transfer, a photo, a
+    ZIP) shrinks by well under 1% at any zlib level, at about 20 ms a
+    megabyte; stored, it costs a copy.  A Content-Encoding says so outright;
+    a large body without one is judged by deflating a sample from its
+    middle, whatever its type claims.
+    """
+    encoding = _header(response.headers, "content-encoding")
+    if encoding and encoding.strip().lower() != "identity":
+        return False
+    body = response.body
+    if len(body) < _TRIAL_FROM:
+        return True
+    middle = (len(body) - _TRIAL_SIZE) // 2
+    sample = body[middle : middle + _TRIAL_SIZE]
+    trial = zlib.compressobj(1, zlib.DEFLATED, -12, 4)
+    return len(trial.compress(sample) + trial.flush()) <= (1 - _TRIAL_SAVING) * len(sample)
 
 
 def _header(headers: list[tuple[str, str]], name: str) -> str | None:
