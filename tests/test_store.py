@@ -10,12 +10,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from archive.database import StoreError
+from archive.database import StoreError, create_archive_engine
 from archive.export import FIELDS, write_export
+from archive.migrations import HEAD, alembic_config, current_revision
 from archive.models import Base
 from archive.records import VIETNAM_TZ, ArticleRecord, CaptureRecord, Image
 from archive.store import Store
@@ -73,6 +76,20 @@ def test_schema_is_created_by_migrations(store: Store) -> None:
     # The migrations build exactly the schema the models describe, on each engine.
     with store.engine.connect() as connection:
         assert compare_metadata(MigrationContext.configure(connection), Base.metadata) == []
+
+
+def test_an_archive_behind_head_is_upgraded_on_open(tmp_path: Path) -> None:
+    """Opening skips Alembic for an archive at ``HEAD``: ``HEAD`` must be where
+    the scripts end (a new migration moves it), and an older archive still moves."""
+    assert ScriptDirectory.from_config(alembic_config()).get_current_head() == HEAD
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    engine = create_archive_engine(url)
+    assert current_revision(engine) is None
+    command.upgrade(alembic_config(engine), "0007")
+    assert current_revision(engine) == "0007"
+    Store(url).close()
+    assert current_revision(engine) == HEAD
+    engine.dispose()
 
 
 def test_new_unchanged_updated(store: Store) -> None:
