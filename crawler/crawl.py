@@ -151,15 +151,15 @@ def crawl_sites(
                 raise CrawlError("every site named is being crawled already")
         # Opens the database first: reachable and migrated before any crawler
         # starts (a one-line error otherwise; workers do not race to migrate).
-        spider_args = _plan_runs(data, db_url, registry, sites, request, observer)
+        spider_args, last_pages = _plan_runs(data, db_url, registry, sites, request, observer)
         overrides = _run_overrides(data, db_url)
         if request.frontier is not None:
             _check_frontier(request.frontier)
             overrides["DNA_FRONTIER_URL"] = request.frontier
         if request.workers > 1 and len(sites) > 1:
             return _crawl_in_workers(
-                data, sites_path, registry, sites, request.workers, spider_args, overrides,
-                observer, busy,
+                data, sites_path, registry, sites, request.workers, spider_args, last_pages,
+                overrides, observer, busy,
             )  # fmt: skip
         # Scrapy takes a second to import: only a crawl in this process pays
         # for it (workers import it themselves, side by side).
@@ -181,16 +181,18 @@ def _crawl_in_workers(
     sites: list[SiteConfig],
     workers: int,
     spider_args: dict[str, dict[str, Any]],
+    last_pages: dict[str, int],
     overrides: dict[str, object],
     observer: CrawlObserver,
     busy: list[str],
 ) -> CrawlOutcome:
-    """Deal ``sites`` round worker processes; the results in the order of ``sites``."""
+    """Deal ``sites`` to worker processes by their last crawls' pages; the
+    results in the order of ``sites``."""
     from crawler.workers import WorkerJob, deal, run_workers
 
     log = Path(str(overrides["LOG_FILE"]))
     jobs = []
-    for index, hand in enumerate(deal(sites, workers)):
+    for index, hand in enumerate(deal(sites, workers, last_pages)):
         worker_log = str(log.with_name(f"{log.stem}-w{index + 1}{log.suffix}"))
         jobs.append(
             WorkerJob(
@@ -241,8 +243,9 @@ def _plan_runs(
     sites: list[SiteConfig],
     request: CrawlRequest,
     observer: CrawlObserver,
-) -> dict[str, dict[str, Any]]:
-    """Each site's spider arguments: its mode, and the crawl it resumes, recovered first."""
+) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
+    """Each site's spider arguments (its mode, and the crawl it resumes, recovered
+    first), and the pages of the sites' last crawls."""
     from crawler.resume import prepare_resume  # imports the extractors: only a crawl needs them
 
     try:
@@ -252,6 +255,7 @@ def _plan_runs(
     args: dict[str, dict[str, Any]] = {}
     try:
         latest = store.latest_crawls()
+        last_pages = {site.name: latest[site.name].pages for site in sites if site.name in latest}
         for site in sites:
             args[site.name] = {"mode": request.mode or "new"}
             previous = latest.get(site.name)
@@ -269,7 +273,7 @@ def _plan_runs(
             observer.resuming(site.name, plan, args[site.name]["mode"])
     finally:
         store.close()
-    return args
+    return args, last_pages
 
 
 def _check_frontier(url: str) -> None:

@@ -1,11 +1,12 @@
 """Spread site crawls over worker processes, one Scrapy reactor each.
 
 Politeness bounds each portal, so a many-site crawl is bound by the one core
-its reactor runs on.  Here the sites are dealt round the workers (each site to
-exactly one, so per-host politeness is unchanged); every worker is a process
-running :func:`crawler.runner.run_crawls` on its share and sending each
-site's progress back over a pipe of its own, so the parent draws one display
-and writes one summary.
+its reactor runs on.  Here the sites are dealt to the workers by their last
+crawl's size (each site to exactly one, so per-host politeness is
+unchanged); every worker is a process running
+:func:`crawler.runner.run_crawls` on its share and sending each site's
+progress back over a pipe of its own, so the parent draws one display and
+writes one summary.
 
 Workers are ``spawn``-ed: they share none of the parent's threads, engines
 or open files, and the parent reaps them, so their CPU time is its
@@ -34,7 +35,7 @@ import multiprocessing
 import os
 import signal
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -63,10 +64,31 @@ class WorkerJob:
     spider_args: dict[str, dict[str, Any]]
 
 
-def deal(sites: list[SiteConfig], workers: int) -> list[list[SiteConfig]]:
-    """``sites`` dealt round ``workers`` hands, in order; never an empty hand."""
+def deal(
+    sites: list[SiteConfig], workers: int, work: Mapping[str, int] | None = None
+) -> list[list[SiteConfig]]:
+    """``sites`` dealt into ``workers`` hands of about equal work; never an empty hand.
+
+    A site's work is what ``work`` says (its last crawl's pages), or the
+    average of the others' for a site not crawled yet.  The largest go first,
+    each to the hand with the least so far, so one worker is not left with
+    the district portals while another idles after its communes.  With
+    nothing known, or all alike, the sites are dealt round in order.  Each
+    hand keeps the order of ``sites``.
+    """
     hands = min(workers, len(sites))
-    return [sites[index::hands] for index in range(hands)]
+    work = work or {}
+    known = [work[site.name] for site in sites if site.name in work]
+    unknown = sum(known) / len(known) if known else 1
+    weight = {site.name: max(work.get(site.name, unknown), 1) for site in sites}
+    loads = [0.0] * hands
+    dealt: list[list[int]] = [[] for _ in range(hands)]
+    # sorted() is stable: sites of equal work stay in order.
+    for index in sorted(range(len(sites)), key=lambda i: -weight[sites[i].name]):
+        lightest = loads.index(min(loads))
+        dealt[lightest].append(index)
+        loads[lightest] += weight[sites[index].name]
+    return [[sites[index] for index in sorted(hand)] for hand in dealt]
 
 
 #: prctl(2)'s option: the signal a process gets when its parent dies.

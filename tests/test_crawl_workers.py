@@ -88,6 +88,22 @@ def test_sites_are_dealt_to_no_more_workers_than_there_are_sites() -> None:
     assert [[site.name for site in hand] for hand in deal(sites, 2)] == [["s0", "s2"], ["s1"]]
 
 
+def test_sites_are_dealt_by_the_pages_of_their_last_crawls() -> None:
+    """Two district portals of 3,000 pages and six communes of 100: dealt round,
+    both districts would fall to one worker (6,200 pages against 300)."""
+    sites = [SiteConfig(f"s{n}", (f"http://127.0.0.1/{n}",), ("127.0.0.1",)) for n in range(8)]
+    last = {"s0": 3000, "s2": 3000} | {f"s{n}": 100 for n in (1, 3, 4, 5, 6, 7)}
+    hands = deal(sites, 2, last)
+    assert [sum(last[site.name] for site in hand) for hand in hands] == [3300, 3300]
+    assert [[site.name for site in hand] for hand in hands] == [
+        ["s0", "s1", "s4", "s6"],
+        ["s2", "s3", "s5", "s7"],
+    ]
+    # A site never crawled counts as the average of the others.
+    del last["s2"]
+    assert [len(hand) for hand in deal(sites, 2, last)] == [1, 7]
+
+
 def test_a_killed_worker_is_reported_and_the_others_finish(
     slow_portals: dict[str, PortalServer], tmp_path: Path
 ) -> None:
