@@ -23,6 +23,7 @@ crawl's peak resident memory.
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import resource
 import subprocess
@@ -146,8 +147,10 @@ def main() -> None:
         data = Path(tmp)
         blocks = [FAST if args.fast else ""]
         for number, (seed, portal) in enumerate(portals.items()):
-            base = portal.serve(f"127.0.{1 + number // 200}.{10 + number % 200}")
-            blocks.append(f'[[site]]\nname = "zoo-{seed}"\nstart_urls = ["{base}"]\n')
+            portal.serve(f"127.0.{1 + number // 200}.{10 + number % 200}")
+            blocks.append(
+                f'[[site]]\nname = "zoo-{seed}"\nstart_urls = {json.dumps(portal.start_urls)}\n'
+            )
         (data / "sites.toml").write_text("\n".join(blocks), encoding="utf-8")
         dna = str(Path(sys.executable).parent / "dna")
         started = time.monotonic()

@@ -15,7 +15,12 @@ learns what only this portal does, while crawling it:
   every URL of the site;
 - a server that answers a case-flipped path with the same page is
   case-insensitive (IIS), and the site's paths are lowercased.  This is
-  asked of the server once per crawl, never assumed from the family.
+  asked of the server once per crawl, never assumed from the family;
+- a server that redirects two paths from one origin to the same paths on
+  another (``http://`` to ``https://``, a bare host to ``www.``) has moved
+  that origin: links still written the old way (pasted into articles,
+  hard-coded in templates) go to the new one at once, rather than costing
+  a request and a redirect each.
 """
 
 from __future__ import annotations
@@ -23,9 +28,10 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
+from itertools import pairwise
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
-from extract.urls import with_lowercase_path, without_params
+from extract.urls import canonicalize, with_lowercase_path, without_params
 
 #: A value that looks like a token rather than a number or a word.
 _TOKEN = re.compile(r"^(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{8,}$")
@@ -35,6 +41,10 @@ _MAX_REMEMBERED = 20_000
 _CLOCK_DIGITS = frozenset({10, 13, 16, 19})
 #: How far from this machine's clock a value may be and still read as "now".
 _CLOCK_SLACK = 3600
+#: Paths a server must redirect alike before its origin is taken as moved.
+_MOVES_TO_LEARN = 2
+#: Origins followed in turn at most (``http://a`` to ``https://a`` to ``https://www.a``).
+_MAX_MOVES = 3
 #: A random draw in [0, 1) as JavaScript and most languages print one.
 _RANDOM_FRACTION = re.compile(r"^0\.\d{8,}$")
 
@@ -65,12 +75,46 @@ class UrlSpelling:
         self.volatile: frozenset[str] = frozenset()
         #: ``None`` until the server was asked.
         self.case_insensitive: bool | None = None
+        #: origin (``scheme://host[:port]``) → the origin the server moved it to.
+        self.moved: dict[str, str] = {}
         self._values: dict[tuple[str, str], str] = {}
+        self._moves: dict[tuple[str, str], set[str]] = {}
 
     def normal(self, url: str) -> str:
         """``url`` as this site spells it once learnt."""
+        if self.moved:
+            url = self._moved(url)
         url = without_params(url, self.volatile)
         return with_lowercase_path(url) if self.case_insensitive else url
+
+    def _moved(self, url: str) -> str:
+        for _ in range(_MAX_MOVES):
+            origin = _origin(url)
+            target = self.moved.get(origin)
+            if target is None:
+                break
+            url = target + url[len(origin) :]
+        return url
+
+    def learn_from_redirects(self, hops: list[str]) -> None:
+        """Note each redirect of ``hops`` (the URLs asked, then the one answered)
+        that kept path and query but changed the origin."""
+        for source, target in pairwise(hops):
+            old, new = canonicalize(source), canonicalize(target)
+            old_origin, new_origin = _origin(old), _origin(new)
+            path = old[len(old_origin) :]
+            if old_origin == new_origin or path != new[len(new_origin) :]:
+                continue
+            if old_origin in self.moved or self._moved(new) == old:
+                continue  # learnt, or a loop back
+            paths = self._moves.get((old_origin, new_origin))
+            if paths is None:
+                if len(self._moves) >= _MAX_REMEMBERED:
+                    continue
+                paths = self._moves[old_origin, new_origin] = set()
+            paths.add(path)
+            if len(paths) >= _MOVES_TO_LEARN:
+                self.moved[old_origin] = new_origin
 
     def learn_from_links(self, urls: Iterable[str]) -> None:
         """Compare the token-like and per-visit parameter values of one page's
@@ -112,6 +156,13 @@ class UrlSpelling:
         if learnt:
             self.volatile = self.volatile | learnt
             self._values = {k: v for k, v in self._values.items() if k[1] not in learnt}
+
+
+def _origin(url: str) -> str:
+    """``scheme://host[:port]`` of an absolute URL, as written."""
+    scheme_end = url.find("://") + 3
+    path_start = url.find("/", scheme_end)
+    return url if path_start < 0 else url[:path_start]
 
 
 def case_flipped(url: str) -> str | None:

@@ -3,7 +3,8 @@
 Each seed draws, independently, a chrome template, a URL scheme (path ids,
 query ids in varying order, a case-insensitive server), listings paged by
 query or in the articles' own directory, whether links carry a session id,
-tracking parameters or a cache-buster (the time now), a set of traps (calendars with
+tracking parameters or a cache-buster (the time now), whether some are
+written with an old origin redirecting to the portal, a set of traps (calendars with
 namespaced or one-letter parameters going both ways, faceted filters and
 sort orders, an endless pager, print views, search results, a tag cloud, a
 directory answering every path below it with one page of relative links)
@@ -144,8 +145,14 @@ class ZooPortal:
         self.paged_paths = random.Random(f"{self.seed}-listings").random() < 0.5
         #: Article links carry ``_=<Unix time now in ms>``, as jQuery's cache-buster.
         self.clock = random.Random(f"{self.seed}-clock").random() < 0.3
+        #: A quarter of article links are written with the portal's old origin,
+        #: which redirects to the new one (a portal moved to https:// keeps
+        #: http:// in links pasted into articles and templates).
+        self.moved = random.Random(f"{self.seed}-moved").random() < 0.3
         self._rng = rng
         self._server: ThreadingHTTPServer | None = None
+        self._old_server: ThreadingHTTPServer | None = None
+        self._old_origin = ""
         self._visits = 0
 
     # -- URLs -------------------------------------------------------------
@@ -170,6 +177,8 @@ class ZooPortal:
             extra.append(("_", str(int(time.time() * 1000))))
         if extra:
             path += ("&" if "?" in path else "?") + urlencode(extra)
+        if self._old_origin and variant % 4 == 2:
+            return self._old_origin + path
         return path
 
     def listing_path(self, category: int, page: int) -> str:
@@ -390,12 +399,40 @@ class ZooPortal:
         self._server = ThreadingHTTPServer((host, port), Handler)
         self._server.daemon_threads = True
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        return f"http://{host}:{self._server.server_address[1]}/"
+        base = f"http://{host}:{self._server.server_address[1]}"
+        if self.moved:
+
+            class Moved(BaseHTTPRequestHandler):
+                def do_GET(self) -> None:
+                    self.send_response(301)
+                    self.send_header("Location", base + self.path)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+
+                def log_message(self, *args: object) -> None:
+                    pass
+
+            self._old_server = ThreadingHTTPServer((host, 0), Moved)
+            self._old_server.daemon_threads = True
+            threading.Thread(target=self._old_server.serve_forever, daemon=True).start()
+            self._old_origin = f"http://{host}:{self._old_server.server_address[1]}"
+        return base + "/"
+
+    @property
+    def start_urls(self) -> list[str]:
+        """The home page, on each origin serving the portal: its sites.toml ``start_urls``.
+
+        A site on a private address (as the zoo's, on loopback) may fetch only
+        the origins of its start URLs.
+        """
+        servers = [server for server in (self._server, self._old_server) if server is not None]
+        return [f"http://{host}:{port}/" for host, port in (s.server_address[:2] for s in servers)]
 
     def close(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+        for server in (self._server, self._old_server):
+            if server is not None:
+                server.shutdown()
+                server.server_close()
 
     def __enter__(self) -> ZooPortal:
         return self

@@ -5,6 +5,13 @@ duplicate filter, which drops it silently, and an off-site target to the
 offsite filter, which drops it at debug level.  Both are faults the
 archivist should see in the crawl summary.  Every 3xx is still recorded to
 WARC first (the recorder sits closer to the wire).
+
+A redirect within the site teaches the site's spelling
+(:meth:`crawler.spelling.UrlSpelling.learn_from_redirects`): a server moving
+paths to another origin moves the links still written the old way.  It is
+seen here, where the duplicate filter cannot hide it (most such redirects
+lead to pages fetched already), and its target is followed in that
+spelling, as links are.
 """
 
 from __future__ import annotations
@@ -43,6 +50,23 @@ class RedirectGuardMiddleware:
         elif not within_site(target, self.crawler.spider.site.allowed_domains):
             reason = f"off-site redirect to {target}"
         else:
-            return response
+            return self._spelt(request, response, target, visited)
         note_failure(self.crawler, request.url, reason)
         raise Skipped(reason)
+
+    def _spelt(
+        self, request: Request, response: Response, target: str, visited: set[str]
+    ) -> Response:
+        """``response`` redirecting to ``target`` as the site spells it (the
+        WARC keeps the server's Location): a session parameter or an old
+        origin in a Location would fetch a page again under another name."""
+        spelling = getattr(self.crawler.spider, "spelling", None)
+        if spelling is None:
+            return response
+        spelling.learn_from_redirects([request.url, target])
+        spelt = spelling.normal(target)
+        if spelt == target or spelt in visited:
+            return response  # a server moving a URL into our spelling has the last word
+        headers = response.headers.copy()
+        headers["Location"] = spelt
+        return response.replace(headers=headers)
