@@ -118,6 +118,8 @@ REMOTE_CONTROL_ENABLED = False
 
 # -- components -----------------------------------------------------------
 DOWNLOADER_MIDDLEWARES = {
+    # A request queued before its site's spelling was learnt goes back in the new one.
+    "crawler.middlewares.spelling.RespellMiddleware": 40,
     # Requests of a URL shape found to be a trap are not sent (and leave its queue count).
     "crawler.middlewares.traps.StoppedShapeMiddleware": 50,
     # Private-address guard before anything is sent.

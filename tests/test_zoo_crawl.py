@@ -159,12 +159,13 @@ def test_an_alias_is_shown_as_another_url_of_its_article(zoo_crawl) -> None:
 
 def test_a_cache_buster_leaves_the_urls_once_learnt(zoo_crawl) -> None:
     """Article links carry ``_=<the time now in ms>``: every visit made them new
-    URLs.  Learnt from the first link seen twice, it leaves the site's URLs: fewer
-    pages are fetched with it than the portal has articles."""
+    URLs.  Learnt from the first link seen twice, it leaves the site's URLs, and
+    the links queued with it are sent without it: fewer pages (often none) are
+    fetched with it than the portal has articles, against 172 of 191 unlearnt."""
     data, portals, _ = zoo_crawl
+    assert portals["aliases"].clock
     urls = _captured_urls(data, "aliases")
     busted = [url for url in urls if "_" in dict(parse_qsl(urlsplit(url).query))]
-    assert busted, "the portal's links carry a cache-buster"
     assert len(busted) < len(portals["aliases"].articles)
 
 

@@ -475,6 +475,11 @@ class TrapGuardMiddleware:
     def left_queue(self, request: Request, **_: Any) -> None:
         self.watch.left_queue(request)
 
+    def _spelt(self, url: str) -> str:
+        """``url`` as its site is now known to spell it."""
+        spelling = getattr(self.crawler.spider, "spelling", None)
+        return url if spelling is None else spelling.normal(url)
+
     def release_held(self, **_: Any) -> None:
         """Nothing else is left: links held back behind a first link that never
         got a verdict (it failed) are sent after all."""
@@ -486,7 +491,10 @@ class TrapGuardMiddleware:
     ) -> AsyncIterator[Any]:
         meta = response.meta
         judged = meta.get("dna_kind") in _JUDGED and response.status == 200
-        own_shape = url_shape(response.url)
+        # A page sent before its site's spelling was learnt (a session id, a
+        # moved origin, case) is judged as the page it is: under the new spelling.
+        page_url = self._spelt(response.url)
+        own_shape = url_shape(page_url)
         productive = copy = False
         links: list[Request] = []
         async for output in result:
@@ -496,7 +504,7 @@ class TrapGuardMiddleware:
                 # A page that leads only to more of itself leads nowhere new.
                 if output.meta.get("dna_kind") == "article" and url_shape(output.url) != own_shape:
                     productive = True
-                output.meta.setdefault("dna_linked_from", response.url)
+                output.meta.setdefault("dna_linked_from", page_url)
                 if judged and output.meta.get("dna_kind") in _JUDGED:
                     links.append(output)  # sent once the page is judged
                     continue
@@ -509,7 +517,7 @@ class TrapGuardMiddleware:
                         self.watch.credit(parent)
             yield output
         if judged:
-            nested = self.watch.repeats_above(response.url, meta.get("dna_links_written"))
+            nested = self.watch.repeats_above(page_url, meta.get("dna_links_written"))
             if nested:
                 links = []  # they lead nowhere the page above did not
             # A dead end: a copy of an article, or a page with no links at all
@@ -529,7 +537,7 @@ class TrapGuardMiddleware:
                 )
             )
             for request in self.watch.judged(
-                response.url,
+                page_url,
                 productive,
                 links,
                 meta.get("dna_linked_from"),
@@ -543,7 +551,7 @@ class TrapGuardMiddleware:
 
 
 class StoppedShapeMiddleware:
-    """Downloader middleware, first of all: counts each request out of its shape's
+    """Downloader middleware, first after the respelling: counts each request out of its shape's
     queue, does not send those queued before their shape was stopped, and
     parks those of a shape on trial while another of its pages is fetched."""
 
