@@ -124,6 +124,8 @@ class UrlSpelling:
         for url in urls:
             if "?" not in url:  # most links: no parameters to learn from
                 continue
+            if self.moved:  # a link on the old origin and on the new is one link
+                url = self._moved(url)
             parts = urlsplit(url)
             if not parts.query:
                 continue

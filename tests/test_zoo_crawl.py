@@ -43,7 +43,13 @@ def zoo_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
             calendar_params=("_8_month", "_8_year"),
         ),
         "aliases": _zoo(
-            4, scheme="case", traps=["print"], sessions=True, session_name="vs", clock=True
+            4,
+            scheme="case",
+            traps=["print"],
+            sessions=True,
+            session_name="vs",
+            clock=True,
+            moved=False,
         ),
         "unknown": _zoo(5, scheme="query", traps=["calendar"], calendar_params=("m", "y")),
         # Ten times the articles, five to a page: the all-news listing and each
