@@ -28,10 +28,13 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterable
-from itertools import pairwise
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from extract.urls import canonicalize, with_lowercase_path, without_params
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
 
 #: A value that looks like a token rather than a number or a word.
 _TOKEN = re.compile(r"^(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{8,}$")
@@ -96,25 +99,24 @@ class UrlSpelling:
             url = target + url[len(origin) :]
         return url
 
-    def learn_from_redirects(self, hops: list[str]) -> None:
-        """Note each redirect of ``hops`` (the URLs asked, then the one answered)
-        that kept path and query but changed the origin."""
-        for source, target in pairwise(hops):
-            old, new = canonicalize(source), canonicalize(target)
-            old_origin, new_origin = _origin(old), _origin(new)
-            path = old[len(old_origin) :]
-            if old_origin == new_origin or path != new[len(new_origin) :]:
-                continue
-            if old_origin in self.moved or self._moved(new) == old:
-                continue  # learnt, or a loop back
-            paths = self._moves.get((old_origin, new_origin))
-            if paths is None:
-                if len(self._moves) >= _MAX_REMEMBERED:
-                    continue
-                paths = self._moves[old_origin, new_origin] = set()
-            paths.add(path)
-            if len(paths) >= _MOVES_TO_LEARN:
-                self.moved[old_origin] = new_origin
+    def learn_from_redirect(self, source: str, target: str) -> None:
+        """Note a redirect from ``source`` to ``target`` if it kept path and
+        query but changed the origin."""
+        old, new = canonicalize(source), canonicalize(target)
+        old_origin, new_origin = _origin(old), _origin(new)
+        path = old[len(old_origin) :]
+        if old_origin == new_origin or path != new[len(new_origin) :]:
+            return
+        if old_origin in self.moved or self._moved(new) == old:
+            return  # learnt, or a loop back
+        paths = self._moves.get((old_origin, new_origin))
+        if paths is None:
+            if len(self._moves) >= _MAX_REMEMBERED:
+                return
+            paths = self._moves[old_origin, new_origin] = set()
+        paths.add(path)
+        if len(paths) >= _MOVES_TO_LEARN:
+            self.moved[old_origin] = new_origin
 
     def learn_from_links(self, urls: Iterable[str]) -> None:
         """Compare the token-like and per-visit parameter values of one page's
@@ -158,6 +160,17 @@ class UrlSpelling:
         if learnt:
             self.volatile = self.volatile | learnt
             self._values = {k: v for k, v in self._values.items() if k[1] not in learnt}
+
+
+def spelling_of(crawler: Crawler) -> UrlSpelling | None:
+    """The learnt spelling of the site ``crawler`` crawls (its spider's), if any."""
+    return getattr(crawler.spider, "spelling", None)
+
+
+def spelt(crawler: Crawler, url: str) -> str:
+    """``url`` as the site ``crawler`` crawls is now known to spell it."""
+    spelling = spelling_of(crawler)
+    return url if spelling is None else spelling.normal(url)
 
 
 def _origin(url: str) -> str:

@@ -102,18 +102,17 @@ def test_an_origin_the_server_moved_is_learnt_from_two_redirects() -> None:
     old = "http://xa.gov.vn/tin-tuc/bai-{}.html?id={}"
     new = "https://xa.gov.vn/tin-tuc/bai-{}.html?id={}"
     # A redirect to another path (a login, a moved page) teaches nothing.
-    spelling.learn_from_redirects(["http://xa.gov.vn/cu.html", "https://xa.gov.vn/moi.html"])
-    spelling.learn_from_redirects([old.format(1, 1), new.format(1, 1)])
+    spelling.learn_from_redirect("http://xa.gov.vn/cu.html", "https://xa.gov.vn/moi.html")
+    spelling.learn_from_redirect(old.format(1, 1), new.format(1, 1))
     assert spelling.normal(old.format(3, 3)) == old.format(3, 3)
-    spelling.learn_from_redirects(["http://xa.gov.vn/cu.html", "https://xa.gov.vn/moi.html"])
+    spelling.learn_from_redirect("http://xa.gov.vn/cu.html", "https://xa.gov.vn/moi.html")
     assert spelling.moved == {}
-    spelling.learn_from_redirects([old.format(2, 2), new.format(2, 2)])
+    spelling.learn_from_redirect(old.format(2, 2), new.format(2, 2))
     assert spelling.normal(old.format(3, 3)) == new.format(3, 3)
     assert spelling.normal("https://xa.gov.vn/a") == "https://xa.gov.vn/a"
     # Moves chain (http, then www), and a server sending a path back is no move.
     for n in (1, 2):
-        spelling.learn_from_redirects(
-            [f"https://xa.gov.vn/{n}", f"https://www.xa.gov.vn/{n}", f"https://xa.gov.vn/{n}"]
-        )
+        spelling.learn_from_redirect(f"https://xa.gov.vn/{n}", f"https://www.xa.gov.vn/{n}")
+        spelling.learn_from_redirect(f"https://www.xa.gov.vn/{n}", f"https://xa.gov.vn/{n}")
     assert spelling.normal("http://xa.gov.vn/b") == "https://www.xa.gov.vn/b"
     assert spelling.moved.get("https://www.xa.gov.vn") is None

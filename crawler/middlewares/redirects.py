@@ -7,7 +7,7 @@ archivist should see in the crawl summary.  Every 3xx is still recorded to
 WARC first (the recorder sits closer to the wire).
 
 A redirect within the site teaches the site's spelling
-(:meth:`crawler.spelling.UrlSpelling.learn_from_redirects`): a server moving
+(:meth:`crawler.spelling.UrlSpelling.learn_from_redirect`): a server moving
 paths to another origin moves the links still written the old way.  It is
 seen here, where the duplicate filter cannot hide it (most such redirects
 lead to pages fetched already), and its target is followed in that
@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import urljoin
 
 from crawler.failures import Skipped, note_failure
+from crawler.spelling import spelling_of
 from extract.urls import canonicalize, within_site
 
 if TYPE_CHECKING:
@@ -60,10 +61,10 @@ class RedirectGuardMiddleware:
         """``response`` redirecting to ``target`` as the site spells it (the
         WARC keeps the server's Location): a session parameter or an old
         origin in a Location would fetch a page again under another name."""
-        spelling = getattr(self.crawler.spider, "spelling", None)
+        spelling = spelling_of(self.crawler)
         if spelling is None:
             return response
-        spelling.learn_from_redirects([request.url, target])
+        spelling.learn_from_redirect(request.url, target)
         spelt = spelling.normal(target)
         if spelt == target or spelt in visited:
             return response  # a server moving a URL into our spelling has the last word

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from crawler.spelling import spelt
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -37,10 +39,9 @@ class RespellMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> Request | None:
-        spelling = getattr(self.crawler.spider, "spelling", None)
-        if spelling is None or request.dont_filter:
+        if request.dont_filter:
             return None
-        url = spelling.normal(request.url)
+        url = spelt(self.crawler, request.url)
         if url == request.url:
             return None
         self.crawler.stats.inc_value("dna/respelt")

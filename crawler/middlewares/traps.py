@@ -49,6 +49,7 @@ from scrapy.http import TextResponse
 
 from crawler.failures import Skipped
 from crawler.items import ArticleItem
+from crawler.spelling import spelt
 from extract.urls import directory_shape, implausible_year, url_shape
 
 if TYPE_CHECKING:
@@ -475,11 +476,6 @@ class TrapGuardMiddleware:
     def left_queue(self, request: Request, **_: Any) -> None:
         self.watch.left_queue(request)
 
-    def _spelt(self, url: str) -> str:
-        """``url`` as its site is now known to spell it."""
-        spelling = getattr(self.crawler.spider, "spelling", None)
-        return url if spelling is None else spelling.normal(url)
-
     def release_held(self, **_: Any) -> None:
         """Nothing else is left: links held back behind a first link that never
         got a verdict (it failed) are sent after all."""
@@ -493,7 +489,7 @@ class TrapGuardMiddleware:
         judged = meta.get("dna_kind") in _JUDGED and response.status == 200
         # A page sent before its site's spelling was learnt (a session id, a
         # moved origin, case) is judged as the page it is: under the new spelling.
-        page_url = self._spelt(response.url)
+        page_url = spelt(self.crawler, response.url)
         own_shape = url_shape(page_url)
         productive = copy = False
         links: list[Request] = []
