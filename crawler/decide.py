@@ -62,12 +62,17 @@ def judge_page(
 ) -> Verdict:
     """Whether ``page`` is an article of ``site``, and the article if so.
 
-    The URL's shape decides when it can; content structure decides the rest
-    (a listing whose first teaser is long is still a listing).  The article
+    The URL's shape decides when it is sure (an article URL, the home page, a
+    listing URL of the preset's or the site's own); content structure decides
+    the rest, the generic listing shapes included, which articles on unknown
+    templates share (a listing whose first teaser is long is still a listing).  The article
     comes with the places its text mentions, settled by the site's own place.
     """
     kind = family.classify(
-        page.url, article_pattern=site.article_pattern, listing_pattern=site.listing_pattern
+        page.url,
+        article_pattern=site.article_pattern,
+        listing_pattern=site.listing_pattern,
+        guessed_listings=False,
     )
     if kind != "article" and (kind is not None or not is_article_page(page, family)):
         return Verdict("not_article")

@@ -41,6 +41,10 @@ _NOT_CONTENT = re.compile(
 )
 
 
+#: The home page's path: a listing on every template.
+_HOME = re.compile(r"^/?$")
+
+
 def _pattern(regex: str) -> re.Pattern[str]:
     return re.compile(regex, re.IGNORECASE)
 
@@ -93,16 +97,26 @@ class Family:
         url: str,
         article_pattern: re.Pattern[str] | None = None,
         listing_pattern: re.Pattern[str] | None = None,
+        *,
+        guessed_listings: bool = True,
     ) -> str | None:
         """``"article"``, ``"listing"`` or ``None`` (unknown) from the URL's shape.
 
         A site's own ``article_pattern``/``listing_pattern`` (regexes searched in
         the whole canonical URL) replace the preset's and the generic shapes.  Log-in,
         admin and system paths are never either.
+
+        :param guessed_listings: whether the generic listing shapes may call a
+            page other than the home page a listing.  They are guesses that
+            articles on unknown templates match too (``/tin-tuc/<slug>``, a
+            listing's ``?PageIndex=12`` carried into article URLs); without
+            them such a URL is unknown, and the page's content decides.
         """
         target = _path_and_query(url)
         if _NOT_CONTENT.search(target):
             return None
+        if not guessed_listings and listing_pattern is None and _HOME.match(target):
+            return "listing"
         shapes = (
             ("article", article_pattern, "article_url"),
             ("listing", listing_pattern, "listing_url"),
@@ -111,7 +125,10 @@ class Family:
             if site_pattern is not None:
                 matched = bool(site_pattern.search(canonicalize(url)))
             else:
-                matched = any(p.search(target) for p in self._with_generic(attribute))
+                patterns = self._with_generic(attribute)
+                if kind == "listing" and not guessed_listings:
+                    patterns = tuple(p for p in patterns if p is not GENERIC.listing_url)
+                matched = any(p.search(target) for p in patterns)
             if matched:
                 return kind
         return None

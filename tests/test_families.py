@@ -6,6 +6,8 @@ import re
 
 import pytest
 
+from crawler.decide import judge_page
+from crawler.sites import SiteConfig
 from extract.container import is_article_page
 from extract.families import (
     FAMILY_NAMES,
@@ -92,6 +94,26 @@ def test_site_patterns_override_the_preset() -> None:
         vnportal.classify("https://x.vn/chuyen-muc/a", listing_pattern=re.compile("/chuyen-muc/"))
         == "listing"
     )
+
+
+def test_generic_listing_shapes_are_guesses_the_content_decides() -> None:
+    """``/tin-tuc/<slug>`` and a listing's ``?PageIndex=12`` carried into article
+    URLs match the generic listing shapes: judged, the page's content decides."""
+    generic = get_family("generic")
+    site = SiteConfig("x", ("https://x.gov.vn/",), ("x.gov.vn",))
+    article, listing = page("generic_article.html").body, page("generic_listing.html").body
+    for url in (
+        "https://x.gov.vn/TinTuc/View/Hoi-nghi-tong-ket?PageIndex=12",
+        "https://x.gov.vn/tin-tuc/hoi-nghi-tong-ket-nam",
+    ):
+        assert generic.classify(url) == "listing"
+        assert generic.classify(url, guessed_listings=False) is None
+        assert judge_page(page("x", url, body=article), generic, site).article is not None
+        assert judge_page(page("x", url, body=listing), generic, site).outcome == "not_article"
+    # The home page, and a preset's own listing shapes, stay listings.
+    assert generic.classify("https://x.gov.vn/", guessed_listings=False) == "listing"
+    url = "https://dienbien.gov.vn/portal/Pages/Tin-tuc-su-kien.aspx?PageIndex=4"
+    assert get_family("tandan").classify(url, guessed_listings=False) == "listing"
 
 
 def test_url_category_comes_from_the_preset_url_shape() -> None:
