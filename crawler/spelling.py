@@ -13,6 +13,13 @@ learns what only this portal does, while crawling it:
   came with two of them.  Never on sight: an id that is the time an article
   was created reads as "now" for the hour after, and a name learnt leaves
   every URL of the site;
+- a parameter whose value is the address of the page its links are on
+  (Liferay's ``redirect=<the current URL>``, a ``returnUrl``) is where a
+  "back" link returns to, never what the link leads to, and leaves the
+  site's URLs.  Kept, it gives an article a new URL on every page that
+  links to it, and nests: each page's links carry its own URL, return
+  address included, so URLs grow without end.  Learnt from one page, once
+  two of its links carry it;
 - a server that answers a case-flipped path with the same page is
   case-insensitive (IIS), and the site's paths are lowercased.  This is
   asked of the server once per crawl, never assumed from the family;
@@ -29,7 +36,7 @@ import re
 import time
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 from extract.urls import canonicalize, with_lowercase_path, without_params
 
@@ -48,6 +55,8 @@ _CLOCK_SLACK = 3600
 _MOVES_TO_LEARN = 2
 #: Origins followed in turn at most (``http://a`` to ``https://a`` to ``https://www.a``).
 _MAX_MOVES = 3
+#: Links of one page that must carry its address under one name to teach it.
+_RETURNS_TO_LEARN = 2
 #: A random draw in [0, 1) as JavaScript and most languages print one.
 _RANDOM_FRACTION = re.compile(r"^0\.\d{8,}$")
 
@@ -118,16 +127,17 @@ class UrlSpelling:
         if len(paths) >= _MOVES_TO_LEARN:
             self.moved[old_origin] = new_origin
 
-    def learn_from_links(self, urls: Iterable[str]) -> None:
-        """Compare the token-like and per-visit parameter values of one page's
-        links with earlier pages'."""
+    def learn_from_links(self, urls: Iterable[str], page_url: str | None = None) -> None:
+        """Look for ``page_url``, the page the links are on, among their
+        values, then compare their token-like and per-visit values with
+        earlier pages'."""
+        urls = [self._moved(url) if self.moved else url for url in urls if "?" in url]
+        if page_url is not None:
+            # First: links differing only in where they return to are one link.
+            self._learn_return_addresses(urls, page_url)
         on_page: dict[tuple[str, str], set[str]] = {}
         now = time.time()
         for url in urls:
-            if "?" not in url:  # most links: no parameters to learn from
-                continue
-            if self.moved:  # a link on the old origin and on the new is one link
-                url = self._moved(url)
             parts = urlsplit(url)
             if not parts.query:
                 continue
@@ -157,9 +167,29 @@ class UrlSpelling:
                 learnt.add(key[1])
             elif before is None and len(self._values) < _MAX_REMEMBERED:
                 self._values[key] = value
-        if learnt:
-            self.volatile = self.volatile | learnt
-            self._values = {k: v for k, v in self._values.items() if k[1] not in learnt}
+        self._learn(learnt)
+
+    def _learn_return_addresses(self, urls: list[str], page_url: str) -> None:
+        here = _address(page_url)
+        returning: dict[str, set[str]] = {}
+        for url in urls:
+            if not _ADDRESS_VALUE.search(url):  # most links: no address in them
+                continue
+            for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+                name = name.lower()
+                if (
+                    name not in self.volatile
+                    and value.lower().startswith(_ADDRESS_STARTS)
+                    and _address(value, here[0]) == here
+                ):
+                    returning.setdefault(name, set()).add(url)
+        self._learn({name for name, links in returning.items() if len(links) >= _RETURNS_TO_LEARN})
+
+    def _learn(self, names: set[str]) -> None:
+        """Parameters ``names`` leave the site's URLs."""
+        if names:
+            self.volatile = self.volatile | names
+            self._values = {k: v for k, v in self._values.items() if k[1] not in names}
 
 
 def spelling_of(crawler: Crawler) -> UrlSpelling | None:
@@ -178,6 +208,18 @@ def _origin(url: str) -> str:
     scheme_end = url.find("://") + 3
     path_start = url.find("/", scheme_end)
     return url if path_start < 0 else url[:path_start]
+
+
+#: How a value that is an address (a path, or a URL) starts.
+_ADDRESS_STARTS = ("/", "http://", "https://")
+#: A parameter value in a raw query that may be an address, encoded or not.
+_ADDRESS_VALUE = re.compile(r"=(?:/|%2f|https?(?::|%3a))", re.IGNORECASE)
+
+
+def _address(url: str, host: str = "") -> tuple[str, str]:
+    """The host (``host`` for a bare path) and decoded path ``url`` points at."""
+    parts = urlsplit(url)
+    return (parts.hostname or host).lower(), unquote(parts.path)
 
 
 def case_flipped(url: str) -> str | None:

@@ -3,7 +3,8 @@
 Each seed draws, independently, a chrome template, a URL scheme (path ids,
 query ids in varying order, a case-insensitive server), listings paged by
 query or in the articles' own directory, whether links carry a session id,
-tracking parameters or a cache-buster (the time now), whether some are
+tracking parameters, a cache-buster (the time now) or a return address
+(the page they are on, as Liferay's ``redirect=``), whether some are
 written with an old origin redirecting to the portal, a set of traps (calendars with
 namespaced or one-letter parameters going both ways, faceted filters and
 sort orders, an endless pager, print views, search results, a tag cloud, a
@@ -149,6 +150,11 @@ class ZooPortal:
         #: which redirects to the new one (a portal moved to https:// keeps
         #: http:// in links pasted into articles and templates).
         self.moved = random.Random(f"{self.seed}-moved").random() < 0.3
+        #: Article links carry ``redirect=<the page they are on>``, its own
+        #: return address included, as Liferay's asset publisher writes them.
+        self.returns = random.Random(f"{self.seed}-returns").random() < 0.2
+        #: The request target being answered (path and query as received).
+        self._here = "/"
         self._rng = rng
         self._server: ThreadingHTTPServer | None = None
         self._old_server: ThreadingHTTPServer | None = None
@@ -175,6 +181,8 @@ class ZooPortal:
             extra.append((self.session_name, f"s{self._visits * 2654435761 % 2**32:08X}"))
         if self.clock:
             extra.append(("_", str(int(time.time() * 1000))))
+        if self.returns:
+            extra.append(("redirect", self._here))
         if extra:
             path += ("&" if "?" in path else "?") + urlencode(extra)
         if self._old_origin and variant % 4 == 2:
@@ -235,9 +243,11 @@ class ZooPortal:
         listed = [a for a in self.articles if not category or a.category == category]
         return max(1, -(-len(listed) // self.per_page))
 
-    def page(self, path: str, query: dict[str, str]) -> tuple[int, str, str]:
-        """Status, content type and body of ``path``."""
+    def page(self, path: str, query: dict[str, str], target: str = "") -> tuple[int, str, str]:
+        """Status, content type and body of ``path``; ``target`` is the
+        request's path and query as received."""
         self._visits += 1
+        self._here = target or path
         if self.scheme == "case":  # IIS: paths in any case are the same page
             path = path.lower()
         if path == "/robots.txt":
@@ -385,7 +395,8 @@ class ZooPortal:
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 with lock:
-                    status, kind, body = portal.page(parts.path, dict(parse_qsl(parts.query)))
+                    query = dict(parse_qsl(parts.query))
+                    status, kind, body = portal.page(parts.path, query, self.path)
                 data = body.encode("utf-8", "surrogateescape")
                 self.send_response(status)
                 self.send_header("Content-Type", f"{kind}; charset=utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
+from urllib.parse import quote
 
 import pytest
 
@@ -93,6 +94,33 @@ def test_values_made_per_visit_leave_the_sites_urls() -> None:
     # An id that is a past Unix time, and one that is a fresh article's creation time.
     for kept in ("bai-viet.php?id=1534257436", f"moi.php?newsid={now * 1000}"):
         assert spelling.normal(f"http://xa.gov.vn/{kept}") == f"http://xa.gov.vn/{kept}"
+
+
+def test_a_return_address_leaves_the_sites_urls_once_two_links_carry_it() -> None:
+    """Liferay writes ``redirect=<the page's own URL>`` into every link: a
+    value that is the page the links are on, under one name in two links,
+    is a return address, whatever the name; other path values are kept."""
+    spelling = UrlSpelling()
+    here = "http://xa.gov.vn/web/guest/tin-tuc?_101_cur=2"
+    article = "http://xa.gov.vn/web/guest/tin-tuc/-/asset_publisher/x/content/bai-{}"
+    back = quote("/web/guest/tin-tuc?_101_cur=2", safe="")
+    one = [f"{article.format(1)}?redirect={back}", "http://xa.gov.vn/tai.aspx?file=%2Fa.pdf"]
+    spelling.learn_from_links(one, here)
+    assert spelling.volatile == frozenset()  # one link could be a print view's ``url=``
+    # Nested: a page fetched with a return address is its links' return address.
+    nested = f"{here}&redirect=%2F"
+    spelling.learn_from_links(
+        [
+            f"{article.format(1)}?redirect={quote(nested, safe='')}",
+            f"{article.format(2)}?redirect={quote(nested, safe='')}&p_p_id=101",
+            "http://xa.gov.vn/tai.aspx?file=%2Fweb%2Fguest%2Fa.pdf",
+            "http://xa.gov.vn/tai.aspx?file=%2Fweb%2Fguest%2Fb.pdf",
+        ],
+        nested,
+    )
+    assert spelling.volatile == {"redirect"}
+    assert spelling.normal(f"{article.format(3)}?redirect=%2Fany") == article.format(3)
+    assert spelling.normal("http://xa.gov.vn/tai.aspx?file=%2Fa.pdf").endswith("file=%2Fa.pdf")
 
 
 def test_an_origin_the_server_moved_is_learnt_from_two_redirects() -> None:

@@ -50,6 +50,7 @@ def zoo_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
             session_name="vs",
             clock=True,
             moved=False,
+            returns=True,
         ),
         "unknown": _zoo(5, scheme="query", traps=["calendar"], calendar_params=("m", "y")),
         # Ten times the articles, five to a page: the all-news listing and each
@@ -173,6 +174,16 @@ def test_a_cache_buster_leaves_the_urls_once_learnt(zoo_crawl) -> None:
     urls = _captured_urls(data, "aliases")
     busted = [url for url in urls if "_" in dict(parse_qsl(urlsplit(url).query))]
     assert len(busted) < len(portals["aliases"].articles)
+
+
+def test_a_return_address_leaves_the_urls_from_the_first_page(zoo_crawl) -> None:
+    """Article links carry ``redirect=<the page they are on>``, nested: kept,
+    every page linking to an article gave it a new, longer URL, and a crawl
+    of the portal stopped its articles' shape as a trap and lost most of them."""
+    data, portals, _ = zoo_crawl
+    assert portals["aliases"].returns
+    urls = _captured_urls(data, "aliases")
+    assert not [url for url in urls if "redirect" in dict(parse_qsl(urlsplit(url).query))]
 
 
 def test_a_budget_that_is_not_a_positive_number_is_reported_with_its_line(

@@ -385,7 +385,7 @@ class PortalSpider(scrapy.Spider):
         hrefs = nodes(root, _LINKS)
         links = [url for href in hrefs if (url := _link_at(base, href, domains))]
         spelling = self.spelling
-        spelling.learn_from_links(links)
+        spelling.learn_from_links(links, response.url)
         if any(_is_relative(href) for href in hrefs):
             # What the page offers as written (less what changes on every
             # visit): the trap guard compares pages by it.  Only relative
