@@ -20,6 +20,10 @@ learns what only this portal does, while crawling it:
   links to it, and nests: each page's links carry its own URL, return
   address included, so URLs grow without end.  Learnt from one page, once
   two of its links carry it;
+- a number standing alone as a parameter (``/bai-viet-12.html?17747114``)
+  that the server ignores leaves the site's URLs, once two URLs differing
+  only in it gave the same article.  Made anew for each page shown, it made
+  every listing a new set of URLs;
 - a server that answers a case-flipped path with the same page is
   case-insensitive (IIS), and the site's paths are lowercased.  This is
   asked of the server once per crawl, never assumed from the family;
@@ -34,11 +38,11 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from extract.urls import canonicalize, with_lowercase_path, without_params
+from extract.urls import BARE_NUMBER, canonicalize, with_lowercase_path, without_params
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -91,6 +95,8 @@ class UrlSpelling:
         self.moved: dict[str, str] = {}
         self._values: dict[tuple[str, str], str] = {}
         self._moves: dict[tuple[str, str], set[str]] = {}
+        #: URL without its bare number → (the URL, its article's text digest).
+        self._numbered: dict[str, tuple[str, str]] = {}
 
     def normal(self, url: str) -> str:
         """``url`` as this site spells it once learnt."""
@@ -143,11 +149,14 @@ class UrlSpelling:
                 continue
             pairs = parse_qsl(parts.query, keep_blank_values=True)
             per_visit = [made_per_visit(value, now) for _, value in pairs]
-            # The link without what changes from visit to visit, learnt or plain.
+            # The link without what changes from visit to visit, learnt or
+            # plain, or may (a number alone: see learn_from_article).
             steady = [
                 pair
                 for pair, fresh in zip(pairs, per_visit, strict=True)
-                if pair[0].lower() not in self.volatile and not fresh
+                if pair[0].lower() not in self.volatile
+                and not fresh
+                and not (pair[0].isdigit() and not pair[1])
             ]
             for (name, value), fresh in zip(pairs, per_visit, strict=True):
                 if name.lower() in self.volatile:
@@ -168,6 +177,26 @@ class UrlSpelling:
             elif before is None and len(self._values) < _MAX_REMEMBERED:
                 self._values[key] = value
         self._learn(learnt)
+
+    def learn_from_article(self, url: str, text_hash: Callable[[], str]) -> None:
+        """Note the article fetched from ``url``; ``text_hash`` gives its text's
+        digest, asked only of URLs with a bare number.
+
+        Never from the URLs alone: ``/tin.asp?5`` and ``/tin.asp?6`` may be two
+        articles.  Only an article, never an error page, which many ids share.
+        """
+        if BARE_NUMBER in self.volatile or not _BARE_NUMBER.search(url):
+            return
+        url = self.normal(url)
+        without = without_params(url, frozenset({BARE_NUMBER}))
+        digest = text_hash()
+        seen = self._numbered.get(without)
+        if seen is None:
+            if len(self._numbered) < _MAX_REMEMBERED:
+                self._numbered[without] = (url, digest)
+        elif seen[0] != url and seen[1] == digest:
+            self._learn({BARE_NUMBER})
+            self._numbered.clear()
 
     def _learn_return_addresses(self, urls: list[str], page_url: str) -> None:
         here = _address(page_url)
@@ -210,6 +239,8 @@ def _origin(url: str) -> str:
     return url if path_start < 0 else url[:path_start]
 
 
+#: A number standing alone as a parameter.
+_BARE_NUMBER = re.compile(r"[?&]\d+=?(?=&|$)")
 #: How a value that is an address (a path, or a URL) starts.
 _ADDRESS_STARTS = ("/", "http://", "https://")
 #: A parameter value in a raw query that may be an address, encoded or not.

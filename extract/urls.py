@@ -93,21 +93,27 @@ def canonicalize(url: str) -> str:
     return urlunsplit((scheme, host, path, urlencode(query), ""))
 
 
+#: Among :func:`without_params`' names: a number standing alone as a parameter.
+BARE_NUMBER = "<number>"
+
+
 def without_params(url: str, names: frozenset[str]) -> str:
     """``url`` without the query parameters called ``names`` (lowercase), still canonical.
 
     For the parameters a site turns out to change on every visit (a session
     token under a name nobody listed), learnt while crawling it.
+    :data:`BARE_NUMBER` stands for a number with no name (``?17747114``).
     """
     if not names:  # most sites: asked of every link, so answered before any parsing
         return url
     parts = urlsplit(url)
     if not parts.query:
         return url
+    bare = BARE_NUMBER in names
     query = [
         (name, value)
         for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        if name.lower() not in names
+        if name.lower() not in names and not (bare and name.isdigit() and not value)
     ]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
@@ -144,7 +150,14 @@ def url_shape(url: str) -> str:
             segment = "*" + extension
         segments.append(segment)
     # Names as written (not decoded): a shape is shown to the archivist as is.
-    names = sorted({pair.split("=", 1)[0] for pair in parts.query.split("&") if pair})
+    # A name of digits alone (a stray ``?17747114``) is a value, not a name.
+    names = sorted(
+        {
+            "*" if name.isdigit() else name
+            for pair in parts.query.split("&")
+            if (name := pair.split("=", 1)[0])
+        }
+    )
     query = "&".join(f"{name}=*" for name in names)
     return "/".join(segments) + (f"?{query}" if query else "")
 

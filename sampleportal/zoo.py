@@ -3,8 +3,9 @@
 Each seed draws, independently, a chrome template, a URL scheme (path ids,
 query ids in varying order, a case-insensitive server), listings paged by
 query or in the articles' own directory, whether links carry a session id,
-tracking parameters, a cache-buster (the time now) or a return address
-(the page they are on, as Liferay's ``redirect=``), whether some are
+tracking parameters, a cache-buster (the time now), a return address
+(the page they are on, as Liferay's ``redirect=``) or a number alone made
+anew for every page shown, whether some are
 written with an old origin redirecting to the portal, a set of traps (calendars with
 namespaced or one-letter parameters going both ways, faceted filters and
 sort orders, an endless pager, print views, search results, a tag cloud, a
@@ -153,6 +154,10 @@ class ZooPortal:
         #: Article links carry ``redirect=<the page they are on>``, its own
         #: return address included, as Liferay's asset publisher writes them.
         self.returns = random.Random(f"{self.seed}-returns").random() < 0.2
+        #: Article links end in a number standing alone, new on every page
+        #: shown (``…?id=7&cat=1&48213977``), which the server ignores.
+        self.numbered = random.Random(f"{self.seed}-numbered").random() < 0.15
+        self._numbers = random.Random(f"{self.seed}-numbers")
         #: The request target being answered (path and query as received).
         self._here = "/"
         self._rng = rng
@@ -185,6 +190,8 @@ class ZooPortal:
             extra.append(("redirect", self._here))
         if extra:
             path += ("&" if "?" in path else "?") + urlencode(extra)
+        if self.numbered:
+            path += ("&" if "?" in path else "?") + str(self._numbers.randrange(10**7, 10**8))
         if self._old_origin and variant % 4 == 2:
             return self._old_origin + path
         return path

@@ -10,7 +10,13 @@ from urllib.parse import quote
 import pytest
 
 from crawler.spelling import UrlSpelling
-from extract.urls import canonicalize, is_print_view, is_private_address, resolves_to_private
+from extract.urls import (
+    canonicalize,
+    is_print_view,
+    is_private_address,
+    resolves_to_private,
+    url_shape,
+)
 
 
 @pytest.mark.parametrize(
@@ -121,6 +127,22 @@ def test_a_return_address_leaves_the_sites_urls_once_two_links_carry_it() -> Non
     assert spelling.volatile == {"redirect"}
     assert spelling.normal(f"{article.format(3)}?redirect=%2Fany") == article.format(3)
     assert spelling.normal("http://xa.gov.vn/tai.aspx?file=%2Fa.pdf").endswith("file=%2Fa.pdf")
+
+
+def test_a_number_alone_leaves_the_urls_once_two_gave_one_article() -> None:
+    """``?17747114`` made anew for each page shown: learnt from the article it
+    gave twice, never from URLs alone (``/tin.asp?5`` and ``?6`` may be two)."""
+    spelling = UrlSpelling()
+    spelling.learn_from_article("http://xa.gov.vn/tin.asp?5", lambda: "one")
+    spelling.learn_from_article("http://xa.gov.vn/tin.asp?6", lambda: "another")
+    spelling.learn_from_article("http://xa.gov.vn/bai-7.html?17747114", lambda: "seven")
+    spelling.learn_from_article("http://xa.gov.vn/bai-7.html?17747114", lambda: "seven")
+    assert spelling.volatile == frozenset()  # the same URL again is no evidence
+    spelling.learn_from_article("http://xa.gov.vn/bai-7.html?48213977=", lambda: "seven")
+    assert spelling.normal("http://xa.gov.vn/bai-8.html?id=8&3141592") == (
+        "http://xa.gov.vn/bai-8.html?id=8"
+    )
+    assert url_shape("http://xa.gov.vn/bai-8.html?3141592") == "/*.html?*=*"
 
 
 def test_an_origin_the_server_moved_is_learnt_from_two_redirects() -> None:

@@ -52,7 +52,10 @@ def zoo_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
             moved=False,
             returns=True,
         ),
-        "unknown": _zoo(5, scheme="query", traps=["calendar"], calendar_params=("m", "y")),
+        # Article links end in a number alone, new on every page shown.
+        "unknown": _zoo(
+            5, scheme="query", traps=["calendar"], calendar_params=("m", "y"), numbered=True
+        ),
         # Ten times the articles, five to a page: the all-news listing and each
         # category's page through the same articles, each ahead in turn; a
         # quarter of article links on an old origin redirecting to the portal.
@@ -184,6 +187,23 @@ def test_a_return_address_leaves_the_urls_from_the_first_page(zoo_crawl) -> None
     assert portals["aliases"].returns
     urls = _captured_urls(data, "aliases")
     assert not [url for url in urls if "redirect" in dict(parse_qsl(urlsplit(url).query))]
+
+
+def test_a_number_alone_the_server_ignores_leaves_the_urls(zoo_crawl) -> None:
+    """``news_detail.asp?cat=1&id=7&48213977``, a new number on every page shown:
+    learnt once two numbers gave one article, the rest are fetched without it.
+    Unlearnt, every page shown made its links new URLs: this module's crawl
+    did not end in 300 s.  (Learnt, the articles' shape is a new one; it
+    keeps the productive pages of the old, or strong signs stopped it and
+    the articles queued in it.)"""
+    data, portals, _ = zoo_crawl
+    urls = _captured_urls(data, "unknown")
+    numbered = [
+        url
+        for url in urls
+        if any(name.isdigit() for name, _ in parse_qsl(urlsplit(url).query, keep_blank_values=True))
+    ]
+    assert len(numbered) < 3 * len(portals["unknown"].articles)
 
 
 def test_a_budget_that_is_not_a_positive_number_is_reported_with_its_line(

@@ -49,7 +49,7 @@ from scrapy.http import TextResponse
 
 from crawler.failures import Skipped
 from crawler.items import ArticleItem
-from crawler.spelling import spelt
+from crawler.spelling import spelling_of, spelt
 from extract.urls import directory_shape, implausible_year, url_shape
 
 if TYPE_CHECKING:
@@ -101,6 +101,8 @@ class _Shape:
     walks: int = 0
     #: its pages sent and not yet come back.
     fetching: int = 0
+    #: the first of its pages judged, to find it again once the site's spelling changes.
+    example: str = ""
 
 
 class ShapeWatch:
@@ -129,6 +131,8 @@ class ShapeWatch:
         self.offered: dict[int, tuple[str, tuple[str, ...]]] = {}
         #: pages deeper down another's path offering its links again, by that page's URL.
         self.nested: dict[str, _Nested] = {}
+        #: the site's spelling the shapes are keyed in.
+        self._spelling: tuple[object, ...] = ()
 
     @classmethod
     def of(cls, crawler: Crawler) -> ShapeWatch:
@@ -194,6 +198,7 @@ class ShapeWatch:
         Returns the links to send on now: a page that leads only to more of a
         never-productive shape sends its first link alone, and the rest wait
         for that one's verdict."""
+        self._follow_spelling()
         keys = self.keys(url)
         walking: tuple[str, ...] = ()
         if not productive and links:
@@ -216,6 +221,7 @@ class ShapeWatch:
         counted = () if pager and not productive else keys
         for index, key in enumerate(counted):
             shape = self._shape(key)
+            shape.example = shape.example or url
             shape.pages += 1
             if productive:
                 shape.productive += 1
@@ -237,6 +243,33 @@ class ShapeWatch:
             self.held[url] = links[1:]
             return send + links[:1]
         return send + links
+
+    def _follow_spelling(self) -> None:
+        """Carry the shapes' productive pages over to their shapes in the site's
+        new spelling, once one was learnt.
+
+        A number or a session id dropped from article URLs makes their shape
+        a new one; met first through articles fetched already in the old
+        spelling, it looked never productive, and strong signs stopped it
+        with the articles queued in it.
+        """
+        spelling = spelling_of(self.crawler)
+        if spelling is None:
+            return
+        now = (spelling.volatile, spelling.case_insensitive, len(spelling.moved))
+        if now == self._spelling:
+            return
+        self._spelling = now
+        for key, shape in list(self.shapes.items()):
+            if not shape.productive or not shape.example:
+                continue
+            respelt = url_shape(spelling.normal(shape.example))
+            if respelt != key and key == url_shape(shape.example):
+                target = self._shape(respelt)
+                target.example = target.example or spelling.normal(shape.example)
+                target.pages += shape.pages
+                target.productive += shape.productive
+                shape.example = ""  # carried once: the new shape carries it on
 
     def _why_stop(self, shape: _Shape, *, strong: bool) -> str | None:
         """Why ``shape``, just judged unproductive again, is to be stopped, if it is."""

@@ -320,6 +320,7 @@ class PortalSpider(scrapy.Spider):
         if self.spelling.case_insensitive is None and not self._case_asked:
             yield from self._ask_case(response)
         if verdict.article is not None:
+            self.spelling.learn_from_article(response.url, verdict.article.text_hash)
             verdict.article.url = self.spelling.normal(verdict.article.url)
             yield ArticleItem(
                 verdict.article,
