@@ -1,0 +1,451 @@
+"""One crawl's pages per URL shape: what the trap guard counts and decides.
+
+Shared by the spider middleware that sees each page's links and the
+downloader middleware that drops requests of a stopped shape
+(:mod:`crawler.middlewares.traps`, whose docstring tells the rules).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, ClassVar
+from urllib.parse import urlsplit
+from weakref import WeakKeyDictionary
+
+from crawler.items import ArticleItem
+from crawler.spelling import spelling_of
+from extract.urls import directory_shape, implausible_year, url_shape
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+#: A shape is kept while at least one of its pages in this many was productive.
+_PRODUCTIVE_SHARE = 10
+#: How far links of never-productive shapes sink in the scheduler's priority.
+_SINK = 100
+#: Meta key: the request was parked or held back, and sent on past the duplicate filter.
+RELEASED = "dna_shape_released"
+
+
+@dataclass(slots=True)
+class _Nested:
+    """Pages that offered a page's links again, as written, deeper down its path."""
+
+    pages: int = 0
+    example: str = ""
+
+
+@dataclass(slots=True)
+class _Shape:
+    pages: int = 0
+    productive: int = 0
+    #: unproductive pages in a row.
+    streak: int = 0
+    queued: int = 0
+    #: links dropped because the shape was stopped, ran into implausible dates or a full queue.
+    dropped: int = 0
+    #: why the shape is stopped, if it is.
+    stopped: str | None = None
+    #: a year past next year or before the web, seen in one of its unproductive pages.
+    late_year: int | None = None
+    queue_capped: int = 0
+    #: dead ends: pages with no links at all, or copies of an article met before.
+    dead_ends: int = 0
+    #: pages that led only to more of this shape.
+    walks: int = 0
+    #: its pages sent and not yet come back.
+    fetching: int = 0
+    #: the first of its pages judged, to find it again once the site's spelling changes.
+    example: str = ""
+
+
+class ShapeWatch:
+    """One crawl's pages per URL shape, and the shapes stopped; shared by the
+    spider middleware (which sees links) and the downloader middleware (which
+    drops requests already queued when their shape is stopped)."""
+
+    _of: ClassVar[WeakKeyDictionary[Crawler, ShapeWatch]] = WeakKeyDictionary()
+
+    def __init__(self, crawler: Crawler) -> None:
+        settings = crawler.settings
+        self.crawler = crawler
+        self.threshold = settings.getint("DNA_TRAP_PAGES")
+        self.max_queued = settings.getint("DNA_MAX_QUEUED_PER_SHAPE")
+        self.this_year = datetime.now(UTC).year
+        self.shapes: dict[str, _Shape] = {}
+        #: digests of the article texts met so far: the same text again (a
+        #: print view, a URL with a counter in it) is nothing new.
+        self.texts: set[str] = set()
+        #: links held back from a page that led only to more of its own
+        #: shape, until the one link sent on is judged.
+        self.held: dict[str, list[Request]] = {}
+        #: requests of a shape on trial, waiting while another of its pages is fetched.
+        self.parked: dict[str, list[Request]] = {}
+        #: the shallowest page (URL, path segments) offering each set of links as written.
+        self.offered: dict[int, tuple[str, tuple[str, ...]]] = {}
+        #: pages deeper down another's path offering its links again, by that page's URL.
+        self.nested: dict[str, _Nested] = {}
+        #: the site's spelling the shapes are keyed in.
+        self._spelling: tuple[object, ...] = ()
+
+    @classmethod
+    def of(cls, crawler: Crawler) -> ShapeWatch:
+        """The crawl's watch, made on first use."""
+        if crawler not in cls._of:
+            cls._of[crawler] = cls(crawler)
+        return cls._of[crawler]
+
+    def _shape(self, key: str) -> _Shape:
+        shape = self.shapes.get(key)
+        if shape is None:
+            shape = self.shapes[key] = _Shape()
+        return shape
+
+    @staticmethod
+    def keys(url: str) -> tuple[str, ...]:
+        """The shapes ``url`` belongs to: its own; its path's with any parameters
+        (``/danh-muc?*``: facets combine parameters without end); and its
+        directory's when that is not the site root (words, not ids, name tag
+        clouds)."""
+        shape = url_shape(url)
+        keys = [shape]
+        path, _, query = shape.partition("?")
+        if query:
+            keys.append(f"{path}?*")
+        directory = directory_shape(path)
+        if directory != path and not directory.startswith(("/*", "*")):
+            keys.append(directory)
+        return tuple(keys)
+
+    def stopped(self, url: str) -> str | None:
+        """The stopped shape ``url`` belongs to, if any."""
+        for key in self.keys(url):
+            shape = self.shapes.get(key)
+            if shape is not None and shape.stopped:
+                return key
+        return None
+
+    def within(self, key: str, page_shape: str, link: str) -> bool:
+        """Whether ``link``, seen from a page of shape ``page_shape``, is more of
+        ``key``: one of its shapes, and for a path's ``?*`` the page's
+        parameters with others added (one more filter), not other parameters
+        (an article beside its listing under one ``index.php``)."""
+        link_keys = self.keys(link)
+        if key not in link_keys:
+            return False
+        if not key.endswith("?*"):
+            return True
+        return parameter_names(link_keys[0]) >= parameter_names(page_shape)
+
+    # -- pages ------------------------------------------------------------
+
+    def judged(
+        self,
+        url: str,
+        productive: bool,
+        links: list[Request],
+        parent: str | None,
+        *,
+        pager: bool = False,
+        dead_end: bool = False,
+    ) -> list[Request]:
+        """A page of ``url`` was fetched: it was (or was not) productive, led
+        to ``links`` (new, admitted), and was (or was not) a ``dead_end``.
+        Returns the links to send on now: a page that leads only to more of a
+        never-productive shape sends its first link alone, and the rest wait
+        for that one's verdict."""
+        self._follow_spelling()
+        keys = self.keys(url)
+        walking: tuple[str, ...] = ()
+        if not productive and links:
+            walking = tuple(
+                key for key in keys if all(self.within(key, keys[0], link.url) for link in links)
+            )
+        # Strong signs count only where no shape of the page was ever productive:
+        # an article URL in a new spelling (a session id dropped) is not a trap.
+        untried = not pager and not any(
+            (shape := self.shapes.get(key)) and shape.productive for key in keys
+        )
+        # A page stops at most one shape: a trap is reported once.
+        stopped = self.stopped(url)
+        year = implausible_year(url, self.this_year)
+        # The spider bounds pagination by what each page shows: a listing
+        # paging through articles another listing showed first is no sign of
+        # a trap, and where its pages share a directory with the articles
+        # (``/news/kinh-te/page-9`` beside ``/news/kinh-te/bai-viet.html``),
+        # counting them stopped the articles too.
+        counted = () if pager and not productive else keys
+        for index, key in enumerate(counted):
+            shape = self._shape(key)
+            shape.example = shape.example or url
+            shape.pages += 1
+            if productive:
+                shape.productive += 1
+                shape.streak = 0
+                continue
+            shape.streak += 1
+            # Dead ends count for the page's own template (its shape, and its
+            # path's ``?*``), not for a directory of pages named by words.
+            shape.dead_ends += dead_end and (index == 0 or key.endswith("?*"))
+            shape.walks += key in walking
+            if year is not None and shape.late_year is None:
+                shape.late_year = year
+            stoppable = not stopped and not shape.stopped and self.threshold > 0
+            if stoppable and (why := self._why_stop(shape, strong=untried)):
+                self._stop(key, shape, why)
+                stopped = key
+        send = self._settle(parent, stopped)
+        if untried and walking and not stopped:
+            self.held[url] = links[1:]
+            return send + links[:1]
+        return send + links
+
+    def _follow_spelling(self) -> None:
+        """Carry the shapes' productive pages over to their shapes in the site's
+        new spelling, once one was learnt.
+
+        A number or a session id dropped from article URLs makes their shape
+        a new one; met first through articles fetched already in the old
+        spelling, it looked never productive, and strong signs stopped it
+        with the articles queued in it.
+        """
+        spelling = spelling_of(self.crawler)
+        if spelling is None:
+            return
+        now = (spelling.volatile, spelling.case_insensitive, len(spelling.moved))
+        if now == self._spelling:
+            return
+        self._spelling = now
+        for key, shape in list(self.shapes.items()):
+            if not shape.productive or not shape.example:
+                continue
+            respelt = url_shape(spelling.normal(shape.example))
+            if respelt != key and key == url_shape(shape.example):
+                target = self._shape(respelt)
+                target.example = target.example or spelling.normal(shape.example)
+                target.pages += shape.pages
+                target.productive += shape.productive
+                shape.example = ""  # carried once: the new shape carries it on
+
+    def _why_stop(self, shape: _Shape, *, strong: bool) -> str | None:
+        """Why ``shape``, just judged unproductive again, is to be stopped, if it is."""
+        pages = f"stopped after {shape.pages} pages"
+        if strong:
+            if shape.walks >= 2:
+                return f"{pages} (each led only to more of it)"
+            if shape.late_year is not None:
+                return f"{pages} (its dates ran to {shape.late_year})"
+            if shape.dead_ends >= max(2, self.threshold // 6):
+                return f"{pages} (dead ends: no links, or copies)"
+        threshold = max(2, self.threshold // 4) if shape.late_year else self.threshold
+        if shape.streak >= threshold and shape.productive * _PRODUCTIVE_SHARE < shape.pages:
+            dates = f" (its dates ran to {shape.late_year})" if shape.late_year else ""
+            return pages + dates
+        return None
+
+    def repeats_above(self, url: str, links_written: int | None) -> str | None:
+        """The page above ``url`` on its path that offered the same links as
+        written, if one did: ``url`` is then the same page answered deeper down.
+
+        A server that answers any path below a directory (a router ignoring
+        extra segments, a soft 404) turns every relative link into a deeper
+        URL of the same page, without end: ``/gioi-thieu/lich-su/lich-su/…``.
+        Such a page's links lead nowhere the page above did not, so they are
+        not followed.  Pages compare by their links, not their bytes: visitor
+        counters and clocks change the bytes on every visit.
+        """
+        if links_written is None:
+            return None
+        segments = tuple(part for part in urlsplit(url).path.split("/") if part)
+        above = self.offered.get(links_written)
+        if above is None or len(segments) < len(above[1]):
+            self.offered[links_written] = (url, segments)
+            return None
+        above_url, above_segments = above
+        depth = len(above_segments)
+        if len(segments) == depth or segments[:depth] != above_segments:
+            return None
+        nested = self.nested.get(above_url)
+        if nested is None:
+            nested = self.nested[above_url] = _Nested(example=url)
+            logger.warning(
+                "%s: trap: %s answers again deeper (%s): links not followed",
+                self._site,
+                above_url,
+                url,
+            )
+        nested.pages += 1
+        self.crawler.stats.inc_value("dna/nested_copies")
+        self._report()
+        return above_url
+
+    def _settle(self, parent: str | None, stopped: str | None) -> list[Request]:
+        """The links held back from ``parent``: dropped when its first link
+        stopped a shape, else released."""
+        held = self.held.pop(parent, []) if parent else []
+        if stopped is None:
+            return held
+        for request in held:
+            self.left_queue(request)
+            self.dropped(stopped)
+        return []
+
+    def release_all(self) -> list[Request]:
+        """Every request still held back or parked (the crawl has nothing else
+        left; a page failed in a way no middleware hears of, so its shape's
+        count of pages out never came down)."""
+        waiting = [r for requests in (*self.held.values(), *self.parked.values()) for r in requests]
+        self.held.clear()
+        self.parked.clear()
+        for shape in self.shapes.values():
+            shape.fetching = 0
+        return [released(request) for request in waiting]
+
+    # -- shapes on trial --------------------------------------------------
+
+    def on_trial(self, url: str) -> str | None:
+        """The shape of ``url`` on trial with a page of it being fetched now:
+        never productive yet (on any of ``url``'s shapes).  A new shape's
+        first page is its first trial: the rest wait for its verdict."""
+        shapes = [(key, self.shapes.get(key)) for key in self.keys(url)]
+        if any(shape and shape.productive for _, shape in shapes):
+            return None
+        return next((key for key, shape in shapes if shape and shape.fetching), None)
+
+    def park(self, key: str, request: Request) -> None:
+        self.parked.setdefault(key, []).append(request)
+
+    def sent(self, url: str) -> None:
+        for key in self.keys(url):
+            self._shape(key).fetching += 1
+
+    def came_back(self, url: str, productive: bool) -> list[Request]:
+        """A page of ``url`` came back (and was judged ``productive`` or not):
+        what was parked behind it is dropped if its shape is stopped, else
+        sent on, all of it or (still on trial) the next one."""
+        send: list[Request] = []
+        for key in self.keys(url):
+            shape = self._shape(key)
+            shape.fetching = max(0, shape.fetching - 1)
+            # Only what is of a stopped shape itself is dropped: a coarser key
+            # (``/index.php?*``) also parks the pages of other shapes.
+            parked = []
+            for request in self.parked.pop(key, []):
+                if of := self.stopped(request.url):
+                    self.dropped(of)
+                else:
+                    parked.append(request)
+            if not productive and parked:
+                self.parked[key] = parked[1:]
+                parked = parked[:1]
+            send += [released(request) for request in parked]
+        return send
+
+    def new_text(self, item: ArticleItem) -> bool:
+        """Whether ``item``'s text was not met before in this crawl."""
+        digest = item.record.text_hash()
+        if digest in self.texts:
+            return False
+        self.texts.add(digest)
+        return True
+
+    def credit(self, url: str) -> None:
+        """A page linked from ``url`` turned out to be an article: its shape is productive."""
+        for key in self.keys(url):
+            shape = self._shape(key)
+            shape.productive += 1
+            shape.streak = 0
+
+    def _stop(self, key: str, shape: _Shape, why: str) -> None:
+        shape.stopped = why
+        logger.warning("%s: trap: %s %s", self._site, key, why)
+        self.crawler.stats.inc_value("dna/trap_shapes")
+        self._report()
+
+    # -- links ------------------------------------------------------------
+
+    def admit(self, request: Request) -> bool:
+        """Whether a link may be queued; one that may not is counted against its shape."""
+        url = request.url
+        if key := self.stopped(url):
+            self.dropped(key)
+            return False
+        keys = self.keys(url)
+        shape = self._shape(keys[0])
+        if self.max_queued > 0 and shape.queued >= self.max_queued:
+            shape.queue_capped += 1
+            self.crawler.stats.inc_value("dna/queue_capped")
+            if shape.queue_capped == 1:
+                logger.warning(
+                    "%s: queue cap: %s holds %d requests; further links dropped",
+                    self._site,
+                    keys[0],
+                    self.max_queued,
+                )
+            self._report()
+            return False
+        shape.queued += 1
+        request.meta["dna_queued_shape"] = keys[0]
+        known = [found for key in keys if (found := self.shapes.get(key)) and found.pages]
+        if known and not any(found.productive for found in known):
+            request.priority -= _SINK
+        return True
+
+    def dropped(self, key: str) -> None:
+        self.shapes[key].dropped += 1
+        self.crawler.stats.inc_value("dna/trap_links_dropped")
+        self._report()
+
+    def left_queue(self, request: Request) -> None:
+        """``request`` left the scheduler (sent, or dropped as a duplicate)."""
+        key = request.meta.pop("dna_queued_shape", None)
+        if key is not None and (shape := self.shapes.get(key)) is not None:
+            shape.queued = max(0, shape.queued - 1)
+
+    # -- reporting --------------------------------------------------------
+
+    @property
+    def _site(self) -> str:
+        site = getattr(self.crawler.spider, "site", None)
+        return site.name if site else "?"
+
+    def cut_off(self) -> list[str]:
+        """One line per shape stopped or capped, e.g.
+        ``trap: /lich-cong-tac?_8_month=*&_8_year=* stopped after 12 pages``."""
+        lines = []
+        for key, shape in self.shapes.items():
+            if shape.stopped:
+                dropped = f" ({shape.dropped} links dropped)" if shape.dropped else ""
+                lines.append(f"trap: {key} {shape.stopped}{dropped}")
+            if shape.queue_capped:
+                lines.append(
+                    f"queue cap: {key} had {self.max_queued} requests waiting; "
+                    f"{shape.queue_capped} more links dropped"
+                )
+        for url, nested in self.nested.items():
+            pages = f"{nested.pages} page{'s' if nested.pages != 1 else ''}"
+            lines.append(
+                f"trap: {urlsplit(url).path} answered again deeper on {pages} "
+                f"(e.g. {urlsplit(nested.example).path}); their links not followed"
+            )
+        return lines
+
+    def _report(self) -> None:
+        self.crawler.stats.set_value("dna/cut_off", self.cut_off())
+
+
+def released(request: Request) -> Request:
+    """A parked or held request sent on: past the duplicate filter, which saw
+    it once already; :class:`StoppedShapeMiddleware` filters its redirects again."""
+    return request.replace(dont_filter=True, meta={**request.meta, RELEASED: True})
+
+
+def parameter_names(shape: str) -> frozenset[str]:
+    """The parameter names of a URL shape."""
+    query = shape.partition("?")[2]
+    return frozenset(pair.split("=", 1)[0] for pair in query.split("&") if pair)
