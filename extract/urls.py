@@ -64,12 +64,17 @@ def _keep_param(name: str, value: str) -> bool:
     return not (lowered in _FIRST_PAGE_PARAMS and value in ("", "0", "1"))
 
 
+#: What an ``&`` escaped twice in HTML leaves before a parameter's name.
+_AMP = re.compile(r"^(?:amp;)+", re.IGNORECASE)
+
+
 @lru_cache(maxsize=65536)
 def canonicalize(url: str) -> str:
     """The canonical form of ``url``.
 
     Lowercases scheme and host, drops the default port, fragment, tracking,
-    session and print-view parameters and first-page ``pageindex``, sorts what is left,
+    session and print-view parameters and first-page ``pageindex``, mends
+    names escaped twice (``amp;print``), sorts what is left,
     and percent-encodes non-ASCII paths.  Cached: every page links to the
     same menus, so most calls repeat.
 
@@ -85,11 +90,11 @@ def canonicalize(url: str) -> str:
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
     path = _PATH_SESSION.sub("", parts.path) or "/"
-    query = sorted(
-        (name, value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        if _keep_param(name, value)
-    )
+    # A link escaped twice in its HTML (``?id=5&amp;amp;print=1``) reads
+    # ``amp;print``: the parameter meant is ``print``.
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    named = ((_AMP.sub("", name), value) for name, value in pairs)
+    query = sorted((name, value) for name, value in named if _keep_param(name, value))
     return urlunsplit((scheme, host, path, urlencode(query), ""))
 
 
