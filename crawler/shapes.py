@@ -217,7 +217,7 @@ class ShapeWatch:
         spelling = spelling_of(self.crawler)
         if spelling is None:
             return
-        now = (spelling.volatile, spelling.case_insensitive, len(spelling.moved))
+        now = spelling.learnt()
         if now == self._spelling:
             return
         self._spelling = now

@@ -42,7 +42,13 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
-from extract.urls import BARE_NUMBER, canonicalize, with_lowercase_path, without_params
+from extract.urls import (
+    BARE_NUMBER,
+    canonicalize,
+    is_bare_number,
+    with_lowercase_path,
+    without_params,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -97,6 +103,10 @@ class UrlSpelling:
         self._moves: dict[tuple[str, str], set[str]] = {}
         #: URL without its bare number → (the URL, its article's text digest).
         self._numbered: dict[str, tuple[str, str]] = {}
+
+    def learnt(self) -> tuple[object, ...]:
+        """What has been learnt so far: equal while the spelling is unchanged."""
+        return (self.volatile, self.case_insensitive, tuple(self.moved.items()))
 
     def normal(self, url: str) -> str:
         """``url`` as this site spells it once learnt."""
@@ -154,9 +164,7 @@ class UrlSpelling:
             steady = [
                 pair
                 for pair, fresh in zip(pairs, per_visit, strict=True)
-                if pair[0].lower() not in self.volatile
-                and not fresh
-                and not (pair[0].isdigit() and not pair[1])
+                if pair[0].lower() not in self.volatile and not fresh and not is_bare_number(*pair)
             ]
             for (name, value), fresh in zip(pairs, per_visit, strict=True):
                 if name.lower() in self.volatile:

@@ -102,6 +102,11 @@ def canonicalize(url: str) -> str:
 BARE_NUMBER = "<number>"
 
 
+def is_bare_number(name: str, value: str) -> bool:
+    """Whether a parsed query pair is a number standing alone (``?17747114``)."""
+    return not value and name.isdigit()
+
+
 def without_params(url: str, names: frozenset[str]) -> str:
     """``url`` without the query parameters called ``names`` (lowercase), still canonical.
 
@@ -118,7 +123,7 @@ def without_params(url: str, names: frozenset[str]) -> str:
     query = [
         (name, value)
         for name, value in parse_qsl(parts.query, keep_blank_values=True)
-        if name.lower() not in names and not (bare and name.isdigit() and not value)
+        if name.lower() not in names and not (bare and is_bare_number(name, value))
     ]
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
