@@ -33,6 +33,8 @@ REBUILD_HINT = "run `dna index --rebuild`"
 
 #: What a damaged index raises while opening: truncated or garbled files, or a
 #: pickled schema whose classes cannot be found.
+#: Opens of an index whose files a writer replaced meanwhile, before giving up.
+_OPEN_ATTEMPTS = 5
 _CORRUPTION = (
     OSError,
     EOFError,
@@ -120,15 +122,23 @@ def open_for_search(index_dir: Path) -> FileIndex:
             f"the search index in {index_dir} has schema version {found}, this dna "
             f"needs {SCHEMA_VERSION}: {REBUILD_HINT}"
         )
-    try:
-        index = whoosh_index.open_dir(str(index_dir))
-        index.doc_count()
-    except _CORRUPTION as exc:
-        raise IndexCorrupt(
-            f"the search index in {index_dir} is unreadable ({type(exc).__name__}: {exc}): "
-            f"{REBUILD_HINT}"
-        ) from None
-    return index
+    problem: Exception | None = None
+    for _ in range(_OPEN_ATTEMPTS):
+        try:
+            index = whoosh_index.open_dir(str(index_dir))
+            index.doc_count()
+            return index
+        except FileNotFoundError as exc:
+            # A writer committed between finding the newest table of contents
+            # and reading it, and removed it: the next one is there now.
+            problem = exc
+        except _CORRUPTION as exc:
+            problem = exc
+            break
+    raise IndexCorrupt(
+        f"the search index in {index_dir} is unreadable ({type(problem).__name__}: {problem}): "
+        f"{REBUILD_HINT}"
+    )
 
 
 def is_current(index_dir: Path) -> bool:
