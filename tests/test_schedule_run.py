@@ -113,8 +113,10 @@ def test_scheduler_limits_skips_refuses_a_second_and_stops_cleanly(
 ) -> None:
     (tmp_path / "sites.toml").write_text(
         TEST_CRAWLER_OPTIONS
-        + site("a", slow_portal, limit="max_pages = 8\n")
-        + site("b", slow_portal, limit="max_pages = 8\n")
+        # Budgets long enough that a and b overlap however their start-ups skew
+        # under load (at 8 pages one could end before the other's row began).
+        + site("a", slow_portal, limit="max_pages = 40\n")
+        + site("b", slow_portal, limit="max_pages = 40\n")
         + site("c", slow_portal)
         + site("held", slow_portal, limit="max_pages = 5\n")
         + '\n[[site]]\nname = "by-hand"\nstart_urls = ["http://127.0.0.1:9/"]\n',
