@@ -150,6 +150,8 @@ SPIDER_MIDDLEWARES = {
 EXTENSIONS = {
     "crawler.extensions.diskspace.DiskSpaceGuard": 0,
     "crawler.extensions.garbage.GarbageCollection": 0,
+    # After AutoThrottle (0): a host answering 429 is paused and slowed for good.
+    "crawler.extensions.slowdown.HostSlowdown": 10,
 }
 
 ITEM_PIPELINES = {

@@ -12,8 +12,10 @@ sort orders, an endless pager, print views, search results, a tag cloud, a
 directory answering every path below it with one page of relative links)
 and the page types around the articles (listings, documents, galleries, a
 contact page).  The same seed makes the same portal, so a failing one can be
-served again.  :meth:`ZooPortal.trap_of` tells trap pages from the rest, and which trap, for
-the fleet soak (``bench/fleet.py``).
+served again.  A portal may also limit each client's requests, as a
+NukeViet host does (HTTP 429 and ``Retry-After``); that one is never drawn,
+so the fleet keeps its pace.  :meth:`ZooPortal.trap_of` tells trap pages
+from the rest, and which trap, for the fleet soak (``bench/fleet.py``).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import random
 import re
 import threading
 import time
+from collections import deque
 from dataclasses import dataclass, field
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -106,6 +109,8 @@ class ZooPortal:
     #: articles times this: 12-30 by default, real commune portals hold hundreds
     scale: int = 1
     articles: list[ZooArticle] = field(default_factory=list)
+    #: at most this many requests in any second, the rest answered 429 (0: no limit)
+    per_second: int = 0
 
     def __post_init__(self) -> None:
         rng = random.Random(self.seed)
@@ -165,6 +170,8 @@ class ZooPortal:
         self._old_server: ThreadingHTTPServer | None = None
         self._old_origin = ""
         self._visits = 0
+        #: requests answered 429 for coming too fast
+        self.refused = 0
 
     # -- URLs -------------------------------------------------------------
 
@@ -397,10 +404,17 @@ class ZooPortal:
             raise ValueError(f"{host} is not a loopback address")
         portal = self
         lock = threading.Lock()
+        answered: deque[float] = deque()
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
+                if portal.per_second and portal.refuses(answered, lock):
+                    self.send_response(429)
+                    self.send_header("Retry-After", "1")
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 with lock:
                     query = dict(parse_qsl(parts.query))
                     status, kind, body = portal.page(parts.path, query, self.path)
@@ -435,6 +449,19 @@ class ZooPortal:
             threading.Thread(target=self._old_server.serve_forever, daemon=True).start()
             self._old_origin = f"http://{host}:{self._old_server.server_address[1]}"
         return base + "/"
+
+    def refuses(self, answered: deque[float], lock: threading.Lock) -> bool:
+        """Whether a request now is one too many this second; ``answered`` holds
+        the times of the requests answered in the last second, and is updated."""
+        now = time.monotonic()
+        with lock:
+            while answered and answered[0] <= now - 1:
+                answered.popleft()
+            if len(answered) >= self.per_second:
+                self.refused += 1
+                return True
+            answered.append(now)
+            return False
 
     @property
     def start_urls(self) -> list[str]:

@@ -259,3 +259,29 @@ def test_links_to_a_moved_origin_go_to_the_new_one_once_learnt(
     captured = _captured_urls(data, "overlapping")
     redirected = {url for url in captured if urlsplit(url).netloc == old}
     assert 2 <= len(redirected) <= 35, sorted(redirected)
+
+
+def test_a_host_that_refuses_too_many_requests_is_slowed_and_loses_nothing(
+    tmp_path: Path,
+) -> None:
+    """A portal answering 429 past four requests a second, as rate-limited
+    hosts do.  Retrying each refused request alone lost a third of the
+    articles and their listings, and the host refused more than it answered:
+    the crawl must slow down for the whole host, and keep to it."""
+    with _zoo(28, per_second=4, moved=False) as portal:
+        portal.serve("127.0.0.71")
+        (tmp_path / "sites.toml").write_text(
+            f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "busy"\n'
+            f"start_urls = {json.dumps(portal.start_urls)}\n",
+            encoding="utf-8",
+        )
+        result = run_dna("crawl", "busy", "--no-index", data=tmp_path, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Failed pages" not in result.stdout
+    titles = {article.title for article in _articles(tmp_path, "busy")}
+    assert titles == {article.title for article in portal.articles}
+    # A few refusals teach the pace; one in five requests is far too many.
+    answered = len(_captured_urls(tmp_path, "busy"))
+    assert portal.refused <= answered // 5, (portal.refused, answered)
+    (log,) = (tmp_path / "logs").glob("crawl-*.log")
+    assert "asked to slow down (HTTP 429)" in log.read_text(encoding="utf-8")

@@ -1,0 +1,100 @@
+"""Slow a whole host down when it asks: HTTP 429, or 503 with ``Retry-After``.
+
+Retrying the one request that was refused is not enough.  A portal limiting
+each client to 20 or 25 requests a minute (a NukeViet host does, with a
+``Retry-After`` of 30 s) refuses most of what a crawl sends at its default
+pace, and every request refused four times is a page lost.  So a host that
+answers 429 (too many requests, RFC 6585) gets nothing more sent for as long
+as it asks, and for the rest of the crawl at least twice the delay it had:
+the delay doubles at each refusal until the host stops refusing, and stays
+there (AutoThrottle may raise it further, never below).  A 503 with
+``Retry-After`` speaks of the server, not of our pace: the host is paused as
+long as it asks (if it has a delay at all), and keeps its delay.  Pauses and delays are capped by
+``DNA_RETRY_BACKOFF_MAX``; the refused request itself is retried by
+:mod:`crawler.middlewares.retry`.
+
+Each slowdown is said in the log, with the delay the host now gets.
+"""
+
+from __future__ import annotations
+
+import logging
+from time import monotonic
+from typing import TYPE_CHECKING
+
+from scrapy import signals
+
+from crawler.middlewares.retry import retry_after_seconds
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.core.downloader import Slot
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+#: The least delay between requests to a host that asked to slow down.
+_LEAST_DELAY = 0.25
+
+
+def asks_to_slow_down(response: Response) -> bool:
+    """Whether a response refuses for load: 429, or 503 that says when to come back."""
+    return response.status == 429 or (response.status == 503 and b"Retry-After" in response.headers)
+
+
+class HostSlowdown:
+    """Pause and slow the downloader slot of a host that answers "too many requests"."""
+
+    def __init__(self, crawler: Crawler, most: float) -> None:
+        self.crawler = crawler
+        self.most = most
+        #: slot key -> the least delay the host gets from now on.
+        self.floors: dict[str, float] = {}
+        #: slot key -> when its floor was last raised (``monotonic``).
+        self.raised: dict[str, float] = {}
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> HostSlowdown:
+        extension = cls(crawler, crawler.settings.getfloat("DNA_RETRY_BACKOFF_MAX"))
+        # Connected after AutoThrottle (an extension of order 0 in
+        # EXTENSIONS_BASE, built first), so its adjustment comes first and
+        # the floor is applied to it.
+        crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
+        return extension
+
+    def response_downloaded(self, response: Response, request: Request) -> None:
+        """Runs before the slot sends its next request (Scrapy's downloader order)."""
+        downloader = self.crawler.engine.downloader if self.crawler.engine else None
+        key = request.meta.get("download_slot")
+        slot = downloader.slots.get(key) if downloader and key is not None else None
+        if slot is None:
+            return
+        if asks_to_slow_down(response):
+            sent = monotonic() - request.meta.get("download_latency", 0.0)
+            self._slow_down(key, slot, response, again=sent < self.raised.get(key, 0.0))
+        floor = self.floors.get(key)
+        if floor is not None and slot.delay < floor:
+            slot.delay = floor
+
+    def _slow_down(self, key: str, slot: Slot, response: Response, *, again: bool) -> None:
+        """Pause the slot, and double its floor unless the refused request was sent
+        before the last doubling (requests in flight together are refused together)."""
+        floor = self.floors.get(key, slot.delay)
+        if response.status == 429 and not again:
+            floor = min(self.most, max(_LEAST_DELAY, 2 * floor))
+        asked = retry_after_seconds(response.headers.get("Retry-After"))
+        pause = min(self.most, max(floor, asked or 0.0))
+        # The slot sends its next request ``delay`` after ``lastseen``.
+        slot.lastseen = max(slot.lastseen, monotonic() + pause - floor)
+        self.crawler.stats.inc_value("dna/slowed_down")
+        if floor != self.floors.get(key, slot.delay):
+            self.floors[key] = floor
+            self.raised[key] = monotonic()
+            logger.warning(
+                "%s asked to slow down (HTTP %d): paused %.0f s, then one request every %.1f s",
+                key,
+                response.status,
+                pause,
+                floor,
+            )
