@@ -10,6 +10,7 @@ them as they read their own.
 from __future__ import annotations
 
 import heapq
+import io
 import json
 import os
 import tempfile
@@ -44,6 +45,23 @@ def _indexer() -> Any:
     return cdxj_indexer.main
 
 
+def _post_query() -> Any:
+    """``cdxj_indexer.postquery``, once the indexer is imported."""
+    _indexer()
+    import cdxj_indexer.postquery
+
+    return cdxj_indexer.postquery
+
+
+@dataclass(slots=True, frozen=True)
+class PostedBody:
+    """What a request sent with its body: method, ``Content-Type`` and the body."""
+
+    method: str
+    content_type: str
+    body: bytes
+
+
 def write_cdxj(warc: Path) -> Path:
     """Index the closed file ``warc``, reading it; returns the index's path.
 
@@ -55,7 +73,7 @@ def write_cdxj(warc: Path) -> Path:
     """
     target = cdxj_path(warc)
     partial = target.with_name(target.name + ".part")
-    _indexer().CDXJIndexer(str(partial), [str(warc)], sort=True).process_all()
+    _indexer().CDXJIndexer(str(partial), [str(warc)], sort=True, post_append=True).process_all()
     os.replace(partial, target)
     return target
 
@@ -78,8 +96,26 @@ class CdxjLines:
         self._indexer.curr_filename = filename
         self._lines = main.SortingWriter(None)
 
-    def add(self, record: Any, offset: int, length: int) -> None:
-        """Index ``record`` (warcio's, as written) if replay looks it up."""
+    def add(self, record: Any, offset: int, length: int, posted: PostedBody | None = None) -> None:
+        """Index ``record`` (warcio's, as written) if replay looks it up.
+
+        :param posted: for the response to a POST or PUT, what was sent.  Its
+            line's key then carries the method and the form, as cdxj-indexer's
+            ``--post-append`` writes it and pywb looks it up: without them, a
+            listing's page 2 posted back would be replayed for its page 1.
+        """
+        if posted is not None and posted.method.upper() in ("POST", "PUT"):
+            url = record.rec_headers.get_header("WARC-Target-URI")
+            query, appended = _post_query().append_method_query(
+                posted.method.upper(),
+                posted.content_type,
+                str(len(posted.body)),
+                io.BytesIO(posted.body),
+                url,
+            )
+            record.method = posted.method.upper()
+            record.requestBody = query
+            record.urlkey = self._indexer.get_url_key(url + appended)
         if self._indexer.filter_record(record):
             position = _Position(offset, length)
             self._indexer.process_index_entry(position, record, None, self._lines)

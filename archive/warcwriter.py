@@ -29,7 +29,7 @@ from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
-from archive.cdxj import CdxjLines
+from archive.cdxj import CdxjLines, PostedBody
 from archive.records import CaptureRecord
 
 OPEN_SUFFIX = ".open"
@@ -214,8 +214,11 @@ class WarcFileWriter:
     def _current(self) -> _OpenFile:
         return self._file or self._new_file()
 
-    def _append(self, opened: _OpenFile, record: object, stored: int = 0) -> tuple[int, int]:
-        """Write ``record`` as one gzip member; its last ``stored`` payload bytes stored as is."""
+    def _append(
+        self, opened: _OpenFile, record: object, stored: int = 0, posted: PostedBody | None = None
+    ) -> tuple[int, int]:
+        """Write ``record`` as one gzip member; its last ``stored`` payload bytes
+        stored as is.  ``posted``: what its request sent (see :meth:`CdxjLines.add`)."""
         self._buffer.seek(0)
         self._buffer.truncate()
         self._builder.write_record(record)
@@ -224,7 +227,7 @@ class WarcFileWriter:
         member = gzip_member(data, self.compress_level, len(data) - stored - 4 if stored else None)
         offset = opened.size
         opened.handle.write(member)
-        opened.index.add(record, offset, len(member))
+        opened.index.add(record, offset, len(member), posted)
         opened.size += len(member)
         opened.records += 1
         self.bytes_written += len(member)
@@ -337,7 +340,11 @@ class WarcFileWriter:
         )
         opened = self._current()
         stored = 0 if record_type == "revisit" or deflates(response) else len(response.body)
-        offset, length = self._append(opened, record, stored)
+        posted = None
+        if request.body:
+            content_type = _header(request.headers, "content-type") or ""
+            posted = PostedBody(request.method, content_type, request.body)
+        offset, length = self._append(opened, record, stored, posted)
         self._append(opened, request_record)
         if metadata:
             self._append(opened, self._metadata_record(uri, date, record_id, metadata))

@@ -236,6 +236,13 @@ def test_the_index_made_while_writing_is_cdxj_indexers_own(tmp_path: Path) -> No
                 HttpResponseData(status, headers, HTML.encode() * number, reason="Xong"),
                 MOMENT,
             )
+        # A listing's page 2, posted back: its key holds the method and the form.
+        form = [("Content-Type", "application/x-www-form-urlencoded")]
+        writer.write_exchange(
+            HttpRequestData("POST", "http://b.vn/tin?cat=1", form, b"__VIEWSTATE=%2F9j&p=Page%242"),
+            HttpResponseData(200, [("Content-Type", "text/html")], HTML.encode()),
+            MOMENT,
+        )
     ours = sorted((tmp_path / "ours").glob("*.warc.gz"))
     assert len(ours) > 1  # rotated: every file has its own index
     (tmp_path / "theirs").mkdir()
@@ -244,7 +251,10 @@ def test_the_index_made_while_writing_is_cdxj_indexers_own(tmp_path: Path) -> No
         copy.write_bytes(path.read_bytes())
         expected = write_cdxj(copy).read_text(encoding="utf-8")
         assert cdxj_path(path).read_text(encoding="utf-8") == expected
-    assert sum(len(cdxj_path(path).read_text().splitlines()) for path in ours) == 7
+    lines = [line for path in ours for line in cdxj_path(path).read_text().splitlines()]
+    assert len(lines) == 8
+    (posted,) = [line for line in lines if "__wb_method=post" in line]
+    assert posted.startswith("vn,b)/tin?__viewstate=/9j&__wb_method=post&cat=1&p=page$2 ")
 
 
 def test_crashed_open_file_reads_up_to_last_complete_record(tmp_path: Path) -> None:
