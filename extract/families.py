@@ -25,14 +25,14 @@ FAMILY_NAMES = ("liferay", "tandan", "vnportal", "nukeviet")
 #: Article fields a preset (or a site's ``selectors``) can locate.
 FIELDS = ("title", "published", "summary", "body", "author", "views", "category", "tags", "remove")
 
-#: Links to a listing's next page, whatever the template: by ``rel``, or by
-#: the words and arrows a pager's next link shows ("Trang sau", "Tiếp »").
+#: The words and arrows a pager's next link shows ("Trang sau", "Tiếp »"),
+#: matched whole and ignoring case (an empty text matches too).
+NEXT_PAGE_TEXT = r"(?:trang sau|trang tiếp|tiếp theo|tiếp|sau|next)?\s*[»›>]*"
+#: Links to a listing's next page, whatever the template: by ``rel``, or by their text.
 _NEXT_LINKS = (
     "link[rel=next]",
     "a[rel=next]",
-    "//a[re:test(normalize-space(.),"
-    " '^(?:trang sau|trang tiếp|tiếp theo|tiếp|sau|next)?\\s*[»›>]*$', 'i')"
-    " and normalize-space(.) != '']",
+    f"//a[re:test(normalize-space(.), '^{NEXT_PAGE_TEXT}$', 'i') and normalize-space(.) != '']",
 )
 #: Paths that are never news, whatever a preset's shapes say: log-in, admin, system pages.
 _NOT_CONTENT = re.compile(

@@ -111,6 +111,10 @@ class ZooPortal:
     articles: list[ZooArticle] = field(default_factory=list)
     #: at most this many requests in any second, the rest answered 429 (0: no limit)
     per_second: int = 0
+    #: listings page by ASP.NET postback (the form posted back to the listing's
+    #: own URL), with no link to any page but the first: "numbers" (a grid's
+    #: pages around this one, and the next) or "next" (the next page alone)
+    postback: str = ""
 
     def __post_init__(self) -> None:
         rng = random.Random(self.seed)
@@ -205,7 +209,7 @@ class ZooPortal:
 
     def listing_path(self, category: int, page: int) -> str:
         """The link to a listing's page (category 0: all news)."""
-        if self.paged_paths:
+        if self.paged_paths and not self.postback:
             return f"/tin-tuc/trang-{page}-cm-{category}.html"
         return f"/tin-tuc?cat={category}&page={page}"
 
@@ -243,7 +247,7 @@ class ZooPortal:
         if path.startswith("/gioi-thieu/") and path != "/gioi-thieu/":
             return "nested"
         listed = self.listing_at(path, query)
-        if listed is not None and listed[1] > self._last_page(listed[0]):
+        if listed is not None and listed[1] > self.last_page(listed[0]):
             return "pager"
         return None
 
@@ -253,7 +257,7 @@ class ZooPortal:
 
     # -- pages ------------------------------------------------------------
 
-    def _last_page(self, category: int) -> int:
+    def last_page(self, category: int) -> int:
         listed = [a for a in self.articles if not category or a.category == category]
         return max(1, -(-len(listed) // self.per_page))
 
@@ -350,7 +354,7 @@ class ZooPortal:
 
     def _listing(self, category: int, page: int) -> str:
         listed = [a for a in self.articles if not category or a.category == category]
-        last = self._last_page(category)
+        last = self.last_page(category)
         shown = listed[(min(page, last) - 1) * self.per_page :][: self.per_page]
         items = "".join(
             f'<div class="item"><a href="{escape(self.article_path(a, self._visits + n))}">'
@@ -358,9 +362,49 @@ class ZooPortal:
             for n, a in enumerate(shown)
         )
         pager = f'<a href="{escape(self.listing_path(category, page + 1))}">Trang sau</a>'
+        if self.postback:
+            pager = self._postback_pager(page, last, numbers=self.postback == "numbers")
         if "pager" not in self.traps and page >= last:
             pager = ""
+        if self.postback:
+            # A new view state every time, as ASP.NET's carries the page's state.
+            state = f"{page}:{self._visits}".encode().hex()
+            return self._chrome(
+                f"Tin tức {category or ''}",
+                f'<form method="post" action="{escape(self.listing_path(category, 1))}" '
+                f'id="aspnetForm"><input type="hidden" name="__EVENTTARGET" value="">'
+                f'<input type="hidden" name="__EVENTARGUMENT" value="">'
+                f'<input type="hidden" name="__VIEWSTATE" value="{state}">{items}{pager}</form>',
+            )
         return self._chrome(f"Tin tức {category or ''}", items + pager)
+
+    @staticmethod
+    def _postback_pager(page: int, last: int, *, numbers: bool) -> str:
+        """A grid's pager: pages around this one by number if ``numbers``, and the next one."""
+        call = "javascript:__doPostBack(&#39;ctl00$PlaceHolderMain$gvNews&#39;,&#39;Page${}&#39;)"
+        numbers = numbers and "".join(
+            f'<a href="{call.format(n)}">{n}</a> ' if n != page else f"<span>{n}</span> "
+            for n in range(max(1, page - 2), min(last, page + 2) + 1)
+        )
+        return (
+            f'<div class="pager">{numbers or ""}<a href="{call.format("Next")}">Trang sau</a></div>'
+        )
+
+    def posted(
+        self, path: str, query: dict[str, str], form: dict[str, str]
+    ) -> dict[str, str] | None:
+        """The query a listing's form posted back stands for, or None if the form
+        is not one its pages post (no view state, as ASP.NET refuses)."""
+        argument = form.get("__EVENTARGUMENT", "")
+        listed = self.listing_at(path, query)
+        if listed is None or "__VIEWSTATE" not in form or not argument.startswith("Page$"):
+            return None
+        state = bytes.fromhex(form["__VIEWSTATE"]).decode().partition(":")[0]
+        step = argument.removeprefix("Page$")
+        page = int(state) + 1 if step == "Next" else int(step) if step.isdigit() else None
+        if page is None:
+            return None
+        return {**query, "cat": str(listed[0]), "page": str(page)}
 
     def _trap(self, path: str, query: dict[str, str]) -> str | None:
         month, year = self.calendar_params
@@ -416,8 +460,23 @@ class ZooPortal:
                     self.end_headers()
                     return
                 with lock:
-                    query = dict(parse_qsl(parts.query))
-                    status, kind, body = portal.page(parts.path, query, self.path)
+                    shown = portal.page(parts.path, dict(parse_qsl(parts.query)), self.path)
+                self.answer(*shown)
+
+            def do_POST(self) -> None:
+                parts = urlsplit(self.path)
+                length = min(int(self.headers.get("Content-Length") or 0), 1 << 16)
+                form = dict(parse_qsl(self.rfile.read(length).decode("utf-8", "replace")))
+                with lock:
+                    query = portal.posted(parts.path, dict(parse_qsl(parts.query)), form)
+                    shown = (
+                        portal.page(parts.path, query, self.path)
+                        if query is not None
+                        else (500, "text/html", "Validation of viewstate MAC failed.")
+                    )
+                self.answer(*shown)
+
+            def answer(self, status: int, kind: str, body: str) -> None:
                 data = body.encode("utf-8", "surrogateescape")
                 self.send_response(status)
                 self.send_header("Content-Type", f"{kind}; charset=utf-8")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from parsel import Selector
 
 from crawler.decide import judge_page
 from crawler.sites import SiteConfig
@@ -15,6 +16,7 @@ from extract.families import (
     detect_family,
     get_family,
 )
+from extract.postback import PostBack, postback_pager, posted_form
 from tests.pages import LEGACY, URLS, page
 
 
@@ -350,3 +352,47 @@ def test_any_sharepoint_portal_is_not_tandan() -> None:
     assert detect_family(html, "https://xa.gov.vn/Portal/Pages/Tin-tuc.aspx") == "generic"
     dated = html.replace("Gioi-thieu.aspx", "2024-5-17/Quang-Nham-12.aspx")
     assert detect_family(dated, "https://xa.gov.vn/") == "tandan"
+
+
+_WEBFORM = """<html><body><form method="post" action="./Tin.aspx?View=1" id="aspnetForm">
+<input type="hidden" name="__EVENTTARGET" value="">
+<input type="hidden" name="__EVENTARGUMENT" value="">
+<input type="hidden" name="__VIEWSTATE" value="/wEPDw=="><input type="text" name="q" value="">
+<input type="submit" name="btnSearch" value="Tìm"><input type="checkbox" name="all" checked>
+<select name="lang"><option value="en">EN</option><option value="vi" selected>VI</option></select>
+<a href="javascript:__doPostBack('ctl00$g$pager','Page$1')">1</a>
+<a href="javascript:__doPostBack(&#39;ctl00$g$pager&#39;,&#39;Page$3&#39;)">3</a>
+<a href='javascript:__doPostBack("ctl00$m$lnk2","")'>2</a>
+<a href="javascript:__doPostBack('ctl00$g$pager','Page$Next')">Trang sau</a>
+<a href="javascript:__doPostBack('ctl00$login','')">Đăng nhập</a>
+</form></body></html>"""
+
+
+def test_a_postback_pager_offers_its_numbered_pages_past_the_first() -> None:
+    root = Selector(text=_WEBFORM).root
+    assert postback_pager(root) == [
+        PostBack("ctl00$m$lnk2", "", 2),
+        PostBack("ctl00$g$pager", "Page$3", 3),
+    ]
+    # A pager numbering no page: its step, from every page.
+    steps = "\n".join(
+        line for line in _WEBFORM.splitlines() if not re.search(r"Page\$\d|lnk2", line)
+    )
+    assert postback_pager(Selector(text=steps).root) == [
+        PostBack("ctl00$g$pager", "Page$Next", None)
+    ]
+    # No view state, no WebForms page: nothing to post back.
+    assert postback_pager(Selector(text=_WEBFORM.replace("__VIEWSTATE", "state")).root) == []
+
+
+def test_the_posted_form_sends_what_a_browser_would() -> None:
+    action, fields = posted_form(Selector(text=_WEBFORM).root, "https://xa.vn/Pages/Tin.aspx")
+    assert action == "https://xa.vn/Pages/Tin.aspx?View=1"
+    assert PostBack("ctl00$g$pager", "Page$3", 3).fields(fields) == [
+        ("__VIEWSTATE", "/wEPDw=="),
+        ("q", ""),
+        ("all", "on"),
+        ("lang", "vi"),
+        ("__EVENTTARGET", "ctl00$g$pager"),
+        ("__EVENTARGUMENT", "Page$3"),
+    ]

@@ -15,6 +15,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from sqlalchemy import select
+from warcio.archiveiterator import ArchiveIterator
 
 from archive.models import Capture, Site
 from archive.store import Store
@@ -285,3 +286,40 @@ def test_a_host_that_refuses_too_many_requests_is_slowed_and_loses_nothing(
     assert portal.refused <= answered // 5, (portal.refused, answered)
     (log,) = (tmp_path / "logs").glob("crawl-*.log")
     assert "asked to slow down (HTTP 429)" in log.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("pager", ["numbers", "next"])
+def test_listings_paged_by_postback_are_paged_to_their_end(tmp_path: Path, pager: str) -> None:
+    """An ASP.NET portal whose listings page only by ``__doPostBack``: page 2
+    is the listing's form posted back, and no link leads to it.  Following
+    links alone kept the first page of each listing, a fifth of the articles.
+    Its pager never ends ("Trang sau" posts on past the last page); the
+    crawl ends it, and the WARC keeps each posted form with its answer.
+    Where pages are numbered, "Trang sau" is not posted: it repeats a number."""
+    with _zoo(11, 3, postback=pager, traps=["pager"], moved=False) as portal:
+        portal.serve("127.0.0.73")
+        (tmp_path / "sites.toml").write_text(
+            f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "aspnet"\n'
+            f"start_urls = {json.dumps(portal.start_urls)}\n",
+            encoding="utf-8",
+        )
+        result = run_dna("crawl", "aspnet", "--no-index", data=tmp_path, timeout=180)
+    assert result.returncode == 0, result.stdout + result.stderr
+    titles = [article.title for article in _articles(tmp_path, "aspnet")]
+    assert sorted(titles) == sorted(article.title for article in portal.articles)
+    posted = []
+    for warc in (tmp_path / "warc").rglob("*.warc.gz"):
+        with warc.open("rb") as stream:
+            for record in ArchiveIterator(stream):
+                if record.rec_type == "request" and record.http_headers.protocol == "POST":
+                    posted.append(record.content_stream().read().decode())
+    assert posted and all("__VIEWSTATE=" in body for body in posted)
+    assert any(
+        f"__EVENTARGUMENT=Page%24{2 if pager == 'numbers' else 'Next'}" in body for body in posted
+    )
+    # Each listing's pages after its first, once; past the end of an endless
+    # pager at most one page repeating the last (where no number leads past it).
+    listings = range(portal.categories + 1)
+    pages = sum(portal.last_page(category) - 1 for category in listings)
+    extra = len(listings) if pager == "next" else 0
+    assert pages <= len(posted) <= pages + extra, posted

@@ -33,6 +33,7 @@ from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
 from crawler.spelling import UrlSpelling, case_flipped
 from extract.families import GENERIC, Family, get_family
 from extract.page import Page, fetched_page, page_family
+from extract.postback import PostBack, postback_pager, posted_form
 from extract.select import nodes
 from extract.urls import canonicalize, is_print_view, split_domain, within_site, without_params
 
@@ -189,6 +190,9 @@ class PortalSpider(scrapy.Spider):
         self.known_articles = KnownArticles()
         #: Every URL a request was made for, so repeated links cost nothing.
         self._requested: set[str] = set()
+        #: Pager postbacks sent: (form URL, page number), or for a step (next,
+        #: last) also its target, argument and the links of the page it left.
+        self._posted: set[tuple[Any, ...]] = set()
         #: In ``new`` mode, the articles archived by earlier crawls: not fetched again.
         self._archived: frozenset[str] = frozenset()
         #: Session parameters and path case, as learnt from this site.
@@ -394,12 +398,17 @@ class PortalSpider(scrapy.Spider):
             written = frozenset(without_params(href, spelling.volatile) for href in hrefs)
             response.meta["dna_links_written"] = hash(written)
         pager = set()
+        postbacks: list[PostBack] = []
         if record is None:
             pager = {
                 spelling.normal(url)
                 for link in family.pager_links(selector, response.url)
                 if (url := _link_at(base, link, domains))
             }
+            postbacks = postback_pager(root)
+        form = posted_form(root, base) if postbacks else None
+        if form is not None and not self._allowed(form[0]):
+            form = None
         shown: set[str] = set()
         articles = []
         archived = self._archived
@@ -425,10 +434,17 @@ class PortalSpider(scrapy.Spider):
                     continue
                 articles.append(url)
             yield self._request(url, kind)
-        yield from self._next_pages(response, pager, frozenset(shown), articles)
+        yield from self._next_pages(
+            response, pager, frozenset(shown), articles, (form, postbacks) if form else None
+        )
 
     def _next_pages(
-        self, response: Response, pager: set[str], shown: frozenset[str], articles: list[str]
+        self,
+        response: Response,
+        pager: set[str],
+        shown: frozenset[str],
+        articles: list[str],
+        postbacks: tuple[tuple[str, list[tuple[str, str]]], list[PostBack]] | None = None,
     ) -> Iterator[scrapy.Request]:
         """The pager links of a listing page, unless its pager has ended.
 
@@ -443,7 +459,9 @@ class PortalSpider(scrapy.Spider):
         its pages differ forever, it ends after ENDLESS_PAGER_STREAK pages in
         a row with no article new to this crawl (to any worker of it).  A
         ``new`` crawl pages on through listings of archived articles only up
-        to DNA_NEW_STOP_AFTER pages in a row.
+        to DNA_NEW_STOP_AFTER pages in a row.  Pages reached by posting the
+        listing's form back (``postbacks``, :mod:`extract.postback`) are pages of
+        its pager like any other.
         """
         new_articles = self.known_articles.add_new(articles)
         known_streak = 0 if new_articles else response.meta.get("dna_known_streak", 0) + 1
@@ -460,6 +478,13 @@ class PortalSpider(scrapy.Spider):
         if known_streak >= ENDLESS_PAGER_STREAK:
             return
         page_cap = self.crawler.settings.getint("DNA_MAX_LISTING_PAGES")
+        pager_meta = {
+            "dna_known_streak": known_streak,
+            "dna_pager_shown": shown,
+            "dna_pager_full": full,
+            # Pagers are bounded here (by what each page shows), not as traps.
+            "dna_pager": True,
+        }
         for url in sorted(pager):
             if url in self._requested:
                 # Every page of a long pager links to every other (two hundred
@@ -470,12 +495,28 @@ class PortalSpider(scrapy.Spider):
                 self.crawler.stats.inc_value("dna/listing_page_cap")
                 continue
             request = self._request(url, "listing")
-            request.meta["dna_known_streak"] = known_streak
-            request.meta["dna_pager_shown"] = shown
-            request.meta["dna_pager_full"] = full
-            # Pagers are bounded here (by what each page shows), not as traps.
-            request.meta["dna_pager"] = True
+            request.meta.update(pager_meta)
             yield request
+        if postbacks:
+            (action, fields), offered = postbacks
+            for postback in offered:
+                if postback.page is not None and postback.page > page_cap:
+                    self.crawler.stats.inc_value("dna/listing_page_cap")
+                    continue
+                # A number names one page of this form's pager; a step leads
+                # elsewhere from each page, so it is told apart by the page it leaves.
+                key = (action, postback.page) if postback.page else (action, *postback, shown)
+                if key in self._posted:
+                    continue
+                self._posted.add(key)
+                yield scrapy.FormRequest(
+                    action,
+                    formdata=postback.fields(fields),
+                    callback=self.parse,
+                    errback=self.failed,
+                    priority=PRIORITY["listing"],
+                    meta={"dna_kind": "listing", **pager_meta},
+                )
 
     def _allowed(self, url: str) -> bool:
         return _allowed(url, self.site.allowed_domains)
