@@ -112,6 +112,7 @@ def score(store: Store, portal: ZooPortal, site: str, figures: Figures) -> None:
     figures.pages += len(urls)
     kinds = Counter(portal.trap_of(url) for url in urls)
     del kinds[None]
+    kinds["pager"] += portal.posted_past_end
     figures.pages_by_trap.update(kinds)
     figures.trap_pages += kinds.total()
     figures.traps += len(portal.traps)

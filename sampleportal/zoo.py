@@ -12,10 +12,11 @@ sort orders, an endless pager, print views, search results, a tag cloud, a
 directory answering every path below it with one page of relative links)
 and the page types around the articles (listings, documents, galleries, a
 contact page).  The same seed makes the same portal, so a failing one can be
-served again.  A portal may also limit each client's requests, as a
-NukeViet host does (HTTP 429 and ``Retry-After``); that one is never drawn,
-so the fleet keeps its pace.  :meth:`ZooPortal.trap_of` tells trap pages
-from the rest, and which trap, for the fleet soak (``bench/fleet.py``).
+served again.  Listings may page by ASP.NET postback instead of links.  A
+portal may also limit each client's requests, as a NukeViet host does (HTTP
+429 and ``Retry-After``); that one is never drawn, so the fleet keeps its
+pace.  :meth:`ZooPortal.trap_of` tells trap pages from the rest, and which
+trap, for the fleet soak (``bench/fleet.py``).
 """
 
 from __future__ import annotations
@@ -109,12 +110,6 @@ class ZooPortal:
     #: articles times this: 12-30 by default, real commune portals hold hundreds
     scale: int = 1
     articles: list[ZooArticle] = field(default_factory=list)
-    #: at most this many requests in any second, the rest answered 429 (0: no limit)
-    per_second: int = 0
-    #: listings page by ASP.NET postback (the form posted back to the listing's
-    #: own URL), with no link to any page but the first: "numbers" (a grid's
-    #: pages around this one, and the next) or "next" (the next page alone)
-    postback: str = ""
 
     def __post_init__(self) -> None:
         rng = random.Random(self.seed)
@@ -167,6 +162,18 @@ class ZooPortal:
         #: shown (``…?id=7&cat=1&48213977``), which the server ignores.
         self.numbered = random.Random(f"{self.seed}-numbered").random() < 0.15
         self._numbers = random.Random(f"{self.seed}-numbers")
+        #: Listings page by ASP.NET postback (the form posted back to the
+        #: listing's own URL), with no link to any page but the first:
+        #: "numbers" (a grid's pages around this one, and the next) or "next"
+        #: (the next page alone); "" pages by links.
+        postback = random.Random(f"{self.seed}-postback")
+        self.postback = postback.choice(("numbers", "next")) if postback.random() < 0.15 else ""
+        #: Pages past a listing's last posted back: trap pages :meth:`trap_of`
+        #: cannot tell by URL (a post goes to the listing's first page).
+        self.posted_past_end = 0
+        #: At most this many requests in any second, the rest answered 429 (0:
+        #: no limit).  Never drawn: the fleet keeps its pace.
+        self.per_second = 0
         #: The request target being answered (path and query as received).
         self._here = "/"
         self._rng = rng
@@ -404,6 +411,8 @@ class ZooPortal:
         page = int(state) + 1 if step == "Next" else int(step) if step.isdigit() else None
         if page is None:
             return None
+        if page > self.last_page(listed[0]):
+            self.posted_past_end += 1
         return {**query, "cat": str(listed[0]), "page": str(page)}
 
     def _trap(self, path: str, query: dict[str, str]) -> str | None:
