@@ -1,8 +1,12 @@
-"""What a crawl left out on purpose: trap shapes stopped, budgets reached.
+"""What a crawl left out: trap shapes stopped, budgets reached, a site it could not enter.
 
 A crawl that stops a trap or reaches its page or time budget has done its
 job and is not a failed crawl, but the archivist must see what was cut off:
-the crawl summary, the log and ``dna crawls`` all show these lines.
+the crawl summary, the log and ``dna crawls`` all show these lines.  So does
+a crawl whose pages answered but link to nothing on the site (a portal built
+in the browser by JavaScript, or a bot check that sets a cookie by script and
+reloads): it ends "finished" with nothing archived, and would pass unseen
+among a fleet's crawls.
 """
 
 from __future__ import annotations
@@ -29,9 +33,15 @@ def site_budgets(site: SiteConfig, settings: Settings) -> tuple[int, float]:
 
 def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
     """One line per part of the crawl cut off, e.g.
-    ``trap: /lich-cong-tac?_8_month=*&_8_year=* stopped after 12 pages`` or
-    ``page budget: stopped at 100000 pages (max_pages)``."""
+    ``trap: /lich-cong-tac?_8_month=*&_8_year=* stopped after 12 pages``,
+    ``page budget: stopped at 100000 pages (max_pages)`` or ``whole site: …``."""
     lines = list(stats.get("dna/cut_off") or [])
+    if stats.get("dna/pages_ok") and not stats.get("dna/site_links"):
+        # Finished, with nothing archived but the first page or two: say why.
+        lines.append(
+            "whole site: its pages link to nothing on the site"
+            " (built by JavaScript, or a bot check?)"
+        )
     if reason == PAGE_BUDGET:
         lines.append(f"page budget: stopped at {stats.get('dna/budget_pages')} pages (max_pages)")
     elif reason == TIME_BUDGET:

@@ -308,6 +308,28 @@ def test_a_crawl_follows_no_link_to_another_port_and_obeys_an_unreachable_robots
     assert "robots.txt unreachable" in result.stdout
 
 
+def test_a_site_whose_pages_link_nowhere_says_so(serve, tmp_path: Path) -> None:
+    """A bot check that sets a cookie by script and reloads (or a portal built
+    by JavaScript) answers 200 and links nowhere: the crawl "finished" with
+    nothing archived, unseen among a fleet's crawls, until it said why."""
+    check = (
+        b'<html><head><script>document.cookie="D1N=3fa9";location.reload();</script></head></html>'
+    )
+    guarded, _ = serve({"/": (200, check), "/robots.txt": (404, b"")})
+    home = b'<a href="/tin-tuc/a-1.html">tin</a>'
+    portal, _ = serve({"/": (200, home), "/robots.txt": (404, b"")})
+    data = tmp_path / "data"
+    data.mkdir()
+    result = crawl(data, {"guarded": guarded, "open": portal})
+    assert result.returncode == 0, result.stdout + result.stderr
+    nowhere = "whole site: its pages link to nothing on the site"
+    assert f"guarded: cut off: {nowhere}" in result.stdout
+    assert "open: cut off" not in result.stdout
+    runs = json.loads(run_dna("crawls", "--json", data=data).stdout)
+    said = {run["site"]: run["cut_off"] for run in runs}
+    assert said["guarded"][0].startswith(nowhere) and said["open"] == []
+
+
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "identity"])
 def test_payloads_decode_whole_under_the_limit_and_stop_past_it(encoding: str) -> None:
     import io

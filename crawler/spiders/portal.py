@@ -389,6 +389,8 @@ class PortalSpider(scrapy.Spider):
         # worth reading.
         hrefs = nodes(root, _LINKS)
         links = [url for href in hrefs if (url := _link_at(base, href, domains))]
+        if links:
+            self.crawler.stats.inc_value("dna/site_links", len(links))
         spelling = self.spelling
         spelling.learn_from_links(links, response.url)
         if any(_is_relative(href) for href in hrefs):
