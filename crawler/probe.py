@@ -14,7 +14,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import socket
-import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from urllib.parse import urljoin, urlsplit
 
 from archive.messages import one_line
 from crawler.settings import USER_AGENT
+from crawler.tls import any_tls_context
 from extract.families import detect_family
 from extract.page import fetched_page
 from extract.urls import (
@@ -97,12 +97,10 @@ def _fetch(url: str, deadline: float) -> tuple[int, list[tuple[str, str]], bytes
         raise ProbeError(f"cannot fetch {url}: no answer in time")
     try:
         if parts.scheme == "https":
-            # Portals' certificates are often broken; we only read, as the crawl does.
-            context = ssl.create_default_context()
-            context.check_hostname = False
-            context.verify_mode = ssl.CERT_NONE
+            # Portals' certificates are often broken and their TLS old; we
+            # only read, as the crawl does.
             connection: http.client.HTTPConnection = http.client.HTTPSConnection(
-                parts.hostname or "", parts.port, timeout=remaining, context=context
+                parts.hostname or "", parts.port, timeout=remaining, context=any_tls_context()
             )
         else:
             connection = http.client.HTTPConnection(

@@ -1,0 +1,171 @@
+"""HTTPS to portals that speak only TLS 1.0 or 1.1.
+
+Old IIS servers (Windows Server 2008, where many district portals were set
+up) offer nothing newer, and the OpenSSL that ``cryptography`` bundles for
+Twisted has no TLS 1.0 or 1.1 at all: every request failed in the handshake
+("tlsv1 alert protocol version"), and the crawl of such a portal ended
+``failed`` with nothing archived.  Python's own ``ssl`` module is built on
+the system's OpenSSL, which still has them when asked (``@SECLEVEL=0``).
+
+So this handler is Scrapy's HTTP/1.1 handler, and when a host refuses its
+TLS handshake, the request is made again over the system's OpenSSL, with
+every protocol and cipher allowed, in a thread of Twisted's pool.  A host
+that answers so is fetched that way for the rest of the crawl, and the log
+says so once.  What comes back is a response like any other: raw bytes,
+content encoding kept (the WARC records them as sent), redirects left to the
+redirect middleware, and the same page size and time limits.
+"""
+
+from __future__ import annotations
+
+import http.client
+import ipaddress
+import logging
+import ssl
+import time
+from typing import TYPE_CHECKING
+
+from OpenSSL import SSL
+from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
+from scrapy.exceptions import (
+    DownloadCancelledError,
+    DownloadFailedError,
+    DownloadTimeoutError,
+)
+from scrapy.http import Headers
+from scrapy.responsetypes import responsetypes
+from scrapy.utils.defer import maybe_deferred_to_future
+from scrapy.utils.httpobj import urlparse_cached
+from twisted.internet.threads import deferToThread
+
+from crawler.tls import any_tls_context
+
+if TYPE_CHECKING:
+    from scrapy import Request
+    from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 64 * 1024
+
+
+def refused_handshake(error: BaseException) -> bool:
+    """Whether a download failed in the TLS handshake (pyOpenSSL's error among its causes)."""
+    cause = error.__cause__
+    reasons = getattr(cause, "reasons", None) or [cause]
+    return any(isinstance(getattr(reason, "value", reason), SSL.Error) for reason in reasons)
+
+
+class LegacyTlsDownloadHandler(HTTP11DownloadHandler):
+    """Scrapy's HTTP/1.1 handler, falling back to the system's OpenSSL for old TLS."""
+
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        self._timeout = crawler.settings.getfloat("DOWNLOAD_TIMEOUT")
+        #: host:port answered only over the system's OpenSSL.
+        self.legacy: set[str] = set()
+
+    async def download_request(self, request: Request) -> Response:
+        parts = urlparse_cached(request)
+        if parts.scheme == "https" and parts.netloc in self.legacy:
+            response, _ = await self._fetch_legacy(request)
+            return response
+        try:
+            return await super().download_request(request)
+        except DownloadFailedError as exc:
+            if parts.scheme != "https" or not refused_handshake(exc):
+                raise
+            try:
+                response, spoken = await self._fetch_legacy(request)
+            except (OSError, http.client.HTTPException):
+                raise exc from None
+        self.legacy.add(parts.netloc)
+        self._crawler.stats.inc_value("dna/legacy_tls_hosts")
+        logger.warning(
+            "%s refused a modern TLS handshake; fetched over %s with the system's OpenSSL",
+            parts.netloc,
+            spoken,
+        )
+        return response
+
+    async def _fetch_legacy(self, request: Request) -> tuple[Response, str]:
+        maxsize = request.meta.get("download_maxsize", self._default_maxsize)
+        timeout = request.meta.get("download_timeout", self._timeout)
+        started = time.monotonic()
+        fetched = await maybe_deferred_to_future(deferToThread(_fetch, request, maxsize, timeout))
+        request.meta["download_latency"] = time.monotonic() - started
+        return fetched
+
+
+def _fetch(request: Request, maxsize: int, timeout: float) -> tuple[Response, str]:
+    """Fetch ``request`` with :mod:`http.client` (runs in a thread); the response
+    and the TLS version spoken.
+
+    The whole download must end within ``timeout`` seconds, and a body past
+    ``maxsize`` bytes is refused as Scrapy refuses it.  A body cut short is
+    kept, flagged ``dataloss`` (``DOWNLOAD_FAIL_ON_DATALOSS`` is off).
+    """
+    parts = urlparse_cached(request)
+    deadline = time.monotonic() + timeout
+    connection = http.client.HTTPSConnection(
+        parts.hostname, parts.port or 443, timeout=timeout, context=any_tls_context()
+    )
+    try:
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        connection.putrequest(request.method, target, skip_accept_encoding=True)
+        for name, values in request.headers.items():
+            for value in values:
+                connection.putheader(name.decode("latin-1"), value.decode("latin-1"))
+        connection.endheaders(request.body or None)
+        tls = connection.sock
+        spoken = (tls.version() if isinstance(tls, ssl.SSLSocket) else None) or "TLS"
+        peer = ipaddress.ip_address(tls.getpeername()[0]) if tls is not None else None
+        answer = connection.getresponse()
+        length = answer.getheader("Content-Length") or ""
+        if maxsize and length.isdigit() and int(length) > maxsize:
+            raise DownloadCancelledError(
+                f"Expected to receive {length} bytes which is larger than download "
+                f"max size ({maxsize}) in request {request}."
+            )
+        chunks: list[bytes] = []
+        size, flags = 0, []
+        while chunk := _read(answer, flags):
+            size += len(chunk)
+            if maxsize and size > maxsize:
+                raise DownloadCancelledError(
+                    f"Received {size} bytes which is larger than download "
+                    f"max size ({maxsize}) in request {request}."
+                )
+            if time.monotonic() > deadline:
+                raise DownloadTimeoutError(f"Getting {request.url} took longer than {timeout} s.")
+            chunks.append(chunk)
+            if flags:
+                break
+        headers = Headers()
+        for name, value in answer.getheaders():
+            headers.appendlist(name, value)
+        body = b"".join(chunks)
+        kind = responsetypes.from_args(headers=headers, url=request.url, body=body)
+        response = kind(
+            url=request.url,
+            status=answer.status,
+            headers=headers,
+            body=body,
+            flags=flags,
+            request=request,
+            ip_address=peer,
+            protocol="HTTP/1.0" if answer.version == 10 else "HTTP/1.1",
+        )
+        return response, spoken
+    finally:
+        connection.close()
+
+
+def _read(answer: http.client.HTTPResponse, flags: list[str]) -> bytes:
+    """The next chunk of the body; a body cut short ends it, flagged ``dataloss``."""
+    try:
+        return answer.read1(_CHUNK)
+    except http.client.IncompleteRead as cut:
+        flags.append("dataloss")
+        return cut.partial
