@@ -28,6 +28,7 @@ from typing import ClassVar
 
 import pytest
 
+from archive.store import Store
 from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
 from crawler.probe import ProbeError, probe_portal
 from tests.harness import TEST_CRAWLER_OPTIONS, run_dna
@@ -328,6 +329,52 @@ def test_a_site_whose_pages_link_nowhere_says_so(serve, tmp_path: Path) -> None:
     runs = json.loads(run_dna("crawls", "--json", data=data).stdout)
     said = {run["site"]: run["cut_off"] for run in runs}
     assert said["guarded"][0].startswith(nowhere) and said["open"] == []
+
+
+_ARTICLE = (
+    "<html><head><title>Tin</title></head><body><h1>Hội nghị tổng kết công tác năm của xã</h1>"
+    + "<div class='noidung'>"
+    + "<p>Sáng nay, Ủy ban nhân dân xã tổ chức hội nghị tổng kết công tác năm, đánh giá"
+    " kết quả đạt được và đề ra nhiệm vụ trọng tâm cho năm tới.</p>" * 3 + "</div></body></html>"
+).encode()
+
+
+def test_frames_and_a_root_that_moves_on_by_script_lead_into_the_portal(
+    serve, tmp_path: Path
+) -> None:
+    """Old portals are framesets (menu and main page in frames, an article in
+    an iframe), and many roots are a stub whose script sends the browser on:
+    with links alone each crawl found nothing."""
+    framed, _ = serve(
+        {
+            "/": (200, b'<frameset><frame src="menu.html"><frame src="main.html"></frameset>'),
+            "/menu.html": (200, b'<a href="/tin/1.html" target="main">Tin 1</a>'),
+            "/main.html": (200, b'<p>Xin chao</p><iframe src="/tin/2.html"></iframe>'),
+            "/tin/1.html": (200, _ARTICLE),
+            "/tin/2.html": (200, _ARTICLE.replace("năm của xã".encode(), "quý của xã".encode())),
+            "/robots.txt": (404, b""),
+        }
+    )
+    stub = b'<script type="text/javascript">window.location.href = "/portal/";</script>'
+    moved, _ = serve(
+        {
+            "/": (200, stub),
+            "/portal/": (200, b'<a href="/portal/tin-1.html">Tin 1</a>'),
+            "/portal/tin-1.html": (200, _ARTICLE),
+            "/robots.txt": (404, b""),
+        }
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    result = crawl(data, {"framed": framed, "moved": moved})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "whole site" not in result.stdout
+    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
+    try:
+        assert len(list(store.articles(site="framed"))) == 2
+        assert len(list(store.articles(site="moved"))) == 1
+    finally:
+        store.close()
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "identity"])

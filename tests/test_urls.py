@@ -8,8 +8,10 @@ import time
 from urllib.parse import quote
 
 import pytest
+from parsel import Selector
 
 from crawler.spelling import UrlSpelling
+from extract.scripts import script_redirect
 from extract.urls import (
     canonicalize,
     is_print_view,
@@ -171,3 +173,17 @@ def test_an_origin_the_server_moved_is_learnt_from_two_redirects() -> None:
         spelling.learn_from_redirect(f"https://www.xa.gov.vn/{n}", f"https://xa.gov.vn/{n}")
     assert spelling.normal("http://xa.gov.vn/b") == "https://www.xa.gov.vn/b"
     assert spelling.moved.get("https://www.xa.gov.vn") is None
+
+
+def test_a_stub_page_sends_the_browser_on_by_its_one_short_script() -> None:
+    def redirect(html: str) -> str | None:
+        return script_redirect(Selector(text=html).root)
+
+    assert redirect('<script>window.location.href = "/portal/";</script>') == "/portal/"
+    assert redirect("<script>top.location='/vi/'</script>") == "/vi/"
+    assert redirect("<script>location.replace('http://xa.vn/p');</script>") == "http://xa.vn/p"
+    # A program naming several places, a script from elsewhere, none: no redirect.
+    several = "<script>if (x) location.href='/a'; else location.href='/b';</script>"
+    assert redirect(several) is None
+    assert redirect('<script src="/r.js"></script><p>location.href="/x"</p>') is None
+    assert redirect("<p>Trang chủ</p>") is None

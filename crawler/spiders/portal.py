@@ -34,6 +34,7 @@ from crawler.spelling import UrlSpelling, case_flipped
 from extract.families import GENERIC, Family, get_family
 from extract.page import Page, fetched_page, page_family
 from extract.postback import PostBack, postback_pager, posted_form
+from extract.scripts import script_redirect
 from extract.select import nodes
 from extract.urls import canonicalize, is_print_view, split_domain, within_site, without_params
 
@@ -82,7 +83,8 @@ SKIPPED_EXTENSIONS = frozenset(
         ".exe",
     }
 )
-_LINKS = "//a/@href | //area/@href"
+#: A page's links, and its frames: a frameset's pages (menu, main) are the portal.
+_LINKS = "//a/@href | //area/@href | //frame/@src | //iframe/@src"
 _FEED_LINKS = '//link[@rel="alternate"][contains(@type, "rss") or contains(@type, "atom")]/@href'
 #: Scheduling priority by what a request is expected to return.
 PRIORITY = {"seed": 100, "feed": 50, "listing": 20, "article": 10, "page": 0, "media": -10}
@@ -388,6 +390,8 @@ class PortalSpider(scrapy.Spider):
         # Pager links are held back: see _next_pages.  Articles have no pager
         # worth reading.
         hrefs = nodes(root, _LINKS)
+        if not hrefs and (goes_to := script_redirect(root)):
+            hrefs = [goes_to]  # a stub that sends the browser on by script
         links = [url for href in hrefs if (url := _link_at(base, href, domains))]
         if links:
             self.crawler.stats.inc_value("dna/site_links", len(links))
