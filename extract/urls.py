@@ -291,12 +291,15 @@ def within_site(url: str, domains: list[str] | tuple[str, ...]) -> bool:
 
     The origin is scheme, host *and port*: a portal on ``10.0.0.5`` must not
     lead the crawl to Redis on ``10.0.0.5:6379``.  A bare domain covers its
-    subdomains on the default ports; ``host:port`` adds that one port.
+    subdomains on the default ports; ``host:port`` adds that one port.  A
+    ``www.`` host also covers its name without ``www.`` (a portal answers
+    under both, and its templates write either), not that name's subdomains:
+    ``www.nghean.gov.vn`` is not every district portal of Nghệ An.
     """
     host, port = host_of(url), port_of(url)
     for domain in domains:
         name, allowed_port = split_domain(domain)
-        on_host = host == name or host.endswith("." + name)
+        on_host = host == name or host.endswith("." + name) or name == "www." + host
         if on_host and (port == allowed_port or (allowed_port is None and port in DEFAULT_PORTS)):
             return True
     return False

@@ -79,6 +79,18 @@ def test_the_origin_includes_the_port() -> None:
     assert not within_site("http://[::1]:8081/a", ("[::1]:8080",))
 
 
+def test_a_www_host_is_the_same_site_as_its_name_without_it() -> None:
+    """Portals answer under both, and templates write either: links to the
+    other spelling were off the site, and their articles never fetched."""
+    from extract.urls import within_site
+
+    assert within_site("https://thanhlien.gov.vn/tin/1.html", ("www.thanhlien.gov.vn",))
+    assert within_site("https://www.thanhlien.gov.vn/tin/1.html", ("thanhlien.gov.vn",))
+    # Not the subdomains of the name: other portals live there.
+    assert not within_site("https://xa.nghean.gov.vn/", ("www.nghean.gov.vn",))
+    assert not within_site("https://gov.vn/", ("www.nghean.gov.vn",))
+
+
 def test_values_made_per_visit_leave_the_sites_urls() -> None:
     """A cache-buster (the time now, a random fraction) leaves a site's URLs once
     one link came with two values; seen once, it could be a fresh article's id."""

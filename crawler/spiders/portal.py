@@ -184,8 +184,10 @@ class PortalSpider(scrapy.Spider):
             raise ValueError("PortalSpider needs a site: scrapy crawl portal -a site=NAME")
         self.site = site
         self.start_urls = list(site.start_urls)
-        # Scrapy's offsite filter takes bare hosts; ports are checked by ours.
-        self.allowed_domains = sorted({split_domain(d)[0] for d in site.allowed_domains})
+        # Scrapy's offsite filter takes bare hosts, and covers their subdomains;
+        # ports, and a www. host's name without it (alone), are checked by ours.
+        hosts = {split_domain(d)[0] for d in site.allowed_domains}
+        self.allowed_domains = sorted(hosts | {h.removeprefix("www.") for h in hosts})
         self.family: Family | None = None if site.family == "auto" else get_family(site.family)
         #: Canonical article URLs linked so far (by the whole fleet when the
         #: frontier is shared), to tell live listings from dead ones.
