@@ -49,22 +49,32 @@ class PostBack(NamedTuple):
     #: leads somewhere else from every page.
     page: int | None
 
-    def fields(self, form: list[tuple[str, str]]) -> list[tuple[str, str]]:
-        """The fields of ``form`` (from :func:`posted_form`) with this postback's
-        target and argument in place of the empty ones it holds."""
-        own = {"__EVENTTARGET": self.target, "__EVENTARGUMENT": self.argument}
-        return [(name, value) for name, value in form if name not in own] + list(own.items())
+
+class PostBackPager(NamedTuple):
+    """A listing's postback pager: where its form goes, the fields a browser
+    would send with it, and the pages it offers."""
+
+    action: str
+    fields: list[tuple[str, str]]
+    pages: list[PostBack]
+
+    def form(self, postback: PostBack) -> list[tuple[str, str]]:
+        """The form to post for ``postback``: its target and argument in place
+        of the empty ones the form holds."""
+        own = {"__EVENTTARGET": postback.target, "__EVENTARGUMENT": postback.argument}
+        return [(name, value) for name, value in self.fields if name not in own] + list(own.items())
 
 
-def postback_pager(root: Element) -> list[PostBack]:
-    """The pager postbacks a page offers, once each: its numbered pages past
-    the first in order, or where it numbers none, its steps (next, last).
+def postback_pager(root: Element, base_url: str) -> PostBackPager | None:
+    """The page's postback pager, or ``None``: none without the form it posts
+    (a page without view state is no WebForms page), or without pages.
 
-    None unless the page has the form they post: a page without view state
-    is no WebForms page.
+    Its pages are offered once each: the numbered ones past the first in
+    order, or where it numbers none, its steps (next, last).
     """
-    if not nodes(root, FORM):
-        return []
+    forms = nodes(root, FORM)
+    if not forms:
+        return None
     found: dict[PostBack, None] = {}
     for link in nodes(root, _POSTBACK_LINKS):
         call = _CALL.search(link.get("href", ""))
@@ -83,16 +93,16 @@ def postback_pager(root: Element) -> list[PostBack]:
     numbered = sorted((postback for postback in found if postback.page), key=lambda p: p.page)
     # Where pages are offered by number, "next" is one of them again; and
     # page 1 is what the form's own URL shows.
-    return [postback for postback in numbered if postback.page != 1] if numbered else list(found)
-
-
-def posted_form(root: Element, base_url: str) -> tuple[str, list[tuple[str, str]]] | None:
-    """Where the page's postback form goes, and the fields a browser would send
-    with it (hidden ones, view state included; no buttons), or ``None``."""
-    forms = nodes(root, FORM)
-    if not forms:
+    pages = [postback for postback in numbered if postback.page != 1] if numbered else list(found)
+    if not pages:
         return None
-    form = forms[0]
+    action = urljoin(base_url, (forms[0].get("action") or "").strip())
+    return PostBackPager(action, _form_fields(forms[0]), pages)
+
+
+def _form_fields(form: Element) -> list[tuple[str, str]]:
+    """The fields a browser would send with ``form``: hidden ones (view state
+    included), text, checked boxes, chosen options; no buttons."""
     fields: list[tuple[str, str]] = []
     for field in form.iter("input", "select", "textarea"):
         name = field.get("name")
@@ -111,4 +121,4 @@ def posted_form(root: Element, base_url: str) -> tuple[str, list[tuple[str, str]
             if kind in ("checkbox", "radio") and field.get("checked") is None:
                 continue
             fields.append((name, field.get("value", "on" if kind in ("checkbox", "radio") else "")))
-    return urljoin(base_url, (form.get("action") or "").strip()), fields
+    return fields

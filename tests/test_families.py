@@ -16,7 +16,7 @@ from extract.families import (
     detect_family,
     get_family,
 )
-from extract.postback import PostBack, postback_pager, posted_form
+from extract.postback import PostBack, postback_pager
 from tests.pages import LEGACY, URLS, page
 
 
@@ -369,8 +369,11 @@ _WEBFORM = """<html><body><form method="post" action="./Tin.aspx?View=1" id="asp
 
 
 def test_a_postback_pager_offers_its_numbered_pages_past_the_first() -> None:
-    root = Selector(text=_WEBFORM).root
-    assert postback_pager(root) == [
+    def pages(html: str) -> list[PostBack] | None:
+        posted = postback_pager(Selector(text=html).root, "https://xa.vn/Pages/Tin.aspx")
+        return posted.pages if posted else None
+
+    assert pages(_WEBFORM) == [
         PostBack("ctl00$m$lnk2", "", 2),
         PostBack("ctl00$g$pager", "Page$3", 3),
     ]
@@ -378,17 +381,16 @@ def test_a_postback_pager_offers_its_numbered_pages_past_the_first() -> None:
     steps = "\n".join(
         line for line in _WEBFORM.splitlines() if not re.search(r"Page\$\d|lnk2", line)
     )
-    assert postback_pager(Selector(text=steps).root) == [
-        PostBack("ctl00$g$pager", "Page$Next", None)
-    ]
+    assert pages(steps) == [PostBack("ctl00$g$pager", "Page$Next", None)]
     # No view state, no WebForms page: nothing to post back.
-    assert postback_pager(Selector(text=_WEBFORM.replace("__VIEWSTATE", "state")).root) == []
+    assert pages(_WEBFORM.replace("__VIEWSTATE", "state")) is None
 
 
 def test_the_posted_form_sends_what_a_browser_would() -> None:
-    action, fields = posted_form(Selector(text=_WEBFORM).root, "https://xa.vn/Pages/Tin.aspx")
-    assert action == "https://xa.vn/Pages/Tin.aspx?View=1"
-    assert PostBack("ctl00$g$pager", "Page$3", 3).fields(fields) == [
+    posted = postback_pager(Selector(text=_WEBFORM).root, "https://xa.vn/Pages/Tin.aspx")
+    assert posted is not None
+    assert posted.action == "https://xa.vn/Pages/Tin.aspx?View=1"
+    assert posted.form(PostBack("ctl00$g$pager", "Page$3", 3)) == [
         ("__VIEWSTATE", "/wEPDw=="),
         ("q", ""),
         ("all", "on"),

@@ -33,7 +33,7 @@ from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
 from crawler.spelling import UrlSpelling, case_flipped
 from extract.families import GENERIC, Family, get_family
 from extract.page import Page, fetched_page, page_family
-from extract.postback import PostBack, postback_pager, posted_form
+from extract.postback import PostBackPager, postback_pager
 from extract.scripts import script_redirect
 from extract.select import nodes
 from extract.urls import canonicalize, is_print_view, split_domain, within_site, without_params
@@ -406,17 +406,16 @@ class PortalSpider(scrapy.Spider):
             written = frozenset(without_params(href, spelling.volatile) for href in hrefs)
             response.meta["dna_links_written"] = hash(written)
         pager = set()
-        postbacks: list[PostBack] = []
+        posted = None
         if record is None:
             pager = {
                 spelling.normal(url)
                 for link in family.pager_links(selector, response.url)
                 if (url := _link_at(base, link, domains))
             }
-            postbacks = postback_pager(root)
-        form = posted_form(root, base) if postbacks else None
-        if form is not None and not self._allowed(form[0]):
-            form = None
+            posted = postback_pager(root, base)
+            if posted is not None and not self._allowed(posted.action):
+                posted = None
         shown: set[str] = set()
         articles = []
         archived = self._archived
@@ -442,9 +441,7 @@ class PortalSpider(scrapy.Spider):
                     continue
                 articles.append(url)
             yield self._request(url, kind)
-        yield from self._next_pages(
-            response, pager, frozenset(shown), articles, (form, postbacks) if form else None
-        )
+        yield from self._next_pages(response, pager, frozenset(shown), articles, posted)
 
     def _next_pages(
         self,
@@ -452,7 +449,7 @@ class PortalSpider(scrapy.Spider):
         pager: set[str],
         shown: frozenset[str],
         articles: list[str],
-        postbacks: tuple[tuple[str, list[tuple[str, str]]], list[PostBack]] | None = None,
+        posted: PostBackPager | None = None,
     ) -> Iterator[scrapy.Request]:
         """The pager links of a listing page, unless its pager has ended.
 
@@ -468,7 +465,7 @@ class PortalSpider(scrapy.Spider):
         a row with no article new to this crawl (to any worker of it).  A
         ``new`` crawl pages on through listings of archived articles only up
         to DNA_NEW_STOP_AFTER pages in a row.  Pages reached by posting the
-        listing's form back (``postbacks``, :mod:`extract.postback`) are pages of
+        listing's form back (``posted``, :mod:`extract.postback`) are pages of
         its pager like any other.
         """
         new_articles = self.known_articles.add_new(articles)
@@ -505,26 +502,25 @@ class PortalSpider(scrapy.Spider):
             request = self._request(url, "listing")
             request.meta.update(pager_meta)
             yield request
-        if postbacks:
-            (action, fields), offered = postbacks
-            for postback in offered:
-                if postback.page is not None and postback.page > page_cap:
-                    self.crawler.stats.inc_value("dna/listing_page_cap")
-                    continue
-                # A number names one page of this form's pager; a step leads
-                # elsewhere from each page, so it is told apart by the page it leaves.
-                key = (action, postback.page) if postback.page else (action, *postback, shown)
-                if key in self._posted:
-                    continue
-                self._posted.add(key)
-                yield scrapy.FormRequest(
-                    action,
-                    formdata=postback.fields(fields),
-                    callback=self.parse,
-                    errback=self.failed,
-                    priority=PRIORITY["listing"],
-                    meta={"dna_kind": "listing", **pager_meta},
-                )
+        for postback in posted.pages if posted else ():
+            if postback.page is not None and postback.page > page_cap:
+                self.crawler.stats.inc_value("dna/listing_page_cap")
+                continue
+            # A number names one page of this form's pager; a step leads
+            # elsewhere from each page, so it is told apart by the page it leaves.
+            action = posted.action
+            key = (action, postback.page) if postback.page else (action, *postback, shown)
+            if key in self._posted:
+                continue
+            self._posted.add(key)
+            yield scrapy.FormRequest(
+                action,
+                formdata=posted.form(postback),
+                callback=self.parse,
+                errback=self.failed,
+                priority=PRIORITY["listing"],
+                meta={"dna_kind": "listing", **pager_meta},
+            )
 
     def _allowed(self, url: str) -> bool:
         return _allowed(url, self.site.allowed_domains)
