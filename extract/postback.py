@@ -8,9 +8,10 @@ of every listing, and a portal whose listings page this way and has no
 sitemap loses all but its newest articles.
 
 This reads which postbacks a listing's pager offers, and the form they
-post; posting it is the crawler's.  A postback counts as a pager's when its argument is a grid's
-``Page$…``, or its link shows a page number or a next-page word or arrow,
-the same words :data:`extract.families` reads on link pagers.
+post; posting it is the crawler's.  A postback counts as a pager's when its
+argument is a grid's ``Page$…``, or its link shows a page number or a
+next-page word or arrow, the same words :data:`extract.families` reads on
+link pagers.
 """
 
 from __future__ import annotations
@@ -37,7 +38,7 @@ _POSTBACK_LINKS = (
     "//a[contains(@href, '__doPostBack') or contains(@href, 'WebForm_PostBackOptions')]"
 )
 #: The form ASP.NET posts back: the one holding its view state.
-FORM = "//form[.//input[@name='__VIEWSTATE']]"
+_FORM = "//form[.//input[@name='__VIEWSTATE']]"
 
 
 class PostBack(NamedTuple):
@@ -72,7 +73,7 @@ def postback_pager(root: Element, base_url: str) -> PostBackPager | None:
     Its pages are offered once each: the numbered ones past the first in
     order, or where it numbers none, its steps (next, last).
     """
-    forms = nodes(root, FORM)
+    forms = nodes(root, _FORM)
     if not forms:
         return None
     found: dict[PostBack, None] = {}
