@@ -68,6 +68,14 @@ def _keep_param(name: str, value: str) -> bool:
 _AMP = re.compile(r"^(?:amp;)+", re.IGNORECASE)
 
 
+#: A percent-escape, whose hex digits may come in either case.
+_ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
+
+
+def _upper(escape: re.Match[str]) -> str:
+    return escape.group().upper()
+
+
 @lru_cache(maxsize=65536)
 def canonicalize(url: str) -> str:
     """The canonical form of ``url``.
@@ -75,7 +83,7 @@ def canonicalize(url: str) -> str:
     Lowercases scheme and host, drops the default port, fragment, tracking,
     session and print-view parameters and first-page ``pageindex``, mends
     names escaped twice (``amp;print``), sorts what is left,
-    and percent-encodes non-ASCII paths.  Cached: every page links to the
+    and percent-encodes non-ASCII paths, in uppercase hex.  Cached: every page links to the
     same menus, so most calls repeat.
 
     >>> canonicalize("HTTPS://Xa.Gov.VN:443/tin-tuc/bai-1?utm_source=fb&pageindex=0#top")
@@ -90,6 +98,10 @@ def canonicalize(url: str) -> str:
     if port and not ((scheme == "http" and port == 80) or (scheme == "https" and port == 443)):
         host = f"{host}:{port}"
     path = _PATH_SESSION.sub("", parts.path) or "/"
+    if "%" in path:
+        # RFC 3986 6.2.2.1: ``%e1`` is ``%E1``.  Portals percent-encode
+        # Vietnamese in paths with either case, for one page.
+        path = _ESCAPE.sub(_upper, path)
     # A link escaped twice in its HTML (``?id=5&amp;amp;print=1``) reads
     # ``amp;print``: the parameter meant is ``print``.
     pairs = parse_qsl(parts.query, keep_blank_values=True)

@@ -35,6 +35,8 @@ from extract.urls import (
             "http://xa.gov.vn/a?id=5&tmpl=component",
         ),
         ("http://xa.gov.vn/tin-tức/bài 1", "http://xa.gov.vn/tin-t%E1%BB%A9c/b%C3%A0i%201"),
+        # Percent-escapes in either hex case are one page (SharePoint writes both).
+        ("http://xa.gov.vn/Pages/Qu%e1%ba%a3ng.aspx", "http://xa.gov.vn/Pages/Qu%E1%BA%A3ng.aspx"),
         # An IPv6 host keeps its brackets: "http://::1:8080/a" is no URL at all.
         ("http://[::1]:8080/a?utm_source=x", "http://[::1]:8080/a"),
         ("HTTP://[::1]:80/a", "http://[::1]/a"),
