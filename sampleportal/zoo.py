@@ -12,7 +12,8 @@ sort orders, an endless pager, print views, search results, a tag cloud, a
 directory answering every path below it with one page of relative links)
 and the page types around the articles (listings, documents, galleries, a
 contact page).  The same seed makes the same portal, so a failing one can be
-served again.  Listings may page by ASP.NET postback instead of links.  A
+served again.  Listings may page by ASP.NET postback instead of links, and
+the home page may be a frameset.  A
 portal may also limit each client's requests, as a NukeViet host does (HTTP
 429 and ``Retry-After``); that one is never drawn, so the fleet keeps its
 pace.  :meth:`ZooPortal.trap_of` tells trap pages from the rest, and which
@@ -171,6 +172,9 @@ class ZooPortal:
         #: Pages past a listing's last posted back: trap pages :meth:`trap_of`
         #: cannot tell by URL (a post goes to the listing's first page).
         self.posted_past_end = 0
+        #: The home page is a frameset: a menu page and the news in frames;
+        #: no other page shows the menu.
+        self.frames = random.Random(f"{self.seed}-frames").random() < 0.1
         #: At most this many requests in any second, the rest answered 429 (0:
         #: no limit).  Never drawn: the fleet keeps its pace.
         self.per_second = 0
@@ -277,6 +281,20 @@ class ZooPortal:
             path = path.lower()
         if path == "/robots.txt":
             return 200, "text/plain", "User-agent: *\nAllow: /\n"
+        if self.frames and path == "/":
+            news = escape(self.listing_path(0, 1))
+            return (
+                200,
+                "text/html",
+                (
+                    "<!DOCTYPE html><html lang='vi'><head><meta charset='utf-8'>"
+                    "<title>Cổng thông tin xã</title></head><frameset cols='220,*'>"
+                    f"<frame src='/menu.html' name='menu'><frame src='{news}' name='main'>"
+                    "</frameset></html>"
+                ),
+            )
+        if self.frames and path == "/menu.html":
+            return 200, "text/html", f"<html><body><ul>{self._menu()}</ul></body></html>"
         if article := self.article_at(path, query):
             return 200, "text/html", self._article(article)
         if (listed := self.listing_at(path, query)) is not None:
@@ -323,7 +341,9 @@ class ZooPortal:
             "<p>Đăng nhập</p>"
         )
         footer = "<p>Bản quyền thuộc về UBND xã. Người chịu trách nhiệm: Ban biên tập.</p>"
-        if self.template == "table":
+        if self.frames:  # the menu is a frame of its own
+            layout = f"<div id='center'>{main}</div><div id='bottom'>{footer}</div>"
+        elif self.template == "table":
             layout = (
                 f"<table><tr><td colspan=2>{header}</td></tr><tr><td><ul>{self._menu()}</ul>"
                 f"</td><td>{main}</td></tr><tr><td colspan=2>{footer}</td></tr></table>"
