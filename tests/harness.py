@@ -6,11 +6,15 @@ restart), so crawls run ``dna`` as a subprocess, the way users do.
 
 from __future__ import annotations
 
+import http.server
 import os
+import ssl
 import subprocess
 import sys
+import threading
 from dataclasses import dataclass
 from pathlib import Path
+from typing import ClassVar
 
 from archive.store import Store
 from sampleportal import PortalServer
@@ -82,3 +86,37 @@ class Harvest:
     @property
     def warc_files(self) -> list[Path]:
         return sorted((self.data / "warc").glob("*/*.warc.gz"))
+
+
+class PagesHandler(http.server.BaseHTTPRequestHandler):
+    """Serves ``pages`` (path -> (status, body)) and records every path asked for."""
+
+    pages: ClassVar[dict[str, tuple[int, bytes]]]
+    asked: ClassVar[list[str]]
+
+    def do_GET(self) -> None:
+        self.asked.append(self.path)
+        status, body = self.pages.get(self.path, (404, b"not here"))
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def serve_pages(
+    pages: dict[str, tuple[int, bytes]], tls: ssl.SSLContext | None = None
+) -> tuple[http.server.ThreadingHTTPServer, list[str]]:
+    """A server of ``pages`` on 127.0.0.1 (over ``tls`` if given), started in a
+    thread, and the list of paths it is asked for; shut it down when done."""
+    asked: list[str] = []
+    handler = type("Handler", (PagesHandler,), {"pages": pages, "asked": asked})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server, asked

@@ -24,14 +24,13 @@ import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import ClassVar
 
 import pytest
 
 from archive.store import Store
 from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
 from crawler.probe import ProbeError, probe_portal
-from tests.harness import TEST_CRAWLER_OPTIONS, run_dna
+from tests.harness import TEST_CRAWLER_OPTIONS, run_dna, serve_pages
 
 #: The children's address-space cap: a gigabyte-long line or bomb cannot fit.
 MEMORY_CAP = 1 << 30
@@ -246,36 +245,13 @@ def test_the_probe_has_a_total_deadline(hostile_portal: str) -> None:
     assert time.monotonic() - started < 10  # a drip of 1,000 bytes takes 200 s
 
 
-class _Recording(http.server.BaseHTTPRequestHandler):
-    """Serves ``pages`` (path -> (status, body)) and records every path asked for."""
-
-    pages: ClassVar[dict[str, tuple[int, bytes]]]
-    asked: ClassVar[list[str]]
-
-    def do_GET(self) -> None:
-        self.asked.append(self.path)
-        status, body = self.pages.get(self.path, (404, b"not here"))
-        self.send_response(status)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
 @pytest.fixture
 def serve() -> Iterator[object]:
     """Start loopback servers of given pages; each returns (base URL, paths asked)."""
     servers = []
 
     def start(pages: dict[str, tuple[int, bytes]]) -> tuple[str, list[str]]:
-        asked: list[str] = []
-        handler = type("Handler", (_Recording,), {"pages": pages, "asked": asked})
-        server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-        server.daemon_threads = True
-        threading.Thread(target=server.serve_forever, daemon=True).start()
+        server, asked = serve_pages(pages)
         servers.append(server)
         return f"http://127.0.0.1:{server.server_address[1]}", asked
 

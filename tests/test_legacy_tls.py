@@ -8,10 +8,8 @@ system's OpenSSL, the crawl ended ``failed`` with nothing archived, and
 from __future__ import annotations
 
 import datetime as dt
-import http.server
 import socket
 import ssl
-import threading
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +22,7 @@ from cryptography.x509.oid import NameOID
 
 from archive.store import Store
 from crawler.tls import any_tls_context
-from tests.harness import TEST_CRAWLER_OPTIONS, run_dna
+from tests.harness import TEST_CRAWLER_OPTIONS, run_dna, serve_pages
 
 _ARTICLE = (
     "<html><head><title>Hội nghị tổng kết</title></head><body>"
@@ -33,22 +31,9 @@ _ARTICLE = (
     " kết quả đạt được và đề ra nhiệm vụ trọng tâm cho năm tới.</p>" * 4 + "</div></body></html>"
 )
 _PAGES = {
-    "/": '<html><body><a href="/tin-tuc/hoi-nghi-1001.html">Hội nghị</a></body></html>',
-    "/tin-tuc/hoi-nghi-1001.html": _ARTICLE,
+    "/": (200, '<a href="/tin-tuc/hoi-nghi-1001.html">Hội nghị</a>'.encode()),
+    "/tin-tuc/hoi-nghi-1001.html": (200, _ARTICLE.encode()),
 }
-
-
-class _Portal(http.server.BaseHTTPRequestHandler):
-    def do_GET(self) -> None:
-        body = _PAGES.get(self.path, "không có").encode()
-        self.send_response(200 if self.path in _PAGES else 404)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: object) -> None:
-        pass
 
 
 def _certificate(directory: Path) -> tuple[Path, Path]:
@@ -90,11 +75,7 @@ def _tls1_only(cert: Path, key: Path) -> ssl.SSLContext:
 @pytest.fixture
 def old_portal(tmp_path: Path) -> Iterator[str]:
     """An HTTPS portal on 127.0.0.1 that speaks TLS 1.0 and nothing newer."""
-    context = _tls1_only(*_certificate(tmp_path))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Portal)
-    server.daemon_threads = True
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    server, _ = serve_pages(_PAGES, tls=_tls1_only(*_certificate(tmp_path)))
     url = f"https://127.0.0.1:{server.server_address[1]}/"
     try:
         with (

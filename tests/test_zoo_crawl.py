@@ -10,6 +10,7 @@ article once, and store only articles, with bylines that are names.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -262,6 +263,19 @@ def test_links_to_a_moved_origin_go_to_the_new_one_once_learnt(
     assert 2 <= len(redirected) <= 35, sorted(redirected)
 
 
+def _crawl_alone(
+    portal: ZooPortal, host: str, site: str, data: Path
+) -> subprocess.CompletedProcess[str]:
+    """Serve ``portal`` on ``host`` and crawl it, alone, as site ``site``."""
+    portal.serve(host)
+    (data / "sites.toml").write_text(
+        f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "{site}"\n'
+        f"start_urls = {json.dumps(portal.start_urls)}\n",
+        encoding="utf-8",
+    )
+    return run_dna("crawl", site, "--no-index", data=data, timeout=180)
+
+
 def test_a_host_that_refuses_too_many_requests_is_slowed_and_loses_nothing(
     tmp_path: Path,
 ) -> None:
@@ -270,13 +284,7 @@ def test_a_host_that_refuses_too_many_requests_is_slowed_and_loses_nothing(
     articles and their listings, and the host refused more than it answered:
     the crawl must slow down for the whole host, and keep to it."""
     with _zoo(28, per_second=4, moved=False) as portal:
-        portal.serve("127.0.0.71")
-        (tmp_path / "sites.toml").write_text(
-            f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "busy"\n'
-            f"start_urls = {json.dumps(portal.start_urls)}\n",
-            encoding="utf-8",
-        )
-        result = run_dna("crawl", "busy", "--no-index", data=tmp_path, timeout=180)
+        result = _crawl_alone(portal, "127.0.0.71", "busy", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Failed pages" not in result.stdout
     titles = {article.title for article in _articles(tmp_path, "busy")}
@@ -297,13 +305,7 @@ def test_listings_paged_by_postback_are_paged_to_their_end(tmp_path: Path, pager
     crawl ends it, and the WARC keeps each posted form with its answer.
     Where pages are numbered, "Trang sau" is not posted: it repeats a number."""
     with _zoo(11, 3, postback=pager, traps=["pager"], moved=False) as portal:
-        portal.serve("127.0.0.73")
-        (tmp_path / "sites.toml").write_text(
-            f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "aspnet"\n'
-            f"start_urls = {json.dumps(portal.start_urls)}\n",
-            encoding="utf-8",
-        )
-        result = run_dna("crawl", "aspnet", "--no-index", data=tmp_path, timeout=180)
+        result = _crawl_alone(portal, "127.0.0.73", "aspnet", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     titles = [article.title for article in _articles(tmp_path, "aspnet")]
     assert sorted(titles) == sorted(article.title for article in portal.articles)
