@@ -171,6 +171,11 @@ class ShapeWatch:
         untried = not pager and not any(
             (shape := self.shapes.get(key)) and shape.productive for key in keys
         )
+        # Save walking, which counts where the page's own shape never was: on a
+        # portal whose every page is one path (``/Default.aspx?tabid=*``,
+        # ``index.php?option=*``), the path's ``?*`` is productive, and a
+        # calendar under it walked twelve pages instead of two.
+        fresh = not pager and not ((own := self.shapes.get(keys[0])) and own.productive)
         # A page stops at most one shape: a trap is reported once.
         stopped = self.stopped(url)
         year = implausible_year(url, self.this_year)
@@ -196,11 +201,11 @@ class ShapeWatch:
             if year is not None and shape.late_year is None:
                 shape.late_year = year
             stoppable = not stopped and not shape.stopped and self.threshold > 0
-            if stoppable and (why := self._why_stop(shape, strong=untried)):
+            if stoppable and (why := self._why_stop(shape, strong=untried, walked=fresh)):
                 self._stop(key, shape, why)
                 stopped = key
         send = self._settle(parent, stopped)
-        if untried and walking and not stopped:
+        if fresh and walking and not stopped:
             self.held[url] = links[1:]
             return send + links[:1]
         return send + links
@@ -232,12 +237,16 @@ class ShapeWatch:
                 target.productive += shape.productive
                 shape.example = ""  # carried once: the new shape carries it on
 
-    def _why_stop(self, shape: _Shape, *, strong: bool) -> str | None:
-        """Why ``shape``, just judged unproductive again, is to be stopped, if it is."""
+    def _why_stop(self, shape: _Shape, *, strong: bool, walked: bool) -> str | None:
+        """Why ``shape``, just judged unproductive again, is to be stopped, if it is.
+
+        :param strong: no shape of the page was ever productive: every strong sign counts.
+        :param walked: the page's own shape never was: walking counts.
+        """
         pages = f"stopped after {shape.pages} pages"
+        if (strong or walked) and not shape.productive and shape.walks >= 2:
+            return f"{pages} (each led only to more of it)"
         if strong:
-            if shape.walks >= 2:
-                return f"{pages} (each led only to more of it)"
             if shape.late_year is not None:
                 return f"{pages} (its dates ran to {shape.late_year})"
             if shape.dead_ends >= max(2, self.threshold // 6):

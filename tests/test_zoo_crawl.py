@@ -23,7 +23,7 @@ from archive.store import Store
 from crawler.sites import load_sites
 from sampleportal import PortalServer
 from sampleportal.zoo import TRAPS, ZooPortal
-from tests.harness import TEST_CRAWLER_OPTIONS, run_dna
+from tests.harness import TEST_CRAWLER_OPTIONS, run_dna, serve_pages
 
 
 def _zoo(seed: int, scale: int = 1, **changes: object) -> ZooPortal:
@@ -325,3 +325,54 @@ def test_listings_paged_by_postback_are_paged_to_their_end(tmp_path: Path, pager
     pages = sum(portal.last_page(category) - 1 for category in listings)
     extra = len(listings) if pager == "next" else 0
     assert pages <= len(posted) <= pages + extra, posted
+
+
+def _one_path_portal() -> dict[str, tuple[int, bytes]]:
+    """A DotNetNuke-like portal: every page is ``/Default.aspx?tabid=N…``, a
+    work calendar among them, week after week both ways."""
+    menu = '<a href="/Default.aspx?tabid=2">Tin tức</a><a href="/Default.aspx?tabid=7">Lịch</a>'
+    pages = {"/robots.txt": (404, "")}
+    items = []
+    for number in range(12):
+        title = f"Hội nghị tổng kết công tác năm của xã, phiên số {number + 1}"
+        body = (
+            f"<p>Ủy ban nhân dân xã tổ chức hội nghị lần thứ {number + 1}, đánh giá kết quả"
+            " đạt được và đề ra nhiệm vụ trọng tâm cho năm tới.</p>"
+        )
+        # Keyed as asked: the crawler sorts parameters.
+        pages[f"/Default.aspx?ArticleID={1000 + number}&mid=400&tabid=2"] = (
+            200,
+            f"<html><head><title>{title}</title></head><body>{menu}<h1>{title}</h1>"
+            f"<div class='noidung'>{body * 3}</div></body></html>",
+        )
+        link = f'<a href="/Default.aspx?tabid=2&mid=400&ArticleID={1000 + number}">{title}</a>'
+        items.append(f"<div>{link}<p>Ủy ban nhân dân xã tổ chức hội nghị.</p></div>")
+    pages["/Default.aspx?tabid=1"] = (200, menu + "".join(items[:6]))
+    pages["/Default.aspx?tabid=2"] = (200, menu + "".join(items[6:]))
+    for week in range(-60, 61):
+        around = "".join(
+            f'<a href="/Default.aspx?tabid=7&tuan={w}">Tuần {w}</a>' for w in (week - 1, week + 1)
+        )
+        pages[f"/Default.aspx?tabid=7&tuan={week}"] = (200, f"{menu}<p>Tuần {week}</p>{around}")
+    pages["/Default.aspx?tabid=7"] = pages["/Default.aspx?tabid=7&tuan=0"]
+    return {path: (status, body.encode()) for path, (status, body) in pages.items()}
+
+
+def test_a_calendar_under_a_portals_one_path_is_stopped_early(tmp_path: Path) -> None:
+    """Where every page is one path, its ``?*`` shape is productive, which kept
+    the calendar under it from the early stop: it walked twelve weeks."""
+    server, asked = serve_pages(_one_path_portal())
+    try:
+        start = f"http://127.0.0.1:{server.server_address[1]}/Default.aspx?tabid=1"
+        (tmp_path / "sites.toml").write_text(
+            f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "dnn"\nstart_urls = ["{start}"]\n',
+            encoding="utf-8",
+        )
+        result = run_dna("crawl", "dnn", "--no-index", data=tmp_path)
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(_articles(tmp_path, "dnn")) == 12
+    weeks = [path for path in asked if "tuan=" in path]
+    assert len(weeks) <= 3, weeks
+    assert "&tuan=* stopped after 2 pages (each led only to more of it)" in result.stdout

@@ -13,7 +13,9 @@ were.  A shape that has never been productive is stopped much sooner, on
 stronger signs:
 
 - it walks itself: two of its pages led only to more of it (a calendar's
-  next month, a search's refinements, another filter on a facet);
+  next month, a search's refinements, another filter on a facet); this
+  counts as long as the page's own shape was never productive, whatever its
+  path's ``?*`` was (on a portal whose every page is ``/Default.aspx?…``);
 - its pages are dead ends: ``DNA_TRAP_PAGES // 6`` pages of it had no links
   at all or were copies of an article met before (print views);
 - its URLs carry dates past next year or before the web existed.
