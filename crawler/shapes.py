@@ -8,6 +8,7 @@ downloader middleware that drops requests of a stopped shape
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
@@ -28,6 +29,8 @@ logger = logging.getLogger(__name__)
 _PRODUCTIVE_SHARE = 10
 #: How far links of never-productive shapes sink in the scheduler's priority.
 _SINK = 100
+#: Pages of a URL shape guessed to be articles, none of them one, that prove the guess wrong.
+_GUESS_TRIALS = 2
 #: Meta key: the request was parked or held back, and sent on past the duplicate filter.
 RELEASED = "dna_shape_released"
 
@@ -92,6 +95,11 @@ class ShapeWatch:
         self.nested: dict[str, _Nested] = {}
         #: the site's spelling the shapes are keyed in.
         self._spelling: tuple[object, ...] = ()
+        #: per URL shape guessed to be articles: pages fetched, and how many were.
+        self.guessed: dict[str, list[int]] = {}
+        #: per such shape not yet confirmed, the pages counted productive for
+        #: linking to it alone, by the shape keys they were counted in.
+        self.provisional: dict[str, Counter[str]] = {}
 
     @classmethod
     def of(cls, crawler: Crawler) -> ShapeWatch:
@@ -153,9 +161,12 @@ class ShapeWatch:
         *,
         pager: bool = False,
         dead_end: bool = False,
+        guessed: str | None = None,
     ) -> list[Request]:
         """A page of ``url`` was fetched: it was (or was not) productive, led
-        to ``links`` (new, admitted), and was (or was not) a ``dead_end``.
+        to ``links`` (new, admitted), and was (or was not) a ``dead_end``;
+        ``guessed``: it was productive only for links to that shape, guessed
+        to be articles' and not yet known to be (see :meth:`guessed_article`).
         Returns the links to send on now: a page that leads only to more of a
         never-productive shape sends its first link alone, and the rest wait
         for that one's verdict."""
@@ -192,6 +203,8 @@ class ShapeWatch:
             if productive:
                 shape.productive += 1
                 shape.streak = 0
+                if guessed is not None:
+                    self.provisional.setdefault(guessed, Counter())[key] += 1
                 continue
             shape.streak += 1
             # Dead ends count for the page's own template (its shape, and its
@@ -362,6 +375,38 @@ class ShapeWatch:
             return False
         self.texts.add(digest)
         return True
+
+    def guessed_article(self, url: str, was: bool) -> None:
+        """A page whose URL was guessed to be an article's came back: it ``was``
+        one or not.  Once the guess is proved wrong, the pages counted
+        productive for linking to such pages alone are counted so no more."""
+        shape = url_shape(url)
+        counts = self.guessed.setdefault(shape, [0, 0])
+        counts[0] += 1
+        counts[1] += was
+        if was:
+            self.provisional.pop(shape, None)
+        elif not self.may_be_article(url):
+            for key, pages in self.provisional.pop(shape, Counter()).items():
+                self.shapes[key].productive -= pages
+
+    def unconfirmed(self, url: str) -> str | None:
+        """The shape of ``url``, guessed to be an article's, if no page of it was one yet."""
+        shape = url_shape(url)
+        counts = self.guessed.get(shape)
+        return shape if counts is None or not counts[1] else None
+
+    def may_be_article(self, url: str) -> bool:
+        """Whether a link guessed to be an article's still may be: not when two
+        pages of its shape were fetched and none was one.
+
+        The guess is a URL pattern, and patterns misfire: Joomla puts
+        ``Itemid=101`` (a menu item) on every URL, which reads as an article
+        id, so a search page linking to more searches counted as productive
+        and its trap was never stopped (55,000 pages in ten minutes).
+        """
+        counts = self.guessed.get(url_shape(url))
+        return counts is None or counts[1] > 0 or counts[0] < _GUESS_TRIALS
 
     def credit(self, url: str) -> None:
         """A page linked from ``url`` turned out to be an article: its shape is productive."""

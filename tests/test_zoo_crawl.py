@@ -376,3 +376,59 @@ def test_a_calendar_under_a_portals_one_path_is_stopped_early(tmp_path: Path) ->
     weeks = [path for path in asked if "tuan=" in path]
     assert len(weeks) <= 3, weeks
     assert "&tuan=* stopped after 2 pages (each led only to more of it)" in result.stdout
+
+
+def _joomla_portal() -> dict[str, tuple[int, bytes]]:
+    """A Joomla-like portal: every URL carries ``Itemid`` (a menu item), which
+    reads as an article id; its search results lead to ever more searches."""
+    search = "/index.php?Itemid=102&option=com_search&searchword="
+    menu = f'<a href="{search}xa">Tìm kiếm</a>'
+    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
+    items = []
+    for number in range(8):
+        path = f"/index.php?Itemid=101&id={number + 1}&option=com_content&view=article"
+        title = f"Hội nghị tổng kết công tác năm của xã, phiên số {number + 1}"
+        body = f"<p>Ủy ban nhân dân xã tổ chức hội nghị lần thứ {number + 1}, đánh giá kết quả"
+        body += " đạt được và đề ra nhiệm vụ trọng tâm cho năm tới.</p>"
+        pages[path] = (
+            200,
+            f"<html><head><title>{title}</title></head><body>{menu}<h1>{title}</h1>"
+            f"<div class='noidung'>{body * 3}</div></body></html>",
+        )
+        items.append(f'<div><a href="{path}">{title}</a><p>Ủy ban nhân dân xã.</p></div>')
+    pages["/"] = (200, menu + "".join(items))
+    # Each search offers its results sorted otherwise (another shape), and
+    # each sorting offers more searches: the two shapes feed each other.
+    sorted_search = "/index.php?Itemid=102&option=com_search&ordering=newest&searchword="
+    words = ["xa"]
+    while words and len(pages) < 1200:
+        word = words.pop(0)
+        more = [f"{word}-{letter}" for letter in "ab"]  # words: no token, no session id
+        words += more
+        hits = "".join(f'<a href="{search}{w}">{w}</a>' for w in more)
+        pages[search + word] = (200, f'{menu}<a href="{sorted_search}{word}">Mới nhất</a>')
+        pages[sorted_search + word] = (200, f"{menu}<p>Kết quả cho {word}</p>{hits}")
+    return {path: (status, body.encode()) for path, (status, body) in pages.items()}
+
+
+def test_a_url_pattern_that_misreads_a_menu_id_as_an_article_id_is_unlearnt(
+    tmp_path: Path,
+) -> None:
+    """``Itemid=102`` reads as an article id: the search pages linked to
+    "articles", counted as productive, and their trap was never stopped.  Two
+    such pages that are no articles prove the guess wrong."""
+    server, asked = serve_pages(_joomla_portal())
+    try:
+        start = f"http://127.0.0.1:{server.server_address[1]}/"
+        (tmp_path / "sites.toml").write_text(
+            f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "jo"\nstart_urls = ["{start}"]\n',
+            encoding="utf-8",
+        )
+        result = run_dna("crawl", "jo", "--no-index", data=tmp_path)
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(_articles(tmp_path, "jo")) == 8
+    searches = [path for path in asked if "searchword=" in path]
+    assert len(searches) <= 40, len(searches)  # without: 1,787, all of them
+    assert "trap: /index.php?Itemid=*&option=*&searchword=* stopped" in result.stdout

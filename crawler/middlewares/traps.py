@@ -100,28 +100,41 @@ class TrapGuardMiddleware:
         # moved origin, case) is judged as the page it is: under the new spelling.
         page_url = spelt(self.crawler, response.url)
         own_shape = url_shape(page_url)
-        productive = copy = False
+        productive = copy = article = False
+        #: the shape of an article link not yet known to hold articles, if the
+        #: page was productive by such links alone.
+        guessed: str | None = None
         links: list[Request] = []
         async for output in result:
             if isinstance(output, Request):
                 if meta.get("dna_kind") != "feed" and not self.watch.admit(output):
                     continue
-                # A page that leads only to more of itself leads nowhere new.
-                if output.meta.get("dna_kind") == "article" and url_shape(output.url) != own_shape:
+                # A page that leads only to more of itself leads nowhere new;
+                # nor do links whose shape was guessed to be articles' wrongly.
+                if (
+                    output.meta.get("dna_kind") == "article"
+                    and url_shape(output.url) != own_shape
+                    and self.watch.may_be_article(output.url)
+                ):
+                    if not productive or guessed is not None:
+                        guessed = guessed or self.watch.unconfirmed(output.url)
                     productive = True
                 output.meta.setdefault("dna_linked_from", page_url)
                 if judged and output.meta.get("dna_kind") in _JUDGED:
                     links.append(output)  # sent once the page is judged
                     continue
             elif isinstance(output, ArticleItem):
+                article = True
                 if not self.watch.new_text(output):
                     copy = True
                 else:
-                    productive = True
+                    productive, guessed = True, None
                     if parent := meta.get("dna_linked_from"):
                         self.watch.credit(parent)
             yield output
         if judged:
+            if meta.get("dna_kind") == "article":
+                self.watch.guessed_article(page_url, article)
             nested = self.watch.repeats_above(page_url, meta.get("dna_links_written"))
             if nested:
                 links = []  # they lead nowhere the page above did not
@@ -148,6 +161,7 @@ class TrapGuardMiddleware:
                 meta.get("dna_linked_from"),
                 pager=bool(meta.get("dna_pager")),
                 dead_end=dead_end,
+                guessed=guessed,
             ):
                 yield request
         if sent := meta.pop(_SENT, None):
