@@ -388,7 +388,8 @@ class ShapeWatch:
             self.provisional.pop(shape, None)
         elif not self.may_be_article(url):
             for key, pages in self.provisional.pop(shape, Counter()).items():
-                self.shapes[key].productive -= pages
+                counted = self.shapes[key]
+                counted.productive = max(0, counted.productive - pages)
 
     def unconfirmed(self, url: str) -> str | None:
         """The shape of ``url``, guessed to be an article's, if no page of it was one yet."""

@@ -9,9 +9,9 @@ as it asks, and for the rest of the crawl at least twice the delay it had:
 the delay doubles at each refusal until the host stops refusing, and stays
 there (AutoThrottle may raise it further, never below).  A 503 with
 ``Retry-After`` speaks of the server, not of our pace: the host is paused as
-long as it asks (if it has a delay at all), and keeps its delay.  Pauses and delays are capped by
-``DNA_RETRY_BACKOFF_MAX``; the refused request itself is retried by
-:mod:`crawler.middlewares.retry`.
+long as it asks (if it has a delay at all), and keeps its delay.  Pauses and
+delays are capped by ``DNA_RETRY_BACKOFF_MAX``; the refused request itself
+is retried by :mod:`crawler.middlewares.retry`.
 
 Each slowdown is said in the log, with the delay the host now gets.
 """

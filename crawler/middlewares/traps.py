@@ -100,9 +100,9 @@ class TrapGuardMiddleware:
         # moved origin, case) is judged as the page it is: under the new spelling.
         page_url = spelt(self.crawler, response.url)
         own_shape = url_shape(page_url)
-        productive = copy = article = False
-        #: the shape of an article link not yet known to hold articles, if the
-        #: page was productive by such links alone.
+        productive = copy = article = sure = False
+        #: the shape of an article link not yet known to hold articles, for
+        #: while the page is productive by such links alone (not ``sure``).
         guessed: str | None = None
         links: list[Request] = []
         async for output in result:
@@ -116,8 +116,9 @@ class TrapGuardMiddleware:
                     and url_shape(output.url) != own_shape
                     and self.watch.may_be_article(output.url)
                 ):
-                    if not productive or guessed is not None:
-                        guessed = guessed or self.watch.unconfirmed(output.url)
+                    unconfirmed = self.watch.unconfirmed(output.url)
+                    sure = sure or unconfirmed is None
+                    guessed = guessed or unconfirmed
                     productive = True
                 output.meta.setdefault("dna_linked_from", page_url)
                 if judged and output.meta.get("dna_kind") in _JUDGED:
@@ -128,7 +129,7 @@ class TrapGuardMiddleware:
                 if not self.watch.new_text(output):
                     copy = True
                 else:
-                    productive, guessed = True, None
+                    productive = sure = True
                     if parent := meta.get("dna_linked_from"):
                         self.watch.credit(parent)
             yield output
@@ -161,7 +162,7 @@ class TrapGuardMiddleware:
                 meta.get("dna_linked_from"),
                 pager=bool(meta.get("dna_pager")),
                 dead_end=dead_end,
-                guessed=guessed,
+                guessed=None if sure else guessed,
             ):
                 yield request
         if sent := meta.pop(_SENT, None):
