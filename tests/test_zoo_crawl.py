@@ -300,7 +300,7 @@ def test_a_host_that_refuses_too_many_requests_is_slowed_and_loses_nothing(
 def test_listings_paged_by_postback_are_paged_to_their_end(tmp_path: Path, pager: str) -> None:
     """An ASP.NET portal whose listings page only by ``__doPostBack``: page 2
     is the listing's form posted back, and no link leads to it.  Following
-    links alone kept the first page of each listing, a fifth of the articles.
+    links alone kept the first page of each listing: 16 of the 42 articles.
     Its pager never ends ("Trang sau" posts on past the last page); the
     crawl ends it, and the WARC keeps each posted form with its answer.
     Where pages are numbered, "Trang sau" is not posted: it repeats a number."""
