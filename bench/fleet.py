@@ -66,6 +66,8 @@ class Figures:
     listings: int = 0
     f1_sum: float = 0.0
     authors_right: int = 0
+    #: portals that lost articles, as "site found/expected": the seed to serve again.
+    short: list[str] = field(default_factory=list)
 
     def lines(self, name: str) -> list[str]:
         found = max(self.found, 1)
@@ -87,6 +89,7 @@ class Figures:
             f"= {self.found / max(self.expected, 1):.1%}",
             f"  body F1                     {self.f1_sum / found:.3f}",
             f"  author accuracy             {self.authors_right / found:.1%}",
+            *([f"  portals short of articles   {', '.join(self.short)}"] if self.short else []),
         ]
 
 
@@ -119,6 +122,7 @@ def score(store: Store, portal: ZooPortal, site: str, figures: Figures) -> None:
     figures.traps_by_kind.update(portal.traps)
     truth = {article.title: article for article in portal.articles}
     figures.expected += len(truth)
+    found_before = figures.found
     matched: Counter[str] = Counter()
     for article in store.articles(site=site):
         expected = truth.get(article.title)
@@ -132,6 +136,8 @@ def score(store: Store, portal: ZooPortal, site: str, figures: Figures) -> None:
         figures.found += 1
         figures.f1_sum += _f1(article.body, "\n".join(expected.body))
         figures.authors_right += article.author == expected.author
+    if (found := figures.found - found_before) < len(truth):
+        figures.short.append(f"{site} {found}/{len(truth)}")
 
 
 def main() -> None:
@@ -140,12 +146,14 @@ def main() -> None:
     parser.add_argument("--held-out", type=int, default=20, help="of which held out")
     parser.add_argument("--fast", action="store_true", help="no politeness delay")
     parser.add_argument("--scale", type=int, default=1, help="times the articles per portal")
+    parser.add_argument("--keep", type=Path, help="crawl into this directory, and keep it")
     args = parser.parse_args()
     tuned = list(range(args.portals - args.held_out))
     held = list(range(HELD_OUT_FROM, HELD_OUT_FROM + args.held_out))
     portals = {seed: ZooPortal(seed, args.scale) for seed in tuned + held}
     with tempfile.TemporaryDirectory(prefix="dna-fleet-") as tmp:
-        data = Path(tmp)
+        data = args.keep or Path(tmp)
+        data.mkdir(parents=True, exist_ok=True)
         blocks = [FAST if args.fast else ""]
         for number, (seed, portal) in enumerate(portals.items()):
             portal.serve(f"127.0.{1 + number // 200}.{10 + number % 200}")
