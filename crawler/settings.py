@@ -117,9 +117,13 @@ TELNETCONSOLE_ENABLED = False
 REMOTE_CONTROL_ENABLED = False
 
 # -- components -----------------------------------------------------------
-# Scrapy's HTTP/1.1 handler, which falls back to the system's OpenSSL for
-# portals that speak only TLS 1.0 or 1.1 (the bundled OpenSSL has neither).
-DOWNLOAD_HANDLERS = {"https": "crawler.legacytls.LegacyTlsDownloadHandler"}
+# Scrapy's HTTP/1.1 handler, mended: the system's OpenSSL for portals that
+# speak only TLS 1.0 or 1.1 (the bundled OpenSSL has neither), and a POST
+# sent again when its kept-alive connection was closed unanswered.
+DOWNLOAD_HANDLERS = {
+    "http": "crawler.downloader.PortalDownloadHandler",
+    "https": "crawler.downloader.PortalDownloadHandler",
+}
 DOWNLOADER_MIDDLEWARES = {
     # A request queued before its site's spelling was learnt goes back in the new one.
     "crawler.middlewares.spelling.RespellMiddleware": 40,

@@ -1,7 +1,7 @@
 """The TLS that old portals need, from the system's OpenSSL.
 
 Shared by ``dna sites add``'s look at a home page and the crawl's fallback
-for portals that speak only TLS 1.0 or 1.1 (:mod:`crawler.legacytls`).  It
+for portals that speak only TLS 1.0 or 1.1 (:mod:`crawler.downloader`).  It
 needs only the standard library, so the look at a page need not load Scrapy.
 """
 

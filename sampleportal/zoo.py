@@ -178,6 +178,10 @@ class ZooPortal:
         #: At most this many requests in any second, the rest answered 429 (0:
         #: no limit).  Never drawn: the fleet keeps its pace.
         self.per_second = 0
+        #: Keeps connections alive (HTTP/1.1), and closes one unanswered when a
+        #: second request comes on it: a keep-alive timeout just running out.
+        #: Never drawn.
+        self.drops_kept_alive = False
         #: The request target being answered (path and query as received).
         self._here = "/"
         self._rng = rng
@@ -480,6 +484,16 @@ class ZooPortal:
         answered: deque[float] = deque()
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if self.drops_kept_alive else "HTTP/1.0"
+            served = 0
+
+            def handle_one_request(self) -> None:
+                self.served += 1
+                if self.served > 1 and portal.drops_kept_alive:
+                    self.close_connection = True  # unanswered: the client must ask again
+                    return
+                super().handle_one_request()
+
             def do_GET(self) -> None:
                 parts = urlsplit(self.path)
                 if portal.per_second and portal.refuses(answered, lock):

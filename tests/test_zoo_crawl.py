@@ -296,6 +296,23 @@ def test_a_host_that_refuses_too_many_requests_is_slowed_and_loses_nothing(
     assert "asked to slow down (HTTP 429)" in log.read_text(encoding="utf-8")
 
 
+def test_a_post_on_a_connection_closed_unanswered_is_sent_again(tmp_path: Path) -> None:
+    """Twisted resends a GET whose kept-alive connection the server had
+    closed, not a POST; Scrapy's retries took the next stale connection, and
+    a listing's page posted back was lost with the rest of its pager."""
+    with _zoo(11, 3, postback="next", traps=[], moved=False, drops_kept_alive=True) as portal:
+        result = _crawl_alone(portal, "127.0.0.74", "closing", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "Failed pages" not in result.stdout
+    assert len(_articles(tmp_path, "closing")) == len(portal.articles)
+    # Sent again at once on another connection, not left to the retries,
+    # which wait and may take a stale connection again (3 retries without).
+    (log,) = (tmp_path / "logs").glob("crawl-*.log")
+    stats = log.read_text(encoding="utf-8")
+    assert "'dna/resent_on_closed_connection'" in stats
+    assert "'retry/count'" not in stats
+
+
 @pytest.mark.parametrize("pager", ["numbers", "next"])
 def test_listings_paged_by_postback_are_paged_to_their_end(tmp_path: Path, pager: str) -> None:
     """An ASP.NET portal whose listings page only by ``__doPostBack``: page 2
