@@ -268,12 +268,29 @@ def _crawl_alone(
 ) -> subprocess.CompletedProcess[str]:
     """Serve ``portal`` on ``host`` and crawl it, alone, as site ``site``."""
     portal.serve(host)
+    return _crawl_site(site, portal.start_urls, data)
+
+
+def _crawl_site(site: str, start_urls: list[str], data: Path) -> subprocess.CompletedProcess[str]:
+    """Crawl ``start_urls`` as site ``site``, alone, with the test options."""
     (data / "sites.toml").write_text(
         f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "{site}"\n'
-        f"start_urls = {json.dumps(portal.start_urls)}\n",
+        f"start_urls = {json.dumps(start_urls)}\n",
         encoding="utf-8",
     )
     return run_dna("crawl", site, "--no-index", data=data, timeout=180)
+
+
+def _crawl_pages(
+    pages: dict[str, tuple[int, bytes]], start: str, site: str, data: Path
+) -> tuple[subprocess.CompletedProcess[str], list[str]]:
+    """Serve ``pages`` and crawl them from path ``start``; the result, and the paths asked."""
+    server, asked = serve_pages(pages)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}{start}"
+        return _crawl_site(site, [url], data), asked
+    finally:
+        server.shutdown()
 
 
 def test_a_host_that_refuses_too_many_requests_is_slowed_and_loses_nothing(
@@ -378,16 +395,7 @@ def _one_path_portal() -> dict[str, tuple[int, bytes]]:
 def test_a_calendar_under_a_portals_one_path_is_stopped_early(tmp_path: Path) -> None:
     """Where every page is one path, its ``?*`` shape is productive, which kept
     the calendar under it from the early stop: it walked twelve weeks."""
-    server, asked = serve_pages(_one_path_portal())
-    try:
-        start = f"http://127.0.0.1:{server.server_address[1]}/Default.aspx?tabid=1"
-        (tmp_path / "sites.toml").write_text(
-            f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "dnn"\nstart_urls = ["{start}"]\n',
-            encoding="utf-8",
-        )
-        result = run_dna("crawl", "dnn", "--no-index", data=tmp_path)
-    finally:
-        server.shutdown()
+    result, asked = _crawl_pages(_one_path_portal(), "/Default.aspx?tabid=1", "dnn", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(_articles(tmp_path, "dnn")) == 12
     weeks = [path for path in asked if "tuan=" in path]
@@ -434,16 +442,7 @@ def test_a_url_pattern_that_misreads_a_menu_id_as_an_article_id_is_unlearnt(
     """``Itemid=102`` reads as an article id: the search pages linked to
     "articles", counted as productive, and their trap was never stopped.  Two
     such pages that are no articles prove the guess wrong."""
-    server, asked = serve_pages(_joomla_portal())
-    try:
-        start = f"http://127.0.0.1:{server.server_address[1]}/"
-        (tmp_path / "sites.toml").write_text(
-            f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "jo"\nstart_urls = ["{start}"]\n',
-            encoding="utf-8",
-        )
-        result = run_dna("crawl", "jo", "--no-index", data=tmp_path)
-    finally:
-        server.shutdown()
+    result, asked = _crawl_pages(_joomla_portal(), "/", "jo", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(_articles(tmp_path, "jo")) == 8
     searches = [path for path in asked if "searchword=" in path]
