@@ -3,9 +3,16 @@
 Canonical URLs (extract.urls) remove what any portal's URLs may carry; this
 learns what only this portal does, while crawling it:
 
-- a parameter whose token-like value (``sid=8F3A2C91``) is the same in
-  every link of a page but differs from page to page is a session id
-  under a name nobody listed, and leaves the site's URLs;
+- a parameter with a token-like value (``sid=8F3A2C91``, ``tk=s1A2B3C4D``)
+  or a number standing alone (``/bai-viet-12.html?17747114``) leaves the
+  site's URLs once two URLs differing only in it gave the same page: the
+  same article text, or for other pages the same links (that parameter
+  aside).  Made anew for each page shown, it made every listing a new set
+  of URLs.  Never from URLs alone: a slug carries digits as a token does
+  (``chi-tiet.php?alias=hoi-nghi-2024``), and each article's print link
+  names its own, one value a page as a session's would be; learnt from
+  links, it made every article one URL.  Two URLs differing only in it
+  that gave different pages prove it names pages: it is never learnt;
 - so does a cache-buster, a value made anew for every visit that made every
   link a URL never seen: the time now, in seconds or finer
   (``?t=1764746400``, ``?_=1764746400123``), or a random fraction
@@ -20,10 +27,6 @@ learns what only this portal does, while crawling it:
   links to it, and nests: each page's links carry its own URL, return
   address included, so URLs grow without end.  Learnt from one page, once
   two of its links carry it;
-- a number standing alone as a parameter (``/bai-viet-12.html?17747114``)
-  that the server ignores leaves the site's URLs, once two URLs differing
-  only in it gave the same article.  Made anew for each page shown, it made
-  every listing a new set of URLs;
 - a server that answers a case-flipped path with the same page is
   case-insensitive (IIS), and the site's paths are lowercased.  This is
   asked of the server once per crawl, never assumed from the family;
@@ -38,7 +41,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
@@ -101,8 +104,10 @@ class UrlSpelling:
         self.moved: dict[str, str] = {}
         self._values: dict[tuple[str, str], str] = {}
         self._moves: dict[tuple[str, str], set[str]] = {}
-        #: URL without its bare number → (the URL, its article's text digest).
-        self._numbered: dict[str, tuple[str, str]] = {}
+        #: names whose value was seen to tell pages apart: never learnt.
+        self.ids: set[str] = set()
+        #: URL without its token-like values → (those values, what the page held).
+        self._compared: dict[str, tuple[dict[str, str], object]] = {}
 
     def learnt(self) -> tuple[object, ...]:
         """What has been learnt so far: equal while the spelling is unchanged."""
@@ -143,11 +148,20 @@ class UrlSpelling:
         if len(paths) >= _MOVES_TO_LEARN:
             self.moved[old_origin] = new_origin
 
-    def learn_from_links(self, urls: Iterable[str], page_url: str | None = None) -> None:
+    def learn_from_links(
+        self, links: list[str], page_url: str | None = None, *, compare: bool = False
+    ) -> None:
         """Look for ``page_url``, the page the links are on, among their
-        values, then compare their token-like and per-visit values with
-        earlier pages'."""
-        urls = [self._moved(url) if self.moved else url for url in urls if "?" in url]
+        values, then compare their per-visit values with earlier pages'.
+        With ``compare``, the page is compared by its links as well (see
+        :meth:`_compare`)."""
+        if compare and page_url is not None:
+
+            def offered(names: frozenset[str]) -> int:
+                return hash(frozenset(without_params(url, names) for url in links))
+
+            self._compare(page_url, offered)
+        urls = [self._moved(url) if self.moved else url for url in links if "?" in url]
         if page_url is not None:
             # First: links differing only in where they return to are one link.
             self._learn_return_addresses(urls, page_url)
@@ -159,17 +173,18 @@ class UrlSpelling:
                 continue
             pairs = parse_qsl(parts.query, keep_blank_values=True)
             per_visit = [made_per_visit(value, now) for _, value in pairs]
+            if not any(per_visit):
+                continue
             # The link without what changes from visit to visit, learnt or
-            # plain, or may (a number alone: see learn_from_article).
+            # plain, or may (a token, a number alone: see _compare).
             steady = [
                 pair
                 for pair, fresh in zip(pairs, per_visit, strict=True)
-                if pair[0].lower() not in self.volatile and not fresh and not is_bare_number(*pair)
+                if pair[0].lower() not in self.volatile
+                and not (fresh or is_bare_number(*pair) or _TOKEN.match(pair[1]))
             ]
             for (name, value), fresh in zip(pairs, per_visit, strict=True):
-                if name.lower() in self.volatile:
-                    continue
-                if not (fresh or _TOKEN.match(value)):
+                if not fresh or name.lower() in self.volatile:
                     continue
                 rest = urlencode([pair for pair in steady if pair[0] != name])
                 base = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))
@@ -177,7 +192,7 @@ class UrlSpelling:
         learnt = set()
         for key, values in on_page.items():
             if len(values) != 1:
-                continue  # several values on one page: ids, not a session
+                continue  # several values on one page: ids, not a visit's
             (value,) = values
             before = self._values.get(key)
             if before is not None and before != value:
@@ -187,24 +202,42 @@ class UrlSpelling:
         self._learn(learnt)
 
     def learn_from_article(self, url: str, text_hash: Callable[[], str]) -> None:
-        """Note the article fetched from ``url``; ``text_hash`` gives its text's
-        digest, asked only of URLs with a bare number.
+        """Compare the article fetched from ``url`` by its text (see :meth:`_compare`)."""
+        self._compare(url, lambda _names: text_hash())
 
-        Never from the URLs alone: ``/tin.asp?5`` and ``/tin.asp?6`` may be two
-        articles.  Only an article, never an error page, which many ids share.
+    def _compare(self, url: str, content: Callable[[frozenset[str]], object]) -> None:
+        """Compare the page fetched from ``url`` with the one met first under a
+        URL differing from it only in values that may change from visit to
+        visit (see :func:`_token_values`).
+
+        ``content(names)`` is what the page holds, parameters ``names`` aside:
+        an article's text digest, another page's links without them.  The
+        same content: the parameters that differ are spelling, and leave the
+        site's URLs.  Other content where one parameter alone differs: it
+        names pages, and is never learnt.  Only pages that came back (an
+        error page is shared by many ids): the caller sees to that.
         """
-        if BARE_NUMBER in self.volatile or not _BARE_NUMBER.search(url):
+        if "?" not in url:
             return
         url = self.normal(url)
-        without = without_params(url, frozenset({BARE_NUMBER}))
-        digest = text_hash()
-        seen = self._numbered.get(without)
+        values = _token_values(url, self.volatile | self.ids)
+        if not values:
+            return
+        names = frozenset(values)
+        key = without_params(url, names)
+        seen = self._compared.get(key)
         if seen is None:
-            if len(self._numbered) < _MAX_REMEMBERED:
-                self._numbered[without] = (url, digest)
-        elif seen[0] != url and seen[1] == digest:
-            self._learn({BARE_NUMBER})
-            self._numbered.clear()
+            if len(self._compared) < _MAX_REMEMBERED:
+                self._compared[key] = (values, content(names))
+            return
+        before, held = seen
+        differ = {name for name in names | before.keys() if values.get(name) != before.get(name)}
+        if not differ or differ & self.ids:
+            return
+        if content(names) == held:
+            self._learn(differ)
+        elif len(differ) == 1:
+            self.ids |= differ
 
     def _learn_return_addresses(self, urls: list[str], page_url: str) -> None:
         here = _address(page_url)
@@ -247,8 +280,24 @@ def _origin(url: str) -> str:
     return url if path_start < 0 else url[:path_start]
 
 
-#: A number standing alone as a parameter.
-_BARE_NUMBER = re.compile(r"[?&]\d+=?(?=&|$)")
+def _token_values(url: str, skip: frozenset[str] | set[str]) -> dict[str, str]:
+    """The values in ``url``'s query that may change from visit to visit, by
+    lowercase name (:data:`BARE_NUMBER` for a number alone), less ``skip``:
+    token-like ones, and those :func:`made_per_visit`."""
+    values = {}
+    now = time.time()
+    for name, value in parse_qsl(urlsplit(url).query, keep_blank_values=True):
+        if is_bare_number(name, value):
+            name, value = BARE_NUMBER, name
+        elif _TOKEN.match(value) or made_per_visit(value, now):
+            name = name.lower()
+        else:
+            continue
+        if name not in skip:
+            values[name] = value
+    return values
+
+
 #: How a value that is an address (a path, or a URL) starts.
 _ADDRESS_STARTS = ("/", "http://", "https://")
 #: A parameter value in a raw query that may be an address, encoded or not.

@@ -154,8 +154,6 @@ def test_a_number_alone_leaves_the_urls_once_two_gave_one_article() -> None:
     """``?17747114`` made anew for each page shown: learnt from the article it
     gave twice, never from URLs alone (``/tin.asp?5`` and ``?6`` may be two)."""
     spelling = UrlSpelling()
-    spelling.learn_from_article("http://xa.gov.vn/tin.asp?5", lambda: "one")
-    spelling.learn_from_article("http://xa.gov.vn/tin.asp?6", lambda: "another")
     spelling.learn_from_article("http://xa.gov.vn/bai-7.html?17747114", lambda: "seven")
     spelling.learn_from_article("http://xa.gov.vn/bai-7.html?17747114", lambda: "seven")
     assert spelling.volatile == frozenset()  # the same URL again is no evidence
@@ -164,6 +162,47 @@ def test_a_number_alone_leaves_the_urls_once_two_gave_one_article() -> None:
         "http://xa.gov.vn/bai-8.html?id=8"
     )
     assert url_shape("http://xa.gov.vn/bai-8.html?3141592") == "/*.html?*=*"
+    # Where two numbers gave two articles, the number names them: never learnt.
+    ids = UrlSpelling()
+    ids.learn_from_article("http://xa.gov.vn/tin.asp?5", lambda: "one")
+    ids.learn_from_article("http://xa.gov.vn/tin.asp?6", lambda: "another")
+    ids.learn_from_article("http://xa.gov.vn/bai-7.html?17747114", lambda: "seven")
+    ids.learn_from_article("http://xa.gov.vn/bai-7.html?48213977", lambda: "seven")
+    assert ids.volatile == frozenset()
+
+
+def test_a_token_leaves_the_urls_only_once_two_values_gave_one_page() -> None:
+    """A session id under a name nobody listed (``tk=s1A2B3C4D``) is learnt
+    when an article, or a listing's links, came back the same under two of
+    its values.  A slug with digits (``alias=hoi-nghi-2024``) reads as a
+    token, and each article's print link carries its own, one value a page:
+    two slugs that gave two articles name them, and are never learnt."""
+    spelling = UrlSpelling()
+    listing = "http://xa.gov.vn/tin-tuc.php?cat=3&tk={}"
+    links = ["http://xa.gov.vn/chi-tiet.php?id=5&tk={}", "http://xa.gov.vn/chi-tiet.php?id=6&tk={}"]
+
+    def page(value: str) -> None:
+        spelling.learn_from_links(
+            [link.format(value) for link in links], listing.format(value), compare=True
+        )
+
+    page("s1A2B3C4D")
+    page("s9F8E7D6C")
+    assert spelling.volatile == {"tk"}
+    assert spelling.normal(links[0].format("s0000000A")) == "http://xa.gov.vn/chi-tiet.php?id=5"
+
+    slugs = UrlSpelling()
+    article = "http://xa.gov.vn/chi-tiet.php?alias=hoi-nghi-lan-{}-nam-2024"
+    for number in (1, 2):
+        printed = [f"http://xa.gov.vn/in-bai.php?alias=hoi-nghi-lan-{number}-nam-2024"]
+        slugs.learn_from_links(printed, article.format(number))
+        slugs.learn_from_article(article.format(number), lambda n=number: f"text {n}")
+    assert slugs.volatile == frozenset()
+    assert slugs.ids == {"alias"}
+    # Proven to name pages, it stays even where one page came back twice.
+    slugs.learn_from_article(article.format(3) + "&tk=s1A2B3C4D", lambda: "three")
+    slugs.learn_from_article(article.format(3) + "&tk=s9F8E7D6C", lambda: "three")
+    assert slugs.volatile == {"tk"}
 
 
 def test_an_origin_the_server_moved_is_learnt_from_two_redirects() -> None:

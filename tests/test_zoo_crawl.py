@@ -448,3 +448,41 @@ def test_a_url_pattern_that_misreads_a_menu_id_as_an_article_id_is_unlearnt(
     searches = [path for path in asked if "searchword=" in path]
     assert len(searches) <= 40, len(searches)  # without: 1,787, all of them
     assert "trap: /index.php?Itemid=*&option=*&searchword=* stopped" in result.stdout
+
+
+def _slug_portal() -> dict[str, tuple[int, bytes]]:
+    """A PHP portal whose articles are named by a slug in the query
+    (``chi-tiet.php?alias=hoi-nghi-…-2024``), each page with a print and a
+    send-by-mail link to itself: one token-like value in a page's links,
+    another on the next page, as a session id would be."""
+    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
+    items = []
+    for number in range(10):
+        slug = f"hoi-nghi-tong-ket-lan-{number + 1}-nam-2024"
+        title = f"Hội nghị tổng kết công tác năm 2024 của xã, lần thứ {number + 1}"
+        body = f"<p>Ủy ban nhân dân xã tổ chức hội nghị lần thứ {number + 1}, đánh giá kết quả"
+        body += " đạt được và đề ra nhiệm vụ trọng tâm cho năm tới.</p>"
+        own = f'<a href="/in-bai.php?alias={slug}">In bài</a>'
+        own += f'<a href="/gui-email.php?alias={slug}">Gửi email</a>'
+        pages[f"/chi-tiet.php?alias={slug}"] = (
+            200,
+            f"<html><head><title>{title}</title></head><body><a href='/'>Trang chủ</a>"
+            f"<h1>{title}</h1><div class='noidung'>{body * 3}</div>{own}</body></html>",
+        )
+        for view in ("in-bai", "gui-email"):
+            pages[f"/{view}.php?alias={slug}"] = (200, f"<h1>{title}</h1><p>{body}</p>")
+        link = f'<a href="/chi-tiet.php?alias={slug}">{title}</a>'
+        items.append(f"<div>{link}<p>Ủy ban nhân dân xã tổ chức hội nghị.</p></div>")
+    pages["/"] = (200, "".join(items))
+    return {path: (status, body.encode()) for path, (status, body) in pages.items()}
+
+
+def test_articles_named_by_a_slug_in_the_query_are_all_kept(tmp_path: Path) -> None:
+    """Slugs carry digits (``…-nam-2024``) and read as tokens.  Each article's
+    print and mail links carry its own slug, one value a page and another on
+    the next, which taught ``alias`` as a session id: every article's URL
+    became ``chi-tiet.php``, and all but the first were lost.  A session id
+    is only learnt once two URLs differing in it gave the same article."""
+    result, _ = _crawl_pages(_slug_portal(), "/", "slugs", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(_articles(tmp_path, "slugs")) == 10

@@ -398,7 +398,8 @@ class PortalSpider(scrapy.Spider):
         if links:
             self.crawler.stats.inc_value("dna/site_links", len(links))
         spelling = self.spelling
-        spelling.learn_from_links(links, response.url)
+        # An article was compared by its text (in parse), other pages by their links.
+        spelling.learn_from_links(links, response.url, compare=record is None)
         if any(_is_relative(href) for href in hrefs):
             # What the page offers as written (less what changes on every
             # visit): the trap guard compares pages by it.  Only relative
