@@ -43,9 +43,10 @@ files of dna and wget, the spider's stats of bare Scrapy.  All three crawl the s
 pages: dna and bare Scrapy run one spider with ``fetch_media = false`` (images and
 documents linked from articles are not fetched); wget rejects images, styles and
 documents by suffix, and by ``--reject-regex`` the duplicates and traps our spider
-canonicalises away or skips (``?pageindex=0``, ``utm_*``, ``?print=1``, the ``?lich=``
-calendar) and the vnPortal pager past one empty page after the last (the pager never
-ends).  The run prints how the three sets of pages differ.
+canonicalises away or skips (``?pageindex=0``, ``utm_*``, ``?print=1``), the ``?lich=``
+calendar (which the spider stops after a few months each way) and the vnPortal pager
+past one empty page after the last (the pager never ends).  The run prints how the
+three sets of pages differ.
 
 The server runs in this process (threads), so its CPU time is this process's; the
 crawlers' CPU time is their own (user + system).  Other load on the machine changes
@@ -97,7 +98,7 @@ WGET_TRAPS = (
     r"[?&]pageindex=0($|&)",  # the first page again (listings and article links)
     r"[?&]utm_",  # tracking parameters: the same page
     r"[?&]print=1",  # print views: the same article
-    r"[?&]lich=",  # the calendar: endless
+    r"[?&]lich=",  # the calendar: endless (the spider fetches a few months)
 )
 TARGET_FULL_VS_BARE = 0.6
 TARGET_FULL_VS_WGET = 3.0

@@ -199,7 +199,13 @@ def test_no_private_offsite_or_duplicate_fetches(harvest: Harvest, archived: lis
     targets = [a.uri for a in archived]
     hosts = {uri.split("/")[2] for uri in targets}
     assert hosts == {portal.base_url.split("/")[2] for portal in harvest.portals.values()}
-    assert not [uri for uri in targets if "utm_" in uri or "print" in uri or "lich=" in uri]
+    assert not [uri for uri in targets if "utm_" in uri or "print" in uri]
+    # Each portal's endless calendar (``/?lich=YYYY-MM``, both ways, its "»"
+    # read as a pager) is stopped by what it does, not by its name: a few
+    # months each way.  Read as a pager that gained a link a page (the month
+    # it came from), it walked 12 months.
+    calendar = Counter(uri.split("/")[2] for uri in targets if "lich=" in uri)
+    assert 0 < max(calendar.values()) <= 6, calendar
     retried = {a.uri for a in archived if a.status.startswith("5")}
     duplicates = [uri for uri, count in Counter(targets).items() if count > 1]
     assert set(duplicates) == retried  # only retries of 5xx answers fetch a URL twice

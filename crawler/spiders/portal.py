@@ -45,10 +45,6 @@ if TYPE_CHECKING:
     from scrapy.http import Response
     from twisted.python.failure import Failure
 
-#: Links that lead into calendars and date archives: endless by construction.
-CALENDAR_TRAP = re.compile(
-    r"[?&](?:lich|calendar|ngay|date|day|month|year|thang|nam|week)=", re.IGNORECASE
-)
 #: Listing pages in a row showing no article new to the crawl after which a
 #: pager whose pages never repeat is given up (see ``_next_pages``).
 ENDLESS_PAGER_STREAK = 10
@@ -128,7 +124,7 @@ def _resolve(base: str, href: str, domains: tuple[str, ...]) -> str | None:
     if not href or href.startswith(("#", "mailto:", "javascript:", "tel:", "data:")):
         return None
     url = canonicalize(urljoin(base, href))
-    if not _allowed(url, domains) or CALENDAR_TRAP.search(url) or is_print_view(url):
+    if not _allowed(url, domains) or is_print_view(url):
         return None
     return url
 
@@ -457,8 +453,9 @@ class PortalSpider(scrapy.Spider):
         A pager ends by what its own pages show, never by what other
         listings showed first: listings overlap (all news and each
         category), and where the one ahead stops too, articles are lost.
-        It ends at a page showing no link its previous page did not (past
-        the end, pagers repeat the last page or show only the chrome), and
+        It ends at a page showing no link its previous page did not, that
+        page aside (past the end, pagers repeat the last page or show only
+        the chrome; a calendar's months show the same page, and link back), and
         at a page showing fewer than half as many new links as a full page
         before it (the last page, short, of a pager that never ends; a first
         page is never the full one, it may hold more than the rest).  Should
@@ -477,7 +474,9 @@ class PortalSpider(scrapy.Spider):
         previous = response.meta.get("dna_pager_shown")
         full = False
         if previous is not None:
-            gained, lost = len(shown - previous), len(previous - shown)
+            # The page it came from is no news: a calendar's "«" leads back there.
+            gained = len(shown - previous - {response.meta.get("dna_pager_from")})
+            lost = len(previous - shown)
             if not gained or (response.meta.get("dna_pager_full") and 2 * gained < lost):
                 return
             full = 2 * gained >= lost
@@ -488,6 +487,7 @@ class PortalSpider(scrapy.Spider):
             "dna_known_streak": known_streak,
             "dna_pager_shown": shown,
             "dna_pager_full": full,
+            "dna_pager_from": self.spelling.normal(response.url),
             # Pagers are bounded here (by what each page shows), not as traps.
             "dna_pager": True,
         }
