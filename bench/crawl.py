@@ -354,12 +354,14 @@ def scrapy_stats(log: Path) -> dict[str, float]:
 
 
 def warc_html_pages(paths: Iterable[Path]) -> int:
-    """Response records of status 200 and an HTML type in WARC files."""
+    """Pages of status 200 and an HTML type in WARC files: response records,
+    and revisits (a page whose body equals one archived before, such as the
+    calendar's current month and the home page, is stored as a revisit)."""
     count = 0
     for path in paths:
         with open(path, "rb") as stream:
             for record in ArchiveIterator(stream):
-                if record.rec_type != "response" or record.http_headers is None:
+                if record.rec_type not in ("response", "revisit") or record.http_headers is None:
                     continue
                 content_type = record.http_headers.get_header("Content-Type") or ""
                 if record.http_headers.get_statuscode() == "200" and "html" in content_type:
