@@ -12,7 +12,8 @@ learns what only this portal does, while crawling it:
   (``chi-tiet.php?alias=hoi-nghi-2024``), and each article's print link
   names its own, one value a page as a session's would be; learnt from
   links, it made every article one URL.  Two URLs differing only in it
-  that gave different pages prove it names pages: it is never learnt;
+  that gave different pages prove it names pages, and so do two of its
+  values in links otherwise alike on one page: it is never learnt;
 - so does a cache-buster, a value made anew for every visit that made every
   link a URL never seen: the time now, in seconds or finer
   (``?t=1764746400``, ``?_=1764746400123``), or a random fraction
@@ -152,7 +153,8 @@ class UrlSpelling:
         self, links: list[str], page_url: str | None = None, *, compare: bool = False
     ) -> None:
         """Look for ``page_url``, the page the links are on, among their
-        values, then compare their per-visit values with earlier pages'.
+        values, then compare their per-visit values with earlier pages', and
+        tell tokens that name pages (see :meth:`_compare`).
         With ``compare``, the page is compared by its links as well (see
         :meth:`_compare`)."""
         if compare and page_url is not None:
@@ -166,29 +168,35 @@ class UrlSpelling:
             # First: links differing only in where they return to are one link.
             self._learn_return_addresses(urls, page_url)
         on_page: dict[tuple[str, str], set[str]] = {}
+        tokens: dict[tuple[str, str], set[str]] = {}
         now = time.time()
         for url in urls:
             parts = urlsplit(url)
-            if not parts.query:
-                continue
             pairs = parse_qsl(parts.query, keep_blank_values=True)
             per_visit = [made_per_visit(value, now) for _, value in pairs]
-            if not any(per_visit):
+            token = [
+                not fresh and bool(_TOKEN.match(value))
+                for (_, value), fresh in zip(pairs, per_visit, strict=True)
+            ]
+            if not any(per_visit) and not any(token):
                 continue
             # The link without what changes from visit to visit, learnt or
             # plain, or may (a token, a number alone: see _compare).
             steady = [
                 pair
-                for pair, fresh in zip(pairs, per_visit, strict=True)
+                for pair, fresh, tokenish in zip(pairs, per_visit, token, strict=True)
                 if pair[0].lower() not in self.volatile
-                and not (fresh or is_bare_number(*pair) or _TOKEN.match(pair[1]))
+                and not (fresh or tokenish or is_bare_number(*pair))
             ]
-            for (name, value), fresh in zip(pairs, per_visit, strict=True):
-                if not fresh or name.lower() in self.volatile:
-                    continue
-                rest = urlencode([pair for pair in steady if pair[0] != name])
-                base = urlunsplit((parts.scheme, parts.netloc, parts.path, rest, ""))
-                on_page.setdefault((base, name.lower()), set()).add(value)
+            base = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(steady), ""))
+            for (name, value), fresh, tokenish in zip(pairs, per_visit, token, strict=True):
+                if (fresh or tokenish) and name.lower() not in self.volatile:
+                    seen = on_page if fresh else tokens
+                    seen.setdefault((base, name.lower()), set()).add(value)
+        # Two tokens under one name in links otherwise alike, on one page, name
+        # what the links lead to (``chi-tiet.php?alias=…-2024``): a session
+        # has one value a page.
+        self.ids |= {name for (_, name), values in tokens.items() if len(values) > 1}
         learnt = set()
         for key, values in on_page.items():
             if len(values) != 1:

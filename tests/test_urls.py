@@ -199,6 +199,12 @@ def test_a_token_leaves_the_urls_only_once_two_values_gave_one_page() -> None:
         slugs.learn_from_article(article.format(number), lambda n=number: f"text {n}")
     assert slugs.volatile == frozenset()
     assert slugs.ids == {"alias"}
+    # A listing showing two slugs tells as much before any article is fetched.
+    listing = UrlSpelling()
+    listing.learn_from_links(
+        [article.format(1), article.format(2), article.format(3) + "&tk=s1A2B3C4D"]
+    )
+    assert listing.ids == {"alias"}
     # Proven to name pages, it stays even where one page came back twice.
     slugs.learn_from_article(article.format(3) + "&tk=s1A2B3C4D", lambda: "three")
     slugs.learn_from_article(article.format(3) + "&tk=s9F8E7D6C", lambda: "three")
