@@ -61,6 +61,8 @@ if TYPE_CHECKING:
 _TOKEN = re.compile(r"^(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{8,}$")
 #: (URL without the parameter, parameter) pairs remembered; enough to learn from.
 _MAX_REMEMBERED = 20_000
+#: Parameter names remembered as naming pages; real portals use a handful.
+_MAX_NAMES = 1_000
 #: Digits of a Unix time now in seconds, milliseconds, microseconds and nanoseconds.
 _CLOCK_DIGITS = frozenset({10, 13, 16, 19})
 #: How far from this machine's clock a value may be and still read as "now".
@@ -196,7 +198,7 @@ class UrlSpelling:
         # Two tokens under one name in links otherwise alike, on one page, name
         # what the links lead to (``chi-tiet.php?alias=…-2024``): a session
         # has one value a page.
-        self.ids |= {name for (_, name), values in tokens.items() if len(values) > 1}
+        self._name_pages({name for (_, name), values in tokens.items() if len(values) > 1})
         learnt = set()
         for key, values in on_page.items():
             if len(values) != 1:
@@ -245,7 +247,7 @@ class UrlSpelling:
         if content(names) == held:
             self._learn(differ)
         elif len(differ) == 1:
-            self.ids |= differ
+            self._name_pages(differ)
 
     def _learn_return_addresses(self, urls: list[str], page_url: str) -> None:
         here = _address(page_url)
@@ -262,6 +264,12 @@ class UrlSpelling:
                 ):
                     returning.setdefault(name, set()).add(url)
         self._learn({name for name, links in returning.items() if len(links) >= _RETURNS_TO_LEARN})
+
+    def _name_pages(self, names: set[str]) -> None:
+        """Parameters ``names`` tell pages apart: never learnt (a link farm
+        inventing names fills no more than :data:`_MAX_NAMES`)."""
+        if len(self.ids) < _MAX_NAMES:
+            self.ids |= names
 
     def _learn(self, names: set[str]) -> None:
         """Parameters ``names`` leave the site's URLs."""
