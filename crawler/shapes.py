@@ -17,7 +17,13 @@ from weakref import WeakKeyDictionary
 
 from crawler.items import ArticleItem
 from crawler.spelling import spelling_of
-from extract.urls import directory_shape, implausible_year, url_shape
+from extract.urls import (
+    OLDEST_PLAUSIBLE_YEAR,
+    directory_shape,
+    implausible_date,
+    url_dates,
+    url_shape,
+)
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -31,6 +37,8 @@ _PRODUCTIVE_SHARE = 10
 _SINK = 100
 #: Pages of a URL shape guessed to be articles, none of them one, that prove the guess wrong.
 _GUESS_TRIALS = 2
+#: Pages whose links shown are remembered, the latest, for the pages they lead to.
+_SHOWN_REMEMBERED = 2_000
 #: Meta key: the request was parked or held back, and sent on past the duplicate filter.
 RELEASED = "dna_shape_released"
 
@@ -54,13 +62,18 @@ class _Shape:
     dropped: int = 0
     #: why the shape is stopped, if it is.
     stopped: str | None = None
-    #: a year past next year or before the web, seen in one of its unproductive pages.
-    late_year: int | None = None
+    #: a date no news can carry (see implausible_date), seen in one of its unproductive pages.
+    late_date: str | None = None
     queue_capped: int = 0
     #: dead ends: pages with no links at all, or copies of an article met before.
     dead_ends: int = 0
-    #: pages that led only to more of this shape.
+    #: pages that led only to more of this shape; and of them, the last in a row.
     walks: int = 0
+    walk_streak: int = 0
+    #: links not followed: dated past today, before the web, or no date at all.
+    undated: int = 0
+    #: one of its pages showed what the page it came from did not: it lists things.
+    showed_more: bool = False
     #: its pages sent and not yet come back.
     fetching: int = 0
     #: the first of its pages judged, to find it again once the site's spelling changes.
@@ -79,7 +92,7 @@ class ShapeWatch:
         self.crawler = crawler
         self.threshold = settings.getint("DNA_TRAP_PAGES")
         self.max_queued = settings.getint("DNA_MAX_QUEUED_PER_SHAPE")
-        self.this_year = datetime.now(UTC).year
+        self.today = datetime.now(UTC).date()
         self.shapes: dict[str, _Shape] = {}
         #: digests of the article texts met so far: the same text again (a
         #: print view, a URL with a counter in it) is nothing new.
@@ -93,6 +106,8 @@ class ShapeWatch:
         self.offered: dict[int, tuple[str, tuple[str, ...]]] = {}
         #: pages deeper down another's path offering its links again, by that page's URL.
         self.nested: dict[str, _Nested] = {}
+        #: the links the latest pages showed (their hashes), by page URL.
+        self.shown_by: dict[str, frozenset[int]] = {}
         #: the site's spelling the shapes are keyed in.
         self._spelling: tuple[object, ...] = ()
         #: per URL shape guessed to be articles: pages fetched, and how many were.
@@ -162,9 +177,11 @@ class ShapeWatch:
         pager: bool = False,
         dead_end: bool = False,
         guessed: str | None = None,
+        shown: frozenset[str] = frozenset(),
     ) -> list[Request]:
         """A page of ``url`` was fetched: it was (or was not) productive, led
-        to ``links`` (new, admitted), and was (or was not) a ``dead_end``;
+        to ``links`` (new, admitted), showed ``shown`` (every link on it but
+        its pager's, new or not), and was (or was not) a ``dead_end``;
         ``guessed``: it was productive only for links to that shape, guessed
         to be articles' and not yet known to be (see :meth:`guessed_article`).
         Returns the links to send on now: a page that leads only to more of a
@@ -173,10 +190,17 @@ class ShapeWatch:
         self._follow_spelling()
         keys = self.keys(url)
         walking: tuple[str, ...] = ()
+        showed_more = False
         if not productive and links:
             walking = tuple(
                 key for key in keys if all(self.within(key, keys[0], link.url) for link in links)
             )
+            # A page showing what the page it came from did not (a date
+            # archive's day, its news seen already) is no walk, and its shape
+            # lists things: walking no longer stops it (see _why_stop).
+            if walking and self._shows_more(parent, shown, walking, keys[0]):
+                walking, showed_more = (), True
+        self._remember_shown(url, shown)
         # Strong signs count only where no shape of the page was ever productive:
         # an article URL in a new spelling (a session id dropped) is not a trap.
         untried = not pager and not any(
@@ -189,7 +213,8 @@ class ShapeWatch:
         fresh = not pager and not ((own := self.shapes.get(keys[0])) and own.productive)
         # A page stops at most one shape: a trap is reported once.
         stopped = self.stopped(url)
-        year = implausible_year(url, self.this_year)
+        late = implausible_date(url, self.today)
+        dated = bool(url_dates(url))
         # The spider bounds pagination by what each page shows: a listing
         # paging through articles another listing showed first is no sign of
         # a trap, and where its pages share a directory with the articles
@@ -202,7 +227,7 @@ class ShapeWatch:
             shape.pages += 1
             if productive:
                 shape.productive += 1
-                shape.streak = 0
+                shape.streak = shape.walk_streak = 0
                 if guessed is not None:
                     self.provisional.setdefault(guessed, Counter())[key] += 1
                 continue
@@ -211,10 +236,13 @@ class ShapeWatch:
             # path's ``?*``), not for a directory of pages named by words.
             shape.dead_ends += dead_end and (index == 0 or key.endswith("?*"))
             shape.walks += key in walking
-            if year is not None and shape.late_year is None:
-                shape.late_year = year
+            shape.walk_streak = shape.walk_streak + 1 if key in walking else 0
+            shape.showed_more = shape.showed_more or showed_more
+            if late is not None and shape.late_date is None:
+                shape.late_date = late
             stoppable = not stopped and not shape.stopped and self.threshold > 0
-            if stoppable and (why := self._why_stop(shape, strong=untried, walked=fresh)):
+            why = stoppable and self._why_stop(shape, strong=untried, walked=fresh, dated=dated)
+            if why:
                 self._stop(key, shape, why)
                 stopped = key
         send = self._settle(parent, stopped)
@@ -222,6 +250,25 @@ class ShapeWatch:
             self.held[url] = links[1:]
             return send + links[:1]
         return send + links
+
+    def _shows_more(
+        self, parent: str | None, shown: frozenset[str], keys: tuple[str, ...], page_shape: str
+    ) -> bool:
+        """Whether a page shows a link, other than more of ``keys``, that the
+        page it came from did not show: it is no walk then.  A date archive's
+        day shows that day's news, seen already or not; a calendar's month,
+        or a search refined, shows its page again.  Unknown (the parent
+        forgotten): no."""
+        before = self.shown_by.get(parent) if parent else None
+        return before is not None and any(
+            hash(link) not in before and not any(self.within(key, page_shape, link) for key in keys)
+            for link in shown
+        )
+
+    def _remember_shown(self, url: str, shown: frozenset[str]) -> None:
+        self.shown_by[url] = frozenset(map(hash, shown))
+        if len(self.shown_by) > _SHOWN_REMEMBERED:
+            del self.shown_by[next(iter(self.shown_by))]
 
     def _follow_spelling(self) -> None:
         """Carry the shapes' productive pages over to their shapes in the site's
@@ -250,23 +297,28 @@ class ShapeWatch:
                 target.productive += shape.productive
                 shape.example = ""  # carried once: the new shape carries it on
 
-    def _why_stop(self, shape: _Shape, *, strong: bool, walked: bool) -> str | None:
+    def _why_stop(self, shape: _Shape, *, strong: bool, walked: bool, dated: bool) -> str | None:
         """Why ``shape``, just judged unproductive again, is to be stopped, if it is.
 
         :param strong: no shape of the page was ever productive: every strong sign counts.
         :param walked: the page's own shape never was: walking counts.
+        :param dated: the page's URL carries a date: a run of walking counts,
+            however productive the shape was (a date archive's days before
+            and after its news, that would cost ten times its news days).
         """
         pages = f"stopped after {shape.pages} pages"
-        if (strong or walked) and not shape.productive and shape.walks >= 2:
+        if (strong or walked) and not (shape.productive or shape.showed_more) and shape.walks >= 2:
             return f"{pages} (each led only to more of it)"
+        if dated and shape.walk_streak >= self.threshold:
+            return f"{pages} (the last {shape.walk_streak} led only to more of it)"
         if strong:
-            if shape.late_year is not None:
-                return f"{pages} (its dates ran to {shape.late_year})"
+            if shape.late_date is not None:
+                return f"{pages} (its dates ran to {shape.late_date})"
             if shape.dead_ends >= max(2, self.threshold // 6):
                 return f"{pages} (dead ends: no links, or copies)"
-        threshold = max(2, self.threshold // 4) if shape.late_year else self.threshold
+        threshold = max(2, self.threshold // 4) if shape.late_date else self.threshold
         if shape.streak >= threshold and shape.productive * _PRODUCTIVE_SHARE < shape.pages:
-            dates = f" (its dates ran to {shape.late_year})" if shape.late_year else ""
+            dates = f" (its dates ran to {shape.late_date})" if shape.late_date else ""
             return pages + dates
         return None
 
@@ -432,6 +484,19 @@ class ShapeWatch:
             return False
         keys = self.keys(url)
         shape = self._shape(keys[0])
+        if (late := implausible_date(url, self.today, whole_days=True)) is not None:
+            shape.undated += 1
+            shape.late_date = shape.late_date or late
+            self.crawler.stats.inc_value("dna/links_misdated")
+            if shape.undated == 1:
+                logger.warning(
+                    "%s: dates: links of %s dated as no news is (%s) not followed",
+                    self._site,
+                    keys[0],
+                    late,
+                )
+            self._report()
+            return False
         if self.max_queued > 0 and shape.queued >= self.max_queued:
             shape.queue_capped += 1
             self.crawler.stats.inc_value("dna/queue_capped")
@@ -477,6 +542,11 @@ class ShapeWatch:
             if shape.stopped:
                 dropped = f" ({shape.dropped} links dropped)" if shape.dropped else ""
                 lines.append(f"trap: {key} {shape.stopped}{dropped}")
+            if shape.undated:
+                lines.append(
+                    f"dates: {key}: {shape.undated} links dated past today, before "
+                    f"{OLDEST_PLAUSIBLE_YEAR} or on no day (e.g. {shape.late_date}) not followed"
+                )
             if shape.queue_capped:
                 lines.append(
                     f"queue cap: {key} had {self.max_queued} requests waiting; "
@@ -496,8 +566,14 @@ class ShapeWatch:
 
 def released(request: Request) -> Request:
     """A parked or held request sent on: past the duplicate filter, which saw
-    it once already; :class:`StoppedShapeMiddleware` filters its redirects again."""
-    return request.replace(dont_filter=True, meta={**request.meta, RELEASED: True})
+    it once already; :class:`StoppedShapeMiddleware` filters its redirects again.
+
+    One step ahead of its priority: the scheduler sends the newest first
+    among equals, and a link a walking page sends on each time (a date
+    archive's next day) kept the one parked before it waiting until the
+    shape was stopped, and it with it (the days that held the news)."""
+    meta = {**request.meta, RELEASED: True}
+    return request.replace(dont_filter=True, priority=request.priority + 1, meta=meta)
 
 
 def parameter_names(shape: str) -> frozenset[str]:

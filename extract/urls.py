@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from datetime import date, timedelta
 from functools import lru_cache
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -192,26 +193,67 @@ def directory_shape(shape: str) -> str:
     return f"{directory}/*" + (f"?{query}" if query else "")
 
 
-#: A year in a URL value, on its own or leading a date (``2038``, ``2038-01-31``).
-_YEAR_VALUE = re.compile(r"^(\d{4})(?:[-/.]\d{1,2}(?:[-/.]\d{1,2})?)?$")
-_DATE_IN_PATH = re.compile(r"(?<!\d)((?:19|20|21)\d{2})[-/](?:0?[1-9]|1[0-2])[-/]\d{1,2}(?!\d)")
+#: A date in a URL value, year first (``2038``, ``2038-01``, ``2038-01-31``) or
+#: day first, as Vietnamese writes it (``31/01/2038``).
+_YEAR_FIRST = re.compile(r"^(\d{4})(?:[-/.](\d{1,2})(?:[-/.](\d{1,2}))?)?$")
+_DAY_FIRST = re.compile(r"^(\d{1,2})[-/.](\d{1,2})[-/.](\d{4})$")
+_DATE_IN_PATH = re.compile(r"(?<!\d)((?:19|20|21)\d{2})[-/](0?[1-9]|1[0-2])[-/](\d{1,2})(?!\d)")
 #: Government news portals in Vietnam are younger than this.
 OLDEST_PLAUSIBLE_YEAR = 1995
+#: Days past today a date may run and still be news (time zones, a post
+#: scheduled ahead, next week's work schedule).
+_DAYS_AHEAD = 7
 
 
-def implausible_year(url: str, this_year: int) -> int | None:
-    """A year in ``url``'s query or path dates beyond next year or before the web:
-    a calendar or date archive running on, never an article."""
+def url_dates(url: str) -> list[tuple[str, int, int | None, int | None]]:
+    """The dates in ``url``'s query values and path: (as written, year,
+    month, day), month and day ``None`` where the value has none."""
     parts = urlsplit(url)
-    years = [
-        int(match.group(1))
-        for _, value in parse_qsl(parts.query, keep_blank_values=True)
-        if (match := _YEAR_VALUE.match(value.strip()))
-    ]
-    years += [int(match.group(1)) for match in _DATE_IN_PATH.finditer(parts.path)]
-    for year in years:
-        if 1970 <= year <= 2199 and not OLDEST_PLAUSIBLE_YEAR <= year <= this_year + 1:
-            return year
+    found = []
+    for _, value in parse_qsl(parts.query, keep_blank_values=True):
+        value = value.strip()
+        if match := _YEAR_FIRST.match(value):
+            year, month, day = match.groups()
+        elif match := _DAY_FIRST.match(value):
+            day, month, year = match.groups()
+        else:
+            continue
+        if 1970 <= int(year) <= 2199:  # else a number, not a year
+            found.append((value, int(year), _number(month), _number(day)))
+    for match in _DATE_IN_PATH.finditer(parts.path):
+        year, month, day = match.groups()
+        found.append((match.group(0), int(year), int(month), int(day)))
+    return found
+
+
+def _number(digits: str | None) -> int | None:
+    return None if digits is None else int(digits)
+
+
+def implausible_date(url: str, today: date, *, whole_days: bool = False) -> str | None:
+    """A date in ``url``'s query or path that no news can carry, as written:
+    past today (a year: past next year), before the web, or no date at all
+    (``2024-05-32``, a calendar's arithmetic running on).  A calendar or date
+    archive running on, never an article.  ``whole_days``: only dates with a
+    day (a year alone, ``?id=1990``, may be an id).
+
+    >>> [implausible_date(f"/lich?ngay={d}", date(2026, 12, 3)) for d in
+    ...  ("2026-12-05", "2027-01-15", "15/01/2027", "2027", "2028", "2024-05-32", "1990-01")]
+    [None, '2027-01-15', '15/01/2027', None, '2028', '2024-05-32', '1990-01']
+    """
+    for value, year, month, day in url_dates(url):
+        if whole_days and day is None:
+            continue
+        if not OLDEST_PLAUSIBLE_YEAR <= year <= today.year + 1:
+            return value
+        if month is None:
+            continue  # a year alone: next year's plans are no trap
+        try:
+            first = date(year, month, day or 1)
+        except ValueError:
+            return value
+        if first > today + timedelta(days=_DAYS_AHEAD):
+            return value
     return None
 
 

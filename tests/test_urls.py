@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import socket
 import time
+from datetime import date
 from urllib.parse import quote
 
 import pytest
@@ -14,6 +15,7 @@ from crawler.spelling import UrlSpelling
 from extract.scripts import script_redirect
 from extract.urls import (
     canonicalize,
+    implausible_date,
     is_print_view,
     is_private_address,
     resolves_to_private,
@@ -246,3 +248,27 @@ def test_a_stub_page_sends_the_browser_on_by_its_one_short_script() -> None:
     assert redirect(several) is None
     assert redirect('<script src="/r.js"></script><p>location.href="/x"</p>') is None
     assert redirect("<p>Trang chủ</p>") is None
+
+
+def test_dates_no_news_can_carry_are_told_from_ids() -> None:
+    """A day past next week, before 1995, or on no day at all (a calendar's
+    arithmetic) is no news; a year alone may be an id (``?id=1990``) and
+    counts only with ``whole_days`` off, next year's plans never."""
+    today = date(2026, 12, 3)
+    for url in (
+        "http://xa.gov.vn/lich?ngay=15-01-2027",
+        "http://xa.gov.vn/lich?date=2027-01-15&EventID=0",
+        "http://xa.gov.vn/lich?ngay=31/02/2024",
+        "http://xa.gov.vn/lich?ngay=1994-12-31",
+        "http://xa.gov.vn/portal/Pages/2027-1-15/bai.aspx",
+    ):
+        assert implausible_date(url, today, whole_days=True), url
+    for url in (
+        "http://xa.gov.vn/lich?ngay=09-12-2026",  # next week: scheduled, or a time zone
+        "http://xa.gov.vn/tin?id=1990",
+        "http://xa.gov.vn/lich?nam=2027",
+        "http://xa.gov.vn/portal/Pages/2024-5-17/bai.aspx",
+    ):
+        assert implausible_date(url, today, whole_days=True) is None, url
+    assert implausible_date("http://xa.gov.vn/tin?id=1990", today) == "1990"
+    assert implausible_date("http://xa.gov.vn/lich?nam=2028", today) == "2028"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -486,3 +487,53 @@ def test_articles_named_by_a_slug_in_the_query_are_all_kept(tmp_path: Path) -> N
     result, _ = _crawl_pages(_slug_portal(), "/", "slugs", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(_articles(tmp_path, "slugs")) == 10
+
+
+def _date_archive_portal() -> dict[str, tuple[int, bytes]]:
+    """A portal whose older articles are reached only through its "news by
+    day" archive (``tin-tuc.php?ngay=17-05-2024``), each day linking the day
+    before and the day after, on and on past its news both ways."""
+    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
+    first = date(2024, 5, 1)
+    end = datetime.now(UTC).date() + timedelta(days=400)
+
+    def day_link(day: date) -> str:
+        return f'<a href="/tin-tuc.php?ngay={day:%d-%m-%Y}">{day:%d/%m}</a>'
+
+    day = date(2023, 1, 1)
+    while day < end:
+        around = day_link(day - timedelta(days=1)) + day_link(day + timedelta(days=1))
+        number = (day - first).days + 1
+        listed = "<p>Không có tin.</p>"
+        if 1 <= number <= 28:
+            title = f"Hội nghị giao ban công tác tháng 5 của xã, ngày {number}"
+            body = f"<p>Ủy ban nhân dân xã họp giao ban ngày {number} tháng 5, đánh giá kết"
+            body += " quả đạt được và đề ra nhiệm vụ trọng tâm cho những ngày tới.</p>"
+            article = f"/chi-tiet.php?id={500 + number}"
+            pages[article] = (
+                200,
+                f"<html><head><title>{title}</title></head><body><a href='/'>Trang chủ</a>"
+                f"<h1>{title}</h1><div class='noidung'>{body * 3}</div></body></html>",
+            )
+            listed = f'<div><a href="{article}">{title}</a><p>Ủy ban nhân dân xã.</p></div>'
+        pages[f"/tin-tuc.php?ngay={day:%d-%m-%Y}"] = (200, listed + around)
+        day += timedelta(days=1)
+    latest = "".join(f'<a href="/chi-tiet.php?id={500 + n}">Tin {n}</a>' for n in (27, 28))
+    pages["/"] = (200, latest + day_link(first + timedelta(days=27)))
+    return {path: (status, body.encode()) for path, (status, body) in pages.items()}
+
+
+def test_articles_reached_only_through_a_date_archive_are_kept(tmp_path: Path) -> None:
+    """Links whose parameter is named as a calendar's (``ngay``, ``date``,
+    ``year`` …) were never followed: this portal kept the 2 articles its home
+    page links, of 28.  Followed, its days were stopped as a walk after two
+    (each led only to more days: the news they show was seen on the home
+    page), then after a few parked behind the days walked on.  Its empty
+    days each way end by what they do, within about twice its days of news
+    (the tenth-productive rule alone allowed ten times)."""
+    result, asked = _crawl_pages(_date_archive_portal(), "/", "days", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(_articles(tmp_path, "days")) == 28
+    days = [path for path in asked if "ngay=" in path]
+    assert len(days) <= 2 * 28 + 14, len(days)
+    assert "trap: /tin-tuc.php?ngay=* stopped" in result.stdout

@@ -18,7 +18,8 @@ stronger signs:
   path's ``?*`` was (on a portal whose every page is ``/Default.aspx?…``);
 - its pages are dead ends: ``DNA_TRAP_PAGES // 6`` pages of it had no links
   at all or were copies of an article met before (print views);
-- its URLs carry dates past next year or before the web existed.
+- its URLs carry dates no news can: past today (a year: past next year),
+  before the web, or on no day at all.
 
 A shape on trial (never productive yet, a new one included) has one page
 fetched at a time: the others wait until it is judged, and go on, or are
@@ -163,11 +164,23 @@ class TrapGuardMiddleware:
                 pager=bool(meta.get("dna_pager")),
                 dead_end=dead_end,
                 guessed=None if sure else guessed,
+                shown=meta.get("dna_links_shown", frozenset()),
             ):
-                yield request
+                if not self._sent_on(request):
+                    yield request
         if sent := meta.pop(_SENT, None):
             for request in self.watch.came_back(sent, productive):
-                yield request
+                self._sent_on(request)
+
+    def _sent_on(self, request: Request) -> bool:
+        """Send a request that waited (held back or parked) straight to the
+        scheduler, past the spider middlewares: yielded again, the depth
+        middleware lowered its priority by the depth of each page it came
+        back with, and the links walking pages sent kept it waiting."""
+        if not request.meta.get(RELEASED):
+            return False
+        self.crawler.engine.crawl(request)
+        return True
 
 
 class StoppedShapeMiddleware:

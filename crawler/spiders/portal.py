@@ -438,7 +438,8 @@ class PortalSpider(scrapy.Spider):
                     continue
                 articles.append(url)
             yield self._request(url, kind)
-        yield from self._next_pages(response, pager, frozenset(shown), articles, posted)
+        response.meta["dna_links_shown"] = offered = frozenset(shown)  # for the trap guard
+        yield from self._next_pages(response, pager, offered, articles, posted)
 
     def _next_pages(
         self,
@@ -453,19 +454,18 @@ class PortalSpider(scrapy.Spider):
         A pager ends by what its own pages show, never by what other
         listings showed first: listings overlap (all news and each
         category), and where the one ahead stops too, articles are lost.
-        It ends at a page showing no link its previous page did not, that
-        page aside (past the end, pagers repeat the last page or show only
-        the chrome; a calendar's months show the same page, and link back), and
-        at a page showing fewer than half as many new links as a full page
-        before it (the last page, short, of a pager that never ends; a first
-        page is never the full one, it may hold more than the rest).  Should
+        It ends at a page showing no link its previous page did not, that page
+        aside (past the end, pagers repeat the last page or show only the
+        chrome; a calendar's months show one page, and link back), and at a
+        page showing fewer than half as many new links as a full page before
+        it (the last page, short, of a pager that never ends; a first page is
+        never the full one, it may hold more than the rest).  Should
         its pages differ forever, it ends after ENDLESS_PAGER_STREAK pages in
         a row with no article new to this crawl (to any worker of it).  A
         ``new`` crawl pages on through listings of archived articles only up
         to DNA_NEW_STOP_AFTER pages in a row.  Pages reached by posting the
-        listing's form back (``posted``, :mod:`extract.postback`) are pages of
-        its pager like any other.
-        """
+        listing's form back (``posted``, :mod:`extract.postback`) are pages
+        of its pager like any other."""
         new_articles = self.known_articles.add_new(articles)
         known_streak = 0 if new_articles else response.meta.get("dna_known_streak", 0) + 1
         if self._archived and known_streak >= self._stop_after:
