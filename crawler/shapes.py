@@ -70,8 +70,9 @@ class _Shape:
     #: pages that led only to more of this shape; and of them, the last in a row.
     walks: int = 0
     walk_streak: int = 0
-    #: links not followed: dated past today, before the web, or no date at all.
-    undated: int = 0
+    #: links not followed, dated past today, before the web or on no day; and one's date.
+    misdated: int = 0
+    misdated_example: str = ""
     #: one of its pages showed what the page it came from did not: it lists things.
     showed_more: bool = False
     #: its pages sent and not yet come back.
@@ -485,10 +486,10 @@ class ShapeWatch:
         keys = self.keys(url)
         shape = self._shape(keys[0])
         if (late := implausible_date(url, self.today, whole_days=True)) is not None:
-            shape.undated += 1
-            shape.late_date = shape.late_date or late
+            shape.misdated += 1
+            shape.misdated_example = shape.misdated_example or late
             self.crawler.stats.inc_value("dna/links_misdated")
-            if shape.undated == 1:
+            if shape.misdated == 1:
                 logger.warning(
                     "%s: dates: links of %s dated as no news is (%s) not followed",
                     self._site,
@@ -542,10 +543,11 @@ class ShapeWatch:
             if shape.stopped:
                 dropped = f" ({shape.dropped} links dropped)" if shape.dropped else ""
                 lines.append(f"trap: {key} {shape.stopped}{dropped}")
-            if shape.undated:
+            if shape.misdated:
                 lines.append(
-                    f"dates: {key}: {shape.undated} links dated past today, before "
-                    f"{OLDEST_PLAUSIBLE_YEAR} or on no day (e.g. {shape.late_date}) not followed"
+                    f"dates: {key}: {shape.misdated} links dated past today, before "
+                    f"{OLDEST_PLAUSIBLE_YEAR} or on no day (e.g. {shape.misdated_example}) "
+                    "not followed"
                 )
             if shape.queue_capped:
                 lines.append(

@@ -537,3 +537,25 @@ def test_articles_reached_only_through_a_date_archive_are_kept(tmp_path: Path) -
     days = [path for path in asked if "ngay=" in path]
     assert len(days) <= 2 * 28 + 14, len(days)
     assert "trap: /tin-tuc.php?ngay=* stopped" in result.stdout
+
+
+def test_a_link_dated_past_next_week_is_not_followed_and_said(tmp_path: Path) -> None:
+    """A work calendar by day (``lich.php?ngay=10-12-2026``) runs into the
+    future: no news is dated there, so such a link is never asked for, and
+    the summary says how many were left."""
+    today = datetime.now(UTC).date()
+    pages: dict[str, tuple[int, bytes]] = {"/robots.txt": (404, b"")}
+
+    def day_link(day: date) -> str:
+        return f'<a href="/lich.php?ngay={day:%d-%m-%Y}">{day:%d/%m}</a>'
+
+    for offset in range(-30, 31):
+        day = today + timedelta(days=offset)
+        around = day_link(day - timedelta(days=1)) + day_link(day + timedelta(days=1))
+        pages[f"/lich.php?ngay={day:%d-%m-%Y}"] = (200, f"<p>Lịch</p>{around}".encode())
+    pages["/"] = (200, day_link(today + timedelta(days=7)).encode())
+    result, asked = _crawl_pages(pages, "/", "lich", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    days = [datetime.strptime(path[-10:], "%d-%m-%Y").date() for path in asked if "ngay=" in path]
+    assert max(days) == today + timedelta(days=7), days
+    assert "dates: /lich.php?ngay=*: 1 links dated past today" in result.stdout
