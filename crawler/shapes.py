@@ -568,14 +568,8 @@ class ShapeWatch:
 
 def released(request: Request) -> Request:
     """A parked or held request sent on: past the duplicate filter, which saw
-    it once already; :class:`StoppedShapeMiddleware` filters its redirects again.
-
-    One step ahead of its priority: the scheduler sends the newest first
-    among equals, and a link a walking page sends on each time (a date
-    archive's next day) kept the one parked before it waiting until the
-    shape was stopped, and it with it (the days that held the news)."""
-    meta = {**request.meta, RELEASED: True}
-    return request.replace(dont_filter=True, priority=request.priority + 1, meta=meta)
+    it once already; :class:`StoppedShapeMiddleware` filters its redirects again."""
+    return request.replace(dont_filter=True, meta={**request.meta, RELEASED: True})
 
 
 def parameter_names(shape: str) -> frozenset[str]:
