@@ -362,6 +362,17 @@ def test_listings_paged_by_postback_are_paged_to_their_end(tmp_path: Path, pager
     assert pages <= len(posted) <= pages + extra, posted
 
 
+def _meeting_article(number: int, title: str, chrome: str = "", after: str = "") -> str:
+    """An article page of the hand-made portals below: a meeting's report,
+    long enough to be an article, its text its own by ``number``."""
+    body = f"<p>Ủy ban nhân dân xã tổ chức hội nghị lần thứ {number}, đánh giá kết quả"
+    body += " đạt được và đề ra nhiệm vụ trọng tâm cho năm tới.</p>"
+    return (
+        f"<html><head><title>{title}</title></head><body>{chrome}<h1>{title}</h1>"
+        f"<div class='noidung'>{body * 3}</div>{after}</body></html>"
+    )
+
+
 def _one_path_portal() -> dict[str, tuple[int, bytes]]:
     """A DotNetNuke-like portal: every page is ``/Default.aspx?tabid=N…``, a
     work calendar among them, week after week both ways."""
@@ -370,15 +381,10 @@ def _one_path_portal() -> dict[str, tuple[int, bytes]]:
     items = []
     for number in range(12):
         title = f"Hội nghị tổng kết công tác năm của xã, phiên số {number + 1}"
-        body = (
-            f"<p>Ủy ban nhân dân xã tổ chức hội nghị lần thứ {number + 1}, đánh giá kết quả"
-            " đạt được và đề ra nhiệm vụ trọng tâm cho năm tới.</p>"
-        )
         # Keyed as asked: the crawler sorts parameters.
         pages[f"/Default.aspx?ArticleID={1000 + number}&mid=400&tabid=2"] = (
             200,
-            f"<html><head><title>{title}</title></head><body>{menu}<h1>{title}</h1>"
-            f"<div class='noidung'>{body * 3}</div></body></html>",
+            _meeting_article(number + 1, title, menu),
         )
         link = f'<a href="/Default.aspx?tabid=2&mid=400&ArticleID={1000 + number}">{title}</a>'
         items.append(f"<div>{link}<p>Ủy ban nhân dân xã tổ chức hội nghị.</p></div>")
@@ -414,13 +420,7 @@ def _joomla_portal() -> dict[str, tuple[int, bytes]]:
     for number in range(8):
         path = f"/index.php?Itemid=101&id={number + 1}&option=com_content&view=article"
         title = f"Hội nghị tổng kết công tác năm của xã, phiên số {number + 1}"
-        body = f"<p>Ủy ban nhân dân xã tổ chức hội nghị lần thứ {number + 1}, đánh giá kết quả"
-        body += " đạt được và đề ra nhiệm vụ trọng tâm cho năm tới.</p>"
-        pages[path] = (
-            200,
-            f"<html><head><title>{title}</title></head><body>{menu}<h1>{title}</h1>"
-            f"<div class='noidung'>{body * 3}</div></body></html>",
-        )
+        pages[path] = (200, _meeting_article(number + 1, title, menu))
         items.append(f'<div><a href="{path}">{title}</a><p>Ủy ban nhân dân xã.</p></div>')
     pages["/"] = (200, menu + "".join(items))
     # Each search offers its results sorted otherwise (another shape), and
@@ -461,17 +461,12 @@ def _slug_portal() -> dict[str, tuple[int, bytes]]:
     for number in range(10):
         slug = f"hoi-nghi-tong-ket-lan-{number + 1}-nam-2024"
         title = f"Hội nghị tổng kết công tác năm 2024 của xã, lần thứ {number + 1}"
-        body = f"<p>Ủy ban nhân dân xã tổ chức hội nghị lần thứ {number + 1}, đánh giá kết quả"
-        body += " đạt được và đề ra nhiệm vụ trọng tâm cho năm tới.</p>"
         own = f'<a href="/in-bai.php?alias={slug}">In bài</a>'
         own += f'<a href="/gui-email.php?alias={slug}">Gửi email</a>'
-        pages[f"/chi-tiet.php?alias={slug}"] = (
-            200,
-            f"<html><head><title>{title}</title></head><body><a href='/'>Trang chủ</a>"
-            f"<h1>{title}</h1><div class='noidung'>{body * 3}</div>{own}</body></html>",
-        )
+        page = _meeting_article(number + 1, title, "<a href='/'>Trang chủ</a>", own)
+        pages[f"/chi-tiet.php?alias={slug}"] = (200, page)
         for view in ("in-bai", "gui-email"):
-            pages[f"/{view}.php?alias={slug}"] = (200, f"<h1>{title}</h1><p>{body}</p>")
+            pages[f"/{view}.php?alias={slug}"] = (200, page.replace(own, ""))
         link = f'<a href="/chi-tiet.php?alias={slug}">{title}</a>'
         items.append(f"<div>{link}<p>Ủy ban nhân dân xã tổ chức hội nghị.</p></div>")
     pages["/"] = (200, "".join(items))
@@ -507,14 +502,9 @@ def _date_archive_portal() -> dict[str, tuple[int, bytes]]:
         listed = "<p>Không có tin.</p>"
         if 1 <= number <= 28:
             title = f"Hội nghị giao ban công tác tháng 5 của xã, ngày {number}"
-            body = f"<p>Ủy ban nhân dân xã họp giao ban ngày {number} tháng 5, đánh giá kết"
-            body += " quả đạt được và đề ra nhiệm vụ trọng tâm cho những ngày tới.</p>"
             article = f"/chi-tiet.php?id={500 + number}"
-            pages[article] = (
-                200,
-                f"<html><head><title>{title}</title></head><body><a href='/'>Trang chủ</a>"
-                f"<h1>{title}</h1><div class='noidung'>{body * 3}</div></body></html>",
-            )
+            home = "<a href='/'>Trang chủ</a>"
+            pages[article] = (200, _meeting_article(number, title, home))
             listed = f'<div><a href="{article}">{title}</a><p>Ủy ban nhân dân xã.</p></div>'
         pages[f"/tin-tuc.php?ngay={day:%d-%m-%Y}"] = (200, listed + around)
         day += timedelta(days=1)
