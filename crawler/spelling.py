@@ -156,9 +156,8 @@ class UrlSpelling:
     ) -> None:
         """Look for ``page_url``, the page the links are on, among their
         values, then compare their per-visit values with earlier pages', and
-        tell tokens that name pages (see :meth:`_compare`).
-        With ``compare``, the page is compared by its links as well (see
-        :meth:`_compare`)."""
+        tell tokens that name pages.  With ``compare``, the page is compared
+        by its links as well (see :meth:`_compare`)."""
         if compare and page_url is not None:
 
             def offered(names: frozenset[str]) -> int:
