@@ -214,6 +214,18 @@ class UrlSpelling:
         """Compare the article fetched from ``url`` by its text (see :meth:`_compare`)."""
         self._compare(url, lambda _names: text_hash())
 
+    def settles(self, url: str) -> bool:
+        """Whether ``url`` differs from a page fetched already only in values
+        that may change from visit to visit: fetched soon, it settles them
+        (see :meth:`_compare`), and the copies queued under them are spared."""
+        if "?" not in url:
+            return False
+        values = _token_values(url, self.volatile | self.ids)
+        if not values:
+            return False
+        seen = self._compared.get(without_params(url, frozenset(values)))
+        return seen is not None and seen[0] != values
+
     def _compare(self, url: str, content: Callable[[frozenset[str]], object]) -> None:
         """Compare the page fetched from ``url`` with the one met first under a
         URL differing from it only in values that may change from visit to

@@ -10,7 +10,11 @@ from urllib.parse import quote
 
 import pytest
 from parsel import Selector
+from scrapy import Request, Spider
+from scrapy.utils.test import get_crawler
 
+from crawler.middlewares.spelling import RespellMiddleware
+from crawler.shapes import released
 from crawler.spelling import UrlSpelling
 from extract.scripts import script_redirect
 from extract.urls import (
@@ -207,6 +211,13 @@ def test_a_token_leaves_the_urls_only_once_two_values_gave_one_page() -> None:
         [article.format(1), article.format(2), article.format(3) + "&tk=s1A2B3C4D"]
     )
     assert listing.ids == {"alias"}
+    # An article met under one session id: the same link under another settles it.
+    assert spelling.settles("http://xa.gov.vn/chi-tiet.php?id=9&tk=s1A2B3C4D") is False
+    fresh = UrlSpelling()
+    fresh.learn_from_article("http://xa.gov.vn/chi-tiet.php?id=9&tk=s1A2B3C4D", lambda: "nine")
+    assert fresh.settles("http://xa.gov.vn/chi-tiet.php?id=9&tk=s9F8E7D6C")
+    assert not fresh.settles("http://xa.gov.vn/chi-tiet.php?id=9&tk=s1A2B3C4D")
+    assert not fresh.settles("http://xa.gov.vn/chi-tiet.php?id=10&tk=s9F8E7D6C")
     # Proven to name pages, it stays even where one page came back twice.
     slugs.learn_from_article(article.format(3) + "&tk=s1A2B3C4D", lambda: "three")
     slugs.learn_from_article(article.format(3) + "&tk=s9F8E7D6C", lambda: "three")
@@ -272,3 +283,22 @@ def test_dates_no_news_can_carry_are_told_from_ids() -> None:
         assert implausible_date(url, today, whole_days=True) is None, url
     assert implausible_date("http://xa.gov.vn/tin?id=1990", today) == "1990"
     assert implausible_date("http://xa.gov.vn/lich?nam=2028", today) == "2028"
+
+
+def test_a_request_that_waited_is_sent_in_the_sites_new_spelling() -> None:
+    """A request parked or held back while a session id was being learnt is
+    let through the duplicate filter; sent as it was, each such copy of an
+    article cost a page.  It is spelt anew and filtered like any other; a
+    probe (which bypasses the filter on purpose) is left alone."""
+    crawler = get_crawler(Spider)
+    crawler.spider = Spider("portal")
+    crawler.spider.spelling = UrlSpelling()
+    crawler.spider.spelling.volatile = frozenset({"vs"})
+    crawler.stats.open_spider()
+    respell = RespellMiddleware.from_crawler(crawler)
+    waited = released(Request("http://xa.gov.vn/bai-viet-3.html?vs=s1A2B3C4D", dont_filter=True))
+    sent = respell.process_request(waited)
+    assert sent is not None and sent.url == "http://xa.gov.vn/bai-viet-3.html"
+    assert not sent.dont_filter
+    probe = Request("http://xa.gov.vn/bai-viet-3.html?vs=s1A2B3C4D", dont_filter=True)
+    assert respell.process_request(probe) is None

@@ -11,15 +11,19 @@ before a request is sent, its URL is spelt anew; a request that changes
 goes back to the scheduler under its new URL, where the duplicate filter
 drops it if that URL was asked for already.
 
-Requests that bypass the duplicate filter (probes, start URLs, requests let
-through after waiting) are sent as they are; redirects are spelt where they
-are followed (:mod:`crawler.middlewares.redirects`).
+Requests that bypass the duplicate filter (probes, start URLs) are sent as
+they are; redirects are spelt where they are followed
+(:mod:`crawler.middlewares.redirects`).  A request let through after waiting
+(:data:`crawler.shapes.RELEASED`) is spelt anew like any other: it waited
+longest while a session id was being learnt, and sent as it was, each such
+copy of an article cost a page.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from crawler.shapes import RELEASED
 from crawler.spelling import spelt
 
 if TYPE_CHECKING:
@@ -39,10 +43,10 @@ class RespellMiddleware:
         return cls(crawler)
 
     def process_request(self, request: Request) -> Request | None:
-        if request.dont_filter:
+        if request.dont_filter and not request.meta.get(RELEASED):
             return None
         url = spelt(self.crawler, request.url)
         if url == request.url:
             return None
         self.crawler.stats.inc_value("dna/respelt")
-        return request.replace(url=url)
+        return request.replace(url=url, dont_filter=False)

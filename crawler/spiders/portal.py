@@ -283,7 +283,8 @@ class PortalSpider(scrapy.Spider):
             url,
             callback=callback or (self.parse_media if kind == "media" else self.parse),
             errback=self.failed,
-            priority=PRIORITY[kind],
+            # A page again under another session id: fetched soon, it teaches the id.
+            priority=PRIORITY["seed" if kind != "media" and self.spelling.settles(url) else kind],
             meta=meta,
         )
 
@@ -385,8 +386,7 @@ class PortalSpider(scrapy.Spider):
         base = get_base_url(response)
         domains = self.site.allowed_domains
 
-        # Pager links are held back: see _next_pages.  Articles have no pager
-        # worth reading.
+        # Pager links are held back: see _next_pages.  Articles have no pager.
         hrefs = nodes(root, _LINKS)
         if not hrefs and (goes_to := script_redirect(root)):
             hrefs = [goes_to]  # a stub that sends the browser on by script
