@@ -214,8 +214,8 @@ class ShapeWatch:
         fresh = not pager and not ((own := self.shapes.get(keys[0])) and own.productive)
         # A page stops at most one shape: a trap is reported once.
         stopped = self.stopped(url)
-        late = implausible_date(url, self.today)
-        dated = bool(url_dates(url))
+        dated = bool(url_dates(url))  # most URLs carry no date: asked once
+        late = implausible_date(url, self.today) if dated else None
         # The spider bounds pagination by what each page shows: a listing
         # paging through articles another listing showed first is no sign of
         # a trap, and where its pages share a directory with the articles
@@ -488,34 +488,37 @@ class ShapeWatch:
         if (late := implausible_date(url, self.today, whole_days=True)) is not None:
             shape.misdated += 1
             shape.misdated_example = shape.misdated_example or late
-            self.crawler.stats.inc_value("dna/links_misdated")
-            if shape.misdated == 1:
-                logger.warning(
-                    "%s: dates: links of %s dated as no news is (%s) not followed",
-                    self._site,
-                    keys[0],
-                    late,
-                )
-            self._report()
-            return False
+            return self._refused(
+                "dna/links_misdated",
+                shape.misdated,
+                "%s: dates: links of %s dated as no news is (%s) not followed",
+                keys[0],
+                late,
+            )
         if self.max_queued > 0 and shape.queued >= self.max_queued:
             shape.queue_capped += 1
-            self.crawler.stats.inc_value("dna/queue_capped")
-            if shape.queue_capped == 1:
-                logger.warning(
-                    "%s: queue cap: %s holds %d requests; further links dropped",
-                    self._site,
-                    keys[0],
-                    self.max_queued,
-                )
-            self._report()
-            return False
+            return self._refused(
+                "dna/queue_capped",
+                shape.queue_capped,
+                "%s: queue cap: %s holds %d requests; further links dropped",
+                keys[0],
+                self.max_queued,
+            )
         shape.queued += 1
         request.meta["dna_queued_shape"] = keys[0]
         known = [found for key in keys if (found := self.shapes.get(key)) and found.pages]
         if known and not any(found.productive for found in known):
             request.priority -= _SINK
         return True
+
+    def _refused(self, stat: str, count: int, warning: str, *args: object) -> bool:
+        """A link not queued, the ``count``-th of its kind in its shape: counted
+        in ``stat``, said in the log the first time, and in the cut-off lines."""
+        self.crawler.stats.inc_value(stat)
+        if count == 1:
+            logger.warning(warning, self._site, *args)
+        self._report()
+        return False
 
     def dropped(self, key: str) -> None:
         self.shapes[key].dropped += 1
