@@ -28,7 +28,7 @@ import brotli
 from warcio.archiveiterator import ArchiveIterator
 from warcio.bufferedreaders import DecompressingBufferedReader
 from warcio.exceptions import ArchiveLoadFailed
-from warcio.recordloader import ArcWarcRecord
+from warcio.recordloader import ArcWarcRecord, ArcWarcRecordLoader
 
 MAX_LINE_VARIABLE = "DNA_WARC_MAX_LINE"
 MAX_PAYLOAD_VARIABLE = "DNA_WARC_MAX_PAYLOAD"
@@ -87,6 +87,20 @@ class _BoundedLineReader(DecompressingBufferedReader):
         return line
 
 
+class _CheckedLoader(ArcWarcRecordLoader):
+    """warcio's record loader, refusing an HTTP record with no target URI.
+
+    warcio assumes a response, request or revisit names its URI; a header
+    block cut short or written by a careless tool need not, and warcio then
+    fails with an ``AttributeError`` instead of a read error.
+    """
+
+    def load_http_headers(self, rec_type: str, uri: str | None, stream: Any, length: Any) -> Any:
+        if uri is None and length != 0 and rec_type in self.HTTP_RECORDS:
+            raise ArchiveLoadFailed(f"a {rec_type} record with no WARC-Target-URI")
+        return super().load_http_headers(rec_type, uri, stream, length)
+
+
 class BoundedIterator(ArchiveIterator):
     """An ``ArchiveIterator`` whose lines and header blocks are bounded (:func:`max_line`).
 
@@ -104,6 +118,9 @@ class BoundedIterator(ArchiveIterator):
         super().__init__(fileobj, **kwargs)
         self.reader = _BoundedLineReader(
             self.fh, block_size=kwargs.get("block_size", BLOCK), line_limit=max_line()
+        )
+        self.loader = _CheckedLoader(
+            verify_http=kwargs.get("verify_http", False), arc2warc=kwargs.get("arc2warc", False)
         )
 
     def _next_record(self, next_line: bytes | None) -> ArcWarcRecord:

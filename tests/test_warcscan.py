@@ -8,6 +8,8 @@ separated and rewritten):
 - garbage: 800 bytes of junk inserted between the fourth and fifth members;
 - bad digest: one response member decompressed, one body byte changed
   (``</html>`` to ``</HTML>``, same length) and recompressed;
+- no URI: the second response's ``WARC-Target-URI`` line removed, as a header
+  block cut short or a careless tool leaves it;
 - not a WARC: a text file named ``.warc.gz``; empty: a zero-byte file;
 - non-HTTP only: warcinfo, resource and metadata records written by warcio;
 - unreadable: a dangling symlink named like a WARC.
@@ -19,6 +21,7 @@ import gzip
 import io
 import itertools
 import json
+import re
 import shutil
 from pathlib import Path
 
@@ -43,6 +46,10 @@ def first_response(parts: list[RawRecord]) -> RawRecord:
     return next(part for part in parts if part.record.rec_type == "response")
 
 
+def second_response(parts: list[RawRecord]) -> RawRecord:
+    return [part for part in parts if part.record.rec_type == "response"][1]
+
+
 def broken_files(source: Path, directory: Path) -> dict[str, Path]:
     """Each kind of damage, as a file in ``directory`` (see the module docstring)."""
     data = source.read_bytes()
@@ -60,6 +67,10 @@ def broken_files(source: Path, directory: Path) -> dict[str, Path]:
     member = bytearray(gzip.decompress(data[target.offset : target.end]))
     member[-5] ^= 0x20  # a byte of the payload, just before the closing CRLFs
     write("bad-digest", data[: target.offset] + gzip.compress(bytes(member)) + data[target.end :])
+    nameless = second_response(parts)
+    member = gzip.decompress(data[nameless.offset : nameless.end])
+    member = re.sub(rb"WARC-Target-URI: [^\r]*\r\n", b"", member, count=1)
+    write("no-uri", data[: nameless.offset] + gzip.compress(member) + data[nameless.end :])
     write("not-a-warc", "Ghi chú: đây không phải WARC\n".encode())
     write("empty", b"")
     buffer = io.BytesIO()
@@ -121,6 +132,16 @@ def test_digest_mismatch_is_a_problem_and_the_rest_is_read(harvest: Harvest, bro
     assert problems[0].offset == first_response(parts).offset
 
 
+def test_a_response_naming_no_uri_is_a_problem_and_the_rest_is_read(
+    harvest: Harvest, broken: dict
+) -> None:
+    parts = members(source_warc(harvest))
+    records, problems = scan(broken["no-uri"])
+    assert len(records) == len(parts) - 1
+    assert [p.offset for p in problems] == [second_response(parts).offset]
+    assert "a response record with no WARC-Target-URI" in problems[0].message
+
+
 @pytest.mark.parametrize(
     ("name", "message"),
     [
@@ -163,7 +184,7 @@ def test_restore_reports_every_bad_input_and_restores_the_rest(
     assert result.returncode == 0, output
     assert "Traceback" not in output
     flat = " ".join(output.split())
-    for name in ("truncated", "garbage", "bad-digest", "not-a-warc", "empty", "unreadable"):
+    for name in set(broken) - {"non-http"}:
         assert f"{broken[name]}:" in flat, name
     assert f"{broken['truncated']}:{members(broken['truncated'])[-1].end}:" in flat
     exported = run_dna("export", "--site", "vnportal", data=data)
@@ -176,7 +197,7 @@ def test_restore_reports_every_bad_input_and_restores_the_rest(
 
     # Damaged originals are kept aside, byte for byte, with a note; their
     # intact records (and every clean file) are in DATA/warc, indexed, and verify.
-    for name in ("truncated", "garbage", "bad-digest"):
+    for name in ("truncated", "garbage", "bad-digest", "no-uri"):
         aside = data / "warc-damaged" / "generic" / broken[name].name
         assert aside.read_bytes() == broken[name].read_bytes(), name
         note = aside.with_name(aside.name + ".salvage.txt").read_text("utf-8")
@@ -193,7 +214,7 @@ def test_restore_reports_every_bad_input_and_restores_the_rest(
     verified = run_dna("verify", data=data)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stderr == ""
-    assert "Known damage, kept aside and not checked: 3 original(s)" in verified.stdout
+    assert "Known damage, kept aside and not checked: 4 original(s)" in verified.stdout
 
     strict = run_dna("restore", str(broken_dir), "--strict", data=data)
     assert strict.returncode == 1
