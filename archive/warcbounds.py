@@ -19,6 +19,7 @@ unusual files) can set other limits without a setting file.
 
 from __future__ import annotations
 
+import logging
 import os
 import zlib
 from collections.abc import Callable, Iterator
@@ -36,6 +37,12 @@ DEFAULT_MAX_LINE = 1 << 20
 DEFAULT_MAX_PAYLOAD = 64 << 20
 #: What is read (and inflated) at a time.
 BLOCK = 1 << 16
+
+# warcio percent-encodes spaces in a WARC-Target-URI, the repair every reader
+# makes, and logs the URI as it found it: a stranger's bytes, escape codes and
+# all, on the terminal, once for each time the record is read.  The repair
+# stays; the message goes.
+logging.getLogger("warcio.recordloader").setLevel(logging.ERROR)
 
 
 class RecordTooLarge(ValueError):

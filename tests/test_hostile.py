@@ -3,16 +3,17 @@
 Each crafted record is small on disk and huge once read: a gzip bomb kept as
 a response body (and a revisit of it), a chunked body announcing one huge
 chunk, a gzip member inflating to one line of a gigabyte.  Beside them sit
-good articles, one whose text carries terminal escapes, and one nested a
-thousand elements deep.  ``dna restore`` and ``dna verify`` run as
-subprocesses under an address-space cap far below what reading any hostile
-record whole would take.
+good articles, one whose text carries terminal escapes, one whose URL holds
+spaces and escapes, and one nested a thousand elements deep.  ``dna restore``
+and ``dna verify`` run as subprocesses under an address-space cap far below
+what reading any hostile record whole would take.
 """
 
 from __future__ import annotations
 
 import gzip
 import http.server
+import io
 import json
 import resource
 import shutil
@@ -26,6 +27,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from archive.store import Store
 from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
@@ -108,6 +111,15 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
             exchange(writer, *article(f"Bài tốt số {number}", f"bai-tot-{number}-48861{number}"))
         [written] = writer.files_closed
         parts.append(written.read_bytes())
+    # A URI as another tool may write it: spaces (which warcio percent-encodes,
+    # logging the URI as found) and terminal escapes.
+    with (source / "spaces.warc.gz").open("wb") as handle:
+        url, page = article("Bài có địa chỉ lạ", "tin cách \x1b]0;owned\x07488624")
+        status = StatusAndHeaders("200 OK", HTML, protocol="HTTP/1.1")
+        raw = WARCWriter(handle, gzip=True)
+        raw.write_record(
+            raw.create_warc_record(url, "response", payload=io.BytesIO(page), http_headers=status)
+        )
     line = bomb(GIB, prefix=b"WARC/1.0\r\nWARC-Type: response\r\nX-Junk: ")
     (source / "longline.warc.gz").write_bytes(parts[0] + line + parts[1])
     return source
