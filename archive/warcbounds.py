@@ -88,6 +88,13 @@ class _BoundedLineReader(DecompressingBufferedReader):
             )
         return self._counted(line)
 
+    def _decompress(self, data: bytes) -> bytes:
+        # Inside a member warcio writes a zlib error to stderr and reads on as
+        # if the member had ended; raised, it is reported with file and offset.
+        if self.decompressor is None or not data or self.num_block_read == 0:
+            return super()._decompress(data)
+        return self.decompressor.decompress(data)
+
     def _counted(self, line: bytes) -> bytes:
         if self.header_budget is not None:
             self.header_budget -= len(line)

@@ -21,6 +21,7 @@ import gzip
 import io
 import itertools
 import json
+import random
 import re
 import shutil
 from pathlib import Path
@@ -140,6 +141,28 @@ def test_a_response_naming_no_uri_is_a_problem_and_the_rest_is_read(
     assert len(records) == len(parts) - 1
     assert [p.offset for p in problems] == [second_response(parts).offset]
     assert "a response record with no WARC-Target-URI" in problems[0].message
+
+
+def test_a_member_damaged_past_its_first_block_is_a_problem_said_once(
+    tmp_path: Path, capfd: pytest.CaptureFixture[str]
+) -> None:
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True)
+    offsets = []
+    for number in range(3):
+        offsets.append(buffer.tell())
+        payload = io.BytesIO(random.Random(number).randbytes(300_000))
+        writer.write_record(writer.create_warc_record(f"urn:x-blob:{number}", "resource", payload))
+    data = bytearray(buffer.getvalue())
+    data[offsets[1] + 200_000] ^= 0xFF  # deep in the second member, past reading's first block
+    damaged = tmp_path / "deep.warc.gz"
+    damaged.write_bytes(data)
+
+    records, problems = scan(damaged)
+
+    assert [r.offset for r in records] == [offsets[0], offsets[2]]
+    assert [p.offset for p in problems] == [offsets[1]]
+    assert capfd.readouterr().err == ""
 
 
 @pytest.mark.parametrize(
