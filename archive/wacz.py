@@ -32,7 +32,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -63,6 +63,21 @@ _CHUNK = 1 << 20
 #: Large enough that handing a chunk to the hashing thread costs nothing.
 _STORED_CHUNK = 4 << 20
 _NAME_JUNK = re.compile(r"[^-a-z0-9._]+")
+#: What ``zipfile`` raises for a damaged package: besides its own error, a
+#: directory pointing outside the file, an unknown method or version, a
+#: flag for encryption, or data ending early.
+_ZIP_DAMAGE = (
+    zipfile.BadZipFile,
+    zlib.error,
+    EOFError,
+    OSError,
+    NotImplementedError,
+    RuntimeError,
+    ValueError,
+    struct.error,
+)
+#: What may not be in a file name on the disks a restore writes to.
+_FILE_JUNK = re.compile(r"[\x00-\x1f/\\]+")
 _CLOSED_WARCS = ("*.warc.gz", "*.warc")
 
 
@@ -430,15 +445,20 @@ def unpack_wacz(path: Path, into: Path) -> Unpacked:
         result.problems.append(ScanProblem(path, offset, one_line(message)))
 
     try:
-        archive = zipfile.ZipFile(path)
-    except zipfile.BadZipFile:
-        problem("not a whole ZIP (cut short?): reading its members one by one")
-        _unpack_cut(path, into, result)
-        return result
+        handle = open(path, "rb")  # noqa: SIM115 - closed with the ZipFile, or below
     except OSError as exc:
         problem(f"cannot open: {exc.strerror}")
         return result
-    with archive:
+    try:
+        archive = zipfile.ZipFile(handle)
+    except _ZIP_DAMAGE:
+        handle.close()
+        problem("not a whole ZIP (cut short?): reading its members one by one")
+        _unpack_cut(path, into, result)
+        return result
+    taken: set[str] = set()
+    unlisted = False
+    with archive, handle:
         resources = _resources(archive, problem)
         names = set(archive.namelist())
         for member in resources:
@@ -447,19 +467,43 @@ def unpack_wacz(path: Path, into: Path) -> Unpacked:
         for info in archive.infolist():
             if not _is_warc_member(info.filename):
                 continue
-            resource = resources.get(info.filename, {})
-            target = into / _local_name(info.filename, resource)
             try:
-                with archive.open(info) as source, open(target, "wb") as sink:
+                source = archive.open(info)
+            except _ZIP_DAMAGE as exc:
+                problem(
+                    f"{info.filename}: its entry in the ZIP directory is damaged ({exc}); "
+                    "looking for it by its own header"
+                )
+                unlisted = True
+                continue
+            resource = resources.get(info.filename, {})
+            target = into / _unique(_local_name(info.filename, resource), taken)
+            try:
+                with source, open(target, "wb") as sink:
                     digest = _copy_hashing(source, sink)
-            except (zipfile.BadZipFile, zlib.error, EOFError) as exc:
+            except _ZIP_DAMAGE as exc:
                 problem(f"{info.filename} is damaged ({exc}); restoring what can be read")
                 digest = None
             expected = resource.get("hash")
             if digest is not None and expected and expected != "sha256:" + digest:
                 problem(f"{info.filename} does not match its sha256 in {DATAPACKAGE}")
             result.add(path, info.filename, target)
+    if unlisted:
+        _unpack_cut(path, into, result, skip={str(member) for member in result.members.values()})
     return result
+
+
+def _unique(name: str, taken: set[str]) -> str:
+    """``name`` as a file name no other member of the package took: members
+    ``archive/a/x.warc.gz`` and ``archive/b/x.warc.gz`` must not overwrite
+    each other."""
+    name = _FILE_JUNK.sub("-", name)
+    unique, number = name, 1
+    while unique in taken:
+        number += 1
+        unique = f"{number}-{name}"
+    taken.add(unique)
+    return unique
 
 
 def _is_warc_member(name: str) -> bool:
@@ -487,14 +531,14 @@ def _resources(archive: zipfile.ZipFile, problem: Callable[[str], None]) -> dict
     except KeyError:
         problem(f"no {DATAPACKAGE} (or no resources in it): WARC members are not checked")
         return {}
-    except (ValueError, TypeError, zipfile.BadZipFile, zlib.error) as exc:
+    except (TypeError, *_ZIP_DAMAGE) as exc:
         problem(f"{DATAPACKAGE} is unreadable ({type(exc).__name__}): WARC members are not checked")
         return {}
     try:
         expected = json.loads(archive.read(DIGEST)).get("hash")
     except KeyError:
         return listed
-    except (ValueError, AttributeError, zipfile.BadZipFile, zlib.error):
+    except (AttributeError, *_ZIP_DAMAGE):
         expected = None
     if expected != "sha256:" + hashlib.sha256(package_bytes).hexdigest():
         problem(f"{DATAPACKAGE} does not match the digest in {DIGEST}: it was altered or damaged")
@@ -513,8 +557,12 @@ _LOCAL_HEADER = struct.Struct("<4sHHHHHIIIHH")
 _LOCAL_MAGIC = b"PK\x03\x04"
 
 
-def _unpack_cut(path: Path, into: Path, result: Unpacked) -> None:
-    """WARC members of a ZIP without its central directory, from their local headers."""
+def _unpack_cut(path: Path, into: Path, result: Unpacked, skip: Collection[str] = ()) -> None:
+    """WARC members of a ZIP without its central directory, from their local headers.
+
+    :param skip: members taken out already, as ``PACKAGE!/MEMBER``.
+    """
+    taken = {warc.name for warc in result.warcs}
     with open(path, "rb") as handle:
         size = os.fstat(handle.fileno()).st_size
         while True:
@@ -536,11 +584,12 @@ def _unpack_cut(path: Path, into: Path, result: Unpacked) -> None:
                 result.problems.append(ScanProblem(path, start, message))
                 return
             end = data_start + compressed
-            if _is_warc_member(name) and method in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
-                target = into / name.rsplit("/", 1)[-1]
+            wanted = _is_warc_member(name) and f"{path}!/{name}" not in skip
+            if wanted and method in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+                target = into / _unique(name.rsplit("/", 1)[-1], taken)
                 with open(target, "wb") as sink:
                     _copy_range(handle, sink, compressed, method)
-                result.add(path, name, _named_as_in_archive(target))
+                result.add(path, name, _named_as_in_archive(target, taken))
                 if end > size:
                     message = (
                         f"{name} is cut short: {end - size} byte(s) missing; restoring the rest"
@@ -551,7 +600,7 @@ def _unpack_cut(path: Path, into: Path, result: Unpacked) -> None:
             handle.seek(end)
 
 
-def _named_as_in_archive(warc: Path) -> Path:
+def _named_as_in_archive(warc: Path, taken: set[str]) -> Path:
     """``warc`` renamed as its ``warcinfo`` names it, if its member name was made from that.
 
     Without ``datapackage.json`` (a cut package), a WARC of ours still
@@ -563,8 +612,9 @@ def _named_as_in_archive(warc: Path) -> Path:
     original = first.record.rec_headers.get_header("WARC-Filename") or ""
     if "/" in original or not _is_warc_member("archive/" + original):
         return warc
-    if original == warc.name or member_name(original, set()) != warc.name:
+    if original in taken or member_name(original, set()) != warc.name:
         return warc
+    taken.add(original)
     return warc.rename(warc.with_name(original))
 
 

@@ -199,6 +199,52 @@ def test_a_cut_package_restores_its_whole_members(
     assert export(data, "--site", whole) == export(harvest.data, "--site", whole)
 
 
+def test_a_member_whose_directory_entry_is_damaged_is_found_by_its_own_header(
+    harvest: Harvest, package_two: Path, tmp_path: Path
+) -> None:
+    with zipfile.ZipFile(package_two) as archive:
+        second = [i for i in archive.infolist() if i.filename.startswith("archive/")][1]
+    content = bytearray(package_two.read_bytes())
+    entry = content.rindex(second.filename.encode()) - 46  # its central directory header
+    assert content[entry : entry + 4] == b"PK\x01\x02"
+    content[entry + 10 : entry + 12] = (99).to_bytes(2, "little")  # an unknown method
+    damaged = tmp_path / "damaged.wacz"
+    damaged.write_bytes(content)
+    data = fresh_data(harvest, tmp_path)
+
+    result = restore(data, damaged)
+
+    assert result.returncode == 0, result.stderr
+    assert "entry in the ZIP directory is damaged" in result.stderr
+    assert "not match" not in result.stderr
+    for site in TWO_SITES:
+        assert export(data, "--site", site) == export(harvest.data, "--site", site)
+
+
+def test_members_named_alike_in_other_folders_are_both_restored(
+    harvest: Harvest, package_two: Path, tmp_path: Path
+) -> None:
+    renamed = tmp_path / "alike.wacz"
+    with zipfile.ZipFile(package_two) as old, zipfile.ZipFile(renamed, "w") as new:
+        warcs = [i for i in old.infolist() if i.filename.startswith("archive/")]
+        for number, info in enumerate(warcs):
+            new.writestr(f"archive/{number}/data.warc.gz", old.read(info))
+    data = fresh_data(harvest, tmp_path)
+
+    result = restore(data, renamed)
+
+    assert result.returncode == 0, result.stderr
+    files = set()
+    for site in TWO_SITES:
+        restored, crawled = export(data, "--site", site), export(harvest.data, "--site", site)
+        files |= {row.pop("warc_file") for row in restored.values()}
+        for row in crawled.values():
+            row.pop("warc_file")
+        assert restored == crawled
+    # With no datapackage.json to name them, each keeps a name of its own.
+    assert files == {"data.warc.gz", "2-data.warc.gz"}
+
+
 def test_a_package_with_an_altered_datapackage_is_reported_and_restored(
     harvest: Harvest, package_two: Path, tmp_path: Path
 ) -> None:
