@@ -94,6 +94,10 @@ class TsqueryBuilder:
         if isinstance(node, wq.Term):
             return self._term(field, node.text)
         if isinstance(node, wq.Phrase):
+            if node.slop > 1:
+                raise self._refuse(
+                    'PostgreSQL search takes a "phrase" as written, not ~N words apart: drop ~N'
+                )
             return self._phrase(field, node.words)
         if isinstance(node, wq.Prefix):
             return self._prefix(field, node.text)

@@ -133,6 +133,16 @@ def check_syntax(text: str) -> None:
             kind = "not"
         else:
             _check_field(piece, text, at)
+            tilde = piece.find("~")
+            if tilde > 0 or (tilde == 0 and text[at - 1 : at] != '"'):
+                # Whoosh would drop it and search the bare word (or, with a
+                # number, the number too): a typo never found, no word said.
+                raise QuerySyntaxError(
+                    '~ works after a "phrase" (words near each other); '
+                    "for typos in words, add --fuzzy",
+                    text,
+                    at + max(tilde, 0),
+                )
             value = piece.split(":")[-1]
             if value and not value.strip("*?"):
                 raise QuerySyntaxError(

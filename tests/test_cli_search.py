@@ -174,6 +174,8 @@ def test_search_accepts_whoosh_syntax(data: Path) -> None:
         ("tieude:bão", "unknown field 'tieude'"),
         ("published:hôm-qua", "cannot read 'hôm-qua' as published"),
         ("   ", "the query is empty"),
+        ("thanh~1 liên", '~ works after a "phrase" (words near each other); for typos'),
+        ("bão~", "for typos in words, add --fuzzy at column 4 of the query, near '~'"),
     ],
 )
 def test_malformed_query_is_a_usage_error(data: Path, query: str, message: str) -> None:

@@ -190,6 +190,7 @@ def test_an_article_is_searchable_once_its_batch_commits(archive: Archive) -> No
         ("l?en", "a wildcard only at the end of a word"),
         ("published:[2023 to 2024]", "use --since and --until for ranges"),
         ("b*", "at least 2 letters before a wildcard"),
+        ('"thanh liên"~3', "not ~N words apart: drop ~N"),
         ("'; DROP TABLE articles; --", ""),
     ],
 )
