@@ -31,10 +31,21 @@ from archive.store import Store
 from crawler.sites import SitesFile, SitesFileError, load_sites, sites_path, validate_name
 from places.gazetteer import Gazetteer, GazetteerError, gazetteer
 
+
+class _Console(Console):
+    """Rich's console, ending a command on a closed pipe as dna's other output does."""
+
+    def on_broken_pipe(self) -> None:
+        # Rich exits with status 1 here; the command's reader (``| head``)
+        # simply had enough, which dna's front door ends quietly, status 0.
+        self.quiet = True
+        raise BrokenPipeError
+
+
 #: Rich output for people; plain when stdout is not a terminal.
-console = Console(highlight=False)
+console = _Console(highlight=False)
 #: Errors and progress go to stderr so stdout stays clean for pipes.
-err_console = Console(stderr=True, highlight=False)
+err_console = _Console(stderr=True, highlight=False)
 # In a pipe or a file, lines are never hard-wrapped: paths and URLs stay whole.
 for _console in (console, err_console):
     _console.soft_wrap = not _console.is_terminal

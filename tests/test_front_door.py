@@ -243,7 +243,8 @@ def test_an_archive_on_read_only_media_is_searchable_and_refuses_writes(archive:
 
 
 def test_a_reader_that_stops_early_ends_the_command_quietly(archive: Path) -> None:
-    for args in (("export",), ("search", "thanh lien"), ("crawls",)):
+    commands = (("export",), ("search", "thanh lien"), ("crawls",), ("show", "1"))
+    for args in (*commands, ("places", "Thanh Liên"), ("stats",), ("sites",)):
         process = subprocess.Popen(
             [DNA, *args, "--data", str(archive)],
             stdout=subprocess.PIPE,
