@@ -11,9 +11,8 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 import scrapy
 from parsel import Selector
@@ -29,6 +28,7 @@ from crawler.failures import Skipped, failure_reason, note_failure
 from crawler.frontier.redis import KnownArticles, frontier_settings, known_articles
 from crawler.history import ArchiveHistory
 from crawler.items import ArticleItem
+from crawler.links import allowed, extension, is_relative, link_at
 from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
 from crawler.spelling import UrlSpelling, case_flipped
 from extract.families import GENERIC, Family, get_family
@@ -36,7 +36,7 @@ from extract.page import Page, fetched_page, page_family
 from extract.postback import PostBackPager, postback_pager
 from extract.scripts import script_redirect
 from extract.select import nodes
-from extract.urls import canonicalize, is_print_view, split_domain, within_site, without_params
+from extract.urls import canonicalize, split_domain, without_params
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -84,56 +84,6 @@ _LINKS = "//a/@href | //area/@href | //frame/@src | //iframe/@src"
 _FEED_LINKS = '//link[@rel="alternate"][contains(@type, "rss") or contains(@type, "atom")]/@href'
 #: Scheduling priority by what a request is expected to return.
 PRIORITY = {"seed": 100, "feed": 50, "listing": 20, "article": 10, "page": 0, "media": -10}
-
-
-def _extension(url: str) -> str:
-    path = urlsplit(url).path.lower()
-    dot = path.rfind(".")
-    return path[dot:] if dot > path.rfind("/") else ""
-
-
-def _allowed(url: str, domains: list[str] | tuple[str, ...]) -> bool:
-    return url.startswith(("http://", "https://")) and within_site(url, domains)
-
-
-@lru_cache(maxsize=256)
-def _origin(base: str) -> str | None:
-    """``scheme://host/`` of an HTTP(S) base URL."""
-    if not base.startswith(("http://", "https://")):
-        return None
-    parts = urlsplit(base)
-    return f"{parts.scheme}://{parts.netloc}/" if parts.netloc else None
-
-
-def _link_at(base: str, href: str, domains: tuple[str, ...]) -> str | None:
-    """The canonical URL an ``href`` on a page at ``base`` leads to, if worth following.
-
-    Root-relative and absolute links resolve the same from every page of a
-    host (``urljoin`` reads only the base's scheme and host for them), so
-    they are resolved against the host's root and the answer is shared: the
-    menus every page repeats cost a lookup.
-    """
-    href = href.strip()
-    if href[:1] == "/" or href.startswith(("http://", "https://")):
-        base = _origin(base) or base
-    return _resolve(base, href, domains)
-
-
-@lru_cache(maxsize=32768)
-def _resolve(base: str, href: str, domains: tuple[str, ...]) -> str | None:
-    if not href or href.startswith(("#", "mailto:", "javascript:", "tel:", "data:")):
-        return None
-    url = canonicalize(urljoin(base, href))
-    if not _allowed(url, domains) or is_print_view(url):
-        return None
-    return url
-
-
-def _is_relative(href: str) -> bool:
-    """Whether ``href`` resolves against the page's own path (``lich-su/``, ``?page=2``)."""
-    return not href.strip().startswith(
-        ("/", "http://", "https://", "#", "mailto:", "javascript:", "tel:", "data:")
-    )
 
 
 def _title(response: Response) -> str:
@@ -390,13 +340,13 @@ class PortalSpider(scrapy.Spider):
         hrefs = nodes(root, _LINKS)
         if not hrefs and (goes_to := script_redirect(root)):
             hrefs = [goes_to]  # a stub that sends the browser on by script
-        links = [url for href in hrefs if (url := _link_at(base, href, domains))]
+        links = [url for href in hrefs if (url := link_at(base, href, domains))]
         if links:
             self.crawler.stats.inc_value("dna/site_links", len(links))
         spelling = self.spelling
         # An article was compared by its text (in parse), other pages by their links.
         spelling.learn_from_links(links, response.url, compare=record is None)
-        if any(_is_relative(href) for href in hrefs):
+        if any(is_relative(href) for href in hrefs):
             # What the page offers as written (less what changes on every
             # visit): the trap guard compares pages by it.  Only relative
             # links lead somewhere else from a page deeper down.
@@ -408,7 +358,7 @@ class PortalSpider(scrapy.Spider):
             pager = {
                 spelling.normal(url)
                 for link in family.pager_links(selector, response.url)
-                if (url := _link_at(base, link, domains))
+                if (url := link_at(base, link, domains))
             }
             posted = postback_pager(root, base)
             if posted is not None and not self._allowed(posted.action):
@@ -425,12 +375,12 @@ class PortalSpider(scrapy.Spider):
                 # Seen before: the scheduler would drop it, but only after
                 # building and fingerprinting a request (dozens per page).
                 continue
-            extension = _extension(url)
-            if extension in DOCUMENT_EXTENSIONS:
+            suffix = extension(url)
+            if suffix in DOCUMENT_EXTENSIONS:
                 if fetch_media:
                     yield self._request(url, "media")
                 continue
-            if extension in SKIPPED_EXTENSIONS:
+            if suffix in SKIPPED_EXTENSIONS:
                 continue
             kind = self._classify(url, family) or "page"
             if kind == "article":
@@ -524,7 +474,7 @@ class PortalSpider(scrapy.Spider):
             )
 
     def _allowed(self, url: str) -> bool:
-        return _allowed(url, self.site.allowed_domains)
+        return allowed(url, self.site.allowed_domains)
 
     @property
     def _stop_after(self) -> int:
