@@ -49,7 +49,7 @@ from urllib.parse import urlsplit
 
 from archive.cdxj import write_cdxj
 from archive.salvage import Salvage, keep_damaged, salvage_warc
-from archive.wacz import unpack_wacz
+from archive.waczunpack import unpack_wacz
 from archive.warcresponses import ArchivedResponse, ResponseScanner
 from archive.warcscan import ScanProblem, find_warcs
 from crawler.decide import Verdict, content_kind, judge_page
