@@ -6,10 +6,16 @@ between pages are cached: menus repeat on every page of a portal.
 
 from __future__ import annotations
 
+from collections import Counter
+from collections.abc import Callable
 from functools import lru_cache
+from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 from extract.urls import canonicalize, is_print_view, within_site
+
+#: A link text this many URLs of one page share is a label, not an item's name.
+LABEL_URLS = 3
 
 
 def extension(url: str) -> str:
@@ -61,4 +67,37 @@ def is_relative(href: str) -> bool:
     """Whether ``href`` resolves against the page's own path (``lich-su/``, ``?page=2``)."""
     return not href.strip().startswith(
         ("/", "http://", "https://", "#", "mailto:", "javascript:", "tel:", "data:")
+    )
+
+
+def listed_items(
+    root: Any,
+    base: str,
+    domains: tuple[str, ...],
+    spelled: Callable[[str], str],
+    leave_out: set[str],
+) -> frozenset[str]:
+    """What a listing page shows, told apart from its other pages by what a reader sees.
+
+    An item is a URL (as ``spelled``), named by the longest text of its
+    links: an article's title, whatever "Xem tiếp" or image links to it too.
+    It stands for itself by that name, unless the page has no name for it or
+    gives the same name to LABEL_URLS URLs or more ("Xem chi tiết" alone
+    under each teaser): then by its URL.  Past its end a pager may show its
+    last page again with each link spelt anew (a token of the visit, not yet
+    learnt as one): by URL every item is new, by title none is.
+
+    :param leave_out: URLs that are no item: the pager's own.
+    """
+    names: dict[str, str] = {}
+    for anchor in root.iter("a"):
+        href = anchor.get("href")
+        url = link_at(base, href, domains) if href else None
+        if url and (url := spelled(url)) not in leave_out:
+            text = " ".join("".join(anchor.itertext()).split())
+            if len(text) >= len(names.get(url, "")):
+                names[url] = text
+    shared = Counter(names.values())
+    return frozenset(
+        name if name and shared[name] < LABEL_URLS else url for url, name in names.items()
     )

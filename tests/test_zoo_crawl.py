@@ -10,6 +10,7 @@ article once, and store only articles, with bylines that are names.
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -482,6 +483,44 @@ def test_articles_named_by_a_slug_in_the_query_are_all_kept(tmp_path: Path) -> N
     result, _ = _crawl_pages(_slug_portal(), "/", "slugs", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(_articles(tmp_path, "slugs")) == 10
+
+
+def _respelt_pager_portal() -> dict[str, tuple[int, bytes]]:
+    """A listing of 15 articles over 3 pages, each page spelling its article
+    links anew (``&v=`` the page's number, as a token of the visit would),
+    whose pager never ends: past page 3, each page shows page 3 again."""
+    menu = '<a href="/">Trang chủ</a><a href="/tin-tuc.php?page=1">Tin tức</a>'
+    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
+    titles = [f"Hội nghị tổng kết công tác năm của xã, phiên số {n + 1}" for n in range(15)]
+    for number, title in enumerate(titles):
+        for visit in range(1, 41):
+            pages[f"/tin.php?id={number + 1}&v={visit}"] = (
+                200,
+                _meeting_article(number + 1, title, menu),
+            )
+    for page in range(1, 41):
+        shown = range(5 * (min(page, 3) - 1), 5 * min(page, 3))
+        items = "".join(
+            f'<div><a href="/tin.php?id={n + 1}&v={page}">{titles[n]}</a>'
+            "<p>Ủy ban nhân dân xã tổ chức hội nghị.</p></div>"
+            for n in shown
+        )
+        after = f'<a href="/tin-tuc.php?page={page + 1}">Trang sau</a>'
+        pages[f"/tin-tuc.php?page={page}"] = (200, menu + items + after)
+    pages["/"] = pages["/tin-tuc.php?page=1"]
+    return {path: (status, body.encode()) for path, (status, body) in pages.items()}
+
+
+def test_a_pager_past_its_end_respelling_its_links_ends_at_once(tmp_path: Path) -> None:
+    """Past its end the listing shows its last page again, every link spelt
+    anew: by URL, each page showed five new items, and the pager ran on until
+    the token was learnt from the articles fetched twice.  By their titles,
+    the items are those of the page before: one page past the end, no more."""
+    result, asked = _crawl_pages(_respelt_pager_portal(), "/", "respelt", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(_articles(tmp_path, "respelt")) == 15
+    past_end = [path for path in asked if re.search(r"page=([4-9]|\d\d)$", path)]
+    assert len(past_end) == 1, past_end
 
 
 def _date_archive_portal() -> dict[str, tuple[int, bytes]]:

@@ -28,7 +28,7 @@ from crawler.failures import Skipped, failure_reason, note_failure
 from crawler.frontier.redis import KnownArticles, frontier_settings, known_articles
 from crawler.history import ArchiveHistory
 from crawler.items import ArticleItem
-from crawler.links import allowed, extension, is_relative, link_at
+from crawler.links import allowed, extension, is_relative, link_at, listed_items
 from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
 from crawler.spelling import UrlSpelling, case_flipped
 from extract.families import GENERIC, Family, get_family
@@ -388,14 +388,19 @@ class PortalSpider(scrapy.Spider):
                     continue
                 articles.append(url)
             yield self._request(url, kind)
-        response.meta["dna_links_shown"] = offered = frozenset(shown)  # for the trap guard
-        yield from self._next_pages(response, pager, offered, articles, posted)
+        response.meta["dna_links_shown"] = frozenset(shown)  # for the trap guard
+        listed: frozenset[str] = frozenset()
+        if pager or posted is not None:
+            # A link to a page of this pager, ahead or behind, is no item.
+            behind = response.meta.get("dna_pager_pages", frozenset())
+            listed = listed_items(root, base, domains, spelling.normal, pager | behind)
+        yield from self._next_pages(response, pager, listed, articles, posted)
 
     def _next_pages(
         self,
         response: Response,
         pager: set[str],
-        shown: frozenset[str],
+        listed: frozenset[str],
         articles: list[str],
         posted: PostBackPager | None = None,
     ) -> Iterator[scrapy.Request]:
@@ -404,12 +409,14 @@ class PortalSpider(scrapy.Spider):
         A pager ends by what its own pages show, never by what other
         listings showed first: listings overlap (all news and each
         category), and where the one ahead stops too, articles are lost.
-        It ends at a page showing no link its previous page did not, that page
-        aside (past the end, pagers repeat the last page or show only the
-        chrome; a calendar's months show one page, and link back), and at a
-        page showing fewer than half as many new links as a full page before
-        it (the last page, short, of a pager that never ends; a first page is
-        never the full one, it may hold more than the rest).  Should
+        It ends at a page showing no item its previous page did not, by
+        title where titles tell items apart (:func:`listed_items`), links to
+        its own pages aside (past the end, pagers repeat the last page or
+        show only the chrome; a calendar's months show one page, and link
+        back), and at a page showing fewer than half as many new items as a
+        full page before it (the last page, short, of a pager that never
+        ends; a first page is never the full one, it may hold more than the
+        rest).  Should
         its pages differ forever, it ends after ENDLESS_PAGER_STREAK pages in
         a row with no article new to this crawl (to any worker of it).  A
         ``new`` crawl pages on through listings of archived articles only up
@@ -424,9 +431,8 @@ class PortalSpider(scrapy.Spider):
         previous = response.meta.get("dna_pager_shown")
         full = False
         if previous is not None:
-            # The page it came from is no news: a calendar's "«" leads back there.
-            gained = len(shown - previous - {response.meta.get("dna_pager_from")})
-            lost = len(previous - shown)
+            gained = len(listed - previous)
+            lost = len(previous - listed)
             if not gained or (response.meta.get("dna_pager_full") and 2 * gained < lost):
                 return
             full = 2 * gained >= lost
@@ -435,9 +441,10 @@ class PortalSpider(scrapy.Spider):
         page_cap = self.crawler.settings.getint("DNA_MAX_LISTING_PAGES")
         pager_meta = {
             "dna_known_streak": known_streak,
-            "dna_pager_shown": shown,
+            "dna_pager_shown": listed,
             "dna_pager_full": full,
-            "dna_pager_from": self.spelling.normal(response.url),
+            "dna_pager_pages": response.meta.get("dna_pager_pages", frozenset())
+            | {self.spelling.normal(response.url)},
             # Pagers are bounded here (by what each page shows), not as traps.
             "dna_pager": True,
         }
@@ -460,7 +467,7 @@ class PortalSpider(scrapy.Spider):
             # A number names one page of this form's pager; a step leads
             # elsewhere from each page, so it is told apart by the page it leaves.
             action = posted.action
-            key = (action, postback.page) if postback.page else (action, *postback, shown)
+            key = (action, postback.page) if postback.page else (action, *postback, listed)
             if key in self._posted:
                 continue
             self._posted.add(key)
