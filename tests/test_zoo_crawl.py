@@ -523,6 +523,50 @@ def test_a_pager_past_its_end_respelling_its_links_ends_at_once(tmp_path: Path) 
     assert len(past_end) == 1, past_end
 
 
+def _routed_portal() -> dict[str, tuple[int, bytes]]:
+    """A PHP portal routing every page by ``index.php?page=…``: its home shows
+    the five latest articles, as the news listing's first page does, and the
+    listing pages on (``&p=2``, ``&p=3``) to ten older ones."""
+    menu = '<a href="/">Trang chủ</a><a href="/index.php?page=news">Tin tức</a>'
+    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
+    titles = [f"Hội nghị tổng kết công tác năm của xã, phiên số {n + 1}" for n in range(15)]
+    for number, title in enumerate(titles):
+        page = _meeting_article(number + 1, title, menu)
+        pages[f"/index.php?id={number + 1}&page=article"] = (200, page)
+
+    def items(shown: range) -> str:
+        return "".join(
+            f'<div><a href="/index.php?page=article&id={n + 1}">{titles[n]}</a>'
+            "<p>Ủy ban nhân dân xã tổ chức hội nghị.</p></div>"
+            for n in shown
+        )
+
+    pages["/"] = (200, menu + items(range(5)))
+    for number in (1, 2, 3):
+        after = f'<a href="/index.php?page=news&p={number + 1}">Trang sau</a>' if number < 3 else ""
+        listing = menu + items(range(5 * number - 5, 5 * number)) + after
+        # Keyed as asked: the crawler sorts parameters.
+        pages[f"/index.php?p={number}&page=news" if number > 1 else "/index.php?page=news"] = (
+            200,
+            listing,
+        )
+    return {path: (status, body.encode()) for path, (status, body) in pages.items()}
+
+
+def test_a_listing_linked_as_if_paged_from_the_home_page_is_paged_to_its_end(
+    tmp_path: Path,
+) -> None:
+    """The menu's ``index.php?page=news`` reads as a pager link of the home
+    page, and the listing's first page shows nothing the home page did not:
+    judged as the home page's next page, it ended its pager, and the ten
+    older articles, on its pages 2 and 3, were never reached.  A page is
+    judged against the page before only when it is one of its own pager's."""
+    result, asked = _crawl_pages(_routed_portal(), "/", "routed", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(_articles(tmp_path, "routed")) == 15
+    assert "/index.php?p=3&page=news" in asked
+
+
 def _date_archive_portal() -> dict[str, tuple[int, bytes]]:
     """A portal whose older articles are reached only through its "news by
     day" archive (``tin-tuc.php?ngay=17-05-2024``), each day linking the day

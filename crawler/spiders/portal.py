@@ -36,7 +36,7 @@ from extract.page import Page, fetched_page, page_family
 from extract.postback import PostBackPager, postback_pager
 from extract.scripts import script_redirect
 from extract.select import nodes
-from extract.urls import canonicalize, split_domain, without_params
+from extract.urls import canonicalize, split_domain, url_shape, without_params
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -390,17 +390,18 @@ class PortalSpider(scrapy.Spider):
             yield self._request(url, kind)
         response.meta["dna_links_shown"] = frozenset(shown)  # for the trap guard
         listed: frozenset[str] = frozenset()
+        # This pager's pages so far; a link to one of them, or ahead, is no item.
+        paged = response.meta.get("dna_pager_pages", frozenset()) | {spelling.normal(response.url)}
         if pager or posted is not None:
-            # A link to a page of this pager, ahead or behind, is no item.
-            behind = response.meta.get("dna_pager_pages", frozenset())
-            listed = listed_items(root, base, domains, spelling.normal, pager | behind)
-        yield from self._next_pages(response, pager, listed, articles, posted)
+            listed = listed_items(root, base, domains, spelling.normal, pager | paged)
+        yield from self._next_pages(response, pager, listed, paged, articles, posted)
 
     def _next_pages(
         self,
         response: Response,
         pager: set[str],
         listed: frozenset[str],
+        paged: frozenset[str],
         articles: list[str],
         posted: PostBackPager | None = None,
     ) -> Iterator[scrapy.Request]:
@@ -429,6 +430,10 @@ class PortalSpider(scrapy.Spider):
             self.crawler.stats.inc_value("dna/pagers_stopped_at_archived")
             return
         previous = response.meta.get("dna_pager_shown")
+        if posted is None and not self._paged(response.url, pager):
+            # Led to from a page of another kind ("Tin tức" on the home page,
+            # ``index.php?page=news``): its first page, judged against that.
+            previous = None
         full = False
         if previous is not None:
             gained = len(listed - previous)
@@ -443,8 +448,7 @@ class PortalSpider(scrapy.Spider):
             "dna_known_streak": known_streak,
             "dna_pager_shown": listed,
             "dna_pager_full": full,
-            "dna_pager_pages": response.meta.get("dna_pager_pages", frozenset())
-            | {self.spelling.normal(response.url)},
+            "dna_pager_pages": paged,
             # Pagers are bounded here (by what each page shows), not as traps.
             "dna_pager": True,
         }
@@ -479,6 +483,12 @@ class PortalSpider(scrapy.Spider):
                 priority=PRIORITY["listing"],
                 meta={"dna_kind": "listing", **pager_meta},
             )
+
+    def _paged(self, url: str, pager: set[str]) -> bool:
+        """Whether the page at ``url`` is one of its pager's pages: shaped as
+        a page its pager links to (``?page=3`` beside ``?page=4``)."""
+        shape = url_shape(self.spelling.normal(url))
+        return any(url_shape(link) == shape for link in pager)
 
     def _allowed(self, url: str) -> bool:
         return allowed(url, self.site.allowed_domains)
