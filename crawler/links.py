@@ -10,9 +10,9 @@ from collections import Counter
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from extract.urls import canonicalize, is_print_view, within_site
+from extract.urls import absolute, is_print_view, within_site
 
 #: A link text this many URLs of one page share is a label, not an item's name.
 LABEL_URLS = 3
@@ -57,8 +57,8 @@ def link_at(base: str, href: str, domains: tuple[str, ...]) -> str | None:
 def _resolve(base: str, href: str, domains: tuple[str, ...]) -> str | None:
     if not href or href.startswith(("#", "mailto:", "javascript:", "tel:", "data:")):
         return None
-    url = canonicalize(urljoin(base, href))
-    if not allowed(url, domains) or is_print_view(url):
+    url = absolute(base, href)
+    if url is None or not allowed(url, domains) or is_print_view(url):
         return None
     return url
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml.etree import _Element as Element
 
@@ -20,6 +20,7 @@ from archive.records import Image
 from extract.blocks import ImageBlock, TextBlock, walk
 from extract.boilerplate import RELATED_HEADING, is_boilerplate_line
 from extract.dates import is_dateline
+from extract.urls import joined
 
 _CAPTION_CLASS = re.compile(r"caption|desc|chu-?thich", re.IGNORECASE)
 _MAX_CAPTION = 300
@@ -121,15 +122,16 @@ def image_source(element: Element, base_url: str) -> str | None:
     """The absolute URL of a content image; ``None`` for banners, icons and placeholders."""
     attributes = ("data-src", "data-original", "data-lazy-src", "src")
     src = next((element.get(name).strip() for name in attributes if element.get(name)), "")
-    if not src or src.startswith("data:"):
+    url = joined(base_url, src) if src and not src.startswith("data:") else None
+    if url is None:
         return None
-    described = " ".join((urlsplit(src).path, element.get("alt", ""), element.get("class", "")))
+    described = " ".join((urlsplit(url).path, element.get("alt", ""), element.get("class", "")))
     if _JUNK_IMAGE.search(described):
         return None
     sides = (element.get("width", ""), element.get("height", ""))
     if any(side.isdigit() and int(side) < _MIN_IMAGE_SIDE for side in sides):
         return None
-    return urljoin(base_url, src)
+    return url
 
 
 def split_body(

@@ -13,12 +13,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from parsel import Selector
 
 from extract.select import elements
-from extract.urls import canonicalize
+from extract.urls import canonicalize, joined
 
 #: The presets, in the order ``detect_family`` breaks ties.  Callers add "auto".
 FAMILY_NAMES = ("liferay", "tandan", "vnportal", "nukeviet")
@@ -161,9 +161,10 @@ class Family:
                 if href is not None:
                     hrefs[href.strip()] = None
         links = {
-            urljoin(base_url, href): None
+            url: None
             for href in hrefs
             if href and not href.startswith(("#", "javascript:", "mailto:"))
+            if (url := joined(base_url, href))
         }
         for link in [link for link in links if self.classify(link) == "article"]:
             del links[link]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection, Iterable
 from itertools import chain
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
 from lxml import etree
 from lxml.etree import _Element as Element
@@ -18,7 +18,7 @@ from extract.memo import document_order
 from extract.scope import Scope, value_text
 from extract.select import nodes
 from extract.text import clean
-from extract.urls import canonicalize, host_of
+from extract.urls import absolute, canonicalize, host_of
 
 _TITLE_SEPARATOR = re.compile(r"\s+[-|–—]\s+|\s*\|\s*")
 _SITE_NAME = re.compile(
@@ -222,7 +222,7 @@ def canonical_url(scope: Scope, url: str) -> str:
     """The page's ``rel=canonical`` URL when it is on the same host and not the home page."""
     href = next(iter(nodes(scope.selector.root, _CANONICAL)), None)
     if href:
-        absolute = urljoin(url, href.strip())
-        if host_of(absolute) == host_of(url) and urlsplit(absolute).path not in ("", "/"):
-            return canonicalize(absolute)
+        named = absolute(url, href)
+        if named and host_of(named) == host_of(url) and urlsplit(named).path not in ("", "/"):
+            return named
     return canonicalize(url)

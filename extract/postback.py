@@ -18,12 +18,12 @@ from __future__ import annotations
 
 import re
 from typing import NamedTuple
-from urllib.parse import urljoin
 
 from lxml.etree import _Element as Element
 
 from extract.families import NEXT_PAGE_TEXT
 from extract.select import nodes
+from extract.urls import joined
 
 #: ``__doPostBack('target','argument')``, and the options form ASP.NET writes
 #: for controls that validate: ``WebForm_PostBackOptions("target", "argument", …)``.
@@ -97,8 +97,8 @@ def postback_pager(root: Element, base_url: str) -> PostBackPager | None:
     pages = [postback for postback in numbered if postback.page != 1] if numbered else list(found)
     if not pages:
         return None
-    action = urljoin(base_url, (forms[0].get("action") or "").strip())
-    return PostBackPager(action, _form_fields(forms[0]), pages)
+    action = joined(base_url, forms[0].get("action") or "")
+    return PostBackPager(action, _form_fields(forms[0]), pages) if action else None
 
 
 def _form_fields(form: Element) -> list[tuple[str, str]]:

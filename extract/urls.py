@@ -13,7 +13,7 @@ import re
 import socket
 from datetime import date, timedelta
 from functools import lru_cache
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
 
@@ -77,6 +77,38 @@ def _upper(escape: re.Match[str]) -> str:
     return escape.group().upper()
 
 
+def _parts(url: str) -> SplitResult:
+    """``urlsplit(url)``, or nothing for a URL no parser reads.
+
+    Pages carry links like ``http://[domain]/`` (a template's placeholder)
+    or a port of letters, on which ``urlsplit`` raises: one such link must
+    cost nothing but itself.
+    """
+    try:
+        return urlsplit(url)
+    except ValueError:
+        return _NO_URL
+
+
+_NO_URL = urlsplit("")
+
+
+def joined(base: str, href: str) -> str | None:
+    """``href`` made absolute against ``base``; ``None`` if no parser reads it."""
+    try:
+        return urljoin(base, href.strip())
+    except ValueError:
+        return None
+
+
+def absolute(base: str, href: str) -> str | None:
+    """``href`` from a page at ``base`` as a canonical URL; ``None`` if no parser reads it."""
+    try:
+        return canonicalize(urljoin(base, href.strip()))
+    except ValueError:
+        return None
+
+
 @lru_cache(maxsize=65536)
 def canonicalize(url: str) -> str:
     """The canonical form of ``url``.
@@ -129,7 +161,7 @@ def without_params(url: str, names: frozenset[str]) -> str:
     """
     if not names:  # most sites: asked of every link, so answered before any parsing
         return url
-    parts = urlsplit(url)
+    parts = _parts(url)
     if not parts.query:
         return url
     bare = BARE_NUMBER in names
@@ -164,7 +196,7 @@ def url_shape(url: str) -> str:
     >>> url_shape("http://xa.gov.vn/portal/Pages/2024-5-17/Quang-Nham-12.aspx")
     '/portal/Pages/*/*.aspx'
     """
-    parts = urlsplit(url)
+    parts = _parts(url)
     segments = []
     for segment in parts.path.split("/"):
         if _DIGITS.search(segment):
@@ -259,12 +291,12 @@ def implausible_date(url: str, today: date, *, whole_days: bool = False) -> str 
 
 def is_print_view(url: str) -> bool:
     """Whether ``url`` is a print view with a path of its own (``/news/print/…``)."""
-    return bool(_PRINT_PATH.search(urlsplit(url).path))
+    return bool(_PRINT_PATH.search(_parts(url).path))
 
 
 def host_of(url: str) -> str:
     """The lowercase hostname of ``url`` (no port; an IPv6 address without brackets)."""
-    return (urlsplit(url).hostname or "").lower().rstrip(".")
+    return (_parts(url).hostname or "").lower().rstrip(".")
 
 
 def url_host(host: str) -> str:

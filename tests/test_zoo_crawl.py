@@ -567,6 +567,36 @@ def test_a_listing_linked_as_if_paged_from_the_home_page_is_paged_to_its_end(
     assert "/index.php?p=3&page=news" in asked
 
 
+def _malformed_links_portal() -> dict[str, tuple[int, bytes]]:
+    """Ten articles whose pages, and the home page, carry links Python cannot
+    read (a placeholder host ``http://[domain]/``, a port of letters),
+    in the menu, as an image's source and as the canonical link."""
+    broken = (
+        '<a href="http://[domain]/lien-he">Liên hệ</a><a href="http://xa.gov.vn:abc/">Cũ</a>'
+        '<img src="http://[cdn]/anh.jpg" width="400" height="300">'
+    )
+    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
+    items = []
+    for number in range(10):
+        title = f"Hội nghị tổng kết công tác năm của xã, phiên số {number + 1}"
+        article = _meeting_article(number + 1, title, broken)
+        head = '<link rel="canonical" href="http://[::1/tin">'
+        pages[f"/tin/{1000 + number}.html"] = (200, article.replace("<head>", "<head>" + head))
+        link = f'<a href="/tin/{1000 + number}.html">{title}</a>'
+        items.append(f"<div>{link}<p>Ủy ban nhân dân xã tổ chức hội nghị.</p></div>")
+    pages["/"] = (200, broken + "".join(items))
+    return {path: (status, body.encode()) for path, (status, body) in pages.items()}
+
+
+def test_links_no_url_parser_reads_lose_no_other_link(tmp_path: Path) -> None:
+    """``urljoin`` raises on ``http://[domain]/``: one such link in a home
+    page's menu lost every link of the page, and on an article, the article."""
+    result, _ = _crawl_pages(_malformed_links_portal(), "/", "malformed", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(_articles(tmp_path, "malformed")) == 10
+    assert "Traceback" not in result.stdout + result.stderr
+
+
 def _date_archive_portal() -> dict[str, tuple[int, bytes]]:
     """A portal whose older articles are reached only through its "news by
     day" archive (``tin-tuc.php?ngay=17-05-2024``), each day linking the day

@@ -36,7 +36,7 @@ from extract.page import Page, fetched_page, page_family
 from extract.postback import PostBackPager, postback_pager
 from extract.scripts import script_redirect
 from extract.select import nodes
-from extract.urls import canonicalize, split_domain, url_shape, without_params
+from extract.urls import absolute, split_domain, url_shape, without_params
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -329,11 +329,11 @@ class PortalSpider(scrapy.Spider):
                 if self._allowed(image.src):
                     yield self._request(image.src, "media")
         root = selector.root
-        for feed in nodes(root, _FEED_LINKS):
-            url = canonicalize(response.urljoin(feed))
-            if self._allowed(url):
-                yield self._request(url, "feed", optional=True)
         base = get_base_url(response)
+        for feed in nodes(root, _FEED_LINKS):
+            url = absolute(base, feed)
+            if url and self._allowed(url):
+                yield self._request(url, "feed", optional=True)
         domains = self.site.allowed_domains
 
         # Pager links are held back: see _next_pages.  Articles have no pager.
@@ -509,8 +509,9 @@ class PortalSpider(scrapy.Spider):
             self.crawler.stats.inc_value("dna/bad_feeds")
             return
         for entry in sitemap:
-            url = canonicalize(entry.get("loc", ""))
-            if not self._allowed(url):
+            loc = entry.get("loc", "")
+            url = absolute(response.url, loc) if loc.strip() else None
+            if not url or not self._allowed(url):
                 continue
             if sitemap.type == "sitemapindex":
                 yield self._request(url, "feed", callback=self.parse_sitemap, optional=True)
@@ -528,8 +529,8 @@ class PortalSpider(scrapy.Spider):
             link = item.xpath("link/@href").get() or item.xpath("link/text()").get()
             if not link:
                 continue
-            url = canonicalize(response.urljoin(link.strip()))
-            if self._allowed(url) and url not in self._archived:
+            url = absolute(response.url, link)
+            if url and self._allowed(url) and url not in self._archived:
                 published = item.xpath("pubDate/text() | published/text() | updated/text()").get()
                 yield self._request(url, "article", listed_date=_feed_date(published))
 
