@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from parsel import Selector
 
 from extract.select import elements
-from extract.urls import canonicalize, joined
+from extract.urls import absolute, canonicalize
 
 #: The presets, in the order ``detect_family`` breaks ties.  Callers add "auto".
 FAMILY_NAMES = ("liferay", "tandan", "vnportal", "nukeviet")
@@ -164,7 +164,7 @@ class Family:
             url: None
             for href in hrefs
             if href and not href.startswith(("#", "javascript:", "mailto:"))
-            if (url := joined(base_url, href))
+            if (url := absolute(base_url, href))
         }
         for link in [link for link in links if self.classify(link) == "article"]:
             del links[link]

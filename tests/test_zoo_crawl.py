@@ -569,10 +569,11 @@ def test_a_listing_linked_as_if_paged_from_the_home_page_is_paged_to_its_end(
 
 def _malformed_links_portal() -> dict[str, tuple[int, bytes]]:
     """Ten articles whose pages, and the home page, carry links Python cannot
-    read (a placeholder host ``http://[domain]/``, a port of letters),
-    in the menu, as an image's source and as the canonical link."""
+    read (a placeholder host ``http://[domain]/``, a next-page link with a
+    port of letters), in the menu, as an image's source and as the canonical
+    link."""
     broken = (
-        '<a href="http://[domain]/lien-he">Liên hệ</a><a href="http://xa.gov.vn:abc/">Cũ</a>'
+        '<a href="http://[domain]/lien-he">Liên hệ</a><a href="http://xa.gov.vn:abc/">Trang sau</a>'
         '<img src="http://[cdn]/anh.jpg" width="400" height="300">'
     )
     pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
