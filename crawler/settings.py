@@ -155,6 +155,7 @@ SPIDER_MIDDLEWARES = {
     "crawler.middlewares.pagefailures.PageFailureMiddleware": 960,
 }
 EXTENSIONS = {
+    "crawler.extensions.crashes.CrashReport": 0,
     "crawler.extensions.diskspace.DiskSpaceGuard": 0,
     "crawler.extensions.garbage.GarbageCollection": 0,
     # After AutoThrottle (0): a host answering 429 is paused and slowed for good.

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import gc
+import json
+import subprocess
+import sys
 
 import pytest
 from scrapy.exceptions import NotConfigured
@@ -10,6 +13,7 @@ from scrapy.utils.test import get_crawler
 
 from crawler import settings as project_settings
 from crawler.extensions.garbage import GarbageCollection
+from tests.harness import serve_pages
 
 
 @pytest.fixture
@@ -29,3 +33,53 @@ def test_a_threshold_of_zero_leaves_cpythons_own(thresholds):
     with pytest.raises(NotConfigured):
         GarbageCollection.from_crawler(get_crawler(settings_dict={"DNA_GC_THRESHOLD": 0}))
     assert gc.get_threshold() == thresholds
+
+
+#: A crawl in a process of its own (Twisted's reactor runs once a process):
+#: a spider raising on a page whose links it was reading, on a real server.
+_CRASHING_CRAWL = """
+import json, sys
+import scrapy
+from scrapy.crawler import CrawlerProcess
+
+class Crashing(scrapy.Spider):
+    name = "crashing"
+    start_urls = [sys.argv[1]]
+
+    def parse(self, response):
+        yield {"url": response.url}
+        raise ValueError("Invalid IPv6 URL")
+
+process = CrawlerProcess({
+    "EXTENSIONS": {"crawler.extensions.crashes.CrashReport": 0},
+    "LOG_LEVEL": "ERROR", "ROBOTSTXT_OBEY": False,
+})
+crawler = process.create_crawler(Crashing)
+process.crawl(crawler)
+process.start()
+print(json.dumps([crawler.stats.get_value("dna/errors"), crawler.stats.get_value("dna/failures")]))
+"""
+
+
+def test_a_page_the_spider_crashes_on_is_a_failed_page_of_the_summary() -> None:
+    assert "crawler.extensions.crashes.CrashReport" in project_settings.EXTENSIONS
+    server, _ = serve_pages({"/": (200, b"<html><body><a href='/a'>a</a></body></html>")})
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        result = subprocess.run(
+            [sys.executable, "-c", _CRASHING_CRAWL, url],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stderr
+    errors, failures = json.loads(result.stdout.splitlines()[-1])
+    assert errors == 1
+    [(failed_url, reason)] = failures
+    assert failed_url == url
+    assert reason == (
+        "reading the page crashed: ValueError: Invalid IPv6 URL (a bug in dna; the log has where)"
+    )
