@@ -389,10 +389,12 @@ class PortalSpider(scrapy.Spider):
                 articles.append(url)
             yield self._request(url, kind)
         response.meta["dna_links_shown"] = frozenset(shown)  # for the trap guard
-        listed: frozenset[str] = frozenset()
-        # This pager's pages so far; a link to one of them, or ahead, is no item.
-        paged = response.meta.get("dna_pager_pages", frozenset()) | {spelling.normal(response.url)}
+        listed = paged = frozenset()
         if pager or posted is not None:
+            # This pager's pages so far: a link to one of them, or ahead, is no item.
+            paged = response.meta.get("dna_pager_pages", frozenset()) | {
+                spelling.normal(response.url)
+            }
             listed = listed_items(root, base, domains, spelling.normal, pager | paged)
         yield from self._next_pages(response, pager, listed, paged, articles, posted)
 
@@ -417,9 +419,9 @@ class PortalSpider(scrapy.Spider):
         back), and at a page showing fewer than half as many new items as a
         full page before it (the last page, short, of a pager that never
         ends; a first page is never the full one, it may hold more than the
-        rest).  Should
-        its pages differ forever, it ends after ENDLESS_PAGER_STREAK pages in
-        a row with no article new to this crawl (to any worker of it).  A
+        rest).  Should its pages differ forever, it ends after
+        ENDLESS_PAGER_STREAK pages in a row with no article new to this
+        crawl (to any worker of it).  A
         ``new`` crawl pages on through listings of archived articles only up
         to DNA_NEW_STOP_AFTER pages in a row.  Pages reached by posting the
         listing's form back (``posted``, :mod:`extract.postback`) are pages
