@@ -15,6 +15,10 @@ Past a limit a read raises :class:`RecordTooLarge` (a ``ValueError``, as other
 damage is), and the caller reports the record as ``file:offset: problem`` and
 skips it.  The environment variables exist so that tests (and archivists with
 unusual files) can set other limits without a setting file.
+
+Damage warcio would print to stderr and read past as an end of file (a gzip
+member broken inside), or trip on (a response naming no URI), is raised here
+as a read error too, and so reported and skipped like any other.
 """
 
 from __future__ import annotations
