@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 from parsel import Selector
 
 from extract.select import elements
-from extract.urls import absolute, canonicalize
+from extract.urls import absolute, canonicalize, joined
 
 #: The presets, in the order ``detect_family`` breaks ties.  Callers add "auto".
 FAMILY_NAMES = ("liferay", "tandan", "vnportal", "nukeviet")
@@ -164,7 +164,9 @@ class Family:
             url: None
             for href in hrefs
             if href and not href.startswith(("#", "javascript:", "mailto:"))
-            if (url := absolute(base_url, href))
+            # As written (page 1 named as its pager names it), unless no
+            # parser reads it: then dropped, as any link of the page is.
+            if absolute(base_url, href) and (url := joined(base_url, href))
         }
         for link in [link for link in links if self.classify(link) == "article"]:
             del links[link]
