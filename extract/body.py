@@ -125,7 +125,8 @@ def image_source(element: Element, base_url: str) -> str | None:
     url = joined(base_url, src) if src and not src.startswith("data:") else None
     if url is None:
         return None
-    described = " ".join((urlsplit(url).path, element.get("alt", ""), element.get("class", "")))
+    # The path as written: the page's own directories say nothing of the image.
+    described = " ".join((urlsplit(src).path, element.get("alt", ""), element.get("class", "")))
     if _JUNK_IMAGE.search(described):
         return None
     sides = (element.get("width", ""), element.get("height", ""))
