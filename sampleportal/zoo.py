@@ -490,7 +490,11 @@ class ZooPortal:
             def handle_one_request(self) -> None:
                 self.served += 1
                 if self.served > 1 and portal.drops_kept_alive:
-                    self.close_connection = True  # unanswered: the client must ask again
+                    # The next request is read and left unanswered, as by a
+                    # server whose keep-alive ran out as it came: closing
+                    # at once instead would race the client's next request.
+                    self.rfile.readline(65537)
+                    self.close_connection = True
                     return
                 super().handle_one_request()
 
