@@ -544,18 +544,18 @@ class ShapeWatch:
         lines = []
         for key, shape in self.shapes.items():
             if shape.stopped:
-                dropped = f" ({shape.dropped} links dropped)" if shape.dropped else ""
+                dropped = f" ({_links(shape.dropped)} dropped)" if shape.dropped else ""
                 lines.append(f"trap: {key} {shape.stopped}{dropped}")
             if shape.misdated:
                 lines.append(
-                    f"dates: {key}: {shape.misdated} links dated past today, before "
+                    f"dates: {key}: {_links(shape.misdated)} dated past today, before "
                     f"{OLDEST_PLAUSIBLE_YEAR} or on no day (e.g. {shape.misdated_example}) "
                     "not followed"
                 )
             if shape.queue_capped:
                 lines.append(
                     f"queue cap: {key} had {self.max_queued} requests waiting; "
-                    f"{shape.queue_capped} more links dropped"
+                    f"{_links(shape.queue_capped, 'more ')} dropped"
                 )
         for url, nested in self.nested.items():
             pages = f"{nested.pages} page{'s' if nested.pages != 1 else ''}"
@@ -567,6 +567,11 @@ class ShapeWatch:
 
     def _report(self) -> None:
         self.crawler.stats.set_value("dna/cut_off", self.cut_off())
+
+
+def _links(count: int, what: str = "") -> str:
+    """``1 link``, ``2 more links``: the cut-off lines' counts, in English."""
+    return f"{count} {what}link{'s' if count != 1 else ''}"
 
 
 def released(request: Request) -> Request:

@@ -666,4 +666,4 @@ def test_a_link_dated_past_next_week_is_not_followed_and_said(tmp_path: Path) ->
     assert result.returncode == 0, result.stdout + result.stderr
     days = [datetime.strptime(path[-10:], "%d-%m-%Y").date() for path in asked if "ngay=" in path]
     assert max(days) == today + timedelta(days=7), days
-    assert "dates: /lich.php?ngay=*: 1 links dated past today" in result.stdout
+    assert "dates: /lich.php?ngay=*: 1 link dated past today" in result.stdout
