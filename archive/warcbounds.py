@@ -53,6 +53,11 @@ class RecordTooLarge(ValueError):
     """A line, header block or payload is longer than its limit."""
 
 
+#: What reading a damaged or hostile record raises, here or in warcio: caught
+#: by every reader, which reports the record and goes on.
+READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, ValueError, OSError, IndexError, KeyError)
+
+
 def _limit(variable: str, default: int) -> int:
     try:
         value = int(os.environ.get(variable, ""))

@@ -9,22 +9,18 @@ beside the WARC file).
 
 from __future__ import annotations
 
-import zlib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from warcio.exceptions import ArchiveLoadFailed
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.timeutils import iso_date_to_timestamp
 
 from archive.cdxj import cdxj_path, read_cdxj
 from archive.messages import one_line
-from archive.warcbounds import BoundedIterator, decoded_payload
+from archive.warcbounds import READ_ERRORS, BoundedIterator, decoded_payload
 from archive.warcwriter import OPEN_SUFFIX, SERVER_NOT_MODIFIED
-
-_READ_ERRORS = (ArchiveLoadFailed, zlib.error, OSError, EOFError, ValueError, IndexError, KeyError)
 
 
 class WarcReadError(Exception):
@@ -127,7 +123,7 @@ def _read(
                 record_id=get("WARC-Record-ID") or "",
             )
             return actual, stored, RevisitRef.of(record)
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         raise WarcReadError(f"{actual}:{offset}: cannot read record: {exc}") from None
 
 
@@ -225,7 +221,7 @@ def _scanned_offsets(path: Path, ref: RevisitRef) -> Iterator[int]:
                     or (get("WARC-Target-URI"), get("WARC-Date")) == (ref.target_uri, ref.date)
                 ):
                     yield records.get_record_offset()
-    except _READ_ERRORS:
+    except READ_ERRORS:
         return  # a crashed file: what was readable has been searched
 
 
@@ -239,5 +235,5 @@ def _is_original(path: Path, offset: int, ref: RevisitRef) -> bool:
             return record is not None and record.rec_headers.get_header("WARC-Record-ID") == (
                 ref.record_id
             )
-    except _READ_ERRORS:
+    except READ_ERRORS:
         return False

@@ -10,17 +10,14 @@ record and carries on; it never raises on bad input.
 from __future__ import annotations
 
 import os
-import zlib
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from warcio.exceptions import ArchiveLoadFailed
-
 from archive import warcbounds
 from archive.messages import one_line
-from archive.warcbounds import BoundedIterator, RecordTooLarge, decoded_payload
+from archive.warcbounds import READ_ERRORS, BoundedIterator, RecordTooLarge, decoded_payload
 from archive.warcwriter import OPEN_SUFFIX
 
 if TYPE_CHECKING:
@@ -32,7 +29,6 @@ WARC_MAGIC = b"WARC/1."
 WARC_SUFFIXES = (".warc", ".warc.gz", ".warc" + OPEN_SUFFIX, ".warc.gz" + OPEN_SUFFIX)
 _CHUNK = 1 << 20
 #: What a damaged file can make warcio and zlib raise while reading.
-_READ_ERRORS = (ArchiveLoadFailed, zlib.error, EOFError, ValueError, OSError, IndexError, KeyError)
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +214,7 @@ def _records_from(
                 yield ScanProblem(path, offset, problem)
                 continue
             yield RawRecord(path, offset, length, record, payload, oversize)
-    except _READ_ERRORS as exc:
+    except READ_ERRORS as exc:
         return iterator.offset, _describe(exc)
     return None
 
