@@ -67,7 +67,8 @@ def unpack_wacz(path: Path, into: Path) -> Unpacked:
     files record by record, through damage).  A ZIP cut short has no
     central directory: its members are then found from their local headers,
     and the last one, cut, is kept as far as it goes; the files get their
-    archive names back from their ``warcinfo`` records.
+    archive names back from their ``warcinfo`` records.  A member whose
+    entry in the directory is damaged is found by its local header too.
     """
     result = Unpacked()
 
