@@ -378,6 +378,15 @@ def _meeting_article(number: int, title: str, chrome: str = "", after: str = "")
     )
 
 
+def _meeting_title(number: int) -> str:
+    return f"Hội nghị tổng kết công tác năm của xã, phiên số {number}"
+
+
+def _teaser(href: str, title: str) -> str:
+    """An item of the hand-made portals' listings: the title linked, a line under it."""
+    return f'<div><a href="{href}">{title}</a><p>Ủy ban nhân dân xã tổ chức hội nghị.</p></div>'
+
+
 def _one_path_portal() -> dict[str, tuple[int, bytes]]:
     """A DotNetNuke-like portal: every page is ``/Default.aspx?tabid=N…``, a
     work calendar among them, week after week both ways."""
@@ -385,14 +394,13 @@ def _one_path_portal() -> dict[str, tuple[int, bytes]]:
     pages = {"/robots.txt": (404, "")}
     items = []
     for number in range(12):
-        title = f"Hội nghị tổng kết công tác năm của xã, phiên số {number + 1}"
+        title = _meeting_title(number + 1)
         # Keyed as asked: the crawler sorts parameters.
         pages[f"/Default.aspx?ArticleID={1000 + number}&mid=400&tabid=2"] = (
             200,
             _meeting_article(number + 1, title, menu),
         )
-        link = f'<a href="/Default.aspx?tabid=2&mid=400&ArticleID={1000 + number}">{title}</a>'
-        items.append(f"<div>{link}<p>Ủy ban nhân dân xã tổ chức hội nghị.</p></div>")
+        items.append(_teaser(f"/Default.aspx?tabid=2&mid=400&ArticleID={1000 + number}", title))
     pages["/Default.aspx?tabid=1"] = (200, menu + "".join(items[:6]))
     pages["/Default.aspx?tabid=2"] = (200, menu + "".join(items[6:]))
     for week in range(-60, 61):
@@ -424,7 +432,7 @@ def _joomla_portal() -> dict[str, tuple[int, bytes]]:
     items = []
     for number in range(8):
         path = f"/index.php?Itemid=101&id={number + 1}&option=com_content&view=article"
-        title = f"Hội nghị tổng kết công tác năm của xã, phiên số {number + 1}"
+        title = _meeting_title(number + 1)
         pages[path] = (200, _meeting_article(number + 1, title, menu))
         items.append(f'<div><a href="{path}">{title}</a><p>Ủy ban nhân dân xã.</p></div>')
     pages["/"] = (200, menu + "".join(items))
@@ -472,8 +480,7 @@ def _slug_portal() -> dict[str, tuple[int, bytes]]:
         pages[f"/chi-tiet.php?alias={slug}"] = (200, page)
         for view in ("in-bai", "gui-email"):
             pages[f"/{view}.php?alias={slug}"] = (200, page.replace(own, ""))
-        link = f'<a href="/chi-tiet.php?alias={slug}">{title}</a>'
-        items.append(f"<div>{link}<p>Ủy ban nhân dân xã tổ chức hội nghị.</p></div>")
+        items.append(_teaser(f"/chi-tiet.php?alias={slug}", title))
     pages["/"] = (200, "".join(items))
     return {path: (status, body.encode()) for path, (status, body) in pages.items()}
 
@@ -495,7 +502,7 @@ def _respelt_pager_portal() -> dict[str, tuple[int, bytes]]:
     whose pager never ends: past page 3, each page shows page 3 again."""
     menu = '<a href="/">Trang chủ</a><a href="/tin-tuc.php?page=1">Tin tức</a>'
     pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
-    titles = [f"Hội nghị tổng kết công tác năm của xã, phiên số {n + 1}" for n in range(15)]
+    titles = [_meeting_title(n + 1) for n in range(15)]
     for number, title in enumerate(titles):
         for visit in range(1, 41):
             pages[f"/tin.php?id={number + 1}&v={visit}"] = (
@@ -504,11 +511,7 @@ def _respelt_pager_portal() -> dict[str, tuple[int, bytes]]:
             )
     for page in range(1, 41):
         shown = range(5 * (min(page, 3) - 1), 5 * min(page, 3))
-        items = "".join(
-            f'<div><a href="/tin.php?id={n + 1}&v={page}">{titles[n]}</a>'
-            "<p>Ủy ban nhân dân xã tổ chức hội nghị.</p></div>"
-            for n in shown
-        )
+        items = "".join(_teaser(f"/tin.php?id={n + 1}&v={page}", titles[n]) for n in shown)
         after = f'<a href="/tin-tuc.php?page={page + 1}">Trang sau</a>'
         pages[f"/tin-tuc.php?page={page}"] = (200, menu + items + after)
     pages["/"] = pages["/tin-tuc.php?page=1"]
@@ -533,17 +536,13 @@ def _routed_portal() -> dict[str, tuple[int, bytes]]:
     listing pages on (``&p=2``, ``&p=3``) to ten older ones."""
     menu = '<a href="/">Trang chủ</a><a href="/index.php?page=news">Tin tức</a>'
     pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
-    titles = [f"Hội nghị tổng kết công tác năm của xã, phiên số {n + 1}" for n in range(15)]
+    titles = [_meeting_title(n + 1) for n in range(15)]
     for number, title in enumerate(titles):
         page = _meeting_article(number + 1, title, menu)
         pages[f"/index.php?id={number + 1}&page=article"] = (200, page)
 
     def items(shown: range) -> str:
-        return "".join(
-            f'<div><a href="/index.php?page=article&id={n + 1}">{titles[n]}</a>'
-            "<p>Ủy ban nhân dân xã tổ chức hội nghị.</p></div>"
-            for n in shown
-        )
+        return "".join(_teaser(f"/index.php?page=article&id={n + 1}", titles[n]) for n in shown)
 
     pages["/"] = (200, menu + items(range(5)))
     for number in (1, 2, 3):
@@ -583,12 +582,11 @@ def _malformed_links_portal() -> dict[str, tuple[int, bytes]]:
     pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
     items = []
     for number in range(10):
-        title = f"Hội nghị tổng kết công tác năm của xã, phiên số {number + 1}"
+        title = _meeting_title(number + 1)
         article = _meeting_article(number + 1, title, broken)
         head = '<link rel="canonical" href="http://[::1/tin">'
         pages[f"/tin/{1000 + number}.html"] = (200, article.replace("<head>", "<head>" + head))
-        link = f'<a href="/tin/{1000 + number}.html">{title}</a>'
-        items.append(f"<div>{link}<p>Ủy ban nhân dân xã tổ chức hội nghị.</p></div>")
+        items.append(_teaser(f"/tin/{1000 + number}.html", title))
     pages["/"] = (200, broken + "".join(items))
     return {path: (status, body.encode()) for path, (status, body) in pages.items()}
 
