@@ -432,7 +432,7 @@ class PortalSpider(scrapy.Spider):
             self.crawler.stats.inc_value("dna/pagers_stopped_at_archived")
             return
         previous = response.meta.get("dna_pager_shown")
-        if posted is None and not self._paged(response.url, pager):
+        if posted is None and not self._is_pager_page(response.url, pager):
             # Led to from a page of another kind ("Tin tức" on the home page,
             # ``index.php?page=news``): its first page, judged against that.
             previous = None
@@ -486,7 +486,7 @@ class PortalSpider(scrapy.Spider):
                 meta={"dna_kind": "listing", **pager_meta},
             )
 
-    def _paged(self, url: str, pager: set[str]) -> bool:
+    def _is_pager_page(self, url: str, pager: set[str]) -> bool:
         """Whether the page at ``url`` is one of its pager's pages: shaped as
         a page its pager links to (``?page=3`` beside ``?page=4``)."""
         shape = url_shape(self.spelling.normal(url))
