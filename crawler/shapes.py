@@ -373,13 +373,17 @@ class ShapeWatch:
     def release_all(self) -> list[Request]:
         """Every request still held back or parked (the crawl has nothing else
         left; a page failed in a way no middleware hears of, so its shape's
-        count of pages out never came down)."""
-        waiting = [r for requests in (*self.held.values(), *self.parked.values()) for r in requests]
+        count of pages out never came down).  Parked requests go past the
+        duplicate filter, which saw them; held links were never through it,
+        and a page reached meanwhile by another way (a redirect, another
+        worker of a shared frontier) must not be fetched again."""
+        held = [request for requests in self.held.values() for request in requests]
+        parked = [request for requests in self.parked.values() for request in requests]
         self.held.clear()
         self.parked.clear()
         for shape in self.shapes.values():
             shape.fetching = 0
-        return [released(request) for request in waiting]
+        return held + [released(request) for request in parked]
 
     # -- shapes on trial --------------------------------------------------
 
@@ -575,8 +579,8 @@ def _links(count: int, what: str = "") -> str:
 
 
 def released(request: Request) -> Request:
-    """A parked or held request sent on: past the duplicate filter, which saw
-    it once already; :class:`StoppedShapeMiddleware` filters its redirects again."""
+    """A parked request sent on: past the duplicate filter, which saw it once
+    already; :class:`StoppedShapeMiddleware` filters its redirects again."""
     return request.replace(dont_filter=True, meta={**request.meta, RELEASED: True})
 
 

@@ -89,7 +89,8 @@ class Harvest:
 
 
 class PagesHandler(http.server.BaseHTTPRequestHandler):
-    """Serves ``pages`` (path -> (status, body)) and records every path asked for."""
+    """Serves ``pages`` (path -> (status, body)) and records every path asked for;
+    a redirect's body is where it leads."""
 
     pages: ClassVar[dict[str, tuple[int, bytes]]]
     asked: ClassVar[list[str]]
@@ -98,6 +99,8 @@ class PagesHandler(http.server.BaseHTTPRequestHandler):
         self.asked.append(self.path)
         status, body = self.pages.get(self.path, (404, b"not here"))
         self.send_response(status)
+        if status in (301, 302):
+            self.send_header("Location", body.decode())
         self.send_header("Content-Type", "text/html; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()

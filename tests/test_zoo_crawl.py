@@ -665,3 +665,36 @@ def test_a_link_dated_past_next_week_is_not_followed_and_said(tmp_path: Path) ->
     days = [datetime.strptime(path[-10:], "%d-%m-%Y").date() for path in asked if "ngay=" in path]
     assert max(days) == today + timedelta(days=7), days
     assert "dates: /lich.php?ngay=*: 1 link dated past today" in result.stdout
+
+
+def test_a_link_held_behind_a_failed_page_is_not_asked_twice(tmp_path: Path) -> None:
+    """A calendar month leads only to more months: its first link is sent and
+    the rest held for that one's verdict.  That link fails (404), so they
+    wait for the end of the crawl.  They were then sent past the duplicate
+    filter, and a month reached meanwhile by a redirect was fetched again.
+    (Two workers on one frontier did it too: one holds links whose verdict
+    the other hears, while the other queues them from a page of its own.)"""
+    menu = "<a href='/'>Trang chủ</a>"
+    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
+    items = []
+    for number in range(1, 8):
+        title = _meeting_title(number)
+        pages[f"/tin.php?id={number}"] = (200, _meeting_article(number, title, menu))
+        items.append(_teaser(f"/tin.php?id={number}", title))
+    for month in range(5, 8):
+        around = "".join(
+            f'<a href="/lich.php?thang={m}">Tháng {m}</a>' for m in (month - 1, month + 1)
+        )
+        pages[f"/lich.php?thang={month}"] = (200, f"<p>Lịch tháng {month}</p>{around}")
+    # June's meeting is listed in its month alone.
+    pages["/lich.php?thang=6"] = (200, pages["/lich.php?thang=6"][1] + items.pop())
+    pages["/lich.php?thang=4"] = (404, "")
+    # June is also the "this month" link's end, reached by a redirect.
+    pages["/lich-thang-nay"] = (302, "/lich.php?thang=6")
+    months = '<a href="/lich.php?thang=5">Lịch</a><a href="/lich-thang-nay">Tháng này</a>'
+    pages["/"] = (200, menu + months + "".join(items))
+    encoded = {path: (status, body.encode()) for path, (status, body) in pages.items()}
+    result, asked = _crawl_pages(encoded, "/", "held", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(_articles(tmp_path, "held")) == 7
+    assert len(asked) == len(set(asked)), asked
