@@ -22,6 +22,7 @@ from archive.replay import replay_url
 from dna.context import (
     Day,
     Env,
+    Named,
     ProgressBar,
     SiteName,
     archive_options,
@@ -76,14 +77,24 @@ def _isolocal_time(moment: datetime | None) -> str | None:
 @click.option("--site", type=SiteName(), metavar="NAME", help="Only articles of this site.")
 @click.option("--since", type=Day(), help="Only articles published on or after it (Vietnam time).")
 @click.option("--until", type=Day(), help="Only articles published on or before it (Vietnam time).")
-@click.option("--category", metavar="NAME", help="Only this category (case and accents ignored).")
+@click.option(
+    "--category",
+    type=Named(),
+    metavar="NAME",
+    help="Only this category (case and accents ignored).",
+)
 @click.option(
     "--place",
+    type=Named(),
     metavar="NAME",
     help="Only articles of this unit's portals or mentioning it; old or new name.",
 )
-@click.option("--province", metavar="NAME", help="Only portals in this province (old or new).")
-@click.option("--district", metavar="NAME", help="Only portals in this (old) district.")
+@click.option(
+    "--province", type=Named(), metavar="NAME", help="Only portals in this province (old or new)."
+)
+@click.option(
+    "--district", type=Named(), metavar="NAME", help="Only portals in this (old) district."
+)
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)

@@ -13,6 +13,7 @@ from crawler.siteedits import remove_site
 from crawler.sites import FAMILIES
 from dna.context import (
     Env,
+    Named,
     SiteName,
     archive_options,
     console,
@@ -84,10 +85,19 @@ def sites(ctx: click.Context, env: Env) -> None:
     type=click.Choice(FAMILIES),
     help="CMS family; detected from the home page when not given.",
 )
-@click.option("--title", help="Human title; taken from the home page when not given.")
-@click.option("--province", metavar="NAME", help="The portal's province (before 2025).")
-@click.option("--district", metavar="NAME", help="Its district (before 2025).")
-@click.option("--commune", metavar="NAME", help="Its commune or ward, for commune portals.")
+@click.option(
+    "--title",
+    type=Named(),
+    metavar="TEXT",
+    help="Human title; taken from the home page when not given.",
+)
+@click.option(
+    "--province", type=Named(), metavar="NAME", help="The portal's province (before 2025)."
+)
+@click.option("--district", type=Named(), metavar="NAME", help="Its district (before 2025).")
+@click.option(
+    "--commune", type=Named(), metavar="NAME", help="Its commune or ward, for commune portals."
+)
 @archive_options("write")
 def sites_add(
     name: str,

@@ -218,6 +218,18 @@ class SiteName(click.ParamType):
         return value
 
 
+class Named(click.ParamType):
+    """A name (a place, a category, a title): an empty or blank one is refused,
+    where it would otherwise be ignored or match nothing, silently."""
+
+    name = "name"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> str:
+        if not value.strip():
+            self.fail("is empty: give a name, or leave the option out", param, ctx)
+        return value
+
+
 class Day(click.ParamType):
     """A day written YYYY-MM-DD; a day the calendar lacks (2023-02-30) is named as such."""
 

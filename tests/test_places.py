@@ -192,6 +192,10 @@ def test_sites_add_reads_the_place_from_the_host_and_says_so(tmp_path: Path) -> 
         main, [*args[:2], "b", url, "--district", "Nowhere", "--data", str(tmp_path)]
     )
     assert bad.exit_code == 2 and "no district called 'Nowhere'" in bad.output
+    empty = CliRunner().invoke(
+        main, [*args[:2], "b", url, "--province", "", "--data", str(tmp_path)]
+    )
+    assert empty.exit_code == 2 and "'--province': is empty" in empty.output
     assert load_sites(tmp_path / "sites.toml").get("b") is None
 
 
@@ -263,6 +267,11 @@ def test_unknown_or_ambiguous_place_is_a_one_line_error(harvest: Harvest) -> Non
     )
     shared = run_dna("search", "xã", "--place", "Thanh Sơn", data=harvest.data)
     assert shared.returncode == 2 and '"Thanh Sơn, Lương Sơn, Hòa Bình"' in shared.stderr
+    # An empty name was ignored: every article matched, as if no filter was given.
+    for option in ("--place", "--province", "--district", "--category"):
+        empty = run_dna("search", "xã", option, " ", data=harvest.data)
+        assert empty.returncode == 2, (option, empty.stdout)
+        assert f"Invalid value for '{option}': is empty" in empty.stderr
 
 
 def test_places_shows_names_parents_portals_and_articles(harvest: Harvest) -> None:
