@@ -12,6 +12,7 @@ from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
+from crawler.settings import URLLENGTH_LIMIT
 from extract.urls import absolute, is_print_view, within_site
 
 #: A link text this many URLs of one page share is a label, not an item's name.
@@ -58,7 +59,11 @@ def _resolve(base: str, href: str, domains: tuple[str, ...]) -> str | None:
     if not href or href.startswith(("#", "mailto:", "javascript:", "tel:", "data:")):
         return None
     url = absolute(base, href)
-    if url is None or not allowed(url, domains) or is_print_view(url):
+    # Past the length Scrapy requests, a link is never fetched: left out here,
+    # before the trap guard counts it as waiting in its shape's queue.
+    if url is None or len(url) > URLLENGTH_LIMIT:
+        return None
+    if not allowed(url, domains) or is_print_view(url):
         return None
     return url
 

@@ -698,3 +698,35 @@ def test_a_link_held_behind_a_failed_page_is_not_asked_twice(tmp_path: Path) -> 
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(_articles(tmp_path, "held")) == 7
     assert len(asked) == len(set(asked)), asked
+
+
+def test_links_too_long_to_request_leave_room_for_the_others(tmp_path: Path) -> None:
+    """Links longer than any request Scrapy sends (a template pasting a whole
+    URL into an id) were queued in the trap guard's count, then dropped
+    unsaid, each logged whole: they filled their shape's queue cap with
+    requests that never left, and the articles of that shape were dropped."""
+    menu = "<a href='/'>Trang chủ</a>"
+    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
+    items = []
+    for number in range(1, 9):
+        title = _meeting_title(number)
+        pages[f"/tin.php?id={number}"] = (200, _meeting_article(number, title, menu))
+        items.append(_teaser(f"/tin.php?id={number}", title))
+    broken = "".join(f'<a href="/tin.php?id={n}{"0" * 1500}">Tin</a>' for n in range(6))
+    pages["/"] = (200, menu + broken + "".join(items))
+    server, _ = serve_pages({path: (s, body.encode()) for path, (s, body) in pages.items()})
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        (tmp_path / "sites.toml").write_text(
+            f'{TEST_CRAWLER_OPTIONS}max_queued_per_shape = 10\n[[site]]\nname = "long"\n'
+            f'start_urls = ["{url}"]\n',
+            encoding="utf-8",
+        )
+        result = run_dna("crawl", "long", "--no-index", data=tmp_path, timeout=180)
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(_articles(tmp_path, "long")) == 8, result.stdout
+    assert "queue cap" not in result.stdout
+    log = next((tmp_path / "logs").glob("crawl-*.log")).read_text(encoding="utf-8")
+    assert "0" * 1500 not in log
