@@ -13,7 +13,8 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.settings import URLLENGTH_LIMIT
-from extract.urls import absolute, is_print_view, within_site
+from extract.caches import short_strings_cache
+from extract.urls import CACHED_URL_LENGTH, absolute, is_print_view, within_site
 
 #: A link text this many URLs of one page share is a label, not an item's name.
 LABEL_URLS = 3
@@ -54,7 +55,7 @@ def link_at(base: str, href: str, domains: tuple[str, ...]) -> str | None:
     return _resolve(base, href, domains)
 
 
-@lru_cache(maxsize=32768)
+@short_strings_cache(maxsize=32768, longest=CACHED_URL_LENGTH)
 def _resolve(base: str, href: str, domains: tuple[str, ...]) -> str | None:
     if not href or href.startswith(("#", "mailto:", "javascript:", "tel:", "data:")):
         return None

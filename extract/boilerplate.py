@@ -11,10 +11,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from functools import lru_cache
 
 from lxml.etree import _Element as Element
 
+from extract.caches import short_strings_cache
 from extract.memo import document_memo
 from extract.select import elements
 
@@ -157,7 +157,7 @@ def chrome_elements(root: Element, extra: Iterable[str] = ()) -> set[Element]:
     return set(found)
 
 
-@lru_cache(maxsize=4096)
+@short_strings_cache(maxsize=4096, longest=4096)
 def is_boilerplate_line(text: str) -> bool:
     """Whether a text block is chrome: login, share, pager, tag, licence or view-count lines.
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 import codecs
 import re
 import unicodedata
-from functools import lru_cache
 from typing import NamedTuple
 
 from charset_normalizer import from_bytes
 
+from extract.caches import short_strings_cache
 from extract.tcvn3 import decode_tcvn3
 
 _BOMS = (
@@ -74,7 +74,7 @@ def declared_charset(body: bytes, content_type: str | None) -> str | None:
     return next((name for name in map(_codec_name, labels) if name), None)
 
 
-@lru_cache(maxsize=1 << 14)
+@short_strings_cache(maxsize=1 << 14, longest=64)
 def _is_vietnamese_word(word: str) -> bool | None:
     """True for a plausible Vietnamese syllable, False for an impossible one.
 

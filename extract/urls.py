@@ -12,10 +12,11 @@ import ipaddress
 import re
 import socket
 from datetime import date, timedelta
-from functools import lru_cache
 from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
+
+from extract.caches import short_strings_cache
 
 #: Query parameters that identify a visitor or campaign, never content.
 TRACKING_PARAMS = frozenset(
@@ -109,7 +110,12 @@ def absolute(base: str, href: str) -> str | None:
         return None
 
 
-@lru_cache(maxsize=65536)
+#: URLs longer than this are answered uncached (real ones are under 300
+#: characters; Scrapy drops requests past 1,024).
+CACHED_URL_LENGTH = 2048
+
+
+@short_strings_cache(maxsize=65536, longest=CACHED_URL_LENGTH)
 def canonicalize(url: str) -> str:
     """The canonical form of ``url``.
 
@@ -183,7 +189,7 @@ def with_lowercase_path(url: str) -> str:
 _DIGITS = re.compile(r"\d+")
 
 
-@lru_cache(maxsize=65536)
+@short_strings_cache(maxsize=65536, longest=CACHED_URL_LENGTH)
 def url_shape(url: str) -> str:
     """The shape of ``url``: its path with every segment holding a digit abstracted
     (its extension kept), and its sorted parameter names with values abstracted.
