@@ -35,6 +35,9 @@ SECTION = "\x1e"
 #: punctuation and section breaks between tokens are matched too: they break
 #: syllable pairs, and a section break changes the weight.
 TOKEN = re.compile(r"(\d+(?:[.,/]\d+)+|[^\W_]+)|(\x1e)|[.,;:!?…()\[\]{}\"“”«»|\n]")
+#: A longer run of letters is no word; it is left out (index terms and
+#: lexemes are bounded, and so are the caches of spellings).
+MAX_TOKEN = 64
 
 
 class SyllableTokenizer(Tokenizer):
@@ -84,7 +87,7 @@ class SyllableTokenizer(Tokenizer):
         boost = weights[0] if weights else 1.0
         for match in TOKEN.finditer(value):
             text = match.group(1)
-            if text is None:
+            if text is None or len(text) > MAX_TOKEN:
                 joined = False
                 if match.group(2):
                     section += 1

@@ -32,7 +32,7 @@ from datetime import UTC
 from functools import lru_cache
 
 from archive.archived import ArchivedArticle
-from search.analysis import SECTION, TOKEN, pair
+from search.analysis import MAX_TOKEN, SECTION, TOKEN, pair
 from search.indexer import place_codes
 from search.vietnamese import canonical, fold
 
@@ -44,8 +44,6 @@ RANK_WEIGHTS = "{0.333, 0.333, 0.5, 1.0}"
 MAX_POSITION = 16383
 #: PostgreSQL keeps at most this many positions per lexeme.
 MAX_POSITIONS = 256
-#: A longer run of letters is no word; it is left out (lexemes are bounded).
-MAX_TOKEN = 64
 #: Stop adding lexemes past this many characters of lexeme text (PostgreSQL's limit
 #: is 1 MB; a Vietnamese letter takes up to 3 bytes).
 MAX_LEXEME_CHARS = 256 * 1024
@@ -86,16 +84,15 @@ _TOKENS: dict[str, tuple[str, str, bool, bool] | None] = {"": None}
 
 
 def _token(token: str) -> tuple[str, str, bool, bool] | None:
-    """What :data:`_TOKENS` holds for ``token``, computed and cached."""
+    """What :data:`_TOKENS` holds for ``token``, computed and cached (a run
+    too long for a word is none, and is not kept)."""
+    if len(token) > MAX_TOKEN:
+        return None
     if len(_TOKENS) > _TOKENS_MAX:
         _TOKENS.clear()
         _TOKENS[""] = None
-    if len(token) > MAX_TOKEN:
-        found = None
-    else:
-        form, folded, lexical = _forms(token)
-        found = (form, folded, lexical, folded != form)
-    _TOKENS[token] = found
+    form, folded, lexical = _forms(token)
+    found = _TOKENS[token] = (form, folded, lexical, folded != form)
     return found
 
 

@@ -9,6 +9,7 @@ import pytest
 
 from places.folding import unaccented
 from search.analysis import PairFilter, full_text_analyzer, key_analyzer, text_analyzer
+from search.tsvector import tokens
 from search.vietnamese import canonical, fold, is_folded, place_tone, variants
 
 
@@ -112,6 +113,15 @@ def test_text_analyzer_yields_canonical_syllables_with_positions() -> None:
 def test_text_analyzer_keeps_short_words_and_dates() -> None:
     words = [t.text for t in text_analyzer()("Ở y tế an ninh ngày 12/04/2017")]
     assert words == ["ở", "y", "tế", "an", "ninh", "ngày", "12/04/2017"]
+
+
+def test_a_run_too_long_for_a_word_is_no_token_on_either_backend() -> None:
+    """Whoosh indexed a base64 blob or a link pasted as text as one term, and
+    kept it in its spelling caches; PostgreSQL's documents left it out."""
+    text = "Ảnh: " + "A" * 5000 + " nông thôn mới"
+    whoosh = [(t.text, t.pos) for t in text_analyzer()(text, positions=True)]
+    assert whoosh == [("ảnh", 0), ("nông", 1), ("thôn", 2), ("mới", 3)]
+    assert [token for token, _ in tokens(text)] == ["ảnh", "nông", "thôn", "mới"]
 
 
 def test_text_analyzer_reports_character_ranges() -> None:
