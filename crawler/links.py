@@ -28,8 +28,14 @@ def extension(url: str) -> str:
 
 
 def allowed(url: str, domains: list[str] | tuple[str, ...]) -> bool:
-    """Whether ``url`` is HTTP(S) on one of the site's ``domains``."""
-    return url.startswith(("http://", "https://")) and within_site(url, domains)
+    """Whether ``url`` is HTTP(S) on one of the site's ``domains``, and short
+    enough to be requested: Scrapy drops a longer request after the trap
+    guard counted it as waiting in its shape's queue, where it never left."""
+    return (
+        len(url) <= URLLENGTH_LIMIT
+        and url.startswith(("http://", "https://"))
+        and within_site(url, domains)
+    )
 
 
 @lru_cache(maxsize=256)
@@ -60,11 +66,7 @@ def _resolve(base: str, href: str, domains: tuple[str, ...]) -> str | None:
     if not href or href.startswith(("#", "mailto:", "javascript:", "tel:", "data:")):
         return None
     url = absolute(base, href)
-    # Past the length Scrapy requests, a link is never fetched: left out here,
-    # before the trap guard counts it as waiting in its shape's queue.
-    if url is None or len(url) > URLLENGTH_LIMIT:
-        return None
-    if not allowed(url, domains) or is_print_view(url):
+    if url is None or not allowed(url, domains) or is_print_view(url):
         return None
     return url
 

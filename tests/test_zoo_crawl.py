@@ -27,6 +27,8 @@ from sampleportal import PortalServer
 from sampleportal.zoo import TRAPS, ZooPortal
 from tests.harness import TEST_CRAWLER_OPTIONS, run_dna, serve_pages
 
+SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
+
 
 def _zoo(seed: int, scale: int = 1, **changes: object) -> ZooPortal:
     portal = ZooPortal(seed, scale)
@@ -704,7 +706,8 @@ def test_links_too_long_to_request_leave_room_for_the_others(tmp_path: Path) -> 
     """Links longer than any request Scrapy sends (a template pasting a whole
     URL into an id) were queued in the trap guard's count, then dropped
     unsaid, each logged whole: they filled their shape's queue cap with
-    requests that never left, and the articles of that shape were dropped."""
+    requests that never left, and the articles of that shape were dropped.
+    A sitemap's were logged whole too."""
     menu = "<a href='/'>Trang chủ</a>"
     pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
     items = []
@@ -714,6 +717,8 @@ def test_links_too_long_to_request_leave_room_for_the_others(tmp_path: Path) -> 
         items.append(_teaser(f"/tin.php?id={number}", title))
     broken = "".join(f'<a href="/tin.php?id={n}{"0" * 1500}">Tin</a>' for n in range(6))
     pages["/"] = (200, menu + broken + "".join(items))
+    locs = "".join(f"<url><loc>/tin.php?id={n}{'0' * 1500}</loc></url>" for n in range(6))
+    pages["/sitemap.xml"] = (200, f'<urlset xmlns="{SITEMAP_NS}">{locs}</urlset>')
     server, _ = serve_pages({path: (s, body.encode()) for path, (s, body) in pages.items()})
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/"
