@@ -669,6 +669,21 @@ def test_a_link_dated_past_next_week_is_not_followed_and_said(tmp_path: Path) ->
     assert "dates: /lich.php?ngay=*: 1 link dated past today" in result.stdout
 
 
+_HOME_LINK = "<a href='/'>Trang chủ</a>"
+
+
+def _meetings(count: int) -> tuple[dict[str, tuple[int, str]], list[str]]:
+    """A small portal's pages: ``count`` meeting reports at ``/tin.php?id=N``
+    (each linking home), no robots.txt; and a listing item for each."""
+    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
+    items = []
+    for number in range(1, count + 1):
+        title = _meeting_title(number)
+        pages[f"/tin.php?id={number}"] = (200, _meeting_article(number, title, _HOME_LINK))
+        items.append(_teaser(f"/tin.php?id={number}", title))
+    return pages, items
+
+
 def test_a_link_held_behind_a_failed_page_is_not_asked_twice(tmp_path: Path) -> None:
     """A calendar month leads only to more months: its first link is sent and
     the rest held for that one's verdict.  That link fails (404), so they
@@ -676,13 +691,7 @@ def test_a_link_held_behind_a_failed_page_is_not_asked_twice(tmp_path: Path) -> 
     filter, and a month reached meanwhile by a redirect was fetched again.
     (Two workers on one frontier did it too: one holds links whose verdict
     the other hears, while the other queues them from a page of its own.)"""
-    menu = "<a href='/'>Trang chủ</a>"
-    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
-    items = []
-    for number in range(1, 8):
-        title = _meeting_title(number)
-        pages[f"/tin.php?id={number}"] = (200, _meeting_article(number, title, menu))
-        items.append(_teaser(f"/tin.php?id={number}", title))
+    pages, items = _meetings(7)
     for month in range(5, 8):
         around = "".join(
             f'<a href="/lich.php?thang={m}">Tháng {m}</a>' for m in (month - 1, month + 1)
@@ -694,7 +703,7 @@ def test_a_link_held_behind_a_failed_page_is_not_asked_twice(tmp_path: Path) -> 
     # June is also the "this month" link's end, reached by a redirect.
     pages["/lich-thang-nay"] = (302, "/lich.php?thang=6")
     months = '<a href="/lich.php?thang=5">Lịch</a><a href="/lich-thang-nay">Tháng này</a>'
-    pages["/"] = (200, menu + months + "".join(items))
+    pages["/"] = (200, _HOME_LINK + months + "".join(items))
     encoded = {path: (status, body.encode()) for path, (status, body) in pages.items()}
     result, asked = _crawl_pages(encoded, "/", "held", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
@@ -708,15 +717,9 @@ def test_links_too_long_to_request_leave_room_for_the_others(tmp_path: Path) -> 
     unsaid, each logged whole: they filled their shape's queue cap with
     requests that never left, and the articles of that shape were dropped.
     A sitemap's were logged whole too."""
-    menu = "<a href='/'>Trang chủ</a>"
-    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
-    items = []
-    for number in range(1, 9):
-        title = _meeting_title(number)
-        pages[f"/tin.php?id={number}"] = (200, _meeting_article(number, title, menu))
-        items.append(_teaser(f"/tin.php?id={number}", title))
+    pages, items = _meetings(8)
     broken = "".join(f'<a href="/tin.php?id={n}{"0" * 1500}">Tin</a>' for n in range(6))
-    pages["/"] = (200, menu + broken + "".join(items))
+    pages["/"] = (200, _HOME_LINK + broken + "".join(items))
     locs = "".join(f"<url><loc>/tin.php?id={n}{'0' * 1500}</loc></url>" for n in range(6))
     pages["/sitemap.xml"] = (200, f'<urlset xmlns="{SITEMAP_NS}">{locs}</urlset>')
     server, _ = serve_pages({path: (s, body.encode()) for path, (s, body) in pages.items()})
