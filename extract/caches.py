@@ -2,10 +2,10 @@
 
 ``functools.lru_cache`` bounds how many answers it keeps, not their size.
 The strings asked about (links, URLs, text blocks, words) are a stranger's:
-a page of two thousand links of ten kilobytes each left 800 MB in the URL
-caches after forty pages, and the crawl grew to 1.6 GB.  What repeats from
-page to page (menus, chrome lines, syllables) is short, so answers about
-longer strings are worked out each time and never kept.
+forty pages of two thousand links of 10 KB each (800 MB of links read) grew
+the link and URL caches to 1.6 GB.  What repeats from page to page (menus,
+chrome lines, syllables) is short, so answers about longer strings are
+worked out each time and never kept.
 """
 
 from __future__ import annotations
