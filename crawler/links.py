@@ -8,13 +8,12 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable
-from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.settings import URLLENGTH_LIMIT
 from extract.caches import short_strings_cache
-from extract.urls import CACHED_URL_LENGTH, absolute, is_print_view, within_site
+from extract.urls import CACHED_URL_LENGTH, absolute, is_print_view, shared_base, within_site
 
 #: A link text this many URLs of one page share is a label, not an item's name.
 LABEL_URLS = 3
@@ -38,27 +37,11 @@ def allowed(url: str, domains: list[str] | tuple[str, ...]) -> bool:
     )
 
 
-@lru_cache(maxsize=256)
-def _origin(base: str) -> str | None:
-    """``scheme://host/`` of an HTTP(S) base URL."""
-    if not base.startswith(("http://", "https://")):
-        return None
-    parts = urlsplit(base)
-    return f"{parts.scheme}://{parts.netloc}/" if parts.netloc else None
-
-
 def link_at(base: str, href: str, domains: tuple[str, ...]) -> str | None:
-    """The canonical URL an ``href`` on a page at ``base`` leads to, if worth following.
-
-    Root-relative and absolute links resolve the same from every page of a
-    host (``urljoin`` reads only the base's scheme and host for them), so
-    they are resolved against the host's root and the answer is shared: the
-    menus every page repeats cost a lookup.
-    """
+    """The canonical URL an ``href`` on a page at ``base`` leads to, if worth
+    following; answered once for every page of the host (:func:`shared_base`)."""
     href = href.strip()
-    if href[:1] == "/" or href.startswith(("http://", "https://")):
-        base = _origin(base) or base
-    return _resolve(base, href, domains)
+    return _resolve(shared_base(base, href), href, domains)
 
 
 @short_strings_cache(maxsize=32768, longest=CACHED_URL_LENGTH)

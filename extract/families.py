@@ -17,8 +17,9 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 
+from extract.caches import short_strings_cache
 from extract.select import elements
-from extract.urls import absolute, canonicalize, joined
+from extract.urls import CACHED_URL_LENGTH, canonical_or_none, canonicalize, joined
 
 #: The presets, in the order ``detect_family`` breaks ties.  Callers add "auto".
 FAMILY_NAMES = ("liferay", "tandan", "vnportal", "nukeviet")
@@ -166,7 +167,7 @@ class Family:
             if href and not href.startswith(("#", "javascript:", "mailto:"))
             # As written (page 1 named as its pager names it), unless no
             # parser reads it: then dropped, as any link of the page is.
-            if absolute(base_url, href) and (url := joined(base_url, href))
+            if (url := joined(base_url, href)) and canonical_or_none(url)
         }
         for link in [link for link in links if self.classify(link) == "article"]:
             del links[link]
@@ -174,6 +175,7 @@ class Family:
         return list(links)
 
 
+@short_strings_cache(maxsize=65536, longest=CACHED_URL_LENGTH)
 def _path_and_query(url: str) -> str:
     """What URL patterns match: the canonical URL's path and query (no ``?pageindex=0``)."""
     parts = urlsplit(canonicalize(url))

@@ -12,6 +12,7 @@ import ipaddress
 import re
 import socket
 from datetime import date, timedelta
+from functools import lru_cache
 from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -94,25 +95,60 @@ def _parts(url: str) -> SplitResult:
 _NO_URL = urlsplit("")
 
 
+#: URLs longer than this are answered uncached (real ones are under 300
+#: characters; Scrapy drops requests past 1,024).
+CACHED_URL_LENGTH = 2048
+
+
+@lru_cache(maxsize=256)
+def _origin(base: str) -> str | None:
+    """``scheme://host/`` of an HTTP(S) URL (its port kept), or ``None``."""
+    if not base.startswith(("http://", "https://")):
+        return None
+    parts = _parts(base)
+    return f"{parts.scheme}://{parts.netloc}/" if parts.netloc else None
+
+
+def shared_base(base: str, href: str) -> str:
+    """What ``href`` (stripped) on a page at ``base`` resolves against, shared
+    by every page of the host where it can be.
+
+    Root-relative and absolute links resolve the same from every page of a
+    host (``urljoin`` reads only the base's scheme and host for them): they
+    are joined to the host's root, so that answers kept for one page serve
+    the menus and pagers every page repeats.
+    """
+    if href[:1] == "/" or href.startswith(("http://", "https://")):
+        return _origin(base) or base
+    return base
+
+
 def joined(base: str, href: str) -> str | None:
     """``href`` made absolute against ``base``; ``None`` if no parser reads it."""
+    href = href.strip()
+    return _joined(shared_base(base, href), href)
+
+
+@short_strings_cache(maxsize=65536, longest=CACHED_URL_LENGTH)
+def _joined(base: str, href: str) -> str | None:
     try:
-        return urljoin(base, href.strip())
+        return urljoin(base, href)
     except ValueError:
         return None
 
 
 def absolute(base: str, href: str) -> str | None:
     """``href`` from a page at ``base`` as a canonical URL; ``None`` if no parser reads it."""
+    url = joined(base, href)
+    return canonical_or_none(url) if url is not None else None
+
+
+def canonical_or_none(url: str) -> str | None:
+    """:func:`canonicalize`, or ``None`` for a URL no parser reads (a port of letters)."""
     try:
-        return canonicalize(urljoin(base, href.strip()))
+        return canonicalize(url)
     except ValueError:
         return None
-
-
-#: URLs longer than this are answered uncached (real ones are under 300
-#: characters; Scrapy drops requests past 1,024).
-CACHED_URL_LENGTH = 2048
 
 
 @short_strings_cache(maxsize=65536, longest=CACHED_URL_LENGTH)
