@@ -12,7 +12,6 @@ import ipaddress
 import re
 import socket
 from datetime import date, timedelta
-from functools import lru_cache
 from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from w3lib.url import safe_url_string
@@ -100,7 +99,7 @@ _NO_URL = urlsplit("")
 CACHED_URL_LENGTH = 2048
 
 
-@lru_cache(maxsize=256)
+@short_strings_cache(maxsize=256, longest=CACHED_URL_LENGTH)
 def _origin(base: str) -> str | None:
     """``scheme://host/`` of an HTTP(S) URL (its port kept), or ``None``."""
     if not base.startswith(("http://", "https://")):
