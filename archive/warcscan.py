@@ -28,7 +28,6 @@ WARC_MAGIC = b"WARC/1."
 #: File names a directory walk picks up (``.open``: left by a crashed crawl).
 WARC_SUFFIXES = (".warc", ".warc.gz", ".warc" + OPEN_SUFFIX, ".warc.gz" + OPEN_SUFFIX)
 _CHUNK = 1 << 20
-#: What a damaged file can make warcio and zlib raise while reading.
 
 
 @dataclass(frozen=True, slots=True)
