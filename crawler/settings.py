@@ -72,8 +72,15 @@ DNA_GC_THRESHOLD = 20_000
 # -- politeness -----------------------------------------------------------
 ROBOTSTXT_OBEY = True
 USER_AGENT = f"dna/0.1 (District News Archive; +{DNA_CONTACT})"
-CONCURRENT_REQUESTS = 32
 CONCURRENT_REQUESTS_PER_DOMAIN = 2
+# Each site is its own crawler, so this bounds one site's requests in the
+# downloader.  Past the few its hosts may fetch at once, they wait in the
+# downloader's own queue, first in first out: judged before they wait (trap
+# shapes, the site's spelling) and out of reach of the scheduler's
+# priorities.  With Scrapy's 32, an article queued under a session id was
+# fetched again and again after the id was learnt.  Twice the per-host
+# limit (sites.toml's concurrency_per_host sets both).
+CONCURRENT_REQUESTS = 2 * CONCURRENT_REQUESTS_PER_DOMAIN
 # A page yields one article at most, beside its links; Scrapy starts this many
 # tasks for every response's output (100 by default: a tenth of a crawl's CPU).
 CONCURRENT_ITEMS = 4
