@@ -123,6 +123,27 @@ class UrlSpelling:
         url = without_params(url, self.volatile)
         return with_lowercase_path(url) if self.case_insensitive else url
 
+    def learn_case(self, insensitive: bool) -> None:
+        """The server told whether it ignores case in paths.  Pages compared
+        before (see :meth:`_compare`) were keyed as written; keyed now as
+        they will be looked up, a page met first in capitals still settles
+        its copies met after in lower case."""
+        self.case_insensitive = insensitive
+        if insensitive:
+            compared: dict[str, tuple[dict[str, str], object]] = {}
+            for key, seen in self._compared.items():
+                compared.setdefault(with_lowercase_path(key), seen)
+            self._compared = compared
+
+    def may_respell(self, url: str) -> bool:
+        """Whether learning more may change ``url``'s spelling: a parameter
+        may turn out to change from visit to visit, or the path's capitals
+        not to matter.  (A moved origin is met as a redirect, whose target
+        the duplicate filter has seen.)"""
+        if "?" in url:
+            return True
+        return self.case_insensitive is None and with_lowercase_path(url) != url
+
     def _moved(self, url: str) -> str:
         for _ in range(_MAX_MOVES):
             origin = _origin(url)

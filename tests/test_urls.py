@@ -158,6 +158,20 @@ def test_a_return_address_leaves_the_sites_urls_once_two_links_carry_it() -> Non
     assert spelling.normal("http://xa.gov.vn/tai.aspx?file=%2Fa.pdf").endswith("file=%2Fa.pdf")
 
 
+def test_an_article_met_in_capitals_before_case_was_known_still_teaches_its_session() -> None:
+    """IIS: the first copy of an article came in capitals, before the server
+    was asked about case; the next, in lower case under another session id,
+    is the same page, and teaches the id."""
+    spelling = UrlSpelling()
+    spelling.learn_from_article("http://xa.gov.vn/TinTuc/Bai-7.aspx?sid=s3C6EF362", lambda: "7")
+    spelling.learn_case(True)
+    spelling.learn_from_article("http://xa.gov.vn/tintuc/bai-7.aspx?sid=sA708A7AE", lambda: "7")
+    assert spelling.volatile == {"sid"}
+    assert spelling.normal("http://xa.gov.vn/TinTuc/Bai-8.aspx?sid=s1") == (
+        "http://xa.gov.vn/tintuc/bai-8.aspx"
+    )
+
+
 def test_a_number_alone_leaves_the_urls_once_two_gave_one_article() -> None:
     """``?17747114`` made anew for each page shown: learnt from the article it
     gave twice, never from URLs alone (``/tin.asp?5`` and ``?6`` may be two)."""

@@ -11,6 +11,14 @@ before a request is sent, its URL is spelt anew; a request that changes
 goes back to the scheduler under its new URL, where the duplicate filter
 drops it if that URL was asked for already.
 
+The duplicate filter knows URLs as they were asked for.  A page fetched as
+``bai-viet-12.aspx?sid=8F3A2C91`` before ``sid`` was learnt is, in the new
+spelling, ``bai-viet-12.aspx``, which it has never seen: one copy of every
+article fetched before the learning was fetched again.  So this middleware
+keeps the pages fetched whose URL a later spelling may change (a query, or
+capitals while case is unknown), spells them anew whenever the spelling
+changes, and does not send a request for one of them.
+
 Requests that bypass the duplicate filter (probes, start URLs) are sent as
 they are; redirects are spelt where they are followed
 (:mod:`crawler.middlewares.redirects`).  A request let through after waiting
@@ -21,32 +29,75 @@ copy of an article cost a page.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from crawler.shapes import RELEASED
-from crawler.spelling import spelt
+from scrapy import signals
+
+from crawler.failures import Skipped
+from crawler.shapes import RELEASED, ShapeWatch
+from crawler.spelling import spelling_of
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
+    from scrapy.http import Response
+
+    from crawler.spelling import UrlSpelling
 
 
 class RespellMiddleware:
     """Downloader middleware before every other: a queued request in an old
-    spelling goes back to the scheduler in the new one."""
+    spelling goes back to the scheduler in the new one, and one for a page
+    sent already under an old spelling is not sent."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
+        #: pages sent whose URL a later spelling may change, in the spelling
+        #: :attr:`_learnt` (a page budget's worth at most: one per page sent).
+        self._sent: set[str] = set()
+        self._learnt: tuple[object, ...] = ()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RespellMiddleware:
-        return cls(crawler)
+        middleware = cls(crawler)
+        crawler.signals.connect(middleware.sent, signal=signals.request_reached_downloader)
+        crawler.signals.connect(middleware.answered, signal=signals.response_downloaded)
+        return middleware
 
     def process_request(self, request: Request) -> Request | None:
         if request.dont_filter and not request.meta.get(RELEASED):
             return None
-        url = spelt(self.crawler, request.url)
+        spelling = spelling_of(self.crawler)
+        if spelling is None:
+            return None
+        self._follow(spelling)
+        url = spelling.normal(request.url)
+        if url in self._sent and request.method == "GET":
+            self.crawler.stats.inc_value("dna/respelt_sent")
+            ShapeWatch.of(self.crawler).left_queue(request)
+            raise Skipped(f"sent already under another spelling: {request.url}")
         if url == request.url:
             return None
         self.crawler.stats.inc_value("dna/respelt")
         return request.replace(url=url, dont_filter=False)
+
+    def sent(self, request: Request, **_: Any) -> None:
+        """``request`` passed every downloader middleware: it will be fetched."""
+        spelling = spelling_of(self.crawler)
+        if request.method == "GET" and spelling is not None and spelling.may_respell(request.url):
+            self._follow(spelling)
+            self._sent.add(spelling.normal(request.url))
+
+    def answered(self, response: Response, request: Request, **_: Any) -> None:
+        """A redirect: the page is the target's, asked for in its own right."""
+        spelling = spelling_of(self.crawler)
+        redirected = 300 <= response.status < 400 and b"Location" in response.headers
+        if spelling is not None and redirected and self._sent:
+            self._follow(spelling)
+            self._sent.discard(spelling.normal(request.url))
+
+    def _follow(self, spelling: UrlSpelling) -> None:
+        """Spell the pages sent anew if the site's spelling changed."""
+        if (learnt := spelling.learnt()) != self._learnt:
+            self._learnt = learnt
+            self._sent = {spelling.normal(url) for url in self._sent}

@@ -304,14 +304,14 @@ class PortalSpider(scrapy.Spider):
         """The same page under a case-flipped path: the server ignores case."""
         length, title = response.meta["dna_probed"]
         same = title == _title(response) and abs(len(response.body) - length) <= length * 0.05
-        self.spelling.case_insensitive = same
+        self.spelling.learn_case(same)
         if same:
             self.logger.info("%s: the server ignores case in paths", self.site.name)
             self.crawler.stats.set_value("dna/case_insensitive", True)
 
     def case_probe_failed(self, failure: Failure) -> None:
         """A case-flipped path was refused: the server tells case apart."""
-        self.spelling.case_insensitive = False
+        self.spelling.learn_case(False)
 
     def _classify(self, url: str, family: Family) -> str | None:
         return family.classify(
