@@ -15,9 +15,14 @@ The duplicate filter knows URLs as they were asked for.  A page fetched as
 ``bai-viet-12.aspx?sid=8F3A2C91`` before ``sid`` was learnt is, in the new
 spelling, ``bai-viet-12.aspx``, which it has never seen: one copy of every
 article fetched before the learning was fetched again.  So this middleware
-keeps the pages fetched whose URL a later spelling may change (a query, or
+keeps the pages sent whose URL a later spelling may change (a query, or
 capitals while case is unknown), spells them anew whenever the spelling
-changes, and does not send a request for one of them.
+changes, and does not send a request for one of them.  A page is sent once
+every downloader middleware let its request through, in flight or waiting
+for its host's turn: not one parked or dropped after this middleware.  Only
+GET requests count: a form posted back to a page's URL is another page.
+One answered by a redirect stops counting: its page is the target's (spelt
+anew, a moved origin's old URL is that very target).
 
 Requests that bypass the duplicate filter (probes, start URLs) are sent as
 they are; redirects are spelt where they are followed
