@@ -11,11 +11,13 @@ from urllib.parse import quote
 
 import pytest
 from parsel import Selector
-from scrapy import Request, Spider
+from scrapy import Request, Spider, signals
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import HtmlResponse
 from scrapy.utils.test import get_crawler
 
 from crawler.links import link_at
-from crawler.middlewares.spelling import RespellMiddleware
+from crawler.middlewares.spelling import MAX_RESPELLINGS, RespellMiddleware
 from crawler.shapes import released
 from crawler.spelling import UrlSpelling
 from extract.scripts import script_redirect
@@ -318,6 +320,56 @@ def test_a_request_that_waited_is_sent_in_the_sites_new_spelling() -> None:
     assert not sent.dont_filter
     probe = Request("http://xa.gov.vn/bai-viet-3.html?vs=s1A2B3C4D", dont_filter=True)
     assert respell.process_request(probe) is None
+
+
+def _respelling(crawler_spelling: UrlSpelling) -> tuple[RespellMiddleware, object]:
+    crawler = get_crawler(Spider)
+    crawler.spider = Spider("portal")
+    crawler.spider.spelling = crawler_spelling
+    crawler.stats.open_spider()
+    return RespellMiddleware.from_crawler(crawler), crawler.signals
+
+
+def test_a_page_sent_under_an_old_spelling_is_not_sent_again() -> None:
+    """Sent as ``?vs=…`` before ``vs`` was learnt, an article is not sent
+    again as its new spelling, which the duplicate filter never saw; a form
+    posted back to that URL, and a redirect's old URL, are other pages."""
+    spelling = UrlSpelling()
+    respell, crawler_signals = _respelling(spelling)
+    article = "http://xa.gov.vn/bai-viet-3.html"
+    moved = "http://xa.gov.vn/bai-viet-4.html"
+    for url in (f"{article}?vs=s1A2B3C4D", f"{moved}?vs=s1A2B3C4D"):
+        crawler_signals.send_catch_log(signals.request_reached_downloader, request=Request(url))
+    crawler_signals.send_catch_log(
+        signals.response_downloaded,
+        response=HtmlResponse(f"{moved}?vs=s1A2B3C4D", status=301, headers={"Location": moved}),
+        request=Request(f"{moved}?vs=s1A2B3C4D"),
+    )
+    assert respell.process_request(Request(article)) is None  # nothing learnt yet
+    spelling.volatile = frozenset({"vs"})
+    for url in (article, f"{article}?vs=s9F8E7D6C"):
+        with pytest.raises(IgnoreRequest):
+            respell.process_request(Request(url))
+    assert respell.process_request(Request(article, method="POST", body=b"page=2")) is None
+    assert respell.process_request(Request(moved)) is None
+
+
+def test_a_portal_teaching_rule_after_rule_is_left_to_the_duplicate_filter() -> None:
+    """Each rule learnt spells every page sent anew: past MAX_RESPELLINGS
+    (a portal inventing a parameter per page), the pages sent are forgotten."""
+    spelling = UrlSpelling()
+    respell, crawler_signals = _respelling(spelling)
+    for number in range(MAX_RESPELLINGS):
+        url = f"http://xa.gov.vn/trang.html?p{number}=x"
+        crawler_signals.send_catch_log(signals.request_reached_downloader, request=Request(url))
+        spelling.volatile = spelling.volatile | {f"p{number}"}
+        with pytest.raises(IgnoreRequest):
+            respell.process_request(Request("http://xa.gov.vn/trang.html"))
+    crawler_signals.send_catch_log(
+        signals.request_reached_downloader, request=Request("http://xa.gov.vn/trang.html?q=x")
+    )
+    spelling.volatile = spelling.volatile | {"q"}
+    assert respell.process_request(Request("http://xa.gov.vn/trang.html")) is None
 
 
 def test_long_links_leave_nothing_behind() -> None:

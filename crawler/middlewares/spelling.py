@@ -40,14 +40,16 @@ from scrapy import signals
 
 from crawler.failures import Skipped
 from crawler.shapes import RELEASED, ShapeWatch
-from crawler.spelling import spelling_of
+from crawler.spelling import UrlSpelling, spelling_of
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
 
-    from crawler.spelling import UrlSpelling
+
+#: Times the pages sent are spelt anew, at most, in one crawl of a site.
+MAX_RESPELLINGS = 32
 
 
 class RespellMiddleware:
@@ -60,7 +62,8 @@ class RespellMiddleware:
         #: pages sent whose URL a later spelling may change, in the spelling
         #: :attr:`_learnt` (a page budget's worth at most: one per page sent).
         self._sent: set[str] = set()
-        self._learnt: tuple[object, ...] = ()
+        self._learnt: tuple[object, ...] = UrlSpelling().learnt()
+        self._respellings = 0
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RespellMiddleware:
@@ -91,7 +94,8 @@ class RespellMiddleware:
         spelling = spelling_of(self.crawler)
         if request.method == "GET" and spelling is not None and spelling.may_respell(request.url):
             self._follow(spelling)
-            self._sent.add(spelling.normal(request.url))
+            if self._respellings <= MAX_RESPELLINGS:
+                self._sent.add(spelling.normal(request.url))
 
     def answered(self, response: Response, request: Request, **_: Any) -> None:
         """A redirect: the page is the target's, asked for in its own right."""
@@ -102,7 +106,18 @@ class RespellMiddleware:
             self._sent.discard(spelling.normal(request.url))
 
     def _follow(self, spelling: UrlSpelling) -> None:
-        """Spell the pages sent anew if the site's spelling changed."""
-        if (learnt := spelling.learnt()) != self._learnt:
-            self._learnt = learnt
+        """Spell the pages sent anew if the site's spelling changed.
+
+        Each time costs a look at every page sent.  A real portal teaches a
+        handful of rules; one inventing a parameter per page would make it
+        a cost per page squared, so past :data:`MAX_RESPELLINGS` the pages
+        sent are forgotten, and the duplicate filter alone decides.
+        """
+        if (learnt := spelling.learnt()) == self._learnt:
+            return
+        self._learnt = learnt
+        self._respellings += 1
+        if self._respellings > MAX_RESPELLINGS:
+            self._sent.clear()
+        else:
             self._sent = {spelling.normal(url) for url in self._sent}
