@@ -79,7 +79,7 @@ CONCURRENT_REQUESTS_PER_DOMAIN = 2
 # shapes, the site's spelling) and out of reach of the scheduler's
 # priorities.  With Scrapy's 32, an article queued under a session id was
 # fetched again and again after the id was learnt.  Twice the per-host
-# limit (sites.toml's concurrency_per_host sets both).
+# limit: PortalSpider.from_crawler sets it from the limit in force.
 CONCURRENT_REQUESTS = 2 * CONCURRENT_REQUESTS_PER_DOMAIN
 # A page yields one article at most, beside its links; Scrapy starts this many
 # tasks for every response's output (100 by default: a tenth of a crawl's CPU).

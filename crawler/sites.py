@@ -178,8 +178,6 @@ class SitesFile:
         # a millisecond keeps the limit and costs nothing.
         if "DOWNLOAD_DELAY" in settings:
             settings["DOWNLOAD_DELAY"] = max(settings["DOWNLOAD_DELAY"], MIN_DOWNLOAD_DELAY)
-        if "CONCURRENT_REQUESTS_PER_DOMAIN" in settings:  # see crawler.settings
-            settings["CONCURRENT_REQUESTS"] = 2 * settings["CONCURRENT_REQUESTS_PER_DOMAIN"]
         if "DNA_CONTACT" in settings:
             settings["USER_AGENT"] = f"dna/0.1 (District News Archive; +{settings['DNA_CONTACT']})"
         return settings

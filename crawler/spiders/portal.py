@@ -178,6 +178,10 @@ class PortalSpider(scrapy.Spider):
         crawler.settings.set("CLOSESPIDER_TIMEOUT", budget_minutes * 60, priority="spider")
         if site.max_depth is not None:
             crawler.settings.set("DEPTH_LIMIT", site.max_depth, priority="spider")
+        # Twice the per-host limit, whatever set it (see crawler.settings);
+        # CONCURRENT_REQUESTS given on the command line still has the last word.
+        per_host = crawler.settings.getint("CONCURRENT_REQUESTS_PER_DOMAIN")
+        crawler.settings.set("CONCURRENT_REQUESTS", 2 * per_host, priority="project")
         if frontier := crawler.settings.get("DNA_FRONTIER_URL"):
             for key, value in frontier_settings(frontier).items():
                 crawler.settings.set(key, value, priority="spider")
