@@ -84,12 +84,17 @@ def zoo_crawl(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str,
 
 
 def _captured_urls(data: Path, site: str) -> list[str]:
-    """Every URL the crawl captured for ``site``."""
+    """Every URL the crawl captured for ``site``, in the order they came back."""
     store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
     try:
         with store.session() as session:
             return list(
-                session.scalars(select(Capture.url).join(Site).where(Site.name == site)).all()
+                session.scalars(
+                    select(Capture.url)
+                    .join(Site)
+                    .where(Site.name == site)
+                    .order_by(Capture.id)  # the order they came back in
+                ).all()
             )
     finally:
         store.close()
@@ -158,6 +163,23 @@ def test_an_endless_pager_ends_at_its_short_last_page(zoo_crawl) -> None:
     assert past_the_end, "a full last page is only known to be the last past it"
     assert 1 not in past_the_end
     assert max(past_the_end.values()) == 1
+
+
+def test_every_section_of_the_menu_is_opened_before_any_listing_goes_deep(zoo_crawl) -> None:
+    """The home page links each category's first page, a page of no known
+    kind.  Sent as such, behind every listing page and article, a category
+    was opened only once the other listings were fifteen pages deep; all
+    news, then ahead, ran to its end, and the category behind ran ten more."""
+    data, portals, _ = zoo_crawl
+    portal = portals["overlapping"]
+    pages = []
+    for url in _captured_urls(data, "overlapping"):  # in the order fetched
+        parts = urlsplit(url)
+        if (listed := portal.listing_at(parts.path, dict(parse_qsl(parts.query)))) is not None:
+            pages.append(listed)
+    firsts = [pages.index((category, 1)) for category in range(1, portal.categories + 1)]
+    deep = next(index for index, (_, page) in enumerate(pages) if page >= 3)
+    assert max(firsts) < deep, pages[: deep + 1]
 
 
 def test_an_alias_is_shown_as_another_url_of_its_article(zoo_crawl) -> None:

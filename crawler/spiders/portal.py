@@ -82,8 +82,20 @@ SKIPPED_EXTENSIONS = frozenset(
 #: A page's links, and its frames: a frameset's pages (menu, main) are the portal.
 _LINKS = "//a/@href | //area/@href | //frame/@src | //iframe/@src"
 _FEED_LINKS = '//link[@rel="alternate"][contains(@type, "rss") or contains(@type, "atom")]/@href'
-#: Scheduling priority by what a request is expected to return.
-PRIORITY = {"seed": 100, "feed": 50, "listing": 20, "article": 10, "page": 0, "media": -10}
+#: Scheduling priority by what a request is expected to return.  A start
+#: page's links of no known kind are the site's menu: its sections go before
+#: the pages deep in any listing, so that overlapping listings (all news,
+#: each category) are paged side by side, and one behind the others ends
+#: early, having shown nothing new for a while.
+PRIORITY = {
+    "seed": 100,
+    "feed": 50,
+    "menu": 30,
+    "listing": 20,
+    "article": 10,
+    "page": 0,
+    "media": -10,
+}
 
 
 def _title(response: Response) -> str:
@@ -226,6 +238,7 @@ class PortalSpider(scrapy.Spider):
         callback: Any = None,
         optional: bool = False,
         listed_date: datetime | None = None,
+        menu: bool = False,
     ) -> scrapy.Request:
         meta: dict[str, Any] = {"dna_kind": kind}
         if optional:
@@ -237,10 +250,15 @@ class PortalSpider(scrapy.Spider):
             url,
             callback=callback or (self.parse_media if kind == "media" else self.parse),
             errback=self.failed,
-            # A page again under another session id: fetched soon, it teaches the id.
-            priority=PRIORITY["seed" if kind != "media" and self.spelling.settles(url) else kind],
+            priority=PRIORITY[self._rank(url, kind, menu)],
             meta=meta,
         )
+
+    def _rank(self, url: str, kind: str, menu: bool) -> str:
+        """Which :data:`PRIORITY` a request of ``kind`` for ``url`` takes."""
+        if kind != "media" and self.spelling.settles(url):
+            return "seed"  # a page again under another session id: fetched soon, it teaches the id
+        return "menu" if menu else kind
 
     # -- responses --------------------------------------------------------
 
@@ -368,6 +386,7 @@ class PortalSpider(scrapy.Spider):
             if posted is not None and not self._allowed(posted.action):
                 posted = None
         shown: set[str] = set()
+        menu = not response.meta.get("depth")  # a start page, or where it redirected
         articles = []
         archived = self._archived
         for url in links:
@@ -391,7 +410,7 @@ class PortalSpider(scrapy.Spider):
                 if url in archived:
                     continue
                 articles.append(url)
-            yield self._request(url, kind)
+            yield self._request(url, kind, menu=menu and kind == "page")
         response.meta["dna_links_shown"] = frozenset(shown)  # for the trap guard
         listed = paged = frozenset()
         if pager or posted is not None:
