@@ -14,6 +14,7 @@ from parsel import Selector
 from scrapy import Request, Spider, signals
 from scrapy.exceptions import IgnoreRequest
 from scrapy.http import HtmlResponse
+from scrapy.signalmanager import SignalManager
 from scrapy.utils.test import get_crawler
 
 from crawler.links import link_at
@@ -322,7 +323,7 @@ def test_a_request_that_waited_is_sent_in_the_sites_new_spelling() -> None:
     assert respell.process_request(probe) is None
 
 
-def _respelling(crawler_spelling: UrlSpelling) -> tuple[RespellMiddleware, object]:
+def _respelling(crawler_spelling: UrlSpelling) -> tuple[RespellMiddleware, SignalManager]:
     crawler = get_crawler(Spider)
     crawler.spider = Spider("portal")
     crawler.spider.spelling = crawler_spelling
