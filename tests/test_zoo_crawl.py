@@ -178,7 +178,8 @@ def test_every_section_of_the_menu_is_opened_before_any_listing_goes_deep(zoo_cr
         if (listed := portal.listing_at(parts.path, dict(parse_qsl(parts.query)))) is not None:
             pages.append(listed)
     firsts = [pages.index((category, 1)) for category in range(1, portal.categories + 1)]
-    deep = next(index for index, (_, page) in enumerate(pages) if page >= 3)
+    # Not first of all: a pager page may be sent while a category is on trial.
+    deep = next(index for index, (_, page) in enumerate(pages) if page >= 5)
     assert max(firsts) < deep, pages[: deep + 1]
 
 
