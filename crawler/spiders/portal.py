@@ -255,10 +255,11 @@ class PortalSpider(scrapy.Spider):
         )
 
     def _rank(self, url: str, kind: str, menu: bool) -> str:
-        """Which :data:`PRIORITY` a request of ``kind`` for ``url`` takes."""
+        """Which :data:`PRIORITY` a request of ``kind`` for ``url``, linked
+        from a start page if ``menu``, takes."""
         if kind != "media" and self.spelling.settles(url):
             return "seed"  # a page again under another session id: fetched soon, it teaches the id
-        return "menu" if menu else kind
+        return "menu" if menu and kind == "page" else kind
 
     # -- responses --------------------------------------------------------
 
@@ -410,7 +411,7 @@ class PortalSpider(scrapy.Spider):
                 if url in archived:
                     continue
                 articles.append(url)
-            yield self._request(url, kind, menu=menu and kind == "page")
+            yield self._request(url, kind, menu=menu)
         response.meta["dna_links_shown"] = frozenset(shown)  # for the trap guard
         listed = paged = frozenset()
         if pager or posted is not None:
