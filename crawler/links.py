@@ -13,7 +13,15 @@ from urllib.parse import urlsplit
 
 from crawler.settings import URLLENGTH_LIMIT
 from extract.caches import short_strings_cache
-from extract.urls import CACHED_URL_LENGTH, absolute, is_print_view, shared_base, within_site
+from extract.urls import (
+    CACHED_URL_LENGTH,
+    absolute,
+    is_print_view,
+    joined,
+    shared_base,
+    with_page_one,
+    within_site,
+)
 
 #: A link text this many URLs of one page share is a label, not an item's name.
 LABEL_URLS = 3
@@ -42,6 +50,16 @@ def link_at(base: str, href: str, domains: tuple[str, ...]) -> str | None:
     following; answered once for every page of the host (:func:`shared_base`)."""
     href = href.strip()
     return _resolve(shared_base(base, href), href, domains)
+
+
+def pager_link_at(base: str, href: str, domains: tuple[str, ...]) -> str | None:
+    """:func:`link_at` for a pager's link: its ``?page=1`` kept, the second
+    page of a pager counting from zero (see :func:`extract.urls.with_page_one`)."""
+    url = link_at(base, href, domains)
+    if url is None:
+        return None
+    written = joined(base, href)
+    return with_page_one(written, url) if written else url
 
 
 @short_strings_cache(maxsize=32768, longest=CACHED_URL_LENGTH)

@@ -13,13 +13,20 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 from parsel import Selector
 
 from extract.caches import short_strings_cache
 from extract.select import elements
-from extract.urls import CACHED_URL_LENGTH, canonical_or_none, canonicalize, joined
+from extract.urls import (
+    CACHED_URL_LENGTH,
+    PAGE_PARAMS,
+    canonical_or_none,
+    canonicalize,
+    joined,
+    page_one_params,
+)
 
 #: The presets, in the order ``detect_family`` breaks ties.  Callers add "auto".
 FAMILY_NAMES = ("liferay", "tandan", "vnportal", "nukeviet")
@@ -150,29 +157,47 @@ class Family:
         """Absolute URLs of a listing's pagination links, in page order, once each.
 
         Links that look like articles are left out: vnPortal article links
-        carry ``?pageindex=0`` too.
+        carry ``?pageindex=0`` too.  Each is as written (page 1 named as its
+        pager names it), but where the pager's numbers show its pages
+        counting from one ("2" for ``?page=2``): then its ``?page=1`` is its
+        first page, and canonical (see :func:`extract.urls.with_page_one`).
         """
         queries = dict.fromkeys((*self.pager, *GENERIC.pager, *_NEXT_LINKS))
         # Several queries find the same links, and a long pager is two hundred
         # of them: each is joined and judged once.
-        hrefs: dict[str, None] = {}
+        hrefs: dict[str, str] = {}
         for query in queries:
             for element in elements(selector.root, query):
                 href = element.get("href")
                 if href is not None:
-                    hrefs[href.strip()] = None
+                    hrefs.setdefault(href.strip(), "".join(element.itertext()).strip())
+        from_one = _counts_from_one(hrefs)
         links = {
-            url: None
+            (canonicalize(url) if from_one and page_one_params(url) else url): None
             for href in hrefs
             if href and not href.startswith(("#", "javascript:", "mailto:"))
-            # As written (page 1 named as its pager names it), unless no
-            # parser reads it: then dropped, as any link of the page is.
+            # Unless no parser reads it: then dropped, as any link of the page is.
             if (url := joined(base_url, href)) and canonical_or_none(url)
         }
         for link in [link for link in links if self.classify(link) == "article"]:
             del links[link]
         links.pop(base_url, None)
         return list(links)
+
+
+def _counts_from_one(texts: Mapping[str, str]) -> bool:
+    """Whether a pager's links, by href, with ``texts`` number its pages as
+    their page parameter does ("2" for ``?page=2``), and never one less
+    ("2" for ``?page=1``: counting from zero)."""
+    from_one = from_zero = 0
+    for href, text in texts.items():
+        if not text.isdigit():
+            continue
+        for name, value in parse_qsl(urlsplit(href).query):
+            if name.lower() in PAGE_PARAMS and value.isdigit():
+                from_one += int(value) == int(text)
+                from_zero += int(value) == int(text) - 1
+    return from_one > 0 and not from_zero
 
 
 @short_strings_cache(maxsize=65536, longest=CACHED_URL_LENGTH)

@@ -51,8 +51,11 @@ PRINT_PARAMS = frozenset({"print", "printable", "view=print", "isprint", "inan",
 #: from them, so they are not followed at all.
 _PRINT_PATH = re.compile(r"/(?:print|in-bai-viet|inbai|print-view)(?=/|$)", re.IGNORECASE)
 
-#: Parameters whose zero value is the default first page (``?pageindex=0``).
-_FIRST_PAGE_PARAMS = frozenset({"pageindex", "page", "p", "trang", "pagenumber", "pageno"})
+#: Parameters numbering a listing's pages.  Their value ``0`` (or none) is
+#: the first page whichever number a pager starts at; ``1`` is the first page
+#: too where pages count from one, as most do, and dropped as that: see
+#: :func:`with_page_one` for those counting from zero.
+PAGE_PARAMS = frozenset({"pageindex", "page", "p", "trang", "pagenumber", "pageno"})
 
 
 def _keep_param(name: str, value: str) -> bool:
@@ -63,7 +66,7 @@ def _keep_param(name: str, value: str) -> bool:
         return False
     if lowered in PRINT_PARAMS or f"{lowered}={value.lower()}" in PRINT_PARAMS:
         return False
-    return not (lowered in _FIRST_PAGE_PARAMS and value in ("", "0", "1"))
+    return not (lowered in PAGE_PARAMS and value in ("", "0", "1"))
 
 
 #: What an ``&`` escaped twice in HTML leaves before a parameter's name.
@@ -182,6 +185,35 @@ def canonicalize(url: str) -> str:
     named = ((_AMP.sub("", name), value) for name, value in pairs)
     query = sorted((name, value) for name, value in named if _keep_param(name, value))
     return urlunsplit((scheme, host, path, urlencode(query), ""))
+
+
+def page_one_params(url: str) -> list[str]:
+    """The names of ``url``'s page parameters set to ``1`` (``?page=1``), as written."""
+    if "=1" not in url:  # most links: answered before any parsing
+        return []
+    return [
+        name
+        for name, value in parse_qsl(_parts(url).query, keep_blank_values=True)
+        if value == "1" and _AMP.sub("", name).lower() in PAGE_PARAMS
+    ]
+
+
+def with_page_one(written: str, canonical: str) -> str:
+    """``canonical`` with the ``?page=1`` of ``written`` put back.
+
+    :func:`canonicalize` drops ``page=1`` as the first page, which it is
+    where pages count from one.  Pagers counting from zero (Drupal's
+    ``?page=1`` is the second page) link their second page so, and a pager of
+    "next" links alone reached no page past the first.  For a pager's links
+    whose numbers do not show them counting from one.
+    """
+    kept = page_one_params(written)
+    if not kept:
+        return canonical
+    parts = _parts(canonical)
+    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    query = sorted([*pairs, *((_AMP.sub("", name), "1") for name in kept)])
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
 #: Among :func:`without_params`' names: a number standing alone as a parameter.

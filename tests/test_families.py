@@ -227,7 +227,7 @@ def test_home_page_with_a_welcome_text_is_not_an_article() -> None:
             "tandan_listing.html",
             "tandan",
             [
-                "https://quangxuong.thanhhoa.gov.vn/portal/Pages/Tin-tuc-su-kien.aspx?PageIndex=1",
+                # Its numbers count from one: PageIndex=1 is this first page.
                 "https://quangxuong.thanhhoa.gov.vn/portal/Pages/Tin-tuc-su-kien.aspx?PageIndex=2",
                 "https://quangxuong.thanhhoa.gov.vn/portal/Pages/Tin-tuc-su-kien.aspx?PageIndex=3",
             ],
@@ -236,7 +236,6 @@ def test_home_page_with_a_welcome_text_is_not_an_article() -> None:
             "vnportal_listing.html",
             "vnportal",
             [
-                "https://thanhlien.thanhchuong.nghean.gov.vn/tin-tuc-su-kien?pageindex=1",
                 "https://thanhlien.thanhchuong.nghean.gov.vn/tin-tuc-su-kien?pageindex=2",
                 "https://thanhlien.thanhchuong.nghean.gov.vn/tin-tuc-su-kien?pageindex=3",
             ],
@@ -253,7 +252,7 @@ def test_home_page_with_a_welcome_text_is_not_an_article() -> None:
             "generic_listing.html",
             "generic",
             [
-                "https://phuhuu.anphu.angiang.gov.vn/index.php?com=danhmuc_tin&id_category=2&page=1",
+                "https://phuhuu.anphu.angiang.gov.vn/index.php?com=danhmuc_tin&id_category=2",
                 "https://phuhuu.anphu.angiang.gov.vn/index.php?com=danhmuc_tin&id_category=2&page=3",
             ],
         ),
@@ -294,6 +293,28 @@ def test_pager_links(name: str, family: str, expected: list[str]) -> None:
             '<a href="/tin-tuc-su-kien/le-ra-quan-515402?pageindex=0">Lễ ra quân</a>',
             ["https://x.nghean.gov.vn/tin-tuc-su-kien?pageindex=2"],
             id="article-links-left-out",
+        ),
+        pytest.param(
+            "generic",
+            "https://x.gov.vn/tin-tuc",
+            '<ul class="pager"><a href="/tin-tuc?page=1">2</a><a href="/tin-tuc?page=2">3</a></ul>',
+            ["https://x.gov.vn/tin-tuc?page=1", "https://x.gov.vn/tin-tuc?page=2"],
+            id="counted-from-zero-page-1-is-the-second",
+        ),
+        pytest.param(
+            "generic",
+            "https://x.gov.vn/tin-tuc?page=3",
+            '<ul class="pager"><a href="/tin-tuc?page=1">1</a><a href="/tin-tuc?page=2">2</a></ul>',
+            ["https://x.gov.vn/tin-tuc", "https://x.gov.vn/tin-tuc?page=2"],
+            id="counted-from-one-page-1-is-the-first",
+        ),
+        pytest.param(
+            "generic",
+            "https://x.gov.vn/tin-tuc?page=2",
+            '<ul class="pager"><a href="/tin-tuc?page=1">« Trước</a>'
+            '<a href="/tin-tuc?page=3">Sau »</a></ul>',
+            ["https://x.gov.vn/tin-tuc?page=1", "https://x.gov.vn/tin-tuc?page=3"],
+            id="not-numbered-page-1-kept-as-written",
         ),
     ],
 )

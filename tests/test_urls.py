@@ -29,6 +29,7 @@ from extract.urls import (
     is_private_address,
     resolves_to_private,
     url_shape,
+    with_page_one,
 )
 
 
@@ -38,6 +39,8 @@ from extract.urls import (
         ("HTTPS://Xa.Gov.VN:443/tin-tuc/bai-1#top", "https://xa.gov.vn/tin-tuc/bai-1"),
         ("http://xa.gov.vn/tin/bai-1?pageindex=0", "http://xa.gov.vn/tin/bai-1"),
         ("http://xa.gov.vn/tin?pageindex=2", "http://xa.gov.vn/tin?pageindex=2"),
+        # The first page, where pages count from one (see with_page_one).
+        ("http://xa.gov.vn/tin?cat=2&page=1", "http://xa.gov.vn/tin?cat=2"),
         ("http://xa.gov.vn/a?utm_source=zalo&fbclid=x&id=3", "http://xa.gov.vn/a?id=3"),
         ("http://xa.gov.vn/a?print=1&b=2&a=1", "http://xa.gov.vn/a?a=1&b=2"),
         # "&amp;amp;" in the HTML: Joomla's print link as some templates write it.
@@ -55,6 +58,22 @@ from extract.urls import (
 )
 def test_canonical_urls(url: str, canonical: str) -> None:
     assert canonicalize(url) == canonical
+
+
+@pytest.mark.parametrize(
+    ("written", "kept"),
+    [
+        # Counted from zero, page=1 is the second page: put back, in its place.
+        ("http://xa.gov.vn/tin?page=1&cat=2", "http://xa.gov.vn/tin?cat=2&page=1"),
+        ("http://xa.gov.vn/tin?cat=2&amp;PageIndex=1", "http://xa.gov.vn/tin?PageIndex=1&cat=2"),
+        # Nothing else canonicalize drops comes back.
+        ("http://xa.gov.vn/tin?page=1&utm_source=x", "http://xa.gov.vn/tin?page=1"),
+        ("http://xa.gov.vn/tin?page=0", "http://xa.gov.vn/tin"),
+        ("http://xa.gov.vn/tin?id=1", "http://xa.gov.vn/tin?id=1"),
+    ],
+)
+def test_a_page_one_is_put_back_for_pagers_counting_from_zero(written: str, kept: str) -> None:
+    assert with_page_one(written, canonicalize(written)) == kept
 
 
 def test_print_views_with_their_own_path_are_recognised() -> None:

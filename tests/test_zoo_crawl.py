@@ -584,6 +584,39 @@ def test_a_pager_past_its_end_respelling_its_links_ends_at_once(tmp_path: Path) 
     assert len(past_end) == 1, past_end
 
 
+def _zero_based_pager_portal(numbered: bool) -> dict[str, tuple[int, bytes]]:
+    """A listing of 15 articles over 3 pages counted from zero, as Drupal's
+    are: ``/tin-tuc``, then ``?page=1`` (the second page) and ``?page=2``;
+    its pager ``numbered`` 1 to 3, or only "previous" and "next"."""
+    pages, items = _meetings(15)
+    for index in range(3):
+        if numbered:
+            links = [(number - 1, str(number)) for number in (1, 2, 3)]
+        else:
+            links = [(index - 1, "« Trang trước")] * (index > 0)
+            links += [(index + 1, "Trang sau »")] * (index < 2)
+        pager = "".join(f'<a href="/tin-tuc?page={n}">{text}</a>' for n, text in links)
+        path = f"/tin-tuc?page={index}" if index else "/tin-tuc"
+        shown = "".join(items[5 * index : 5 * index + 5])
+        pages[path] = (200, f'{_HOME_LINK}{shown}<div class="pager">{pager}</div>')
+    pages["/"] = (200, _HOME_LINK + '<a href="/tin-tuc">Tin tức</a>')
+    return {path: (status, body.encode()) for path, (status, body) in pages.items()}
+
+
+@pytest.mark.parametrize("numbered", [True, False], ids=["numbered", "next-links"])
+def test_a_pager_counting_from_zero_is_paged_to_its_end(tmp_path: Path, numbered: bool) -> None:
+    """``?page=1`` was taken for the first page, as it is where pages count
+    from one: a pager counting from zero lost its second page, and one of
+    "next" links alone everything past its first (5 articles of 15)."""
+    result, asked = _crawl_pages(_zero_based_pager_portal(numbered), "/", "zero", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(_articles(tmp_path, "zero")) == 15
+    assert sorted(path for path in asked if path.startswith("/tin-tuc?")) == [
+        "/tin-tuc?page=1",
+        "/tin-tuc?page=2",
+    ]
+
+
 def _routed_portal() -> dict[str, tuple[int, bytes]]:
     """A PHP portal routing every page by ``index.php?page=…``: its home shows
     the five latest articles, as the news listing's first page does, and the

@@ -28,7 +28,14 @@ from crawler.failures import Skipped, failure_reason, note_failure
 from crawler.frontier.redis import KnownArticles, frontier_settings, known_articles
 from crawler.history import ArchiveHistory
 from crawler.items import ArticleItem
-from crawler.links import allowed, extension, is_relative, link_at, listed_items
+from crawler.links import (
+    allowed,
+    extension,
+    is_relative,
+    link_at,
+    listed_items,
+    pager_link_at,
+)
 from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
 from crawler.spelling import UrlSpelling, case_flipped
 from extract.families import GENERIC, Family, get_family
@@ -381,7 +388,7 @@ class PortalSpider(scrapy.Spider):
             pager = {
                 spelling.normal(url)
                 for link in family.pager_links(selector, response.url)
-                if (url := link_at(base, link, domains))
+                if (url := pager_link_at(base, link, domains))
             }
             posted = postback_pager(root, base)
             if posted is not None and not self._allowed(posted.action):
