@@ -56,6 +56,9 @@ _PRINT_PATH = re.compile(r"/(?:print|in-bai-viet|inbai|print-view)(?=/|$)", re.I
 #: too where pages count from one, as most do, and dropped as that: see
 #: :func:`with_page_one` for those counting from zero.
 PAGE_PARAMS = frozenset({"pageindex", "page", "p", "trang", "pagenumber", "pageno"})
+#: Parameters counting a listing's items from its first (Joomla's
+#: ``?limitstart=20``): their value ``0`` (or none) is the first page.
+_OFFSET_PARAMS = frozenset({"start", "limitstart", "offset"})
 
 
 def _keep_param(name: str, value: str) -> bool:
@@ -66,6 +69,8 @@ def _keep_param(name: str, value: str) -> bool:
         return False
     if lowered in PRINT_PARAMS or f"{lowered}={value.lower()}" in PRINT_PARAMS:
         return False
+    if lowered in _OFFSET_PARAMS:
+        return value not in ("", "0")
     return not (lowered in PAGE_PARAMS and value in ("", "0", "1"))
 
 

@@ -41,6 +41,9 @@ from extract.urls import (
         ("http://xa.gov.vn/tin?pageindex=2", "http://xa.gov.vn/tin?pageindex=2"),
         # The first page, where pages count from one (see with_page_one).
         ("http://xa.gov.vn/tin?cat=2&page=1", "http://xa.gov.vn/tin?cat=2"),
+        # Counted by items (Joomla), the first page is an offset of 0; 1 is not it.
+        ("http://xa.gov.vn/tin?limitstart=0&cat=2", "http://xa.gov.vn/tin?cat=2"),
+        ("http://xa.gov.vn/tin?start=1&cat=2", "http://xa.gov.vn/tin?cat=2&start=1"),
         ("http://xa.gov.vn/a?utm_source=zalo&fbclid=x&id=3", "http://xa.gov.vn/a?id=3"),
         ("http://xa.gov.vn/a?print=1&b=2&a=1", "http://xa.gov.vn/a?a=1&b=2"),
         # "&amp;amp;" in the HTML: Joomla's print link as some templates write it.
