@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlsplit
 
+from lxml.etree import _Element as Element
 from parsel import Selector
 
 from extract.caches import short_strings_cache
@@ -165,12 +166,12 @@ class Family:
         queries = dict.fromkeys((*self.pager, *GENERIC.pager, *_NEXT_LINKS))
         # Several queries find the same links, and a long pager is two hundred
         # of them: each is joined and judged once.
-        hrefs: dict[str, str] = {}
+        hrefs: dict[str, Element] = {}
         for query in queries:
             for element in elements(selector.root, query):
                 href = element.get("href")
                 if href is not None:
-                    hrefs.setdefault(href.strip(), "".join(element.itertext()).strip())
+                    hrefs.setdefault(href.strip(), element)
         from_one = _counts_from_one(hrefs)
         links = {
             (canonicalize(url) if from_one and page_one_params(url) else url): None
@@ -185,18 +186,26 @@ class Family:
         return list(links)
 
 
-def _counts_from_one(texts: Mapping[str, str]) -> bool:
-    """Whether a pager's links, by href, with ``texts`` number its pages as
-    their page parameter does ("2" for ``?page=2``), and never one less
-    ("2" for ``?page=1``: counting from zero)."""
-    from_one = from_zero = 0
-    for href, text in texts.items():
-        if not text.isdigit():
+#: Numbered links read to tell where a pager counts from: it numbers every
+#: page alike, and a never-ending one links two hundred of them.
+_NUMBERED_LINKS_READ = 8
+
+
+def _counts_from_one(links: Mapping[str, Element]) -> bool:
+    """Whether a pager's links, by href, number its pages as their page
+    parameter does ("2" for ``?page=2``), and never one less ("2" for
+    ``?page=1``: counting from zero)."""
+    from_one = from_zero = read = 0
+    for href, link in links.items():
+        if "=" not in href or not (text := "".join(link.itertext()).strip()).isdigit():
             continue
         for name, value in parse_qsl(urlsplit(href).query):
             if name.lower() in PAGE_PARAMS and value.isdigit():
                 from_one += int(value) == int(text)
                 from_zero += int(value) == int(text) - 1
+        read += 1
+        if read == _NUMBERED_LINKS_READ:
+            break
     return from_one > 0 and not from_zero
 
 
