@@ -28,14 +28,7 @@ from crawler.failures import Skipped, failure_reason, note_failure
 from crawler.frontier.redis import KnownArticles, frontier_settings, known_articles
 from crawler.history import ArchiveHistory
 from crawler.items import ArticleItem
-from crawler.links import (
-    allowed,
-    extension,
-    is_relative,
-    link_at,
-    listed_items,
-    pager_link_at,
-)
+from crawler.links import allowed, extension, is_relative, link_at, listed_items, pager_link_at
 from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
 from crawler.spelling import UrlSpelling, case_flipped
 from extract.families import GENERIC, Family, get_family
