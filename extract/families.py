@@ -197,16 +197,22 @@ def _counts_from_one(links: Mapping[str, Element]) -> bool:
     ``?page=1``: counting from zero)."""
     from_one = from_zero = read = 0
     for href, link in links.items():
-        if "=" not in href or not (text := "".join(link.itertext()).strip()).isdigit():
+        if "=" not in href or (number := _page_number("".join(link.itertext()).strip())) is None:
             continue
         for name, value in parse_qsl(urlsplit(href).query):
-            if name.lower() in PAGE_PARAMS and value.isdigit():
-                from_one += int(value) == int(text)
-                from_zero += int(value) == int(text) - 1
+            if name.lower() in PAGE_PARAMS and (page := _page_number(value)) is not None:
+                from_one += page == number
+                from_zero += page == number - 1
         read += 1
         if read == _NUMBERED_LINKS_READ:
             break
     return from_one > 0 and not from_zero
+
+
+def _page_number(text: str) -> int | None:
+    """``text`` as a page number, if it is one: ASCII digits, not too many
+    ("²" is a digit to ``str.isdigit`` but no number to ``int``)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 @short_strings_cache(maxsize=65536, longest=CACHED_URL_LENGTH)

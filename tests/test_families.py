@@ -316,6 +316,16 @@ def test_pager_links(name: str, family: str, expected: list[str]) -> None:
             ["https://x.gov.vn/tin-tuc?page=1", "https://x.gov.vn/tin-tuc?page=3"],
             id="not-numbered-page-1-kept-as-written",
         ),
+        pytest.param(
+            "generic",
+            "https://x.gov.vn/tin-tuc",
+            # A stranger's markup: "²" passes str.isdigit, and int() refuses
+            # a number of 5,000 digits.  Neither is a page number.
+            f'<ul class="pager"><a href="/tin-tuc?page=1">²</a>'
+            f'<a href="/tin-tuc?page={"9" * 5000}">{"9" * 5000}</a></ul>',
+            ["https://x.gov.vn/tin-tuc?page=1", f"https://x.gov.vn/tin-tuc?page={'9' * 5000}"],
+            id="odd-numbers-are-no-page-numbers",
+        ),
     ],
 )
 def test_pager_links_in_markup(family: str, url: str, body: str, expected: list[str]) -> None:
