@@ -52,6 +52,7 @@ from twisted.internet.threads import deferToThread
 from twisted.web._newclient import ResponseNeverReceived
 
 from crawler.tls import any_tls_context
+from extract.text import whole_number
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -160,7 +161,8 @@ def _fetch(request: Request, maxsize: int, timeout: float) -> tuple[Response, st
         peer = ipaddress.ip_address(tls.getpeername()[0]) if tls is not None else None
         answer = connection.getresponse()
         length = answer.getheader("Content-Length") or ""
-        if maxsize and length.isdigit() and int(length) > maxsize:
+        declared = whole_number(length.strip(), 30)
+        if maxsize and declared is not None and declared > maxsize:
             raise DownloadCancelledError(
                 f"Expected to receive {length} bytes which is larger than download "
                 f"max size ({maxsize}) in request {request}."

@@ -46,6 +46,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
+from extract.text import whole_number
 from extract.urls import (
     BARE_NUMBER,
     canonicalize,
@@ -91,9 +92,9 @@ def reads_as_now(value: str, now: float) -> bool:
     >>> reads_as_now("1764746400123", 1764746401.0), reads_as_now("1534257436", 1764746401.0)
     (True, False)
     """
-    if len(value) not in _CLOCK_DIGITS or not value.isdigit():
+    if len(value) not in _CLOCK_DIGITS or (number := whole_number(value, 19)) is None:
         return False
-    return abs(int(value) / 10 ** (len(value) - 10) - now) <= _CLOCK_SLACK
+    return abs(number / 10 ** (len(value) - 10) - now) <= _CLOCK_SLACK
 
 
 class UrlSpelling:

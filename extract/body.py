@@ -20,6 +20,7 @@ from archive.records import Image
 from extract.blocks import ImageBlock, TextBlock, walk
 from extract.boilerplate import RELATED_HEADING, is_boilerplate_line
 from extract.dates import is_dateline
+from extract.text import whole_number
 from extract.urls import joined
 
 _CAPTION_CLASS = re.compile(r"caption|desc|chu-?thich", re.IGNORECASE)
@@ -129,8 +130,8 @@ def image_source(element: Element, base_url: str) -> str | None:
     described = " ".join((urlsplit(src).path, element.get("alt", ""), element.get("class", "")))
     if _JUNK_IMAGE.search(described):
         return None
-    sides = (element.get("width", ""), element.get("height", ""))
-    if any(side.isdigit() and int(side) < _MIN_IMAGE_SIDE for side in sides):
+    sides = (whole_number(element.get(name, "")) for name in ("width", "height"))
+    if any(pixels is not None and pixels < _MIN_IMAGE_SIDE for pixels in sides):
         return None
     return url
 

@@ -20,6 +20,7 @@ from parsel import Selector
 
 from extract.caches import short_strings_cache
 from extract.select import elements
+from extract.text import whole_number
 from extract.urls import (
     CACHED_URL_LENGTH,
     PAGE_PARAMS,
@@ -189,6 +190,8 @@ class Family:
 #: Numbered links read to tell where a pager counts from: it numbers every
 #: page alike, and a never-ending one links two hundred of them.
 _NUMBERED_LINKS_READ = 8
+#: A link text of more digits is no page number.
+_PAGE_DIGITS = 9
 
 
 def _counts_from_one(links: Mapping[str, Element]) -> bool:
@@ -197,22 +200,17 @@ def _counts_from_one(links: Mapping[str, Element]) -> bool:
     ``?page=1``: counting from zero)."""
     from_one = from_zero = read = 0
     for href, link in links.items():
-        if "=" not in href or (number := _page_number("".join(link.itertext()).strip())) is None:
+        text = "".join(link.itertext()).strip() if "=" in href else ""
+        if (number := whole_number(text, _PAGE_DIGITS)) is None:
             continue
         for name, value in parse_qsl(urlsplit(href).query):
-            if name.lower() in PAGE_PARAMS and (page := _page_number(value)) is not None:
+            if name.lower() in PAGE_PARAMS and (page := whole_number(value)) is not None:
                 from_one += page == number
                 from_zero += page == number - 1
         read += 1
         if read == _NUMBERED_LINKS_READ:
             break
     return from_one > 0 and not from_zero
-
-
-def _page_number(text: str) -> int | None:
-    """``text`` as a page number, if it is one: ASCII digits, not too many
-    ("²" is a digit to ``str.isdigit`` but no number to ``int``)."""
-    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
 
 
 @short_strings_cache(maxsize=65536, longest=CACHED_URL_LENGTH)

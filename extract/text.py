@@ -12,6 +12,21 @@ _INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\xad\x00-\x08\x0e-\x1b\x7f-\x9
 _HAS_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
 
+def whole_number(text: str, most_digits: int = 18) -> int | None:
+    """``text`` as a whole number, if it is ASCII digits, ``most_digits`` at most.
+
+    For numbers in a stranger's page or headers: ``str.isdigit`` passes "²"
+    (one byte in Latin-1), which ``int`` refuses, as it refuses a number of
+    over 4,300 digits.
+
+    >>> whole_number("42"), whole_number("²"), whole_number("4" * 40), whole_number("")
+    (42, None, None, None)
+    """
+    if 0 < len(text) <= most_digits and text.isascii() and text.isdigit():
+        return int(text)
+    return None
+
+
 def clean(text: str) -> str:
     """NFC, invisible and control characters dropped, whitespace (NBSP too) collapsed.
 

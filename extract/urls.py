@@ -17,6 +17,7 @@ from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, u
 from w3lib.url import safe_url_string
 
 from extract.caches import short_strings_cache
+from extract.text import whole_number
 
 #: Query parameters that identify a visitor or campaign, never content.
 TRACKING_PARAMS = frozenset(
@@ -428,7 +429,7 @@ def split_domain(domain: str) -> tuple[str, int | None]:
         host, _, port = domain.partition(":")
     else:
         host, port = domain, ""
-    return host, int(port) if port.isdigit() else None
+    return host, whole_number(port, 5)
 
 
 def port_of(url: str) -> int | None:

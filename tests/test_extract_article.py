@@ -11,6 +11,7 @@ import pytest
 from archive.records import VIETNAM_TZ, ArticleRecord, Image
 from extract.article import extract_article
 from extract.boilerplate import parse_views
+from extract.text import whole_number
 from tests.pages import URLS, page, read
 
 
@@ -495,3 +496,20 @@ def test_tags_come_from_the_article_not_a_sidebar_cloud() -> None:
     generic = extract("tandan_article.html", family="generic")
     assert generic.tags == ["Hồ Chí Minh", "đề cương"]
     assert not any("Từ khóa" in paragraph for paragraph in generic.body)
+
+
+@pytest.mark.parametrize(
+    ("text", "number"),
+    [
+        ("42", 42),
+        ("007", 7),
+        ("", None),
+        (" 4", None),
+        ("²", None),  # str.isdigit passes it; int refuses it
+        ("١٢", None),  # Arabic-Indic: int takes it, no page writes its numbers so
+        ("9" * 19, None),  # past 18 digits; int refuses past 4,300
+        ("4.5", None),
+    ],
+)
+def test_a_whole_number_is_ascii_digits_and_not_too_many(text: str, number: int | None) -> None:
+    assert whole_number(text) == number

@@ -25,6 +25,8 @@ import zlib
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import ClassVar
+from urllib.parse import urlsplit
 
 import pytest
 from warcio.statusandheaders import StatusAndHeaders
@@ -363,6 +365,72 @@ def test_frames_and_a_root_that_moves_on_by_script_lead_into_the_portal(
         assert len(list(store.articles(site="moved"))) == 1
     finally:
         store.close()
+
+
+class _OddNumbersHandler(http.server.BaseHTTPRequestHandler):
+    """Numbers that ``str.isdigit`` passes and ``int`` refuses: "²" (one byte,
+    0xB2, in Latin-1) as a 503's Retry-After, as an image's width, ten of them
+    as a link's parameter; and an image's height of 5,000 digits.  (As a
+    Content-Length, Twisted refuses it, as RFC 9112 says: a failed page.)"""
+
+    asked: ClassVar[list[str]]
+    image = f'<img src="/anh.jpg" width="²" height="{"9" * 5000}">'
+
+    def do_GET(self) -> None:
+        self.asked.append(self.path)
+        if self.path == "/":
+            body = '<a href="/tin/1.html?t=²²²²²²²²²²">Tin 1</a><a href="/tin/2.html">Tin 2</a>'
+            self._answer(200, body.encode(), {})
+        elif self.path.startswith("/tin/1.html"):
+            article = _ARTICLE.replace(b"</p>", b"</p>" + self.image.encode(), 1)
+            self._answer(200, article, {})
+        elif self.path == "/tin/2.html" and self.asked.count(self.path) == 1:
+            self._answer(503, b"busy", {"Retry-After": "²"})
+        elif self.path == "/tin/2.html":
+            self._answer(200, _ARTICLE.replace("năm của xã".encode(), "quý".encode()), {})
+        else:
+            self._answer(404, b"", {})
+
+    def _answer(self, status: int, body: bytes, headers: dict[str, str]) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        headers.setdefault("Content-Length", str(len(body)))
+        for name, value in headers.items():
+            self.send_header(name, value)  # encoded as Latin-1
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_numbers_only_str_isdigit_takes_for_numbers_break_nothing(tmp_path: Path) -> None:
+    """Each of these raised ValueError where the crawl read it: the article
+    with the odd image or behind the odd link was lost, and the 503 was
+    never retried."""
+    asked: list[str] = []
+    handler = type("Handler", (_OddNumbersHandler,), {"asked": asked})
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    data = tmp_path / "data"
+    data.mkdir()
+    try:
+        result = crawl(data, {"odd": f"http://127.0.0.1:{server.server_address[1]}"})
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert asked.count("/tin/2.html") == 2  # the 503, then the retry
+    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
+    try:
+        articles = {urlsplit(a.url).path: a for a in store.articles(site="odd")}
+    finally:
+        store.close()
+    assert sorted(articles) == ["/tin/1.html", "/tin/2.html"]
+    assert [image.src for image in articles["/tin/1.html"].images] == [
+        f"http://127.0.0.1:{server.server_address[1]}/anh.jpg"
+    ]
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "identity"])

@@ -14,6 +14,8 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
+from extract.text import whole_number
+
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
@@ -33,8 +35,8 @@ def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) 
         return None
     text = value.decode("latin-1") if isinstance(value, bytes) else value
     text = text.strip()
-    if text.isdigit():
-        return float(text)
+    if (seconds := whole_number(text, 30)) is not None:
+        return float(seconds)
     try:
         when = parsedate_to_datetime(text)
     except (TypeError, ValueError):
