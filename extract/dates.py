@@ -141,6 +141,14 @@ def parse_http_date(value: str) -> datetime | None:
     return parsed.astimezone(VIETNAM_TZ)
 
 
+def parse_feed_date(value: str | None) -> datetime | None:
+    """A sitemap's ``lastmod`` (ISO 8601, Vietnam time where it names no
+    zone) or a feed's ``pubDate`` (RFC 822), in Vietnam time."""
+    if not value:
+        return None
+    return parse_iso(value) or parse_http_date(value.strip())
+
+
 def date_from_url(url: str) -> datetime | None:
     """A date in the URL path: ``/Pages/2024-5-17/…`` or ``/2021/04/28/…``."""
     for pattern in _URL_DATES:

@@ -12,6 +12,7 @@ from extract.dates import (
     find_date,
     is_dateline,
     is_plausible,
+    parse_feed_date,
     parse_http_date,
     parse_iso,
     same_day,
@@ -136,3 +137,21 @@ def test_fetch_day_is_judged_in_vietnam() -> None:
 )
 def test_datelines(line: str, expected: bool) -> None:
     assert is_dateline(line) is expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("2024-05-17T03:00:00Z", datetime(2024, 5, 17, 10, 0, tzinfo=VIETNAM_TZ)),
+        ("2024-05-17", datetime(2024, 5, 17, tzinfo=VIETNAM_TZ)),  # no zone: Vietnam time
+        ("Fri, 17 May 2024 08:00:00 +0700", datetime(2024, 5, 17, 8, 0, tzinfo=VIETNAM_TZ)),
+        (" Fri, 17 May 2024 01:00:00 GMT ", datetime(2024, 5, 17, 8, 0, tzinfo=VIETNAM_TZ)),
+        ("hôm qua", None),
+        ("²²", None),
+        ("", None),
+        (None, None),
+    ],
+)
+def test_feed_dates_are_read_in_either_form(value: str | None, expected: datetime | None) -> None:
+    """A sitemap's lastmod is ISO 8601, an RSS pubDate RFC 822."""
+    assert parse_feed_date(value) == expected

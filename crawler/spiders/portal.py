@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -21,7 +20,6 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.response import get_base_url
 from scrapy.utils.sitemap import Sitemap
 
-from archive.records import VIETNAM_TZ
 from crawler.cutoffs import site_budgets
 from crawler.decide import content_kind, judge_page
 from crawler.failures import Skipped, failure_reason, note_failure
@@ -31,6 +29,7 @@ from crawler.items import ArticleItem
 from crawler.links import allowed, extension, is_relative, link_at, listed_items, pager_link_at
 from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
 from crawler.spelling import UrlSpelling, case_flipped
+from extract.dates import parse_feed_date
 from extract.families import GENERIC, Family, get_family
 from extract.page import Page, fetched_page, page_family
 from extract.postback import PostBackPager, postback_pager
@@ -101,23 +100,6 @@ PRIORITY = {
 def _title(response: Response) -> str:
     """The text of a page's ``<title>``, to tell one page from another."""
     return " ".join((response.xpath("//title/text()").get() or "").split())
-
-
-def _feed_date(text: str | None) -> datetime | None:
-    """A sitemap ``lastmod`` (ISO 8601) or RSS ``pubDate`` (RFC 822) as aware UTC."""
-    if not text:
-        return None
-    text = text.strip()
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
-    except ValueError:
-        try:
-            moment = parsedate_to_datetime(text)
-        except (TypeError, ValueError):
-            return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=VIETNAM_TZ)
-    return moment
 
 
 def response_page(response: Response, fetched_at: datetime) -> Page:
@@ -544,7 +526,7 @@ class PortalSpider(scrapy.Spider):
             elif url not in self._archived:
                 kind = self._classify(url, self.family) if self.family else None
                 yield self._request(
-                    url, kind or "article", listed_date=_feed_date(entry.get("lastmod"))
+                    url, kind or "article", listed_date=parse_feed_date(entry.get("lastmod"))
                 )
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
@@ -558,7 +540,7 @@ class PortalSpider(scrapy.Spider):
             url = absolute(response.url, link)
             if url and self._allowed(url) and url not in self._archived:
                 published = item.xpath("pubDate/text() | published/text() | updated/text()").get()
-                yield self._request(url, "article", listed_date=_feed_date(published))
+                yield self._request(url, "article", listed_date=parse_feed_date(published))
 
     # -- failures ---------------------------------------------------------
 
