@@ -11,6 +11,10 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
+from parsel import Selector
+from scrapy.http import TextResponse
+from scrapy.utils.response import get_base_url
+
 from crawler.settings import URLLENGTH_LIMIT
 from extract.caches import short_strings_cache
 from extract.urls import (
@@ -43,6 +47,24 @@ def allowed(url: str, domains: list[str] | tuple[str, ...]) -> bool:
         and url.startswith(("http://", "https://"))
         and within_site(url, domains)
     )
+
+
+def page_base(response: TextResponse) -> str:
+    """Where the page's relative links start: its ``<base href>``, unless a
+    stranger wrote one no parser reads (``http://[::1/``): then the page's URL."""
+    try:
+        return get_base_url(response)
+    except ValueError:
+        return response.url
+
+
+def page_selector(response: TextResponse) -> Selector:
+    """``response.selector``, which reads the ``<base href>`` too and raises
+    where :func:`page_base` falls back: then one of the page's text alone."""
+    try:
+        return response.selector
+    except ValueError:
+        return Selector(text=response.text, type="html", base_url=response.url)
 
 
 def link_at(base: str, href: str, domains: tuple[str, ...]) -> str | None:

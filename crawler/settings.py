@@ -146,6 +146,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,
     # Loops and off-site targets become failures in the summary.
     "crawler.middlewares.redirects.RedirectGuardMiddleware": 610,
+    "scrapy.downloadermiddlewares.redirect.MetaRefreshMiddleware": None,
+    "crawler.middlewares.redirects.LenientMetaRefreshMiddleware": 580,
     # A resumed crawl reads what its killed predecessor fetched from WARC.
     "crawler.middlewares.replay.ResumeReplayMiddleware": 930,
     # The page budget: no more requests reach the portal than max_pages.

@@ -42,6 +42,8 @@ Cell = str | Text
 
 #: The narrowest a wrapping column is squeezed to before rows are stacked.
 _MIN_TEXT_WIDTH = 12
+#: The widest a column of plain output is padded to; a longer cell overflows its row.
+_PLAIN_PAD_LIMIT = 120
 
 
 @dataclass(frozen=True, slots=True)
@@ -145,10 +147,17 @@ def _stacked(title: str, columns: Sequence[Column], rows: list[list[Text]]) -> R
 
 
 def _print_plain(title: str, columns: Sequence[Column], rows: list[list[Text]]) -> None:
-    """Aligned columns, one row per line, never wrapped."""
+    """Aligned columns, one row per line, never wrapped nor cut.
+
+    A column is padded to :data:`_PLAIN_PAD_LIMIT` at most: a stranger's URL of
+    9,000 characters overflows its own row, not every row of the table.
+    """
     headers = [column.header for column in columns]
     plain = [[" ".join(cell.plain.split("\n")) for cell in row] for row in rows]
-    widths = [max(len(cell) for cell in column) for column in zip(headers, *plain, strict=True)]
+    widths = [
+        min(max(len(cell) for cell in column), _PLAIN_PAD_LIMIT)
+        for column in zip(headers, *plain, strict=True)
+    ]
     out = sys.stdout
     out.write(f"{title}\n")
     for row in ([headers] if any(headers) else []) + plain:

@@ -367,6 +367,48 @@ def test_frames_and_a_root_that_moves_on_by_script_lead_into_the_portal(
         store.close()
 
 
+def test_a_base_no_parser_reads_leaves_links_to_the_pages_url(serve, tmp_path: Path) -> None:
+    """Scrapy's get_base_url raises on ``<base href="http://[::1/">``: the
+    page was a failure, its links and its article lost."""
+    home = b'<base href="http://[::1/"><a href="tin/1.html">Tin 1</a>' + _ARTICLE
+    portal, asked = serve(
+        {"/": (200, home), "/tin/1.html": (200, _ARTICLE), "/robots.txt": (404, b"")}
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    result = crawl(data, {"based": portal})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "/tin/1.html" in asked
+    assert "failed" not in result.stdout
+
+
+def test_a_redirect_no_parser_reads_fails_its_page_and_a_long_url_only_its_row(
+    serve, tmp_path: Path
+) -> None:
+    """A Location of port 99999 raised ValueError from our own redirect
+    guard; and a failed URL of 9,000 characters padded every row of the
+    failures table to 9,000 columns."""
+    long_path = "/tin?" + "a" * 9000
+    home = b'<a href="/r1">1</a><a href="/r2">2</a>' + _ARTICLE
+    portal, _ = serve(
+        {
+            "/": (200, home),
+            "/r1": (302, b"http://127.0.0.1:99999/x"),
+            "/r2": (302, long_path.encode()),
+            "/robots.txt": (404, b""),
+        }
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    result = crawl(data, {"moved": portal})
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = result.stdout.split("Failed pages")[1].splitlines()
+    assert any(row.endswith("redirect to a URL no parser reads") for row in rows)
+    assert [len(row) for row in rows if len(row) > 200] == [
+        len(f"moved  {portal}{long_path}  HTTP 404")
+    ]
+
+
 class _OddNumbersHandler(http.server.BaseHTTPRequestHandler):
     """Numbers that ``str.isdigit`` passes and ``int`` refuses: "²" (one byte,
     0xB2, in Latin-1) as a 503's Retry-After, as an image's width, ten of them

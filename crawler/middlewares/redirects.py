@@ -1,4 +1,4 @@
-"""Stop redirect loops and off-site redirects, and say so.
+"""Stop redirect loops and off-site redirects, and say so; read refreshes leniently.
 
 Scrapy's RedirectMiddleware would hand a loop's second visit to the
 duplicate filter, which drops it silently, and an off-site target to the
@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 from urllib.parse import urljoin
+
+from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 
 from crawler.failures import Skipped, note_failure
 from crawler.spelling import spelling_of
@@ -43,7 +45,12 @@ class RedirectGuardMiddleware:
         location = response.headers.get("Location")
         if not (300 <= response.status < 400 and location):
             return response
-        target = canonicalize(urljoin(request.url, location.decode("latin-1")))
+        try:
+            target = canonicalize(urljoin(request.url, location.decode("latin-1")))
+        except ValueError:  # "http://[::1/", a port of 99999
+            reason = "redirect to a URL no parser reads"
+            note_failure(self.crawler, request.url, reason)
+            raise Skipped(reason) from None
         visited = {canonicalize(url) for url in request.meta.get("redirect_urls", ())}
         visited.add(canonicalize(request.url))
         if target in visited:
@@ -71,3 +78,14 @@ class RedirectGuardMiddleware:
         headers = response.headers.copy()
         headers["Location"] = spelt
         return response.replace(headers=headers)
+
+
+class LenientMetaRefreshMiddleware(MetaRefreshMiddleware):
+    """Scrapy's, but a page whose refresh or ``<base href>`` no parser reads
+    (``http://[::1/``) is the page itself: Scrapy's raised, and the page was lost."""
+
+    def process_response(self, request: Request, response: Response) -> Request | Response:
+        try:
+            return super().process_response(request, response)
+        except ValueError:
+            return response

@@ -48,6 +48,7 @@ from scrapy.http import TextResponse
 
 from crawler.failures import Skipped
 from crawler.items import ArticleItem
+from crawler.links import page_selector
 from crawler.shapes import RELEASED, ShapeWatch
 from crawler.spelling import spelt
 from extract.urls import url_shape
@@ -152,7 +153,7 @@ class TrapGuardMiddleware:
                     or (
                         not nested
                         and isinstance(response, TextResponse)
-                        and not response.xpath("//a[@href]")
+                        and not page_selector(response).xpath("//a[@href]")
                     )
                 )
             )

@@ -17,7 +17,6 @@ import scrapy
 from parsel import Selector
 from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
-from scrapy.utils.response import get_base_url
 from scrapy.utils.sitemap import Sitemap
 
 from crawler.cutoffs import site_budgets
@@ -26,7 +25,16 @@ from crawler.failures import Skipped, failure_reason, note_failure
 from crawler.frontier.redis import KnownArticles, frontier_settings, known_articles
 from crawler.history import ArchiveHistory
 from crawler.items import ArticleItem
-from crawler.links import allowed, extension, is_relative, link_at, listed_items, pager_link_at
+from crawler.links import (
+    allowed,
+    extension,
+    is_relative,
+    link_at,
+    listed_items,
+    page_base,
+    page_selector,
+    pager_link_at,
+)
 from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
 from crawler.spelling import UrlSpelling, case_flipped
 from extract.dates import parse_feed_date
@@ -99,7 +107,7 @@ PRIORITY = {
 
 def _title(response: Response) -> str:
     """The text of a page's ``<title>``, to tell one page from another."""
-    return " ".join((response.xpath("//title/text()").get() or "").split())
+    return " ".join((page_selector(response).xpath("//title/text()").get() or "").split())
 
 
 def response_page(response: Response, fetched_at: datetime) -> Page:
@@ -334,7 +342,7 @@ class PortalSpider(scrapy.Spider):
                 if self._allowed(image.src):
                     yield self._request(image.src, "media")
         root = selector.root
-        base = get_base_url(response)
+        base = page_base(response)
         for feed in nodes(root, _FEED_LINKS):
             url = absolute(base, feed)
             if url and self._allowed(url):
