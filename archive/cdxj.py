@@ -62,18 +62,31 @@ class PostedBody:
     body: bytes
 
 
-def write_cdxj(warc: Path) -> Path:
+def write_cdxj(warc: Path, on_bad: Callable[[int, str], None] | None = None) -> Path:
     """Index the closed file ``warc``, reading it; returns the index's path.
 
     For files from elsewhere (a restore, a repair): the crawler's own files
     are indexed as they are written (:class:`CdxjLines`).  The indexer
     streams the file and sorts in bounded memory (spilling to temporary
     files past 32 MB of lines); the index appears under its final name only
-    once complete.
+    once complete.  A record it cannot index (a ``WARC-Date`` of "²²²") is
+    left out, and ``on_bad`` told its offset and why: the indexer's own
+    loop gave up on the whole file.
     """
     target = cdxj_path(warc)
     partial = target.with_name(target.name + ".part")
-    _indexer().CDXJIndexer(str(partial), [str(warc)], sort=True, post_append=True).process_all()
+    indexer = _indexer().CDXJIndexer(str(partial), [str(warc)], sort=True, post_append=True)
+    index_entry = indexer.process_index_entry
+
+    def index_or_skip(records: Any, record: Any, filename: str, output: Any) -> None:
+        try:
+            index_entry(records, record, filename, output)
+        except (TypeError, ValueError, IndexError) as exc:
+            if on_bad is not None:
+                on_bad(records.get_record_offset(), f"{type(exc).__name__}: {exc}")
+
+    indexer.process_index_entry = index_or_skip
+    indexer.process_all()
     os.replace(partial, target)
     return target
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from warcio.timeutils import iso_date_to_datetime
 
@@ -231,6 +232,7 @@ class ResponseScanner:
         if record.http_headers is None:
             raise _NotHttp(f"{record.rec_type} record for {uri} has no HTTP headers")
         try:
+            urlsplit(uri).port  # noqa: B018 - raises where no parser reads the URL ([::1, :99999)
             status = int(record.http_headers.get_statuscode())
             date = iso_date_to_datetime(get("WARC-Date") or "")
         except (TypeError, ValueError, IndexError) as exc:

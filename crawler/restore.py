@@ -503,12 +503,16 @@ class Restorer:
 
 
 def _copy_in(source: Path, target: Path) -> str | None:
-    """Copy ``source`` to ``target`` and index the copy; why it was not indexed, if not."""
+    """Copy ``source`` to ``target`` and index the copy; what was not indexed, if any."""
     shutil.copyfile(source, target)
+    skipped: list[tuple[int, str]] = []
     try:
-        write_cdxj(target)
+        write_cdxj(target, lambda offset, reason: skipped.append((offset, reason)))
     except Exception as exc:  # a stranger's file the indexer cannot read
         return f"not indexed ({type(exc).__name__}: {exc})"
+    if skipped:
+        offset, reason = skipped[0]
+        return f"{len(skipped)} record(s) not indexed, the first at byte {offset} ({reason})"
     return None
 
 

@@ -10,6 +10,8 @@ separated and rewritten):
   (``</html>`` to ``</HTML>``, same length) and recompressed;
 - no URI: the second response's ``WARC-Target-URI`` line removed, as a header
   block cut short or a careless tool leaves it;
+- odd headers: headers no parser reads in two pages' records otherwise
+  whole, a URI of port 99999 and a ``WARC-Date`` of "²²";
 - not a WARC: a text file named ``.warc.gz``; empty: a zero-byte file;
 - non-HTTP only: warcinfo, resource and metadata records written by warcio;
 - unreadable: a dangling symlink named like a WARC.
@@ -29,6 +31,7 @@ from pathlib import Path
 import pytest
 from warcio.warcwriter import WARCWriter
 
+from archive.cdxj import cdxj_path
 from archive.warcscan import RawRecord, ScanProblem, find_warcs, iter_records
 from tests.harness import Harvest, run_dna
 
@@ -72,6 +75,30 @@ def broken_files(source: Path, directory: Path) -> dict[str, Path]:
     member = gzip.decompress(data[nameless.offset : nameless.end])
     member = re.sub(rb"WARC-Target-URI: [^\r]*\r\n", b"", member, count=1)
     write("no-uri", data[: nameless.offset] + gzip.compress(member) + data[nameless.end :])
+    # Headers no parser reads, each in a page's record otherwise whole: a
+    # port of 99999 in one's URI, a date of "²²" in the next one's.
+    pages = [
+        part
+        for part in parts
+        if part.record.rec_type == "response"
+        and "text/html" in (part.record.http_headers.get_header("Content-Type") or "")
+    ]
+    odd = []
+    for part, header, value in (
+        (
+            pages[0],
+            rb"WARC-Target-URI: http://([^/:\r]*)(:\d+)?",
+            rb"WARC-Target-URI: http://\1:99999",
+        ),
+        (pages[1], rb"WARC-Date: [^\r]*", "WARC-Date: ²²".encode()),
+    ):
+        member = gzip.decompress(data[part.offset : part.end])
+        odd.append(gzip.compress(re.sub(header, value, member, count=1)))
+    write(
+        "odd-headers",
+        data[: pages[0].offset] + odd[0] + data[pages[0].end : pages[1].offset] + odd[1]
+        + data[pages[1].end :],
+    )  # fmt: skip
     write("not-a-warc", "Ghi chú: đây không phải WARC\n".encode())
     write("empty", b"")
     buffer = io.BytesIO()
@@ -228,6 +255,14 @@ def test_restore_reports_every_bad_input_and_restores_the_rest(
         assert f"Damaged, kept aside unchanged: {aside}" in flat
         kept = data / "warc" / "generic" / broken[name].name
         assert kept.with_name(kept.name + ".cdxj").exists()
+    # A record whose URI or date no parser reads is skipped, and the file's
+    # other records restored and indexed (the indexer gave up on the file).
+    assert f"{broken['odd-headers']}:" in flat and "is malformed: Port out of range" in flat
+    odd = data / "warc" / "generic" / broken["odd-headers"].name
+    assert f"{odd}:0: 1 record(s) not indexed" in flat  # the date; a SURT takes any port
+    indexed = odd.with_name(odd.name + ".cdxj").read_text("utf-8").splitlines()
+    whole = cdxj_path(source_warc(harvest)).read_text("utf-8").splitlines()
+    assert len(indexed) == len(whole) - 1
     salvaged = data / "warc" / "generic" / broken["truncated"].name
     records, problems = scan(salvaged)
     assert problems == [] and len(records) == 4 + 1  # the four before the cut, and the note
