@@ -1,4 +1,5 @@
-"""What a crawl left out: trap shapes stopped, budgets reached, a site it could not enter.
+"""What a crawl left out: trap shapes stopped, budgets reached, what robots.txt
+disallows, a site it could not enter.
 
 A crawl that stops a trap or reaches its page or time budget has done its
 job and is not a failed crawl, but the archivist must see what was cut off:
@@ -34,7 +35,8 @@ def site_budgets(site: SiteConfig, settings: Settings) -> tuple[int, float]:
 def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
     """One line per part of the crawl cut off, e.g.
     ``trap: /lich-cong-tac?_8_month=*&_8_year=* stopped after 12 pages``,
-    ``page budget: stopped at 100000 pages (max_pages)`` or ``whole site: …``."""
+    ``page budget: stopped at 100000 pages (max_pages)``, ``robots.txt: …`` or
+    ``whole site: …``."""
     lines = list(stats.get("dna/cut_off") or [])
     if stats.get("dna/pages_ok") and not stats.get("dna/site_links"):
         # Finished, with nothing archived but the first page or two: say why.
@@ -42,6 +44,10 @@ def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
             "whole site: its pages link to nothing on the site"
             " (built by JavaScript, or a bot check?)"
         )
+    if forbidden := stats.get("dna/robots_forbidden"):
+        # Silent, a portal whose robots.txt disallows every crawler ended
+        # "failed" with no reason shown.
+        lines.append(f"robots.txt: {forbidden} request(s) disallowed, not sent (obey_robots)")
     if reason == PAGE_BUDGET:
         lines.append(f"page budget: stopped at {stats.get('dna/budget_pages')} pages (max_pages)")
     elif reason == TIME_BUDGET:

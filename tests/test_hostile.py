@@ -15,6 +15,7 @@ import gzip
 import http.server
 import io
 import json
+import re
 import resource
 import shutil
 import subprocess
@@ -290,13 +291,20 @@ def test_a_crawl_follows_no_link_to_another_port_and_obeys_an_unreachable_robots
     home = f'<a href="{service}/">cache</a><a href="/tin-tuc/a-1.html">tin</a>'.encode()
     portal, portal_asked = serve({"/": (200, home), "/robots.txt": (404, b"")})
     down, down_asked = serve({"/": (200, home), "/robots.txt": (503, b"busy")})
+    closed, _ = serve({"/": (200, home), "/robots.txt": (200, b"User-agent: *\nDisallow: /\n")})
     data = tmp_path / "data"
     data.mkdir()
-    result = crawl(data, {"open": portal, "down": down})
+    result = crawl(data, {"open": portal, "down": down, "closed": closed})
     assert "/" in portal_asked and "/tin-tuc/a-1.html" in portal_asked
     assert service_asked == []  # another port of the portal's host is another site
     assert set(down_asked) == {"/robots.txt"}  # RFC 9309: unreachable disallows all
     assert "robots.txt unreachable" in result.stdout
+    # A robots.txt disallowing all is said, not a silent "failed" with nothing.
+    assert re.search(r"closed: cut off: robots.txt: \d+ request\(s\) disallowed", result.stdout)
+    assert "open: cut off" not in result.stdout
+    runs = json.loads(run_dna("crawls", "--json", data=data).stdout)
+    said = {run["site"]: run["cut_off"] for run in runs}
+    assert said["closed"][0].startswith("robots.txt: ") and said["open"] == []
 
 
 def test_a_site_whose_pages_link_nowhere_says_so(serve, tmp_path: Path) -> None:
