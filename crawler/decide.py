@@ -7,6 +7,7 @@ its own copy of the rules.  Nothing here needs Scrapy.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -44,17 +45,28 @@ class Verdict:
         return self.record if self.outcome == "articles_seen" else None
 
 
-def content_kind(content_type: str) -> Literal["feed", "html", "other"]:
+def content_kind(content_type: str, body: bytes = b"") -> Literal["feed", "html", "other"]:
     """Whether a response is a feed (XML, RSS), an HTML page or something else.
 
-    An absent Content-Type counts as HTML: old portals omit it.
+    An absent Content-Type counts as HTML: old portals omit it.  So does a
+    feed sent as ``text/html``, as ``rss.aspx`` pages often are, unless
+    ``body`` (its first bytes do) shows it a feed.
     """
     content_type = content_type.lower()
     if "xml" in content_type or "rss" in content_type:
         return "feed"
     if "html" in content_type or not content_type:
-        return "html"
+        return "feed" if _FEED_START.match(body[:_FEED_SNIFF]) else "html"
     return "other"
+
+
+#: How far into a body ``content_kind`` looks for a feed's root.
+_FEED_SNIFF = 1024
+#: A feed's root element, after what may come first: a BOM, an XML declaration,
+#: a stylesheet, comments.
+_FEED_START = re.compile(
+    rb"(?:\xef\xbb\xbf)?\s*(?:(?:<\?[^>]*>|<!--.*?-->)\s*)*<(?:rss|feed|rdf:RDF)\b", re.S
+)
 
 
 def judge_page(

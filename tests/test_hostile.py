@@ -375,6 +375,30 @@ def test_frames_and_a_root_that_moves_on_by_script_lead_into_the_portal(
         store.close()
 
 
+def test_a_feed_sent_as_html_is_read_as_a_feed(serve, tmp_path: Path) -> None:
+    """``rss.aspx`` pages often say ``text/html`` (as this server says of
+    everything): read as a page, the feed's items were never followed."""
+    feed = (
+        b'<?xml version="1.0" encoding="utf-8"?>\n<?xml-stylesheet href="rss.xsl"?>'
+        b"<rss><channel><item><link>/tin/4.html</link>"
+        b"<pubDate>Mon, 01 Jan 2024 00:00:00 +0700</pubDate></item></channel></rss>"
+    )
+    home = b'<link rel="alternate" type="application/rss+xml" href="/rss.aspx"><p>Xin chao</p>'
+    portal, asked = serve(
+        {
+            "/": (200, home),
+            "/rss.aspx": (200, feed),
+            "/tin/4.html": (200, _ARTICLE),
+            "/robots.txt": (404, b""),
+        }
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    result = crawl(data, {"fed": portal})
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "/tin/4.html" in asked
+
+
 def test_a_base_no_parser_reads_leaves_links_to_the_pages_url(serve, tmp_path: Path) -> None:
     """Scrapy's get_base_url raises on ``<base href="http://[::1/">``: the
     page was a failure, its links and its article lost."""

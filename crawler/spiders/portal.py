@@ -266,7 +266,7 @@ class PortalSpider(scrapy.Spider):
             note_failure(self.crawler, response.url, "truncated body")
             return
         content_type = response.headers.get("Content-Type", b"").decode("latin-1")
-        kind = content_kind(content_type)
+        kind = content_kind(content_type, response.body)
         if kind == "feed":
             yield from self.parse_feed(response)
             return
