@@ -68,8 +68,12 @@ def probe_portal(url: str, *, timeout: float = 20.0) -> PortalProbe:
         location = dict((k.lower(), v) for k, v in headers).get("location")
         if not (300 <= status < 400 and location):
             break
-        target = urljoin(current, location.strip())
-        if not _may_follow(target, own):
+        try:
+            target = urljoin(current, location.strip())
+            may_follow = _may_follow(target, own)
+        except ValueError:  # "http://[::1/x"
+            raise ProbeError(f"cannot fetch {url}: redirected to a URL no parser reads") from None
+        if not may_follow:
             raise ProbeError(f"cannot fetch {url}: redirected to {target}, a private address")
         current = target
     else:

@@ -260,6 +260,13 @@ def test_the_probe_has_a_total_deadline(hostile_portal: str) -> None:
     assert time.monotonic() - started < 10  # a drip of 1,000 bytes takes 200 s
 
 
+def test_the_probe_reports_a_redirect_no_parser_reads(serve) -> None:
+    """``Location: http://[::1/x`` made ``dna sites add`` end in "unexpected ValueError"."""
+    portal, _ = serve({"/": (302, b"http://[::1/x")})
+    with pytest.raises(ProbeError, match="redirected to a URL no parser reads"):
+        probe_portal(portal + "/", timeout=5.0)
+
+
 @pytest.fixture
 def serve() -> Iterator[object]:
     """Start loopback servers of given pages; each returns (base URL, paths asked)."""
