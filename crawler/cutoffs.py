@@ -45,8 +45,8 @@ def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
             " (built by JavaScript, or a bot check?)"
         )
     if forbidden := stats.get("dna/robots_forbidden"):
-        # Silent, a portal whose robots.txt disallows every crawler ended
-        # "failed" with no reason shown.
+        # Else a portal closed to crawlers by its robots.txt ends "failed"
+        # with no reason given anywhere.
         lines.append(f"robots.txt: {forbidden} request(s) disallowed, not sent (obey_robots)")
     if reason == PAGE_BUDGET:
         lines.append(f"page budget: stopped at {stats.get('dna/budget_pages')} pages (max_pages)")
