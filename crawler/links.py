@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 from parsel import Selector
 from scrapy.http import TextResponse
-from scrapy.utils.response import get_base_url
 
 from crawler.settings import URLLENGTH_LIMIT
 from extract.caches import short_strings_cache
@@ -49,18 +48,10 @@ def allowed(url: str, domains: list[str] | tuple[str, ...]) -> bool:
     )
 
 
-def page_base(response: TextResponse) -> str:
-    """Where the page's relative links start: its ``<base href>``, unless a
-    stranger wrote one no parser reads (``http://[::1/``): then the page's URL."""
-    try:
-        return get_base_url(response)
-    except ValueError:
-        return response.url
-
-
 def page_selector(response: TextResponse) -> Selector:
-    """``response.selector``, which reads the ``<base href>`` too and raises
-    where :func:`page_base` falls back: then one of the page's text alone."""
+    """``response.selector``, which reads the ``<base href>`` too, and raises
+    on one no parser reads (``http://[::1/``): then one of the page's text
+    alone (:attr:`extract.page.Page.base_url` reads the base for links)."""
     try:
         return response.selector
     except ValueError:

@@ -149,7 +149,7 @@ def extract_article(
     lines = _meta_lines(area, found.element, scope.queries("remove"), drop)
     parts = split_body(
         found.element,
-        base_url=page.url,
+        base_url=page.base_url,
         skip=scope.chrome | {node for node in (title_element, summary_element) if node is not None},
         plain_captions=preset.plain_captions and found.family == preset.name,
         drop=drop,

@@ -18,6 +18,7 @@ from parsel.selector import create_root_node
 
 from extract.charset import Decoded, decode_html
 from extract.families import Family, detect_family, get_family
+from extract.urls import canonical_or_none, joined
 
 
 @dataclass
@@ -62,6 +63,17 @@ class Page:
         walk meets, a tenth of extraction's CPU, for methods never used."""
         root = create_root_node(self.text, etree.HTMLParser, base_url=self.url)
         return Selector(root=root, type="html")
+
+    @cached_property
+    def base_url(self) -> str:
+        """What the page's relative URLs resolve against: its ``<base href>``
+        where that reads as a web address, else the page's own URL (as a
+        browser takes ``<base href="http://[::1/">``)."""
+        hrefs = self.selector.root.xpath("//base/@href")
+        base = joined(self.url, str(hrefs[0])) if hrefs else None
+        if base and base.startswith(("http://", "https://")) and canonical_or_none(base):
+            return base
+        return self.url
 
 
 def fetched_page(

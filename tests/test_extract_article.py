@@ -513,3 +513,20 @@ def test_tags_come_from_the_article_not_a_sidebar_cloud() -> None:
 )
 def test_a_whole_number_is_ascii_digits_and_not_too_many(text: str, number: int | None) -> None:
     assert whole_number(text) == number
+
+
+@pytest.mark.parametrize(
+    ("base", "image"),
+    [
+        # An old portal serving its pages from one folder and its files from another.
+        ('<base href="/portal/">', "https://phuhuu.anphu.angiang.gov.vn/portal/upload/"),
+        # A base no parser reads, or not a web address: the page's own URL.
+        ('<base href="http://[::1/">', "https://phuhuu.anphu.angiang.gov.vn/upload/"),
+        ('<base href="javascript:void(0)">', "https://phuhuu.anphu.angiang.gov.vn/upload/"),
+    ],
+)
+def test_images_resolve_against_the_pages_base(base: str, image: str) -> None:
+    body = read("generic_article.html").replace(b"<head>", f"<head>{base}".encode(), 1)
+    record = extract_article(page("generic_article.html", body=body))
+    assert record is not None
+    assert record.images[0].src.startswith(image), record.images[0].src

@@ -31,7 +31,6 @@ from crawler.links import (
     is_relative,
     link_at,
     listed_items,
-    page_base,
     page_selector,
     pager_link_at,
 )
@@ -295,7 +294,7 @@ class PortalSpider(scrapy.Spider):
                 capture.record_id if capture else "",
                 capture.fetched_at if capture else page.fetched_at,
             )
-        yield from self._follow(response, page.selector, family, verdict.record)
+        yield from self._follow(response, page, family, verdict.record)
 
     def _ask_case(self, response: Response) -> Iterator[scrapy.Request]:
         """Ask the server once whether it is case-insensitive: fetch this page's
@@ -334,15 +333,16 @@ class PortalSpider(scrapy.Spider):
         )
 
     def _follow(
-        self, response: Response, selector: Selector, family: Family, record: Any
+        self, response: Response, page: Page, family: Family, record: Any
     ) -> Iterator[scrapy.Request]:
         fetch_media = self.crawler.settings.getbool("DNA_FETCH_MEDIA")
         if fetch_media and record is not None:
             for image in record.images:
                 if self._allowed(image.src):
                     yield self._request(image.src, "media")
+        selector = page.selector
         root = selector.root
-        base = page_base(response)
+        base = page.base_url
         for feed in nodes(root, _FEED_LINKS):
             url = absolute(base, feed)
             if url and self._allowed(url):
