@@ -20,7 +20,6 @@ from extract.urls import (
     CACHED_URL_LENGTH,
     absolute,
     is_print_view,
-    joined,
     shared_base,
     with_page_one,
     within_site,
@@ -69,10 +68,7 @@ def pager_link_at(base: str, href: str, domains: tuple[str, ...]) -> str | None:
     """:func:`link_at` for a pager's link: its ``?page=1`` kept, the second
     page of a pager counting from zero (see :func:`extract.urls.with_page_one`)."""
     url = link_at(base, href, domains)
-    if url is None:
-        return None
-    written = joined(base, href)
-    return with_page_one(written, url) if written else url
+    return with_page_one(href.strip(), url) if url else None
 
 
 @short_strings_cache(maxsize=32768, longest=CACHED_URL_LENGTH)
