@@ -12,6 +12,7 @@ can have a daily ``new`` crawl and a weekly ``full`` one.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import tomllib
@@ -79,10 +80,25 @@ CRAWLER_KEYS = {
     # The zone schedules' cron times are in (IANA name); the machine's own by default.
     "timezone": ("DNA_TIMEZONE", str),
 }
-#: ``[crawler]`` keys that must be above zero.
+#: ``[crawler]`` keys that must be above zero: at 0 a crawl would never send a
+#: request (``concurrency_per_host``), time out every one, or read pages of
+#: any size (Scrapy takes a size limit of 0 as none).
 POSITIVE_CRAWLER_KEYS = frozenset(
-    {"max_pages", "max_minutes", "trap_pages", "max_queued_per_shape"}
+    {
+        "max_pages",
+        "max_minutes",
+        "trap_pages",
+        "max_queued_per_shape",
+        "concurrency_per_host",
+        "timeout",
+        "max_page_size",
+        "warc_max_size",
+        "new_stop_after",
+    }
 )
+#: ``[crawler]`` keys where 0 means none (no delay, no retries, no disk guard), but
+#: below zero means nothing.
+NON_NEGATIVE_CRAWLER_KEYS = frozenset({"download_delay", "retry_times", "min_free_mb"})
 MIN_DOWNLOAD_DELAY = 0.001
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]")
@@ -256,8 +272,14 @@ def _parse_preamble(path: Path, text: str, problems: list[SiteProblem]) -> dict[
         if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
             problems.append(SiteProblem(path, line, f"[crawler] {key} must be {kind.__name__}"))
             continue
-        if key in POSITIVE_CRAWLER_KEYS and value <= 0:
+        if kind is float and not math.isfinite(value):  # TOML reads nan and inf
+            problems.append(SiteProblem(path, line, f"[crawler] {key} must be a finite number"))
+            continue
+        if key in POSITIVE_CRAWLER_KEYS and not value > 0:
             problems.append(SiteProblem(path, line, f"[crawler] {key} must be a positive number"))
+            continue
+        if key in NON_NEGATIVE_CRAWLER_KEYS and value < 0:
+            problems.append(SiteProblem(path, line, f"[crawler] {key} must be 0 or more"))
             continue
         if key == "timezone" and not _is_zone(value):
             problems.append(
@@ -389,7 +411,11 @@ def _parse_block(
                 limits[key] = value
     if "max_minutes" in entry:
         value = entry["max_minutes"]
-        if isinstance(value, bool) or not isinstance(value, int | float) or not value > 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, int | float)
+            or not 0 < value < math.inf
+        ):
             problem("max_minutes must be a positive number of minutes", "max_minutes")
         else:
             limits["max_minutes"] = float(value)

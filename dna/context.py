@@ -281,8 +281,13 @@ def check_site_names(env: Env, values: dict[str, Any]) -> None:
             store.close()
     for name, configured_only in given:
         known = configured if configured_only else configured | archived
-        if name not in known:
-            fail(f"unknown site {name!r}; {_known_sites(known, env)}", exit_code=2)
+        if name in known:
+            continue
+        # An entry sites.toml has but could not use: its problem, not "unknown".
+        invalid = next((problem for problem in registry.problems if problem.name == name), None)
+        if invalid is not None:
+            fail(f"{invalid} (fix it in sites.toml; `dna sites` lists all)", exit_code=2)
+        fail(f"unknown site {name!r}; {_known_sites(known, env)}", exit_code=2)
 
 
 def _known_sites(known: set[str], env: Env) -> str:

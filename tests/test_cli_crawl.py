@@ -46,6 +46,20 @@ def test_an_unknown_site_is_a_usage_error_that_names_the_known_ones(
     assert not (tmp_path / "warc").exists()
 
 
+def test_naming_an_invalid_entry_says_what_is_wrong_with_it(tmp_path: Path) -> None:
+    """Not "unknown site": the entry is there, and its line says why it cannot be crawled."""
+    (tmp_path / "sites.toml").write_text(
+        '[[site]]\nname = "xa-a"\nstart_urls = ["http://127.0.0.1:9/"]\nschedule = "61 * * * *"\n',
+        encoding="utf-8",
+    )
+    result = run_dna("crawl", "xa-a", data=tmp_path)
+    assert result.returncode == 2
+    message = result.stderr.strip()
+    assert message.startswith(f"Error: {tmp_path / 'sites.toml'}:4: site 'xa-a': invalid cron")
+    assert "unknown site" not in message and len(message.splitlines()) == 1
+    assert not (tmp_path / "warc").exists()
+
+
 def test_unreachable_sites_and_invalid_entries_do_not_stop_the_others(
     portals: dict[str, PortalServer], tmp_path: Path
 ) -> None:

@@ -103,6 +103,45 @@ def test_unknown_crawler_option_is_reported(tmp_path: Path) -> None:
     assert registry.problems[0].line == 2
 
 
+@pytest.mark.parametrize(
+    ("line", "problem"),
+    [
+        # 0 requests at once to a host: the crawl never sent one and never ended.
+        ("concurrency_per_host = 0", "concurrency_per_host must be a positive number"),
+        # Scrapy reads a size limit of 0 as none: every read must stay bounded.
+        ("max_page_size = 0", "max_page_size must be a positive number"),
+        ("timeout = 0", "timeout must be a positive number"),
+        ("timeout = nan", "timeout must be a finite number"),
+        ("download_delay = inf", "download_delay must be a finite number"),
+        ("download_delay = -1", "download_delay must be 0 or more"),
+        ("retry_times = -1", "retry_times must be 0 or more"),
+        ("warc_max_size = -5", "warc_max_size must be a positive number"),
+    ],
+)
+def test_crawler_numbers_out_of_range_are_reported_and_left_out(
+    tmp_path: Path, line: str, problem: str
+) -> None:
+    registry = load_sites(write(tmp_path, f"[crawler]\nautothrottle = false\n{line}\n"))
+    assert registry.crawler == {"autothrottle": False}
+    assert [str(p) for p in registry.problems] == [
+        f"{tmp_path / 'sites.toml'}:3: [crawler] {problem}"
+    ]
+
+
+def test_zero_delay_and_zero_retries_are_allowed(tmp_path: Path) -> None:
+    registry = load_sites(write(tmp_path, "[crawler]\ndownload_delay = 0\nretry_times = 0\n"))
+    assert not registry.problems
+    assert registry.crawler == {"download_delay": 0.0, "retry_times": 0}
+
+
+def test_an_endless_time_budget_is_reported(tmp_path: Path) -> None:
+    registry = load_sites(
+        write(tmp_path, '[[site]]\nname = "a"\nstart_urls = ["http://a.vn/"]\nmax_minutes = inf\n')
+    )
+    assert not registry.sites
+    assert "max_minutes must be a positive number of minutes" in str(registry.problems[0])
+
+
 def test_missing_file_is_an_empty_registry(tmp_path: Path) -> None:
     registry = load_sites(tmp_path / "nope.toml")
     assert registry.sites == [] and registry.problems == []
