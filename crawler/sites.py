@@ -367,6 +367,10 @@ def _parse_block(
     good_urls = [u for u in start_urls if isinstance(u, str) and is_web_url(u)]
     allowed += [origin_entry(u) for u in good_urls if not within_site(u, allowed)]
 
+    title = entry.get("title")
+    if title is not None and not isinstance(title, str):
+        problem('title must be a string such as "Xã Thanh Liên"', "title")
+
     family = entry.get("family", "auto")
     if family not in FAMILIES:
         problem(f"unknown family {family!r} (one of {', '.join(FAMILIES)})", "family")
@@ -449,7 +453,7 @@ def _parse_block(
         name=name,  # type: ignore[arg-type]
         start_urls=tuple(start_urls),
         allowed_domains=tuple(allowed),
-        title=entry.get("title"),
+        title=title,
         family=family,
         article_pattern=patterns.get("article_pattern"),
         listing_pattern=patterns.get("listing_pattern"),

@@ -142,6 +142,16 @@ def test_an_endless_time_budget_is_reported(tmp_path: Path) -> None:
     assert "max_minutes must be a positive number of minutes" in str(registry.problems[0])
 
 
+def test_a_title_that_is_not_text_is_reported(tmp_path: Path) -> None:
+    """``title = 5`` reached the sites table, which took it for text and crashed."""
+    registry = load_sites(
+        write(tmp_path, '[[site]]\nname = "a"\nstart_urls = ["http://a.vn/"]\ntitle = 5\n')
+    )
+    assert not registry.sites
+    assert "title must be a string" in str(registry.problems[0])
+    assert registry.problems[0].line == 4
+
+
 def test_missing_file_is_an_empty_registry(tmp_path: Path) -> None:
     registry = load_sites(tmp_path / "nope.toml")
     assert registry.sites == [] and registry.problems == []
