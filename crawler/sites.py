@@ -29,7 +29,14 @@ from parsel.csstranslator import HTMLTranslator
 
 from archive.layout import DataDir
 from crawler.schedule.rules import CRAWL_MODES, DEFAULT_MODE, Schedule, cron_problem
-from extract.urls import host_of, origin_entry, split_domain, url_host, within_site
+from extract.urls import (
+    ascii_domain,
+    host_of,
+    origin_entry,
+    split_domain,
+    url_host,
+    within_site,
+)
 from places.gazetteer import PlaceError, gazetteer
 
 #: How a problem of TOML syntax (as opposed to a value) starts its message.
@@ -355,7 +362,7 @@ def _parse_block(
     if not isinstance(allowed, list) or not all(isinstance(d, str) and d for d in allowed):
         problem("allowed_domains must be a list of host names", "allowed_domains")
         allowed = []
-    allowed = [d.lower().strip(".") for d in allowed]
+    allowed = [ascii_domain(d) for d in allowed]
     for domain in allowed:
         bracketed = domain.startswith("[") and domain.endswith("]")  # an IPv6 address
         if "/" in domain or (":" in domain and split_domain(domain)[1] is None and not bracketed):

@@ -374,8 +374,30 @@ def is_print_view(url: str) -> bool:
 
 
 def host_of(url: str) -> str:
-    """The lowercase hostname of ``url`` (no port; an IPv6 address without brackets)."""
-    return (_parts(url).hostname or "").lower().rstrip(".")
+    """The lowercase hostname of ``url`` (no port; an IPv6 address without brackets).
+
+    An internationalised name (``xã.vn``) comes in its ASCII form
+    (``xn--x-yfa.vn``), the one Scrapy sends and records: compared with the
+    Unicode form, every link of such a portal looked off-site.
+    """
+    host = (_parts(url).hostname or "").lower().rstrip(".")
+    if host.isascii():
+        return host
+    try:
+        return (_parts(safe_url_string(url)).hostname or "").lower().rstrip(".")
+    except ValueError:  # a name IDNA cannot encode: it matches no domain either way
+        return host
+
+
+def ascii_domain(domain: str) -> str:
+    """An ``allowed_domains`` entry (``host`` or ``host:port``), lowercase, its name in ASCII."""
+    domain = domain.lower().strip(".")
+    if domain.isascii():
+        return domain
+    try:
+        return _parts(safe_url_string(f"http://{domain}/")).netloc.lower() or domain
+    except ValueError:
+        return domain
 
 
 def url_host(host: str) -> str:

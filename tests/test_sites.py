@@ -6,9 +6,12 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from scrapy import Request
+from scrapy.utils.url import url_is_from_any_domain
 
 from crawler.siteedits import append_site
 from crawler.sites import load_sites
+from extract.urls import split_domain, within_site
 
 GOOD = """\
 [crawler]
@@ -150,6 +153,27 @@ def test_a_title_that_is_not_text_is_reported(tmp_path: Path) -> None:
     assert not registry.sites
     assert "title must be a string" in str(registry.problems[0])
     assert registry.problems[0].line == 4
+
+
+def test_an_internationalised_host_is_allowed_in_the_form_scrapy_sends(tmp_path: Path) -> None:
+    """Scrapy sends ``xã.vn`` as ``xn--x-yfa.vn``: a Unicode domain made every link off-site."""
+    registry = load_sites(
+        write(
+            tmp_path,
+            '[[site]]\nname = "a"\nstart_urls = ["http://xã.vn/"]\n'
+            '[[site]]\nname = "b"\nstart_urls = ["http://b.vn/"]\n'
+            'allowed_domains = ["Thành-Phố.vn:8080"]\n',
+        )
+    )
+    assert not registry.problems
+    idn, other = registry.sites
+    sent = Request("http://xã.vn/tin-tuc/bai-1").url
+    assert sent == "http://xn--x-yfa.vn/tin-tuc/bai-1"
+    assert idn.allowed_domains == ("xn--x-yfa.vn",)
+    assert within_site(sent, idn.allowed_domains)
+    assert url_is_from_any_domain(sent, [split_domain(d)[0] for d in idn.allowed_domains])
+    assert other.allowed_domains[0] == "xn--thnh-ph-9va4010e.vn:8080"
+    assert within_site(Request("http://thành-phố.vn:8080/a").url, other.allowed_domains)
 
 
 def test_missing_file_is_an_empty_registry(tmp_path: Path) -> None:
