@@ -392,7 +392,7 @@ def host_of(url: str) -> str:
 def ascii_domain(domain: str) -> str:
     """An ``allowed_domains`` entry (``host`` or ``host:port``), lowercase, its name in ASCII."""
     domain = domain.lower().strip(".")
-    if domain.isascii():
+    if domain.isascii() or "/" in domain:  # a path is no domain: left for the caller to report
         return domain
     try:
         return _parts(safe_url_string(f"http://{domain}/")).netloc.lower() or domain
