@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import sys
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
 from rich.markup import escape
 from rich.text import Text
 
-from archive.archived import CrawlSummary
+from archive.archived import ArchivedArticle, CrawlSummary
 from archive.database import StoreError
 from archive.export import FORMATS, write_export
 from archive.salvage import NOTE_SUFFIX
@@ -224,16 +226,21 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
 
 
 @click.command()
-@click.option("--format", "fmt", type=click.Choice(FORMATS), default="jsonl", show_default=True)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(FORMATS),
+    help="Default: csv for -o FILE.csv, else jsonl.",
+)
 @click.option("--site", type=SiteName(), help="Only this site's articles.")
 @click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write to FILE instead of stdout.",
+    help="Write to FILE instead of stdout; FILE is replaced only once the export is whole.",
 )
 @archive_options("read")
-def export(fmt: str, site: str | None, output: Path | None, env: Env) -> None:
+def export(fmt: str | None, site: str | None, output: Path | None, env: Env) -> None:
     """Write every article, one record each, as JSON Lines or CSV.
 
     The fields are a contract (see README): url, site, title, published,
@@ -244,16 +251,32 @@ def export(fmt: str, site: str | None, output: Path | None, env: Env) -> None:
 
         dna export --format csv --site xa-thanh-lien -o thanh-lien.csv
     """
+    if fmt is None:  # -o thanh-lien.csv means CSV, as the name says
+        fmt = "csv" if output is not None and output.suffix.lower() == ".csv" else "jsonl"
     store = env.open_store()
     try:
         if output is None:
             count = write_export(store.articles(site=site), sys.stdout, fmt)
         else:
-            with open(output, "w", encoding="utf-8", newline="") as handle:
-                count = write_export(store.articles(site=site), handle, fmt)
+            count = _export_to(output, store.articles(site=site), fmt)
     finally:
         store.close()
-    err_console.print(f"Exported {count} article(s).")
+    err_console.print(f"Exported {count} article(s) as {fmt} to {output or 'stdout'}.")
+
+
+def _export_to(output: Path, articles: Iterable[ArchivedArticle], fmt: str) -> int:
+    """Write beside ``output`` and rename into place: a failed export leaves an
+    earlier file of that name as it was, never half overwritten."""
+    partial = output.with_name(output.name + ".part")
+    try:
+        with open(partial, "w", encoding="utf-8", newline="") as handle:
+            count = write_export(articles, handle, fmt)
+        os.replace(partial, output)
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    finally:
+        partial.unlink(missing_ok=True)
+    return count
 
 
 # -- stats -------------------------------------------------------------------

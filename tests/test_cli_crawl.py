@@ -279,6 +279,33 @@ def test_export_jsonl_and_csv(harvest: Harvest) -> None:
     assert result.exit_code == 2
 
 
+def test_export_to_a_csv_file_writes_csv_and_replaces_the_file_whole(
+    harvest: Harvest, tmp_path: Path
+) -> None:
+    """``-o thanh-lien.csv`` wrote JSON Lines into a .csv file unless --format said csv."""
+    runner = CliRunner()
+    data = ["--data", str(harvest.data)]
+    target = tmp_path / "tandan.csv"
+    target.write_text("an older export\n", encoding="utf-8")
+    result = runner.invoke(main, ["export", "--site", "tandan", "-o", str(target), *data])
+    assert result.exit_code == 0, result.output
+    table = list(csv.DictReader(target.open(encoding="utf-8", newline="")))
+    assert len(table) == len(harvest.portals["tandan"].expected_articles())
+    assert f"as csv to {target}" in result.stderr
+    assert list(tmp_path.iterdir()) == [target]  # no .part left beside it
+    jsonl = tmp_path / "tandan.jsonl"
+    assert (
+        runner.invoke(main, ["export", "--site", "tandan", "-o", str(jsonl), *data]).exit_code == 0
+    )
+    assert json.loads(jsonl.read_text(encoding="utf-8").splitlines()[0])["site"] == "tandan"
+    result = runner.invoke(main, ["export", "-o", str(tmp_path / "no-such-dir" / "x.csv"), *data])
+    assert result.exit_code == 1
+    assert (
+        result.stderr.strip()
+        == f"Error: cannot write {tmp_path / 'no-such-dir' / 'x.csv'}: No such file or directory"
+    )
+
+
 @pytest.mark.parametrize("command", sorted(main.commands))
 def test_every_command_has_help_with_an_example_and_is_documented(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
