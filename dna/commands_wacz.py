@@ -8,7 +8,15 @@ from pathlib import Path
 import click
 from rich.markup import escape
 
-from dna.context import Env, ProgressBar, archive_options, console, err_console, fail
+from dna.context import (
+    Env,
+    ProgressBar,
+    archive_options,
+    check_period,
+    console,
+    err_console,
+    fail,
+)
 
 _DAY = click.DateTime(formats=["%Y-%m-%d"])
 
@@ -76,6 +84,7 @@ def wacz(
         raise click.UsageError("name one or more sites, or give --all")
     if output.suffix != ".wacz":
         raise click.UsageError(f"the output must be named FILE.wacz, not {output.name}")
+    check_period(since, until)
     request = WaczRequest(
         sites=sites,
         all_sites=all_sites,

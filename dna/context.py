@@ -252,7 +252,7 @@ _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 def check_period(since: date | None, until: date | None) -> None:
     """A usage error when ``--since`` falls after ``--until``: nothing could match."""
     if since and until and since > until:
-        raise click.UsageError(f"--since {since} is after --until {until}")
+        raise click.UsageError(f"--since {since:%Y-%m-%d} is after --until {until:%Y-%m-%d}")
 
 
 #: Known sites named in an error; the rest are counted.

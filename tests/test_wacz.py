@@ -157,6 +157,14 @@ def test_dates_choose_the_files_and_an_empty_choice_is_an_error(
     assert result.stderr.count("\n") == 1 and "no WARC file of vnportal" in result.stderr
     assert not (tmp_path / "x.wacz").exists()
 
+    # --since after --until chooses nothing because it is a mistake: said as one.
+    result = run_dna(
+        "wacz", "vnportal", "--since", "2025-01-01", "--until", "2024-01-01",
+        "-o", str(tmp_path / "x.wacz"), data=harvest.data,
+    )  # fmt: skip
+    assert result.returncode == 2
+    assert "--since 2025-01-01 is after --until 2024-01-01" in result.stderr
+
 
 def test_sites_without_captures_are_one_line_errors(tmp_path: Path) -> None:
     data = tmp_path / "data"
