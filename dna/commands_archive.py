@@ -261,7 +261,8 @@ def export(fmt: str | None, site: str | None, output: Path | None, env: Env) -> 
             count = _export_to(output, store.articles(site=site), fmt)
     finally:
         store.close()
-    err_console.print(f"Exported {count} article(s) as {fmt} to {output or 'stdout'}.")
+    where = escape(str(output)) if output is not None else "stdout"
+    err_console.print(f"Exported {count} article(s) as {fmt} to {where}.", soft_wrap=True)
 
 
 def _export_to(output: Path, articles: Iterable[ArchivedArticle], fmt: str) -> int:
