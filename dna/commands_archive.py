@@ -24,6 +24,7 @@ from dna.context import (
     console,
     err_console,
     fail,
+    some_of,
     update_search_index,
     workers_option,
 )
@@ -107,8 +108,13 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
         f"{added.get('captures', 0)} captures, {added.get('articles', 0)} articles, "
         f"{added.get('article_versions', 0)} versions, {added.get('sites', 0)} sites."
     )
-    for copied in report.copied:
-        console.print(f"Copied into the archive: {copied}")
+    if report.copied:
+        # One file by its path; many by where they went (thousands for a province).
+        where = report.copied[0] if len(report.copied) == 1 else env.data.warc_root
+        console.print(
+            f"Copied {len(report.copied)} WARC file(s) into the archive: {escape(str(where))}",
+            soft_wrap=True,
+        )
     for damaged in report.damaged:
         console.print(
             f"Damaged, kept aside unchanged: {escape(str(damaged))} (its intact records "
@@ -118,7 +124,7 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     rebuilt = report.rebuilt
     if rebuilt.sites:
         console.print(
-            f"Added to {escape(str(env.sites_path))}: {escape(', '.join(rebuilt.sites))}",
+            f"Added to {escape(str(env.sites_path))}: {escape(some_of(rebuilt.sites))}",
             soft_wrap=True,
         )
     if rebuilt.crawls:

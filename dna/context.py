@@ -255,8 +255,16 @@ def check_period(since: date | None, until: date | None) -> None:
         raise click.UsageError(f"--since {since:%Y-%m-%d} is after --until {until:%Y-%m-%d}")
 
 
-#: Known sites named in an error; the rest are counted.
+#: Names listed in one line (known sites, sites added, files copied); the rest are counted.
 SHOWN_SITES = 12
+
+
+def some_of(names: list[str], more: str = "") -> str:
+    """The first :data:`SHOWN_SITES` of ``names``, comma-separated, and how many
+    more (with ``more`` after the count): a line for a few sites, or for 3,321."""
+    listed = ", ".join(names[:SHOWN_SITES])
+    hidden = len(names) - SHOWN_SITES
+    return listed + (f" and {hidden:,} more{more}" if hidden > 0 else "")
 
 
 def check_site_names(env: Env, values: dict[str, Any]) -> None:
@@ -293,10 +301,7 @@ def check_site_names(env: Env, values: dict[str, Any]) -> None:
 def _known_sites(known: set[str], env: Env) -> str:
     if not known:
         return f"no sites are known yet (none in {env.sites_path} or the archive)"
-    names = sorted(known)
-    listed = ", ".join(names[:SHOWN_SITES])
-    hidden = len(names) - SHOWN_SITES
-    return f"known: {listed}" + (f" and {hidden} more (see: dna sites)" if hidden > 0 else "")
+    return "known: " + some_of(sorted(known), " (see: dna sites)")
 
 
 def load_gazetteer() -> Gazetteer:

@@ -408,3 +408,40 @@ def test_added_counts_only_what_this_restore_wrote(harvest: Harvest, tmp_path: P
         "articles": articles,
         "article_versions": versions,
     }
+
+
+def test_a_restore_of_many_portals_says_so_in_a_few_lines(tmp_path: Path) -> None:
+    """A province's WARC files printed a line per file and every site name on one
+    line: 3,321 communes made thousands of lines.  Counts, and the first few names."""
+    from io import BytesIO
+
+    from warcio.statusandheaders import StatusAndHeaders
+    from warcio.warcwriter import WARCWriter
+
+    backup = tmp_path / "backup"
+    backup.mkdir()
+    ports = range(20001, 20015)
+    for port in ports:
+        with open(backup / f"xa-{port}.warc.gz", "wb") as output:
+            body = f"<title>Xã {port}</title><h1>Tin xã {port}</h1><p>Nội dung.</p>".encode()
+            headers = StatusAndHeaders(
+                "200 OK", [("Content-Type", "text/html; charset=utf-8")], protocol="HTTP/1.1"
+            )
+            writer = WARCWriter(output, gzip=True)
+            writer.write_record(
+                writer.create_warc_record(
+                    f"http://127.0.0.1:{port}/",
+                    "response",
+                    payload=BytesIO(body),
+                    http_headers=headers,
+                )
+            )
+    data = tmp_path / "data"
+    result = run_dna("restore", str(backup), "--no-index", data=data)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    copied = next(line for line in lines if line.startswith("Copied"))
+    assert copied == f"Copied {len(ports)} WARC file(s) into the archive: {data / 'warc'}"
+    added = next(line for line in lines if line.startswith("Added to"))
+    assert added.endswith(" and 2 more") and added.count(", ") == 11
+    assert len(load_sites(data / "sites.toml").sites) == len(ports)
