@@ -281,7 +281,7 @@ def check_site_names(env: Env, values: dict[str, Any]) -> None:
     registry = env.load_sites()
     configured = {site.name for site in registry.sites}
     archived: set[str] = set()
-    if not all(only or name in configured for name, only in given):
+    if not all(name in configured for name, _ in given):
         store = env.open_store()
         try:
             archived = {place.name for place in store.site_places()}
@@ -295,10 +295,18 @@ def check_site_names(env: Env, values: dict[str, Any]) -> None:
         invalid = next((problem for problem in registry.problems if problem.name == name), None)
         if invalid is not None:
             fail(f"{invalid} (fix it in sites.toml; `dna sites` lists all)", exit_code=2)
-        fail(f"unknown site {name!r}; {_known_sites(known, env)}", exit_code=2)
+        if name in archived:  # taken out of sites.toml, or restored from WARC files alone
+            fail(
+                f"site {name!r} is in the archive but not in {env.sites_path}: "
+                f"add it again to crawl it (dna sites add {name} URL)",
+                exit_code=2,
+            )
+        fail(f"unknown site {name!r}; {_known_sites(known, env, configured_only)}", exit_code=2)
 
 
-def _known_sites(known: set[str], env: Env) -> str:
+def _known_sites(known: set[str], env: Env, configured_only: bool) -> str:
+    if not known and configured_only:
+        return f"no sites in {env.sites_path} yet (dna sites add NAME URL)"
     if not known:
         return f"no sites are known yet (none in {env.sites_path} or the archive)"
     return "known: " + some_of(sorted(known), " (see: dna sites)")

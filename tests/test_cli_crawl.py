@@ -62,6 +62,25 @@ def test_naming_an_invalid_entry_says_what_is_wrong_with_it(tmp_path: Path) -> N
     assert not (tmp_path / "warc").exists()
 
 
+def test_crawling_a_site_known_only_to_the_archive_says_how_to_add_it(tmp_path: Path) -> None:
+    """Taken out of sites.toml (or restored from WARC files alone): not "unknown"."""
+    store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
+    store.site_id("xa-cu", title="Xã cũ", family="generic")
+    store.close()
+    (tmp_path / "sites.toml").write_text(TEST_CRAWLER_OPTIONS, encoding="utf-8")
+    result = run_dna("crawl", "xa-cu", data=tmp_path)
+    assert result.returncode == 2
+    assert result.stderr.strip() == (
+        f"Error: site 'xa-cu' is in the archive but not in {tmp_path / 'sites.toml'}: "
+        "add it again to crawl it (dna sites add xa-cu URL)"
+    )
+    result = run_dna("crawl", "xa-moi", data=tmp_path)
+    assert result.stderr.strip() == (
+        f"Error: unknown site 'xa-moi'; no sites in {tmp_path / 'sites.toml'} yet "
+        "(dna sites add NAME URL)"
+    )
+
+
 def test_unreachable_sites_and_invalid_entries_do_not_stop_the_others(
     portals: dict[str, PortalServer], tmp_path: Path
 ) -> None:
