@@ -21,6 +21,7 @@ from datetime import UTC, datetime
 from urllib.parse import urljoin, urlsplit
 
 from archive.messages import one_line
+from crawler.decide import content_kind
 from crawler.settings import USER_AGENT
 from crawler.tls import any_tls_context
 from extract.families import detect_family
@@ -78,6 +79,12 @@ def probe_portal(url: str, *, timeout: float = 20.0) -> PortalProbe:
         current = target
     else:
         raise ProbeError(f"cannot fetch {url}: more than {MAX_REDIRECTS} redirects")
+    # A mistyped address or a portal that is down: said now, not after a failed crawl.
+    if status >= 400:
+        raise ProbeError(f"{current} answered HTTP {status}: check the address, or try later")
+    content_type = dict((k.lower(), v) for k, v in headers).get("content-type", "")
+    if content_kind(content_type, body) == "other":
+        raise ProbeError(f"{current} is not a web page ({content_type}): give the portal's home")
     page = fetched_page(current, status, headers, body, datetime.now(UTC))
     title = page.selector.xpath("normalize-space(//title)").get() or None
     return PortalProbe(detect_family(page.selector, page.url), title)

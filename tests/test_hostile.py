@@ -267,6 +267,25 @@ def test_the_probe_reports_a_redirect_no_parser_reads(serve) -> None:
         probe_portal(portal + "/", timeout=5.0)
 
 
+@pytest.mark.parametrize("status", [404, 410, 500, 503])
+def test_the_probe_reports_a_home_page_that_answers_an_error(serve, status: int) -> None:
+    """A mistyped address (404) or a portal that is down was added without a word."""
+    portal, _ = serve({"/": (status, b"<title>Error</title>")})
+    with pytest.raises(ProbeError, match=f"answered HTTP {status}: check the address"):
+        probe_portal(portal + "/", timeout=5.0)
+
+
+def test_sites_add_of_an_address_that_answers_404_adds_it_with_a_warning(
+    serve, tmp_path: Path
+) -> None:
+    portal, _ = serve({"/": (200, b"<title>Home</title>")})
+    result = run_dna("sites", "add", "xa-sai", portal + "/tin-tuc/", data=tmp_path)
+    assert result.returncode == 0
+    warning = f"Warning: {portal}/tin-tuc/ answered HTTP 404: check the address, or try later"
+    assert result.stderr.startswith(warning)
+    assert 'name = "xa-sai"' in (tmp_path / "sites.toml").read_text(encoding="utf-8")
+
+
 @pytest.fixture
 def serve() -> Iterator[object]:
     """Start loopback servers of given pages; each returns (base URL, paths asked)."""
