@@ -50,13 +50,15 @@ def content_kind(content_type: str, body: bytes = b"") -> Literal["feed", "html"
 
     An absent Content-Type counts as HTML: old portals omit it.  So does a
     feed sent as ``text/html``, as ``rss.aspx`` pages often are, unless
-    ``body`` (its first bytes do) shows it a feed.
+    ``body`` (its first bytes do) shows it a feed.  XHTML
+    (``application/xhtml+xml``) is HTML, though its type says XML.
     """
     content_type = content_type.lower()
-    if "xml" in content_type or "rss" in content_type:
-        return "feed"
+    # Before "xml": a page sent as application/xhtml+xml is a page, not a feed.
     if "html" in content_type or not content_type:
         return "feed" if _FEED_START.match(body[:_FEED_SNIFF]) else "html"
+    if "xml" in content_type or "rss" in content_type:
+        return "feed"
     return "other"
 
 

@@ -425,6 +425,47 @@ def test_a_feed_sent_as_html_is_read_as_a_feed(serve, tmp_path: Path) -> None:
     assert "/tin/4.html" in asked
 
 
+def test_a_portal_sent_as_xhtml_is_crawled_as_pages(tmp_path: Path) -> None:
+    """``application/xhtml+xml`` says XML: its pages were read as feeds, their
+    links never followed and their articles never extracted."""
+    xhtml = b'<?xml version="1.0" encoding="utf-8"?>\n<html xmlns="http://www.w3.org/1999/xhtml">'
+    pages = {
+        "/": xhtml + b"<head><title>Xa</title></head><body><a href='/tin/1.html'>Tin 1</a></body>",
+        "/tin/1.html": xhtml + _ARTICLE.removeprefix(b"<html>"),
+    }
+    asked: list[str] = []
+
+    class Xhtml(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            asked.append(self.path)
+            body = pages.get(self.path)
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "application/xhtml+xml; charset=utf-8")
+            self.send_header("Content-Length", str(len(body or b"")))
+            self.end_headers()
+            self.wfile.write(body or b"")
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Xhtml)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    data = tmp_path / "data"
+    data.mkdir()
+    try:
+        result = crawl(data, {"xhtml": f"http://127.0.0.1:{server.server_address[1]}"})
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "/tin/1.html" in asked
+    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
+    try:
+        titles = [article.title for article in store.articles(site="xhtml")]
+    finally:
+        store.close()
+    assert titles == ["Hội nghị tổng kết công tác năm của xã"]
+
+
 def test_a_base_no_parser_reads_leaves_links_to_the_pages_url(serve, tmp_path: Path) -> None:
     """Scrapy's get_base_url raises on ``<base href="http://[::1/">``: the
     page was a failure, its links and its article lost."""
