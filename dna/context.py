@@ -255,7 +255,7 @@ def check_period(since: date | None, until: date | None) -> None:
         raise click.UsageError(f"--since {since:%Y-%m-%d} is after --until {until:%Y-%m-%d}")
 
 
-#: Names listed in one line (known sites, sites added, files copied); the rest are counted.
+#: Names listed in one line (sites known, sites a restore added); the rest are counted.
 SHOWN_SITES = 12
 
 
