@@ -61,6 +61,15 @@ def run_dna(
     )
 
 
+def archived_articles(data: Path, site: str) -> list:
+    """The articles archived of ``site`` in the SQLite archive of ``data``."""
+    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
+    try:
+        return list(store.articles(site=site))
+    finally:
+        store.close()
+
+
 def sites_toml(portals: dict[str, PortalServer], extra: str = "") -> str:
     """A sites.toml naming each portal by its family, with the place it serves."""
     blocks = [TEST_CRAWLER_OPTIONS]

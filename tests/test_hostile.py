@@ -36,7 +36,7 @@ from warcio.warcwriter import WARCWriter
 from archive.store import Store
 from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
 from crawler.probe import ProbeError, probe_portal
-from tests.harness import TEST_CRAWLER_OPTIONS, run_dna, serve_pages
+from tests.harness import TEST_CRAWLER_OPTIONS, archived_articles, run_dna, serve_pages
 
 #: The children's address-space cap: a gigabyte-long line or bomb cannot fit.
 MEMORY_CAP = 1 << 30
@@ -310,6 +310,21 @@ def crawl(data: Path, sites: dict[str, str]) -> subprocess.CompletedProcess:
     return run_capped("crawl", *sites, "--no-index", data=data)
 
 
+def crawl_served(
+    data: Path, site: str, handler: type[http.server.BaseHTTPRequestHandler]
+) -> tuple[subprocess.CompletedProcess, str]:
+    """Crawl ``site``, served on loopback by ``handler`` while the crawl runs; and its URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    data.mkdir()
+    try:
+        return crawl(data, {site: base}), base
+    finally:
+        server.shutdown()
+
+
 def test_a_crawl_follows_no_link_to_another_port_and_obeys_an_unreachable_robots_txt(
     serve, tmp_path: Path
 ) -> None:
@@ -448,21 +463,11 @@ def test_a_portal_sent_as_xhtml_is_crawled_as_pages(tmp_path: Path) -> None:
         def log_message(self, *args: object) -> None:
             pass
 
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Xhtml)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     data = tmp_path / "data"
-    data.mkdir()
-    try:
-        result = crawl(data, {"xhtml": f"http://127.0.0.1:{server.server_address[1]}"})
-    finally:
-        server.shutdown()
+    result, _ = crawl_served(data, "xhtml", Xhtml)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "/tin/1.html" in asked
-    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
-    try:
-        titles = [article.title for article in store.articles(site="xhtml")]
-    finally:
-        store.close()
+    titles = [article.title for article in archived_articles(data, "xhtml")]
     assert titles == ["Hội nghị tổng kết công tác năm của xã"]
 
 
@@ -552,15 +557,8 @@ def test_numbers_only_str_isdigit_takes_for_numbers_break_nothing(tmp_path: Path
     never retried."""
     asked: list[str] = []
     handler = type("Handler", (_OddNumbersHandler,), {"asked": asked})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
     data = tmp_path / "data"
-    data.mkdir()
-    try:
-        result = crawl(data, {"odd": f"http://127.0.0.1:{server.server_address[1]}"})
-    finally:
-        server.shutdown()
+    result, base = crawl_served(data, "odd", handler)
     assert result.returncode == 0, result.stdout + result.stderr
     assert asked.count("/tin/2.html") == 2  # the 503, then the retry
     store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
@@ -569,9 +567,7 @@ def test_numbers_only_str_isdigit_takes_for_numbers_break_nothing(tmp_path: Path
     finally:
         store.close()
     assert sorted(articles) == ["/tin/1.html", "/tin/2.html"]
-    assert [image.src for image in articles["/tin/1.html"].images] == [
-        f"http://127.0.0.1:{server.server_address[1]}/anh.jpg"
-    ]
+    assert [image.src for image in articles["/tin/1.html"].images] == [f"{base}/anh.jpg"]
 
 
 @pytest.mark.parametrize("encoding", ["gzip", "deflate", "br", "identity"])

@@ -20,9 +20,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from archive.store import Store
 from crawler.tls import any_tls_context
-from tests.harness import TEST_CRAWLER_OPTIONS, run_dna, serve_pages
+from tests.harness import TEST_CRAWLER_OPTIONS, archived_articles, run_dna, serve_pages
 
 _ARTICLE = (
     "<html><head><title>Hội nghị tổng kết</title></head><body>"
@@ -99,11 +98,7 @@ def test_a_portal_speaking_only_tls_1_0_is_crawled(old_portal: str, tmp_path: Pa
     assert "cannot fetch" not in added.stdout + added.stderr
     result = run_dna("crawl", "old", "--no-index", data=data)
     assert result.returncode == 0, result.stdout + result.stderr
-    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
-    try:
-        titles = [article.title for article in store.articles(site="old")]
-    finally:
-        store.close()
+    titles = [article.title for article in archived_articles(data, "old")]
     assert titles == ["Hội nghị tổng kết công tác năm của xã Thanh Liên"]
     (log,) = (data / "logs").glob("crawl-*.log")
     assert "refused a modern TLS handshake; fetched over TLSv1" in log.read_text(encoding="utf-8")

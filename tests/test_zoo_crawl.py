@@ -26,7 +26,7 @@ from archive.store import Store
 from crawler.sites import load_sites
 from sampleportal import PortalServer
 from sampleportal.zoo import TRAPS, ZooPortal
-from tests.harness import TEST_CRAWLER_OPTIONS, run_dna, serve_pages
+from tests.harness import TEST_CRAWLER_OPTIONS, archived_articles, run_dna, serve_pages
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
@@ -100,19 +100,11 @@ def _captured_urls(data: Path, site: str) -> list[str]:
         store.close()
 
 
-def _articles(data: Path, site: str) -> list:
-    store = Store(f"sqlite:///{data / 'archive.sqlite3'}")
-    try:
-        return list(store.articles(site=site))
-    finally:
-        store.close()
-
-
 @pytest.mark.parametrize("site", ["traps", "aliases", "unknown", "overlapping"])
-def test_every_article_once_and_only_articles(zoo_crawl, site: str) -> None:
+def test_every_article_once_and_onlyarchived_articles(zoo_crawl, site: str) -> None:
     data, portals, _ = zoo_crawl
     truth = {article.title: article for article in portals[site].articles}
-    stored = _articles(data, site)
+    stored = archived_articles(data, site)
     titles = [article.title for article in stored]
     assert sorted(titles) == sorted(truth), "missing, duplicated or non-articles stored"
     for article in stored:
@@ -294,7 +286,7 @@ def test_a_listing_paging_beside_its_articles_is_no_trap(tmp_path: Path) -> None
             encoding="utf-8",
         )
         result = run_dna("crawl", "nv", "--no-index", data=tmp_path)
-        expected = set(portal.expected_articles())
+        expected = set(portal.expectedarchived_articles())
     assert result.returncode == 0, result.stderr
     assert "/news/kinh-te/*" not in result.stdout
     store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
@@ -360,7 +352,7 @@ def test_a_host_that_refuses_too_many_requests_is_slowed_and_loses_nothing(
         result = _crawl_alone(portal, "127.0.0.71", "busy", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Failed pages" not in result.stdout
-    titles = {article.title for article in _articles(tmp_path, "busy")}
+    titles = {article.title for article in archived_articles(tmp_path, "busy")}
     assert titles == {article.title for article in portal.articles}
     # A few refusals teach the pace; one in five requests is far too many.
     answered = len(_captured_urls(tmp_path, "busy"))
@@ -377,7 +369,7 @@ def test_a_post_on_a_connection_closed_unanswered_is_sent_again(tmp_path: Path) 
         result = _crawl_alone(portal, "127.0.0.74", "closing", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "Failed pages" not in result.stdout
-    assert len(_articles(tmp_path, "closing")) == len(portal.articles)
+    assert len(archived_articles(tmp_path, "closing")) == len(portal.articles)
     # Sent again at once on another connection, not left to the retries,
     # which wait and may take a stale connection again (3 retries without).
     # Each connection the server kept alive is stale, so a POST may now and
@@ -401,7 +393,7 @@ def test_listings_paged_by_postback_are_paged_to_their_end(tmp_path: Path, pager
     with _zoo(11, 3, postback=pager, traps=["pager"], moved=False) as portal:
         result = _crawl_alone(portal, "127.0.0.73", "aspnet", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    titles = [article.title for article in _articles(tmp_path, "aspnet")]
+    titles = [article.title for article in archived_articles(tmp_path, "aspnet")]
     assert sorted(titles) == sorted(article.title for article in portal.articles)
     posted = []
     for warc in (tmp_path / "warc").rglob("*.warc.gz"):
@@ -471,7 +463,7 @@ def test_a_calendar_under_a_portals_one_path_is_stopped_early(tmp_path: Path) ->
     the calendar under it from the early stop: it walked twelve weeks."""
     result, asked = _crawl_pages(_one_path_portal(), "/Default.aspx?tabid=1", "dnn", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(_articles(tmp_path, "dnn")) == 12
+    assert len(archived_articles(tmp_path, "dnn")) == 12
     weeks = [path for path in asked if "tuan=" in path]
     assert len(weeks) <= 3, weeks
     assert "&tuan=* stopped after 2 pages (each led only to more of it)" in result.stdout
@@ -512,7 +504,7 @@ def test_a_url_pattern_that_misreads_a_menu_id_as_an_article_id_is_unlearnt(
     such pages that are no articles prove the guess wrong."""
     result, asked = _crawl_pages(_joomla_portal(), "/", "jo", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(_articles(tmp_path, "jo")) == 8
+    assert len(archived_articles(tmp_path, "jo")) == 8
     searches = [path for path in asked if "searchword=" in path]
     assert len(searches) <= 40, len(searches)  # without: 1,787, all of them
     assert "trap: /index.php?Itemid=*&option=*&searchword=* stopped" in result.stdout
@@ -547,7 +539,7 @@ def test_articles_named_by_a_slug_in_the_query_are_all_kept(tmp_path: Path) -> N
     is only learnt once two URLs differing in it gave the same article."""
     result, _ = _crawl_pages(_slug_portal(), "/", "slugs", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(_articles(tmp_path, "slugs")) == 10
+    assert len(archived_articles(tmp_path, "slugs")) == 10
 
 
 def _respelt_pager_portal() -> dict[str, tuple[int, bytes]]:
@@ -579,7 +571,7 @@ def test_a_pager_past_its_end_respelling_its_links_ends_at_once(tmp_path: Path) 
     the items are those of the page before: one page past the end, no more."""
     result, asked = _crawl_pages(_respelt_pager_portal(), "/", "respelt", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(_articles(tmp_path, "respelt")) == 15
+    assert len(archived_articles(tmp_path, "respelt")) == 15
     past_end = [path for path in asked if re.search(r"page=([4-9]|\d\d)$", path)]
     assert len(past_end) == 1, past_end
 
@@ -610,7 +602,7 @@ def test_a_pager_counting_from_zero_is_paged_to_its_end(tmp_path: Path, numbered
     "next" links alone everything past its first (5 articles of 15)."""
     result, asked = _crawl_pages(_zero_based_pager_portal(numbered), "/", "zero", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(_articles(tmp_path, "zero")) == 15
+    assert len(archived_articles(tmp_path, "zero")) == 15
     assert sorted(path for path in asked if path.startswith("/tin-tuc?")) == [
         "/tin-tuc?page=1",
         "/tin-tuc?page=2",
@@ -653,7 +645,7 @@ def test_a_listing_linked_as_if_paged_from_the_home_page_is_paged_to_its_end(
     judged against the page before only when it is one of its own pager's."""
     result, asked = _crawl_pages(_routed_portal(), "/", "routed", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(_articles(tmp_path, "routed")) == 15
+    assert len(archived_articles(tmp_path, "routed")) == 15
     assert "/index.php?p=3&page=news" in asked
 
 
@@ -683,7 +675,7 @@ def test_links_no_url_parser_reads_lose_no_other_link(tmp_path: Path) -> None:
     page's menu lost every link of the page, and on an article, the article."""
     result, _ = _crawl_pages(_malformed_links_portal(), "/", "malformed", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(_articles(tmp_path, "malformed")) == 10
+    assert len(archived_articles(tmp_path, "malformed")) == 10
     assert "Traceback" not in result.stdout + result.stderr
 
 
@@ -726,7 +718,7 @@ def test_articles_reached_only_through_a_date_archive_are_kept(tmp_path: Path) -
     (the tenth-productive rule alone allowed ten times)."""
     result, asked = _crawl_pages(_date_archive_portal(), "/", "days", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(_articles(tmp_path, "days")) == 28
+    assert len(archived_articles(tmp_path, "days")) == 28
     days = [path for path in asked if "ngay=" in path]
     assert len(days) <= 2 * 28 + 14, len(days)
     assert "trap: /tin-tuc.php?ngay=* stopped" in result.stdout
@@ -792,7 +784,7 @@ def test_a_link_held_behind_a_failed_page_is_not_asked_twice(tmp_path: Path) -> 
     encoded = {path: (status, body.encode()) for path, (status, body) in pages.items()}
     result, asked = _crawl_pages(encoded, "/", "held", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(_articles(tmp_path, "held")) == 7
+    assert len(archived_articles(tmp_path, "held")) == 7
     assert len(asked) == len(set(asked)), asked
 
 
@@ -819,7 +811,7 @@ def test_links_too_long_to_request_leave_room_for_the_others(tmp_path: Path) -> 
     finally:
         server.shutdown()
     assert result.returncode == 0, result.stdout + result.stderr
-    assert len(_articles(tmp_path, "long")) == 8, result.stdout
+    assert len(archived_articles(tmp_path, "long")) == 8, result.stdout
     assert "queue cap" not in result.stdout
     log = next((tmp_path / "logs").glob("crawl-*.log")).read_text(encoding="utf-8")
     assert "0" * 1500 not in log
