@@ -101,7 +101,7 @@ def _captured_urls(data: Path, site: str) -> list[str]:
 
 
 @pytest.mark.parametrize("site", ["traps", "aliases", "unknown", "overlapping"])
-def test_every_article_once_and_onlyarchived_articles(zoo_crawl, site: str) -> None:
+def test_every_article_once_and_only_articles(zoo_crawl, site: str) -> None:
     data, portals, _ = zoo_crawl
     truth = {article.title: article for article in portals[site].articles}
     stored = archived_articles(data, site)
@@ -286,7 +286,7 @@ def test_a_listing_paging_beside_its_articles_is_no_trap(tmp_path: Path) -> None
             encoding="utf-8",
         )
         result = run_dna("crawl", "nv", "--no-index", data=tmp_path)
-        expected = set(portal.expectedarchived_articles())
+        expected = set(portal.expected_articles())
     assert result.returncode == 0, result.stderr
     assert "/news/kinh-te/*" not in result.stdout
     store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
