@@ -66,7 +66,8 @@ def probe_portal(url: str, *, timeout: float = 20.0) -> PortalProbe:
     current = url
     for _ in range(MAX_REDIRECTS + 1):
         status, headers, body = _fetch(current, deadline)
-        location = dict((k.lower(), v) for k, v in headers).get("location")
+        fields = {name.lower(): value for name, value in headers}
+        location = fields.get("location")
         if not (300 <= status < 400 and location):
             break
         try:
@@ -82,7 +83,7 @@ def probe_portal(url: str, *, timeout: float = 20.0) -> PortalProbe:
     # A mistyped address or a portal that is down: said now, not after a failed crawl.
     if status >= 400:
         raise ProbeError(f"{current} answered HTTP {status}: check the address, or try later")
-    content_type = dict((k.lower(), v) for k, v in headers).get("content-type", "")
+    content_type = fields.get("content-type", "")
     if content_kind(content_type, body) == "other":
         raise ProbeError(f"{current} is not a web page ({content_type}): give the portal's home")
     page = fetched_page(current, status, headers, body, datetime.now(UTC))
