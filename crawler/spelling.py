@@ -44,13 +44,15 @@ import re
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, unquote, urlsplit, urlunsplit
 
 from extract.text import whole_number
 from extract.urls import (
     BARE_NUMBER,
     canonicalize,
     is_bare_number,
+    query_pairs,
+    query_string,
     with_lowercase_path,
     without_params,
 )
@@ -195,7 +197,7 @@ class UrlSpelling:
         now = time.time()
         for url in urls:
             parts = urlsplit(url)
-            pairs = parse_qsl(parts.query, keep_blank_values=True)
+            pairs = query_pairs(parts.query)
             per_visit = [made_per_visit(value, now) for _, value in pairs]
             token = [
                 not fresh and bool(_TOKEN.match(value))
@@ -211,7 +213,7 @@ class UrlSpelling:
                 if pair[0].lower() not in self.volatile
                 and not (fresh or tokenish or is_bare_number(*pair))
             ]
-            base = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(steady), ""))
+            base = urlunsplit((parts.scheme, parts.netloc, parts.path, query_string(steady), ""))
             for (name, value), fresh, tokenish in zip(pairs, per_visit, token, strict=True):
                 if (fresh or tokenish) and name.lower() not in self.volatile:
                     seen = on_page if fresh else tokens

@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import re
 import socket
+from collections.abc import Iterable
 from datetime import date, timedelta
 from urllib.parse import SplitResult, parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
@@ -85,6 +86,22 @@ _ESCAPE = re.compile(r"%[0-9a-fA-F]{2}")
 
 def _upper(escape: re.Match[str]) -> str:
     return escape.group().upper()
+
+
+def query_pairs(query: str) -> list[tuple[str, str]]:
+    """A query's name/value pairs, each byte of a percent-escape one character.
+
+    Not decoded as UTF-8: older portals escape Vietnamese in windows-1258 or
+    TCVN3 (``?q=%E1``), which UTF-8 would turn into U+FFFD, and the URL
+    rebuilt from it would ask the server for another page.
+    :func:`query_string` writes the pairs back byte for byte.
+    """
+    return parse_qsl(query, keep_blank_values=True, encoding="latin-1")
+
+
+def query_string(pairs: Iterable[tuple[str, str]]) -> str:
+    """``pairs`` from :func:`query_pairs` as a query again, escaped as they were."""
+    return urlencode(list(pairs), encoding="latin-1")
 
 
 def _parts(url: str) -> SplitResult:
@@ -187,10 +204,9 @@ def canonicalize(url: str) -> str:
         path = _ESCAPE.sub(_upper, path)
     # A link escaped twice in its HTML (``?id=5&amp;amp;print=1``) reads
     # ``amp;print``: the parameter meant is ``print``.
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
-    named = ((_AMP.sub("", name), value) for name, value in pairs)
+    named = ((_AMP.sub("", name), value) for name, value in query_pairs(parts.query))
     query = sorted((name, value) for name, value in named if _keep_param(name, value))
-    return urlunsplit((scheme, host, path, urlencode(query), ""))
+    return urlunsplit((scheme, host, path, query_string(query), ""))
 
 
 def page_one_params(url: str) -> list[str]:
@@ -217,9 +233,9 @@ def with_page_one(written: str, canonical: str) -> str:
     if not kept:
         return canonical
     parts = _parts(canonical)
-    pairs = parse_qsl(parts.query, keep_blank_values=True)
+    pairs = query_pairs(parts.query)
     query = sorted([*pairs, *((_AMP.sub("", name), "1") for name in kept)])
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query_string(query), ""))
 
 
 #: Among :func:`without_params`' names: a number standing alone as a parameter.
@@ -246,10 +262,10 @@ def without_params(url: str, names: frozenset[str]) -> str:
     bare = BARE_NUMBER in names
     query = [
         (name, value)
-        for name, value in parse_qsl(parts.query, keep_blank_values=True)
+        for name, value in query_pairs(parts.query)
         if name.lower() not in names and not (bare and is_bare_number(name, value))
     ]
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
+    return urlunsplit((parts.scheme, parts.netloc, parts.path, query_string(query), ""))
 
 
 def with_lowercase_path(url: str) -> str:

@@ -57,6 +57,13 @@ from extract.urls import (
         # An IPv6 host keeps its brackets: "http://::1:8080/a" is no URL at all.
         ("http://[::1]:8080/a?utm_source=x", "http://[::1]:8080/a"),
         ("HTTP://[::1]:80/a", "http://[::1]/a"),
+        # A query escaped in a legacy encoding (windows-1258 "á" is E1) is
+        # asked for as written: decoded as UTF-8 it would be %EF%BF%BD.
+        (
+            "http://xa.gov.vn/tin.asp?cm=Kinh+t%e1&id=5",
+            "http://xa.gov.vn/tin.asp?cm=Kinh+t%E1&id=5",
+        ),
+        ("http://xa.gov.vn/tin?q=Li%C3%AAn&sid=9", "http://xa.gov.vn/tin?q=Li%C3%AAn"),
     ],
 )
 def test_canonical_urls(url: str, canonical: str) -> None:
@@ -150,6 +157,10 @@ def test_values_made_per_visit_leave_the_sites_urls() -> None:
     )
     assert spelling.normal("http://xa.gov.vn/chi-tiet.php?id=8&rnd=0.5550001234") == (
         "http://xa.gov.vn/chi-tiet.php?id=8"
+    )
+    # What is left of a URL is asked for as written, in whatever encoding.
+    assert spelling.normal(f"http://xa.gov.vn/tin-tuc.php?cm=t%E1&t={now + 5}") == (
+        "http://xa.gov.vn/tin-tuc.php?cm=t%E1"
     )
     # An id that is a past Unix time, and one that is a fresh article's creation time.
     for kept in ("bai-viet.php?id=1534257436", f"moi.php?newsid={now * 1000}"):
