@@ -14,9 +14,9 @@ from crawler.sites import (
     SITE_HEADER,
     TOML_SYNTAX,
     SiteConfig,
-    is_web_url,
     load_sites,
     validate_name,
+    web_url_problem,
 )
 from extract.urls import origin_entry
 
@@ -61,8 +61,8 @@ def check_new_site(path: Path, name: str, url: str) -> None:
     """
     if problem := validate_name(name):
         raise ValueError(problem)
-    if not is_web_url(url):
-        raise ValueError(f"{url!r} is not an http(s) URL (no spaces or control characters)")
+    if why := web_url_problem(url):
+        raise ValueError(why)
     registry = load_sites(path)
     syntax = next((p for p in registry.problems if p.message.startswith(TOML_SYNTAX)), None)
     if syntax is not None:

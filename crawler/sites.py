@@ -353,12 +353,14 @@ def _parse_block(
         problem('missing start URL: give start_urls = ["https://…"]', "start_urls")
         start_urls = []
     for url in start_urls:
-        if not isinstance(url, str) or not is_web_url(url):
+        if not isinstance(url, str):
             problem(f"start URL {url!r} is not an http(s) URL", "start_urls")
+        elif why := web_url_problem(url):
+            problem(f"start URL {why}", "start_urls")
 
-    allowed = entry.get("allowed_domains") or sorted(
-        {url_host(host_of(u)) for u in start_urls if isinstance(u, str)}
-    )
+    # A bad start URL is its own problem, not also a bad domain.
+    good_urls = [u for u in start_urls if isinstance(u, str) and not web_url_problem(u)]
+    allowed = entry.get("allowed_domains") or sorted({url_host(host_of(u)) for u in good_urls})
     if not isinstance(allowed, list) or not all(isinstance(d, str) and d for d in allowed):
         problem("allowed_domains must be a list of host names", "allowed_domains")
         allowed = []
@@ -371,7 +373,6 @@ def _parse_block(
                 "allowed_domains",
             )
     # A start URL's own origin (with its port) is always the site's.
-    good_urls = [u for u in start_urls if isinstance(u, str) and is_web_url(u)]
     allowed += [origin_entry(u) for u in good_urls if not within_site(u, allowed)]
 
     title = entry.get("title")
@@ -519,16 +520,34 @@ def _is_zone(name: str) -> bool:
     return True
 
 
-def is_web_url(url: str) -> bool:
-    """An http(s) URL with a host, and no whitespace or control character in it."""
+def web_url_problem(url: str) -> str | None:
+    """What keeps ``url`` from being a portal's address, or ``None`` for an http(s) URL.
+
+    Said so that the fix is plain: a host typed without ``https://``, a
+    port that is no port.  A user name or password is refused: dna fetches
+    public pages, and would write them into every WARC record it keeps.
+    """
+    shown = repr(url)
     if CONTROL_OR_SPACE.search(url):
-        return False
+        return f"{shown} has a space or control character in it"
     try:
         parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a port that is not a number
     except ValueError:
-        return False
-    return parts.scheme in ("http", "https") and bool(parts.hostname)
+        return f"{shown} is not a URL that can be read (check the host and port)"
+    if parts.scheme not in ("http", "https"):
+        if "://" not in url:
+            return f"{shown} has no http:// or https:// (did you mean 'https://{url}'?)"
+        return f"{shown} is not an http(s) URL"
+    if not parts.hostname:
+        return f"{shown} has no host"
+    if parts.username is not None or parts.password is not None:
+        return (
+            f"{parts.scheme}://…@{parts.netloc.rpartition('@')[2]}{parts.path} carries a user "
+            "name or password: dna archives public pages, and would write them into its WARC "
+            "files; remove them"
+        )
+    return None
 
 
 def _as_date(value: object) -> date | None:

@@ -121,7 +121,7 @@ BAD_INPUT = [
     (("search", "lien", "--limit", "0"), 2, "--limit"),
     (("search", "lien", "--json", "--csv"), 2, "choose one"),
     (("show", "999999"), 1, "no article 999999"),
-    (("sites", "add", "good", "notaurl"), 2, "not an http(s) URL"),
+    (("sites", "add", "good", "xa.gov.vn"), 2, "did you mean 'https://xa.gov.vn'"),
     (("sites", "add", "Bad Name", "http://127.0.0.1:9/"), 2, "unsafe name"),
     (("sites", "add", SITE, "http://127.0.0.1:9/"), 2, "already in"),
     (("sites", "remove", "nope"), 1, "no site called 'nope'"),

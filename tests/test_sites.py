@@ -203,6 +203,36 @@ def test_append_site_keeps_existing_text_and_validates(tmp_path: Path) -> None:
     assert [s.name for s in load_sites(path).sites] == ["xa-thanh-lien", "huyen-thanh-chuong"]
 
 
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "thanhlien.nghean.gov.vn/tin-tuc",
+            "did you mean 'https://thanhlien.nghean.gov.vn/tin-tuc'",
+        ),
+        ("localhost:8000", "did you mean 'https://localhost:8000'"),
+        ("ftp://a.vn/", "is not an http(s) URL"),
+        ("http://a.vn:99999/", "check the host and port"),
+        ("http://a.vn/tin tuc", "space or control character"),
+        ("http:///tin", "has no host"),
+        ("https://editor:s3cret@a.vn/", "https://…@a.vn/ carries a user name or password"),
+    ],
+)
+def test_a_start_url_that_is_no_portal_address_says_what_to_fix(
+    tmp_path: Path, url: str, message: str
+) -> None:
+    """Both where an archivist types a URL: sites.toml, and ``dna sites add``.
+    A password is never repeated (into a terminal, a log, or sites.toml)."""
+    entry = f'[[site]]\nname = "a"\nstart_urls = ["{url}"]\n'
+    [problem] = load_sites(write(tmp_path, entry)).problems
+    assert message in str(problem)
+    with pytest.raises(ValueError) as refused:
+        append_site(tmp_path / "new.toml", "a", url, family="auto")
+    assert message in str(refused.value)
+    assert "s3cret" not in str(problem) + str(refused.value)
+    assert not (tmp_path / "new.toml").exists()
+
+
 def test_an_ipv6_portal_is_allowed_its_own_address(tmp_path: Path) -> None:
     """The default allowed_domains of [::1]:8080 keep the brackets a message shows."""
     registry = load_sites(
