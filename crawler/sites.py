@@ -28,6 +28,7 @@ from lxml import etree
 from parsel.csstranslator import HTMLTranslator
 
 from archive.layout import DataDir
+from archive.records import VIETNAM_TZ
 from crawler.schedule.rules import CRAWL_MODES, DEFAULT_MODE, Schedule, cron_problem
 from extract.urls import (
     ascii_domain,
@@ -436,6 +437,8 @@ def _parse_block(
         since = _as_date(since)
         if since is None:
             problem("since must be a date such as 2020-01-31", "since")
+        elif why := future_since(since):
+            problem(why, "since")
 
     schedules = []
     for value in _schedule_entries(entry.get("schedule")):
@@ -518,6 +521,14 @@ def _is_zone(name: str) -> bool:
     except (ZoneInfoNotFoundError, ValueError):
         return False
     return True
+
+
+def future_since(since: date) -> str | None:
+    """Why ``since`` keeps every article out (a day after today in Vietnam), or ``None``."""
+    today = datetime.now(VIETNAM_TZ).date()
+    if since <= today:
+        return None
+    return f"since {since:%Y-%m-%d} is after today ({today:%Y-%m-%d}): no article could be kept"
 
 
 def web_url_problem(url: str) -> str | None:

@@ -15,7 +15,7 @@ from rich.text import Text
 
 from archive.locks import LockHeld, LockOwner
 from crawler.crawl import CrawlError, CrawlObserver, CrawlRequest, choose_sites, crawl_sites
-from crawler.sites import CRAWL_MODES
+from crawler.sites import CRAWL_MODES, future_since
 from dna.context import (
     Day,
     Env,
@@ -137,6 +137,8 @@ def crawl(
     """
     if not names and not crawl_all:
         raise click.UsageError("name at least one SITE, or use --all")
+    if since and (why := future_since(since)):
+        raise click.UsageError(f"--{why}")
     registry = env.load_sites()
     report_problems(registry)
     chosen, _ = choose_sites(registry, names)

@@ -116,6 +116,7 @@ BAD_INPUT = [
     (("search", "lien", "--until", "30/01/2023"), 2, "write YYYY-MM-DD"),
     (("search", "lien", "--since", "2023-03-01", "--until", "2023-01-01"), 2, "is after"),
     (("crawl", SITE, "--since", "2023-13-01"), 2, "no such date"),
+    (("crawl", SITE, "--since", "2099-01-01"), 2, "is after today"),
     (("search", "AND"), 2, "malformed query"),
     (("search", "lien", "--place", "Thanh Sơn, Phú Thọ"), 2, "names 3 places"),
     (("search", "lien", "--limit", "0"), 2, "--limit"),

@@ -69,6 +69,7 @@ def test_valid_site_loads_with_defaults(tmp_path: Path) -> None:
         ('name = "a"\nstart_urls = ["http://a.vn/"]\nfamily = "joomla"\n', 4, "unknown family"),
         ('name = "a"\nstart_urls = ["http://a.vn/"]\nmax_pages = 0\n', 4, "max_pages"),
         ('name = "a"\nstart_urls = ["http://a.vn/"]\nsince = "last year"\n', 4, "since"),
+        ('name = "a"\nstart_urls = ["http://a.vn/"]\nsince = 2099-01-01\n', 4, "is after today"),
         ('name = "a"\nstart_urls = "http://a.vn/"\nmax_depth = = 3\n', 4, "TOML syntax"),
         (
             'name = "a"\nstart_urls = ["http://a.vn/"]\n[site.selectors]\ntitle = "h1[["\n',
