@@ -10,7 +10,8 @@ record and carries on; it never raises on bad input.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable, Iterator
+import zlib
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -96,8 +97,16 @@ def find_warcs(paths: Iterable[Path]) -> tuple[list[Path], list[ScanProblem]]:
     return list(dict.fromkeys(found)), problems
 
 
+#: Header fields no record lacks, whoever wrote it, that say what it is and how long.
+_REQUIRED = ("WARC-Type", "Content-Length")
+
+
 def _incomplete(record: ArcWarcRecord) -> str | None:
     """Why a fully read record is not whole or not intact, or ``None``."""
+    # warcio makes a record of a header block cut short at the end of a file.
+    absent = [name for name in _REQUIRED if not record.rec_headers.get_header(name)]
+    if absent:
+        return f"record header cut short or malformed: no {' and no '.join(absent)}"
     missing = getattr(record.raw_stream, "limit", 0)
     if missing:
         return f"record cut short: {missing} byte(s) of its block are missing"
@@ -177,16 +186,21 @@ def iter_records(
         position: int | None = start
         while position is not None:
             handle.seek(position)
-            failure = yield from _records_from(handle, path, check_digests, want_payload, limit)
-            if failure is None:
+            stopped_at, error = yield from _records_from(
+                handle, path, check_digests, want_payload, limit, position
+            )
+            if error is None:
+                # warcio ends quietly where a record was cut inside its header
+                # (or its gzip member before any byte of it): say what is left.
+                if problem := _cut_tail(handle, stopped_at, size, compressed):
+                    yield ScanProblem(path, stopped_at, problem)
                 return
-            failed_at, error = failure
-            if failed_at == 0:
+            if stopped_at == 0:
                 yield ScanProblem(path, 0, f"not a WARC file: {error}")
                 return
-            position = _next_candidate(handle, failed_at + 1, magic)
-            skipped = f"bytes {failed_at}–{position if position is not None else size}"
-            yield ScanProblem(path, failed_at, f"unreadable {skipped} skipped: {error}")
+            position = _next_candidate(handle, stopped_at + 1, magic)
+            skipped = f"bytes {stopped_at}–{position if position is not None else size}"
+            yield ScanProblem(path, stopped_at, f"unreadable {skipped} skipped: {error}")
 
 
 def _records_from(
@@ -195,9 +209,15 @@ def _records_from(
     check_digests: bool,
     want_payload: Callable[[ArcWarcRecord], bool] | None,
     max_payload: int,
-) -> Iterator[RawRecord | ScanProblem]:
-    """Records from the handle's position; returns ``(offset, error)`` if reading broke."""
+    start: int,
+) -> Generator[RawRecord | ScanProblem, None, tuple[int, str | None]]:
+    """Records from ``start``, the handle's position.
+
+    :returns: where reading broke and why; or, read to the end, where the last
+        record ended and ``None``.
+    """
     iterator = BoundedIterator(handle, check_digests=check_digests)
+    end = start
     try:
         for record in iterator:
             payload, oversize = None, False
@@ -208,6 +228,7 @@ def _records_from(
                     oversize = True
             iterator.read_to_end()
             offset, length = iterator.member_info
+            end = offset + length
             problem = _incomplete(record)
             if problem is not None:
                 yield ScanProblem(path, offset, problem)
@@ -215,7 +236,35 @@ def _records_from(
             yield RawRecord(path, offset, length, record, payload, oversize)
     except READ_ERRORS as exc:
         return iterator.offset, _describe(exc)
-    return None
+    return end, None
+
+
+#: Bytes after the last record that are no damage: the blank lines closing it.
+_BLANK = b"\r\n\t \x00"
+
+
+def _cut_tail(handle: object, end: int, size: int, compressed: bool) -> str | None:
+    """Why the bytes from ``end`` (where the last record ended) to ``size`` are
+    damage, or ``None`` when there are none, or only blank lines."""
+    if end >= size:
+        return None
+    handle.seek(end)  # type: ignore[attr-defined]
+    tail = handle.read(min(size - end, _CHUNK))  # type: ignore[attr-defined]
+    if compressed:
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
+        try:
+            text = inflater.decompress(tail, _CHUNK)
+        except zlib.error:
+            text, inflater = b"", None
+        whole = inflater is not None and inflater.eof and not inflater.unused_data.strip(_BLANK)
+    else:
+        text, whole = tail, True
+    if whole and size - end == len(tail) and not text.strip(_BLANK):
+        return None
+    return (
+        f"cut short: bytes {end}–{size} hold the start of a record and not its end "
+        "(the file was truncated, or is still being written)"
+    )
 
 
 def _describe(error: BaseException) -> str:

@@ -26,6 +26,7 @@ import json
 import random
 import re
 import shutil
+import zlib
 from pathlib import Path
 
 import pytest
@@ -141,6 +142,44 @@ def test_truncated_member_keeps_the_records_before_it(harvest: Harvest, broken: 
     records, problems = scan(broken["truncated"])
     assert [r.offset for r in records] == [p.offset for p in parts[:4]]
     assert [(p.offset, p.path) for p in problems] == [(parts[4].offset, broken["truncated"])]
+
+
+@pytest.mark.parametrize("compressed", [True, False], ids=["gzip", "plain"])
+def test_a_file_cut_at_any_byte_of_a_record_reports_it_and_keeps_those_before(
+    tmp_path: Path, compressed: bool
+) -> None:
+    """Cut inside the header (even inside its gzip member before any byte of
+    it comes out), warcio ends quietly or makes a record of the fragment: the
+    cut is still reported, at the record's offset, and nothing else."""
+    whole = tmp_path / ("whole.warc.gz" if compressed else "whole.warc")
+    with whole.open("wb") as out:
+        writer = WARCWriter(out, gzip=compressed)
+        for n in range(2):
+            body = io.BytesIO(f"<p>trang {n}</p>".encode())
+            writer.write_record(
+                writer.create_warc_record(f"http://xa.vn/{n}", "resource", payload=body)
+            )
+    data = whole.read_bytes()
+    first, last = members(whole)
+    cut = tmp_path / whole.name.replace("whole", "cut")
+
+    def loses_bytes(size: int) -> bool:
+        """Whether a cut at ``size`` loses any byte of the last record's block
+        (the blank lines after it are no part of it, and a gzip member's
+        last bytes may hold none of it)."""
+        if not compressed:
+            return size < len(data) - 4
+        kept = zlib.decompressobj(zlib.MAX_WBITS | 16).decompress(data[last.offset : size])
+        return b"</p>" not in kept
+
+    for size in filter(loses_bytes, range(last.offset + 1, len(data))):
+        cut.write_bytes(data[:size])
+        records, problems = scan(cut)
+        assert [r.offset for r in records] == [first.offset], size
+        assert [p.offset for p in problems] == [last.offset], size
+    cut.write_bytes(data[: len(data) - 2])
+    records, problems = scan(cut)
+    assert ([r.offset for r in records], problems) == ([first.offset, last.offset], [])
 
 
 def test_garbage_between_records_is_skipped(harvest: Harvest, broken: dict) -> None:
