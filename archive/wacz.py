@@ -132,7 +132,6 @@ class _Hashing:
 
 def _chosen_sites(store: Store, request: WaczRequest) -> list[str]:
     with store.session() as session:
-        known = set(session.scalars(select(Site.name)))
         with_captures = set(
             session.scalars(select(Site.name).join(Capture, Capture.site_id == Site.id).distinct())
         )
@@ -141,8 +140,7 @@ def _chosen_sites(store: Store, request: WaczRequest) -> list[str]:
             raise WaczError("the archive has no captures yet: crawl a site first (`dna crawl`)")
         return sorted(with_captures)
     for name in request.sites:
-        if name not in known:
-            raise WaczError(f"no site {name!r} in the archive (`dna sites list` lists them)")
+        # A site never crawled is in sites.toml at most, not in the archive.
         if name not in with_captures:
             raise WaczError(
                 f"site {name!r} has no captures yet: crawl it first (`dna crawl {name}`)"

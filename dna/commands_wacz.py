@@ -11,6 +11,7 @@ from rich.markup import escape
 from dna.context import (
     Env,
     ProgressBar,
+    SiteName,
     archive_options,
     check_period,
     console,
@@ -31,7 +32,7 @@ def register(group: click.Group) -> None:
 
 
 @click.command()
-@click.argument("sites", metavar="SITE...", nargs=-1)
+@click.argument("sites", metavar="SITE...", nargs=-1, type=SiteName())
 @click.option("--all", "all_sites", is_flag=True, help="Every site with captures.")
 @click.option(
     "--output",

@@ -173,13 +173,16 @@ def test_sites_without_captures_are_one_line_errors(tmp_path: Path) -> None:
     store.site_id("xa-moi", title="Xã mới", family="generic")
     store.close()
     output = str(tmp_path / "out.wacz")
-    for args, message in (
-        (("xa-moi",), "site 'xa-moi' has no captures yet"),
-        (("xa-khac",), "no site 'xa-khac' in the archive"),
-        (("--all",), "the archive has no captures yet"),
+    (data / "sites.toml").write_text('[[site]]\nname = "xa-toml"\nstart_urls = ["http://a.vn/"]\n')
+    for args, status, message in (
+        (("xa-moi",), 1, "site 'xa-moi' has no captures yet"),
+        (("xa-toml",), 1, "site 'xa-toml' has no captures yet: crawl it first"),
+        # Unknown, as to every command: the sites known are named.
+        (("xa-khac",), 2, "unknown site 'xa-khac'; known: xa-moi, xa-toml"),
+        (("--all",), 1, "the archive has no captures yet"),
     ):
         result = run_dna("wacz", *args, "-o", output, data=data)
-        assert result.returncode == 1, args
+        assert result.returncode == status, args
         assert result.stderr.count("\n") == 1 and message in result.stderr, result.stderr
     assert run_dna("wacz", "-o", output, data=data).returncode == 2
     assert run_dna("wacz", "xa-moi", "--all", "-o", output, data=data).returncode == 2
