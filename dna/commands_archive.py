@@ -168,6 +168,7 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
 
     Example:
 
+    \b
         dna verify --site xa-thanh-lien --repair
     """
     from archive.verify import verify_archive
@@ -249,12 +250,13 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
 def export(fmt: str | None, site: str | None, output: Path | None, env: Env) -> None:
     """Write every article, one record each, as JSON Lines or CSV.
 
-    The fields are a contract (see README): url, site, title, published,
+    The fields are a contract (see docs/commands.md): url, site, title, published,
     published_source, author, summary, body, captions, views, category,
     tags, warc_file, warc_offset and more.
 
     Example:
 
+    \b
         dna export --format csv --site xa-thanh-lien -o thanh-lien.csv
     """
     if fmt is None:  # -o thanh-lien.csv means CSV, as the name says

@@ -21,6 +21,7 @@ from dna.context import (
     Env,
     SiteName,
     archive_options,
+    check_sites_or_all,
     console,
     err_console,
     fail,
@@ -123,20 +124,17 @@ def crawl(
     at once; --resume continues).
 
     With --frontier, any number of such workers, on any machines, crawl the
-    same sites together into one database (see "Scaling out" in the README).
+    same sites together into one database (see docs/scaling-out.md).
 
     Examples:
 
+    \b
         dna crawl xa-thanh-lien huyen-thanh-chuong --max-pages 500
-
         dna crawl --all --mode full
-
         dna crawl xa-thanh-lien --resume
-
         dna crawl --all --frontier redis://10.0.0.5:6379/0 --db postgresql+psycopg://dna@10.0.0.5/dna
     """
-    if not names and not crawl_all:
-        raise click.UsageError("name at least one SITE, or use --all")
+    check_sites_or_all(names, crawl_all)
     if since and (why := future_since(since)):
         raise click.UsageError(f"--{why}")
     registry = env.load_sites()
@@ -349,11 +347,12 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
     purpose (URL shapes stopped as traps, a page or time budget reached).  A crawl whose
     process died (SIGKILL, a reboot) shows as killed until resumed; one rebuilt
     from WARC by `dna restore` shows "?" (null in --json) for what WARC does
-    not say: its new and updated articles and errors.  Exits 1 for an
-    unknown --site.
+    not say: its new and updated articles and errors.  An unknown --site
+    is a usage error (exit 2).
 
     Example:
 
+    \b
         dna crawls --site xa-thanh-lien --limit 5
     """
     store = env.open_store()

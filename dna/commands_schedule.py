@@ -63,12 +63,13 @@ def _next_run(schedule: Schedule, runs: list[CrawlRun], now: datetime, zone: tzi
 def schedule(ctx: click.Context, env: Env) -> None:
     """List scheduled sites: cron, mode, last run and next run.
 
-    Schedules are set per site in sites.toml (see README, "Archivist's
-    guide").  Times are in [crawler] timezone, else the machine's local
+    Schedules are set per site in sites.toml (see
+    docs/archivists-guide.md).  Times are in [crawler] timezone, else the machine's local
     time.  Exits 1 when an entry in sites.toml is invalid.
 
     Example:
 
+    \b
         dna schedule --data ~/dna-data
     """
     if ctx.invoked_subcommand is not None:
@@ -135,6 +136,7 @@ def schedule_run(workers: int, env: Env) -> None:
 
     Example:
 
+    \b
         dna schedule run --workers 3 --data /srv/dna-data
     """
     try:
@@ -173,6 +175,7 @@ def schedule_install(kind: str, workers: int, output_dir: Path | None, env: Env)
 
     Example:
 
+    \b
         dna schedule install --data /srv/dna-data --output-dir /etc/systemd/system
         dna schedule install --cron --data /srv/dna-data
     """

@@ -16,6 +16,7 @@ from dna.context import (
     Named,
     SiteName,
     archive_options,
+    check_sites_or_all,
     console,
     err_console,
     fail,
@@ -40,6 +41,7 @@ def sites(ctx: click.Context, env: Env) -> None:
 
     Example:
 
+    \b
         dna sites --data ~/dna-data
     """
     if ctx.invoked_subcommand is not None:
@@ -172,6 +174,7 @@ def sites_remove(name: str, env: Env) -> None:
 
     Example:
 
+    \b
         dna sites remove xa-thanh-lien
     """
     try:
@@ -201,10 +204,10 @@ def sites_refresh_places(names: tuple[str, ...], every: bool, no_index: bool, en
 
     Example:
 
+    \b
         dna sites refresh-places xa-thanh-lien
     """
-    if not names and not every:
-        raise click.UsageError("name at least one SITE, or use --all")
+    check_sites_or_all(names, every)
     chosen, _ = choose_sites(env.load_sites(), names)
     store = env.open_store()
     try:

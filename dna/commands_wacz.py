@@ -14,6 +14,7 @@ from dna.context import (
     SiteName,
     archive_options,
     check_period,
+    check_sites_or_all,
     console,
     err_console,
     fail,
@@ -81,8 +82,7 @@ def wacz(
     from archive.wacz import WaczError, WaczRequest, write_wacz
     from places.folding import unaccented
 
-    if bool(sites) == all_sites:
-        raise click.UsageError("name one or more sites, or give --all")
+    check_sites_or_all(sites, all_sites)
     if output.suffix != ".wacz":
         raise click.UsageError(f"the output must be named FILE.wacz, not {output.name}")
     check_period(since, until)

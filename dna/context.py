@@ -249,6 +249,14 @@ class Day(click.ParamType):
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def check_sites_or_all(names: tuple[str, ...], every: bool) -> None:
+    """A usage error unless sites are named or ``--all`` given, one or the other."""
+    if not names and not every:
+        raise click.UsageError("name at least one SITE, or use --all")
+    if names and every:
+        raise click.UsageError(f"name sites ({', '.join(names)}) or use --all, not both")
+
+
 def check_period(since: date | None, until: date | None) -> None:
     """A usage error when ``--since`` falls after ``--until``: nothing could match."""
     if since and until and since > until:

@@ -128,6 +128,7 @@ BAD_INPUT = [
     (("sites", "remove", "nope"), 1, "no site called 'nope'"),
     (("restore", "no-such-path"), 1, "nothing restored"),
     (("crawl",), 2, "name at least one SITE"),
+    (("crawl", "--all", SITE), 2, "or use --all, not both"),
     (("frobnicate",), 2, "No such command"),
     (("--bogus",), 2, "No such option '--bogus'"),  # dna's own options, before any command
 ]
