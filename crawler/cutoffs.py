@@ -48,6 +48,11 @@ def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
         # Else a portal closed to crawlers by its robots.txt ends "failed"
         # with no reason given anywhere.
         lines.append(f"robots.txt: {forbidden} request(s) disallowed, not sent (obey_robots)")
+    if unreachable := stats.get("dna/robots_unreachable"):
+        lines.append(
+            f"robots.txt unreachable: {unreachable} request(s) not sent "
+            "(RFC 9309: a robots.txt that cannot be read disallows all)"
+        )
     if reason == PAGE_BUDGET:
         lines.append(f"page budget: stopped at {stats.get('dna/budget_pages')} pages (max_pages)")
     elif reason == TIME_BUDGET:

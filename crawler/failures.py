@@ -19,6 +19,8 @@ logger = logging.getLogger(__name__)
 
 #: Failures kept per crawl for the summary; the log has them all.
 MAX_FAILURES_KEPT = 500
+#: Meta key: a request not sent because its host's robots.txt could not be read.
+UNREACHABLE_ROBOTS = "dna_robots_unreachable"
 
 
 class Skipped(IgnoreRequest):

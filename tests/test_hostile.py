@@ -37,6 +37,7 @@ from archive.store import Store
 from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
 from crawler.probe import ProbeError, probe_portal
 from tests.harness import TEST_CRAWLER_OPTIONS, archived_articles, run_dna, serve_pages
+from tests.services import free_port
 
 #: The children's address-space cap: a gigabyte-long line or bomb cannot fit.
 MEMORY_CAP = 1 << 30
@@ -333,13 +334,18 @@ def test_a_crawl_follows_no_link_to_another_port_and_obeys_an_unreachable_robots
     portal, portal_asked = serve({"/": (200, home), "/robots.txt": (404, b"")})
     down, down_asked = serve({"/": (200, home), "/robots.txt": (503, b"busy")})
     closed, _ = serve({"/": (200, home), "/robots.txt": (200, b"User-agent: *\nDisallow: /\n")})
+    refused = f"http://127.0.0.1:{free_port()}"  # nothing listens there
     data = tmp_path / "data"
     data.mkdir()
-    result = crawl(data, {"open": portal, "down": down, "closed": closed})
+    sites = {"open": portal, "down": down, "closed": closed, "refused": refused}
+    result = crawl(data, sites)
     assert "/" in portal_asked and "/tin-tuc/a-1.html" in portal_asked
     assert service_asked == []  # another port of the portal's host is another site
     assert set(down_asked) == {"/robots.txt"}  # RFC 9309: unreachable disallows all
-    assert "robots.txt unreachable" in result.stdout
+    for site in ("down", "refused"):
+        # Unreachable is not "disallowed", and the failure names the whole URL.
+        assert re.search(rf"{site}: cut off: robots.txt unreachable: \d+ request", result.stdout)
+        assert re.search(rf"{sites[site]}/robots.txt +robots.txt unreachable", result.stdout)
     # A robots.txt disallowing all is said, not a silent "failed" with nothing.
     assert re.search(r"closed: cut off: robots.txt: \d+ request\(s\) disallowed", result.stdout)
     assert "open: cut off" not in result.stdout

@@ -19,10 +19,11 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
-from crawler.failures import note_failure
+from crawler.failures import UNREACHABLE_ROBOTS, note_failure
 
 if TYPE_CHECKING:
     from scrapy import Request
+    from scrapy.crawler import Crawler
     from scrapy.http import Response
     from scrapy.robotstxt import RobotParser
 
@@ -34,13 +35,25 @@ _DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
 class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
     """Scrapy's robots.txt middleware, treating an unreachable file as complete disallow."""
 
+    def __init__(self, crawler: Crawler) -> None:
+        super().__init__(crawler)
+        #: each host's robots.txt URL, scheme included.
+        self._robots_urls: dict[str, str] = {}
+        #: hosts whose robots.txt could not be read: everything on them is disallowed.
+        self._unreachable_hosts: set[str] = set()
+
     async def process_request(self, request: Request) -> None:  # type: ignore[override]
         if request.meta.get("dont_obey_robotstxt") and request.url.endswith("/robots.txt"):
             timeout = self.crawler.settings.getfloat("DNA_ROBOTSTXT_TIMEOUT", ROBOTSTXT_TIMEOUT)
             request.meta.setdefault("download_timeout", timeout)
             request.meta.setdefault("max_retry_times", 1)
             return
-        await super().process_request(request)
+        try:
+            await super().process_request(request)
+        except IgnoreRequest:
+            if urlparse_cached(request).netloc in self._unreachable_hosts:
+                request.meta[UNREACHABLE_ROBOTS] = True  # counted apart from a disallow
+            raise
 
     async def robot_parser(self, request: Request) -> RobotParser | None:
         """The host's parser, read back once settled.
@@ -49,8 +62,13 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         the asyncio reactor only the first waiter gets it, the others ``None``
         ("no rules").  The settled parser is in ``_parsers`` for all of them.
         """
+        netloc = urlparse_cached(request).netloc
+        # Scrapy's error hook is told the host alone: its URL is kept for the failure.
+        self._robots_urls.setdefault(
+            netloc, f"{urlparse_cached(request).scheme}://{netloc}/robots.txt"
+        )
         parser = await super().robot_parser(request)
-        settled = self._parsers.get(urlparse_cached(request).netloc)
+        settled = self._parsers.get(netloc)
         if parser is None and settled is not None and not isinstance(settled, Deferred):
             return settled
         return parser
@@ -66,13 +84,14 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
             super()._robots_error(exc, netloc)  # dropped on purpose, already accounted for
             return
         reason = f"{type(exc).__name__}: {exc}".strip(": ")
-        self._unreachable(netloc, f"//{netloc}/robots.txt", reason)
+        self._unreachable(netloc, self._robots_urls.get(netloc, f"//{netloc}/robots.txt"), reason)
 
     def _unreachable(self, netloc: str, url: str, why: str) -> None:
         note_failure(
             self.crawler, url, f"robots.txt unreachable ({why}): nothing fetched from {netloc}"
         )
         self.crawler.stats.inc_value("dna/robotstxt_unreachable")
+        self._unreachable_hosts.add(netloc)
         parser = build_from_crawler(self._parserimpl, self.crawler, _DISALLOW_ALL)
         waiting = self._parsers[netloc]
         self._parsers[netloc] = parser

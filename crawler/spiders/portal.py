@@ -21,7 +21,7 @@ from scrapy.utils.sitemap import Sitemap
 
 from crawler.cutoffs import site_budgets
 from crawler.decide import content_kind, judge_page
-from crawler.failures import Skipped, failure_reason, note_failure
+from crawler.failures import UNREACHABLE_ROBOTS, Skipped, failure_reason, note_failure
 from crawler.frontier.redis import KnownArticles, frontier_settings, known_articles
 from crawler.history import ArchiveHistory
 from crawler.items import ArticleItem
@@ -563,7 +563,10 @@ class PortalSpider(scrapy.Spider):
         elif failure.check(Skipped):
             return
         elif failure.check(IgnoreRequest) and "robots.txt" in failure.getErrorMessage():
-            self.crawler.stats.inc_value("dna/robots_forbidden")
+            unreachable = request.meta.get(UNREACHABLE_ROBOTS)
+            self.crawler.stats.inc_value(
+                f"dna/robots_{'unreachable' if unreachable else 'forbidden'}"
+            )
             return
         else:
             # Size limits, timeouts, resets, DNS: all worth the archivist's eye.
