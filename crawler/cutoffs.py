@@ -35,7 +35,7 @@ def site_budgets(site: SiteConfig, settings: Settings) -> tuple[int, float]:
 def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
     """One line per part of the crawl cut off, e.g.
     ``trap: /lich-cong-tac?_8_month=*&_8_year=* stopped after 12 pages``,
-    ``page budget: stopped at 100000 pages (max_pages)``, ``robots.txt: …`` or
+    ``page budget: stopped at 100000 requests sent (max_pages)``, ``robots.txt: …`` or
     ``whole site: …``."""
     lines = list(stats.get("dna/cut_off") or [])
     if stats.get("dna/pages_ok") and not stats.get("dna/site_links"):
@@ -54,7 +54,9 @@ def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
             "(RFC 9309: a robots.txt that cannot be read disallows all)"
         )
     if reason == PAGE_BUDGET:
-        lines.append(f"page budget: stopped at {stats.get('dna/budget_pages')} pages (max_pages)")
+        lines.append(
+            f"page budget: stopped at {stats.get('dna/budget_pages')} requests sent (max_pages)"
+        )
     elif reason == TIME_BUDGET:
         minutes = stats.get("dna/budget_minutes") or 0
         lines.append(f"time budget: stopped after {minutes:g} minutes (max_minutes)")

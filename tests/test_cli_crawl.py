@@ -110,7 +110,7 @@ def test_unreachable_sites_and_invalid_entries_do_not_stop_the_others(
         for answer in answers(path)
     ]
     assert 0 < len(recorded) <= 8
-    assert "page budget: stopped at 8 pages (max_pages)" in result.stdout
+    assert "page budget: stopped at 8 requests sent (max_pages)" in result.stdout
     assert ended == {
         "vnportal": ("finished", "closespider_pagecount"),
         "unreachable": ("failed", "finished"),
