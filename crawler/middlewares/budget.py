@@ -13,7 +13,7 @@ portal and one more response in WARC).  Requests a resumed crawl answers from
 its predecessor's WARC files (:mod:`crawler.middlewares.replay`) are not sent,
 so they do not count.  The first request past the budget is dropped and closes
 the crawl with Scrapy's own reason, ``closespider_pagecount``, which the crawl
-summary and ``dna crawls`` show as ``page budget: stopped at N pages``.
+summary and ``dna crawls`` show as ``page budget: stopped at N requests sent``.
 """
 
 from __future__ import annotations
