@@ -53,9 +53,13 @@ _FIELD = re.compile(r"([^\W\d]\w*):(.*)", re.DOTALL)
 class QuerySyntaxError(ValueError):
     """The query is malformed; the message says where."""
 
-    def __init__(self, problem: str, text: str, position: int) -> None:
-        near = text[position : position + 20]
-        super().__init__(f"{problem} at column {position + 1} of the query, near {near!r}")
+    def __init__(self, problem: str, text: str, position: int | None) -> None:
+        where = (
+            ""
+            if position is None
+            else f" (column {position + 1}: {text[position : position + 20]!r})"
+        )
+        super().__init__(problem + where)
         self.position = position
 
 
@@ -104,10 +108,10 @@ def _walk(node: wq.Query) -> Iterable[wq.Query]:
 def check_syntax(text: str) -> None:
     """Reject what Whoosh's lenient parser would silently misread."""
     if not text.strip():
-        raise QuerySyntaxError("the query is empty", text, 0)
+        raise QuerySyntaxError("the query is empty", text, None)
     if len(text) > MAX_QUERY_LENGTH:
         raise QuerySyntaxError(
-            f"the query is {len(text)} characters long, more than {MAX_QUERY_LENGTH}", text, 0
+            f"the query is {len(text)} characters long, more than {MAX_QUERY_LENGTH}", text, None
         )
     opened: list[int] = []
     previous, previous_at = None, 0

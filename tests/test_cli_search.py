@@ -166,16 +166,16 @@ def test_search_accepts_whoosh_syntax(data: Path) -> None:
 @pytest.mark.parametrize(
     ("query", "message"),
     [
-        ('nông "thôn mới', "unclosed quote at column 6 of the query, near '\"thôn mới'"),
-        ("(bão OR lũ", "unclosed '(' at column 1 of the query, near '(bão OR lũ'"),
-        ("bão)", "unmatched ')' at column 4 of the query, near ')'"),
-        ("bão AND", "nothing after the operator at column 5 of the query, near 'AND'"),
-        ("OR bão", "nothing before OR at column 1 of the query, near 'OR bão'"),
+        ('nông "thôn mới', "unclosed quote (column 6: '\"thôn mới')"),
+        ("(bão OR lũ", "unclosed '(' (column 1: '(bão OR lũ')"),
+        ("bão)", "unmatched ')' (column 4: ')')"),
+        ("bão AND", "nothing after the operator (column 5: 'AND')"),
+        ("OR bão", "nothing before OR (column 1: 'OR bão')"),
         ("tieude:bão", "unknown field 'tieude'"),
         ("published:hôm-qua", "cannot read 'hôm-qua' as published"),
         ("   ", "the query is empty"),
         ("thanh~1 liên", '~ works after a "phrase" (words near each other); for typos'),
-        ("bão~", "for typos in words, add --fuzzy at column 4 of the query, near '~'"),
+        ("bão~", "for typos in words, add --fuzzy (column 4: '~')"),
     ],
 )
 def test_malformed_query_is_a_usage_error(data: Path, query: str, message: str) -> None:
