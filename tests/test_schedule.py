@@ -14,6 +14,8 @@ import pytest
 from click.testing import CliRunner
 
 from archive.archived import CrawlRun
+from archive.layout import DataDir
+from crawler.schedule.daemon import log_in_zone, scheduler_log
 from crawler.schedule.rules import (
     Schedule,
     due_crawl,
@@ -252,3 +254,18 @@ def test_a_killed_crawl_does_not_hold_its_slots() -> None:
 
 def test_no_schedule_is_never_due() -> None:
     assert due_crawl([], [], at("2026-11-26 08:35"), VN) is None
+
+
+def test_the_scheduler_logs_in_the_zone_of_its_schedules(tmp_path: Path) -> None:
+    """A line's time and the slot it names read alike: the slot is in the
+    schedules' zone, so the log's times are too, once it is known."""
+    log = scheduler_log(DataDir(tmp_path))
+    log.info("before")
+    log_in_zone(log, ZoneInfo("Pacific/Kiritimati"))  # +14:00: no machine's own zone
+    log.info("after")
+    lines = (tmp_path / "logs" / "scheduler.log").read_text(encoding="utf-8").splitlines()
+    local = datetime.now(UTC).astimezone().strftime("%z")
+    assert lines[0].split(" INFO ")[0].endswith(local)
+    assert lines[1].split(" INFO ")[0].endswith("+1400")
+    for handler in log.handlers:
+        handler.close()

@@ -55,11 +55,29 @@ def scheduler_log(data: DataDir) -> logging.Logger:
     for old in list(log.handlers):  # one set of handlers however often this is called
         log.removeHandler(old)
         old.close()
-    formatter = logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S%z")
+    formatter = _ZonedFormatter("%(asctime)s %(levelname)s %(message)s")
     for handler in (logging.StreamHandler(sys.stderr), WatchedFileHandler(logs / "scheduler.log")):
         handler.setFormatter(formatter)
         log.addHandler(handler)
     return log
+
+
+class _ZonedFormatter(logging.Formatter):
+    """Log times in the schedules' zone (the machine's until it is known), so a
+    line's time and the slot it names read alike."""
+
+    zone: tzinfo | None = None
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        moment = datetime.fromtimestamp(record.created, UTC).astimezone(self.zone)
+        return moment.strftime(datefmt or "%Y-%m-%d %H:%M:%S%z")
+
+
+def log_in_zone(log: logging.Logger, zone: tzinfo) -> None:
+    """Write ``log``'s times in ``zone`` from now on."""
+    for handler in log.handlers:
+        if isinstance(handler.formatter, _ZonedFormatter):
+            handler.formatter.zone = zone
 
 
 @dataclass(frozen=True, slots=True)
@@ -161,6 +179,7 @@ class Scheduler:
             self.log.error("%s; keeping the schedules read before", exc)
             return
         self.registry = registry
+        log_in_zone(self.log, registry.timezone)
         for problem in registry.problems:
             self.log.warning("skipped: %s", problem)
         scheduled = [site for site in registry.sites if site.schedules]
