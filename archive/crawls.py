@@ -12,13 +12,13 @@ from datetime import UTC, datetime
 from typing import TypeVar
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import ColumnElement, ScalarSelect
 
 from archive.archived import RESTORED, CrawlRun, CrawlSummary, crawl_run_of
 from archive.database import StoreError
 from archive.locks import LockOwner
-from archive.models import Capture, Crawl, Site
+from archive.models import ArticleVersion, Capture, Crawl, Site
 
 T = TypeVar("T")
 
@@ -39,13 +39,20 @@ class CrawlHistory:
             if resumes is not None:
                 earlier = session.get(Crawl, resumes)
                 if earlier is not None and earlier.status == "running":
-                    # Killed: it ended with the last response it archived.
-                    last = session.scalar(
-                        select(func.max(Capture.fetched_at)).where(Capture.crawl_id == resumes)
-                    )
+                    # Killed: it ended with the last response it archived, and
+                    # never counted what it archived (its WARC files, recovered).
+                    last, pages = session.execute(
+                        select(func.max(Capture.fetched_at), func.count()).where(
+                            Capture.crawl_id == resumes
+                        )
+                    ).one()
                     earlier.status = "interrupted"
                     earlier.reason = earlier.reason or "killed"
                     earlier.ended_at = last or earlier.started_at
+                    earlier.pages = pages
+                    earlier.articles_new, earlier.articles_updated = _versions_made(
+                        session, resumes
+                    )
             crawl = Crawl(
                 site_id=site_id,
                 mode=mode,
@@ -218,3 +225,26 @@ def _of_newest_crawl(column: ColumnElement[T]) -> ScalarSelect[T]:
         .correlate(Site)
         .scalar_subquery()
     )
+
+
+#: A version as made by a crawl, beside the article's earlier ones.
+_Made = aliased(ArticleVersion)
+
+
+def _versions_made(session: Session, crawl_id: int) -> tuple[int, int]:
+    """Articles a crawl archived first, and those it gave a new version."""
+    first = ~(
+        select(ArticleVersion.id)
+        .where(ArticleVersion.article_id == _Made.article_id, ArticleVersion.id < _Made.id)
+        .exists()
+    )
+    made = (
+        select(first.label("first"))
+        .select_from(_Made)
+        .join(Capture, Capture.id == _Made.capture_id)
+        .where(Capture.crawl_id == crawl_id)
+        .subquery()
+    )
+    counts = select(func.count().filter(made.c.first), func.count().filter(~made.c.first))
+    new, updated = session.execute(counts.select_from(made)).one()
+    return new, updated

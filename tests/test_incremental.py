@@ -210,6 +210,10 @@ def test_a_killed_crawl_resumes_to_the_same_archive(
     runs = crawl_runs(data)
     assert [(run.status, run.resumes) for run in runs] == [("finished", 1), ("interrupted", None)]
     assert runs[1].reason == "killed" and runs[1].started_at < runs[1].ended_at
+    # What the killed crawl archived is counted on its row, recovered from its
+    # WARC files: the two rows add up to the archive.
+    assert runs[1].pages >= len(recorded) and runs[1].articles_new > 0
+    assert runs[0].articles_new + runs[1].articles_new == len(expected)
     verify = data.dna("verify")
     assert verify.returncode == 0, verify.stderr
 
