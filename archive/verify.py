@@ -100,7 +100,7 @@ def verify_archive(
                 repaired, path = repair_open_file(path)
             except RepairError as exc:
                 failed = FileCheck(path, path.parent.name, size=_size(path))
-                failed.problems.append(ScanProblem(path, 0, str(exc)))
+                failed.problems.append(exc.problem)
                 report.files.append(failed)
                 continue
         check = _check_file(path, records)
@@ -210,6 +210,10 @@ def _captures(store: Store, site: str | None) -> Iterator[Row[tuple[str, int, st
 class RepairError(Exception):
     """An ``.open`` file cannot be repaired safely; the message says why and what to do."""
 
+    def __init__(self, problem: ScanProblem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
 
 def repair_open_file(path: Path, *, min_age: float = REPAIR_MIN_AGE) -> tuple[str, Path]:
     """Cut ``path`` (a ``.open`` WARC) after its last complete record and close it.
@@ -220,16 +224,17 @@ def repair_open_file(path: Path, *, min_age: float = REPAIR_MIN_AGE) -> tuple[st
         before its end, or holds no complete record.
     """
     if not path.name.endswith(OPEN_SUFFIX):
-        raise RepairError(f"{path}: not an .open file; closed files are never modified")
+        raise RepairError(
+            ScanProblem(path, 0, "not an .open file; closed files are never modified")
+        )
     age = time.time() - path.stat().st_mtime
     if age < min_age:
-        raise RepairError(
-            f"{path}: written {age:.0f} s ago, maybe by a running crawl; "
-            "stop it, or repair in a few minutes"
-        )
+        why = f"written {age:.0f} s ago, maybe by a running crawl; stop it, or repair later"
+        raise RepairError(ScanProblem(path, 0, why))
     final = path.with_name(path.name.removesuffix(OPEN_SUFFIX))
     if final.exists():
-        raise RepairError(f"{path}: {final.name} exists too; move one away and repair again")
+        why = f"{final.name} exists too; move one away and repair again"
+        raise RepairError(ScanProblem(path, 0, why))
     end, records, first_problem = 0, 0, None
     for item in iter_records(path):
         if isinstance(item, RawRecord):
@@ -237,13 +242,16 @@ def repair_open_file(path: Path, *, min_age: float = REPAIR_MIN_AGE) -> tuple[st
         elif first_problem is None:
             first_problem = item
     if first_problem is not None and first_problem.offset < end:
-        raise RepairError(
-            f"{first_problem}: damage before the last complete record; not repaired "
+        why = (
+            f"{first_problem.message}: damage before the last complete record; not repaired "
             "(cutting would lose good records): copy them out with warcio recompress"
         )
+        raise RepairError(ScanProblem(path, first_problem.offset, why))
     end = _complete_gzip_end(path, end)
     if records == 0 or end == 0:
-        raise RepairError(f"{path}: no complete record; nothing to keep, delete the file")
+        raise RepairError(
+            ScanProblem(path, 0, "no complete record; nothing to keep, delete the file")
+        )
     size = _size(path)
     with open(path, "r+b") as handle:
         handle.truncate(end)

@@ -174,6 +174,10 @@ def test_repair_leaves_a_file_being_written_alone(data: Path) -> None:
         repair_open_file(leftover)
     with pytest.raises(RepairError, match="never modified"):
         repair_open_file(closed, min_age=0)
+    # Said once per file, as every problem: the file, then why.
+    refused = run_dna("verify", "--repair", data=data)
+    line = next(line for line in refused.stderr.splitlines() if "running crawl" in line)
+    assert line.count(leftover.name) == 1, line
 
 
 @pytest.mark.parametrize("command", ["restore", "verify"])
