@@ -250,16 +250,19 @@ def _cut_tail(handle: object, end: int, size: int, compressed: bool) -> str | No
         return None
     handle.seek(end)  # type: ignore[attr-defined]
     tail = handle.read(min(size - end, _CHUNK))  # type: ignore[attr-defined]
-    if compressed:
+    text, whole = tail, True
+    while compressed and tail.strip(_BLANK):  # members holding blank lines, or nothing
         inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
         try:
             text = inflater.decompress(tail, _CHUNK)
         except zlib.error:
-            text, inflater = b"", None
-        whole = inflater is not None and inflater.eof and not inflater.unused_data.strip(_BLANK)
-    else:
-        text, whole = tail, True
-    if whole and size - end == len(tail) and not text.strip(_BLANK):
+            whole = False
+            break
+        whole = inflater.eof and not text.strip(_BLANK)
+        if not whole:
+            break
+        tail = inflater.unused_data
+    if whole and size - end <= _CHUNK and not text.strip(_BLANK):
         return None
     return (
         f"cut short: bytes {end}–{size} hold the start of a record and not its end "

@@ -177,7 +177,9 @@ def test_a_file_cut_at_any_byte_of_a_record_reports_it_and_keeps_those_before(
         records, problems = scan(cut)
         assert [r.offset for r in records] == [first.offset], size
         assert [p.offset for p in problems] == [last.offset], size
-    cut.write_bytes(data[: len(data) - 2])
+    # No damage: half the blank lines closing an uncompressed file, or empty
+    # gzip members after the last record, as some writers leave.
+    cut.write_bytes(data + gzip.compress(b"") * 2 if compressed else data[: len(data) - 2])
     records, problems = scan(cut)
     assert ([r.offset for r in records], problems) == ([first.offset, last.offset], [])
 
