@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from archive.cdxj import cdxj_path, read_cdxj, write_cdxj
+from archive.locks import LockOwner, PidLock
 from archive.models import Capture, Site
 from archive.salvage import NOTE_SUFFIX
 from archive.warcscan import GZIP_MAGIC, RawRecord, ScanProblem, find_warcs, iter_records
@@ -66,6 +67,8 @@ class VerifyReport:
     #: damaged originals kept aside by restore (known damage, not verified),
     #: each beside its note; their intact records are in the checked files.
     known_damaged: list[Path] = field(default_factory=list)
+    #: ``.open`` files a live crawl is writing, and who: read, not judged.
+    being_written: list[tuple[Path, LockOwner]] = field(default_factory=list)
 
     @property
     def problems(self) -> list[str]:
@@ -95,6 +98,13 @@ def verify_archive(
     records: dict[tuple[str, int], tuple[str, str]] = {}
     for path in paths:
         repaired = None
+        writer = _live_writer(data, path)
+        if writer is not None:
+            # Its last record is still being written, and it is not crashed:
+            # its records serve the captures' check, its end is no damage.
+            _check_file(path, records)
+            report.being_written.append((path, writer))
+            continue
         if repair and path.name.endswith(OPEN_SUFFIX):
             try:
                 repaired, path = repair_open_file(path)
@@ -127,6 +137,13 @@ def verify_archive(
                 f"{record_id} with {digest!r}; rebuild with: dna restore DATA/warc"
             )
     return report
+
+
+def _live_writer(data: DataDir, path: Path) -> LockOwner | None:
+    """The live crawl writing ``path`` (an ``.open`` file), found by its site's lock."""
+    if not path.name.endswith(OPEN_SUFFIX):
+        return None
+    return PidLock(data.lock_file(f"crawl-{path.parent.name}")).holder()
 
 
 def _check_file(path: Path, records: dict[tuple[str, int], tuple[str, str]]) -> FileCheck:

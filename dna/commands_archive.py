@@ -212,6 +212,11 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
         f"Captures checked: {report.captures}; "
         f"pointing at a missing or different record: {len(report.capture_problems)}."
     )
+    for path, writer in report.being_written:
+        console.print(
+            f"Being written by a running crawl ({writer}), not judged: {escape(str(path))}",
+            soft_wrap=True,
+        )
     if report.known_damaged:
         console.print(
             f"Known damage, kept aside and not checked: {len(report.known_damaged)} "

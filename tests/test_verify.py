@@ -21,6 +21,7 @@ from pathlib import Path
 import pytest
 from warcio.warcwriter import WARCWriter
 
+from archive.locks import PidLock
 from archive.store import Store
 from archive.verify import RepairError, repair_open_file
 from archive.warcscan import RawRecord, ScanProblem, iter_records
@@ -178,6 +179,24 @@ def test_repair_leaves_a_file_being_written_alone(data: Path) -> None:
     refused = run_dna("verify", "--repair", data=data)
     line = next(line for line in refused.stderr.splitlines() if "running crawl" in line)
     assert line.count(leftover.name) == 1, line
+
+
+def test_a_file_a_live_crawl_is_writing_is_neither_damage_nor_repaired(data: Path) -> None:
+    """Found by its site's crawl lock, whatever its age: a crawl waiting out a
+    portal's Retry-After writes nothing for minutes, and a repair then would
+    cut and rename the file under it."""
+    closed = next(path for path in warcs(data) if path.name.endswith(".warc.gz"))
+    leftover, _ = crashed_copy(closed, age=3600)
+    before = leftover.read_bytes()
+    with PidLock(data / "locks" / f"crawl-{closed.parent.name}.lock"):
+        result = run_dna("verify", "--repair", data=data)
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stdout.split())
+    assert f"Being written by a running crawl (process {os.getpid()} on" in said
+    assert leftover.name in said and leftover.read_bytes() == before
+    # The crawl gone, the same file is a crashed crawl's, and repaired.
+    assert "Repaired" in run_dna("verify", "--repair", data=data).stdout
+    assert not leftover.exists()
 
 
 @pytest.mark.parametrize("command", ["restore", "verify"])
