@@ -7,7 +7,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from archive.database import sqlite_url
-from archive.locks import LOCK_DIR
+from archive.locks import LOCK_DIR, LockOwner, PidLock
+from archive.warcwriter import OPEN_SUFFIX
 
 DEFAULT_DATA_DIR = "dna-data"
 
@@ -58,6 +59,13 @@ class DataDir:
     def lock_file(self, name: str) -> Path:
         """The lock file called ``name`` (``crawl-SITE``, ``scheduler``)."""
         return self.root / LOCK_DIR / f"{name}.lock"
+
+    def live_writer(self, warc: Path) -> LockOwner | None:
+        """The live crawl writing ``warc``, if it is an ``.open`` file of this
+        archive whose site's crawl lock a live process holds."""
+        if not warc.name.endswith(OPEN_SUFFIX) or warc.parent.parent != self.warc_root:
+            return None
+        return PidLock(self.lock_file(f"crawl-{warc.parent.name}")).holder()
 
     @property
     def database_file(self) -> Path:

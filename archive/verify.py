@@ -22,7 +22,6 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 
 from archive.cdxj import cdxj_path, read_cdxj, write_cdxj
-from archive.locks import LockOwner, PidLock
 from archive.models import Capture, Site
 from archive.salvage import NOTE_SUFFIX
 from archive.warcscan import GZIP_MAGIC, RawRecord, ScanProblem, find_warcs, iter_records
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Row
 
     from archive.layout import DataDir
+    from archive.locks import LockOwner
     from archive.store import Store
 
 #: An ``.open`` file touched more recently than this may belong to a running crawl.
@@ -98,7 +98,7 @@ def verify_archive(
     records: dict[tuple[str, int], tuple[str, str]] = {}
     for path in paths:
         repaired = None
-        writer = _live_writer(data, path)
+        writer = data.live_writer(path)
         if writer is not None:
             # Its last record is still being written, and it is not crashed:
             # its records serve the captures' check, its end is no damage.
@@ -137,13 +137,6 @@ def verify_archive(
                 f"{record_id} with {digest!r}; rebuild with: dna restore DATA/warc"
             )
     return report
-
-
-def _live_writer(data: DataDir, path: Path) -> LockOwner | None:
-    """The live crawl writing ``path`` (an ``.open`` file), found by its site's lock."""
-    if not path.name.endswith(OPEN_SUFFIX):
-        return None
-    return PidLock(data.lock_file(f"crawl-{path.parent.name}")).holder()
 
 
 def _check_file(path: Path, records: dict[tuple[str, int], tuple[str, str]]) -> FileCheck:

@@ -340,6 +340,9 @@ class Restorer:
     ) -> None:
         """:meth:`_restore_files` with ``pool`` (if any) judging pages and reading whole files."""
         files, listing_problems = find_warcs(paths)
+        if self.crawl_id is None:  # a resume recovers the files of the crawl it holds
+            files, writing = self._not_being_written(files)
+            listing_problems += writing
         for found in listing_problems:
             problem(found)
         files, salvages, unsalvageable = self._salvage_foreign(pool, files, scratch, problem)
@@ -402,6 +405,18 @@ class Restorer:
         )
         report.added = {table: n - earlier[table] for table, n in self._added().items()}
         report.added["crawls"] = report.rebuilt.crawls
+
+    def _not_being_written(self, files: list[Path]) -> tuple[list[Path], list[ScanProblem]]:
+        """``files`` without those a live crawl is still writing, and a problem for each:
+        read now, their records would be restored again as the crawl stores them."""
+        kept, writing = [], []
+        for path in files:
+            if writer := self.data.live_writer(path):
+                why = f"being written by a running crawl ({writer}): restore it once that ends"
+                writing.append(ScanProblem(path, 0, why))
+            else:
+                kept.append(path)
+        return kept, writing
 
     def _salvage_foreign(
         self,

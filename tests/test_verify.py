@@ -181,7 +181,7 @@ def test_repair_leaves_a_file_being_written_alone(data: Path) -> None:
     assert line.count(leftover.name) == 1, line
 
 
-def test_a_file_a_live_crawl_is_writing_is_neither_damage_nor_repaired(data: Path) -> None:
+def test_a_file_a_live_crawl_is_writing_is_neither_damage_nor_repaired_nor_restored(data: Path) -> None:
     """Found by its site's crawl lock, whatever its age: a crawl waiting out a
     portal's Retry-After writes nothing for minutes, and a repair then would
     cut and rename the file under it."""
@@ -190,6 +190,10 @@ def test_a_file_a_live_crawl_is_writing_is_neither_damage_nor_repaired(data: Pat
     before = leftover.read_bytes()
     with PidLock(data / "locks" / f"crawl-{closed.parent.name}.lock"):
         result = run_dna("verify", "--repair", data=data)
+        # Nor does a restore read it: the crawl stores its records itself.
+        restored = run_dna("restore", str(data / "warc"), data=data)
+    assert "being written by a running crawl" in " ".join(restored.stderr.split())
+    assert "1 input(s) skipped whole" in " ".join(restored.stderr.split()), restored.stderr
     assert result.returncode == 0, result.stderr
     said = " ".join(result.stdout.split())
     assert f"Being written by a running crawl (process {os.getpid()} on" in said
