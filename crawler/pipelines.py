@@ -20,6 +20,7 @@ from archive.writer import ArchiveWriter
 from crawler import signals as dna_signals
 from crawler.cutoffs import cut_off
 from crawler.extensions.diskspace import DISK_FULL
+from crawler.extensions.slowdown import RATE_LIMITED
 from crawler.failures import stop_crawl
 from crawler.history import database_url
 from crawler.items import ArticleItem
@@ -34,8 +35,9 @@ if TYPE_CHECKING:
 #: The close reason of a crawl stopped at once by a second Ctrl-C or SIGTERM
 #: (crawler.runner closes it; Scrapy's own first-signal reason is ``shutdown``).
 FORCED_SHUTDOWN = "forced shutdown"
-#: Close reasons after which the crawl can be resumed: Ctrl-C, SIGTERM, a full disk.
-INTERRUPTIONS = frozenset({"shutdown", FORCED_SHUTDOWN, DISK_FULL})
+#: Close reasons after which the crawl can be resumed: Ctrl-C, SIGTERM, a full
+#: disk, a portal asking to wait longer than dna does.
+INTERRUPTIONS = frozenset({"shutdown", FORCED_SHUTDOWN, DISK_FULL, RATE_LIMITED})
 
 
 def crawl_status(reason: str, stats: Mapping[str, Any]) -> str:

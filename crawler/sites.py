@@ -73,6 +73,8 @@ CRAWLER_KEYS = {
     "obey_robots": ("ROBOTSTXT_OBEY", bool),
     "timeout": ("DOWNLOAD_TIMEOUT", float),
     "retry_times": ("RETRY_TIMES", int),
+    # The longest a retry or a host's pause waits, whatever a portal asks.
+    "retry_wait_max": ("DNA_RETRY_BACKOFF_MAX", float),
     "max_page_size": ("DOWNLOAD_MAXSIZE", int),
     "warc_max_size": ("DNA_WARC_MAX_SIZE", int),
     "fetch_media": ("DNA_FETCH_MEDIA", bool),
@@ -102,6 +104,7 @@ POSITIVE_CRAWLER_KEYS = frozenset(
         "max_page_size",
         "warc_max_size",
         "new_stop_after",
+        "retry_wait_max",
     }
 )
 #: ``[crawler]`` keys where 0 means none (no delay, no retries, no disk guard), but

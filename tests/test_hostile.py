@@ -302,8 +302,9 @@ def serve() -> Iterator[object]:
         server.shutdown()
 
 
-def crawl(data: Path, sites: dict[str, str]) -> subprocess.CompletedProcess:
-    blocks = [TEST_CRAWLER_OPTIONS]
+def crawl(data: Path, sites: dict[str, str], options: str = "") -> subprocess.CompletedProcess:
+    """``dna crawl`` of ``sites``, with ``options`` added to the test's ``[crawler]``."""
+    blocks = [TEST_CRAWLER_OPTIONS + options]
     blocks += [
         f'[[site]]\nname = "{name}"\nstart_urls = ["{url}/"]\n' for name, url in sites.items()
     ]
@@ -312,7 +313,7 @@ def crawl(data: Path, sites: dict[str, str]) -> subprocess.CompletedProcess:
 
 
 def crawl_served(
-    data: Path, site: str, handler: type[http.server.BaseHTTPRequestHandler]
+    data: Path, site: str, handler: type[http.server.BaseHTTPRequestHandler], options: str = ""
 ) -> tuple[subprocess.CompletedProcess, str]:
     """Crawl ``site``, served on loopback by ``handler`` while the crawl runs; and its URL."""
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
@@ -321,7 +322,7 @@ def crawl_served(
     base = f"http://127.0.0.1:{server.server_address[1]}"
     data.mkdir()
     try:
-        return crawl(data, {site: base}), base
+        return crawl(data, {site: base}, options), base
     finally:
         server.shutdown()
 
@@ -444,6 +445,36 @@ def test_a_feed_sent_as_html_is_read_as_a_feed(serve, tmp_path: Path) -> None:
     result = crawl(data, {"fed": portal})
     assert result.returncode == 0, result.stdout + result.stderr
     assert "/tin/4.html" in asked
+
+
+def test_a_portal_asking_to_wait_an_hour_stops_the_crawl_resumably(tmp_path: Path) -> None:
+    """``Retry-After: 3600`` on every page: each request waited the longest wait
+    and was refused again, and the crawl held on for its whole time budget
+    (12 hours by default) fetching nothing."""
+    home = b"".join(b'<a href="/tin-tuc/bai-%d.html">Tin %d</a>' % (n, n) for n in range(20))
+
+    class Busy(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = b"<html><body>" + home + b"</body></html>" if self.path == "/" else b""
+            self.send_response(200 if body else 404 if self.path == "/robots.txt" else 429)
+            self.send_header("Retry-After", "3600")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    data = tmp_path / "data"
+    started = time.monotonic()
+    result, base = crawl_served(data, "busy", Busy, "retry_wait_max = 0.5\n")
+    assert time.monotonic() - started < 60
+    assert result.returncode == 1  # not crawled through, as on a full disk
+    said = " ".join((result.stdout + result.stderr).split())
+    assert f"{urlsplit(base).hostname} asked to wait 1.0 h before more requests" in said
+    assert "resume later with: dna crawl busy --resume" in said
+    [run] = json.loads(run_dna("crawls", "--json", data=data).stdout)
+    assert (run["status"], run["reason"]) == ("interrupted", "rate_limited")
 
 
 def test_a_portal_sent_as_xhtml_is_crawled_as_pages(tmp_path: Path) -> None:

@@ -14,6 +14,12 @@ delays are capped by ``DNA_RETRY_BACKOFF_MAX``; the refused request itself
 is retried by :mod:`crawler.middlewares.retry`.
 
 Each slowdown is said in the log, with the delay the host now gets.
+
+A portal that keeps asking for more than that cap (``Retry-After: 3600``:
+come back in an hour) would hold the crawl for its whole time budget while
+every request is refused.  After :data:`REFUSALS_TO_STOP` such refusals of
+the site's own host in a row, with nothing answered between them, the crawl
+stops as ``rate_limited``: resumable, like a full disk, and said so.
 """
 
 from __future__ import annotations
@@ -21,8 +27,11 @@ from __future__ import annotations
 import logging
 from time import monotonic
 from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
 
 from scrapy import signals
+from scrapy.utils.defer import deferred_from_coro
+from scrapy.utils.httpobj import urlparse_cached
 
 from crawler.middlewares.retry import retry_after_seconds
 
@@ -36,6 +45,10 @@ logger = logging.getLogger(__name__)
 
 #: The least delay between requests to a host that asked to slow down.
 _LEAST_DELAY = 0.25
+#: The close reason of a crawl whose portal asks to wait longer than dna does.
+RATE_LIMITED = "rate_limited"
+#: Refusals in a row, each asking for longer than the cap, that stop the crawl.
+REFUSALS_TO_STOP = 3
 
 
 def asks_to_slow_down(response: Response) -> bool:
@@ -53,6 +66,9 @@ class HostSlowdown:
         self.floors: dict[str, float] = {}
         #: slot key -> when its floor was last raised (``monotonic``).
         self.raised: dict[str, float] = {}
+        #: slot key -> refusals in a row asking for longer than ``most``, and
+        #: when the last of them was counted (``monotonic``).
+        self.refused_long: dict[str, tuple[int, float]] = {}
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HostSlowdown:
@@ -73,6 +89,9 @@ class HostSlowdown:
         if asks_to_slow_down(response):
             sent = monotonic() - request.meta.get("download_latency", 0.0)
             self._slow_down(key, slot, response, again=sent < self.raised.get(key, 0.0))
+            self._count_long_refusal(key, response, request, sent)
+        else:
+            self.refused_long.pop(key, None)
         floor = self.floors.get(key)
         if floor is not None and slot.delay < floor:
             slot.delay = floor
@@ -98,3 +117,40 @@ class HostSlowdown:
                 pause,
                 floor,
             )
+
+    def _count_long_refusal(
+        self, key: str, response: Response, request: Request, sent: float
+    ) -> None:
+        """Stop the crawl at the site's own host's :data:`REFUSALS_TO_STOP`-th refusal
+        in a row asking for longer than ``most``; requests refused together count once."""
+        asked = retry_after_seconds(response.headers.get("Retry-After")) or 0.0
+        spider = self.crawler.spider
+        if asked <= self.most or urlparse_cached(request).hostname not in _site_hosts(spider):
+            return
+        count, last = self.refused_long.get(key, (0, 0.0))
+        if sent < last:
+            return
+        self.refused_long[key] = (count + 1, monotonic())
+        if count + 1 < REFUSALS_TO_STOP or self.crawler.stats.get_value("dna/stop_message"):
+            return
+        message = (
+            f"{key} asked to wait {_duration(asked)} before more requests (Retry-After), "
+            f"longer than dna waits ({_duration(self.most)}, [crawler] retry_wait_max): "
+            f"stopped; resume later with: dna crawl {spider.site.name} --resume"  # type: ignore[union-attr]
+        )
+        self.crawler.stats.set_value("dna/stop_message", message)
+        logger.error(message)
+        deferred_from_coro(self.crawler.engine.close_spider_async(reason=RATE_LIMITED))  # type: ignore[union-attr]
+
+
+def _site_hosts(spider: object) -> frozenset[str]:
+    """The hosts of the site's start URLs: a media host's limits do not stop the crawl."""
+    site = getattr(spider, "site", None)
+    urls = site.start_urls if site is not None else ()
+    return frozenset(filter(None, (urlsplit(url).hostname for url in urls)))
+
+
+def _duration(seconds: float) -> str:
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds / 60:.0f} min" if seconds >= 120 else f"{seconds:g} s"
