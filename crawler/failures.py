@@ -66,3 +66,13 @@ def stop_crawl(crawler: Crawler, message: str) -> None:
     crawler.stats.set_value("dna/fatal", message)
     logger.error("%s", message)
     deferred_from_coro(crawler.stop_async())
+
+
+def is_closing(crawler: Crawler) -> bool:
+    """Whether the crawl has begun to close (a budget, Ctrl-C, SIGTERM, a stop).
+
+    Scrapy keeps that on its engine's slot and says it with no signal; what
+    waits (a retry's pause, a paused host's queue) should then go no further.
+    """
+    slot = getattr(crawler.engine, "_slot", None)
+    return getattr(slot, "closing", None) is not None

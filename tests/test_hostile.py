@@ -447,17 +447,15 @@ def test_a_feed_sent_as_html_is_read_as_a_feed(serve, tmp_path: Path) -> None:
     assert "/tin/4.html" in asked
 
 
-def test_a_portal_asking_to_wait_an_hour_stops_the_crawl_resumably(tmp_path: Path) -> None:
-    """``Retry-After: 3600`` on every page: each request waited the longest wait
-    and was refused again, and the crawl held on for its whole time budget
-    (12 hours by default) fetching nothing."""
+def refusing_portal(retry_after: str) -> type[http.server.BaseHTTPRequestHandler]:
+    """A home page of 20 article links, each answered 429 with ``retry_after``."""
     home = b"".join(b'<a href="/tin-tuc/bai-%d.html">Tin %d</a>' % (n, n) for n in range(20))
 
-    class Busy(http.server.BaseHTTPRequestHandler):
+    class Refusing(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             body = b"<html><body>" + home + b"</body></html>" if self.path == "/" else b""
             self.send_response(200 if body else 404 if self.path == "/robots.txt" else 429)
-            self.send_header("Retry-After", "3600")
+            self.send_header("Retry-After", retry_after)
             self.send_header("Content-Length", str(len(body)))
             self.end_headers()
             self.wfile.write(body)
@@ -465,9 +463,16 @@ def test_a_portal_asking_to_wait_an_hour_stops_the_crawl_resumably(tmp_path: Pat
         def log_message(self, *args: object) -> None:
             pass
 
+    return Refusing
+
+
+def test_a_portal_asking_to_wait_an_hour_stops_the_crawl_resumably(tmp_path: Path) -> None:
+    """``Retry-After: 3600`` on every page: each request waited the longest wait
+    and was refused again, and the crawl held on for its whole time budget
+    (12 hours by default) fetching nothing."""
     data = tmp_path / "data"
     started = time.monotonic()
-    result, base = crawl_served(data, "busy", Busy, "retry_wait_max = 0.5\n")
+    result, base = crawl_served(data, "busy", refusing_portal("3600"), "retry_wait_max = 0.5\n")
     assert time.monotonic() - started < 60
     assert result.returncode == 1  # not crawled through, as on a full disk
     said = " ".join((result.stdout + result.stderr).split())
@@ -475,6 +480,17 @@ def test_a_portal_asking_to_wait_an_hour_stops_the_crawl_resumably(tmp_path: Pat
     assert "resume later with: dna crawl busy --resume" in said
     [run] = json.loads(run_dna("crawls", "--json", data=data).stdout)
     assert (run["status"], run["reason"]) == ("interrupted", "rate_limited")
+
+
+def test_a_budget_stops_a_crawl_paused_by_its_portal_on_time(tmp_path: Path) -> None:
+    """Requests waiting behind a paused host, or in a retry's pause, went on
+    being sent after the time budget (or SIGTERM): minutes past it."""
+    data = tmp_path / "data"
+    started = time.monotonic()
+    result, _ = crawl_served(data, "slowed", refusing_portal("30"), "max_minutes = 0.1\n")
+    assert time.monotonic() - started < 25  # the budget is 6 s; a retry's pause is 30 s
+    assert result.returncode == 0
+    assert "slowed: cut off: time budget: stopped after 0.1 minutes" in result.stdout
 
 
 def test_a_portal_sent_as_xhtml_is_crawled_as_pages(tmp_path: Path) -> None:

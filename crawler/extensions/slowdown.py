@@ -32,7 +32,9 @@ from urllib.parse import urlsplit
 from scrapy import signals
 from scrapy.utils.defer import deferred_from_coro
 from scrapy.utils.httpobj import urlparse_cached
+from twisted.python.failure import Failure
 
+from crawler.failures import Skipped, is_closing
 from crawler.middlewares.retry import retry_after_seconds
 
 if TYPE_CHECKING:
@@ -40,6 +42,7 @@ if TYPE_CHECKING:
     from scrapy.core.downloader import Slot
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from twisted.internet.task import LoopingCall
 
 logger = logging.getLogger(__name__)
 
@@ -49,6 +52,8 @@ _LEAST_DELAY = 0.25
 RATE_LIMITED = "rate_limited"
 #: Refusals in a row, each asking for longer than the cap, that stop the crawl.
 REFUSALS_TO_STOP = 3
+#: Seconds between looks at whether the crawl is closing.
+_CLOSING_CHECK = 0.5
 
 
 def asks_to_slow_down(response: Response) -> bool:
@@ -69,6 +74,7 @@ class HostSlowdown:
         #: slot key -> refusals in a row asking for longer than ``most``, and
         #: when the last of them was counted (``monotonic``).
         self.refused_long: dict[str, tuple[int, float]] = {}
+        self.watch: LoopingCall | None = None
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> HostSlowdown:
@@ -77,7 +83,32 @@ class HostSlowdown:
         # EXTENSIONS_BASE, built first), so its adjustment comes first and
         # the floor is applied to it.
         crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
+
+    def spider_opened(self) -> None:
+        from twisted.internet import task  # the reactor Scrapy installed, not Twisted's default
+
+        self.watch = task.LoopingCall(self._drop_queued_when_closing)
+        self.watch.start(_CLOSING_CHECK, now=False)
+
+    def spider_closed(self) -> None:
+        if self.watch is not None and self.watch.running:
+            self.watch.stop()
+
+    def _drop_queued_when_closing(self) -> None:
+        """Once the crawl is closing (a budget, Ctrl-C, SIGTERM), drop what waits
+        in the downloader's queues: Scrapy sends it all first, and behind a host
+        paused and slowed to one request every few seconds that took minutes
+        past the budget or the signal."""
+        engine = self.crawler.engine
+        if engine is None or not is_closing(self.crawler):
+            return
+        for downloader_slot in engine.downloader.slots.values():
+            while downloader_slot.queue:
+                request, waiting = downloader_slot.queue.popleft()
+                waiting.errback(Failure(Skipped(f"crawl closing: {request.url} not sent")))
 
     def response_downloaded(self, response: Response, request: Request) -> None:
         """Runs before the slot sends its next request (Scrapy's downloader order)."""

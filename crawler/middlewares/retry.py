@@ -14,12 +14,17 @@ from scrapy.downloadermiddlewares.retry import RetryMiddleware
 from scrapy.utils.defer import maybe_deferred_to_future
 from twisted.internet.task import deferLater
 
+from crawler.failures import is_closing
 from extract.text import whole_number
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+
+
+#: Seconds a retry's pause waits between looks at whether the crawl is closing.
+_WAIT_STEP = 0.5
 
 
 def retry_after_seconds(value: bytes | str | None, now: datetime | None = None) -> float | None:
@@ -62,24 +67,31 @@ class BackoffRetryMiddleware(RetryMiddleware):
         delay = asked if asked is not None else self.backoff_base * 2**attempt
         return min(delay, self.backoff_max)
 
-    async def _wait(self, seconds: float) -> None:
-        if seconds > 0:
-            # Imported here: importing the reactor at module level would
-            # install Twisted's default one before Scrapy picks asyncio.
-            from twisted.internet import reactor
+    async def _waited(self, seconds: float) -> bool:
+        """Wait ``seconds``, a step at a time; ``False`` if the crawl began to
+        close meanwhile (then the retry is not sent: the close waits for it)."""
+        # Imported here: importing the reactor at module level would install
+        # Twisted's default one before Scrapy picks asyncio.
+        from twisted.internet import reactor
 
-            await maybe_deferred_to_future(deferLater(reactor, seconds, lambda: None))
+        while seconds > 0 and not is_closing(self.crawler):
+            step = min(seconds, _WAIT_STEP)
+            await maybe_deferred_to_future(deferLater(reactor, step, lambda: None))
+            seconds -= step
+        return not is_closing(self.crawler)
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         result = super().process_response(request, response)
         if result is not response:
             self.crawler.stats.inc_value("dna/retries")
-            await self._wait(self._delay(request, response))
+            if not await self._waited(self._delay(request, response)):
+                return response
         return result
 
     async def process_exception(self, request: Request, exception: Exception) -> Request | None:  # type: ignore[override]
         result = super().process_exception(request, exception)
         if result is not None:
             self.crawler.stats.inc_value("dna/retries")
-            await self._wait(self._delay(request, None))
+            if not await self._waited(self._delay(request, None)):
+                return None
         return result
