@@ -3,7 +3,10 @@
 Archived pages and WARC files come from strangers.  Whatever of theirs is
 printed (a title, a URL, a bad header in a problem message) must not carry
 control characters: ``ESC`` sequences retitle, clear or rewrite a terminal,
-and a stray carriage return hides what came before it.
+and a stray carriage return hides what came before it.  Nor bidirectional
+overrides and isolates (U+202A–U+202E, U+2066–U+2069): they make a terminal
+show text in another order than it is ("Trojan Source"), and Vietnamese
+text has no use for them.
 
 Kept apart from the database code so that callers who only word a message
 (the Redis frontier, the CLI) need not load SQLAlchemy to do it; this module
@@ -14,10 +17,11 @@ from __future__ import annotations
 
 import re
 
-#: C0 controls but tab and newline, DEL, and the C1 controls (U+0080–U+009F).
-_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+#: C0 controls but tab and newline, DEL, the C1 controls (U+0080–U+009F),
+#: and the bidirectional overrides and isolates.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 #: The same, with tab and newline too: for text that must stay on one line.
-_CONTROL_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f]")
+_CONTROL_OR_BREAK = re.compile("[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def printable(text: str) -> str:
