@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import subprocess
 import sys
 
@@ -83,3 +84,19 @@ def test_a_page_the_spider_crashes_on_is_a_failed_page_of_the_summary() -> None:
     assert reason == (
         "reading the page crashed: ValueError: Invalid IPv6 URL (a bug in dna; the log has where)"
     )
+
+
+def test_a_cookie_sends_no_request_for_the_public_suffix_list() -> None:
+    """Scrapy's cookie middleware asks tldextract, which fetched the list from
+    publicsuffix.org (then GitHub) the first time a portal set a cookie."""
+    code = (
+        "import crawler, tldextract, scrapy.downloadermiddlewares.cookies as cookies\n"
+        "assert tldextract.TLDExtract().suffix_list_urls == ()\n"
+        "assert cookies._split_domain.suffix_list_urls == ()\n"
+    )
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name != "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"
+    }
+    subprocess.run([sys.executable, "-c", code], env=env, check=True)

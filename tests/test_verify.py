@@ -181,7 +181,9 @@ def test_repair_leaves_a_file_being_written_alone(data: Path) -> None:
     assert line.count(leftover.name) == 1, line
 
 
-def test_a_file_a_live_crawl_is_writing_is_neither_damage_nor_repaired_nor_restored(data: Path) -> None:
+def test_a_file_a_live_crawl_is_writing_is_neither_damage_nor_repaired_nor_restored(
+    data: Path,
+) -> None:
     """Found by its site's crawl lock, whatever its age: a crawl waiting out a
     portal's Retry-After writes nothing for minutes, and a repair then would
     cut and rename the file under it."""
