@@ -141,6 +141,9 @@ DOWNLOADER_MIDDLEWARES = {
     # RFC 9309: an unreachable robots.txt disallows everything, and is reported.
     "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
     "crawler.middlewares.robots.StrictRobotsTxtMiddleware": 100,
+    # Cookies kept as a browser keeps them: a portal setting thousands loses no page.
+    "scrapy.downloadermiddlewares.cookies.CookiesMiddleware": None,
+    "crawler.middlewares.cookies.BoundedCookiesMiddleware": 700,
     # Retry-After aware retries replace Scrapy's own.
     "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
     "crawler.middlewares.retry.BackoffRetryMiddleware": 550,

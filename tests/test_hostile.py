@@ -493,6 +493,37 @@ def test_a_budget_stops_a_crawl_paused_by_its_portal_on_time(tmp_path: Path) -> 
     assert "slowed: cut off: time budget: stopped after 0.1 minutes" in result.stdout
 
 
+def test_a_portal_setting_thousands_of_cookies_loses_no_page(tmp_path: Path) -> None:
+    """10,000 cookies from the home page made every later request carry a
+    Cookie header of 64 KB and more, which the server refused (HTTP 431)."""
+    home = b"<html><body><a href='/tin/1.html'>Tin 1</a><a href='/tin/2.html'>Tin 2</a>"
+    longest_cookie_header: list[int] = [0]
+
+    class Cookies(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            sent = len(self.headers.get("Cookie") or "")
+            longest_cookie_header[0] = max(longest_cookie_header[0], sent)
+            article = _ARTICLE.replace("Sáng nay".encode(), self.path.encode())
+            body = home if self.path == "/" else article if self.path.startswith("/tin/") else b""
+            self.send_response(200 if body else 404)
+            if self.path == "/":
+                for n in range(10_000):
+                    self.send_header("Set-Cookie", f"c{n}=v{n}; Path=/")
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    data = tmp_path / "data"
+    result, _ = crawl_served(data, "cookies", Cookies)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(archived_articles(data, "cookies")) == 2
+    assert 0 < longest_cookie_header[0] < 8192  # the session-sized first ones, still sent
+
+
 def test_a_portal_sent_as_xhtml_is_crawled_as_pages(tmp_path: Path) -> None:
     """``application/xhtml+xml`` says XML: its pages were read as feeds, their
     links never followed and their articles never extracted."""
