@@ -524,6 +524,41 @@ def test_a_portal_setting_thousands_of_cookies_loses_no_page(tmp_path: Path) -> 
     assert 0 < longest_cookie_header[0] < 8192  # the session-sized first ones, still sent
 
 
+def test_a_body_cut_short_once_is_asked_for_again(tmp_path: Path) -> None:
+    """A connection reset half-way through a page's body was kept as a failure
+    ("truncated body") and never retried, though a reset before it would be."""
+    home = b"<html><body><a href='/tin/1.html'>Tin 1</a></body></html>"
+    served: list[str] = []
+
+    class CutOnce(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            body = {"/": home, "/tin/1.html": _ARTICLE}.get(self.path, b"")
+            first = self.path not in served
+            served.append(self.path)
+            self.send_response(200 if body else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.path == "/tin/1.html" and first:
+                self.wfile.write(body[: len(body) // 2])
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    data = tmp_path / "data"
+    result, _ = crawl_served(data, "cut", CutOnce)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "truncated body" not in result.stdout
+    assert served.count("/tin/1.html") == 2
+    assert [a.title for a in archived_articles(data, "cut")] == [
+        "Hội nghị tổng kết công tác năm của xã"
+    ]
+
+
 def test_a_portal_sent_as_xhtml_is_crawled_as_pages(tmp_path: Path) -> None:
     """``application/xhtml+xml`` says XML: its pages were read as feeds, their
     links never followed and their articles never extracted."""

@@ -1,7 +1,8 @@
 """Retries with exponential backoff that honour ``Retry-After``.
 
 Scrapy's RetryMiddleware retries at once; a portal answering 503 under load
-needs us to wait, and to wait as long as it asks (within reason).
+needs us to wait, and to wait as long as it asks (within reason).  A body
+cut short (kept, as ``DOWNLOAD_FAIL_ON_DATALOSS`` is off) is retried too.
 """
 
 from __future__ import annotations
@@ -82,6 +83,14 @@ class BackoffRetryMiddleware(RetryMiddleware):
 
     async def process_response(self, request: Request, response: Response) -> Request | Response:  # type: ignore[override]
         result = super().process_response(request, response)
+        if (
+            result is response
+            and "dataloss" in response.flags
+            and not request.meta.get("dont_retry")
+        ):
+            # A body cut short (a connection reset mid-transfer) is kept in
+            # WARC, marked truncated, and asked for again as a reset is.
+            result = self._retry(request, "truncated body") or response
         if result is not response:
             self.crawler.stats.inc_value("dna/retries")
             if not await self._waited(self._delay(request, response)):
