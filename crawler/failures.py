@@ -30,10 +30,14 @@ class Skipped(IgnoreRequest):
 def failure_reason(failure: Failure) -> str:
     """A one-line reason, unwrapping Twisted's lists of inner failures.
 
-    Scrapy cancels a chunked download that outgrows ``max_page_size`` with a
-    bare ``CancelledError``; that gets words, not a blank.
+    Scrapy wraps Twisted's ``ResponseFailed`` (which holds them) in a
+    ``DownloadFailedError`` whose message is the list's ``repr``; the inner
+    failures are read from its cause.  Scrapy cancels a chunked download that
+    outgrows ``max_page_size`` with a bare ``CancelledError``; that gets
+    words, not a blank.
     """
-    inner = getattr(failure.value, "reasons", None)
+    error = failure.value
+    inner = getattr(error, "reasons", None) or getattr(error.__cause__, "reasons", None)
     if inner:
         return one_line("; ".join(f"{r.type.__name__}: {r.getErrorMessage()}" for r in inner))
     message = failure.getErrorMessage().strip()

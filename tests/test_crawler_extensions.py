@@ -9,11 +9,15 @@ import subprocess
 import sys
 
 import pytest
-from scrapy.exceptions import NotConfigured
+from scrapy.exceptions import DownloadFailedError, NotConfigured
 from scrapy.utils.test import get_crawler
+from twisted.internet.error import ConnectionDone
+from twisted.python.failure import Failure
+from twisted.web._newclient import ResponseFailed
 
 from crawler import settings as project_settings
 from crawler.extensions.garbage import GarbageCollection
+from crawler.failures import failure_reason
 from tests.harness import serve_pages
 
 
@@ -100,3 +104,16 @@ def test_a_cookie_sends_no_request_for_the_public_suffix_list() -> None:
         if name != "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS"
     }
     subprocess.run([sys.executable, "-c", code], env=env, check=True)
+
+
+def test_a_failed_download_is_said_by_its_inner_causes() -> None:
+    """Scrapy wraps Twisted's ResponseFailed in a DownloadFailedError whose
+    message was the repr of a list of failures: '[<twisted.python.failure…>]'."""
+    try:
+        try:
+            raise ResponseFailed([Failure(ConnectionDone())])
+        except ResponseFailed as error:
+            raise DownloadFailedError(str(error)) from error
+    except DownloadFailedError:
+        failed = Failure()
+    assert failure_reason(failed) == "ConnectionDone: Connection was closed cleanly."
