@@ -327,6 +327,27 @@ def crawl_served(
         server.shutdown()
 
 
+def answer(
+    handler: http.server.BaseHTTPRequestHandler,
+    body: bytes,
+    status: int = 200,
+    headers: list[tuple[str, str]] | None = None,
+    *,
+    cut_at: int | None = None,
+) -> None:
+    """Send ``body`` as an HTML page (its first ``cut_at`` bytes only, then close)."""
+    handler.send_response(status)
+    for name, value in headers or []:
+        handler.send_header(name, value)
+    handler.send_header("Content-Type", "text/html; charset=utf-8")
+    handler.send_header("Content-Length", str(len(body)))
+    handler.end_headers()
+    handler.wfile.write(body[:cut_at])
+    if cut_at is not None:
+        handler.wfile.flush()
+        handler.close_connection = True
+
+
 def test_a_crawl_follows_no_link_to_another_port_and_obeys_an_unreachable_robots_txt(
     serve, tmp_path: Path
 ) -> None:
@@ -454,11 +475,8 @@ def refusing_portal(retry_after: str) -> type[http.server.BaseHTTPRequestHandler
     class Refusing(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             body = b"<html><body>" + home + b"</body></html>" if self.path == "/" else b""
-            self.send_response(200 if body else 404 if self.path == "/robots.txt" else 429)
-            self.send_header("Retry-After", retry_after)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            status = 200 if body else 404 if self.path == "/robots.txt" else 429
+            answer(self, body, status, [("Retry-After", retry_after)])
 
         def log_message(self, *args: object) -> None:
             pass
@@ -505,14 +523,8 @@ def test_a_portal_setting_thousands_of_cookies_loses_no_page(tmp_path: Path) -> 
             longest_cookie_header[0] = max(longest_cookie_header[0], sent)
             article = _ARTICLE.replace("Sáng nay".encode(), self.path.encode())
             body = home if self.path == "/" else article if self.path.startswith("/tin/") else b""
-            self.send_response(200 if body else 404)
-            if self.path == "/":
-                for n in range(10_000):
-                    self.send_header("Set-Cookie", f"c{n}=v{n}; Path=/")
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            cookies = [("Set-Cookie", f"c{n}=v{n}; Path=/") for n in range(10_000)]
+            answer(self, body, 200 if body else 404, cookies if self.path == "/" else [])
 
         def log_message(self, *args: object) -> None:
             pass
@@ -533,18 +545,9 @@ def test_a_body_cut_short_once_is_asked_for_again(tmp_path: Path) -> None:
     class CutOnce(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             body = {"/": home, "/tin/1.html": _ARTICLE}.get(self.path, b"")
-            first = self.path not in served
+            cut = self.path == "/tin/1.html" and self.path not in served
             served.append(self.path)
-            self.send_response(200 if body else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            if self.path == "/tin/1.html" and first:
-                self.wfile.write(body[: len(body) // 2])
-                self.wfile.flush()
-                self.close_connection = True
-                return
-            self.wfile.write(body)
+            answer(self, body, 200 if body else 404, cut_at=len(body) // 2 if cut else None)
 
         def log_message(self, *args: object) -> None:
             pass
