@@ -63,7 +63,10 @@ class DataDir:
     def live_writer(self, warc: Path) -> LockOwner | None:
         """The live crawl writing ``warc``, if it is an ``.open`` file of this
         archive whose site's crawl lock a live process holds."""
-        if not warc.name.endswith(OPEN_SUFFIX) or warc.parent.parent != self.warc_root:
+        # Resolved: a relative or symlinked path to one of this archive's files is one.
+        if not warc.name.endswith(OPEN_SUFFIX) or (
+            warc.resolve().parent.parent != self.warc_root.resolve()
+        ):
             return None
         return PidLock(self.lock_file(f"crawl-{warc.parent.name}")).holder()
 

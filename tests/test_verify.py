@@ -193,7 +193,7 @@ def test_a_file_a_live_crawl_is_writing_is_neither_damage_nor_repaired_nor_resto
     with PidLock(data / "locks" / f"crawl-{closed.parent.name}.lock"):
         result = run_dna("verify", "--repair", data=data)
         # Nor does a restore read it: the crawl stores its records itself.
-        restored = run_dna("restore", str(data / "warc"), data=data)
+        restored = run_dna("restore", "warc", data=data)  # relative: run from data
     assert "being written by a running crawl" in " ".join(restored.stderr.split())
     assert "1 input(s) skipped whole" in " ".join(restored.stderr.split()), restored.stderr
     assert result.returncode == 0, result.stderr
