@@ -356,14 +356,16 @@ def _parse_block(
     if not start_urls or not isinstance(start_urls, list):
         problem('missing start URL: give start_urls = ["https://…"]', "start_urls")
         start_urls = []
+    # A bad start URL is its own problem, not also a bad domain: good ones alone go on.
+    good_urls = []
     for url in start_urls:
         if not isinstance(url, str):
             problem(f"start URL {url!r} is not an http(s) URL", "start_urls")
         elif why := web_url_problem(url):
             problem(f"start URL {why}", "start_urls")
+        else:
+            good_urls.append(url)
 
-    # A bad start URL is its own problem, not also a bad domain.
-    good_urls = [u for u in start_urls if isinstance(u, str) and not web_url_problem(u)]
     allowed = entry.get("allowed_domains") or sorted({url_host(host_of(u)) for u in good_urls})
     if not isinstance(allowed, list) or not all(isinstance(d, str) and d for d in allowed):
         problem("allowed_domains must be a list of host names", "allowed_domains")

@@ -62,11 +62,11 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         the asyncio reactor only the first waiter gets it, the others ``None``
         ("no rules").  The settled parser is in ``_parsers`` for all of them.
         """
-        netloc = urlparse_cached(request).netloc
-        # Scrapy's error hook is told the host alone: its URL is kept for the failure.
-        self._robots_urls.setdefault(
-            netloc, f"{urlparse_cached(request).scheme}://{netloc}/robots.txt"
-        )
+        parts = urlparse_cached(request)
+        netloc = parts.netloc
+        if netloc not in self._robots_urls:
+            # Scrapy's error hook is told the host alone: its URL is kept for the failure.
+            self._robots_urls[netloc] = f"{parts.scheme}://{netloc}/robots.txt"
         parser = await super().robot_parser(request)
         settled = self._parsers.get(netloc)
         if parser is None and settled is not None and not isinstance(settled, Deferred):
