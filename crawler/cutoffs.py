@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from scrapy.settings import Settings
+    from scrapy.statscollectors import StatsCollector
 
     from crawler.sites import SiteConfig
 
@@ -30,6 +31,14 @@ def site_budgets(site: SiteConfig, settings: Settings) -> tuple[int, float]:
     pages = site.max_pages or settings.getint("DNA_MAX_PAGES")
     minutes = site.max_minutes or settings.getfloat("DNA_MAX_MINUTES")
     return pages, minutes
+
+
+def note_links_cut(stats: StatsCollector, url: str, most: int) -> None:
+    """The page at ``url`` had links to more than ``most`` URLs: only its first were read."""
+    stats.inc_value("dna/links_cut")
+    if stats.get_value("dna/links_cut_example") is None:
+        stats.set_value("dna/links_cut_example", url)
+        stats.set_value("dna/max_links_per_page", most)
 
 
 def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
@@ -52,6 +61,12 @@ def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
         lines.append(
             f"robots.txt unreachable: {unreachable} request(s) not sent "
             "(RFC 9309: a robots.txt that cannot be read disallows all)"
+        )
+    if pages := stats.get("dna/links_cut"):
+        lines.append(
+            f"link cap: {pages} page(s) linked to more than "
+            f"{stats.get('dna/max_links_per_page')} URLs; the rest of their links not "
+            f"followed (max_links_per_page; e.g. {stats.get('dna/links_cut_example')})"
         )
     if reason == PAGE_BUDGET:
         lines.append(

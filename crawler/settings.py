@@ -30,6 +30,7 @@ Settings of our own (all prefixed ``DNA_``):
 ``DNA_TRAP_PAGES``     stop a URL shape after this many unproductive pages in a row
                        (crawler.middlewares.traps)
 ``DNA_MAX_QUEUED_PER_SHAPE``  requests one URL shape may hold in the queue; more are dropped
+``DNA_MAX_LINKS_PER_PAGE``  a page's links to distinct URLs read at most; the rest are left
 ``DNA_FRONTIER_URL``   share the frontier with other workers in this Redis (crawler.frontier)
 ``DNA_SEARCH_DOCUMENTS``  the callable writing PostgreSQL search documents with each batch
 """
@@ -65,6 +66,7 @@ DNA_MAX_PAGES = 100_000
 DNA_MAX_MINUTES = 720.0
 DNA_TRAP_PAGES = 12
 DNA_MAX_QUEUED_PER_SHAPE = 5000
+DNA_MAX_LINKS_PER_PAGE = 5000
 DNA_MIN_FREE_MB = 1024
 DNA_DISK_CHECK_INTERVAL = 2.0
 DNA_GC_THRESHOLD = 20_000

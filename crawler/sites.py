@@ -87,6 +87,7 @@ CRAWLER_KEYS = {
     "max_minutes": ("DNA_MAX_MINUTES", float),
     "trap_pages": ("DNA_TRAP_PAGES", int),
     "max_queued_per_shape": ("DNA_MAX_QUEUED_PER_SHAPE", int),
+    "max_links_per_page": ("DNA_MAX_LINKS_PER_PAGE", int),
     # The zone schedules' cron times are in (IANA name); the machine's own by default.
     "timezone": ("DNA_TIMEZONE", str),
 }
@@ -99,6 +100,7 @@ POSITIVE_CRAWLER_KEYS = frozenset(
         "max_minutes",
         "trap_pages",
         "max_queued_per_shape",
+        "max_links_per_page",
         "concurrency_per_host",
         "timeout",
         "max_page_size",

@@ -444,6 +444,36 @@ def test_frames_and_a_root_that_moves_on_by_script_lead_into_the_portal(
         store.close()
 
 
+def test_a_page_of_endless_links_is_read_up_to_the_cap_and_says_so(serve, tmp_path: Path) -> None:
+    """A page of 200,000 links (15 MB) took half a minute of CPU and half a
+    gigabyte, to queue 5,000 of them.  A page's links are read up to
+    ``max_links_per_page`` distinct URLs, the first ones, and the rest is said."""
+    articles = {
+        f"/tin/{n}.html": (200, _ARTICLE.replace("xã".encode(), f"xã {n}".encode()))
+        for n in range(3)
+    }
+    farm = "".join(f'<a href="/lien-ket/{n}.html">{n}</a>' for n in range(40))
+    home = "".join(f'<a href="{path}">Tin</a>' for path in articles) + farm
+    portal, asked = serve(
+        {"/": (200, home.encode()), "/robots.txt": (404, b""), **articles}
+        | {f"/lien-ket/{n}.html": (200, b"<p>Trang</p>") for n in range(40)}
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    result = crawl(data, {"farm": portal}, options="max_links_per_page = 5\n")
+    assert result.returncode == 0, result.stdout + result.stderr
+    # The home page's first five URLs: its three articles and two more links.
+    assert {path for path in asked if path.startswith("/lien-ket/")} == {
+        "/lien-ket/0.html",
+        "/lien-ket/1.html",
+    }
+    assert len(archived_articles(data, "farm")) == 3
+    said = "link cap: 1 page(s) linked to more than 5 URLs; the rest of their links not followed"
+    assert f"farm: cut off: {said} (max_links_per_page; e.g. {portal}/)" in result.stdout
+    runs = json.loads(run_dna("crawls", "--json", data=data).stdout)
+    assert any(line.startswith(said) for line in runs[0]["cut_off"])
+
+
 def test_a_feed_sent_as_html_is_read_as_a_feed(serve, tmp_path: Path) -> None:
     """``rss.aspx`` pages often say ``text/html`` (as this server says of
     everything): read as a page, the feed's items were never followed."""

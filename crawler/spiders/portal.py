@@ -19,7 +19,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 
-from crawler.cutoffs import site_budgets
+from crawler.cutoffs import note_links_cut, site_budgets
 from crawler.decide import content_kind, judge_page
 from crawler.failures import UNREACHABLE_ROBOTS, Skipped, failure_reason, note_failure
 from crawler.frontier.redis import KnownArticles, frontier_settings, known_articles
@@ -28,8 +28,8 @@ from crawler.items import ArticleItem
 from crawler.links import (
     allowed,
     extension,
+    followed_links,
     is_relative,
-    link_at,
     listed_items,
     page_selector,
     pager_link_at,
@@ -353,7 +353,11 @@ class PortalSpider(scrapy.Spider):
         hrefs = nodes(root, _LINKS)
         if not hrefs and (goes_to := script_redirect(root)):
             hrefs = [goes_to]  # a stub that sends the browser on by script
-        links = [url for href in hrefs if (url := link_at(base, href, domains))]
+        most = self.crawler.settings.getint("DNA_MAX_LINKS_PER_PAGE")
+        links, read = followed_links(hrefs, base, domains, most)
+        if read < len(hrefs):
+            hrefs = hrefs[:read]
+            note_links_cut(self.crawler.stats, response.url, most)
         if links:
             self.crawler.stats.inc_value("dna/site_links", len(links))
         spelling = self.spelling
@@ -409,7 +413,7 @@ class PortalSpider(scrapy.Spider):
             paged = response.meta.get("dna_pager_pages", frozenset()) | {
                 spelling.normal(response.url)
             }
-            listed = listed_items(root, base, domains, spelling.normal, pager | paged)
+            listed = listed_items(root, base, domains, spelling.normal, pager | paged, most)
         yield from self._next_pages(response, pager, listed, paged, articles, posted)
 
     def _next_pages(
