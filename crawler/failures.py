@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import TYPE_CHECKING
 
 from scrapy.exceptions import IgnoreRequest
@@ -28,22 +29,51 @@ class Skipped(IgnoreRequest):
 
 
 def failure_reason(failure: Failure) -> str:
+    """A one-line reason for a failed download: :func:`error_reason` of its error."""
+    return error_reason(failure.value)
+
+
+def error_reason(error: BaseException) -> str:
     """A one-line reason, unwrapping Twisted's lists of inner failures.
 
     Scrapy wraps Twisted's ``ResponseFailed`` (which holds them) in a
     ``DownloadFailedError`` whose message is the list's ``repr``; the inner
-    failures are read from its cause.  Scrapy cancels a chunked download that
-    outgrows ``max_page_size`` with a bare ``CancelledError``; that gets
-    words, not a blank.
+    failures are read from its cause, or from that ``repr`` where the cause
+    was lost on the way (robots.txt's download).  Scrapy's and OpenSSL's own
+    wordings are put in the archivist's terms (:func:`_said`).
     """
-    error = failure.value
     inner = getattr(error, "reasons", None) or getattr(error.__cause__, "reasons", None)
     if inner:
-        return one_line("; ".join(f"{r.type.__name__}: {r.getErrorMessage()}" for r in inner))
-    message = failure.getErrorMessage().strip()
-    if not message and failure.check(CancelledError):
-        message = "download cancelled: body larger than max_page_size"
-    return one_line(f"{failure.type.__name__}: {message}".strip(": "))
+        return one_line("; ".join(_said(r.type.__name__, r.getErrorMessage()) for r in inner))
+    message = str(error).strip()
+    if listed := _FAILURE_REPR.findall(message):
+        return one_line("; ".join(_said(name.rpartition(".")[2], text) for name, text in listed))
+    if not message and isinstance(error, CancelledError):
+        # Scrapy cancels a chunked download that outgrows the limit with a bare CancelledError.
+        return "download cancelled: body larger than max_page_size"
+    return one_line(_said(type(error).__name__, message))
+
+
+#: One failure in the ``repr`` of a list of them: its type's qualified name, and message.
+_FAILURE_REPR = re.compile(r"<twisted\.python\.failure\.Failure ([\w.]+): (.*?)>(?=, <|\]$)")
+#: Scrapy's words for a page past ``DOWNLOAD_MAXSIZE`` (sites.toml's ``max_page_size``).
+_TOO_LARGE = re.compile(
+    r"^(Expected to receive|Received) (\d+) bytes which is larger than download max size \((\d+)\)"
+)
+#: OpenSSL's reasons, ``[('SSL routines', '', 'wrong version number')]``: the last of each.
+_TLS_REASON = re.compile(r"\('[^']*', '[^']*', '([^']*)'\)")
+
+
+def _said(kind: str, message: str) -> str:
+    if too_large := _TOO_LARGE.match(message):
+        how, size, limit = too_large.groups()
+        sent = "announced" if how.startswith("Expected") else "received"
+        return f"page larger than max_page_size ({int(size):,} bytes {sent}, limit {int(limit):,})"
+    if tls := _TLS_REASON.findall(message):
+        said = ", ".join(reason for reason in tls if reason) or "handshake failed"
+        hint = " (does the port speak http, not https?)" if "wrong version" in said else ""
+        return f"TLS error: {said}{hint}"
+    return f"{kind}: {message}".strip(": ")
 
 
 def note_failure(crawler: Crawler, url: str, reason: str) -> None:

@@ -9,7 +9,8 @@ import subprocess
 import sys
 
 import pytest
-from scrapy.exceptions import DownloadFailedError, NotConfigured
+from OpenSSL import SSL
+from scrapy.exceptions import DownloadCancelledError, DownloadFailedError, NotConfigured
 from scrapy.utils.test import get_crawler
 from twisted.internet.error import ConnectionDone
 from twisted.python.failure import Failure
@@ -17,7 +18,7 @@ from twisted.web._newclient import ResponseFailed
 
 from crawler import settings as project_settings
 from crawler.extensions.garbage import GarbageCollection
-from crawler.failures import failure_reason
+from crawler.failures import error_reason, failure_reason
 from tests.harness import serve_pages
 
 
@@ -117,3 +118,23 @@ def test_a_failed_download_is_said_by_its_inner_causes() -> None:
     except DownloadFailedError:
         failed = Failure()
     assert failure_reason(failed) == "ConnectionDone: Connection was closed cleanly."
+
+
+def test_a_failure_is_said_in_the_archivists_terms_even_when_its_cause_was_lost() -> None:
+    """robots.txt's download lost the cause: the reason was the repr of a
+    list of failures, with OpenSSL's tuples in it; a page past max_page_size
+    was said in Scrapy's words, with the request's repr."""
+    tls = SSL.Error([("SSL routines", "", "wrong version number")])
+    lost = DownloadFailedError(str([Failure(tls), Failure(ConnectionDone())]))
+    assert error_reason(lost) == (
+        "TLS error: wrong version number (does the port speak http, not https?); "
+        "ConnectionDone: Connection was closed cleanly."
+    )
+    too_large = DownloadCancelledError(
+        "Expected to receive 15177837 bytes which is larger than download max size "
+        "(100000) in request <GET http://xa.gov.vn/>."
+    )
+    assert error_reason(too_large) == (
+        "page larger than max_page_size (15,177,837 bytes announced, limit 100,000)"
+    )
+    assert error_reason(ValueError("no")) == "ValueError: no"

@@ -19,7 +19,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
-from crawler.failures import UNREACHABLE_ROBOTS, note_failure
+from crawler.failures import UNREACHABLE_ROBOTS, error_reason, note_failure
 
 if TYPE_CHECKING:
     from scrapy import Request
@@ -83,7 +83,7 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         if isinstance(exc, IgnoreRequest):
             super()._robots_error(exc, netloc)  # dropped on purpose, already accounted for
             return
-        reason = f"{type(exc).__name__}: {exc}".strip(": ")
+        reason = error_reason(exc)
         self._unreachable(netloc, self._robots_urls.get(netloc, f"//{netloc}/robots.txt"), reason)
 
     def _unreachable(self, netloc: str, url: str, why: str) -> None:
