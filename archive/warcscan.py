@@ -187,13 +187,18 @@ def iter_records(
         while position is not None:
             handle.seek(position)
             stopped_at, error = yield from _records_from(
-                handle, path, check_digests, want_payload, limit, position
+                handle, path, check_digests, want_payload, limit, position, compressed
             )
             if error is None:
                 # warcio ends quietly where a record was cut inside its header
                 # (or its gzip member before any byte of it): say what is left.
                 if problem := _cut_tail(handle, stopped_at, size, compressed):
                     yield ScanProblem(path, stopped_at, problem)
+                return
+            if error == _ONE_STREAM or stopped_at < position:
+                # Inside one gzip stream warcio's offsets mean nothing (it
+                # gave -3355), and no record starts a member of its own.
+                yield ScanProblem(path, position, f"unreadable from here: {error}")
                 return
             if stopped_at == 0:
                 yield ScanProblem(path, 0, f"not a WARC file: {error}")
@@ -210,6 +215,7 @@ def _records_from(
     want_payload: Callable[[ArcWarcRecord], bool] | None,
     max_payload: int,
     start: int,
+    compressed: bool,
 ) -> Generator[RawRecord | ScanProblem, None, tuple[int, str | None]]:
     """Records from ``start``, the handle's position.
 
@@ -218,6 +224,7 @@ def _records_from(
     """
     iterator = BoundedIterator(handle, check_digests=check_digests)
     end = start
+    first = compressed
     try:
         for record in iterator:
             payload, oversize = None, False
@@ -229,6 +236,10 @@ def _records_from(
             iterator.read_to_end()
             offset, length = iterator.member_info
             end = offset + length
+            if first and not _member_ends_at(handle, end):
+                # A whole file gzipped as one stream: no offset points at a record.
+                return offset, _ONE_STREAM
+            first = False
             problem = _incomplete(record)
             if problem is not None:
                 yield ScanProblem(path, offset, problem)
@@ -270,10 +281,28 @@ def _cut_tail(handle: object, end: int, size: int, compressed: bool) -> str | No
     )
 
 
+_ONE_STREAM = "one gzip stream holds many records; fix with: warcio recompress IN OUT"
+
+
+def _member_ends_at(handle: object, end: int) -> bool:
+    """Whether a gzip member ends at ``end``: another member starts there (or
+    the start of one, in a file cut short), or the file ends, maybe after a
+    few blank lines."""
+    if end <= 0:
+        return False
+    reading = handle.tell()  # type: ignore[attr-defined]
+    handle.seek(end)  # type: ignore[attr-defined]
+    after = handle.read(64)  # type: ignore[attr-defined]
+    handle.seek(reading)  # type: ignore[attr-defined]
+    if after.startswith(GZIP_MAGIC) or GZIP_MAGIC.startswith(after):  # a member, maybe cut
+        return True
+    return len(after) < 64 and not after.strip(_BLANK)
+
+
 def _describe(error: BaseException) -> str:
     text = one_line(error)
     if "non-chunked gzip" in text:
-        return "one gzip stream holds many records; fix with: warcio recompress IN OUT"
+        return _ONE_STREAM
     return f"{type(error).__name__}: {text}"[:200]
 
 

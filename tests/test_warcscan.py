@@ -100,6 +100,8 @@ def broken_files(source: Path, directory: Path) -> dict[str, Path]:
         data[: pages[0].offset] + odd[0] + data[pages[0].end : pages[1].offset] + odd[1]
         + data[pages[1].end :],
     )  # fmt: skip
+    # Gzipped whole, as gzip(1) leaves it: warcio's offsets in it went negative.
+    write("one-stream", gzip.compress(gzip.decompress(data)))
     write("not-a-warc", "Ghi chú: đây không phải WARC\n".encode())
     write("empty", b"")
     buffer = io.BytesIO()
@@ -237,6 +239,7 @@ def test_a_member_damaged_past_its_first_block_is_a_problem_said_once(
     ("name", "message"),
     [
         ("not-a-warc", "not a WARC file"),
+        ("one-stream", "one gzip stream holds many records; fix with: warcio recompress"),
         ("empty", "empty file"),
         ("unreadable", "cannot open"),
     ],
