@@ -28,6 +28,7 @@ from whoosh.qparser import QueryParser
 from whoosh.qparser.plugins import SingleQuotePlugin
 from whoosh.reading import IndexReader
 
+from archive.records import VIETNAM_TZ
 from search.analysis import key_analyzer, pair, text_analyzer
 from search.schema import ALL_TEXT, QUERY_FIELDS, TEXT_FIELDS
 from search.vietnamese import canonical, fold, is_folded, variants
@@ -174,6 +175,29 @@ def _check_field(word: str, text: str, at: int) -> None:
         raise QuerySyntaxError(f"nothing after '{name}:'", text, at)
 
 
+#: Vietnam's offset from UTC in Whoosh's dates (microseconds): no summer time.
+_VIETNAM_OFFSET = int(VIETNAM_TZ.utcoffset(None).total_seconds()) * 10**6
+
+
+def in_vietnam(node: wq.NumericRange) -> wq.NumericRange:
+    """``published:2024-05-12`` (read as a day of naive time) as that day in
+    Vietnam, in the UTC the index keeps: an article of 00:00 +07:00 on the
+    12th was under the 11th."""
+
+    def earlier(moment: int | None) -> int | None:
+        return None if moment is None else moment - _VIETNAM_OFFSET
+
+    return wq.NumericRange(
+        node.fieldname,
+        earlier(node.start),
+        earlier(node.end),
+        node.startexcl,
+        node.endexcl,
+        boost=node.boost,
+        constantscore=node.constantscore,
+    )
+
+
 class QueryBuilder:
     """Rewrites a parsed query for one index (its lexicon decides the spellings).
 
@@ -221,6 +245,8 @@ class QueryBuilder:
             return self._phrase(field, node.words, node.boost)
         if isinstance(node, (wq.Prefix, wq.Wildcard)) and textual:
             return self._pattern(field, node)
+        if isinstance(node, wq.NumericRange) and field == "published":
+            return in_vietnam(node)
         if isinstance(node, wq.And):
             return self._and(node)
         if isinstance(node, wq.Not):

@@ -28,10 +28,10 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
-from datetime import UTC
 from functools import lru_cache
 
 from archive.archived import ArchivedArticle
+from archive.records import VIETNAM_TZ
 from search.analysis import MAX_TOKEN, SECTION, TOKEN, pair
 from search.indexer import place_codes
 from search.vietnamese import canonical, fold
@@ -188,7 +188,7 @@ def document(article: ArchivedArticle) -> tuple[str, set[str]]:
         for part in text.split(SECTION):
             vector.section(part, WEIGHTS[name], terms)
     published = article.published or article.first_seen
-    moment = published.astimezone(UTC)
+    moment = published.astimezone(VIETNAM_TZ)  # a portal's days are Vietnam's
     vector.bare.update(
         (
             f"@site:{article.site}",

@@ -28,6 +28,7 @@ class Doc:
     key: str
     title: str
     body: list[str]
+    #: a day (at 08:00 in Vietnam), or a day and time in Vietnam (``2024-05-12T00:00``).
     published: str
     site: str = "xa-thanh-lien"
     lead: str | None = None
@@ -363,7 +364,9 @@ def sample_portal_docs() -> list[Doc]:
 
 def record(doc: Doc) -> ArticleRecord:
     """The article record of a fixture document."""
-    published = datetime.fromisoformat(doc.published).replace(hour=8, tzinfo=VIETNAM_TZ)
+    published = datetime.fromisoformat(doc.published).replace(tzinfo=VIETNAM_TZ)
+    if "T" not in doc.published:  # a day: at eight in the morning
+        published = published.replace(hour=8)
     return ArticleRecord(
         url=f"https://{doc.site}.gov.vn/tin-tuc/{doc.key}.html",
         title=doc.title,

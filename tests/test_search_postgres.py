@@ -147,6 +147,23 @@ def test_fielded_queries_and_filters(archive: Archive, backend: str) -> None:
     assert "bao-storm-2" in until and "bao-storm" not in until
 
 
+def test_published_names_a_day_in_vietnam(
+    postgres_server: str, tmp_path: Path, backend: str
+) -> None:
+    """Both backends filed an article of 00:00 (+07:00) on 12 May under 11 May,
+    the UTC day, and one of 00:30 on New Year's Day under the year before."""
+    docs = [
+        Doc("midnight", "Ra mắt tổ công nghệ số xã", ["Tổ số."], "2024-05-12T00:00"),
+        Doc("new-year", "Chúc mừng năm mới xã", ["Năm mới."], "2024-01-01T00:30"),
+    ]
+    for archive in _archive(postgres_server, tmp_path, docs):
+        assert archive.ranked(backend, "xã published:2024-05-12") == ["midnight"]
+        assert archive.ranked(backend, "xã published:20240511") == []
+        assert set(archive.ranked(backend, "xã published:2024")) == {"midnight", "new-year"}
+        assert archive.ranked(backend, "xã published:2023") == []
+        assert archive.ranked(backend, "xã published:2024-01") == ["new-year"]
+
+
 def test_tiers_neither_repeat_nor_lose_hits(archive: Archive) -> None:
     with PostgresSearcher(archive.url) as searcher:
         for query in ("nông thôn mới", "thanh lien", "bão", "34 tỷ"):
