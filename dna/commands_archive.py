@@ -249,7 +249,8 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
     "--output",
     "-o",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write to FILE instead of stdout; FILE is replaced only once the export is whole.",
+    help="Write to FILE instead of stdout (- is stdout); FILE is replaced only once the "
+    "export is whole.",
 )
 @archive_options("read")
 def export(fmt: str | None, site: str | None, output: Path | None, env: Env) -> None:
@@ -264,6 +265,8 @@ def export(fmt: str | None, site: str | None, output: Path | None, env: Env) -> 
     \b
         dna export --format csv --site xa-thanh-lien -o thanh-lien.csv
     """
+    if output is not None and str(output) == "-":  # as every Unix tool reads it
+        output = None
     if fmt is None:  # -o thanh-lien.csv means CSV, as the name says
         fmt = "csv" if output is not None and output.suffix.lower() == ".csv" else "jsonl"
     store = env.open_store()

@@ -330,9 +330,12 @@ def show(key: str, raw: bool, all_versions: bool, env: Env) -> None:
         dna show 42 --versions
         dna show https://thanhlien.nghean.gov.vn/tin-tuc/bai-1.html --raw > bai-1.html
     """
+    key = key.strip()  # an id pasted with the space before it
+    # An id has at most 18 digits (a SQL BIGINT); 'dna show 9999…9' was an OverflowError.
+    numbered = key.isascii() and key.isdigit() and len(key) <= 18
     store = env.open_store()
     try:
-        article = store.article(int(key) if key.isdigit() else key)
+        article = store.article(int(key) if numbered else key)
         if article is None:
             fail(f"no article {key} in the archive (ids are printed by `dna search`)")
         if raw:

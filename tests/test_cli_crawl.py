@@ -298,6 +298,11 @@ def test_export_jsonl_and_csv(harvest: Harvest) -> None:
     assert {row["site"] for row in table} == {"tandan"}
     result = runner.invoke(main, ["export", "--format", "xml", *data])
     assert result.exit_code == 2
+    # "-o -" is stdout, as for every Unix tool (it wrote a file named "-").
+    result = runner.invoke(main, ["export", "--site", "tandan", "-o", "-", *data])
+    assert result.exit_code == 0
+    assert len(result.stdout.splitlines()) == len(harvest.portals["tandan"].expected_articles())
+    assert "as jsonl to stdout" in result.stderr
 
 
 def test_export_to_a_csv_file_writes_csv_and_replaces_the_file_whole(

@@ -260,6 +260,19 @@ def test_show_unknown_article(data: Path) -> None:
     result = dna("show", "9999", "--data", str(data))
     assert result.exit_code == 1
     assert "no article 9999 in the archive" in result.output
+    # More digits than SQL holds was an OverflowError, "a bug in dna".
+    huge = "9" * 23
+    result = dna("show", huge, "--data", str(data))
+    assert (result.exit_code, result.output.strip()) == (
+        1,
+        f"Error: no article {huge} in the archive (ids are printed by `dna search`)",
+    )
+
+
+def test_show_takes_an_id_pasted_with_spaces(data: Path) -> None:
+    result = dna("show", " 1 ", "--data", str(data))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == CORPUS[0].title
 
 
 def test_show_raw_prints_the_archived_html(tmp_path: Path) -> None:
