@@ -298,9 +298,13 @@ def write_wacz(
     report.sites = _chosen_sites(store, request)
     warcs: dict[Path, str] = {}
     taken: set[str] = set()
+    packed: set[tuple[int, int]] = set()  # a file of several sites is linked into each
     for site in report.sites:
         for path in _chosen_warcs(store, data, site, request):
-            warcs[path] = member_name(path.name, taken)
+            held = path.stat()
+            if (held.st_dev, held.st_ino) not in packed:
+                packed.add((held.st_dev, held.st_ino))
+                warcs[path] = member_name(path.name, taken)
         report.skipped_open += sorted(data.warc_dir(site).glob("*.open"))
     if not warcs:
         where = ", ".join(report.sites)

@@ -34,6 +34,8 @@ Not restored: the date a sitemap or feed gave a URL (the live crawl's
 
 from __future__ import annotations
 
+import filecmp
+import hashlib
 import multiprocessing
 import multiprocessing.pool
 import re
@@ -47,7 +49,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
-from archive.cdxj import write_cdxj
+from archive.cdxj import cdxj_path, write_cdxj
 from archive.salvage import Salvage, keep_damaged, salvage_warc
 from archive.waczunpack import unpack_wacz
 from archive.warcresponses import ArchivedResponse, ResponseScanner
@@ -353,7 +355,9 @@ class Restorer:
             max_body=self.max_body,
         )
         report.files, report.bytes_read = len(files), scanner.bytes_total
-        first_site: dict[Path, str] = {}
+        names = self._archive_names(files)
+        #: the sites each file's captures went to, the first first.
+        sites_of: dict[Path, dict[str, None]] = {}
         pending: deque[tuple[list[_Job], object]] = deque()
         batch: list[_Job] = []
         try:
@@ -363,9 +367,12 @@ class Restorer:
                     continue
                 report.responses += 1
                 site = self._site_for(item)
-                first_site.setdefault(item.path, site.config.name)
+                sites_of.setdefault(item.path, {})[site.config.name] = None
                 self._history.saw(item, site.config.name, site.site_id, site.config.start_urls[0])
-                site.writer.add_capture(item.capture())
+                capture = item.capture()
+                if item.path in names:
+                    capture = replace(capture, warc_file=names[item.path])
+                site.writer.add_capture(capture)
                 job = self._job(item, site)
                 if job is not None:
                     report.pages += 1
@@ -384,7 +391,7 @@ class Restorer:
         finally:
             for site in self._sites.values():
                 site.writer.flush()
-        report.copied = self._copy_foreign(pool, first_site, problem)
+        report.copied = self._copy_foreign(pool, sites_of, names, problem)
         families = {
             name: site.family.name if site.family else site.config.family
             for name, site in self._sites.items()
@@ -394,14 +401,13 @@ class Restorer:
         )
         self._history = HistoryCollector()
         for salvaged, salvage in salvages.items():
-            if site_name := first_site.get(salvaged):
-                kept = self.data.warc_dir(site_name) / salvaged.name
+            if sites := sites_of.get(salvaged):
+                site_name = next(iter(sites))
+                kept = self.data.warc_dir(site_name) / names.get(salvaged, salvaged.name)
                 aside = self.data.damaged_dir(site_name)
                 report.damaged.append(keep_damaged(salvage, aside, kept))
         report.skipped = (
-            len(listing_problems)
-            + unsalvageable
-            + sum(1 for path in files if path not in first_site)
+            len(listing_problems) + unsalvageable + sum(1 for path in files if path not in sites_of)
         )
         report.added = {table: n - earlier[table] for table, n in self._added().items()}
         report.added["crawls"] = report.rebuilt.crawls
@@ -487,34 +493,94 @@ class Restorer:
                 writer = self._sites[job.site.name].writer
                 writer.add_article(verdict.article, job.record_id, job.fetched_at)
 
+    def _archive_names(self, files: list[Path]) -> dict[Path, str]:
+        """The files from outside ``DATA/warc`` that take another name in it.
+
+        A file keeps its name unless a file of that name with other bytes is
+        in the archive already, or among the inputs (backups are full of
+        ``crawl.warc.gz``): then it takes its name with the start of its
+        sha256, the same each time it is restored.  Its captures name it so.
+        """
+        root = self.data.warc_root.resolve()
+        held = [folder for folder in root.iterdir() if folder.is_dir()] if root.is_dir() else []
+        taken: dict[str, Path] = {}
+        renamed: dict[Path, str] = {}
+        for path in files:
+            if path.resolve().is_relative_to(root):
+                continue
+            name = path.name
+            there = taken.get(name) or next(
+                (folder / name for folder in held if (folder / name).is_file()), None
+            )
+            if there is not None and not filecmp.cmp(there, path, shallow=False):
+                name = renamed[path] = _with_digest(name, path)
+            taken.setdefault(name, path)
+        return renamed
+
     def _copy_foreign(
         self,
         pool: multiprocessing.pool.Pool | None,
-        first_site: dict[Path, str],
+        sites_of: dict[Path, dict[str, None]],
+        names: dict[Path, str],
         problem: Callable[[ScanProblem], None],
     ) -> list[Path]:
         """Copy WARCs from outside ``DATA/warc`` in, so captures point at held
-        files, and index them (files side by side in ``pool``)."""
+        files, and index them (files side by side in ``pool``).
+
+        A file holding several sites' captures (a crawl across subdomains) is
+        in each site's folder: copied into the first, linked into the others.
+        """
         copies: list[tuple[Path, Path]] = []
-        planned: dict[Path, Path] = {}  # target -> source: two files of one name
+        links: list[tuple[Path, Path]] = []
+        planned: set[Path] = set()
         root = self.data.warc_root.resolve()
-        for path, site in first_site.items():
+        for path, sites in sites_of.items():
             if path.resolve().is_relative_to(root):
                 continue
-            target = self.data.warc_dir(site) / path.name
-            if target.exists() or target in planned:
-                held = planned.get(target, target)
-                if held.stat().st_size != path.stat().st_size:
-                    clash = f"not copied: a different {target} exists; rename one, restore again"
-                    problem(ScanProblem(path, 0, clash))
+            name = names.get(path, path.name)
+            first, *others = (self.data.warc_dir(site) / name for site in sites)
+            if first in planned:
+                pass  # the same bytes given twice
+            elif not first.exists():
+                first.parent.mkdir(parents=True, exist_ok=True)
+                copies.append((path, first))
+                planned.add(first)
+            elif not filecmp.cmp(first, path, shallow=False):
+                clash = f"not copied: a different {first} exists; rename one, restore again"
+                problem(ScanProblem(path, 0, clash))
                 continue
-            target.parent.mkdir(parents=True, exist_ok=True)
-            copies.append((path, target))
-            planned[target] = path
+            links += [(first, other) for other in others if other not in planned]
+            planned.update(others)
         for (_, target), unindexed in zip(copies, _each_file(pool, _copy_in, copies), strict=True):
             if unindexed:
                 problem(ScanProblem(target, 0, unindexed))
+        for held, other in links:
+            if other.exists():
+                continue
+            other.parent.mkdir(parents=True, exist_ok=True)
+            for source, target in ((held, other), (cdxj_path(held), cdxj_path(other))):
+                if source.exists():
+                    _link_or_copy(source, target)
         return [target for _, target in copies]
+
+
+def _with_digest(name: str, path: Path) -> str:
+    """``crawl.warc.gz`` as ``crawl-1f3a9c0b2d4e.warc.gz``: named by its bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+    dot = name.find(".warc")
+    stem, suffix = (name[:dot], name[dot:]) if dot > 0 else (name, "")
+    return f"{stem}-{digest.hexdigest()[:12]}{suffix}"
+
+
+def _link_or_copy(source: Path, target: Path) -> None:
+    """A hard link (no second copy of the bytes), else a copy (another file system)."""
+    try:
+        target.hardlink_to(source)
+    except OSError:
+        shutil.copyfile(source, target)
 
 
 def _copy_in(source: Path, target: Path) -> str | None:

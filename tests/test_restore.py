@@ -9,6 +9,7 @@ runs against the fixture portals (wget exits 8 when a page answers 404 and
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import sqlite3
 import subprocess
@@ -21,11 +22,13 @@ import pytest
 from archive.layout import DataDir
 from archive.records import CaptureRecord
 from archive.store import Store
+from archive.warcwriter import WarcFileWriter
 from crawler.restore import host_site_name, restore_warcs
 from crawler.sites import load_sites
 from sampleportal import PortalServer
 from tests.harness import Harvest, run_dna
 from tests.services import postgres_database
+from tests.test_hostile import article, exchange
 
 #: Rows that must survive a restore unchanged: everything but row ids and restore times.
 CAPTURE_ROWS = """
@@ -445,3 +448,53 @@ def test_a_restore_of_many_portals_says_so_in_a_few_lines(tmp_path: Path) -> Non
     added = next(line for line in lines if line.startswith("Added to"))
     assert added.endswith(" and 2 more") and added.count(", ") == 11
     assert len(load_sites(data / "sites.toml").sites) == len(ports)
+
+
+def _warc_of(folder: Path, name: str, pages: list[tuple[str, bytes]]) -> Path:
+    """A WARC file named ``name`` in ``folder``, holding ``pages`` (URL, HTML)."""
+    folder.mkdir(parents=True)
+    with WarcFileWriter(folder, "backup") as writer:
+        for url, body in pages:
+            exchange(writer, url, body)
+    [written] = folder.glob("*.warc.gz")
+    return written.rename(folder / name)
+
+
+def test_foreign_files_of_one_name_or_of_several_sites_are_each_held(tmp_path: Path) -> None:
+    """Backups are full of crawl.warc.gz.  The second one restored was "not
+    copied", yet its captures named the first: show --raw printed the first's
+    bytes at their offsets, and verify failed.  A file of several hosts was
+    copied into the first site's folder only: verify --site and wacz of the
+    others said it held nothing."""
+    other_host = "http://xa-hai.gov.vn/tin-tuc/"
+    first = _warc_of(tmp_path / "may", "crawl.warc.gz", [article("Bài tháng năm", "bai-5-488701")])
+    second = _warc_of(
+        tmp_path / "june",
+        "crawl.warc.gz",
+        [
+            article("Bài tháng sáu", "bai-6-488702"),
+            (other_host + "bai-7-488703", article("Bài xã Hải", "x")[1]),
+        ],
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    for source in (first, second, second):  # the second twice: nothing more the second time
+        restored = run_dna("restore", str(source), data=data)
+        assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert "added 0 captures" in restored.stdout
+
+    verified = run_dna("verify", data=data)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    rows = [json.loads(line) for line in run_dna("export", data=data).stdout.splitlines()]
+    titles = sorted(row["title"].split(" - ")[0] for row in rows)
+    assert titles == ["Bài tháng năm", "Bài tháng sáu", "Bài xã Hải"]
+    for row in rows:
+        raw = run_dna("show", row["url"], "--raw", data=data)
+        assert row["title"].encode() in raw.stdout.encode(), row["url"]
+        verified = run_dna("verify", "--site", row["site"], data=data)
+        assert verified.returncode == 0, verified.stdout + verified.stderr
+    # The June file took its name with the start of its sha256.
+    june, may = sorted({row["warc_file"] for row in rows})  # "-" sorts before "."
+    assert may == "crawl.warc.gz" and re.fullmatch(r"crawl-[0-9a-f]{12}\.warc\.gz", june)
+    package = str(tmp_path / "xa-hai.wacz")
+    assert run_dna("wacz", host_site_name(other_host), "-o", package, data=data).returncode == 0
