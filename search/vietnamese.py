@@ -56,10 +56,15 @@ def canonical(token: str) -> str:
     "khỏe"; the traditional placement).  Tokens that are not one syllable
     with at most one tone (numbers, "ubnd", loanwords) are only NFC-lowered.
 
+    Ð (U+00D0, the Icelandic eth) is read as Đ: text converted from legacy
+    encodings and some keyboards write one for the other.
+
     >>> canonical("Hoà"), canonical("thuỷ"), canonical("qúy"), canonical("HĐND")
     ('hòa', 'thủy', 'quý', 'hđnd')
+    >>> canonical("Ðảng") == canonical("Đảng")
+    True
     """
-    word = unicodedata.normalize("NFC", token).lower()
+    word = unicodedata.normalize("NFC", token).lower().replace("ð", "đ")
     decomposed = unicodedata.normalize("NFD", word)
     tones = [char for char in decomposed if char in _TONE_SET]
     if len(tones) != 1:

@@ -66,6 +66,14 @@ def test_diacritic_free_query_matches_every_folding(archive: tuple[Path, dict[st
     assert {"bao-storm", "bao-storm-2", "bao-newspaper", "bao-protect", "bao-bag"} <= set(top)
 
 
+def test_a_query_typed_with_d_look_alikes_finds_the_same(
+    archive: tuple[Path, dict[str, int]],
+) -> None:
+    """Ð (U+00D0) and ð, from legacy conversions and some keyboards, found nothing."""
+    assert ranked(archive, "Ðảng ủy")[:3] == ranked(archive, "Đảng ủy")[:3] != []
+    assert ranked(archive, "ðang uy")[:3] == ranked(archive, "dang uy")[:3] != []
+
+
 @pytest.mark.parametrize(
     ("query", "together", "scattered"),
     [
