@@ -33,8 +33,9 @@ SECTION = "\x1e"
 #: A token is a number written with its separators ("1.026", "12/04/2017",
 #: "34,5") or a run of letters and digits ("thôn", "UBND", "H5N1").  Sentence
 #: punctuation and section breaks between tokens are matched too: they break
-#: syllable pairs, and a section break changes the weight.
-TOKEN = re.compile(r"(\d+(?:[.,/]\d+)+|[^\W_]+)|(\x1e)|[.,;:!?…()\[\]{}\"“”«»|\n]")
+#: syllable pairs, and a section break changes the weight.  A dot or comma
+#: with a letter right after it ends no sentence: "TP.HCM" is "TP HCM".
+TOKEN = re.compile(r"(\d+(?:[.,/]\d+)+|[^\W_]+)|(\x1e)|[.,](?!\w)|[;:!?…()\[\]{}\"“”«»|\n]")
 #: A longer run of letters is no word; it is left out (index terms and
 #: lexemes are bounded, and so are the caches of spellings).
 MAX_TOKEN = 64

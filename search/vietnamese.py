@@ -46,6 +46,10 @@ _MAX_VARIANTS = 256
 _CACHE_SIZE = 1 << 16
 
 
+#: Numbers joined by slashes: dates (12/05/2024), numbered documents (05/2024).
+_SLASHED_NUMBER = re.compile(r"\d+(?:/\d+)+")
+
+
 @lru_cache(maxsize=_CACHE_SIZE)
 def canonical(token: str) -> str:
     """The canonical spelling of ``token``: NFC, lower case, tone on its vowel.
@@ -63,8 +67,15 @@ def canonical(token: str) -> str:
     ('hòa', 'thủy', 'quý', 'hđnd')
     >>> canonical("Ðảng") == canonical("Đảng")
     True
+
+    Dates are written with and without zeros: "12/05/2024" is "12/5/2024".
+
+    >>> canonical("12/05/2024"), canonical("05/2024/NQ")
+    ('12/5/2024', '05/2024/nq')
     """
     word = unicodedata.normalize("NFC", token).lower().replace("ð", "đ")
+    if _SLASHED_NUMBER.fullmatch(word):
+        return "/".join(part.lstrip("0") or "0" for part in word.split("/"))
     decomposed = unicodedata.normalize("NFD", word)
     tones = [char for char in decomposed if char in _TONE_SET]
     if len(tones) != 1:

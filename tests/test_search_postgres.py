@@ -164,6 +164,23 @@ def test_published_names_a_day_in_vietnam(
         assert archive.ranked(backend, "xã published:2024-01") == ["new-year"]
 
 
+def test_dotted_abbreviations_and_dates_with_zeros_are_found_as_written(
+    postgres_server: str, tmp_path: Path, backend: str
+) -> None:
+    """ "TP.HCM" as written found nothing (its dot broke the pair), and
+    "12/05/2024" missed an article writing "12/5/2024", and back."""
+    docs = [
+        Doc("tphcm", "Đoàn công tác TP.HCM thăm xã", ["Làm việc ngày 12/5/2024."], "2024-05-12"),
+        Doc(
+            "hcm", "Thành phố Hồ Chí Minh giúp xã", ["Họp TP. Vinh ngày 03/05/2024."], "2024-05-03"
+        ),
+    ]
+    for archive in _archive(postgres_server, tmp_path, docs):
+        for query in ("TP.HCM", '"TP.HCM"', "tp hcm", "12/05/2024", "12/5/2024"):
+            assert archive.ranked(backend, query) == ["tphcm"], query
+        assert archive.ranked(backend, "3/5/2024") == ["hcm"]
+
+
 def test_tiers_neither_repeat_nor_lose_hits(archive: Archive) -> None:
     with PostgresSearcher(archive.url) as searcher:
         for query in ("nông thôn mới", "thanh lien", "bão", "34 tỷ"):
