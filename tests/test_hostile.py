@@ -757,3 +757,35 @@ def test_payloads_decode_whole_under_the_limit_and_stop_past_it(encoding: str) -
                 decoded_payload(record, limit)
         else:
             assert decoded_payload(record, limit) == expected
+
+
+class _SoftNotFound(http.server.BaseHTTPRequestHandler):
+    """A case-sensitive portal answering any unknown path with one 200 page
+    ("soft 404"), its articles at mixed-case ids, as IIS portals name them."""
+
+    ids: ClassVar[list[str]] = ["aB3xK9", "Qr7tY2", "mN4pL8"]
+
+    def do_GET(self) -> None:
+        path = urlsplit(self.path).path
+        if path == "/":
+            links = "".join(f'<a href="/Tin/{id_}">Tin {id_}</a>' for id_ in self.ids)
+            answer(self, f"<html><head><title>Xã</title></head>{links}</html>".encode())
+        elif path.startswith("/Tin/") and path[5:] in self.ids:
+            answer(self, _ARTICLE.replace("của xã".encode(), f"của xã {path[5:]}".encode()))
+        else:
+            answer(self, b"<html><head><title>Trang chu</title></head><body>Xin chao</body></html>")
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_server_answering_any_path_alike_is_not_taken_for_one_ignoring_case(
+    tmp_path: Path,
+) -> None:
+    """The case probe flipped a soft-404 page's path and got the same page: the
+    crawl took the server for case-insensitive, asked every link in lower case,
+    and stored 1 article of 3, under a URL the portal does not have."""
+    result, base = crawl_served(tmp_path / "data", "soft", _SoftNotFound)
+    assert result.returncode == 0, result.stdout + result.stderr
+    stored = sorted(article.url for article in archived_articles(tmp_path / "data", "soft"))
+    assert stored == sorted(f"{base}/Tin/{id_}" for id_ in _SoftNotFound.ids)

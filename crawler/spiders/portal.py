@@ -19,6 +19,7 @@ from scrapy.exceptions import IgnoreRequest
 from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 
+from crawler.caseprobe import CaseProbe
 from crawler.cutoffs import note_links_cut, site_budgets
 from crawler.decide import content_kind, judge_page
 from crawler.failures import UNREACHABLE_ROBOTS, Skipped, failure_reason, note_failure
@@ -31,11 +32,10 @@ from crawler.links import (
     followed_links,
     is_relative,
     listed_items,
-    page_selector,
     pager_link_at,
 )
 from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
-from crawler.spelling import UrlSpelling, case_flipped
+from crawler.spelling import UrlSpelling
 from extract.dates import parse_feed_date
 from extract.families import GENERIC, Family, get_family
 from extract.page import Page, fetched_page, page_family
@@ -104,11 +104,6 @@ PRIORITY = {
 }
 
 
-def _title(response: Response) -> str:
-    """The text of a page's ``<title>``, to tell one page from another."""
-    return " ".join((page_selector(response).xpath("//title/text()").get() or "").split())
-
-
 def response_page(response: Response, fetched_at: datetime) -> Page:
     """The :class:`Page` of a live response: its header lines as sent, in order."""
     return fetched_page(
@@ -120,10 +115,11 @@ def response_page(response: Response, fetched_at: datetime) -> Page:
     )
 
 
-class PortalSpider(scrapy.Spider):
+class PortalSpider(CaseProbe, scrapy.Spider):
     """Crawl one site from ``sites.toml``: ``scrapy crawl portal -a site=NAME``."""
 
     name = "portal"
+    probe_priority = PRIORITY["seed"]
 
     def __init__(self, site: SiteConfig | str | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -148,7 +144,6 @@ class PortalSpider(scrapy.Spider):
         self._archived: frozenset[str] = frozenset()
         #: Session parameters and path case, as learnt from this site.
         self.spelling = UrlSpelling()
-        self._case_asked = False
 
     @classmethod
     def from_crawler(
@@ -285,7 +280,7 @@ class PortalSpider(scrapy.Spider):
         if verdict.outcome != "not_article":
             self.crawler.stats.inc_value(f"dna/{verdict.outcome}")
         if self.spelling.case_insensitive is None and not self._case_asked:
-            yield from self._ask_case(response)
+            yield from self.ask_case(response)
         if verdict.article is not None:
             self.spelling.learn_from_article(response.url, verdict.article.text_hash)
             verdict.article.url = self.spelling.normal(verdict.article.url)
@@ -295,35 +290,6 @@ class PortalSpider(scrapy.Spider):
                 capture.fetched_at if capture else page.fetched_at,
             )
         yield from self._follow(response, page, family, verdict.record)
-
-    def _ask_case(self, response: Response) -> Iterator[scrapy.Request]:
-        """Ask the server once whether it is case-insensitive: fetch this page's
-        path case-flipped, and compare (see :meth:`parse_case_probe`)."""
-        flipped = case_flipped(response.url) if response.status == 200 else None
-        if flipped is None:
-            return
-        self._case_asked = True
-        yield scrapy.Request(
-            flipped,
-            callback=self.parse_case_probe,
-            errback=self.case_probe_failed,
-            dont_filter=True,
-            priority=PRIORITY["seed"],
-            meta={"dna_kind": "probe", "dna_probed": (len(response.body), _title(response))},
-        )
-
-    def parse_case_probe(self, response: Response) -> None:
-        """The same page under a case-flipped path: the server ignores case."""
-        length, title = response.meta["dna_probed"]
-        same = title == _title(response) and abs(len(response.body) - length) <= length * 0.05
-        self.spelling.learn_case(same)
-        if same:
-            self.logger.info("%s: the server ignores case in paths", self.site.name)
-            self.crawler.stats.set_value("dna/case_insensitive", True)
-
-    def case_probe_failed(self, failure: Failure) -> None:
-        """A case-flipped path was refused: the server tells case apart."""
-        self.spelling.learn_case(False)
 
     def _classify(self, url: str, family: Family) -> str | None:
         return family.classify(
