@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import filecmp
+import hashlib
 import os
+import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,6 +51,30 @@ class DataDir:
     def warc_dir(self, site: str) -> Path:
         return self.warc_root / site
 
+    def names_for_foreign(self, files: list[Path]) -> dict[Path, str]:
+        """The files from outside ``DATA/warc`` that take another name in it.
+
+        A file keeps its name unless a file of that name with other bytes is
+        in the archive already, or among the inputs (backups are full of
+        ``crawl.warc.gz``): then it takes its name with the start of its
+        sha256, the same each time it is restored.  Its captures name it so.
+        """
+        root = self.warc_root.resolve()
+        held = [folder for folder in root.iterdir() if folder.is_dir()] if root.is_dir() else []
+        taken: dict[str, Path] = {}
+        renamed: dict[Path, str] = {}
+        for path in files:
+            if path.resolve().is_relative_to(root):
+                continue
+            name = path.name
+            there = taken.get(name) or next(
+                (folder / name for folder in held if (folder / name).is_file()), None
+            )
+            if there is not None and not filecmp.cmp(there, path, shallow=False):
+                name = renamed[path] = name_by_digest(name, path)
+            taken.setdefault(name, path)
+        return renamed
+
     def damaged_dir(self, site: str) -> Path:
         """Where damaged originals of ``site`` are kept, outside the verified set."""
         return self.root / "warc-damaged" / site
@@ -89,3 +116,22 @@ class DataDir:
         for candidate in self.warc_root.glob(f"*/{name}.open"):
             return candidate
         return None
+
+
+def name_by_digest(name: str, path: Path) -> str:
+    """``crawl.warc.gz`` as ``crawl-1f3a9c0b2d4e.warc.gz``: named by its bytes."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as source:
+        while chunk := source.read(1 << 20):
+            digest.update(chunk)
+    dot = name.find(".warc")
+    stem, suffix = (name[:dot], name[dot:]) if dot > 0 else (name, "")
+    return f"{stem}-{digest.hexdigest()[:12]}{suffix}"
+
+
+def link_or_copy(source: Path, target: Path) -> None:
+    """A hard link (no second copy of the bytes), else a copy (another file system)."""
+    try:
+        target.hardlink_to(source)
+    except OSError:
+        shutil.copyfile(source, target)

@@ -35,7 +35,6 @@ Not restored: the date a sitemap or feed gave a URL (the live crawl's
 from __future__ import annotations
 
 import filecmp
-import hashlib
 import multiprocessing
 import multiprocessing.pool
 import re
@@ -50,6 +49,7 @@ from typing import TYPE_CHECKING, TypeVar
 from urllib.parse import urlsplit
 
 from archive.cdxj import cdxj_path, write_cdxj
+from archive.layout import link_or_copy
 from archive.salvage import Salvage, keep_damaged, salvage_warc
 from archive.waczunpack import unpack_wacz
 from archive.warcresponses import ArchivedResponse, ResponseScanner
@@ -355,7 +355,7 @@ class Restorer:
             max_body=self.max_body,
         )
         report.files, report.bytes_read = len(files), scanner.bytes_total
-        names = self._archive_names(files)
+        names = self.data.names_for_foreign(files)
         #: the sites each file's captures went to, the first first.
         sites_of: dict[Path, dict[str, None]] = {}
         pending: deque[tuple[list[_Job], object]] = deque()
@@ -493,30 +493,6 @@ class Restorer:
                 writer = self._sites[job.site.name].writer
                 writer.add_article(verdict.article, job.record_id, job.fetched_at)
 
-    def _archive_names(self, files: list[Path]) -> dict[Path, str]:
-        """The files from outside ``DATA/warc`` that take another name in it.
-
-        A file keeps its name unless a file of that name with other bytes is
-        in the archive already, or among the inputs (backups are full of
-        ``crawl.warc.gz``): then it takes its name with the start of its
-        sha256, the same each time it is restored.  Its captures name it so.
-        """
-        root = self.data.warc_root.resolve()
-        held = [folder for folder in root.iterdir() if folder.is_dir()] if root.is_dir() else []
-        taken: dict[str, Path] = {}
-        renamed: dict[Path, str] = {}
-        for path in files:
-            if path.resolve().is_relative_to(root):
-                continue
-            name = path.name
-            there = taken.get(name) or next(
-                (folder / name for folder in held if (folder / name).is_file()), None
-            )
-            if there is not None and not filecmp.cmp(there, path, shallow=False):
-                name = renamed[path] = _with_digest(name, path)
-            taken.setdefault(name, path)
-        return renamed
-
     def _copy_foreign(
         self,
         pool: multiprocessing.pool.Pool | None,
@@ -560,27 +536,8 @@ class Restorer:
             other.parent.mkdir(parents=True, exist_ok=True)
             for source, target in ((held, other), (cdxj_path(held), cdxj_path(other))):
                 if source.exists():
-                    _link_or_copy(source, target)
+                    link_or_copy(source, target)
         return [target for _, target in copies]
-
-
-def _with_digest(name: str, path: Path) -> str:
-    """``crawl.warc.gz`` as ``crawl-1f3a9c0b2d4e.warc.gz``: named by its bytes."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as source:
-        while chunk := source.read(1 << 20):
-            digest.update(chunk)
-    dot = name.find(".warc")
-    stem, suffix = (name[:dot], name[dot:]) if dot > 0 else (name, "")
-    return f"{stem}-{digest.hexdigest()[:12]}{suffix}"
-
-
-def _link_or_copy(source: Path, target: Path) -> None:
-    """A hard link (no second copy of the bytes), else a copy (another file system)."""
-    try:
-        target.hardlink_to(source)
-    except OSError:
-        shutil.copyfile(source, target)
 
 
 def _copy_in(source: Path, target: Path) -> str | None:
