@@ -55,9 +55,10 @@ class DataDir:
         """The files from outside ``DATA/warc`` that take another name in it.
 
         A file keeps its name unless a file of that name with other bytes is
-        in the archive already, or among the inputs (backups are full of
+        in any site's folder already, or among the inputs (backups are full of
         ``crawl.warc.gz``): then it takes its name with the start of its
-        sha256, the same each time it is restored.  Its captures name it so.
+        sha256, the same each time it is restored.  Its captures name it so,
+        and wherever it is placed, a file of its name holds its bytes.
         """
         root = self.warc_root.resolve()
         held = [folder for folder in root.iterdir() if folder.is_dir()] if root.is_dir() else []
@@ -67,10 +68,10 @@ class DataDir:
             if path.resolve().is_relative_to(root):
                 continue
             name = path.name
-            there = taken.get(name) or next(
-                (folder / name for folder in held if (folder / name).is_file()), None
-            )
-            if there is not None and not filecmp.cmp(there, path, shallow=False):
+            named = [folder / name for folder in held if (folder / name).is_file()]
+            if name in taken:
+                named.append(taken[name])
+            if any(not filecmp.cmp(other, path, shallow=False) for other in named):
                 name = renamed[path] = name_by_digest(name, path)
             taken.setdefault(name, path)
         return renamed

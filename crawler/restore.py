@@ -34,7 +34,6 @@ Not restored: the date a sitemap or feed gave a URL (the live crawl's
 
 from __future__ import annotations
 
-import filecmp
 import multiprocessing
 import multiprocessing.pool
 import re
@@ -515,16 +514,11 @@ class Restorer:
                 continue
             name = names.get(path, path.name)
             first, *others = (self.data.warc_dir(site) / name for site in sites)
-            if first in planned:
-                pass  # the same bytes given twice
-            elif not first.exists():
+            # Named so that a file already there, or planned, holds these bytes.
+            if first not in planned and not first.exists():
                 first.parent.mkdir(parents=True, exist_ok=True)
                 copies.append((path, first))
                 planned.add(first)
-            elif not filecmp.cmp(first, path, shallow=False):
-                clash = f"not copied: a different {first} exists; rename one, restore again"
-                problem(ScanProblem(path, 0, clash))
-                continue
             links += [(first, other) for other in others if other not in planned]
             planned.update(others)
         for (_, target), unindexed in zip(copies, _each_file(pool, _copy_in, copies), strict=True):
