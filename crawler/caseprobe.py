@@ -14,7 +14,7 @@ URL the portal does not have).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
@@ -23,8 +23,14 @@ from crawler.links import page_selector
 from crawler.spelling import case_flipped
 
 if TYPE_CHECKING:
+    import logging
+
+    from scrapy.crawler import Crawler
     from scrapy.http import Response, TextResponse
     from twisted.python.failure import Failure
+
+    from crawler.sites import SiteConfig
+    from crawler.spelling import UrlSpelling
 
 #: Meta key of a case probe: the :func:`page_mark` of the page it flips.
 PROBED = "dna_probed"
@@ -53,10 +59,11 @@ def made_up_path(url: str) -> str:
 class CaseProbe:
     """The portal spider's case probe: :meth:`ask_case` once, on a page that answered."""
 
-    spelling: Any
-    logger: Any
-    crawler: Any
-    site: Any
+    # The spider's own, which the probe reads and teaches.
+    spelling: UrlSpelling
+    logger: logging.LoggerAdapter
+    crawler: Crawler
+    site: SiteConfig
     _case_asked = False
     #: the probe's scheduler priority: the spider's for its start pages.
     probe_priority = 0
@@ -81,7 +88,7 @@ class CaseProbe:
         """The same page under a case-flipped path: the server ignores case,
         unless it answers a made-up path so too (a "soft 404" for any path)."""
         if not answers_as_probed(response):
-            self.spelling.learn_case(False)
+            self._learn_case(insensitive=False)
             return
         yield response.request.replace(
             url=made_up_path(response.url),
@@ -91,9 +98,13 @@ class CaseProbe:
 
     def parse_case_control(self, response: Response) -> None:
         """A made-up path answered: like the page, its case told nothing."""
-        self.case_control_failed(None, insensitive=not answers_as_probed(response))
+        self._learn_case(insensitive=not answers_as_probed(response))
 
-    def case_control_failed(self, failure: Failure | None, insensitive: bool = True) -> None:
+    def case_control_failed(self, failure: Failure) -> None:
+        """A made-up path was refused where the flipped one answered: case is ignored."""
+        self._learn_case(insensitive=True)
+
+    def _learn_case(self, *, insensitive: bool) -> None:
         self.spelling.learn_case(insensitive)
         if insensitive:
             self.logger.info("%s: the server ignores case in paths", self.site.name)
@@ -101,4 +112,4 @@ class CaseProbe:
 
     def case_probe_failed(self, failure: Failure) -> None:
         """A case-flipped path was refused: the server tells case apart."""
-        self.spelling.learn_case(False)
+        self._learn_case(insensitive=False)
