@@ -43,7 +43,7 @@ class TextBlock:
     :param text: the text, cleaned.
     :param element: the innermost block element holding it.
     :param emphasised: whether all of it sits in ``strong``/``b``/``em``/``i``.
-    :param links: how many links it contains.
+    :param links: the links (``<a href>``) it contains.
     :param link_ratio: the share of its characters that are link text.
     :param indent: non-breaking spaces before it: editors right-align a
         signature by padding it with ``&nbsp;``.
@@ -52,7 +52,7 @@ class TextBlock:
     text: str
     element: Element
     emphasised: bool
-    links: int = 0
+    links: tuple[Element, ...] = ()
     link_ratio: float = 0.0
     indent: int = 0
 
@@ -106,7 +106,7 @@ class _Walker:
                     text,
                     block,
                     emphasised=all(flag for _, flag, _ in visible),
-                    links=len({link for _, _, link in visible if link is not None}),
+                    links=tuple(dict.fromkeys(link for _, _, link in visible if link is not None)),
                     link_ratio=linked / sum(len(part) for part, _, _ in visible),
                     indent=sum(char not in " \t\r\n" for char in leading),
                 )

@@ -33,6 +33,7 @@ _MAX_SOURCE = 80
 _SIGNATURE_INDENT = 10
 #: Trailing signature lines looked at ("Tác giả: …" then "Nguồn tin: …").
 _MAX_AUTHOR_LINES = 2
+_HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 #: A last block of the body more than this share link text is navigation.
 _TRAILING_LINKS = 0.5
 #: The label of a credit line ("Tác giả: …", "Nguồn tin: …").
@@ -105,6 +106,13 @@ def _is_caption(block: TextBlock, container: Element, plain_captions: bool) -> b
     return plain_captions and len(block.text) <= _MAX_PLAIN_CAPTION
 
 
+def _is_heading(block: TextBlock) -> bool:
+    """A heading element, or a short line that introduces what follows."""
+    return block.element.tag in _HEADING_TAGS or (
+        len(block.text) <= _MAX_SIGNATURE and block.text.endswith(":")
+    )
+
+
 def _is_signature(block: TextBlock, container: Element) -> bool:
     text = block.text
     if len(text) > _MAX_AUTHOR:
@@ -171,8 +179,13 @@ def split_body(
             paragraphs.append(item)
         awaiting = None
     # Links after the text (tags, "Bản in", share buttons) are navigation,
-    # neither paragraphs nor the byline they would hide.
+    # neither paragraphs nor the byline they would hide; so is the heading
+    # of a list of them, whatever it says.
+    trailing = 0
     while paragraphs and paragraphs[-1].link_ratio > _TRAILING_LINKS:
+        paragraphs.pop()
+        trailing += 1
+    if trailing > 1 and paragraphs and _is_heading(paragraphs[-1]):
         paragraphs.pop()
     signature: list[str] = []
     while (

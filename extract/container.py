@@ -81,6 +81,18 @@ def article_blocks(blocks: Iterable[TextBlock]) -> list[TextBlock]:
     return kept
 
 
+def _up_to_last(prose: list[TextBlock], blocks: list[TextBlock]) -> list[TextBlock]:
+    """The blocks up to the last paragraph of prose.
+
+    A listing's headline links stand between its teasers; the links after an
+    article's last paragraph (other news, tags, share) are not teasers,
+    whatever heading they have, or none.
+    """
+    if not prose:
+        return blocks
+    return blocks[: blocks.index(prose[-1]) + 1]
+
+
 def _is_prose(block: TextBlock) -> bool:
     return (
         len(block.text) >= MIN_PARAGRAPH
@@ -96,7 +108,7 @@ def _is_headline(block: TextBlock) -> bool:
 
 def _is_headline_link(block: TextBlock) -> bool:
     """A block whose links may be teasers': a headline, or prose with links in it."""
-    return block.links > 0 and (block.link_ratio < MAX_LINK_RATIO or _is_headline(block))
+    return bool(block.links) and (block.link_ratio < MAX_LINK_RATIO or _is_headline(block))
 
 
 def has_article_text(
@@ -114,7 +126,9 @@ def has_article_text(
     """
     blocks = article_blocks(text_blocks(element, chrome_elements(element, remove)))
     prose = [block for block in blocks if _is_prose(block)]
-    links = sum(block.links for block in blocks if _is_headline_link(block))
+    links = sum(
+        len(block.links) for block in _up_to_last(prose, blocks) if _is_headline_link(block)
+    )
     if links >= max(_MIN_TEASERS, len(prose)):
         return False
     # Teasers: paragraphs right under a headline link.  Two or more, and most
@@ -180,11 +194,12 @@ def _teaser_links(block: Element) -> int:
 
     A listing on any template links its teasers to pages made by one
     template from ids (``news_detail.asp?cat=*&id=*``, ``/tin-tuc/*.html``);
-    an article links to a few unrelated pages, if any.
+    an article links to a few unrelated pages, if any, and its box of other
+    news after its last paragraph does not count.
     """
     shapes: dict[str, set[str]] = defaultdict(set)
-    for href in block.xpath(".//a/@href"):
-        href = str(href).strip()
+    for href in _hrefs_up_to_last_prose(block):
+        href = href.strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
         shape = url_shape(href.split("#", 1)[0])
@@ -194,6 +209,14 @@ def _teaser_links(block: Element) -> int:
         if "*" in shape and extension in _PAGE_EXTENSIONS:
             shapes[shape].add(href)
     return max((len(hrefs) for hrefs in shapes.values()), default=0)
+
+
+def _hrefs_up_to_last_prose(block: Element) -> list[str]:
+    """The targets of the links in ``block`` up to its last paragraph of prose,
+    chrome left out."""
+    blocks = list(text_blocks(block, chrome_elements(block)))
+    prose = [text for text in blocks if _is_prose(text)]
+    return [str(link.get("href", "")) for text in _up_to_last(prose, blocks) for link in text.links]
 
 
 def looks_like_article(selector: Selector, block: Element) -> bool:

@@ -251,6 +251,27 @@ def test_listings_are_not_articles(name: str) -> None:
     assert extract_article(page(name)) is None
 
 
+@pytest.mark.parametrize("heading", ["Tin khác", "Cùng chuyên mục", ""])
+def test_a_box_of_other_news_inside_the_article_leaves_it_an_article(heading: str) -> None:
+    """Six links of the article's own shape after its last paragraph are not
+    a listing's teasers, whatever their heading says, or with none."""
+    others = "".join(
+        f'<li><a href="index.php?com=tin_tuc&amp;act=chitiet&amp;id={4500 + n}">'
+        f"Xã Phú Hữu triển khai nhiệm vụ trọng tâm tháng {n} năm 2022</a></li>"
+        for n in range(1, 7)
+    )
+    box = f"<div><h3>{heading}</h3><ul>{others}</ul></div>" if heading else f"<ul>{others}</ul>"
+    body = edited(
+        "generic_article.html",
+        "<p><b>PV Thanh Tâm</b></p>",
+        f"<p><b>PV Thanh Tâm</b></p>{box}",
+    )
+    record = extract_article(page("generic_article.html", body=body))
+    assert record is not None
+    assert record.body[-1].startswith("Theo kế hoạch, năm 2022")
+    assert record.author == "PV Thanh Tâm"
+
+
 def test_error_pages_are_not_articles() -> None:
     assert extract_article(page("liferay_article.html", status=404)) is None
 
