@@ -21,6 +21,7 @@ from extract.urls import (
     OLDEST_PLAUSIBLE_YEAR,
     directory_shape,
     implausible_date,
+    looping_path,
     url_dates,
     url_shape,
 )
@@ -107,6 +108,9 @@ class ShapeWatch:
         self.offered: dict[int, tuple[str, tuple[str, ...]]] = {}
         #: pages deeper down another's path offering its links again, by that page's URL.
         self.nested: dict[str, _Nested] = {}
+        #: links not followed, their paths looping (see looping_path); and one of them.
+        self.looping = 0
+        self.looping_example = ""
         #: the links the latest pages showed (their hashes), by page URL.
         self.shown_by: dict[str, frozenset[int]] = {}
         #: the site's spelling the shapes are keyed in.
@@ -324,13 +328,15 @@ class ShapeWatch:
         return None
 
     def repeats_above(self, url: str, links_written: int | None) -> str | None:
-        """The page above ``url`` on its path that offered the same links as
-        written, if one did: ``url`` is then the same page answered deeper down.
+        """The page higher up that offered the same links as written, if one
+        did: ``url`` is then the same page answered deeper down.
 
         A server that answers any path below a directory (a router ignoring
         extra segments, a soft 404) turns every relative link into a deeper
-        URL of the same page, without end: ``/gioi-thieu/lich-su/lich-su/…``.
-        Such a page's links lead nowhere the page above did not, so they are
+        URL of the same page, without end: ``/gioi-thieu/lich-su/lich-su/…``,
+        or, through a relative menu on pages of other directories,
+        ``/tin-tuc/gioi-thieu/tin-tuc/…``.  Such a page's links lead nowhere
+        the page higher up did not, or only to more copies of it, so they are
         not followed.  Pages compare by their links, not their bytes: visitor
         counters and clocks change the bytes on every visit.
         """
@@ -342,8 +348,7 @@ class ShapeWatch:
             self.offered[links_written] = (url, segments)
             return None
         above_url, above_segments = above
-        depth = len(above_segments)
-        if len(segments) == depth or segments[:depth] != above_segments:
+        if len(segments) == len(above_segments):
             return None
         nested = self.nested.get(above_url)
         if nested is None:
@@ -499,6 +504,15 @@ class ShapeWatch:
                 keys[0],
                 late,
             )
+        if looping_path(url):
+            self.looping += 1
+            self.looping_example = self.looping_example or urlsplit(url).path
+            return self._refused(
+                "dna/links_looping",
+                self.looping,
+                "%s: paths: links repeating their path, or too deep (%s), not followed",
+                self.looping_example,
+            )
         if self.max_queued > 0 and shape.queued >= self.max_queued:
             shape.queue_capped += 1
             return self._refused(
@@ -561,6 +575,11 @@ class ShapeWatch:
                     f"queue cap: {key} had {self.max_queued} requests waiting; "
                     f"{_links(shape.queue_capped, 'more ')} dropped"
                 )
+        if self.looping:
+            lines.append(
+                f"paths: {_links(self.looping)} repeating their path, or too deep, "
+                f"not followed (e.g. {self.looping_example})"
+            )
         for url, nested in self.nested.items():
             pages = f"{nested.pages} page{'s' if nested.pages != 1 else ''}"
             lines.append(

@@ -357,6 +357,34 @@ def _number(digits: str | None) -> int | None:
     return None if digits is None else int(digits)
 
 
+#: A path repeating a run of its segments this many times in a row loops.
+_LOOPING_REPEATS = 3
+#: Path segments past any portal's depth.
+_MOST_SEGMENTS = 20
+
+
+def looping_path(url: str) -> bool:
+    """Whether ``url``'s path repeats a run of segments three times in a row
+    (``/tag/gioi-thieu/gioi-thieu/gioi-thieu/``) or is deeper than any portal.
+
+    A relative link on a page that a router answers at any depth resolves one
+    level deeper on every visit; the path then loops, whatever its words
+    (Heritrix's pathological-path and path-segment rules).
+    """
+    segments = [part for part in urlsplit(url).path.split("/") if part]
+    if len(segments) > _MOST_SEGMENTS:
+        return True
+    for run in range(1, len(segments) // _LOOPING_REPEATS + 1):
+        for start in range(len(segments) - run * _LOOPING_REPEATS + 1):
+            first = segments[start : start + run]
+            if all(
+                segments[start + run * k : start + run * (k + 1)] == first
+                for k in range(1, _LOOPING_REPEATS)
+            ):
+                return True
+    return False
+
+
 def implausible_date(url: str, today: date, *, whole_days: bool = False) -> str | None:
     """A date in ``url``'s query or path that no news can carry, as written:
     past today (a year: past next year), before the web, or no date at all

@@ -259,7 +259,7 @@ class ZooPortal:
             return "tags"
         if path.startswith(("/in-bai", "/print")):
             return "print"
-        if path.startswith("/gioi-thieu/") and path != "/gioi-thieu/":
+        if "/gioi-thieu/" in path and path != "/gioi-thieu/":
             return "nested"
         listed = self.listing_at(path, query)
         if listed is not None and listed[1] > self.last_page(listed[0]):
@@ -336,7 +336,8 @@ class ZooPortal:
         if "tags" in self.traps:
             pairs.append(("/tag/kinh-te", "Kinh tế"))
         if "nested" in self.traps:
-            pairs.append(("/gioi-thieu/", "Giới thiệu"))
+            # Relative: below an article's directory it is that directory's.
+            pairs.append(("gioi-thieu/", "Giới thiệu"))
         return self._links(pairs)
 
     def _chrome(self, title: str, main: str) -> str:
@@ -462,9 +463,9 @@ class ZooPortal:
         if path.startswith("/tag/") and "tags" in self.traps:
             links = [(f"/tag/{self._rng.choice(SYLLABLES)}-{n}", "thẻ") for n in range(5)]
             return self._chrome("Thẻ", self._links(links))
-        if path.startswith("/gioi-thieu/") and "nested" in self.traps:
-            # A router answering every path below /gioi-thieu/ with one page,
-            # whose links are relative: each resolves one level deeper.
+        if "/gioi-thieu/" in path and "nested" in self.traps:
+            # A router answering every path with /gioi-thieu/ in it with one
+            # page, whose links are relative: each resolves one level deeper.
             links = [("lich-su/", "Lịch sử"), ("co-cau-to-chuc/", "Cơ cấu tổ chức")]
             return self._chrome("Giới thiệu", f"<p>Giới thiệu chung</p>{self._links(links)}")
         if path == "/in-bai" and "print" in self.traps:

@@ -27,6 +27,7 @@ from extract.urls import (
     implausible_date,
     is_print_view,
     is_private_address,
+    looping_path,
     resolves_to_private,
     url_shape,
     with_page_one,
@@ -419,3 +420,20 @@ def test_long_links_leave_nothing_behind() -> None:
     finally:
         tracemalloc.stop()
     assert kept < 3_000_000, kept  # 20 MB of links read
+
+
+@pytest.mark.parametrize(
+    ("url", "loops"),
+    [
+        ("http://x.gov.vn/tag/gioi-thieu/gioi-thieu/gioi-thieu/", True),
+        ("http://x.gov.vn/a/b/c/a/b/c/a/b/c", True),
+        ("http://x.gov.vn/" + "/".join(f"d{n}" for n in range(21)), True),
+        # Twice is a portal's own naming, not a loop.
+        ("http://x.gov.vn/tin-tuc/tin-tuc/bai-1.html", False),
+        ("http://x.gov.vn/2024/05/05/05-ra-quan.html", False),
+        ("http://x.gov.vn/a/b/a/b/c", False),
+        ("http://x.gov.vn/?p=a/a/a/a", False),
+    ],
+)
+def test_a_path_that_repeats_itself_three_times_loops(url: str, loops: bool) -> None:
+    assert looping_path(url) is loops

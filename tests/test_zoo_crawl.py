@@ -24,6 +24,7 @@ from warcio.archiveiterator import ArchiveIterator
 from archive.models import Capture, Site
 from archive.store import Store
 from crawler.sites import load_sites
+from extract.urls import looping_path
 from sampleportal import PortalServer
 from sampleportal.zoo import TRAPS, ZooPortal
 from tests.harness import TEST_CRAWLER_OPTIONS, archived_articles, run_dna, serve_pages
@@ -126,7 +127,19 @@ def test_traps_are_stopped_early_said_once(zoo_crawl) -> None:
     assert any(line.startswith("trap: /danh-muc?") for line in cut)
     assert any(line.startswith("trap: /tag/*") for line in cut)
     assert any(line.startswith("trap: /gioi-thieu/ answered again deeper") for line in cut)
+    # The tag router answers below any tag with fresh links, and the menu's
+    # relative link goes one deeper on every visit: its path gives it away.
+    assert any(line.startswith("paths: ") for line in cut)
     urls = _captured_urls(data, "traps")
+    # The menu's relative link below the articles' directory finds the
+    # introduction again, not under its own path: a copy, its links unfollowed.
+    paths = {urlsplit(url).path for url in urls}
+    assert "/tag/gioi-thieu/gioi-thieu/" in paths
+    assert not any(looping_path(url) for url in urls)
+    assert "/tin-tuc/gioi-thieu/" in paths
+    assert not any(
+        path.startswith("/tin-tuc/gioi-thieu/") for path in paths - {"/tin-tuc/gioi-thieu/"}
+    )
     portal = portals["traps"]
     trap_pages = sum(portal.is_trap(url) for url in urls)
     # A trap is seen for what it is in two or three pages; a pager that never
