@@ -5,6 +5,9 @@ from __future__ import annotations
 import csv
 import io
 import json
+import subprocess
+import sys
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +19,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import inspect
 
-from archive.database import StoreError, create_archive_engine
+from archive.database import StoreError, create_archive_engine, sqlite_url
 from archive.export import FIELDS, write_export
 from archive.migrations import HEAD, alembic_config, current_revision
 from archive.models import Base
@@ -90,6 +93,34 @@ def test_an_archive_behind_head_is_upgraded_on_open(tmp_path: Path) -> None:
     Store(url).close()
     assert current_revision(engine) == HEAD
     engine.dispose()
+
+
+def test_processes_opening_a_new_archive_at_once_each_open_it(tmp_path: Path) -> None:
+    """Two crawls started together on a fresh data directory: each migrates
+    it, one after the other, and neither fails on a table the other made."""
+    url = sqlite_url(tmp_path / "archive.sqlite3")
+    start = time.time() + 2
+    opener = (
+        "import sys, time\n"
+        "from archive.store import Store\n"
+        "time.sleep(max(0.0, float(sys.argv[2]) - time.time()))\n"
+        "Store(sys.argv[1]).close()\n"
+    )
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-c", opener, url, str(start)],
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(12)
+    ]
+    errors = [process.communicate(timeout=120)[1] for process in processes]
+    assert [process.returncode for process in processes] == [0] * 12, errors
+    engine = create_archive_engine(url)
+    try:
+        assert current_revision(engine) == HEAD
+    finally:
+        engine.dispose()
 
 
 def test_new_unchanged_updated(store: Store) -> None:
