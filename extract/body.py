@@ -42,6 +42,10 @@ AUTHOR_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _SOURCE_LINE = re.compile(r"^\(?theo\s", re.IGNORECASE)
+#: The dash between a credit's name and office.
+_CREDIT_DASH = re.compile(r"\s+[-–—]\s+")
+#: Syllables in a Vietnamese name, fewest and most.
+_NAME_WORDS = (2, 4)
 _JUNK_IMAGE = re.compile(
     r"banner|logo|icon|spacer|blank|pixel|loading|button|btn|bullet|arrow|rss|print|email"
     r"|facebook|zalo|twitter|share",
@@ -113,6 +117,18 @@ def _is_heading(block: TextBlock) -> bool:
     )
 
 
+def _is_named_credit(text: str) -> bool:
+    """ "Lệ Thanh - Văn phòng HĐND và UBND phường": a name of two to four
+    capitalised syllables, a dash, then who they work for."""
+    parts = _CREDIT_DASH.split(text, maxsplit=1)
+    if len(parts) != 2 or not parts[1]:
+        return False
+    words = parts[0].split()
+    return _NAME_WORDS[0] <= len(words) <= _NAME_WORDS[1] and all(
+        word[0].isupper() and word.isalpha() for word in words
+    )
+
+
 def _is_signature(block: TextBlock, container: Element) -> bool:
     text = block.text
     if len(text) > _MAX_AUTHOR:
@@ -124,6 +140,8 @@ def _is_signature(block: TextBlock, container: Element) -> bool:
     if _SOURCE_LINE.match(text):
         return len(text) <= _MAX_SOURCE
     ends_sentence = text.endswith((".", ":", "?", "!", "…"))
+    if len(text) <= _MAX_SOURCE and not ends_sentence and _is_named_credit(text):
+        return True
     return block.emphasised and len(text) <= _MAX_SIGNATURE and not ends_sentence
 
 

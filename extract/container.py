@@ -94,8 +94,11 @@ def _up_to_last(prose: list[TextBlock], blocks: list[TextBlock]) -> list[TextBlo
 
 
 def _is_prose(block: TextBlock) -> bool:
+    """A paragraph of the page's own text: a caption says what an image shows,
+    and a gallery of captioned images is no article."""
     return (
         len(block.text) >= MIN_PARAGRAPH
+        and block.element.tag != "figcaption"
         and block.link_ratio < MAX_LINK_RATIO
         and not is_boilerplate_line(block.text)
     )

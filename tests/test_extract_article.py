@@ -272,6 +272,44 @@ def test_a_box_of_other_news_inside_the_article_leaves_it_an_article(heading: st
     assert record.author == "PV Thanh Tâm"
 
 
+def test_a_gallery_of_captioned_images_is_not_an_article() -> None:
+    figures = "".join(
+        f'<figure><img src="/upload/anh/le-hoi-{n}.jpg" width="600">'
+        f"<figcaption>Lễ hội đền làng năm 2025 - ảnh {n}: nhân dân dâng hương tại đền"
+        "</figcaption></figure>"
+        for n in range(1, 15)
+    )
+    body = (
+        "<html><head><meta charset='utf-8'><title>Thư viện ảnh</title></head><body>"
+        f"<main><h1>Lễ hội đền làng Quang Trung 2025</h1>{figures}</main></body></html>"
+    )
+    assert extract_article(page("generic_article.html", body=body.encode())) is None
+
+
+def test_a_closing_name_and_office_is_the_byline() -> None:
+    body = edited(
+        "generic_article.html",
+        "<p><b>PV Thanh Tâm</b></p>",
+        "<p>Lệ Thanh - Văn phòng HĐND và UBND xã</p>",
+    )
+    record = extract_article(page("generic_article.html", body=body))
+    assert record is not None
+    assert record.author == "Lệ Thanh - Văn phòng HĐND và UBND xã"
+    assert record.body[-1].startswith("Theo kế hoạch, năm 2022")
+
+
+def test_a_closing_line_with_a_dash_that_names_no_one_stays_in_the_body() -> None:
+    body = edited(
+        "generic_article.html",
+        "<p><b>PV Thanh Tâm</b></p>",
+        "<p>Tổng kinh phí thực hiện - 2,5 tỷ đồng</p>",
+    )
+    record = extract_article(page("generic_article.html", body=body))
+    assert record is not None
+    assert record.author is None
+    assert record.body[-1] == "Tổng kinh phí thực hiện - 2,5 tỷ đồng"
+
+
 def test_error_pages_are_not_articles() -> None:
     assert extract_article(page("liferay_article.html", status=404)) is None
 
