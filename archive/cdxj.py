@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archive.warcbounds import max_line
+from archive.warcbounds import WarcioBrotli, max_line
 
 SUFFIX = ".cdxj"
 
@@ -34,14 +34,18 @@ def _indexer() -> Any:
     """``cdxj_indexer.main``, imported on first use.
 
     The indexer brings requests, pyamf and pkg_resources, a quarter of a
-    second that commands never writing an index should not pay.
+    second that commands never writing an index should not pay.  It reads
+    each record's content through warcio, taught brotli here (see
+    :class:`WarcioBrotli`).
     """
     with warnings.catch_warnings():
         # pyamf imports pkg_resources: setuptools 80 (as Scrapyd needs) warns
         # about that on every command's stderr.
         warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
         import cdxj_indexer.main
+    from warcio.bufferedreaders import BufferedReader
 
+    BufferedReader.DECOMPRESSORS["br"] = WarcioBrotli
     return cdxj_indexer.main
 
 

@@ -214,6 +214,28 @@ def _inflater(encoding: str) -> Callable[[bytes, int], bytes] | None:
     return None
 
 
+class WarcioBrotli:
+    """Google's brotli in the shape warcio's readers ask of a decompressor.
+
+    warcio reads ``br`` bodies through zlib's interface (``decompress``,
+    ``flush``, ``unused_data``) and sets ``unused_data`` on brotli's own
+    decompressor, a C type with no room for it: every ``br`` response then
+    raises AttributeError (warcio#73), and cdxj-indexer, which reads each
+    record's content, gave up on the whole file.
+    """
+
+    def __init__(self) -> None:
+        self._decompressor = brotli.Decompressor()
+        #: what follows the stream: nothing, brotli has no members.
+        self.unused_data: bytes | None = None
+
+    def decompress(self, data: bytes) -> bytes:
+        return self._decompressor.process(data)
+
+    def flush(self) -> bytes:
+        return b""
+
+
 def decoded_payload(record: ArcWarcRecord, limit: int | None = None) -> bytes:
     """The HTTP entity of ``record``, chunking and content-encoding removed.
 

@@ -17,6 +17,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
+import brotli
 import pytest
 
 from archive.layout import DataDir
@@ -28,7 +29,7 @@ from crawler.sites import load_sites
 from sampleportal import PortalServer
 from tests.harness import Harvest, run_dna
 from tests.services import postgres_database
-from tests.test_hostile import article, exchange
+from tests.test_hostile import HTML, article, exchange
 
 #: Rows that must survive a restore unchanged: everything but row ids and restore times.
 CAPTURE_ROWS = """
@@ -498,3 +499,24 @@ def test_foreign_files_of_one_name_or_of_several_sites_are_each_held(tmp_path: P
     assert may == "crawl.warc.gz" and re.fullmatch(r"crawl-[0-9a-f]{12}\.warc\.gz", june)
     package = str(tmp_path / "xa-hai.wacz")
     assert run_dna("wacz", host_site_name(other_host), "-o", package, data=data).returncode == 0
+
+
+def test_a_brotli_response_is_restored_and_indexed_for_replay(tmp_path: Path) -> None:
+    """warcio set an attribute brotli's decompressor has no room for: the
+    indexer gave up on any file with a ``br`` response, and its pages
+    could not be replayed or packed."""
+    url, page = article("Bài nén brotli", "bai-br-488704")
+    folder = tmp_path / "in"
+    folder.mkdir()
+    with WarcFileWriter(folder, "brotli") as writer:
+        exchange(writer, url, brotli.compress(page), [*HTML, ("Content-Encoding", "br")])
+    data = tmp_path / "data"
+    restored = run_dna("restore", str(folder), data=data)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert "not indexed" not in restored.stdout + restored.stderr
+    [index] = (data / "warc").glob("*/*.cdxj")
+    assert url in index.read_text()
+    shown = run_dna("show", url, data=data)
+    assert "Bài nén brotli" in shown.stdout
+    packed = run_dna("wacz", "--all", "-o", str(tmp_path / "x.wacz"), data=data)
+    assert packed.returncode == 0, packed.stderr
