@@ -24,7 +24,7 @@ from search.analysis import full_text_analyzer, key_analyzer, text_analyzer
 
 #: Bump whenever fields or analysis change: an index of another version asks
 #: for ``dna index --rebuild``.
-SCHEMA_VERSION = 3
+SCHEMA_VERSION = 4
 
 #: The sections of an article's text, in the order the weighted fields hold
 #: them, and the weight of a word in each.

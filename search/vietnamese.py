@@ -46,6 +46,10 @@ _MAX_VARIANTS = 256
 _CACHE_SIZE = 1 << 16
 
 
+#: A consonant onset and "y" alone, toned or not: the spelling reform's "i".
+_LONE_Y = re.compile(r"(?:ngh|ng|gh|kh|nh|ph|qu|th|tr|ch|[bcdđghklmnpqrstvx])[yýỳỷỹỵ]")
+_Y_AS_I = dict(zip("yýỳỷỹỵ", "iíìỉĩị", strict=True))
+
 #: Numbers joined by slashes: dates (12/05/2024), numbered documents (05/2024).
 _SLASHED_NUMBER = re.compile(r"\d+(?:/\d+)+")
 
@@ -64,9 +68,15 @@ def canonical(token: str) -> str:
     encodings and some keyboards write one for the other.
 
     >>> canonical("Hoà"), canonical("thuỷ"), canonical("qúy"), canonical("HĐND")
-    ('hòa', 'thủy', 'quý', 'hđnd')
+    ('hòa', 'thủy', 'quí', 'hđnd')
     >>> canonical("Ðảng") == canonical("Đảng")
     True
+
+    A lone "y" after a consonant is written "i" as often ("kỹ thuật" and "kĩ
+    thuật", "liệt sỹ" and "liệt sĩ", "quý" and "quí"): it is "i" here.
+
+    >>> canonical("kỹ"), canonical("Sỹ"), canonical("quý"), canonical("y"), canonical("tuy")
+    ('kĩ', 'sĩ', 'quí', 'y', 'tuy')
 
     Dates are written with and without zeros: "12/05/2024" is "12/5/2024".
 
@@ -78,10 +88,12 @@ def canonical(token: str) -> str:
         return "/".join(part.lstrip("0") or "0" for part in word.split("/"))
     decomposed = unicodedata.normalize("NFD", word)
     tones = [char for char in decomposed if char in _TONE_SET]
-    if len(tones) != 1:
-        return word
-    bare = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_SET))
-    return place_tone(bare, tones[0]) or word
+    if len(tones) == 1:
+        bare = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_SET))
+        word = place_tone(bare, tones[0]) or word
+    if _LONE_Y.fullmatch(word):
+        return word[:-1] + _Y_AS_I[word[-1]]
+    return word
 
 
 def place_tone(bare: str, tone: str) -> str | None:

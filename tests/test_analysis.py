@@ -20,8 +20,15 @@ from search.vietnamese import canonical, fold, is_folded, place_tone, variants
         ("hòa", "hòa"),
         ("thuỷ", "thủy"),
         ("khoẻ", "khỏe"),
-        ("qúy", "quý"),
-        ("quý", "quý"),
+        ("qúy", "quí"),
+        ("quý", "quí"),
+        ("kỹ", "kĩ"),  # a lone y after a consonant is the reform's i
+        ("Sỹ", "sĩ"),
+        ("ly", "li"),
+        ("y", "y"),
+        ("ý", "ý"),
+        ("tuy", "tuy"),
+        ("huỷ", "hủy"),
         ("Hoàng", "hoàng"),
         ("huỳnh", "huỳnh"),
         ("người", "người"),
@@ -108,7 +115,7 @@ def test_text_analyzer_yields_canonical_syllables_with_positions() -> None:
         ("hòa", 6),
         ("thuận", 7),
         ("34", 8),
-        ("tỷ", 9),
+        ("tỉ", 9),
         ("đồng", 10),
     ]
 

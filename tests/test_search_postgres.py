@@ -181,6 +181,22 @@ def test_dotted_abbreviations_and_dates_with_zeros_are_found_as_written(
         assert archive.ranked(backend, "3/5/2024") == ["hcm"]
 
 
+def test_the_two_spellings_of_a_lone_y_find_each_other(
+    postgres_server: str, tmp_path: Path, backend: str
+) -> None:
+    """ "kỹ thuật" missed "kĩ thuật", "liệt sỹ" missed "liệt sĩ"; a reader
+    types either, and portals write both."""
+    docs = [
+        Doc("ki", "Tập huấn kĩ thuật trồng lúa", ["Nông dân học kĩ thuật mới."], "2024-05-12"),
+        Doc("sy", "Viếng nghĩa trang liệt sỹ", ["Thắp hương các anh hùng liệt sỹ."], "2024-07-27"),
+    ]
+    for archive in _archive(postgres_server, tmp_path, docs):
+        for query in ("kỹ thuật", "kĩ thuật", '"ky thuat"', "ki thuat"):
+            assert archive.ranked(backend, query) == ["ki"], query
+        for query in ("liệt sĩ", '"liệt sỹ"', "liet si"):
+            assert archive.ranked(backend, query) == ["sy"], query
+
+
 def test_tiers_neither_repeat_nor_lose_hits(archive: Archive) -> None:
     with PostgresSearcher(archive.url) as searcher:
         for query in ("nông thôn mới", "thanh lien", "bão", "34 tỷ"):
