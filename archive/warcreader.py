@@ -81,6 +81,7 @@ class StoredResponse:
         revisit's are its original's (a 304 describes no body).
     :param payload: the entity body with content-encoding (gzip…) removed.
     :param record_id: the record's ``WARC-Record-ID``.
+    :param payload_digest: the record's ``WARC-Payload-Digest``, if it has one.
     :param revisit: for a revisit, what it refers to (and where the payload came from).
     """
 
@@ -90,6 +91,7 @@ class StoredResponse:
     http_headers: StatusAndHeaders | None
     payload: bytes
     record_id: str = ""
+    payload_digest: str = ""
     revisit: RevisitRef | None = None
 
 
@@ -121,6 +123,7 @@ def _read(
                 http_headers=record.http_headers,
                 payload=decoded_payload(record, limit),
                 record_id=get("WARC-Record-ID") or "",
+                payload_digest=get("WARC-Payload-Digest") or "",
             )
             return actual, stored, RevisitRef.of(record)
     except READ_ERRORS as exc:
@@ -155,8 +158,13 @@ def read_response(
         raise WarcReadError(
             f"{actual}:{offset}: revisit refers to a {original.record_type} record, not a response"
         )
-    if ref.record_id and original.record_id != ref.record_id:
-        raise WarcReadError(f"{actual}:{offset}: {where} is not {ref.record_id}")
+    # Another record of the same payload serves as well: the digest is the point.
+    same_payload = bool(ref.payload_digest) and original.payload_digest == ref.payload_digest
+    if ref.record_id and original.record_id != ref.record_id and not same_payload:
+        raise WarcReadError(
+            f"{actual}:{offset}: revisit of {ref.record_id}, but the record at "
+            f"{where[0]}:{where[1]} is {original.record_id or 'unnamed'}, of another payload"
+        )
     stored.payload = original.payload
     stored.revisit = ref
     if ref.profile == SERVER_NOT_MODIFIED:

@@ -121,6 +121,9 @@ class ResponseScanner:
     :param want_body: which Content-Types to read bodies of (HTML, say).
     :param max_body: longer bodies are not kept (``oversize``).
     :param check_digests: skip, as problems, records whose digests fail.
+    :param archived: where a revisit's original already archived is
+        (path, offset, record id), by the record id it refers to: an
+        incremental crawl's files restored after the files of its first.
     """
 
     def __init__(
@@ -130,8 +133,10 @@ class ResponseScanner:
         want_body: Callable[[str], bool],
         max_body: int,
         check_digests: bool = True,
+        archived: Callable[[RevisitRef], tuple[Path, int, str] | None] | None = None,
     ) -> None:
         self.paths = list(paths)
+        self.archived = archived
         self.want_body = want_body
         self.max_body = max_body
         self.check_digests = check_digests
@@ -195,7 +200,7 @@ class ResponseScanner:
                     revisit.path,
                     revisit.offset,
                     f"revisit of {revisit.url}: original response not in these WARC files "
-                    "(restore the file holding it too)",
+                    "nor in the archive (restore the file holding it too)",
                 )
                 revisit.refers_to = revisit.revisit.record_id  # type: ignore[union-attr]
             yield from self._reported(revisit)
@@ -269,7 +274,11 @@ class ResponseScanner:
             moment = _moment(ref.date)
         except (TypeError, ValueError, IndexError):
             moment = ""
-        keys = (ref.record_id, ref.payload_digest, f"{(ref.target_uri or '').strip('<>')} {moment}")
+        if ref.record_id and ref.record_id in self._originals:
+            return self._originals[ref.record_id]
+        if ref.record_id and self.archived and (found := self.archived(ref)):
+            return found
+        keys = (ref.payload_digest, f"{(ref.target_uri or '').strip('<>')} {moment}")
         return next((self._originals[key] for key in keys if key in self._originals), None)
 
     def _locate(self, ref: RevisitRef) -> tuple[Path, int] | None:

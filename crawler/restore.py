@@ -51,6 +51,7 @@ from archive.cdxj import cdxj_path, write_cdxj
 from archive.layout import link_or_copy
 from archive.salvage import Salvage, keep_damaged, salvage_warc
 from archive.waczunpack import unpack_wacz
+from archive.warcreader import RevisitRef
 from archive.warcresponses import ArchivedResponse, ResponseScanner
 from archive.warcscan import ScanProblem, find_warcs
 from crawler.decide import Verdict, content_kind, judge_page
@@ -352,6 +353,7 @@ class Restorer:
             files,
             want_body=lambda content_type: content_kind(content_type) == "html",
             max_body=self.max_body,
+            archived=self._archived_original,
         )
         report.files, report.bytes_read = len(files), scanner.bytes_total
         names = self.data.names_for_foreign(files)
@@ -410,6 +412,15 @@ class Restorer:
         )
         report.added = {table: n - earlier[table] for table, n in self._added().items()}
         report.added["crawls"] = report.rebuilt.crawls
+
+    def _archived_original(self, ref: RevisitRef) -> tuple[Path, int, str] | None:
+        """Where the response a revisit refers to is archived already, if it is:
+        a dedup round's files restored after the round that holds its originals."""
+        original = self.store.capture(ref.record_id) if ref.record_id else None
+        if original is None or original.refers_to is not None:
+            return None
+        path = self.data.find_warc(original.warc_file)
+        return (path, original.warc_offset, original.record_id) if path else None
 
     def _not_being_written(self, files: list[Path]) -> tuple[list[Path], list[ScanProblem]]:
         """``files`` without those a live crawl is still writing, and a problem for each:

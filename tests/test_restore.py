@@ -8,6 +8,7 @@ runs against the fixture portals (wget exits 8 when a page answers 404 and
 
 from __future__ import annotations
 
+import io
 import json
 import re
 import shutil
@@ -19,6 +20,8 @@ from pathlib import Path
 
 import brotli
 import pytest
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
 
 from archive.layout import DataDir
 from archive.records import CaptureRecord
@@ -29,7 +32,7 @@ from crawler.sites import load_sites
 from sampleportal import PortalServer
 from tests.harness import Harvest, run_dna
 from tests.services import postgres_database
-from tests.test_hostile import HTML, article, exchange
+from tests.test_hostile import BASE, HTML, article, exchange
 
 #: Rows that must survive a restore unchanged: everything but row ids and restore times.
 CAPTURE_ROWS = """
@@ -520,3 +523,65 @@ def test_a_brotli_response_is_restored_and_indexed_for_replay(tmp_path: Path) ->
     assert "Bài nén brotli" in shown.stdout
     packed = run_dna("wacz", "--all", "-o", str(tmp_path / "x.wacz"), data=data)
     assert packed.returncode == 0, packed.stderr
+
+
+def _wget_round(
+    path: Path, records: list[tuple[str, str, bytes | None, str | None]], digests: dict[str, str]
+) -> None:
+    """A WARC as wget's --warc-dedup writes it: revisits name their original
+    by WARC-Refers-To alone.  ``records``: (record id, URL, body, refers to);
+    a body of None makes a revisit of that record, whose payload digest
+    ``digests`` holds (each response's is added)."""
+    with open(path, "wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        for record_id, url, body, refers_to in records:
+            headers = StatusAndHeaders("200 OK", HTML, protocol="HTTP/1.1")
+            if body is not None:
+                record = writer.create_warc_record(
+                    url, "response", payload=io.BytesIO(body), http_headers=headers
+                )
+                digests[record_id] = record.rec_headers.get_header("WARC-Payload-Digest")
+            else:
+                record = writer.create_revisit_record(
+                    url, digests[refers_to], url, "2026-11-26T01:00:00Z", http_headers=headers
+                )
+                record.rec_headers.remove_header("WARC-Refers-To-Target-URI")
+                record.rec_headers.remove_header("WARC-Refers-To-Date")
+                record.rec_headers.add_header("WARC-Refers-To", refers_to)
+            record.rec_headers.replace_header("WARC-Record-ID", record_id)
+            writer.write_record(record)
+
+
+def test_a_dedup_round_restored_after_its_first_round_finds_its_originals(tmp_path: Path) -> None:
+    """wget's second round refers to the first round's records by id alone.
+    Restored after the first, every revisit was "not in these WARC files", and
+    one whose payload another record of its own file shared printed a Python
+    tuple instead of a reason."""
+    url, page = article("Bài vòng một", "bai-vong-488705")
+    listing = BASE
+    first = tmp_path / "round-a.warc.gz"
+    digests: dict[str, str] = {}
+    _wget_round(
+        first,
+        [("<urn:uuid:a1>", url, page, None), ("<urn:uuid:a2>", listing, b"<p>ds</p>", None)],
+        digests,
+    )
+    second = tmp_path / "round-b.warc.gz"
+    _wget_round(
+        second,
+        [
+            ("<urn:uuid:b0>", "http://127.0.0.1:9/", b"<p>ds</p>", None),
+            ("<urn:uuid:b1>", url, None, "<urn:uuid:a1>"),
+            ("<urn:uuid:b2>", listing, None, "<urn:uuid:a2>"),
+        ],
+        digests,
+    )
+    data = tmp_path / "data"
+    assert run_dna("restore", str(first), data=data).returncode == 0
+    restored = run_dna("restore", str(second), "--strict", data=data)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    assert "Skipped" not in restored.stdout + restored.stderr
+    refers = dict(rows(data, "SELECT record_id, refers_to FROM captures"))
+    assert refers["<urn:uuid:b1>"] == "<urn:uuid:a1>"
+    assert refers["<urn:uuid:b2>"] == "<urn:uuid:a2>"
+    assert run_dna("verify", data=data).returncode == 0
