@@ -58,14 +58,27 @@ class DataDir:
         in any site's folder already, or among the inputs (backups are full of
         ``crawl.warc.gz``): then it takes its name with the start of its
         sha256, the same each time it is restored.  Its captures name it so,
-        and wherever it is placed, a file of its name holds its bytes.
+        and wherever it is placed, a file of its name holds its bytes.  A file
+        held already under another name, byte for byte, takes that name.
         """
         root = self.warc_root.resolve()
         held = [folder for folder in root.iterdir() if folder.is_dir()] if root.is_dir() else []
+        by_size: dict[int, list[Path]] = {}
+        for folder in held:
+            for file in folder.glob("*.warc*"):
+                if file.name.endswith((".warc", ".warc.gz")) and file.is_file():
+                    by_size.setdefault(file.stat().st_size, []).append(file)
         taken: dict[str, Path] = {}
         renamed: dict[Path, str] = {}
         for path in files:
             if path.resolve().is_relative_to(root):
+                continue
+            same = by_size.get(path.stat().st_size, [])
+            if twin := next((f for f in same if filecmp.cmp(f, path, shallow=False)), None):
+                # Held already under another name (a copy, a backup): named so,
+                # it is neither copied again nor packed twice.
+                if twin.name != path.name:
+                    renamed[path] = twin.name
                 continue
             name = path.name
             named = [folder / name for folder in held if (folder / name).is_file()]

@@ -585,3 +585,17 @@ def test_a_dedup_round_restored_after_its_first_round_finds_its_originals(tmp_pa
     assert refers["<urn:uuid:b1>"] == "<urn:uuid:a1>"
     assert refers["<urn:uuid:b2>"] == "<urn:uuid:a2>"
     assert run_dna("verify", data=data).returncode == 0
+
+
+def test_a_byte_identical_copy_under_another_name_is_not_stored_again(tmp_path: Path) -> None:
+    first = _warc_of(tmp_path / "may", "crawl.warc.gz", [article("Bài sao", "bai-sao-488706")])
+    copy = tmp_path / "backup" / "crawl-COPY.warc.gz"
+    copy.parent.mkdir()
+    shutil.copyfile(first, copy)
+    data = tmp_path / "data"
+    for source in (first, copy):
+        restored = run_dna("restore", str(source), data=data)
+        assert restored.returncode == 0, restored.stdout + restored.stderr
+    held = sorted(path.name for path in (data / "warc").glob("*/*.warc.gz"))
+    assert held == ["crawl.warc.gz"]
+    assert run_dna("verify", data=data).returncode == 0
