@@ -134,7 +134,10 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     for line in rebuilt.problems:
         err_console.print(f"[yellow]Not rebuilt:[/] {escape(line)}", soft_wrap=True)
     if not report.responses:
-        fail("nothing restored: no WARC record could be read from the input")
+        fail(
+            "nothing restored: the input holds no HTTP response or revisit record that "
+            "could be read (resource, metadata and dns: records are not pages)"
+        )
     if report.problems:
         err_console.print(
             f"[yellow]{len(report.problems)} problem(s) in the input, "
