@@ -459,7 +459,10 @@ class _Search:
         tier_of: dict[int, int] = {}
         for number, tier in enumerate(tiers):
             where, found = self._where(tier, f"tier{number}")
-            for clause in (where, where.replace("d.document @@", "d.head @@", 1)):
+            head = where.replace("d.document @@", "d.head @@", 1)
+            if "!" in tier:  # what NOT leaves out is left out of the whole document
+                head = f"{head} AND {where}"
+            for clause in (where, head):
                 for article_id in self._newest(clause, found, pool, head=clause != where):
                     tier_of.setdefault(article_id, number)  # the strictest tier first
         params["pool_ids"] = list(tier_of)

@@ -25,7 +25,7 @@ from collections.abc import Iterable
 from whoosh import query as wq
 from whoosh.fields import DATETIME, ID, TEXT, Schema
 from whoosh.qparser import QueryParser
-from whoosh.qparser.plugins import SingleQuotePlugin
+from whoosh.qparser.plugins import PlusMinusPlugin, SingleQuotePlugin
 from whoosh.reading import IndexReader
 
 from archive.records import VIETNAM_TZ
@@ -73,6 +73,10 @@ def _parse_schema() -> Schema:
 
 _PARSER = QueryParser(_ANY, _parse_schema())
 _PARSER.remove_plugin_class(SingleQuotePlugin)
+# "-word" and -"a phrase" leave out, as in web search: NOT in one keystroke.
+# Only in front of a word, a phrase or a group ("2025-2030" is one term).
+# Every word is required already, so "+" means nothing (it never matches).
+_PARSER.add_plugin(PlusMinusPlugin(plusexpr=r"(?!)", minusexpr=r'(?<![^\s(])-(?=[\w"(])'))
 
 
 def parse(text: str, *, narrowed: bool = False) -> wq.Query:

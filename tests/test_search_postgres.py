@@ -197,6 +197,30 @@ def test_the_two_spellings_of_a_lone_y_find_each_other(
             assert archive.ranked(backend, query) == ["sy"], query
 
 
+def test_a_minus_in_front_of_a_word_or_phrase_leaves_it_out(
+    postgres_server: str, tmp_path: Path, backend: str
+) -> None:
+    """ "-nông" and -"nông thôn" were read as the words themselves: the very
+    articles to leave out came first.  And PostgreSQL's NOT held of an
+    article's title and lead alone: one with the word in its body slipped
+    through the pool of title matches."""
+    docs = [
+        Doc("ntm", "Hội nghị nông thôn mới", ["Bàn về nông thôn mới 2025-2030."], "2024-05-12"),
+        Doc(
+            "dt",
+            "Hội nghị đối thoại",
+            ["Nhân dân hỏi, lãnh đạo nông trường trả lời."],
+            "2024-05-13",
+        ),
+    ]
+    for archive in _archive(postgres_server, tmp_path, docs):
+        assert archive.ranked(backend, 'hội nghị -"nông thôn"') == ["dt"]
+        assert archive.ranked(backend, "hội nghị -nông") == []
+        assert archive.ranked(backend, "hội nghị NOT nông") == []
+        assert archive.ranked(backend, "hội nghị -(thôn OR trường)") == []
+        assert archive.ranked(backend, "2025-2030") == ["ntm"]
+
+
 def test_tiers_neither_repeat_nor_lose_hits(archive: Archive) -> None:
     with PostgresSearcher(archive.url) as searcher:
         for query in ("nông thôn mới", "thanh lien", "bão", "34 tỷ"):
