@@ -172,6 +172,6 @@ def extract_article(
         images=parts.images,
         views=find_views(scope, lines),
         category=find_category(scope, title, page.url),
-        tags=find_tags(scope),
+        tags=find_tags(scope, area, found.element),
         family=found.family,
     )

@@ -16,7 +16,7 @@ from extract.boilerplate import RELATED_HEADING, parse_views, views_line
 from extract.container import MIN_PARAGRAPH
 from extract.memo import document_order
 from extract.scope import Scope, value_text
-from extract.select import nodes
+from extract.select import Node, nodes
 from extract.text import clean
 from extract.urls import absolute, canonicalize, host_of
 
@@ -208,14 +208,33 @@ def find_category(scope: Scope, title: str, url: str) -> str | None:
     return crumbs[-1] if crumbs else scope.family.url_category(url)
 
 
-def find_tags(scope: Scope) -> list[str]:
-    """The article's tags (not a sidebar's tag cloud), labels and separators dropped, once each."""
+def find_tags(scope: Scope, area: Element | None = None, body: Element | None = None) -> list[str]:
+    """The article's tags (not a sidebar's tag cloud), labels and separators dropped, once each.
+
+    :param area: the article's own part of the page: tags found there win.
+    :param body: its body: what stands before it (a site-wide cloud in the
+        header) is never the article's tags.
+    """
     for query in scope.queries("tags"):
-        texts = (_TAG_LABEL.sub("", value_text(match)) for match in scope.outside_chrome(query))
+        matches = scope.outside_chrome(query)
+        inside = [match for match in matches if area is not None and _is_within(match, area)]
+        if inside:
+            matches = inside
+        elif body is not None and matches:
+            order = document_order(scope.selector.root)
+            start = order.get(body, 0)
+            matches = [m for m in matches if isinstance(m, str) or order.get(m, start) >= start]
+        texts = (_TAG_LABEL.sub("", value_text(match)) for match in matches)
         tags = list(dict.fromkeys(tag for text in texts if (tag := text.strip(" ,;/"))))
         if tags:
             return tags
     return []
+
+
+def _is_within(match: Node, area: Element) -> bool:
+    return not isinstance(match, str) and (
+        match is area or any(node is area for node in match.iterancestors())
+    )
 
 
 def canonical_url(scope: Scope, url: str) -> str:

@@ -557,6 +557,24 @@ def test_tags_come_from_the_article_not_a_sidebar_cloud() -> None:
     assert not any("Từ khóa" in paragraph for paragraph in generic.body)
 
 
+def test_a_site_wide_tag_cloud_above_the_article_is_not_its_tags() -> None:
+    """Twelve tags in the header of every page were every article's tags,
+    and the article's own "Từ khóa" line was lost behind them."""
+    cloud = "".join(f'<a href="/tag/chu-de-{n}">chủ đề {n}</a> ' for n in range(12))
+    raw = read("generic_article.html").decode("utf-8")
+    raw = raw.replace("<body>", f'<body><div class="tags">{cloud}</div>', 1)
+    record = extract_article(page("generic_article.html", body=raw.encode()))
+    assert record is not None
+    assert record.tags == []
+    own = raw.replace(
+        "<p><b>PV Thanh Tâm</b></p>",
+        '<p><b>PV Thanh Tâm</b></p><div>Từ khóa: <a href="/tag/thuy-loi">thủy lợi</a></div>',
+    )
+    record = extract_article(page("generic_article.html", body=own.encode()))
+    assert record is not None
+    assert record.tags == ["thủy lợi"]
+
+
 @pytest.mark.parametrize(
     ("text", "number"),
     [
