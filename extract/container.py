@@ -82,15 +82,21 @@ def article_blocks(blocks: Iterable[TextBlock]) -> list[TextBlock]:
 
 
 def _up_to_last(prose: list[TextBlock], blocks: list[TextBlock]) -> list[TextBlock]:
-    """The blocks up to the last paragraph of prose.
+    """The blocks up to the last paragraph of prose, when that prose outweighs
+    the links after it.
 
     A listing's headline links stand between its teasers; the links after an
     article's last paragraph (other news, tags, share) are not teasers,
-    whatever heading they have, or none.
+    whatever heading they have, or none.  But a category's description above
+    its list of headlines is no article: there the links weigh more.
     """
     if not prose:
         return blocks
-    return blocks[: blocks.index(prose[-1]) + 1]
+    end = blocks.index(prose[-1]) + 1
+    trailing = sum(len(block.text) for block in blocks[end:] if block.links)
+    if trailing > sum(len(block.text) for block in prose):
+        return blocks
+    return blocks[:end]
 
 
 def _is_prose(block: TextBlock) -> bool:

@@ -272,6 +272,24 @@ def test_a_box_of_other_news_inside_the_article_leaves_it_an_article(heading: st
     assert record.author == "PV Thanh Tâm"
 
 
+def test_a_category_description_above_its_headlines_is_a_listing() -> None:
+    """Links after the last paragraph are an article's other news only when
+    its prose outweighs them: one line describing a category, then a dozen
+    headlines, is a listing."""
+    headlines = "".join(
+        f'<li><a href="index.php?com=tin_tuc&amp;act=chitiet&amp;id={4500 + n}">'
+        f"Xã Phú Hữu triển khai nhiệm vụ trọng tâm số {n} năm 2022</a></li>"
+        for n in range(12)
+    )
+    body = (
+        "<html><head><meta charset='utf-8'><title>Tin tức - Sự kiện</title></head><body>"
+        "<div class='noidung'><h1>Tin tức - Sự kiện</h1><p>Chuyên mục Tin tức - Sự kiện cập "
+        "nhật các hoạt động chính trị, kinh tế, văn hóa, xã hội trên địa bàn xã Phú Hữu, "
+        f"huyện An Phú, tỉnh An Giang.</p><ul>{headlines}</ul></div></body></html>"
+    )
+    assert extract_article(page("generic_article.html", body=body.encode())) is None
+
+
 def test_a_gallery_of_captioned_images_is_not_an_article() -> None:
     figures = "".join(
         f'<figure><img src="/upload/anh/le-hoi-{n}.jpg" width="600">'
