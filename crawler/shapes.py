@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
+from crawler.copies import DeeperCopies
 from crawler.items import ArticleItem
 from crawler.spelling import spelling_of
 from extract.urls import (
@@ -42,14 +43,6 @@ _GUESS_TRIALS = 2
 _SHOWN_REMEMBERED = 2_000
 #: Meta key: the request was parked or held back, and sent on past the duplicate filter.
 RELEASED = "dna_shape_released"
-
-
-@dataclass(slots=True)
-class _Nested:
-    """Pages that offered a page's links again, as written, deeper down its path."""
-
-    pages: int = 0
-    example: str = ""
 
 
 @dataclass(slots=True)
@@ -104,10 +97,8 @@ class ShapeWatch:
         self.held: dict[str, list[Request]] = {}
         #: requests of a shape on trial, waiting while another of its pages is fetched.
         self.parked: dict[str, list[Request]] = {}
-        #: the shallowest page (URL, path segments) offering each set of links as written.
-        self.offered: dict[int, tuple[str, tuple[str, ...]]] = {}
-        #: pages deeper down another's path offering its links again, by that page's URL.
-        self.nested: dict[str, _Nested] = {}
+        #: pages answered again deeper down.
+        self.copies = DeeperCopies()
         #: links not followed, their paths looping (see looping_path); and one of them.
         self.looping = 0
         self.looping_example = ""
@@ -329,40 +320,18 @@ class ShapeWatch:
 
     def repeats_above(self, url: str, links_written: int | None) -> str | None:
         """The page higher up that offered the same links as written, if one
-        did: ``url`` is then the same page answered deeper down.
-
-        A server that answers any path below a directory (a router ignoring
-        extra segments, a soft 404) turns every relative link into a deeper
-        URL of the same page, without end: ``/gioi-thieu/lich-su/lich-su/…``,
-        or, through a relative menu on pages of other directories,
-        ``/tin-tuc/gioi-thieu/tin-tuc/…``.  Such a page's links lead nowhere
-        the page higher up did not, or only to more copies of it, so they are
-        not followed.  Pages compare by their links, not their bytes: visitor
-        counters and clocks change the bytes on every visit.
-        """
-        if links_written is None:
+        did: ``url`` is a copy of it, whose links are not followed (see
+        :mod:`crawler.copies`)."""
+        above = self.copies.higher_up(url, links_written) if links_written is not None else None
+        if above is None:
             return None
-        segments = tuple(part for part in urlsplit(url).path.split("/") if part)
-        above = self.offered.get(links_written)
-        if above is None or len(segments) < len(above[1]):
-            self.offered[links_written] = (url, segments)
-            return None
-        above_url, above_segments = above
-        if len(segments) == len(above_segments):
-            return None
-        nested = self.nested.get(above_url)
-        if nested is None:
-            nested = self.nested[above_url] = _Nested(example=url)
+        if self.copies.first_copy(above):
             logger.warning(
-                "%s: trap: %s answers again deeper (%s): links not followed",
-                self._site,
-                above_url,
-                url,
+                "%s: trap: %s answers again deeper (%s): links not followed", self._site, above, url
             )
-        nested.pages += 1
         self.crawler.stats.inc_value("dna/nested_copies")
         self._report()
-        return above_url
+        return above
 
     def _settle(self, parent: str | None, stopped: str | None) -> list[Request]:
         """The links held back from ``parent``: dropped when its first link
@@ -580,12 +549,7 @@ class ShapeWatch:
                 f"paths: {_links(self.looping)} repeating their path, or too deep, "
                 f"not followed (e.g. {self.looping_example})"
             )
-        for url, nested in self.nested.items():
-            pages = f"{nested.pages} page{'s' if nested.pages != 1 else ''}"
-            lines.append(
-                f"trap: {urlsplit(url).path} answered again deeper on {pages} "
-                f"(e.g. {urlsplit(nested.example).path}); their links not followed"
-            )
+        lines += self.copies.cut_off()
         return lines
 
     def _report(self) -> None:

@@ -1,0 +1,65 @@
+"""Pages answered again deeper down: the copies a router or a soft 404 makes.
+
+A server that answers any path below a directory (a router ignoring extra
+segments, a soft 404) turns every relative link into a deeper URL of the
+same page, without end: ``/gioi-thieu/lich-su/lich-su/…``, or, through a
+relative menu on pages of other directories, ``/tin-tuc/gioi-thieu/tin-tuc/…``.
+Such a page's links lead nowhere the page higher up did not, or only to more
+copies of it, so they are not followed.  Pages compare by their links as
+written, not their bytes: visitor counters and clocks change the bytes on
+every visit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+
+@dataclass(slots=True)
+class _Copies:
+    """Pages that offered a page's links again, as written, deeper down."""
+
+    pages: int = 0
+    example: str = ""
+
+
+class DeeperCopies:
+    """The shallowest page offering each set of links, and the copies met since."""
+
+    def __init__(self) -> None:
+        #: the shallowest page (URL, path segments) offering each set of links as written.
+        self.offered: dict[int, tuple[str, tuple[str, ...]]] = {}
+        #: copies deeper down of a page, by that page's URL.
+        self.copies: dict[str, _Copies] = {}
+
+    def higher_up(self, url: str, links_written: int) -> str | None:
+        """The page with fewer path segments that offered the same links as
+        written, if one did: ``url`` is then a copy of it, counted."""
+        segments = tuple(part for part in urlsplit(url).path.split("/") if part)
+        above = self.offered.get(links_written)
+        if above is None or len(segments) < len(above[1]):
+            self.offered[links_written] = (url, segments)
+            return None
+        above_url, above_segments = above
+        if len(segments) == len(above_segments):
+            return None
+        copies = self.copies.setdefault(above_url, _Copies(example=url))
+        copies.pages += 1
+        return above_url
+
+    def first_copy(self, url: str) -> bool:
+        """Whether one copy of ``url`` has been met, the first just now."""
+        return self.copies[url].pages == 1
+
+    def cut_off(self) -> list[str]:
+        """One line per page copied, e.g. ``trap: /gioi-thieu/ answered again
+        deeper on 2 pages (e.g. /gioi-thieu/lich-su/); their links not followed``."""
+        lines = []
+        for url, copies in self.copies.items():
+            pages = f"{copies.pages} page{'s' if copies.pages != 1 else ''}"
+            lines.append(
+                f"trap: {urlsplit(url).path} answered again deeper on {pages} "
+                f"(e.g. {urlsplit(copies.example).path}); their links not followed"
+            )
+        return lines
