@@ -32,6 +32,10 @@ class DeeperCopies:
         self.offered: dict[int, tuple[str, tuple[str, ...]]] = {}
         #: copies deeper down of a page, by that page's URL.
         self.copies: dict[str, _Copies] = {}
+        #: relative hrefs, as written, that led to a copy; and links refused for it.
+        self.written: set[str] = set()
+        self.refused = 0
+        self.refused_example = ""
 
     def higher_up(self, url: str, links_written: int) -> str | None:
         """The page with fewer path segments that offered the same links as
@@ -48,6 +52,20 @@ class DeeperCopies:
         copies.pages += 1
         return above_url
 
+    def led_to_copy(self, written: str) -> None:
+        """A relative href, as written, led to a copy: written so on a page of
+        any other directory, it leads to another (a menu's ``lien-he`` under
+        each article's directory, on a server answering a soft 404)."""
+        self.written.add(written)
+
+    def refuses(self, written: str) -> bool:
+        """Whether a link written ``written`` is not followed; counted if not."""
+        if written not in self.written:
+            return False
+        self.refused += 1
+        self.refused_example = self.refused_example or written
+        return True
+
     def first_copy(self, url: str) -> bool:
         """Whether one copy of ``url`` has been met, the first just now."""
         return self.copies[url].pages == 1
@@ -56,6 +74,11 @@ class DeeperCopies:
         """One line per page copied, e.g. ``trap: /gioi-thieu/ answered again
         deeper on 2 pages (e.g. /gioi-thieu/lich-su/); their links not followed``."""
         lines = []
+        if self.refused:
+            lines.append(
+                f"copies: {self.refused} relative link{'s' if self.refused != 1 else ''} "
+                f"written as one that led to a copy (e.g. {self.refused_example!r}) not followed"
+            )
         for url, copies in self.copies.items():
             pages = f"{copies.pages} page{'s' if copies.pages != 1 else ''}"
             lines.append(

@@ -106,6 +106,21 @@ def followed_links(
     return links, len(hrefs)
 
 
+def written_relative(hrefs: Sequence[str], base: str, domains: tuple[str, ...]) -> dict[str, str]:
+    """The URLs of the ``hrefs`` written relative to the page's directory
+    (``lien-he``, ``gioi-thieu/``, ``./``, not ``?page=2``), each with its
+    href as written: the same href on a page of another directory is
+    another URL, and the trap guard learns which of them only copy a page."""
+    found: dict[str, str] = {}
+    for href in hrefs:
+        written = href.strip()
+        if written.startswith("?") or not is_relative(written):
+            continue
+        if (url := link_at(base, written, domains)) is not None:
+            found.setdefault(url, written)
+    return found
+
+
 def is_relative(href: str) -> bool:
     """Whether ``href`` resolves against the page's own path (``lich-su/``, ``?page=2``)."""
     return not href.strip().startswith(

@@ -318,13 +318,21 @@ class ShapeWatch:
             return pages + dates
         return None
 
-    def repeats_above(self, url: str, links_written: int | None) -> str | None:
+    def repeats_above(
+        self, url: str, links_written: int | None, written: str | None = None
+    ) -> str | None:
         """The page higher up that offered the same links as written, if one
         did: ``url`` is a copy of it, whose links are not followed (see
-        :mod:`crawler.copies`)."""
+        :mod:`crawler.copies`).
+
+        :param written: the relative href that led to ``url``, as written:
+            written so on pages of other directories, it leads to more copies.
+        """
         above = self.copies.higher_up(url, links_written) if links_written is not None else None
         if above is None:
             return None
+        if written:
+            self.copies.led_to_copy(written)
         if self.copies.first_copy(above):
             logger.warning(
                 "%s: trap: %s answers again deeper (%s): links not followed", self._site, above, url
@@ -461,6 +469,8 @@ class ShapeWatch:
         if key := self.stopped(url):
             self.dropped(key)
             return False
+        if self.copy_link(request):
+            return False
         keys = self.keys(url)
         shape = self._shape(keys[0])
         if (late := implausible_date(url, self.today, whole_days=True)) is not None:
@@ -496,6 +506,16 @@ class ShapeWatch:
         known = [found for key in keys if (found := self.shapes.get(key)) and found.pages]
         if known and not any(found.productive for found in known):
             request.priority -= _SINK
+        return True
+
+    def copy_link(self, request: Request) -> bool:
+        """Whether ``request`` follows a relative href written as one that led
+        to a copy (see :meth:`repeats_above`); counted if so."""
+        written = request.meta.get("dna_written")
+        if not written or not self.copies.refuses(written):
+            return False
+        self.crawler.stats.inc_value("dna/copy_links")
+        self._report()
         return True
 
     def _refused(self, stat: str, count: int, warning: str, *args: object) -> bool:

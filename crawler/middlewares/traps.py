@@ -138,7 +138,9 @@ class TrapGuardMiddleware:
         if judged:
             if meta.get("dna_kind") == "article":
                 self.watch.guessed_article(page_url, article)
-            nested = self.watch.repeats_above(page_url, meta.get("dna_links_written"))
+            nested = self.watch.repeats_above(
+                page_url, meta.get("dna_links_written"), meta.get("dna_written")
+            )
             if nested:
                 links = []  # they lead nowhere the page above did not
             # A dead end: a copy of an article, or a page with no links at all
@@ -205,6 +207,8 @@ class StoppedShapeMiddleware:
         if key := self.watch.stopped(request.url):
             self.watch.dropped(key)
             raise Skipped(f"trap shape stopped: {request.url}")
+        if self.watch.copy_link(request):
+            raise Skipped(f"written as a link that led to a copy: {request.url}")
         if request.meta.get(_SENT):
             return  # a retry or a redirect of a page already counted out
         if key := self.watch.on_trial(request.url):

@@ -33,6 +33,7 @@ from crawler.links import (
     is_relative,
     listed_items,
     pager_link_at,
+    written_relative,
 )
 from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
 from crawler.spelling import UrlSpelling
@@ -223,10 +224,13 @@ class PortalSpider(CaseProbe, scrapy.Spider):
         optional: bool = False,
         listed_date: datetime | None = None,
         menu: bool = False,
+        written: str | None = None,
     ) -> scrapy.Request:
         meta: dict[str, Any] = {"dna_kind": kind}
         if optional:
             meta["dna_optional"] = True
+        if written:
+            meta["dna_written"] = written  # a relative href, as written
         if listed_date:
             meta["dna_listed_date"] = listed_date
         self._requested.add(url)
@@ -329,12 +333,17 @@ class PortalSpider(CaseProbe, scrapy.Spider):
         spelling = self.spelling
         # An article was compared by its text (in parse), other pages by their links.
         spelling.learn_from_links(links, response.url, compare=record is None)
+        written_as: dict[str, str] = {}
         if any(is_relative(href) for href in hrefs):
             # What the page offers as written (less what changes on every
             # visit): the trap guard compares pages by it.  Only relative
             # links lead somewhere else from a page deeper down.
             written = frozenset(without_params(href, spelling.volatile) for href in hrefs)
             response.meta["dna_links_written"] = hash(written)
+            written_as = {
+                spelling.normal(url): href
+                for url, href in written_relative(hrefs, base, domains).items()
+            }
         pager = set()
         posted = None
         if record is None:
@@ -371,7 +380,7 @@ class PortalSpider(CaseProbe, scrapy.Spider):
                 if url in archived:
                     continue
                 articles.append(url)
-            yield self._request(url, kind, menu=menu)
+            yield self._request(url, kind, menu=menu, written=written_as.get(url))
         response.meta["dna_links_shown"] = frozenset(shown)  # for the trap guard
         listed = paged = frozenset()
         if pager or posted is not None:
