@@ -31,6 +31,8 @@ learns what only this portal does, while crawling it:
 - a server that answers a case-flipped path with the same page is
   case-insensitive (IIS), and the site's paths are lowercased.  This is
   asked of the server once per crawl, never assumed from the family;
+- a server that gave one article's text with and without a slash ending
+  its path answers both alike, and the slash leaves the site's paths;
 - a server that redirects two paths from one origin to the same paths on
   another (``http://`` to ``https://``, a bare host to ``www.``) has moved
   that origin: links still written the old way (pasted into articles,
@@ -55,6 +57,7 @@ from extract.urls import (
     query_string,
     with_lowercase_path,
     without_params,
+    without_trailing_slash,
 )
 
 if TYPE_CHECKING:
@@ -114,16 +117,27 @@ class UrlSpelling:
         self.ids: set[str] = set()
         #: URL without its token-like values → (those values, what the page held).
         self._compared: dict[str, tuple[dict[str, str], object]] = {}
+        #: ``None`` until an article was met with and without a slash ending its path.
+        self.slash_insensitive: bool | None = None
+        #: URL without a slash ending its path → (whether it had one, the article's digest).
+        self._slashes: dict[str, tuple[bool, str]] = {}
 
     def learnt(self) -> tuple[object, ...]:
         """What has been learnt so far: equal while the spelling is unchanged."""
-        return (self.volatile, self.case_insensitive, tuple(self.moved.items()))
+        return (
+            self.volatile,
+            self.case_insensitive,
+            tuple(self.moved.items()),
+            self.slash_insensitive,
+        )
 
     def normal(self, url: str) -> str:
         """``url`` as this site spells it once learnt."""
         if self.moved:
             url = self._moved(url)
         url = without_params(url, self.volatile)
+        if self.slash_insensitive:
+            url = without_trailing_slash(url)
         return with_lowercase_path(url) if self.case_insensitive else url
 
     def learn_case(self, insensitive: bool) -> None:
@@ -144,6 +158,8 @@ class UrlSpelling:
         not to matter.  (A moved origin is met as a redirect, whose target
         the duplicate filter has seen.)"""
         if "?" in url:
+            return True
+        if self.slash_insensitive is None and without_trailing_slash(url) != url:
             return True
         return self.case_insensitive is None and with_lowercase_path(url) != url
 
@@ -235,8 +251,33 @@ class UrlSpelling:
         self._learn(learnt)
 
     def learn_from_article(self, url: str, text_hash: Callable[[], str]) -> None:
-        """Compare the article fetched from ``url`` by its text (see :meth:`_compare`)."""
+        """Compare the article fetched from ``url`` by its text (see :meth:`_compare`
+        and :meth:`_compare_slash`)."""
         self._compare(url, lambda _names: text_hash())
+        self._compare_slash(url, text_hash)
+
+    def _compare_slash(self, url: str, text_hash: Callable[[], str]) -> None:
+        """Learn whether a slash ending a path matters, from the first article
+        met both with and without one: the same text, and it does not.
+
+        Links to one article written both ways made its second spelling a
+        copy, a dead end; two such stopped their shape, and an article linked
+        only with the slash was lost.
+        """
+        if self.slash_insensitive is not None:
+            return
+        key = without_trailing_slash(url)
+        if len(urlsplit(url).path) <= 1:
+            return
+        slashed = key != url
+        seen = self._slashes.get(key)
+        if seen is None:
+            if len(self._slashes) < _MAX_REMEMBERED:
+                self._slashes[key] = (slashed, text_hash())
+            return
+        if seen[0] != slashed:
+            self.slash_insensitive = seen[1] == text_hash()
+            self._slashes.clear()
 
     def settles(self, url: str) -> bool:
         """Whether ``url`` differs from a page fetched already only in values

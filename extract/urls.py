@@ -274,6 +274,16 @@ def with_lowercase_path(url: str) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path.lower(), parts.query, ""))
 
 
+def without_trailing_slash(url: str) -> str:
+    """``url`` with no slash ending its path (the root's kept): one spelling
+    on a server that answers ``/bai-viet/`` and ``/bai-viet`` alike."""
+    parts = urlsplit(url)
+    if len(parts.path) <= 1 or not parts.path.endswith("/"):
+        return url
+    path = parts.path.rstrip("/") or "/"
+    return urlunsplit((parts.scheme, parts.netloc, path, parts.query, parts.fragment))
+
+
 #: A run of digits, abstracted away in URL shapes.
 _DIGITS = re.compile(r"\d+")
 

@@ -437,3 +437,24 @@ def test_long_links_leave_nothing_behind() -> None:
 )
 def test_a_path_that_repeats_itself_three_times_loops(url: str, loops: bool) -> None:
     assert looping_path(url) is loops
+
+
+def test_a_slash_ending_the_path_is_learnt_to_matter_or_not_from_one_article() -> None:
+    """Links to one article written with and without a slash made its second
+    spelling a copy, a dead end; two stopped the shape, and an article linked
+    only with the slash was lost."""
+    spelling = UrlSpelling()
+    spelling.learn_from_article("http://xa.gov.vn/tin-tuc/bai-7/", lambda: "seven")
+    assert spelling.may_respell("http://xa.gov.vn/tin-tuc/bai-8/")
+    spelling.learn_from_article("http://xa.gov.vn/tin-tuc/bai-7", lambda: "seven")
+    assert spelling.slash_insensitive is True
+    assert (
+        spelling.normal("http://xa.gov.vn/tin-tuc/bai-8/?p=1")
+        == "http://xa.gov.vn/tin-tuc/bai-8?p=1"
+    )
+    assert spelling.normal("http://xa.gov.vn/") == "http://xa.gov.vn/"
+    other = UrlSpelling()
+    other.learn_from_article("http://xa.gov.vn/tin-tuc/", lambda: "listing as an article")
+    other.learn_from_article("http://xa.gov.vn/tin-tuc", lambda: "another page")
+    assert other.slash_insensitive is False
+    assert other.normal("http://xa.gov.vn/tin-tuc/bai-8/") == "http://xa.gov.vn/tin-tuc/bai-8/"
