@@ -1,5 +1,6 @@
 """What a crawl left out: trap shapes stopped, budgets reached, what robots.txt
-disallows, a site it could not enter.
+disallows, a site it could not enter, pages whose URL reads as an article's
+that held none.
 
 A crawl that stops a trap or reaches its page or time budget has done its
 job and is not a failed crawl, but the archivist must see what was cut off:
@@ -41,6 +42,12 @@ def note_links_cut(stats: StatsCollector, url: str, most: int) -> None:
         stats.set_value("dna/max_links_per_page", most)
 
 
+def note_unextracted(stats: StatsCollector, url: str) -> None:
+    """The page at ``url``, an article's by its URL, held no article text."""
+    if stats.get_value("dna/unextracted_example") is None:
+        stats.set_value("dna/unextracted_example", url)
+
+
 def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
     """One line per part of the crawl cut off, e.g.
     ``trap: /lich-cong-tac?_8_month=*&_8_year=* stopped after 12 pages``,
@@ -67,6 +74,14 @@ def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
             f"link cap: {pages} page(s) linked to more than "
             f"{stats.get('dna/max_links_per_page')} URLs; the rest of their links not "
             f"followed (max_links_per_page; e.g. {stats.get('dna/links_cut_example')})"
+        )
+    if pages := stats.get("dna/articles_unextracted"):
+        # An article too short, or on a template no rule reads, is otherwise
+        # lost with "errors 0": the archivist can give the site selectors.
+        lines.append(
+            f"not articles: {pages} page(s) whose URL reads as an article's held no "
+            f"article text (e.g. {stats.get('dna/unextracted_example')}); kept in the "
+            "WARC, see selectors in configuration.md"
         )
     if reason == PAGE_BUDGET:
         lines.append(

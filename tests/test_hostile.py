@@ -474,6 +474,29 @@ def test_a_page_of_endless_links_is_read_up_to_the_cap_and_says_so(serve, tmp_pa
     assert any(line.startswith(said) for line in runs[0]["cut_off"])
 
 
+def test_an_article_url_with_no_article_text_is_said(serve, tmp_path: Path) -> None:
+    """Pages whose URL reads as an article's but that held no article text
+    (too short, or a template no rule reads) were lost with "errors 0"."""
+    short = "<html><body><h1>Tin ngắn</h1><p>Hai câu.</p><p>Ngắn.</p></body></html>".encode()
+    articles = {
+        "/tin-tuc/bai-viet-1.html": (200, _ARTICLE),
+        "/tin-tuc/bai-viet-2.html": (200, short),
+    }
+    home = "".join(f'<a href="{path}">Tin</a>' for path in articles)
+    portal, _ = serve({"/": (200, home.encode()), "/robots.txt": (404, b""), **articles})
+    data = tmp_path / "data"
+    data.mkdir()
+    (data / "sites.toml").write_text(
+        f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "short"\nstart_urls = ["{portal}/"]\n'
+        "article_pattern = '/tin-tuc/bai-viet-'\n",
+        encoding="utf-8",
+    )
+    result = run_capped("crawl", "short", "--no-index", data=data)
+    assert result.returncode == 0, result.stdout + result.stderr
+    said = "not articles: 1 page(s) whose URL reads as an article's held no article text"
+    assert f"short: cut off: {said} (e.g. {portal}/tin-tuc/bai-viet-2.html)" in result.stdout
+
+
 def test_a_feed_sent_as_html_is_read_as_a_feed(serve, tmp_path: Path) -> None:
     """``rss.aspx`` pages often say ``text/html`` (as this server says of
     everything): read as a page, the feed's items were never followed."""

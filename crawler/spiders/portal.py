@@ -20,7 +20,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 
 from crawler.caseprobe import CaseProbe
-from crawler.cutoffs import note_links_cut, site_budgets
+from crawler.cutoffs import note_links_cut, note_unextracted, site_budgets
 from crawler.decide import content_kind, judge_page
 from crawler.failures import UNREACHABLE_ROBOTS, Skipped, failure_reason, note_failure
 from crawler.frontier.redis import KnownArticles, frontier_settings, known_articles
@@ -283,6 +283,8 @@ class PortalSpider(CaseProbe, scrapy.Spider):
         )
         if verdict.outcome != "not_article":
             self.crawler.stats.inc_value(f"dna/{verdict.outcome}")
+        if verdict.outcome == "articles_unextracted":
+            note_unextracted(self.crawler.stats, response.url)
         if self.spelling.case_insensitive is None and not self._case_asked:
             yield from self.ask_case(response)
         if verdict.article is not None:
