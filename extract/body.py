@@ -42,6 +42,8 @@ AUTHOR_PREFIX = re.compile(
     re.IGNORECASE,
 )
 _SOURCE_LINE = re.compile(r"^\(?theo\s", re.IGNORECASE)
+#: A source credit, "(Theo Báo Nghệ An)": who is credited.
+_SOURCE_CREDIT = re.compile(r"^\(?\s*theo\s+([^()]+?)\s*\)?\.?$", re.IGNORECASE)
 #: The dash between a credit's name and office.
 _CREDIT_DASH = re.compile(r"\s+[-–—]\s+")
 #: Syllables in a Vietnamese name, fewest and most.
@@ -73,8 +75,10 @@ class BodyParts:
 
 
 def strip_author_prefix(text: str) -> str:
-    """ "Tác giả: Hữu Thịnh" is "Hữu Thịnh"."""
-    return AUTHOR_PREFIX.sub("", text).strip()
+    """ "Tác giả: Hữu Thịnh" is "Hữu Thịnh"; "(Theo Báo Nghệ An)" is "Báo Nghệ An"."""
+    text = AUTHOR_PREFIX.sub("", text).strip()
+    source = _SOURCE_CREDIT.match(text)
+    return source.group(1).strip() if source else text
 
 
 def alignment(element: Element, stop: Element) -> str | None:
@@ -205,6 +209,18 @@ def split_body(
         trailing += 1
     if trailing > 1 and paragraphs and _is_heading(paragraphs[-1]):
         paragraphs.pop()
+    # So are links before it (other news above the body, a box of tabs), and
+    # a short line heading them.
+    start = 0
+    while start < len(paragraphs):
+        block, following = paragraphs[start], paragraphs[start + 1 : start + 2]
+        links_next = bool(following) and following[0].link_ratio > _TRAILING_LINKS
+        short = _is_heading(block) or len(block.text) <= _MAX_SIGNATURE
+        if block.link_ratio > _TRAILING_LINKS or (links_next and short):
+            start += 1
+        else:
+            break
+    del paragraphs[:start]
     signature: list[str] = []
     while (
         paragraphs

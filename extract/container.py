@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from itertools import chain, pairwise
+from itertools import chain
 from typing import TYPE_CHECKING, NamedTuple
 
 from lxml.etree import _Element as Element
@@ -54,6 +54,8 @@ _NEGATIVE = re.compile(
     re.IGNORECASE,
 )
 _CLASS_WEIGHT = 25
+#: Classes of an image's caption (or the box holding it).
+_CAPTION = re.compile(r"caption|chu-?thich|photo-?desc", re.IGNORECASE)
 #: Structural signs of an article page that generic pages often carry.
 _ARTICLE_SIGNS = (
     "//meta[@property='og:type'][@content='article']"
@@ -81,22 +83,23 @@ def article_blocks(blocks: Iterable[TextBlock]) -> list[TextBlock]:
     return kept
 
 
-def _up_to_last(prose: list[TextBlock], blocks: list[TextBlock]) -> list[TextBlock]:
-    """The blocks up to the last paragraph of prose, when that prose outweighs
-    the links after it.
+def _among_prose(prose: list[TextBlock], blocks: list[TextBlock]) -> list[TextBlock]:
+    """The blocks from the first paragraph of prose to the last, when that
+    prose outweighs the links around it.
 
-    A listing's headline links stand between its teasers; the links after an
-    article's last paragraph (other news, tags, share) are not teasers,
-    whatever heading they have, or none.  But a category's description above
-    its list of headlines is no article: there the links weigh more.
+    A listing's headline links stand between its teasers; the links before
+    an article's first paragraph or after its last (other news, tags,
+    share) are not teasers, whatever heading they have, or none.  But a
+    category's description above its list of headlines is no article:
+    there the links weigh more.
     """
     if not prose:
         return blocks
-    end = blocks.index(prose[-1]) + 1
-    trailing = sum(len(block.text) for block in blocks[end:] if block.links)
-    if trailing > sum(len(block.text) for block in prose):
+    start, end = blocks.index(prose[0]), blocks.index(prose[-1]) + 1
+    around = sum(len(block.text) for block in blocks[:start] + blocks[end:] if block.links)
+    if around > sum(len(block.text) for block in prose):
         return blocks
-    return blocks[:end]
+    return blocks[start:end]
 
 
 def _is_prose(block: TextBlock) -> bool:
@@ -104,10 +107,32 @@ def _is_prose(block: TextBlock) -> bool:
     and a gallery of captioned images is no article."""
     return (
         len(block.text) >= MIN_PARAGRAPH
-        and block.element.tag != "figcaption"
         and block.link_ratio < MAX_LINK_RATIO
+        and not _is_caption(block.element)
         and not is_boilerplate_line(block.text)
     )
+
+
+def _is_caption(element: Element) -> bool:
+    if element.tag == "figcaption":
+        return True
+    parent = element.getparent()
+    names = f"{element.get('class', '')} {parent.get('class', '') if parent is not None else ''}"
+    return bool(_CAPTION.search(names))
+
+
+def _teasers(blocks: list[TextBlock]) -> int:
+    """Paragraphs under a headline link, a short line (its date) between them or not."""
+    teasers, under = 0, False
+    for block in blocks:
+        if _is_headline(block):
+            under = True
+        elif _is_prose(block):
+            teasers += under
+            under = False
+        elif block.links or len(block.text) >= MIN_PARAGRAPH:
+            under = False
+    return teasers
 
 
 def _is_headline(block: TextBlock) -> bool:
@@ -136,15 +161,13 @@ def has_article_text(
     blocks = article_blocks(text_blocks(element, chrome_elements(element, remove)))
     prose = [block for block in blocks if _is_prose(block)]
     links = sum(
-        len(block.links) for block in _up_to_last(prose, blocks) if _is_headline_link(block)
+        len(block.links) for block in _among_prose(prose, blocks) if _is_headline_link(block)
     )
     if links >= max(_MIN_TEASERS, len(prose)):
         return False
     # Teasers: paragraphs right under a headline link.  Two or more, and most
     # of the prose, make a short listing (a category's last page).
-    teasers = sum(
-        1 for above, block in pairwise(blocks) if _is_prose(block) and _is_headline(above)
-    )
+    teasers = _teasers(blocks)
     if teasers >= 2 and teasers * 2 > len(prose):
         return False
     return len(prose) >= min_paragraphs and sum(len(block.text) for block in prose) >= min_chars
@@ -207,7 +230,7 @@ def _teaser_links(block: Element) -> int:
     news after its last paragraph does not count.
     """
     shapes: dict[str, set[str]] = defaultdict(set)
-    for href in _hrefs_up_to_last_prose(block):
+    for href in _hrefs_among_prose(block):
         href = href.strip()
         if not href or href.startswith(("#", "javascript:", "mailto:")):
             continue
@@ -220,12 +243,14 @@ def _teaser_links(block: Element) -> int:
     return max((len(hrefs) for hrefs in shapes.values()), default=0)
 
 
-def _hrefs_up_to_last_prose(block: Element) -> list[str]:
-    """The targets of the links in ``block`` up to its last paragraph of prose,
-    chrome left out."""
+def _hrefs_among_prose(block: Element) -> list[str]:
+    """The targets of the links in ``block`` among its prose (see
+    :func:`_among_prose`), chrome left out."""
     blocks = list(text_blocks(block, chrome_elements(block)))
     prose = [text for text in blocks if _is_prose(text)]
-    return [str(link.get("href", "")) for text in _up_to_last(prose, blocks) for link in text.links]
+    return [
+        str(link.get("href", "")) for text in _among_prose(prose, blocks) for link in text.links
+    ]
 
 
 def looks_like_article(selector: Selector, block: Element) -> bool:

@@ -290,11 +290,81 @@ def test_a_category_description_above_its_headlines_is_a_listing() -> None:
     assert extract_article(page("generic_article.html", body=body.encode())) is None
 
 
-def test_a_gallery_of_captioned_images_is_not_an_article() -> None:
+def _other_news(count: int) -> str:
+    return "".join(
+        f'<li><a href="index.php?com=tin_tuc&amp;act=chitiet&amp;id={4500 + n}">'
+        f"Xã Phú Hữu triển khai nhiệm vụ trọng tâm tháng {n} năm 2022</a></li>"
+        for n in range(1, count + 1)
+    )
+
+
+@pytest.mark.parametrize(
+    "box",
+    [
+        f"<div class='same-cat'><h4>Bài viết cùng chuyên mục</h4><ul>{_other_news(4)}</ul></div>",
+        f"<ul class='links'>{_other_news(3)}</ul>",
+        "<div class='tabs'><ul class='tab-head'><li><a href='#t1'>Tin mới</a></li>"
+        "<li><a href='#t2'>Đọc nhiều</a></li></ul>"
+        f"<div id='t1'><ul>{_other_news(4)}</ul></div></div>",
+    ],
+    ids=["headed", "bare", "tabs"],
+)
+def test_other_news_above_the_body_is_neither_a_listing_nor_body_text(box: str) -> None:
+    """A box of other news above the body, in its container: a short
+    article was dropped as a listing, or the box's headlines began its body."""
+    body = edited(
+        "generic_article.html",
+        '<div class="noidung-tin">',
+        f'<div class="noidung-tin">{box}',
+    )
+    record = extract_article(page("generic_article.html", body=body))
+    assert record is not None
+    assert record.body[0].startswith("Sáng ngày 17/01/2022")
+    assert record.author == "PV Thanh Tâm"
+
+
+def test_a_short_last_page_of_a_category_is_a_listing() -> None:
+    """Two teasers, each a headline, its date, then its summary, under the
+    category's description: taken for an article before, as the date stood
+    between headline and summary."""
+    items = "".join(
+        f'<div class="item"><h3><a href="/bai-viet/bai-so-{n}-10{n}.html">Ra quân khuyến học '
+        f'khuyến tài tại thôn số {n}</a></h3><span class="d">19/06/2025</span><p>(DTTX) - '
+        f"Sáng 19/6, xã Hòa Sơn đã ra quân khuyến học khuyến tài với nhiều hoạt động số {n}.</p>"
+        "</div>"
+        for n in range(2)
+    )
+    body = (
+        "<html><head><meta charset='utf-8'><title>Tin tức - Sự kiện</title></head><body>"
+        "<div id='main'><h1 class='cat-title'>Tin tức - Sự kiện</h1><div class='cat-desc'><p>"
+        "Chuyên mục Tin tức - Sự kiện cập nhật các hoạt động nổi bật trên địa bàn xã.</p></div>"
+        f"{items}</div></body></html>"
+    )
+    assert extract_article(page("generic_article.html", body=body.encode())) is None
+
+
+def test_a_source_credit_in_brackets_is_the_byline() -> None:
+    body = edited(
+        "generic_article.html",
+        "<p><b>PV Thanh Tâm</b></p>",
+        '<p style="text-align:right">(Theo Báo An Giang)</p>',
+    )
+    record = extract_article(page("generic_article.html", body=body))
+    assert record is not None
+    assert record.author == "Báo An Giang"
+    assert not any("Theo Báo" in paragraph for paragraph in record.body)
+
+
+@pytest.mark.parametrize(
+    ("figure", "caption"),
+    [("figure", "figcaption"), ("div class='photo'", "p class='caption'")],
+    ids=["figcaption", "caption-class"],
+)
+def test_a_gallery_of_captioned_images_is_not_an_article(figure: str, caption: str) -> None:
     figures = "".join(
-        f'<figure><img src="/upload/anh/le-hoi-{n}.jpg" width="600">'
-        f"<figcaption>Lễ hội đền làng năm 2025 - ảnh {n}: nhân dân dâng hương tại đền"
-        "</figcaption></figure>"
+        f'<{figure}><img src="/upload/anh/le-hoi-{n}.jpg" width="600">'
+        f"<{caption}>Lễ hội đền làng năm 2025 - ảnh {n}: nhân dân dâng hương tại đền"
+        f"</{caption.split()[0]}></{figure.split()[0]}>"
         for n in range(1, 15)
     )
     body = (
