@@ -126,10 +126,12 @@ def search(
     Type what you remember: "thanh lien" finds "Thanh Liên", hoà finds hòa.
     Typed with diacritics, exact spellings rank first.  Words typed next to
     each other rank articles where they stand together first; a "quoted
-    phrase" requires it.  QUERY also takes AND, OR, NOT, field:term (title,
-    lead, body, captions, author, site, category, published, id; body: is
-    the whole text) and wildcards (li*).  Dates are Vietnam time
-    (YYYY-MM-DD).
+    phrase" requires it.  QUERY also takes AND, OR, NOT (or -word,
+    -"a phrase"), field:term (title, lead, body, captions, author, site,
+    category, published, id; body: is the whole text) and wildcards (li*).
+    Quote the whole query as one argument; one starting with - needs --
+    before it, after the options (dna search --site x -- '-x y').  Dates
+    are Vietnam time (YYYY-MM-DD).
 
     A PostgreSQL archive is searched in the database itself (nothing to
     build; an article is found as soon as its crawl batch commits); a SQLite

@@ -76,7 +76,8 @@ _PARSER.remove_plugin_class(SingleQuotePlugin)
 # "-word" and -"a phrase" leave out, as in web search: NOT in one keystroke.
 # Only in front of a word, a phrase or a group ("2025-2030" is one term).
 # Every word is required already, so "+" means nothing (it never matches).
-_PARSER.add_plugin(PlusMinusPlugin(plusexpr=r"(?!)", minusexpr=r'(?<![^\s(])-(?=[\w"(])'))
+_MINUS = re.compile(r'(?<![^\s(])-(?=[\w"(])')
+_PARSER.add_plugin(PlusMinusPlugin(plusexpr=r"(?!)", minusexpr=_MINUS.pattern))
 
 
 def parse(text: str, *, narrowed: bool = False) -> wq.Query:
@@ -100,6 +101,8 @@ def parse(text: str, *, narrowed: bool = False) -> wq.Query:
             hint = " (dates look like 2024, 2024-03 or 2024-03-05)" if field == "published" else ""
             raise QuerySyntaxError(f"cannot read {value!r} as {field}{hint}", text, start)
     if parsed is wq.NullQuery:
+        if _MINUS.search(text):
+            raise QuerySyntaxError("nothing to search for: -word only leaves out", text, 0)
         raise QuerySyntaxError("nothing to search for", text, 0)
     return parsed
 
