@@ -264,11 +264,9 @@ class UrlSpelling:
         copy, a dead end; two such stopped their shape, and an article linked
         only with the slash was lost.
         """
-        if self.slash_insensitive is not None:
+        if self.slash_insensitive is not None or len(urlsplit(url).path) <= 1:
             return
         key = without_trailing_slash(url)
-        if len(urlsplit(url).path) <= 1:
-            return
         slashed = key != url
         seen = self._slashes.get(key)
         if seen is None:

@@ -33,6 +33,7 @@ _MAX_SOURCE = 80
 _SIGNATURE_INDENT = 10
 #: Trailing signature lines looked at ("Tác giả: …" then "Nguồn tin: …").
 _MAX_AUTHOR_LINES = 2
+#: Headings: above a list of links, the list's own.
 _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 #: A last block of the body more than this share link text is navigation.
 _TRAILING_LINKS = 0.5
