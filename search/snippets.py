@@ -76,18 +76,24 @@ def _has_words(text: str) -> bool:
 def snippet(article: ArchivedArticle, terms: Iterable[str], width: int = WIDTH) -> Snippet:
     """The best passage of ``article`` for ``terms`` (canonical syllables).
 
-    Looks in the body, then the lead, captions and title; without any hit,
-    the start of the lead or body.
+    The body's, the lead's, the captions' or the title's, whichever shows
+    the most of the words searched (the body first among equals): "Thanh
+    Thủy" showed a body passage of "Thanh Chương" alone, the lead holding
+    both.  Without any hit, the start of the lead or body.
     """
     wanted = frozenset(terms)
     sources = (article.body, article.summary, "\n".join(article.captions), article.title)
     fragmenter = ContextFragmenter(maxchars=width // 2, surround=width // 4)
+    best, shown = None, 0
     for source in sources:
         if not source:
             continue
         text = " ".join(unicodedata.normalize("NFC", source).split())
         found = highlight(text, wanted, _ANALYZER, fragmenter, _SpanFormatter(), top=2)
-        if found.spans:
-            return found
+        words = len({found.text[start:end].casefold() for start, end in found.spans})
+        if words > shown:
+            best, shown = found, words
+    if best is not None:
+        return best
     opening = " ".join((article.summary or article.body or "").split())
     return Snippet(textwrap.shorten(opening, width, placeholder=" …"))

@@ -1,14 +1,17 @@
-"""Vietnamese analysis: one canonical spelling per syllable, folding, syllable pairs."""
+"""Vietnamese analysis: one canonical spelling per syllable, folding, syllable pairs, snippets."""
 
 from __future__ import annotations
 
 import pickle
 import unicodedata
+from datetime import UTC, datetime
 
 import pytest
 
+from archive.archived import ArchivedArticle
 from places.folding import unaccented
 from search.analysis import PairFilter, full_text_analyzer, key_analyzer, text_analyzer
+from search.snippets import snippet
 from search.tsvector import tokens
 from search.vietnamese import canonical, fold, is_folded, place_tone, variants
 
@@ -168,3 +171,37 @@ def test_analyzers_pickle_for_the_index() -> None:
     restored = pickle.loads(pickle.dumps(analyzer))
     assert restored == analyzer
     assert [t.text for t in restored("hợp tác")] == ["hợp", "hợp tác", "tác"]
+
+
+def test_the_snippet_is_the_passage_showing_most_of_the_words_searched() -> None:
+    """ "Thanh Thủy" showed a body passage of "Thanh Chương" alone; the
+    lead held both words."""
+    now = datetime(2025, 1, 1, tzinfo=UTC)
+    article = ArchivedArticle(
+        id=1,
+        url="http://xa.gov.vn/bai-1",
+        site="huyen",
+        title="Chè Thanh Chương",
+        published=now,
+        published_source="page",
+        author=None,
+        summary="Các xã Thanh Mai, Thanh Thủy, Thanh Đức trồng chè.",
+        body="Toàn huyện Thanh Chương hiện có trên 7.500 ha chè. " * 3,
+        images=[],
+        views=None,
+        category=None,
+        tags=[],
+        family="generic",
+        first_seen=now,
+        updated_at=now,
+        version_id=1,
+        version_count=1,
+        fetched_at=now,
+        warc_file="a.warc.gz",
+        warc_offset=0,
+        warc_length=0,
+        warc_record_id="<urn:uuid:1>",
+        capture_url="http://xa.gov.vn/bai-1",
+    )
+    assert "Thanh Thủy" in snippet(article, {"thanh", "thủy"}).text
+    assert snippet(article, {"chương"}).text.startswith("Toàn huyện Thanh Chương")
