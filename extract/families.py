@@ -59,6 +59,10 @@ def _pattern(regex: str) -> re.Pattern[str]:
     return re.compile(regex, re.IGNORECASE)
 
 
+#: A query naming a view of many items (Joomla's ``view=category``, a blog layout).
+_LISTING_VIEW = r"[?&](?:view=(?:category|section|featured|archive)|layout=blog)(?:&|$)"
+
+
 @dataclass(frozen=True)
 class Family:
     """One CMS preset.
@@ -222,14 +226,17 @@ def _path_and_query(url: str) -> str:
 
 GENERIC = Family(
     name="generic",
+    # A Joomla-style category view names its category by id= too: a listing.
     article_url=_pattern(
+        rf"^(?!.*{_LISTING_VIEW}).*?(?:"
         r"/(?:bai-viet|tin-bai|chi-tiet|chitiet|tin-chi-tiet|news-detail|detail)/[^/?#]+"
         r"|[-_/]t?\d{3,}\.html?(?:\?|$)"
         r"|/(?:19|20)\d{2}/\d{1,2}/\d{1,2}/[^/?#]+"
-        r"|[?&](?:news_?id|article_?id|item_?id|id)=\d+"
+        r"|[?&](?:news_?id|article_?id|item_?id|id)=\d+)"
     ),
     listing_url=_pattern(
-        r"^/?$"
+        rf"{_LISTING_VIEW}"
+        r"|^/?$"
         r"|[?&](?:page|trang|pageindex|p|cur|id_category|cat_?id|category_?id)=\d+"
         r"|/(?:page|trang)[-/]\d+"
         r"|/(?:danh-muc|chuyen-muc|category|tin-tuc)(?:/|$)"

@@ -69,6 +69,8 @@ from tests.pages import LEGACY, URLS, page
         ("generic", "https://tuyenquang.gov.vn/vi/tin-bai/hoi-nghi?id=130235&type=NEWS", "article"),
         ("generic", "https://bocongan.gov.vn/tin-tuc-su-kien/hoi-nghi-t29741.html", "article"),
         ("generic", "https://x.gov.vn/index.php?com=danhmuc_tin&id_category=5", "listing"),
+        ("generic", "https://x.gov.vn/index.php?option=com_content&view=category&id=3", "listing"),
+        ("generic", "https://x.gov.vn/index.php?option=com_content&view=article&id=37", "article"),
         ("generic", "https://x.gov.vn/", "listing"),
         ("generic", "https://x.gov.vn/gioi-thieu/lich-su", None),
     ],
