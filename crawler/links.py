@@ -9,7 +9,7 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, NamedTuple
 from urllib.parse import urlsplit
 
 from parsel import Selector
@@ -82,9 +82,23 @@ def _resolve(base: str, href: str, domains: tuple[str, ...]) -> str | None:
     return url
 
 
+class FollowedLinks(NamedTuple):
+    """What :func:`followed_links` read of a page's links."""
+
+    #: the URLs the hrefs lead to, in page order.
+    urls: list[str]
+    #: how many hrefs were read.
+    read: int
+    #: the URLs reached by an href relative to the page's directory
+    #: (``lien-he``, ``gioi-thieu/``, ``./``, not ``?page=2``), each with its
+    #: href as written: the same href on a page of another directory is
+    #: another URL, and the trap guard learns which of them only copy a page.
+    written: dict[str, str]
+
+
 def followed_links(
     hrefs: Sequence[str], base: str, domains: tuple[str, ...], most: int
-) -> tuple[list[str], int]:
+) -> FollowedLinks:
     """The URLs a page's ``hrefs`` lead to (:func:`link_at`), and how many hrefs were read.
 
     Reading stops at the href that would add the ``most + 1``-th distinct
@@ -94,31 +108,20 @@ def followed_links(
     """
     links: list[str] = []
     distinct: set[str] = set()
+    written: dict[str, str] = {}
     for read, href in enumerate(hrefs):
         url = link_at(base, href, domains)
         if url is None:
             continue
         if url not in distinct:
             if len(distinct) == most:
-                return links, read
+                return FollowedLinks(links, read, written)
             distinct.add(url)
+        as_written = href.strip()
+        if url not in written and is_relative(as_written) and not as_written.startswith("?"):
+            written[url] = as_written
         links.append(url)
-    return links, len(hrefs)
-
-
-def written_relative(hrefs: Sequence[str], base: str, domains: tuple[str, ...]) -> dict[str, str]:
-    """The URLs of the ``hrefs`` written relative to the page's directory
-    (``lien-he``, ``gioi-thieu/``, ``./``, not ``?page=2``), each with its
-    href as written: the same href on a page of another directory is
-    another URL, and the trap guard learns which of them only copy a page."""
-    found: dict[str, str] = {}
-    for href in hrefs:
-        written = href.strip()
-        if written.startswith("?") or not is_relative(written):
-            continue
-        if (url := link_at(base, written, domains)) is not None:
-            found.setdefault(url, written)
-    return found
+    return FollowedLinks(links, len(hrefs), written)
 
 
 def is_relative(href: str) -> bool:

@@ -33,7 +33,6 @@ from crawler.links import (
     is_relative,
     listed_items,
     pager_link_at,
-    written_relative,
 )
 from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
 from crawler.spelling import UrlSpelling
@@ -326,7 +325,7 @@ class PortalSpider(CaseProbe, scrapy.Spider):
         if not hrefs and (goes_to := script_redirect(root)):
             hrefs = [goes_to]  # a stub that sends the browser on by script
         most = self.crawler.settings.getint("DNA_MAX_LINKS_PER_PAGE")
-        links, read = followed_links(hrefs, base, domains, most)
+        links, read, relative = followed_links(hrefs, base, domains, most)
         if read < len(hrefs):
             hrefs = hrefs[:read]
             note_links_cut(self.crawler.stats, response.url, most)
@@ -342,10 +341,7 @@ class PortalSpider(CaseProbe, scrapy.Spider):
             # links lead somewhere else from a page deeper down.
             written = frozenset(without_params(href, spelling.volatile) for href in hrefs)
             response.meta["dna_links_written"] = hash(written)
-            written_as = {
-                spelling.normal(url): href
-                for url, href in written_relative(hrefs, base, domains).items()
-            }
+            written_as = {spelling.normal(url): href for url, href in relative.items()}
         pager = set()
         posted = None
         if record is None:
