@@ -251,30 +251,20 @@ def test_listings_are_not_articles(name: str) -> None:
     assert extract_article(page(name)) is None
 
 
-def test_a_category_description_above_its_headlines_is_a_listing() -> None:
-    """Links after the last paragraph are an article's other news only when
-    its prose outweighs them: one line describing a category, then a dozen
-    headlines, is a listing."""
-    headlines = "".join(
-        f'<li><a href="index.php?com=tin_tuc&amp;act=chitiet&amp;id={4500 + n}">'
-        f"Xã Phú Hữu triển khai nhiệm vụ trọng tâm số {n} năm 2022</a></li>"
-        for n in range(12)
-    )
-    body = (
-        "<html><head><meta charset='utf-8'><title>Tin tức - Sự kiện</title></head><body>"
-        "<div class='noidung'><h1>Tin tức - Sự kiện</h1><p>Chuyên mục Tin tức - Sự kiện cập "
-        "nhật các hoạt động chính trị, kinh tế, văn hóa, xã hội trên địa bàn xã Phú Hữu, "
-        f"huyện An Phú, tỉnh An Giang.</p><ul>{headlines}</ul></div></body></html>"
-    )
-    assert extract_article(page("generic_article.html", body=body.encode())) is None
-
-
 def _other_news(count: int) -> str:
+    """``count`` headline links to articles of the generic fixture's own URL shape."""
     return "".join(
         f'<li><a href="index.php?com=tin_tuc&amp;act=chitiet&amp;id={4500 + n}">'
         f"Xã Phú Hữu triển khai nhiệm vụ trọng tâm tháng {n} năm 2022</a></li>"
         for n in range(1, count + 1)
     )
+
+
+def _bare_page(title: str, main: str) -> bytes:
+    """A page of the generic fixture's URL holding ``main`` alone."""
+    return (
+        f"<html><head><meta charset='utf-8'><title>{title}</title></head><body>{main}</body></html>"
+    ).encode()
 
 
 #: Where a box goes: first in the article's container, or after its byline.
@@ -313,24 +303,35 @@ def test_other_news_in_the_articles_container_is_neither_a_listing_nor_body(
     assert record.author == "PV Thanh Tâm"
 
 
-def test_a_short_last_page_of_a_category_is_a_listing() -> None:
-    """Two teasers, each a headline, its date, then its summary, under the
-    category's description: taken for an article before, as the date stood
-    between headline and summary."""
-    items = "".join(
-        f'<div class="item"><h3><a href="/bai-viet/bai-so-{n}-10{n}.html">Ra quân khuyến học '
-        f'khuyến tài tại thôn số {n}</a></h3><span class="d">19/06/2025</span><p>(DTTX) - '
-        f"Sáng 19/6, xã Hòa Sơn đã ra quân khuyến học khuyến tài với nhiều hoạt động số {n}.</p>"
-        "</div>"
-        for n in range(2)
-    )
-    body = (
-        "<html><head><meta charset='utf-8'><title>Tin tức - Sự kiện</title></head><body>"
+_TEASERS = "".join(
+    f'<div class="item"><h3><a href="/bai-viet/bai-so-{n}-10{n}.html">Ra quân khuyến học '
+    f'khuyến tài tại thôn số {n}</a></h3><span class="d">19/06/2025</span><p>(DTTX) - '
+    f"Sáng 19/6, xã Hòa Sơn đã ra quân khuyến học khuyến tài với nhiều hoạt động số {n}.</p>"
+    "</div>"
+    for n in range(2)
+)
+
+
+@pytest.mark.parametrize(
+    "main",
+    [
+        "<div class='noidung'><h1>Tin tức - Sự kiện</h1><p>Chuyên mục Tin tức - Sự kiện cập "
+        "nhật các hoạt động chính trị, kinh tế, văn hóa, xã hội trên địa bàn xã Phú Hữu, "
+        f"huyện An Phú, tỉnh An Giang.</p><ul>{_other_news(12)}</ul></div>",
         "<div id='main'><h1 class='cat-title'>Tin tức - Sự kiện</h1><div class='cat-desc'><p>"
         "Chuyên mục Tin tức - Sự kiện cập nhật các hoạt động nổi bật trên địa bàn xã.</p></div>"
-        f"{items}</div></body></html>"
-    )
-    assert extract_article(page("generic_article.html", body=body.encode())) is None
+        f"{_TEASERS}</div>",
+    ],
+    ids=["description-above-headlines", "short-last-page-dated-teasers"],
+)
+def test_a_category_page_under_its_description_is_a_listing(main: str) -> None:
+    """Links after the last paragraph are an article's other news only when
+    its prose outweighs them: one line describing a category, then a dozen
+    headlines, is a listing.  So is a last page of two teasers, each a
+    headline, its date, then its summary: taken for an article before, as
+    the date stood between headline and summary."""
+    body = _bare_page("Tin tức - Sự kiện", main)
+    assert extract_article(page("generic_article.html", body=body)) is None
 
 
 @pytest.mark.parametrize(
@@ -345,11 +346,10 @@ def test_a_gallery_of_captioned_images_is_not_an_article(figure: str, caption: s
         f"</{caption.split()[0]}></{figure.split()[0]}>"
         for n in range(1, 15)
     )
-    body = (
-        "<html><head><meta charset='utf-8'><title>Thư viện ảnh</title></head><body>"
-        f"<main><h1>Lễ hội đền làng Quang Trung 2025</h1>{figures}</main></body></html>"
+    body = _bare_page(
+        "Thư viện ảnh", f"<main><h1>Lễ hội đền làng Quang Trung 2025</h1>{figures}</main>"
     )
-    assert extract_article(page("generic_article.html", body=body.encode())) is None
+    assert extract_article(page("generic_article.html", body=body)) is None
 
 
 @pytest.mark.parametrize(
