@@ -100,11 +100,24 @@ def parse(text: str, *, narrowed: bool = False) -> wq.Query:
             field = named.group(1) if named else "a value"
             hint = " (dates look like 2024, 2024-03 or 2024-03-05)" if field == "published" else ""
             raise QuerySyntaxError(f"cannot read {value!r} as {field}{hint}", text, start)
+        _check_value(node, text)
     if parsed is wq.NullQuery:
         if _MINUS.search(text):
             raise QuerySyntaxError("nothing to search for: -word only leaves out", text, 0)
         raise QuerySyntaxError("nothing to search for", text, 0)
     return parsed
+
+
+def _check_value(node: wq.Query, text: str) -> None:
+    """Refuse what would match nothing for certain: a typo, not a search."""
+    at = getattr(node, "startchar", None)
+    bounded = isinstance(node, wq.NumericRange) and None not in (node.start, node.end)
+    if bounded and node.start > node.end:
+        raise QuerySyntaxError("the date range ends before it begins", text, at)
+    if isinstance(node, wq.Term) and node.fieldname == "id" and not str(node.text).isdigit():
+        raise QuerySyntaxError(
+            f"an article id is a number (as `dna show` takes), not {node.text!r}", text, at
+        )
 
 
 def _walk(node: wq.Query) -> Iterable[wq.Query]:

@@ -173,6 +173,8 @@ def test_search_accepts_whoosh_syntax(data: Path) -> None:
         ("OR bão", "nothing before OR (column 1: 'OR bão')"),
         ("tieude:bão", "unknown field 'tieude'"),
         ("published:hôm-qua", "cannot read 'hôm-qua' as published"),
+        ("bão published:[2024 TO 2023]", "the date range ends before it begins (column 15"),
+        ("id:abc", "an article id is a number (as `dna show` takes), not 'abc'"),
         ("   ", "the query is empty"),
         ("thanh~1 liên", '~ works after a "phrase" (words near each other); for typos'),
         ("bão~", "for typos in words, add --fuzzy (column 4: '~')"),
