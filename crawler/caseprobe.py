@@ -64,7 +64,6 @@ class CaseProbe:
     logger: logging.LoggerAdapter
     crawler: Crawler
     site: SiteConfig
-    _case_asked = False
     #: the probe's scheduler priority: the spider's for its start pages.
     probe_priority = 0
 
@@ -74,7 +73,7 @@ class CaseProbe:
         flipped = case_flipped(response.url) if response.status == 200 else None
         if flipped is None:
             return
-        self._case_asked = True
+        self.spelling.case_asked = True
         yield scrapy.Request(
             flipped,
             callback=self.parse_case_probe,

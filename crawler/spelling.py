@@ -107,8 +107,10 @@ class UrlSpelling:
 
     def __init__(self) -> None:
         self.volatile: frozenset[str] = frozenset()
-        #: ``None`` until the server was asked.
+        #: ``None`` until the server answered.
         self.case_insensitive: bool | None = None
+        #: whether the server was asked (:mod:`crawler.caseprobe`).
+        self.case_asked = False
         #: origin (``scheme://host[:port]``) → the origin the server moved it to.
         self.moved: dict[str, str] = {}
         self._values: dict[tuple[str, str], str] = {}

@@ -812,3 +812,40 @@ def test_a_server_answering_any_path_alike_is_not_taken_for_one_ignoring_case(
     assert result.returncode == 0, result.stdout + result.stderr
     stored = sorted(article.url for article in archived_articles(tmp_path / "data", "soft"))
     assert stored == sorted(f"{base}/Tin/{id_}" for id_ in _SoftNotFound.ids)
+
+
+class _SlowToTellCase(http.server.BaseHTTPRequestHandler):
+    """An IIS-like portal (paths in any case are one page) that answers a path
+    in capitals slowly, as the case probe asks it; its first article links the
+    second in capitals, as some of its menus write it."""
+
+    asked: ClassVar[list[str]] = []
+
+    def do_GET(self) -> None:
+        self.asked.append(self.path)
+        path = urlsplit(self.path).path
+        if path != path.lower():
+            time.sleep(1)
+        path = path.lower()
+        if path == "/":
+            links = '<a href="/tin/bai-1.html">Tin 1</a><a href="/tin/bai-2.html">Tin 2</a>'
+            answer(self, f"<html><head><title>Xã</title></head>{links}</html>".encode())
+        elif path in ("/tin/bai-1.html", "/tin/bai-2.html"):
+            number = path[-6]
+            page = _ARTICLE.replace("của xã".encode(), f"của xã số {number}".encode())
+            answer(self, page.replace(b"</body>", b'<a href="/Tin/Bai-2.html">Tin 2</a></body>'))
+        else:
+            answer(self, b"<html><body>Not found</body></html>", 404)
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_capitalised_link_to_a_page_sent_waits_for_the_case_probe(tmp_path: Path) -> None:
+    """Sent while the server's case was being asked, ``/Tin/Bai-2.html`` fetched
+    the article ``/tin/bai-2.html`` again: the probe answered a moment later."""
+    _SlowToTellCase.asked.clear()
+    result, _ = crawl_served(tmp_path / "data", "slowcase", _SlowToTellCase)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "/Tin/Bai-2.html" not in _SlowToTellCase.asked, " ".join(_SlowToTellCase.asked)
+    assert len(archived_articles(tmp_path / "data", "slowcase")) == 2

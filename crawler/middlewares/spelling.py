@@ -24,6 +24,12 @@ GET requests count: a form posted back to a page's URL is another page.
 One answered by a redirect stops counting: its page is the target's (spelt
 anew, a moved origin's old URL is that very target).
 
+While the server's case is being asked (:mod:`crawler.caseprobe`, two round
+trips), a request whose URL differs from a page sent only in the path's
+capitals waits for the answer, then is spelt anew: sent at once, it fetched
+the page a second time whenever the server turned out to ignore case.  Only
+such requests wait, and at most :data:`CASE_WAIT` seconds.
+
 Requests that bypass the duplicate filter (probes, start URLs) are sent as
 they are; redirects are spelt where they are followed
 (:mod:`crawler.middlewares.redirects`).  A request let through after waiting
@@ -34,22 +40,30 @@ copy of an article cost a page.
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from twisted.internet.task import deferLater
 
 from crawler.failures import Skipped
 from crawler.shapes import RELEASED, ShapeWatch
 from crawler.spelling import UrlSpelling, spelling_of
+from extract.urls import with_lowercase_path
 
 if TYPE_CHECKING:
     from scrapy import Request
     from scrapy.crawler import Crawler
     from scrapy.http import Response
+    from twisted.internet.defer import Deferred
 
 
 #: Times the pages sent are spelt anew, at most, in one crawl of a site.
 MAX_RESPELLINGS = 32
+#: Seconds a request for a case variant of a page sent waits for the case probe.
+CASE_WAIT = 30.0
+#: Meta key of a request that waited for the case probe once: it does not again.
+_WAITED_FOR_CASE = "dna_waited_for_case"
 
 
 class RespellMiddleware:
@@ -62,6 +76,8 @@ class RespellMiddleware:
         #: pages sent whose URL a later spelling may change, in the spelling
         #: :attr:`_learnt` (a page budget's worth at most: one per page sent).
         self._sent: set[str] = set()
+        #: every page sent, path lowercased, while the server's case is unknown.
+        self._sent_lowered: set[str] = set()
         self._learnt: tuple[object, ...] = UrlSpelling().learnt()
         self._respellings = 0
 
@@ -72,7 +88,7 @@ class RespellMiddleware:
         crawler.signals.connect(middleware.answered, signal=signals.response_downloaded)
         return middleware
 
-    def process_request(self, request: Request) -> Request | None:
+    def process_request(self, request: Request) -> Request | Deferred | None:
         if request.dont_filter and not request.meta.get(RELEASED):
             return None
         spelling = spelling_of(self.crawler)
@@ -80,10 +96,16 @@ class RespellMiddleware:
             return None
         self._follow(spelling)
         url = spelling.normal(request.url)
-        if url in self._sent and request.method == "GET":
-            self.crawler.stats.inc_value("dna/respelt_sent")
-            ShapeWatch.of(self.crawler).left_queue(request)
-            raise Skipped(f"sent already under another spelling: {request.url}")
+        if request.method == "GET":
+            if url in self._sent:
+                self.crawler.stats.inc_value("dna/respelt_sent")
+                ShapeWatch.of(self.crawler).left_queue(request)
+                raise Skipped(f"sent already under another spelling: {request.url}")
+            if self._case_variant_of_sent(spelling, request, url):
+                request.meta[_WAITED_FOR_CASE] = True
+                self.crawler.stats.inc_value("dna/waited_for_case")
+                told = self._case_told(spelling, time.monotonic() + CASE_WAIT)
+                return told.addCallback(lambda _: self.process_request(request))
         if url == request.url:
             return None
         self.crawler.stats.inc_value("dna/respelt")
@@ -92,10 +114,13 @@ class RespellMiddleware:
     def sent(self, request: Request, **_: Any) -> None:
         """``request`` passed every downloader middleware: it will be fetched."""
         spelling = spelling_of(self.crawler)
-        if request.method == "GET" and spelling is not None and spelling.may_respell(request.url):
-            self._follow(spelling)
-            if self._respellings <= MAX_RESPELLINGS:
-                self._sent.add(spelling.normal(request.url))
+        if request.method != "GET" or spelling is None:
+            return
+        self._follow(spelling)
+        if spelling.case_insensitive is None:
+            self._sent_lowered.add(with_lowercase_path(spelling.normal(request.url)))
+        if spelling.may_respell(request.url) and self._respellings <= MAX_RESPELLINGS:
+            self._sent.add(spelling.normal(request.url))
 
     def answered(self, response: Response, request: Request, **_: Any) -> None:
         """A redirect: the page is the target's, asked for in its own right."""
@@ -121,3 +146,26 @@ class RespellMiddleware:
             self._sent.clear()
         else:
             self._sent = {spelling.normal(url) for url in self._sent}
+        if spelling.case_insensitive is None:
+            self._sent_lowered = {spelling.normal(url) for url in self._sent_lowered}
+        else:
+            self._sent_lowered.clear()
+
+    def _case_variant_of_sent(self, spelling: UrlSpelling, request: Request, url: str) -> bool:
+        """Whether ``url`` is a page sent if the server, being asked, ignores case."""
+        if not spelling.case_asked or spelling.case_insensitive is not None:
+            return False
+        return not request.meta.get(_WAITED_FOR_CASE) and with_lowercase_path(url) in (
+            self._sent_lowered
+        )
+
+    def _case_told(self, spelling: UrlSpelling, deadline: float) -> Deferred:
+        """Fires once the server's case is known, or at ``deadline`` (a probe lost)."""
+        from twisted.internet import reactor
+
+        def look() -> Deferred | None:
+            if spelling.case_insensitive is not None or time.monotonic() >= deadline:
+                return None
+            return deferLater(reactor, 0.05, look)
+
+        return deferLater(reactor, 0.05, look)

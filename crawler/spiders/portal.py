@@ -284,7 +284,7 @@ class PortalSpider(CaseProbe, scrapy.Spider):
             self.crawler.stats.inc_value(f"dna/{verdict.outcome}")
         if verdict.outcome == "articles_unextracted":
             note_unextracted(self.crawler.stats, response.url)
-        if self.spelling.case_insensitive is None and not self._case_asked:
+        if self.spelling.case_insensitive is None and not self.spelling.case_asked:
             yield from self.ask_case(response)
         if verdict.article is not None:
             self.spelling.learn_from_article(response.url, verdict.article.text_hash)
