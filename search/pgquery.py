@@ -30,7 +30,7 @@ from whoosh import query as wq
 from whoosh.util.times import long_to_datetime
 
 from search.analysis import pair
-from search.query import QuerySyntaxError
+from search.query import QuerySyntaxError, literal
 from search.tsvector import quote
 from search.vietnamese import canonical, fold, is_folded, variants
 
@@ -82,7 +82,7 @@ class TsqueryBuilder:
 
     def lexeme(self, syllable: str) -> str:
         """The lexeme a syllable searches in this builder's mode."""
-        if (self.exact or self._excluding) and self.accented:
+        if literal(syllable, exact=self.exact and self.accented, excluding=self._excluding):
             self.terms.add(syllable)
             return syllable
         self.terms.update(variants(fold(syllable)))

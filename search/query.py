@@ -272,11 +272,14 @@ class QueryBuilder:
         if isinstance(node, wq.Not):
             return wq.Not(self._excluded(node.query), boost=node.boost)
         if isinstance(node, wq.AndNot):
-            return wq.AndNot(self._rewrite(node.a), self._excluded(node.b))
+            # Whoosh 2.7's ANDNOT misses the left-out word when its first
+            # article comes before the searched one's; AND NOT does not.
+            return wq.And([self._rewrite(node.a), wq.Not(self._excluded(node.b))])
         return node.apply(self._rewrite)
 
     def _excluded(self, node: wq.Query) -> wq.Query:
-        """NOT bão excludes bão only, not báo: exclusions take the spelling typed."""
+        """NOT bão excludes bão only, not báo: exclusions take the spelling typed
+        (NOT bao, typed bare, every spelling: see :func:`literal`)."""
         self._excluding = True
         try:
             return self._rewrite(node)
@@ -285,7 +288,7 @@ class QueryBuilder:
 
     def forms(self, syllable: str) -> list[tuple[str, float]]:
         """Spellings of ``syllable`` present in the index, with their weights."""
-        if (self.exact or self._excluding) and self.accented:
+        if literal(syllable, exact=self.exact and self.accented, excluding=self._excluding):
             self.terms.add(syllable)
             return [(syllable, 1.0)]
         found = self._forms.get(syllable)
@@ -392,6 +395,17 @@ class QueryBuilder:
         ):
             return False
         return not self.text[first.endchar : second.startchar].strip()
+
+
+def literal(syllable: str, *, exact: bool, excluding: bool) -> bool:
+    """Whether ``syllable`` searches its spelling only, not every one that folds like it.
+
+    In the exact tier of a query typed with diacritics, every word searched
+    does.  A word left out does when typed with diacritics itself, in every
+    tier: ``NOT bão`` keeps báo, but ``NOT bao`` leaves out every spelling,
+    whatever the other words.
+    """
+    return not is_folded(syllable) if excluding else exact
 
 
 def _index_field(field: str) -> str:
