@@ -7,7 +7,8 @@ it would fail ``dna verify`` for ever (closed files are never modified, so
 reads it:
 
 - its intact records, byte for byte (each record is its own gzip member, or
-  its own run of bytes in an uncompressed file), go into a new file of the
+  its own run of bytes and the blank lines closing it in an uncompressed
+  file), go into a new file of the
   same name, followed by one ``warcinfo`` record saying what was salvaged
   from what: a well-formed WARC that restore reads and copies into
   ``DATA/warc/<site>/``, and that verifies;
@@ -34,6 +35,8 @@ from archive.warcscan import GZIP_MAGIC, RawRecord, ScanProblem, iter_records
 #: Suffix of the note kept beside a damaged original.
 NOTE_SUFFIX = ".salvage.txt"
 _COPY_CHUNK = 1 << 20
+#: What ends each record of an uncompressed WARC file (WARC 1.1, section 4).
+_RECORD_END = b"\r\n\r\n"
 
 
 @dataclass(slots=True)
@@ -81,6 +84,10 @@ def salvage_warc(path: Path, into: Path) -> Salvage | None:
                     break
                 out.write(chunk)
                 left -= len(chunk)
+            if not compressed:
+                # A record's length stops before the blank lines closing it;
+                # without them the next record would run on from its end.
+                out.write(_RECORD_END)
         out.write(_salvage_record(path.name, salvage, compressed))
     salvage.salvaged = target
     return salvage

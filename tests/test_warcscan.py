@@ -323,3 +323,34 @@ def test_restore_reports_every_bad_input_and_restores_the_rest(
     assert "Traceback" not in strict.stdout + strict.stderr
     again = run_dna("verify", data=data)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def test_a_damaged_uncompressed_file_salvages_every_record_before_the_damage(
+    harvest: Harvest, tmp_path: Path
+) -> None:
+    """The salvage of an uncompressed file copied each record without the blank
+    lines closing it: each record ran on from the one before, the copy held
+    no readable record after the first, and it failed `dna verify` for ever."""
+    plain = tmp_path / "in" / "generic.warc"
+    plain.parent.mkdir()
+    whole = gzip.decompress(source_warc(harvest).read_bytes())
+    (tmp_path / "whole.warc").write_bytes(whole)
+    parts = members(tmp_path / "whole.warc")
+    cut = parts[6]
+    plain.write_bytes(whole[: cut.offset + cut.length // 2])
+    data = tmp_path / "data"
+    data.mkdir()
+
+    result = run_dna("restore", str(plain), "--workers", "1", data=data)
+
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "unreadable" not in output and "WARNING" not in output
+    salvaged = data / "warc" / "generic" / plain.name
+    records, problems = scan(salvaged)
+    assert problems == []
+    assert [r.record.rec_headers.get_header("WARC-Record-ID") for r in records[:-1]] == [
+        part.record.rec_headers.get_header("WARC-Record-ID") for part in parts[:6]
+    ]
+    verified = run_dna("verify", data=data)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
