@@ -73,6 +73,10 @@ class ArticleVersionInfo:
     warc_file: str
     warc_offset: int
     body: str
+    published: datetime | None = None
+    author: str | None = None
+    summary: str | None = None
+    captions: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

@@ -230,6 +230,12 @@ class Store(CrawlHistory):
                     warc_file=capture.warc_file,
                     warc_offset=capture.warc_offset,
                     body=version.body,
+                    published=version.published,
+                    author=version.author,
+                    summary=version.summary,
+                    captions=tuple(
+                        image["caption"] for image in version.images or [] if image.get("caption")
+                    ),
                 )
                 for version, capture in session.execute(query)
             ]

@@ -18,7 +18,7 @@ archive never needs to know how text is analysed.
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
 from typing import Literal, Protocol
 
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 from archive.archived import WriteCounts, mention_rows
 from archive.database import StoreError, dialect_insert
 from archive.models import Article, ArticleUrl, ArticleVersion, Capture, PlaceMention
-from archive.records import ArticleRecord, CaptureRecord, Mention
+from archive.records import VIETNAM_TZ, ArticleRecord, CaptureRecord, Mention
 
 Outcome = Literal["new", "updated", "unchanged"]
 
@@ -355,10 +355,18 @@ class ArchiveWriter:
     def _save_article(
         self, batch: _ArticleBatch, pending: _PendingArticle, capture_id: int
     ) -> Outcome:
-        record = pending.record
-        content_hash = record.content_hash()
-        url = batch.article_url(record.url)
+        url = batch.article_url(pending.record.url)
         article = batch.articles[url]
+        current = next(
+            (
+                v
+                for (u, _), v in batch.versions.items()
+                if u == url and v.id is not None and v.id == article.current_version_id
+            ),
+            None,
+        )
+        record = _timed_as(pending.record, current)
+        content_hash = record.content_hash()
         if url in batch.fresh:
             batch.fresh.discard(url)
             outcome: Outcome = "new"
@@ -373,19 +381,10 @@ class ArchiveWriter:
             article.views = record.views
 
         version = batch.versions.get((url, content_hash))
-        if version is None:
-            # Versions stored before the digest left URL-derived fields out
-            # carry another digest: the current one may still hold this text.
-            current = next(
-                (
-                    v
-                    for (u, _), v in batch.versions.items()
-                    if u == url and v.id is not None and v.id == article.current_version_id
-                ),
-                None,
-            )
-            if current is not None and _same_text(current, record):
-                version = current
+        # Versions stored before the digest left URL-derived fields out carry
+        # another digest: the current one may still hold this text.
+        if version is None and current is not None and _same_text(current, record):
+            version = current
         if version is None:
             published, source = record.published, record.published_source
             if published is None:
@@ -416,6 +415,8 @@ class ArchiveWriter:
                 outcome = "updated"
         is_current = version.id is not None and article.current_version_id == version.id
         if not is_current and (is_latest or url not in batch.with_current):
+            if outcome == "unchanged" and url in batch.with_current:
+                outcome = "updated"  # back to an earlier text: a change all the same
             batch.current[url] = version
             article.updated_at = datetime.now(UTC)
             batch.with_current.add(url)
@@ -442,6 +443,24 @@ def _insert_versions(session: Session, created: list[_NewVersion]) -> None:
         mentions += mention_rows(version_id, version.mentions)
     if mentions:
         session.execute(dialect_insert(session, PlaceMention), mentions)
+
+
+def _timed_as(record: ArticleRecord, current: ArticleVersion | None) -> ArticleRecord:
+    """``record`` with the current version's time of day, if it shows that day without one.
+
+    A portal's new theme printing "19-05-2025" where it printed "Thứ hai,
+    19/05/2025 08:09" made a version of every article, and lost their times.
+    """
+    if current is None or current.published_source == "first-seen":
+        return record  # a capture's time is no time of publication
+    published, known = record.published, current.published
+    if published is None or known is None:
+        return record
+    day, known_day = published.astimezone(VIETNAM_TZ), known.astimezone(VIETNAM_TZ)
+    midnight = (day.hour, day.minute, day.second) == (0, 0, 0)
+    if midnight and day.date() == known_day.date() and known_day.time() != day.time():
+        return replace(record, published=known)
+    return record
 
 
 def _same_text(version: ArticleVersion, record: ArticleRecord) -> bool:

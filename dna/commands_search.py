@@ -350,7 +350,12 @@ def show(key: str, raw: bool, all_versions: bool, env: Env) -> None:
         _print_article(article)
         console.print(f"\n[bold]Versions[/] ({len(versions)}), times in {TIME_ZONE_LABEL}")
         for number, version in enumerate(versions, 1):
-            current = "  (current)" if version.id == article.version_id else ""
+            current = ""
+            if version.id == article.version_id:
+                # An earlier text seen again (an edit undone) is current once more.
+                again = number < len(versions)
+                since = local_time(article.updated_at, "%Y-%m-%d %H:%M")
+                current = f"  (current again since {since})" if again else "  (current)"
             console.print(
                 f"  {number}. {local_time(version.seen_at, '%Y-%m-%d %H:%M')}  "
                 f"{escape(one_line(version.title))}  {version.warc_file}@{version.warc_offset}  "
@@ -361,10 +366,22 @@ def show(key: str, raw: bool, all_versions: bool, env: Env) -> None:
 
 
 def _print_changes(before: ArticleVersionInfo, after: ArticleVersionInfo) -> None:
-    """The paragraphs ``after`` removed and added, against ``before``."""
-    if before.title != after.title:
-        console.print(f"     [red]- {escape(one_line(before.title))}[/]")
-        console.print(f"     [green]+ {escape(one_line(after.title))}[/]")
+    """What ``after`` changed against ``before``: each field, then the paragraphs."""
+
+    def stamp(moment: datetime | None) -> str | None:
+        return None if moment is None else local_time(moment, "%Y-%m-%d %H:%M")
+
+    fields = (
+        ("title", before.title, after.title),
+        ("published", stamp(before.published), stamp(after.published)),
+        ("author", before.author, after.author),
+        ("lead", before.summary, after.summary),
+        ("captions", " | ".join(before.captions), " | ".join(after.captions)),
+    )
+    for label, old_value, new_value in fields:
+        if (old_value or "") != (new_value or ""):
+            console.print(f"     [red]- {label}: {escape(one_line(old_value or '(none)'))}[/]")
+            console.print(f"     [green]+ {label}: {escape(one_line(new_value or '(none)'))}[/]")
     old, new = before.body.split("\n"), after.body.split("\n")
     for line in difflib.ndiff(old, new):
         if line[:2] in ("- ", "+ "):

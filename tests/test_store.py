@@ -143,6 +143,47 @@ def test_new_unchanged_updated(store: Store) -> None:
     assert store.counts()["articles"] == 1
 
 
+def test_an_edit_undone_is_an_update_back_to_the_earlier_version(store: Store) -> None:
+    """An editor's change, then its undoing: the third crawl counted nothing
+    updated, though the article's text had changed back."""
+    save(store, [(article(), capture(1, T0))])
+    save(store, [(article(body=["Đoạn một, đã sửa."]), capture(2, T0 + timedelta(days=1)))])
+    counts = save(store, [(article(), capture(3, T0 + timedelta(days=2)))])
+    assert (counts.new, counts.updated, counts.unchanged) == (0, 1, 0)
+    stored = store.article("https://xa.gov.vn/tin/bai-1")
+    assert stored.body == "Đoạn một.\nĐoạn hai." and stored.version_count == 2
+    assert stored.version_id == store.versions(stored.id)[0].id
+    counts = save(store, [(article(), capture(4, T0 + timedelta(days=3)))])
+    assert (counts.updated, counts.unchanged) == (0, 1)
+
+
+def test_a_date_shown_without_its_time_keeps_the_time_and_makes_no_version(
+    store: Store,
+) -> None:
+    """A new theme printed "19-05-2025" for "Thứ hai, 19/05/2025 08:09": every
+    article got a version, its time lost."""
+    timed = datetime(2025, 5, 19, 8, 9, tzinfo=VIETNAM_TZ)
+    save(store, [(article(published=timed, published_source="page"), capture(1, T0))])
+    day = timed.replace(hour=0, minute=0)
+    counts = save(
+        store, [(article(published=day, published_source="page"), capture(2, T0 + timedelta(1)))]
+    )
+    assert (counts.updated, counts.unchanged) == (0, 1)
+    stored = store.article("https://xa.gov.vn/tin/bai-1")
+    assert stored.published == timed and stored.version_count == 1
+    # Another day is a change.
+    counts = save(
+        store,
+        [
+            (
+                article(published=day.replace(day=20), published_source="page"),
+                capture(3, T0 + timedelta(2)),
+            )
+        ],
+    )
+    assert counts.updated == 1
+
+
 def test_older_capture_never_replaces_newer(store: Store) -> None:
     save(store, [(article(body=["Mới."]), capture(2, T0 + timedelta(days=3)))])
     counts = save(store, [(article(body=["Cũ."], views=10), capture(1, T0))])
