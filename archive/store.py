@@ -16,7 +16,7 @@ changed, so no row is written twice and no update is lost.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
@@ -47,6 +47,8 @@ from archive.models import (
 )
 from archive.records import CaptureRecord, Mention
 from archive.writer import ArchiveWriter
+
+_ONE_SECOND = timedelta(seconds=1)
 
 
 class Store(CrawlHistory):
@@ -378,6 +380,21 @@ class Store(CrawlHistory):
             .where(Site.name == site, Capture.url == url, Capture.status == status)
             .order_by(Capture.fetched_at.desc(), Capture.id.desc())
         )
+
+    def capture_at(
+        self, url: str, fetched_at: datetime, payload_digest: str | None = None
+    ) -> CaptureRecord | None:
+        """The response to ``url`` stored in full within a second of ``fetched_at``
+        (and with ``payload_digest``, if given): what a revisit naming its
+        original by URI and date, not record id, points at."""
+        query = select(Capture).where(
+            Capture.url == url,
+            Capture.fetched_at.between(fetched_at - _ONE_SECOND, fetched_at + _ONE_SECOND),
+            Capture.refers_to.is_(None),
+        )
+        if payload_digest:
+            query = query.where(Capture.payload_digest == payload_digest)
+        return self._first_capture(query.order_by(Capture.fetched_at, Capture.id))
 
     def capture(self, record_id: str) -> CaptureRecord | None:
         """The capture whose WARC record is ``record_id``."""

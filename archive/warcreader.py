@@ -11,11 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 from warcio.recordloader import ArcWarcRecord
 from warcio.statusandheaders import StatusAndHeaders
-from warcio.timeutils import iso_date_to_timestamp
+from warcio.timeutils import iso_date_to_datetime, iso_date_to_timestamp
 
 from archive.cdxj import cdxj_path, read_cdxj
 from archive.messages import one_line
@@ -63,6 +64,13 @@ class RevisitRef:
             date=get("WARC-Refers-To-Date"),
             payload_digest=get("WARC-Payload-Digest"),
         )
+
+    def original_time(self) -> datetime | None:
+        """``WARC-Refers-To-Date`` as a UTC time; ``None`` if absent or unreadable."""
+        try:
+            return iso_date_to_datetime(self.date).replace(tzinfo=UTC) if self.date else None
+        except (ValueError, IndexError):
+            return None
 
 
 #: Finds the ``(path, offset)`` of the response a revisit refers to, or ``None``.

@@ -279,7 +279,10 @@ class ResponseScanner:
         if ref.record_id and self.archived and (found := self.archived(ref)):
             return found
         keys = (ref.payload_digest, f"{(ref.target_uri or '').strip('<>')} {moment}")
-        return next((self._originals[key] for key in keys if key in self._originals), None)
+        found = next((self._originals[key] for key in keys if key in self._originals), None)
+        if found is None and not ref.record_id and self.archived:
+            found = self.archived(ref)  # named by URI and date only: maybe archived
+        return found
 
     def _locate(self, ref: RevisitRef) -> tuple[Path, int] | None:
         original = self._original(ref)

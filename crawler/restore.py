@@ -417,6 +417,9 @@ class Restorer:
         """Where the response a revisit refers to is archived already, if it is:
         a dedup round's files restored after the round that holds its originals."""
         original = self.store.capture(ref.record_id) if ref.record_id else None
+        if original is None and ref.target_uri and (moment := ref.original_time()):
+            # Named by URI and date only, as warcio's revisits are.
+            original = self.store.capture_at(ref.target_uri, moment, ref.payload_digest)
         if original is None or original.refers_to is not None:
             return None
         path = self.data.find_warc(original.warc_file)

@@ -20,6 +20,7 @@ from pathlib import Path
 
 import brotli
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -584,6 +585,38 @@ def test_a_dedup_round_restored_after_its_first_round_finds_its_originals(tmp_pa
     refers = dict(rows(data, "SELECT record_id, refers_to FROM captures"))
     assert refers["<urn:uuid:b1>"] == "<urn:uuid:a1>"
     assert refers["<urn:uuid:b2>"] == "<urn:uuid:a2>"
+    assert run_dna("verify", data=data).returncode == 0
+
+
+_ORIGINAL_NAMED_BY = ("WARC-Record-ID", "WARC-Date", "WARC-Payload-Digest")
+
+
+def test_a_revisit_naming_its_original_by_uri_and_date_finds_it_in_the_archive(
+    tmp_path: Path,
+) -> None:
+    """warcio's revisits name their original by WARC-Refers-To-Target-URI and
+    -Date alone.  Restored after the file holding it, each was "not in these
+    WARC files nor in the archive", though the archive held it."""
+    url, page = article("Bài gốc", "bai-goc-488707")
+    first = _warc_of(tmp_path / "a", "first.warc.gz", [(url, page)])
+    with open(first, "rb") as handle:
+        [(record_id, date, digest)] = [
+            tuple(r.rec_headers.get_header(name) for name in _ORIGINAL_NAMED_BY)
+            for r in ArchiveIterator(handle)
+            if r.rec_type == "response"
+        ]
+    second = tmp_path / "second.warc.gz"
+    with open(second, "wb") as handle:
+        writer = WARCWriter(handle, gzip=True)
+        headers = StatusAndHeaders("200 OK", HTML, protocol="HTTP/1.1")
+        revisit = writer.create_revisit_record(url, digest, url, date, http_headers=headers)
+        writer.write_record(revisit)
+    data = tmp_path / "data"
+    assert run_dna("restore", str(first), data=data).returncode == 0
+    restored = run_dna("restore", str(second), "--strict", data=data)
+    assert restored.returncode == 0, restored.stdout + restored.stderr
+    refers = [ref for (ref,) in rows(data, "SELECT refers_to FROM captures") if ref]
+    assert refers == [record_id]
     assert run_dna("verify", data=data).returncode == 0
 
 
