@@ -8,10 +8,9 @@ reads it:
 
 - its intact records, byte for byte (each record is its own gzip member, or
   its own run of bytes and the blank lines closing it in an uncompressed
-  file), go into a new file of the
-  same name, followed by one ``warcinfo`` record saying what was salvaged
-  from what: a well-formed WARC that restore reads and copies into
-  ``DATA/warc/<site>/``, and that verifies;
+  file), go into a new file of the same name, followed by one ``warcinfo``
+  record saying what was salvaged from what: a well-formed WARC that restore
+  reads and copies into ``DATA/warc/<site>/``, and that verifies;
 - the original, unchanged, goes to ``DATA/warc-damaged/<site>/``, beside a
   note (``<name>.salvage.txt``) listing every problem with its offset.
   Nothing is dropped: whatever a better tool may recover later is still there.

@@ -76,10 +76,19 @@ class _ArticleBatch:
     changed: set[str] = field(default_factory=set)
     current: dict[str, ArticleVersion | _NewVersion] = field(default_factory=dict)
     created: list[_NewVersion] = field(default_factory=list)
+    _stored: dict[int, ArticleVersion] | None = None
 
     def article_url(self, url: str) -> str:
         """The URL of the article ``url`` is, itself or the article it is an alias of."""
         return self.aliases.get(url, url)
+
+    def current_of(self, article: Article) -> ArticleVersion | None:
+        """``article``'s current version as stored before this batch, if it has one."""
+        if article.current_version_id is None:
+            return None
+        if self._stored is None:
+            self._stored = {v.id: v for v in self.versions.values() if v.id is not None}
+        return self._stored.get(article.current_version_id)
 
     @classmethod
     def load(cls, session: Session, site_id: int, pending: list[_PendingArticle]) -> _ArticleBatch:
@@ -357,14 +366,7 @@ class ArchiveWriter:
     ) -> Outcome:
         url = batch.article_url(pending.record.url)
         article = batch.articles[url]
-        current = next(
-            (
-                v
-                for (u, _), v in batch.versions.items()
-                if u == url and v.id is not None and v.id == article.current_version_id
-            ),
-            None,
-        )
+        current = batch.current_of(article)
         record = _timed_as(pending.record, current)
         content_hash = record.content_hash()
         if url in batch.fresh:
