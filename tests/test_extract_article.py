@@ -352,6 +352,30 @@ def test_a_gallery_of_captioned_images_is_not_an_article(figure: str, caption: s
     assert extract_article(page("generic_article.html", body=body)) is None
 
 
+def test_a_short_article_counts_its_lead_with_its_paragraphs() -> None:
+    """Three short paragraphs (236 characters) under a headline and a lead, on
+    a template no preset knows: the paragraphs' own container fell under the
+    prose minimum and the article was lost, while the same article with two
+    paragraphs was kept (its densest block then held the lead)."""
+    paragraphs = (
+        "Theo báo cáo nhanh, bão làm tốc mái 27 ngôi nhà và đổ gãy hơn 1.026 cây xanh.",
+        "UBND xã đã huy động lực lượng xung kích giúp dân khắc phục hậu quả sau bão.",
+        "Báo chí địa phương đã phản ánh kịp thời tình hình thiệt hại tại các thôn vùng trũng.",
+    )
+    main = (
+        "<div class='article-detail'><h1 class='title'>Cơn bão số 3 gây thiệt hại nặng</h1>"
+        "<div class='date'>08/09/2024 16:45</div><p class='sapo'><strong>Bão số 3 (Yagi) đã "
+        "làm ngập úng hàng trăm héc-ta lúa và hoa màu của xã.</strong></p><div class='content'>"
+        + "".join(f"<p>{text}</p>" for text in paragraphs)
+        + "</div></div>"
+    )
+    body = _bare_page("Cơn bão số 3 gây thiệt hại nặng", main)
+    record = extract_article(page("generic_article.html", body=body))
+    assert record is not None
+    assert record.title == "Cơn bão số 3 gây thiệt hại nặng"
+    assert record.body[-len(paragraphs) :] == list(paragraphs)
+
+
 @pytest.mark.parametrize(
     ("closing", "author"),
     [
