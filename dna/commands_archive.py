@@ -81,6 +81,10 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     from crawler.rebuild import NOT_RECOVERED
     from crawler.restore import restore_warcs
 
+    if not any(path.exists() or path.is_symlink() for path in paths):
+        # Before the archive is opened: a typo must not leave a new one behind.
+        names = some_of([str(path) for path in paths])
+        fail(f"nothing to restore: no such file or directory: {names}")
     registry = env.load_sites()
     store = env.open_store()
     started = time.monotonic()
@@ -133,6 +137,8 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
         console.print(f"Note: {NOT_RECOVERED}.", soft_wrap=True)
     for line in rebuilt.problems:
         err_console.print(f"[yellow]Not rebuilt:[/] {escape(line)}", soft_wrap=True)
+    if not report.files:
+        fail("nothing restored: no input could be read as WARC or WACZ (see above)")
     if not report.responses:
         fail(
             "nothing restored: the input holds no HTTP response or revisit record that "

@@ -126,7 +126,7 @@ BAD_INPUT = [
     (("sites", "add", "Bad Name", "http://127.0.0.1:9/"), 2, "unsafe name"),
     (("sites", "add", SITE, "http://127.0.0.1:9/"), 2, "already in"),
     (("sites", "remove", "nope"), 1, "no site called 'nope'"),
-    (("restore", "no-such-path"), 1, "nothing restored"),
+    (("restore", "no-such-path"), 1, "nothing to restore: no such file or directory"),
     (("crawl",), 2, "name at least one SITE"),
     (("crawl", "--all", SITE), 2, "or use --all, not both"),
     (("frobnicate",), 2, "No such command"),
@@ -163,6 +163,14 @@ def test_restore_of_garbage_or_nothing_exits_1_and_adds_nothing(
         assert "Traceback" not in result.stderr
         assert result.stderr.splitlines()[-1].startswith("Error: nothing restored")
     assert fingerprint(archive) == before
+
+
+def test_restore_of_a_mistyped_path_leaves_no_archive_behind(tmp_path: Path) -> None:
+    """A typo made a new, empty archive.sqlite3 in the data directory, then
+    said the input held no HTTP response."""
+    result = dna_at("restore", "bakcup/warc", data=tmp_path / "fresh")
+    assert_one_line_error(result, 1, "nothing to restore: no such file or directory: bakcup")
+    assert not (tmp_path / "fresh" / "archive.sqlite3").exists()
 
 
 def test_restore_that_skips_some_inputs_counts_them_and_exits_0(
