@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from urllib.parse import urldefrag, urlsplit
 
 from crawler.sites import (
     CONTROL_OR_SPACE,
@@ -69,6 +70,25 @@ def check_new_site(path: Path, name: str, url: str) -> None:
         raise ValueError(f"not adding to a file that cannot be parsed: fix {syntax} first")
     if registry.get(name) or any(p.name == name for p in registry.problems):
         raise ValueError(f"a site called {name!r} is already in {path}")
+    same = next(
+        (site for site in registry.sites if portal_key(url) in map(portal_key, site.start_urls)),
+        None,
+    )
+    if same is not None:
+        raise ValueError(
+            f"{url} is where site {same.name!r} starts already: one portal under two "
+            "names would be crawled twice, its history split"
+        )
+
+
+def portal_key(url: str) -> str:
+    """``url`` as the same portal's start is written any way: scheme, ``www.``,
+    case of the host, a closing slash and a ``#fragment`` aside."""
+    parts = urlsplit(url.strip())
+    host = (parts.hostname or "").removeprefix("www.")
+    port = f":{parts.port}" if parts.port not in (None, 80, 443) else ""
+    query = f"?{parts.query}" if parts.query else ""
+    return f"{host}{port}{parts.path.rstrip('/')}{query}"
 
 
 def append_site(
@@ -84,6 +104,7 @@ def append_site(
 
     :raises ValueError: see :func:`check_new_site`.
     """
+    url = urldefrag(url).url  # "#top" names a place on the page, not another page
     check_new_site(path, name, url)
     path.parent.mkdir(parents=True, exist_ok=True)
     existing = path.read_text(encoding="utf-8") if path.exists() else ""

@@ -244,11 +244,22 @@ def test_sites_add_detects_family_and_lists(
         main, ["sites", "add", "../x", "http://a.vn/", "--family", "auto", *data]
     )
     assert result.exit_code == 2 and "unsafe name" in result.output
+    # The same portal under a second name would be crawled twice, its history split.
+    again = portals["tandan"].base_url.replace("http://", "HTTP://").rstrip("/") + "#top"
+    result = runner.invoke(main, ["sites", "add", "xa-again", again, "--family", "auto", *data])
+    assert result.exit_code == 2, result.output
+    assert "where site 'xa-tandan' starts already" in " ".join(result.output.split())
+    result = runner.invoke(
+        main,
+        ["sites", "add", "xa-frag", "http://127.0.0.1:9/tin-tuc#top", "--family", "auto", *data],
+    )
+    assert result.exit_code == 0, result.output
     result = runner.invoke(main, ["sites", *data])
     assert result.exit_code == 0
     for family in ("liferay", "tandan", "nukeviet", "vnportal"):
         assert f"xa-{family}" in result.output
     text = (tmp_path / "sites.toml").read_text(encoding="utf-8")
+    assert 'start_urls = ["http://127.0.0.1:9/tin-tuc"]' in text  # a #fragment is no other page
     # The origin includes the port: other ports of the host are other sites.
     port = portals["liferay"].base_url.rstrip("/").rsplit(":", 1)[1]
     assert f'allowed_domains = ["127.0.0.1:{port}"]' in text
