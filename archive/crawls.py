@@ -145,7 +145,7 @@ class CrawlHistory:
         if limit is not None:
             query = query.limit(limit)
         with self.session() as session:
-            return [crawl_run_of(crawl, name) for crawl, name in session.execute(query)]
+            return _counted(session, [crawl_run_of(c, name) for c, name in session.execute(query)])
 
     def crawl_run(self, crawl_id: int) -> CrawlRun | None:
         """Crawl ``crawl_id``, if it exists."""
@@ -158,7 +158,8 @@ class CrawlHistory:
         """Each site's most recent crawl, by site name."""
         query = select(Crawl, Site.name).join(Site, Crawl.id == _of_newest_crawl(Crawl.id))
         with self.session() as session:
-            return {name: crawl_run_of(crawl, name) for crawl, name in session.execute(query)}
+            runs = _counted(session, [crawl_run_of(c, name) for c, name in session.execute(query)])
+            return {run.site: run for run in runs}
 
     def resume_chain(self, crawl_id: int) -> list[int]:
         """``crawl_id`` and the crawls it resumed, back to the first."""
@@ -196,7 +197,7 @@ class CrawlHistory:
             .order_by(Site.name)
         )
         with self.session() as session:
-            return [
+            summaries = [
                 CrawlSummary(
                     site=site,
                     crawls=crawls,
@@ -213,6 +214,16 @@ class CrawlHistory:
                     session.execute(query)
                 )
             ]
+        if any(summary.last_status == "running" for summary in summaries):
+            latest = self.latest_crawls()
+            for summary in summaries:
+                run = latest.get(summary.site)
+                if run is None or run.status != "running":
+                    continue
+                summary.pages += run.pages  # counted at its end, which has not come
+                if run.is_orphaned:
+                    summary.last_status = "killed"  # as `dna crawls` says it
+        return summaries
 
 
 def _of_newest_crawl(column: ColumnElement[T]) -> ScalarSelect[T]:
@@ -248,3 +259,22 @@ def _versions_made(session: Session, crawl_id: int) -> tuple[int, int]:
     counts = select(func.count().filter(made.c.first), func.count().filter(~made.c.first))
     new, updated = session.execute(counts.select_from(made)).one()
     return new, updated
+
+
+def _counted(session: Session, runs: list[CrawlRun]) -> list[CrawlRun]:
+    """``runs``, each still marked running given the pages it archived so far.
+
+    A crawl counts its pages when it ends; one killed never did, and showed
+    0 where its summary had said 38.  Its captures are what a resume counts.
+    """
+    running = [run for run in runs if run.status == "running"]
+    if running:
+        query = (
+            select(Capture.crawl_id, func.count())
+            .where(Capture.crawl_id.in_([run.id for run in running]))
+            .group_by(Capture.crawl_id)
+        )
+        archived = dict(session.execute(query).all())
+        for run in running:
+            run.pages = archived.get(run.id, 0)
+    return runs

@@ -17,12 +17,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect
+from sqlalchemy import inspect, update
 
 from archive.database import StoreError, create_archive_engine, sqlite_url
 from archive.export import FIELDS, write_export
 from archive.migrations import HEAD, alembic_config, current_revision
-from archive.models import Base
+from archive.models import Base, Crawl
 from archive.records import VIETNAM_TZ, ArticleRecord, CaptureRecord, Image
 from archive.store import Store
 
@@ -182,6 +182,24 @@ def test_a_date_shown_without_its_time_keeps_the_time_and_makes_no_version(
         ],
     )
     assert counts.updated == 1
+
+
+def test_a_crawl_still_marked_running_shows_its_pages_and_is_killed_once_its_process_is_gone(
+    store: Store,
+) -> None:
+    """A worker killed outright: its summary said 38 pages, `dna crawls` 0
+    (pages were counted at the end), and `dna stats` still said running."""
+    save(store, [(article(), capture(1, T0)), (article(url="https://xa.gov.vn/tin/bai-2"),
+                  capture(2, T0, "https://xa.gov.vn/tin/bai-2"))])  # fmt: skip
+    [run] = store.crawl_runs("xa")
+    assert (run.status, run.pages, run.is_orphaned) == ("running", 2, False)
+    ended = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                           capture_output=True, text=True, check=True)  # fmt: skip
+    with store.session() as session, session.begin():
+        session.execute(update(Crawl).values(pid=int(ended.stdout)))
+    assert store.latest_crawls()["xa"].is_orphaned
+    [summary] = store.crawl_summaries()
+    assert (summary.last_status, summary.pages) == ("killed", 2)
 
 
 def test_older_capture_never_replaces_newer(store: Store) -> None:
