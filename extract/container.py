@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Mapping
-from itertools import chain, islice
+from itertools import chain, islice, takewhile
 from typing import TYPE_CHECKING, NamedTuple
 
 from lxml.etree import _Element as Element
@@ -20,6 +20,7 @@ from parsel import Selector
 
 from extract.blocks import TextBlock, text_blocks
 from extract.boilerplate import RELATED_HEADING, chrome_elements, is_boilerplate_line
+from extract.dates import find_date
 from extract.families import GENERIC, Family
 from extract.memo import document_memo
 from extract.select import nodes, unique_match
@@ -40,6 +41,14 @@ _HEADLINE_WORDS = 4
 _MIN_SCORED = 25
 #: Container levels above a paragraph that share its score.
 _LEVELS = 3
+#: Prose a notice under its dated headline needs: a sentence (or two short ones).
+_NOTICE_CHARS = 80
+#: How long a headline is, and how far down a container it is looked for.
+_HEADLINE_CHARS = (15, 300)
+_HEAD_LINES = 12
+_DATE_LINE_CHARS = 80
+#: A link to a document a notice attaches.
+_DOCUMENT = re.compile(r"\.(?:pdf|docx?|xlsx?|odt|rar|zip)(?:[?#]|$)", re.IGNORECASE)
 #: Top-scoring containers re-weighed by link density.
 _SHORTLIST = 5
 _CONTAINER_TAGS = frozenset({"div", "article", "section", "main", "td", "center", "font"})
@@ -260,7 +269,52 @@ def looks_like_article(selector: Selector, block: Element) -> bool:
         return False
     if nodes(selector.root, _ARTICLE_SIGNS):
         return has_article_text(block, min_paragraphs=1, min_chars=150)
-    return has_article_text(_with_headline(block), min_paragraphs=2, min_chars=250)
+    if has_article_text(_with_headline(block), min_paragraphs=2, min_chars=250):
+        return True
+    # A notice of a sentence or two (and a table or a document to download)
+    # is an article when it stands under its dated headline.
+    return _dated_headline(selector, block) and _notice_text(block)
+
+
+def _notice_text(block: Element) -> bool:
+    """Whether ``block`` holds a notice: a sentence, or a line introducing a
+    table or a document to download ("… như sau:" over a schedule)."""
+    if has_article_text(block, min_chars=_NOTICE_CHARS):
+        return True
+    tabled = any(len(table.findall(".//tr")) >= 2 for table in block.iter("table"))
+    attached = any(_DOCUMENT.search(link.get("href") or "") for link in block.iter("a"))
+    return (tabled or attached) and has_article_text(block, min_chars=_NOTICE_CHARS // 4)
+
+
+def _is_date_line(text: str) -> bool:
+    """A short line holding a date: "Đăng lúc: 11:00 ngày 28/08/2025 | Số lượt xem: 107"."""
+    return len(text) <= _DATE_LINE_CHARS and find_date(text) is not None
+
+
+def _dated_headline(selector: Selector, block: Element) -> bool:
+    """Whether a headline the page's ``<title>`` repeats stands just over
+    ``block`` (itself or a level or two up) with a date line right under it.
+
+    What a contact or an "about" page, a category and a gallery lack, and
+    what the shortest news and notices on every portal seen have.
+    """
+    title = " ".join(" ".join(selector.root.xpath("//title//text()")).split()).lower()
+    if not title:
+        return False
+    for node in islice(chain((block,), block.iterancestors()), _LEVELS):
+        if node.tag in ("body", "html"):
+            break
+        items = list(islice(text_blocks(node, ()), _HEAD_LINES))
+        for at, item in enumerate(items):
+            line = item.text
+            # A headline that links elsewhere is a teaser's: a tag page of one.
+            if item.links or not _HEADLINE_CHARS[0] <= len(line) <= _HEADLINE_CHARS[1]:
+                continue
+            if line.lower() in title:
+                # Its date, before any teaser's headline (whose date it would be).
+                under = takewhile(lambda after: not after.links, items[at + 1 : at + 4])
+                return any(_is_date_line(after.text) for after in under)
+    return False
 
 
 def _with_headline(block: Element) -> Element:

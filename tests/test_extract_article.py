@@ -376,6 +376,65 @@ def test_a_short_article_counts_its_lead_with_its_paragraphs() -> None:
     assert record.body[-len(paragraphs) :] == list(paragraphs)
 
 
+_NOTICE_HEAD = (
+    "<div class='ArticleView'><span class='Head'>{title}</span>"
+    "<div class='ArticleDate'>Đăng lúc: 11:00 ngày 28/08/2025 | Số lượt xem: 107</div>"
+    "<div class='ArticleBody'>{body}</div></div>"
+)
+
+
+@pytest.mark.parametrize(
+    ("title", "body"),
+    [
+        (
+            "Cảnh báo thủ đoạn lừa đảo qua mạng xã hội",
+            "<p>Công an huyện khuyến cáo người dân không cung cấp mã OTP cho người lạ.</p>"
+            "<p>Khi phát hiện dấu hiệu lừa đảo, hãy báo ngay cho công an.</p>",
+        ),
+        (
+            "Lịch tiếp công dân tháng 5 năm 2025",
+            "<p>UBND xã thông báo lịch tiếp công dân tháng 5/2025 như sau:</p><table>"
+            "<tr><td>Ngày</td><td>Người tiếp</td></tr><tr><td>06/5/2025</td>"
+            "<td>Nguyễn Văn Hùng - Chủ tịch UBND xã</td></tr></table>",
+        ),
+        (
+            "Thông báo nộp thuế sử dụng đất phi nông nghiệp",
+            "<p>Hạn nộp thuế là ngày 31/10/2025. Xem văn bản đính kèm.</p>"
+            "<p><a href='/Portals/0/VanBan/TB-thue.pdf'>TB-thue.pdf</a></p>",
+        ),
+    ],
+    ids=["two-sentences", "table", "document"],
+)
+def test_a_short_notice_under_its_dated_headline_is_an_article(title: str, body: str) -> None:
+    """Two sentences, a line over a table, a line and a PDF: on portals of
+    four platforms, 9 of 23 articles were such notices, all lost, and on
+    two of them the crawl did not even say so."""
+    main = _NOTICE_HEAD.format(title=title, body=body)
+    record = extract_article(page("generic_article.html", body=_bare_page(title, main)))
+    assert record is not None
+    assert record.title == title
+    assert record.published == datetime(2025, 8, 28, 11, 0, tzinfo=VIETNAM_TZ)
+
+
+@pytest.mark.parametrize(
+    "main",
+    [
+        # No date under the headline: a contact page.
+        "<div class='ArticleView'><span class='Head'>Liên hệ với Ủy ban nhân dân xã</span>"
+        "<div class='ArticleBody'><p>Địa chỉ: thôn Trung Hòa, xã Hòa Phú, tỉnh Quảng Nam.</p>"
+        "<p>Điện thoại: 0235.3888.123, thư điện tử ubnd@quangnam.gov.vn.</p></div></div>",
+        # The date is a teaser's, under its linked headline: a tag page of one.
+        "<div class='box'><h2>Liên hệ với Ủy ban nhân dân xã</h2><h3><a href='/tin/bai-1.html'>"
+        "Xã Hòa Phú tổng kết năm</a></h3><div>21/02/2024 08:45</div><p>Xã Hòa Phú tổng kết "
+        "công tác năm 2023 và triển khai nhiệm vụ năm 2024 với nhiều chỉ tiêu.</p></div>",
+    ],
+    ids=["undated", "teasers-date"],
+)
+def test_a_short_page_without_a_dated_headline_of_its_own_is_not_an_article(main: str) -> None:
+    body = _bare_page("Liên hệ với Ủy ban nhân dân xã", main)
+    assert extract_article(page("generic_article.html", body=body)) is None
+
+
 @pytest.mark.parametrize(
     ("closing", "author"),
     [
