@@ -115,6 +115,10 @@ def unpack_wacz(path: Path, into: Path) -> Unpacked:
                     digest = _copy_hashing(source, sink)
             except _ZIP_DAMAGE as exc:
                 problem(f"{info.filename} is damaged ({exc}); restoring what can be read")
+                # zipfile keeps back the chunk whose check failed (for a WARC under
+                # 1 MB, all of it): its bytes as stored, for the restore to salvage.
+                with open(target, "wb") as sink:
+                    _copy_stored_bytes(handle, info, sink)
                 digest = None
             expected = resource.get("hash")
             if digest is not None and expected and expected != "sha256:" + digest:
@@ -258,6 +262,17 @@ def _zip64_size(extra: bytes) -> int | None:
             return struct.unpack_from("<Q", extra, position + 12)[0]
         position += 4 + length
     return None
+
+
+def _copy_stored_bytes(handle: IO[bytes], info: zipfile.ZipInfo, sink: IO[bytes]) -> None:
+    """Member ``info``'s data as the package holds it, through any damage."""
+    handle.seek(info.header_offset)
+    header = handle.read(_LOCAL_HEADER.size)
+    if len(header) < _LOCAL_HEADER.size or not header.startswith(_LOCAL_MAGIC):
+        return
+    fields = _LOCAL_HEADER.unpack(header)
+    handle.seek(fields[9] + fields[10], os.SEEK_CUR)  # the name and the extra field
+    _copy_range(handle, sink, info.compress_size, info.compress_type)
 
 
 def _copy_range(handle: IO[bytes], sink: IO[bytes], count: int, method: int) -> None:

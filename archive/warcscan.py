@@ -303,7 +303,17 @@ def _describe(error: BaseException) -> str:
     text = one_line(error)
     if "non-chunked gzip" in text:
         return _ONE_STREAM
+    head, said, line = text.partition("first line: ")
+    if said and _looks_binary(line):
+        # warcio shows the bytes it met as Latin-1: gibberish on a terminal.
+        text = f"{head}first line: binary data, not a WARC header"
     return f"{type(error).__name__}: {text}"[:200]
+
+
+def _looks_binary(text: str) -> bool:
+    """Whether ``text`` (bytes read as Latin-1) is no header line but compressed data."""
+    odd = sum(1 for char in text if not char.isascii() or not char.isprintable())
+    return odd > len(text) // 10
 
 
 def _next_candidate(handle: object, position: int, magic: bytes) -> int | None:

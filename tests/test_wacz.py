@@ -232,6 +232,36 @@ def test_a_member_whose_directory_entry_is_damaged_is_found_by_its_own_header(
         assert export(data, "--site", site) == export(harvest.data, "--site", site)
 
 
+def test_a_byte_rotted_in_a_member_loses_one_record_not_the_file(
+    harvest: Harvest, package_two: Path, tmp_path: Path
+) -> None:
+    """One byte flipped inside a stored WARC member, the ZIP's CRC-32 left as
+    it was (what storage rot does): zipfile kept back the chunk whose check
+    failed, the whole of a WARC under 1 MB.  Its articles were lost, nothing
+    was kept aside, and `dna verify` passed."""
+    with zipfile.ZipFile(package_two) as archive:
+        first = next(i for i in archive.infolist() if i.filename.startswith("archive/"))
+    content = bytearray(package_two.read_bytes())
+    start = first.header_offset + len(first.FileHeader())
+    content[start + first.file_size // 2] ^= 0xFF
+    rotted = tmp_path / "rotted.wacz"
+    rotted.write_bytes(content)
+    data = fresh_data(harvest, tmp_path)
+
+    result = restore(data, rotted)
+
+    assert result.returncode == 0, result.stderr
+    assert "is damaged (Bad CRC-32" in result.stderr
+    assert "binary data, not a WARC header" in result.stderr
+    site = first.filename.removeprefix("archive/").split("-")[0]
+    restored, archived = export(data, "--site", site), export(harvest.data, "--site", site)
+    assert len(restored) >= len(archived) - 1
+    assert list((data / "warc-damaged" / site).glob("*.warc.gz"))
+    verified = run_dna("verify", data=data)
+    assert verified.returncode == 0, verified.stdout + verified.stderr
+    assert "Known damage, kept aside" in verified.stdout
+
+
 def test_members_named_alike_in_other_folders_are_both_restored(
     harvest: Harvest, package_two: Path, tmp_path: Path
 ) -> None:
