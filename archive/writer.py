@@ -417,7 +417,7 @@ class ArchiveWriter:
                 outcome = "updated"
         is_current = version.id is not None and article.current_version_id == version.id
         if not is_current and (is_latest or url not in batch.with_current):
-            if outcome == "unchanged" and url in batch.with_current:
+            if outcome == "unchanged" and version.id is not None and current is not None:
                 outcome = "updated"  # back to an earlier text: a change all the same
             batch.current[url] = version
             article.updated_at = datetime.now(UTC)

@@ -157,6 +157,16 @@ def test_an_edit_undone_is_an_update_back_to_the_earlier_version(store: Store) -
     assert (counts.updated, counts.unchanged) == (0, 1)
 
 
+def test_an_article_met_twice_in_its_first_crawl_is_new_once_and_never_updated(
+    store: Store,
+) -> None:
+    """Met again in the batch that created it (an alias, a second link): the
+    first crawl of a portal counted it updated ('new 7, updated 3')."""
+    url = "https://xa.gov.vn/tin/bai-1?print=1"
+    counts = save(store, [(article(), capture(1, T0)), (article(), capture(2, T0, url))])
+    assert (counts.new, counts.updated) == (1, 0)
+
+
 def test_a_date_shown_without_its_time_keeps_the_time_and_makes_no_version(
     store: Store,
 ) -> None:
