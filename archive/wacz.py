@@ -69,8 +69,8 @@ class WaczRequest:
     """What to package.
 
     :param sites: site names; empty with ``all_sites``: every site with captures.
-    :param since: only WARC files holding a capture at or after it (UTC).
-    :param until: only WARC files holding a capture before it (UTC).
+    :param since: only WARC files holding a capture at or after it (time-zone aware).
+    :param until: only WARC files holding a capture before it (time-zone aware).
     :param title: the package's title (default: names the sites).
     """
 

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from pathlib import Path
 
 import click
 from rich.markup import escape
 
+from archive.records import VIETNAM_TZ
 from dna.context import (
+    Day,
     Env,
     ProgressBar,
     SiteName,
@@ -19,8 +21,6 @@ from dna.context import (
     err_console,
     fail,
 )
-
-_DAY = click.DateTime(formats=["%Y-%m-%d"])
 
 
 def register(group: click.Group) -> None:
@@ -43,13 +43,12 @@ def register(group: click.Group) -> None:
     help="The package to write (FILE.wacz); replaced if it exists.",
 )
 @click.option(
-    "--since", type=_DAY, metavar="YYYY-MM-DD", help="Only WARC files with captures on or after it."
+    "--since", type=Day(), help="Only WARC files with captures on or after it (Vietnam time)."
 )
 @click.option(
     "--until",
-    type=_DAY,
-    metavar="YYYY-MM-DD",
-    help="Only WARC files with captures on or before it.",
+    type=Day(),
+    help="Only WARC files with captures on or before it (Vietnam time).",
 )
 @click.option("--title", help="The package's title (default: the sites' names).")
 @archive_options("read")
@@ -57,8 +56,8 @@ def wacz(
     sites: tuple[str, ...],
     all_sites: bool,
     output: Path,
-    since: datetime | None,
-    until: datetime | None,
+    since: date | None,
+    until: date | None,
     title: str | None,
     env: Env,
 ) -> None:
@@ -68,7 +67,7 @@ def wacz(
     index, a page list with each article's URL, capture time, title and
     text (followed by its accent-free form, so ReplayWeb.page's search finds
     "thanh lien" too) and the sha256 of every file.
-    --since/--until (UTC days) keep the WARC files holding a capture in
+    --since/--until (days in Vietnam time, as everywhere) keep the WARC files holding a capture in
     those days; the page list keeps the articles captured in them.  Files
     still being written by a crawl (.open) are left out.  `dna restore`
     reads the package back.
@@ -89,8 +88,8 @@ def wacz(
     request = WaczRequest(
         sites=sites,
         all_sites=all_sites,
-        since=since.replace(tzinfo=UTC) if since else None,
-        until=until.replace(tzinfo=UTC) + timedelta(days=1) if until else None,
+        since=_start_of(since) if since else None,
+        until=_start_of(until + timedelta(days=1)) if until else None,
         title=title,
     )
     store = env.open_store()
@@ -160,3 +159,8 @@ def replay(port: int, env: Env) -> None:
         fail(str(exc))
     except KeyboardInterrupt:
         console.print("Replay stopped.")
+
+
+def _start_of(day: date) -> datetime:
+    """The moment ``day`` begins in Vietnam, as the captures' times are compared."""
+    return datetime.combine(day, time(), VIETNAM_TZ)

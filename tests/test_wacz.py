@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from archive.records import VIETNAM_TZ
 from archive.store import Store
 from tests.harness import Harvest, run_dna
 from tests.waczpackages import NO_VALIDATOR, WACZ_BIN, write_wacz
@@ -143,7 +144,9 @@ def test_restore_of_the_package_gives_the_sites_own_export(
 def test_dates_choose_the_files_and_an_empty_choice_is_an_error(
     harvest: Harvest, tmp_path: Path
 ) -> None:
-    today = datetime.now(UTC).date()
+    # Days are Vietnam's, as everywhere: between 17:00 and 24:00 UTC the
+    # captures of "today" in UTC were made "tomorrow" there, and left out.
+    today = datetime.now(VIETNAM_TZ).date()
     dated = write_wacz(harvest.data, tmp_path / "today.wacz", "vnportal", "--since", str(today))
     with zipfile.ZipFile(dated) as archive:
         assert any(name.startswith("archive/vnportal-") for name in archive.namelist())
@@ -164,6 +167,8 @@ def test_dates_choose_the_files_and_an_empty_choice_is_an_error(
     )  # fmt: skip
     assert result.returncode == 2
     assert "--since 2025-01-01 is after --until 2024-01-01" in result.stderr
+    result = run_dna("wacz", "vnportal", "--since", "2023-02-30", "-o", "x.wacz", data=harvest.data)
+    assert result.returncode == 2 and "no such date '2023-02-30'" in result.stderr
 
 
 def test_sites_without_captures_are_one_line_errors(tmp_path: Path) -> None:
