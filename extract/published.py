@@ -82,8 +82,11 @@ def _from_meta(scope: Scope, judge: _Judge) -> datetime | None:
     return None
 
 
-def _from_lines(judge: _Judge, lines: list[TextBlock]) -> datetime | None:
+def _from_lines(judge: _Judge, lines: list[TextBlock], title: Element | None) -> datetime | None:
+    headline = " ".join(title.xpath("string()").split()) if title is not None else None
     for line in lines:
+        if headline and " ".join(line.text.split()) == headline:
+            continue  # "Thông báo lịch cắt điện ngày 28/11/2024": the event's day
         found = find_date(line.text)
         if found and judge.accept(found.value, line.element):
             return found.value
@@ -111,5 +114,5 @@ def page_date(
         _from_selectors(scope, judge, own)
         or _from_meta(scope, judge)
         or _from_selectors(scope, judge, generic)
-        or _from_lines(judge, lines)
+        or _from_lines(judge, lines, title)
     )

@@ -416,6 +416,22 @@ def test_a_short_notice_under_its_dated_headline_is_an_article(title: str, body:
     assert record.published == datetime(2025, 8, 28, 11, 0, tzinfo=VIETNAM_TZ)
 
 
+def test_a_day_in_the_headline_is_not_the_day_it_was_published() -> None:
+    """A notice titled with the day of the power cut was dated that day, two
+    days after the "Ngày đăng" printed under it."""
+    title = "Thông báo lịch cắt điện ngày 28/11/2024"
+    main = (
+        f"<div class='item-page'><h2 itemprop='headline'>{title}</h2>"
+        "<dl class='article-info'><dd class='published'>Ngày đăng: 26/11/2024 16:00</dd></dl>"
+        "<div class='noidung'><p>Điện lực huyện thông báo cắt điện từ 7h00 đến 16h00 ngày "
+        "28/11/2024 tại thôn 1, thôn 2 để bảo dưỡng lưới điện. Mong bà con thông cảm.</p></div>"
+        "</div>"
+    )
+    record = extract_article(page("generic_article.html", body=_bare_page(title, main)))
+    assert record is not None
+    assert record.published == datetime(2024, 11, 26, 16, 0, tzinfo=VIETNAM_TZ)
+
+
 @pytest.mark.parametrize(
     "main",
     [
