@@ -25,7 +25,7 @@ from archive.export import FIELDS
 from archive.locks import PidLock
 from archive.store import Store
 from sampleportal import PortalServer
-from tests.harness import DNA, run_dna, sites_toml
+from tests.harness import DNA, TEST_CRAWLER_OPTIONS, run_dna, serve_pages, sites_toml
 
 #: Fields of `dna export` that depend on what was archived, not on when.
 CONTENT = tuple(
@@ -272,3 +272,49 @@ def test_crawls_lists_runs(portal: PortalServer, tmp_path: Path, database_url: s
     table = data.dna("crawls", "--site", "xa")
     assert "full" in table.stdout and "finished" in table.stdout
     assert data.dna("crawls", "--site", "nope").returncode == 2  # unknown site: a usage error
+
+
+def _page(title: str, inner: str) -> tuple[int, bytes]:
+    return 200, f"<html><head><title>{title}</title></head><body>{inner}</body></html>".encode()
+
+
+def test_a_new_crawl_fetches_no_archived_article_whatever_links_to_it(tmp_path: Path) -> None:
+    """Reached from a search page, whose links the crawl does not take for
+    articles by their shape, every archived article of a WordPress portal
+    was fetched again by each `new` crawl."""
+    story = "".join(
+        f"<p>Sáng ngày {day}/5, Ủy ban nhân dân xã tổ chức hội nghị, đánh giá kết quả đạt "
+        "được trong năm và đề ra nhiệm vụ trọng tâm cho thời gian tới.</p>"
+        for day in (2, 3, 4)
+    )
+    articles = {
+        f"/trang/{slug}/": _page(
+            title, f"<div class='noidung'><h1>{title}</h1><p>Đăng ngày 02/05/2025</p>{story}</div>"
+        )
+        for slug, title in (("mot", "Hội nghị tổng kết năm"), ("hai", "Lễ ra quân đầu xuân"))
+    }
+    links = "".join(f'<a href="{path}">{path}</a> ' for path in articles)
+    pages = {
+        "/": _page("Xã", '<a href="/tim-kiem?q=x">Tìm kiếm</a>'),
+        "/tim-kiem?q=x": _page("Tìm kiếm", links),
+        **articles,
+    }
+    server, asked = serve_pages(pages)
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        (tmp_path / "sites.toml").write_text(
+            f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "xa"\nstart_urls = ["{base}/"]\n',
+            encoding="utf-8",
+        )
+        first = run_dna("crawl", "xa", "--no-index", data=tmp_path)
+        assert first.returncode == 0, first.stderr
+        assert all(path in asked for path in articles)
+        [run] = json.loads(run_dna("crawls", "--json", data=tmp_path).stdout)
+        assert run["articles_new"] == 2
+        asked.clear()
+        second = run_dna("crawl", "xa", "--no-index", "--mode", "new", data=tmp_path)
+        assert second.returncode == 0, second.stderr
+    finally:
+        server.shutdown()
+    assert "/tim-kiem?q=x" in asked
+    assert not [path for path in asked if path in articles]

@@ -362,9 +362,11 @@ class PortalSpider(CaseProbe, scrapy.Spider):
             if url in pager:
                 continue
             shown.add(url)
-            if url in self._requested:
+            if url in self._requested or url in archived:
                 # Seen before: the scheduler would drop it, but only after
                 # building and fingerprinting a request (dozens per page).
+                # Archived (in new mode): an article, whatever its URL's shape
+                # says; a search page's links to them refetched every one.
                 continue
             suffix = extension(url)
             if suffix in DOCUMENT_EXTENSIONS:
@@ -375,8 +377,6 @@ class PortalSpider(CaseProbe, scrapy.Spider):
                 continue
             kind = self._classify(url, family) or "page"
             if kind == "article":
-                if url in archived:
-                    continue
                 articles.append(url)
             yield self._request(url, kind, menu=menu, written=written_as.get(url))
         response.meta["dna_links_shown"] = frozenset(shown)  # for the trap guard
