@@ -8,6 +8,7 @@ articles (home pages, listings, errors).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -114,6 +115,15 @@ def _check_overrides(selectors: Mapping[str, str] | None) -> dict[str, str]:
     return overrides
 
 
+_SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)+")
+_FILE_NAME = re.compile(r"[\w-]+\.(?:jpe?g|png|gif|webp|bmp|pdf|docx?|xlsx?)", re.IGNORECASE)
+
+
+def _names_a_file(title: str | None) -> bool:
+    """Whether ``title`` is a file's or a slug's name, as no article's headline is."""
+    return bool(title) and bool(_SLUG.fullmatch(title) or _FILE_NAME.fullmatch(title))
+
+
 def extract_article(
     page: Page,
     *,
@@ -142,6 +152,8 @@ def extract_article(
         return None
     scope = Scope(page.selector, preset, overrides)
     title, title_element = find_title(scope, found.element)
+    if _names_a_file(title):
+        return None  # an image's own page (WordPress attachments): "anh-1", "IMG_2034.jpg"
     summary_found = scope.first_text("summary")
     summary, summary_element = summary_found or (None, None)
     area = _area(title_element, found.element)

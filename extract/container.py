@@ -127,7 +127,20 @@ def _is_caption(element: Element) -> bool:
         return True
     parent = element.getparent()
     names = f"{element.get('class', '')} {parent.get('class', '') if parent is not None else ''}"
-    return bool(_CAPTION.search(names))
+    return bool(_CAPTION.search(names)) or (parent is not None and _is_gallery_item(parent))
+
+
+def _is_gallery_item(item: Element) -> bool:
+    """Whether ``item`` is an image and its one line of text, beside two or
+    more like it: an album's photos, captioned in plain paragraphs."""
+    if item.find(".//img") is None or len(item.findall("p")) != 1:
+        return False
+    alike = (
+        sibling
+        for sibling in chain(item.itersiblings(), item.itersiblings(preceding=True))
+        if sibling.tag == item.tag and sibling.find(".//img") is not None
+    )
+    return next(islice(alike, 1, None), None) is not None
 
 
 def _teasers(blocks: list[TextBlock]) -> int:

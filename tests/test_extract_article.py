@@ -336,8 +336,8 @@ def test_a_category_page_under_its_description_is_a_listing(main: str) -> None:
 
 @pytest.mark.parametrize(
     ("figure", "caption"),
-    [("figure", "figcaption"), ("div class='photo'", "p class='caption'")],
-    ids=["figcaption", "caption-class"],
+    [("figure", "figcaption"), ("div class='photo'", "p class='caption'"), ("div", "p")],
+    ids=["figcaption", "caption-class", "plain-paragraphs"],
 )
 def test_a_gallery_of_captioned_images_is_not_an_article(figure: str, caption: str) -> None:
     figures = "".join(
@@ -449,6 +449,19 @@ def test_a_day_in_the_headline_is_not_the_day_it_was_published() -> None:
 def test_a_short_page_without_a_dated_headline_of_its_own_is_not_an_article(main: str) -> None:
     body = _bare_page("Liên hệ với Ủy ban nhân dân xã", main)
     assert extract_article(page("generic_article.html", body=body)) is None
+
+
+@pytest.mark.parametrize("title", ["anh-1", "IMG_2034.JPG"])
+def test_an_images_own_page_is_not_an_article(title: str) -> None:
+    """WordPress gives each image a page titled with its file's name: four
+    were stored as articles "anh-1" … "anh-4", dated the day of the crawl."""
+    main = (
+        f"<div class='post'><h1 class='entry-title'>{title}</h1><div class='entry-content'>"
+        "<p class='attachment'><a href='/wp-content/uploads/anh-1.jpg'><img src='/wp-content/"
+        "uploads/anh-1.jpg'></a></p><p>Ngày hội đại đoàn kết toàn dân tộc tại thôn 1 năm 2025, "
+        "thu hút đông đảo bà con nhân dân tham gia.</p></div></div>"
+    )
+    assert extract_article(page("generic_article.html", body=_bare_page(title, main))) is None
 
 
 @pytest.mark.parametrize(
