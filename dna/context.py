@@ -23,6 +23,8 @@ from rich.progress import (
     TimeRemainingColumn,
     TransferSpeedColumn,
 )
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from archive.database import StoreError
 from archive.layout import DataDir
@@ -152,8 +154,25 @@ def resolve_env(
                 "`dna crawl` or `dna restore` makes one)"
             )
         read_only = not (_writable(root) and _writable(data.database_file))
+    elif access == "read" and (missing := _missing_sqlite_file(db_url)):
+        fail(f"no archive at {missing} (check --db; `dna crawl` or `dna restore` makes one)")
     db = data.database_url(db_url, read_only=read_only)
     return Env(data, sites_path(data_dir, sites_file), db, read_only)
+
+
+def _missing_sqlite_file(db_url: str | None) -> Path | None:
+    """The file a ``sqlite://`` URL names, if it does not exist: a mistyped
+    ``--db`` would otherwise be created, empty, by a command that only reads."""
+    url = db_url or os.environ.get("DNA_DATABASE_URL") or ""
+    if not url.startswith("sqlite"):
+        return None
+    try:
+        database = make_url(url).database
+    except ArgumentError:
+        return None
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return None if Path(database).exists() else Path(database)
 
 
 def _writable(path: Path) -> bool:

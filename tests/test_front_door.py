@@ -127,6 +127,9 @@ BAD_INPUT = [
     (("sites", "add", SITE, "http://127.0.0.1:9/"), 2, "already in"),
     (("sites", "remove", "nope"), 1, "no site called 'nope'"),
     (("restore", "no-such-path"), 1, "nothing to restore: no such file or directory"),
+    # A mistyped --db made an empty archive there, and reported nothing archived.
+    (("stats", "--db", "sqlite:////tmp/dna-no-such-dir/typo.db"), 1, "no archive at"),
+    (("search", "bão", "--db", "sqlite:////tmp/dna-no-such-dir/typo.db"), 1, "no archive at"),
     (("crawl",), 2, "name at least one SITE"),
     (("crawl", "--all", SITE), 2, "or use --all, not both"),
     (("frobnicate",), 2, "No such command"),
