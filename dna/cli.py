@@ -89,7 +89,15 @@ class _OneLineUsageError(click.UsageError):
     """A usage error as one line: what is wrong, and where the help is."""
 
     def __init__(self, error: click.UsageError) -> None:
-        super().__init__(error.format_message(), error.ctx)
+        message = error.format_message()
+        command = error.ctx.command.name if error.ctx else None
+        if isinstance(error, click.NoSuchOption) and command == "search":
+            # "dna search -bão": a word left out, read as the options -b, -ã, -o.
+            message = (
+                message.rstrip(".") + "; a query starting with - goes last, after the "
+                "options and --: dna search [OPTIONS] -- '-word …'"
+            )
+        super().__init__(message, error.ctx)
         self.exit_code = error.exit_code
 
     def show(self, file: Any = None) -> None:

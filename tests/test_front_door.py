@@ -118,6 +118,7 @@ BAD_INPUT = [
     (("crawl", SITE, "--since", "2023-13-01"), 2, "no such date"),
     (("crawl", SITE, "--since", "2099-01-01"), 2, "is after today"),
     (("search", "AND"), 2, "malformed query"),
+    (("search", "-bão"), 2, "a query starting with - goes last, after the options and --"),
     (("search", "lien", "--place", "Thanh Sơn, Phú Thọ"), 2, "names 3 places"),
     (("search", "lien", "--limit", "0"), 2, "--limit"),
     (("search", "lien", "--json", "--csv"), 2, "choose one"),
