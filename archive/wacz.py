@@ -28,7 +28,7 @@ import json
 import os
 import re
 import zipfile
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -52,6 +52,8 @@ DATAPACKAGE = "datapackage.json"
 DIGEST = "datapackage-digest.json"
 #: The resource field that keeps a WARC member's name in the archive.
 ORIGINAL_NAME = "dna_warc_file"
+#: The package field that keeps each site's facts (:attr:`WaczRequest.site_facts`).
+SITE_FACTS = "dna_sites"
 PAGES_HEADER = {"format": "json-pages-1.0", "id": "pages", "title": "Archived articles"}
 _CHUNK = 1 << 20
 #: Large enough that handing a chunk to the hashing thread costs nothing.
@@ -72,6 +74,9 @@ class WaczRequest:
     :param since: only WARC files holding a capture at or after it (time-zone aware).
     :param until: only WARC files holding a capture before it (time-zone aware).
     :param title: the package's title (default: names the sites).
+    :param site_facts: what the archive's configuration says of each site
+        (its title, where it sits), kept in ``datapackage.json`` as
+        :data:`SITE_FACTS` so that a restore elsewhere knows it too.
     """
 
     sites: tuple[str, ...] = ()
@@ -79,6 +84,7 @@ class WaczRequest:
     since: datetime | None = None
     until: datetime | None = None
     title: str | None = None
+    site_facts: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
 
 
 @dataclass(slots=True)
@@ -387,6 +393,9 @@ def _datapackage(sites: list[str], request: WaczRequest, resources: list[dict]) 
         "wacz_version": WACZ_VERSION,
         "resources": resources,
     }
+    facts = {site: dict(request.site_facts[site]) for site in sites if request.site_facts.get(site)}
+    if facts:
+        package[SITE_FACTS] = facts
     return json.dumps(package, indent=2, ensure_ascii=False).encode("utf-8")
 
 

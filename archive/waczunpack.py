@@ -22,10 +22,13 @@ from pathlib import Path
 from typing import IO
 
 from archive.messages import one_line
-from archive.wacz import DATAPACKAGE, DIGEST, ORIGINAL_NAME, member_name
+from archive.wacz import DATAPACKAGE, DIGEST, ORIGINAL_NAME, SITE_FACTS, member_name
 from archive.warcscan import RawRecord, ScanProblem, iter_records
 
 _CHUNK = 1 << 20
+#: Bounds on a package's site facts: they come from whoever made it.
+_FACT_CHARS = 200
+_MAX_SITES = 10_000
 #: What ``zipfile`` raises for a damaged package: besides its own error, a
 #: directory pointing outside the file, an unknown method or version, a
 #: flag for encryption, or data ending early.
@@ -51,6 +54,8 @@ class Unpacked:
     problems: list[ScanProblem] = field(default_factory=list)
     #: each unpacked WARC's name for a reader: ``PACKAGE!/MEMBER`` (the copy is temporary)
     members: dict[Path, Path] = field(default_factory=dict)
+    #: what the package says of each site (:data:`archive.wacz.SITE_FACTS`), made safe
+    sites: dict[str, dict[str, str]] = field(default_factory=dict)
 
     def add(self, package: Path, member: str, warc: Path) -> None:
         self.warcs.append(warc)
@@ -91,7 +96,7 @@ def unpack_wacz(path: Path, into: Path) -> Unpacked:
     taken: set[str] = set()
     unlisted = False
     with archive, handle:
-        resources = _resources(archive, problem)
+        resources = _resources(archive, problem, result)
         names = set(archive.namelist())
         for member in resources:
             if member not in names and member.startswith("archive/"):
@@ -158,12 +163,16 @@ def _local_name(member: str, resource: dict) -> str:
     return member.rsplit("/", 1)[-1]
 
 
-def _resources(archive: zipfile.ZipFile, problem: Callable[[str], None]) -> dict[str, dict]:
-    """``datapackage.json``'s resources by path, its digest checked; empty if unreadable."""
+def _resources(
+    archive: zipfile.ZipFile, problem: Callable[[str], None], result: Unpacked
+) -> dict[str, dict]:
+    """``datapackage.json``'s resources by path, its digest checked; empty if
+    unreadable.  Its site facts go into ``result``."""
     try:
         package_bytes = archive.read(DATAPACKAGE)
         package = json.loads(package_bytes)
         listed = {str(item["path"]): item for item in package["resources"]}
+        result.sites = _site_facts(package.get(SITE_FACTS))
     except KeyError:
         problem(f"no {DATAPACKAGE} (or no resources in it): WARC members are not checked")
         return {}
@@ -179,6 +188,21 @@ def _resources(archive: zipfile.ZipFile, problem: Callable[[str], None]) -> dict
     if expected != "sha256:" + hashlib.sha256(package_bytes).hexdigest():
         problem(f"{DATAPACKAGE} does not match the digest in {DIGEST}: it was altered or damaged")
     return listed
+
+
+def _site_facts(value: object) -> dict[str, dict[str, str]]:
+    """The package's site facts, as far as they are short strings: from a stranger."""
+    if not isinstance(value, dict):
+        return {}
+    return {
+        one_line(site)[:_FACT_CHARS]: {
+            one_line(key)[:_FACT_CHARS]: one_line(text)[:_FACT_CHARS]
+            for key, text in facts.items()
+            if isinstance(key, str) and isinstance(text, str)
+        }
+        for site, facts in list(value.items())[:_MAX_SITES]
+        if isinstance(site, str) and isinstance(facts, dict)
+    }
 
 
 def _copy_hashing(source: IO[bytes], sink: IO[bytes]) -> str:

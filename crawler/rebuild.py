@@ -27,7 +27,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from crawler.siteedits import append_site
-from crawler.sites import FAMILIES
+from crawler.sites import FAMILIES, PLACE_KEYS
 
 if TYPE_CHECKING:
     from archive.store import Store
@@ -72,6 +72,9 @@ class HistoryCollector:
 
     def __init__(self) -> None:
         self._sites: dict[str, _SiteSeen] = {}
+        #: what packages restored said of their sites (title, where each sits):
+        #: a WACZ of ours carries it, for sites.toml.
+        self.site_facts: dict[str, dict[str, str]] = {}
 
     def saw(self, response: ArchivedResponse, site: str, site_id: int, home: str) -> None:
         """Note ``response``, restored into ``site`` (``home``: its start URL so far)."""
@@ -107,6 +110,7 @@ class HistoryCollector:
         for name, seen in self._sites.items():
             known = registry.get(name) or any(p.name == name for p in registry.problems)
             if not known:
+                facts = self.site_facts.get(name, {})
                 try:
                     append_site(
                         sites_path,
@@ -114,7 +118,8 @@ class HistoryCollector:
                         seen.seed or seen.home,
                         # A page detected as no preset's stays "auto": detected anew.
                         family=family if (family := families.get(name)) in FAMILIES else "auto",
-                        title=seen.title,
+                        title=facts.get("title") or seen.title,
+                        place={key: facts[key] for key in PLACE_KEYS if facts.get(key)},
                     )
                 except (ValueError, OSError) as exc:
                     rebuilt.problems.append(f"{name} not added to {sites_path}: {exc}")

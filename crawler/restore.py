@@ -303,6 +303,7 @@ class Restorer:
                 into = Path(unpacked, str(number))
                 into.mkdir()
                 found = unpack_wacz(package, into)
+                self._history.site_facts.update(found.sites)
                 paths += found.warcs
                 members.update(found.members)
                 for each in found.problems:

@@ -9,6 +9,7 @@ import click
 from rich.markup import escape
 
 from archive.records import VIETNAM_TZ
+from crawler.sites import PLACE_KEYS, SiteConfig
 from dna.context import (
     Day,
     Env,
@@ -85,7 +86,9 @@ def wacz(
     if output.suffix != ".wacz":
         raise click.UsageError(f"the output must be named FILE.wacz, not {output.name}")
     check_period(since, until)
+    known = env.load_sites().sites
     request = WaczRequest(
+        site_facts={site.name: _site_facts(site) for site in known},
         sites=sites,
         all_sites=all_sites,
         since=_start_of(since) if since else None,
@@ -164,3 +167,9 @@ def replay(port: int, env: Env) -> None:
 def _start_of(day: date) -> datetime:
     """The moment ``day`` begins in Vietnam, as the captures' times are compared."""
     return datetime.combine(day, time(), VIETNAM_TZ)
+
+
+def _site_facts(site: SiteConfig) -> dict[str, str]:
+    """What sites.toml says of ``site`` that a restore elsewhere should know too."""
+    facts = {"title": site.title, **{key: getattr(site, key) for key in PLACE_KEYS}}
+    return {key: value for key, value in facts.items() if value}

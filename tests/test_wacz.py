@@ -20,6 +20,7 @@ import pytest
 
 from archive.records import VIETNAM_TZ
 from archive.store import Store
+from crawler.sites import load_sites
 from tests.harness import Harvest, run_dna
 from tests.waczpackages import NO_VALIDATOR, WACZ_BIN, write_wacz
 
@@ -106,6 +107,33 @@ def test_the_wacz_validator_accepts_our_packages(package_all: Path, package_two:
             [str(WACZ_BIN), "validate", "-f", str(package)], capture_output=True, text=True
         )
         assert "the passed WACZ is valid" in checked.stdout, checked.stdout
+
+
+def test_a_package_restored_elsewhere_knows_where_its_sites_sit(
+    harvest: Harvest, package_two: Path, tmp_path: Path
+) -> None:
+    """Handed to a library with no sites.toml, a package's sites came back
+    with no place: --place and --province found 12 articles of 66, or none,
+    and said "No hits"."""
+    with zipfile.ZipFile(package_two) as archive:
+        facts = json.loads(archive.read("datapackage.json"))["dna_sites"]
+    original = load_sites(harvest.data / "sites.toml")
+    for site in TWO_SITES:
+        config = original.get(site)
+        assert config is not None and config.province
+        assert facts[site]["province"] == config.province
+    library = tmp_path / "library"
+    library.mkdir()
+
+    assert restore(library, package_two).returncode == 0
+
+    restored = load_sites(library / "sites.toml")
+    for site in TWO_SITES:
+        config, again = original.get(site), restored.get(site)
+        assert again is not None and config is not None
+        assert (again.province, again.district, again.commune) == (
+            config.province, config.district, config.commune,
+        )  # fmt: skip
 
 
 PROBLEM = re.compile(r"^Skipped: (?P<file>.+?):(?P<offset>\d+): (?P<message>.*)$")
