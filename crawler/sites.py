@@ -395,8 +395,7 @@ def _parse_block(
     for key in ("article_pattern", "listing_pattern"):
         if key in entry:
             try:
-                # Case aside: an IIS portal links /ArticleID/ and /articleid/
-                # alike, and the crawl asks for one spelling of each page.
+                # Case aside: IIS portals link /ArticleID/ and /articleid/ alike.
                 patterns[key] = re.compile(entry[key], re.IGNORECASE)
             except (re.error, TypeError) as exc:
                 problem(f"invalid regex in {key}: {exc}", key)

@@ -188,12 +188,13 @@ def test_sites_add_reads_the_place_from_the_host_and_says_so(tmp_path: Path) -> 
     assert "xã Thanh Liên, huyện Thanh Chương, tỉnh Nghệ An → xã Tam Đồng" in result.output
     assert "read from the host name" in result.output
     assert load_sites(tmp_path / "sites.toml").get("xa-thanh-lien").place == THANH_LIEN
+    other = "https://thanhmy.thanhchuong.nghean.gov.vn/"  # one portal is one site
     bad = CliRunner().invoke(
-        main, [*args[:2], "b", url, "--district", "Nowhere", "--data", str(tmp_path)]
+        main, [*args[:2], "b", other, "--district", "Nowhere", "--data", str(tmp_path)]
     )
     assert bad.exit_code == 2 and "no district called 'Nowhere'" in bad.output
     empty = CliRunner().invoke(
-        main, [*args[:2], "b", url, "--province", "", "--data", str(tmp_path)]
+        main, [*args[:2], "b", other, "--province", "", "--data", str(tmp_path)]
     )
     assert empty.exit_code == 2 and "'--province': is empty" in empty.output
     assert load_sites(tmp_path / "sites.toml").get("b") is None
