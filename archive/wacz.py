@@ -40,6 +40,7 @@ from sqlalchemy import select
 
 from archive.cdxj import merged_lines
 from archive.models import Article, ArticleVersion, Capture, Site
+from archive.warcwriter import OPEN_SUFFIX
 
 if TYPE_CHECKING:
     from archive.layout import DataDir
@@ -97,6 +98,8 @@ class WaczReport:
     pages: int = 0
     bytes: int = 0
     skipped_open: list[Path] = field(default_factory=list)
+    #: WARC files the chosen captures point at that are not in the archive.
+    missing: list[str] = field(default_factory=list)
 
 
 def member_name(original: str, taken: set[str]) -> str:
@@ -162,12 +165,13 @@ def _window(query, request: WaczRequest):  # type: ignore[no-untyped-def]
     return query
 
 
-def _chosen_warcs(store: Store, data: DataDir, site: str, request: WaczRequest) -> list[Path]:
-    """The site's closed WARC files, only those holding a capture in the window if one is set."""
+def _chosen_warcs(
+    store: Store, data: DataDir, site: str, request: WaczRequest
+) -> tuple[list[Path], list[str]]:
+    """The site's closed WARC files holding a capture in the window (if one
+    is set), and the names of those its captures point at that are not there."""
     folder = data.warc_dir(site)
     present = sorted({path for pattern in _CLOSED_WARCS for path in folder.glob(pattern)})
-    if request.since is None and request.until is None:
-        return present
     query = (
         select(Capture.warc_file)
         .join(Site, Capture.site_id == Site.id)
@@ -176,7 +180,12 @@ def _chosen_warcs(store: Store, data: DataDir, site: str, request: WaczRequest) 
     )
     with store.session() as session:
         wanted = set(session.scalars(_window(query, request)))
-    return [path for path in present if path.name in wanted]
+    held = {path.name for path in present}
+    writing = {path.name.removesuffix(OPEN_SUFFIX) for path in folder.glob(f"*{OPEN_SUFFIX}")}
+    missing = sorted(wanted - held - writing)
+    if request.since is None and request.until is None:
+        return present, missing
+    return [path for path in present if path.name in wanted], missing
 
 
 def _pages(
@@ -306,7 +315,9 @@ def write_wacz(
     taken: set[str] = set()
     packed: set[tuple[int, int]] = set()  # a file of several sites is linked into each
     for site in report.sites:
-        for path in _chosen_warcs(store, data, site, request):
+        chosen, missing = _chosen_warcs(store, data, site, request)
+        report.missing += missing
+        for path in chosen:
             held = path.stat()
             if (held.st_dev, held.st_ino) not in packed:
                 packed.add((held.st_dev, held.st_ino))

@@ -111,7 +111,22 @@ def wacz(
     finally:
         store.close()
     for skipped in report.skipped_open:
-        err_console.print(f"[yellow]Left out, still being written:[/] {escape(str(skipped))}")
+        if env.data.live_writer(skipped):
+            err_console.print(f"[yellow]Left out, still being written:[/] {escape(str(skipped))}")
+        else:
+            err_console.print(
+                f"[yellow]Left out, left open by a crawl that was killed:[/] "
+                f"{escape(str(skipped))} (`dna crawl {escape(skipped.parent.name)} --resume` "
+                "closes it)",
+                soft_wrap=True,
+            )
+    if report.missing:
+        err_console.print(
+            f"[yellow]Warning:[/] {len(report.missing)} WARC file(s) the archive's captures "
+            f"point at are missing, so their pages are not in the package "
+            f"({escape(', '.join(report.missing[:3]))}…): run `dna verify`",
+            soft_wrap=True,
+        )
     console.print(
         f"Wrote {output}: {report.warcs} WARC file(s) of {', '.join(report.sites)}, "
         f"{report.pages} page(s), {report.bytes / 1e6:.1f} MB."

@@ -136,6 +136,26 @@ def test_a_package_restored_elsewhere_knows_where_its_sites_sit(
         )  # fmt: skip
 
 
+def test_a_package_says_what_it_could_not_hold(harvest: Harvest, tmp_path: Path) -> None:
+    """A WARC file deleted from the archive left 12 of 80 pages out of the
+    package, with no word; a killed crawl's .open file was said to be 'still
+    being written', though no crawl was running."""
+    data = tmp_path / "data"
+    shutil.copytree(harvest.data, data)
+    first, second = (next((data / "warc" / site).glob("*.warc.gz")) for site in TWO_SITES)
+    first.rename(first.with_name(first.name + ".open"))
+    second.unlink()
+
+    result = run_dna("wacz", "--all", "-o", str(tmp_path / "x.wacz"), data=data)
+
+    assert result.returncode == 0, result.stderr
+    said = " ".join(result.stderr.split())
+    assert f"left open by a crawl that was killed: {first}.open" in said
+    assert f"`dna crawl {TWO_SITES[0]} --resume` closes it" in said
+    assert "1 WARC file(s) the archive's captures point at are missing" in said
+    assert second.name in said and "run `dna verify`" in said
+
+
 PROBLEM = re.compile(r"^Skipped: (?P<file>.+?):(?P<offset>\d+): (?P<message>.*)$")
 
 
