@@ -280,8 +280,9 @@ def _page(title: str, inner: str) -> tuple[int, bytes]:
 
 def test_a_new_crawl_fetches_no_archived_article_whatever_links_to_it(tmp_path: Path) -> None:
     """Reached from a search page, whose links the crawl does not take for
-    articles by their shape, every archived article of a WordPress portal
-    was fetched again by each `new` crawl."""
+    articles by their shape, or through a shortlink redirecting to it
+    (WordPress's /?p=103), every archived article of a WordPress portal was
+    fetched again by each `new` crawl."""
     story = "".join(
         f"<p>Sáng ngày {day}/5, Ủy ban nhân dân xã tổ chức hội nghị, đánh giá kết quả đạt "
         "được trong năm và đề ra nhiệm vụ trọng tâm cho thời gian tới.</p>"
@@ -295,8 +296,9 @@ def test_a_new_crawl_fetches_no_archived_article_whatever_links_to_it(tmp_path: 
     }
     links = "".join(f'<a href="{path}">{path}</a> ' for path in articles)
     pages = {
-        "/": _page("Xã", '<a href="/tim-kiem?q=x">Tìm kiếm</a>'),
+        "/": _page("Xã", '<a href="/tim-kiem?q=x">Tìm kiếm</a> <a href="/?p=2">Tin mới</a>'),
         "/tim-kiem?q=x": _page("Tìm kiếm", links),
+        "/?p=2": (301, b"/trang/hai/"),
         **articles,
     }
     server, asked = serve_pages(pages)
@@ -316,5 +318,5 @@ def test_a_new_crawl_fetches_no_archived_article_whatever_links_to_it(tmp_path: 
         assert second.returncode == 0, second.stderr
     finally:
         server.shutdown()
-    assert "/tim-kiem?q=x" in asked
+    assert "/tim-kiem?q=x" in asked and "/?p=2" in asked
     assert not [path for path in asked if path in articles]

@@ -73,6 +73,10 @@ class RedirectGuardMiddleware:
             return response
         spelling.learn_from_redirect(request.url, target)
         spelt = spelling.normal(target)
+        if self.crawler.spider.is_archived(spelt):
+            # A shortlink (/?p=103) to an article a new crawl archived already.
+            self.crawler.stats.inc_value("dna/redirects_to_archived")
+            raise Skipped(f"redirect to an archived article: {spelt}")
         if spelt == target or spelt in visited:
             return response  # a server moving a URL into our spelling has the last word
         headers = response.headers.copy()

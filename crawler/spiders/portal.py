@@ -486,6 +486,10 @@ class PortalSpider(CaseProbe, scrapy.Spider):
     def _allowed(self, url: str) -> bool:
         return allowed(url, self.site.allowed_domains)
 
+    def is_archived(self, url: str) -> bool:
+        """Whether ``url`` (as the site spells it) is an article a ``new`` crawl skips."""
+        return url in self._archived
+
     @property
     def _stop_after(self) -> int:
         return max(1, self.crawler.settings.getint("DNA_NEW_STOP_AFTER"))
