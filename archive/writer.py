@@ -367,7 +367,9 @@ class ArchiveWriter:
         url = batch.article_url(pending.record.url)
         article = batch.articles[url]
         current = batch.current_of(article)
-        record = _timed_as(pending.record, current)
+        # The text met last, in this batch or before: a restore meets a
+        # portal's captures of many days in one batch.
+        record = _timed_as(pending.record, batch.current.get(url, current))
         content_hash = record.content_hash()
         if url in batch.fresh:
             batch.fresh.discard(url)
@@ -447,16 +449,24 @@ def _insert_versions(session: Session, created: list[_NewVersion]) -> None:
         session.execute(dialect_insert(session, PlaceMention), mentions)
 
 
-def _timed_as(record: ArticleRecord, current: ArticleVersion | None) -> ArticleRecord:
+def _timed_as(
+    record: ArticleRecord, current: ArticleVersion | _NewVersion | None
+) -> ArticleRecord:
     """``record`` with the current version's time of day, if it shows that day without one.
 
     A portal's new theme printing "19-05-2025" where it printed "Thứ hai,
     19/05/2025 08:09" made a version of every article, and lost their times.
     """
-    if current is None or current.published_source == "first-seen":
+    if current is None:
+        return record
+    if isinstance(current, _NewVersion):
+        known, source = current.row["published"], current.row["published_source"]
+    else:
+        known, source = current.published, current.published_source
+    if source == "first-seen":
         return record  # a capture's time is no time of publication
-    published, known = record.published, current.published
-    if published is None or known is None:
+    published = record.published
+    if published is None or not isinstance(known, datetime):
         return record
     day, known_day = published.astimezone(VIETNAM_TZ), known.astimezone(VIETNAM_TZ)
     midnight = (day.hour, day.minute, day.second) == (0, 0, 0)

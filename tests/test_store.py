@@ -194,6 +194,19 @@ def test_a_date_shown_without_its_time_keeps_the_time_and_makes_no_version(
     assert counts.updated == 1
 
 
+def test_a_date_shown_without_its_time_in_the_same_batch_makes_no_version(store: Store) -> None:
+    """A restore meets a portal's captures of many days in one batch: the
+    restored archive had 28 versions where the crawled one had 16, its
+    articles' times lost."""
+    timed = datetime(2025, 5, 19, 8, 9, tzinfo=VIETNAM_TZ)
+    day = timed.replace(hour=0, minute=0)
+    first = article(published=timed, published_source="page")
+    dateless = article(published=day, published_source="page")
+    save(store, [(first, capture(1, T0)), (dateless, capture(2, T0 + timedelta(1)))])
+    stored = store.article("https://xa.gov.vn/tin/bai-1")
+    assert stored.published == timed and stored.version_count == 1
+
+
 def test_a_crawl_still_marked_running_shows_its_pages_and_is_killed_once_its_process_is_gone(
     store: Store,
 ) -> None:
