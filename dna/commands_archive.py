@@ -78,6 +78,7 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
         dna restore /mnt/backup/dna-data/warc --data ~/dna-data
         dna restore thanh-lien.wacz --data ~/dna-data
     """
+    from crawler.portals import refresh_places
     from crawler.rebuild import NOT_RECOVERED
     from crawler.restore import restore_warcs
 
@@ -101,6 +102,12 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
                     f"[yellow]Skipped:[/] {escape(str(problem))}"
                 ),
             )
+        # Sites added with the place a package gave them: their articles'
+        # mentions are read again knowing it, as `sites refresh-places` does.
+        added = set(report.rebuilt.sites)
+        placed = [site for site in env.load_sites().sites if site.name in added and site.place]
+        for _ in refresh_places(store, placed):
+            pass
     finally:
         store.close()
     seconds = max(time.monotonic() - started, 1e-6)

@@ -134,6 +134,14 @@ def test_a_package_restored_elsewhere_knows_where_its_sites_sit(
         assert (again.province, again.district, again.commune) == (
             config.province, config.district, config.commune,
         )  # fmt: skip
+        # Searched by its province, the site is found at once, not after a
+        # `dna sites refresh-places` nobody knew to run.
+        hits = {
+            data: run_dna("search", "xã", "--site", site, "--province", config.province,
+                          "--json", "--limit", "100", data=data).stdout.count("\n")
+            for data in (harvest.data, library)
+        }  # fmt: skip
+        assert hits[library] == hits[harvest.data] > 0
 
 
 def test_a_package_says_what_it_could_not_hold(harvest: Harvest, tmp_path: Path) -> None:
