@@ -23,6 +23,7 @@ from extract.dates import (
     date_from_url,
     is_dateline,
     is_plausible,
+    is_short_date_line,
     parse_http_date,
     same_day,
 )
@@ -75,7 +76,9 @@ def _meta_lines(
     for line in text_blocks(body, chrome_elements(body, remove)):
         if line.text in drop:
             continue
-        if len(line.text) > _MAX_META_LINE or not is_dateline(line.text):
+        if len(line.text) > _MAX_META_LINE or not (
+            is_dateline(line.text) or is_short_date_line(line.text)
+        ):
             break
         lines.append(line)
     return lines

@@ -41,6 +41,12 @@ _BOILERPLATE_LINE = re.compile(
     r"|cơ quan chủ quản\s*:",
     re.IGNORECASE,
 )
+#: What a toolbar item begins with.
+_TOOL = re.compile(
+    r"(?:in bài|bản in|in trang|gửi email|gửi bài|gửi cho bạn bè|chia sẻ|share|tweet"
+    r"|quay lại|trở về|về đầu trang|lên đầu trang|print|email|đánh giá|bình luận|lưu bài)",
+    re.IGNORECASE,
+)
 #: An article's view counter, label first ("Lượt xem: 50", "Xem: 92") or count first
 #: ("1.026 lượt xem"); not the site's visitor counter ("Lượt truy cập").
 _COUNT = r"\d{1,3}(?:[.,]\d{3})+|\d+"
@@ -165,9 +171,16 @@ def is_boilerplate_line(text: str) -> bool:
     article and extracting it ask of each block three or four times, and
     the pattern's unanchored clauses are tried at every position.
     """
-    if _BOILERPLATE_LINE.search(text):
+    if _BOILERPLATE_LINE.search(text) or _is_toolbar(text):
         return True
     return views_line(text) is not None
+
+
+def _is_toolbar(text: str) -> bool:
+    """A row of the page's tools: "Bản in | Gửi email | Đánh giá bài viết: ★★★★★"."""
+    parts = text.split("|")
+    tools = sum(bool(_TOOL.match(part.strip())) for part in parts)
+    return len(parts) >= 2 and tools * 2 >= len(parts)
 
 
 def views_line(text: str) -> int | None:

@@ -20,7 +20,7 @@ from parsel import Selector
 
 from extract.blocks import TextBlock, text_blocks
 from extract.boilerplate import RELATED_HEADING, chrome_elements, is_boilerplate_line
-from extract.dates import find_date
+from extract.dates import is_short_date_line
 from extract.families import GENERIC, Family
 from extract.memo import document_memo
 from extract.select import nodes, unique_match
@@ -46,7 +46,6 @@ _NOTICE_CHARS = 80
 #: How long a headline is, and how far down a container it is looked for.
 _HEADLINE_CHARS = (15, 300)
 _HEAD_LINES = 12
-_DATE_LINE_CHARS = 80
 #: A link to a document a notice attaches.
 _DOCUMENT = re.compile(r"\.(?:pdf|docx?|xlsx?|odt|rar|zip)(?:[?#]|$)", re.IGNORECASE)
 #: Top-scoring containers re-weighed by link density.
@@ -299,11 +298,6 @@ def _notice_text(block: Element) -> bool:
     return (tabled or attached) and has_article_text(block, min_chars=_NOTICE_CHARS // 4)
 
 
-def _is_date_line(text: str) -> bool:
-    """A short line holding a date: "Đăng lúc: 11:00 ngày 28/08/2025 | Số lượt xem: 107"."""
-    return len(text) <= _DATE_LINE_CHARS and find_date(text) is not None
-
-
 def _dated_headline(selector: Selector, block: Element) -> bool:
     """Whether a headline the page's ``<title>`` repeats stands just over
     ``block`` (itself or a level or two up) with a date line right under it.
@@ -326,7 +320,7 @@ def _dated_headline(selector: Selector, block: Element) -> bool:
             if line.lower() in title:
                 # Its date, before any teaser's headline (whose date it would be).
                 under = takewhile(lambda after: not after.links, items[at + 1 : at + 4])
-                return any(_is_date_line(after.text) for after in under)
+                return any(is_short_date_line(after.text) for after in under)
     return False
 
 

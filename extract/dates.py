@@ -38,6 +38,8 @@ _URL_DATES = (
 )
 #: What a line may hold besides a date and still be only a date line.
 _DATELINE_WORDS = 4
+#: How long a line holding a date and other facts of the article may be.
+_SHORT_LINE = 80
 
 
 class DateMatch(NamedTuple):
@@ -166,6 +168,12 @@ def is_plausible(value: datetime, fetched_at: datetime) -> bool:
 def same_day(value: datetime, fetched_at: datetime) -> bool:
     """Whether ``value`` falls on the fetch day, in Vietnam."""
     return value.astimezone(VIETNAM_TZ).date() == fetched_at.astimezone(VIETNAM_TZ).date()
+
+
+def is_short_date_line(text: str) -> bool:
+    """Whether a short line holds a date, whatever else it says
+    ("Đăng lúc: 11:00 ngày 28/08/2025 | Số lượt xem: 107")."""
+    return len(text) <= _SHORT_LINE and find_date(text) is not None
 
 
 def is_dateline(text: str) -> bool:

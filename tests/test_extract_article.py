@@ -432,6 +432,26 @@ def test_a_day_in_the_headline_is_not_the_day_it_was_published() -> None:
     assert record.published == datetime(2024, 11, 26, 16, 0, tzinfo=VIETNAM_TZ)
 
 
+def test_a_notice_in_one_table_cell_keeps_its_date_and_drops_its_toolbar() -> None:
+    """An old PHP portal's notice, headline to toolbar in one cell: its date
+    line also counted views, so it was not read as a date (the notice was
+    dated the day of the crawl), and the row of tools ended the body."""
+    title = "Xã Bình Nguyên ra mắt mô hình camera an ninh"
+    main = (
+        f"<table><tr><td class='news_detail'><div class='tieude'>{title}</div>"
+        "<div class='ngaydang'>Đăng lúc: 09:00 ngày 02/10/2025 | Số lượt xem: 102</div>"
+        "<div class='noidung_chitiet'><p>Công an xã vừa ra mắt mô hình camera an ninh tại thôn "
+        "Thanh Ly với 12 mắt camera.</p><p>Mô hình do người dân đóng góp kinh phí.</p></div>"
+        "<div class='congcu'><a href='?print=1'>Bản in</a> | <a href='#'>Quay lại</a> | "
+        "Chia sẻ Facebook Zalo Twitter | Gửi email | A- A A+</div></td></tr></table>"
+    )
+    record = extract_article(page("generic_article.html", body=_bare_page(title, main)))
+    assert record is not None
+    assert record.published == datetime(2025, 10, 2, 9, 0, tzinfo=VIETNAM_TZ)
+    assert record.views == 102
+    assert record.body[-1] == "Mô hình do người dân đóng góp kinh phí."
+
+
 @pytest.mark.parametrize(
     "main",
     [
