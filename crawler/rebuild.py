@@ -96,6 +96,22 @@ class HistoryCollector:
         crawl.pages += 1
         crawl.bytes += response.length
 
+    def _append(
+        self, path: Path, name: str, seen: _SiteSeen, family: str, problems: list[str]
+    ) -> None:
+        """Add site ``name`` to sites.toml, with the title and place a package gave it."""
+        facts = self.site_facts.get(name, {})
+        place = {key: facts[key] for key in PLACE_KEYS if facts.get(key)}
+        url, title = seen.seed or seen.home, facts.get("title") or seen.title
+        try:
+            append_site(path, name, url, family=family, title=title, place=place)
+        except ValueError as exc:
+            if not place:
+                raise
+            # A place the gazetteer does not know (a stranger's package): the site all the same.
+            problems.append(f"{name}: place not kept ({exc})")
+            append_site(path, name, url, family=family, title=title)
+
     def write(
         self, store: Store, registry: SitesFile, families: dict[str, str], *, history: bool
     ) -> Rebuilt:
@@ -110,17 +126,10 @@ class HistoryCollector:
         for name, seen in self._sites.items():
             known = registry.get(name) or any(p.name == name for p in registry.problems)
             if not known:
-                facts = self.site_facts.get(name, {})
+                # A page detected as no preset's stays "auto": detected anew.
+                family = family if (family := families.get(name)) in FAMILIES else "auto"
                 try:
-                    append_site(
-                        sites_path,
-                        name,
-                        seen.seed or seen.home,
-                        # A page detected as no preset's stays "auto": detected anew.
-                        family=family if (family := families.get(name)) in FAMILIES else "auto",
-                        title=facts.get("title") or seen.title,
-                        place={key: facts[key] for key in PLACE_KEYS if facts.get(key)},
-                    )
+                    self._append(sites_path, name, seen, family, rebuilt.problems)
                 except (ValueError, OSError) as exc:
                     rebuilt.problems.append(f"{name} not added to {sites_path}: {exc}")
                 else:

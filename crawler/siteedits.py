@@ -71,7 +71,7 @@ def check_new_site(path: Path, name: str, url: str) -> None:
     if registry.get(name) or any(p.name == name for p in registry.problems):
         raise ValueError(f"a site called {name!r} is already in {path}")
     same = next(
-        (site for site in registry.sites if portal_key(url) in map(portal_key, site.start_urls)),
+        (site for site in registry.sites if _portal_key(url) in map(_portal_key, site.start_urls)),
         None,
     )
     if same is not None:
@@ -81,7 +81,7 @@ def check_new_site(path: Path, name: str, url: str) -> None:
         )
 
 
-def portal_key(url: str) -> str:
+def _portal_key(url: str) -> str:
     """``url`` as the same portal's start is written any way: scheme, ``www.``,
     case of the host, a closing slash and a ``#fragment`` aside."""
     parts = urlsplit(url.strip())

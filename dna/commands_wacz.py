@@ -124,7 +124,8 @@ def wacz(
         err_console.print(
             f"[yellow]Warning:[/] {len(report.missing)} WARC file(s) the archive's captures "
             f"point at are missing, so their pages are not in the package "
-            f"({escape(', '.join(report.missing[:3]))}…): run `dna verify`",
+            f"({escape(', '.join(report.missing[:3]))}{'…' if len(report.missing) > 3 else ''}"
+            "): run `dna verify`",
             soft_wrap=True,
         )
     console.print(

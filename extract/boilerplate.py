@@ -180,7 +180,7 @@ def _is_toolbar(text: str) -> bool:
     """A row of the page's tools: "Bản in | Gửi email | Đánh giá bài viết: ★★★★★"."""
     parts = text.split("|")
     tools = sum(bool(_TOOL.match(part.strip())) for part in parts)
-    return len(parts) >= 2 and tools * 2 >= len(parts)
+    return tools >= 2 and tools * 2 >= len(parts)
 
 
 def views_line(text: str) -> int | None:

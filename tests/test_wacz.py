@@ -14,6 +14,7 @@ import socket
 import subprocess
 import zipfile
 from datetime import UTC, datetime, timedelta
+from hashlib import sha256
 from pathlib import Path
 
 import pytest
@@ -162,6 +163,35 @@ def test_a_package_says_what_it_could_not_hold(harvest: Harvest, tmp_path: Path)
     assert f"`dna crawl {TWO_SITES[0]} --resume` closes it" in said
     assert "1 WARC file(s) the archive's captures point at are missing" in said
     assert second.name in said and "run `dna verify`" in said
+
+
+def test_a_place_no_gazetteer_knows_still_adds_the_site(
+    harvest: Harvest, package_two: Path, tmp_path: Path
+) -> None:
+    """A stranger's package may name a place that does not exist: the site
+    is added without it, and the restore says so."""
+    forged = tmp_path / "forged.wacz"
+    with zipfile.ZipFile(package_two) as old, zipfile.ZipFile(forged, "w") as new:
+        for info in old.infolist():
+            content = old.read(info)
+            if info.filename == "datapackage.json":
+                package = json.loads(content)
+                for facts in package["dna_sites"].values():
+                    facts["province"] = "Tỉnh Không Có"
+                content = json.dumps(package).encode()
+                hashed = "sha256:" + sha256(content).hexdigest()
+                digest = {"path": "datapackage.json", "hash": hashed}
+            if info.filename != "datapackage-digest.json":
+                new.writestr(info, content)
+        new.writestr("datapackage-digest.json", json.dumps(digest))
+    library = tmp_path / "library"
+    library.mkdir()
+
+    result = restore(library, forged)
+
+    assert result.returncode == 0, result.stderr
+    assert "place not kept" in result.stderr
+    assert all(load_sites(library / "sites.toml").get(site) for site in TWO_SITES)
 
 
 PROBLEM = re.compile(r"^Skipped: (?P<file>.+?):(?P<offset>\d+): (?P<message>.*)$")
