@@ -78,14 +78,17 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
         dna restore /mnt/backup/dna-data/warc --data ~/dna-data
         dna restore thanh-lien.wacz --data ~/dna-data
     """
+    from archive.warcscan import find_warcs
     from crawler.portals import refresh_places
     from crawler.rebuild import NOT_RECOVERED
     from crawler.restore import restore_warcs
 
+    # Before the archive is opened: a typo must not leave a new one behind.
+    names = some_of([str(path) for path in paths])
     if not any(path.exists() or path.is_symlink() for path in paths):
-        # Before the archive is opened: a typo must not leave a new one behind.
-        names = some_of([str(path) for path in paths])
         fail(f"nothing to restore: no such file or directory: {names}")
+    if not find_warcs(paths)[0]:
+        fail(f"nothing to restore: no WARC or WACZ file in {names}")
     registry = env.load_sites()
     store = env.open_store()
     started = time.monotonic()

@@ -165,8 +165,14 @@ def test_restore_of_garbage_or_nothing_exits_1_and_adds_nothing(
         result = dna_at("restore", str(given), data=archive)
         assert result.returncode == 1, result.stderr
         assert "Traceback" not in result.stderr
-        assert result.stderr.splitlines()[-1].startswith("Error: nothing restored")
+        assert result.stderr.splitlines()[-1].startswith(
+            ("Error: nothing restored", "Error: nothing to restore")
+        )
     assert fingerprint(archive) == before
+    # A directory holding no WARC file is said so before any archive is made.
+    result = dna_at("restore", str(tmp_path / "empty-dir"), data=tmp_path / "fresh")
+    assert_one_line_error(result, 1, "nothing to restore: no WARC or WACZ file in")
+    assert not (tmp_path / "fresh" / "archive.sqlite3").exists()
 
 
 def test_restore_of_a_mistyped_path_leaves_no_archive_behind(tmp_path: Path) -> None:
