@@ -103,7 +103,9 @@ def test_unreachable_frontier_or_database_is_one_line_without_password(tmp_path:
     assert "s3cret" not in result.stdout + result.stderr
 
     database = f"postgresql+psycopg://dna:s3cret@127.0.0.1:{port}/dna"
-    for command in (["crawl", "xa"], ["restore", str(tmp_path)], ["export"]):
+    given = tmp_path / "given.warc"  # restore opens the archive once it has an input
+    given.write_bytes(b"WARC/1.1\r\n")
+    for command in (["crawl", "xa"], ["restore", str(given)], ["export"]):
         result = run_dna(*command, "--db", database, data=tmp_path)
         assert result.returncode == 1, command
         [line] = result.stderr.splitlines()
