@@ -10,7 +10,6 @@ import itertools
 from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any, NamedTuple
-from urllib.parse import urlsplit
 
 from parsel import Selector
 from scrapy.http import TextResponse
@@ -28,13 +27,6 @@ from extract.urls import (
 
 #: A link text this many URLs of one page share is a label, not an item's name.
 LABEL_URLS = 3
-
-
-def extension(url: str) -> str:
-    """The URL path's suffix, lowercase with its dot (``.pdf``), or ``""``."""
-    path = urlsplit(url).path.lower()
-    dot = path.rfind(".")
-    return path[dot:] if dot > path.rfind("/") else ""
 
 
 def allowed(url: str, domains: list[str] | tuple[str, ...]) -> bool:

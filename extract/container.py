@@ -24,7 +24,7 @@ from extract.dates import is_short_date_line
 from extract.families import GENERIC, Family
 from extract.memo import document_memo
 from extract.select import nodes, unique_match
-from extract.urls import url_shape
+from extract.urls import DOCUMENT_EXTENSIONS, extension, url_shape
 
 if TYPE_CHECKING:
     from extract.page import Page
@@ -46,8 +46,6 @@ _NOTICE_CHARS = 80
 #: How long a headline is, and how far down a container it is looked for.
 _HEADLINE_CHARS = (15, 300)
 _HEAD_LINES = 12
-#: A link to a document a notice attaches.
-_DOCUMENT = re.compile(r"\.(?:pdf|docx?|xlsx?|odt|rar|zip)(?:[?#]|$)", re.IGNORECASE)
 #: Top-scoring containers re-weighed by link density.
 _SHORTLIST = 5
 _CONTAINER_TAGS = frozenset({"div", "article", "section", "main", "td", "center", "font"})
@@ -132,7 +130,9 @@ def _is_caption(element: Element) -> bool:
 def _is_gallery_item(item: Element) -> bool:
     """Whether ``item`` is an image and its one line of text, beside two or
     more like it: an album's photos, captioned in plain paragraphs."""
-    if item.find(".//img") is None or len(item.findall("p")) != 1:
+    # The paragraphs counted first: a body's container fails at once, its
+    # images never looked for (this is asked of every paragraph).
+    if len(item.findall("p")) != 1 or item.find(".//img") is None:
         return False
     alike = (
         sibling
@@ -294,7 +294,9 @@ def _notice_text(block: Element) -> bool:
     if has_article_text(block, min_chars=_NOTICE_CHARS):
         return True
     tabled = any(len(table.findall(".//tr")) >= 2 for table in block.iter("table"))
-    attached = any(_DOCUMENT.search(link.get("href") or "") for link in block.iter("a"))
+    attached = any(
+        extension(link.get("href") or "") in DOCUMENT_EXTENSIONS for link in block.iter("a")
+    )
     return (tabled or attached) and has_article_text(block, min_chars=_NOTICE_CHARS // 4)
 
 

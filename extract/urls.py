@@ -422,6 +422,19 @@ def implausible_date(url: str, today: date, *, whole_days: bool = False) -> str 
     return None
 
 
+#: Suffixes of the documents a portal attaches to its notices.
+DOCUMENT_EXTENSIONS = frozenset(
+    {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".zip", ".rar"}
+)
+
+
+def extension(url: str) -> str:
+    """The URL path's suffix, lowercase with its dot (``.pdf``), or ``""``."""
+    path = urlsplit(url).path.lower()
+    dot = path.rfind(".")
+    return path[dot:] if dot > path.rfind("/") else ""
+
+
 def is_print_view(url: str) -> bool:
     """Whether ``url`` is a print view with a path of its own (``/news/print/…``)."""
     return bool(_PRINT_PATH.search(_parts(url).path))

@@ -28,7 +28,6 @@ from crawler.history import ArchiveHistory
 from crawler.items import ArticleItem
 from crawler.links import (
     allowed,
-    extension,
     followed_links,
     is_relative,
     listed_items,
@@ -42,7 +41,14 @@ from extract.page import Page, fetched_page, page_family
 from extract.postback import PostBackPager, postback_pager
 from extract.scripts import script_redirect
 from extract.select import nodes
-from extract.urls import absolute, split_domain, url_shape, without_params
+from extract.urls import (
+    DOCUMENT_EXTENSIONS,
+    absolute,
+    extension,
+    split_domain,
+    url_shape,
+    without_params,
+)
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Iterator
@@ -57,9 +63,6 @@ ENDLESS_PAGER_STREAK = 10
 #: Page numbers in listing URLs, for the per-listing page cap.
 PAGE_NUMBER = re.compile(
     r"(?:[?&](?:pageindex|page|trang|p|_101_cur|[\w-]*_cur)=|/page-)(\d+)", re.IGNORECASE
-)
-DOCUMENT_EXTENSIONS = frozenset(
-    {".pdf", ".doc", ".docx", ".xls", ".xlsx", ".ppt", ".pptx", ".odt", ".ods", ".zip", ".rar"}
 )
 SKIPPED_EXTENSIONS = frozenset(
     {
