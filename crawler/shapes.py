@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
@@ -17,9 +16,9 @@ from weakref import WeakKeyDictionary
 
 from crawler.copies import DeeperCopies
 from crawler.items import ArticleItem
+from crawler.shapetally import ShapeTally, links_counted
 from crawler.spelling import spelling_of
 from extract.urls import (
-    OLDEST_PLAUSIBLE_YEAR,
     directory_shape,
     implausible_date,
     looping_path,
@@ -45,36 +44,6 @@ _SHOWN_REMEMBERED = 2_000
 RELEASED = "dna_shape_released"
 
 
-@dataclass(slots=True)
-class _Shape:
-    pages: int = 0
-    productive: int = 0
-    #: unproductive pages in a row.
-    streak: int = 0
-    queued: int = 0
-    #: links dropped because the shape was stopped, ran into implausible dates or a full queue.
-    dropped: int = 0
-    #: why the shape is stopped, if it is.
-    stopped: str | None = None
-    #: a date no news can carry (see implausible_date), seen in one of its unproductive pages.
-    late_date: str | None = None
-    queue_capped: int = 0
-    #: dead ends: pages with no links at all, or copies of an article met before.
-    dead_ends: int = 0
-    #: pages that led only to more of this shape; and of them, the last in a row.
-    walks: int = 0
-    walk_streak: int = 0
-    #: links not followed, dated past today, before the web or on no day; and one's date.
-    misdated: int = 0
-    misdated_example: str = ""
-    #: one of its pages showed what the page it came from did not: it lists things.
-    showed_more: bool = False
-    #: its pages sent and not yet come back.
-    fetching: int = 0
-    #: the first of its pages judged, to find it again once the site's spelling changes.
-    example: str = ""
-
-
 class ShapeWatch:
     """One crawl's pages per URL shape, and the shapes stopped; shared by the
     spider middleware (which sees links) and the downloader middleware (which
@@ -88,7 +57,7 @@ class ShapeWatch:
         self.threshold = settings.getint("DNA_TRAP_PAGES")
         self.max_queued = settings.getint("DNA_MAX_QUEUED_PER_SHAPE")
         self.today = datetime.now(UTC).date()
-        self.shapes: dict[str, _Shape] = {}
+        self.shapes: dict[str, ShapeTally] = {}
         #: digests of the article texts met so far: the same text again (a
         #: print view, a URL with a counter in it) is nothing new.
         self.texts: set[str] = set()
@@ -119,10 +88,10 @@ class ShapeWatch:
             cls._of[crawler] = cls(crawler)
         return cls._of[crawler]
 
-    def _shape(self, key: str) -> _Shape:
+    def _shape(self, key: str) -> ShapeTally:
         shape = self.shapes.get(key)
         if shape is None:
-            shape = self.shapes[key] = _Shape()
+            shape = self.shapes[key] = ShapeTally()
         return shape
 
     @staticmethod
@@ -194,7 +163,7 @@ class ShapeWatch:
             # A page showing what the page it came from did not (a date
             # archive's day, its news seen already) is no walk, and its shape
             # lists things: walking no longer stops it (see _why_stop).
-            if walking and self._shows_more(parent, shown, walking, keys[0]):
+            if walking and self._shows_more(url, parent, shown, walking, keys[0]):
                 walking, showed_more = (), True
         self._remember_shown(url, shown)
         # Strong signs count only where no shape of the page was ever productive:
@@ -232,6 +201,7 @@ class ShapeWatch:
             # path's ``?*``), not for a directory of pages named by words.
             shape.dead_ends += dead_end and (index == 0 or key.endswith("?*"))
             shape.walks += key in walking
+            shape.barren += not links and not dead_end
             shape.walk_streak = shape.walk_streak + 1 if key in walking else 0
             shape.showed_more = shape.showed_more or showed_more
             if late is not None and shape.late_date is None:
@@ -248,16 +218,34 @@ class ShapeWatch:
         return send + links
 
     def _shows_more(
-        self, parent: str | None, shown: frozenset[str], keys: tuple[str, ...], page_shape: str
+        self,
+        url: str,
+        parent: str | None,
+        shown: frozenset[str],
+        keys: tuple[str, ...],
+        page_shape: str,
     ) -> bool:
-        """Whether a page shows a link, other than more of ``keys``, that the
-        page it came from did not show: it is no walk then.  A date archive's
-        day shows that day's news, seen already or not; a calendar's month,
-        or a search refined, shows its page again.  Unknown (the parent
-        forgotten): no."""
+        """Whether a page shows a link, other than more of ``keys``, that
+        neither the page it came from nor the first page of its shape showed:
+        it is no walk then.  A date archive's day shows that day's news, seen
+        already or not; a calendar's month, or a search refined, shows its
+        page again; a tag page shows the menu of the listings' template,
+        which the article it came from did not, and so did the first tag
+        page.  Unknown (the parent forgotten), or the shape's first page: no."""
         before = self.shown_by.get(parent) if parent else None
-        return before is not None and any(
-            hash(link) not in before and not any(self.within(key, page_shape, link) for key in keys)
+        examples = [
+            shape.example
+            for key in keys
+            if (shape := self.shapes.get(key)) and shape.example and shape.example != url
+        ]
+        if before is None or not examples:
+            return False
+        # The first page forgotten (long ago): the parent alone tells.
+        siblings = [self.shown_by[example] for example in examples if example in self.shown_by]
+        return any(
+            (mark := hash(link)) not in before
+            and not any(mark in sibling for sibling in siblings)
+            and not any(self.within(key, page_shape, link) for key in keys)
             for link in shown
         )
 
@@ -293,7 +281,9 @@ class ShapeWatch:
                 target.productive += shape.productive
                 shape.example = ""  # carried once: the new shape carries it on
 
-    def _why_stop(self, shape: _Shape, *, strong: bool, walked: bool, dated: bool) -> str | None:
+    def _why_stop(
+        self, shape: ShapeTally, *, strong: bool, walked: bool, dated: bool
+    ) -> str | None:
         """Why ``shape``, just judged unproductive again, is to be stopped, if it is.
 
         :param strong: no shape of the page was ever productive: every strong sign counts.
@@ -303,8 +293,11 @@ class ShapeWatch:
             and after its news, that would cost ten times its news days).
         """
         pages = f"stopped after {shape.pages} pages"
-        if (strong or walked) and not (shape.productive or shape.showed_more) and shape.walks >= 2:
-            return f"{pages} (each led only to more of it)"
+        if (strong or walked) and not (shape.productive or shape.showed_more) and shape.walks:
+            if shape.walks >= 2:
+                return f"{pages} (each led only to more of it)"
+            if shape.barren:
+                return f"{pages} (led only to more of it, then to nothing new)"
         if dated and shape.walk_streak >= self.threshold:
             return f"{pages} (the last {shape.walk_streak} led only to more of it)"
         if strong:
@@ -455,7 +448,7 @@ class ShapeWatch:
             shape.productive += 1
             shape.streak = 0
 
-    def _stop(self, key: str, shape: _Shape, why: str) -> None:
+    def _stop(self, key: str, shape: ShapeTally, why: str) -> None:
         shape.stopped = why
         logger.warning("%s: trap: %s %s", self._site, key, why)
         self.crawler.stats.inc_value("dna/trap_shapes")
@@ -548,25 +541,14 @@ class ShapeWatch:
     def cut_off(self) -> list[str]:
         """One line per shape stopped or capped, e.g.
         ``trap: /lich-cong-tac?_8_month=*&_8_year=* stopped after 12 pages``."""
-        lines = []
-        for key, shape in self.shapes.items():
-            if shape.stopped:
-                dropped = f" ({_links(shape.dropped)} dropped)" if shape.dropped else ""
-                lines.append(f"trap: {key} {shape.stopped}{dropped}")
-            if shape.misdated:
-                lines.append(
-                    f"dates: {key}: {_links(shape.misdated)} dated past today, before "
-                    f"{OLDEST_PLAUSIBLE_YEAR} or on no day (e.g. {shape.misdated_example}) "
-                    "not followed"
-                )
-            if shape.queue_capped:
-                lines.append(
-                    f"queue cap: {key} had {self.max_queued} requests waiting; "
-                    f"{_links(shape.queue_capped, 'more ')} dropped"
-                )
+        lines = [
+            line
+            for key, shape in self.shapes.items()
+            for line in shape.cut_off(key, self.max_queued)
+        ]
         if self.looping:
             lines.append(
-                f"paths: {_links(self.looping)} repeating their path, or too deep, "
+                f"paths: {links_counted(self.looping)} repeating their path, or too deep, "
                 f"not followed (e.g. {self.looping_example})"
             )
         lines += self.copies.cut_off()
@@ -574,11 +556,6 @@ class ShapeWatch:
 
     def _report(self) -> None:
         self.crawler.stats.set_value("dna/cut_off", self.cut_off())
-
-
-def _links(count: int, what: str = "") -> str:
-    """``1 link``, ``2 more links``: the cut-off lines' counts, in English."""
-    return f"{count} {what}link{'s' if count != 1 else ''}"
 
 
 def released(request: Request) -> Request:

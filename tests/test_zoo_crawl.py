@@ -775,6 +775,63 @@ def _meetings(count: int) -> tuple[dict[str, tuple[int, str]], list[str]]:
     return pages, items
 
 
+_SYLLABLES = ("dan", "sinh", "nong", "thon", "moi", "dat", "dai", "giao", "duc", "van", "hoa")
+
+
+def test_tag_pages_on_a_template_of_their_own_end_as_a_walk(tmp_path: Path) -> None:
+    """Each article links to tags, and each tag page to five new tags, under
+    the listings' menu, which the articles do not show.  Each tag page so
+    showed what the article it came from did not, as a date archive's day
+    does, and walking never stopped them: twelve pages to the streak rule.
+    Every tag page after the first shows only what the first one did."""
+    pages, items = _meetings(6)
+    menu = _HOME_LINK + '<a href="/gioi-thieu">Giới thiệu</a><a href="/lien-he">Liên hệ</a>'
+    names = list(_SYLLABLES)
+    for name in list(names):
+        names += [f"{name}-{more}" for more in _SYLLABLES[:5]]
+    for name in names:
+        tags = "".join(f'<a href="/the/{name}-{more}">{more}</a>' for more in _SYLLABLES[:5])
+        pages[f"/the/{name}"] = (200, f"{menu}<h2>Thẻ {name}</h2>{tags}")
+    for number in range(1, 7):
+        tags = "".join(f'<a href="/the/{tag}">{tag}</a>' for tag in _SYLLABLES[number : number + 2])
+        title = _meeting_title(number)
+        pages[f"/tin.php?id={number}"] = (200, _meeting_article(number, title, _HOME_LINK, tags))
+    for path in ("/gioi-thieu", "/lien-he"):
+        pages[path] = (200, f"{_HOME_LINK}<p>Ủy ban nhân dân xã</p>")
+    pages["/"] = (200, _HOME_LINK + "".join(items))
+    encoded = {path: (status, body.encode()) for path, (status, body) in pages.items()}
+    result, asked = _crawl_pages(encoded, "/", "tags", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(archived_articles(tmp_path, "tags")) == 6
+    tag_pages = [path for path in asked if path.startswith("/the/")]
+    assert len(tag_pages) <= 3, tag_pages
+    assert "trap: /the/* stopped after" in result.stdout
+
+
+def test_a_search_refined_into_nothing_new_is_stopped_at_its_first_refinement(
+    tmp_path: Path,
+) -> None:
+    """A search page leads only to four refinements of itself, each of which
+    leads nowhere new.  Once the first refinement came back barren, the three
+    held behind it were sent all the same: five pages for one search box."""
+    pages, items = _meetings(6)
+    search = '<a href="/tim-kiem?q=xa">Tìm kiếm</a>'
+    refined = "".join(f'<a href="/tim-kiem?q=xa-{word}">{word}</a>' for word in _SYLLABLES[:4])
+    pages["/tim-kiem?q=xa"] = (200, f"{_HOME_LINK}<p>Kết quả tìm kiếm</p>{refined}")
+    for word in _SYLLABLES[:4]:
+        pages[f"/tim-kiem?q=xa-{word}"] = (200, f"{_HOME_LINK}<p>Không tìm thấy kết quả</p>")
+    pages["/"] = (200, _HOME_LINK + search + "".join(items))
+    encoded = {path: (status, body.encode()) for path, (status, body) in pages.items()}
+    result, asked = _crawl_pages(encoded, "/", "search", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(archived_articles(tmp_path, "search")) == 6
+    searches = [path for path in asked if path.startswith("/tim-kiem")]
+    assert len(searches) == 2, searches
+    assert "/tim-kiem?q=* stopped after 2 pages (led only to more of it, then to nothing new)" in (
+        result.stdout
+    )
+
+
 def test_a_link_held_behind_a_failed_page_is_not_asked_twice(tmp_path: Path) -> None:
     """A calendar month leads only to more months: its first link is sent and
     the rest held for that one's verdict.  That link fails (404), so they

@@ -13,9 +13,12 @@ were.  A shape that has never been productive is stopped much sooner, on
 stronger signs:
 
 - it walks itself: two of its pages led only to more of it (a calendar's
-  next month, a search's refinements, another filter on a facet); this
-  counts as long as the page's own shape was never productive, whatever its
-  path's ``?*`` was (on a portal whose every page is ``/Default.aspx?…``);
+  next month, a search's refinements, another filter on a facet), or one
+  did and another led to nothing new; this counts as long as the page's own
+  shape was never productive, whatever its path's ``?*`` was (on a portal
+  whose every page is ``/Default.aspx?…``).  A page showing what neither
+  the page it came from nor its shape's first page showed (a date
+  archive's day, its news) is no walk;
 - its pages are dead ends: ``DNA_TRAP_PAGES // 6`` pages of it had no links
   at all or were copies of an article met before (print views);
 - its URLs carry dates no news can: past today (a year: past next year),
