@@ -832,6 +832,23 @@ def test_a_search_refined_into_nothing_new_is_stopped_at_its_first_refinement(
     )
 
 
+def test_articles_gone_first_in_a_listing_do_not_stop_the_rest(tmp_path: Path) -> None:
+    """The two newest articles listed answer an empty page and a line saying
+    the article is gone, with no link: as pages of text with no links (print
+    views), two of them stopped the articles' shape, and the other six were
+    never asked for, crawl after crawl."""
+    pages, items = _meetings(8)
+    pages["/tin.php?id=1"] = (200, "")
+    gone = "<html><body><p>Bài viết không tồn tại hoặc đã bị gỡ bỏ.</p></body></html>"
+    pages["/tin.php?id=2"] = (200, gone)
+    pages["/"] = (200, _HOME_LINK + "".join(items))
+    encoded = {path: (status, body.encode()) for path, (status, body) in pages.items()}
+    result, _ = _crawl_pages(encoded, "/", "gone", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(archived_articles(tmp_path, "gone")) == 6, result.stdout
+    assert "dead ends" not in result.stdout
+
+
 def test_a_link_held_behind_a_failed_page_is_not_asked_twice(tmp_path: Path) -> None:
     """A calendar month leads only to more months: its first link is sent and
     the rest held for that one's verdict.  That link fails (404), so they

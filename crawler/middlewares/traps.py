@@ -66,6 +66,8 @@ logger = logging.getLogger(__name__)
 
 #: Request kinds whose pages are judged (media and feeds are not pages).
 _JUDGED = frozenset({"seed", "page", "listing", "article"})
+#: Characters of text, at least, in a print view: more than an error's line.
+_PRINT_VIEW_TEXT = 200
 #: Meta key: the URL a request was counted out to the downloader as (a
 #: redirect keeps it), until its page comes back.
 _SENT = "dna_shape_sent"
@@ -146,21 +148,12 @@ class TrapGuardMiddleware:
             )
             if nested:
                 links = []  # they lead nowhere the page above did not
-            # A dead end: a copy of an article, or a page with no links at all
-            # (a print view), not a listing whose articles were all seen.
-            # (Asked last: Scrapy's selector parses the page a second time;
-            # a page repeating another has links, so it is not asked.)
+            # A dead end: a copy of an article, or a page of text with no links
+            # at all (a print view), not a listing whose articles were all
+            # seen.  (Asked last: Scrapy's selector parses the page a second
+            # time; a page repeating another has links, so it is not asked.)
             dead_end = (
-                not productive
-                and not links
-                and (
-                    copy
-                    or (
-                        not nested
-                        and isinstance(response, TextResponse)
-                        and not page_selector(response).xpath("//a[@href]")
-                    )
-                )
+                not productive and not links and (copy or (not nested and _print_view(response)))
             )
             for request in self.watch.judged(
                 page_url,
@@ -187,6 +180,22 @@ class TrapGuardMiddleware:
             return False
         self.crawler.engine.crawl(request)
         return True
+
+
+def _print_view(response: Response) -> bool:
+    """Whether a page holds text and no link at all, as a print view does.
+
+    An empty page, or a line saying the article is gone, is no print view:
+    two such pages first in a listing of articles (deleted, still listed)
+    stopped every article of the site as a dead-end shape.
+    """
+    if not isinstance(response, TextResponse):
+        return False
+    selector = page_selector(response)
+    if selector.xpath("//a[@href]"):
+        return False
+    text = selector.xpath("normalize-space(string(//body))").get() or ""
+    return len(text) >= _PRINT_VIEW_TEXT
 
 
 class StoppedShapeMiddleware:
