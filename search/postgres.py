@@ -402,7 +402,8 @@ class _Search:
         self._total = total or 0
         params |= {"limit": request.limit, "offset": (request.page - 1) * request.limit}
         if request.sort == "relevance":
-            rows = self._ranked([*tiers, query], " | ".join(f"({part})" for part in rank), params)
+            rank_query = " | ".join(f"({part})" for part in rank)
+            rows = self._ranked([*tiers, query], rank_query, where, params)
         else:
             direction = "DESC" if request.sort == "newest" else "ASC"
             self._scan_for(request.page * request.limit, self._total)
@@ -428,7 +429,9 @@ class _Search:
         ]
         return SearchPage(total or 0, hits, frozenset(loose.terms))
 
-    def _ranked(self, tiers: list[str], rank: str, params: dict[str, object]) -> Sequence[Row]:
+    def _ranked(
+        self, tiers: list[str], rank: str, where: str, params: dict[str, object]
+    ) -> Sequence[Row]:
         """The page of hits by relevance: by tier, then ``ts_rank``, on a bounded pool.
 
         Ranking reads a whole document (12 KB for a 2.5 KB article, kept in
@@ -445,45 +448,70 @@ class _Search:
            a large archive, the newest rows until enough match
            (:meth:`_scan_for`);
         2. the shortlist: by tier and ``ts_rank`` of ``head``, the first
-           :data:`RERANK` (more when paging past them);
-        3. the page: by tier and ``ts_rank`` of the whole document.
+           :data:`RERANK` (a multiple of it when paging past them);
+        3. the page: each :data:`RERANK` of the shortlist in turn, by tier
+           and ``ts_rank`` of the whole document.
+
+        The matches outside the pool follow it, newest first.  So every
+        page is a slice of one order, whatever the page: a shortlist or pool
+        grown for a deeper page reordered the first ones, and paging showed
+        some hits twice and others never.
 
         With fewer matches than the pool, every match is in it and each
         tier is exact; with fewer than the shortlist, the order is exactly
         ``ts_rank``'s over the whole documents.
         """
         needed = self.request.page * self.request.limit
-        pool = max(RANK_POOL, needed)
-        params |= {"pool": pool, "rerank": max(RERANK, needed), "rank": rank}
+        chunks = -(-needed // RERANK)
+        params |= {"rerank": chunks * RERANK, "chunk": RERANK, "rank": rank}
         params["weights"] = RANK_WEIGHTS
         tier_of: dict[int, int] = {}
         for number, tier in enumerate(tiers):
-            where, found = self._where(tier, f"tier{number}")
-            head = where.replace("d.document @@", "d.head @@", 1)
+            matches, found = self._where(tier, f"tier{number}")
+            head = matches.replace("d.document @@", "d.head @@", 1)
             if "!" in tier:  # what NOT leaves out is left out of the whole document
-                head = f"{head} AND {where}"
-            for clause in (where, head):
-                for article_id in self._newest(clause, found, pool, head=clause != where):
+                head = f"{head} AND {matches}"
+            for clause in (matches, head):
+                for article_id in self._newest(clause, found, RANK_POOL, head=clause != matches):
                     tier_of.setdefault(article_id, number)  # the strictest tier first
         params["pool_ids"] = list(tier_of)
         params["pool_tiers"] = list(tier_of.values())
         self._plan(walk=False)  # the pool's rows are read by key
         score = "ts_rank(CAST(:weights AS real[]), d.{}, CAST(:rank AS tsquery), 1)"
-        rows = self.session.execute(
-            text(
-                "WITH pool AS (SELECT * FROM unnest(CAST(:pool_ids AS integer[]), "
-                "CAST(:pool_tiers AS integer[])) AS p(article_id, tier)), "
-                "shortlist AS (SELECT pool.article_id, pool.tier FROM pool "
-                "JOIN search_documents d ON d.article_id = pool.article_id "
-                f"ORDER BY pool.tier, {score.format('head')} DESC, d.published DESC, "
-                "pool.article_id LIMIT :rerank) "
-                f"SELECT d.article_id, {_SHOWN}, {score.format('document')} AS score "
-                f"FROM shortlist JOIN search_documents d ON d.article_id = shortlist.article_id "
-                f"{_JOINS} ORDER BY shortlist.tier, score DESC, d.article_id "
-                "LIMIT :limit OFFSET :offset"
-            ),
-            params,
-        ).all()
+        offset, limit = (self.request.page - 1) * self.request.limit, self.request.limit
+        rows: list[Row] = []
+        if offset < len(tier_of):
+            rows += self.session.execute(
+                text(
+                    "WITH pool AS (SELECT * FROM unnest(CAST(:pool_ids AS integer[]), "
+                    "CAST(:pool_tiers AS integer[])) AS p(article_id, tier)), "
+                    "shortlist AS (SELECT pool.article_id, pool.tier, ROW_NUMBER() OVER ("
+                    f"ORDER BY pool.tier, {score.format('head')} DESC, d.published DESC, "
+                    "pool.article_id) - 1 AS place FROM pool "
+                    "JOIN search_documents d ON d.article_id = pool.article_id "
+                    "ORDER BY place LIMIT :rerank) "
+                    f"SELECT d.article_id, {_SHOWN}, {score.format('document')} AS score "
+                    "FROM shortlist JOIN search_documents d "
+                    f"ON d.article_id = shortlist.article_id {_JOINS} "
+                    "ORDER BY shortlist.place / :chunk, shortlist.tier, score DESC, d.article_id "
+                    "LIMIT :limit OFFSET :offset"
+                ),
+                params,
+            ).all()
+        if len(rows) < limit and self._total > len(tier_of):
+            # Past the pool: the other matches, newest first.
+            outside = max(0, offset - len(tier_of))
+            self._scan_for(outside + limit, self._total)
+            rows += self.session.execute(
+                text(
+                    f"SELECT d.article_id, {_SHOWN}, NULL AS score "
+                    f"FROM search_documents d {_JOINS} WHERE {where} "
+                    "AND NOT d.article_id = ANY(CAST(:pool_ids AS integer[])) "
+                    "ORDER BY d.published DESC, d.article_id DESC "
+                    "LIMIT :rest OFFSET :outside"
+                ),
+                params | {"rest": limit - len(rows), "outside": outside},
+            ).all()
         return rows
 
     def _newest(

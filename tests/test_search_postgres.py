@@ -380,6 +380,27 @@ def test_ranking_a_bounded_pool_keeps_the_strict_tiers_and_the_total(
         assert len(deep.hits) == 1
 
 
+@pytest.mark.parametrize("query", ["xã", "bao", "bão", "thanh liên"])
+def test_paging_by_relevance_shows_each_hit_once(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch, query: str
+) -> None:
+    """Pages are slices of one order.  A deeper page grew the pool and the
+    shortlist, which reordered the first hits: paging 10 at a time through
+    295 hits showed 142 of them, some twice."""
+    monkeypatch.setattr("search.postgres.RANK_POOL", 3)
+    monkeypatch.setattr("search.postgres.RERANK", 2)
+    with PostgresSearcher(archive.url) as searcher:
+        whole = searcher.search(SearchRequest(query, limit=100))
+        assert whole.total == len(whole.hits) > 4
+        for limit in (1, 3):
+            paged = [
+                hit.id
+                for page in range(1, whole.total // limit + 2)
+                for hit in searcher.search(SearchRequest(query, limit=limit, page=page)).hits
+            ]
+            assert paged == [hit.id for hit in whole.hits], limit
+
+
 def _published_index_scans(url: str) -> int:
     """Scans of the date index so far, once the searchers' sessions have reported them."""
     store = Store(url)
