@@ -449,9 +449,7 @@ def _insert_versions(session: Session, created: list[_NewVersion]) -> None:
         session.execute(dialect_insert(session, PlaceMention), mentions)
 
 
-def _timed_as(
-    record: ArticleRecord, current: ArticleVersion | _NewVersion | None
-) -> ArticleRecord:
+def _timed_as(record: ArticleRecord, current: ArticleVersion | _NewVersion | None) -> ArticleRecord:
     """``record`` with the current version's time of day, if it shows that day without one.
 
     A portal's new theme printing "19-05-2025" where it printed "Thứ hai,
