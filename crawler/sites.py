@@ -29,7 +29,7 @@ from parsel.csstranslator import HTMLTranslator
 
 from archive.layout import DataDir
 from archive.records import VIETNAM_TZ
-from crawler.schedule.rules import CRAWL_MODES, DEFAULT_MODE, Schedule, cron_problem
+from crawler.schedule.rules import Schedule, parse_schedule
 from extract.urls import (
     ascii_domain,
     host_of,
@@ -115,10 +115,13 @@ NON_NEGATIVE_CRAWLER_KEYS = frozenset({"download_delay", "retry_times", "min_fre
 MIN_DOWNLOAD_DELAY = 0.001
 _NAME = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?$")
 CONTROL_OR_SPACE = re.compile(r"[\x00-\x20\x7f-\x9f]")
-SITE_HEADER = re.compile(r"^\s*\[\[\s*site\s*\]\]\s*(?:#.*)?$")
+#: A site's table header, or one mistyped (``[[site]``, ``[site]``): the
+#: entry starts there either way, so that a typo costs its own entry, not
+#: the entry above it too.
+SITE_HEADER = re.compile(r"^\s*\[\[?\s*site\s*\]?\]?\s*(?:#.*)?$")
+_NAME_LINE = re.compile(r"^\s*name\s*=\s*[\"']([^\"'\n]+)[\"']", re.MULTILINE)
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 _SCHEDULE_START = re.compile(r"^\s*(?:schedule\s*=|\[\[\s*site\.schedule\s*\]\])", re.MULTILINE)
-SCHEDULE_KEYS = ("cron", "mode")
 _CSS = HTMLTranslator()
 
 
@@ -253,11 +256,13 @@ def load_sites(path: Path) -> SitesFile:
     return SitesFile(path, sites, problems, crawler, search)
 
 
-def _toml_error(path: Path, exc: tomllib.TOMLDecodeError, first_line: int) -> SiteProblem:
+def _toml_error(
+    path: Path, exc: tomllib.TOMLDecodeError, first_line: int, name: str | None = None
+) -> SiteProblem:
     match = _TOML_LINE.search(str(exc))
     line = first_line + int(match.group(1)) - 1 if match else first_line
     message = _TOML_LINE.sub("", str(exc)).strip()
-    return SiteProblem(path, line, f"{TOML_SYNTAX}: {message}")
+    return SiteProblem(path, line, f"{TOML_SYNTAX}: {message}", name)
 
 
 def _parse_preamble(path: Path, text: str, problems: list[SiteProblem]) -> dict[str, Any]:
@@ -332,11 +337,18 @@ def _parse_block(
     path: Path, lines: list[str], first_line: int, problems: list[SiteProblem]
 ) -> SiteConfig | None:
     text = "".join(lines)
+    # Named if its name can be read: `dna crawl NAME` then shows the problem.
+    named = _NAME_LINE.search(text)
     try:
-        entry = tomllib.loads(text)["site"][0]
+        entries = tomllib.loads(text)["site"]
     except tomllib.TOMLDecodeError as exc:
-        problems.append(_toml_error(path, exc, first_line))
+        problems.append(_toml_error(path, exc, first_line, named and named.group(1)))
         return None
+    if not isinstance(entries, list):  # [site], a table: valid TOML, not an entry
+        message = "a site's entry starts with [[site]], in double brackets"
+        problems.append(SiteProblem(path, first_line, message, named and named.group(1)))
+        return None
+    entry = entries[0]
     name = entry.get("name") if isinstance(entry.get("name"), str) else None
 
     def problem(message: str, key: str | None = None) -> None:
@@ -451,7 +463,7 @@ def _parse_block(
     schedules = []
     for value in _schedule_entries(entry.get("schedule")):
         line = _schedule_line(text, first_line, value)
-        schedule = _parse_schedule(value, line)
+        schedule = parse_schedule(value, line)
         if isinstance(schedule, str):
             problems.append(SiteProblem(path, line, schedule, name))
         else:
@@ -492,25 +504,6 @@ def _schedule_entries(value: object) -> list[object]:
     if value is None:
         return []
     return list(value) if isinstance(value, list) else [value]
-
-
-def _parse_schedule(value: object, line: int) -> Schedule | str:
-    """A :class:`Schedule`, or why ``value`` is not one."""
-    if isinstance(value, str):
-        value = {"cron": value}
-    if not isinstance(value, dict):
-        return 'schedule must be a cron string or a table { cron = "0 3 * * *", mode = "new" }'
-    for key in value:
-        if key not in SCHEDULE_KEYS:
-            return f"unknown schedule key {key!r} (known: {', '.join(SCHEDULE_KEYS)})"
-    cron, mode = value.get("cron"), value.get("mode", DEFAULT_MODE)
-    if not isinstance(cron, str):
-        return 'schedule needs cron = "minute hour day month weekday", e.g. "0 3 * * *"'
-    if problem := cron_problem(cron):
-        return problem
-    if mode not in CRAWL_MODES:
-        return f"unknown crawl mode {mode!r} (one of {', '.join(CRAWL_MODES)})"
-    return Schedule(cron.strip(), mode, line)
 
 
 def _schedule_line(text: str, first_line: int, value: object) -> int:

@@ -15,7 +15,8 @@ from rich.text import Text
 
 from archive.locks import LockHeld, LockOwner
 from crawler.crawl import CrawlError, CrawlObserver, CrawlRequest, choose_sites, crawl_sites
-from crawler.sites import CRAWL_MODES, future_since
+from crawler.schedule.rules import CRAWL_MODES
+from crawler.sites import future_since
 from dna.context import (
     Day,
     Env,

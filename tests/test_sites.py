@@ -102,6 +102,19 @@ def test_bad_entry_is_reported_with_line_and_skipped(
     assert str(problem).startswith(f"{path}:{line + 4}: ")
 
 
+@pytest.mark.parametrize("header", ["[[site]", "[site]", "[site]]", "[[ site ]"])
+def test_a_mistyped_header_costs_its_own_entry_alone(tmp_path: Path, header: str) -> None:
+    """A mistyped header made its entry part of the one above, and the
+    syntax error dropped both: a good site vanished, named nowhere."""
+    block = '[[site]]\nname = "{}"\nstart_urls = ["http://{}.vn/"]\n'
+    broken = block.format("broken", "broken").replace("[[site]]", header)
+    text = block.format("first", "a") + block.format("second", "b") + broken
+    registry = load_sites(write(tmp_path, text + block.format("fourth", "d")))
+    assert [site.name for site in registry.sites] == ["first", "second", "fourth"]
+    (problem,) = registry.problems
+    assert problem.name == "broken" and problem.line == 7, str(problem)
+
+
 def test_duplicate_name_keeps_the_first(tmp_path: Path) -> None:
     block = '[[site]]\nname = "a"\nstart_urls = ["http://{}.vn/"]\n'
     registry = load_sites(write(tmp_path, block.format("one") + block.format("two")))

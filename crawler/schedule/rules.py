@@ -33,6 +33,8 @@ from archive.archived import CrawlRun
 #: ``new`` fetches listings and unseen articles; ``full`` revisits everything.
 CRAWL_MODES = ("new", "full")
 DEFAULT_MODE = "new"
+#: The keys of a schedule written as a table.
+SCHEDULE_KEYS = ("cron", "mode")
 #: Which crawl modes take care of a schedule's slot.
 SERVES = {"new": frozenset({"new", "full"}), "full": frozenset({"full"})}
 #: Shorthands that crontab and systemd both know.
@@ -89,6 +91,26 @@ def cron_problem(expression: str) -> str | None:
     except CroniterError as exc:
         return f"invalid cron {expression!r}: {str(exc).strip().splitlines()[-1]}"
     return None
+
+
+def parse_schedule(value: object, line: int) -> Schedule | str:
+    """A :class:`Schedule` from a site's ``schedule`` value (a cron string, or a
+    table of :data:`SCHEDULE_KEYS`) written at ``line``, or why it is not one."""
+    if isinstance(value, str):
+        value = {"cron": value}
+    if not isinstance(value, dict):
+        return 'schedule must be a cron string or a table { cron = "0 3 * * *", mode = "new" }'
+    for key in value:
+        if key not in SCHEDULE_KEYS:
+            return f"unknown schedule key {key!r} (known: {', '.join(SCHEDULE_KEYS)})"
+    cron, mode = value.get("cron"), value.get("mode", DEFAULT_MODE)
+    if not isinstance(cron, str):
+        return 'schedule needs cron = "minute hour day month weekday", e.g. "0 3 * * *"'
+    if problem := cron_problem(cron):
+        return problem
+    if mode not in CRAWL_MODES:
+        return f"unknown crawl mode {mode!r} (one of {', '.join(CRAWL_MODES)})"
+    return Schedule(cron.strip(), mode, line)
 
 
 def latest_slot(schedule: Schedule, now: datetime, zone: tzinfo) -> datetime:

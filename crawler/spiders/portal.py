@@ -33,7 +33,8 @@ from crawler.links import (
     listed_items,
     pager_link_at,
 )
-from crawler.sites import CRAWL_MODES, SiteConfig, load_sites, sites_path
+from crawler.schedule.rules import CRAWL_MODES
+from crawler.sites import SiteConfig, load_sites, sites_path
 from crawler.spelling import UrlSpelling
 from extract.dates import parse_feed_date
 from extract.families import GENERIC, Family, get_family
