@@ -185,7 +185,18 @@ def crawl(
             soft_wrap=True,
         )
         sys.exit(130)
-    if outcome.busy or any(r.status == "failed" or r.message for r in results):
+    if crawl_all and registry.problems:
+        # A cron job reads the status alone: a site left out by a typo must show.
+        err_console.print(
+            f"{len(registry.problems)} problem(s) in {escape(str(env.sites_path))} left "
+            "entries out of --all (above): fix them, `dna sites` lists all",
+            soft_wrap=True,
+        )
+    if (
+        outcome.busy
+        or any(r.status == "failed" or r.message for r in results)
+        or (crawl_all and registry.problems)
+    ):
         sys.exit(1)
 
 

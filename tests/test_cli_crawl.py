@@ -48,6 +48,27 @@ def test_an_unknown_site_is_a_usage_error_that_names_the_known_ones(
     assert not (tmp_path / "warc").exists()
 
 
+def test_crawl_all_with_an_invalid_entry_crawls_the_rest_and_exits_1(tmp_path: Path) -> None:
+    """A cron job reads the exit status alone: a site left out of --all by a
+    typo in its entry must show there, not only in a line of stderr."""
+    pages = {"/robots.txt": (404, b""), "/": (200, "<p>Trang chủ</p>".encode())}
+    server, asked = serve_pages(pages)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        (tmp_path / "sites.toml").write_text(
+            f'{TEST_CRAWLER_OPTIONS}[[site]]\nname = "good"\nstart_urls = ["{url}"]\n'
+            '[[site]]\nname = "typo"\nstart_urls = ["http://127.0.0.1:9/"]\nshedule = "@daily"\n',
+            encoding="utf-8",
+        )
+        result = run_dna("crawl", "--all", "--no-index", data=tmp_path)
+    finally:
+        server.shutdown()
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "/" in asked
+    assert "site 'typo': unknown key 'shedule'" in result.stderr
+    assert "1 problem(s) in" in result.stderr and "left entries out of --all" in result.stderr
+
+
 def test_naming_an_invalid_entry_says_what_is_wrong_with_it(tmp_path: Path) -> None:
     """Not "unknown site": the entry is there, and its line says why it cannot be crawled."""
     (tmp_path / "sites.toml").write_text(
