@@ -20,9 +20,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from archive.warcbounds import WarcioBrotli, max_line
+from archive.warcbounds import WarcioBrotli, max_line, max_payload
 
 SUFFIX = ".cdxj"
+#: Bytes of a request body held in memory before it spills to disk, and read at once.
+_SPOOLED = 1 << 16
 
 
 def cdxj_path(warc: Path) -> Path:
@@ -43,10 +45,30 @@ def _indexer() -> Any:
         # about that on every command's stderr.
         warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
         import cdxj_indexer.main
+    import cdxj_indexer.bufferiter
     from warcio.bufferedreaders import BufferedReader
 
     BufferedReader.DECOMPRESSORS["br"] = WarcioBrotli
+    cdxj_indexer.bufferiter.buffer_record_content = _buffer_request_body
     return cdxj_indexer.main
+
+
+def _buffer_request_body(record: Any) -> None:
+    """Keep what ``cdxj-indexer`` reads of a record's content: a request's
+    body (a POST's form goes into its URL key), up to :func:`max_payload`.
+
+    Its own version copies every record's content, decoded, to a temporary
+    file: a gzip bomb's response, 4 MB in the WARC, wrote 4 GB to disk
+    during a restore.  Nothing reads a response's copy.
+    """
+    spool = tempfile.SpooledTemporaryFile(_SPOOLED)  # noqa: SIM115 (the indexer closes it)
+    if record.rec_type == "request":
+        stream, left = record.content_stream(), max_payload()
+        while left > 0 and (chunk := stream.read(min(_SPOOLED, left))):
+            spool.write(chunk)
+            left -= len(chunk)
+    spool.seek(0)
+    record.buffered_stream = spool
 
 
 def _post_query() -> Any:

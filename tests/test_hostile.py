@@ -5,8 +5,9 @@ a response body (and a revisit of it), a chunked body announcing one huge
 chunk, a gzip member inflating to one line of a gigabyte.  Beside them sit
 good articles, one whose text carries terminal escapes, one whose URL holds
 spaces and escapes, and one nested a thousand elements deep.  ``dna restore``
-and ``dna verify`` run as subprocesses under an address-space cap far below
-what reading any hostile record whole would take.
+and ``dna verify`` run as subprocesses under an address-space cap, and a cap
+on the size of a file written, far below what reading any hostile record
+whole would take.
 """
 
 from __future__ import annotations
@@ -41,6 +42,9 @@ from tests.services import free_port
 
 #: The children's address-space cap: a gigabyte-long line or bomb cannot fit.
 MEMORY_CAP = 1 << 30
+#: The children's cap on a file written: a bomb spooled to a temporary file
+#: (4 GB of disk from a 4 MB WARC) cannot fit either.
+FILE_CAP = 256 << 20
 GIB = 1 << 30
 SEED = (Path(__file__).parent / "pages" / "vnportal_seed_article.html").read_bytes()
 SEED_TITLE = "Thanh Liên: UBMTTQ huyện và các đoàn thể làm việc với Đảng ủy".encode()
@@ -131,6 +135,7 @@ def hostile(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def _capped() -> None:
     resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+    resource.setrlimit(resource.RLIMIT_FSIZE, (FILE_CAP, FILE_CAP))
 
 
 def run_capped(*args: str, data: Path):
