@@ -7,7 +7,8 @@ views category tags first_seen fetched_at warc_file warc_offset``
 
 ``published`` is ISO 8601 in Vietnam time (+07:00) or null; ``body`` is the
 paragraphs joined with newlines; ``captions`` and ``tags`` are lists (JSON
-arrays inside CSV cells).
+arrays inside CSV cells).  In CSV, text a spreadsheet would run as a formula
+begins with ``'`` (:func:`spreadsheet_cells`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from archive.archived import ArchivedArticle
 from archive.messages import printable
 from archive.records import VIETNAM_TZ
 
+#: How a cell starts that a spreadsheet reads as a formula.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 FIELDS = (
     "id",
     "url",
@@ -87,6 +90,20 @@ def _printable_row(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def spreadsheet_cells(row: dict[str, Any]) -> dict[str, Any]:
+    """``row`` for a CSV file: text that a spreadsheet would run as a formula
+    (beginning ``=``, ``+``, ``-``, ``@``, a tab or a carriage return) gets a
+    leading ``'``, so it shows as the text it is.
+
+    A title such as ``=HYPERLINK("http://…","…")``, from a stranger's page,
+    ran when the file was opened in Excel.  JSON Lines keeps values as they are.
+    """
+    return {
+        key: f"'{value}" if isinstance(value, str) and value.startswith(_FORMULA_STARTS) else value
+        for key, value in row.items()
+    }
+
+
 def write_export(articles: Iterable[ArchivedArticle], out: IO[str], fmt: str) -> int:
     """Write ``articles`` to ``out`` in ``fmt`` (``jsonl`` or ``csv``); returns the count."""
     if fmt not in FORMATS:
@@ -102,6 +119,6 @@ def write_export(articles: Iterable[ArchivedArticle], out: IO[str], fmt: str) ->
         else:
             for key in ("captions", "tags"):
                 row[key] = json.dumps(row[key], ensure_ascii=False)
-            writer.writerow(row)
+            writer.writerow(spreadsheet_cells(row))
         count += 1
     return count

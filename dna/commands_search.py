@@ -16,6 +16,7 @@ from rich.text import Text
 
 from archive.archived import ArchivedArticle, ArticleVersionInfo
 from archive.database import StoreError
+from archive.export import spreadsheet_cells
 from archive.messages import one_line, printable
 from archive.records import VIETNAM_TZ
 from archive.replay import replay_url
@@ -248,7 +249,7 @@ def _print_csv(rows: list[tuple[Hit, Snippet]]) -> None:
     writer = csv.DictWriter(sys.stdout, fieldnames=HIT_FIELDS)
     writer.writeheader()
     for hit, found in rows:
-        writer.writerow(_record(hit, found))
+        writer.writerow(spreadsheet_cells(_record(hit, found)))
 
 
 def _count_line(query: str, request: SearchRequest, result: SearchPage) -> str:

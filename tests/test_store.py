@@ -270,6 +270,22 @@ def test_export_contract(store: Store) -> None:
     assert list(store.articles(site="other")) == []
 
 
+def test_csv_shows_text_a_spreadsheet_would_run_as_text(store: Store) -> None:
+    """A title or a line from a stranger's page that starts as a formula
+    (``=HYPERLINK(…)``, ``- Đồng chí …``) ran in Excel when the CSV was opened."""
+    title = '=HYPERLINK("http://evil.example","Bấm vào đây")'
+    save(store, [(article(title=title, body=["- Đồng chí Chủ tịch phát biểu."]), capture(1, T0))])
+    out = io.StringIO()
+    write_export(store.articles(), out, "csv")
+    [csv_row] = list(csv.DictReader(io.StringIO(out.getvalue())))
+    assert csv_row["title"] == "'" + title
+    assert csv_row["body"] == "'- Đồng chí Chủ tịch phát biểu."
+    assert csv_row["url"] == "https://xa.gov.vn/tin/bai-1"
+    out = io.StringIO()
+    write_export(store.articles(), out, "jsonl")
+    assert json.loads(out.getvalue())["title"] == title
+
+
 def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="invalid database URL"):
         Store("not a url")
