@@ -54,12 +54,8 @@ from whoosh.fields import ID, TEXT, Schema
 from archive.records import ArticleRecord, CaptureRecord, Image
 from archive.store import Store
 from search.indexer import POOL_MB, rebuild_index
-from search.postgres import (
-    PostgresSearcher,
-    SearchTimeout,
-    rebuild_documents,
-    write_documents,
-)
+from search.pgdocuments import rebuild_documents, write_documents
+from search.postgres import PostgresSearcher, SearchTimeout
 from search.searcher import ArchiveSearcher, SearchRequest
 from tests.services import postgres_database
 

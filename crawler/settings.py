@@ -56,7 +56,7 @@ DNA_MAX_LISTING_PAGES = 1000
 DNA_FETCH_MEDIA = True
 #: Writes PostgreSQL search documents in each batch's transaction (see
 #: archive.writer.SearchDocuments); named, not imported: crawler never imports search.
-DNA_SEARCH_DOCUMENTS = "search.postgres.write_documents"
+DNA_SEARCH_DOCUMENTS = "search.pgdocuments.write_documents"
 DNA_DEDUP = True
 DNA_CONDITIONAL_GET = True
 DNA_CRAWL_MODE = "full"

@@ -38,7 +38,7 @@ from places.gazetteer import PlaceError
 from search.backend import BACKENDS, POSTGRES, open_searcher
 from search.indexdir import SearchIndexError
 from search.indexer import rebuild_index, update_index
-from search.postgres import rebuild_documents, update_documents
+from search.pgdocuments import rebuild_documents, update_documents
 from search.query import QuerySyntaxError
 from search.searcher import SORTS, Hit, SearchPage, SearchRequest
 from search.snippets import Snippet, snippet

@@ -406,7 +406,7 @@ def update_search_index(env: Env) -> None:
     from search.backend import POSTGRES
     from search.indexdir import SearchIndexError
     from search.indexer import update_index
-    from search.postgres import update_documents
+    from search.pgdocuments import update_documents
 
     store = env.open_store()
     if env.search_backend() == POSTGRES:

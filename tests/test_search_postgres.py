@@ -23,7 +23,8 @@ from archive.store import Store
 from dna.cli import main
 from search.backend import BackendError, choose_backend
 from search.indexer import update_index
-from search.postgres import PostgresSearcher, write_documents
+from search.pgdocuments import write_documents
+from search.postgres import PostgresSearcher
 from search.query import QuerySyntaxError
 from search.searcher import ArchiveSearcher, SearchRequest
 from tests.corpus import CORPUS, Doc, add_articles, sample_portal_docs
