@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from crawler.sitemaps import BARREN_IN_A_ROW
+
 if TYPE_CHECKING:
     from scrapy.settings import Settings
     from scrapy.statscollectors import StatsCollector
@@ -40,6 +42,13 @@ def note_links_cut(stats: StatsCollector, url: str, most: int) -> None:
     if stats.get_value("dna/links_cut_example") is None:
         stats.set_value("dna/links_cut_example", url)
         stats.set_value("dna/max_links_per_page", most)
+
+
+def note_sitemaps_left(stats: StatsCollector, count: int, example: str) -> None:
+    """``count`` child sitemaps (``example`` among them) were left unfetched."""
+    stats.inc_value("dna/sitemaps_left", count)
+    if stats.get_value("dna/sitemaps_left_example") is None:
+        stats.set_value("dna/sitemaps_left_example", example)
 
 
 def note_unextracted(stats: StatsCollector, url: str) -> None:
@@ -74,6 +83,11 @@ def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
             f"link cap: {pages} page(s) linked to more than "
             f"{stats.get('dna/max_links_per_page')} URLs; the rest of their links not "
             f"followed (max_links_per_page; e.g. {stats.get('dna/links_cut_example')})"
+        )
+    if left := stats.get("dna/sitemaps_left"):
+        lines.append(
+            f"sitemaps: {left} child sitemap(s) not fetched, the last {BARREN_IN_A_ROW} "
+            f"in a row listed nothing new (e.g. {stats.get('dna/sitemaps_left_example')})"
         )
     if pages := stats.get("dna/articles_unextracted"):
         # An article too short, or on a template no rule reads, is otherwise

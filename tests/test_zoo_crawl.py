@@ -849,6 +849,30 @@ def test_articles_gone_first_in_a_listing_do_not_stop_the_rest(tmp_path: Path) -
     assert "dead ends" not in result.stdout
 
 
+def test_child_sitemaps_listing_nothing_new_are_left_and_said(tmp_path: Path) -> None:
+    """A sitemap index of 60 children: the first 30 list an article each,
+    the rest nothing.  Every child was queued at once and fetched to the
+    last (a hostile index of 50,000 ran until the crawl's budget); they now
+    go out a few at a time, and those after ten barren ones in a row are
+    left, and said.  An index whose children keep listing news is read whole."""
+    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, ""), "/": (200, _HOME_LINK)}
+    children = "".join(f"<sitemap><loc>/sitemap-{n}.xml</loc></sitemap>" for n in range(60))
+    pages["/sitemap.xml"] = (200, f'<sitemapindex xmlns="{SITEMAP_NS}">{children}</sitemapindex>')
+    for number in range(60):
+        listed = f"<url><loc>/tin.php?id={number}</loc></url>" if number < 30 else ""
+        pages[f"/sitemap-{number}.xml"] = (200, f'<urlset xmlns="{SITEMAP_NS}">{listed}</urlset>')
+        title = _meeting_title(number)
+        pages[f"/tin.php?id={number}"] = (200, _meeting_article(number, title, _HOME_LINK))
+    encoded = {path: (status, body.encode()) for path, (status, body) in pages.items()}
+    result, asked = _crawl_pages(encoded, "/", "maps", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(archived_articles(tmp_path, "maps")) == 30
+    fetched = [path for path in asked if path.startswith("/sitemap-")]
+    assert 40 <= len(fetched) <= 43, fetched
+    left = 60 - len(fetched)
+    assert f"sitemaps: {left} child sitemap(s) not fetched, the last 10 in a row" in result.stdout
+
+
 def test_a_link_held_behind_a_failed_page_is_not_asked_twice(tmp_path: Path) -> None:
     """A calendar month leads only to more months: its first link is sent and
     the rest held for that one's verdict.  That link fails (404), so they

@@ -20,7 +20,7 @@ from scrapy.spidermiddlewares.httperror import HttpError
 from scrapy.utils.sitemap import Sitemap
 
 from crawler.caseprobe import CaseProbe
-from crawler.cutoffs import note_links_cut, note_unextracted, site_budgets
+from crawler.cutoffs import note_links_cut, note_sitemaps_left, note_unextracted, site_budgets
 from crawler.decide import content_kind, judge_page
 from crawler.failures import UNREACHABLE_ROBOTS, Skipped, failure_reason, note_failure
 from crawler.frontier.redis import KnownArticles, frontier_settings, known_articles
@@ -34,6 +34,7 @@ from crawler.links import (
     pager_link_at,
 )
 from crawler.schedule.rules import CRAWL_MODES
+from crawler.sitemaps import SitemapChildren
 from crawler.sites import SiteConfig, load_sites, sites_path
 from crawler.spelling import UrlSpelling
 from extract.dates import parse_feed_date
@@ -91,6 +92,8 @@ SKIPPED_EXTENSIONS = frozenset(
 )
 #: A page's links, and its frames: a frameset's pages (menu, main) are the portal.
 _LINKS = "//a/@href | //area/@href | //frame/@src | //iframe/@src"
+#: Meta key: a request for a sitemap an index listed.
+_CHILD_SITEMAP = "dna_child_sitemap"
 _FEED_LINKS = '//link[@rel="alternate"][contains(@type, "rss") or contains(@type, "atom")]/@href'
 #: Scheduling priority by what a request is expected to return.  A start
 #: page's links of no known kind are the site's menu: its sections go before
@@ -148,6 +151,7 @@ class PortalSpider(CaseProbe, scrapy.Spider):
         self._archived: frozenset[str] = frozenset()
         #: Session parameters and path case, as learnt from this site.
         self.spelling = UrlSpelling()
+        self.sitemaps = SitemapChildren(lambda *left: note_sitemaps_left(self.crawler.stats, *left))
 
     @classmethod
     def from_crawler(
@@ -503,24 +507,48 @@ class PortalSpider(CaseProbe, scrapy.Spider):
         self.crawler.stats.inc_value("dna/media")
 
     def parse_sitemap(self, response: Response) -> Iterator[scrapy.Request]:
+        """A sitemap's pages; an index's children, a few at a time (:mod:`crawler.sitemaps`)."""
         self._count_page(ok=True)
+        children: list[str] = []
+        new = False
         try:
             sitemap = Sitemap(response.body)
         except Exception:
             self.crawler.stats.inc_value("dna/bad_feeds")
-            return
-        for entry in sitemap:
+            sitemap = None
+        for entry in sitemap or ():
             loc = entry.get("loc", "")
             url = absolute(response.url, loc) if loc.strip() else None
             if not url or not self._allowed(url):
                 continue
             if sitemap.type == "sitemapindex":
-                yield self._request(url, "feed", callback=self.parse_sitemap, optional=True)
+                if url not in self._requested:
+                    children.append(url)
             elif url not in self._archived:
+                new = new or url not in self._requested
                 kind = self._classify(url, self.family) if self.family else None
                 yield self._request(
                     url, kind or "article", listed_date=parse_feed_date(entry.get("lastmod"))
                 )
+        new = self.sitemaps.listed(children) or new
+        if response.meta.get(_CHILD_SITEMAP):
+            self.sitemaps.came_back(new)
+        yield from self._child_sitemaps()
+
+    def _child_sitemaps(self) -> Iterator[scrapy.Request]:
+        for url in self.sitemaps.send():
+            request = self._request(url, "feed", callback=self.parse_sitemap, optional=True)
+            # Never dropped as seen: the children behind it would wait forever.
+            yield request.replace(
+                dont_filter=True,
+                errback=self._child_sitemap_failed,
+                meta={**request.meta, _CHILD_SITEMAP: True},
+            )
+
+    def _child_sitemap_failed(self, failure: Failure) -> Iterator[scrapy.Request]:
+        self.failed(failure)
+        self.sitemaps.came_back(led_to_new=False)
+        yield from self._child_sitemaps()
 
     def parse_feed(self, response: Response) -> Iterator[scrapy.Request]:
         """RSS and Atom (handed on by :meth:`parse`): item links with their dates."""
