@@ -95,7 +95,7 @@ def deal(
 _PR_SET_PDEATHSIG = 1
 
 
-def _stop_when_orphaned(parent: int) -> None:
+def stop_when_orphaned(parent: int) -> None:
     """SIGTERM this process when ``parent`` dies (Linux; elsewhere, nothing)."""
     prctl = getattr(ctypes.CDLL(None), "prctl", None)
     if prctl is None:
@@ -115,7 +115,7 @@ def run_worker(job: WorkerJob, conn: Connection, parent: int) -> None:
     """A worker process's body: crawl ``job.sites``, telling the parent as it goes."""
     # Out of the terminal's process group: the parent alone passes signals on.
     os.setsid()
-    _stop_when_orphaned(parent)
+    stop_when_orphaned(parent)
     from crawler.runner import crawl_settings, run_crawls  # Scrapy: in the worker only
 
     settings = crawl_settings(job.data_root, job.sites_path, job.overrides)

@@ -226,3 +226,37 @@ def test_a_crawl_that_dies_before_recording_itself_is_not_restarted(tmp_path: Pa
     log = (tmp_path / "logs" / "scheduler.log").read_text(encoding="utf-8")
     assert log.count("started new crawl of a ") == 1, log
     assert "new crawl of a failed (exit 3)" in log
+
+
+def test_a_scheduler_killed_stops_its_crawls_resumably(
+    slow_portal: PortalServer, tmp_path: Path
+) -> None:
+    """SIGKILL leaves the scheduler no time to stop its crawls: they ran on,
+    orphaned, and a restarted scheduler started as many again beside them.
+    Each crawl now stops as on SIGTERM when the scheduler dies."""
+    (tmp_path / "sites.toml").write_text(
+        TEST_CRAWLER_OPTIONS + site("a", slow_portal), encoding="utf-8"
+    )
+    scheduler = Scheduler(tmp_path)
+    try:
+        pid = int(scheduler.wait_for(r"started new crawl of a .*as process (\d+)").group(1))
+        deadline = time.monotonic() + 60
+        while not runs(tmp_path).get("a") and time.monotonic() < deadline:
+            time.sleep(0.2)
+    finally:
+        scheduler.stop(signal.SIGKILL)
+    deadline = time.monotonic() + 60
+    while _alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not _alive(pid)
+    (run,) = runs(tmp_path)["a"]
+    assert run.status == "interrupted", run
+
+
+def _alive(pid: int) -> bool:
+    """Whether ``pid`` runs (a zombie, reaped by no one yet, does not)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text(encoding="utf-8").rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"

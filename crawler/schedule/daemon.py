@@ -19,6 +19,7 @@ import sys
 import threading
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
+from functools import partial
 from logging.handlers import WatchedFileHandler
 from pathlib import Path
 
@@ -30,6 +31,7 @@ from archive.locks import PidLock
 from archive.store import Store
 from crawler.schedule.rules import SERVES, Due, due_crawl, history_start, is_running, next_slot
 from crawler.sites import SiteConfig, SitesFile, SitesFileError, load_sites
+from crawler.workers import stop_when_orphaned
 
 #: How often the history is read again without a reason (manual crawls, kills).
 CHECK_EVERY = timedelta(seconds=30)
@@ -301,6 +303,9 @@ class Scheduler:
                     cwd=self.data.root,
                     env=environment,
                     start_new_session=True,
+                    # A scheduler killed (SIGKILL) stops its crawls as SIGTERM does,
+                    # resumable: left running, they went past a restarted one's limit.
+                    preexec_fn=partial(stop_when_orphaned, os.getpid()),
                 )
         except OSError as exc:
             self.log.error("cannot start %s: %s", _describe(launch, zone), exc)
