@@ -8,7 +8,7 @@ Article records going *into* the archive are in :mod:`archive.records`.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import datetime
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -134,6 +134,8 @@ class CrawlRun:
     resumes: int | None
     #: what the crawl left out on purpose (trap shapes, budgets), one line each.
     cut_off: str | None = None
+    #: of a crawl still marked running, its newest capture: where a killed one stopped.
+    last_capture: datetime | None = None
 
     @property
     def is_orphaned(self) -> bool:
@@ -141,6 +143,16 @@ class CrawlRun:
         if self.status != "running" or self.pid is None or self.host is None:
             return False
         return not LockOwner(self.host, self.pid).is_alive()
+
+    @property
+    def seconds(self) -> float:
+        """How long it ran: until it ended, or for one killed until its last
+        capture (not until whoever asks), or so far."""
+        end = self.ended_at
+        if end is None and self.is_orphaned:
+            end = self.last_capture or self.started_at
+        end = end or datetime.now(UTC)
+        return max(0.0, (end - self.started_at).total_seconds())
 
     @property
     def is_resumable(self) -> bool:
@@ -181,7 +193,7 @@ class WriteCounts:
 
 def crawl_run_of(crawl: Crawl, site: str) -> CrawlRun:
     """The record of a crawl row of ``site``."""
-    columns = (f.name for f in fields(CrawlRun) if f.name != "site")
+    columns = (f.name for f in fields(CrawlRun) if f.name not in ("site", "last_capture"))
     return CrawlRun(site=site, **{name: getattr(crawl, name) for name in columns})
 
 

@@ -262,7 +262,8 @@ def _versions_made(session: Session, crawl_id: int) -> tuple[int, int]:
 
 
 def _counted(session: Session, runs: list[CrawlRun]) -> list[CrawlRun]:
-    """``runs``, each still marked running given the pages it archived so far.
+    """``runs``, each still marked running given the pages it archived so far,
+    and when it archived the last.
 
     A crawl counts its pages when it ends; one killed never did, and showed
     0 where its summary had said 38.  Its captures are what a resume counts.
@@ -270,11 +271,11 @@ def _counted(session: Session, runs: list[CrawlRun]) -> list[CrawlRun]:
     running = [run for run in runs if run.status == "running"]
     if running:
         query = (
-            select(Capture.crawl_id, func.count())
+            select(Capture.crawl_id, func.count(), func.max(Capture.fetched_at))
             .where(Capture.crawl_id.in_([run.id for run in running]))
             .group_by(Capture.crawl_id)
         )
-        archived = dict(session.execute(query).all())
+        archived = {crawl: (count, last) for crawl, count, last in session.execute(query)}
         for run in running:
-            run.pages = archived.get(run.id, 0)
+            run.pages, run.last_capture = archived.get(run.id, (0, None))
     return runs

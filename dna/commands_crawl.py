@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import TYPE_CHECKING
 
 import click
@@ -339,11 +339,6 @@ def _run_status(run: CrawlRun) -> str:
     return run.status
 
 
-def _duration(run: CrawlRun) -> float:
-    end = run.ended_at or datetime.now(UTC)
-    return max(0.0, (end - run.started_at).total_seconds())
-
-
 @click.command()
 @click.option("--site", type=SiteName(), help="Only this site's crawls.")
 @click.option(
@@ -380,7 +375,7 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
                 "mode": run.mode,
                 "started": run.started_at.isoformat(),
                 "ended": run.ended_at.isoformat() if run.ended_at else None,
-                "duration_seconds": round(_duration(run), 3),
+                "duration_seconds": round(run.seconds, 3),
                 "pages": run.pages,
                 # null: not known (a crawl rebuilt from WARC)
                 "articles_new": run.articles_new if run.counts_known else None,
@@ -406,7 +401,7 @@ def crawls(site: str | None, limit: int, as_json: bool, env: Env) -> None:
             run.site,
             run.mode,
             local_time(run.started_at, "%Y-%m-%d %H:%M"),
-            _format_duration(_duration(run)),
+            _format_duration(run.seconds),
             str(run.pages),
             *(
                 (str(run.articles_new), str(run.articles_updated), str(run.errors))

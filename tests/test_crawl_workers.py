@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -113,7 +114,9 @@ def test_a_killed_worker_is_reported_and_the_others_finish(
     pids = _running_crawls(tmp_path, 3)
     assert pids["first"] == pids["third"] != pids["second"] != process.pid
     os.kill(pids["second"], signal.SIGKILL)
+    killed_at = datetime.now(UTC)
     stdout, stderr = process.communicate(timeout=240)
+    time.sleep(1.5)  # whoever asks later: a killed crawl's time does not grow with it
 
     assert process.returncode == 1, stderr[-2000:]
     rows = _summary_rows(stdout)
@@ -127,6 +130,10 @@ def test_a_killed_worker_is_reported_and_the_others_finish(
         "second": ("killed", pids["second"]),
         "third": ("finished", pids["third"]),
     }
+    # It ran until its last capture, not until `dna crawls` was asked.
+    (killed,) = [row for row in json.loads(listed.stdout) if row["site"] == "second"]
+    started = datetime.fromisoformat(killed["started"])
+    assert killed["duration_seconds"] <= (killed_at - started).total_seconds(), killed
     # The worker that finished left without the interpreter's teardown: its
     # log is whole all the same.
     (log,) = (tmp_path / "logs").glob("crawl-*-w1.log")
