@@ -101,13 +101,15 @@ class DataDir:
         """The lock file called ``name`` (``crawl-SITE``, ``scheduler``)."""
         return self.root / LOCK_DIR / f"{name}.lock"
 
+    def holds(self, warc: Path) -> bool:
+        """Whether ``warc`` is a file of this archive, in a site's folder."""
+        # Resolved: a relative or symlinked path to one of this archive's files is one.
+        return warc.resolve().parent.parent == self.warc_root.resolve()
+
     def live_writer(self, warc: Path) -> LockOwner | None:
         """The live crawl writing ``warc``, if it is an ``.open`` file of this
         archive whose site's crawl lock a live process holds."""
-        # Resolved: a relative or symlinked path to one of this archive's files is one.
-        if not warc.name.endswith(OPEN_SUFFIX) or (
-            warc.resolve().parent.parent != self.warc_root.resolve()
-        ):
+        if not warc.name.endswith(OPEN_SUFFIX) or not self.holds(warc):
             return None
         return PidLock(self.lock_file(f"crawl-{warc.parent.name}")).holder()
 

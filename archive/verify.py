@@ -36,7 +36,8 @@ if TYPE_CHECKING:
     from archive.locks import LockOwner
     from archive.store import Store
 
-#: An ``.open`` file touched more recently than this may belong to a running crawl.
+#: An ``.open`` file touched more recently than this may belong to a running
+#: crawl, where no site lock says (a file outside the archive's folders).
 REPAIR_MIN_AGE = 300.0
 
 
@@ -106,8 +107,11 @@ def verify_archive(
             report.being_written.append((path, writer))
             continue
         if repair and path.name.endswith(OPEN_SUFFIX):
+            # No live process holds its site's crawl lock: none writes it,
+            # however recently it was written (a crawl killed a minute ago).
+            min_age = 0.0 if data.holds(path) else REPAIR_MIN_AGE
             try:
-                repaired, path = repair_open_file(path)
+                repaired, path = repair_open_file(path, min_age=min_age)
             except RepairError as exc:
                 failed = FileCheck(path, path.parent.name, size=_size(path))
                 failed.problems.append(exc.problem)
