@@ -41,7 +41,7 @@ from search.indexer import rebuild_index, update_index
 from search.pgdocuments import rebuild_documents, update_documents
 from search.query import QuerySyntaxError
 from search.searcher import SORTS, Hit, SearchPage, SearchRequest
-from search.snippets import Snippet, snippet
+from search.snippets import Snippet, snippet, typed_first
 
 #: Fields of each hit in ``--json`` and ``--csv`` output, in order.
 HIT_FIELDS = ("id", "url", "site", "title", "published", "score", "snippet")
@@ -181,7 +181,7 @@ def search(
         fail(f"malformed query: {exc}", exit_code=2)
     except (SearchIndexError, StoreError) as exc:
         fail(str(exc))
-    rows = list(_with_snippets(env, result))
+    rows = list(_with_snippets(env, query, result))
     if as_json:
         _print_json(rows)
     elif as_csv:
@@ -215,14 +215,15 @@ def _place_filters(
     return code, portal
 
 
-def _with_snippets(env: Env, result: SearchPage) -> Iterator[tuple[Hit, Snippet]]:
+def _with_snippets(env: Env, query: str, result: SearchPage) -> Iterator[tuple[Hit, Snippet]]:
     if not result.hits:
         return
+    first = typed_first(query, result.terms)
     store = env.open_store()
     try:
         for hit in result.hits:
             article = store.article(hit.id)
-            yield hit, snippet(article, result.terms) if article else Snippet("")
+            yield hit, snippet(article, result.terms, first=first) if article else Snippet("")
     finally:
         store.close()
 

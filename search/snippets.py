@@ -16,6 +16,7 @@ from whoosh.highlight import ContextFragmenter, Formatter, Fragment, highlight
 
 from archive.archived import ArchivedArticle
 from search.analysis import text_analyzer
+from search.vietnamese import fold, is_folded
 
 #: Characters of text shown around the hits, in total.
 WIDTH = 240
@@ -73,15 +74,38 @@ def _has_words(text: str) -> bool:
     return any(char.isalnum() for char in text)
 
 
-def snippet(article: ArchivedArticle, terms: Iterable[str], width: int = WIDTH) -> Snippet:
-    """The best passage of ``article`` for ``terms`` (canonical syllables).
+def typed_first(query: str, terms: frozenset[str]) -> frozenset[str]:
+    """Of ``terms``, the spellings ``query`` asked for: a syllable typed with
+    its marks as typed, one typed bare in every spelling.  A snippet shows
+    those first: "hoà" highlighted "hóa" in "văn hóa" before "hòa quyện"."""
+    typed = [token.text for token in _ANALYZER(query)]
+    bare = {word for word in typed if is_folded(word)}
+    return frozenset(term for term in terms if term in typed or fold(term) in bare)
+
+
+def snippet(
+    article: ArchivedArticle, terms: Iterable[str], width: int = WIDTH, first: Iterable[str] = ()
+) -> Snippet:
+    """The best passage of ``article`` for ``terms`` (canonical syllables),
+    or for ``first`` of them if it shows any (see :func:`typed_first`).
 
     The body's, the lead's, the captions' or the title's, whichever shows
     the most of the words searched (the body first among equals): "Thanh
     Thủy" showed a body passage of "Thanh Chương" alone, the lead holding
     both.  Without any hit, the start of the lead or body.
     """
-    wanted = frozenset(terms)
+    wanted, preferred = frozenset(terms), frozenset(first)
+    if preferred and preferred != wanted and (found := _passage(article, preferred, width)):
+        return found
+    found = _passage(article, wanted, width)
+    if found is not None:
+        return found
+    opening = " ".join((article.summary or article.body or "").split())
+    return Snippet(textwrap.shorten(opening, width, placeholder=" …"))
+
+
+def _passage(article: ArchivedArticle, wanted: frozenset[str], width: int) -> Snippet | None:
+    """The passage showing the most of ``wanted``, if any shows one."""
     sources = (article.body, article.summary, "\n".join(article.captions), article.title)
     fragmenter = ContextFragmenter(maxchars=width // 2, surround=width // 4)
     best, shown = None, 0
@@ -93,7 +117,4 @@ def snippet(article: ArchivedArticle, terms: Iterable[str], width: int = WIDTH) 
         words = len({found.text[start:end].casefold() for start, end in found.spans})
         if words > shown:
             best, shown = found, words
-    if best is not None:
-        return best
-    opening = " ".join((article.summary or article.body or "").split())
-    return Snippet(textwrap.shorten(opening, width, placeholder=" …"))
+    return best

@@ -11,7 +11,7 @@ import pytest
 from archive.archived import ArchivedArticle
 from places.folding import unaccented
 from search.analysis import PairFilter, full_text_analyzer, key_analyzer, text_analyzer
-from search.snippets import snippet
+from search.snippets import snippet, typed_first
 from search.tsvector import tokens
 from search.vietnamese import canonical, fold, is_folded, place_tone, variants
 
@@ -173,11 +173,10 @@ def test_analyzers_pickle_for_the_index() -> None:
     assert [t.text for t in restored("hợp tác")] == ["hợp", "hợp tác", "tác"]
 
 
-def test_the_snippet_is_the_passage_showing_most_of_the_words_searched() -> None:
-    """ "Thanh Thủy" showed a body passage of "Thanh Chương" alone; the
-    lead held both words."""
+def _article(summary: str, body: str) -> ArchivedArticle:
+    """An archived article of this ``summary`` and ``body``, for its snippets."""
     now = datetime(2025, 1, 1, tzinfo=UTC)
-    article = ArchivedArticle(
+    return ArchivedArticle(
         id=1,
         url="http://xa.gov.vn/bai-1",
         site="huyen",
@@ -185,8 +184,8 @@ def test_the_snippet_is_the_passage_showing_most_of_the_words_searched() -> None
         published=now,
         published_source="page",
         author=None,
-        summary="Các xã Thanh Mai, Thanh Thủy, Thanh Đức trồng chè.",
-        body="Toàn huyện Thanh Chương hiện có trên 7.500 ha chè. " * 3,
+        summary=summary,
+        body=body,
         images=[],
         views=None,
         category=None,
@@ -203,5 +202,31 @@ def test_the_snippet_is_the_passage_showing_most_of_the_words_searched() -> None
         warc_record_id="<urn:uuid:1>",
         capture_url="http://xa.gov.vn/bai-1",
     )
+
+
+def test_the_snippet_is_the_passage_showing_most_of_the_words_searched() -> None:
+    """ "Thanh Thủy" showed a body passage of "Thanh Chương" alone; the
+    lead held both words."""
+    article = _article(
+        summary="Các xã Thanh Mai, Thanh Thủy, Thanh Đức trồng chè.",
+        body="Toàn huyện Thanh Chương hiện có trên 7.500 ha chè. " * 3,
+    )
     assert "Thanh Thủy" in snippet(article, {"thanh", "thủy"}).text
     assert snippet(article, {"chương"}).text.startswith("Toàn huyện Thanh Chương")
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [("hoà", {"hòa"}), ("Hòa", {"hòa"}), ("hoa", {"hóa", "hòa"}), ("hỏa", {"hóa", "hòa"})],
+)
+def test_a_snippet_shows_the_spelling_typed_first(query: str, shown: set[str]) -> None:
+    """ "hoà" highlighted "hóa" in "văn hóa", another word, before "hòa quyện";
+    a word typed bare, or a spelling no passage holds, shows every spelling."""
+    article = _article(
+        summary="Phát triển văn hóa cơ sở.",
+        body="Phát triển văn hóa cơ sở. " * 4 + "Người dân hòa quyện cùng lễ hội. " * 2,
+    )
+    terms = frozenset({"hòa", "hóa", "hoa", "hỏa"})
+    found = snippet(article, terms, first=typed_first(query, terms))
+    assert {found.text[start:end].lower() for start, end in found.spans} <= shown
+    assert {found.text[start:end].lower() for start, end in found.spans} & shown
