@@ -194,9 +194,14 @@ class TsqueryBuilder:
         found: dict[int, str] = {}
         for at, (first, second) in enumerate(itertools.pairwise(children)):
             if self._typed_together(first, second):
-                together = quote(pair(self.lexeme(first.text), self.lexeme(second.text)))
-                if self.has_lexeme(together):
-                    found[at] = together
+                held = [
+                    together
+                    for a in self._spellings(first.text)
+                    for b in self._spellings(second.text)
+                    if self.has_lexeme(together := quote(pair(a, b)))
+                ]
+                if held:
+                    found[at] = held[0] if len(held) == 1 else "(" + " | ".join(held) + ")"
         if self.adjacent and found:
             # Pairs no article has ("liên nông" in "thanh lien nong thon moi")
             # join two words; the words on either side must still be there.
@@ -205,6 +210,16 @@ class TsqueryBuilder:
             return "(" + " & ".join([*found.values(), *alone]) + ")"
         self.bonus += found.values()
         return "(" + " & ".join(self._rewrite(child) for child in children) + ")"
+
+    def _spellings(self, syllable: str) -> list[str]:
+        """Its lexeme, and with ``--fuzzy`` those one typo away: "thanh lein"
+        then meets the pair "thanh liên" (see :meth:`search.query.QueryBuilder._spellings`)."""
+        lexeme = self.lexeme(syllable)
+        if self.near is None or self._excluding:
+            return [lexeme]
+        folded = lexeme == fold(syllable)
+        near = dict.fromkeys(fold(term) if folded else term for term in self.near(syllable))
+        return [lexeme, *(term for term in near if term != lexeme)]
 
     def _typed_together(self, first: wq.Query, second: wq.Query) -> bool:
         """Whether two unfielded words were typed next to each other."""

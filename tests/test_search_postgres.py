@@ -165,6 +165,21 @@ def test_published_names_a_day_in_vietnam(
         assert archive.ranked(backend, "xã published:2024-01") == ["new-year"]
 
 
+def test_a_typo_in_a_name_ranks_the_name_over_its_words_apart(
+    postgres_server: str, tmp_path: Path, backend: str
+) -> None:
+    """ "thanh lein" is one typo from "thanh liên"; on Whoosh, articles saying
+    "thanh tra" and "liên ngành" most often came first, the pair being looked
+    for in the spellings typed alone, and Thanh Liên's articles after."""
+    apart = "Đoàn thanh tra liên ngành làm việc; thanh tra viên và tổ liên ngành báo cáo."
+    docs = [
+        Doc(f"apart-{number}", f"Thanh tra liên ngành đợt {number}", [apart] * 3, "2024-05-12")
+        for number in range(4)
+    ] + [Doc("lien", "Họp dân ở xã", ["Xã Thanh Liên bàn kế hoạch năm."], "2023-05-12")]
+    for archive in _archive(postgres_server, tmp_path, docs):
+        assert archive.ranked(backend, "thanh lein", fuzzy=True)[0] == "lien"
+
+
 def test_dotted_abbreviations_and_dates_with_zeros_are_found_as_written(
     postgres_server: str, tmp_path: Path, backend: str
 ) -> None:
