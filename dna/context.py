@@ -26,7 +26,7 @@ from rich.progress import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from archive.database import StoreError
+from archive.database import StoreError, sqlite_url
 from archive.layout import DataDir
 from archive.messages import one_line
 from archive.store import Store
@@ -95,6 +95,13 @@ class Env:
     db_url: str
     read_only: bool = False
     has_archive: bool = True
+
+    @property
+    def archive_exists(self) -> bool:
+        """Whether there is an archive to open: one elsewhere (``--db``) is
+        taken to; the data directory's own SQLite file only once made."""
+        own = sqlite_url(self.data.database_file, read_only=self.read_only)
+        return self.db_url != own or self.data.database_file.is_file()
 
     def open_store(self) -> Store:
         """The archive database, migrated to the current schema."""
@@ -308,7 +315,8 @@ def check_site_names(env: Env, values: dict[str, Any]) -> None:
     registry = env.load_sites()
     configured = {site.name for site in registry.sites}
     archived: set[str] = set()
-    if not all(name in configured for name, _ in given):
+    # No archive yet: nothing in it, and none made by asking (a typo'd name).
+    if not all(name in configured for name, _ in given) and env.archive_exists:
         store = env.open_store()
         try:
             archived = {place.name for place in store.site_places()}

@@ -45,7 +45,9 @@ def test_an_unknown_site_is_a_usage_error_that_names_the_known_ones(
     result = run_dna("crawl", "vnportal", "nope", data=tmp_path)
     assert result.returncode == 2
     assert result.stderr.strip().startswith("Error: unknown site 'nope'; known: vnportal")
+    # Nothing made: not the WARC folder, nor an empty archive asked whether it knew 'nope'.
     assert not (tmp_path / "warc").exists()
+    assert not (tmp_path / "archive.sqlite3").exists()
 
 
 def test_crawl_all_with_an_invalid_entry_crawls_the_rest_and_exits_1(tmp_path: Path) -> None:
