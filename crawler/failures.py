@@ -6,7 +6,7 @@ import logging
 import re
 from typing import TYPE_CHECKING
 
-from scrapy.exceptions import IgnoreRequest
+from scrapy.exceptions import DownloadCancelledError, IgnoreRequest
 from scrapy.utils.defer import deferred_from_coro
 from twisted.internet.defer import CancelledError
 
@@ -48,8 +48,9 @@ def error_reason(error: BaseException) -> str:
     message = str(error).strip()
     if listed := _FAILURE_REPR.findall(message):
         return one_line("; ".join(_said(name.rpartition(".")[2], text) for name, text in listed))
-    if not message and isinstance(error, CancelledError):
-        # Scrapy cancels a chunked download that outgrows the limit with a bare CancelledError.
+    if not message and isinstance(error, (CancelledError, DownloadCancelledError)):
+        # Scrapy cancels a chunked or close-delimited download that outgrows
+        # the limit with a bare CancelledError, or DownloadCancelledError.
         return "download cancelled: body larger than max_page_size"
     return one_line(_said(type(error).__name__, message))
 

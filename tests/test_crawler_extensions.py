@@ -12,6 +12,7 @@ import pytest
 from OpenSSL import SSL
 from scrapy.exceptions import DownloadCancelledError, DownloadFailedError, NotConfigured
 from scrapy.utils.test import get_crawler
+from twisted.internet.defer import CancelledError
 from twisted.internet.error import ConnectionDone
 from twisted.python.failure import Failure
 from twisted.web._newclient import ResponseFailed
@@ -137,4 +138,7 @@ def test_a_failure_is_said_in_the_archivists_terms_even_when_its_cause_was_lost(
     assert error_reason(too_large) == (
         "page larger than max_page_size (15,177,837 bytes announced, limit 100,000)"
     )
+    # A body with no Content-Length outgrowing the limit: cancelled with no words.
+    bare = "download cancelled: body larger than max_page_size"
+    assert error_reason(DownloadCancelledError()) == error_reason(CancelledError()) == bare
     assert error_reason(ValueError("no")) == "ValueError: no"
