@@ -5,9 +5,11 @@ once and fetched to the last, whatever they held: on a portal whose
 children list nothing (or what was listed already) the crawl fetched ten
 thousand of them in five minutes and found nothing, until its budget.  So
 the children wait here and go out :data:`AT_ONCE` at a time, one more as
-each comes back; once :data:`BARREN_IN_A_ROW` in a row led to no URL not
-asked for before, the rest are left, and the crawl summary says how many.
-An index whose children keep listing new pages is read to its end.
+each comes back; once :data:`BARREN_IN_A_ROW` in a row listed no page that
+no sitemap listed before, the rest are left, and the crawl summary says how
+many.  Only sitemaps count: a child listing pages the listings led to first,
+or archived ones a ``new`` crawl skips, is not barren, so an index whose
+children keep listing pages of their own is read to its end.
 """
 
 from __future__ import annotations
@@ -31,6 +33,8 @@ class SitemapChildren:
         self.on_left = on_left
         self.waiting: deque[str] = deque()
         self.known: set[str] = set()
+        #: the pages any sitemap listed so far (their hashes).
+        self.pages: set[int] = set()
         self.out = 0
         self.barren = 0
         self.stopped = False
@@ -46,8 +50,16 @@ class SitemapChildren:
             self._leave()
         return len(self.known) > before
 
+    def page(self, url: str) -> bool:
+        """A sitemap listed ``url``: whether none listed it before."""
+        mark = hash(url)
+        if mark in self.pages:
+            return False
+        self.pages.add(mark)
+        return True
+
     def came_back(self, led_to_new: bool) -> None:
-        """A child came back (or failed), having ``led_to_new`` URLs or not."""
+        """A child came back (or failed), having listed new pages or children, or not."""
         self.out = max(0, self.out - 1)
         self.barren = 0 if led_to_new else self.barren + 1
         if self.barren >= BARREN_IN_A_ROW:

@@ -524,12 +524,12 @@ class PortalSpider(CaseProbe, scrapy.Spider):
             if sitemap.type == "sitemapindex":
                 if url not in self._requested:
                     children.append(url)
-            elif url not in self._archived:
-                new = new or url not in self._requested
-                kind = self._classify(url, self.family) if self.family else None
-                yield self._request(
-                    url, kind or "article", listed_date=parse_feed_date(entry.get("lastmod"))
-                )
+            elif self.sitemaps.page(url):
+                new = True
+                if url not in self._archived:
+                    kind = self._classify(url, self.family) if self.family else None
+                    listed = parse_feed_date(entry.get("lastmod"))
+                    yield self._request(url, kind or "article", listed_date=listed)
         new = self.sitemaps.listed(children) or new
         if response.meta.get(_CHILD_SITEMAP):
             self.sitemaps.came_back(new)
