@@ -8,6 +8,7 @@ networks unless the archivist configured a site there.
 
 from __future__ import annotations
 
+import codecs
 import ipaddress
 import re
 import socket
@@ -100,8 +101,22 @@ def query_pairs(query: str) -> list[tuple[str, str]]:
 
 
 def query_string(pairs: Iterable[tuple[str, str]]) -> str:
-    """``pairs`` from :func:`query_pairs` as a query again, escaped as they were."""
-    return urlencode(list(pairs), encoding="latin-1")
+    """``pairs`` from :func:`query_pairs` as a query again, escaped as they were.
+
+    A character past one byte was written as is in an href, not escaped
+    (``?q=xã``): it goes out in UTF-8, as a browser sends it.
+    """
+    return urlencode(list(pairs), encoding="latin-1", errors=_UTF8_BEYOND_LATIN1)
+
+
+def _utf8_beyond_latin1(error: UnicodeError) -> tuple[bytes, int]:
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    return error.object[error.start : error.end].encode("utf-8"), error.end
+
+
+_UTF8_BEYOND_LATIN1 = "dna-utf8-beyond-latin1"
+codecs.register_error(_UTF8_BEYOND_LATIN1, _utf8_beyond_latin1)
 
 
 def _parts(url: str) -> SplitResult:
