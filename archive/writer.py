@@ -389,6 +389,13 @@ class ArchiveWriter:
         # another digest: the current one may still hold this text.
         if version is None and current is not None and _same_text(current, record):
             version = current
+        # Another URL of the article showing its text: a copy (republished
+        # with its own date, or another byline), not a version.  It made one,
+        # and the date flipped between the two on every crawl.
+        shown = batch.current.get(url, current)
+        copied = shown is not None and url != pending.record.url
+        if version is None and copied and _text_hash(shown) == record.text_hash():
+            version = shown
         if version is None:
             published, source = record.published, record.published_source
             if published is None:
@@ -471,6 +478,11 @@ def _timed_as(record: ArticleRecord, current: ArticleVersion | _NewVersion | Non
     if midnight and day.date() == known_day.date() and known_day.time() != day.time():
         return replace(record, published=known)
     return record
+
+
+def _text_hash(version: ArticleVersion | _NewVersion) -> object:
+    """The title and body digest of a stored version, or of one this batch makes."""
+    return version.row["text_hash"] if isinstance(version, _NewVersion) else version.text_hash
 
 
 def _same_text(version: ArticleVersion, record: ArticleRecord) -> bool:

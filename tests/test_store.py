@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -165,6 +166,32 @@ def test_an_article_met_twice_in_its_first_crawl_is_new_once_and_never_updated(
     url = "https://xa.gov.vn/tin/bai-1?print=1"
     counts = save(store, [(article(), capture(1, T0)), (article(), capture(2, T0, url))])
     assert (counts.new, counts.updated) == (1, 0)
+
+
+def test_a_copy_at_another_url_with_its_own_date_makes_no_version(store: Store) -> None:
+    """A merged commune's portal republished an article under a second URL,
+    dated the day it was copied: the copy made a version, and every crawl
+    flipped the article's date between the two ('updated 2' each time)."""
+    dated = datetime(2024, 3, 12, 8, 30, tzinfo=VIETNAM_TZ)
+    original = article(published=dated, published_source="page")
+    copy_url = "https://xa.gov.vn/tin/luu-tru-1"
+    copied = article(url=copy_url, published=datetime(2025, 7, 5, 9, tzinfo=VIETNAM_TZ))
+    copied = replace(copied, published_source="page", author="Văn phòng")
+    counts = save(store, [(original, capture(1, T0)), (copied, capture(2, T0, copy_url))])
+    assert (counts.new, counts.updated) == (1, 0)
+    for crawl in range(2):
+        later = T0 + timedelta(days=1 + crawl)
+        counts = save(
+            store,
+            [
+                (original, capture(3 + 2 * crawl, later)),
+                (copied, capture(4 + 2 * crawl, later, copy_url)),
+            ],
+        )
+        assert (counts.updated, counts.unchanged) == (0, 2)
+    stored = store.article("https://xa.gov.vn/tin/bai-1")
+    assert stored.published == dated and stored.version_count == 1
+    assert store.article(copy_url).id == stored.id
 
 
 def test_a_date_shown_without_its_time_keeps_the_time_and_makes_no_version(
