@@ -179,10 +179,14 @@ def crawl(
     if not no_index and any(r.articles_new or r.articles_updated for r in results):
         update_search_index(env)
     if interrupted := [r.site for r in results if r.status == "interrupted" and not r.message]:
+        # A shared frontier keeps what is left itself, and refuses --resume.
+        again = (
+            "the same command again (the frontier keeps what is left)"
+            if frontier
+            else f"dna crawl {' '.join(interrupted)} --resume"
+        )
         err_console.print(
-            "Interrupted: what was fetched is kept. Continue with: "
-            f"dna crawl {' '.join(interrupted)} --resume",
-            soft_wrap=True,
+            f"Interrupted: what was fetched is kept. Continue with: {again}", soft_wrap=True
         )
         sys.exit(130)
     if crawl_all and registry.problems:

@@ -7,6 +7,7 @@ own, a fixture portal over HTTP, and two ``dna crawl`` processes started togethe
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 from collections import Counter
 from pathlib import Path
@@ -153,6 +154,21 @@ def test_redis_gone_mid_crawl_stops_it_and_keeps_what_was_fetched(tmp_path: Path
     store = Store(sqlite_url(data / "archive.sqlite3"))
     assert store.counts()["articles"] > 0
     store.close()
+
+
+def test_ctrl_c_of_a_shared_crawl_says_to_run_it_again_not_to_resume(tmp_path: Path) -> None:
+    """It said 'Continue with: dna crawl SITE --resume', which --frontier refuses."""
+    data = tmp_path / "data"
+    with PortalServer("vnportal", latency=0.1, extra_articles=300) as portal:
+        slow_site(data, portal)
+        with redis_server(tmp_path / "redis") as frontier:
+            worker = start_worker(data, frontier, sqlite_url(data / "archive.sqlite3"))
+            fetching(data)
+            worker.send_signal(signal.SIGINT)
+            _, stderr = worker.communicate(timeout=120)
+    assert worker.returncode == 130, stderr
+    assert "Continue with: the same command again (the frontier keeps what is left)" in stderr
+    assert "--resume" not in stderr
 
 
 def test_database_gone_mid_crawl_stops_it_and_keeps_the_warcs(
