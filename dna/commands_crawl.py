@@ -69,7 +69,11 @@ def register(group: click.Group) -> None:
     is_flag=True,
     help="Pick up each site's killed or interrupted crawl; crawl anew if there is none.",
 )
-@click.option("--max-pages", type=click.IntRange(min=1), help="Stop each site after N pages.")
+@click.option(
+    "--max-pages",
+    type=click.IntRange(min=1),
+    help="Send each site at most N requests (pages, feeds, robots.txt: the page budget).",
+)
 @click.option(
     "--since",
     type=Day(),

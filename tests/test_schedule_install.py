@@ -112,6 +112,17 @@ def test_scheduler_service_is_the_default(tmp_path: Path) -> None:
     assert "Restart=on-failure" in output and "KillMode=mixed" in output
 
 
+def test_the_service_runs_as_who_ran_sudo(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """`sudo dna schedule install` sets $USER to root: the service ran as
+    root, and the archive's files written by it became root's."""
+    monkeypatch.setenv("USER", "root")
+    monkeypatch.setenv("LOGNAME", "root")
+    monkeypatch.setenv("SUDO_USER", "archivist")
+    code, output = install(tmp_path)
+    assert code == 0, output
+    assert "User=archivist" in output
+
+
 def test_nothing_to_install_is_an_error(tmp_path: Path) -> None:
     (tmp_path / "sites.toml").write_text('[[site]]\nname = "a"\nstart_urls = ["http://a.vn/"]\n')
     result = CliRunner().invoke(main, ["schedule", "install", "--cron", "--data", str(tmp_path)])

@@ -8,6 +8,7 @@ with ``--resume``, so one killed by a reboot is finished at its next slot.
 from __future__ import annotations
 
 import getpass
+import os
 import shlex
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -139,11 +140,17 @@ def _unit_escape(text: str) -> str:
     return text.replace("%", "%%")
 
 
+def _service_user() -> str:
+    """Who the service runs as: who ran ``sudo``, not root (``sudo`` sets
+    ``$USER`` to root; the archive's files would become root's)."""
+    return os.environ.get("SUDO_USER") or getpass.getuser()
+
+
 def _service_section(dna: Invocation, command: list[str], kind: str) -> list[str]:
     lines = [
         "[Service]",
         f"Type={kind}",
-        f"User={getpass.getuser()}",
+        f"User={_service_user()}",
         f"WorkingDirectory={_unit_escape(str(dna.data.root))}",
     ]
     if database := dna.custom_database:
