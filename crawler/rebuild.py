@@ -14,7 +14,7 @@ they came from.  The files carry enough for most of it:
   the first and last ``WARC-Date``, the responses and their bytes give one
   crawl row per crawl, status ``restored`` (:meth:`archive.store.Store.add_restored_crawl`).
 
-Not in WARC, so never rebuilt (:data:`NOT_RECOVERED`): a crawl's mode, how
+Not in WARC, so never rebuilt (:func:`not_recovered`): a crawl's mode, how
 it ended, its errors, article counts and what it cut off; a site's place,
 other allowed domains, limits, selectors and schedule.
 """
@@ -34,11 +34,18 @@ if TYPE_CHECKING:
     from archive.warcresponses import ArchivedResponse
     from crawler.sites import SitesFile
 
-#: What restore cannot rebuild, in words for its summary.
-NOT_RECOVERED = (
-    "not in WARC, so not rebuilt: each crawl's mode, end, errors and article counts; "
-    "each site's place, extra domains, limits, selectors and schedule"
-)
+
+def not_recovered(places_known: bool) -> str:
+    """What restore cannot rebuild, in words for its summary.
+
+    :param places_known: every site added got its place (a package of ours
+        carries it): the place is not among what was not rebuilt.
+    """
+    place = "" if places_known else "place, "
+    return (
+        "not in WARC, so not rebuilt: each crawl's mode, end, errors and article counts; "
+        f"each site's {place}extra domains, limits, selectors and schedule"
+    )
 
 
 @dataclass(slots=True)

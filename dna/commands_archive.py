@@ -80,7 +80,7 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     """
     from archive.warcscan import find_warcs
     from crawler.portals import refresh_places
-    from crawler.rebuild import NOT_RECOVERED
+    from crawler.rebuild import not_recovered
     from crawler.restore import restore_warcs
 
     # Before the archive is opened: a typo must not leave a new one behind.
@@ -144,7 +144,8 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     if rebuilt.crawls:
         console.print(f"Crawl history rebuilt: {rebuilt.crawls} crawl(s), status restored.")
     if rebuilt.sites or rebuilt.crawls:
-        console.print(f"Note: {NOT_RECOVERED}.", soft_wrap=True)
+        places_known = bool(rebuilt.sites) and len(placed) == len(rebuilt.sites)
+        console.print(f"Note: {not_recovered(places_known)}.", soft_wrap=True)
     for line in rebuilt.problems:
         err_console.print(f"[yellow]Not rebuilt:[/] {escape(line)}", soft_wrap=True)
     if not report.files:

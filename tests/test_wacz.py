@@ -126,7 +126,11 @@ def test_a_package_restored_elsewhere_knows_where_its_sites_sit(
     library = tmp_path / "library"
     library.mkdir()
 
-    assert restore(library, package_two).returncode == 0
+    restored_now = restore(library, package_two)
+    assert restored_now.returncode == 0
+    # Nor does the summary say the place was not rebuilt.
+    note = next(line for line in restored_now.stdout.splitlines() if line.startswith("Note:"))
+    assert "place" not in note and "schedule" in note, note
 
     restored = load_sites(library / "sites.toml")
     for site in TWO_SITES:
