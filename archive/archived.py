@@ -179,6 +179,9 @@ class WriteCounts:
         existing ones it gave a newer version or left as they were.
     :param versions: article versions it created (an older capture can add
         one without making the article ``updated``).
+    :param replaced: of the ``updated``, those whose new text shares next to
+        nothing with the text before (their URL now shows something else: a
+        portal taken over or closed, or reusing its addresses); and one's URL.
     """
 
     captures: int = 0
@@ -186,6 +189,8 @@ class WriteCounts:
     updated: int = 0
     unchanged: int = 0
     versions: int = 0
+    replaced: int = 0
+    replaced_example: str | None = None
 
 
 # -- from rows ------------------------------------------------------------

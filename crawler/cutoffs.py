@@ -8,7 +8,9 @@ the crawl summary, the log and ``dna crawls`` all show these lines.  So does
 a crawl whose pages answered but link to nothing on the site (a portal built
 in the browser by JavaScript, or a bot check that sets a cookie by script and
 reloads): it ends "finished" with nothing archived, and would pass unseen
-among a fleet's crawls.
+among a fleet's crawls; and a crawl in which archived articles' URLs came to
+show other texts (a portal taken over, or closed with one notice at every
+address), which would pass as ordinary updates.
 """
 
 from __future__ import annotations
@@ -88,6 +90,13 @@ def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
         lines.append(
             f"sitemaps: {left} child sitemap(s) not fetched, the last {BARREN_IN_A_ROW} "
             f"in a row listed nothing new (e.g. {stats.get('dna/sitemaps_left_example')})"
+        )
+    if replaced := stats.get("dna/articles_replaced"):
+        # 'updated 5, finished' was all a portal taken over by others said.
+        lines.append(
+            f"replaced: {replaced} archived article(s) now show a text unlike theirs, under "
+            f"another title (e.g. {stats.get('dna/articles_replaced_example')}): the portal "
+            "taken over or closed? Their earlier versions are kept (dna show ID --versions)"
         )
     if pages := stats.get("dna/articles_unextracted"):
         # An article too short, or on a template no rule reads, is otherwise

@@ -141,6 +141,9 @@ class ArchivePipeline:
         stats.set_value("dna/articles_new", counts.new)
         stats.set_value("dna/articles_updated", counts.updated)
         stats.set_value("dna/articles_unchanged", counts.unchanged)
+        if counts.replaced:
+            stats.set_value("dna/articles_replaced", counts.replaced)
+            stats.set_value("dna/articles_replaced_example", counts.replaced_example)
 
     def spider_closed(self, reason: str) -> None:
         """Commit what is queued and record how the crawl ended.

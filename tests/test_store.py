@@ -194,6 +194,38 @@ def test_a_copy_at_another_url_with_its_own_date_makes_no_version(store: Store) 
     assert store.article(copy_url).id == stored.id
 
 
+def test_a_text_replaced_wholesale_is_counted_apart_from_edits(store: Store) -> None:
+    """A portal taken over showed a tour company's adverts at its articles'
+    URLs: 'updated 5', as for edits.  Such versions are counted as replaced;
+    an edit, even of a paragraph and the title, is not."""
+    body = [
+        "Ủy ban nhân dân xã Thanh Liên tổ chức hội nghị triển khai nhiệm vụ phòng chống bão lụt.",
+        "Các thôn kiểm tra đê điều, chuẩn bị vật tư và phương án sơ tán người dân vùng trũng.",
+        "Lực lượng dân quân trực ba mươi sáu giờ trong những ngày mưa lớn kéo dài.",
+    ]
+    save(store, [(article(body=body), capture(1, T0))])
+    edited = [*body[:2], "Lực lượng dân quân trực bốn mươi tám giờ trong mùa mưa bão năm nay."]
+    counts = save(
+        store,
+        [
+            (
+                article(title="Xã Thanh Liên họp bàn phòng chống bão", body=edited),
+                capture(2, T0 + timedelta(1)),
+            )
+        ],
+    )
+    assert (counts.updated, counts.replaced) == (1, 0)
+    advert = [
+        "Tour du lịch Đà Nẵng Hội An ba ngày hai đêm, giá chỉ từ hai triệu đồng.",
+        "Liên hệ phòng kinh doanh để được giảm giá cho đoàn từ mười khách.",
+    ]
+    counts = save(
+        store, [(article(title="Tour hè giá rẻ", body=advert), capture(3, T0 + timedelta(2)))]
+    )
+    assert (counts.updated, counts.replaced) == (1, 1)
+    assert counts.replaced_example == "https://xa.gov.vn/tin/bai-1"
+
+
 def test_a_date_shown_without_its_time_keeps_the_time_and_makes_no_version(
     store: Store,
 ) -> None:
