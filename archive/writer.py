@@ -64,6 +64,7 @@ class _ArticleBatch:
     :param with_current: URLs whose article already has a current version.
     :param fresh: URLs whose article this batch created, not yet counted as new.
     :param aliases: the batch's URLs that are another URL of an article, and its URL.
+    :param shared: texts (digests) shown at several articles' URLs (see :func:`_shared_texts`).
     :param changed: URLs whose article's current version this batch set.
     :param current: the version each of those URLs' articles is to show.
     :param created: versions this batch creates, in the order met.
@@ -75,6 +76,7 @@ class _ArticleBatch:
     with_current: set[str]
     fresh: set[str]
     aliases: dict[str, str]
+    shared: set[str] = field(default_factory=set)
     changed: set[str] = field(default_factory=set)
     current: dict[str, ArticleVersion | _NewVersion] = field(default_factory=dict)
     created: list[_NewVersion] = field(default_factory=list)
@@ -95,7 +97,13 @@ class _ArticleBatch:
         return self._stored.get(article.current_version_id)
 
     @classmethod
-    def load(cls, session: Session, site_id: int, pending: list[_PendingArticle]) -> _ArticleBatch:
+    def load(
+        cls,
+        session: Session,
+        site_id: int,
+        pending: list[_PendingArticle],
+        shared: frozenset[str] = frozenset(),
+    ) -> _ArticleBatch:
         """Create the batch's missing articles, then lock and read them all.
 
         A URL not archived yet whose text is an archived article's (or an
@@ -148,7 +156,8 @@ class _ArticleBatch:
                 index_elements=["url"]
             )
             session.execute(insert, new_aliases)
-        return cls(articles, versions, with_current, fresh, aliases)
+        shared = _shared_texts(session, site_id, pending, aliases) | shared
+        return cls(articles, versions, with_current, fresh, aliases, shared)
 
 
 def _aliases(session: Session, site_id: int, pending: list[_PendingArticle]) -> dict[str, str]:
@@ -190,6 +199,33 @@ def _aliases(session: Session, site_id: int, pending: list[_PendingArticle]) -> 
         if target != url:
             aliases[url] = target
     return aliases
+
+
+def _shared_texts(
+    session: Session, site_id: int, pending: list[_PendingArticle], aliases: dict[str, str]
+) -> set[str]:
+    """The texts (title and body digests) the batch meets at the URLs of two
+    articles or more, or at one while another article holds it already.
+
+    A portal closed with one notice at every address, or taken over, showed
+    it at each article's URL, and each article's current text became it:
+    the commune's articles were no longer found.  Such a text is the site's
+    page, no article's version.
+    """
+    at: dict[str, set[str]] = {}
+    for item in pending:
+        if item.record.body:
+            url = aliases.get(item.record.url, item.record.url)
+            at.setdefault(item.record.text_hash(), set()).add(url)
+    shared = {text for text, urls in at.items() if len(urls) > 1}
+    if len(shared) < len(at):
+        held = session.execute(
+            select(ArticleVersion.text_hash, Article.url)
+            .join(Article, Article.current_version_id == ArticleVersion.id)
+            .where(Article.site_id == site_id, ArticleVersion.text_hash.in_(set(at) - shared))
+        )
+        shared |= {text for text, url in held if at[text] - {url}}
+    return shared
 
 
 #: PostgreSQL's "deadlock detected": two writers met shared rows in different
@@ -265,6 +301,9 @@ class ArchiveWriter:
         self._captures: list[CaptureRecord] = []
         self._articles: list[_PendingArticle] = []
         self._oldest: float | None = None
+        #: texts met at several articles' URLs in this writer's batches (see
+        #: :func:`_shared_texts`): met at one alone in a later batch, still the site's.
+        self._shared: frozenset[str] = frozenset()
 
     def add_capture(self, capture: CaptureRecord) -> None:
         """Queue a capture row."""
@@ -333,7 +372,7 @@ class ArchiveWriter:
                     select(Capture.record_id, Capture.id).where(Capture.record_id.in_(named))
                 ).all()
             )
-            batch = _ArticleBatch.load(session, self.site_id, pending)
+            batch = _ArticleBatch.load(session, self.site_id, pending, self._shared)
             saved = []
             for item in pending:
                 capture_id = capture_ids.get(item.capture_record_id)
@@ -347,6 +386,7 @@ class ArchiveWriter:
             if self.search_documents is not None and batch.changed:
                 changed = [batch.articles[url].id for url in sorted(batch.changed)]
                 self.search_documents(session, changed)
+        self._shared |= batch.shared
         return inserted, saved, len(batch.created), batch.replaced
 
     def _insert_captures(self, session: Session, captures: list[CaptureRecord]) -> int:
@@ -402,6 +442,11 @@ class ArchiveWriter:
         shown = batch.current.get(url, current)
         copied = shown is not None and url != pending.record.url
         if version is None and copied and _text_hash(shown) == record.text_hash():
+            version = shown
+        # One text at the addresses of several archived articles (a notice of
+        # closure, a takeover's page): the site's, no article's version.
+        if version is None and shown is not None and record.text_hash() in batch.shared:
+            batch.replaced.append(url)
             version = shown
         if version is None:
             published, source = record.published, record.published_source

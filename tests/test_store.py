@@ -226,6 +226,38 @@ def test_a_text_replaced_wholesale_is_counted_apart_from_edits(store: Store) -> 
     assert counts.replaced_example == "https://xa.gov.vn/tin/bai-1"
 
 
+def test_one_notice_at_every_article_url_is_no_version_of_them(store: Store) -> None:
+    """A portal closed with one notice at every address: each article's
+    current text became the notice, and search no longer found the commune's
+    articles.  The notice is captured and counted as replacing them; the
+    articles keep their texts."""
+    second = "https://xa.gov.vn/tin/bai-2"
+    save(
+        store,
+        [
+            (article(), capture(1, T0)),
+            (
+                article(url=second, title="Thôn 3 làm đường", body=["Đoạn ba."]),
+                capture(2, T0, second),
+            ),
+        ],
+    )
+    notice = {"title": "Cổng thông tin đã ngừng hoạt động", "body": ["Xin cảm ơn bạn đọc."]}
+    later = T0 + timedelta(1)
+    site = store.site_id("xa", title="Xã", family="vnportal")
+    writer = store.writer(site, store.start_crawl(site))
+    # Two batches of one crawl: both addresses, then one again (met alone, still the site's).
+    for batch in (("https://xa.gov.vn/tin/bai-1", second), ("https://xa.gov.vn/tin/bai-1",)):
+        for url in batch:
+            number = writer.counts.captures + 3
+            writer.add_capture(capture(number, later, url))
+            writer.add_article(article(url=url, **notice), f"<urn:uuid:{number}>", later)
+        counts = writer.flush()
+    assert (counts.replaced, counts.versions) == (3, 0)
+    assert store.article("https://xa.gov.vn/tin/bai-1").title == "Xã Thanh Liên họp dân"
+    assert store.article(second).title == "Thôn 3 làm đường"
+
+
 def test_a_date_shown_without_its_time_keeps_the_time_and_makes_no_version(
     store: Store,
 ) -> None:
