@@ -67,13 +67,19 @@ class Store(CrawlHistory):
         self.engine = create_archive_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if migrate and not is_read_only(url):
-            from archive.migrations import upgrade
+            from archive.migrations import NotAnArchiveError, upgrade
 
             try:
                 upgrade(self.engine)
             except OperationalError as exc:
                 raise StoreError(
                     f"cannot open database {self.safe_url}: {one_line(exc.orig)}"
+                ) from None
+            except NotAnArchiveError as exc:
+                self.engine.dispose()
+                raise StoreError(
+                    f"{self.safe_url} is no dna archive: {exc}; give dna a database "
+                    "of its own (check --db or $DNA_DATABASE_URL)"
                 ) from None
 
     @property

@@ -18,7 +18,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import inspect, update
+from sqlalchemy import create_engine, inspect, text, update
 
 from archive.database import StoreError, create_archive_engine, sqlite_url
 from archive.export import FIELDS, write_export
@@ -384,6 +384,20 @@ def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
         Store("mssql+pymssql://u:secret@127.0.0.1:1/x")
     with pytest.raises(StoreError, match="cannot open database"):
         Store(f"sqlite:///{tmp_path}/missing-dir/x/../../../../../../../../proc/nope.db")
+
+
+def test_a_database_of_another_application_is_refused_and_left_as_it_was(
+    database_url: str,
+) -> None:
+    """A --db naming another application's database got every dna table
+    created in it, by a command that only reads (stats, search)."""
+    other = create_engine(database_url)
+    with other.begin() as connection:
+        connection.execute(text("CREATE TABLE invoices (id integer)"))
+    with pytest.raises(StoreError, match=r"is no dna archive: it holds other tables \(invoices"):
+        Store(database_url)
+    assert inspect(other).get_table_names() == ["invoices"]
+    other.dispose()
 
 
 def test_article_may_name_a_capture_from_an_earlier_flush(store: Store) -> None:

@@ -15,7 +15,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, inspect, text
 from sqlalchemy.exc import DBAPIError
 
 if TYPE_CHECKING:
@@ -36,6 +36,10 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
+class NotAnArchiveError(Exception):
+    """A database holding tables, none of them a dna archive's."""
+
+
 def upgrade(engine: Engine) -> None:
     """Bring the database behind ``engine`` up to :data:`HEAD`.
 
@@ -43,8 +47,12 @@ def upgrade(engine: Engine) -> None:
     one query: importing Alembic and reading its scripts to learn that cost
     every command a seventh of a second.
     """
-    if current_revision(engine) == HEAD:
+    revision = current_revision(engine)
+    if revision == HEAD:
         return
+    if revision is None and (tables := inspect(engine).get_table_names()):
+        # Another application's: a mistyped --db would fill it with dna's tables.
+        raise NotAnArchiveError(f"it holds other tables ({', '.join(sorted(tables)[:3])}…)")
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")
