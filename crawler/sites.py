@@ -287,25 +287,27 @@ def _parse_preamble(path: Path, text: str, problems: list[SiteProblem]) -> dict[
         kind = CRAWLER_KEYS[key][1]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
             value = float(value)
-        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-            problems.append(SiteProblem(path, line, f"[crawler] {key} must be {kind.__name__}"))
-            continue
-        if kind is float and not math.isfinite(value):  # TOML reads nan and inf
-            problems.append(SiteProblem(path, line, f"[crawler] {key} must be a finite number"))
-            continue
-        if key in POSITIVE_CRAWLER_KEYS and not value > 0:
-            problems.append(SiteProblem(path, line, f"[crawler] {key} must be a positive number"))
-            continue
-        if key in NON_NEGATIVE_CRAWLER_KEYS and value < 0:
-            problems.append(SiteProblem(path, line, f"[crawler] {key} must be 0 or more"))
-            continue
-        if key == "timezone" and not _is_zone(value):
-            problems.append(
-                SiteProblem(path, line, f"unknown time zone {value!r} (e.g. 'Asia/Ho_Chi_Minh')")
-            )
+        if why := _crawler_value_problem(key, value, kind):
+            # Said, or a mistyped time zone moved every schedule unseen.
+            problems.append(SiteProblem(path, line, f"{why}; its default is used"))
             continue
         valid[key] = value
     return valid
+
+
+def _crawler_value_problem(key: str, value: object, kind: type) -> str | None:
+    """Why ``value`` cannot be ``[crawler]``'s ``key``, or ``None``."""
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        return f"[crawler] {key} must be {kind.__name__}"
+    if kind is float and not math.isfinite(value):  # type: ignore[arg-type]  # TOML reads nan and inf
+        return f"[crawler] {key} must be a finite number"
+    if key in POSITIVE_CRAWLER_KEYS and not value > 0:  # type: ignore[operator]
+        return f"[crawler] {key} must be a positive number"
+    if key in NON_NEGATIVE_CRAWLER_KEYS and value < 0:  # type: ignore[operator]
+        return f"[crawler] {key} must be 0 or more"
+    if key == "timezone" and not _is_zone(value):  # type: ignore[arg-type]
+        return f"unknown time zone {value!r} (e.g. 'Asia/Ho_Chi_Minh')"
+    return None
 
 
 def _parse_search(path: Path, text: str, problems: list[SiteProblem]) -> dict[str, Any]:

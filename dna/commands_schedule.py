@@ -111,7 +111,13 @@ def schedule(ctx: click.Context, env: Env) -> None:
             rows,
         )
     else:
-        console.print(f"No site in {env.sites_path} has a schedule yet (see: dna schedule --help).")
+        # Entries left out above may be the ones with schedules: not "yet".
+        why = " yet"
+        if registry.problems:
+            why = f" ({len(registry.problems)} problem(s) above: fix them)"
+        console.print(
+            f"No valid site in {env.sites_path} has a schedule{why} (see: dna schedule --help)."
+        )
     unscheduled = [site.name for site in registry.sites if not site.schedules]
     if unscheduled:
         console.print(f"Not scheduled (crawled by hand): {', '.join(unscheduled)}")

@@ -144,13 +144,16 @@ def test_dna_schedule_reports_a_bad_schedule_with_its_line(tmp_path: Path) -> No
     result = CliRunner().invoke(main, ["schedule", "--data", str(tmp_path)])
     assert result.exit_code == 1
     assert f"{path}:4: site 'xa': invalid cron '0 3 * * 8'" in result.output.replace("\n", "")
+    # Not "no site has a schedule yet": its schedule is the problem.
+    assert "has a schedule (1 problem(s) above: fix them)" in " ".join(result.output.split())
 
 
 def test_unknown_timezone_is_reported(tmp_path: Path) -> None:
     path = write(tmp_path, "", preamble='[crawler]\ntimezone = "Asia/Hanoi City"\n\n')
     [problem] = load_sites(path).problems
     assert (
-        str(problem) == f"{path}:2: unknown time zone 'Asia/Hanoi City' (e.g. 'Asia/Ho_Chi_Minh')"
+        str(problem) == f"{path}:2: unknown time zone 'Asia/Hanoi City' (e.g. 'Asia/Ho_Chi_Minh'); "
+        "its default is used"
     )
 
 

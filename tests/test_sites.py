@@ -150,8 +150,9 @@ def test_crawler_numbers_out_of_range_are_reported_and_left_out(
 ) -> None:
     registry = load_sites(write(tmp_path, f"[crawler]\nautothrottle = false\n{line}\n"))
     assert registry.crawler == {"autothrottle": False}
+    # Said with what is done instead: a value left out leaves the default.
     assert [str(p) for p in registry.problems] == [
-        f"{tmp_path / 'sites.toml'}:3: [crawler] {problem}"
+        f"{tmp_path / 'sites.toml'}:3: [crawler] {problem}; its default is used"
     ]
 
 
