@@ -69,7 +69,8 @@ def wacz(
     text (followed by its accent-free form, so ReplayWeb.page's search finds
     "thanh lien" too) and the sha256 of every file.
     --since/--until (days in Vietnam time, as everywhere) keep the WARC files holding a capture in
-    those days; the page list keeps the articles captured in them.  Files
+    those days (capture dates, not publication dates); the page list keeps
+    the articles captured in them.  Files
     still being written by a crawl (.open) are left out.  `dna restore`
     reads the package back.
 
