@@ -140,13 +140,19 @@ def stopped_with(worker: subprocess.Popen, expected: str) -> str:
     return line
 
 
-def test_redis_gone_mid_crawl_stops_it_and_keeps_what_was_fetched(tmp_path: Path) -> None:
+def crawling(tmp_path: Path, portal: PortalServer, frontier: str) -> tuple[Path, subprocess.Popen]:
+    """A worker crawling ``portal`` on ``frontier`` into SQLite, once it writes WARC."""
     data = tmp_path / "data"
+    slow_site(data, portal)
+    worker = start_worker(data, frontier, sqlite_url(data / "archive.sqlite3"))
+    fetching(data)
+    return data, worker
+
+
+def test_redis_gone_mid_crawl_stops_it_and_keeps_what_was_fetched(tmp_path: Path) -> None:
     with PortalServer("vnportal", latency=0.1, extra_articles=300) as portal:
-        slow_site(data, portal)
         with redis_server(tmp_path / "redis") as frontier:
-            worker = start_worker(data, frontier, sqlite_url(data / "archive.sqlite3"))
-            fetching(data)
+            data, worker = crawling(tmp_path, portal, frontier)
         stopped_with(worker, f"frontier {frontier} is unreachable")
     assert not list(data.rglob("*.open")), "a WARC file was left open"
     verify = run_dna("verify", data=data)
@@ -158,14 +164,13 @@ def test_redis_gone_mid_crawl_stops_it_and_keeps_what_was_fetched(tmp_path: Path
 
 def test_ctrl_c_of_a_shared_crawl_says_to_run_it_again_not_to_resume(tmp_path: Path) -> None:
     """It said 'Continue with: dna crawl SITE --resume', which --frontier refuses."""
-    data = tmp_path / "data"
-    with PortalServer("vnportal", latency=0.1, extra_articles=300) as portal:
-        slow_site(data, portal)
-        with redis_server(tmp_path / "redis") as frontier:
-            worker = start_worker(data, frontier, sqlite_url(data / "archive.sqlite3"))
-            fetching(data)
-            worker.send_signal(signal.SIGINT)
-            _, stderr = worker.communicate(timeout=120)
+    with (
+        PortalServer("vnportal", latency=0.1, extra_articles=300) as portal,
+        redis_server(tmp_path / "redis") as frontier,
+    ):
+        _, worker = crawling(tmp_path, portal, frontier)
+        worker.send_signal(signal.SIGINT)
+        _, stderr = worker.communicate(timeout=120)
     assert worker.returncode == 130, stderr
     assert "Continue with: the same command again (the frontier keeps what is left)" in stderr
     assert "--resume" not in stderr

@@ -280,7 +280,9 @@ def test_a_budget_that_is_not_a_positive_number_is_reported_with_its_line(
         encoding="utf-8",
     )
     problems = [str(problem) for problem in load_sites(path).problems]
-    assert f"{path}:2: [crawler] max_pages must be a positive number" in problems
+    assert (
+        f"{path}:2: [crawler] max_pages must be a positive number; its default is used" in problems
+    )
     assert any(
         p.startswith(f"{path}:7: site 'x': max_minutes must be a positive") for p in problems
     )
