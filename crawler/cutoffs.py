@@ -10,7 +10,9 @@ in the browser by JavaScript, or a bot check that sets a cookie by script and
 reloads): it ends "finished" with nothing archived, and would pass unseen
 among a fleet's crawls; and a crawl in which archived articles' URLs came to
 show other texts (a portal taken over, or closed with one notice at every
-address), which would pass as ordinary updates.
+address), which would pass as ordinary updates; and a full crawl fetching
+under a third of the pages the last whole one did (every URL redirected
+to one "this portal has moved" page).
 """
 
 from __future__ import annotations
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
 
     from crawler.sites import SiteConfig
 
+#: Pages of the last whole crawl from which a full crawl fetching under a third
+#: as many is said: a small portal's count moves more by chance.
+FEWER_PAGES_FROM = 8
 #: Scrapy's close reasons for the two budgets (CloseSpider extension).
 PAGE_BUDGET = "closespider_pagecount"
 TIME_BUDGET = "closespider_timeout"
@@ -65,11 +70,22 @@ def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
     ``page budget: stopped at 100000 requests sent (max_pages)``, ``robots.txt: …`` or
     ``whole site: …``."""
     lines = list(stats.get("dna/cut_off") or [])
+    before, pages = stats.get("dna/pages_before") or 0, stats.get("dna/pages") or 0
+    fewer = before >= FEWER_PAGES_FROM and pages * 3 < before
     if stats.get("dna/pages_ok") and not stats.get("dna/site_links"):
         # Finished, with nothing archived but the first page or two: say why.
         lines.append(
-            "whole site: its pages link to nothing on the site"
+            f"whole site: its pages link to nothing on the site, where the last whole "
+            f"crawl fetched {before} pages: has the portal moved, closed or been parked?"
+            if fewer
+            else "whole site: its pages link to nothing on the site"
             " (built by JavaScript, or a bot check?)"
+        )
+    elif fewer and reason == "finished":
+        # Every URL redirected to one "this site has moved" page: 'finished', 0 errors.
+        lines.append(
+            f"fewer pages: {pages} fetched, where the last whole crawl fetched {before}: "
+            "has the portal moved, closed or changed its links?"
         )
     if forbidden := stats.get("dna/robots_forbidden"):
         # Else a portal closed to crawlers by its robots.txt ends "failed"

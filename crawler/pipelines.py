@@ -92,6 +92,8 @@ class ArchivePipeline:
             place=site.place,
         )
         settings = self.crawler.settings
+        if settings.get("DNA_CRAWL_MODE") == "full" and not settings.getint("DNA_RESUMES"):
+            self._note_pages_before(site.name)
         self.crawl_id = self.store.start_crawl(
             site_id,
             mode=settings.get("DNA_CRAWL_MODE"),
@@ -100,6 +102,17 @@ class ArchivePipeline:
         self.crawler.stats.set_value("dna/crawl_id", self.crawl_id)
         hook = search_documents_hook(settings.get("DNA_SEARCH_DOCUMENTS"), self.database_url)
         self.writer = self.store.writer(site_id, self.crawl_id, search_documents=hook)
+
+    def _note_pages_before(self, site: str) -> None:
+        """The pages of the site's last whole crawl (a full one, else its first),
+        for the summary to tell a portal that moved or closed (see
+        :func:`crawler.cutoffs.cut_off`)."""
+        finished = [run for run in self.store.crawl_runs(site) if run.status == "finished"]  # type: ignore[union-attr]
+        whole = next((run for run in finished if run.mode == "full"), None)
+        if whole is None and finished:
+            whole = finished[-1]
+        if whole is not None:
+            self.crawler.stats.set_value("dna/pages_before", whole.pages)
 
     def capture_recorded(self, capture: CaptureRecord) -> None:
         if self.writer is not None:

@@ -877,6 +877,39 @@ def test_child_sitemaps_listing_nothing_new_are_left_and_said(tmp_path: Path) ->
     assert f"sitemaps: {left} child sitemap(s) not fetched, the last 10 in a row" in result.stdout
 
 
+def test_a_portal_that_moved_is_said_by_its_pages_falling(tmp_path: Path) -> None:
+    """Every URL redirected to one "this portal has moved" page: the full
+    crawl ended 'finished', 0 errors, nothing cut off; only its page count
+    fell, from 25 to 5."""
+    pages, items = _meetings(20)
+    pages["/"] = (200, _HOME_LINK + "".join(items))
+    encoded = {path: (status, body.encode()) for path, (status, body) in pages.items()}
+    first, _ = _crawl_pages(encoded, "/", "moved", tmp_path)
+    assert first.returncode == 0, first.stdout + first.stderr
+    assert "fewer pages" not in first.stdout
+    moved = {
+        "/robots.txt": (404, b""),
+        "/": (302, b"/da-chuyen.html"),
+        "/da-chuyen.html": (
+            200,
+            f"{_HOME_LINK}<p>Cổng thông tin đã chuyển về địa chỉ mới.</p>".encode(),
+        ),
+    }
+    server, _ = serve_pages(moved)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}/"
+        (tmp_path / "sites.toml").write_text(
+            f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "moved"\nstart_urls = ["{url}"]\n',
+            encoding="utf-8",
+        )
+        full = run_dna("crawl", "moved", "--mode", "full", "--no-index", data=tmp_path)
+    finally:
+        server.shutdown()
+    assert full.returncode == 0, full.stdout + full.stderr
+    said = " ".join(full.stdout.split())
+    assert re.search(r"cut off: fewer pages: \d fetched, where the last whole crawl fetched", said)
+
+
 def test_a_link_held_behind_a_failed_page_is_not_asked_twice(tmp_path: Path) -> None:
     """A calendar month leads only to more months: its first link is sent and
     the rest held for that one's verdict.  That link fails (404), so they
