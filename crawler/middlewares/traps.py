@@ -19,8 +19,9 @@ stronger signs:
   whose every page is ``/Default.aspx?…``).  A page showing what neither
   the page it came from nor its shape's first page showed (a date
   archive's day, its news) is no walk;
-- its pages are dead ends: ``DNA_TRAP_PAGES // 6`` pages of it had no links
-  at all or were copies of an article met before (print views);
+- its pages are dead ends: ``DNA_TRAP_PAGES // 6`` pages of it held text
+  and no links at all, or were copies of an article met before (print
+  views); an empty page or an error's line is no dead end;
 - its URLs carry dates no news can: past today (a year: past next year),
   before the web, or on no day at all.
 
