@@ -52,7 +52,8 @@ def upgrade(engine: Engine) -> None:
         return
     if revision is None and (tables := inspect(engine).get_table_names()):
         # Another application's: a mistyped --db would fill it with dna's tables.
-        raise NotAnArchiveError(f"it holds other tables ({', '.join(sorted(tables)[:3])}…)")
+        named = ", ".join(sorted(tables)[:3]) + (", …" if len(tables) > 3 else "")
+        raise NotAnArchiveError(f"it holds other tables ({named})")
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")
