@@ -21,7 +21,7 @@ import itertools
 import time
 from dataclasses import asdict, dataclass, field, fields, replace
 from datetime import UTC, datetime
-from typing import Literal, Protocol
+from typing import Any, Literal, Protocol
 
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
@@ -441,7 +441,7 @@ class ArchiveWriter:
         # and the date flipped between the two on every crawl.
         shown = batch.current.get(url, current)
         copied = shown is not None and url != pending.record.url
-        if version is None and copied and _text_hash(shown) == record.text_hash():
+        if version is None and copied and _held(shown, "text_hash") == record.text_hash():
             version = shown
         # One text at the addresses of several archived articles (a notice of
         # closure, a takeover's page): the site's, no article's version.
@@ -518,10 +518,7 @@ def _timed_as(record: ArticleRecord, current: ArticleVersion | _NewVersion | Non
     """
     if current is None:
         return record
-    if isinstance(current, _NewVersion):
-        known, source = current.row["published"], current.row["published_source"]
-    else:
-        known, source = current.published, current.published_source
+    known, source = _held(current, "published"), _held(current, "published_source")
     if source == "first-seen":
         return record  # a capture's time is no time of publication
     published = record.published
@@ -544,10 +541,10 @@ _KEPT_PAIRS = 0.2
 def _unlike(version: ArticleVersion | _NewVersion, record: ArticleRecord) -> bool:
     """Whether ``record`` is no edit of ``version``: another title, and a text
     sharing next to nothing with it (its URL now shows something else)."""
-    title = version.row["title"] if isinstance(version, _NewVersion) else version.title
+    title = _held(version, "title")
     if title == record.title:
         return False
-    body = version.row["body"] if isinstance(version, _NewVersion) else version.body
+    body = _held(version, "body")
     before, after = _word_pairs(f"{title}\n{body}"), _word_pairs(f"{record.title}\n{record.text}")
     fewer = min(len(before), len(after))
     return fewer > 0 and len(before & after) < _KEPT_PAIRS * fewer
@@ -558,9 +555,9 @@ def _word_pairs(text: str) -> set[tuple[str, str]]:
     return set(itertools.pairwise(words))
 
 
-def _text_hash(version: ArticleVersion | _NewVersion) -> object:
-    """The title and body digest of a stored version, or of one this batch makes."""
-    return version.row["text_hash"] if isinstance(version, _NewVersion) else version.text_hash
+def _held(version: ArticleVersion | _NewVersion, name: str) -> Any:
+    """A field of a stored version, or of one this batch makes (its row)."""
+    return version.row[name] if isinstance(version, _NewVersion) else getattr(version, name)
 
 
 def _same_text(version: ArticleVersion, record: ArticleRecord) -> bool:
