@@ -335,24 +335,27 @@ def _crawl_alone(
     return _crawl_site(site, portal.start_urls, data)
 
 
-def _crawl_site(site: str, start_urls: list[str], data: Path) -> subprocess.CompletedProcess[str]:
-    """Crawl ``start_urls`` as site ``site``, alone, with the test options."""
+def _crawl_site(
+    site: str, start_urls: list[str], data: Path, *options: str
+) -> subprocess.CompletedProcess[str]:
+    """Crawl ``start_urls`` as site ``site``, alone, with the test options (and ``options``)."""
     (data / "sites.toml").write_text(
         f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "{site}"\n'
         f"start_urls = {json.dumps(start_urls)}\n",
         encoding="utf-8",
     )
-    return run_dna("crawl", site, "--no-index", data=data, timeout=180)
+    return run_dna("crawl", site, "--no-index", *options, data=data, timeout=180)
 
 
 def _crawl_pages(
-    pages: dict[str, tuple[int, bytes]], start: str, site: str, data: Path
+    pages: dict[str, tuple[int, bytes]], start: str, site: str, data: Path, *options: str
 ) -> tuple[subprocess.CompletedProcess[str], list[str]]:
-    """Serve ``pages`` and crawl them from path ``start``; the result, and the paths asked."""
+    """Serve ``pages`` and crawl them from path ``start`` (``dna crawl`` given
+    ``options`` too); the result, and the paths asked."""
     server, asked = serve_pages(pages)
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}{start}"
-        return _crawl_site(site, [url], data), asked
+        return _crawl_site(site, [url], data, *options), asked
     finally:
         server.shutdown()
 
@@ -895,16 +898,7 @@ def test_a_portal_that_moved_is_said_by_its_pages_falling(tmp_path: Path) -> Non
             f"{_HOME_LINK}<p>Cổng thông tin đã chuyển về địa chỉ mới.</p>".encode(),
         ),
     }
-    server, _ = serve_pages(moved)
-    try:
-        url = f"http://127.0.0.1:{server.server_address[1]}/"
-        (tmp_path / "sites.toml").write_text(
-            f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "moved"\nstart_urls = ["{url}"]\n',
-            encoding="utf-8",
-        )
-        full = run_dna("crawl", "moved", "--mode", "full", "--no-index", data=tmp_path)
-    finally:
-        server.shutdown()
+    full, _ = _crawl_pages(moved, "/", "moved", tmp_path, "--mode", "full")
     assert full.returncode == 0, full.stdout + full.stderr
     said = " ".join(full.stdout.split())
     assert re.search(r"cut off: fewer pages: \d fetched, where the last whole crawl fetched", said)
