@@ -36,14 +36,6 @@ from search.stats import ArchiveStats, archive_stats
 SHOWN_PROBLEMS = 50
 
 
-def register(group: click.Group) -> None:
-    """Add this module's commands to ``group``."""
-    group.add_command(restore)
-    group.add_command(verify)
-    group.add_command(export)
-    group.add_command(stats)
-
-
 # -- restore -----------------------------------------------------------------
 
 

@@ -47,12 +47,6 @@ if TYPE_CHECKING:
     from crawler.resume import ResumePlan
 
 
-def register(group: click.Group) -> None:
-    """Add this module's commands to ``group``."""
-    group.add_command(crawl)
-    group.add_command(crawls)
-
-
 # -- crawl -------------------------------------------------------------------
 
 

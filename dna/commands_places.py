@@ -11,11 +11,6 @@ from places.gazetteer import Gazetteer
 from places.overview import place_overview
 
 
-def register(group: click.Group) -> None:
-    """Add this module's commands to ``group``."""
-    group.add_command(places)
-
-
 @click.command()
 @click.argument("name")
 @archive_options("lookup")

@@ -25,11 +25,6 @@ scheduler_workers = workers_option(
 )
 
 
-def register(group: click.Group) -> None:
-    """Add this module's commands to ``group``."""
-    group.add_command(schedule)
-
-
 def _registry(env: Env) -> SitesFile:
     registry = env.load_sites()
     report_problems(registry)

@@ -59,13 +59,6 @@ _NO_HITS_HINT = (
 )
 
 
-def register(group: click.Group) -> None:
-    """Add this module's commands to ``group``."""
-    group.add_command(search)
-    group.add_command(show)
-    group.add_command(index)
-
-
 def _isolocal_time(moment: datetime | None) -> str | None:
     return moment.astimezone(VIETNAM_TZ).isoformat() if moment else None
 

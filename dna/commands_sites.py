@@ -26,11 +26,6 @@ from dna.render import Column, print_table, report_problems
 from places.gazetteer import gazetteer
 
 
-def register(group: click.Group) -> None:
-    """Add this module's commands to ``group``."""
-    group.add_command(sites)
-
-
 @click.group(invoke_without_command=True)
 @archive_options("settings")
 @click.pass_context

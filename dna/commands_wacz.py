@@ -23,13 +23,6 @@ from dna.context import (
     fail,
 )
 
-
-def register(group: click.Group) -> None:
-    """Add this module's commands to ``group``."""
-    group.add_command(wacz)
-    group.add_command(replay)
-
-
 # -- wacz --------------------------------------------------------------------
 
 
