@@ -57,6 +57,7 @@ _NO_HITS_HINT = (
     "No hits: try fewer words, --fuzzy for typing mistakes, or fewer filters "
     "(diacritics are optional)."
 )
+_NO_EXACT_HINT = "No hits with these spellings: without --exact, other diacritics match too."
 
 
 def _isolocal_time(moment: datetime | None) -> str | None:
@@ -95,6 +96,11 @@ def _isolocal_time(moment: datetime | None) -> str | None:
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one object per hit.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
 @click.option("--fuzzy", is_flag=True, help="Also match spellings one letter away (typos).")
+@click.option(
+    "--exact",
+    is_flag=True,
+    help="Of a query typed with diacritics, only the spellings typed (bão, not báo or bảo).",
+)
 @click.option("--backend", type=click.Choice(BACKENDS), help=_BACKEND_HELP)
 @archive_options("read")
 def search(
@@ -112,13 +118,15 @@ def search(
     as_json: bool,
     as_csv: bool,
     fuzzy: bool,
+    exact: bool,
     backend: str | None,
     env: Env,
 ) -> None:
     """Search the archive, in Vietnamese, with or without diacritics.
 
     Type what you remember: "thanh lien" finds "Thanh Liên", hoà finds hòa.
-    Typed with diacritics, exact spellings rank first.  Words typed next to
+    Typed with diacritics, exact spellings rank first, and the count says
+    how many articles have them; --exact keeps those only.  Words typed next to
     each other rank articles where they stand together first; a "quoted
     phrase" requires it.  QUERY also takes AND, OR, NOT (or -word,
     -"a phrase"), field:term (title, lead, body, captions, author, site,
@@ -149,6 +157,8 @@ def search(
     """
     if as_json and as_csv:
         raise click.UsageError("choose one of --json and --csv")
+    if exact and fuzzy:
+        raise click.UsageError("choose one of --exact (the spellings typed) and --fuzzy (others)")
     check_period(since, until)
     place_code, portal_places = _place_filters(place, province, district)
     request = SearchRequest(
@@ -163,6 +173,7 @@ def search(
         limit=limit,
         page=page,
         fuzzy=fuzzy,
+        exact=exact,
     )
     chosen = env.search_backend(backend)
     try:
@@ -186,7 +197,7 @@ def search(
     if as_json or as_csv:
         err_console.print(escape(one_line(_count_line(query, request, result))), soft_wrap=True)
     if not result.total:
-        err_console.print(_NO_HITS_HINT, soft_wrap=True)
+        err_console.print(_NO_EXACT_HINT if exact else _NO_HITS_HINT, soft_wrap=True)
 
 
 def _place_filters(
@@ -249,6 +260,11 @@ def _print_csv(rows: list[tuple[Hit, Snippet]]) -> None:
 def _count_line(query: str, request: SearchRequest, result: SearchPage) -> str:
     noun = "hit" if result.total == 1 else "hits"
     line = f"{result.total} {noun} for {query!r}"
+    if result.as_typed is not None and result.as_typed < result.total:
+        if result.as_typed:
+            line += f", {result.as_typed} of them spelled as typed (--exact: those only)"
+        else:
+            line += ", none spelled as typed: all with other diacritics"
     if result.hits:
         first = (request.page - 1) * request.limit + 1
         line += f", showing {first}–{first + len(result.hits) - 1}"

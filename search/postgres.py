@@ -217,20 +217,23 @@ class _Search:
             and one_edit_apart(fold(term), target)
         ]
 
-    def builder(self, *, exact: bool = False, adjacent: bool = False) -> TsqueryBuilder:
+    def builder(
+        self, *, exact: bool = False, adjacent: bool = False, typos: bool = True
+    ) -> TsqueryBuilder:
+        """A builder for this request; ``typos``: with ``--fuzzy``'s spellings, if asked."""
         return TsqueryBuilder(
             self.request.query,
             exact=exact,
             adjacent=adjacent,
             has_lexeme=self.has_lexeme,
-            near=self.near if self.request.fuzzy else None,
+            near=self.near if self.request.fuzzy and typos else None,
         )
 
     def run(self, parsed: object) -> SearchPage:
         request = self.request
         # Counting and looking words up read the GIN indexes: never the dates.
         self._plan(walk=False)
-        loose = self.builder()
+        loose = self.builder(exact=request.exact)
         query = loose.build(parsed)
         strictness = [(True, True), (True, False)] if loose.accented else [(False, True)]
         tiers: list[str] = []
@@ -241,11 +244,12 @@ class _Search:
             rank += [tier, *builder.bonus]
             if tier != query and tier not in tiers:
                 tiers.append(tier)
+        total = self._total = self._count(query)
+        as_typed = None
+        if loose.accented and not request.exact:
+            # As typed: the exact spellings, without --fuzzy's.
+            as_typed = self._count(self.builder(exact=True, typos=False).build(parsed))
         where, params = self._where(query)
-        total = self.session.scalar(
-            text(f"SELECT count(*) FROM search_documents d WHERE {where}"), params
-        )
-        self._total = total or 0
         params |= {"limit": request.limit, "offset": (request.page - 1) * request.limit}
         if request.sort == "relevance":
             rank_query = " | ".join(f"({part})" for part in rank)
@@ -273,7 +277,15 @@ class _Search:
             )
             for article_id, url, site, title, published, score in rows
         ]
-        return SearchPage(total or 0, hits, frozenset(loose.terms))
+        return SearchPage(total, hits, frozenset(loose.terms), as_typed)
+
+    def _count(self, query: str) -> int:
+        """Articles matching ``query`` and the filters."""
+        where, params = self._where(query)
+        found = self.session.scalar(
+            text(f"SELECT count(*) FROM search_documents d WHERE {where}"), params
+        )
+        return found or 0
 
     def _ranked(
         self, tiers: list[str], rank: str, where: str, params: dict[str, object]

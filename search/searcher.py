@@ -42,6 +42,9 @@ class SearchRequest:
     :param limit: hits per page.
     :param page: which page, from 1.
     :param fuzzy: also match spellings one edit away.
+    :param exact: of a query typed with diacritics, only the spellings typed
+        ("bão" then finds no "báo" or "bảo"); a query typed without has no
+        other spellings to leave out.
     """
 
     query: str
@@ -55,6 +58,7 @@ class SearchRequest:
     limit: int = 10
     page: int = 1
     fuzzy: bool = False
+    exact: bool = False
 
     @property
     def narrowed(self) -> bool:
@@ -85,11 +89,16 @@ class SearchPage:
 
     :param total: every matching article, not just this page's.
     :param terms: the canonical syllables the query matched on, for snippets.
+    :param as_typed: of ``total``, the articles holding the spellings typed;
+        ``None`` unless the query was typed with diacritics (and not ``exact``,
+        where they are all of them).  "bão" matches báo and bảo too, after
+        bão: a count to cite is this one.
     """
 
     total: int
     hits: list[Hit]
     terms: frozenset[str] = field(default_factory=frozenset)
+    as_typed: int | None = None
 
 
 class ArchiveSearcher:
@@ -137,7 +146,9 @@ class ArchiveSearcher:
         """
         searcher = self._searcher = self._searcher.refresh()
         parsed = parse(request.query, narrowed=request.narrowed)
-        builder = QueryBuilder(searcher.reader(), request.query, fuzzy=request.fuzzy)
+        builder = QueryBuilder(
+            searcher.reader(), request.query, fuzzy=request.fuzzy, exact=request.exact
+        )
         query = builder.build(parsed)
         terms = frozenset(builder.terms)
         end = request.page * request.limit
@@ -146,6 +157,10 @@ class ArchiveSearcher:
         if allowed is not None and not allowed:
             # Whoosh reads an empty filter as no filter at all.
             return SearchPage(0, [], terms)
+        as_typed = None
+        if builder.accented and not request.exact:
+            spelled = QueryBuilder(searcher.reader(), request.query, exact=True)
+            as_typed = _count(searcher, spelled.build(parsed), allowed)
         if request.sort != "relevance":
             results = searcher.search(
                 query,
@@ -154,7 +169,8 @@ class ArchiveSearcher:
                 sortedby="published",
                 reverse=request.sort == "newest",
             )
-            return SearchPage(len(results), [_hit(hit, False) for hit in results[start:]], terms)
+            hits = [_hit(hit, False) for hit in results[start:]]
+            return SearchPage(len(results), hits, terms, as_typed)
 
         hits: list[Hit] = []
         seen, previous = 0, None
@@ -166,7 +182,7 @@ class ArchiveSearcher:
             seen += len(results)
             previous = tier
         total = seen if previous is query else _count(searcher, query, allowed)
-        return SearchPage(total, hits, terms)
+        return SearchPage(total, hits, terms, as_typed)
 
     def _tiers(self, builder: QueryBuilder, parsed: wq.Query, query: wq.Query) -> list[wq.Query]:
         """Ever looser queries, each matching every document the one before does.

@@ -76,7 +76,25 @@ def test_search_json_lines(data: Path) -> None:
     assert hits[0]["published"] == "2024-09-08T08:00:00+07:00"
     assert hits[0]["score"] > hits[1]["score"] > 0
     assert "bão" in hits[0]["snippet"]
-    assert result.stderr == "8 hits for 'bão', showing 1–2\n"
+    assert (
+        result.stderr
+        == "8 hits for 'bão', 2 of them spelled as typed (--exact: those only), showing 1–2\n"
+    )
+
+
+def test_exact_keeps_the_spellings_typed_and_says_when_none_has_them(data: Path) -> None:
+    result = dna("search", "bão", "--exact", "--data", str(data))
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("2 hits for 'bão', showing 1–2\n")
+    none = dna("search", "bằo", "--exact", "--data", str(data))
+    assert none.exit_code == 0
+    assert none.stdout == "0 hits for 'bằo'\n"
+    assert "without --exact, other diacritics match too" in none.stderr
+    folded = dna("search", "bằo", "--data", str(data))
+    assert folded.stdout.startswith("8 hits for 'bằo', none spelled as typed: all with other")
+    both = dna("search", "bão", "--exact", "--fuzzy", "--data", str(data))
+    assert both.exit_code == 2
+    assert "choose one of --exact" in both.output
 
 
 def test_search_csv(data: Path) -> None:

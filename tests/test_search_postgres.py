@@ -42,12 +42,12 @@ class Archive:
 
     def ranked(self, backend: str, query: str, **options: object) -> list[str]:
         keys = {article_id: key for key, article_id in self.ids.items()}
-        searcher = (
-            PostgresSearcher(self.url) if backend == "postgres" else ArchiveSearcher(self.index)
-        )
-        with searcher:
+        with self.searcher(backend) as searcher:
             page = searcher.search(SearchRequest(query, **options))  # type: ignore[arg-type]
         return [keys[hit.id] for hit in page.hits]
+
+    def searcher(self, backend: str) -> PostgresSearcher | ArchiveSearcher:
+        return PostgresSearcher(self.url) if backend == "postgres" else ArchiveSearcher(self.index)
 
     @property
     def index(self) -> Path:
@@ -105,6 +105,32 @@ def test_accented_query_ranks_exact_spelling_first(archive: Archive, backend: st
     assert {"bao-storm", "bao-newspaper", "bao-protect", "bao-bag"} <= set(
         archive.ranked(backend, "bao", limit=20)
     )
+
+
+def test_the_count_says_how_many_are_spelled_as_typed_and_exact_keeps_them(
+    archive: Archive, backend: str
+) -> None:
+    """ "bão" matched báo and bảo too, after bão, and the count took them all:
+    a researcher citing "16 hits" cited 2 storms and 14 reports and insurances."""
+    storms = {archive.ids["bao-storm"], archive.ids["bao-storm-2"]}
+    with archive.searcher(backend) as searcher:
+        loose = searcher.search(SearchRequest("bão", limit=50))
+        exact = searcher.search(SearchRequest("bão", limit=50, exact=True))
+        newest = searcher.search(SearchRequest("bão", limit=50, exact=True, sort="newest"))
+        storm = searcher.search(SearchRequest("cơn bão", limit=50))
+        other = searcher.search(SearchRequest("cơn -bão", limit=50, exact=True))
+        bare = searcher.search(SearchRequest("bao", limit=50))
+        bare_exact = searcher.search(SearchRequest("bao", limit=50, exact=True))
+    assert loose.as_typed == 2 < loose.total
+    assert {hit.id for hit in exact.hits} == {hit.id for hit in newest.hits} == storms
+    assert (exact.total, exact.as_typed) == (2, None)
+    assert "báo" not in exact.terms
+    # What -bão leaves out is what bão finds.
+    assert storms & {hit.id for hit in storm.hits}
+    assert storms.isdisjoint(hit.id for hit in other.hits)
+    # Typed bare, a word has no spelling to keep: every one is "as typed".
+    assert bare.total == bare_exact.total == loose.total
+    assert bare.as_typed is None
 
 
 @pytest.mark.parametrize(
