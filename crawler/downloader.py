@@ -25,6 +25,12 @@ soaks at ten times the articles: 64, 79 and 65 articles, of a portal or
 two).  A request that was never answered because its connection was closed
 is now sent again, once for each connection the pool may keep per host,
 before Scrapy's retries count.
+
+**The first bytes of a file too large.**  A request whose meta sets
+:data:`READ_AT_MOST` keeps the first that many bytes of a larger body,
+flagged ``download_stopped`` (the WARC record says ``WARC-Truncated:
+length``), where any other is refused past the page size limit: a robots.txt
+is read so (RFC 9309 section 2.5).
 """
 
 from __future__ import annotations
@@ -37,11 +43,13 @@ import time
 from typing import TYPE_CHECKING
 
 from OpenSSL import SSL
+from scrapy import signals
 from scrapy.core.downloader.handlers.http11 import HTTP11DownloadHandler
 from scrapy.exceptions import (
     DownloadCancelledError,
     DownloadFailedError,
     DownloadTimeoutError,
+    StopDownload,
 )
 from scrapy.http import Headers
 from scrapy.responsetypes import responsetypes
@@ -62,6 +70,12 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 _CHUNK = 64 * 1024
+#: Request meta: keep this many bytes of a body and stop reading, whatever its size.
+READ_AT_MOST = "dna_read_at_most"
+#: Request meta: how much of the body has come so far (with :data:`READ_AT_MOST`).
+_READ_SO_FAR = "dna_read_so_far"
+#: The response flag of a body cut at :data:`READ_AT_MOST` (as Scrapy's StopDownload sets it).
+STOPPED = "download_stopped"
 #: Methods Twisted resends itself on a connection found closed (RFC 9110 9.2.2).
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "TRACE", "PUT", "DELETE"})
 
@@ -90,8 +104,13 @@ class PortalDownloadHandler(HTTP11DownloadHandler):
         self._timeout = crawler.settings.getfloat("DOWNLOAD_TIMEOUT")
         #: host:port answered only over the system's OpenSSL.
         self.legacy: set[str] = set()
+        crawler.signals.connect(self._bytes_received, signal=signals.bytes_received)
 
     async def download_request(self, request: Request) -> Response:
+        if READ_AT_MOST in request.meta:
+            # Bounded by the bytes kept, not refused for its size.
+            request.meta["download_maxsize"] = 0
+            request.meta[_READ_SO_FAR] = 0
         parts = urlparse_cached(request)
         if parts.scheme == "https" and parts.netloc in self.legacy:
             response, _ = await self._fetch_legacy(request)
@@ -126,6 +145,15 @@ class PortalDownloadHandler(HTTP11DownloadHandler):
                     raise
                 resends -= 1
                 self._crawler.stats.inc_value("dna/resent_on_closed_connection")
+
+    def _bytes_received(self, data: bytes, request: Request, spider: object) -> None:
+        """Stop a body at :data:`READ_AT_MOST`, keeping what came (Scrapy's StopDownload)."""
+        keep = request.meta.get(READ_AT_MOST)
+        if keep is None:
+            return
+        request.meta[_READ_SO_FAR] += len(data)
+        if request.meta[_READ_SO_FAR] >= keep:
+            raise StopDownload(fail=False)
 
     async def _fetch_legacy(self, request: Request) -> tuple[Response, str]:
         maxsize = request.meta.get("download_maxsize", self._default_maxsize)
@@ -169,7 +197,12 @@ def _fetch(request: Request, maxsize: int, timeout: float) -> tuple[Response, st
             )
         chunks: list[bytes] = []
         size, flags = 0, []
+        keep = request.meta.get(READ_AT_MOST)
         while chunk := _read(answer, flags):
+            if keep is not None and size + len(chunk) >= keep:
+                chunks.append(chunk)
+                flags.append(STOPPED)
+                break
             size += len(chunk)
             if maxsize and size > maxsize:
                 raise DownloadCancelledError(

@@ -31,6 +31,7 @@ from typing import ClassVar
 from urllib.parse import urlsplit
 
 import pytest
+from warcio.archiveiterator import ArchiveIterator
 from warcio.statusandheaders import StatusAndHeaders
 from warcio.warcwriter import WARCWriter
 
@@ -379,6 +380,33 @@ def test_a_crawl_follows_no_link_to_another_port_and_obeys_an_unreachable_robots
     runs = json.loads(run_dna("crawls", "--json", data=data).stdout)
     said = {run["site"]: run["cut_off"] for run in runs}
     assert said["closed"][0].startswith("robots.txt: ") and said["open"] == []
+
+
+def test_a_robots_txt_past_the_page_size_limit_is_read_from_its_start(
+    serve, tmp_path: Path
+) -> None:
+    """A catch-all page answering /robots.txt, larger than the page size limit,
+    was refused and so read as unreachable: the whole site disallowed, 0
+    pages.  RFC 9309 asks for its first 500 KiB to be parsed."""
+    huge = b"User-agent: *\nDisallow: /rieng/\n" + (b"# " + b"x" * 77 + b"\n") * 30_000
+    home = b'<a href="/tin-tuc/a-1.html">tin</a> <a href="/rieng/b-2.html">rieng</a>'
+    portal, asked = serve(
+        {"/": (200, home), "/robots.txt": (200, huge), "/tin-tuc/a-1.html": (200, _ARTICLE)}
+    )
+    data = tmp_path / "data"
+    data.mkdir()
+    result = crawl(data, {"huge": portal})  # max_page_size is 2 MB
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "/tin-tuc/a-1.html" in asked and "/rieng/b-2.html" not in asked
+    assert "unreachable" not in result.stdout
+    robots = [
+        record
+        for path in (data / "warc" / "huge").glob("*.warc.gz")
+        for record in ArchiveIterator(path.open("rb"))
+        if record.rec_type == "response"
+        and record.rec_headers.get_header("WARC-Target-URI").endswith("/robots.txt")
+    ]
+    assert [record.rec_headers.get_header("WARC-Truncated") for record in robots] == ["length"]
 
 
 def test_a_site_whose_pages_link_nowhere_says_so(serve, tmp_path: Path) -> None:

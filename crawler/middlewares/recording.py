@@ -22,6 +22,7 @@ from scrapy.exceptions import NotConfigured
 from archive.layout import DataDir
 from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter, payload_digest
 from crawler import signals as dna_signals
+from crawler.downloader import STOPPED
 from crawler.history import ArchiveHistory
 from crawler.middlewares.conditional import ORIGINAL
 from crawler.middlewares.replay import REPLAYED
@@ -111,7 +112,7 @@ class WarcRecorderMiddleware:
             body=response.body,
             protocol=response.protocol or "HTTP/1.1",
             ip_address=str(response.ip_address) if response.ip_address else None,
-            truncated="disconnect" if "dataloss" in response.flags else None,
+            truncated=_truncation(response.flags),
         )
         stats = self.crawler.stats
         metadata = self._metadata(request)
@@ -155,6 +156,15 @@ class WarcRecorderMiddleware:
             # restore from WARC dates the article as the crawl did.
             fields.append(("listedDate", listed.isoformat()))
         return fields
+
+
+def _truncation(flags: list[str]) -> str | None:
+    """The ``WARC-Truncated`` reason of a body cut short, if it was."""
+    if "dataloss" in flags:
+        return "disconnect"
+    if STOPPED in flags:
+        return "length"
+    return None
 
 
 def _dedupable(response: HttpResponseData) -> bool:

@@ -7,10 +7,16 @@ disallow when the file is unreachable through server or network errors; a
 4xx still means "no rules".  The failure goes into the crawl's failures, so
 the archivist sees why a site yielded nothing.  The robots.txt request gets a
 short timeout of its own, so a hanging one stalls its host seconds, not minutes.
+
+A robots.txt larger than the page size limit was refused, and so read as
+unreachable: the whole site disallowed, for a catch-all page answering
+``/robots.txt``.  Its first 500 KiB are read instead, as RFC 9309 (section
+2.5) asks of a crawler that limits the size it parses.
 """
 
 from __future__ import annotations
 
+import logging
 from typing import TYPE_CHECKING
 
 from scrapy.downloadermiddlewares.robotstxt import RobotsTxtMiddleware
@@ -19,6 +25,7 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import build_from_crawler
 from twisted.internet.defer import Deferred
 
+from crawler.downloader import READ_AT_MOST, STOPPED
 from crawler.failures import UNREACHABLE_ROBOTS, error_reason, note_failure
 
 if TYPE_CHECKING:
@@ -29,7 +36,11 @@ if TYPE_CHECKING:
 
 #: Seconds a robots.txt may take (``DNA_ROBOTSTXT_TIMEOUT``).
 ROBOTSTXT_TIMEOUT = 20.0
+#: How much of a robots.txt is read: RFC 9309's 500 KiB.
+ROBOTSTXT_READ = 500 * 1024
 _DISALLOW_ALL = b"User-agent: *\nDisallow: /\n"
+
+logger = logging.getLogger(__name__)
 
 
 class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
@@ -47,6 +58,7 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
             timeout = self.crawler.settings.getfloat("DNA_ROBOTSTXT_TIMEOUT", ROBOTSTXT_TIMEOUT)
             request.meta.setdefault("download_timeout", timeout)
             request.meta.setdefault("max_retry_times", 1)
+            request.meta.setdefault(READ_AT_MOST, ROBOTSTXT_READ)
             return
         try:
             await super().process_request(request)
@@ -77,6 +89,13 @@ class StrictRobotsTxtMiddleware(RobotsTxtMiddleware):
         if 500 <= response.status < 600:
             self._unreachable(netloc, response.url, f"answered {response.status}")
             return
+        if STOPPED in response.flags:
+            logger.warning(
+                "%s is larger than %d KiB: its rules are read from that much (RFC 9309)",
+                response.url,
+                ROBOTSTXT_READ // 1024,
+            )
+            response = response.replace(body=response.body[:ROBOTSTXT_READ])
         await super()._parse_robots(response, netloc, request)
 
     def _robots_error(self, exc: Exception, netloc: str) -> None:
