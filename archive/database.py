@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sqlalchemy import Engine, Insert, create_engine, event
+from sqlalchemy import Engine, Insert, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
@@ -84,3 +84,25 @@ def dialect_insert(session: Session, model: type[DeclarativeBase]) -> Insert:
     """
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(model.__table__)
+
+
+#: The first key of :func:`lock_site_batches`'s advisory locks: "dna" in ASCII.
+_SITE_LOCKS = 0x646E61
+
+
+def lock_site_batches(session: Session, site_id: int) -> None:
+    """Make the batches of one site's writers take turns, until this transaction ends.
+
+    Crawl workers sharing a frontier write the same site at once.  A batch
+    looks for an archived article with the text of each new URL (the last
+    line of defence against aliases); two batches that looked before either
+    committed both found none, and stored one article twice.  On PostgreSQL
+    this takes a transaction-scoped advisory lock on the site, so a batch
+    reads after the one before it committed.  SQLite needs none: a batch
+    starts by writing, which takes the database's one write lock.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(
+            text("SELECT pg_advisory_xact_lock(:namespace, :site)"),
+            {"namespace": _SITE_LOCKS, "site": site_id},
+        )

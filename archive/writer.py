@@ -28,7 +28,7 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from archive.archived import WriteCounts, mention_rows
-from archive.database import StoreError, dialect_insert
+from archive.database import StoreError, dialect_insert, lock_site_batches
 from archive.models import Article, ArticleUrl, ArticleVersion, Capture, PlaceMention
 from archive.records import VIETNAM_TZ, ArticleRecord, CaptureRecord, Mention
 
@@ -365,6 +365,7 @@ class ArchiveWriter:
         """
         captures, pending = self._captures, self._articles
         with self.store.session() as session, session.begin():
+            lock_site_batches(session, self.site_id)
             inserted = self._insert_captures(session, captures)
             named = {p.capture_record_id for p in pending}
             capture_ids = dict(
