@@ -2,27 +2,27 @@
 
 from __future__ import annotations
 
-import os
 import sys
 import time
-from collections.abc import Iterable
 from pathlib import Path
 
 import click
 from rich.markup import escape
 from rich.text import Text
 
-from archive.archived import ArchivedArticle, CrawlSummary
+from archive.archived import CrawlSummary
 from archive.database import StoreError
-from archive.export import FORMATS, write_export
+from archive.export import FORMATS
 from archive.salvage import NOTE_SUFFIX
 from dna.context import (
+    EXPORT_OUTPUT_HELP,
     Env,
     ProgressBar,
     SiteName,
     archive_options,
     console,
     err_console,
+    export_articles,
     fail,
     some_of,
     update_search_index,
@@ -261,8 +261,7 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
     "--output",
     "-o",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
-    help="Write to FILE instead of stdout (- is stdout); FILE is replaced only once the "
-    "export is whole.",
+    help=EXPORT_OUTPUT_HELP,
 )
 @archive_options("read")
 def export(fmt: str | None, site: str | None, output: Path | None, env: Env) -> None:
@@ -277,35 +276,11 @@ def export(fmt: str | None, site: str | None, output: Path | None, env: Env) -> 
     \b
         dna export --format csv --site xa-thanh-lien -o thanh-lien.csv
     """
-    if output is not None and str(output) == "-":  # as every Unix tool reads it
-        output = None
-    if fmt is None:  # -o thanh-lien.csv means CSV, as the name says
-        fmt = "csv" if output is not None and output.suffix.lower() == ".csv" else "jsonl"
     store = env.open_store()
     try:
-        if output is None:
-            count = write_export(store.articles(site=site), sys.stdout, fmt)
-        else:
-            count = _export_to(output, store.articles(site=site), fmt)
+        export_articles(store.articles(site=site), output, fmt)
     finally:
         store.close()
-    where = escape(str(output)) if output is not None else "stdout"
-    err_console.print(f"Exported {count} article(s) as {fmt} to {where}.", soft_wrap=True)
-
-
-def _export_to(output: Path, articles: Iterable[ArchivedArticle], fmt: str) -> int:
-    """Write beside ``output`` and rename into place: a failed export leaves an
-    earlier file of that name as it was, never half overwritten."""
-    partial = output.with_name(output.name + ".part")
-    try:
-        with open(partial, "w", encoding="utf-8", newline="") as handle:
-            count = write_export(articles, handle, fmt)
-        os.replace(partial, output)
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}")
-    finally:
-        partial.unlink(missing_ok=True)
-    return count
 
 
 # -- stats -------------------------------------------------------------------

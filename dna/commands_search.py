@@ -8,7 +8,9 @@ import json
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date, datetime
+from pathlib import Path
 
 import click
 from rich.markup import escape
@@ -30,6 +32,7 @@ from dna.context import (
     check_period,
     console,
     err_console,
+    export_articles,
     fail,
     load_gazetteer,
 )
@@ -95,6 +98,14 @@ def _isolocal_time(moment: datetime | None) -> str | None:
 @click.option("--page", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines, one object per hit.")
 @click.option("--csv", "as_csv", is_flag=True, help="CSV with a header row.")
+@click.option(
+    "--export",
+    "export_to",
+    type=click.Path(dir_okay=False, writable=True, path_type=Path),
+    metavar="FILE",
+    help="Write every hit, not one page, as dna export's records (full text and "
+    "provenance): CSV for FILE.csv, else JSON Lines; - is stdout.",
+)
 @click.option("--fuzzy", is_flag=True, help="Also match spellings one letter away (typos).")
 @click.option(
     "--exact",
@@ -117,6 +128,7 @@ def search(
     page: int,
     as_json: bool,
     as_csv: bool,
+    export_to: Path | None,
     fuzzy: bool,
     exact: bool,
     backend: str | None,
@@ -155,8 +167,8 @@ def search(
         dna search "nong thon moi" --since 2023-01-01 --sort newest
         dna search "bão" --place "Thanh Liên" --province "Nghệ An"
     """
-    if as_json and as_csv:
-        raise click.UsageError("choose one of --json and --csv")
+    if sum(map(bool, (as_json, as_csv, export_to))) > 1:
+        raise click.UsageError("choose one of --json, --csv and --export")
     if exact and fuzzy:
         raise click.UsageError("choose one of --exact (the spellings typed) and --fuzzy (others)")
     check_period(since, until)
@@ -181,10 +193,23 @@ def search(
             if not searcher.doc_count:
                 fail(_EMPTY_HINT)
             result = searcher.search(request)
+            if export_to is not None and result.total > len(result.hits):
+                # Every hit, in the order asked: one page as long as the total.
+                request = replace(request, limit=result.total, page=1)
+                result = searcher.search(request)
     except QuerySyntaxError as exc:
         fail(f"malformed query: {exc}", exit_code=2)
     except (SearchIndexError, StoreError) as exc:
         fail(str(exc))
+    if export_to is not None:
+        err_console.print(escape(one_line(_count_line(query, request, result))), soft_wrap=True)
+        store = env.open_store()
+        try:
+            found = (store.article(hit.id) for hit in result.hits)
+            export_articles((article for article in found if article), export_to, None)
+        finally:
+            store.close()
+        return
     rows = list(_with_snippets(env, query, result))
     if as_json:
         _print_json(rows)

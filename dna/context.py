@@ -5,7 +5,8 @@ from __future__ import annotations
 import functools
 import os
 import re
-from collections.abc import Callable
+import sys
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -26,7 +27,9 @@ from rich.progress import (
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from archive.archived import ArchivedArticle
 from archive.database import StoreError, sqlite_url
+from archive.export import write_export
 from archive.layout import DataDir
 from archive.messages import one_line
 from archive.store import Store
@@ -444,3 +447,37 @@ def update_search_index(env: Env) -> None:
     finally:
         store.close()
     console.print(f"Search index updated: {added} article(s).")
+
+
+EXPORT_OUTPUT_HELP = (
+    "Write to FILE instead of stdout (- is stdout); FILE is replaced only once the export is whole."
+)
+
+
+def export_articles(
+    articles: Iterable[ArchivedArticle], output: Path | None, fmt: str | None
+) -> None:
+    """Write ``articles`` as export records to ``output`` (stdout if ``None`` or ``-``).
+
+    The format is ``fmt``, or CSV for a FILE.csv, else JSON Lines.  A file
+    is written beside ``output`` and renamed into place: a failed export
+    leaves an earlier file of that name as it was, never half overwritten.
+    """
+    if output is not None and str(output) == "-":  # as every Unix tool reads it
+        output = None
+    if fmt is None:  # -o thanh-lien.csv means CSV, as the name says
+        fmt = "csv" if output is not None and output.suffix.lower() == ".csv" else "jsonl"
+    if output is None:
+        count = write_export(articles, sys.stdout, fmt)
+    else:
+        partial = output.with_name(output.name + ".part")
+        try:
+            with open(partial, "w", encoding="utf-8", newline="") as handle:
+                count = write_export(articles, handle, fmt)
+            os.replace(partial, output)
+        except OSError as exc:
+            fail(f"cannot write {output}: {exc.strerror or exc}")
+        finally:
+            partial.unlink(missing_ok=True)
+    where = escape(str(output)) if output is not None else "stdout"
+    err_console.print(f"Exported {count} article(s) as {fmt} to {where}.", soft_wrap=True)

@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
+from archive.export import FIELDS
 from archive.store import Store
 from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
 from dna.cli import main
@@ -82,6 +83,23 @@ def test_search_json_lines(data: Path) -> None:
     )
 
 
+def test_export_writes_every_hit_with_its_full_text(data: Path, tmp_path: Path) -> None:
+    """search --json gave one page of ten snippets; a researcher exporting what
+    they found needs every hit, whole, as dna export writes articles."""
+    storms = tmp_path / "storms.csv"
+    result = dna("search", "bão", "--exact", "--export", str(storms), "--data", str(data))
+    assert result.exit_code == 0, result.output
+    rows = list(csv.DictReader(io.StringIO(storms.read_text(encoding="utf-8"))))
+    assert {row["title"] for row in rows} == {STORM, STORM_2}
+    assert tuple(rows[0]) == FIELDS and all("bão" in row["body"] for row in rows)
+    assert "Exported 2 article(s) as csv" in result.stderr
+    every = dna("search", "bão", "--export", "-", "--limit", "1", "--data", str(data))
+    records = [json.loads(line) for line in every.stdout.splitlines()]
+    assert len(records) == 8 and len({record["id"] for record in records}) == 8
+    both = dna("search", "bão", "--csv", "--export", str(storms), "--data", str(data))
+    assert both.exit_code == 2 and "choose one of --json, --csv and --export" in both.output
+
+
 def test_exact_keeps_the_spellings_typed_and_says_when_none_has_them(data: Path) -> None:
     result = dna("search", "bão", "--exact", "--data", str(data))
     assert result.exit_code == 0, result.output
@@ -108,7 +126,7 @@ def test_search_csv(data: Path) -> None:
 def test_json_and_csv_exclude_each_other(data: Path) -> None:
     result = dna("search", "bão", "--json", "--csv", "--data", str(data))
     assert result.exit_code == 2
-    assert "choose one of --json and --csv" in result.output
+    assert "choose one of --json, --csv and --export" in result.output
 
 
 STORM = "Khắc phục hậu quả cơn bão số 3"
