@@ -70,6 +70,8 @@ class TsqueryBuilder:
         self.has_lexeme = has_lexeme
         self.near = near
         self.terms: set[str] = set()
+        #: whether a word searched (not left out) was typed with diacritics.
+        self.marked = False
         self.bonus: list[str] = []
         self._excluding = False
 
@@ -82,6 +84,7 @@ class TsqueryBuilder:
 
     def lexeme(self, syllable: str) -> str:
         """The lexeme a syllable searches in this builder's mode."""
+        self.marked |= not self._excluding and not is_folded(syllable)
         if literal(syllable, exact=self.exact and self.accented, excluding=self._excluding):
             self.terms.add(syllable)
             return syllable

@@ -246,7 +246,7 @@ class _Search:
                 tiers.append(tier)
         total = self._total = self._count(query)
         as_typed = None
-        if loose.accented and not request.exact:
+        if loose.marked and not request.exact:
             # As typed: the exact spellings, without --fuzzy's.
             as_typed = self._count(self.builder(exact=True, typos=False).build(parsed))
         where, params = self._where(query)

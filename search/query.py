@@ -248,6 +248,8 @@ class QueryBuilder:
         self.exact = exact
         self.adjacent = adjacent
         self.terms: set[str] = set()
+        #: whether a word searched (not left out) was typed with diacritics.
+        self.marked = False
         self._forms: dict[str, list[tuple[str, float]]] = {}
         self._excluding = False
         self._lexicons: dict[str, list[str]] = {}
@@ -288,6 +290,7 @@ class QueryBuilder:
 
     def forms(self, syllable: str) -> list[tuple[str, float]]:
         """Spellings of ``syllable`` present in the index, with their weights."""
+        self.marked |= not self._excluding and not is_folded(syllable)
         if literal(syllable, exact=self.exact and self.accented, excluding=self._excluding):
             self.terms.add(syllable)
             return [(syllable, 1.0)]

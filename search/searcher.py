@@ -90,8 +90,8 @@ class SearchPage:
     :param total: every matching article, not just this page's.
     :param terms: the canonical syllables the query matched on, for snippets.
     :param as_typed: of ``total``, the articles holding the spellings typed;
-        ``None`` unless the query was typed with diacritics (and not ``exact``,
-        where they are all of them).  "bão" matches báo and bảo too, after
+        ``None`` unless a word searched was typed with diacritics (and not
+        ``exact``, where they are all of them).  "bão" matches báo and bảo too, after
         bão: a count to cite is this one.
     """
 
@@ -158,7 +158,7 @@ class ArchiveSearcher:
             # Whoosh reads an empty filter as no filter at all.
             return SearchPage(0, [], terms)
         as_typed = None
-        if builder.accented and not request.exact:
+        if builder.marked and not request.exact:
             spelled = QueryBuilder(searcher.reader(), request.query, exact=True)
             as_typed = _count(searcher, spelled.build(parsed), allowed)
         if request.sort != "relevance":

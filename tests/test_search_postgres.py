@@ -121,6 +121,7 @@ def test_the_count_says_how_many_are_spelled_as_typed_and_exact_keeps_them(
         other = searcher.search(SearchRequest("cơn -bão", limit=50, exact=True))
         bare = searcher.search(SearchRequest("bao", limit=50))
         bare_exact = searcher.search(SearchRequest("bao", limit=50, exact=True))
+        bare_but = searcher.search(SearchRequest("bao -bão", limit=50))
     assert loose.as_typed == 2 < loose.total
     assert {hit.id for hit in exact.hits} == {hit.id for hit in newest.hits} == storms
     assert (exact.total, exact.as_typed) == (2, None)
@@ -131,6 +132,7 @@ def test_the_count_says_how_many_are_spelled_as_typed_and_exact_keeps_them(
     # Typed bare, a word has no spelling to keep: every one is "as typed".
     assert bare.total == bare_exact.total == loose.total
     assert bare.as_typed is None
+    assert bare_but.as_typed is None  # only the word left out has diacritics
 
 
 @pytest.mark.parametrize(
