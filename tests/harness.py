@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
+import click
+
 from archive.store import Store
 from sampleportal import PortalServer
 from sampleportal.corpus import load_site
@@ -132,3 +134,9 @@ def serve_pages(
         server.socket = tls.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server, asked
+
+
+def subcommands(group: click.Group) -> dict[str, click.Command]:
+    """A group's commands by name, those it loads when run included (``dna``'s are)."""
+    context = click.Context(group)
+    return {name: group.get_command(context, name) for name in group.list_commands(context)}

@@ -22,7 +22,14 @@ from archive.models import Crawl
 from archive.store import Store
 from dna.cli import main
 from sampleportal import PortalServer
-from tests.harness import TEST_CRAWLER_OPTIONS, Harvest, run_dna, serve_pages, sites_toml
+from tests.harness import (
+    TEST_CRAWLER_OPTIONS,
+    Harvest,
+    run_dna,
+    serve_pages,
+    sites_toml,
+    subcommands,
+)
 from tests.warcrecords import answers
 
 REPO = Path(__file__).resolve().parent.parent
@@ -366,7 +373,7 @@ def test_export_to_a_csv_file_writes_csv_and_replaces_the_file_whole(
     )
 
 
-@pytest.mark.parametrize("command", sorted(main.commands))
+@pytest.mark.parametrize("command", sorted(subcommands(main)))
 def test_every_command_has_help_with_an_example_and_is_documented(command: str) -> None:
     result = CliRunner().invoke(main, [command, "--help"])
     assert result.exit_code == 0

@@ -28,11 +28,13 @@ import pytest
 
 from dna.cli import main
 from sampleportal import PortalServer
-from tests.harness import DNA, sites_toml
+from tests.harness import DNA, sites_toml, subcommands
 
 SITE = "xa-mau"
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
-DOCS = Path(__file__).resolve().parents[1] / "docs" / "commands.md"
+REPO = Path(__file__).resolve().parents[1]
+#: The manual and the README, whose ``$ dna …`` examples must parse.
+DOCS = [REPO / "README.md", *sorted((REPO / "docs").glob("*.md"))]
 
 
 @pytest.fixture(scope="module")
@@ -421,14 +423,18 @@ def _examples_in_help(command: click.Command) -> Iterator[tuple[str, ...]]:
         if line.strip().startswith("dna "):
             yield tuple(shlex.split(line.strip(), comments=True))
     if isinstance(command, click.Group):
-        for sub in command.commands.values():
+        for sub in subcommands(command).values():
             yield from _examples_in_help(sub)
 
 
 def _examples_in_docs() -> Iterator[tuple[str, ...]]:
-    for line in DOCS.read_text(encoding="utf-8").splitlines():
-        if line.startswith("$ dna "):
-            yield tuple(shlex.split(line[2:], comments=True))
+    for page in DOCS:
+        # A command continued on the next line (ending with \\) is one command;
+        # one shown failing (its next line an error) is no example to follow.
+        lines = page.read_text(encoding="utf-8").replace("\\\n", " ").splitlines()
+        for line, after in zip(lines, [*lines[1:], ""], strict=True):
+            if line.startswith("$ dna ") and not after.startswith("Error:"):
+                yield tuple(shlex.split(line[2:], comments=True))
 
 
 def _without_redirection(words: tuple[str, ...]) -> list[str]:
@@ -442,8 +448,8 @@ def test_every_example_in_help_and_docs_parses() -> None:
     for example in examples:
         rest = _without_redirection(example)
         command: click.Command = main
-        while isinstance(command, click.Group) and rest and rest[0] in command.commands:
-            command = command.commands[rest.pop(0)]
+        while isinstance(command, click.Group) and rest and rest[0] in subcommands(command):
+            command = subcommands(command)[rest.pop(0)]
         try:
             command.make_context(command.name or "dna", rest)
         except click.ClickException as exc:
