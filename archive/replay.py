@@ -18,6 +18,7 @@ from __future__ import annotations
 import errno
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -128,17 +129,25 @@ def serve(data: DataDir, bin_dir: Path, port: int, on_ready: Callable[[list[str]
     log = data.root / "replay" / "pywb.log"
     with open(log, "wb") as sink:
         server = subprocess.Popen(command, cwd=log.parent, stdout=sink, stderr=subprocess.STDOUT)
+    # SIGTERM (kill, systemd, a terminal closing) ended this process at once
+    # and left pywb serving, its parent gone: it now stops as Ctrl-C does.
+    previous = signal.signal(signal.SIGTERM, _interrupt)
     try:
         _wait_until_up(server, port, log)
         on_ready(sites)
         return server.wait()
     finally:
+        signal.signal(signal.SIGTERM, previous)
         if server.poll() is None:
             server.terminate()
             try:
                 server.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 server.kill()
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _wait_until_up(server: subprocess.Popen, port: int, log: Path) -> None:

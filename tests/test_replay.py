@@ -182,6 +182,14 @@ def test_dna_replay_serves_every_site_at_the_address_dna_show_prints(
         framed = f"http://127.0.0.1:{port}/{site}/{stamp}mp_/{url}"
         with urllib.request.urlopen(framed, timeout=30) as response:
             assert SEED_TITLE in response.read().decode("utf-8")
+        # SIGTERM (kill, systemd) stops pywb too, as Ctrl-C does: it was left
+        # serving, its parent gone.
+        server.send_signal(signal.SIGTERM)
+        assert server.wait(timeout=20) == 0
+        assert "Replay stopped." in server.stdout.read()
+        with pytest.raises(urllib.error.URLError):
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=5)
     finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=20)
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)
+            server.wait(timeout=20)
