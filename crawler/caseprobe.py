@@ -19,6 +19,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import scrapy
 
+from crawler.frontier import OWN_WORKER
 from crawler.links import page_selector
 from crawler.spelling import case_flipped
 
@@ -80,7 +81,7 @@ class CaseProbe:
             errback=self.case_probe_failed,
             dont_filter=True,
             priority=self.probe_priority,
-            meta={"dna_kind": "probe", PROBED: page_mark(response)},
+            meta={"dna_kind": "probe", PROBED: page_mark(response), OWN_WORKER: True},
         )
 
     def parse_case_probe(self, response: Response) -> Iterator[scrapy.Request]:

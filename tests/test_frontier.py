@@ -16,6 +16,7 @@ import pytest
 import redis
 from sqlalchemy import select
 from sqlalchemy.engine import make_url
+from warcio.archiveiterator import ArchiveIterator
 
 from archive.database import sqlite_url
 from archive.models import Capture, Crawl
@@ -87,8 +88,22 @@ def test_two_workers_archive_every_article_exactly_once(
         if stored.status == "200" and stored.uri in articles
     )
     assert archived == dict.fromkeys(articles, 1)
+    # Each worker's case probe is its own: taken by the other, it taught that
+    # one, and every request here waiting for the answer waited 30 s.
+    probes = {path.name: fetched_for(path, "probe") for path in warcs}
+    assert all(probes.values()), probes
     # The last worker out ended the run: the next crawl starts afresh.
     assert redis.Redis.from_url(redis_url).keys("dna:*") == []
+
+
+def fetched_for(warc: Path, reason: str) -> int:
+    """How many fetches ``warc`` holds whose metadata record gives ``reason``."""
+    with open(warc, "rb") as stream:
+        return sum(
+            f"fetchReason: {reason}\r\n".encode() in record.content_stream().read()
+            for record in ArchiveIterator(stream)
+            if record.rec_type == "metadata"
+        )
 
 
 def test_unreachable_frontier_or_database_is_one_line_without_password(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from twisted.internet import task
 
 from archive.messages import one_line
 from crawler.failures import stop_crawl
+from crawler.frontier import OWN_WORKER
 from crawler.frontier.redis import safe_redis_url, site_key, worker_name
 
 if TYPE_CHECKING:
@@ -48,6 +49,10 @@ class SharedScheduler(Scheduler):
     through ``engine.crawl``: requests another worker queued are taken up
     at once, and the worker ends as soon as the fleet has nothing left.
 
+    A request marked :data:`~crawler.frontier.OWN_WORKER` stays in this
+    worker.  A case probe taken by another worker taught that one, and the
+    requests here waiting for the answer waited their 30 s each.
+
     If Redis goes away the crawl stops with a one-line error (see
     :func:`crawler.failures.stop_crawl`) rather than failing on every call.
     """
@@ -67,7 +72,8 @@ class SharedScheduler(Scheduler):
         self.queue_key = site_key(site, "requests")
         self.df = RFPDupeFilter(self.server, key=site_key(site, "dupefilter"))
         self.worker_key = site_key(site, f"worker:{self.worker}")
-        #: Requests popped while idle, on their way back in through engine.crawl.
+        #: Requests this worker keeps: those popped while idle, on their way back
+        #: in through engine.crawl, and its own (OWN_WORKER).
         self._handoff: list[Request] = []
         self._busy: bool | None = None
         self._poll = task.LoopingCall(lambda: self._guarded(self._take_up, None))
@@ -123,6 +129,9 @@ class SharedScheduler(Scheduler):
     def enqueue_request(self, request: Request) -> bool:
         if any(request is waiting for waiting in self._handoff):
             return True  # popped by _take_up: seen already, and queued here
+        if request.meta.get(OWN_WORKER):
+            self._handoff.append(request)
+            return True
         return self._guarded(lambda: super(SharedScheduler, self).enqueue_request(request), False)
 
     def next_request(self) -> Request | None:
