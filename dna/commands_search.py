@@ -37,6 +37,7 @@ from dna.context import (
     load_gazetteer,
 )
 from dna.render import TIME_ZONE_LABEL, is_terminal, local_time, paged
+from extract.urls import canonical_or_none, with_lowercase_path, without_trailing_slash
 from places.gazetteer import PlaceError
 from search.backend import BACKENDS, POSTGRES, open_searcher
 from search.indexdir import SearchIndexError
@@ -373,7 +374,8 @@ def show(key: str, raw: bool, all_versions: bool, env: Env) -> None:
     numbered = key.isascii() and key.isdigit() and len(key) <= 18
     store = env.open_store()
     try:
-        article = store.article(int(key) if numbered else key)
+        keys = [int(key)] if numbered else _spellings_of(key)
+        article = next(filter(None, map(store.article, keys)), None)
         if article is None:
             fail(f"no article {key} in the archive (ids are printed by `dna search`)")
         if raw:
@@ -436,6 +438,18 @@ def _print_raw(env: Env, article: ArchivedArticle) -> None:
     except WarcReadError as exc:
         fail(str(exc))
     sys.stdout.buffer.write(payload)
+
+
+def _spellings_of(url: str) -> list[str]:
+    """``url`` as typed, then as the crawler writes it (canonical: host in lower
+    case, no default port or tracking parameters), without and with a final
+    slash, and with its path in lower case (a case-insensitive server's)."""
+    canonical = canonical_or_none(url)
+    if canonical is None:
+        return [url]
+    bare = without_trailing_slash(canonical)
+    spellings = [url, canonical, bare, bare + "/", with_lowercase_path(bare)]
+    return list(dict.fromkeys(spellings))
 
 
 def _print_article(article: ArchivedArticle) -> None:

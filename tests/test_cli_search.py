@@ -294,6 +294,18 @@ def test_show_by_url(data: Path) -> None:
     assert result.output.splitlines()[0] == CORPUS[1].title
 
 
+def test_show_finds_a_url_however_it_was_copied(data: Path) -> None:
+    """A URL pasted from a browser or a citation ('HTTP://…', a final slash, a
+    tracking parameter) was 'no article': the archive holds it as crawled."""
+    url = record(CORPUS[1]).url
+    scheme, rest = url.split("://")
+    host, path = rest.split("/", 1)
+    for typed in (f"{scheme.upper()}://{host.upper()}/{path}/", f"{url}?utm_source=zalo"):
+        result = dna("show", typed, "--data", str(data))
+        assert result.exit_code == 0, (typed, result.output)
+        assert result.output.splitlines()[0] == CORPUS[1].title
+
+
 def test_show_unknown_article(data: Path) -> None:
     result = dna("show", "9999", "--data", str(data))
     assert result.exit_code == 1
