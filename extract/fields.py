@@ -107,20 +107,37 @@ def _headline(scope: Scope, body: Element, titles: list[str]) -> Element | None:
     return next((group[-1] for group in (h1s, headings) if group), None)
 
 
+def _heading_text(heading: Element) -> str:
+    """A heading's text; of one holding the article, its first line.
+
+    An unclosed ``<h1>`` makes parsers nest the rest of the page in it, and
+    its text was the whole article, date, body and credits.  No headline
+    runs to :data:`_LONGEST_TITLE` characters over several blocks.
+    """
+    blocks = [block.text for block in text_blocks(heading)]
+    whole = " ".join(blocks)
+    return blocks[0] if len(blocks) > 1 and len(whole) > _LONGEST_TITLE else whole
+
+
 def find_title(scope: Scope, body: Element) -> tuple[str, Element | None]:
     """The headline and its element (``None`` when it came from ``<title>``/og:title)."""
     found = scope.first_text("title")
     if found:
-        return found
+        text, element = found
+        long = element is not None and len(text) > _LONGEST_TITLE
+        return (_heading_text(element) if long else text), element
     root = scope.selector.root
     document_title = clean(next(iter(nodes(root, "//title/text()")), ""))
     og_title = clean(next(iter(nodes(root, "//meta[@property='og:title']/@content")), ""))
     headline = _headline(scope, body, [title for title in (og_title, document_title) if title])
     if headline is not None:
-        return element_text(headline), headline
+        return _heading_text(headline), headline
     site_names = nodes(root, "//meta[@property='og:site_name']/@content")
     return strip_site_name(og_title or document_title, [*site_names, *breadcrumbs(scope)]), None
 
+
+#: Characters past which a heading of several blocks is no headline but a page in it.
+_LONGEST_TITLE = 300
 
 #: Where a credit's name ends and the office or source after it begins
 #: ("Lệ Thanh - Văn phòng HĐND và UBND huyện", "Hữu Thịnh (Trung tâm VHTT)").

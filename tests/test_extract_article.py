@@ -690,6 +690,24 @@ def test_fixture_ground_truth(name: str) -> None:
     )
 
 
+@pytest.mark.parametrize("name", sorted(n for n in EXPECTED if b"</h1>" in read(n)))
+def test_an_unclosed_headline_is_its_first_line_not_the_article(name: str) -> None:
+    """A missing </h1> makes the parser nest the rest of the page in the
+    heading: the title was the whole article, date, body and credits."""
+    truth = EXPECTED[name]
+    body = read(name).replace(b"</h1>", b"", 1)
+    fetched = page(
+        name,
+        truth["url"],
+        body=body,
+        content_type=truth["content_type"],
+        fetched_at=datetime.fromisoformat(truth["fetched_at"]),
+    )
+    record = extract_article(fetched)
+    assert record is not None
+    assert (record.title, record.body) == (truth["title"], truth["body"])
+
+
 def test_generic_mode_finds_the_headline_the_title_tag_repeats() -> None:
     record = extract("liferay_article.html", family="generic")
     assert record.family == "generic"
