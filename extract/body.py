@@ -126,9 +126,12 @@ def _is_named_credit(text: str) -> bool:
     """ "Lệ Thanh - Văn phòng HĐND và UBND phường": a name of two to four
     capitalised syllables, a dash, then who they work for."""
     parts = _CREDIT_DASH.split(text, maxsplit=1)
-    if len(parts) != 2 or not parts[1]:
-        return False
-    words = parts[0].split()
+    return len(parts) == 2 and bool(parts[1]) and _is_name(parts[0])
+
+
+def _is_name(text: str) -> bool:
+    """ "Thùy Chinh", "Lê Văn Hùng": two to four capitalised syllables, nothing else."""
+    words = text.split()
     return _NAME_WORDS[0] <= len(words) <= _NAME_WORDS[1] and all(
         word[0].isupper() and word.isalpha() for word in words
     )
@@ -147,6 +150,8 @@ def _is_signature(block: TextBlock, container: Element) -> bool:
     ends_sentence = text.endswith((".", ":", "?", "!", "…"))
     if len(text) <= _MAX_SOURCE and not ends_sentence and _is_named_credit(text):
         return True
+    if _is_name(text):
+        return True  # a name alone on the last line, as many portals sign
     return block.emphasised and len(text) <= _MAX_SIGNATURE and not ends_sentence
 
 

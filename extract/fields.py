@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Collection, Iterable
-from itertools import chain
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -38,6 +37,13 @@ _RAW_TEXT_LENGTH = etree.XPath("string-length(normalize-space(.))")
 #: Characters of markup-joined words and hidden text an element may hold beyond the title.
 _SLACK = 100
 _BARE_COUNT = re.compile(r"\d{1,3}(?:[.,]\d{3})+|\d+")
+_MAX_DATED_COUNT_LINE = 60
+#: A date line ending in a bare number after the time: "05/04/2023 16:39 78",
+#: the count some portals print unlabelled where others write "Lượt xem: 78".
+_DATED_COUNT = re.compile(
+    r"\d{1,2}[/.-]\d{1,2}[/.-]\d{4}\s*(?:[-|,]\s*)?\d{1,2}[:h]\d{2}(?::\d{2})?"
+    r"\s*(?:[-|,]\s*)?(\d{1,3}(?:[.,]\d{3})+|\d+)\s*$"
+)
 _NOT_CATEGORY = frozenset({"trang chủ", "trang chu", "home", "trang nhất"})
 _CANONICAL = "//link[translate(@rel, 'CANOIL', 'canoil')='canonical']/@href"
 _TAG_LABEL = re.compile(r"^(?:từ khóa|từ khoá|tags?|thẻ)\s*:?\s*", re.IGNORECASE)
@@ -202,10 +208,21 @@ def find_views(scope: Scope, lines: list[TextBlock]) -> int | None:
         views = _count(value_text(match))
         if views is not None:
             return views
+    near = [views_line(line.text) for line in lines]
+    near += [_dated_count(line.text) for line in lines]
+    found = next((views for views in near if views is not None), None)
+    if found is not None:
+        return found
     # Lazy: the whole page is walked only when the lines near the article have no count.
     page_lines = text_blocks(scope.selector.root, scope.chrome)
-    counts = (views_line(line.text) for line in chain(lines, page_lines))
+    counts = (views_line(line.text) for line in page_lines)
     return next((views for views in counts if views is not None), None)
+
+
+def _dated_count(text: str) -> int | None:
+    """The unlabelled count ending a short date line (see :data:`_DATED_COUNT`)."""
+    match = _DATED_COUNT.search(text) if len(text) <= _MAX_DATED_COUNT_LINE else None
+    return int(re.sub(r"[.,]", "", match[1])) if match else None
 
 
 def breadcrumbs(scope: Scope) -> list[str]:

@@ -16,6 +16,7 @@ from lxml.etree import _Element as Element
 from extract.blocks import TextBlock
 from extract.boilerplate import in_chrome
 from extract.dates import find_date, is_plausible, parse_iso, same_day
+from extract.families import GENERIC
 from extract.memo import document_order
 from extract.scope import Scope, value_text
 from extract.select import nodes
@@ -52,15 +53,23 @@ class _Judge:
             return True
         if in_chrome(element, self.area):
             return False
-        above_title = self.order.get(element, 0) < self.title_at
-        outside = not self.inside(element) or above_title
-        return not (outside and same_day(value, self.fetched_at))
+        return self.owned(element) or not same_day(value, self.fetched_at)
+
+    def owned(self, element: Element) -> bool:
+        """Whether ``element`` is in the article area, below its headline."""
+        return self.inside(element) and self.order.get(element, 0) >= self.title_at
 
 
-def _from_selectors(scope: Scope, judge: _Judge, queries: tuple[str, ...]) -> datetime | None:
+def _from_selectors(
+    scope: Scope, judge: _Judge, queries: tuple[str, ...], *, owned: bool | None = None
+) -> datetime | None:
+    """The first date the ``queries`` find; with ``owned``, only in (``True``)
+    or only out of (``False``) the article area below its headline."""
     for query in queries:
         for match in scope.outside_chrome(query):
             element = None if isinstance(match, str) else match
+            if owned is not None and (element is not None and judge.owned(element)) != owned:
+                continue
             attribute = None
             if element is not None:
                 attribute = element.get("datetime") or element.get("content")
@@ -104,15 +113,22 @@ def page_date(
     """The publication date printed on the page, or ``None``.
 
     Looked for in the preset's date selectors, then meta tags and JSON-LD,
-    then the generic date selectors, then ``lines``: the short lines of the
-    article area outside its body, chrome and related lists.
+    then the generic date selectors in the article area, then ``lines``: the
+    short lines of the article area outside its body, chrome and related
+    lists; last the generic selectors elsewhere.  A header's "Thứ 3, Ngày
+    16/07/2024" in a ``class="date"`` was taken over the article's own
+    "02/02/2023 08:07" under its headline whenever the header's day was not
+    the fetch day (a page cached, or restored from an old capture).
     """
     judge = _Judge(area, title, fetched_at)
-    own = scope.family.queries("published", scope.overrides)
+    own: tuple[str, ...] = ()
+    if scope.family is not GENERIC or scope.overrides.get("published"):
+        own = scope.family.queries("published", scope.overrides)
     generic = tuple(query for query in scope.queries("published") if query not in own)
     return (
         _from_selectors(scope, judge, own)
         or _from_meta(scope, judge)
-        or _from_selectors(scope, judge, generic)
+        or _from_selectors(scope, judge, generic, owned=True)
         or _from_lines(judge, lines, title)
+        or _from_selectors(scope, judge, generic, owned=False)
     )

@@ -708,6 +708,32 @@ def test_an_unclosed_headline_is_its_first_line_not_the_article(name: str) -> No
     assert (record.title, record.body) == (truth["title"], truth["body"])
 
 
+OLD_ASP_ARTICLE = """<html><head><meta charset="utf-8">
+<title>Ra quân tiêm vắc xin cho đàn gia súc</title></head><body>
+<div class="date">Thứ 3, Ngày 16/07/2024 - </div><a href="/">Trang chủ</a>
+<div class="chitiet"><div class="tieude">Ra quân tiêm vắc xin cho đàn gia súc</div>
+<div class="ngay">02/02/2023 08:07 33</div><div class="noidung">
+<p>Trạm Chăn nuôi và Thú y huyện phối hợp với các xã triển khai đợt tiêm phòng vụ xuân.</p>
+<p>Phát biểu tại buổi lễ, đồng chí Chủ tịch UBND huyện đánh giá cao tinh thần của cán bộ.</p>
+<p>Thời gian tới, địa phương tiếp tục đẩy mạnh tuyên truyền để người dân đồng thuận.</p>
+<p>Thùy Chinh</p></div></div></body></html>"""
+
+
+def test_an_old_template_gives_its_own_date_count_and_signing_name() -> None:
+    """real-portals.md's markers, on a template no preset knows: the header's
+    "Thứ 3, Ngày 16/07/2024" (a cached page's day, not the fetch day) was the
+    date of every article; "02/02/2023 08:07 33" ends with the view count;
+    a name alone on the last line signs the article."""
+    fetched = page(
+        "x", "http://huyen.gov.vn/news_detail.asp?id=5&cat=3", body=OLD_ASP_ARTICLE.encode()
+    )
+    record = extract_article(fetched)
+    assert record is not None
+    assert record.published == datetime(2023, 2, 2, 8, 7, tzinfo=VIETNAM_TZ)
+    assert (record.views, record.author) == (33, "Thùy Chinh")
+    assert record.body[-1].startswith("Thời gian tới")
+
+
 def test_generic_mode_finds_the_headline_the_title_tag_repeats() -> None:
     record = extract("liferay_article.html", family="generic")
     assert record.family == "generic"
