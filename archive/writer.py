@@ -433,14 +433,18 @@ class ArchiveWriter:
             article.views = record.views
 
         version = batch.versions.get((url, content_hash))
-        # Versions stored before the digest left URL-derived fields out carry
-        # another digest: the current one may still hold this text.
-        if version is None and current is not None and _same_text(current, record):
-            version = current
+        shown = batch.current.get(url, current)
+        # The text shown, stored or met earlier in this batch, may hold this
+        # record's with a date it does not print: versions stored before the
+        # digest left URL-derived fields out carry another digest, and a copy
+        # that names the article as its canonical URL (an AMP page) has no
+        # date line.  It made a version dated first-seen, flipping back on
+        # every crawl.
+        if version is None and shown is not None and _same_text(shown, record):
+            version = shown
         # Another URL of the article showing its text: a copy (republished
         # with its own date, or another byline), not a version.  It made one,
         # and the date flipped between the two on every crawl.
-        shown = batch.current.get(url, current)
         copied = shown is not None and url != pending.record.url
         if version is None and copied and _held(shown, "text_hash") == record.text_hash():
             version = shown
@@ -561,15 +565,18 @@ def _held(version: ArticleVersion | _NewVersion, name: str) -> Any:
     return version.row[name] if isinstance(version, _NewVersion) else getattr(version, name)
 
 
-def _same_text(version: ArticleVersion, record: ArticleRecord) -> bool:
+def _same_text(version: ArticleVersion | _NewVersion, record: ArticleRecord) -> bool:
     """Whether ``version`` holds what makes ``record`` a version (see
-    :meth:`ArticleRecord.versioned`), compared field by field."""
-    captions = [image["caption"] for image in version.images if image.get("caption")]
-    dated = record.published_source in (None, "url") or version.published_source in (
-        "url",
-        "first-seen",
-    )
-    return (
-        (version.title, version.author, version.summary, version.body, captions)
-        == (record.title, record.author, record.summary, record.text, record.captions)
-    ) and (dated or version.published == record.published)
+    :meth:`ArticleRecord.versioned`), compared field by field; a record
+    with no date of its page's holds any."""
+    captions = [image["caption"] for image in _held(version, "images") if image.get("caption")]
+    source = _held(version, "published_source")
+    dated = record.published_source in (None, "url") or source in ("url", "first-seen")
+    held = tuple(_held(version, name) for name in ("title", "author", "summary", "body"))
+    return (*held, captions) == (
+        record.title,
+        record.author,
+        record.summary,
+        record.text,
+        record.captions,
+    ) and (dated or _held(version, "published") == record.published)

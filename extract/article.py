@@ -51,6 +51,10 @@ def _common_ancestor(first: Element, second: Element) -> Element | None:
     return next((node for node in (second, *second.iterancestors()) if node in lineage), None)
 
 
+def _contains(ancestor: Element, element: Element) -> bool:
+    return element is ancestor or any(node is ancestor for node in element.iterancestors())
+
+
 def _area(title: Element | None, body: Element) -> Element:
     """The article's own part of the page: headline, meta lines and body."""
     if title is not None:
@@ -62,16 +66,29 @@ def _area(title: Element | None, body: Element) -> Element:
 
 
 def _meta_lines(
-    area: Element, body: Element, remove: tuple[str, ...], drop: set[str]
+    area: Element,
+    title: Element | None,
+    body: Element,
+    remove: tuple[str, ...],
+    drop: set[str],
 ) -> list[TextBlock]:
     """Short lines that may print the date or view count.
 
     Those of the article area outside the body, up to a related-news heading,
     then the body's own lines above its first paragraph (old pages put the
-    date line there).
+    date line there).  A headline outside the area (a page with nothing but
+    the article, as an AMP copy: headline, date line and body straight under
+    ``<body>``) brings the lines of what follows it, up to the body.
     """
     skip = chrome_elements(area, remove) | {body}
     area_lines = article_blocks(text_blocks(area, skip))
+    if title is not None and not _contains(area, title):
+        under = []
+        for sibling in title.itersiblings():
+            if _contains(sibling, body):
+                break
+            under += text_blocks(sibling, skip)
+        area_lines = under + area_lines
     lines = [line for line in area_lines if len(line.text) <= _MAX_META_LINE]
     for line in text_blocks(body, chrome_elements(body, remove)):
         if line.text in drop:
@@ -161,7 +178,7 @@ def extract_article(
     summary, summary_element = summary_found or (None, None)
     area = _area(title_element, found.element)
     drop = {text for text in (title, summary) if text}
-    lines = _meta_lines(area, found.element, scope.queries("remove"), drop)
+    lines = _meta_lines(area, title_element, found.element, scope.queries("remove"), drop)
     parts = split_body(
         found.element,
         base_url=page.base_url,

@@ -194,6 +194,28 @@ def test_a_copy_at_another_url_with_its_own_date_makes_no_version(store: Store) 
     assert store.article(copy_url).id == stored.id
 
 
+def test_a_copy_naming_the_article_canonical_without_its_date_makes_no_version(
+    store: Store,
+) -> None:
+    """An AMP copy (/bai-1.html/amp) names the article as its canonical URL and
+    prints no date: in the first crawl's batch it made a version dated
+    first-seen, and every full crawl flipped the date back and forth."""
+    dated = article(published=datetime(2023, 1, 1, 7, tzinfo=VIETNAM_TZ), published_source="page")
+    undated = article(published=None, published_source=None)
+    amp = "https://xa.gov.vn/tin/bai-1/amp"
+    counts = save(store, [(dated, capture(1, T0)), (undated, capture(2, T0, amp))])
+    assert (counts.new, counts.updated) == (1, 0)
+    for crawl in range(2):
+        later = T0 + timedelta(days=1 + crawl)
+        counts = save(
+            store,
+            [(dated, capture(3 + 2 * crawl, later)), (undated, capture(4 + 2 * crawl, later, amp))],
+        )
+        assert (counts.updated, counts.unchanged) == (0, 2)
+    stored = store.article("https://xa.gov.vn/tin/bai-1")
+    assert stored.published == dated.published and stored.version_count == 1
+
+
 def test_a_text_replaced_wholesale_is_counted_apart_from_edits(store: Store) -> None:
     """A portal taken over showed a tour company's adverts at its articles'
     URLs: 'updated 5', as for edits.  Such versions are counted as replaced;
