@@ -39,7 +39,8 @@ _HEADING_TAGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
 _TRAILING_LINKS = 0.5
 #: The label of a credit line ("Tác giả: …", "Nguồn tin: …").
 AUTHOR_PREFIX = re.compile(
-    r"^(?:tác giả|nguồn tin|nguồn|người viết|tin,? ảnh|tin và ảnh|bài,? ảnh|bài và ảnh)\s*:\s*",
+    r"^(?:(?:tác giả|nguồn tin|nguồn|người viết|tin,? ảnh|tin và ảnh|bài,? ảnh|bài và ảnh)\s*:"
+    r"|(?:viết|đăng) bởi\s*:?)\s*",
     re.IGNORECASE,
 )
 _SOURCE_LINE = re.compile(r"^\(?theo\s", re.IGNORECASE)

@@ -734,6 +734,19 @@ def test_an_old_template_gives_its_own_date_count_and_signing_name() -> None:
     assert record.body[-1].startswith("Thời gian tới")
 
 
+def test_a_credit_inside_the_date_line_is_the_author() -> None:
+    """WordPress themes print "01-01-2023 - 07:00 | Viết bởi Trần Minh | 20 lượt
+    xem": the credit was never read, being neither its own line nor labelled
+    with a colon."""
+    meta = "01-01-2023 - 07:00 | Viết bởi Trần Minh | 20 lượt xem"
+    html = OLD_ASP_ARTICLE.replace("02/02/2023 08:07 33", meta).replace("<p>Thùy Chinh</p>", "")
+    fetched = page("x", "http://xa.gov.vn/tiep-xuc-cu-tri.html", body=html.encode())
+    record = extract_article(fetched)
+    assert record is not None
+    assert (record.author, record.views) == ("Trần Minh", 20)
+    assert record.published == datetime(2023, 1, 1, 7, tzinfo=VIETNAM_TZ)
+
+
 def test_generic_mode_finds_the_headline_the_title_tag_repeats() -> None:
     record = extract("liferay_article.html", family="generic")
     assert record.family == "generic"
