@@ -58,9 +58,9 @@ class ShapeWatch:
         self.max_queued = settings.getint("DNA_MAX_QUEUED_PER_SHAPE")
         self.today = datetime.now(UTC).date()
         self.shapes: dict[str, ShapeTally] = {}
-        #: digests of the article texts met so far: the same text again (a
-        #: print view, a URL with a counter in it) is nothing new.
-        self.texts: set[str] = set()
+        #: digests of the article texts met so far, and the page each was met
+        #: on first: the same text again (a print view) is nothing new.
+        self.texts: dict[str, str] = {}
         #: links held back from a page that led only to more of its own
         #: shape, until the one link sent on is judged.
         self.held: dict[str, list[Request]] = {}
@@ -158,7 +158,10 @@ class ShapeWatch:
         showed_more = False
         if not productive and links:
             walking = tuple(
-                key for key in keys if all(self.within(key, keys[0], link.url) for link in links)
+                key
+                for key in keys
+                if all(self.within(key, keys[0], link.url) for link in links)
+                and _walked(key, keys[0], links)
             )
             # A page showing what the page it came from did not (a date
             # archive's day, its news seen already) is no walk, and its shape
@@ -207,7 +210,9 @@ class ShapeWatch:
             if late is not None and shape.late_date is None:
                 shape.late_date = late
             stoppable = not stopped and not shape.stopped and self.threshold > 0
-            why = stoppable and self._why_stop(shape, strong=untried, walked=fresh, dated=dated)
+            why = stoppable and self._why_stop(
+                shape, strong=untried, walked=fresh, dated=dated, mixed=key.endswith("?*")
+            )
             if why:
                 self._stop(key, shape, why)
                 stopped = key
@@ -282,7 +287,7 @@ class ShapeWatch:
                 shape.example = ""  # carried once: the new shape carries it on
 
     def _why_stop(
-        self, shape: ShapeTally, *, strong: bool, walked: bool, dated: bool
+        self, shape: ShapeTally, *, strong: bool, walked: bool, dated: bool, mixed: bool
     ) -> str | None:
         """Why ``shape``, just judged unproductive again, is to be stopped, if it is.
 
@@ -291,12 +296,17 @@ class ShapeWatch:
         :param dated: the page's URL carries a date: a run of walking counts,
             however productive the shape was (a date archive's days before
             and after its news, that would cost ten times its news days).
+        :param mixed: a path's ``?*``, whose pages may be of several
+            templates: a walk then a barren page are two templates' pages
+            (on a portal whose every page is ``/Default.aspx?tabid=*``, a
+            calendar's then the "about" tab's), no sign of one trap.  It
+            stopped the news listing's pages 2 to 4 queued behind them.
         """
         pages = f"stopped after {shape.pages} pages"
         if (strong or walked) and not (shape.productive or shape.showed_more) and shape.walks:
             if shape.walks >= 2:
                 return f"{pages} (each led only to more of it)"
-            if shape.barren:
+            if shape.barren and not mixed:
                 return f"{pages} (led only to more of it, then to nothing new)"
         if dated and shape.walk_streak >= self.threshold:
             return f"{pages} (the last {shape.walk_streak} led only to more of it)"
@@ -400,13 +410,14 @@ class ShapeWatch:
             send += [released(request) for request in parked]
         return send
 
-    def new_text(self, item: ArticleItem) -> bool:
-        """Whether ``item``'s text was not met before in this crawl."""
+    def met_before(self, item: ArticleItem, url: str) -> str | None:
+        """The page ``item``'s text was met on before in this crawl, if any
+        (the text is noted as met on ``url`` otherwise)."""
         digest = item.record.text_hash()
-        if digest in self.texts:
-            return False
-        self.texts.add(digest)
-        return True
+        first = self.texts.get(digest)
+        if first is None:
+            self.texts[digest] = url
+        return first
 
     def guessed_article(self, url: str, was: bool) -> None:
         """A page whose URL was guessed to be an article's came back: it ``was``
@@ -562,6 +573,28 @@ def released(request: Request) -> Request:
     """A parked request sent on: past the duplicate filter, which saw it once
     already; :class:`StoppedShapeMiddleware` filters its redirects again."""
     return request.replace(dont_filter=True, meta={**request.meta, RELEASED: True})
+
+
+def _walked(key: str, page_shape: str, links: list[Request]) -> bool:
+    """Whether a page of ``page_shape`` leading only to ``links`` (all of
+    ``key``) walks ``key`` itself, not only its own shape.
+
+    The coarser shapes gather several templates' pages: a path's ``?*`` is
+    walked by a filter added (facets), a directory's ``/*`` by another page
+    of it (a tag cloud's).  A page leading to others of its own path and
+    parameters walks its own shape alone, counted there.  Counted in the
+    coarser ones, a calendar's weeks stopped ``/Default.aspx?*`` on a portal
+    whose every page is ``/Default.aspx?tabid=N`` (the news listing's pages
+    queued under it dropped), and ``/vi/lich-cong-tac?…`` stopped ``/vi/*``,
+    the news listing ``/vi/tin-tuc`` with it.
+    """
+    if key == page_shape:
+        return True
+    if key.endswith("?*"):
+        names = parameter_names(page_shape)
+        return any(parameter_names(url_shape(link.url)) > names for link in links)
+    path = page_shape.partition("?")[0]
+    return any(url_shape(link.url).partition("?")[0] != path for link in links)
 
 
 def parameter_names(shape: str) -> frozenset[str]:

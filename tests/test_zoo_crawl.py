@@ -837,6 +837,35 @@ def test_a_search_refined_into_nothing_new_is_stopped_at_its_first_refinement(
     )
 
 
+def test_articles_answering_under_a_second_prefix_are_aliases_not_dead_ends(
+    tmp_path: Path,
+) -> None:
+    """A Liferay portal answers every article under /vi/ and under /web/site/:
+    the home page links the newest under /vi/, the news listing all of them
+    under /web/site/.  The first /web/ articles were copies of the /vi/ ones
+    met first, counted as dead ends as print views are, and their shape was
+    stopped: the articles linked only under /web/ were lost."""
+    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
+    items = []
+    for number in range(1, 9):
+        title = _meeting_title(number)
+        for prefix in ("/vi", "/web/xa"):
+            path = f"{prefix}/chi-tiet/-/asset_publisher/AbC/content/bai-{number}"
+            pages[path] = (200, _meeting_article(number, title, _HOME_LINK))
+        items.append(_teaser(f"/web/xa/chi-tiet/-/asset_publisher/AbC/content/bai-{number}", title))
+    newest = "".join(
+        _teaser(f"/vi/chi-tiet/-/asset_publisher/AbC/content/bai-{number}", _meeting_title(number))
+        for number in (1, 2, 3)
+    )
+    pages["/web/xa/tin-tuc"] = (200, _HOME_LINK + "".join(items))
+    pages["/"] = (200, newest + '<a href="/web/xa/tin-tuc">Tin tức</a>')
+    encoded = {path: (status, body.encode()) for path, (status, body) in pages.items()}
+    result, _ = _crawl_pages(encoded, "/", "prefixes", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(archived_articles(tmp_path, "prefixes")) == 8, result.stdout
+    assert "dead ends" not in result.stdout
+
+
 def test_articles_gone_first_in_a_listing_do_not_stop_the_rest(tmp_path: Path) -> None:
     """The two newest articles listed answer an empty page and a line saying
     the article is gone, with no link: as pages of text with no links (print

@@ -134,8 +134,14 @@ class TrapGuardMiddleware:
                     continue
             elif isinstance(output, ArticleItem):
                 article = True
-                if not self.watch.new_text(output):
-                    copy = True
+                if (first := self.watch.met_before(output, page_url)) is not None:
+                    # A copy of the page that linked it (its print, save or
+                    # AMP view) is a dead end.  One of an article met by
+                    # another way (a listing's link under a second prefix,
+                    # /web/site/ beside /vi/) is its alias: counted so, the
+                    # aliases' shape was stopped, and the articles the
+                    # portal linked only that way were lost.
+                    copy = first == meta.get("dna_linked_from")
                 else:
                     productive = sure = True
                     if parent := meta.get("dna_linked_from"):

@@ -1,0 +1,64 @@
+"""The trap guard's verdicts, page by page: :class:`crawler.shapes.ShapeWatch` driven
+as the spider middleware drives it, with the crawl settings dna runs with."""
+
+from __future__ import annotations
+
+from scrapy import Request
+from scrapy.utils.test import get_crawler
+
+from crawler import settings
+from crawler.shapes import ShapeWatch
+
+PORTAL = "http://huyen.gov.vn"
+
+
+def watch() -> ShapeWatch:
+    crawler = get_crawler(
+        settings_dict={
+            "DNA_TRAP_PAGES": settings.DNA_TRAP_PAGES,
+            "DNA_MAX_QUEUED_PER_SHAPE": settings.DNA_MAX_QUEUED_PER_SHAPE,
+        }
+    )
+    return ShapeWatch(crawler)
+
+
+def tab(number: int, **more: int) -> str:
+    query = "&".join(f"{name}={value}" for name, value in {"tabid": number, **more}.items())
+    return f"{PORTAL}/Default.aspx?{query}"
+
+
+def test_one_path_for_every_template_is_not_stopped_by_two_templates_pages() -> None:
+    """DotNetNuke serves every page as /Default.aspx?tabid=N: the calendar's
+    tab (leading only to its weekday tabs) then the "about" tab (leading
+    nowhere new) stopped /Default.aspx?* as a trap, and the news listing's
+    pages 2 to 4, queued behind them, were dropped: 3 of 13 articles lost."""
+    shapes = watch()
+    weekdays = [Request(tab(61 + day, tuan=29)) for day in range(6)]
+    shapes.judged(tab(60), False, weekdays, PORTAL + "/")
+    shapes.judged(tab(40), False, [], PORTAL + "/")
+    assert shapes.stopped(tab(52, PageIndex=2)) is None
+    # The calendar's own weeks still are a trap.
+    weeks = [Request(tab(61, tuan=28)), Request(tab(61, tuan=30))]
+    shapes.judged(tab(61, tuan=29), False, weeks, tab(60))
+    shapes.judged(tab(61, tuan=28), False, [Request(tab(61, tuan=27))], tab(61, tuan=29))
+    assert shapes.stopped(tab(61, tuan=40)) == "/Default.aspx?tabid=*&tuan=*"
+
+
+def test_a_calendar_in_a_directory_does_not_stop_the_directory() -> None:
+    """Liferay's calendar is /vi/lich-cong-tac?_8_month=N…: its months walked
+    /vi/* as well as their own shape, and stopping /vi/* dropped /vi/tin-tuc,
+    the news listing.  A tag cloud's pages, each another word under /the/,
+    still walk /the/*."""
+    shapes = watch()
+
+    def month(number: int) -> str:
+        return f"{PORTAL}/vi/lich-cong-tac?p_p_id=8&_8_month={number}&_8_year=2024"
+
+    for number in range(5, 1, -1):
+        links = [Request(month(number - 1)), Request(month(number + 1))]
+        shapes.judged(month(number), False, links, month(number + 1))
+    assert shapes.stopped(month(0)) is not None
+    assert shapes.stopped(f"{PORTAL}/vi/tin-tuc") is None
+    for word, more in (("dan", "sinh"), ("sinh", "nong"), ("nong", "thon")):
+        shapes.judged(f"{PORTAL}/the/{word}", False, [Request(f"{PORTAL}/the/{more}")], PORTAL)
+    assert shapes.stopped(f"{PORTAL}/the/moi") == "/the/*"
