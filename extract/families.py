@@ -332,7 +332,11 @@ LIFERAY = Family(
             _pattern,
             (
                 r"/-/view_content/",
+                r"/-/asset_publisher/",
                 r"\bp_p_id=",
+                # Liferay 7 and DXP: the generator tag, and the path of their scripts.
+                r"""name=["']generator["'][^>]*Liferay|Liferay[^>]*name=["']generator""",
+                r"/o/frontend-js-web/",
                 r"asset-bounddary",
                 r"journal-content-article",
                 r"\bLiferay\.(?:Portlet|ThemeDisplay|Util|Browser)\b",

@@ -152,6 +152,19 @@ def test_detect_family(name: str, expected: str) -> None:
     assert detect_family(fetched.selector, fetched.url) == expected
 
 
+def test_a_liferay_7_home_page_names_its_platform() -> None:
+    """A Liferay 7 commune's home page: its generator tag, its scripts under
+    /o/frontend-js-web/ and asset publisher links, but no p_p_id and no
+    portlet class: `dna sites add` left it `auto`."""
+    home = (
+        '<html><head><meta name="generator" content="Liferay Portal">'
+        '<script src="/o/frontend-js-web/liferay/global.bundle.js"></script></head><body>'
+        '<a href="/vi/xem-chi-tiet/-/asset_publisher/AbC/content/bai-1?p_p_auth=Xy">Tin</a>'
+        "</body></html>"
+    )
+    assert detect_family(home, "https://xahoason.gov.vn/") == "liferay"
+
+
 def test_detect_family_uses_the_url_when_markup_says_nothing() -> None:
     assert (
         detect_family("<html><body><p>x</p></body></html>", URLS["tandan_article.html"]) == "tandan"
