@@ -296,11 +296,9 @@ class ShapeWatch:
         :param dated: the page's URL carries a date: a run of walking counts,
             however productive the shape was (a date archive's days before
             and after its news, that would cost ten times its news days).
-        :param mixed: a path's ``?*``, whose pages may be of several
-            templates: a walk then a barren page are two templates' pages
-            (on a portal whose every page is ``/Default.aspx?tabid=*``, a
-            calendar's then the "about" tab's), no sign of one trap.  It
-            stopped the news listing's pages 2 to 4 queued behind them.
+        :param mixed: a path's ``?*``, whose pages may be several templates':
+            a walk then a barren page (``/Default.aspx?tabid=*``'s calendar,
+            then its "about" tab) are no sign of one trap.
         """
         pages = f"stopped after {shape.pages} pages"
         if (strong or walked) and not (shape.productive or shape.showed_more) and shape.walks:
@@ -582,11 +580,9 @@ def _walked(key: str, page_shape: str, links: list[Request]) -> bool:
     The coarser shapes gather several templates' pages: a path's ``?*`` is
     walked by a filter added (facets), a directory's ``/*`` by another page
     of it (a tag cloud's).  A page leading to others of its own path and
-    parameters walks its own shape alone, counted there.  Counted in the
-    coarser ones, a calendar's weeks stopped ``/Default.aspx?*`` on a portal
-    whose every page is ``/Default.aspx?tabid=N`` (the news listing's pages
-    queued under it dropped), and ``/vi/lich-cong-tac?…`` stopped ``/vi/*``,
-    the news listing ``/vi/tin-tuc`` with it.
+    parameters walks its own shape alone.  Counted in the coarser ones, a
+    calendar's weeks stopped ``/Default.aspx?*`` (a DotNetNuke portal's news
+    listing with it), and ``/vi/lich-cong-tac?…`` stopped ``/vi/*``.
     """
     if key == page_shape:
         return True
