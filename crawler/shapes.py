@@ -308,11 +308,12 @@ class ShapeWatch:
                 return f"{pages} (led only to more of it, then to nothing new)"
         if dated and shape.walk_streak >= self.threshold:
             return f"{pages} (the last {shape.walk_streak} led only to more of it)"
-        if strong:
-            if shape.late_date is not None:
-                return f"{pages} (its dates ran to {shape.late_date})"
-            if shape.dead_ends >= max(2, self.threshold // 6):
-                return f"{pages} (dead ends: no links, or copies)"
+        if strong and shape.late_date is not None:
+            return f"{pages} (its dates ran to {shape.late_date})"
+        # Dead ends are a sign where their own shape never was productive:
+        # Joomla's print views share the articles' ``?*``, which is.
+        if not shape.productive and shape.dead_ends >= max(2, self.threshold // 6):
+            return f"{pages} (dead ends: no links, or copies)"
         threshold = max(2, self.threshold // 4) if shape.late_date else self.threshold
         if shape.streak >= threshold and shape.productive * _PRODUCTIVE_SHARE < shape.pages:
             dates = f" (its dates ran to {shape.late_date})" if shape.late_date else ""

@@ -866,6 +866,30 @@ def test_articles_answering_under_a_second_prefix_are_aliases_not_dead_ends(
     assert "dead ends" not in result.stdout
 
 
+def test_print_views_sharing_the_articles_parameters_are_stopped(tmp_path: Path) -> None:
+    """Joomla's articles are /tin-tuc/N-slug.html?Itemid=101, their print views
+    the same with tmpl=component&layout=default: the print views shared the
+    articles' /tin-tuc/*.html?*, which was productive, so their dead ends
+    never counted, and every article's print view was fetched."""
+    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
+    items = []
+    for number in range(1, 11):
+        title, path = _meeting_title(number), f"/tin-tuc/{number}-hoi-nghi.html"
+        view = f"{path}?tmpl=component&amp;print=1&amp;layout=default&amp;Itemid=101"
+        after = f'<a href="{view}">Bản in</a>'
+        pages[f"{path}?Itemid=101"] = (200, _meeting_article(number, title, _HOME_LINK, after))
+        # Asked as canonical: print=1 dropped, the parameters sorted.
+        asked_as = f"{path}?Itemid=101&layout=default&tmpl=component"
+        pages[asked_as] = (200, _meeting_article(number, title))
+        items.append(_teaser(f"{path}?Itemid=101", title))
+    pages["/"] = (200, _HOME_LINK + "".join(items))
+    encoded = {path: (status, body.encode()) for path, (status, body) in pages.items()}
+    result, _ = _crawl_pages(encoded, "/", "joomla", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(archived_articles(tmp_path, "joomla")) == 10
+    assert "*.html?Itemid=*&layout=*&tmpl=* stopped after 2 pages (dead ends" in result.stdout
+
+
 def test_articles_gone_first_in_a_listing_do_not_stop_the_rest(tmp_path: Path) -> None:
     """The two newest articles listed answer an empty page and a line saying
     the article is gone, with no link: as pages of text with no links (print
