@@ -525,7 +525,8 @@ def test_a_url_pattern_that_misreads_a_menu_id_as_an_article_id_is_unlearnt(
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(archived_articles(tmp_path, "jo")) == 8
     searches = [path for path in asked if "searchword=" in path]
-    assert len(searches) <= 40, len(searches)  # without: 1,787, all of them
+    # In flight when the stop comes: 31 alone, up to 39 with six crawls at once.
+    assert len(searches) <= 80, len(searches)  # without: 1,787, all of them
     assert "trap: /index.php?Itemid=*&option=*&searchword=* stopped" in result.stdout
 
 
