@@ -310,14 +310,14 @@ class ShapeWatch:
             return f"{pages} (the last {shape.walk_streak} led only to more of it)"
         if strong and shape.late_date is not None:
             return f"{pages} (its dates ran to {shape.late_date})"
-        # Dead ends are a sign where their own shape never was productive:
-        # Joomla's print views share the articles' ``?*``, which is.
+        # Dead ends count where their own shape never was productive (not ``?*``).
         if not shape.productive and shape.dead_ends >= max(2, self.threshold // 6):
             return f"{pages} (dead ends: no links, or copies)"
         threshold = max(2, self.threshold // 4) if shape.late_date else self.threshold
         if shape.streak >= threshold and shape.productive * _PRODUCTIVE_SHARE < shape.pages:
-            dates = f" (its dates ran to {shape.late_date})" if shape.late_date else ""
-            return pages + dates
+            if shape.late_date:
+                return f"{pages} (its dates ran to {shape.late_date})"
+            return f"{pages} (the last {shape.streak} led to no new article)"
         return None
 
     def repeats_above(
