@@ -61,6 +61,11 @@ _NO_HITS_HINT = (
     "No hits: try fewer words, --fuzzy for typing mistakes, or fewer filters "
     "(diacritics are optional)."
 )
+_NO_PLACES_HINT = (
+    "No portal of this archive has its place set, so --province and --district find "
+    "nothing (a restore from bare WARC files does not set them): "
+    "`dna sites refresh-places --all` finds them from sites.toml."
+)
 _NO_EXACT_HINT = "No hits with these spellings: without --exact, other diacritics match too."
 
 
@@ -224,6 +229,17 @@ def search(
         err_console.print(escape(one_line(_count_line(query, request, result))), soft_wrap=True)
     if not result.total:
         err_console.print(_NO_EXACT_HINT if exact else _NO_HITS_HINT, soft_wrap=True)
+        if portal_places and not _portals_placed(env):
+            err_console.print(_NO_PLACES_HINT, soft_wrap=True)
+
+
+def _portals_placed(env: Env) -> bool:
+    """Whether any site of the archive has the unit it serves set."""
+    store = env.open_store()
+    try:
+        return any(site.place for site in store.site_places())
+    finally:
+        store.close()
 
 
 def _place_filters(

@@ -260,6 +260,24 @@ def test_province_and_district_filter_by_where_the_portal_sits(harvest: Harvest)
     assert search(harvest, "--province", "Đồng Nai", "--district", "Thanh Chương") == []
 
 
+def test_portal_filters_on_an_archive_with_no_places_say_why_nothing_is_found(
+    harvest: Harvest, tmp_path: Path
+) -> None:
+    """After a restore from bare WARC files no portal has its place set: a
+    researcher's --district found nothing, with the "fewer words" advice."""
+    data = tmp_path / "data"
+    shutil.copytree(harvest.data, data)
+    with sqlite3.connect(data / "archive.sqlite3") as db:
+        db.execute("UPDATE sites SET place = NULL")
+    assert run_dna("index", "--rebuild", data=data).returncode == 0
+    result = run_dna("search", "xã", "--district", "Thanh Chương", data=data)
+    assert result.returncode == 0
+    assert result.stdout.startswith("0 hits")
+    assert "dna sites refresh-places --all" in result.stderr
+    placed = run_dna("search", "xã", "--province", "Cà Mau", data=harvest.data)
+    assert placed.stdout.startswith("0 hits") and "refresh-places" not in placed.stderr
+
+
 def test_unknown_or_ambiguous_place_is_a_one_line_error(harvest: Harvest) -> None:
     unknown = run_dna("search", "xã", "--place", "Atlantis", data=harvest.data)
     assert unknown.returncode == 2
