@@ -27,7 +27,7 @@ class ShapeTally:
     #: a date no news can carry (see implausible_date), seen in one of its unproductive pages.
     late_date: str | None = None
     queue_capped: int = 0
-    #: dead ends: pages with no links at all, or copies of an article met before.
+    #: dead ends: pages with no links at all, or copies of the page that linked them.
     dead_ends: int = 0
     #: pages that led only to more of this shape; and of them, the last in a row.
     walks: int = 0

@@ -15,7 +15,7 @@ from datetime import datetime
 from lxml.etree import _Element as Element
 
 from archive.records import VIETNAM_TZ, ArticleRecord
-from extract.blocks import TextBlock, text_blocks
+from extract.blocks import TextBlock, is_within, text_blocks
 from extract.body import split_body
 from extract.boilerplate import chrome_elements
 from extract.container import article_blocks, find_article_body
@@ -51,10 +51,6 @@ def _common_ancestor(first: Element, second: Element) -> Element | None:
     return next((node for node in (second, *second.iterancestors()) if node in lineage), None)
 
 
-def _contains(ancestor: Element, element: Element) -> bool:
-    return element is ancestor or any(node is ancestor for node in element.iterancestors())
-
-
 def _area(title: Element | None, body: Element) -> Element:
     """The article's own part of the page: headline, meta lines and body."""
     if title is not None:
@@ -82,10 +78,10 @@ def _meta_lines(
     """
     skip = chrome_elements(area, remove) | {body}
     area_lines = article_blocks(text_blocks(area, skip))
-    if title is not None and not _contains(area, title):
+    if title is not None and not is_within(title, area):
         under = []
         for sibling in title.itersiblings():
-            if _contains(sibling, body):
+            if is_within(body, sibling):
                 break
             under += text_blocks(sibling, skip)
         area_lines = under + area_lines

@@ -179,6 +179,11 @@ def text_blocks(root: Element, skip: Collection[Element] = ()) -> Iterator[TextB
             yield item
 
 
+def is_within(element: Element, ancestor: Element) -> bool:
+    """Whether ``element`` is ``ancestor`` or lies inside it."""
+    return element is ancestor or any(node is ancestor for node in element.iterancestors())
+
+
 def element_text(root: Element, skip: Collection[Element] = ()) -> str:
     """The element's visible text on one line, blocks separated by a space."""
     return " ".join(block.text for block in text_blocks(root, skip))

@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 from lxml.etree import _Element as Element
 
-from extract.blocks import TextBlock, element_text, text_blocks
+from extract.blocks import TextBlock, element_text, is_within, text_blocks
 from extract.body import AUTHOR_PREFIX, strip_author_prefix
 from extract.boilerplate import RELATED_HEADING, parse_views, views_line
 from extract.container import MIN_PARAGRAPH
@@ -268,9 +268,7 @@ def find_tags(scope: Scope, area: Element | None = None, body: Element | None = 
 
 
 def _is_within(match: Node, area: Element) -> bool:
-    return not isinstance(match, str) and (
-        match is area or any(node is area for node in match.iterancestors())
-    )
+    return not isinstance(match, str) and is_within(match, area)
 
 
 def canonical_url(scope: Scope, url: str) -> str:

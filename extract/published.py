@@ -13,7 +13,7 @@ from datetime import datetime
 
 from lxml.etree import _Element as Element
 
-from extract.blocks import TextBlock
+from extract.blocks import TextBlock, is_within
 from extract.boilerplate import in_chrome
 from extract.dates import find_date, is_plausible, parse_iso, same_day
 from extract.families import GENERIC
@@ -44,7 +44,7 @@ class _Judge:
         self.title_at = self.order.get(title, -1) if title is not None else -1
 
     def inside(self, element: Element) -> bool:
-        return element is self.area or any(node is self.area for node in element.iterancestors())
+        return is_within(element, self.area)
 
     def accept(self, value: datetime | None, element: Element | None) -> bool:
         if value is None or not is_plausible(value, self.fetched_at):
