@@ -27,6 +27,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
+from archive.aliases import find_aliases, prefer_clean_urls, shared_texts
 from archive.archived import WriteCounts, mention_rows
 from archive.database import StoreError, dialect_insert, lock_site_batches
 from archive.models import Article, ArticleUrl, ArticleVersion, Capture, PlaceMention
@@ -64,7 +65,8 @@ class _ArticleBatch:
     :param with_current: URLs whose article already has a current version.
     :param fresh: URLs whose article this batch created, not yet counted as new.
     :param aliases: the batch's URLs that are another URL of an article, and its URL.
-    :param shared: texts (digests) shown at several articles' URLs (see :func:`_shared_texts`).
+    :param shared: texts (digests) shown at several articles' URLs
+        (see :func:`archive.aliases.shared_texts`).
     :param changed: URLs whose article's current version this batch set.
     :param current: the version each of those URLs' articles is to show.
     :param created: versions this batch creates, in the order met.
@@ -117,7 +119,8 @@ class _ArticleBatch:
             seen[url] = min(seen.get(url, item.seen_at), item.seen_at)
         if not seen:
             return cls({}, {}, set(), set(), {})
-        aliases = _aliases(session, site_id, pending)
+        records = [item.record for item in pending]
+        aliases = find_aliases(session, site_id, records)
         first_seen: dict[str, datetime] = {}
         for url, at in seen.items():
             target = aliases.get(url, url)
@@ -156,76 +159,8 @@ class _ArticleBatch:
                 index_elements=["url"]
             )
             session.execute(insert, new_aliases)
-        shared = _shared_texts(session, site_id, pending, aliases) | shared
+        shared = shared_texts(session, site_id, records, aliases) | shared
         return cls(articles, versions, with_current, fresh, aliases, shared)
-
-
-def _aliases(session: Session, site_id: int, pending: list[_PendingArticle]) -> dict[str, str]:
-    """The URLs of ``pending`` that are other URLs of an article, and that article's URL.
-
-    One known as an alias stays one; a URL with no article yet whose body
-    is an article's of the same site (archived, or met earlier in
-    this batch) is one: the last line of defence when canonical URLs failed
-    to make one URL of two (a case-insensitive server, a session token in a
-    parameter nobody could tell).
-    """
-    urls = {item.record.url for item in pending}
-    known = dict(
-        session.execute(
-            select(ArticleUrl.url, Article.url)
-            .join(Article, ArticleUrl.article_id == Article.id)
-            .where(ArticleUrl.url.in_(urls))
-        ).all()
-    )
-    articles = set(session.scalars(select(Article.url).where(Article.url.in_(urls))))
-    texts: dict[str, str] = {}
-    for item in pending:
-        url = item.record.url
-        if url not in known and url not in articles and item.record.body:
-            texts.setdefault(url, item.record.text_hash())
-    by_text: dict[str, str] = {}
-    if texts:
-        rows = session.execute(
-            select(ArticleVersion.text_hash, Article.url)
-            .join(Article, ArticleVersion.article_id == Article.id)
-            .where(Article.site_id == site_id, ArticleVersion.text_hash.in_(set(texts.values())))
-            .order_by(Article.id)
-        )
-        for text_hash, url in rows:
-            by_text.setdefault(text_hash, url)
-    aliases = dict(known)
-    for url, text_hash in texts.items():
-        target = by_text.setdefault(text_hash, url)
-        if target != url:
-            aliases[url] = target
-    return aliases
-
-
-def _shared_texts(
-    session: Session, site_id: int, pending: list[_PendingArticle], aliases: dict[str, str]
-) -> set[str]:
-    """The texts (title and body digests) the batch meets at the URLs of two
-    articles or more, or at one while another article holds it already.
-
-    A portal closed with one notice at every address, or taken over, showed
-    it at each article's URL, and each article's current text became it:
-    the commune's articles were no longer found.  Such a text is the site's
-    page, no article's version.
-    """
-    at: dict[str, set[str]] = {}
-    for item in pending:
-        if item.record.body:
-            url = aliases.get(item.record.url, item.record.url)
-            at.setdefault(item.record.text_hash(), set()).add(url)
-    shared = {text for text, urls in at.items() if len(urls) > 1}
-    if len(shared) < len(at):
-        held = session.execute(
-            select(ArticleVersion.text_hash, Article.url)
-            .join(Article, Article.current_version_id == ArticleVersion.id)
-            .where(Article.site_id == site_id, ArticleVersion.text_hash.in_(set(at) - shared))
-        )
-        shared |= {text for text, url in held if at[text] - {url}}
-    return shared
 
 
 #: PostgreSQL's "deadlock detected": two writers met shared rows in different
@@ -302,7 +237,8 @@ class ArchiveWriter:
         self._articles: list[_PendingArticle] = []
         self._oldest: float | None = None
         #: texts met at several articles' URLs in this writer's batches (see
-        #: :func:`_shared_texts`): met at one alone in a later batch, still the site's.
+        #: :func:`archive.aliases.shared_texts`): met at one alone in a later
+        #: batch, still the site's.
         self._shared: frozenset[str] = frozenset()
 
     def add_capture(self, capture: CaptureRecord) -> None:
@@ -384,6 +320,7 @@ class ArchiveWriter:
             for url, version in batch.current.items():
                 batch.articles[url].current_version_id = version.id
             session.flush()
+            prefer_clean_urls(session, batch.articles, batch.aliases)
             if self.search_documents is not None and batch.changed:
                 changed = [batch.articles[url].id for url in sorted(batch.changed)]
                 self.search_documents(session, changed)

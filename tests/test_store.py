@@ -168,6 +168,27 @@ def test_an_article_met_twice_in_its_first_crawl_is_new_once_and_never_updated(
     assert (counts.new, counts.updated) == (1, 0)
 
 
+def test_the_url_without_a_stray_parameter_becomes_the_articles_url(store: Store) -> None:
+    """An old portal's links carry a random bare ``?66126116`` or the listing's
+    ``?PageIndex=12``: met first so, the junk stayed the URL researchers cite,
+    and the clean spelling met later was only "also at".  The other way round
+    (a print view ``?print=1`` met second) the article keeps its URL."""
+    junk = "https://xa.gov.vn/Tin/bai-1?66126116="
+    clean = "https://xa.gov.vn/tin/bai-1"
+    save(store, [(article(url=junk), capture(1, T0, junk))])
+    indexed_through = store.article(junk).updated_at
+    later = T0 + timedelta(days=1)
+    counts = save(store, [(article(url=clean), capture(2, later, clean))])
+    assert (counts.new, counts.updated, counts.unchanged) == (0, 0, 1)
+    stored = store.article(clean)
+    assert (stored.url, stored.other_urls) == (clean, [junk])
+    assert store.article(junk).id == stored.id
+    assert stored.updated_at > indexed_through  # the index is told of the new URL
+    printed = "https://xa.gov.vn/tin/bai-1?print=1"
+    save(store, [(article(url=printed), capture(3, later, printed))])
+    assert store.article(printed).url == clean
+
+
 def test_a_copy_at_another_url_with_its_own_date_makes_no_version(store: Store) -> None:
     """A merged commune's portal republished an article under a second URL,
     dated the day it was copied: the copy made a version, and every crawl

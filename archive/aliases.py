@@ -1,0 +1,130 @@
+"""Other URLs of one article: found by its text, and the article's URL chosen among them.
+
+Canonical URLs fail to make one URL of two on portals nobody tuned for (a
+case-insensitive server, a session token in a parameter nobody could tell,
+a listing's parameter carried into its links).  The text is the last line of
+defence: the same text under another URL of the site is another URL of the
+same article, and of its URLs the cleanest is the one it is known by.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from urllib.parse import parse_qsl, urlsplit
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from archive.models import Article, ArticleUrl, ArticleVersion
+from archive.records import ArticleRecord
+
+
+def find_aliases(session: Session, site_id: int, records: list[ArticleRecord]) -> dict[str, str]:
+    """The URLs of ``records`` that are other URLs of an article, and that article's URL.
+
+    One known as an alias stays one; a URL with no article yet whose body
+    is an article's of the same site (archived, or met earlier in
+    this batch) is one: the last line of defence when canonical URLs failed
+    to make one URL of two (a case-insensitive server, a session token in a
+    parameter nobody could tell).
+    """
+    urls = {record.url for record in records}
+    known = dict(
+        session.execute(
+            select(ArticleUrl.url, Article.url)
+            .join(Article, ArticleUrl.article_id == Article.id)
+            .where(ArticleUrl.url.in_(urls))
+        ).all()
+    )
+    articles = set(session.scalars(select(Article.url).where(Article.url.in_(urls))))
+    texts: dict[str, str] = {}
+    for record in records:
+        url = record.url
+        if url not in known and url not in articles and record.body:
+            texts.setdefault(url, record.text_hash())
+    by_text: dict[str, str] = {}
+    if texts:
+        rows = session.execute(
+            select(ArticleVersion.text_hash, Article.url)
+            .join(Article, ArticleVersion.article_id == Article.id)
+            .where(Article.site_id == site_id, ArticleVersion.text_hash.in_(set(texts.values())))
+            .order_by(Article.id)
+        )
+        for text_hash, url in rows:
+            by_text.setdefault(text_hash, url)
+    aliases = dict(known)
+    for url, text_hash in texts.items():
+        target = by_text.setdefault(text_hash, url)
+        if target != url:
+            aliases[url] = target
+    return aliases
+
+
+def shared_texts(
+    session: Session, site_id: int, records: list[ArticleRecord], aliases: dict[str, str]
+) -> set[str]:
+    """The texts (title and body digests) ``records`` hold at the URLs of two
+    articles or more, or at one while another article holds it already.
+
+    A portal closed with one notice at every address, or taken over, showed
+    it at each article's URL, and each article's current text became it:
+    the commune's articles were no longer found.  Such a text is the site's
+    page, no article's version.
+    """
+    at: dict[str, set[str]] = {}
+    for record in records:
+        if record.body:
+            url = aliases.get(record.url, record.url)
+            at.setdefault(record.text_hash(), set()).add(url)
+    shared = {text for text, urls in at.items() if len(urls) > 1}
+    if len(shared) < len(at):
+        held = session.execute(
+            select(ArticleVersion.text_hash, Article.url)
+            .join(Article, Article.current_version_id == ArticleVersion.id)
+            .where(Article.site_id == site_id, ArticleVersion.text_hash.in_(set(at) - shared))
+        )
+        shared |= {text for text, url in held if at[text] - {url}}
+    return shared
+
+
+def prefer_clean_urls(
+    session: Session, articles: dict[str, Article], aliases: dict[str, str]
+) -> None:
+    """Make an alias the article's URL where it is the article's URL without
+    a stray parameter (see :func:`_cleaner`); the old URL becomes the alias.
+
+    The first spelling met was kept, and old portals' links carry junk (a
+    random bare ``?66126116``, the listing's ``?PageIndex=12``): researchers
+    cited it while the clean URL was only "also at".  The article's
+    ``updated_at`` moves, so the search index learns the new URL.
+    """
+    best: dict[str, str] = {}
+    for alias, target in sorted(aliases.items()):
+        if target in articles and _cleaner(alias, best.get(target, target)):
+            best[target] = alias
+    for target, clean in best.items():
+        article = articles[target]
+        session.execute(
+            update(ArticleUrl)
+            .where(ArticleUrl.url == clean)
+            .values(url=target, first_seen=article.first_seen)
+        )
+        session.execute(
+            update(Article)
+            .where(Article.id == article.id)
+            .values(url=clean, updated_at=datetime.now(UTC))
+        )
+
+
+def _cleaner(url: str, than: str) -> bool:
+    """Whether ``url`` is ``than`` with some of its query parameters left out.
+
+    Only that: a print view (``?print=1``), another category's path or an
+    AMP copy is never the cleaner URL, however short.
+    """
+    one, other = urlsplit(url), urlsplit(than)
+    if (one.netloc, one.path.casefold()) != (other.netloc, other.path.casefold()):
+        return False
+    kept = parse_qsl(one.query, keep_blank_values=True)
+    left = parse_qsl(other.query, keep_blank_values=True)
+    return len(kept) < len(left) and all(pair in left for pair in kept)
