@@ -149,6 +149,9 @@ _LONGEST_TITLE = 300
 #: ("Lệ Thanh - Văn phòng HĐND và UBND huyện", "Hữu Thịnh (Trung tâm VHTT)").
 _AFTER_NAME = re.compile(r"\s+[-–—|/]\s+|\s*[(,;]")
 _MAX_NAME_WORDS = 10
+#: A credit ending in the level of a place, in lower case, names a body of
+#: the commune or district it is printed by ("Trạm Y tế xã").
+_OF_A_PLACE = re.compile(r"\s(?:xã|phường|thị trấn|huyện|quận|thị xã|thành phố|tỉnh)$")
 
 
 def names_someone(credit: str) -> bool:
@@ -157,8 +160,9 @@ def names_someone(credit: str) -> bool:
 
     Vietnamese names capitalise every syllable ("Thùy Chinh"); a body that
     signs is named too, by an acronym or mostly capitalised words ("Văn
-    phòng UBND xã", "Ban Tuyên giáo Huyện ủy", "Ban Biên tập").  A role is
-    a common noun: at least as many of its words are in lower case.
+    phòng UBND xã", "Ban Tuyên giáo Huyện ủy", "Ban Biên tập"), or as the
+    body of a place ("Trạm Y tế xã", "Đoàn Thanh niên thị trấn").  A role
+    is a common noun: at least as many of its words are in lower case.
     """
     head = _AFTER_NAME.split(credit.strip(), maxsplit=1)[0].strip(" .:")
     words = [word for word in head.split() if word[0].isalpha()]
@@ -168,7 +172,8 @@ def names_someone(credit: str) -> bool:
         return True
     acronym = any(len(word) > 1 and word.isupper() for word in words)
     capitalised = sum(word[0].isupper() for word in words)
-    return acronym or capitalised > len(words) - capitalised
+    of_a_place = words[0][0].isupper() and _OF_A_PLACE.search(head) is not None
+    return acronym or of_a_place or capitalised > len(words) - capitalised
 
 
 def author_of(*credits: str | None) -> str | None:

@@ -505,6 +505,24 @@ def test_the_closing_line_is_the_byline_when_it_credits_someone(
     assert record.body[-1].startswith(last)
 
 
+@pytest.mark.parametrize(
+    ("credit", "author"),
+    [
+        ("Tác giả: Trạm Y tế xã", "Trạm Y tế xã"),
+        ("Tác giả: Đoàn Thanh niên thị trấn", "Đoàn Thanh niên thị trấn"),
+        ("Tác giả: Phó Ban biên tập", None),  # a role
+        ("Tác giả: Cán bộ văn hóa", None),
+    ],
+)
+def test_a_commune_body_credited_as_author_is_the_author(credit: str, author: str | None) -> None:
+    """Commune portals sign "Tác giả: Trạm Y tế xã" (the commune's health
+    station): it was taken for a role, credited nobody, and left the body too."""
+    body = edited("generic_article.html", "<p><b>PV Thanh Tâm</b></p>", f"<p>{credit}</p>")
+    record = extract_article(page("generic_article.html", body=body))
+    assert record is not None
+    assert record.author == author
+
+
 def test_error_pages_are_not_articles() -> None:
     assert extract_article(page("liferay_article.html", status=404)) is None
 
