@@ -402,6 +402,14 @@ class Store(CrawlHistory):
             query = query.where(Capture.payload_digest == payload_digest)
         return self._first_capture(query.order_by(Capture.fetched_at, Capture.id))
 
+    def redirect_at(self, urls: list[str]) -> CaptureRecord | None:
+        """The latest redirect (a 3xx response) captured at one of ``urls``."""
+        return self._first_capture(
+            select(Capture)
+            .where(Capture.url.in_(urls), Capture.status.between(300, 399))
+            .order_by(Capture.fetched_at.desc())
+        )
+
     def capture(self, record_id: str) -> CaptureRecord | None:
         """The capture whose WARC record is ``record_id``."""
         return self._first_capture(select(Capture).where(Capture.record_id == record_id))

@@ -22,6 +22,7 @@ from archive.export import spreadsheet_cells
 from archive.messages import one_line, printable
 from archive.records import VIETNAM_TZ
 from archive.replay import replay_url
+from archive.store import Store
 from dna.context import (
     Day,
     Env,
@@ -37,7 +38,12 @@ from dna.context import (
     load_gazetteer,
 )
 from dna.render import TIME_ZONE_LABEL, is_terminal, local_time, paged
-from extract.urls import canonical_or_none, with_lowercase_path, without_trailing_slash
+from extract.urls import (
+    absolute,
+    canonical_or_none,
+    with_lowercase_path,
+    without_trailing_slash,
+)
 from places.gazetteer import PlaceError
 from search.backend import BACKENDS, POSTGRES, open_searcher
 from search.indexdir import SearchIndexError
@@ -372,11 +378,12 @@ def show(key: str, raw: bool, all_versions: bool, env: Env) -> None:
     """Print one archived article: metadata, provenance, text and versions.
 
     ID is the number search prints; a URL may be the canonical or captured
-    one, or another URL the same article was found under (listed as "also
-    at").  Times are Vietnam time.  The text is the latest version; a full
-    recrawl that finds an article changed stores a new version and keeps
-    the old ones, which --versions lists with the paragraphs each added and
-    removed.  Exits 1 if there is no such article.
+    one, another URL the same article was found under (listed as "also
+    at"), or a link that redirected to it when it was captured.  Times are
+    Vietnam time.  The text is the latest version; a full recrawl that finds
+    an article changed stores a new version and keeps the old ones, which
+    --versions lists with the paragraphs each added and removed.  Exits 1 if
+    there is no such article.
 
     Example:
 
@@ -392,6 +399,8 @@ def show(key: str, raw: bool, all_versions: bool, env: Env) -> None:
     try:
         keys = [int(key)] if numbered else _spellings_of(key)
         article = next(filter(None, map(store.article, keys)), None)
+        if article is None and not numbered:
+            article = _redirected_to(env, store, keys)
         if article is None:
             fail(f"no article {key} in the archive (ids are printed by `dna search`)")
         if raw:
@@ -454,6 +463,41 @@ def _print_raw(env: Env, article: ArchivedArticle) -> None:
     except WarcReadError as exc:
         fail(str(exc))
     sys.stdout.buffer.write(payload)
+
+
+#: Redirects followed from a URL to the article it leads to: as many as a crawl follows.
+_MOST_REDIRECTS = 5
+#: What of a redirect's body is read to get at its headers (a "Moved" page).
+_REDIRECT_BODY = 1 << 16
+
+
+def _redirected_to(env: Env, store: Store, spellings: list[str]) -> ArchivedArticle | None:
+    """The article a captured redirect at one of ``spellings`` led to, if any.
+
+    A listing links to ``/tin-tuc/duong-truc-xa``, which redirects to the
+    article's own URL: the link is the URL a researcher copies.  The
+    ``Location`` is read from the redirect's WARC record.
+    """
+    from archive.warcreader import WarcReadError, read_response
+
+    for _ in range(_MOST_REDIRECTS):
+        redirect = store.redirect_at(spellings)
+        path = redirect and env.data.find_warc(redirect.warc_file)
+        if redirect is None or path is None:
+            return None
+        try:
+            headers = read_response(path, redirect.warc_offset, limit=_REDIRECT_BODY).http_headers
+        except WarcReadError:
+            return None
+        location = headers.get_header("Location") if headers else None
+        target = location and absolute(redirect.url, location.strip())
+        if not target:
+            return None
+        spellings = _spellings_of(target)
+        article = next(filter(None, map(store.article, spellings)), None)
+        if article is not None:
+            return article
+    return None
 
 
 def _spellings_of(url: str) -> list[str]:

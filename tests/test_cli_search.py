@@ -325,6 +325,52 @@ def test_show_takes_an_id_pasted_with_spaces(data: Path) -> None:
     assert result.output.splitlines()[0] == CORPUS[0].title
 
 
+def test_show_follows_a_captured_redirect_to_its_article(tmp_path: Path) -> None:
+    """A listing links to /tin-tuc/duong-truc-xa, which redirects to the
+    article: the link a researcher copies was 'no article' (restorer probe).
+    A redirect loop ends in 'no article'."""
+    warcs = WarcFileWriter(tmp_path / "warc" / "xa-thanh-lien", "xa-thanh-lien")
+    fetched = datetime(2024, 6, 1, 3, tzinfo=UTC)
+    url = record(CORPUS[0]).url
+    host = url.split("/tin-tuc/")[0]
+    hops = {
+        f"{host}/duong-truc-xa": "/tin-tuc/duong-truc-xa",  # relative, then another hop
+        f"{host}/tin-tuc/duong-truc-xa": url,
+        f"{host}/vong-a": f"{host}/vong-b",
+        f"{host}/vong-b": "/vong-a",
+    }
+    captures = [
+        warcs.write_exchange(
+            HttpRequestData("GET", source, [("User-Agent", "dna-test")]),
+            HttpResponseData(301, [("Location", target)], b"Moved"),
+            fetched,
+        )
+        for source, target in hops.items()
+    ]
+    page = "<html><body><h1>Xã Thanh Liên</h1></body></html>".encode()
+    captures.append(
+        warcs.write_exchange(
+            HttpRequestData("GET", url, [("User-Agent", "dna-test")]),
+            HttpResponseData(200, [("Content-Type", "text/html")], page),
+            fetched,
+        )
+    )
+    warcs.close()
+    store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
+    site = store.site_id("xa-thanh-lien")
+    writer = store.writer(site, store.start_crawl(site))
+    for capture in captures:
+        writer.add_capture(capture)
+    writer.add_article(record(CORPUS[0]), captures[-1].record_id, fetched)
+    writer.flush()
+    store.close()
+    result = dna("show", f"{host}/duong-truc-xa", "--data", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[0] == CORPUS[0].title
+    result = dna("show", f"{host}/vong-a", "--data", str(tmp_path))
+    assert (result.exit_code, "no article" in result.output) == (1, True)
+
+
 def test_show_raw_prints_the_archived_html(tmp_path: Path) -> None:
     html = "<html><body><h1>Xã Thanh Liên</h1></body></html>".encode()
     warcs = WarcFileWriter(tmp_path / "warc" / "xa-thanh-lien", "xa-thanh-lien")
