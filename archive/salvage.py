@@ -18,6 +18,7 @@ reads it:
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import shutil
@@ -29,13 +30,17 @@ from pathlib import Path
 from warcio.warcwriter import WARCWriter
 
 from archive.messages import one_line
-from archive.warcscan import GZIP_MAGIC, RawRecord, ScanProblem, iter_records
+from archive.warcscan import GZIP_MAGIC, ONE_STREAM, RawRecord, ScanProblem, iter_records
 
 #: Suffix of the note kept beside a damaged original.
 NOTE_SUFFIX = ".salvage.txt"
 _COPY_CHUNK = 1 << 20
 #: What ends each record of an uncompressed WARC file (WARC 1.1, section 4).
 _RECORD_END = b"\r\n\r\n"
+#: How many times its size a file gzipped as one stream may unpack to.
+_MOST_EXPANSION = 100
+#: What restore says of such a file: no record of it is skipped for that.
+RECOMPRESSED = "one gzip stream held all its records: recompressed, each record its own member"
 
 
 @dataclass(slots=True)
@@ -57,17 +62,17 @@ class Salvage:
 def salvage_warc(path: Path, into: Path) -> Salvage | None:
     """Copy the intact records of ``path`` into ``into/<same name>``, if ``path`` is damaged.
 
+    A file gzipped whole after the fact (``gzip crawl.warc``) is one gzip
+    stream: no offset in it points at a record, so it is recompressed, each
+    record its own gzip member (:func:`_recompress`).
+
     :returns: ``None`` when ``path`` has no problem (it is used as it is).
     """
-    intact: list[tuple[int, int]] = []  # (offset, length): never the records themselves
-    problems: list[ScanProblem] = []
-    for item in iter_records(path, check_digests=True):
-        if isinstance(item, ScanProblem):
-            problems.append(item)
-        elif isinstance(item, RawRecord):
-            intact.append((item.offset, item.length))
+    intact, problems = _scan(path)
     if not problems:
         return None
+    if not intact and problems[0].message.endswith(ONE_STREAM):
+        return _recompress(path, into)
     salvage = Salvage(path, None, len(intact), problems)
     if not intact:
         return salvage
@@ -92,17 +97,86 @@ def salvage_warc(path: Path, into: Path) -> Salvage | None:
     return salvage
 
 
-def _salvage_record(name: str, salvage: Salvage, compressed: bool) -> bytes:
+def _scan(path: Path) -> tuple[list[tuple[int, int]], list[ScanProblem]]:
+    """The (offset, length) of each intact record of ``path``, and its problems."""
+    intact: list[tuple[int, int]] = []  # never the records themselves
+    problems: list[ScanProblem] = []
+    for item in iter_records(path, check_digests=True):
+        if isinstance(item, ScanProblem):
+            problems.append(item)
+        elif isinstance(item, RawRecord):
+            intact.append((item.offset, item.length))
+    return intact, problems
+
+
+def _recompress(path: Path, into: Path) -> Salvage:
+    """``path``, one gzip stream, as ``into/<same name>``: each record its own member.
+
+    The stream is unpacked to a scratch file first, up to
+    :data:`_MOST_EXPANSION` times its size (a gzip bomb stops there), and its
+    records are found there by the same scan as any file's: each is
+    deflated as it was, byte for byte.  What the unpacked stream holds that
+    is no record (a cut end) is a problem, as in any damaged file.
+    """
+    unpacked = into / f"{path.name}.unpacked"
+    problems = [ScanProblem(path, 0, RECOMPRESSED)]
+    limit = _MOST_EXPANSION * max(path.stat().st_size, 1)
+    try:
+        with gzip.open(path, "rb") as source, open(unpacked, "xb") as out:
+            while chunk := source.read(_COPY_CHUNK):
+                out.write(chunk)
+                if out.tell() > limit:
+                    problems.append(
+                        ScanProblem(path, 0, f"unpacks to over {_MOST_EXPANSION} times its size")
+                    )
+                    break
+    except (OSError, EOFError, zlib.error) as exc:
+        problems.append(ScanProblem(path, 0, f"gzip stream: {one_line(exc)}"))
+    intact, found = _scan(unpacked)
+    problems += [
+        ScanProblem(path, 0, f"byte {problem.offset} of the unpacked stream: {problem.message}")
+        for problem in found
+    ]
+    salvage = Salvage(path, None, len(intact), problems)
+    if intact:
+        target = into / path.name
+        with open(unpacked, "rb") as source, open(target, "xb") as out:
+            for offset, length in intact:
+                source.seek(offset)
+                deflater = zlib.compressobj(6, zlib.DEFLATED, zlib.MAX_WBITS + 16)
+                left = length
+                while left > 0 and (chunk := source.read(min(_COPY_CHUNK, left))):
+                    out.write(deflater.compress(chunk))
+                    left -= len(chunk)
+                out.write(deflater.compress(_RECORD_END) + deflater.flush())
+            out.write(_salvage_record(path.name, salvage, compressed=True, recompressed=True))
+        salvage.salvaged = target
+    unpacked.unlink()
+    return salvage
+
+
+def _salvage_record(
+    name: str, salvage: Salvage, compressed: bool, recompressed: bool = False
+) -> bytes:
     """A ``warcinfo`` record at the end of the salvaged file, saying what it is."""
     buffer = io.BytesIO()
     writer = WARCWriter(buffer, gzip=False, warc_version="1.1")
+    if recompressed:
+        made = (
+            f"recompressed from {name}, one gzip stream holding all its records: the "
+            f"{salvage.records} record(s) before this one, each now its own gzip member, "
+            "their bytes unchanged"
+        )
+    else:
+        made = (
+            f"salvaged from a damaged {name}: the {salvage.records} intact record(s) "
+            "before this one, copied byte for byte"
+        )
     info = {
         "software": "dna (District News Archive) restore",
         "description": (
-            f"salvaged from a damaged {name}: the {salvage.records} intact record(s) "
-            f"before this one, copied byte for byte; {len(salvage.problems)} problem(s) "
-            f"left out; the original is kept unchanged under warc-damaged/ with "
-            f"{name}{NOTE_SUFFIX}"
+            f"{made}; {len(salvage.problems)} problem(s) noted; the original is kept "
+            f"unchanged under warc-damaged/ with {name}{NOTE_SUFFIX}"
         ),
     }
     writer.write_record(writer.create_warcinfo_record(name, info))

@@ -195,7 +195,7 @@ def iter_records(
                 if problem := _cut_tail(handle, stopped_at, size, compressed):
                     yield ScanProblem(path, stopped_at, problem)
                 return
-            if error == _ONE_STREAM or stopped_at < position:
+            if error == ONE_STREAM or stopped_at < position:
                 # Inside one gzip stream warcio's offsets mean nothing (it
                 # gave -3355), and no record starts a member of its own.
                 yield ScanProblem(path, position, f"unreadable from here: {error}")
@@ -238,7 +238,7 @@ def _records_from(
             end = offset + length
             if first and not _member_ends_at(handle, end):
                 # A whole file gzipped as one stream: no offset points at a record.
-                return offset, _ONE_STREAM
+                return offset, ONE_STREAM
             first = False
             problem = _incomplete(record)
             if problem is not None:
@@ -281,7 +281,8 @@ def _cut_tail(handle: object, end: int, size: int, compressed: bool) -> str | No
     )
 
 
-_ONE_STREAM = "one gzip stream holds many records; fix with: warcio recompress IN OUT"
+#: Why a file gzipped whole, as one stream, cannot be read record by record.
+ONE_STREAM = "one gzip stream holds many records; fix with: warcio recompress IN OUT"
 
 
 def _member_ends_at(handle: object, end: int) -> bool:
@@ -302,7 +303,7 @@ def _member_ends_at(handle: object, end: int) -> bool:
 def _describe(error: BaseException) -> str:
     text = one_line(error)
     if "non-chunked gzip" in text:
-        return _ONE_STREAM
+        return ONE_STREAM
     head, said, line = text.partition("first line: ")
     if said and _looks_binary(line):
         # warcio shows the bytes it met as Latin-1: gibberish on a terminal.

@@ -13,7 +13,7 @@ from rich.text import Text
 from archive.archived import CrawlSummary
 from archive.database import StoreError
 from archive.export import FORMATS
-from archive.salvage import NOTE_SUFFIX
+from archive.salvage import NOTE_SUFFIX, RECOMPRESSED
 from dna.context import (
     EXPORT_OUTPUT_HELP,
     Env,
@@ -94,7 +94,8 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
                 workers=workers,
                 on_progress=progress,
                 on_problem=lambda problem: progress.print(
-                    f"[yellow]Skipped:[/] {escape(str(problem))}"
+                    f"[yellow]{'Note' if problem.message == RECOMPRESSED else 'Skipped'}:[/] "
+                    + escape(str(problem))
                 ),
             )
         # Sites added with the place a package gave them: their articles'

@@ -291,7 +291,7 @@ def test_restore_reports_every_bad_input_and_restores_the_rest(
 
     # Damaged originals are kept aside, byte for byte, with a note; their
     # intact records (and every clean file) are in DATA/warc, indexed, and verify.
-    for name in ("truncated", "garbage", "bad-digest", "no-uri"):
+    for name in ("truncated", "garbage", "bad-digest", "no-uri", "one-stream"):
         aside = data / "warc-damaged" / "generic" / broken[name].name
         assert aside.read_bytes() == broken[name].read_bytes(), name
         note = aside.with_name(aside.name + ".salvage.txt").read_text("utf-8")
@@ -313,16 +313,32 @@ def test_restore_reports_every_bad_input_and_restores_the_rest(
     assert records[-1].record.rec_type == "warcinfo"
     note_record = gzip.decompress(salvaged.read_bytes()[records[-1].offset :])
     assert b"salvaged from a damaged" in note_record
+    # A file gzipped whole (gzip(1) after the crawl) is recompressed, every
+    # record its own member, bytes unchanged: it was skipped whole.
+    recompressed = data / "warc" / "generic" / broken["one-stream"].name
+    records, problems = scan(recompressed)
+    assert problems == [] and len(records) == len(members(source_warc(harvest))) + 1
+    original = gzip.decompress(broken["one-stream"].read_bytes())
+    assert (
+        b"".join(gzip.decompress(part) for part in _members_bytes(recompressed))[: len(original)]
+        == original
+    )
     verified = run_dna("verify", data=data)
     assert verified.returncode == 0, verified.stdout + verified.stderr
     assert verified.stderr == ""
-    assert "Known damage, kept aside and not checked: 4 original(s)" in verified.stdout
+    assert "Known damage, kept aside and not checked: 5 original(s)" in verified.stdout
 
     strict = run_dna("restore", str(broken_dir), "--strict", data=data)
     assert strict.returncode == 1
     assert "Traceback" not in strict.stdout + strict.stderr
     again = run_dna("verify", data=data)
     assert again.returncode == 0, again.stdout + again.stderr
+
+
+def _members_bytes(path: Path) -> list[bytes]:
+    """Each gzip member of ``path``, as its bytes."""
+    data = path.read_bytes()
+    return [data[part.offset : part.end] for part in members(path)]
 
 
 def test_a_damaged_uncompressed_file_salvages_every_record_before_the_damage(
