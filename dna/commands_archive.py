@@ -82,6 +82,7 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
     if not find_warcs(paths)[0]:
         fail(f"nothing to restore: no WARC or WACZ file in {names}")
     registry = env.load_sites()
+    made_here = not env.archive_exists
     store = env.open_store()
     started = time.monotonic()
     try:
@@ -141,6 +142,11 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
         console.print(f"Note: {not_recovered(places_known)}.", soft_wrap=True)
     for line in rebuilt.problems:
         err_console.print(f"[yellow]Not rebuilt:[/] {escape(line)}", soft_wrap=True)
+    if made_here and not report.responses and not report.copied:
+        # An empty archive left behind made the next command talk of indexes.
+        database = env.data.database_file
+        for made in (database, *(database.with_name(database.name + end) for end in _SIDE)):
+            made.unlink(missing_ok=True)
     if not report.files:
         fail("nothing restored: no input could be read as WARC or WACZ (see above)")
     if not report.responses:
@@ -157,6 +163,10 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
         update_search_index(env)
     if strict and report.problems:
         sys.exit(1)
+
+
+#: The files SQLite keeps beside a database in WAL mode.
+_SIDE = ("-wal", "-shm")
 
 
 # -- verify ------------------------------------------------------------------

@@ -185,6 +185,16 @@ def test_restore_of_a_mistyped_path_leaves_no_archive_behind(tmp_path: Path) -> 
     assert not (tmp_path / "fresh" / "archive.sqlite3").exists()
 
 
+def test_restore_of_no_warc_at_all_leaves_no_archive_behind(tmp_path: Path) -> None:
+    """An empty file or one that is no WARC left an empty archive.sqlite3, and
+    `dna search` there then spoke of indexes, not of a missing archive."""
+    empty = tmp_path / "empty.warc.gz"
+    empty.write_bytes(b"")
+    result = dna_at("restore", str(empty), data=tmp_path / "fresh")
+    assert result.returncode == 1
+    assert not (tmp_path / "fresh" / "archive.sqlite3").exists()
+
+
 def test_restore_that_skips_some_inputs_counts_them_and_exits_0(
     archive: Path, tmp_path: Path
 ) -> None:
