@@ -22,7 +22,6 @@ from archive.export import spreadsheet_cells
 from archive.messages import one_line, printable
 from archive.records import VIETNAM_TZ
 from archive.replay import replay_url
-from archive.store import Store
 from dna.context import (
     Day,
     Env,
@@ -37,13 +36,8 @@ from dna.context import (
     fail,
     load_gazetteer,
 )
+from dna.lookup import find_article
 from dna.render import TIME_ZONE_LABEL, is_terminal, local_time, paged
-from extract.urls import (
-    absolute,
-    canonical_or_none,
-    with_lowercase_path,
-    without_trailing_slash,
-)
 from places.gazetteer import PlaceError
 from search.backend import BACKENDS, POSTGRES, open_searcher
 from search.indexdir import SearchIndexError
@@ -393,14 +387,9 @@ def show(key: str, raw: bool, all_versions: bool, env: Env) -> None:
         dna show https://thanhlien.nghean.gov.vn/tin-tuc/bai-1.html --raw > bai-1.html
     """
     key = key.strip()  # an id pasted with the space before it
-    # An id has at most 18 digits (a SQL BIGINT); 'dna show 9999…9' was an OverflowError.
-    numbered = key.isascii() and key.isdigit() and len(key) <= 18
     store = env.open_store()
     try:
-        keys = [int(key)] if numbered else _spellings_of(key)
-        article = next(filter(None, map(store.article, keys)), None)
-        if article is None and not numbered:
-            article = _redirected_to(env, store, keys)
+        article = find_article(store, env.data, key)
         if article is None:
             fail(f"no article {key} in the archive (ids are printed by `dna search`)")
         if raw:
@@ -463,53 +452,6 @@ def _print_raw(env: Env, article: ArchivedArticle) -> None:
     except WarcReadError as exc:
         fail(str(exc))
     sys.stdout.buffer.write(payload)
-
-
-#: Redirects followed from a URL to the article it leads to: as many as a crawl follows.
-_MOST_REDIRECTS = 5
-#: What of a redirect's body is read to get at its headers (a "Moved" page).
-_REDIRECT_BODY = 1 << 16
-
-
-def _redirected_to(env: Env, store: Store, spellings: list[str]) -> ArchivedArticle | None:
-    """The article a captured redirect at one of ``spellings`` led to, if any.
-
-    A listing links to ``/tin-tuc/duong-truc-xa``, which redirects to the
-    article's own URL: the link is the URL a researcher copies.  The
-    ``Location`` is read from the redirect's WARC record.
-    """
-    from archive.warcreader import WarcReadError, read_response
-
-    for _ in range(_MOST_REDIRECTS):
-        redirect = store.redirect_at(spellings)
-        path = redirect and env.data.find_warc(redirect.warc_file)
-        if redirect is None or path is None:
-            return None
-        try:
-            headers = read_response(path, redirect.warc_offset, limit=_REDIRECT_BODY).http_headers
-        except WarcReadError:
-            return None
-        location = headers.get_header("Location") if headers else None
-        target = location and absolute(redirect.url, location.strip())
-        if not target:
-            return None
-        spellings = _spellings_of(target)
-        article = next(filter(None, map(store.article, spellings)), None)
-        if article is not None:
-            return article
-    return None
-
-
-def _spellings_of(url: str) -> list[str]:
-    """``url`` as typed, then as the crawler writes it (canonical: host in lower
-    case, no default port or tracking parameters), without and with a final
-    slash, and with its path in lower case (a case-insensitive server's)."""
-    canonical = canonical_or_none(url)
-    if canonical is None:
-        return [url]
-    bare = without_trailing_slash(canonical)
-    spellings = [url, canonical, bare, bare + "/", with_lowercase_path(bare)]
-    return list(dict.fromkeys(spellings))
 
 
 def _print_article(article: ArchivedArticle) -> None:
