@@ -55,6 +55,10 @@ class ArchivedArticle:
     mentions: list[Mention] = field(default_factory=list)
     #: other URLs the same article was found under (aliases), when asked for.
     other_urls: list[str] = field(default_factory=list)
+    #: whether this version is the one the article shows now.
+    current: bool = True
+    #: this version's place among the article's, 1 the oldest (0: not counted).
+    version_number: int = 0
 
     @property
     def captions(self) -> list[str]:
@@ -256,6 +260,7 @@ def archived_article_of(
         capture_url=capture.url,
         site_place=place,
         mentions=mentions,
+        current=article.current_version_id == version.id,
     )
 
 

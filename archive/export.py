@@ -44,6 +44,9 @@ FIELDS = (
     "warc_file",
     "warc_offset",
 )
+#: Added after :data:`FIELDS` when every version is exported: its number
+#: among the article's (1 the oldest), and whether it is the text shown now.
+VERSION_FIELDS = ("version", "current")
 FORMATS = ("jsonl", "csv")
 
 
@@ -104,21 +107,31 @@ def spreadsheet_cells(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-def write_export(articles: Iterable[ArchivedArticle], out: IO[str], fmt: str) -> int:
-    """Write ``articles`` to ``out`` in ``fmt`` (``jsonl`` or ``csv``); returns the count."""
+def write_export(
+    articles: Iterable[ArchivedArticle], out: IO[str], fmt: str, *, versions: bool = False
+) -> int:
+    """Write ``articles`` to ``out`` in ``fmt`` (``jsonl`` or ``csv``); returns the count.
+
+    :param versions: ``articles`` are versions: add :data:`VERSION_FIELDS`.
+    """
     if fmt not in FORMATS:
         raise ValueError(f"unknown export format {fmt!r} (one of {', '.join(FORMATS)})")
     count = 0
-    writer = csv.DictWriter(out, fieldnames=FIELDS) if fmt == "csv" else None
+    fields = (*FIELDS, *VERSION_FIELDS) if versions else FIELDS
+    writer = csv.DictWriter(out, fieldnames=fields) if fmt == "csv" else None
     if writer is not None:
         writer.writeheader()
     for article in articles:
         row = _printable_row(article_row(article))
+        if versions:
+            row.update(version=article.version_number, current=article.current)
         if writer is None:
             out.write(json.dumps(row, ensure_ascii=False) + "\n")
         else:
-            for key in ("captions", "tags"):
-                row[key] = json.dumps(row[key], ensure_ascii=False)
+            # Lists (captions, tags) as JSON arrays, flags as JSON's true and false.
+            for key, value in row.items():
+                if isinstance(value, list | bool):
+                    row[key] = json.dumps(value, ensure_ascii=False)
             writer.writerow(spreadsheet_cells(row))
         count += 1
     return count

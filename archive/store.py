@@ -143,7 +143,8 @@ class Store(CrawlHistory):
 
     # -- reading ----------------------------------------------------------
 
-    def _article_query(self):
+    def _article_query(self, every_version: bool = False):
+        """Articles with their current version, or with each of their versions."""
         other = aliased(ArticleVersion)
         version_count = (
             select(func.count(other.id))
@@ -151,9 +152,12 @@ class Store(CrawlHistory):
             .correlate(Article)
             .scalar_subquery()
         )
+        shown = ArticleVersion.article_id == Article.id
+        if not every_version:
+            shown = Article.current_version_id == ArticleVersion.id
         return (
             select(Article, ArticleVersion, Capture, Site.name, version_count, Site.place)
-            .join(ArticleVersion, Article.current_version_id == ArticleVersion.id)
+            .join(ArticleVersion, shown)
             .join(Capture, ArticleVersion.capture_id == Capture.id)
             .join(Site, Article.site_id == Site.id)
         )
@@ -163,20 +167,32 @@ class Store(CrawlHistory):
         *,
         site: str | None = None,
         updated_since: datetime | None = None,
+        every_version: bool = False,
         batch_size: int = 500,
     ) -> Iterator[ArchivedArticle]:
-        """Every article's current version, oldest id first, streamed."""
-        query = self._article_query().order_by(Article.id)
+        """Every article's current version, oldest id first, streamed.
+
+        :param every_version: each of every article's versions instead,
+            oldest first, numbered (``version_number``).
+        """
+        query = self._article_query(every_version).order_by(Article.id)
+        if every_version:
+            query = query.order_by(ArticleVersion.seen_at, ArticleVersion.id)
         if site is not None:
             query = query.where(Site.name == site)
         if updated_since is not None:
             query = query.where(Article.updated_at > updated_since)
+        last_id, number = None, 0
         with self.session() as session:
             rows = session.execute(query.execution_options(yield_per=batch_size))
             for batch in rows.partitions():
                 mentions = mentions_of(session, [row[1].id for row in batch])
                 for row in batch:
-                    yield archived_article_of(*row, mentions=mentions.get(row[1].id, []))
+                    found = archived_article_of(*row, mentions=mentions.get(row[1].id, []))
+                    if every_version:
+                        number = number + 1 if found.id == last_id else 1
+                        found.version_number, last_id = number, found.id
+                    yield found
 
     def count_articles(self, *, updated_since: datetime | None = None) -> int:
         """About how many articles :meth:`articles` gives, for a progress bar."""

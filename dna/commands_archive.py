@@ -269,27 +269,38 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
 )
 @click.option("--site", type=SiteName(), help="Only this site's articles.")
 @click.option(
+    "--versions",
+    is_flag=True,
+    help="Every stored version of each article, oldest first, numbered, the current one marked.",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
     help=EXPORT_OUTPUT_HELP,
 )
 @archive_options("read")
-def export(fmt: str | None, site: str | None, output: Path | None, env: Env) -> None:
+def export(
+    fmt: str | None, site: str | None, versions: bool, output: Path | None, env: Env
+) -> None:
     """Write every article, one record each, as JSON Lines or CSV.
 
     The fields are a contract (see docs/commands.md): url, site, title, published,
     published_source, author, summary, body, captions, views, category,
-    tags, warc_file, warc_offset and more.
+    tags, warc_file, warc_offset and more.  An article's record is its
+    latest version; with --versions, each of its versions is a record,
+    with two more fields: version (1 the oldest) and current.
 
     Example:
 
     \b
         dna export --format csv --site xa-thanh-lien -o thanh-lien.csv
+        dna export --versions --site xa-thanh-lien -o thanh-lien-versions.jsonl
     """
     store = env.open_store()
     try:
-        export_articles(store.articles(site=site), output, fmt)
+        articles = store.articles(site=site, every_version=versions)
+        export_articles(articles, output, fmt, versions=versions)
     finally:
         store.close()
 

@@ -455,29 +455,36 @@ EXPORT_OUTPUT_HELP = (
 
 
 def export_articles(
-    articles: Iterable[ArchivedArticle], output: Path | None, fmt: str | None
+    articles: Iterable[ArchivedArticle],
+    output: Path | None,
+    fmt: str | None,
+    *,
+    versions: bool = False,
 ) -> None:
     """Write ``articles`` as export records to ``output`` (stdout if ``None`` or ``-``).
 
     The format is ``fmt``, or CSV for a FILE.csv, else JSON Lines.  A file
     is written beside ``output`` and renamed into place: a failed export
     leaves an earlier file of that name as it was, never half overwritten.
+
+    :param versions: ``articles`` are every version (see :func:`write_export`).
     """
     if output is not None and str(output) == "-":  # as every Unix tool reads it
         output = None
     if fmt is None:  # -o thanh-lien.csv means CSV, as the name says
         fmt = "csv" if output is not None and output.suffix.lower() == ".csv" else "jsonl"
     if output is None:
-        count = write_export(articles, sys.stdout, fmt)
+        count = write_export(articles, sys.stdout, fmt, versions=versions)
     else:
         partial = output.with_name(output.name + ".part")
         try:
             with open(partial, "w", encoding="utf-8", newline="") as handle:
-                count = write_export(articles, handle, fmt)
+                count = write_export(articles, handle, fmt, versions=versions)
             os.replace(partial, output)
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror or exc}")
         finally:
             partial.unlink(missing_ok=True)
     where = escape(str(output)) if output is not None else "stdout"
-    err_console.print(f"Exported {count} article(s) as {fmt} to {where}.", soft_wrap=True)
+    what = "version(s) of articles" if versions else "article(s)"
+    err_console.print(f"Exported {count} {what} as {fmt} to {where}.", soft_wrap=True)

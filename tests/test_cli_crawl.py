@@ -344,6 +344,13 @@ def test_export_jsonl_and_csv(harvest: Harvest) -> None:
     assert result.exit_code == 0
     assert len(result.stdout.splitlines()) == len(harvest.portals["tandan"].expected_articles())
     assert "as jsonl to stdout" in result.stderr
+    # Every version: one crawl made one of each article, the current one.
+    result = runner.invoke(main, ["export", "--versions", "--site", "tandan", *data])
+    assert result.exit_code == 0, result.output
+    versions = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(versions) == len(harvest.portals["tandan"].expected_articles())
+    assert {(row["version"], row["current"]) for row in versions} == {(1, True)}
+    assert "version(s) of articles as jsonl" in result.stderr
 
 
 def test_export_to_a_csv_file_writes_csv_and_replaces_the_file_whole(

@@ -21,7 +21,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text, update
 
 from archive.database import StoreError, create_archive_engine, sqlite_url
-from archive.export import FIELDS, write_export
+from archive.export import FIELDS, VERSION_FIELDS, write_export
 from archive.migrations import HEAD, alembic_config, current_revision
 from archive.models import Base, Crawl
 from archive.records import VIETNAM_TZ, ArticleRecord, CaptureRecord, Image
@@ -402,6 +402,35 @@ def test_export_contract(store: Store) -> None:
     assert json.loads(csv_row["captions"]) == ["Toàn cảnh hội nghị."]
     assert csv_row["title"] == "Xã Thanh Liên họp dân"
     assert list(store.articles(site="other")) == []
+
+
+def test_export_of_every_version_numbers_them_and_marks_the_current_one(store: Store) -> None:
+    """A researcher studying what portals changed (or a portal taken over)
+    had each article's latest text only: earlier ones were in `dna show
+    --versions`, one article at a time."""
+    edited = article(body=["Đoạn một, đã sửa."])
+    save(store, [(article(), capture(1, T0))])
+    save(store, [(edited, capture(2, T0 + timedelta(days=1)))])
+    other = article(url="https://xa.gov.vn/tin/bai-2", title="Bài hai", body=["Khác hẳn."])
+    save(store, [(other, capture(3, T0, other.url))])
+    out = io.StringIO()
+    assert write_export(store.articles(every_version=True), out, "jsonl", versions=True) == 3
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert list(rows[0]) == [*FIELDS, *VERSION_FIELDS]
+    assert [(row["url"], row["version"], row["current"]) for row in rows] == [
+        ("https://xa.gov.vn/tin/bai-1", 1, False),
+        ("https://xa.gov.vn/tin/bai-1", 2, True),
+        ("https://xa.gov.vn/tin/bai-2", 1, True),
+    ]
+    assert rows[0]["body"] == "Đoạn một.\nĐoạn hai." and rows[1]["body"] == "Đoạn một, đã sửa."
+    assert rows[0]["warc_offset"] == 1000 and rows[1]["warc_offset"] == 2000
+    out = io.StringIO()
+    write_export(store.articles(site="xa", every_version=True), out, "csv", versions=True)
+    assert [row["current"] for row in csv.DictReader(io.StringIO(out.getvalue()))] == [
+        "false",
+        "true",
+        "true",
+    ]
 
 
 def test_csv_shows_text_a_spreadsheet_would_run_as_text(store: Store) -> None:
