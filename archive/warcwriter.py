@@ -389,17 +389,53 @@ def gzip_member(data: bytes, level: int, stored_from: int | None = None) -> byte
     head deflated and flushed to a byte boundary, then stored blocks.
     """
     view = memoryview(data)
-    compressor = zlib.compressobj(level, zlib.DEFLATED, -zlib.MAX_WBITS)
+    deflated = len(data) if stored_from is None else stored_from
+    compressor = zlib.compressobj(level, zlib.DEFLATED, *_window_for(deflated))
     if stored_from is None:
         stream = compressor.compress(view) + compressor.flush()
     else:
         # A sync flush ends the deflated part on a byte boundary, not final:
-        # a second raw stream of stored blocks continues it.
+        # stored blocks continue it.
         stream = compressor.compress(view[:stored_from]) + compressor.flush(zlib.Z_SYNC_FLUSH)
-        storer = zlib.compressobj(0, zlib.DEFLATED, -zlib.MAX_WBITS)
-        stream += storer.compress(view[stored_from:]) + storer.flush()
+        stream += _stored_blocks(view[stored_from:])
     trailer = struct.pack("<II", zlib.crc32(data), len(data) & 0xFFFFFFFF)
     return b"".join((_GZIP_HEADER, stream, trailer))
+
+
+#: The most bytes one stored deflate block holds (RFC 1951, 3.2.4).
+_STORED_BLOCK = 0xFFFF
+
+
+def _stored_blocks(data: memoryview) -> bytes:
+    """``data`` as deflate's stored blocks from a byte boundary, the last final.
+
+    Each is a header byte (final or not, type 00), the length and its
+    complement, then the bytes as they are: what zlib writes at level 0,
+    without allocating a compressor for bytes it will not compress.
+    """
+    blocks = []
+    for start in range(0, max(len(data), 1), _STORED_BLOCK):
+        chunk = data[start : start + _STORED_BLOCK]
+        final = start + _STORED_BLOCK >= len(data)
+        blocks += (struct.pack("<BHH", final, len(chunk), len(chunk) ^ 0xFFFF), chunk)
+    return b"".join(blocks)
+
+
+#: zlib's smallest window for raw deflate: 2**9 bytes.
+_SMALLEST_WINDOW = 9
+
+
+def _window_for(size: int) -> tuple[int, int]:
+    """The raw-deflate window bits and memory level for ``size`` bytes of input.
+
+    zlib's defaults allocate about 256 KiB a stream, and three of a page's
+    four streams deflate well under 1 KiB (a request, a response's headers
+    before its stored body, a metadata record): that allocation was most of
+    their cost.  A window no larger than the input compresses it as well,
+    and any inflater reads it.
+    """
+    bits = min(max(_SMALLEST_WINDOW, (size - 1).bit_length()), zlib.MAX_WBITS)
+    return -bits, min(8, bits - 6)
 
 
 def deflates(response: HttpResponseData) -> bool:
