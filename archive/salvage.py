@@ -18,12 +18,13 @@ reads it:
 
 from __future__ import annotations
 
+import bisect
 import gzip
 import hashlib
 import io
 import shutil
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -57,6 +58,30 @@ class Salvage:
     salvaged: Path | None
     records: int = 0
     problems: list[ScanProblem] = field(default_factory=list)
+    #: each copied record's offset in ``salvaged``, then in ``original``
+    #: (none for a recompressed file: no offset of its original points at a record).
+    moved: list[tuple[int, int]] = field(default_factory=list)
+
+    def as_given(self, found: ScanProblem) -> ScanProblem:
+        """``found``, met reading ``salvaged``, said of the file as given.
+
+        Its salvaged copy is a temporary file, and its offsets are the
+        copy's; a revisit whose original is missing may have lost it to
+        this file's damage, not to a file left out.
+        """
+        starts = [copied for copied, _ in self.moved]
+        at = bisect.bisect_right(starts, found.offset) - 1
+        if at < 0:
+            where = f"record at byte {found.offset} of its recompressed copy: "
+            return replace(found, path=self.original, offset=0, message=where + found.message)
+        copied, original = self.moved[at]
+        note = "; the file is damaged (see above), and what it names may have been lost to that"
+        return replace(
+            found,
+            path=self.original,
+            offset=original + found.offset - copied,
+            message=found.message + note,
+        )
 
 
 def salvage_warc(path: Path, into: Path) -> Salvage | None:
@@ -80,6 +105,7 @@ def salvage_warc(path: Path, into: Path) -> Salvage | None:
     with open(path, "rb") as source, open(target, "xb") as out:
         compressed = source.read(len(GZIP_MAGIC)) == GZIP_MAGIC
         for offset, length in intact:
+            salvage.moved.append((out.tell(), offset))
             source.seek(offset)
             left = length
             while left > 0:

@@ -200,7 +200,8 @@ class ResponseScanner:
                     revisit.path,
                     revisit.offset,
                     f"revisit of {revisit.url}: original response not in these WARC files "
-                    "nor in the archive (restore the file holding it too)",
+                    "nor in the archive; kept as a capture, not read as a page (restore "
+                    "the file holding the original too)",
                 )
                 revisit.refers_to = revisit.revisit.record_id  # type: ignore[union-attr]
             yield from self._reported(revisit)

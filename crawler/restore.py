@@ -365,7 +365,8 @@ class Restorer:
         try:
             for item in scanner:
                 if isinstance(item, ScanProblem):
-                    problem(item)
+                    salvage = salvages.get(item.path)
+                    problem(salvage.as_given(item) if salvage else item)
                     continue
                 report.responses += 1
                 site = self._site_for(item)

@@ -370,3 +370,49 @@ def test_a_damaged_uncompressed_file_salvages_every_record_before_the_damage(
     ]
     verified = run_dna("verify", data=data)
     assert verified.returncode == 0, verified.stdout + verified.stderr
+
+
+def test_a_problem_in_a_salvaged_file_names_the_file_given_at_its_own_offset(
+    tmp_path: Path,
+) -> None:
+    """A revisit whose original was lost to the file's damage was reported at
+    a temporary salvaged copy (deleted by the end of the run), at that copy's
+    offset, with advice to restore a file that does not exist (restorer probe)."""
+    from warcio.statusandheaders import StatusAndHeaders
+
+    buffer = io.BytesIO()
+    writer = WARCWriter(buffer, gzip=True)
+    page = "<html><body><h1>Xã Thanh Liên</h1><p>Đoạn một.</p></body></html>".encode()
+    offsets = []
+    for url in ("http://xa.vn/bai-0.html", "http://xa.vn/bai-1.html", "http://xa.vn/bai-2.html"):
+        offsets.append(buffer.tell())
+        headers = StatusAndHeaders("200 OK", [("Content-Type", "text/html")], protocol="HTTP/1.1")
+        writer.write_record(
+            writer.create_warc_record(
+                url, "response", payload=io.BytesIO(page + url.encode()), http_headers=headers
+            )
+        )
+    damaged_at = offsets[1]
+    offsets.append(buffer.tell())
+    digest = "sha1:" + "A" * 32
+    revisit = writer.create_revisit_record(
+        "http://xa.vn/bai-1.html?lan=2",
+        digest,
+        "http://xa.vn/bai-1.html",
+        "2024-06-01T03:00:00Z",
+        http_headers=StatusAndHeaders("200 OK", [("Content-Type", "text/html")], "HTTP/1.1"),
+    )
+    writer.write_record(revisit)
+    data = bytearray(buffer.getvalue())
+    data[damaged_at + 30 : damaged_at + 60] = bytes(30)  # the first response's member
+    given = tmp_path / "in" / "xa.warc.gz"
+    given.parent.mkdir()
+    given.write_bytes(data)
+
+    result = run_dna("restore", str(given), "--workers", "1", data=tmp_path / "data")
+
+    flat = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 0, flat
+    assert "salvaged-" not in flat
+    assert f"{given}:{offsets[3]}: revisit of http://xa.vn/bai-1.html?lan=2" in flat
+    assert "the file is damaged (see above)" in flat
