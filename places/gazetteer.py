@@ -21,6 +21,7 @@ import re
 import sqlite3
 import unicodedata
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -52,6 +53,8 @@ UNIT_WORDS: dict[str, tuple[Level, ...]] = {
 #: How a name says which map it is on: "Thanh Sơn, Phú Thọ, mới".
 ERA_WORDS: dict[Era, str] = {"old": "cũ", "new": "mới"}
 
+#: The kind of unit a unit word names, where the word is not the kind itself.
+_KIND_OF = {"tp": "thành phố"}
 _QUALIFIER_SPLIT = re.compile(r"\s*[,;/]\s*")
 _TP_DOT = re.compile(r"^(tp)\.\s*", re.IGNORECASE)
 
@@ -175,7 +178,7 @@ class Gazetteer:
         parts = [unit.name, *(self.units[c].name for c in unit.parents)]
         for refine in (lambda: None, lambda: parts.__setitem__(0, unit.full_name)):
             refine()
-            if len(self.resolve(", ".join(parts))) == 1:
+            if self.resolve(", ".join(parts)) == [unit]:
                 return ", ".join(parts)
         return ", ".join([*parts, ERA_WORDS[unit.era]])
 
@@ -203,18 +206,15 @@ class Gazetteer:
         unit and the new unit it became part of share the name, only the new
         one is kept: it covers the old.  Several units left means ambiguous.
         """
+        text = unicodedata.normalize("NFC", text)  # pasted from a Mac: decomposed
         head, *qualifiers = _QUALIFIER_SPLIT.split(text.strip())
-        name, word_levels = _strip_unit_word(head)
-        if word_levels:
-            levels = tuple(level for level in word_levels if levels is None or level in levels)
-        found = self.named(name, levels)
+        found = self._named_as_typed(head, levels)
         for qualifier in filter(None, qualifiers):
             era = next((e for e, word in ERA_WORDS.items() if fold(qualifier) == fold(word)), None)
             if era is not None:
                 found = [unit for unit in found if unit.era == era]
                 continue
-            qualifier_name, qualifier_levels = _strip_unit_word(qualifier)
-            within = {u.code for u in self.named(qualifier_name, qualifier_levels or None)}
+            within = {u.code for u in self._named_as_typed(qualifier, None)}
             found = [unit for unit in found if within & self.cover(unit.code)]
         codes = {unit.code for unit in found}
         return [
@@ -222,6 +222,29 @@ class Gazetteer:
             for unit in sorted(found, key=lambda u: (u.era != "new", u.code))
             if not (set(self.successors.get(unit.code, ())) & codes)
         ]
+
+    def _named_as_typed(
+        self,
+        text: str,
+        levels: tuple[Level, ...] | None,
+        keep: Callable[[Unit], bool] = lambda unit: True,
+    ) -> list[Unit]:
+        """The units (that ``keep`` keeps) ``text`` names, with a unit word in
+        front or not: the first reading of :func:`_readings` that names any.
+
+        A unit word narrows the levels, and the kind where units of it are
+        among those found: "thành phố Hà Giang" is the city, not its province.
+        """
+        for name, word_levels, kind in _readings(text):
+            wanted = levels
+            if word_levels:
+                wanted = tuple(level for level in word_levels if levels is None or level in levels)
+            found = [unit for unit in self.named(name, wanted) if keep(unit)]
+            if kind is not None:
+                found = [unit for unit in found if unit.kind == kind] or found
+            if found:
+                return found
+        return []
 
     def locate(
         self,
@@ -243,13 +266,12 @@ class Gazetteer:
         for level, written in levels:
             if not written:
                 continue
-            name, _ = _strip_unit_word(written)
             within = unit.code if unit else None
-            found = [
-                u
-                for u in self.named(name, (level,))
-                if u.era == "old" and (within is None or within in u.parents)
-            ]
+            found = self._named_as_typed(
+                unicodedata.normalize("NFC", written),
+                (level,),
+                lambda u, within=within: u.era == "old" and (within is None or within in u.parents),
+            )
             where = f" in {self.label(within)}" if within else ""
             if not found:
                 raise PlaceError(f"no {level} called {written!r}{where} before 2025")
@@ -301,18 +323,39 @@ class Gazetteer:
         return self._slug_index
 
 
+#: The five tone marks, as combining characters; the vowel marks (ˆ ˘ ʼ) are not among them.
+_TONE_MARKS = frozenset("\u0300\u0301\u0303\u0309\u0323")
+
+
 def _spelling(name: str) -> str:
-    return unicodedata.normalize("NFC", name).lower()
+    """``name`` as spelt, whichever vowel of a syllable carries its tone:
+    "Thanh Hoá" is "Thanh Hóa" and "Thuỷ" is "Thủy" (old and new placement)."""
+    words = []
+    for word in unicodedata.normalize("NFD", name.lower()).split():
+        tones = "".join(sorted(char for char in word if char in _TONE_MARKS))
+        bare = "".join(char for char in word if char not in _TONE_MARKS)
+        words.append(unicodedata.normalize("NFC", bare) + tones)
+    return " ".join(words)
 
 
-def _strip_unit_word(text: str) -> tuple[str, tuple[Level, ...]]:
-    """``text`` without a leading unit word, and the levels that word names."""
+def _readings(text: str) -> list[tuple[str, tuple[Level, ...], str | None]]:
+    """How ``text`` may be read, in the order to try: a name, the levels its
+    unit word names and that word as a kind (none for the whole text).
+
+    A unit word typed as one ("huyện", "TP") is read as one first; a
+    syllable that only folds like one ("Quan Sơn", "Tịnh Biên", "quan son")
+    is first read as the start of the name.  Either way the other reading
+    follows: a district is called "Quận 1".
+    """
     text = _TP_DOT.sub(r"\1 ", text.strip())
+    whole: tuple[str, tuple[Level, ...], str | None] = (text, (), None)
     folded = fold(text)
     for word in sorted(UNIT_WORDS, key=len, reverse=True):
         if folded.startswith(fold(word) + " "):
-            return text[len(word) + 1 :].strip(), UNIT_WORDS[word]
-    return text, ()
+            kind = _KIND_OF.get(word, word)
+            stripped = (text[len(word) + 1 :].strip(), UNIT_WORDS[word], kind)
+            return [stripped, whole] if text[: len(word)].lower() == word else [whole, stripped]
+    return [whole]
 
 
 def data_dir() -> Path:
