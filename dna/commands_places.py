@@ -82,6 +82,7 @@ def _print_place(gazette: Gazetteer, code: str) -> None:
             console.print(f"  units in it   {len(children)}")
     else:
         olds = gazette.predecessors.get(code, ())
-        console.print(f"  formed from   {len(olds)} old units", soft_wrap=True)
+        units = "old unit" if len(olds) == 1 else "old units"
+        console.print(f"  formed from   {len(olds)} {units}", soft_wrap=True)
         for old in olds:
             console.print(f"    {escape(gazette.label(old))}", soft_wrap=True)

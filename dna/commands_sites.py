@@ -219,7 +219,10 @@ def sites_refresh_places(names: tuple[str, ...], every: bool, no_index: bool, en
 
 
 def _place_line(code: str) -> str:
-    """An old unit and the new units it now belongs to: "xã A, huyện B, tỉnh C → xã D, tỉnh C"."""
+    """An old unit and the new units it now belongs to: "xã A, huyện B, tỉnh C → xã D, tỉnh C";
+    a new unit as it is."""
     places = gazetteer()
+    if places[code].era == "new":
+        return f"{places.label(code)} (since 2025)"
     now = "; ".join(places.label(new) for new in places.today(code))
     return f"{places.label(code)} → {now}" if now else places.label(code)

@@ -156,14 +156,17 @@ class Gazetteer:
         return {other for other in self.units if code in self.cover(other)}
 
     def today(self, code: str) -> list[str]:
-        """The new units ``code`` (or the nearest unit it lies in) became part of."""
+        """The new units ``code`` (or the nearest unit it lies in) became part of;
+        a new unit is itself."""
+        if self.units[code].era == "new":
+            return [code]
         for near in (code, *self.units[code].parents):
             if near in self.successors:
                 return list(self.successors[near])
         return []
 
     def site_keys(self, code: str) -> dict[Level, str]:
-        """The ``province``, ``district`` and ``commune`` of an old unit, for sites.toml."""
+        """The ``province``, ``district`` and ``commune`` of a unit, for sites.toml."""
         chain = [self.units[c] for c in (code, *self.units[code].parents)]
         return {unit.level: unit.name for unit in reversed(chain)}
 
@@ -253,10 +256,29 @@ class Gazetteer:
         district: str | None = None,
         commune: str | None = None,
     ) -> Unit:
-        """The old unit a portal serves, from the names of its province, district, commune.
+        """The unit a portal serves, from the names of its province, district, commune.
 
-        :raises PlaceError: a name fits no old unit there, or several.
+        A unit of the map before 2025 first; failing that, with no district
+        given, one of today's map (a new commune's portal: "Tam Đồng, Nghệ
+        An").
+
+        :raises PlaceError: a name fits no unit there, or several.
         """
+        try:
+            return self._locate("old", province, district, commune)
+        except PlaceError as before:
+            if district or not str(before).startswith("no "):
+                raise
+            try:
+                return self._locate("new", province, district, commune)
+            except PlaceError as after:
+                if not str(after).startswith("no "):
+                    raise
+                raise PlaceError(f"{before}, nor today") from None
+
+    def _locate(
+        self, era: Era, province: str | None, district: str | None, commune: str | None
+    ) -> Unit:
         unit: Unit | None = None
         levels: tuple[tuple[Level, str | None], ...] = (
             ("province", province),
@@ -270,7 +292,7 @@ class Gazetteer:
             found = self._named_as_typed(
                 unicodedata.normalize("NFC", written),
                 (level,),
-                lambda u, within=within: u.era == "old" and (within is None or within in u.parents),
+                lambda u, within=within: u.era == era and (within is None or within in u.parents),
             )
             where = f" in {self.label(within)}" if within else ""
             if not found:

@@ -16,11 +16,13 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from archive.archived import SitePlace
 from archive.records import VIETNAM_TZ
 from crawler.sites import load_sites
 from dna.cli import main
 from places.gazetteer import PlaceError, gazetteer
 from places.mentions import MentionFinder
+from places.overview import portals_per_district
 from sampleportal.corpus import load_articles
 from tests.harness import Harvest, run_dna
 
@@ -215,6 +217,31 @@ def test_sites_toml_place_keys_are_checked_with_line_numbers(tmp_path: Path) -> 
     assert [(site.name, site.place) for site in registry.sites] == [("a", THANH_LIEN)]
     (problem,) = registry.problems
     assert problem.line == 12 and "no district called 'Thanh Son'" in str(problem)
+
+
+def test_a_new_communes_portal_takes_its_place_on_todays_map(tmp_path: Path) -> None:
+    """'commune = "Tam Đồng"' (a commune since July 2025) was 'no commune
+    called … before 2025': the merged communes' own portals had no place."""
+    path = tmp_path / "sites.toml"
+    path.write_text(
+        '[[site]]\nname = "tam-dong"\nstart_urls = ["https://tamdong.vn/"]\n'
+        'province = "Nghệ An"\ncommune = "Tam Đồng"\n'
+        '\n[[site]]\nname = "x"\nstart_urls = ["https://x.vn/"]\n'
+        'province = "Nghệ An"\ncommune = "Atlantis"\n',
+        encoding="utf-8",
+    )
+    registry = load_sites(path)
+    (site,) = registry.sites
+    assert (site.name, gazetteer().label(site.place)) == (
+        "tam-dong",
+        "xã Tam Đồng, tỉnh Nghệ An",
+    )
+    (problem,) = registry.problems
+    assert "no commune called 'Atlantis' in tỉnh Nghệ An before 2025, nor today" in str(problem)
+    overview = portals_per_district(gazetteer(), [SitePlace("tam-dong", None, site.place, 4)])
+    assert [(row.province, row.district, row.province_now) for row in overview] == [
+        ("Nghệ An", None, "Nghệ An")
+    ]
 
 
 def test_sites_add_reads_the_place_from_the_host_and_says_so(tmp_path: Path) -> None:
