@@ -278,6 +278,20 @@ class Day(click.ParamType):
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
+def once(ctx: click.Context, param: click.Parameter, values: tuple[Any, ...]) -> Any:
+    """The value of an option given with ``multiple=True`` to be told when repeated.
+
+    ``--province "Nghệ An" --province "Hà Tĩnh"`` searched Hà Tĩnh alone,
+    silently: a researcher comparing two provinces got half of what they
+    asked.  Repeated, such an option is a usage error.
+    """
+    if len(values) > 1:
+        raise click.BadParameter(
+            f"given {len(values)} times; give it once (run one command per value)"
+        )
+    return values[0] if values else None
+
+
 def check_sites_or_all(names: tuple[str, ...], every: bool) -> None:
     """A usage error unless sites are named or ``--all`` given, one or the other."""
     if not names and not every:

@@ -448,3 +448,13 @@ def test_a_real_crawl_leaves_the_seed_searchable(harvest: Any) -> None:
     raw = dna("show", url, "--raw", "--data", str(harvest.data))
     assert raw.exit_code == 0, raw.output
     assert b"UBMTTQ" in raw.stdout_bytes
+
+
+@pytest.mark.parametrize("option", ["--site", "--category", "--place", "--province", "--district"])
+def test_a_filter_given_twice_is_a_usage_error(data: Path, option: str) -> None:
+    """'--province "Nghệ An" --province "Hà Tĩnh"' searched Hà Tĩnh alone, and
+    said nothing: a historian comparing two provinces got half of them."""
+    one, other = ("xa-thanh-lien", "xa-a") if option == "--site" else ("Nghệ An", "Hà Tĩnh")
+    result = dna("search", "xa", option, one, option, other, "--data", str(data))
+    assert result.exit_code == 2
+    assert f"Invalid value for '{option}': given 2 times; give it once" in result.output
