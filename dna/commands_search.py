@@ -251,17 +251,24 @@ def search(
         err_console.print(escape(one_line(_count_line(query, request, result))), soft_wrap=True)
     if not result.total:
         err_console.print(_NO_EXACT_HINT if exact else _NO_HITS_HINT, soft_wrap=True)
-        if portal_places and not _portals_placed(env):
-            err_console.print(_NO_PLACES_HINT, soft_wrap=True)
+        if portal_places and (hint := _portal_hint(env, portal_places)):
+            err_console.print(hint, soft_wrap=True)
 
 
-def _portals_placed(env: Env) -> bool:
-    """Whether any site of the archive has the unit it serves set."""
+def _portal_hint(env: Env, portal_places: tuple[str, ...]) -> str | None:
+    """Why --province or --district found nothing, when it is the portals' places."""
     store = env.open_store()
     try:
-        return any(site.place for site in store.site_places())
+        placed = [site.place for site in store.site_places() if site.place]
     finally:
         store.close()
+    if not placed:
+        return _NO_PLACES_HINT
+    places = load_gazetteer()
+    if any(set(portal_places) <= places.cover(place) for place in placed if place in places.units):
+        return None
+    where = " and ".join(places.label(code) for code in portal_places)
+    return f"No portal of this archive sits in {where}: `dna stats --by place` shows where they do."
 
 
 def _place_filters(

@@ -340,6 +340,11 @@ def test_portal_filters_on_an_archive_with_no_places_say_why_nothing_is_found(
     assert "dna sites refresh-places --all" in result.stderr
     placed = run_dna("search", "xã", "--province", "Cà Mau", data=harvest.data)
     assert placed.stdout.startswith("0 hits") and "refresh-places" not in placed.stderr
+    # Where no portal sits in the unit asked for, the hint says so (places probe).
+    said = " ".join(placed.stderr.split())
+    assert "No portal of this archive sits in tỉnh Cà Mau" in said
+    there = run_dna("search", "zzqqxx", "--province", "Hà Tĩnh", data=harvest.data)
+    assert "No portal of this archive sits" not in there.stderr
 
 
 def test_unknown_or_ambiguous_place_is_a_one_line_error(harvest: Harvest) -> None:
