@@ -44,6 +44,7 @@ UNIT_WORDS: dict[str, tuple[Level, ...]] = {
     "huyện": ("district",),
     "quận": ("district",),
     "thị xã": ("district",),
+    "tx": ("district",),
     "xã": ("commune",),
     "phường": ("commune",),
     "thị trấn": ("commune",),
@@ -54,9 +55,12 @@ UNIT_WORDS: dict[str, tuple[Level, ...]] = {
 ERA_WORDS: dict[Era, str] = {"old": "cũ", "new": "mới"}
 
 #: The kind of unit a unit word names, where the word is not the kind itself.
-_KIND_OF = {"tp": "thành phố"}
+_KIND_OF = {"tp": "thành phố", "tx": "thị xã"}
+#: A name typed as initials: "HCM" for Hồ Chí Minh.
+_INITIALS = re.compile(r"[A-Za-z]{3,5}")
 _QUALIFIER_SPLIT = re.compile(r"\s*[,;/]\s*")
-_TP_DOT = re.compile(r"^(tp)\.\s*", re.IGNORECASE)
+#: "TP." / "T.P" / "TX." before a name: the unit words "tp" and "tx".
+_ABBREVIATED = re.compile(r"^(t\.?p|t\.?x)(?:\.\s*|\s+)", re.IGNORECASE)
 
 
 class PlaceError(ValueError):
@@ -110,6 +114,7 @@ class Gazetteer:
         self.children = dict(children)
         self._by_name = dict(by_name)
         self._slug_index: dict[str, list[Unit]] | None = None
+        self._initials_index: dict[str, list[Unit]] | None = None
 
     def __getitem__(self, code: str) -> Unit:
         return self.units[code]
@@ -243,6 +248,10 @@ class Gazetteer:
             if word_levels:
                 wanted = tuple(level for level in word_levels if levels is None or level in levels)
             found = [unit for unit in self.named(name, wanted) if keep(unit)]
+            if not found and _INITIALS.fullmatch(name):  # "TP HCM"
+                named = self._initials.get(name.lower(), [])
+                found = [unit for unit in named if wanted is None or unit.level in wanted]
+                found = [unit for unit in found if keep(unit)]
             if kind is not None:
                 found = [unit for unit in found if unit.kind == kind] or found
             if found:
@@ -334,6 +343,18 @@ class Gazetteer:
         return unit
 
     @property
+    def _initials(self) -> dict[str, list[Unit]]:
+        """Units of three or more syllables by their initials ("hcm"), built on first use."""
+        if self._initials_index is None:
+            index: dict[str, list[Unit]] = defaultdict(list)
+            for unit in self.units.values():
+                syllables = fold(unit.name).split()
+                if len(syllables) >= 3 and all(s[0].isalpha() for s in syllables):
+                    index["".join(s[0] for s in syllables)].append(unit)
+            self._initials_index = dict(index)
+        return self._initials_index
+
+    @property
     def _slugs(self) -> dict[str, list[Unit]]:
         """Old units by name folded without spaces ("nghean"), built on first use."""
         if self._slug_index is None:
@@ -369,7 +390,7 @@ def _readings(text: str) -> list[tuple[str, tuple[Level, ...], str | None]]:
     is first read as the start of the name.  Either way the other reading
     follows: a district is called "Quận 1".
     """
-    text = _TP_DOT.sub(r"\1 ", text.strip())
+    text = _ABBREVIATED.sub(lambda found: found.group(1).replace(".", "") + " ", text.strip())
     whole: tuple[str, tuple[Level, ...], str | None] = (text, (), None)
     folded = fold(text)
     for word in sorted(UNIT_WORDS, key=len, reverse=True):

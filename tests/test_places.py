@@ -96,6 +96,10 @@ def test_names_resolve_old_or_new_with_or_without_diacritics(places, name, label
         # A city named as its province, told apart by its unit word.
         ("thành phố Hà Giang", "thành phố Hà Giang, tỉnh Hà Giang"),
         ("TP Thanh Hóa", "thành phố Thanh Hóa, tỉnh Thanh Hóa"),
+        # Abbreviated unit words, and a city by its initials.
+        ("T.P Vinh", "thành phố Vinh, tỉnh Nghệ An"),
+        ("TX Hoàng Mai", "thị xã Hoàng Mai, tỉnh Nghệ An"),
+        ("tp hcm", "thành phố Hồ Chí Minh"),
         # Pasted from a Mac (decomposed), and with the tone on the other vowel.
         (unicodedata.normalize("NFD", "huyện Thanh Chương"), "huyện Thanh Chương, tỉnh Nghệ An"),
     ],
@@ -105,7 +109,7 @@ def test_names_are_read_as_people_type_them(places, name, label) -> None:
     'no place called …', TP Hà Giang could not be told from its province,
     a name pasted from a Mac failed, and 'Thanh Hoá' listed 14 places.
     (Quan Sơn is also a commune: the name finds both, and asks which.)"""
-    if name.startswith(("thành phố", "TP", "Quận")):
+    if name.startswith(("thành phố", "TP", "T.P", "TX", "tp", "Quận")):
         assert places.label(places.pick(name).code) == label
     assert label in {places.label(unit.code) for unit in places.resolve(name)}
     assert places.resolve("Thanh Hoá") == places.resolve("Thanh Hóa")
