@@ -5,14 +5,14 @@ from __future__ import annotations
 import click
 from rich.markup import escape
 
-from dna.context import Env, archive_options, console, fail, load_gazetteer
+from dna.context import Env, Named, archive_options, console, fail, load_gazetteer
 from dna.render import Column, print_table
-from places.gazetteer import Gazetteer
+from places.gazetteer import Gazetteer, shown_name
 from places.overview import place_overview
 
 
 @click.command()
-@click.argument("name")
+@click.argument("name", type=Named())
 @archive_options("lookup")
 def places(name: str, env: Env) -> None:
     """Show a place: its old and new names, the units it lies in, its portals and articles.
@@ -31,9 +31,9 @@ def places(name: str, env: Env) -> None:
     gazette = load_gazetteer()
     found = gazette.resolve(name)
     if not found:
-        fail(f"no place called {name!r} (old or new names; check the spelling)")
+        fail(f"no place called {shown_name(name)} (old or new names; check the spelling)")
     if len(found) > 1:
-        console.print(f"{escape(name)!r} names {len(found)} places; ask for one of:")
+        console.print(f"{escape(shown_name(name))} names {len(found)} places; ask for one of:")
         for unit in found:
             console.print(f'  dna places "{escape(gazette.qualified(unit.code))}"', soft_wrap=True)
         return

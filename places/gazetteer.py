@@ -54,6 +54,16 @@ UNIT_WORDS: dict[str, tuple[Level, ...]] = {
 #: How a name says which map it is on: "Thanh Sơn, Phú Thọ, mới".
 ERA_WORDS: dict[Era, str] = {"old": "cũ", "new": "mới"}
 
+#: Of a name that names nothing, what an error line shows.
+_SHOWN_CHARS = 80
+
+
+def shown_name(text: str) -> str:
+    """``text`` quoted for an error line, cut short: a 10,000-character name
+    made a 10,984-character line."""
+    return repr(text if len(text) <= _SHOWN_CHARS else text[:_SHOWN_CHARS] + "…")
+
+
 #: The kind of unit a unit word names, where the word is not the kind itself.
 _KIND_OF = {"tp": "thành phố", "tx": "thị xã"}
 #: A name typed as initials: "HCM" for Hồ Chí Minh.
@@ -198,12 +208,16 @@ class Gazetteer:
         """
         found = self.resolve(text, levels)
         what = " or ".join(levels) if levels else "place"
+        typed = shown_name(text)
         if not found:
-            raise PlaceError(f"no {what} called {text!r} (old or new names; check the spelling)")
+            other = sorted({unit.level for unit in self.resolve(text)}) if levels else []
+            if other:  # --district "Nghệ An"
+                raise PlaceError(f"no {what} called {typed}: it names a {' or a '.join(other)}")
+            raise PlaceError(f"no {what} called {typed} (old or new names; check the spelling)")
         if len(found) > 1:
             shown = "; ".join(f'"{self.qualified(u.code)}"' for u in found[:6])
             more = f" and {len(found) - 6} more" if len(found) > 6 else ""
-            raise PlaceError(f"{text!r} names {len(found)} places, say which: {shown}{more}")
+            raise PlaceError(f"{typed} names {len(found)} places, say which: {shown}{more}")
         return found[0]
 
     def resolve(self, text: str, levels: tuple[Level, ...] | None = None) -> list[Unit]:
@@ -305,11 +319,11 @@ class Gazetteer:
             )
             where = f" in {self.label(within)}" if within else ""
             if not found:
-                raise PlaceError(f"no {level} called {written!r}{where} before 2025")
+                raise PlaceError(f"no {level} called {shown_name(written)}{where} before 2025")
             if len(found) > 1:
                 some = "; ".join(self.label(u.code) for u in found[:4])
                 raise PlaceError(
-                    f"{len(found)} {level}s are called {written!r}{where} ({some}…): "
+                    f"{len(found)} {level}s are called {shown_name(written)}{where} ({some}…): "
                     f"give the {'district' if level == 'commune' else 'province'} too"
                 )
             unit = found[0]

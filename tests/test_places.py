@@ -364,6 +364,15 @@ def test_unknown_or_ambiguous_place_is_a_one_line_error(harvest: Harvest) -> Non
         empty = run_dna("search", "xã", option, " ", data=harvest.data)
         assert empty.returncode == 2, (option, empty.stdout)
         assert f"Invalid value for '{option}': is empty" in empty.stderr
+    # Found by the places probe: a province given as a district was "check
+    # the spelling"; a 10,000-character name made a 10,984-character line;
+    # an empty name was exit 1 in places, 2 in search.
+    district = run_dna("search", "xã", "--district", "Nghệ An", data=harvest.data)
+    assert district.stderr.strip() == "Error: no district called 'Nghệ An': it names a province"
+    long = run_dna("places", "x" * 10_000, data=harvest.data)
+    assert long.returncode == 1 and len(long.stderr) < 200
+    empty = run_dna("places", "", data=harvest.data)
+    assert empty.returncode == 2 and "is empty" in empty.stderr
 
 
 def test_places_shows_names_parents_portals_and_articles(harvest: Harvest) -> None:
