@@ -67,6 +67,7 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench.crawl
+	$(BIN)/python -m bench.warcwrite
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.recrawl
 	$(BIN)/python -m bench.wacz
