@@ -40,8 +40,7 @@ _COPY_CHUNK = 1 << 20
 _RECORD_END = b"\r\n\r\n"
 #: How many times its size a file gzipped as one stream may unpack to.
 _MOST_EXPANSION = 100
-#: What restore says of such a file: no record of it is skipped for that.
-RECOMPRESSED = "one gzip stream held all its records: recompressed, each record its own member"
+_RECOMPRESSED = "one gzip stream held all its records: recompressed, each record its own member"
 
 
 @dataclass(slots=True)
@@ -145,7 +144,7 @@ def _recompress(path: Path, into: Path) -> Salvage:
     is no record (a cut end) is a problem, as in any damaged file.
     """
     unpacked = into / f"{path.name}.unpacked"
-    problems = [ScanProblem(path, 0, RECOMPRESSED)]
+    problems = [ScanProblem(path, 0, _RECOMPRESSED, skipped=False)]
     limit = _MOST_EXPANSION * max(path.stat().st_size, 1)
     try:
         with gzip.open(path, "rb") as source, open(unpacked, "xb") as out:
@@ -160,7 +159,12 @@ def _recompress(path: Path, into: Path) -> Salvage:
         problems.append(ScanProblem(path, 0, f"gzip stream: {one_line(exc)}"))
     intact, found = _scan(unpacked)
     problems += [
-        ScanProblem(path, 0, f"byte {problem.offset} of the unpacked stream: {problem.message}")
+        ScanProblem(
+            path,
+            0,
+            f"byte {problem.offset} of the unpacked stream: {problem.message}",
+            problem.skipped,
+        )
         for problem in found
     ]
     salvage = Salvage(path, None, len(intact), problems)

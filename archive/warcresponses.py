@@ -202,6 +202,7 @@ class ResponseScanner:
                     f"revisit of {revisit.url}: original response not in these WARC files "
                     "nor in the archive; kept as a capture, not read as a page (restore "
                     "the file holding the original too)",
+                    skipped=False,
                 )
                 revisit.refers_to = revisit.revisit.record_id  # type: ignore[union-attr]
             yield from self._reported(revisit)
@@ -226,7 +227,7 @@ class ResponseScanner:
                 f"response for {response.url}: body longer than {self.max_body} bytes once "
                 "decoded; kept as a capture, not read as a page"
             )
-            yield ScanProblem(response.path, response.offset, message)
+            yield ScanProblem(response.path, response.offset, message, skipped=False)
         yield response
 
     def _response(self, item: RawRecord, warcinfo: dict[str, str]) -> ArchivedResponse | None:

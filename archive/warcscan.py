@@ -36,11 +36,14 @@ class ScanProblem:
     """Something wrong in a WARC file: which file, which byte, and what.
 
     :param offset: where the damaged record or bytes start.
+    :param skipped: whether what it names was left out; ``False`` for what
+        was kept another way (a capture not read as a page, a file recompressed).
     """
 
     path: Path
     offset: int
     message: str
+    skipped: bool = True
 
     def __str__(self) -> str:
         # Names and messages can hold bytes of the file: never raw on a terminal.

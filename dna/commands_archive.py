@@ -13,7 +13,7 @@ from rich.text import Text
 from archive.archived import CrawlSummary
 from archive.database import StoreError
 from archive.export import FORMATS
-from archive.salvage import NOTE_SUFFIX, RECOMPRESSED
+from archive.salvage import NOTE_SUFFIX
 from dna.context import (
     EXPORT_OUTPUT_HELP,
     Env,
@@ -95,7 +95,7 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
                 workers=workers,
                 on_progress=progress,
                 on_problem=lambda problem: progress.print(
-                    f"[yellow]{'Note' if problem.message == RECOMPRESSED else 'Skipped'}:[/] "
+                    f"[yellow]{'Skipped' if problem.skipped else 'Note'}:[/] "
                     + escape(str(problem))
                 ),
             )
@@ -161,7 +161,7 @@ def restore(paths: tuple[Path, ...], strict: bool, workers: int, no_index: bool,
         )
     if not no_index and (added.get("articles") or added.get("article_versions")):
         update_search_index(env)
-    if strict and report.problems:
+    if strict and any(problem.skipped for problem in report.problems):
         sys.exit(1)
 
 

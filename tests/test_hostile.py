@@ -158,9 +158,13 @@ def restored(hostile: Path, tmp_path_factory: pytest.TempPathFactory):
 def test_restore_reports_each_hostile_record_on_one_line_and_goes_on(restored) -> None:
     _, result = restored
     assert result.returncode == 0, result.stderr
-    skipped = [line for line in result.stderr.splitlines() if line.startswith("Skipped:")]
+    lines = result.stderr.splitlines()
+    skipped = [line for line in lines if line.startswith(("Skipped:", "Note:"))]
     # The bomb, its revisit, the huge chunk, the long line: each file:offset: problem.
     assert len(skipped) == 4, result.stderr
+    # Kept as captures, the bomb and the huge chunk are noted, not "Skipped".
+    kept = [line for line in lines if "kept as a capture" in line]
+    assert len(kept) == 2 and all(line.startswith("Note:") for line in kept)
     assert all(".warc.gz:" in line for line in skipped)
     assert sum("tin-bom-488622" in line for line in skipped) == 2
     assert any("tin-khuc-488623" in line for line in skipped)

@@ -198,7 +198,7 @@ def test_a_place_no_gazetteer_knows_still_adds_the_site(
     assert all(load_sites(library / "sites.toml").get(site) for site in TWO_SITES)
 
 
-PROBLEM = re.compile(r"^Skipped: (?P<file>.+?):(?P<offset>\d+): (?P<message>.*)$")
+PROBLEM = re.compile(r"^(?:Skipped|Note): (?P<file>.+?):(?P<offset>\d+): (?P<message>.*)$")
 
 
 def reported(result: subprocess.CompletedProcess) -> list[tuple[str, str, str]]:
