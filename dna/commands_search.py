@@ -35,7 +35,7 @@ from dna.context import (
     export_articles,
     fail,
     load_gazetteer,
-    once,
+    option_once,
 )
 from dna.lookup import find_article
 from dna.render import TIME_ZONE_LABEL, is_terminal, local_time, paged
@@ -79,47 +79,26 @@ def _isolocal_time(moment: datetime | None) -> str | None:
 
 @click.command()
 @click.argument("query")
-@click.option(
-    "--site",
-    type=SiteName(),
-    metavar="NAME",
-    multiple=True,
-    callback=once,
-    help="Only articles of this site.",
-)
+@option_once("--site", type=SiteName(), metavar="NAME", help="Only articles of this site.")
 @click.option("--since", type=Day(), help="Only articles published on or after it (Vietnam time).")
 @click.option("--until", type=Day(), help="Only articles published on or before it (Vietnam time).")
-@click.option(
+@option_once(
     "--category",
     type=Named(),
     metavar="NAME",
-    multiple=True,
-    callback=once,
     help="Only this category (case and accents ignored).",
 )
-@click.option(
+@option_once(
     "--place",
     type=Named(),
     metavar="NAME",
-    multiple=True,
-    callback=once,
     help="Only articles of this unit's portals or mentioning it; old or new name.",
 )
-@click.option(
-    "--province",
-    type=Named(),
-    metavar="NAME",
-    multiple=True,
-    callback=once,
-    help="Only portals in this province (old or new).",
+@option_once(
+    "--province", type=Named(), metavar="NAME", help="Only portals in this province (old or new)."
 )
-@click.option(
-    "--district",
-    type=Named(),
-    metavar="NAME",
-    multiple=True,
-    callback=once,
-    help="Only portals in this (old) district.",
+@option_once(
+    "--district", type=Named(), metavar="NAME", help="Only portals in this (old) district."
 )
 @click.option("--sort", type=click.Choice(SORTS), default="relevance", show_default=True)
 @click.option("--limit", type=click.IntRange(1, 1000), default=10, show_default=True)

@@ -278,13 +278,17 @@ class Day(click.ParamType):
 _DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
-def once(ctx: click.Context, param: click.Parameter, values: tuple[Any, ...]) -> Any:
-    """The value of an option given with ``multiple=True`` to be told when repeated.
+def option_once(*names: str, **attrs: Any) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``click.option``, but given twice it is a usage error, not the last value.
 
     ``--province "Nghệ An" --province "Hà Tĩnh"`` searched Hà Tĩnh alone,
     silently: a researcher comparing two provinces got half of what they
-    asked.  Repeated, such an option is a usage error.
+    asked.
     """
+    return click.option(*names, multiple=True, callback=_once, **attrs)
+
+
+def _once(ctx: click.Context, param: click.Parameter, values: tuple[Any, ...]) -> Any:
     if len(values) > 1:
         raise click.BadParameter(
             f"given {len(values)} times; give it once (run one command per value)"
