@@ -24,6 +24,7 @@ from dna.context import (
     err_console,
     export_articles,
     fail,
+    option_once,
     some_of,
     update_search_index,
     workers_option,
@@ -267,7 +268,7 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
     type=click.Choice(FORMATS),
     help="Default: csv for -o FILE.csv, else jsonl.",
 )
-@click.option("--site", type=SiteName(), help="Only this site's articles.")
+@option_once("--site", type=SiteName(), help="Only this site's articles.")
 @click.option(
     "--versions",
     is_flag=True,

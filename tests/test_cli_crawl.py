@@ -8,6 +8,7 @@ import json
 import os
 import resource
 import signal
+import stat
 import subprocess
 import sys
 import time
@@ -378,6 +379,47 @@ def test_export_to_a_csv_file_writes_csv_and_replaces_the_file_whole(
         result.stderr.strip()
         == f"Error: cannot write {tmp_path / 'no-such-dir' / 'x.csv'}: No such file or directory"
     )
+
+
+def test_export_writes_into_pipes_and_never_through_a_planted_part_file(
+    harvest: Harvest, tmp_path: Path
+) -> None:
+    """Found by an export consumer's probe: -o renamed FILE.part onto FILE
+    whatever FILE was (a reader's pipe got nothing, a device became a plain
+    file, a private file became world-readable), a symlink planted at
+    FILE.part had its target overwritten, and -o "" was 'a bug in dna'."""
+    data = ["--data", str(harvest.data)]
+    expected = len(harvest.portals["tandan"].expected_articles())
+    pipe = tmp_path / "pipe"
+    os.mkfifo(pipe)
+    reader = subprocess.Popen(["cat", str(pipe)], stdout=subprocess.PIPE)
+    try:
+        result = CliRunner().invoke(main, ["export", "--site", "tandan", "-o", str(pipe), *data])
+        assert result.exit_code == 0, result.output
+        assert stat.S_ISFIFO(pipe.stat().st_mode)
+        read, _ = reader.communicate(timeout=60)
+        assert len(read.splitlines()) == expected
+    finally:
+        reader.kill()
+        reader.wait()
+    private = tmp_path / "private.csv"
+    private.write_text("older\n", encoding="utf-8")
+    private.chmod(0o600)
+    victim = tmp_path / "victim"
+    victim.write_text("not yours\n", encoding="utf-8")
+    (tmp_path / "private.csv.part").symlink_to(victim)
+    result = CliRunner().invoke(main, ["export", "--site", "tandan", "-o", str(private), *data])
+    assert result.exit_code == 0, result.output
+    assert stat.S_IMODE(private.stat().st_mode) == 0o600
+    assert len(private.read_text(encoding="utf-8").splitlines()) > expected
+    assert victim.read_text(encoding="utf-8") == "not yours\n"
+    result = CliRunner().invoke(main, ["export", "-o", "", *data])
+    assert (result.exit_code, result.output.strip()) == (
+        2,
+        "Error: -o needs a file name (or - for stdout)",
+    )
+    result = CliRunner().invoke(main, ["export", "--site", "tandan", "--site", "generic", *data])
+    assert result.exit_code == 2 and "given 2 times" in result.output
 
 
 @pytest.mark.parametrize("command", sorted(subcommands(main)))
