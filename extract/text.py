@@ -8,7 +8,8 @@ import unicodedata
 #: Characters editors paste in that render as nothing, and control characters
 #: (C0 but whitespace, DEL, C1): no article needs them, and ``ESC`` (raw or as
 #: ``&#27;``) in archived text would rewrite the terminal of whoever prints it.
-_INVISIBLE_CHARS = "\u200b\u200c\u200d\u2060\ufeff\xad\x00-\x08\x0e-\x1b\x7f-\x9f"
+#: The zero-width space is not among them: it parts words, so it becomes a space.
+_INVISIBLE_CHARS = "\u200c\u200d\u2060\ufeff\xad\x00-\x08\x0e-\x1b\x7f-\x9f"
 _HAS_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
 
 
@@ -28,12 +29,13 @@ def whole_number(text: str, most_digits: int = 18) -> int | None:
 
 
 def clean(text: str) -> str:
-    """NFC, invisible and control characters dropped, whitespace (NBSP too) collapsed.
+    """NFC, invisible and control characters dropped (a zero-width space is a
+    space), whitespace (NBSP too) collapsed.
 
     NFC again here because entities (``a&#769;``) are resolved after the
     page text was normalised.
     """
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", text).replace("\u200b", " ")
     if _HAS_INVISIBLE.search(text):
         text = _HAS_INVISIBLE.sub("", text)
     # str.split() and re's \s agree on what is whitespace (NBSP included).

@@ -11,7 +11,7 @@ import pytest
 from archive.records import VIETNAM_TZ, ArticleRecord, Image
 from extract.article import extract_article
 from extract.boilerplate import parse_views
-from extract.text import whole_number
+from extract.text import clean, whole_number
 from tests.pages import URLS, page, read
 
 
@@ -877,3 +877,9 @@ def test_images_resolve_against_the_pages_base(base: str, image: str) -> None:
     record = extract_article(page("generic_article.html", body=body))
     assert record is not None
     assert record.images[0].src.startswith(image), record.images[0].src
+
+
+def test_a_zero_width_space_between_words_keeps_them_apart() -> None:
+    """Dropped, it glued the words it separated ("Thanh\u200bLiên" became
+    "ThanhLiên"), and neither word was found (export consumer probe)."""
+    assert clean("Xã Thanh\u200bLiên\u200b họp\u00addân\u200d") == "Xã Thanh Liên họpdân"
