@@ -485,6 +485,17 @@ def _written_in_place(output: Path) -> bool:
     return not stat.S_ISREG(found.st_mode) or found.st_nlink > 1
 
 
+def _mode_for(target: Path) -> int:
+    """The permissions an export at ``target`` gets: those of the file it
+    replaces, else what ``open`` would give a new file (a temporary file is
+    created private)."""
+    if target.exists():
+        return stat.S_IMODE(target.stat().st_mode)
+    umask = os.umask(0)
+    os.umask(umask)
+    return 0o666 & ~umask
+
+
 def _replaced_whole(
     output: Path, articles: Iterable[ArchivedArticle], fmt: str, versions: bool
 ) -> int:
@@ -493,7 +504,7 @@ def _replaced_whole(
 
     The temporary file's name is new (never a ``.part`` someone left or
     planted, nor another export's), and it takes the mode of the file it
-    replaces: a private export stays private.
+    replaces (a private export stays private), or a new file's.
     """
     target = output.resolve()
     try:
@@ -511,8 +522,7 @@ def _replaced_whole(
     partial = Path(handle.name)
     try:
         with handle:
-            if target.exists():
-                os.chmod(partial, stat.S_IMODE(target.stat().st_mode))
+            os.chmod(partial, _mode_for(target))
             count = write_export(articles, handle, fmt, versions=versions)
         os.replace(partial, target)
     except OSError as exc:

@@ -413,6 +413,11 @@ def test_export_writes_into_pipes_and_never_through_a_planted_part_file(
     assert stat.S_IMODE(private.stat().st_mode) == 0o600
     assert len(private.read_text(encoding="utf-8").splitlines()) > expected
     assert victim.read_text(encoding="utf-8") == "not yours\n"
+    fresh = tmp_path / "fresh.jsonl"
+    result = CliRunner().invoke(main, ["export", "--site", "tandan", "-o", str(fresh), *data])
+    umask = os.umask(0)
+    os.umask(umask)
+    assert stat.S_IMODE(fresh.stat().st_mode) == 0o666 & ~umask  # as open() makes it
     result = CliRunner().invoke(main, ["export", "-o", "", *data])
     assert (result.exit_code, result.output.strip()) == (
         2,
