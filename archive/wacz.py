@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -40,6 +39,7 @@ from sqlalchemy import select
 
 from archive.cdxj import merged_lines
 from archive.models import Article, ArticleVersion, Capture, Site
+from archive.outputs import output_file
 from archive.warcwriter import OPEN_SUFFIX
 
 if TYPE_CHECKING:
@@ -300,8 +300,9 @@ def write_wacz(
 ) -> WaczReport:
     """Package the chosen sites' WARC files into ``output``; see the module's docstring.
 
-    The package is written beside ``output`` and renamed into place once
-    complete, so a failure never leaves a half package under its name.
+    The package is written whole or not at all
+    (:func:`archive.outputs.output_file`): a failure never leaves a half
+    package under its name.
 
     :param on_progress: called with (bytes copied, bytes to copy).
     :param unaccented: the text without diacritics; when given, each page's
@@ -336,10 +337,10 @@ def write_wacz(
             on_progress(done, total)
 
     output.parent.mkdir(parents=True, exist_ok=True)
-    partial = output.with_name(output.name + ".part")
     try:
         with (
-            zipfile.ZipFile(partial, "w", allowZip64=True) as archive,
+            output_file(output, "wb") as handle,
+            zipfile.ZipFile(handle, "w", allowZip64=True) as archive,
             ThreadPoolExecutor(1, thread_name_prefix="sha256") as hasher,
         ):
             resources = []
@@ -363,13 +364,8 @@ def write_wacz(
             archive.writestr(DATAPACKAGE, package, zipfile.ZIP_DEFLATED)
             digest = {"path": DATAPACKAGE, "hash": "sha256:" + hashlib.sha256(package).hexdigest()}
             archive.writestr(DIGEST, json.dumps(digest, indent=2), zipfile.ZIP_DEFLATED)
-        os.replace(partial, output)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise WaczError(f"cannot write {output}: {exc.strerror or exc}") from exc
-    except BaseException:
-        partial.unlink(missing_ok=True)
-        raise
     report.warcs, report.bytes = len(warcs), output.stat().st_size
     return report
 

@@ -5,9 +5,7 @@ from __future__ import annotations
 import functools
 import os
 import re
-import stat
 import sys
-import tempfile
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -34,6 +32,7 @@ from archive.database import StoreError, sqlite_url
 from archive.export import write_export
 from archive.layout import DataDir
 from archive.messages import one_line
+from archive.outputs import output_file
 from archive.store import Store
 from crawler.sites import SitesFile, SitesFileError, load_sites, sites_path, validate_name
 from places.gazetteer import Gazetteer, GazetteerError, gazetteer
@@ -474,64 +473,6 @@ EXPORT_OUTPUT_HELP = (
 )
 
 
-def _written_in_place(output: Path) -> bool:
-    """Whether ``output`` is written into, not replaced: what is there is no
-    plain file of its own (a pipe, ``/dev/stdout``, a device, a file with other
-    names).  Replacing swapped a reader's pipe, or a device, for a plain file."""
-    try:
-        found = output.stat()  # through a symlink: what it points at
-    except OSError:
-        return False
-    return not stat.S_ISREG(found.st_mode) or found.st_nlink > 1
-
-
-def _mode_for(target: Path) -> int:
-    """The permissions an export at ``target`` gets: those of the file it
-    replaces, else what ``open`` would give a new file (a temporary file is
-    created private)."""
-    if target.exists():
-        return stat.S_IMODE(target.stat().st_mode)
-    umask = os.umask(0)
-    os.umask(umask)
-    return 0o666 & ~umask
-
-
-def _replaced_whole(
-    output: Path, articles: Iterable[ArchivedArticle], fmt: str, versions: bool
-) -> int:
-    """Write the export beside ``output`` (followed if a symlink), then rename it
-    into place: a failed export leaves an earlier file as it was.
-
-    The temporary file's name is new (never a ``.part`` someone left or
-    planted, nor another export's), and it takes the mode of the file it
-    replaces (a private export stays private), or a new file's.
-    """
-    target = output.resolve()
-    try:
-        handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed or removed below
-            "w",
-            encoding="utf-8",
-            newline="",
-            dir=target.parent,
-            prefix=f".{target.name}.",
-            suffix=".part",
-            delete=False,
-        )
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}")
-    partial = Path(handle.name)
-    try:
-        with handle:
-            os.chmod(partial, _mode_for(target))
-            count = write_export(articles, handle, fmt, versions=versions)
-        os.replace(partial, target)
-    except OSError as exc:
-        fail(f"cannot write {output}: {exc.strerror or exc}")
-    finally:
-        partial.unlink(missing_ok=True)
-    return count
-
-
 def export_articles(
     articles: Iterable[ArchivedArticle],
     output: Path | None,
@@ -541,10 +482,8 @@ def export_articles(
 ) -> None:
     """Write ``articles`` as export records to ``output`` (stdout if ``None`` or ``-``).
 
-    The format is ``fmt``, or CSV for a FILE.csv, else JSON Lines.  A plain
-    file is written beside ``output`` and renamed into place: a failed export
-    leaves an earlier file of that name as it was, never half overwritten.
-    A pipe, a device or a file with other names is written into.
+    The format is ``fmt``, or CSV for a FILE.csv, else JSON Lines.  The
+    file is written whole or not at all (:func:`archive.outputs.output_file`).
 
     :param versions: ``articles`` are every version (see :func:`write_export`).
     """
@@ -556,14 +495,12 @@ def export_articles(
         fail("-o needs a file name (or - for stdout)", exit_code=2)
     if output is None:
         count = write_export(articles, sys.stdout, fmt, versions=versions)
-    elif _written_in_place(output):
+    else:
         try:
-            with open(output, "w", encoding="utf-8", newline="") as handle:
+            with output_file(output, "w", encoding="utf-8", newline="") as handle:
                 count = write_export(articles, handle, fmt, versions=versions)
         except OSError as exc:
             fail(f"cannot write {output}: {exc.strerror or exc}")
-    else:
-        count = _replaced_whole(output, articles, fmt, versions)
     where = escape(str(output)) if output is not None else "stdout"
     what = "version(s) of articles" if versions else "article(s)"
     err_console.print(f"Exported {count} {what} as {fmt} to {where}.", soft_wrap=True)

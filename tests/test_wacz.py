@@ -441,3 +441,18 @@ def test_replay_on_a_port_in_use_is_a_one_line_error(harvest: Harvest) -> None:
     assert result.stderr.count("\n") == 1
     assert f"port {port} on 127.0.0.1 is in use" in result.stderr
     assert sorted(harvest.data.iterdir()) == before
+
+
+def test_a_symlink_planted_beside_the_package_is_not_written_through(
+    harvest: Harvest, tmp_path: Path
+) -> None:
+    """dna wacz wrote FILE.part, a fixed name: a symlink planted there had its
+    target overwritten with the package (as dna export's -o did)."""
+    victim = tmp_path / "victim"
+    victim.write_text("not yours\n", encoding="utf-8")
+    output = tmp_path / "site.wacz"
+    (tmp_path / "site.wacz.part").symlink_to(victim)
+    result = run_dna("wacz", "vnportal", "-o", str(output), data=harvest.data)
+    assert result.returncode == 0, result.stderr
+    assert victim.read_text(encoding="utf-8") == "not yours\n"
+    assert zipfile.is_zipfile(output)
