@@ -77,6 +77,10 @@ class PlaceError(ValueError):
     """A name names no unit, or several; the message lists them."""
 
 
+class _NoUnitThere(PlaceError):
+    """A name fits no unit of the map tried: :meth:`Gazetteer.locate` tries the other."""
+
+
 class GazetteerError(Exception):
     """The gazetteer's data files are missing or unreadable; the message says how to fix it."""
 
@@ -289,14 +293,12 @@ class Gazetteer:
         """
         try:
             return self._locate("old", province, district, commune)
-        except PlaceError as before:
-            if district or not str(before).startswith("no "):
+        except _NoUnitThere as before:
+            if district:
                 raise
             try:
                 return self._locate("new", province, district, commune)
-            except PlaceError as after:
-                if not str(after).startswith("no "):
-                    raise
+            except _NoUnitThere:
                 raise PlaceError(f"{before}, nor today") from None
 
     def _locate(
@@ -319,7 +321,7 @@ class Gazetteer:
             )
             where = f" in {self.label(within)}" if within else ""
             if not found:
-                raise PlaceError(f"no {level} called {shown_name(written)}{where} before 2025")
+                raise _NoUnitThere(f"no {level} called {shown_name(written)}{where} before 2025")
             if len(found) > 1:
                 some = "; ".join(self.label(u.code) for u in found[:4])
                 raise PlaceError(
