@@ -5,7 +5,10 @@ segments, a soft 404) turns every relative link into a deeper URL of the
 same page, without end: ``/gioi-thieu/lich-su/lich-su/…``, or, through a
 relative menu on pages of other directories, ``/tin-tuc/gioi-thieu/tin-tuc/…``.
 Such a page's links lead nowhere the page higher up did not, or only to more
-copies of it, so they are not followed.  Pages compare by their links as
+copies of it, so they are not followed.  Once a relative link of a page led
+to a copy of that very page, its other relative links below it lead to
+copies too (``co-cau-to-chuc/`` beside ``lich-su/``): they are not followed
+either.  Pages compare by their links as
 written, not their bytes: visitor counters and clocks change the bytes on
 every visit.
 """
@@ -22,6 +25,8 @@ class _Copies:
 
     pages: int = 0
     example: str = ""
+    #: its other relative links below it, not followed once one led to a copy of it.
+    below: int = 0
 
 
 class DeeperCopies:
@@ -32,14 +37,18 @@ class DeeperCopies:
         self.offered: dict[int, tuple[str, tuple[str, ...]]] = {}
         #: copies deeper down of a page, by that page's URL.
         self.copies: dict[str, _Copies] = {}
+        #: pages a relative link of which led to a copy of themselves.
+        self.routers: set[str] = set()
         #: relative hrefs, as written, that led to a copy; and links refused for it.
         self.written: set[str] = set()
         self.refused = 0
         self.refused_example = ""
 
-    def higher_up(self, url: str, links_written: int) -> str | None:
+    def higher_up(self, url: str, links_written: int, parent: str | None = None) -> str | None:
         """The page with fewer path segments that offered the same links as
-        written, if one did: ``url`` is then a copy of it, counted."""
+        written, if one did: ``url`` is then a copy of it, counted.  If
+        ``parent``, the page that linked ``url``, is that page, its server
+        answers it below it whatever the path (see :meth:`below_a_router`)."""
         segments = tuple(part for part in urlsplit(url).path.split("/") if part)
         above = self.offered.get(links_written)
         if above is None or len(segments) < len(above[1]):
@@ -50,6 +59,8 @@ class DeeperCopies:
             return None
         copies = self.copies.setdefault(above_url, _Copies(example=url))
         copies.pages += 1
+        if parent == above_url:
+            self.routers.add(above_url)
         return above_url
 
     def led_to_copy(self, written: str) -> None:
@@ -64,6 +75,17 @@ class DeeperCopies:
             return False
         self.refused += 1
         self.refused_example = self.refused_example or written
+        return True
+
+    def below_a_router(self, url: str, parent: str | None) -> bool:
+        """Whether ``url``, a relative link of ``parent``, goes below a page
+        one of whose relative links below it led to a copy of it; counted if so."""
+        if parent not in self.routers:
+            return False
+        above = urlsplit(parent).path
+        if not urlsplit(url).path.startswith(above.rstrip("/") + "/"):
+            return False
+        self.copies[parent].below += 1
         return True
 
     def first_copy(self, url: str) -> bool:
@@ -81,8 +103,11 @@ class DeeperCopies:
             )
         for url, copies in self.copies.items():
             pages = f"{copies.pages} page{'s' if copies.pages != 1 else ''}"
+            below = (
+                f"; {copies.below} more of its links below it not followed" if copies.below else ""
+            )
             lines.append(
                 f"trap: {urlsplit(url).path} answered again deeper on {pages} "
-                f"(e.g. {urlsplit(copies.example).path}); their links not followed"
+                f"(e.g. {urlsplit(copies.example).path}); their links not followed{below}"
             )
         return lines

@@ -141,12 +141,14 @@ class ShapeWatch:
         *,
         pager: bool = False,
         dead_end: bool = False,
+        print_view: bool = False,
         guessed: str | None = None,
         shown: frozenset[str] = frozenset(),
     ) -> list[Request]:
         """A page of ``url`` was fetched: it was (or was not) productive, led
         to ``links`` (new, admitted), showed ``shown`` (every link on it but
-        its pager's, new or not), and was (or was not) a ``dead_end``;
+        its pager's, new or not), and was (or was not) a ``dead_end``, or
+        a ``print_view`` (a copy of the page that linked it, showing no link);
         ``guessed``: it was productive only for links to that shape, guessed
         to be articles' and not yet known to be (see :meth:`guessed_article`).
         Returns the links to send on now: a page that leads only to more of a
@@ -202,7 +204,9 @@ class ShapeWatch:
             shape.streak += 1
             # Dead ends count for the page's own template (its shape, and its
             # path's ``?*``), not for a directory of pages named by words.
-            shape.dead_ends += dead_end and (index == 0 or key.endswith("?*"))
+            own = index == 0 or key.endswith("?*")
+            shape.dead_ends += dead_end and own
+            shape.print_views += print_view and own
             shape.walks += key in walking
             shape.barren += not links and not dead_end
             shape.walk_streak = shape.walk_streak + 1 if key in walking else 0
@@ -300,7 +304,7 @@ class ShapeWatch:
             a walk then a barren page (``/Default.aspx?tabid=*``'s calendar,
             then its "about" tab) are no sign of one trap.
         """
-        pages = f"stopped after {shape.pages} pages"
+        pages = f"stopped after {shape.pages} page{'s' if shape.pages != 1 else ''}"
         if (strong or walked) and not (shape.productive or shape.showed_more) and shape.walks:
             if shape.walks >= 2:
                 return f"{pages} (each led only to more of it)"
@@ -311,7 +315,11 @@ class ShapeWatch:
         if strong and shape.late_date is not None:
             return f"{pages} (its dates ran to {shape.late_date})"
         # Dead ends count where their own shape never was productive (not ``?*``).
-        if not shape.productive and shape.dead_ends >= max(2, self.threshold // 6):
+        # One print view tells: the article it copies linked it, and it shows
+        # no link at all, not even the site's menu, as no page to follow does.
+        if not shape.productive and (
+            shape.print_views or shape.dead_ends >= max(2, self.threshold // 6)
+        ):
             return f"{pages} (dead ends: no links, or copies)"
         threshold = max(2, self.threshold // 4) if shape.late_date else self.threshold
         if shape.streak >= threshold and shape.productive * _PRODUCTIVE_SHARE < shape.pages:
@@ -321,7 +329,11 @@ class ShapeWatch:
         return None
 
     def repeats_above(
-        self, url: str, links_written: int | None, written: str | None = None
+        self,
+        url: str,
+        links_written: int | None,
+        written: str | None = None,
+        parent: str | None = None,
     ) -> str | None:
         """The page higher up that offered the same links as written, if one
         did: ``url`` is a copy of it, whose links are not followed (see
@@ -329,8 +341,14 @@ class ShapeWatch:
 
         :param written: the relative href that led to ``url``, as written:
             written so on pages of other directories, it leads to more copies.
+        :param parent: the page that linked ``url``: if the page above, its
+            other relative links below it lead to copies too.
         """
-        above = self.copies.higher_up(url, links_written) if links_written is not None else None
+        above = (
+            self.copies.higher_up(url, links_written, parent if written else None)
+            if links_written is not None
+            else None
+        )
         if above is None:
             return None
         if written:
@@ -513,9 +531,13 @@ class ShapeWatch:
 
     def copy_link(self, request: Request) -> bool:
         """Whether ``request`` follows a relative href written as one that led
-        to a copy (see :meth:`repeats_above`); counted if so."""
+        to a copy, or one below a page answered again below it (see
+        :meth:`repeats_above`); counted if so."""
         written = request.meta.get("dna_written")
-        if not written or not self.copies.refuses(written):
+        if not written or not (
+            self.copies.refuses(written)
+            or self.copies.below_a_router(request.url, request.meta.get("dna_linked_from"))
+        ):
             return False
         self.crawler.stats.inc_value("dna/copy_links")
         self._report()

@@ -29,6 +29,8 @@ class ShapeTally:
     queue_capped: int = 0
     #: dead ends: pages with no links at all, or copies of the page that linked them.
     dead_ends: int = 0
+    #: of those, copies of the page that linked them showing no link at all: print views.
+    print_views: int = 0
     #: pages that led only to more of this shape; and of them, the last in a row.
     walks: int = 0
     walk_streak: int = 0

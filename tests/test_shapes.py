@@ -62,3 +62,24 @@ def test_a_calendar_in_a_directory_does_not_stop_the_directory() -> None:
     for word, more in (("dan", "sinh"), ("sinh", "nong"), ("nong", "thon")):
         shapes.judged(f"{PORTAL}/the/{word}", False, [Request(f"{PORTAL}/the/{more}")], PORTAL)
     assert shapes.stopped(f"{PORTAL}/the/moi") == "/the/*"
+
+
+def test_a_page_answered_below_itself_has_its_other_links_below_it_dropped() -> None:
+    """A router answers every path below /gioi-thieu/ with that page, whose
+    links are relative: ``lich-su/`` came back as /gioi-thieu/ again, and
+    ``co-cau-to-chuc/``, queued beside it, was fetched all the same, as
+    another copy.  Links that leave the page's directory still go."""
+    shapes = watch()
+    about = f"{PORTAL}/gioi-thieu/"
+
+    def link(url: str, written: str) -> Request:
+        return Request(url, meta={"dna_written": written, "dna_linked_from": about})
+
+    sibling = link(f"{about}co-cau-to-chuc/", "co-cau-to-chuc/")
+    contact = link(f"{PORTAL}/lien-he/", "../lien-he/")
+    assert not shapes.copy_link(sibling)
+    assert shapes.repeats_above(about, 1, "gioi-thieu/", PORTAL + "/") is None
+    assert shapes.repeats_above(f"{about}lich-su/", 1, "lich-su/", about) == about
+    assert shapes.copy_link(sibling)
+    assert not shapes.copy_link(contact)
+    assert any("1 more of its links below it not followed" in line for line in shapes.cut_off())

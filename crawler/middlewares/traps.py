@@ -151,7 +151,10 @@ class TrapGuardMiddleware:
             if meta.get("dna_kind") == "article":
                 self.watch.guessed_article(page_url, article)
             nested = self.watch.repeats_above(
-                page_url, meta.get("dna_links_written"), meta.get("dna_written")
+                page_url,
+                meta.get("dna_links_written"),
+                meta.get("dna_written"),
+                meta.get("dna_linked_from"),
             )
             if nested:
                 links = []  # they lead nowhere the page above did not
@@ -169,6 +172,7 @@ class TrapGuardMiddleware:
                 meta.get("dna_linked_from"),
                 pager=bool(meta.get("dna_pager")),
                 dead_end=dead_end,
+                print_view=dead_end and copy and not meta.get("dna_links_shown"),
                 guessed=None if sure else guessed,
                 shown=meta.get("dna_links_shown", frozenset()),
             ):
