@@ -32,7 +32,11 @@ learns what only this portal does, while crawling it:
   case-insensitive (IIS), and the site's paths are lowercased.  This is
   asked of the server once per crawl, never assumed from the family;
 - a server that gave one article's text with and without a slash ending
-  its path answers both alike, and the slash leaves the site's paths;
+  its path answers both alike there: the slash leaves the paths of that
+  directory (numbers abstracted: ``/2024/07/*``), not the site's.  A
+  section beside it (``/tin-tuc/``, ``/tag/kinh-te/``) may exist only with
+  the slash, and redirect or answer 404 without it: stripped site-wide,
+  its pages were never fetched, and the articles only they listed lost;
 - a server that redirects two paths from one origin to the same paths on
   another (``http://`` to ``https://``, a bare host to ``www.``) has moved
   that origin: links still written the old way (pasted into articles,
@@ -79,6 +83,8 @@ _MOVES_TO_LEARN = 2
 _MAX_MOVES = 3
 #: Links of one page that must carry its address under one name to teach it.
 _RETURNS_TO_LEARN = 2
+#: A run of digits in a path, abstracted in the directories slashes are learnt for.
+_NUMBERS = re.compile(r"\d+")
 #: A random draw in [0, 1) as JavaScript and most languages print one.
 _RANDOM_FRACTION = re.compile(r"^0\.\d{8,}$")
 
@@ -119,8 +125,9 @@ class UrlSpelling:
         self.ids: set[str] = set()
         #: URL without its token-like values → (those values, what the page held).
         self._compared: dict[str, tuple[dict[str, str], object]] = {}
-        #: ``None`` until an article was met with and without a slash ending its path.
-        self.slash_insensitive: bool | None = None
+        #: directories (see :func:`_slash_scope`) where an article was met with
+        #: and without a slash ending its path: it does not matter there (True).
+        self.slash_scopes: dict[str, bool] = {}
         #: URL without a slash ending its path → (whether it had one, the article's digest).
         self._slashes: dict[str, tuple[bool, str]] = {}
 
@@ -130,7 +137,7 @@ class UrlSpelling:
             self.volatile,
             self.case_insensitive,
             tuple(self.moved.items()),
-            self.slash_insensitive,
+            tuple(self.slash_scopes.items()),
         )
 
     def normal(self, url: str) -> str:
@@ -138,8 +145,8 @@ class UrlSpelling:
         if self.moved:
             url = self._moved(url)
         url = without_params(url, self.volatile)
-        if self.slash_insensitive:
-            url = without_trailing_slash(url)
+        if self.slash_scopes and (bare := without_trailing_slash(url)) != url:
+            url = bare if self.slash_scopes.get(_slash_scope(bare)) else url
         return with_lowercase_path(url) if self.case_insensitive else url
 
     def learn_case(self, insensitive: bool) -> None:
@@ -161,7 +168,9 @@ class UrlSpelling:
         the duplicate filter has seen.)"""
         if "?" in url:
             return True
-        if self.slash_insensitive is None and without_trailing_slash(url) != url:
+        if (bare := without_trailing_slash(url)) != url and _slash_scope(bare) not in (
+            self.slash_scopes
+        ):
             return True
         return self.case_insensitive is None and with_lowercase_path(url) != url
 
@@ -176,8 +185,11 @@ class UrlSpelling:
 
     def learn_from_redirect(self, source: str, target: str) -> None:
         """Note a redirect from ``source`` to ``target`` if it kept path and
-        query but changed the origin."""
+        query but changed the origin; or if it added a slash ending the path,
+        which then matters in its directory, whatever an article there said."""
         old, new = canonicalize(source), canonicalize(target)
+        if without_trailing_slash(new) == old != new:
+            self.slash_scopes[_slash_scope(old)] = False
         old_origin, new_origin = _origin(old), _origin(new)
         path = old[len(old_origin) :]
         if old_origin == new_origin or path != new[len(new_origin) :]:
@@ -259,25 +271,28 @@ class UrlSpelling:
         self._compare_slash(url, text_hash)
 
     def _compare_slash(self, url: str, text_hash: Callable[[], str]) -> None:
-        """Learn whether a slash ending a path matters, from the first article
-        met both with and without one: the same text, and it does not.
+        """Learn whether a slash ending a path matters in its directory, from
+        the first article there met both with and without one: the same text,
+        and it does not.
 
         Links to one article written both ways made its second spelling a
         copy, a dead end; two such stopped their shape, and an article linked
         only with the slash was lost.
         """
-        if self.slash_insensitive is not None or len(urlsplit(url).path) <= 1:
+        if len(urlsplit(url).path) <= 1:
             return
         key = without_trailing_slash(url)
+        if _slash_scope(key) in self.slash_scopes:
+            return
         slashed = key != url
         seen = self._slashes.get(key)
         if seen is None:
             if len(self._slashes) < _MAX_REMEMBERED:
                 self._slashes[key] = (slashed, text_hash())
             return
-        if seen[0] != slashed:
-            self.slash_insensitive = seen[1] == text_hash()
-            self._slashes.clear()
+        if seen[0] != slashed and len(self.slash_scopes) < _MAX_NAMES:
+            self.slash_scopes[_slash_scope(key)] = seen[1] == text_hash()
+            del self._slashes[key]
 
     def settles(self, url: str) -> bool:
         """Whether ``url`` differs from a page fetched already only in values
@@ -409,3 +424,12 @@ def case_flipped(url: str) -> str | None:
     if flipped == parts.path:
         return None
     return urlunsplit((parts.scheme, parts.netloc, flipped, parts.query, ""))
+
+
+def _slash_scope(bare: str) -> str:
+    """The directory of ``bare`` (a URL whose path ends in no slash), its
+    numbers abstracted: where whether a slash ending a path matters is learnt
+    and applied (``/tin-tuc/`` for ``/tin-tuc/bai-7``, ``/*/*/`` for
+    ``/2024/07/hoi-nghi``)."""
+    parts = urlsplit(bare)
+    return _NUMBERS.sub("*", parts.path.rsplit("/", 1)[0].lower()) + "/"

@@ -453,7 +453,6 @@ def test_a_slash_ending_the_path_is_learnt_to_matter_or_not_from_one_article() -
     spelling.learn_from_article("http://xa.gov.vn/tin-tuc/bai-7/", lambda: "seven")
     assert spelling.may_respell("http://xa.gov.vn/tin-tuc/bai-8/")
     spelling.learn_from_article("http://xa.gov.vn/tin-tuc/bai-7", lambda: "seven")
-    assert spelling.slash_insensitive is True
     assert (
         spelling.normal("http://xa.gov.vn/tin-tuc/bai-8/?p=1")
         == "http://xa.gov.vn/tin-tuc/bai-8?p=1"
@@ -462,5 +461,24 @@ def test_a_slash_ending_the_path_is_learnt_to_matter_or_not_from_one_article() -
     other = UrlSpelling()
     other.learn_from_article("http://xa.gov.vn/tin-tuc/", lambda: "listing as an article")
     other.learn_from_article("http://xa.gov.vn/tin-tuc", lambda: "another page")
-    assert other.slash_insensitive is False
-    assert other.normal("http://xa.gov.vn/tin-tuc/bai-8/") == "http://xa.gov.vn/tin-tuc/bai-8/"
+    assert other.normal("http://xa.gov.vn/tin-tuc/") == "http://xa.gov.vn/tin-tuc/"
+
+
+def test_a_slash_learnt_not_to_matter_for_articles_stays_on_sections() -> None:
+    """Articles answered with and without the slash; sections (``/tin-tuc/``,
+    ``/tag/kinh-te/``) only with it, redirecting or answering 404 without.
+    Learnt for the whole site, the slash left the sections' URLs, their pages
+    were never fetched, and 12 of 30 articles were lost."""
+    spelling = UrlSpelling()
+    spelling.learn_from_article("http://xa.gov.vn/tin-tuc/bai-7/", lambda: "seven")
+    spelling.learn_from_article("http://xa.gov.vn/tin-tuc/bai-7", lambda: "seven")
+    assert spelling.normal("http://xa.gov.vn/tin-tuc/bai-8/") == "http://xa.gov.vn/tin-tuc/bai-8"
+    assert spelling.normal("http://xa.gov.vn/tin-tuc/?page=3") == "http://xa.gov.vn/tin-tuc/?page=3"
+    assert spelling.normal("http://xa.gov.vn/tag/kinh-te/") == "http://xa.gov.vn/tag/kinh-te/"
+    # Numbers in the directory are any numbers: /2024/07/ is /2023/12/.
+    spelling.learn_from_article("http://xa.gov.vn/2024/07/hop/", lambda: "meeting")
+    spelling.learn_from_article("http://xa.gov.vn/2024/07/hop", lambda: "meeting")
+    assert spelling.normal("http://xa.gov.vn/2023/12/le/") == "http://xa.gov.vn/2023/12/le"
+    # A redirect adding the slash says it matters there, whatever was learnt.
+    spelling.learn_from_redirect("http://xa.gov.vn/tin-tuc/bai-9", "http://xa.gov.vn/tin-tuc/bai-9/")
+    assert spelling.normal("http://xa.gov.vn/tin-tuc/bai-8/") == "http://xa.gov.vn/tin-tuc/bai-8/"

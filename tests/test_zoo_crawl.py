@@ -452,6 +452,38 @@ def _teaser(href: str, title: str) -> str:
     return f'<div><a href="{href}">{title}</a><p>Ủy ban nhân dân xã tổ chức hội nghị.</p></div>'
 
 
+@pytest.mark.parametrize("without_slash", [301, 404])
+def test_sections_needing_their_slash_keep_it_where_articles_do_not(
+    tmp_path: Path, without_slash: int
+) -> None:
+    """Articles answer with and without a slash ending their path; the news
+    section only with it, redirecting there or answering 404 without.  Learnt
+    from one article, the slash left every path of the site: the section's
+    pages were never fetched, and the articles only they listed were lost,
+    with nothing said."""
+    pages: dict[str, tuple[int, str]] = {"/robots.txt": (404, "")}
+    for number in range(1, 9):
+        title = _meeting_title(number)
+        page = (200, _meeting_article(number, title, '<a href="/tin-tuc/">Tin tức</a>'))
+        pages[f"/tin-tuc/bai-{number}/"] = pages[f"/tin-tuc/bai-{number}"] = page
+    for page, numbers, more in (
+        ("/tin-tuc/", (2, 3, 4), "?page=2"),
+        ("/tin-tuc/?page=2", (5, 6, 7, 8), ""),
+    ):
+        items = "".join(_teaser(f"/tin-tuc/bai-{n}/", _meeting_title(n)) for n in numbers)
+        pager = f'<a href="/tin-tuc/{more}">Trang 2</a>' if more else ""
+        pages[page] = (200, _HOME_LINK + items + pager)
+        bare = page.replace("/tin-tuc/", "/tin-tuc", 1)
+        pages[bare] = (301, page) if without_slash == 301 else (404, "Không tìm thấy")
+    first = _meeting_title(1)
+    pages["/"] = (200, _teaser("/tin-tuc/bai-1/", first) + _teaser("/tin-tuc/bai-1", first))
+    encoded = {path: (status, body.encode()) for path, (status, body) in pages.items()}
+    result, asked = _crawl_pages(encoded, "/", "slashes", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert len(archived_articles(tmp_path, "slashes")) == 8, (result.stdout, asked)
+    assert "/tin-tuc/?page=2" in asked
+
+
 def _one_path_portal() -> dict[str, tuple[int, bytes]]:
     """A DotNetNuke-like portal: every page is ``/Default.aspx?tabid=N…``, a
     work calendar among them, week after week both ways."""

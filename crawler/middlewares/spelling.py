@@ -32,10 +32,12 @@ such requests wait, and at most :data:`CASE_WAIT` seconds.
 
 Requests that bypass the duplicate filter (probes, start URLs) are sent as
 they are; redirects are spelt where they are followed
-(:mod:`crawler.middlewares.redirects`).  A request let through after waiting
-(:data:`crawler.shapes.RELEASED`) is spelt anew like any other: it waited
-longest while a session id was being learnt, and sent as it was, each such
-copy of an article cost a page.
+(:mod:`crawler.middlewares.redirects`), and one the server sent out of our
+spelling, from the very URL respelling would give it, goes as the server
+wrote it: respelt, the duplicate filter dropped it, and its page was lost.
+A request let through after waiting (:data:`crawler.shapes.RELEASED`) is
+spelt anew like any other: it waited longest while a session id was being
+learnt, and sent as it was, each such copy of an article cost a page.
 """
 
 from __future__ import annotations
@@ -106,8 +108,8 @@ class RespellMiddleware:
                 self.crawler.stats.inc_value("dna/waited_for_case")
                 told = self._case_told(spelling, time.monotonic() + CASE_WAIT)
                 return told.addCallback(lambda _: self.process_request(request))
-        if url == request.url:
-            return None
+        if url == request.url or url in request.meta.get("redirect_urls", ()):
+            return None  # a server redirecting out of our spelling has the last word
         self.crawler.stats.inc_value("dna/respelt")
         return request.replace(url=url, dont_filter=False)
 
