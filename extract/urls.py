@@ -45,8 +45,13 @@ SESSION_PARAMS = frozenset(
     {"sid", "sessionid", "session_id", "sessid", "phpsessid", "jsessionid", "cfid", "cftoken"}
 )
 _SESSION_PREFIXES = ("aspsessionid", "p_p_auth")
-#: ``;jsessionid=…`` in the path (Java servlet containers without cookies).
-_PATH_SESSION = re.compile(r";(?:jsessionid|sessionid|sid)=[^/?#]*", re.IGNORECASE)
+#: ``;jsessionid=…`` in the path (Java servlet containers without cookies),
+#: and ASP.NET's cookie-less session, anonymous id or forms ticket, a path
+#: segment of its own: ``/(S(lit3py55t21z5v55vlm25s55))/``, ``/(A(…)S(…))/``.
+_PATH_SESSION = re.compile(
+    r";(?:jsessionid|sessionid|sid)=[^/?#]*|/\((?:[A-Za-z]\([^()/?#]*\))+\)(?=/|$)",
+    re.IGNORECASE,
+)
 
 #: Query parameters that only select a print or export view of the same page.
 PRINT_PARAMS = frozenset({"print", "printable", "view=print", "isprint", "inan", "printview"})
@@ -205,6 +210,8 @@ def canonicalize(url: str) -> str:
     'https://xa.gov.vn/tin-tuc/bai-1'
     >>> canonicalize("http://xa.gov.vn/tin-tuc/bai-1?b=2&a=1&print=1")
     'http://xa.gov.vn/tin-tuc/bai-1?a=1&b=2'
+    >>> canonicalize("http://xa.gov.vn/(S(lit3py55t21z5v55vlm25s55))/tin-tuc/bai-1.aspx")
+    'http://xa.gov.vn/tin-tuc/bai-1.aspx'
     """
     parts = urlsplit(safe_url_string(url.strip()))
     scheme = parts.scheme.lower()

@@ -12,8 +12,10 @@ from __future__ import annotations
 import json
 import re
 import subprocess
+import threading
 from collections import Counter
 from datetime import UTC, date, datetime, timedelta
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
@@ -27,7 +29,13 @@ from crawler.sites import load_sites
 from extract.urls import looping_path
 from sampleportal import PortalServer
 from sampleportal.zoo import TRAPS, ZooPortal
-from tests.harness import TEST_CRAWLER_OPTIONS, archived_articles, run_dna, serve_pages
+from tests.harness import (
+    TEST_CRAWLER_OPTIONS,
+    PagesHandler,
+    archived_articles,
+    run_dna,
+    serve_pages,
+)
 
 SITEMAP_NS = "http://www.sitemaps.org/schemas/sitemap/0.9"
 
@@ -482,6 +490,56 @@ def test_sections_needing_their_slash_keep_it_where_articles_do_not(
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(archived_articles(tmp_path, "slashes")) == 8, (result.stdout, asked)
     assert "/tin-tuc/?page=2" in asked
+
+
+def test_an_aspnet_session_in_the_path_is_no_part_of_any_url(tmp_path: Path) -> None:
+    """ASP.NET without cookies sends a path with no session to a fresh one,
+    ``/(S(token))/…``, whose relative links carry it.  Every page was fetched
+    again under each session (about ten times each), and the article's URL
+    of record kept a dead session.  A page costs its redirect and itself."""
+    pages: dict[str, tuple[int, bytes]] = {"/robots.txt": (404, b"")}
+    items = []
+    for number in range(1, 9):
+        title = _meeting_title(number)
+        more = f'<a href="chi-tiet.aspx?id={number % 8 + 1}">Tin khác</a>'
+        article = _meeting_article(number, title, '<a href="/Default.aspx">Trang chủ</a>', more)
+        pages[f"/tin-tuc/chi-tiet.aspx?id={number}"] = (200, article.encode())
+        items.append(_teaser(f"tin-tuc/chi-tiet.aspx?id={number}", title))
+    pages["/Default.aspx"] = (200, "".join(items).encode())
+    sessions = iter(range(10_000, 99_999))
+
+    class Cookieless(PagesHandler):
+        def do_GET(self) -> None:
+            self.asked.append(self.path)
+            session = re.match(r"/\(S\(\w+\)\)(/.*)", self.path)
+            if session is None and self.path != "/robots.txt":
+                self.send_response(302)
+                self.send_header("Location", f"/(S(a1b2c3d4e5f6g7{next(sessions)}))" + self.path)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+                return
+            status, body = self.pages.get(session[1] if session else self.path, (404, b""))
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    asked: list[str] = []
+    handler = type("Handler", (Cookieless,), {"pages": pages, "asked": asked})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        home = f"http://127.0.0.1:{server.server_address[1]}/Default.aspx"
+        result = _crawl_site("cookieless", [home], tmp_path)
+    finally:
+        server.shutdown()
+    assert result.returncode == 0, result.stdout + result.stderr
+    stored = archived_articles(tmp_path, "cookieless")
+    assert len(stored) == 8
+    assert not any("(S(" in article.url for article in stored)
+    fetched = Counter(re.sub(r"^/\(S\(\w+\)\)", "", path) for path in asked)
+    assert max(count for path, count in fetched.items() if "chi-tiet" in path) <= 2, fetched
 
 
 def _one_path_portal() -> dict[str, tuple[int, bytes]]:

@@ -46,14 +46,18 @@ class RedirectGuardMiddleware:
         if not (300 <= response.status < 400 and location):
             return response
         try:
-            target = canonicalize(urljoin(request.url, location.decode("latin-1")))
+            written = urljoin(request.url, location.decode("latin-1"))
+            target = canonicalize(written)
         except ValueError:  # "http://[::1/", a port of 99999
             reason = "redirect to a URL no parser reads"
             note_failure(self.crawler, request.url, reason)
             raise Skipped(reason) from None
-        visited = {canonicalize(url) for url in request.meta.get("redirect_urls", ())}
-        visited.add(canonicalize(request.url))
-        if target in visited:
+        asked = {*request.meta.get("redirect_urls", ()), request.url}
+        visited = {canonicalize(url) for url in asked}
+        # A loop comes back to a URL asked; a server handing out a session in
+        # the path (/(S(…))/…) sends to another spelling of the URL asked,
+        # and only there answers.
+        if written in asked or (target in visited and written == target):
             reason = f"redirect loop back to {target}"
         elif not within_site(target, self.crawler.spider.site.allowed_domains):
             reason = f"off-site redirect to {target}"
