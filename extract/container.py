@@ -143,17 +143,36 @@ def _is_gallery_item(item: Element) -> bool:
 
 
 def _teasers(blocks: list[TextBlock]) -> int:
-    """Paragraphs under a headline link, a short line (its date) between them or not."""
-    teasers, under = 0, False
+    """Paragraphs under a headline link, a short line (its date) between them
+    or not; and, where two or more are so, those right above a link alone
+    to another page ("Xem chi tiết"), their headline unlinked (one such link
+    under an article is its source, or its print view)."""
+    teasers, under, above = 0, False, 0
+    read_more: list[int] = []
     for block in blocks:
         if _is_headline(block):
-            under = True
+            under, above = True, 0
         elif _is_prose(block):
             teasers += under
+            above = 0 if under else above + 1
             under = False
+        elif above and _is_read_more(block):
+            read_more.append(above)
+            above = 0
         elif block.links or len(block.text) >= MIN_PARAGRAPH:
-            under = False
-    return teasers
+            under, above = False, 0
+    return teasers + (sum(read_more) if len(read_more) >= 2 else 0)
+
+
+def _is_read_more(block: TextBlock) -> bool:
+    """A block that is one link, too short for a headline, to a page (not a
+    file to download: a notice lists its documents so)."""
+    return (
+        len(block.links) == 1
+        and block.link_ratio >= MAX_LINK_RATIO
+        and len(block.text.split()) < _HEADLINE_WORDS
+        and extension(block.links[0].get("href") or "") not in DOCUMENT_EXTENSIONS
+    )
 
 
 def _is_headline(block: TextBlock) -> bool:

@@ -312,6 +312,15 @@ _TEASERS = "".join(
 )
 
 
+_READ_MORE_TEASERS = "".join(
+    f"<h2>Mô hình trồng lúa hữu cơ tại thôn số {n} cho năng suất cao</h2><p>Vụ hè thu năm nay, "
+    f"hợp tác xã thôn số {n} đã chuyển đổi ba mươi héc-ta sang trồng lúa hữu cơ, giảm chi phí "
+    "phân bón, tăng thu nhập cho bà con nông dân trong xã.</p>"
+    f'<p><a href="/bai-viet/mo-hinh-lua-huu-co-thon-{n}">Xem chi tiết</a></p>'
+    for n in range(3)
+)
+
+
 @pytest.mark.parametrize(
     "main",
     [
@@ -321,17 +330,38 @@ _TEASERS = "".join(
         "<div id='main'><h1 class='cat-title'>Tin tức - Sự kiện</h1><div class='cat-desc'><p>"
         "Chuyên mục Tin tức - Sự kiện cập nhật các hoạt động nổi bật trên địa bàn xã.</p></div>"
         f"{_TEASERS}</div>",
+        "<div id='main'><h1>Nông nghiệp - Nông thôn</h1><div class='date'>Cập nhật: Thứ hai, "
+        f"15/07/2024 08:30</div>{_READ_MORE_TEASERS}</div>",
     ],
-    ids=["description-above-headlines", "short-last-page-dated-teasers"],
+    ids=["description-above-headlines", "short-last-page-dated-teasers", "read-more-links"],
 )
 def test_a_category_page_under_its_description_is_a_listing(main: str) -> None:
     """Links after the last paragraph are an article's other news only when
     its prose outweighs them: one line describing a category, then a dozen
     headlines, is a listing.  So is a last page of two teasers, each a
     headline, its date, then its summary: taken for an article before, as
-    the date stood between headline and summary."""
+    the date stood between headline and summary.  And so are teasers whose
+    headline links nowhere, each followed by its "Xem chi tiết" link: under
+    a dated heading of its own, such a category and its every sort order and
+    page were stored as articles (21 of 35 on a probe portal)."""
     body = _bare_page("Tin tức - Sự kiện", main)
     assert extract_article(page("generic_article.html", body=body)) is None
+
+
+def test_an_article_ending_in_a_link_to_its_source_stays_an_article() -> None:
+    """One short link under the last paragraph is the article's source or
+    its print view, not a teaser's "Xem chi tiết"."""
+    paragraphs = "".join(
+        f"<p>Vụ hè thu năm nay, hợp tác xã thôn số {n} đã chuyển đổi ba mươi héc-ta sang trồng "
+        "lúa hữu cơ, giảm chi phí phân bón, tăng thu nhập cho bà con nông dân trong xã.</p>"
+        for n in range(4)
+    )
+    main = (
+        "<div id='main'><h1>Mô hình trồng lúa hữu cơ cho năng suất cao</h1>"
+        f"{paragraphs}<p><a href='https://baolaocai.vn/lua-huu-co'>Báo Lào Cai</a></p></div>"
+    )
+    body = _bare_page("Mô hình trồng lúa hữu cơ cho năng suất cao", main)
+    assert extract_article(page("generic_article.html", body=body)) is not None
 
 
 @pytest.mark.parametrize(

@@ -480,5 +480,7 @@ def test_a_slash_learnt_not_to_matter_for_articles_stays_on_sections() -> None:
     spelling.learn_from_article("http://xa.gov.vn/2024/07/hop", lambda: "meeting")
     assert spelling.normal("http://xa.gov.vn/2023/12/le/") == "http://xa.gov.vn/2023/12/le"
     # A redirect adding the slash says it matters there, whatever was learnt.
-    spelling.learn_from_redirect("http://xa.gov.vn/tin-tuc/bai-9", "http://xa.gov.vn/tin-tuc/bai-9/")
+    spelling.learn_from_redirect(
+        "http://xa.gov.vn/tin-tuc/bai-9", "http://xa.gov.vn/tin-tuc/bai-9/"
+    )
     assert spelling.normal("http://xa.gov.vn/tin-tuc/bai-8/") == "http://xa.gov.vn/tin-tuc/bai-8/"
