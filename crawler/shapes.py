@@ -15,9 +15,10 @@ from urllib.parse import urlsplit
 from weakref import WeakKeyDictionary
 
 from crawler.copies import DeeperCopies
-from crawler.items import ArticleItem
 from crawler.shapetally import ShapeTally, links_counted
 from crawler.spelling import spelling_of
+from crawler.texts import TextsMet
+from crawler.walking import parameter_names, walked
 from extract.urls import (
     directory_shape,
     implausible_date,
@@ -58,9 +59,8 @@ class ShapeWatch:
         self.max_queued = settings.getint("DNA_MAX_QUEUED_PER_SHAPE")
         self.today = datetime.now(UTC).date()
         self.shapes: dict[str, ShapeTally] = {}
-        #: digests of the article texts met so far, and the page each was met
-        #: on first: the same text again (a print view) is nothing new.
-        self.texts: dict[str, str] = {}
+        #: the article texts met so far: the same again is nothing new.
+        self.texts = TextsMet()
         #: links held back from a page that led only to more of its own
         #: shape, until the one link sent on is judged.
         self.held: dict[str, list[Request]] = {}
@@ -163,7 +163,7 @@ class ShapeWatch:
                 key
                 for key in keys
                 if all(self.within(key, keys[0], link.url) for link in links)
-                and _walked(key, keys[0], links)
+                and walked(key, keys[0], [link.url for link in links])
             )
             # A page showing what the page it came from did not (a date
             # archive's day, its news seen already) is no walk, and its shape
@@ -427,15 +427,6 @@ class ShapeWatch:
             send += [released(request) for request in parked]
         return send
 
-    def met_before(self, item: ArticleItem, url: str) -> str | None:
-        """The page ``item``'s text was met on before in this crawl, if any
-        (the text is noted as met on ``url`` otherwise)."""
-        digest = item.record.text_hash()
-        first = self.texts.get(digest)
-        if first is None:
-            self.texts[digest] = url
-        return first
-
     def guessed_article(self, url: str, was: bool) -> None:
         """A page whose URL was guessed to be an article's came back: it ``was``
         one or not.  Once the guess is proved wrong, the pages counted
@@ -594,29 +585,3 @@ def released(request: Request) -> Request:
     """A parked request sent on: past the duplicate filter, which saw it once
     already; :class:`StoppedShapeMiddleware` filters its redirects again."""
     return request.replace(dont_filter=True, meta={**request.meta, RELEASED: True})
-
-
-def _walked(key: str, page_shape: str, links: list[Request]) -> bool:
-    """Whether a page of ``page_shape`` leading only to ``links`` (all of
-    ``key``) walks ``key`` itself, not only its own shape.
-
-    The coarser shapes gather several templates' pages: a path's ``?*`` is
-    walked by a filter added (facets), a directory's ``/*`` by another page
-    of it (a tag cloud's).  A page leading to others of its own path and
-    parameters walks its own shape alone.  Counted in the coarser ones, a
-    calendar's weeks stopped ``/Default.aspx?*`` (a DotNetNuke portal's news
-    listing with it), and ``/vi/lich-cong-tac?…`` stopped ``/vi/*``.
-    """
-    if key == page_shape:
-        return True
-    if key.endswith("?*"):
-        names = parameter_names(page_shape)
-        return any(parameter_names(url_shape(link.url)) > names for link in links)
-    path = page_shape.partition("?")[0]
-    return any(url_shape(link.url).partition("?")[0] != path for link in links)
-
-
-def parameter_names(shape: str) -> frozenset[str]:
-    """The parameter names of a URL shape."""
-    query = shape.partition("?")[2]
-    return frozenset(pair.split("=", 1)[0] for pair in query.split("&") if pair)

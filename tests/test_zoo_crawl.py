@@ -542,6 +542,44 @@ def test_an_aspnet_session_in_the_path_is_no_part_of_any_url(tmp_path: Path) -> 
     assert max(count for path, count in fetched.items() if "chi-tiet" in path) <= 2, fetched
 
 
+def test_a_calendar_whose_weeks_read_as_notices_is_still_a_trap(tmp_path: Path) -> None:
+    """Each week of this work calendar is a dated headline over a table of
+    the same meetings: a notice, stored as an article, its text new by its
+    week's number.  Every week was productive, and the calendar was walked
+    from 1979 to 2069 until the page budget.  A dated page whose text differs
+    from one met before only in numbers is nothing new."""
+    pages, items = _meetings(6)
+
+    def week_link(year: int, week: int) -> str:
+        return f'<a href="/lich.aspx?tuan={week}&amp;nam={year}">Tuần {week}</a>'
+
+    for year in range(1990, 2036):
+        for week in range(1, 53):
+            before = (year, week - 1) if week > 1 else (year - 1, 52)
+            after = (year, week + 1) if week < 52 else (year + 1, 1)
+            meetings = "".join(
+                f"<tr><td>Thứ {day}</td><td>07h30: Giao ban tuần {week}; 14h00: Làm việc tại "
+                "trụ sở Ủy ban nhân dân xã</td></tr>"
+                for day in range(2, 7)
+            )
+            pages[f"/lich.aspx?nam={year}&tuan={week}"] = (
+                200,
+                "<div class='header'><span>Thứ bảy, ngày 05/12/2026</span></div>"
+                f"{_HOME_LINK}<div class='main'><h1>Lịch công tác tuần {week} năm {year}</h1>"
+                f"<table>{meetings}</table>{week_link(*before)} {week_link(*after)}</div>"
+                "<div class='footer'>Bản quyền thuộc Ủy ban nhân dân xã.</div>",
+            )
+    pages["/"] = (200, _HOME_LINK + week_link(2024, 30) + "".join(items))
+    encoded = {path: (status, body.encode()) for path, (status, body) in pages.items()}
+    result, asked = _crawl_pages(encoded, "/", "weeks", tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    weeks = [path for path in asked if path.startswith("/lich.aspx")]
+    assert len(weeks) <= 40, len(weeks)
+    assert "trap: /lich.aspx?nam=*&tuan=* stopped" in result.stdout
+    titles = {article.title for article in archived_articles(tmp_path, "weeks")}
+    assert {_meeting_title(number) for number in range(1, 7)} <= titles
+
+
 def _one_path_portal() -> dict[str, tuple[int, bytes]]:
     """A DotNetNuke-like portal: every page is ``/Default.aspx?tabid=N…``, a
     work calendar among them, week after week both ways."""

@@ -134,7 +134,7 @@ class TrapGuardMiddleware:
                     continue
             elif isinstance(output, ArticleItem):
                 article = True
-                if (first := self.watch.met_before(output, page_url)) is not None:
+                if (first := self.watch.texts.met_before(output.record, page_url)) is not None:
                     # A copy of the page that linked it (its print, save or
                     # AMP view) is a dead end.  One of an article met by
                     # another way (a listing's link under a second prefix,
@@ -142,6 +142,8 @@ class TrapGuardMiddleware:
                     # aliases' shape was stopped, and the articles the
                     # portal linked only that way were lost.
                     copy = first == meta.get("dna_linked_from")
+                elif self.watch.texts.dated_template(output.record, page_url):
+                    pass  # a calendar's next week, as a notice: nothing new
                 else:
                     productive = sure = True
                     if parent := meta.get("dna_linked_from"):
