@@ -55,7 +55,7 @@ from crawler.items import ArticleItem
 from crawler.links import page_selector
 from crawler.shapes import RELEASED, ShapeWatch
 from crawler.spelling import spelt
-from extract.urls import url_shape
+from extract.urls import canonicalize, url_shape
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -106,7 +106,9 @@ class TrapGuardMiddleware:
         judged = meta.get("dna_kind") in _JUDGED and response.status == 200
         # A page sent before its site's spelling was learnt (a session id, a
         # moved origin, case) is judged as the page it is: under the new spelling.
-        page_url = spelt(self.crawler, response.url)
+        # Redirected, it is where the server sent it, canonical as its links
+        # are (an ASP.NET session in the path left out).
+        page_url = spelt(self.crawler, canonicalize(response.url))
         own_shape = url_shape(page_url)
         productive = copy = article = sure = False
         #: the shape of an article link not yet known to hold articles, for
