@@ -8,13 +8,22 @@ row is written twice.
 
 from __future__ import annotations
 
+import contextlib
+import re
 from pathlib import Path
 
 from sqlalchemy import Engine, Insert, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError
 from sqlalchemy.orm import DeclarativeBase, Session
+
+#: PostgreSQL URLs as psql, libpq and hosting services hand them out, and the
+#: driver dna ships with (psycopg 3): SQLAlchemy reads the bare names as psycopg2.
+_POSTGRES_NAMES = frozenset({"postgres", "postgresql"})
+_DRIVER = "postgresql+psycopg"
+#: A password in a database URL: after the user name, or a query parameter.
+_PASSWORD_IN_TEXT = re.compile(r"(://[^/:@]*:)[^@/]*@|((?:ssl)?password=)[^&]*", re.IGNORECASE)
 
 
 class StoreError(Exception):
@@ -31,6 +40,34 @@ def sqlite_url(path: Path, *, read_only: bool = False) -> str:
     if read_only:
         return f"sqlite:///file:{path}?mode=ro&immutable=1&uri=true"
     return f"sqlite:///{path}"
+
+
+def archive_url(url: str) -> str:
+    """``url`` with its PostgreSQL driver named: ``postgres://`` and
+    ``postgresql://`` are read with psycopg 3, the driver dna ships with.
+
+    >>> archive_url("postgres://dna@db.lan/dna")
+    'postgresql+psycopg://dna@db.lan/dna'
+    """
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return url  # create_archive_engine says what is wrong with it
+    if parsed.drivername not in _POSTGRES_NAMES:
+        return url
+    return parsed.set(drivername=_DRIVER).render_as_string(hide_password=False)
+
+
+def shown_url(url: str) -> str:
+    """``url`` fit for a message: its password hidden, in the user part or in
+    the query (``?password=…``), even when no parser reads it.
+
+    >>> shown_url("postgresql+psycopg://dna@db.lan/dna?password=s3cret")
+    'postgresql+psycopg://dna@db.lan/dna?password=***'
+    """
+    with contextlib.suppress(ArgumentError):
+        url = make_url(url).render_as_string(hide_password=True)
+    return _PASSWORD_IN_TEXT.sub(lambda m: f"{m[1]}***@" if m[1] else f"{m[2]}***", url)
 
 
 def is_read_only(url: str) -> bool:
@@ -53,8 +90,11 @@ def create_archive_engine(url: str) -> Engine:
     """An engine for ``url``, tuned for the archive's access pattern."""
     try:
         parsed = make_url(url)
-    except ArgumentError as exc:
-        raise StoreError(f"invalid database URL {url!r}: {exc}") from None
+    except ArgumentError:
+        raise StoreError(
+            f"invalid database URL {shown_url(url)!r}: write sqlite:///PATH "
+            "or postgresql+psycopg://USER:PASSWORD@HOST/DATABASE"
+        ) from None
     if parsed.get_backend_name() == "sqlite":
         if is_read_only(url):
             return create_engine(parsed)
@@ -67,11 +107,21 @@ def create_archive_engine(url: str) -> Engine:
     connect_args = {"connect_timeout": 10} if parsed.get_backend_name() == "postgresql" else {}
     try:
         return create_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    except NoSuchModuleError:
+        raise StoreError(
+            f"dna cannot use {parsed.drivername}:// databases: write sqlite:///PATH "
+            "or postgresql+psycopg://USER:PASSWORD@HOST/DATABASE"
+        ) from None
     except ImportError as exc:
         backend = parsed.get_backend_name()
+        if backend == "postgresql":
+            raise StoreError(
+                f"no Python driver {exc.name} for {parsed.drivername}:// here: write "
+                "postgresql+psycopg:// (psycopg 3, which dna is installed with)"
+            ) from None
         raise StoreError(
-            f"no Python driver for {backend} databases ({exc.name} is missing): "
-            f"install it into dna's environment, e.g. pip install 'psycopg[binary]'"
+            f"no Python driver for {backend} databases ({exc.name} is missing): dna "
+            "archives are sqlite:///PATH or postgresql+psycopg://USER:PASSWORD@HOST/DATABASE"
         ) from None
 
 

@@ -9,7 +9,7 @@ import shutil
 from dataclasses import dataclass
 from pathlib import Path
 
-from archive.database import sqlite_url
+from archive.database import archive_url, sqlite_url
 from archive.locks import LOCK_DIR, LockOwner, PidLock
 from archive.warcwriter import OPEN_SUFFIX
 
@@ -122,8 +122,9 @@ class DataDir:
 
         :param read_only: open the SQLite file here without writing to it.
         """
-        chosen = override or os.environ.get("DNA_DATABASE_URL")
-        return chosen or sqlite_url(self.database_file, read_only=read_only)
+        if chosen := override or os.environ.get("DNA_DATABASE_URL"):
+            return archive_url(chosen)
+        return sqlite_url(self.database_file, read_only=read_only)
 
     def find_warc(self, name: str) -> Path | None:
         """The WARC file called ``name`` (closed or still ``.open``), if present."""

@@ -20,7 +20,6 @@ from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
-from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
@@ -34,7 +33,14 @@ from archive.archived import (
     mentions_of,
 )
 from archive.crawls import CrawlHistory
-from archive.database import StoreError, create_archive_engine, dialect_insert, is_read_only
+from archive.database import (
+    StoreError,
+    archive_url,
+    create_archive_engine,
+    dialect_insert,
+    is_read_only,
+    shown_url,
+)
 from archive.messages import one_line
 from archive.models import (
     Article,
@@ -56,24 +62,32 @@ class Store(CrawlHistory):
 
     :param url: SQLAlchemy database URL (``sqlite:///…`` or ``postgresql://…``).
     :param migrate: bring the schema up to date on open (Alembic ``upgrade head``).
+    :param create: make the archive in an empty database; a command that only
+        reads says there is none instead.
 
     >>> store = Store("sqlite:///:memory:")
     >>> store.site_id("xa-thanh-lien", title="Xã Thanh Liên", family="vnportal")
     1
     """
 
-    def __init__(self, url: str, *, migrate: bool = True) -> None:
-        self.url = url
+    def __init__(self, url: str, *, migrate: bool = True, create: bool = True) -> None:
+        self.url = url = archive_url(url)
         self.engine = create_archive_engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
         if migrate and not is_read_only(url):
-            from archive.migrations import NotAnArchiveError, upgrade
+            from archive.migrations import NoArchiveError, NotAnArchiveError, upgrade
 
             try:
-                upgrade(self.engine)
+                upgrade(self.engine, create=create)
             except OperationalError as exc:
                 raise StoreError(
                     f"cannot open database {self.safe_url}: {one_line(exc.orig)}"
+                ) from None
+            except NoArchiveError:
+                self.engine.dispose()
+                raise StoreError(
+                    f"no archive in {self.safe_url} (check --db or $DNA_DATABASE_URL; "
+                    "`dna crawl` or `dna restore` makes one)"
                 ) from None
             except NotAnArchiveError as exc:
                 self.engine.dispose()
@@ -85,7 +99,7 @@ class Store(CrawlHistory):
     @property
     def safe_url(self) -> str:
         """The database URL with any password hidden, for messages."""
-        return make_url(self.url).render_as_string(hide_password=True)
+        return shown_url(self.url)
 
     def close(self) -> None:
         """Release every connection."""

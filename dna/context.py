@@ -99,6 +99,8 @@ class Env:
     db_url: str
     read_only: bool = False
     has_archive: bool = True
+    #: the command writes: it may make the archive in an empty database.
+    creates: bool = True
 
     @property
     def archive_exists(self) -> bool:
@@ -110,7 +112,7 @@ class Env:
     def open_store(self) -> Store:
         """The archive database, migrated to the current schema."""
         try:
-            return Store(self.db_url)
+            return Store(self.db_url, create=self.creates)
         except StoreError as exc:
             fail(str(exc))
 
@@ -168,7 +170,8 @@ def resolve_env(
     elif access == "read" and (missing := _missing_sqlite_file(db_url)):
         fail(f"no archive at {missing} (check --db; `dna crawl` or `dna restore` makes one)")
     db = data.database_url(db_url, read_only=read_only)
-    return Env(data, sites_path(data_dir, sites_file), db, read_only)
+    creates = access in ("write", "settings")
+    return Env(data, sites_path(data_dir, sites_file), db, read_only, creates=creates)
 
 
 def _missing_sqlite_file(db_url: str | None) -> Path | None:

@@ -98,7 +98,7 @@ class PostgresSearcher:
     """
 
     def __init__(self, db_url: str) -> None:
-        self.store = Store(db_url)
+        self.store = Store(db_url, create=False)
         if self.store.engine.dialect.name != "postgresql":
             self.store.close()
             raise StoreError(

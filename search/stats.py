@@ -72,7 +72,7 @@ def archive_stats(data: DataDir, db_url: str, *, by_place: bool) -> ArchiveStats
     site_places: list[SitePlace] = []
     unsettled: list[Mention] = []
     on_server: tuple[int, int] | None = None
-    store = Store(db_url)
+    store = Store(db_url, create=False)
     try:
         if by_place:
             site_places = store.site_places()

@@ -177,6 +177,22 @@ def test_restore_of_garbage_or_nothing_exits_1_and_adds_nothing(
     assert not (tmp_path / "fresh" / "archive.sqlite3").exists()
 
 
+def test_a_command_that_reads_leaves_an_empty_database_empty(tmp_path: Path) -> None:
+    """An empty database named by --db (a mistyped PostgreSQL name, a file
+    made by hand) got every dna table from a search; and psql's postgres://
+    spelling was "a bug in dna"."""
+    empty = tmp_path / "empty.db"
+    empty.write_bytes(b"")
+    for args in (("stats",), ("export",), ("crawls",)):
+        result = dna_at(*args, "--db", f"sqlite:///{empty}", data=tmp_path / "data")
+        assert_one_line_error(result, 1, "no archive in")
+    with sqlite3.connect(empty) as connection:
+        assert connection.execute("SELECT name FROM sqlite_master").fetchall() == []
+    result = dna_at("stats", "--db", "postgres://dna:TOPSECRET@127.0.0.1:9/x", data=tmp_path)
+    assert_one_line_error(result, 1, "cannot open database postgresql+psycopg://dna:***@")
+    assert "TOPSECRET" not in result.stderr
+
+
 def test_restore_of_a_mistyped_path_leaves_no_archive_behind(tmp_path: Path) -> None:
     """A typo made a new, empty archive.sqlite3 in the data directory, then
     said the input held no HTTP response."""

@@ -20,7 +20,13 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, inspect, text, update
 
-from archive.database import StoreError, create_archive_engine, sqlite_url
+from archive.database import (
+    StoreError,
+    archive_url,
+    create_archive_engine,
+    shown_url,
+    sqlite_url,
+)
 from archive.export import FIELDS, VERSION_FIELDS, write_export
 from archive.migrations import HEAD, alembic_config, current_revision
 from archive.models import Base, Crawl
@@ -454,8 +460,44 @@ def test_bad_database_url_is_a_clear_error(tmp_path: Path) -> None:
         Store("not a url")
     with pytest.raises(StoreError, match="no Python driver for mssql"):
         Store("mssql+pymssql://u:secret@127.0.0.1:1/x")
+    # psql's spelling was "a bug in dna"; psycopg2's asked to install psycopg 3 again.
+    with pytest.raises(StoreError, match=r"dna cannot use foo://"):
+        Store("foo://u:secret@127.0.0.1:1/x")
+    with pytest.raises(StoreError, match=r"write postgresql\+psycopg://"):
+        Store("postgresql+psycopg2://u:secret@127.0.0.1:1/x")
+    assert archive_url("postgres://u@db/x") == "postgresql+psycopg://u@db/x"
+    assert archive_url("postgresql://u@db/x") == "postgresql+psycopg://u@db/x"
+    assert archive_url("sqlite:///a.db") == "sqlite:///a.db"
     with pytest.raises(StoreError, match="cannot open database"):
         Store(f"sqlite:///{tmp_path}/missing-dir/x/../../../../../../../../proc/nope.db")
+
+
+def test_a_password_in_a_database_url_never_reaches_a_message() -> None:
+    """libpq reads a password from the query too (``?password=…``), and
+    researchers paste error messages into chats."""
+    for url in (
+        "postgresql+psycopg://dna@127.0.0.1:1/dna?password=TOPSECRET",
+        "postgres://dna:TOPSECRET@127.0.0.1:1/dna?connect_timeout=1",
+        "postgresql+psycopg://dna@127.0.0.1:1/dna?sslpassword=TOPSECRET",
+    ):
+        with pytest.raises(StoreError) as raised:
+            Store(url)
+        assert "TOPSECRET" not in str(raised.value)
+        assert "***" in str(raised.value)
+    assert "TOPSECRET" not in shown_url("pg ://dna:TOPSECRET@h/x?password=TOPSECRET")
+
+
+def test_an_empty_database_is_no_archive_to_a_command_that_only_reads(
+    database_url: str,
+) -> None:
+    """A mistyped database name, searched, was left holding dna's tables."""
+    with pytest.raises(StoreError, match=r"no archive in .*`dna crawl` or `dna restore` makes one"):
+        Store(database_url, create=False)
+    engine = create_engine(database_url)
+    assert inspect(engine).get_table_names() == []
+    engine.dispose()
+    Store(database_url).close()  # a command that writes makes it
+    Store(database_url, create=False).close()
 
 
 def test_a_database_of_another_application_is_refused_and_left_as_it_was(

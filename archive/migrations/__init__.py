@@ -40,12 +40,20 @@ class NotAnArchiveError(Exception):
     """A database holding tables, none of them a dna archive's."""
 
 
-def upgrade(engine: Engine) -> None:
+class NoArchiveError(Exception):
+    """The database is empty, and the command only reads: no archive is made."""
+
+
+def upgrade(engine: Engine, *, create: bool = True) -> None:
     """Bring the database behind ``engine`` up to :data:`HEAD`.
 
     An archive there already, as nearly every one a command opens, is told by
     one query: importing Alembic and reading its scripts to learn that cost
     every command a seventh of a second.
+
+    :param create: make an archive in an empty database (else
+        :class:`NoArchiveError`): a command that only reads, given a mistyped
+        database name, left dna's tables behind in it.
     """
     revision = current_revision(engine)
     if revision == HEAD:
@@ -54,6 +62,8 @@ def upgrade(engine: Engine) -> None:
         # Another application's: a mistyped --db would fill it with dna's tables.
         named = ", ".join(sorted(tables)[:3]) + (", …" if len(tables) > 3 else "")
         raise NotAnArchiveError(f"it holds other tables ({named})")
+    if revision is None and not create:
+        raise NoArchiveError("the database is empty")
     from alembic import command
 
     command.upgrade(alembic_config(engine), "head")
