@@ -29,7 +29,7 @@ from search.indexdir import SearchIndexError
 from search.pgquery import TsqueryBuilder
 from search.query import one_edit_apart, parse
 from search.searcher import Hit, SearchPage, SearchRequest, vietnam_midnight
-from search.tsvector import RANK_WEIGHTS, category_key, quote
+from search.tsvector import RANK_WEIGHTS, category_keys, quote
 from search.vietnamese import fold
 
 #: A search taking longer is cancelled with a one-line error, not left to run.
@@ -452,7 +452,8 @@ class _Search:
         if request.site:
             required.append(quote(f"@site:{request.site}"))
         if request.category:
-            required.append(quote(f"@category:{category_key(request.category)}"))
+            keys = [quote(f"@category:{key}") for key in category_keys(request.category)]
+            required.append(f"({' | '.join(keys)})")
         if request.place:
             required.append(quote(f"@place:{request.place}"))
         required += [quote(f"@portal:{code}") for code in request.portal_places]

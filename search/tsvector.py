@@ -32,7 +32,7 @@ from functools import lru_cache
 
 from archive.archived import ArchivedArticle
 from archive.records import VIETNAM_TZ
-from search.analysis import MAX_TOKEN, SECTION, TOKEN, pair
+from search.analysis import MAX_TOKEN, SECTION, TOKEN, pair, words_only
 from search.indexer import place_codes
 from search.vietnamese import canonical, fold
 
@@ -207,5 +207,16 @@ def document(article: ArchivedArticle) -> tuple[str, set[str]]:
 
 
 def category_key(category: str) -> str:
-    """The folded lookup key of a category, as the Whoosh index keeps it."""
-    return fold(" ".join(category.split()))[:200]
+    """The lookup key of a category: folded, its punctuation left out, so that
+    "tin tuc su kien" and "kinh-te" find *Tin tức - Sự kiện* and *Kinh tế*,
+    as on Whoosh (documents written before 2026-12 keep the key with its
+    punctuation, which :func:`category_keys` asks for too, until
+    ``dna index --rebuild``)."""
+    return words_only(fold(" ".join(category.split())))[:200]
+
+
+def category_keys(category: str) -> tuple[str, ...]:
+    """The keys a category filter asks for: :func:`category_key`, and the
+    folded category as written, as older documents keep it."""
+    written = fold(" ".join(category.split()))[:200]
+    return tuple(dict.fromkeys((category_key(category), written)))
