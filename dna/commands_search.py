@@ -42,7 +42,7 @@ from dna.render import TIME_ZONE_LABEL, is_terminal, local_time, paged
 from places.gazetteer import PlaceError
 from search.backend import BACKENDS, POSTGRES, open_searcher
 from search.indexdir import SearchIndexError
-from search.indexer import rebuild_index, update_index
+from search.indexer import not_indexed, rebuild_index, update_index
 from search.pgdocuments import rebuild_documents, update_documents
 from search.query import QuerySyntaxError
 from search.searcher import SORTS, Hit, SearchPage, SearchRequest
@@ -232,6 +232,20 @@ def search(
         err_console.print(_NO_EXACT_HINT if exact else _NO_HITS_HINT, soft_wrap=True)
         if portal_places and (hint := _portal_hint(env, portal_places)):
             err_console.print(hint, soft_wrap=True)
+    if chosen != POSTGRES and (behind := _not_indexed(env)):
+        err_console.print(
+            f"Note: {behind} article{'s' if behind != 1 else ''} archived since the index was "
+            "last updated are not searched: `dna index` adds them.",
+            soft_wrap=True,
+        )
+
+
+def _not_indexed(env: Env) -> int:
+    store = env.open_store()
+    try:
+        return not_indexed(env.data.index_dir, store)
+    finally:
+        store.close()
 
 
 def _portal_hint(env: Env, portal_places: tuple[str, ...]) -> str | None:

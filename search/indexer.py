@@ -116,6 +116,17 @@ def update_index(
         return count
 
 
+def not_indexed(index_dir: Path, store: Store) -> int:
+    """Articles new or changed since the index in ``index_dir`` was last
+    updated: a search there does not find them until ``dna index``.  (Crawls
+    update it on SQLite; into PostgreSQL they write its own search documents,
+    and a Whoosh index beside them falls behind.)"""
+    state = indexdir.read_state(index_dir)
+    if state is None or state.indexed_through is None:
+        return 0
+    return store.count_articles(updated_since=state.indexed_through)
+
+
 def _add_changed(
     store: Store, index: FileIndex, seen: datetime | None, progress: Progress | None
 ) -> tuple[int, datetime | None]:

@@ -20,7 +20,7 @@ from archive.warcwriter import HttpRequestData, HttpResponseData, WarcFileWriter
 from dna.cli import main
 from dna.commands_search import HIT_FIELDS
 from search.indexdir import IndexState, write_state
-from tests.corpus import CORPUS, build_archive, record
+from tests.corpus import CORPUS, add_articles, build_archive, record
 
 
 def dna(*args: str) -> Result:
@@ -260,6 +260,23 @@ def test_outdated_index_names_the_rebuild(tmp_path: Path) -> None:
     assert result.exit_code == 1
     assert "schema version 0, this dna needs" in " ".join(result.output.split())
     assert "`dna index --rebuild`" in " ".join(result.output.split())
+
+
+def test_articles_archived_since_the_index_was_updated_are_said_not_searched(
+    tmp_path: Path,
+) -> None:
+    """A crawl into PostgreSQL (or with --no-index) leaves a Whoosh index
+    behind: searched, it answered from an old snapshot with exit 0."""
+    store, _ = build_archive(tmp_path, CORPUS[:2])
+    add_articles(store, CORPUS[2:4])
+    store.close()
+    result = dna("search", "xã", "--data", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    assert "Note: 2 articles archived since the index was last updated are not searched" in (
+        " ".join(result.output.split())
+    )
+    dna("index", "--data", str(tmp_path))
+    assert "Note:" not in dna("search", "xã", "--data", str(tmp_path)).output
 
 
 def test_index_updates_incrementally(tmp_path: Path) -> None:
