@@ -7,6 +7,7 @@ import difflib
 import json
 import sys
 import time
+import unicodedata
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date, datetime
@@ -149,7 +150,8 @@ def search(
     each other rank articles where they stand together first; a "quoted
     phrase" requires it.  QUERY also takes AND, OR, NOT (or -word,
     -"a phrase"), field:term (title, lead, body, captions, author, site,
-    category, published, id; body: is the whole text) and wildcards (li*).
+    category, published, id; body: is the whole text) and wildcards (li*;
+    on PostgreSQL only at the end of a word).
     Quote the whole query as one argument; one starting with - needs --
     before it, after the options (dna search --site x -- '-x y').  Dates
     are Vietnam time (YYYY-MM-DD).
@@ -180,6 +182,8 @@ def search(
         raise click.UsageError("choose one of --exact (the spellings typed) and --fuzzy (others)")
     check_period(since, until)
     place_code, portal_places = _place_filters(place, province, district)
+    # Full-width letters and ligatures pasted from a PDF read as typed.
+    query = unicodedata.normalize("NFKC", query)
     request = SearchRequest(
         query=query,
         site=site,

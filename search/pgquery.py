@@ -31,6 +31,7 @@ from whoosh.util.times import long_to_datetime
 
 from search.analysis import pair
 from search.query import QuerySyntaxError, literal
+from search.schema import ALL_TEXT
 from search.tsvector import quote
 from search.vietnamese import canonical, fold, is_folded, variants
 
@@ -124,7 +125,9 @@ class TsqueryBuilder:
         if isinstance(node, wq.AndMaybe):
             self.bonus.append(self._rewrite(node.b))
             return self._rewrite(node.a)
-        raise self._refuse(f"PostgreSQL search cannot read this part of the query: {node}")
+        # Words no field named search the whole text, a field the user never typed.
+        shown = str(node).replace(f"{ALL_TEXT}:", "")
+        raise self._refuse(f"PostgreSQL search cannot read this part of the query: {shown}")
 
     def _refuse(self, problem: str) -> QuerySyntaxError:
         return QuerySyntaxError(problem, self.text, 0)

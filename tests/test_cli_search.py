@@ -67,6 +67,12 @@ def test_search_finds_the_seed_for_thanh_lien(data: Path) -> None:
     assert f"2024-01-12  xa-thanh-lien  {CORPUS[0].title}" in result.output.splitlines()
 
 
+def test_full_width_letters_pasted_from_a_pdf_search_as_typed(data: Path) -> None:
+    result = dna("search", "ｔｈａｎｈ ｌｉｅｎ", "--data", str(data))
+    assert result.exit_code == 0, result.output
+    assert f"2024-01-12  xa-thanh-lien  {CORPUS[0].title}" in result.output.splitlines()
+
+
 def test_search_json_lines(data: Path) -> None:
     result = dna("search", "bão", "--json", "--limit", "2", "--data", str(data))
     assert result.exit_code == 0, result.output

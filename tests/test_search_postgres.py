@@ -331,6 +331,8 @@ def test_an_article_is_searchable_once_its_batch_commits(archive: Archive) -> No
         ("published:[2023 to 2024]", "use --since and --until for ranges"),
         ("b*", "at least 2 letters before a wildcard"),
         ('"thanh liên"~3', "not ~N words apart: drop ~N"),
+        # A range of words, named by the query's own words, not the index's field.
+        ("[a TO b]", r"cannot read this part of the query: \[a TO b\]"),
         ("'; DROP TABLE articles; --", ""),
     ],
 )
