@@ -467,6 +467,12 @@ class ShapeWatch:
             shape.productive += 1
             shape.streak = 0
 
+    def discredit(self, url: str) -> None:
+        """The page of ``url``, counted productive, turned out to be nothing new."""
+        for key in self.keys(url):
+            shape = self._shape(key)
+            shape.productive = max(0, shape.productive - 1)
+
     def _stop(self, key: str, shape: ShapeTally, why: str) -> None:
         shape.stopped = why
         logger.warning("%s: trap: %s %s", self._site, key, why)

@@ -29,8 +29,9 @@ class TextsMet:
     def __init__(self) -> None:
         #: text digest → the URL of the page it was met on first.
         self.first: dict[str, str] = {}
-        #: digests of dated pages' texts, numbers left out.
-        self.templates: set[bytes] = set()
+        #: digests of dated pages' texts, numbers left out → the first page
+        #: met with it, until a second is met.
+        self.templates: dict[bytes, str | None] = {}
 
     def met_before(self, record: ArticleRecord, url: str) -> str | None:
         """The page ``record``'s text was met on before, if any (noted as met
@@ -41,14 +42,17 @@ class TextsMet:
             self.first[digest] = url
         return first
 
-    def dated_template(self, record: ArticleRecord, url: str) -> bool:
+    def dated_template(self, record: ArticleRecord, url: str) -> tuple[bool, str | None]:
         """Whether ``url`` carries a date and ``record``'s text, numbers left
-        out, was met before on such a page (noted otherwise)."""
+        out, was met before on such a page (noted otherwise); and, the first
+        time it is met again, the page it was met on first, which was counted
+        as new and was not."""
         if not url_dates(url):
-            return False
+            return False, None
         text = "\n".join((record.title or "", *record.body))
         digest = hashlib.blake2b(_NUMBERS.sub("", text).encode(), digest_size=16).digest()
         if digest in self.templates:
-            return True
-        self.templates.add(digest)
-        return False
+            first, self.templates[digest] = self.templates[digest], None
+            return True, first
+        self.templates[digest] = url
+        return False, None

@@ -547,7 +547,8 @@ def test_a_calendar_whose_weeks_read_as_notices_is_still_a_trap(tmp_path: Path) 
     the same meetings: a notice, stored as an article, its text new by its
     week's number.  Every week was productive, and the calendar was walked
     from 1979 to 2069 until the page budget.  A dated page whose text differs
-    from one met before only in numbers is nothing new."""
+    from one met before only in numbers is nothing new, nor was that one:
+    the calendar ends as a walk, as one of bare tables would."""
     pages, items = _meetings(6)
 
     def week_link(year: int, week: int) -> str:
@@ -574,7 +575,7 @@ def test_a_calendar_whose_weeks_read_as_notices_is_still_a_trap(tmp_path: Path) 
     result, asked = _crawl_pages(encoded, "/", "weeks", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     weeks = [path for path in asked if path.startswith("/lich.aspx")]
-    assert len(weeks) <= 40, len(weeks)
+    assert len(weeks) <= 4, weeks
     assert "trap: /lich.aspx?nam=*&tuan=* stopped" in result.stdout
     titles = {article.title for article in archived_articles(tmp_path, "weeks")}
     assert {_meeting_title(number) for number in range(1, 7)} <= titles

@@ -144,8 +144,11 @@ class TrapGuardMiddleware:
                     # aliases' shape was stopped, and the articles the
                     # portal linked only that way were lost.
                     copy = first == meta.get("dna_linked_from")
-                elif self.watch.texts.dated_template(output.record, page_url):
-                    pass  # a calendar's next week, as a notice: nothing new
+                elif (template := self.watch.texts.dated_template(output.record, page_url))[0]:
+                    # A calendar's next week, as a notice: nothing new, nor
+                    # was the first week, counted so before this one came.
+                    if template[1] is not None:
+                        self.watch.discredit(template[1])
                 else:
                     productive = sure = True
                     if parent := meta.get("dna_linked_from"):
