@@ -1,8 +1,10 @@
 """Finding the article a user means: by the id search printed, or by a URL as they copied it.
 
 A URL is tried as typed, then in the spellings the crawler writes, then
-through a redirect captured at it: what a browser, a citation or a
-listing's link gives is seldom the canonical URL the archive holds.
+through a redirect captured at it, then without one of its parameters (a
+session or token the crawl learnt to leave out, under a name nobody
+lists): what a browser, a citation or a listing's link gives is seldom the
+canonical URL the archive holds.
 """
 
 from __future__ import annotations
@@ -11,7 +13,14 @@ from archive.archived import ArchivedArticle
 from archive.layout import DataDir
 from archive.store import Store
 from archive.warcreader import WarcReadError, read_response
-from extract.urls import absolute, canonical_or_none, with_lowercase_path, without_trailing_slash
+from extract.urls import (
+    absolute,
+    canonical_or_none,
+    query_pairs,
+    with_lowercase_path,
+    without_params,
+    without_trailing_slash,
+)
 
 #: An id has at most 18 digits (a SQL BIGINT): 'dna show 9999…9' was an OverflowError.
 _MOST_ID_DIGITS = 18
@@ -23,7 +32,24 @@ def find_article(store: Store, data: DataDir, key: str) -> ArchivedArticle | Non
         return store.article(int(key))
     spellings = _spellings_of(key)
     article = next(filter(None, map(store.article, spellings)), None)
-    return article or _redirected_to(store, data, spellings)
+    return article or _redirected_to(store, data, spellings) or _less_a_parameter(store, key)
+
+
+#: Parameters tried one by one for a token the crawl left out; a URL has a few.
+_MOST_PARAMETERS = 8
+
+
+def _less_a_parameter(store: Store, url: str) -> ArchivedArticle | None:
+    """The article at ``url`` without one of its query parameters, if any."""
+    canonical = canonical_or_none(url)
+    if canonical is None or "?" not in canonical:
+        return None
+    names = [name.lower() for name, _ in query_pairs(canonical.partition("?")[2])]
+    for name in dict.fromkeys(names[:_MOST_PARAMETERS]):
+        spellings = _spellings_of(without_params(canonical, frozenset({name})))
+        if article := next(filter(None, map(store.article, spellings)), None):
+            return article
+    return None
 
 
 #: Redirects followed from a URL to the article it leads to: as many as a crawl follows.
