@@ -59,7 +59,7 @@ class DeeperCopies:
             return None
         copies = self.copies.setdefault(above_url, _Copies(example=url))
         copies.pages += 1
-        if parent == above_url:
+        if parent == above_url and _in_a_directory_below(url, above_url):
             self.routers.add(above_url)
         return above_url
 
@@ -80,10 +80,7 @@ class DeeperCopies:
     def below_a_router(self, url: str, parent: str | None) -> bool:
         """Whether ``url``, a relative link of ``parent``, goes below a page
         one of whose relative links below it led to a copy of it; counted if so."""
-        if parent not in self.routers:
-            return False
-        above = urlsplit(parent).path
-        if not urlsplit(url).path.startswith(above.rstrip("/") + "/"):
+        if parent not in self.routers or not _in_a_directory_below(url, parent):
             return False
         self.copies[parent].below += 1
         return True
@@ -111,3 +108,14 @@ class DeeperCopies:
                 f"(e.g. {urlsplit(copies.example).path}); their links not followed{below}"
             )
         return lines
+
+
+def _in_a_directory_below(url: str, above: str) -> bool:
+    """Whether ``url`` lies in a directory below ``above``'s own, which is not
+    the site's root: ``/gioi-thieu/lich-su/`` below ``/gioi-thieu/``, not
+    ``/index.php`` beside ``/`` (a home page's other name, whose links
+    below the root are the whole site)."""
+    path, directory = urlsplit(url).path, urlsplit(above).path
+    if directory == "/" or not directory.endswith("/") or not path.startswith(directory):
+        return False
+    return "/" in path[len(directory) :]

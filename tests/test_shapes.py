@@ -83,3 +83,19 @@ def test_a_page_answered_below_itself_has_its_other_links_below_it_dropped() -> 
     assert shapes.copy_link(sibling)
     assert not shapes.copy_link(contact)
     assert any("1 more of its links below it not followed" in line for line in shapes.cut_off())
+
+
+def test_a_home_page_answered_as_index_php_leaves_the_sites_links_alone() -> None:
+    """The menu's "Trang chủ" links ``index.php``, the home page again: taken
+    for a router answering below the root, every ``index.php?com=…`` link of
+    the home page was dropped, and not one of a PHP portal's articles was
+    archived."""
+    shapes = watch()
+    home = f"{PORTAL}/"
+    article = Request(
+        f"{PORTAL}/index.php?com=tintuc_ct&id_news=7",
+        meta={"dna_written": "index.php?com=tintuc_ct&id_news=7", "dna_linked_from": home},
+    )
+    assert shapes.repeats_above(home, 1) is None
+    assert shapes.repeats_above(f"{PORTAL}/index.php", 1, "index.php", home) == home
+    assert not shapes.copy_link(article)
