@@ -66,8 +66,13 @@ def is_chrome(element: Element) -> bool:
     """Whether the element is page chrome by its tag, class or id."""
     if not isinstance(element.tag, str):
         return False
-    if element.tag.lower() in _CHROME_TAGS:
-        return True
+    tag = element.tag.lower()
+    if tag in _CHROME_TAGS:
+        # HTML5: an <article>'s own <header> holds its title, date and byline
+        # (WordPress's entry-header); the page's header is outside it.
+        return tag != "header" or not any(
+            ancestor.tag == "article" for ancestor in element.iterancestors()
+        )
     names = element.get("class", "").split() + element.get("id", "").split()
     return any(_CHROME_TOKEN.match(name) for name in names)
 

@@ -348,6 +348,28 @@ def test_a_category_page_under_its_description_is_a_listing(main: str) -> None:
     assert extract_article(page("generic_article.html", body=body)) is None
 
 
+def test_a_date_in_the_articles_own_html5_header_is_its_date() -> None:
+    """WordPress themes put the title and date in the <article>'s <header>:
+    taken for the page's header (chrome), every post of such a portal was
+    dated the day it was crawled."""
+    paragraphs = "".join(
+        f"<p>Sáng ngày 9/1, Ủy ban nhân dân xã tổ chức hội nghị tổng kết công tác năm, phiên "
+        f"thảo luận số {n}, đánh giá kết quả và đề ra nhiệm vụ trọng tâm năm tới.</p>"
+        for n in range(4)
+    )
+    main = (
+        "<header class='site-header'><span>Thứ bảy, ngày 05/12/2026</span></header>"
+        "<article class='post'><header class='entry-header'><h1 class='entry-title'>Hội nghị "
+        "tổng kết công tác năm 2024</h1><div class='entry-meta'><span class='posted-on'>"
+        f"09/01/2025</span></div></header><div class='entry-content'>{paragraphs}</div></article>"
+    )
+    body = _bare_page("Hội nghị tổng kết công tác năm 2024", main)
+    record = extract_article(page("generic_article.html", body=body))
+    assert record is not None
+    assert record.published is not None and record.published.date().isoformat() == "2025-01-09"
+    assert record.title == "Hội nghị tổng kết công tác năm 2024"
+
+
 def test_an_article_ending_in_a_link_to_its_source_stays_an_article() -> None:
     """One short link under the last paragraph is the article's source or
     its print view, not a teaser's "Xem chi tiết"."""
