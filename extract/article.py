@@ -40,6 +40,7 @@ from extract.fields import (
 from extract.page import Page
 from extract.published import page_date
 from extract.scope import Scope
+from extract.urls import absolute, canonical_or_none
 
 #: Lines of the article area this long or shorter may be date or view-count lines.
 _MAX_META_LINE = 120
@@ -135,6 +136,31 @@ _SLUG = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)+")
 _FILE_NAME = re.compile(r"[\w-]+\.(?:jpe?g|png|gif|webp|bmp|pdf|docx?|xlsx?)", re.IGNORECASE)
 
 
+def _links_elsewhere(title: Element, page: Page, url: str) -> bool:
+    """Whether the headline is a link to another page: a teaser's.
+
+    An article's own headline links nowhere, or to itself.  A home page with
+    a lead story (its headline, two paragraphs) read as that article, and
+    was stored again under the home page's URL with the crawl's date.
+    """
+    link = title if title.tag == "a" else next(title.iterancestors("a"), None)
+    if link is None:
+        inner = title.findall(".//a[@href]")
+        if len(inner) != 1 or 2 * len(_text(inner[0])) < len(_text(title)):
+            return False
+        link = inner[0]
+    href = (link.get("href") or "").strip()
+    target = absolute(page.base_url, href) if href else None
+    if not target or not target.startswith(("http://", "https://")):
+        return False
+    here = {canonical_or_none(page.url), canonical_or_none(url)}
+    return canonical_or_none(target.split("#", 1)[0]) not in here
+
+
+def _text(element: Element) -> str:
+    return "".join(element.itertext()).strip()
+
+
 def _names_a_file(title: str | None) -> bool:
     """Whether ``title`` is a file's or a slug's name, as no article's headline is."""
     return bool(title) and bool(_SLUG.fullmatch(title) or _FILE_NAME.fullmatch(title))
@@ -170,6 +196,9 @@ def extract_article(
     title, title_element = find_title(scope, found.element)
     if _names_a_file(title):
         return None  # an image's own page (WordPress attachments): "anh-1", "IMG_2034.jpg"
+    url = canonical_url(scope, page.url)
+    if title_element is not None and _links_elsewhere(title_element, page, url):
+        return None  # a home page's lead teaser: its headline leads to the article
     summary_found = scope.first_text("summary")
     summary, summary_element = summary_found or (None, None)
     area = _area(title_element, found.element)
@@ -190,7 +219,7 @@ def extract_article(
         listed_date,
     )
     return ArticleRecord(
-        url=canonical_url(scope, page.url),
+        url=url,
         title=title,
         published=published,
         published_source=source,

@@ -370,6 +370,35 @@ def test_a_date_in_the_articles_own_html5_header_is_its_date() -> None:
     assert record.title == "Hội nghị tổng kết công tác năm 2024"
 
 
+_LEAD_PARAGRAPHS = "".join(
+    f"<p>Sáng ngày 9/1, Ủy ban nhân dân xã tổ chức hội nghị tổng kết công tác năm, phiên "
+    f"thảo luận số {n}, đánh giá kết quả và đề ra nhiệm vụ trọng tâm năm tới.</p>"
+    for n in range(2)
+)
+
+
+@pytest.mark.parametrize(
+    ("href", "article"),
+    [("/tin-tuc/hoi-nghi-tong-ket-209.html", False), ("#", True), ("", True)],
+    ids=["leads-elsewhere", "to-itself", "nowhere"],
+)
+def test_a_headline_linking_to_another_page_heads_a_teaser(href: str, article: bool) -> None:
+    """A home page's lead story (its headline, then two paragraphs of teaser)
+    read as that article: stored again under the home page's URL, with the
+    crawl's date.  An article's own headline links nowhere, or to itself."""
+    headline = (
+        f"<a href='{href}'>Hội nghị tổng kết công tác năm 2024</a>"
+        if href
+        else ("Hội nghị tổng kết công tác năm 2024")
+    )
+    main = (
+        f"<div class='tin-noi-bat'><h2>{headline}</h2>{_LEAD_PARAGRAPHS}</div>"
+        "<ul><li><a href='/tin-tuc/a-1.html'>Ra quân khuyến học</a></li></ul>"
+    )
+    record = extract_article(page("generic_article.html", body=_bare_page("Trang chủ", main)))
+    assert (record is not None) is article
+
+
 def test_an_article_ending_in_a_link_to_its_source_stays_an_article() -> None:
     """One short link under the last paragraph is the article's source or
     its print view, not a teaser's "Xem chi tiết"."""
