@@ -6,11 +6,12 @@ same page, without end: ``/gioi-thieu/lich-su/lich-su/…``, or, through a
 relative menu on pages of other directories, ``/tin-tuc/gioi-thieu/tin-tuc/…``.
 Such a page's links lead nowhere the page higher up did not, or only to more
 copies of it, so they are not followed.  Once a relative link of a page led
-to a copy of that very page, its other relative links below it lead to
-copies too (``co-cau-to-chuc/`` beside ``lich-su/``): they are not followed
-either.  Pages compare by their links as
-written, not their bytes: visitor counters and clocks change the bytes on
-every visit.
+to a copy of that very page in a directory below it, its other relative
+links into directories below it lead to copies too (``co-cau-to-chuc/``
+beside ``lich-su/``): they are not followed either.  Never below the site's
+root, whose other name (``/index.php``) is no router.  Pages compare by
+their links as written, not their bytes: visitor counters and clocks change
+the bytes on every visit.
 """
 
 from __future__ import annotations
@@ -47,8 +48,9 @@ class DeeperCopies:
     def higher_up(self, url: str, links_written: int, parent: str | None = None) -> str | None:
         """The page with fewer path segments that offered the same links as
         written, if one did: ``url`` is then a copy of it, counted.  If
-        ``parent``, the page that linked ``url``, is that page, its server
-        answers it below it whatever the path (see :meth:`below_a_router`)."""
+        ``parent``, the page that linked ``url``, is that page, and ``url``
+        lies in a directory below it, its server answers it there whatever
+        the path (see :meth:`below_a_router`)."""
         segments = tuple(part for part in urlsplit(url).path.split("/") if part)
         above = self.offered.get(links_written)
         if above is None or len(segments) < len(above[1]):
