@@ -239,7 +239,8 @@ def search(
     if chosen != POSTGRES and (behind := _not_indexed(env)):
         err_console.print(
             f"Note: {behind} article{'s' if behind != 1 else ''} archived since the index was "
-            "last updated are not searched: `dna index` adds them.",
+            f"last updated {'are' if behind != 1 else 'is'} not searched: `dna index` adds "
+            f"{'them' if behind != 1 else 'it'}.",
             soft_wrap=True,
         )
 
