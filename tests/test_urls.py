@@ -371,6 +371,21 @@ def _respelling(crawler_spelling: UrlSpelling) -> tuple[RespellMiddleware, Signa
     return RespellMiddleware.from_crawler(crawler), crawler.signals
 
 
+def test_a_redirect_out_of_the_sites_spelling_is_followed_as_written() -> None:
+    """A server that answers a URL in the site's spelling only by redirecting
+    out of it (a token it wants back, a slash it insists on): respelt to the
+    URL that just redirected, the duplicate filter dropped it, and the page
+    was lost."""
+    spelling = UrlSpelling()
+    spelling.volatile = frozenset({"tk"})
+    respell, _ = _respelling(spelling)
+    asked = "http://xa.gov.vn/tin-tuc.php?page=3"
+    target = Request(f"{asked}&tk=s1A2B3C4D", meta={"redirect_urls": [asked]})
+    assert respell.process_request(target) is None
+    linked = respell.process_request(Request(f"{asked}&tk=s9F8E7D6C"))
+    assert linked is not None and linked.url == asked  # a link is spelt as ever
+
+
 def test_a_page_sent_under_an_old_spelling_is_not_sent_again() -> None:
     """Sent as ``?vs=…`` before ``vs`` was learnt, an article is not sent
     again as its new spelling, which the duplicate filter never saw; a form
