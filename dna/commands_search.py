@@ -23,6 +23,7 @@ from archive.export import spreadsheet_cells
 from archive.messages import one_line, printable
 from archive.records import VIETNAM_TZ
 from archive.replay import replay_url
+from archive.store import Store
 from dna.context import (
     Day,
     Env,
@@ -212,54 +213,43 @@ def search(
         fail(f"malformed query: {exc}", exit_code=2)
     except (SearchIndexError, StoreError) as exc:
         fail(str(exc))
-    if export_to is not None:
-        err_console.print(escape(one_line(_count_line(query, request, result))), soft_wrap=True)
-        store = env.open_store()
-        try:
+    # One database session for what the hits need: their texts, the hints.
+    store = env.open_store()
+    try:
+        if export_to is not None:
+            err_console.print(escape(one_line(_count_line(query, request, result))), soft_wrap=True)
             found = (store.article(hit.id) for hit in result.hits)
             export_articles((article for article in found if article), export_to, None)
-        finally:
-            store.close()
-        return
-    rows = list(_with_snippets(env, query, result))
-    if as_json:
-        _print_json(rows)
-    elif as_csv:
-        _print_csv(rows)
-    elif is_terminal():
-        _print_hits(query, request, result, rows)
-    else:
-        _print_plain(query, request, result, rows)
-    if as_json or as_csv:
-        err_console.print(escape(one_line(_count_line(query, request, result))), soft_wrap=True)
-    if not result.total:
-        err_console.print(_NO_EXACT_HINT if exact else _NO_HITS_HINT, soft_wrap=True)
-        if portal_places and (hint := _portal_hint(env, portal_places)):
-            err_console.print(hint, soft_wrap=True)
-    if chosen != POSTGRES and (behind := _not_indexed(env)):
-        err_console.print(
-            f"Note: {behind} article{'s' if behind != 1 else ''} archived since the index was "
-            f"last updated {'are' if behind != 1 else 'is'} not searched: `dna index` adds "
-            f"{'them' if behind != 1 else 'it'}.",
-            soft_wrap=True,
-        )
-
-
-def _not_indexed(env: Env) -> int:
-    store = env.open_store()
-    try:
-        return not_indexed(env.data.index_dir, store)
+            return
+        rows = list(_with_snippets(store, query, result))
+        if as_json:
+            _print_json(rows)
+        elif as_csv:
+            _print_csv(rows)
+        elif is_terminal():
+            _print_hits(query, request, result, rows)
+        else:
+            _print_plain(query, request, result, rows)
+        if as_json or as_csv:
+            err_console.print(escape(one_line(_count_line(query, request, result))), soft_wrap=True)
+        if not result.total:
+            err_console.print(_NO_EXACT_HINT if exact else _NO_HITS_HINT, soft_wrap=True)
+            if portal_places and (hint := _portal_hint(store, portal_places)):
+                err_console.print(hint, soft_wrap=True)
+        if chosen != POSTGRES and (behind := not_indexed(env.data.index_dir, store)):
+            err_console.print(
+                f"Note: {behind} article{'s' if behind != 1 else ''} archived since the index "
+                f"was last updated {'are' if behind != 1 else 'is'} not searched: `dna index` "
+                f"adds {'them' if behind != 1 else 'it'}.",
+                soft_wrap=True,
+            )
     finally:
         store.close()
 
 
-def _portal_hint(env: Env, portal_places: tuple[str, ...]) -> str | None:
+def _portal_hint(store: Store, portal_places: tuple[str, ...]) -> str | None:
     """Why --province or --district found nothing, when it is the portals' places."""
-    store = env.open_store()
-    try:
-        placed = [site.place for site in store.site_places() if site.place]
-    finally:
-        store.close()
+    placed = [site.place for site in store.site_places() if site.place]
     if not placed:
         return _NO_PLACES_HINT
     places = load_gazetteer()
@@ -288,17 +278,13 @@ def _place_filters(
     return code, portal
 
 
-def _with_snippets(env: Env, query: str, result: SearchPage) -> Iterator[tuple[Hit, Snippet]]:
+def _with_snippets(store: Store, query: str, result: SearchPage) -> Iterator[tuple[Hit, Snippet]]:
     if not result.hits:
         return
     first = typed_first(query, result.terms)
-    store = env.open_store()
-    try:
-        for hit in result.hits:
-            article = store.article(hit.id)
-            yield hit, snippet(article, result.terms, first=first) if article else Snippet("")
-    finally:
-        store.close()
+    for hit in result.hits:
+        article = store.article(hit.id)
+        yield hit, snippet(article, result.terms, first=first) if article else Snippet("")
 
 
 def _record(hit: Hit, found: Snippet) -> dict[str, object]:
