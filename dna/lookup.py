@@ -31,8 +31,16 @@ def find_article(store: Store, data: DataDir, key: str) -> ArchivedArticle | Non
     if key.isascii() and key.isdigit() and len(key) <= _MOST_ID_DIGITS:
         return store.article(int(key))
     spellings = _spellings_of(key)
-    article = next(filter(None, map(store.article, spellings)), None)
-    return article or _redirected_to(store, data, spellings) or _less_a_parameter(store, key)
+    return (
+        _first_found(store, spellings)
+        or _redirected_to(store, data, spellings)
+        or _less_a_parameter(store, key)
+    )
+
+
+def _first_found(store: Store, spellings: list[str]) -> ArchivedArticle | None:
+    """The article at the first of ``spellings`` the archive holds one at."""
+    return next(filter(None, map(store.article, spellings)), None)
 
 
 #: Parameters tried one by one for a token the crawl left out; a URL has a few.
@@ -46,8 +54,8 @@ def _less_a_parameter(store: Store, url: str) -> ArchivedArticle | None:
         return None
     names = [name.lower() for name, _ in query_pairs(canonical.partition("?")[2])]
     for name in dict.fromkeys(names[:_MOST_PARAMETERS]):
-        spellings = _spellings_of(without_params(canonical, frozenset({name})))
-        if article := next(filter(None, map(store.article, spellings)), None):
+        less = without_params(canonical, frozenset({name}))
+        if article := _first_found(store, _spellings_of(less)):
             return article
     return None
 
@@ -79,8 +87,7 @@ def _redirected_to(store: Store, data: DataDir, spellings: list[str]) -> Archive
         if not target:
             return None
         spellings = _spellings_of(target)
-        article = next(filter(None, map(store.article, spellings)), None)
-        if article is not None:
+        if article := _first_found(store, spellings):
             return article
     return None
 

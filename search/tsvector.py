@@ -209,14 +209,17 @@ def document(article: ArchivedArticle) -> tuple[str, set[str]]:
 def category_key(category: str) -> str:
     """The lookup key of a category: folded, its punctuation left out, so that
     "tin tuc su kien" and "kinh-te" find *Tin tức - Sự kiện* and *Kinh tế*,
-    as on Whoosh (documents written before 2026-12 keep the key with its
-    punctuation, which :func:`category_keys` asks for too, until
+    as on Whoosh (documents written before 5 December 2026 keep the key with
+    its punctuation, which :func:`category_keys` asks for too, until
     ``dna index --rebuild``)."""
-    return words_only(fold(" ".join(category.split())))[:200]
+    return words_only(_folded(category))
 
 
 def category_keys(category: str) -> tuple[str, ...]:
     """The keys a category filter asks for: :func:`category_key`, and the
     folded category as written, as older documents keep it."""
-    written = fold(" ".join(category.split()))[:200]
-    return tuple(dict.fromkeys((category_key(category), written)))
+    return tuple(dict.fromkeys((category_key(category), _folded(category))))
+
+
+def _folded(category: str) -> str:
+    return fold(" ".join(category.split()))[:200]
