@@ -22,13 +22,20 @@ from archive.records import ArticleRecord
 def find_aliases(session: Session, site_id: int, records: list[ArticleRecord]) -> dict[str, str]:
     """The URLs of ``records`` that are other URLs of an article, and that article's URL.
 
-    One known as an alias stays one; a URL with no article yet whose body
+    One known as an alias stays one; a page's URL whose ``rel=canonical``
+    named another is one (see ``ArticleRecord.also_at``); a URL with no article yet whose body
     is an article's of the same site (archived, or met earlier in
     this batch) is one: the last line of defence when canonical URLs failed
     to make one URL of two (a case-insensitive server, a session token in a
     parameter nobody could tell).
     """
     urls = {record.url for record in records}
+    fetched_at = {
+        record.also_at: record.url
+        for record in records
+        if record.also_at is not None and record.also_at not in urls
+    }
+    urls |= fetched_at.keys()
     known = dict(
         session.execute(
             select(ArticleUrl.url, Article.url)
@@ -57,6 +64,9 @@ def find_aliases(session: Session, site_id: int, records: list[ArticleRecord]) -
         target = by_text.setdefault(text_hash, url)
         if target != url:
             aliases[url] = target
+    for url, target in fetched_at.items():
+        if url not in known and url not in articles:
+            aliases[url] = aliases.get(target, target)
     return aliases
 
 

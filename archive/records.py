@@ -65,6 +65,9 @@ class ArticleRecord:
     :param tags: tags printed on the page.
     :param family: the CMS preset that extracted it (``generic`` if none fitted).
     :param mentions: the units its text mentions; not part of its content.
+    :param also_at: the URL the page was fetched at, when its ``rel=canonical``
+        names another (a mobile or print copy): another URL of the article,
+        which ``dna show`` finds it by.
     """
 
     url: str
@@ -80,6 +83,7 @@ class ArticleRecord:
     tags: list[str] = field(default_factory=list)
     family: str = "generic"
     mentions: list[Mention] = field(default_factory=list)
+    also_at: str | None = None
 
     @property
     def captions(self) -> list[str]:

@@ -151,8 +151,9 @@ class _ArticleBatch:
         versions = {(url, version.content_hash): version for url, version in rows}
         with_current = {url for url, a in articles.items() if a.current_version_id is not None}
         new_aliases = [
-            {"article_id": articles[target].id, "url": url, "first_seen": seen[url]}
+            {"article_id": articles[target].id, "url": url, "first_seen": seen.get(url, seen_at)}
             for url, target in aliases.items()
+            if (seen_at := first_seen.get(target))
         ]
         if new_aliases:
             insert = dialect_insert(session, ArticleUrl).on_conflict_do_nothing(

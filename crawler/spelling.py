@@ -67,6 +67,8 @@ from extract.urls import (
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
+    from archive.records import ArticleRecord
+
 #: A value that looks like a token rather than a number or a word.
 _TOKEN = re.compile(r"^(?=[A-Za-z0-9_-]*\d)(?=[A-Za-z0-9_-]*[A-Za-z])[A-Za-z0-9_-]{8,}$")
 #: (URL without the parameter, parameter) pairs remembered; enough to learn from.
@@ -148,6 +150,14 @@ class UrlSpelling:
         if self.slash_scopes and (bare := without_trailing_slash(url)) != url:
             url = bare if self.slash_scopes.get(_slash_scope(bare)) else url
         return with_lowercase_path(url) if self.case_insensitive else url
+
+    def respell(self, article: ArticleRecord) -> None:
+        """``article``'s URLs as this site spells them: the URL it was
+        fetched at stays another URL of it only if it still is another."""
+        article.url = self.normal(article.url)
+        if article.also_at is not None:
+            also_at = self.normal(article.also_at)
+            article.also_at = also_at if also_at != article.url else None
 
     def learn_case(self, insensitive: bool) -> None:
         """The server told whether it ignores case in paths.  Pages compared

@@ -231,4 +231,5 @@ def extract_article(
         category=find_category(scope, title, page.url),
         tags=find_tags(scope, area, found.element),
         family=found.family,
+        also_at=fetched if (fetched := canonical_or_none(page.url)) != url else None,
     )

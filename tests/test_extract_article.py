@@ -727,6 +727,18 @@ def test_canonical_link_is_followed_only_on_the_same_host() -> None:
     assert record.url.endswith("-1287.html")
 
 
+def test_a_copy_naming_its_article_as_canonical_is_another_url_of_it() -> None:
+    """A mobile copy (``/m/…``) names the article as canonical: the article is
+    stored under that URL, and the copy's own URL is kept as another of its
+    URLs, so that ``dna show`` finds it by the address a reader copied."""
+    canonical = URLS["nukeviet_article.html"].removesuffix("?utm_source=zalo")
+    mobile = canonical.replace("/vi/news/", "/m/vi/news/")
+    copy = extract_article(page("nukeviet_article.html", url=mobile))
+    assert copy is not None
+    assert (copy.url, copy.also_at) == (canonical, mobile)
+    assert extract("nukeviet_article.html").also_at is None  # only tracking left out
+
+
 def test_title_from_document_title_loses_the_site_name() -> None:
     paragraphs = (
         "Hội nghị đánh giá kết quả công tác tháng 9, triển khai nhiệm vụ tháng 10 năm 2022.",

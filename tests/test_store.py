@@ -195,6 +195,21 @@ def test_the_url_without_a_stray_parameter_becomes_the_articles_url(store: Store
     assert store.article(printed).url == clean
 
 
+def test_the_url_a_copy_was_fetched_at_finds_its_article(store: Store) -> None:
+    """A mobile copy names the article as canonical; looked up by the copy's
+    URL, which was fetched and archived, the article was "not in the archive"."""
+    mobile = "https://xa.gov.vn/m/tin/bai-1"
+    save(store, [(article(also_at=mobile), capture(1, T0, mobile))])
+    stored = store.article(mobile)
+    assert stored is not None
+    assert (stored.url, stored.other_urls) == ("https://xa.gov.vn/tin/bai-1", [mobile])
+    # The copy's URL was an article of its own before the portal named a canonical one.
+    alone = "https://xa.gov.vn/m/tin/bai-2"
+    save(store, [(article(url=alone, title="Bài hai"), capture(2, T0, alone))])
+    save(store, [(article(also_at=alone), capture(3, T0 + timedelta(days=1), alone))])
+    assert store.article(alone).title == "Bài hai"
+
+
 def test_a_copy_at_another_url_with_its_own_date_makes_no_version(store: Store) -> None:
     """A merged commune's portal republished an article under a second URL,
     dated the day it was copied: the copy made a version, and every crawl

@@ -294,11 +294,11 @@ class PortalSpider(CaseProbe, scrapy.Spider):
             note_unextracted(self.crawler.stats, response.url)
         if self.spelling.case_insensitive is None and not self.spelling.case_asked:
             yield from self.ask_case(response)
-        if verdict.article is not None:
-            self.spelling.learn_from_article(response.url, verdict.article.text_hash)
-            verdict.article.url = self.spelling.normal(verdict.article.url)
+        if (article := verdict.article) is not None:
+            self.spelling.learn_from_article(response.url, article.text_hash)
+            self.spelling.respell(article)
             yield ArticleItem(
-                verdict.article,
+                article,
                 capture.record_id if capture else "",
                 capture.fetched_at if capture else page.fetched_at,
             )
