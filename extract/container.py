@@ -298,6 +298,8 @@ def looks_like_article(selector: Selector, block: Element) -> bool:
     not a list of teasers leading to pages of one shape (a listing)."""
     if _teaser_links(block) >= _MIN_TEASERS:
         return False
+    if _is_register(block):
+        return _dated_headline(selector, block) and _notice_text(block)
     if nodes(selector.root, _ARTICLE_SIGNS):
         return has_article_text(block, min_paragraphs=1, min_chars=150)
     if has_article_text(_with_headline(block), min_paragraphs=2, min_chars=250):
@@ -305,6 +307,23 @@ def looks_like_article(selector: Selector, block: Element) -> bool:
     # A notice of a sentence or two (and a table or a document to download)
     # is an article when it stands under its dated headline.
     return _dated_headline(selector, block) and _notice_text(block)
+
+
+def _is_register(block: Element) -> bool:
+    """Whether most of ``block``'s prose stands in table rows that each lead
+    elsewhere: a register of documents (number, date, summary, "Tải về") or
+    of pages, whose summaries read as paragraphs.  Under its dated headline
+    it is a notice's list of attachments; alone, a listing."""
+    blocks = text_blocks(block, chrome_elements(block))
+    prose = [paragraph for paragraph in blocks if _is_prose(paragraph)]
+    rows: set[Element] = set()
+    in_rows = 0
+    for paragraph in prose:
+        row = next(paragraph.element.iterancestors("tr"), None)
+        if row is not None and row.find(".//a[@href]") is not None:
+            rows.add(row)
+            in_rows += len(paragraph.text)
+    return len(rows) >= _MIN_TEASERS and in_rows * 2 > sum(len(line.text) for line in prose)
 
 
 def _notice_text(block: Element) -> bool:

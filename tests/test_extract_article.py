@@ -497,6 +497,34 @@ def test_a_short_notice_under_its_dated_headline_is_an_article(title: str, body:
     assert record.published == datetime(2025, 8, 28, 11, 0, tzinfo=VIETNAM_TZ)
 
 
+_REGISTER = (
+    "<table><tr><th>Số ký hiệu</th><th>Ngày ban hành</th><th>Trích yếu</th><th></th></tr>"
+    + "".join(
+        f"<tr><td>{n:02}/QĐ-UBND</td><td>0{n}/0{n}/2024</td><td>Quyết định về việc phê duyệt kế "
+        f"hoạch số {n} năm 2024 của Ủy ban nhân dân xã Tân Tiến</td><td><a href='/upload/vanban/"
+        f"{n}.pdf'>Tải về</a></td></tr>"
+        for n in range(1, 9)
+    )
+    + "</table>"
+)
+
+
+def test_a_register_of_documents_is_no_article_unless_a_notice_heads_it() -> None:
+    """A paginated register (number, date, summary, "Tải về"): its long
+    summaries read as paragraphs, and every page of it was stored as an
+    article titled "Văn bản", dated the day of the crawl.  Under a notice's
+    dated headline the same table is the notice's attachments."""
+    main = f"<div id='main'><div class='box-title'>Văn bản chỉ đạo điều hành</div>{_REGISTER}</div>"
+    body = _bare_page("Văn bản", main)
+    assert extract_article(page("generic_article.html", body=body)) is None
+    title = "Các quyết định của UBND xã tháng 8 năm 2024"
+    notice = _NOTICE_HEAD.format(
+        title=title, body=f"<p>UBND xã công bố các quyết định:</p>{_REGISTER}"
+    )
+    record = extract_article(page("generic_article.html", body=_bare_page(title, notice)))
+    assert record is not None and record.title == title
+
+
 def test_a_day_in_the_headline_is_not_the_day_it_was_published() -> None:
     """A notice titled with the day of the power cut was dated that day, two
     days after the "Ngày đăng" printed under it."""
