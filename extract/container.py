@@ -164,6 +164,23 @@ def _teasers(blocks: list[TextBlock]) -> int:
     return teasers + (sum(read_more) if len(read_more) >= 2 else 0)
 
 
+def _read_on_teaser(blocks: list[TextBlock]) -> bool:
+    """Whether a headline link is followed by a paragraph, then by a link
+    alone to the headline's page: a teaser, however few stand on the page."""
+    target, prose = None, False
+    for block in blocks:
+        hrefs = {link.get("href") for link in block.links}
+        if target is not None and prose and hrefs == {target}:
+            return True
+        if _is_headline(block) and len(hrefs) == 1:
+            target, prose = hrefs.pop(), False
+        elif _is_prose(block):
+            prose = target is not None
+        elif block.links:
+            target = None
+    return False
+
+
 def _is_read_more(block: TextBlock) -> bool:
     """A block that is one link, too short for a headline, to a page (not a
     file to download: a notice lists its documents so)."""
@@ -209,6 +226,10 @@ def has_article_text(
     # of the prose, make a short listing (a category's last page).
     teasers = _teasers(blocks)
     if teasers >= 2 and teasers * 2 > len(prose):
+        return False
+    # A category's last page: its description, then one teaser that links
+    # its article twice (headline, then "Đọc tiếp").
+    if teasers * 2 >= len(prose) and _read_on_teaser(blocks):
         return False
     return len(prose) >= min_paragraphs and sum(len(block.text) for block in prose) >= min_chars
 

@@ -332,8 +332,23 @@ _READ_MORE_TEASERS = "".join(
         f"{_TEASERS}</div>",
         "<div id='main'><h1>Nông nghiệp - Nông thôn</h1><div class='date'>Cập nhật: Thứ hai, "
         f"15/07/2024 08:30</div>{_READ_MORE_TEASERS}</div>",
+        "<div class='blog'><h1>Tin tức - Sự kiện</h1><div class='category-desc'><p>Chuyên mục "
+        "cập nhật các hoạt động chính trị, kinh tế, văn hóa, xã hội nổi bật trên địa bàn xã Yên "
+        "Thái, phản ánh kết quả thực hiện các nhiệm vụ của cấp ủy, chính quyền và các đoàn thể."
+        "</p></div><div class='items-row'><h2><a href='/tin-tuc/1-hoi-nghi.html'>Hội nghị "
+        "triển khai nhiệm vụ phát triển kinh tế năm 2024</a></h2><p>Hợp tác xã nông nghiệp ký "
+        "kết hợp đồng bao tiêu sản phẩm với doanh nghiệp, giúp bà con yên tâm sản xuất. Đến nay, "
+        "50 hộ nghèo đã được hỗ trợ vốn vay ưu đãi từ Ngân hàng Chính sách xã hội. Nh...</p>"
+        "<a class='readmore' href='/tin-tuc/1-hoi-nghi.html'>Đọc tiếp: Hội nghị triển khai nhiệm "
+        "vụ phát triển kinh tế năm 2024</a></div><div class='pagination'><a href='?start=0'>1</a>"
+        " <a href='?start=5'>2</a></div></div>",
     ],
-    ids=["description-above-headlines", "short-last-page-dated-teasers", "read-more-links"],
+    ids=[
+        "description-above-headlines",
+        "short-last-page-dated-teasers",
+        "read-more-links",
+        "last-page-one-teaser-read-on",
+    ],
 )
 def test_a_category_page_under_its_description_is_a_listing(main: str) -> None:
     """Links after the last paragraph are an article's other news only when
@@ -343,7 +358,9 @@ def test_a_category_page_under_its_description_is_a_listing(main: str) -> None:
     the date stood between headline and summary.  And so are teasers whose
     headline links nowhere, each followed by its "Xem chi tiết" link: under
     a dated heading of its own, such a category and its every sort order and
-    page were stored as articles (21 of 35 on a probe portal)."""
+    page were stored as articles (21 of 35 on a probe portal).  A last page
+    of one teaser, its headline linked again by "Đọc tiếp", was stored as an
+    article titled as its category."""
     body = _bare_page("Tin tức - Sự kiện", main)
     assert extract_article(page("generic_article.html", body=body)) is None
 
