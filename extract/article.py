@@ -9,7 +9,7 @@ articles (home pages, listings, errors).
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime
 
 from lxml.etree import _Element as Element
@@ -18,7 +18,7 @@ from archive.records import VIETNAM_TZ, ArticleRecord
 from extract.blocks import TextBlock, is_within, text_blocks
 from extract.body import split_body
 from extract.boilerplate import chrome_elements
-from extract.container import article_blocks, find_article_body
+from extract.container import article_blocks, find_article_body, under_teasers
 from extract.dates import (
     date_from_url,
     is_dateline,
@@ -149,12 +149,20 @@ def _links_elsewhere(title: Element, page: Page, url: str) -> bool:
         if len(inner) != 1 or 2 * len(_text(inner[0])) < len(_text(title)):
             return False
         link = inner[0]
-    href = (link.get("href") or "").strip()
-    target = absolute(page.base_url, href) if href else None
-    if not target or not target.startswith(("http://", "https://")):
-        return False
+    return _elsewhere(page, url)(link.get("href") or "")
+
+
+def _elsewhere(page: Page, url: str) -> Callable[[str], bool]:
+    """Whether a link's ``href`` leads to another page than ``page`` (known as ``url``)."""
     here = {canonical_or_none(page.url), canonical_or_none(url)}
-    return canonical_or_none(target.split("#", 1)[0]) not in here
+
+    def leads_elsewhere(href: str) -> bool:
+        target = absolute(page.base_url, href.strip()) if href.strip() else None
+        if not target or not target.startswith(("http://", "https://")):
+            return False
+        return canonical_or_none(target.split("#", 1)[0]) not in here
+
+    return leads_elsewhere
 
 
 def _text(element: Element) -> str:
@@ -199,6 +207,8 @@ def extract_article(
     url = canonical_url(scope, page.url)
     if title_element is not None and _links_elsewhere(title_element, page, url):
         return None  # a home page's lead teaser: its headline leads to the article
+    if under_teasers(found.element, _elsewhere(page, url)):
+        return None  # the same, under a heading of its own ("Tin nổi bật")
     summary_found = scope.first_text("summary")
     summary, summary_element = summary_found or (None, None)
     area = _area(title_element, found.element)

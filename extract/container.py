@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from itertools import chain, islice, takewhile
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -179,6 +179,30 @@ def _read_on_teaser(blocks: list[TextBlock]) -> bool:
         elif block.links:
             target = None
     return False
+
+
+def under_teasers(element: Element, elsewhere: Callable[[str], bool]) -> bool:
+    """Whether ``element``'s prose begins under a headline that leads
+    ``elsewhere``, and such teasers hold half of it or more.
+
+    A home page's lead story under a heading of its own ("Tin nổi bật"),
+    its headline linked to the article, then two paragraphs: the page was
+    stored as an article titled "Tin nổi bật".
+    """
+    blocks = article_blocks(text_blocks(element, chrome_elements(element)))
+    prose = teasers = 0
+    first: bool | None = None
+    target: str | None = None
+    for block in blocks:
+        if _is_headline(block) and len(block.links) == 1:
+            target = block.links[0].get("href") or ""
+        elif _is_prose(block):
+            teaser = target is not None and elsewhere(target)
+            first = teaser if first is None else first
+            prose, teasers, target = prose + 1, teasers + teaser, None
+        elif block.links:
+            target = None
+    return bool(first) and teasers * 2 >= prose
 
 
 def _is_read_more(block: TextBlock) -> bool:

@@ -416,6 +416,35 @@ def test_a_headline_linking_to_another_page_heads_a_teaser(href: str, article: b
     assert (record is not None) is article
 
 
+_LEAD_STORY = (
+    "<div class='tin-noi-bat'><h2>Tin nổi bật</h2><h3><a href='/tin-tuc/trao-nha-488719'>"
+    "Trao nhà đại đoàn kết cho hộ nghèo thôn Tân Tiến</a></h3><p>Công tác chuyển đổi cơ cấu "
+    "cây trồng được chú trọng, diện tích lúa chất lượng cao đạt 80 ha, tăng so với cùng kỳ năm "
+    "trước. Công tác cải cách hành chính được đẩy mạnh, tỷ lệ hồ sơ giải quyết đúng hạn đạt 50 "
+    "phần trăm.</p><p>Nhiều hộ gia đình ở thôn Mỹ Thịnh đã tự nguyện hiến đất, tháo dỡ tường rào "
+    "để mở rộng đường làng, ngõ xóm. Công tác chuyển đổi cơ cấu cây trồng được chú trọng.</p>"
+    "</div>"
+)
+
+
+def test_a_lead_story_under_a_heading_of_its_own_is_a_teaser() -> None:
+    """A (mobile) home page's "Tin nổi bật": an unlinked heading, then the
+    lead story's headline linked to it, then two paragraphs of teaser.  It
+    was stored as an article titled "Tin nổi bật".  An article under such
+    a box is still one: its own paragraphs outweigh the teaser's."""
+    main = f"{_LEAD_STORY}<ul><li><a href='/tin-tuc/a-1.html'>Ra quân khuyến học</a></li></ul>"
+    assert extract_article(page("generic_article.html", body=_bare_page("Trang chủ", main))) is None
+    title = "Ra quân khuyến học khuyến tài năm 2024"
+    own = "".join(
+        f"<p>Sáng 19/6, xã Hòa Sơn đã ra quân khuyến học khuyến tài tại thôn số {n}, trao "
+        "học bổng cho học sinh nghèo vượt khó và khen thưởng các gia đình hiếu học.</p>"
+        for n in range(4)
+    )
+    main = f"<div id='main'>{_LEAD_STORY}<div class='detail'><h1>{title}</h1>{own}</div></div>"
+    record = extract_article(page("generic_article.html", body=_bare_page(title, main)))
+    assert record is not None and record.title == title
+
+
 def test_an_article_ending_in_a_link_to_its_source_stays_an_article() -> None:
     """One short link under the last paragraph is the article's source or
     its print view, not a teaser's "Xem chi tiết"."""
