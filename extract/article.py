@@ -9,16 +9,22 @@ articles (home pages, listings, errors).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from datetime import datetime
 
 from lxml.etree import _Element as Element
 
 from archive.records import VIETNAM_TZ, ArticleRecord
 from extract.blocks import TextBlock, is_within, text_blocks
-from extract.body import split_body
-from extract.boilerplate import chrome_elements
-from extract.container import article_blocks, find_article_body, under_teasers
+from extract.body import AUTHOR_PREFIX, split_body
+from extract.boilerplate import chrome_elements, is_boilerplate_line, views_line
+from extract.container import (
+    MAX_LINK_RATIO,
+    MIN_PARAGRAPH,
+    article_blocks,
+    find_article_body,
+    under_teasers,
+)
 from extract.dates import (
     date_from_url,
     is_dateline,
@@ -60,6 +66,42 @@ def _area(title: Element | None, body: Element) -> Element:
             return shared
     parent = body.getparent()
     return parent if parent is not None and parent.tag not in _PAGE_TAGS else body
+
+
+def _lead_between(
+    area: Element, title: Element | None, body: Element, chrome: Collection[Element]
+) -> tuple[str, Element] | None:
+    """The paragraph standing between the headline and the body, when no
+    selector names the lead.
+
+    A theme's own class for it (``post-summary``) is in no preset: after a
+    portal's redesign its every lead was lost, and words found only in a
+    lead were no longer found.  A date, byline, counter or share line there
+    is no lead.
+    """
+    if title is None or not is_within(title, area) or is_within(title, body):
+        return None
+    after = False
+    for block in text_blocks(area, chrome):
+        if is_within(block.element, body):
+            return None
+        if is_within(block.element, title):
+            after = True
+        elif after and _reads_as_lead(block):
+            return block.text, block.element
+    return None
+
+
+def _reads_as_lead(block: TextBlock) -> bool:
+    text = block.text
+    return (
+        len(text) >= MIN_PARAGRAPH
+        and block.link_ratio < MAX_LINK_RATIO
+        and not is_boilerplate_line(text)
+        and not (is_dateline(text) or is_short_date_line(text))
+        and not AUTHOR_PREFIX.match(text)
+        and views_line(text) is None
+    )
 
 
 def _meta_lines(
@@ -209,9 +251,11 @@ def extract_article(
         return None  # a home page's lead teaser: its headline leads to the article
     if under_teasers(found.element, _elsewhere(page, url)):
         return None  # the same, under a heading of its own ("Tin nổi bật")
-    summary_found = scope.first_text("summary")
-    summary, summary_element = summary_found or (None, None)
     area = _area(title_element, found.element)
+    summary_found = scope.first_text("summary") or _lead_between(
+        area, title_element, found.element, scope.chrome
+    )
+    summary, summary_element = summary_found or (None, None)
     drop = {text for text in (title, summary) if text}
     lines = _meta_lines(area, title_element, found.element, scope.queries("remove"), drop)
     parts = split_body(

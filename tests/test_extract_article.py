@@ -571,6 +571,32 @@ def test_a_register_of_documents_is_no_article_unless_a_notice_heads_it() -> Non
     assert record is not None and record.title == title
 
 
+def test_a_redesigned_themes_lead_and_byline_are_read_as_before() -> None:
+    """A portal's new theme put the byline and its counter on one line
+    ("Tác giả: X · 139 lượt xem") and the lead in a class no preset names,
+    between the headline and the body.  The counter became part of the
+    author, so every crawl made a new version of every article; the lead
+    was lost, and words found only in it were no longer found."""
+    title = "Trao 31 suất quà cho hộ nghèo đón Tết"
+    lead = "Nhân dịp Tết Nguyên đán, UBND xã trao 31 suất quà cho hộ nghèo trên địa bàn."
+    paragraphs = "".join(
+        f"<p>Mỗi suất quà gồm gạo, dầu ăn và 500.000 đồng tiền mặt, do các nhà hảo tâm ủng hộ "
+        f"đợt {n}, góp phần giúp các hộ có hoàn cảnh khó khăn đón Tết ấm no.</p>"
+        for n in range(3)
+    )
+    main = (
+        "<div class='post'><div class='post-meta-top'><span class='byline'>Tác giả: Phạm Thùy "
+        "Chinh</span> · <span class='views'>139 lượt xem</span></div>"
+        f"<h2 class='post-heading'>{title}</h2><p class='post-summary'>{lead}</p>"
+        f"<div class='post-content'>{paragraphs}</div><div class='post-footer'><span>Ngày đăng: "
+        "01/02/2024</span></div></div>"
+    )
+    record = extract_article(page("generic_article.html", body=_bare_page(title, main)))
+    assert record is not None
+    assert (record.title, record.summary, record.author) == (title, lead, "Phạm Thùy Chinh")
+    assert record.views == 139 and len(record.body) == 3
+
+
 def test_a_day_in_the_headline_is_not_the_day_it_was_published() -> None:
     """A notice titled with the day of the power cut was dated that day, two
     days after the "Ngày đăng" printed under it."""
