@@ -87,6 +87,11 @@ def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
             f"fewer pages: {pages} fetched, where the last whole crawl fetched {before}: "
             "has the portal moved, closed or changed its links?"
         )
+    if moved := stats.get("dna/moved_to"):
+        lines.append(
+            f"moved: a start page redirects off the site, to {moved}: has the portal moved? "
+            "Add the new address (dna sites add), or put it in the site's start_urls"
+        )
     if forbidden := stats.get("dna/robots_forbidden"):
         # Else a portal closed to crawlers by its robots.txt ends "failed"
         # with no reason given anywhere.

@@ -886,3 +886,30 @@ def test_a_capitalised_link_to_a_page_sent_waits_for_the_case_probe(tmp_path: Pa
     assert result.returncode == 0, result.stdout + result.stderr
     assert "/Tin/Bai-2.html" not in _SlowToTellCase.asked, " ".join(_SlowToTellCase.asked)
     assert len(archived_articles(tmp_path / "data", "slowcase")) == 2
+
+
+class MovedPortal(http.server.BaseHTTPRequestHandler):
+    """A portal moved to another address: every page redirects there."""
+
+    def do_GET(self) -> None:
+        if self.path == "/robots.txt":
+            answer(self, b"", 404)
+            return
+        moved = f"http://127.0.0.2:{self.server.server_address[1]}{self.path}"
+        answer(self, b"", 301, [("Location", moved)])
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+def test_a_portal_whose_start_page_redirects_off_the_site_is_said_to_have_moved(
+    tmp_path: Path,
+) -> None:
+    """A commune's portal moved to the merged commune's address: its nightly
+    crawl failed, listing the pages that redirected, and never said where to."""
+    result, base = crawl_served(tmp_path / "data", "xa-cu", MovedPortal)
+    assert result.returncode == 1  # nothing archived but redirects: a failed crawl
+    moved = base.replace("127.0.0.1", "127.0.0.2")
+    assert f"xa-cu: cut off: moved: a start page redirects off the site, to {moved}/" in (
+        result.stdout
+    )

@@ -61,6 +61,12 @@ class RedirectGuardMiddleware:
             reason = f"redirect loop back to {target}"
         elif not within_site(target, self.crawler.spider.site.allowed_domains):
             reason = f"off-site redirect to {target}"
+            stats = self.crawler.stats
+            start_page = not request.meta.get("depth") and not request.url.endswith("/robots.txt")
+            if start_page and stats.get_value("dna/moved_to") is None:
+                # The portal moved: else the crawl failed every night, saying
+                # only which pages failed.
+                stats.set_value("dna/moved_to", target)
         else:
             return self._spelt(request, response, target, visited)
         note_failure(self.crawler, request.url, reason)
