@@ -194,14 +194,15 @@ def _dechunked(stream: Any) -> Iterator[bytes]:
 
 def _inflater(encoding: str) -> Callable[[bytes, int], bytes] | None:
     """A function inflating the next input and pending output, at most ``n`` bytes per call."""
-    if encoding in ("gzip", "x-gzip", "deflate"):
-        wbits = zlib.MAX_WBITS | 16 if encoding != "deflate" else zlib.MAX_WBITS | 32
-        inflater = zlib.decompressobj(wbits)
+    if encoding in ("gzip", "x-gzip"):
+        inflater = zlib.decompressobj(zlib.MAX_WBITS | 16)
 
         def inflate(data: bytes, most: int) -> bytes:
             return inflater.decompress(inflater.unconsumed_tail + data, most)
 
         return inflate
+    if encoding == "deflate":
+        return _deflate_inflater()
     if encoding == "br":
         decompressor = brotli.Decompressor()
 
@@ -212,6 +213,29 @@ def _inflater(encoding: str) -> Callable[[bytes, int], bytes] | None:
 
         return unbrotli
     return None
+
+
+def _deflate_inflater() -> Callable[[bytes, int], bytes]:
+    """``deflate`` as browsers (and Scrapy) read it: zlib's stream, or a raw
+    one, as old IIS and PHP servers send, told apart by the first two bytes."""
+    inflater: Any = None
+    head = b""
+
+    def inflate(data: bytes, most: int) -> bytes:
+        nonlocal inflater, head
+        if inflater is None:
+            head += data
+            if len(head) < 2:
+                return b""
+            wrapped = head[0] & 0x0F == 8 and int.from_bytes(head[:2]) % 31 == 0
+            gzipped = head.startswith(b"\x1f\x8b")
+            inflater = zlib.decompressobj(
+                zlib.MAX_WBITS | 32 if wrapped or gzipped else -zlib.MAX_WBITS
+            )
+            data, head = head, b""
+        return inflater.decompress(inflater.unconsumed_tail + data, most)
+
+    return inflate
 
 
 class WarcioBrotli:
