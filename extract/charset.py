@@ -2,10 +2,11 @@
 
 Charset labels on Vietnamese portals are unreliable: UTF-8 served as
 ``iso-8859-1``, windows-1258 labelled ``utf-8`` or not labelled at all, and
-TCVN3 pages that only a ``.VnTime`` font ever made readable (often declared
-in an external stylesheet, so the page itself may not say).  Bytes that are
+TCVN3 and VNI pages that only a ``.VnTime`` or ``VNI-Times`` font ever made
+readable (often declared in an external stylesheet, so the page itself may
+not say).  Bytes that are
 valid UTF-8 are UTF-8 whatever the label says (legacy text is almost never
-valid UTF-8 by accident).  Otherwise the label, windows-1258 and TCVN3 are
+valid UTF-8 by accident).  Otherwise the label, windows-1258, TCVN3 and VNI are
 scored on how Vietnamese their text looks (in a sample of the page, or the
 whole page if the sample says nothing), and the best reading wins.
 """
@@ -21,6 +22,7 @@ from charset_normalizer import from_bytes
 
 from extract.caches import short_strings_cache
 from extract.tcvn3 import decode_tcvn3
+from extract.vni import decode_vni
 
 _BOMS = (
     (codecs.BOM_UTF8, "utf-8-sig"),
@@ -141,6 +143,8 @@ def _best_reading(data: bytes, encodings: list[str]) -> tuple[str, int]:
 def _read(body: bytes, encoding: str) -> str:
     if encoding == "tcvn3":
         return decode_tcvn3(body)
+    if encoding == "vni":
+        return decode_vni(body)
     return body.decode(encoding, errors="replace")
 
 
@@ -179,7 +183,7 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
         return Decoded(mostly, "utf-8")
     label = declared_charset(body, content_type)
     candidates = [label] if label and label != "utf-8" else []
-    candidates = list(dict.fromkeys([*candidates, "cp1258", "tcvn3"]))
+    candidates = list(dict.fromkeys([*candidates, "cp1258", "tcvn3", "vni"]))
     sample = _words_sample(body)
     best, score = _best_reading(sample, candidates)
     if score < _SURE_SCORE and len(sample) < len(body):

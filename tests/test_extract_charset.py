@@ -10,6 +10,7 @@ import pytest
 from extract.article import extract_article
 from extract.charset import declared_charset, decode_html, vietnamese_score
 from extract.tcvn3 import decode_tcvn3
+from extract.vni import decode_vni
 from tests.pages import LEGACY, page
 
 TITLE = "Xã Thanh Hưng tổ chức lễ ra quân làm đường giao thông nông thôn"
@@ -118,6 +119,22 @@ def test_tcvn3_table_maps_the_letters_old_fonts_drew() -> None:
     assert decode_tcvn3(b"M\xad\xeang Kh\xad\xacng") == "Mường Khương"
     assert decode_tcvn3(b"\xa7\xb6ng \xf1y") == "Đảng ủy"
     assert decode_tcvn3(b"B\xb8t X\xb8t, 1.026") == "Bát Xát, 1.026"
+
+
+def test_vni_pages_are_read_as_vni_whatever_their_label() -> None:
+    """VNI-Windows (a base letter, then a byte for its marks) read as TCVN3
+    looked Vietnamese enough to win: every article of such a portal was
+    stored garbled ("Hoọi nghũ toồng keỏt") and no search found it."""
+    text = "Hội nghị tổng kết xây dựng nông thôn mới. Đồng chí Nguyễn Thị Thủy phát biểu."
+    vni = (
+        b"Ho\xe4i ngh\xf2 to\xe5ng ke\xe1t xa\xe2y d\xf6\xefng no\xe2ng tho\xe2n m\xf4\xf9i. "
+        b"\xd1o\xe0ng ch\xed Nguye\xe3n Th\xf2 Thu\xfby pha\xf9t bie\xe5u."
+    )
+    for label in ("text/html; charset=windows-1252", None):
+        page = b"<html><body><p>" + vni * 4 + b"</p></body></html>"
+        decoded = decode_html(page, label)
+        assert decoded.encoding == "vni" and text in decoded.text
+    assert decode_vni(b"VIE\xc4T NAM \xd1\xd6\xd4\xd8NG") == "VIỆT NAM ĐƯỜNG"
 
 
 def test_vietnamese_score_separates_right_and_wrong_readings() -> None:
