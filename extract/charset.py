@@ -160,6 +160,47 @@ def _mostly_utf8(body: bytes) -> str | None:
     return text if good >= _UTF8_MAJORITY * bad else None
 
 
+#: Where a page's runs of text part: at each tag.
+_RUNS = re.compile(rb"(?=<)")
+#: Runs of valid UTF-8 beyond ASCII that make a page's template UTF-8.
+_UTF8_RUNS = 3
+
+
+def _mixed(body: bytes, candidates: list[str]) -> Decoded | None:
+    """A UTF-8 page holding runs of text in a legacy encoding, each run read
+    in the encoding that makes it most Vietnamese; ``None`` for a page of one.
+
+    A portal whose template moved to UTF-8 serves old articles from its old
+    database: read whole as windows-1258, its title and category were stored
+    garbled; read whole as UTF-8, its body.  Legacy text is almost never
+    valid UTF-8, so the runs that are show the template's encoding.
+    """
+    runs = _RUNS.split(body)
+    invalid = []
+    valid = 0
+    for run in runs:
+        if not run.isascii():
+            try:
+                run.decode("utf-8")
+                valid += 1
+            except UnicodeDecodeError:
+                invalid.append(run)
+    if valid < _UTF8_RUNS or not invalid:
+        return None
+    legacy, _ = _best_reading(b" ".join(invalid), candidates)
+    parts = []
+    read_as_legacy = False
+    for run in runs:
+        try:
+            parts.append(run.decode("utf-8"))
+        except UnicodeDecodeError:
+            as_utf8, as_legacy = run.decode("utf-8", errors="replace"), _read(run, legacy)
+            better = vietnamese_score(as_legacy) > vietnamese_score(as_utf8)
+            parts.append(as_legacy if better else as_utf8)
+            read_as_legacy |= better
+    return Decoded("".join(parts), f"utf-8+{legacy}" if read_as_legacy else "utf-8")
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
     """Decode an HTML body, trusting the bytes over the labels.
 
@@ -178,12 +219,15 @@ def decode_html(body: bytes, content_type: str | None = None) -> Decoded:
         return Decoded(body.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
-    mostly = _mostly_utf8(body)
-    if mostly is not None:
-        return Decoded(mostly, "utf-8")
     label = declared_charset(body, content_type)
     candidates = [label] if label and label != "utf-8" else []
     candidates = list(dict.fromkeys([*candidates, "cp1258", "tcvn3", "vni"]))
+    mixed = _mixed(body, candidates)
+    if mixed is not None:
+        return mixed
+    mostly = _mostly_utf8(body)
+    if mostly is not None:
+        return Decoded(mostly, "utf-8")
     sample = _words_sample(body)
     best, score = _best_reading(sample, candidates)
     if score < _SURE_SCORE and len(sample) < len(body):

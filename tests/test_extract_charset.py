@@ -137,6 +137,24 @@ def test_vni_pages_are_read_as_vni_whatever_their_label() -> None:
     assert decode_vni(b"VIE\xc4T NAM \xd1\xd6\xd4\xd8NG") == "VIỆT NAM ĐƯỜNG"
 
 
+def test_a_utf8_template_around_an_old_windows_1258_body_reads_both_right() -> None:
+    """A portal moved its template to UTF-8 and serves old articles from its
+    old database: read whole as windows-1258, the title and category were
+    stored garbled ("Há»™i nghá»‹"); read whole as UTF-8, the body."""
+    template = (
+        f"<html><head><meta charset='utf-8'><title>{TITLE}</title></head><body>"
+        "<ul><li>Trang chủ</li><li>Tin tức - Sự kiện</li><li>Liên hệ</li></ul>"
+        f"<h1>{TITLE}</h1><div class='content'>"
+    ).encode()
+    page_bytes = template + b"<p>" + cp1258(FIRST) + b"</p><p>" + cp1258(SENTENCE) + b"</p></div>"
+    decoded = decode_html(page_bytes, "text/html; charset=utf-8")
+    assert decoded.encoding == "utf-8+cp1258"
+    assert f"<h1>{TITLE}</h1>" in decoded.text and "<li>Tin tức - Sự kiện</li>" in decoded.text
+    assert f"<p>{FIRST}</p><p>{SENTENCE}</p>" in unicodedata.normalize("NFC", decoded.text)
+    stray = template + b"<p>" + FIRST.encode() + b" \x93 </p>"  # one stray byte: still UTF-8
+    assert decode_html(stray, "text/html; charset=utf-8").encoding == "utf-8"
+
+
 def test_vietnamese_score_separates_right_and_wrong_readings() -> None:
     raw = cp1258(SENTENCE)
     assert vietnamese_score(raw.decode("cp1258")) > vietnamese_score(raw.decode("cp1252"))
