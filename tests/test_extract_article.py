@@ -1074,5 +1074,8 @@ def test_images_resolve_against_the_pages_base(base: str, image: str) -> None:
 
 def test_a_zero_width_space_between_words_keeps_them_apart() -> None:
     """Dropped, it glued the words it separated ("Thanh\u200bLiên" became
-    "ThanhLiên"), and neither word was found (export consumer probe)."""
+    "ThanhLiên"), and neither word was found (export consumer probe).  Read
+    as a space inside a syllable, it split it: "bảo hi ểm" was stored, and
+    the phrase "bảo hiểm" not found (encoding probe)."""
     assert clean("Xã Thanh\u200bLiên\u200b họp\u00addân\u200d") == "Xã Thanh Liên họpdân"
+    assert clean("bảo\u00a0hi\u200bểm xã\u200bhội Đ\u200bảng") == "bảo hiểm xã hội Đảng"
