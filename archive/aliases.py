@@ -16,7 +16,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from archive.models import Article, ArticleUrl, ArticleVersion
-from archive.records import ArticleRecord
+from archive.records import VIETNAM_TZ, ArticleRecord
 
 
 def find_aliases(session: Session, site_id: int, records: list[ArticleRecord]) -> dict[str, str]:
@@ -64,10 +64,47 @@ def find_aliases(session: Session, site_id: int, records: list[ArticleRecord]) -
         target = by_text.setdefault(text_hash, url)
         if target != url:
             aliases[url] = target
+    unmatched = [record for record in records if record.url in texts and record.url not in aliases]
+    aliases |= _copies(session, site_id, unmatched)
     for url, target in fetched_at.items():
         if url not in known and url not in articles:
             aliases[url] = aliases.get(target, target)
     return aliases
+
+
+def _copies(session: Session, site_id: int, records: list[ArticleRecord]) -> dict[str, str]:
+    """The URLs of ``records`` whose text is an archived article's under a
+    line of its own (see :meth:`ArticleRecord.copy_hashes`), published the
+    same day: another URL of that article.
+
+    The day keeps apart notices that repeat a title and most of a body
+    (a power cut, each month) but are published on different days.
+    """
+    wanted = {digest: record for record in records for digest in record.copy_hashes()}
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(ArticleVersion.text_hash, ArticleVersion.published, Article.url)
+        .join(Article, ArticleVersion.article_id == Article.id)
+        .where(
+            Article.site_id == site_id,
+            ArticleVersion.published_source == "page",
+            ArticleVersion.text_hash.in_(wanted),
+        )
+        .order_by(Article.id)
+    )
+    copies: dict[str, str] = {}
+    for text_hash, published, target in rows:
+        record = wanted[text_hash]
+        if record.published_source == "page" and _same_day(record.published, published):
+            copies.setdefault(record.url, target)
+    return copies
+
+
+def _same_day(one: datetime | None, other: datetime | None) -> bool:
+    if one is None or other is None:
+        return False
+    return one.astimezone(VIETNAM_TZ).date() == other.astimezone(VIETNAM_TZ).date()
 
 
 def shared_texts(

@@ -126,6 +126,20 @@ class ArticleRecord:
         """
         return _digest({"title": self.title, "body": self.body})
 
+    def copy_hashes(self) -> list[str]:
+        """Digests of the title and the body less its first, or its last,
+        paragraph, when two or more are left.
+
+        A merged commune's portal republished the old commune's articles,
+        each under a line of its own ("(Bài viết từ xã Thanh Liên cũ)"): the
+        same article, whose text digest no longer matched.
+        """
+        if len(self.body) < 3:
+            return []
+        return [
+            _digest({"title": self.title, "body": body}) for body in (self.body[1:], self.body[:-1])
+        ]
+
 
 def _digest(content: dict[str, object]) -> str:
     encoded = json.dumps(content, ensure_ascii=False, sort_keys=True).encode("utf-8")

@@ -210,6 +210,33 @@ def test_the_url_a_copy_was_fetched_at_finds_its_article(store: Store) -> None:
     assert store.article(alone).title == "Bài hai"
 
 
+def test_a_merged_portals_copy_under_a_line_of_its_own_is_another_url(store: Store) -> None:
+    """Pointed at the merged commune's portal, a site stored each old article
+    again: the copy began "(Bài viết từ xã Thanh Liên cũ)", so its text was
+    not the article's.  A notice repeating a title and most of a body on
+    another day is another notice."""
+    body = ["Đoạn một.", "Đoạn hai.", "Đoạn ba."]
+    day = datetime(2024, 2, 1, 8, 6, tzinfo=VIETNAM_TZ)
+    dated = {"body": body, "published": day, "published_source": "page"}
+    save(store, [(article(**dated), capture(1, T0))])
+    copy_url = "https://xa.gov.vn/xa-cu/bai-1"
+    copied = article(
+        url=copy_url,
+        body=["(Bài viết từ xã Thanh Liên cũ)", *body],
+        published=day.replace(hour=0, minute=0),
+        published_source="page",
+    )
+    save(store, [(copied, capture(2, T0 + timedelta(days=1), copy_url))])
+    assert store.article(copy_url).url == "https://xa.gov.vn/tin/bai-1"
+    assert store.counts()["articles"] == 1
+    later_url = "https://xa.gov.vn/tin/bai-2"
+    later = replace(
+        copied, url=later_url, body=["Lịch tháng sau.", *body], published=day + timedelta(days=30)
+    )
+    save(store, [(later, capture(3, T0 + timedelta(days=31), later_url))])
+    assert store.article(later_url).url == later_url
+
+
 def test_a_copy_at_another_url_with_its_own_date_makes_no_version(store: Store) -> None:
     """A merged commune's portal republished an article under a second URL,
     dated the day it was copied: the copy made a version, and every crawl
