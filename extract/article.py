@@ -23,6 +23,7 @@ from extract.container import (
     MIN_PARAGRAPH,
     article_blocks,
     find_article_body,
+    plays_media,
     under_teasers,
 )
 from extract.dates import (
@@ -265,7 +266,7 @@ def extract_article(
         plain_captions=preset.plain_captions and found.family == preset.name,
         drop=drop,
     )
-    if not parts.paragraphs and not parts.images:
+    if not parts.paragraphs and not parts.images and not plays_media(found.element):
         return None
     published, source = _published(
         page,

@@ -349,9 +349,19 @@ def looks_like_article(selector: Selector, block: Element) -> bool:
         return has_article_text(block, min_paragraphs=1, min_chars=150)
     if has_article_text(_with_headline(block), min_paragraphs=2, min_chars=250):
         return True
-    # A notice of a sentence or two (and a table or a document to download)
-    # is an article when it stands under its dated headline.
-    return _dated_headline(selector, block) and _notice_text(block)
+    # A notice of a sentence or two (and a table or a document to download),
+    # or a video alone, is an article when it stands under its dated headline.
+    return _dated_headline(selector, block) and (_notice_text(block) or plays_media(block))
+
+
+#: What plays a video or a sound: an embedded player, or the page's own.
+_MEDIA = ".//iframe[@src] | .//video | .//audio | .//embed[@src] | .//object[@data]"
+
+
+def plays_media(block: Element) -> bool:
+    """Whether ``block`` holds a video or a sound: the whole of some news
+    ("Video: Toàn cảnh lễ hội …"), which was fetched and never stored."""
+    return bool(block.xpath(_MEDIA))
 
 
 def _is_register(block: Element) -> bool:

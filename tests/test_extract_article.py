@@ -597,6 +597,24 @@ def test_a_redesigned_themes_lead_and_byline_are_read_as_before() -> None:
     assert record.views == 139 and len(record.body) == 3
 
 
+def test_a_video_under_its_dated_headline_is_an_article() -> None:
+    """A headline, its date and an embedded video, no text: fetched and never
+    stored, and no line said so.  A map under an undated heading (a
+    contact page) is no article."""
+    title = "Video: Toàn cảnh lễ hội đình làng Tân Tiến"
+    player = "<iframe src='https://www.youtube.com/embed/abcDEF37' allowfullscreen></iframe>"
+    main = (
+        f"<div class='chitiet'><h2 class='tieude'>{title}</h2><div class='ngay'>Cập nhật: "
+        f"21/07/2024</div><div class='noidung'><p>{player}</p></div></div>"
+    )
+    record = extract_article(page("generic_article.html", body=_bare_page(title, main)))
+    assert record is not None
+    assert (record.title, record.body) == (title, [])
+    assert record.published == datetime(2024, 7, 21, tzinfo=VIETNAM_TZ)
+    contact = main.replace("Cập nhật: 21/07/2024", "Bản đồ đường đến trụ sở UBND xã")
+    assert extract_article(page("generic_article.html", body=_bare_page(title, contact))) is None
+
+
 def test_a_day_in_the_headline_is_not_the_day_it_was_published() -> None:
     """A notice titled with the day of the power cut was dated that day, two
     days after the "Ngày đăng" printed under it."""
