@@ -28,31 +28,47 @@ def whole_number(text: str, most_digits: int = 18) -> int | None:
     return None
 
 
+_WORD_END = re.compile(r"\w$")
+_WORD_START = re.compile(r"\w")
 _LAST_LETTERS = re.compile(r"[^\W\d_]+$")
 _FIRST_LETTERS = re.compile(r"[^\W\d_]+")
 _VOWEL_RUNS = re.compile(r"[aeiouy]+")
+#: The vowel runs of Vietnamese syllables, marks left out (ươ is "uo"; "gi"
+#: and "qu" bring their i and u: giường, quyết).
+_NUCLEI = frozenset(
+    "a e i o u y ai ao au ay eo eu ia ie iu oa oe oi oo ua ue ui uo uu uy ye"  # noqa: SIM905
+    " iai iao ieu iua iuo oai oay oeo uai uay uoi uou uya uye uyu yeu".split()
+)
 
 
 def _zero_width_spaces(text: str) -> str:
-    """Each zero-width space a space, but inside a syllable, where it is dropped.
+    """A zero-width space (or a run of them) between two words is a space;
+    inside a syllable, or beside a space or punctuation, it is dropped.
 
     Between words it parts them ("Thanh\u200bLiên" glued into one word
     was found by neither); inside a syllable, left there by an editor or a
     paste, it parts nothing ("hi\u200bểm" became "hi ểm", and the phrase
-    "bảo hiểm" was not found).  A Vietnamese syllable has one run of vowels.
+    "bảo hiểm" was not found).  A Vietnamese syllable has one run of vowels,
+    and only a few runs are Vietnamese: "của\u200bông" is two words.
     """
-    pieces = text.split("\u200b")
+    pieces = _ZERO_WIDTH_SPACES.split(text)
     out = [pieces[0]]
     for piece in pieces[1:]:
+        between_words = _WORD_END.search(out[-1]) and _WORD_START.match(piece)
         left, right = _LAST_LETTERS.search(out[-1]), _FIRST_LETTERS.match(piece)
         inside = left and right and _one_syllable(left.group() + right.group())
-        out.append(piece if inside else " " + piece)
+        out.append(" " + piece if between_words and not inside else piece)
     return "".join(out)
 
 
+_ZERO_WIDTH_SPACES = re.compile("\u200b+")
+
+
 def _one_syllable(word: str) -> bool:
-    bare = "".join(c for c in unicodedata.normalize("NFD", word.lower()) if c.isascii())
-    return len(_VOWEL_RUNS.findall(bare)) == 1
+    bare = unicodedata.normalize("NFD", word.lower().replace("đ", "d"))
+    runs = _VOWEL_RUNS.findall("".join(c for c in bare if c.isascii()))
+    capital_inside = any(char.isupper() for char in word[1:])
+    return len(runs) == 1 and runs[0] in _NUCLEI and not capital_inside
 
 
 def clean(text: str) -> str:

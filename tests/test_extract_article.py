@@ -1097,3 +1097,6 @@ def test_a_zero_width_space_between_words_keeps_them_apart() -> None:
     the phrase "bảo hiểm" not found (encoding probe)."""
     assert clean("Xã Thanh\u200bLiên\u200b họp\u00addân\u200d") == "Xã Thanh Liên họpdân"
     assert clean("bảo\u00a0hi\u200bểm xã\u200bhội Đ\u200bảng") == "bảo hiểm xã hội Đảng"
+    # Two words whose vowels meet are two syllables; a run of them is one; punctuation needs none.
+    glued = "hộ gia\u200bđình của\u200bông Hòa\u200bAn, hi\u200b\u200bểm y tế\u200b, giư\u200bờng"
+    assert clean(glued) == "hộ gia đình của ông Hòa An, hiểm y tế, giường"
