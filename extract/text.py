@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import cache
 
 #: Characters editors paste in that render as nothing, and control characters
 #: (C0 but whitespace, DEL, C1): no article needs them, and ``ESC`` (raw or as
@@ -11,6 +12,23 @@ import unicodedata
 #: The zero-width space is not among them: see :func:`_zero_width_spaces`.
 _INVISIBLE_CHARS = "\u200c\u200d\u2060\ufeff\xad\x00-\x08\x0e-\x1b\x7f-\x9f"
 _HAS_INVISIBLE = re.compile(f"[{_INVISIBLE_CHARS}]")
+
+
+@cache
+def windows_punctuation() -> dict[int, str]:
+    """Latin-1's C1 controls as windows-1252 draws those bytes: – “ ” … ‘ ’.
+
+    A page typed on Windows in a TCVN3 or VNI font keeps Windows' punctuation
+    there; read as Latin-1 it became control characters, dropped, and
+    "2021 – 2025" was stored as "2021 2025".
+    """
+    table = {}
+    for byte in range(0x80, 0xA0):
+        try:
+            table[byte] = bytes([byte]).decode("cp1252")
+        except UnicodeDecodeError:
+            continue  # five bytes windows-1252 leaves undefined
+    return table
 
 
 def whole_number(text: str, most_digits: int = 18) -> int | None:

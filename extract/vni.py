@@ -6,7 +6,8 @@ decomposed: a letter with marks is its base letter followed by one byte
 for the marks ("Hội" is ``Ho\\xe4i``, "Đồng" ``\\xd1o\\xe0ng``), and a few
 letters (ơ, ư, đ, and i and y with some tones) are a byte of their own.
 Decoding reads the pairs before the single bytes, in one pass, so that a
-letter made of a pair is never read again.
+letter made of a pair is never read again; bytes 0x80–0x9F are Windows'
+punctuation.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import cache
+
+from extract.text import windows_punctuation
 
 #: The bytes (as Latin-1) after a base letter for each tone: none, sắc, huyền,
 #: hỏi, ngã, nặng; in lower case (the capitals' are their upper case).
@@ -59,4 +62,5 @@ def _pattern() -> re.Pattern[str]:
 def decode_vni(body: bytes) -> str:
     """Decode VNI-Windows bytes to Unicode (NFC)."""
     table = _table()
-    return _pattern().sub(lambda match: table[match.group()], body.decode("latin-1"))
+    text = body.decode("latin-1").translate(windows_punctuation())
+    return _pattern().sub(lambda match: table[match.group()], text)

@@ -137,6 +137,14 @@ def test_vni_pages_are_read_as_vni_whatever_their_label() -> None:
     assert decode_vni(b"VIE\xc4T NAM \xd1\xd6\xd4\xd8NG") == "VIỆT NAM ĐƯỜNG"
 
 
+def test_font_encoded_pages_keep_windows_punctuation() -> None:
+    """Typed on Windows in a TCVN3 or VNI font, a page keeps Windows' dashes
+    and quotes in 0x80-0x9F: read as Latin-1 controls, they were dropped, and
+    "2021 – 2025" was stored as "2021 2025"."""
+    assert decode_vni(b"2021 \x96 2025, \x93Ho\xe4i\x94\x85") == "2021 – 2025, “Hội”…"
+    assert decode_tcvn3(b"2021 \x96 2025, \x93B\xb8t X\xb8t\x94") == "2021 – 2025, “Bát Xát”"
+
+
 def test_a_utf8_template_around_an_old_windows_1258_body_reads_both_right() -> None:
     """A portal moved its template to UTF-8 and serves old articles from its
     old database: read whole as windows-1258, the title and category were
