@@ -148,8 +148,21 @@ def _read(body: bytes, encoding: str) -> str:
     return body.decode(encoding, errors="replace")
 
 
+def _stray_byte(error: UnicodeError) -> tuple[str, int]:
+    """A byte that is no UTF-8 in UTF-8 text, as windows-1258 reads it (a
+    pasted “quote” or – dash, which replacement characters lost); a
+    character cut short stays a replacement character."""
+    if not isinstance(error, UnicodeDecodeError):
+        raise error
+    stray = error.object[error.start : error.end]
+    return (stray.decode("cp1258", errors="replace") if len(stray) == 1 else "\ufffd"), error.end
+
+
+codecs.register_error("dna-stray-byte", _stray_byte)
+
+
 def _mostly_utf8(body: bytes) -> str | None:
-    """The body read as UTF-8 with replacement, if only a few stray bytes are invalid.
+    """The body read as UTF-8, stray bytes as windows-1258, if only a few are invalid.
 
     Real portals carry the odd bad byte (a truncated character, a pasted
     cp1252 quote); one must not send the whole page through a legacy reading.
@@ -157,7 +170,7 @@ def _mostly_utf8(body: bytes) -> str | None:
     text = body.decode("utf-8", errors="replace")
     bad = text.count("\ufffd")
     good = len(_NON_ASCII.findall(text)) - bad
-    return text if good >= _UTF8_MAJORITY * bad else None
+    return body.decode("utf-8", errors="dna-stray-byte") if good >= _UTF8_MAJORITY * bad else None
 
 
 #: Where a page's runs of text part: at each tag.
@@ -194,7 +207,7 @@ def _mixed(body: bytes, candidates: list[str]) -> Decoded | None:
         try:
             parts.append(run.decode("utf-8"))
         except UnicodeDecodeError:
-            as_utf8, as_legacy = run.decode("utf-8", errors="replace"), _read(run, legacy)
+            as_utf8, as_legacy = run.decode("utf-8", errors="dna-stray-byte"), _read(run, legacy)
             better = vietnamese_score(as_legacy) > vietnamese_score(as_utf8)
             parts.append(as_legacy if better else as_utf8)
             read_as_legacy |= better

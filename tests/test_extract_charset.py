@@ -156,11 +156,13 @@ def test_a_utf8_template_around_an_old_windows_1258_body_reads_both_right() -> N
     ).encode()
     page_bytes = template + b"<p>" + cp1258(FIRST) + b"</p><p>" + cp1258(SENTENCE) + b"</p></div>"
     decoded = decode_html(page_bytes, "text/html; charset=utf-8")
-    assert decoded.encoding == "utf-8+cp1258"
     assert f"<h1>{TITLE}</h1>" in decoded.text and "<li>Tin tức - Sự kiện</li>" in decoded.text
     assert f"<p>{FIRST}</p><p>{SENTENCE}</p>" in unicodedata.normalize("NFC", decoded.text)
-    stray = template + b"<p>" + FIRST.encode() + b" \x93 </p>"  # one stray byte: still UTF-8
-    assert decode_html(stray, "text/html; charset=utf-8").encoding == "utf-8"
+    # Quotes pasted from Windows, as single bytes: read as windows-1258 reads
+    # them, not as replacement characters nor a whole run gone legacy.
+    quoted = template + b"<p>" + FIRST.encode() + b" \x93ok\x94</p><em>\x93" + "Hà Nội".encode()
+    decoded = decode_html(quoted + b"\x94</em>", "text/html; charset=utf-8")
+    assert f"<p>{FIRST} “ok”</p><em>“Hà Nội”</em>" in decoded.text
 
 
 def test_vietnamese_score_separates_right_and_wrong_readings() -> None:
