@@ -23,6 +23,7 @@ from extract.container import (
     MIN_PARAGRAPH,
     article_blocks,
     find_article_body,
+    is_caption,
     plays_media,
     under_teasers,
 )
@@ -69,35 +70,38 @@ def _area(title: Element | None, body: Element) -> Element:
     return parent if parent is not None and parent.tag not in _PAGE_TAGS else body
 
 
-def _lead_between(
+def _above_body(
     area: Element, title: Element | None, body: Element, chrome: Collection[Element]
-) -> tuple[str, Element] | None:
-    """The paragraph standing between the headline and the body, when no
-    selector names the lead.
+) -> list[TextBlock]:
+    """The paragraphs standing between the headline and the body: the lead,
+    when no selector names one, and what follows it.
 
-    A theme's own class for it (``post-summary``) is in no preset: after a
-    portal's redesign its every lead was lost, and words found only in a
-    lead were no longer found.  A date, byline, counter or share line there
-    is no lead.
+    A theme's own class for the lead (``post-summary``) is in no preset:
+    after a portal's redesign its every lead was lost, and words found only
+    in a lead were no longer found.  A date, byline, counter, share line or
+    an image's caption there is no paragraph of the article.
     """
     if title is None or not is_within(title, area) or is_within(title, body):
-        return None
+        return []
     after = False
+    found = []
     for block in text_blocks(area, chrome):
         if is_within(block.element, body):
-            return None
+            break
         if is_within(block.element, title):
             after = True
-        elif after and _reads_as_lead(block):
-            return block.text, block.element
-    return None
+        elif after and _reads_as_paragraph(block):
+            found.append(block)
+    return found
 
 
-def _reads_as_lead(block: TextBlock) -> bool:
+def _reads_as_paragraph(block: TextBlock) -> bool:
     text = block.text
     return (
         len(text) >= MIN_PARAGRAPH
         and block.link_ratio < MAX_LINK_RATIO
+        and not is_caption(block.element)
+        and next(block.element.iterancestors("figure"), None) is None
         and not is_boilerplate_line(text)
         and not (is_dateline(text) or is_short_date_line(text))
         and not AUTHOR_PREFIX.match(text)
@@ -253,9 +257,10 @@ def extract_article(
     if under_teasers(found.element, _elsewhere(page, url)):
         return None  # the same, under a heading of its own ("Tin nổi bật")
     area = _area(title_element, found.element)
-    summary_found = scope.first_text("summary") or _lead_between(
-        area, title_element, found.element, scope.chrome
-    )
+    summary_found = scope.first_text("summary")
+    above = [] if summary_found else _above_body(area, title_element, found.element, scope.chrome)
+    if above:
+        summary_found = above[0].text, above[0].element
     summary, summary_element = summary_found or (None, None)
     drop = {text for text in (title, summary) if text}
     lines = _meta_lines(area, title_element, found.element, scope.queries("remove"), drop)
@@ -266,7 +271,8 @@ def extract_article(
         plain_captions=preset.plain_captions and found.family == preset.name,
         drop=drop,
     )
-    if not parts.paragraphs and not parts.images and not plays_media(found.element):
+    paragraphs = [block.text for block in above[1:]] + parts.paragraphs
+    if not paragraphs and not parts.images and not plays_media(found.element):
         return None
     published, source = _published(
         page,
@@ -280,7 +286,7 @@ def extract_article(
         published_source=source,
         author=find_author(scope, lines) or author_of(parts.signature),
         summary=summary,
-        body=parts.paragraphs,
+        body=paragraphs,
         images=parts.images,
         views=find_views(scope, lines),
         category=find_category(scope, title, page.url),

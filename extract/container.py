@@ -114,12 +114,13 @@ def _is_prose(block: TextBlock) -> bool:
     return (
         len(block.text) >= MIN_PARAGRAPH
         and block.link_ratio < MAX_LINK_RATIO
-        and not _is_caption(block.element)
+        and not is_caption(block.element)
         and not is_boilerplate_line(block.text)
     )
 
 
-def _is_caption(element: Element) -> bool:
+def is_caption(element: Element) -> bool:
+    """Whether ``element`` is an image's caption, or one of an album's lines."""
     if element.tag == "figcaption":
         return True
     parent = element.getparent()

@@ -595,6 +595,14 @@ def test_a_redesigned_themes_lead_and_byline_are_read_as_before() -> None:
     assert record is not None
     assert (record.title, record.summary, record.author) == (title, lead, "Phạm Thùy Chinh")
     assert record.views == 139 and len(record.body) == 3
+    # An image's caption there is no lead, and a second paragraph there is the body's first.
+    second = "Buổi trao quà diễn ra ấm cúng tại hội trường Ủy ban nhân dân xã Thanh Liên."
+    figure = "<figure><img src='/a.jpg'><figcaption>Ảnh: Lãnh đạo xã trao quà cho các hộ nghèo."
+    above = f"{figure}</figcaption></figure><p class='post-summary'>{lead}</p><p>{second}</p>"
+    main = main.replace(f"<p class='post-summary'>{lead}</p>", above)
+    record = extract_article(page("generic_article.html", body=_bare_page(title, main)))
+    assert record is not None and record.summary == lead
+    assert record.body[0] == second and len(record.body) == 4
 
 
 def test_a_video_under_its_dated_headline_is_an_article() -> None:
