@@ -23,11 +23,12 @@ def find_aliases(session: Session, site_id: int, records: list[ArticleRecord]) -
     """The URLs of ``records`` that are other URLs of an article, and that article's URL.
 
     One known as an alias stays one; a page's URL whose ``rel=canonical``
-    named another is one (see ``ArticleRecord.also_at``); a URL with no article yet whose body
-    is an article's of the same site (archived, or met earlier in
-    this batch) is one: the last line of defence when canonical URLs failed
-    to make one URL of two (a case-insensitive server, a session token in a
-    parameter nobody could tell).
+    named another is one (see ``ArticleRecord.also_at``); a URL with no
+    article yet whose body is an article's of the same site (archived, or
+    met earlier in this batch) is one: the last line of defence when
+    canonical URLs failed to make one URL of two (a case-insensitive server,
+    a session token in a parameter nobody could tell).  So is a copy of an
+    archived article under a line of its own (see :func:`_copies`).
     """
     urls = {record.url for record in records}
     fetched_at = {

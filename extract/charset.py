@@ -4,11 +4,12 @@ Charset labels on Vietnamese portals are unreliable: UTF-8 served as
 ``iso-8859-1``, windows-1258 labelled ``utf-8`` or not labelled at all, and
 TCVN3 and VNI pages that only a ``.VnTime`` or ``VNI-Times`` font ever made
 readable (often declared in an external stylesheet, so the page itself may
-not say).  Bytes that are
-valid UTF-8 are UTF-8 whatever the label says (legacy text is almost never
-valid UTF-8 by accident).  Otherwise the label, windows-1258, TCVN3 and VNI are
-scored on how Vietnamese their text looks (in a sample of the page, or the
-whole page if the sample says nothing), and the best reading wins.
+not say).  Bytes that are valid UTF-8 are UTF-8 whatever the label says
+(legacy text is almost never valid UTF-8 by accident), and so is a UTF-8
+template around runs of legacy text, each run read as it reads best.
+Otherwise the label, windows-1258, TCVN3 and VNI are scored on how
+Vietnamese their text looks (in a sample of the page, or the whole page if
+the sample says nothing), and the best reading wins.
 """
 
 from __future__ import annotations
