@@ -109,6 +109,28 @@ def _reads_as_paragraph(block: TextBlock) -> bool:
     )
 
 
+#: A line of a contact card: a short label, a colon, its value ("Điện thoại: 0204.3886.123").
+_LABELLED = re.compile(r"^[^\W\d_][^:]{0,30}:\s*\S")
+#: An e-mail address or a phone number.
+_REACHED_AT = re.compile(r"[\w.+-]+@[\w-]+\.[\w.]+|\d[\d .]{7,}\d")
+_MAX_CARD_LINE = 120
+
+
+def _contact_card(paragraphs: list[str]) -> bool:
+    """Whether ``paragraphs`` are a contact card: half or more of them short
+    labelled lines ("Địa chỉ: …", "Điện thoại: …"), a phone or an e-mail
+    among them.  Undated, such a page ("Liên hệ") was stored as an article,
+    dated the day of the crawl, and listed first among the newest news."""
+    labelled = [
+        line for line in paragraphs if len(line) <= _MAX_CARD_LINE and _LABELLED.match(line)
+    ]
+    return (
+        len(labelled) >= 2
+        and len(labelled) * 2 >= len(paragraphs)
+        and any(_REACHED_AT.search(line) for line in labelled)
+    )
+
+
 def _meta_lines(
     area: Element,
     title: Element | None,
@@ -279,6 +301,8 @@ def extract_article(
         page_date(scope, area=area, lines=lines, title=title_element, fetched_at=page.fetched_at),
         listed_date,
     )
+    if source in (None, "last-modified") and _contact_card(paragraphs):
+        return None
     return ArticleRecord(
         url=url,
         title=title,

@@ -623,6 +623,28 @@ def test_a_video_under_its_dated_headline_is_an_article() -> None:
     assert extract_article(page("generic_article.html", body=_bare_page(title, contact))) is None
 
 
+_CONTACT = (
+    "<p>Ủy ban nhân dân xã An Lạc</p><p>Địa chỉ: thôn Hòa Bình, xã An Lạc, huyện Sơn Động, tỉnh "
+    "Bắc Giang</p><p>Điện thoại: 0204.3886.123</p><p>Email: anlac.sondong@bacgiang.gov.vn</p>"
+    "<p>Giờ tiếp công dân: sáng thứ Năm hằng tuần.</p>"
+)
+
+
+def test_an_undated_contact_card_is_no_article() -> None:
+    """A WordPress "Liên hệ" page (address, phone, e-mail, office hours) was
+    stored as an article dated the day of the crawl, first among the newest
+    news.  The same lines under a notice's date are that notice."""
+    main = (
+        "<article class='page'><h1 class='entry-title'>Liên hệ</h1>"
+        f"<div class='entry-content'>{_CONTACT}</div></article>"
+    )
+    assert extract_article(page("generic_article.html", body=_bare_page("Liên hệ", main))) is None
+    title = "Thông báo đường dây nóng phòng chống thiên tai"
+    notice = _NOTICE_HEAD.format(title=title, body=_CONTACT)
+    record = extract_article(page("generic_article.html", body=_bare_page(title, notice)))
+    assert record is not None and record.title == title
+
+
 def test_a_day_in_the_headline_is_not_the_day_it_was_published() -> None:
     """A notice titled with the day of the power cut was dated that day, two
     days after the "Ngày đăng" printed under it."""
