@@ -48,6 +48,7 @@ from extract.fields import (
 from extract.page import Page
 from extract.published import page_date
 from extract.scope import Scope
+from extract.select import nodes
 from extract.urls import absolute, canonical_or_none
 
 #: Lines of the article area this long or shorter may be date or view-count lines.
@@ -129,6 +130,26 @@ def _contact_card(paragraphs: list[str]) -> bool:
         and len(labelled) * 2 >= len(paragraphs)
         and any(_REACHED_AT.search(line) for line in labelled)
     )
+
+
+#: Links of a page's menus: its navigation, whatever the template calls it.
+_MENU_LINKS = (
+    "//nav//a/@href | //header//a/@href"
+    " | //*[contains(@class, 'menu') or contains(@id, 'menu') or contains(@class, 'nav')]//a/@href"
+)
+
+
+def _in_its_own_menu(page: Page, url: str) -> bool:
+    """Whether the page's menu links to the page itself: one of the site's
+    own pages ("Giới thiệu", "Lịch sử", "About us").  Undated, such a page was
+    stored as an article dated the day of the crawl, on four of seven
+    portals of a probe; news is reached from listings, not from the menu."""
+    here = {canonical_or_none(page.url), canonical_or_none(url)}
+    for href in nodes(page.selector.root, _MENU_LINKS):
+        target = absolute(page.base_url, href.strip()) if href.strip() else None
+        if target and canonical_or_none(target.split("#", 1)[0]) in here:
+            return True
+    return False
 
 
 def _meta_lines(
@@ -301,7 +322,8 @@ def extract_article(
         page_date(scope, area=area, lines=lines, title=title_element, fetched_at=page.fetched_at),
         listed_date,
     )
-    if source in (None, "last-modified") and _contact_card(paragraphs):
+    undated = source in (None, "last-modified")
+    if undated and (_contact_card(paragraphs) or _in_its_own_menu(page, url)):
         return None
     return ArticleRecord(
         url=url,

@@ -645,6 +645,31 @@ def test_an_undated_contact_card_is_no_article() -> None:
     assert record is not None and record.title == title
 
 
+def test_an_undated_page_of_the_sites_own_menu_is_no_article() -> None:
+    """ "Giới thiệu" and "Lịch sử" pages, linked from every page's menu and
+    undated, were stored as articles dated the day of the crawl on four of
+    seven probe portals.  Dated, or not in the menu, a page is judged as before."""
+    url = URLS["generic_article.html"]
+    paragraphs = "".join(
+        f"<p>Xã Yên Thái được thành lập năm 1946, nằm ở phía tây huyện, có diện tích tự nhiên "
+        f"hơn hai nghìn héc-ta, chia thành mười hai thôn, phần {n}.</p>"
+        for n in range(4)
+    )
+
+    def about(menu_href: str, date: str = "") -> bytes:
+        menu = (
+            f"<nav><ul><li><a href='/'>Trang chủ</a></li><li><a href='{menu_href}'>Giới thiệu</a>"
+        )
+        main = f"<div class='noidung'><h1>Giới thiệu chung</h1>{date}{paragraphs}</div>"
+        return _bare_page("Giới thiệu chung", f"{menu}</li></ul></nav>{main}")
+
+    assert extract_article(page("generic_article.html", body=about(url))) is None
+    dated = about(url, "<div class='date'>Cập nhật: 12/03/2024</div>")
+    assert extract_article(page("generic_article.html", body=dated)) is not None
+    elsewhere = about("/gioi-thieu.html")
+    assert extract_article(page("generic_article.html", body=elsewhere)) is not None
+
+
 def test_a_day_in_the_headline_is_not_the_day_it_was_published() -> None:
     """A notice titled with the day of the power cut was dated that day, two
     days after the "Ngày đăng" printed under it."""
