@@ -323,6 +323,7 @@ def test_a_text_replaced_wholesale_is_another_article_and_the_archived_one_stays
     assert (counts.new, counts.updated, counts.replaced) == (1, 0, 1)
     assert counts.replaced_example == url
     assert store.article(url).title == "Tour hè giá rẻ"
+    assert store.article(url).earlier_here == [f"{url}#dna-{kept.id}"]  # dna show lists it
     archived = store.article(kept.id)
     assert (archived.url, archived.title) == (f"{url}#dna-{kept.id}", kept.title)
     assert archived.version_count == 2 and archived.updated_at > kept.updated_at
