@@ -55,8 +55,6 @@ class ArchivedArticle:
     mentions: list[Mention] = field(default_factory=list)
     #: other URLs the same article was found under (aliases), when asked for.
     other_urls: list[str] = field(default_factory=list)
-    #: articles its URL showed before another took it (``URL#dna-<id>``), when asked for.
-    earlier_here: list[str] = field(default_factory=list)
     #: whether this version is the one the article shows now.
     current: bool = True
     #: this version's place among the article's, 1 the oldest (0: not counted).

@@ -248,19 +248,6 @@ class Store(CrawlHistory):
                     .order_by(ArticleUrl.id)
                 )
             )
-            # Articles this address showed before a takeover gave it another
-            # (see the writer's _successor); within the site, so never a scan of all.
-            retired = f"{found.url}#dna-"
-            found.earlier_here = [
-                url
-                for url in session.scalars(
-                    select(Article.url)
-                    .where(Article.site_id == row[0].site_id)
-                    .where(Article.url.startswith(retired, autoescape=True))
-                    .order_by(Article.id)
-                )
-                if url.startswith(retired)
-            ]
             return found
 
     def versions(self, article_id: int) -> list[ArticleVersionInfo]:

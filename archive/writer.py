@@ -84,9 +84,6 @@ class _ArticleBatch:
     created: list[_NewVersion] = field(default_factory=list)
     #: URLs whose article got a version unlike the one before (see :func:`_unlike`).
     replaced: list[str] = field(default_factory=list)
-    #: articles whose URL a text unlike theirs took, kept under a URL of their
-    #: own, and the version this batch set each to show, if any.
-    retired: list[tuple[Article, ArticleVersion | _NewVersion | None]] = field(default_factory=list)
     _stored: dict[int, ArticleVersion] | None = None
 
     def article_url(self, url: str) -> str:
@@ -319,18 +316,14 @@ class ArchiveWriter:
                 capture_id = capture_ids.get(item.capture_record_id)
                 if capture_id is None:
                     raise StoreError(f"article {item.record.url} names unknown capture")
-                saved.append(self._save_article(session, batch, item, capture_id))
+                saved.append(self._save_article(batch, item, capture_id))
             _insert_versions(session, batch.created)
             for url, version in batch.current.items():
                 batch.articles[url].current_version_id = version.id
-            for article, version in batch.retired:
-                if version is not None:
-                    article.current_version_id = version.id
             session.flush()
             prefer_clean_urls(session, batch.articles, batch.aliases)
-            if self.search_documents is not None and (batch.changed or batch.retired):
+            if self.search_documents is not None and batch.changed:
                 changed = [batch.articles[url].id for url in sorted(batch.changed)]
-                changed += [article.id for article, _ in batch.retired]
                 self.search_documents(session, changed)
         self._shared |= batch.shared
         return inserted, saved, len(batch.created), batch.replaced
@@ -355,7 +348,7 @@ class ArchiveWriter:
         return len(session.execute(insert.returning(Capture.__table__.c.id), rows).all())
 
     def _save_article(
-        self, session: Session, batch: _ArticleBatch, pending: _PendingArticle, capture_id: int
+        self, batch: _ArticleBatch, pending: _PendingArticle, capture_id: int
     ) -> Outcome:
         url = batch.article_url(pending.record.url)
         article = batch.articles[url]
@@ -364,9 +357,6 @@ class ArchiveWriter:
         # portal's captures of many days in one batch.
         record = _timed_as(pending.record, batch.current.get(url, current))
         content_hash = record.content_hash()
-        if _takes_over(batch, url, article, current, pending, content_hash):
-            article = _successor(session, batch, url, article, pending.seen_at)
-            current = None
         if url in batch.fresh:
             batch.fresh.discard(url)
             outcome: Outcome = "new"
@@ -440,59 +430,6 @@ class ArchiveWriter:
             batch.with_current.add(url)
             batch.changed.add(url)
         return outcome
-
-
-def _takes_over(
-    batch: _ArticleBatch,
-    url: str,
-    article: Article,
-    current: ArticleVersion | None,
-    pending: _PendingArticle,
-    content_hash: str,
-) -> bool:
-    """Whether ``pending`` shows, at its article's own URL and as its latest
-    text, another article: another title, next to nothing of the text shown
-    (see :func:`_unlike`), nor the site's one text at many URLs.
-
-    A portal taken over, or renumbering its articles, shows other news at
-    archived articles' URLs: made their current versions, the commune's
-    articles dropped out of search and export, and the newcomers were
-    listed under its name as edits of them.
-    """
-    record = pending.record
-    shown = batch.current.get(url, current)
-    return (
-        shown is not None
-        and url not in batch.fresh
-        and record.url == url
-        and pending.seen_at >= article.last_seen
-        and (url, content_hash) not in batch.versions
-        and record.text_hash() not in batch.shared
-        and _unlike(shown, record)
-    )
-
-
-def _successor(
-    session: Session, batch: _ArticleBatch, url: str, old: Article, seen_at: datetime
-) -> Article:
-    """A new article at ``url``; ``old`` keeps its text and versions under a
-    URL of its own, ``url#dna-<id>`` (a fragment: the address is the same)."""
-    now = datetime.now(UTC)
-    old.url, old.updated_at = f"{url}#dna-{old.id}", now
-    session.flush()  # the old row leaves the URL before the new one takes it
-    successor = Article(
-        site_id=old.site_id, url=url, first_seen=seen_at, last_seen=seen_at, updated_at=now
-    )
-    session.add(successor)
-    session.flush()
-    batch.replaced.append(url)
-    batch.retired.append((old, batch.current.pop(url, None)))
-    batch.articles[url] = successor
-    batch.fresh.add(url)
-    batch.with_current.discard(url)
-    for key in [key for key in batch.versions if key[0] == url]:
-        del batch.versions[key]
-    return successor
 
 
 def _insert_versions(session: Session, created: list[_NewVersion]) -> None:

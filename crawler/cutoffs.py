@@ -117,8 +117,7 @@ def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
         lines.append(
             f"replaced: {replaced} archived article(s) now show a text unlike theirs, under "
             f"another title (e.g. {stats.get('dna/articles_replaced_example')}): the portal "
-            "taken over or renumbered? Each archived one is kept, as an article at URL#dna-ID; "
-            "the new texts are new articles"
+            "taken over or closed? What they showed before is kept (dna show ID --versions)"
         )
     if pages := stats.get("dna/articles_unextracted"):
         # An article too short, or on a template no rule reads, is otherwise

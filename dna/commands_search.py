@@ -481,8 +481,6 @@ def _print_article(article: ArchivedArticle) -> None:
     line("url", article.url)
     for url in article.other_urls:
         line("also at", url)
-    for url in article.earlier_here:
-        line("earlier here", url)
     published = local_time(article.published, f"%Y-%m-%d %H:%M ({TIME_ZONE_LABEL})")
     line("published", f"{published} (from {article.published_source})" if published else "")
     line("author", article.author)
