@@ -17,13 +17,11 @@ from lxml.etree import _Element as Element
 from archive.records import VIETNAM_TZ, ArticleRecord
 from extract.blocks import TextBlock, is_within, text_blocks
 from extract.body import AUTHOR_PREFIX, split_body
-from extract.boilerplate import chrome_elements, is_boilerplate_line, views_line
+from extract.boilerplate import chrome_elements, views_line
 from extract.container import (
-    MAX_LINK_RATIO,
-    MIN_PARAGRAPH,
     article_blocks,
     find_article_body,
-    is_caption,
+    is_prose,
     plays_media,
     under_teasers,
 )
@@ -99,11 +97,8 @@ def _above_body(
 def _reads_as_paragraph(block: TextBlock) -> bool:
     text = block.text
     return (
-        len(text) >= MIN_PARAGRAPH
-        and block.link_ratio < MAX_LINK_RATIO
-        and not is_caption(block.element)
+        is_prose(block)
         and next(block.element.iterancestors("figure"), None) is None
-        and not is_boilerplate_line(text)
         and not (is_dateline(text) or is_short_date_line(text))
         and not AUTHOR_PREFIX.match(text)
         and views_line(text) is None
@@ -144,12 +139,8 @@ def _in_its_own_menu(page: Page, url: str) -> bool:
     own pages ("Giới thiệu", "Lịch sử", "About us").  Undated, such a page was
     stored as an article dated the day of the crawl, on four of seven
     portals of a probe; news is reached from listings, not from the menu."""
-    here = {canonical_or_none(page.url), canonical_or_none(url)}
-    for href in nodes(page.selector.root, _MENU_LINKS):
-        target = absolute(page.base_url, href.strip()) if href.strip() else None
-        if target and canonical_or_none(target.split("#", 1)[0]) in here:
-            return True
-    return False
+    here = _here(page, url)
+    return any(_link_target(page, href) in here for href in nodes(page.selector.root, _MENU_LINKS))
 
 
 def _meta_lines(
@@ -244,15 +235,26 @@ def _links_elsewhere(title: Element, page: Page, url: str) -> bool:
 
 def _elsewhere(page: Page, url: str) -> Callable[[str], bool]:
     """Whether a link's ``href`` leads to another page than ``page`` (known as ``url``)."""
-    here = {canonical_or_none(page.url), canonical_or_none(url)}
+    here = _here(page, url)
 
     def leads_elsewhere(href: str) -> bool:
-        target = absolute(page.base_url, href.strip()) if href.strip() else None
-        if not target or not target.startswith(("http://", "https://")):
-            return False
-        return canonical_or_none(target.split("#", 1)[0]) not in here
+        target = _link_target(page, href)
+        return target is not None and target not in here
 
     return leads_elsewhere
+
+
+def _here(page: Page, url: str) -> set[str | None]:
+    """The page's canonical URLs: as fetched, and as its ``rel=canonical`` names it."""
+    return {canonical_or_none(page.url), canonical_or_none(url)}
+
+
+def _link_target(page: Page, href: str) -> str | None:
+    """The canonical web page a link on ``page`` leads to, fragment left out; ``None`` if none."""
+    target = absolute(page.base_url, href.strip()) if href.strip() else None
+    if not target or not target.startswith(("http://", "https://")):
+        return None
+    return canonical_or_none(target.split("#", 1)[0])
 
 
 def _text(element: Element) -> str:

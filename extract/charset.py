@@ -189,29 +189,28 @@ def _mixed(body: bytes, candidates: list[str]) -> Decoded | None:
     garbled; read whole as UTF-8, its body.  Legacy text is almost never
     valid UTF-8, so the runs that are show the template's encoding.
     """
-    runs = _RUNS.split(body)
-    invalid = []
+    runs: list[str | bytes] = []  # read, or left to read (not UTF-8)
     valid = 0
-    for run in runs:
-        if not run.isascii():
-            try:
-                run.decode("utf-8")
-                valid += 1
-            except UnicodeDecodeError:
-                invalid.append(run)
+    for run in _RUNS.split(body):
+        try:
+            runs.append(run.decode("utf-8"))
+            valid += not run.isascii()
+        except UnicodeDecodeError:
+            runs.append(run)
+    invalid = [run for run in runs if isinstance(run, bytes)]
     if valid < _UTF8_RUNS or not invalid:
         return None
     legacy, _ = _best_reading(b" ".join(invalid), candidates)
     parts = []
     read_as_legacy = False
     for run in runs:
-        try:
-            parts.append(run.decode("utf-8"))
-        except UnicodeDecodeError:
-            as_utf8, as_legacy = run.decode("utf-8", errors="dna-stray-byte"), _read(run, legacy)
-            better = vietnamese_score(as_legacy) > vietnamese_score(as_utf8)
-            parts.append(as_legacy if better else as_utf8)
-            read_as_legacy |= better
+        if isinstance(run, str):
+            parts.append(run)
+            continue
+        as_utf8, as_legacy = run.decode("utf-8", errors="dna-stray-byte"), _read(run, legacy)
+        better = vietnamese_score(as_legacy) > vietnamese_score(as_utf8)
+        parts.append(as_legacy if better else as_utf8)
+        read_as_legacy |= better
     return Decoded("".join(parts), f"utf-8+{legacy}" if read_as_legacy else "utf-8")
 
 

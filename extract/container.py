@@ -108,19 +108,18 @@ def _among_prose(prose: list[TextBlock], blocks: list[TextBlock]) -> list[TextBl
     return blocks[start:end]
 
 
-def _is_prose(block: TextBlock) -> bool:
+def is_prose(block: TextBlock) -> bool:
     """A paragraph of the page's own text: a caption says what an image shows,
     and a gallery of captioned images is no article."""
     return (
         len(block.text) >= MIN_PARAGRAPH
         and block.link_ratio < MAX_LINK_RATIO
-        and not is_caption(block.element)
+        and not _is_caption(block.element)
         and not is_boilerplate_line(block.text)
     )
 
 
-def is_caption(element: Element) -> bool:
-    """Whether ``element`` is an image's caption, or one of an album's lines."""
+def _is_caption(element: Element) -> bool:
     if element.tag == "figcaption":
         return True
     parent = element.getparent()
@@ -153,7 +152,7 @@ def _teasers(blocks: list[TextBlock]) -> int:
     for block in blocks:
         if _is_headline(block):
             under, above = True, 0
-        elif _is_prose(block):
+        elif is_prose(block):
             teasers += under
             above = 0 if under else above + 1
             under = False
@@ -175,7 +174,7 @@ def _read_on_teaser(blocks: list[TextBlock]) -> bool:
             return True
         if _is_headline(block) and len(hrefs) == 1:
             target, prose = hrefs.pop(), False
-        elif _is_prose(block):
+        elif is_prose(block):
             prose = target is not None
         elif block.links:
             target = None
@@ -197,7 +196,7 @@ def under_teasers(element: Element, elsewhere: Callable[[str], bool]) -> bool:
     for block in blocks:
         if _is_headline(block) and len(block.links) == 1:
             target = block.links[0].get("href") or ""
-        elif _is_prose(block):
+        elif is_prose(block):
             teaser = target is not None and elsewhere(target)
             first = teaser if first is None else first
             prose, teasers, target = prose + 1, teasers + teaser, None
@@ -241,7 +240,7 @@ def has_article_text(
     the tags, "Bản in" and share links under a short article are not teasers.
     """
     blocks = article_blocks(text_blocks(element, chrome_elements(element, remove)))
-    prose = [block for block in blocks if _is_prose(block)]
+    prose = [block for block in blocks if is_prose(block)]
     links = sum(
         len(block.links) for block in _among_prose(prose, blocks) if _is_headline_link(block)
     )
@@ -333,7 +332,7 @@ def _hrefs_among_prose(block: Element) -> list[str]:
     """The targets of the links in ``block`` among its prose (see
     :func:`_among_prose`), chrome left out."""
     blocks = list(text_blocks(block, chrome_elements(block)))
-    prose = [text for text in blocks if _is_prose(text)]
+    prose = [text for text in blocks if is_prose(text)]
     return [
         str(link.get("href", "")) for text in _among_prose(prose, blocks) for link in text.links
     ]
@@ -371,7 +370,7 @@ def _is_register(block: Element) -> bool:
     of pages, whose summaries read as paragraphs.  Under its dated headline
     it is a notice's list of attachments; alone, a listing."""
     blocks = text_blocks(block, chrome_elements(block))
-    prose = [paragraph for paragraph in blocks if _is_prose(paragraph)]
+    prose = [paragraph for paragraph in blocks if is_prose(paragraph)]
     rows: set[Element] = set()
     in_rows = 0
     for paragraph in prose:

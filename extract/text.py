@@ -46,6 +46,7 @@ def whole_number(text: str, most_digits: int = 18) -> int | None:
     return None
 
 
+_ZERO_WIDTH_SPACES = re.compile("\u200b+")
 _WORD_END = re.compile(r"\w$")
 _WORD_START = re.compile(r"\w")
 _LAST_LETTERS = re.compile(r"[^\W\d_]+$")
@@ -77,9 +78,6 @@ def _zero_width_spaces(text: str) -> str:
         inside = left and right and _one_syllable(left.group() + right.group())
         out.append(" " + piece if between_words and not inside else piece)
     return "".join(out)
-
-
-_ZERO_WIDTH_SPACES = re.compile("\u200b+")
 
 
 def _one_syllable(word: str) -> bool:
