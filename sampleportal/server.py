@@ -137,6 +137,16 @@ class PortalServer:
         """Add ``paragraph`` to the article at ``url``, as an editor correcting it."""
         self._site.revise(url, paragraph)
 
+    def withdraw(self, url: str, status: int = 404) -> None:
+        """Delete the article at ``url``, as an editor would: off every list, its URL
+        answering ``status`` (404 or 410)."""
+        self._site.withdraw(url, status)
+
+    def unlist(self, url: str) -> None:
+        """Take the article at ``url`` off every list, its page still served: an old
+        article no pager reaches any more."""
+        self._site.unlist(url)
+
     def expected_articles(self) -> dict[str, ExpectedArticle]:
         """Ground truth of every article served, by canonical URL."""
         return self._site.expected()

@@ -92,6 +92,9 @@ class Site:
         self._index([*load_articles(family), *generate(self.info, extra_articles, seed)])
         newest = self.family.article_url(self.articles[0])
         self.faults = Faults(newest, slow_seconds) if faults else None
+        #: Articles no list shows any more, by path: served (unlisted) or not (withdrawn).
+        self._unlisted: dict[str, Article] = {}
+        self._withdrawn: dict[str, int] = {}
 
     def _index(self, articles: list[Article]) -> None:
         articles.sort(key=lambda a: (a.dated, a.id), reverse=True)
@@ -127,10 +130,7 @@ class Site:
 
     def revise(self, url: str, paragraph: str) -> None:
         """Append ``paragraph`` to the article at ``url`` and mark it modified now."""
-        path = url.removeprefix(self.base_url.rstrip("/"))
-        article = self.article_at(path)
-        if article is None:
-            raise KeyError(url)
+        article = self._article_of(url)
         revised = replace(
             article,
             paragraphs=(*article.paragraphs, paragraph),
@@ -138,25 +138,51 @@ class Site:
         )
         self._index([revised if a.id == article.id else a for a in self.articles])
 
+    def withdraw(self, url: str, status: int = 404) -> None:
+        """Take the article at ``url`` down: off every list, its URL answering ``status``."""
+        self._drop(url)
+        self._withdrawn[self._path(url)] = status
+
+    def unlist(self, url: str) -> None:
+        """Take the article at ``url`` off every list; its page stays (no pager reaches it)."""
+        self._unlisted[self._path(url)] = self._drop(url)
+
+    def _drop(self, url: str) -> Article:
+        article = self._article_of(url)
+        self._index([a for a in self.articles if a.id != article.id])
+        self._unlisted.pop(self._path(url), None)
+        return article
+
+    def _article_of(self, url: str) -> Article:
+        article = self.article_at(self._path(url))
+        if article is None:
+            raise KeyError(url)
+        return article
+
+    def _path(self, url: str) -> str:
+        return url.removeprefix(self.base_url.rstrip("/"))
+
     def url(self, path: str) -> str:
         """The absolute URL of a site-relative ``path``."""
         return self.base_url + path.lstrip("/")
 
     def article_at(self, path: str) -> Article | None:
         """The article whose URL is exactly ``path``."""
-        return self._by_url.get(path)
+        return self._by_url.get(path) or self._unlisted.get(path)
 
     def related(self, article: Article) -> list[Article]:
         """The "other news" list: the editor's picks, else neighbours in the category."""
         if article.related:
-            return [self.by_id[i] for i in article.related]
+            return [self.by_id[i] for i in article.related if i in self.by_id]
         newer, older = self.neighbours(article)
         return (older + newer[::-1])[:_RELATED]
 
     def neighbours(self, article: Article) -> tuple[list[Article], list[Article]]:
         """Up to five newer and five older articles of the same category."""
         siblings = self.by_category[article.category]
-        position = next(i for i, a in enumerate(siblings) if a.id == article.id)
+        position = next((i for i, a in enumerate(siblings) if a.id == article.id), None)
+        if position is None:  # an article no list shows
+            return [], siblings[:_RELATED]
         return siblings[max(0, position - _RELATED) : position], siblings[position + 1 :][:_RELATED]
 
     # -- pages -----------------------------------------------------------------
@@ -171,6 +197,8 @@ class Site:
             return Page(jpeg(self._media[path]), content_type="image/jpeg")
         if path == "/admin" or path.startswith("/admin/"):
             return self._admin()
+        if path in self._withdrawn:
+            return self.not_found(self._withdrawn[path])
         page = self.faults.resolve(path) if self.faults else None
         if page is None and path == "/":
             page = self.home(query)
@@ -257,19 +285,20 @@ class Site:
         )
         return Page(self._page("Quản trị", form))
 
-    def not_found(self) -> Page:
+    def not_found(self, status: int = 404) -> Page:
         main = (
             '<div class="error-page"><h2>Không tìm thấy trang</h2>'
             "<p>Trang bạn yêu cầu không tồn tại hoặc đã bị xóa.</p>"
             '<p><a href="/">Quay về trang chủ</a></p></div>'
         )
-        return Page(self._page("Không tìm thấy trang", main), status=404)
+        return Page(self._page("Không tìm thấy trang", main), status=status)
 
     # -- ground truth ----------------------------------------------------------
 
     def expected(self) -> dict[str, ExpectedArticle]:
         """Ground truth for every article served, by canonical URL."""
-        return {self.url(self.family.article_url(a)): self._expect(a) for a in self.articles}
+        served = [*self.articles, *self._unlisted.values()]
+        return {self.url(self.family.article_url(a)): self._expect(a) for a in served}
 
     def _expect(self, article: Article) -> ExpectedArticle:
         family = self.family
