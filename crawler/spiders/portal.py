@@ -143,7 +143,7 @@ class PortalSpider(CaseProbe, scrapy.Spider):
         #: frontier is shared), to tell live listings from dead ones.
         self.known_articles = KnownArticles()
         #: Every URL a request was made for, so repeated links cost nothing.
-        self._requested: set[str] = set()
+        self.requested: set[str] = set()
         #: Pager postbacks sent: (form URL, page number), or for a step (next,
         #: last) also its target, argument and the links of the page it left.
         self._posted: set[tuple[Any, ...]] = set()
@@ -211,7 +211,7 @@ class PortalSpider(CaseProbe, scrapy.Spider):
                 len(self._archived),
             )
         for url in self.start_urls:
-            yield self._request(url, "seed")
+            yield self.request_for(url, "seed")
         # The family's sitemaps and feeds (the generic guesses until an
         # ``auto`` site's family is known); most portals have none, so a
         # missing one is not an error.
@@ -220,9 +220,9 @@ class PortalSpider(CaseProbe, scrapy.Spider):
         for root in sorted(roots):
             for path in feeds:
                 callback = self.parse_sitemap if "sitemap" in path else self.parse
-                yield self._request(root + path, "feed", callback=callback, optional=True)
+                yield self.request_for(root + path, "feed", callback=callback, optional=True)
 
-    def _request(
+    def request_for(
         self,
         url: str,
         kind: str,
@@ -240,7 +240,7 @@ class PortalSpider(CaseProbe, scrapy.Spider):
             meta["dna_written"] = written  # a relative href, as written
         if listed_date:
             meta["dna_listed_date"] = listed_date
-        self._requested.add(url)
+        self.requested.add(url)
         return scrapy.Request(
             url,
             callback=callback or (self.parse_media if kind == "media" else self.parse),
@@ -318,14 +318,14 @@ class PortalSpider(CaseProbe, scrapy.Spider):
         if fetch_media and record is not None:
             for image in record.images:
                 if self._allowed(image.src):
-                    yield self._request(image.src, "media")
+                    yield self.request_for(image.src, "media")
         selector = page.selector
         root = selector.root
         base = page.base_url
         for feed in nodes(root, _FEED_LINKS):
             url = absolute(base, feed)
             if url and self._allowed(url):
-                yield self._request(url, "feed", optional=True)
+                yield self.request_for(url, "feed", optional=True)
         domains = self.site.allowed_domains
 
         # Pager links are held back: see _next_pages.  Articles have no pager.
@@ -370,7 +370,7 @@ class PortalSpider(CaseProbe, scrapy.Spider):
             if url in pager:
                 continue
             shown.add(url)
-            if url in self._requested or url in archived:
+            if url in self.requested or url in archived:
                 # Seen before: the scheduler would drop it, but only after
                 # building and fingerprinting a request (dozens per page).
                 # Archived (in new mode): an article, whatever its URL's shape
@@ -379,14 +379,14 @@ class PortalSpider(CaseProbe, scrapy.Spider):
             suffix = extension(url)
             if suffix in DOCUMENT_EXTENSIONS:
                 if fetch_media:
-                    yield self._request(url, "media")
+                    yield self.request_for(url, "media")
                 continue
             if suffix in SKIPPED_EXTENSIONS:
                 continue
             kind = self._classify(url, family) or "page"
             if kind == "article":
                 articles.append(url)
-            yield self._request(url, kind, menu=menu, written=written_as.get(url))
+            yield self.request_for(url, kind, menu=menu, written=written_as.get(url))
         response.meta["dna_links_shown"] = frozenset(shown)  # for the trap guard
         listed = paged = frozenset()
         if pager or posted is not None:
@@ -454,7 +454,7 @@ class PortalSpider(CaseProbe, scrapy.Spider):
             "dna_pager": True,
         }
         for url in sorted(pager):
-            if url in self._requested:
+            if url in self.requested:
                 # Every page of a long pager links to every other (two hundred
                 # links): the scheduler would drop all but the first of each.
                 continue
@@ -462,7 +462,7 @@ class PortalSpider(CaseProbe, scrapy.Spider):
             if number and int(number.group(1)) > page_cap:
                 self.crawler.stats.inc_value("dna/listing_page_cap")
                 continue
-            request = self._request(url, "listing")
+            request = self.request_for(url, "listing")
             request.meta.update(pager_meta)
             yield request
         for postback in posted.pages if posted else ():
@@ -522,14 +522,14 @@ class PortalSpider(CaseProbe, scrapy.Spider):
             if not url or not self._allowed(url):
                 continue
             if sitemap.type == "sitemapindex":
-                if url not in self._requested:
+                if url not in self.requested:
                     children.append(url)
             elif self.sitemaps.page(url):
                 new = True
                 if url not in self._archived:
                     kind = self._classify(url, self.family) if self.family else None
                     listed = parse_feed_date(entry.get("lastmod"))
-                    yield self._request(url, kind or "article", listed_date=listed)
+                    yield self.request_for(url, kind or "article", listed_date=listed)
         new = self.sitemaps.listed(children) or new
         if response.meta.get(_CHILD_SITEMAP):
             self.sitemaps.came_back(new)
@@ -537,7 +537,7 @@ class PortalSpider(CaseProbe, scrapy.Spider):
 
     def _child_sitemaps(self) -> Iterator[scrapy.Request]:
         for url in self.sitemaps.send():
-            request = self._request(url, "feed", callback=self.parse_sitemap, optional=True)
+            request = self.request_for(url, "feed", callback=self.parse_sitemap, optional=True)
             # Never dropped as seen: the children behind it would wait forever.
             yield request.replace(
                 dont_filter=True,
@@ -561,7 +561,7 @@ class PortalSpider(CaseProbe, scrapy.Spider):
             url = absolute(response.url, link)
             if url and self._allowed(url) and url not in self._archived:
                 published = item.xpath("pubDate/text() | published/text() | updated/text()").get()
-                yield self._request(url, "article", listed_date=parse_feed_date(published))
+                yield self.request_for(url, "article", listed_date=parse_feed_date(published))
 
     # -- failures ---------------------------------------------------------
 
