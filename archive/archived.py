@@ -59,6 +59,12 @@ class ArchivedArticle:
     current: bool = True
     #: this version's place among the article's, 1 the oldest (0: not counted).
     version_number: int = 0
+    #: when the article was last seen on its portal, at any of its URLs.
+    last_seen: datetime | None = None
+    #: when its portal was first found to have deleted it (see archive.gone).
+    gone_since: datetime | None = None
+    #: what its URL answered then (404 or 410).
+    gone_status: int | None = None
 
     @property
     def captions(self) -> list[str]:
@@ -249,6 +255,7 @@ def archived_article_of(
         tags=list(version.tags),
         family=version.family,
         first_seen=article.first_seen,
+        last_seen=article.last_seen,
         updated_at=article.updated_at,
         version_id=version.id,
         version_count=count,

@@ -3,9 +3,12 @@
 Fields, in order (see README, "Export format"):
 
 ``id url site title published published_source author summary body captions
-views category tags first_seen fetched_at warc_file warc_offset``
+views category tags first_seen fetched_at warc_file warc_offset last_seen
+gone_since``
 
-``published`` is ISO 8601 in Vietnam time (+07:00) or null; ``body`` is the
+``published`` is ISO 8601 in Vietnam time (+07:00) or null, and so are the
+times; ``gone_since`` is null unless the portal deleted the article
+(:mod:`archive.gone`); ``body`` is the
 paragraphs joined with newlines; ``captions`` and ``tags`` are lists (JSON
 arrays inside CSV cells).  In CSV, text a spreadsheet would run as a formula
 begins with ``'`` (:func:`spreadsheet_cells`).
@@ -43,6 +46,8 @@ FIELDS = (
     "fetched_at",
     "warc_file",
     "warc_offset",
+    "last_seen",
+    "gone_since",
 )
 #: Added after :data:`FIELDS` when every version is exported: its number
 #: among the article's (1 the oldest), and whether it is the text shown now.
@@ -74,6 +79,8 @@ def article_row(article: ArchivedArticle) -> dict[str, Any]:
         "fetched_at": _local(article.fetched_at),
         "warc_file": article.warc_file,
         "warc_offset": article.warc_offset,
+        "last_seen": _local(article.last_seen),
+        "gone_since": _local(article.gone_since),
     }
 
 

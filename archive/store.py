@@ -41,6 +41,7 @@ from archive.database import (
     is_read_only,
     shown_url,
 )
+from archive.gone import Gone, gone_articles
 from archive.messages import one_line
 from archive.models import (
     Article,
@@ -201,8 +202,10 @@ class Store(CrawlHistory):
             rows = session.execute(query.execution_options(yield_per=batch_size))
             for batch in rows.partitions():
                 mentions = mentions_of(session, [row[1].id for row in batch])
+                gone = gone_articles(session, list({row[0].id for row in batch}))
                 for row in batch:
                     found = archived_article_of(*row, mentions=mentions.get(row[1].id, []))
+                    _mark_gone(found, gone.get(found.id))
                     if every_version:
                         number = number + 1 if found.id == last_id else 1
                         found.version_number, last_id = number, found.id
@@ -241,6 +244,7 @@ class Store(CrawlHistory):
                 return None
             mentions = mentions_of(session, [row[1].id]).get(row[1].id, [])
             found = archived_article_of(*row, mentions=mentions)
+            _mark_gone(found, gone_articles(session, [found.id]).get(found.id))
             found.other_urls = list(
                 session.scalars(
                     select(ArticleUrl.url)
@@ -481,10 +485,24 @@ class Store(CrawlHistory):
                 for row in session.scalars(query.execution_options(yield_per=2000))
             }
 
-    def article_urls(self, site: str, *, before: datetime | None = None) -> set[str]:
-        """The canonical URLs of ``site``'s archived articles, first seen before ``before``."""
+    def article_urls(
+        self,
+        site: str,
+        *,
+        before: datetime | None = None,
+        unseen_since: datetime | None = None,
+    ) -> set[str]:
+        """The canonical URLs of ``site``'s archived articles, first seen before
+        ``before``, or last seen before ``unseen_since``."""
         query = select(Article.url).join(Site, Article.site_id == Site.id).where(Site.name == site)
         if before is not None:
             query = query.where(Article.first_seen < before)
+        if unseen_since is not None:
+            query = query.where(Article.last_seen < unseen_since)
         with self.session() as session:
             return set(session.scalars(query.execution_options(yield_per=5000)))
+
+
+def _mark_gone(article: ArchivedArticle, gone: Gone | None) -> None:
+    if gone is not None:
+        article.gone_since, article.gone_status = gone.since, gone.status

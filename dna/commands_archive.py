@@ -275,6 +275,11 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
     help="Every stored version of each article, oldest first, numbered, the current one marked.",
 )
 @click.option(
+    "--gone",
+    is_flag=True,
+    help="Only articles their portal has deleted (a full crawl found them 404 or 410).",
+)
+@click.option(
     "--output",
     "-o",
     type=click.Path(dir_okay=False, writable=True, path_type=Path),
@@ -282,25 +287,35 @@ def verify(site: str | None, repair: bool, env: Env) -> None:
 )
 @archive_options("read")
 def export(
-    fmt: str | None, site: str | None, versions: bool, output: Path | None, env: Env
+    fmt: str | None,
+    site: str | None,
+    versions: bool,
+    gone: bool,
+    output: Path | None,
+    env: Env,
 ) -> None:
     """Write every article, one record each, as JSON Lines or CSV.
 
     The fields are a contract (see docs/commands.md): url, site, title, published,
     published_source, author, summary, body, captions, views, category,
-    tags, warc_file, warc_offset and more.  An article's record is its
-    latest version; with --versions, each of its versions is a record,
-    with two more fields: version (1 the oldest) and current.
+    tags, warc_file, warc_offset, last_seen, gone_since and more.  An
+    article's record is its latest version; with --versions, each of its
+    versions is a record, with two more fields: version (1 the oldest) and
+    current.  gone_since is when a full crawl found the article deleted from
+    its portal; --gone exports those articles only.
 
     Example:
 
     \b
         dna export --format csv --site xa-thanh-lien -o thanh-lien.csv
         dna export --versions --site xa-thanh-lien -o thanh-lien-versions.jsonl
+        dna export --gone --format csv -o deleted-from-portals.csv
     """
     store = env.open_store()
     try:
         articles = store.articles(site=site, every_version=versions)
+        if gone:
+            articles = (article for article in articles if article.gone_since is not None)
         export_articles(articles, output, fmt, versions=versions)
     finally:
         store.close()

@@ -31,7 +31,7 @@ from tests.harness import DNA, TEST_CRAWLER_OPTIONS, run_dna, serve_pages, sites
 CONTENT = tuple(
     name
     for name in FIELDS
-    if name not in {"id", "first_seen", "fetched_at", "warc_file", "warc_offset"}
+    if name not in {"id", "first_seen", "last_seen", "fetched_at", "warc_file", "warc_offset"}
 )
 
 

@@ -1,0 +1,84 @@
+"""Articles gone from their portal, as the captures at their URLs tell.
+
+An archived article is kept whatever its portal does; what changes is
+whether the portal still shows it.  That is read from the captures, not
+stored, so a restore from WARC files alone says what the crawls said.
+
+An article is gone when, at the latest capture of each of its URLs (its
+own and those it was also found at):
+
+- one answered 404 Not Found or 410 Gone, after the article was last seen;
+- none answered with a page (2xx, or 304 Not Modified): an article whose
+  old URL answers 404 while its new one, an alias, shows it has moved, not
+  gone.
+
+A server error or a redirect says nothing of the article, and a page now
+showing something else is the text's business (a new version, or
+``replaced:``), so neither counts as gone.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import func, select, union_all
+from sqlalchemy.orm import Session
+
+from archive.models import Article, ArticleUrl, Capture
+
+#: The statuses that say a page is no more (RFC 9110, 15.5.5 and 15.5.11).
+GONE_STATUSES = (404, 410)
+_NOT_MODIFIED = 304
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """When an article was first found gone, and what its URL answered."""
+
+    since: datetime
+    status: int
+
+
+def gone_articles(session: Session, article_ids: list[int]) -> dict[int, Gone]:
+    """Which of ``article_ids`` are gone from their portal, in one query."""
+    if not article_ids:
+        return {}
+    urls = union_all(
+        select(Article.id.label("article_id"), Article.url.label("url"), Article.last_seen).where(
+            Article.id.in_(article_ids)
+        ),
+        select(ArticleUrl.article_id, ArticleUrl.url, Article.last_seen)
+        .join(Article, Article.id == ArticleUrl.article_id)
+        .where(ArticleUrl.article_id.in_(article_ids)),
+    ).subquery()
+    # Both use the index on (url, fetched_at).
+    latest_status = (
+        select(Capture.status)
+        .where(Capture.url == urls.c.url)
+        .order_by(Capture.fetched_at.desc(), Capture.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )
+    first_gone = (
+        select(func.min(Capture.fetched_at))
+        .where(
+            Capture.url == urls.c.url,
+            Capture.status.in_(GONE_STATUSES),
+            Capture.fetched_at > urls.c.last_seen,
+        )
+        .scalar_subquery()
+    )
+    found: dict[int, Gone] = {}
+    live: set[int] = set()
+    rows = session.execute(
+        select(urls.c.article_id, latest_status.label("status"), first_gone.label("since"))
+    )
+    for article_id, status, since in rows:
+        if status in GONE_STATUSES and since is not None:
+            earlier = found.get(article_id)
+            if earlier is None or since < earlier.since:
+                found[article_id] = Gone(since, status)
+        elif status is not None and (200 <= status < 300 or status == _NOT_MODIFIED):
+            live.add(article_id)
+    return {article_id: gone for article_id, gone in found.items() if article_id not in live}
