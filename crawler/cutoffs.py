@@ -10,9 +10,10 @@ in the browser by JavaScript, or a bot check that sets a cookie by script and
 reloads): it ends "finished" with nothing archived, and would pass unseen
 among a fleet's crawls; and a crawl in which archived articles' URLs came to
 show other texts (a portal taken over, or closed with one notice at every
-address), which would pass as ordinary updates; and a full crawl fetching
+address), which would pass as ordinary updates; a full crawl fetching
 under a third of the pages the last whole one did (every URL redirected
-to one "this portal has moved" page).
+to one "this portal has moved" page); and archived articles it found
+deleted from the portal (:mod:`crawler.extensions.recheck`).
 """
 
 from __future__ import annotations
@@ -118,6 +119,13 @@ def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
             f"replaced: {replaced} archived article(s) now show a text unlike theirs, under "
             f"another title (e.g. {stats.get('dna/articles_replaced_example')}): the portal "
             "taken over or closed? What they showed before is kept (dna show ID --versions)"
+        )
+    if gone := stats.get("dna/gone"):
+        # A deleted article is taken off the portal's lists: only a recheck finds it.
+        lines.append(
+            f"gone: {gone} of {stats.get('dna/rechecked')} archived article(s) no link led to "
+            f"answered 404 or 410 (e.g. {stats.get('dna/gone_example')}): deleted from the "
+            "portal, kept in the archive (dna export --gone lists them)"
         )
     if pages := stats.get("dna/articles_unextracted"):
         # An article too short, or on a template no rule reads, is otherwise

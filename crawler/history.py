@@ -18,6 +18,7 @@ from archive.store import Store
 from archive.warcreader import RevisitRef, StoredResponse, WarcReadError, read_response
 
 if TYPE_CHECKING:
+    from datetime import datetime
     from pathlib import Path
 
     from scrapy.crawler import Crawler
@@ -181,11 +182,22 @@ class ArchiveHistory:
         """
         if self.store is None:
             return set()
-        before = None
-        if resumes is not None:
-            first = self.store.crawl_run(self.store.resume_chain(resumes)[-1])
-            before = first.started_at if first else None
-        return self.store.article_urls(self.site, before=before)
+        return self.store.article_urls(self.site, before=self._chain_start(resumes))
+
+    def unseen_articles(self, started: datetime, resumes: int | None = None) -> set[str]:
+        """The site's archived article URLs not seen since ``started``, or since
+        the first of the crawls ``resumes`` resumed started."""
+        if self.store is None:
+            return set()
+        since = self._chain_start(resumes) or started
+        return self.store.article_urls(self.site, unseen_since=since)
+
+    def _chain_start(self, resumes: int | None) -> datetime | None:
+        """When the first crawl of the chain ``resumes`` ends started (None: no chain)."""
+        if not resumes:
+            return None
+        first = self.store.crawl_run(self.store.resume_chain(resumes)[-1])  # type: ignore[union-attr]
+        return first.started_at if first else None
 
     def captured_by(self, crawl_id: int) -> dict[str, CaptureRecord]:
         """Each URL fetched by ``crawl_id`` and the crawls it resumed: its latest capture."""

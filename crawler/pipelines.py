@@ -78,6 +78,7 @@ class ArchivePipeline:
             raise NotConfigured
         pipeline = cls(crawler, url)
         crawler.signals.connect(pipeline.capture_recorded, signal=dna_signals.capture_recorded)
+        crawler.signals.connect(pipeline.flush, signal=dna_signals.archive_needed)
         crawler.signals.connect(pipeline.spider_closed, signal=signals.spider_closed)
         return pipeline
 
@@ -126,6 +127,11 @@ class ArchivePipeline:
                 )
             )
         return item
+
+    def flush(self) -> None:
+        """Write the batch waiting, for a component about to read the archive."""
+        if self.writer is not None:
+            self._write(self.writer.flush)
 
     def _write(self, write: Callable[[], object]) -> bool:
         """Run a database write; if the database is gone, stop the crawl instead.

@@ -20,6 +20,8 @@ Settings of our own (all prefixed ``DNA_``):
 ``DNA_CRAWL_MODE``     ``new`` (listings and unseen articles) or ``full`` (revisit all)
 ``DNA_NEW_STOP_AFTER``  in ``new`` mode, stop a pager after this many listing
                        pages in a row hold only archived articles
+``DNA_RECHECK_ARCHIVED``  at a full crawl's end, ask for the archived articles it did
+                       not reach: still online, or gone (crawler.extensions.recheck)
 ``DNA_RESUMES``        id of the unfinished crawl this one resumes (set by ``--resume``)
 ``DNA_MIN_FREE_MB``    stop the crawl cleanly when the WARC disk has less free space
 ``DNA_DISK_CHECK_INTERVAL``  seconds between free-space checks
@@ -61,6 +63,7 @@ DNA_DEDUP = True
 DNA_CONDITIONAL_GET = True
 DNA_CRAWL_MODE = "full"
 DNA_NEW_STOP_AFTER = 1
+DNA_RECHECK_ARCHIVED = True
 DNA_RESUMES = 0
 DNA_MAX_PAGES = 100_000
 DNA_MAX_MINUTES = 720.0
@@ -174,6 +177,7 @@ EXTENSIONS = {
     "crawler.extensions.garbage.GarbageCollection": 0,
     # After AutoThrottle (0): a host answering 429 is paused and slowed for good.
     "crawler.extensions.slowdown.HostSlowdown": 10,
+    "crawler.extensions.recheck.RecheckArchived": 20,
 }
 
 ITEM_PIPELINES = {

@@ -81,6 +81,7 @@ CRAWLER_KEYS = {
     "dedup": ("DNA_DEDUP", bool),
     "conditional_get": ("DNA_CONDITIONAL_GET", bool),
     "new_stop_after": ("DNA_NEW_STOP_AFTER", int),
+    "recheck_archived": ("DNA_RECHECK_ARCHIVED", bool),
     "min_free_mb": ("DNA_MIN_FREE_MB", int),
     # Every site's budgets, unless its own block sets them.
     "max_pages": ("DNA_MAX_PAGES", int),

@@ -1,0 +1,129 @@
+"""Articles deleted from their portal: a full crawl rechecks what no link leads to.
+
+A portal deletes an article by taking it off its lists; its URL then answers
+404 or 410.  The archive keeps the article and says it is gone, from the
+captures alone, so a restore from the WARC files says the same.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from tests.harness import TEST_CRAWLER_OPTIONS, run_dna, serve_pages
+
+TITLES = {
+    1: "Hội nghị tổng kết công tác năm 2024",
+    2: "Lễ ra quân đầu xuân trồng cây",
+    3: "Trao quà cho hộ nghèo dịp Tết",
+    4: "Tập huấn phòng chống thiên tai",
+    5: "Khánh thành nhà văn hóa thôn Đông",
+}
+
+
+def _article(number: int) -> tuple[int, bytes]:
+    title = TITLES[number]
+    story = "".join(
+        f"<p>Sáng ngày {day}/5, Ủy ban nhân dân xã tổ chức sự kiện số {number}: {title.lower()}, "
+        "đánh giá kết quả đạt được và đề ra nhiệm vụ trọng tâm cho thời gian tới.</p>"
+        for day in (2, 3, 4)
+    )
+    body = f"<div class='noidung'><h1>{title}</h1><p>Đăng ngày 0{number}/05/2025</p>{story}</div>"
+    return 200, f"<html><head><title>{title}</title></head><body>{body}</body></html>".encode()
+
+
+def _home(paths: list[str]) -> tuple[int, bytes]:
+    links = "".join(f'<li><a href="{path}">{path}</a></li>' for path in paths)
+    return 200, f"<html><head><title>Xã</title></head><body><ul>{links}</ul></body></html>".encode()
+
+
+def _exported(data: Path, *args: str) -> dict[str, dict]:
+    result = run_dna("export", *args, data=data)
+    assert result.returncode == 0, result.stderr
+    return {row["url"]: row for row in map(json.loads, result.stdout.splitlines())}
+
+
+def test_a_full_crawl_finds_deleted_articles_gone_and_keeps_them(
+    tmp_path: Path, database_url: str
+) -> None:
+    articles = {f"/tin/{n}.html": _article(n) for n in TITLES}
+    pages = {"/": _home(list(articles)), **articles}
+    server, asked = serve_pages(pages)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    data = tmp_path / "data"
+    data.mkdir()
+    db = ("--db", database_url)
+    (data / "sites.toml").write_text(
+        f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "xa"\nstart_urls = ["{base}/"]\n',
+        encoding="utf-8",
+    )
+    try:
+        assert run_dna("crawl", "xa", "--no-index", *db, data=data).returncode == 0
+        assert len(_exported(data, *db)) == 5
+        # The editor deletes 2 (404) and 3 (410), leaves 4 online but on no
+        # list, and moves 5 to a new address, its old one answering 404.
+        pages["/"] = _home(["/tin/1.html", "/bai/5.html"])
+        pages["/tin/2.html"] = (404, b"not here")
+        pages["/tin/3.html"] = (410, b"gone")
+        pages["/bai/5.html"] = pages.pop("/tin/5.html")
+        asked.clear()
+        full = run_dna("crawl", "xa", "--no-index", "--mode", "full", *db, data=data)
+        assert full.returncode == 0, full.stdout + full.stderr
+        rechecked = {path for path in asked if path.startswith("/tin/")} - {"/tin/1.html"}
+        assert rechecked == {"/tin/2.html", "/tin/3.html", "/tin/4.html"}
+        assert "gone: 2 of 3 archived article(s) no link led to answered 404 or 410" in full.stdout
+        assert "Failed pages" not in full.stdout  # a deletion is a finding, not a failure
+
+        every = _exported(data, *db)
+        assert len(every) == 5  # nothing archived is lost
+        gone = _exported(data, "--gone", *db)
+        assert set(gone) == {f"{base}/tin/2.html", f"{base}/tin/3.html"}
+        assert all(row["gone_since"] for row in gone.values())
+        assert every[f"{base}/tin/4.html"]["gone_since"] is None
+        # Seen again by the recheck: its last sighting is this crawl's.
+        assert every[f"{base}/tin/4.html"]["last_seen"] > every[f"{base}/tin/4.html"]["first_seen"]
+        assert every[f"{base}/tin/5.html"]["gone_since"] is None  # moved, not gone
+
+        shown = run_dna("show", f"{base}/tin/3.html", *db, data=data)
+        assert "deleted from the portal: HTTP 410 since" in shown.stdout
+        crawls = run_dna("crawls", *db, data=data)
+        assert "gone: 2 of 3" in crawls.stdout
+
+        # WARC is the source of truth: a restore says the same.
+        restored = tmp_path / "restored"
+        result = run_dna("restore", str(data / "warc"), "--no-index", data=restored)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert set(_exported(restored, "--gone")) == set(gone)
+
+        # The article comes back online: no longer gone.
+        pages["/tin/2.html"] = _article(2)
+        pages["/"] = _home(["/tin/1.html", "/tin/2.html", "/bai/5.html"])
+        again = run_dna("crawl", "xa", "--no-index", "--mode", "full", *db, data=data)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert set(_exported(data, "--gone", *db)) == {f"{base}/tin/3.html"}
+    finally:
+        server.shutdown()
+
+
+def test_new_crawls_and_sites_that_turn_it_off_recheck_nothing(tmp_path: Path) -> None:
+    pages = {
+        "/": _home(["/tin/1.html", "/tin/2.html"]),
+        **{f"/tin/{n}.html": _article(n) for n in (1, 2)},
+    }
+    server, asked = serve_pages(pages)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    toml = f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "xa"\nstart_urls = ["{base}/"]\n'
+    (tmp_path / "sites.toml").write_text(toml, encoding="utf-8")
+    try:
+        assert run_dna("crawl", "xa", "--no-index", data=tmp_path).returncode == 0
+        pages["/"] = _home(["/tin/1.html"])
+        asked.clear()
+        assert run_dna("crawl", "xa", "--no-index", data=tmp_path).returncode == 0  # new mode
+        assert "/tin/2.html" not in asked
+        off = toml.replace("[crawler]\n", "[crawler]\nrecheck_archived = false\n")
+        (tmp_path / "sites.toml").write_text(off, encoding="utf-8")
+        result = run_dna("crawl", "xa", "--no-index", "--mode", "full", data=tmp_path)
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert "/tin/2.html" not in asked
+    finally:
+        server.shutdown()
