@@ -15,7 +15,7 @@ changed, so no row is written twice and no update is lost.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
@@ -485,22 +485,49 @@ class Store(CrawlHistory):
                 for row in session.scalars(query.execution_options(yield_per=2000))
             }
 
-    def article_urls(
-        self,
-        site: str,
-        *,
-        before: datetime | None = None,
-        unseen_since: datetime | None = None,
-    ) -> set[str]:
-        """The canonical URLs of ``site``'s archived articles, first seen before
-        ``before``, or last seen before ``unseen_since``."""
+    def article_urls(self, site: str, *, before: datetime | None = None) -> set[str]:
+        """The canonical URLs of ``site``'s archived articles, first seen before ``before``."""
         query = select(Article.url).join(Site, Article.site_id == Site.id).where(Site.name == site)
         if before is not None:
             query = query.where(Article.first_seen < before)
-        if unseen_since is not None:
-            query = query.where(Article.last_seen < unseen_since)
         with self.session() as session:
             return set(session.scalars(query.execution_options(yield_per=5000)))
+
+    def article_addresses(self, site: str) -> dict[str, int]:
+        """Every URL of ``site``'s archived articles, its own and those it was
+        also found at, with the article's id."""
+        own = select(Article.url, Article.id).join(Site, Article.site_id == Site.id)
+        also = (
+            select(ArticleUrl.url, ArticleUrl.article_id)
+            .join(Article, ArticleUrl.article_id == Article.id)
+            .join(Site, Article.site_id == Site.id)
+        )
+        with self.session() as session:
+            return {
+                url: article_id
+                for query in (own, also)
+                for url, article_id in session.execute(
+                    query.where(Site.name == site).execution_options(yield_per=5000)
+                )
+            }
+
+    def articles_unseen_since(self, site: str, since: datetime) -> set[int]:
+        """The ids of ``site``'s archived articles last seen before ``since``."""
+        query = (
+            select(Article.id)
+            .join(Site, Article.site_id == Site.id)
+            .where(Site.name == site, Article.last_seen < since)
+        )
+        with self.session() as session:
+            return set(session.scalars(query.execution_options(yield_per=5000)))
+
+    def gone(self, article_ids: Iterable[int]) -> dict[int, Gone]:
+        """Which of ``article_ids`` their portal has deleted (:mod:`archive.gone`)."""
+        chosen, found = sorted(article_ids), {}
+        with self.session() as session:
+            for start in range(0, len(chosen), 500):
+                found.update(gone_articles(session, chosen[start : start + 500]))
+        return found
 
 
 def _mark_gone(article: ArchivedArticle, gone: Gone | None) -> None:

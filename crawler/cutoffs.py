@@ -121,11 +121,17 @@ def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
             "taken over or closed? What they showed before is kept (dna show ID --versions)"
         )
     if gone := stats.get("dna/gone"):
-        # A deleted article is taken off the portal's lists: only a recheck finds it.
+        rechecked = stats.get("dna/rechecked")
+        asked = f"; {rechecked} no link led to were asked again" if rechecked else ""
         lines.append(
-            f"gone: {gone} of {stats.get('dna/rechecked')} archived article(s) no link led to "
-            f"answered 404 or 410 (e.g. {stats.get('dna/gone_example')}): deleted from the "
-            "portal, kept in the archive (dna export --gone lists them)"
+            f"gone: {gone} archived article(s) answer 404 or 410 (e.g. "
+            f"{stats.get('dna/gone_example')}): deleted from the portal, kept in the "
+            f"archive (dna export --gone lists them){asked}"
+        )
+    if left := stats.get("dna/rechecks_left"):
+        lines.append(
+            f"rechecks: the portal stopped answering; {left} URL(s) of archived articles "
+            "no link led to were not asked again (the next full crawl asks them)"
         )
     if pages := stats.get("dna/articles_unextracted"):
         # An article too short, or on a template no rule reads, is otherwise

@@ -18,12 +18,14 @@ from archive.store import Store
 from archive.warcreader import RevisitRef, StoredResponse, WarcReadError, read_response
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from datetime import datetime
     from pathlib import Path
 
     from scrapy.crawler import Crawler
     from scrapy.settings import BaseSettings
 
+    from archive.gone import Gone
     from archive.records import CaptureRecord
 
 
@@ -184,13 +186,20 @@ class ArchiveHistory:
             return set()
         return self.store.article_urls(self.site, before=self._chain_start(resumes))
 
-    def unseen_articles(self, started: datetime, resumes: int | None = None) -> set[str]:
-        """The site's archived article URLs not seen since ``started``, or since
-        the first of the crawls ``resumes`` resumed started."""
+    def addresses(self) -> dict[str, int]:
+        """Every URL of the site's archived articles, with the article's id."""
+        return self.store.article_addresses(self.site) if self.store else {}
+
+    def unseen(self, started: datetime, resumes: int | None = None) -> set[int]:
+        """The site's archived articles not seen since ``started``, or since the
+        first of the crawls ``resumes`` resumed started."""
         if self.store is None:
             return set()
-        since = self._chain_start(resumes) or started
-        return self.store.article_urls(self.site, unseen_since=since)
+        return self.store.articles_unseen_since(self.site, self._chain_start(resumes) or started)
+
+    def gone(self, article_ids: Iterable[int]) -> dict[int, Gone]:
+        """Which of ``article_ids`` their portal has deleted."""
+        return self.store.gone(article_ids) if self.store else {}
 
     def _chain_start(self, resumes: int | None) -> datetime | None:
         """When the first crawl of the chain ``resumes`` ends started (None: no chain)."""

@@ -7,7 +7,9 @@ captures alone, so a restore from the WARC files says the same.
 
 from __future__ import annotations
 
+import http.server
 import json
+import threading
 from pathlib import Path
 
 from tests.harness import TEST_CRAWLER_OPTIONS, run_dna, serve_pages
@@ -71,7 +73,11 @@ def test_a_full_crawl_finds_deleted_articles_gone_and_keeps_them(
         assert full.returncode == 0, full.stdout + full.stderr
         rechecked = {path for path in asked if path.startswith("/tin/")} - {"/tin/1.html"}
         assert rechecked == {"/tin/2.html", "/tin/3.html", "/tin/4.html"}
-        assert "gone: 2 of 3 archived article(s) no link led to answered 404 or 410" in full.stdout
+        assert (
+            f"gone: 2 archived article(s) answer 404 or 410 (e.g. {base}/tin/2.html): deleted "
+            "from the portal, kept in the archive (dna export --gone lists them); 3 no link "
+            "led to were asked again"
+        ) in " ".join(full.stdout.split())
         assert "Failed pages" not in full.stdout  # a deletion is a finding, not a failure
 
         every = _exported(data, *db)
@@ -87,7 +93,7 @@ def test_a_full_crawl_finds_deleted_articles_gone_and_keeps_them(
         shown = run_dna("show", f"{base}/tin/3.html", *db, data=data)
         assert "deleted from the portal: HTTP 410 since" in shown.stdout
         crawls = run_dna("crawls", *db, data=data)
-        assert "gone: 2 of 3" in crawls.stdout
+        assert "gone: 2 archived" in crawls.stdout
 
         # WARC is the source of truth: a restore says the same.
         restored = tmp_path / "restored"
@@ -95,12 +101,20 @@ def test_a_full_crawl_finds_deleted_articles_gone_and_keeps_them(
         assert result.returncode == 0, result.stdout + result.stderr
         assert set(_exported(restored, "--gone")) == set(gone)
 
-        # The article comes back online: no longer gone.
+        # 2 comes back online; 1, still linked, is deleted; 5, moved before,
+        # is taken off the lists and deleted at its new address.
         pages["/tin/2.html"] = _article(2)
-        pages["/"] = _home(["/tin/1.html", "/tin/2.html", "/bai/5.html"])
+        pages["/tin/1.html"] = (404, b"not here")
+        pages["/bai/5.html"] = (404, b"not here")
+        pages["/"] = _home(["/tin/1.html", "/tin/2.html"])
+        asked.clear()
         again = run_dna("crawl", "xa", "--no-index", "--mode", "full", *db, data=data)
         assert again.returncode == 0, again.stdout + again.stderr
-        assert set(_exported(data, "--gone", *db)) == {f"{base}/tin/3.html"}
+        assert {"/tin/5.html", "/bai/5.html"} <= set(asked)  # every URL of an article not met
+        assert "gone: 3 archived article(s)" in again.stdout
+        assert "Failed pages" not in again.stdout
+        gone_now = {f"{base}/tin/{n}.html" for n in (1, 3, 5)}
+        assert set(_exported(data, "--gone", *db)) == gone_now
     finally:
         server.shutdown()
 
@@ -127,3 +141,59 @@ def test_new_crawls_and_sites_that_turn_it_off_recheck_nothing(tmp_path: Path) -
         assert "/tin/2.html" not in asked
     finally:
         server.shutdown()
+
+
+def test_a_portal_that_stops_answering_is_not_rechecked_article_by_article(
+    tmp_path: Path,
+) -> None:
+    """After the merger, old portals go dark: a timeout for each archived
+    article would hold the crawl for hours and list every one as failed."""
+    articles = {f"/tin/{n}.html": _article(n) for n in TITLES}
+    pages = {"/": _home(list(articles)), **articles}
+    server, _ = serve_pages(pages)
+    port = server.server_address[1]
+    toml = f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "xa"\nstart_urls = ["http://127.0.0.1:{port}/"]\n'
+    (tmp_path / "sites.toml").write_text(toml, encoding="utf-8")
+    try:
+        assert run_dna("crawl", "xa", "--no-index", data=tmp_path).returncode == 0
+    finally:
+        server.shutdown()
+        server.server_close()
+
+    # Only the home page (and robots.txt, with a 404) still answer, the home
+    # page linking nothing; every other request finds the connection closed
+    # without a word.
+    silent: list[str] = []
+
+    class Silent(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            silent.append(self.path)
+            if self.path not in ("/", "/robots.txt"):
+                self.close_connection = True
+                return
+            body = _home([])[1]
+            self.send_response(200 if self.path == "/" else 404)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Silent)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        result = run_dna("crawl", "xa", "--no-index", "--mode", "full", data=tmp_path)
+    finally:
+        server.shutdown()
+        server.server_close()
+    # The site answered: its articles are asked for, but not one by one past a
+    # first batch nobody answered (each retried, as any request).
+    assert len({path for path in silent if path.startswith("/tin/")}) == 4
+    assert "rechecks: the portal stopped answering; 1 URL(s) of archived articles" in result.stdout
+
+    # The portal is gone altogether: nothing to recheck, nothing listed as failed.
+    result = run_dna("crawl", "xa", "--no-index", "--mode", "full", data=tmp_path)
+    assert "/tin/" not in result.stdout
+    assert "rechecks:" not in result.stdout

@@ -3,13 +3,24 @@
 A portal deletes an article by taking it off its lists, so a crawl that
 follows links never asks for it again, and the archive could not tell a
 deleted article from one still online.  So once a ``full`` crawl has run out
-of links, this asks for each of the site's archived articles that the crawl
-(and the crawls it resumed) did not see, at its archived URL.  Conditional
-requests make one still there cheap (a 304); it is seen again, and a
-changed one gets a version.  One answering 404 or 410 is **gone**: the
-crawl says so in a cut-off line (``gone: …``), and ``dna show`` and ``dna
-export --gone`` read it from the captures (:mod:`archive.gone`), so a
-restore from WARC files says the same.
+of links, this asks again for each of the site's archived articles that the
+crawl (and the crawls it resumed) did not see, at every URL the archive
+knows it by: its own, and those it was also found at (a move, a mobile
+copy).  Conditional requests make one still there cheap (a 304); it is seen
+again, and a changed one gets a version.
+
+Whether an article is **gone** is read from the captures
+(:mod:`archive.gone`), by the crawl as by ``dna show``, ``dna export
+--gone`` and a restore: so the crawl's cut-off line (``gone: …``) counts the
+articles of this crawl, rechecked or met through a link, that are gone by
+that rule.  A 404 or 410 at an archived article's URL is a finding, not a
+failed page.
+
+A portal that stopped answering is not rechecked article by article at a
+timeout each: nothing is rechecked when the site answered nothing in this
+crawl, and rechecks go out in batches (4, then twice as many while they are
+answered), stopping when a whole batch goes unanswered, which a cut-off
+line says.
 
 Not in ``new`` crawls, which by design fetch no archived article, nor with
 a shared frontier, where one worker running out of links is not the end of
@@ -19,11 +30,13 @@ the crawl.  ``recheck_archived = false`` in ``[crawler]`` turns it off.
 from __future__ import annotations
 
 import logging
+from collections import deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from scrapy import signals
 from scrapy.exceptions import DontCloseSpider, NotConfigured
+from sqlalchemy.exc import DBAPIError
 
 from archive.gone import GONE_STATUSES
 from crawler import signals as dna_signals
@@ -38,16 +51,34 @@ logger = logging.getLogger(__name__)
 
 #: Meta key: the request rechecks an archived article no link led to.
 RECHECK = "dna_recheck"
+#: Rechecks sent at first; each batch answered doubles the next, up to the largest.
+_FIRST_BATCH = 4
+_LARGEST_BATCH = 32
 
 
 class RecheckArchived:
-    """Extension: at a full crawl's end, asks for the archived articles it did not see."""
+    """Extension: at a full crawl's end, asks again for the archived articles it
+    did not see, and counts those gone."""
 
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         #: Articles last seen before this are not seen by this crawl.
         self.started = datetime.now(UTC)
-        self.asked = False
+        self.history: ArchiveHistory | None = None
+        #: Every URL of the site's archived articles, with the article's id.
+        self.article_at: dict[str, int] = {}
+        #: Recheck URLs not sent yet (None until the crawl first runs out of links).
+        self.waiting: deque[str] | None = None
+        self.batch = _FIRST_BATCH
+        self.sent = 0
+        #: Responses to rechecks since the last batch went out.
+        self.answered = 0
+        #: Whether the site answered anything at all in this crawl.
+        self.site_answered = False
+        #: Archived articles answered at a rechecked URL, or at one of their
+        #: URLs with 404 or 410; and such a URL of each.
+        self.met: dict[int, str] = {}
+        self.rechecked: set[int] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> RecheckArchived:
@@ -55,34 +86,87 @@ class RecheckArchived:
         if not settings.getbool("DNA_RECHECK_ARCHIVED") or settings.get("DNA_FRONTIER_URL"):
             raise NotConfigured
         extension = cls(crawler)
+        crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(extension.response_received, signal=signals.response_received)
+        # Before the pipeline's: it writes the crawl's row with the cut-off lines.
+        crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
 
+    def spider_opened(self, spider: Spider) -> None:
+        if self.crawler.settings.get("DNA_CRAWL_MODE") != "full":
+            return
+        self.history = ArchiveHistory.of_crawl(self.crawler, spider.site.name)  # type: ignore[attr-defined]
+        self.article_at = self.history.addresses()
+
     def spider_idle(self, spider: Spider) -> None:
-        """The first time the crawl runs out of requests: send the rechecks."""
-        settings = self.crawler.settings
-        if self.asked or settings.get("DNA_CRAWL_MODE") != "full":
+        """Each time the crawl runs out of requests: send the next batch of rechecks."""
+        if not self.article_at:
             return
-        self.asked = True
-        site = spider.site.name  # type: ignore[attr-defined]
-        self.crawler.signals.send_catch_log(dna_signals.archive_needed)
-        history = ArchiveHistory.of_crawl(self.crawler, site)
-        unseen = history.unseen_articles(self.started, resumes=settings.getint("DNA_RESUMES"))
-        urls = sorted(unseen - spider.requested)  # type: ignore[attr-defined]
-        if not urls:
+        if self.waiting is None:
+            self.waiting = self._unseen(spider)
+        elif not self.answered and self.waiting:
+            stats = self.crawler.stats
+            stats.set_value("dna/rechecks_left", len(self.waiting))
+            logger.warning(
+                "%s: %d rechecks in a row went unanswered: %d archived article URLs not rechecked",
+                spider.site.name,  # type: ignore[attr-defined]
+                self.sent,
+                len(self.waiting),
+            )
+            self.waiting.clear()
+        if not self.waiting:
             return
-        logger.info("%s: rechecking %d archived articles no link led to", site, len(urls))
-        self.crawler.stats.set_value("dna/rechecked", len(urls))
-        for url in urls:
-            request = spider.request_for(url, "article", optional=True)  # type: ignore[attr-defined]
+        self.answered, self.sent = 0, min(self.batch, len(self.waiting))
+        for _ in range(self.sent):
+            request = spider.request_for(self.waiting.popleft(), "article")  # type: ignore[attr-defined]
             request.meta[RECHECK] = True
             self.crawler.engine.crawl(request)
+        self.batch = min(2 * self.batch, _LARGEST_BATCH)
         raise DontCloseSpider
 
+    def _unseen(self, spider: Spider) -> deque[str]:
+        """Every URL of the archived articles this crawl did not see, not asked for yet."""
+        if not self.site_answered:
+            return deque()  # the portal is down, not its articles
+        # Articles met a moment ago may still wait in the pipeline's batch.
+        self.crawler.signals.send_catch_log(dna_signals.archive_needed)
+        resumes = self.crawler.settings.getint("DNA_RESUMES")
+        unseen = self.history.unseen(self.started, resumes)  # type: ignore[union-attr]
+        asked = spider.requested  # type: ignore[attr-defined]
+        urls = sorted(u for u, at in self.article_at.items() if at in unseen and u not in asked)
+        if urls:
+            site = spider.site.name  # type: ignore[attr-defined]
+            logger.info("%s: rechecking %d URLs of archived articles not met", site, len(urls))
+        return deque(urls)
+
     def response_received(self, response: Response, request: Request) -> None:
-        if request.meta.get(RECHECK) and response.status in GONE_STATUSES:
-            stats = self.crawler.stats
-            stats.inc_value("dna/gone")
-            if stats.get_value("dna/gone_example") is None:
-                stats.set_value("dna/gone_example", request.url)
+        self.site_answered = True
+        first = (request.meta.get("redirect_urls") or [request.url])[0]
+        article = self.article_at.get(first)
+        if request.meta.get(RECHECK):
+            self.answered += 1
+            if article is not None:
+                self.rechecked.add(article)
+                self.met.setdefault(article, first)
+        if response.status in GONE_STATUSES and (article is not None or request.meta.get(RECHECK)):
+            # An archived article deleted: a finding (below), not a failed page.
+            request.meta["dna_optional"] = True
+            if article is not None:
+                self.met[article] = first
+
+    def spider_closed(self) -> None:
+        """Count the articles met in this crawl that are gone, for the cut-off lines."""
+        if not self.met or self.history is None:
+            return
+        self.crawler.signals.send_catch_log(dna_signals.archive_needed)
+        try:
+            gone = self.history.gone(self.met)
+        except DBAPIError:
+            return  # the database went away: the pipeline says so
+        stats = self.crawler.stats
+        if self.rechecked:
+            stats.set_value("dna/rechecked", len(self.rechecked))
+        if gone:
+            stats.set_value("dna/gone", len(gone))
+            stats.set_value("dna/gone_example", self.met[min(gone)])
