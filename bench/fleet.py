@@ -6,12 +6,15 @@ the default settings (``--fast`` drops the politeness delay, for a quick
 look).  Seeds from 0 are the ones tuned on; the held-out seeds (from 10000)
 are never looked at while tuning and are reported on their own.
 
-    python -m bench.fleet --portals 100 --held-out 20
-    python -m bench.fleet --fast --scale 10    # portals of 120-300 articles
+    python -m bench.fleet --portals 100 --held-out 20    # about 40 minutes on 2 cores
+    python -m bench.fleet --fast --scale 10    # a quick look: portals of 120-300 articles
 
 A trap costs a few pages whatever the portal's size, so its share of pages
 fetched depends on the size: ``--scale`` gives each portal that many times
-its 12-30 articles, nearer the hundreds a real commune portal holds.
+its 12-30 articles.  The default, 100, makes portals of 1,200-3,000
+articles, the small end of the 2,000-50,000 a real portal holds
+(``portal-families.md``); trap pages per trap, printed beside the share,
+is what a trap costs at any size.
 
 Prints, per group: whether every crawl ended by itself, trap pages as a
 share of pages fetched (and per trap: what seeing a trap costs, whatever the
@@ -145,7 +148,9 @@ def main() -> None:
     parser.add_argument("--portals", type=int, default=100, help="portals in all")
     parser.add_argument("--held-out", type=int, default=20, help="of which held out")
     parser.add_argument("--fast", action="store_true", help="no politeness delay")
-    parser.add_argument("--scale", type=int, default=1, help="times the articles per portal")
+    parser.add_argument(
+        "--scale", type=int, default=100, help="times the 12-30 articles per portal (100)"
+    )
     parser.add_argument("--keep", type=Path, help="crawl into this directory, and keep it")
     args = parser.parse_args()
     tuned = list(range(args.portals - args.held_out))
