@@ -41,7 +41,7 @@ from archive.database import (
     is_read_only,
     shown_url,
 )
-from archive.gone import Gone, gone_articles
+from archive.gone import GONE_STATUSES, Gone, gone_articles
 from archive.messages import one_line
 from archive.models import (
     Article,
@@ -355,12 +355,28 @@ class Store(CrawlHistory):
             ]
 
     def counts(self) -> dict[str, int]:
-        """Row counts of the main tables."""
+        """Row counts of the main tables, and how many articles are ``gone``."""
         with self.session() as session:
-            return {
+            counts = {
                 model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
                 for model in (Site, Crawl, Capture, Article, ArticleVersion)
             }
+            # Only articles with a 404 or 410 at one of their URLs can be gone.
+            said = Capture.status.in_(GONE_STATUSES)
+            maybe = set(
+                session.scalars(
+                    select(Article.id).join(Capture, Capture.url == Article.url).where(said)
+                )
+            )
+            maybe.update(
+                session.scalars(
+                    select(ArticleUrl.article_id)
+                    .join(Capture, Capture.url == ArticleUrl.url)
+                    .where(said)
+                )
+            )
+        counts["gone"] = len(self.gone(maybe))
+        return counts
 
     # -- recrawls --------------------------------------------------------
 

@@ -397,7 +397,7 @@ def stats(by: str, env: Env) -> None:
     )
     counts = found.counts
     rows = [
-        ["articles", f"{counts['articles']} ({counts['article_versions']} versions)"],
+        ["articles", _articles_held(counts)],
         ["captures", str(counts["captures"])],
         ["WARC files", f"{found.warc_files}, {_size(found.warc_bytes)}"],
     ]
@@ -411,6 +411,13 @@ def stats(by: str, env: Env) -> None:
     if found.database_bytes is not None:
         rows.insert(2, ["database", _size(found.database_bytes)])
     print_table("Size", [Column("", "key"), Column("")], rows)
+
+
+def _articles_held(counts: dict[str, int]) -> str:
+    held = f"{counts['articles']} ({counts['article_versions']} versions"
+    if counts["gone"]:
+        held += f"; {counts['gone']} gone from their portals: dna export --gone"
+    return held + ")"
 
 
 def _print_place_stats(found: ArchiveStats) -> None:

@@ -94,6 +94,8 @@ def test_a_full_crawl_finds_deleted_articles_gone_and_keeps_them(
         assert "deleted from the portal: HTTP 410 since" in shown.stdout
         crawls = run_dna("crawls", *db, data=data)
         assert "gone: 2 archived" in crawls.stdout
+        stats = run_dna("stats", *db, data=data)
+        assert "5 (5 versions; 2 gone from their portals: dna export --gone)" in stats.stdout
 
         # WARC is the source of truth: a restore says the same.
         restored = tmp_path / "restored"
