@@ -137,7 +137,9 @@ def _add_changed(
     writer = index.writer(_lk=False)
     try:
         with index.searcher() as searcher:
-            for looked, article in enumerate(store.articles(updated_since=since), 1):
+            for looked, article in enumerate(
+                store.articles(updated_since=since, find_gone=False), 1
+            ):
                 if progress is not None and looked % _PROGRESS_EVERY == 0:
                     progress(looked, max(total, looked))
                 newest = max(newest, article.updated_at) if newest else article.updated_at
@@ -196,7 +198,7 @@ def rebuild_index(
             writer = index.writer(_lk=False, limitmb=POOL_MB)
         count, newest = 0, None
         try:
-            for article in store.articles():
+            for article in store.articles(find_gone=False):
                 writer.add_document(**document(article))
                 count += 1
                 newest = max(newest, article.updated_at) if newest else article.updated_at
