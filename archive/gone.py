@@ -7,10 +7,15 @@ stored, so a restore from WARC files alone says what the crawls said.
 An article is gone when, at the latest capture of each of its URLs (its
 own and those it was also found at):
 
-- one answered 404 Not Found or 410 Gone, after the article was last seen;
+- the URL it was last seen at answered 404 Not Found or 410 Gone since;
 - none answered with a page (2xx, or 304 Not Modified): an article whose
   old URL answers 404 while its new one, an alias, shows it has moved, not
   gone.
+
+Only the URL it was last seen at tells: an old URL answering 404 ever since
+the article moved says nothing when the new one fails for a while (a 500,
+a redirect).  (Where no capture at its URLs was the one it was last seen
+by, any of them tells.)
 
 A server error or a redirect says nothing of the article, and a page now
 showing something else is the text's business (a new version, or
@@ -69,16 +74,33 @@ def gone_articles(session: Session, article_ids: list[int]) -> dict[int, Gone]:
         )
         .scalar_subquery()
     )
-    found: dict[int, Gone] = {}
-    live: set[int] = set()
-    rows = session.execute(
-        select(urls.c.article_id, latest_status.label("status"), first_gone.label("since"))
+    last_seen_here = (
+        select(Capture.id)
+        .where(Capture.url == urls.c.url, Capture.fetched_at == urls.c.last_seen)
+        .exists()
     )
-    for article_id, status, since in rows:
-        if status in GONE_STATUSES and since is not None:
-            earlier = found.get(article_id)
-            if earlier is None or since < earlier.since:
-                found[article_id] = Gone(since, status)
-        elif status is not None and (200 <= status < 300 or status == _NOT_MODIFIED):
-            live.add(article_id)
-    return {article_id: gone for article_id, gone in found.items() if article_id not in live}
+    rows = session.execute(
+        select(
+            urls.c.article_id,
+            latest_status.label("status"),
+            first_gone.label("since"),
+            last_seen_here.label("home"),
+        )
+    )
+    by_article: dict[int, list[tuple[int | None, datetime | None, bool]]] = {}
+    for article_id, status, since, home in rows:
+        by_article.setdefault(article_id, []).append((status, since, bool(home)))
+    found: dict[int, Gone] = {}
+    for article_id, addresses in by_article.items():
+        if any(_shows_a_page(status) for status, _, _ in addresses):
+            continue
+        telling = [address for address in addresses if address[2]] or addresses
+        said = [(at, status) for status, at, _ in telling if status in GONE_STATUSES and at]
+        if said:
+            since, status = min(said)
+            found[article_id] = Gone(since, status)  # type: ignore[arg-type]
+    return found
+
+
+def _shows_a_page(status: int | None) -> bool:
+    return status is not None and (200 <= status < 300 or status == _NOT_MODIFIED)

@@ -199,3 +199,59 @@ def test_a_portal_that_stops_answering_is_not_rechecked_article_by_article(
     result = run_dna("crawl", "xa", "--no-index", "--mode", "full", data=tmp_path)
     assert "/tin/" not in result.stdout
     assert "rechecks:" not in result.stdout
+
+
+def _site(tmp_path: Path, base: str) -> None:
+    toml = f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "xa"\nstart_urls = ["{base}/"]\n'
+    (tmp_path / "sites.toml").write_text(toml, encoding="utf-8")
+
+
+def _full(tmp_path: Path) -> str:
+    result = run_dna("crawl", "xa", "--no-index", "--mode", "full", data=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return " ".join(result.stdout.split())
+
+
+def test_a_moved_article_failing_at_its_new_address_is_not_gone(tmp_path: Path) -> None:
+    """Its old URL has answered 404 since the move: that says nothing when the
+    new one fails for a while; only the URL it was last seen at tells."""
+    pages = {"/": _home(["/tin/1.html"]), "/tin/1.html": _article(1)}
+    server, _ = serve_pages(pages)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    _site(tmp_path, base)
+    try:
+        assert run_dna("crawl", "xa", "--no-index", data=tmp_path).returncode == 0
+        pages["/bai/1.html"] = pages.pop("/tin/1.html")  # moved; the old URL 404 …
+        pages["/"] = _home(["/bai/1.html", "/tin/1.html"])  # … still linked
+        _full(tmp_path)
+        pages["/"] = _home([])
+        pages["/bai/1.html"] = (500, b"loi")
+        assert "gone:" not in _full(tmp_path)
+        assert not _exported(tmp_path, "--gone")
+        pages["/bai/1.html"] = (404, b"not here")
+        assert "gone: 1 archived article(s)" in _full(tmp_path)
+        assert set(_exported(tmp_path, "--gone")) == {f"{base}/tin/1.html"}
+    finally:
+        server.shutdown()
+
+
+def test_rechecks_robots_txt_disallows_do_not_stop_the_others(tmp_path: Path) -> None:
+    """A request robots.txt forbids is not sent: no sign the portal is down."""
+    articles = {f"/tin/{n}.html": _article(n) for n in TITLES}
+    pages = {"/": _home(list(articles)), **articles}
+    server, asked = serve_pages(pages)
+    base = f"http://127.0.0.1:{server.server_address[1]}"
+    _site(tmp_path, base)
+    try:
+        assert run_dna("crawl", "xa", "--no-index", data=tmp_path).returncode == 0
+        forbidden = "".join(f"Disallow: /tin/{n}.html\n" for n in (1, 2, 3, 4))
+        pages["/robots.txt"] = (200, f"User-agent: *\n{forbidden}".encode())
+        pages["/"] = _home([])
+        pages["/tin/5.html"] = (410, b"gone")
+        asked.clear()
+        line = _full(tmp_path)
+    finally:
+        server.shutdown()
+    assert "/tin/5.html" in asked
+    assert "gone: 1 archived article(s) answer 404 or 410" in line
+    assert "rechecks:" not in line

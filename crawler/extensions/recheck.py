@@ -17,9 +17,11 @@ that rule.  A 404 or 410 at an archived article's URL is a finding, not a
 failed page.
 
 A portal that stopped answering is not rechecked article by article at a
-timeout each: nothing is rechecked when the site answered nothing in this
-crawl, and rechecks go out in batches (4, then twice as many while they are
-answered), stopping when a whole batch goes unanswered, which a cut-off
+timeout each: nothing is rechecked when the site answered no page in this
+crawl (robots.txt and pages read back for a resume aside), and rechecks go
+out in another order each crawl, in batches (4, then twice as many while they are
+answered), stopping when a whole batch sent to the portal goes unanswered
+(not one dropped on the way, off-site or by robots.txt), which a cut-off
 line says.
 
 Not in ``new`` crawls, which by design fetch no archived article, nor with
@@ -30,6 +32,7 @@ the crawl.  ``recheck_archived = false`` in ``[crawler]`` turns it off.
 from __future__ import annotations
 
 import logging
+import random
 from collections import deque
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -41,6 +44,7 @@ from sqlalchemy.exc import DBAPIError
 from archive.gone import GONE_STATUSES
 from crawler import signals as dna_signals
 from crawler.history import ArchiveHistory
+from crawler.middlewares.replay import REPLAYED
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -71,7 +75,9 @@ class RecheckArchived:
         self.waiting: deque[str] | None = None
         self.batch = _FIRST_BATCH
         self.sent = 0
-        #: Responses to rechecks since the last batch went out.
+        #: Rechecks of the last batch sent to the portal (not dropped on the
+        #: way: off-site, robots.txt), and responses to them.
+        self.reached = 0
         self.answered = 0
         #: Whether the site answered anything at all in this crawl.
         self.site_answered = False
@@ -89,6 +95,9 @@ class RecheckArchived:
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
         crawler.signals.connect(extension.response_received, signal=signals.response_received)
+        crawler.signals.connect(
+            extension.request_reached_downloader, signal=signals.request_reached_downloader
+        )
         # Before the pipeline's: it writes the crawl's row with the cut-off lines.
         crawler.signals.connect(extension.spider_closed, signal=signals.spider_closed)
         return extension
@@ -105,7 +114,7 @@ class RecheckArchived:
             return
         if self.waiting is None:
             self.waiting = self._unseen(spider)
-        elif not self.answered and self.waiting:
+        elif self.reached and not self.answered and self.waiting:
             stats = self.crawler.stats
             stats.set_value("dna/rechecks_left", len(self.waiting))
             logger.warning(
@@ -117,7 +126,8 @@ class RecheckArchived:
             self.waiting.clear()
         if not self.waiting:
             return
-        self.answered, self.sent = 0, min(self.batch, len(self.waiting))
+        self.reached = self.answered = 0
+        self.sent = min(self.batch, len(self.waiting))
         for _ in range(self.sent):
             request = spider.request_for(self.waiting.popleft(), "article")  # type: ignore[attr-defined]
             request.meta[RECHECK] = True
@@ -134,14 +144,24 @@ class RecheckArchived:
         resumes = self.crawler.settings.getint("DNA_RESUMES")
         unseen = self.history.unseen(self.started, resumes)  # type: ignore[union-attr]
         asked = spider.requested  # type: ignore[attr-defined]
-        urls = sorted(u for u, at in self.article_at.items() if at in unseen and u not in asked)
+        urls = [u for u, at in self.article_at.items() if at in unseen and u not in asked]
+        # In another order each crawl: a few URLs that never answer, met
+        # first, would otherwise stop the rechecks at every crawl.
+        random.shuffle(urls)
         if urls:
             site = spider.site.name  # type: ignore[attr-defined]
             logger.info("%s: rechecking %d URLs of archived articles not met", site, len(urls))
         return deque(urls)
 
+    def request_reached_downloader(self, request: Request) -> None:
+        if request.meta.get(RECHECK):
+            self.reached += 1
+
     def response_received(self, response: Response, request: Request) -> None:
-        self.site_answered = True
+        # A page read back from an interrupted crawl's WARC, or robots.txt,
+        # says nothing of whether the portal still answers.
+        if REPLAYED not in response.flags and not request.url.endswith("/robots.txt"):
+            self.site_answered = True
         first = (request.meta.get("redirect_urls") or [request.url])[0]
         article = self.article_at.get(first)
         if request.meta.get(RECHECK):
