@@ -868,7 +868,8 @@ def test_articles_reached_only_through_a_date_archive_are_kept(tmp_path: Path) -
     result, asked = _crawl_pages(_date_archive_portal(), "/", "days", tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert len(archived_articles(tmp_path, "days")) == 28
-    days = [path for path in asked if "ngay=" in path]
+    # Not the one request that asks the path in capitals (is the server case-blind?).
+    days = [path for path in asked if path.startswith("/tin-tuc.php?ngay=")]
     assert len(days) <= 2 * 28 + 14, len(days)
     assert "trap: /tin-tuc.php?ngay=* stopped" in result.stdout
 

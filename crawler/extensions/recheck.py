@@ -17,12 +17,12 @@ that rule.  A 404 or 410 at an archived article's URL is a finding, not a
 failed page.
 
 A portal that stopped answering is not rechecked article by article at a
-timeout each: nothing is rechecked when the site answered no page in this
-crawl (robots.txt and pages read back for a resume aside), and rechecks go
-out in another order each crawl, in batches (4, then twice as many while they are
-answered), stopping when a whole batch sent to the portal goes unanswered
-(not one dropped on the way, off-site or by robots.txt), which a cut-off
-line says.
+timeout each.  Nothing is rechecked when the portal answered nothing this
+crawl sent it (a resume that only read pages back from its WARC files
+still rechecks).  Rechecks go out in another order each crawl, in batches
+(4, then twice as many while they are answered), and stop when a whole
+batch sent to the portal goes unanswered (not one dropped on the way,
+off-site or by robots.txt), which a cut-off line says.
 
 Not in ``new`` crawls, which by design fetch no archived article, nor with
 a shared frontier, where one worker running out of links is not the end of
@@ -79,7 +79,9 @@ class RecheckArchived:
         #: way: off-site, robots.txt), and responses to them.
         self.reached = 0
         self.answered = 0
-        #: Whether the site answered anything at all in this crawl.
+        #: Whether this crawl sent the portal anything (not pages read back
+        #: for a resume), and whether the portal answered.
+        self.site_asked = False
         self.site_answered = False
         #: Archived articles answered at a rechecked URL, or at one of their
         #: URLs with 404 or 410; and such a URL of each.
@@ -137,7 +139,7 @@ class RecheckArchived:
 
     def _unseen(self, spider: Spider) -> deque[str]:
         """Every URL of the archived articles this crawl did not see, not asked for yet."""
-        if not self.site_answered:
+        if self.site_asked and not self.site_answered:
             return deque()  # the portal is down, not its articles
         # Articles met a moment ago may still wait in the pipeline's batch.
         self.crawler.signals.send_catch_log(dna_signals.archive_needed)
@@ -154,13 +156,14 @@ class RecheckArchived:
         return deque(urls)
 
     def request_reached_downloader(self, request: Request) -> None:
+        self.site_asked = True
         if request.meta.get(RECHECK):
             self.reached += 1
 
     def response_received(self, response: Response, request: Request) -> None:
-        # A page read back from an interrupted crawl's WARC, or robots.txt,
-        # says nothing of whether the portal still answers.
-        if REPLAYED not in response.flags and not request.url.endswith("/robots.txt"):
+        # A page read back from an interrupted crawl's WARC says nothing of
+        # whether the portal still answers.
+        if REPLAYED not in response.flags:
             self.site_answered = True
         first = (request.meta.get("redirect_urls") or [request.url])[0]
         article = self.article_at.get(first)
@@ -189,4 +192,4 @@ class RecheckArchived:
             stats.set_value("dna/rechecked", len(self.rechecked))
         if gone:
             stats.set_value("dna/gone", len(gone))
-            stats.set_value("dna/gone_example", self.met[min(gone)])
+            stats.set_value("dna/gone_example", min(self.met[article] for article in gone))
