@@ -101,7 +101,8 @@ class Harvest:
 
 class PagesHandler(http.server.BaseHTTPRequestHandler):
     """Serves ``pages`` (path -> (status, body)) and records every path asked for;
-    a redirect's body is where it leads."""
+    a redirect's body is where it leads, and status 0 closes the connection
+    unanswered (a server that hangs up)."""
 
     pages: ClassVar[dict[str, tuple[int, bytes]]]
     asked: ClassVar[list[str]]
@@ -109,6 +110,9 @@ class PagesHandler(http.server.BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         self.asked.append(self.path)
         status, body = self.pages.get(self.path, (404, b"not here"))
+        if not status:
+            self.close_connection = True
+            return
         self.send_response(status)
         if status in (301, 302):
             self.send_header("Location", body.decode())

@@ -7,9 +7,7 @@ captures alone, so a restore from the WARC files says the same.
 
 from __future__ import annotations
 
-import http.server
 import json
-import threading
 from pathlib import Path
 
 from tests.harness import TEST_CRAWLER_OPTIONS, run_dna, serve_pages
@@ -152,47 +150,26 @@ def test_a_portal_that_stops_answering_is_not_rechecked_article_by_article(
     article would hold the crawl for hours and list every one as failed."""
     articles = {f"/tin/{n}.html": _article(n) for n in TITLES}
     pages = {"/": _home(list(articles)), **articles}
-    server, _ = serve_pages(pages)
-    port = server.server_address[1]
-    toml = f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "xa"\nstart_urls = ["http://127.0.0.1:{port}/"]\n'
+    server, asked = serve_pages(pages)
+    toml = (
+        f'{TEST_CRAWLER_OPTIONS}\n[[site]]\nname = "xa"\n'
+        f'start_urls = ["http://127.0.0.1:{server.server_address[1]}/"]\n'
+    )
     (tmp_path / "sites.toml").write_text(toml, encoding="utf-8")
     try:
         assert run_dna("crawl", "xa", "--no-index", data=tmp_path).returncode == 0
-    finally:
-        server.shutdown()
-        server.server_close()
-
-    # Only the home page (and robots.txt, with a 404) still answer, the home
-    # page linking nothing; every other request finds the connection closed
-    # without a word.
-    silent: list[str] = []
-
-    class Silent(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            silent.append(self.path)
-            if self.path not in ("/", "/robots.txt"):
-                self.close_connection = True
-                return
-            body = _home([])[1]
-            self.send_response(200 if self.path == "/" else 404)
-            self.send_header("Content-Type", "text/html; charset=utf-8")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args: object) -> None:
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Silent)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
+        # Only the home page still answers, linking nothing; every article
+        # request finds the connection closed without a word.
+        pages["/"] = _home([])
+        pages.update({path: (0, b"") for path in articles})
+        asked.clear()
         result = run_dna("crawl", "xa", "--no-index", "--mode", "full", data=tmp_path)
     finally:
         server.shutdown()
         server.server_close()
     # The site answered: its articles are asked for, but not one by one past a
     # first batch nobody answered (each retried, as any request).
-    assert len({path for path in silent if path.startswith("/tin/")}) == 4
+    assert len({path for path in asked if path.startswith("/tin/")}) == 4
     assert "rechecks: the portal stopped answering; 1 URL(s) of archived articles" in result.stdout
 
     # The portal is gone altogether: nothing to recheck, nothing listed as failed.
