@@ -74,7 +74,6 @@ class RecheckArchived:
         #: Recheck URLs not sent yet (None until the crawl first runs out of links).
         self.waiting: deque[str] | None = None
         self.batch = _FIRST_BATCH
-        self.sent = 0
         #: Rechecks of the last batch sent to the portal (not dropped on the
         #: way: off-site, robots.txt), and responses to them.
         self.reached = 0
@@ -122,15 +121,14 @@ class RecheckArchived:
             logger.warning(
                 "%s: %d rechecks in a row went unanswered: %d archived article URLs not rechecked",
                 spider.site.name,  # type: ignore[attr-defined]
-                self.sent,
+                self.reached,
                 len(self.waiting),
             )
             self.waiting.clear()
         if not self.waiting:
             return
         self.reached = self.answered = 0
-        self.sent = min(self.batch, len(self.waiting))
-        for _ in range(self.sent):
+        for _ in range(min(self.batch, len(self.waiting))):
             request = spider.request_for(self.waiting.popleft(), "article")  # type: ignore[attr-defined]
             request.meta[RECHECK] = True
             self.crawler.engine.crawl(request)
