@@ -360,14 +360,18 @@ class Store(CrawlHistory):
             ]
 
     def counts(self) -> dict[str, int]:
-        """Row counts of the main tables, and how many articles are ``gone``."""
+        """Row counts of the main tables."""
         with self.session() as session:
-            counts = {
+            return {
                 model.__tablename__: session.scalar(select(func.count()).select_from(model)) or 0
                 for model in (Site, Crawl, Capture, Article, ArticleVersion)
             }
-            # Only articles with a 404 or 410 at one of their URLs can be gone.
-            said = Capture.status.in_(GONE_STATUSES)
+
+    def count_gone(self) -> int:
+        """How many archived articles their portal has deleted (:mod:`archive.gone`)."""
+        # Only articles with a 404 or 410 at one of their URLs can be gone.
+        said = Capture.status.in_(GONE_STATUSES)
+        with self.session() as session:
             maybe = set(
                 session.scalars(
                     select(Article.id).join(Capture, Capture.url == Article.url).where(said)
@@ -380,8 +384,7 @@ class Store(CrawlHistory):
                     .where(said)
                 )
             )
-        counts["gone"] = len(self.gone(maybe))
-        return counts
+        return len(self.gone(maybe))
 
     # -- recrawls --------------------------------------------------------
 

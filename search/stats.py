@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 class ArchiveStats:
     """Counts and sizes of one archive.
 
+    :param counts: rows of the main tables, and ``gone``: the articles their
+        portals have deleted.
     :param per_site_year: articles per site and publication year (Vietnam
         time; ``None`` for undated), unless counted by place.
     :param per_place: portals and articles per old province and district,
@@ -79,7 +81,7 @@ def archive_stats(data: DataDir, db_url: str, *, by_place: bool) -> ArchiveStats
             unsettled = store.unsettled_mentions()
         else:
             per_site_year = store.articles_per_site_year(VIETNAM_TZ)
-        counts = store.counts()
+        counts = {**store.counts(), "gone": store.count_gone()}
         crawls = store.crawl_summaries()
         if is_postgres(db_url):
             on_server = sizes_on_server(store)
