@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import gzip
 import random
 import subprocess
@@ -263,15 +264,20 @@ def test_crashed_open_file_reads_up_to_last_complete_record(tmp_path: Path) -> N
         writer.write_exchange(*exchange(f"http://a.vn/{number}", b"x" * 100, []), MOMENT)
     opened = next(tmp_path.glob("*.warc.gz.open"))
     complete = opened.read_bytes()
-    # The process dies half-way through writing the next record's gzip member.
-    opened.write_bytes(complete + complete[-300:-150])
+    writer.write_exchange(*exchange("http://a.vn/3", b"x" * 100, []), MOMENT)
+    torn = opened.read_bytes()[len(complete) :]
+    # The process dies a quarter of the way through the next record's gzip member.
+    opened.write_bytes(complete + torn[: len(torn) // 4])
     read = []
-    with open(opened, "rb") as handle, pytest.raises(Exception, match="Invalid WARC record"):
+    # What warcio makes of the torn member varies with its compressed bytes: an
+    # error, a cut record or nothing. Every complete record before it must read.
+    with open(opened, "rb") as handle, contextlib.suppress(Exception):
         for record in ArchiveIterator(handle):
             read.append((record.rec_type, record.rec_headers.get_header("WARC-Target-URI")))
-    assert read == [("warcinfo", None)] + [
+    assert read[:7] == [("warcinfo", None)] + [
         (kind, f"http://a.vn/{n}") for n in range(3) for kind in ("response", "request")
     ]
+    assert len(read) <= 8
 
 
 def test_reader_errors_name_file_and_offset(written: tuple[Path, list], tmp_path: Path) -> None:
