@@ -72,8 +72,7 @@ def test_a_full_crawl_finds_deleted_articles_gone_and_keeps_them(
         rechecked = {path for path in asked if path.startswith("/tin/")} - {"/tin/1.html"}
         assert rechecked == {"/tin/2.html", "/tin/3.html", "/tin/4.html"}
         assert (
-            f"gone: 2 archived article(s) answer 404 or 410, or send to another page of the "
-            f"portal (e.g. {base}/tin/2.html): deleted "
+            f"gone: 2 archived article(s) answer 404 or 410 (e.g. {base}/tin/2.html): deleted "
             "from the portal, kept in the archive (dna export --gone lists them); 3 no link "
             "led to were asked again"
         ) in " ".join(full.stdout.split())
@@ -233,48 +232,3 @@ def test_rechecks_robots_txt_disallows_do_not_stop_the_others(tmp_path: Path) ->
     assert "/tin/5.html" in asked
     assert "gone: 1 archived article(s) answer 404 or 410" in line
     assert "rechecks:" not in line
-
-
-def test_an_article_sent_to_another_page_of_its_portal_is_gone(tmp_path: Path) -> None:
-    """Many portals send a deleted article's URL to their home page.  A redirect
-    to the article's new address is a move, and one to another host says the
-    portal moved, not that the article was deleted."""
-    articles = {f"/tin/{n}.html": _article(n) for n in TITLES}
-    pages = {"/": _home(list(articles)), **articles}
-    server, asked = serve_pages(pages)
-    port = server.server_address[1]
-    base = f"http://127.0.0.1:{port}"
-    _site(tmp_path, base)
-    try:
-        assert run_dna("crawl", "xa", "--no-index", data=tmp_path).returncode == 0
-        pages["/"] = _home([])
-        pages["/tin/1.html"] = (302, b"/")  # the home page, crawled already
-        pages["/tin/2.html"] = (301, f"{base}/thong-bao".encode())
-        pages["/thong-bao"] = _home([])
-        pages["/bai/3.html"] = pages["/tin/3.html"]
-        pages["/tin/3.html"] = (301, b"/bai/3.html")
-        pages["/tin/4.html"] = (301, f"http://localhost:{port}/tin/4.html".encode())
-        asked.clear()
-        line = _full(tmp_path)
-        assert {f"/tin/{n}.html" for n in TITLES} <= set(asked)
-        assert (
-            f"gone: 2 archived article(s) answer 404 or 410, or send to another page of the "
-            f"portal (e.g. {base}/tin/1.html)"
-        ) in line
-        assert "rechecks:" not in line  # a redirect is an answer
-        assert "moved:" not in line  # 4 went to another host; the start page did not
-        gone = _exported(tmp_path, "--gone")
-        assert set(gone) == {f"{base}/tin/1.html", f"{base}/tin/2.html"}
-        shown = run_dna("show", f"{base}/tin/1.html", data=tmp_path).stdout
-        assert f"deleted from the portal: HTTP 302 to {base}/ since" in " ".join(shown.split())
-        restored = tmp_path / "restored"
-        result = run_dna("restore", str(tmp_path / "warc"), "--no-index", data=restored)
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert set(_exported(restored, "--gone")) == set(gone)
-        # The portal takes 1 back: no longer gone.
-        pages["/tin/1.html"] = _article(1)
-        assert set(_exported(tmp_path, "--gone")) == set(gone)
-        _full(tmp_path)
-        assert set(_exported(tmp_path, "--gone")) == {f"{base}/tin/2.html"}
-    finally:
-        server.shutdown()
