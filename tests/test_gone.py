@@ -232,3 +232,25 @@ def test_rechecks_robots_txt_disallows_do_not_stop_the_others(tmp_path: Path) ->
     assert "/tin/5.html" in asked
     assert "gone: 1 archived article(s) answer 404 or 410" in line
     assert "rechecks:" not in line
+
+
+def test_a_recheck_sent_to_another_host_does_not_say_the_portal_moved(tmp_path: Path) -> None:
+    """A recheck has no depth, as a start page has: its off-site redirect
+    said "moved: a start page redirects off the site" while the home page
+    answered where it always had."""
+    articles = {f"/tin/{n}.html": _article(n) for n in (1, 2)}
+    pages = {"/": _home(list(articles)), **articles}
+    server, asked = serve_pages(pages)
+    port = server.server_address[1]
+    _site(tmp_path, f"http://127.0.0.1:{port}")
+    try:
+        assert run_dna("crawl", "xa", "--no-index", data=tmp_path).returncode == 0
+        pages["/"] = _home(["/tin/1.html"])
+        pages["/tin/2.html"] = (301, f"http://localhost:{port}/tin/2.html".encode())
+        asked.clear()
+        line = _full(tmp_path)
+    finally:
+        server.shutdown()
+    assert "/tin/2.html" in asked
+    assert "off-site redirect to http://localhost" in line  # said, as a failed page
+    assert "moved:" not in line

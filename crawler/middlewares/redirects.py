@@ -21,6 +21,7 @@ from urllib.parse import urljoin
 
 from scrapy.downloadermiddlewares.redirect import MetaRefreshMiddleware
 
+from crawler.extensions.recheck import RECHECK
 from crawler.failures import Skipped, note_failure
 from crawler.spelling import spelling_of
 from extract.urls import canonicalize, within_site
@@ -62,7 +63,11 @@ class RedirectGuardMiddleware:
         elif not within_site(target, self.crawler.spider.site.allowed_domains):
             reason = f"off-site redirect to {target}"
             stats = self.crawler.stats
-            start_page = not request.meta.get("depth") and not request.url.endswith("/robots.txt")
+            start_page = not (
+                request.meta.get("depth")
+                or request.meta.get(RECHECK)
+                or request.url.endswith("/robots.txt")
+            )
             if start_page and stats.get_value("dna/moved_to") is None:
                 # The portal moved: else the crawl failed every night, saying
                 # only which pages failed.
