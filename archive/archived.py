@@ -63,10 +63,8 @@ class ArchivedArticle:
     last_seen: datetime | None = None
     #: when its portal was first found to have deleted it (see archive.gone).
     gone_since: datetime | None = None
-    #: what its URL answers (404, 410, or a redirect to another page of its portal).
+    #: what its URL answered then (404 or 410).
     gone_status: int | None = None
-    #: where the redirect leads, when that is how it was deleted.
-    gone_location: str | None = None
 
     @property
     def captions(self) -> list[str]:

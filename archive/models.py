@@ -121,8 +121,6 @@ class Capture(Base):
     last_modified: Mapped[str | None] = mapped_column(String(64))
     #: a revisit's original: the record id of the response holding the payload.
     refers_to: Mapped[str | None] = mapped_column(String(64))
-    #: where a redirect leads (absolute), as its Location said.
-    location: Mapped[str | None] = mapped_column(Text)
 
 
 class Article(Base):

@@ -11,7 +11,6 @@ import hashlib
 import json
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urljoin
 
 #: Vietnam's local time.  Portals print dates in it; exports show it.
 VIETNAM_TZ = timezone(timedelta(hours=7), "ICT")
@@ -147,25 +146,6 @@ def _digest(content: dict[str, object]) -> str:
     return "sha256:" + hashlib.sha256(encoded).hexdigest()
 
 
-#: A longer Location is not kept: no portal's redirect needs it, and cut it would lie.
-MAX_LOCATION = 2048
-
-
-def redirect_location(url: str, status: int, location: str | None) -> str | None:
-    """Where a response to ``url`` redirects: its ``Location``, made absolute.
-
-    ``None`` unless ``status`` is a redirect (3xx but 304 Not Modified) with a
-    Location a URL parser reads, of at most :data:`MAX_LOCATION` characters.
-    """
-    if not (300 <= status < 400 and status != 304 and location):
-        return None
-    try:
-        target = urljoin(url, location.strip())
-    except ValueError:  # "http://[::1/"
-        return None
-    return target if len(target) <= MAX_LOCATION else None
-
-
 @dataclass(slots=True, frozen=True)
 class CaptureRecord:
     """Where one HTTP exchange was stored.
@@ -184,7 +164,6 @@ class CaptureRecord:
     :param refers_to: for a revisit record, the ``WARC-Record-ID`` of the
         response holding the payload; ``None`` for a response stored in full.
         A revisit's ``payload_digest`` is that original's.
-    :param location: where a redirect leads (:func:`redirect_location`).
     """
 
     url: str
@@ -199,4 +178,3 @@ class CaptureRecord:
     etag: str | None = None
     last_modified: str | None = None
     refers_to: str | None = None
-    location: str | None = None

@@ -41,7 +41,7 @@ from archive.database import (
     is_read_only,
     shown_url,
 )
-from archive.gone import Gone, gone_articles, may_say_gone
+from archive.gone import GONE_STATUSES, Gone, gone_articles
 from archive.messages import one_line
 from archive.models import (
     Article,
@@ -369,8 +369,8 @@ class Store(CrawlHistory):
 
     def count_gone(self) -> int:
         """How many archived articles their portal has deleted (:mod:`archive.gone`)."""
-        # Only articles with a 404, a 410 or a redirect at one of their URLs can be gone.
-        said = may_say_gone()
+        # Only articles with a 404 or 410 at one of their URLs can be gone.
+        said = Capture.status.in_(GONE_STATUSES)
         with self.session() as session:
             maybe = set(
                 session.scalars(
@@ -557,4 +557,3 @@ class Store(CrawlHistory):
 def _mark_gone(article: ArchivedArticle, gone: Gone | None) -> None:
     if gone is not None:
         article.gone_since, article.gone_status = gone.since, gone.status
-        article.gone_location = gone.location

@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 
 from warcio.timeutils import iso_date_to_datetime
 
-from archive.records import CaptureRecord, redirect_location
+from archive.records import CaptureRecord
 from archive.warcreader import RevisitRef, StoredResponse, WarcReadError, read_response
 from archive.warcscan import RawRecord, ScanProblem, iter_records, warc_fields
 from archive.warcwriter import OPEN_SUFFIX
@@ -93,7 +93,6 @@ class ArchivedResponse:
             etag=self.header("etag") if validators else None,
             last_modified=self.header("last-modified") if validators else None,
             refers_to=self.refers_to,
-            location=redirect_location(self.url, self.status, self.header("location")),
         )
 
 

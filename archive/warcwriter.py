@@ -30,7 +30,7 @@ from warcio.timeutils import datetime_to_iso_date
 from warcio.warcwriter import WARCWriter
 
 from archive.cdxj import CdxjLines, PostedBody
-from archive.records import CaptureRecord, redirect_location
+from archive.records import CaptureRecord
 
 OPEN_SUFFIX = ".open"
 DEFAULT_MAX_SIZE = 1_000_000_000
@@ -363,9 +363,6 @@ class WarcFileWriter:
             record_id=record_id,
             etag=_header(response.headers, "etag") if validators else None,
             last_modified=_header(response.headers, "last-modified") if validators else None,
-            location=redirect_location(
-                request.url, response.status, _header(response.headers, "location")
-            ),
         )
         if opened.size >= self.max_size:
             self.close()

@@ -124,8 +124,7 @@ def cut_off(reason: str | None, stats: Mapping[str, Any]) -> list[str]:
         rechecked = stats.get("dna/rechecked")
         asked = f"; {rechecked} no link led to were asked again" if rechecked else ""
         lines.append(
-            f"gone: {gone} archived article(s) answer 404 or 410, or redirect to the home "
-            f"page (e.g. "
+            f"gone: {gone} archived article(s) answer 404 or 410 (e.g. "
             f"{stats.get('dna/gone_example')}): deleted from the portal, kept in the "
             f"archive (dna export --gone lists them){asked}"
         )

@@ -492,8 +492,7 @@ def _print_article(article: ArchivedArticle) -> None:
     line("last seen", local_time(article.last_seen, f"%Y-%m-%d %H:%M ({TIME_ZONE_LABEL})"))
     if article.gone_since is not None:
         since = local_time(article.gone_since, f"%Y-%m-%d %H:%M ({TIME_ZONE_LABEL})")
-        to = f" to {article.gone_location}" if article.gone_location else ""
-        line("gone", f"deleted from the portal: HTTP {article.gone_status}{to} since {since}")
+        line("gone", f"deleted from the portal: HTTP {article.gone_status} since {since}")
     console.print("\n[bold]Provenance[/]")
     line("WARC file", article.warc_file)
     line("offset", article.warc_offset)

@@ -72,8 +72,7 @@ def test_a_full_crawl_finds_deleted_articles_gone_and_keeps_them(
         rechecked = {path for path in asked if path.startswith("/tin/")} - {"/tin/1.html"}
         assert rechecked == {"/tin/2.html", "/tin/3.html", "/tin/4.html"}
         assert (
-            f"gone: 2 archived article(s) answer 404 or 410, or redirect to the home page "
-            f"(e.g. {base}/tin/2.html): deleted "
+            f"gone: 2 archived article(s) answer 404 or 410 (e.g. {base}/tin/2.html): deleted "
             "from the portal, kept in the archive (dna export --gone lists them); 3 no link "
             "led to were asked again"
         ) in " ".join(full.stdout.split())
@@ -255,58 +254,3 @@ def test_a_recheck_sent_to_another_host_does_not_say_the_portal_moved(tmp_path: 
     assert "/tin/2.html" in asked
     assert "off-site redirect to http://localhost" in line  # said, as a failed page
     assert "moved:" not in line
-
-
-def test_an_article_sent_to_the_home_page_is_gone_unless_the_home_page_is_too(
-    tmp_path: Path,
-) -> None:
-    """Many portals send a deleted article's URL to their home page.  A redirect
-    anywhere else (a new address, another host, a bot check) is no deletion,
-    nor is one to the home page while the home page redirects too: a portal
-    in maintenance sends every URL to one notice."""
-    articles = {f"/tin/{n}.html": _article(n) for n in TITLES}
-    pages = {"/": _home(list(articles)), **articles}
-    server, asked = serve_pages(pages)
-    port = server.server_address[1]
-    base = f"http://127.0.0.1:{port}"
-    _site(tmp_path, base)
-    try:
-        assert run_dna("crawl", "xa", "--no-index", data=tmp_path).returncode == 0
-        pages["/"] = _home([])
-        pages["/tin/1.html"] = (302, b"/")  # the home page, crawled already
-        pages["/tin/2.html"] = (302, f"{base}/xac-thuc?url=/tin/2.html".encode())
-        pages["/xac-thuc?url=/tin/2.html"] = _home([])
-        pages["/bai/3.html"] = pages["/tin/3.html"]
-        pages["/tin/3.html"] = (301, b"/bai/3.html")
-        pages["/tin/4.html"] = (301, f"http://localhost:{port}/tin/4.html".encode())
-        asked.clear()
-        line = _full(tmp_path)
-        assert {f"/tin/{n}.html" for n in TITLES} <= set(asked)
-        assert (
-            f"gone: 1 archived article(s) answer 404 or 410, or redirect to the home page "
-            f"(e.g. {base}/tin/1.html)"
-        ) in line
-        assert "rechecks:" not in line  # a redirect is an answer
-        gone = _exported(tmp_path, "--gone")
-        assert set(gone) == {f"{base}/tin/1.html"}
-        shown = run_dna("show", f"{base}/tin/1.html", data=tmp_path).stdout
-        assert f"deleted from the portal: HTTP 302 to {base}/ since" in " ".join(shown.split())
-        restored = tmp_path / "restored"
-        result = run_dna("restore", str(tmp_path / "warc"), "--no-index", data=restored)
-        assert result.returncode == 0, result.stdout + result.stderr
-        assert set(_exported(restored, "--gone")) == set(gone)
-        # Maintenance: every URL, the home page's too, goes to one notice.
-        notice = (302, b"/bao-tri.html")
-        pages.update({path: notice for path in ["/", *articles, "/bai/3.html"]})
-        pages["/bao-tri.html"] = _home([])
-        assert "gone:" not in _full(tmp_path)
-        assert not _exported(tmp_path, "--gone")
-        # Back, without 1: gone again.
-        pages.update({"/": _home([]), "/tin/1.html": (302, b"/")})
-        pages.update({path: _article(n) for n, path in ((2, "/tin/2.html"), (5, "/tin/5.html"))})
-        assert "gone: 1 archived article(s)" in _full(tmp_path)
-        pages["/tin/1.html"] = _article(1)  # and back online
-        _full(tmp_path)
-        assert not _exported(tmp_path, "--gone")
-    finally:
-        server.shutdown()

@@ -14,7 +14,7 @@ Whether an article is **gone** is read from the captures
 --gone`` and a restore: so the crawl's cut-off line (``gone: …``) counts the
 articles of this crawl, rechecked or met through a link, that are gone by
 that rule.  A 404 or 410 at an archived article's URL is a finding, not a
-failed page; so is a redirect from it to another page of the portal.
+failed page.
 
 A portal that stopped answering is not rechecked article by article at a
 timeout each.  Nothing is rechecked when the portal answered nothing this
@@ -44,6 +44,7 @@ from sqlalchemy.exc import DBAPIError
 from archive.gone import GONE_STATUSES
 from crawler import signals as dna_signals
 from crawler.history import ArchiveHistory
+from crawler.middlewares.replay import REPLAYED
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -94,7 +95,7 @@ class RecheckArchived:
         extension = cls(crawler)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
-        crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
+        crawler.signals.connect(extension.response_received, signal=signals.response_received)
         crawler.signals.connect(
             extension.request_reached_downloader, signal=signals.request_reached_downloader
         )
@@ -157,12 +158,11 @@ class RecheckArchived:
         if request.meta.get(RECHECK):
             self.reached += 1
 
-    def response_downloaded(self, response: Response, request: Request) -> None:
-        # Every response from the wire, redirects included (the duplicate
-        # filter drops most of their targets: the home page), but not pages
-        # read back from an interrupted crawl's WARC files, which say nothing
-        # of whether the portal still answers.
-        self.site_answered = True
+    def response_received(self, response: Response, request: Request) -> None:
+        # A page read back from an interrupted crawl's WARC says nothing of
+        # whether the portal still answers.
+        if REPLAYED not in response.flags:
+            self.site_answered = True
         first = (request.meta.get("redirect_urls") or [request.url])[0]
         article = self.article_at.get(first)
         if request.meta.get(RECHECK):
@@ -170,14 +170,11 @@ class RecheckArchived:
             if article is not None:
                 self.rechecked.add(article)
                 self.met.setdefault(article, first)
-        if article is None:
-            return
-        if response.status in GONE_STATUSES:
+        if response.status in GONE_STATUSES and (article is not None or request.meta.get(RECHECK)):
             # An archived article deleted: a finding (below), not a failed page.
             request.meta["dna_optional"] = True
-            self.met[article] = first
-        elif 300 <= response.status < 400:
-            self.met.setdefault(article, first)  # gone, if it sends elsewhere on the portal
+            if article is not None:
+                self.met[article] = first
 
     def spider_closed(self) -> None:
         """Count the articles met in this crawl that are gone, for the cut-off lines."""
