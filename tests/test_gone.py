@@ -254,3 +254,23 @@ def test_a_recheck_sent_to_another_host_does_not_say_the_portal_moved(tmp_path: 
     assert "/tin/2.html" in asked
     assert "off-site redirect to http://localhost" in line  # said, as a failed page
     assert "moved:" not in line
+
+
+def test_rechecks_sent_to_the_home_page_are_answers(tmp_path: Path) -> None:
+    """A portal sending deleted articles' URLs to its home page answers each
+    recheck with a redirect, whose target the duplicate filter drops: that
+    read as no answer, and stopped the rechecks as if the portal were down."""
+    articles = {f"/tin/{n}.html": _article(n) for n in TITLES}
+    pages = {"/": _home(list(articles)), **articles}
+    server, asked = serve_pages(pages)
+    _site(tmp_path, f"http://127.0.0.1:{server.server_address[1]}")
+    try:
+        assert run_dna("crawl", "xa", "--no-index", data=tmp_path).returncode == 0
+        pages.update({"/": _home([]), **{path: (302, b"/") for path in articles}})
+        asked.clear()
+        line = _full(tmp_path)
+    finally:
+        server.shutdown()
+    assert set(articles) <= set(asked)  # every one asked, past the first batch of 4
+    assert "rechecks:" not in line
+    assert "gone:" not in line  # a redirect is no proof of deletion (see archive.gone)

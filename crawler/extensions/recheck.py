@@ -22,7 +22,8 @@ crawl sent it (a resume that only read pages back from its WARC files
 still rechecks).  Rechecks go out in another order each crawl, in batches
 (4, then twice as many while they are answered), and stop when a whole
 batch sent to the portal goes unanswered (not one dropped on the way,
-off-site or by robots.txt), which a cut-off line says.
+off-site or by robots.txt), which a cut-off line says.  Any response from
+the wire is an answer, a redirect too.
 
 Not in ``new`` crawls, which by design fetch no archived article, nor with
 a shared frontier, where one worker running out of links is not the end of
@@ -44,7 +45,6 @@ from sqlalchemy.exc import DBAPIError
 from archive.gone import GONE_STATUSES
 from crawler import signals as dna_signals
 from crawler.history import ArchiveHistory
-from crawler.middlewares.replay import REPLAYED
 
 if TYPE_CHECKING:
     from scrapy import Request, Spider
@@ -95,7 +95,7 @@ class RecheckArchived:
         extension = cls(crawler)
         crawler.signals.connect(extension.spider_opened, signal=signals.spider_opened)
         crawler.signals.connect(extension.spider_idle, signal=signals.spider_idle)
-        crawler.signals.connect(extension.response_received, signal=signals.response_received)
+        crawler.signals.connect(extension.response_downloaded, signal=signals.response_downloaded)
         crawler.signals.connect(
             extension.request_reached_downloader, signal=signals.request_reached_downloader
         )
@@ -158,11 +158,12 @@ class RecheckArchived:
         if request.meta.get(RECHECK):
             self.reached += 1
 
-    def response_received(self, response: Response, request: Request) -> None:
-        # A page read back from an interrupted crawl's WARC says nothing of
-        # whether the portal still answers.
-        if REPLAYED not in response.flags:
-            self.site_answered = True
+    def response_downloaded(self, response: Response, request: Request) -> None:
+        # Every response from the wire, redirects included (the duplicate
+        # filter drops most of their targets: the home page), but not pages
+        # read back from an interrupted crawl's WARC files, which say nothing
+        # of whether the portal still answers.
+        self.site_answered = True
         first = (request.meta.get("redirect_urls") or [request.url])[0]
         article = self.article_at.get(first)
         if request.meta.get(RECHECK):
@@ -170,11 +171,10 @@ class RecheckArchived:
             if article is not None:
                 self.rechecked.add(article)
                 self.met.setdefault(article, first)
-        if response.status in GONE_STATUSES and (article is not None or request.meta.get(RECHECK)):
+        if response.status in GONE_STATUSES and article is not None:
             # An archived article deleted: a finding (below), not a failed page.
             request.meta["dna_optional"] = True
-            if article is not None:
-                self.met[article] = first
+            self.met[article] = first
 
     def spider_closed(self) -> None:
         """Count the articles met in this crawl that are gone, for the cut-off lines."""
