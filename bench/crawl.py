@@ -150,14 +150,30 @@ class CountingHandler(PortalHandler):
     """The portal's handler, reporting each response to a :class:`Tally`."""
 
     tally: ClassVar[Tally]
+    #: Whether this request is counted out (an error page sent before any
+    #: answer began was never counted in).
+    _counted_out = True
 
     def _answer(self, *, with_body: bool) -> None:
         self._status: int | None = None
         self._content_type = ""
+        self._counted_out = False
         self.tally.enter()
         try:
             super()._answer(with_body=with_body)
         finally:
+            self._count_out()
+
+    def end_headers(self) -> None:
+        # Counted out before any byte of the answer goes: counted after the
+        # last, a thread descheduled between its write and the count let the
+        # client's next request in first, and a polite crawl read as 3 at once.
+        self._count_out()
+        super().end_headers()
+
+    def _count_out(self) -> None:
+        if not self._counted_out:
+            self._counted_out = True
             self.tally.leave(self.command, self.path, self._status, self._content_type)
 
     def send_response(self, code: int, message: str | None = None) -> None:
