@@ -12,11 +12,21 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from urllib.parse import parse_qsl, urlsplit
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, Subquery, select, union_all, update
 from sqlalchemy.orm import Session
 
 from archive.models import Article, ArticleUrl, ArticleVersion
 from archive.records import VIETNAM_TZ, ArticleRecord
+
+
+def addresses(*where: ColumnElement[bool]) -> Subquery:
+    """Every URL of the articles ``where`` selects (on :class:`Article`): its
+    own and those it was also found at, as ``(article_id, url, last_seen)``."""
+    own = select(Article.id.label("article_id"), Article.url.label("url"), Article.last_seen)
+    also = select(ArticleUrl.article_id, ArticleUrl.url, Article.last_seen).join(
+        Article, Article.id == ArticleUrl.article_id
+    )
+    return union_all(own.where(*where), also.where(*where)).subquery()
 
 
 def find_aliases(session: Session, site_id: int, records: list[ArticleRecord]) -> dict[str, str]:

@@ -27,10 +27,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select, union_all
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from archive.models import Article, ArticleUrl, Capture
+from archive.aliases import addresses
+from archive.models import Article, Capture
 
 #: The statuses that say a page is no more (RFC 9110, 15.5.5 and 15.5.11).
 GONE_STATUSES = (404, 410)
@@ -49,14 +50,7 @@ def gone_articles(session: Session, article_ids: list[int]) -> dict[int, Gone]:
     """Which of ``article_ids`` are gone from their portal, in one query."""
     if not article_ids:
         return {}
-    urls = union_all(
-        select(Article.id.label("article_id"), Article.url.label("url"), Article.last_seen).where(
-            Article.id.in_(article_ids)
-        ),
-        select(ArticleUrl.article_id, ArticleUrl.url, Article.last_seen)
-        .join(Article, Article.id == ArticleUrl.article_id)
-        .where(ArticleUrl.article_id.in_(article_ids)),
-    ).subquery()
+    urls = addresses(Article.id.in_(article_ids))
     # Both use the index on (url, fetched_at).
     latest_status = (
         select(Capture.status)
@@ -91,10 +85,10 @@ def gone_articles(session: Session, article_ids: list[int]) -> dict[int, Gone]:
     for article_id, status, since, home in rows:
         by_article.setdefault(article_id, []).append((status, since, bool(home)))
     found: dict[int, Gone] = {}
-    for article_id, addresses in by_article.items():
-        if any(_shows_a_page(status) for status, _, _ in addresses):
+    for article_id, its_urls in by_article.items():
+        if any(_shows_a_page(status) for status, _, _ in its_urls):
             continue
-        telling = [address for address in addresses if address[2]] or addresses
+        telling = [address for address in its_urls if address[2]] or its_urls
         said = [(at, status) for status, at, _ in telling if status in GONE_STATUSES and at]
         if said:
             since, status = min(said)

@@ -23,6 +23,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session, aliased, sessionmaker
 
+from archive.aliases import addresses
 from archive.archived import (
     ArchivedArticle,
     ArticleVersionInfo,
@@ -370,21 +371,15 @@ class Store(CrawlHistory):
     def count_gone(self) -> int:
         """How many archived articles their portal has deleted (:mod:`archive.gone`)."""
         # Only articles with a 404 or 410 at one of their URLs can be gone.
-        said = Capture.status.in_(GONE_STATUSES)
+        urls = addresses()
+        maybe = (
+            select(urls.c.article_id)
+            .join(Capture, Capture.url == urls.c.url)
+            .where(Capture.status.in_(GONE_STATUSES))
+        )
         with self.session() as session:
-            maybe = set(
-                session.scalars(
-                    select(Article.id).join(Capture, Capture.url == Article.url).where(said)
-                )
-            )
-            maybe.update(
-                session.scalars(
-                    select(ArticleUrl.article_id)
-                    .join(Capture, Capture.url == ArticleUrl.url)
-                    .where(said)
-                )
-            )
-        return len(self.gone(maybe))
+            found = set(session.scalars(maybe))
+        return len(self.gone(found))
 
     # -- recrawls --------------------------------------------------------
 
@@ -520,20 +515,11 @@ class Store(CrawlHistory):
     def article_addresses(self, site: str) -> dict[str, int]:
         """Every URL of ``site``'s archived articles, its own and those it was
         also found at, with the article's id."""
-        own = select(Article.url, Article.id).join(Site, Article.site_id == Site.id)
-        also = (
-            select(ArticleUrl.url, ArticleUrl.article_id)
-            .join(Article, ArticleUrl.article_id == Article.id)
-            .join(Site, Article.site_id == Site.id)
-        )
+        site_id = select(Site.id).where(Site.name == site).scalar_subquery()
+        urls = addresses(Article.site_id == site_id)
+        query = select(urls.c.url, urls.c.article_id).execution_options(yield_per=5000)
         with self.session() as session:
-            return {
-                url: article_id
-                for query in (own, also)
-                for url, article_id in session.execute(
-                    query.where(Site.name == site).execution_options(yield_per=5000)
-                )
-            }
+            return {url: article_id for url, article_id in session.execute(query)}
 
     def articles_unseen_since(self, site: str, since: datetime) -> set[int]:
         """The ids of ``site``'s archived articles last seen before ``since``."""
