@@ -475,23 +475,26 @@ def _print_article(article: ArchivedArticle) -> None:
             text.overflow = "fold"
             console.print(text)
 
+    def when(moment: datetime | None) -> str:
+        return local_time(moment, f"%Y-%m-%d %H:%M ({TIME_ZONE_LABEL})")
+
     console.print(Text(one_line(article.title), style="bold"))
     line("id", article.id)
     line("site", article.site)
     line("url", article.url)
     for url in article.other_urls:
         line("also at", url)
-    published = local_time(article.published, f"%Y-%m-%d %H:%M ({TIME_ZONE_LABEL})")
+    published = when(article.published)
     line("published", f"{published} (from {article.published_source})" if published else "")
     line("author", article.author)
     line("category", article.category)
     line("tags", ", ".join(article.tags))
     line("views", article.views)
     line("extracted by", article.family)
-    line("first seen", local_time(article.first_seen, f"%Y-%m-%d %H:%M ({TIME_ZONE_LABEL})"))
-    line("last seen", local_time(article.last_seen, f"%Y-%m-%d %H:%M ({TIME_ZONE_LABEL})"))
+    line("first seen", when(article.first_seen))
+    line("last seen", when(article.last_seen))
     if article.gone_since is not None:
-        since = local_time(article.gone_since, f"%Y-%m-%d %H:%M ({TIME_ZONE_LABEL})")
+        since = when(article.gone_since)
         line("gone", f"deleted from the portal: HTTP {article.gone_status} since {since}")
     console.print("\n[bold]Provenance[/]")
     line("WARC file", article.warc_file)
