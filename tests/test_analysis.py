@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 import pytest
 
 from archive.archived import ArchivedArticle
+from places import folding
 from places.folding import unaccented
 from search.analysis import PairFilter, full_text_analyzer, key_analyzer, text_analyzer
 from search.snippets import snippet, typed_first
@@ -83,7 +84,10 @@ def test_folding_a_text_char_by_char_is_folding_it_whole() -> None:
 
     every_char = "".join(chr(c) for c in range(0x20, 0x3000) if not 0xD800 <= c < 0xE000)
     decomposed_marks = "Thanh Lie\u0302n, ho\u0301a, Đa\u0300 Na\u0306\u0303ng \u0301"
-    for text in (every_char, decomposed_marks, "ΟΔΟΣ Σ"):
+    # Texts of common characters alone take the charmap path: every one of them, any case.
+    assert len(folding._COMMON) <= 128
+    common = "".join(map(chr, range(128))) + folding._COMMON
+    for text in (every_char, decomposed_marks, "ΟΔΟΣ Σ", common, common.upper(), f"{common}北"):
         assert unaccented(text) == whole(text)
 
 
