@@ -258,7 +258,15 @@ def _write_stored(
     return sink
 
 
-def _write_text(archive: zipfile.ZipFile, path: str, lines: Iterable[str]) -> _Hashing:
+def _write_text(
+    archive: zipfile.ZipFile, path: str, lines: Iterable[str], writer: ThreadPoolExecutor
+) -> _Hashing:
+    """Write ``lines`` into a deflated member.
+
+    Each chunk is hashed, compressed and written in ``writer``'s thread while
+    the next is made here (zlib and sha256 release the GIL): making the page
+    list reads the database and folds the texts, as costly as compressing it.
+    """
     info = zipfile.ZipInfo(path, date_time=datetime.now(UTC).timetuple()[:6])
     info.compress_type = zipfile.ZIP_DEFLATED
     # Fastest deflate: the text is a few times smaller all the same, and at the
@@ -269,15 +277,19 @@ def _write_text(archive: zipfile.ZipFile, path: str, lines: Iterable[str]) -> _H
     # field that the central directory lacks (an index past 2 GB would need it).
     with archive.open(info, "w") as member:
         sink = _Hashing(member)
+        written = writer.submit(int)
         buffer: list[str] = []
         held = 0
         for line in lines:
             buffer.append(line)
             held += len(line)
             if held >= _CHUNK:
-                sink.write("".join(buffer).encode("utf-8"))
+                chunk = "".join(buffer).encode("utf-8")
+                written.result()
+                written = writer.submit(sink.write, chunk)
                 buffer.clear()
                 held = 0
+        written.result()
         sink.write("".join(buffer).encode("utf-8"))
     return sink
 
@@ -341,24 +353,26 @@ def write_wacz(
         with (
             output_file(output, "wb") as handle,
             zipfile.ZipFile(handle, "w", allowZip64=True) as archive,
-            ThreadPoolExecutor(1, thread_name_prefix="sha256") as hasher,
+            ThreadPoolExecutor(1, thread_name_prefix="wacz-writer") as offload,
         ):
             resources = []
             for path, member in warcs.items():
                 with open(path, "rb") as source:
                     sink = _write_stored(
-                        archive, f"archive/{member}", source, sizes[path], advance, hasher
+                        archive, f"archive/{member}", source, sizes[path], advance, offload
                     )
                 resources.append({**sink.resource(f"archive/{member}"), ORIGINAL_NAME: path.name})
             resources.append(
-                _write_text(archive, INDEX_PATH, merged_lines(warcs)).resource(INDEX_PATH)
+                _write_text(archive, INDEX_PATH, merged_lines(warcs), offload).resource(INDEX_PATH)
             )
             files = {path.name for path in warcs}
             counted = _counting(_pages(store, report.sites, request, files, unaccented), report)
             lines = (json.dumps(entry, ensure_ascii=False) + "\n" for entry in counted)
             header = json.dumps(PAGES_HEADER) + "\n"
             resources.append(
-                _write_text(archive, PAGES_PATH, _chain(header, lines)).resource(PAGES_PATH)
+                _write_text(archive, PAGES_PATH, _chain(header, lines), offload).resource(
+                    PAGES_PATH
+                )
             )
             package = _datapackage(report.sites, request, resources)
             archive.writestr(DATAPACKAGE, package, zipfile.ZIP_DEFLATED)
