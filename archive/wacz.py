@@ -28,7 +28,7 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -278,20 +278,28 @@ def _write_text(
     with archive.open(info, "w") as member:
         sink = _Hashing(member)
         written = writer.submit(int)
-        buffer: list[str] = []
-        held = 0
-        for line in lines:
-            buffer.append(line)
-            held += len(line)
-            if held >= _CHUNK:
-                chunk = "".join(buffer).encode("utf-8")
+        try:
+            for chunk in _chunks(lines):
                 written.result()
                 written = writer.submit(sink.write, chunk)
-                buffer.clear()
-                held = 0
+        finally:  # the member is closed only once its last chunk is in
+            wait([written])
         written.result()
-        sink.write("".join(buffer).encode("utf-8"))
     return sink
+
+
+def _chunks(lines: Iterable[str]) -> Iterator[bytes]:
+    """``lines`` joined and encoded, about :data:`_CHUNK` characters at a time."""
+    buffer: list[str] = []
+    held = 0
+    for line in lines:
+        buffer.append(line)
+        held += len(line)
+        if held >= _CHUNK:
+            yield "".join(buffer).encode("utf-8")
+            buffer.clear()
+            held = 0
+    yield "".join(buffer).encode("utf-8")
 
 
 def _software() -> str:
