@@ -456,3 +456,14 @@ def test_a_symlink_planted_beside_the_package_is_not_written_through(
     assert result.returncode == 0, result.stderr
     assert victim.read_text(encoding="utf-8") == "not yours\n"
     assert zipfile.is_zipfile(output)
+
+
+@pytest.mark.skipif(not Path("/dev/full").exists(), reason="no /dev/full on this system")
+def test_a_full_disk_is_a_one_line_error(harvest: Harvest, tmp_path: Path) -> None:
+    """Every write to /dev/full fails as a full disk's does: said on one line, no traceback."""
+    output = tmp_path / "full.wacz"
+    output.symlink_to("/dev/full")  # a device is written into, not renamed over
+    result = run_dna("wacz", "--all", "-o", str(output), data=harvest.data)
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.count("\n") == 1, result.stderr
+    assert f"cannot write {output}: No space left on device" in result.stderr
