@@ -8,11 +8,11 @@ downloader middleware that drops requests of a stopped shape
 from __future__ import annotations
 
 import logging
+import weakref
 from collections import Counter
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, ClassVar
 from urllib.parse import urlsplit
-from weakref import WeakKeyDictionary
 
 from crawler.copies import DeeperCopies
 from crawler.shapetally import ShapeTally, links_counted
@@ -50,11 +50,13 @@ class ShapeWatch:
     spider middleware (which sees links) and the downloader middleware (which
     drops requests already queued when their shape is stopped)."""
 
-    _of: ClassVar[WeakKeyDictionary[Crawler, ShapeWatch]] = WeakKeyDictionary()
+    _of: ClassVar[weakref.WeakKeyDictionary[Crawler, ShapeWatch]] = weakref.WeakKeyDictionary()
 
     def __init__(self, crawler: Crawler) -> None:
         settings = crawler.settings
-        self.crawler = crawler
+        # Weakly: a value of _of holding its key would keep the crawl (its
+        # spider, engine and this watch) alive after it ends, all of them.
+        self._crawler = weakref.ref(crawler)
         self.threshold = settings.getint("DNA_TRAP_PAGES")
         self.max_queued = settings.getint("DNA_MAX_QUEUED_PER_SHAPE")
         self.today = datetime.now(UTC).date()
@@ -80,6 +82,13 @@ class ShapeWatch:
         #: per such shape not yet confirmed, the pages counted productive for
         #: linking to it alone, by the shape keys they were counted in.
         self.provisional: dict[str, Counter[str]] = {}
+
+    @property
+    def crawler(self) -> Crawler:
+        crawler = self._crawler()
+        if crawler is None:
+            raise RuntimeError("the crawl of this shape watch has ended")
+        return crawler
 
     @classmethod
     def of(cls, crawler: Crawler) -> ShapeWatch:

@@ -3,13 +3,21 @@ as the spider middleware drives it, with the crawl settings dna runs with."""
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.utils.test import get_crawler
 
 from crawler import settings
 from crawler.shapes import ShapeWatch
 
 PORTAL = "http://huyen.gov.vn"
+
+
+#: A watch holds its crawler weakly, as a crawl's components do not: the tests keep theirs.
+_CRAWLERS: list[Crawler] = []
 
 
 def watch() -> ShapeWatch:
@@ -19,7 +27,21 @@ def watch() -> ShapeWatch:
             "DNA_MAX_QUEUED_PER_SHAPE": settings.DNA_MAX_QUEUED_PER_SHAPE,
         }
     )
+    _CRAWLERS.append(crawler)
     return ShapeWatch(crawler)
+
+
+def test_a_watch_lets_its_ended_crawl_go() -> None:
+    """Crawls that wait their turn start as others end: each ended one must
+    free its spider, engine and watch, not keep them to the end of the run.
+    The registry is keyed weakly by crawler; a watch holding its crawler
+    strongly kept both alive."""
+    crawler = get_crawler()
+    ShapeWatch.of(crawler).judged(tab(1), True, [], PORTAL + "/")
+    gone = weakref.ref(crawler)
+    del crawler
+    gc.collect()
+    assert gone() is None
 
 
 def tab(number: int, **more: int) -> str:
