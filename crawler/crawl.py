@@ -216,7 +216,11 @@ def crawl_sites(
         for key, value in registry.scrapy_settings().items():
             settings.set(key, value, priority="project")
         results = run_crawls(
-            sites, settings, spider_args=spider_args, on_progress=observer.progress
+            sites,
+            settings,
+            spider_args=spider_args,
+            on_progress=observer.progress,
+            last_pages=last_pages,
         )
     return CrawlOutcome(results, busy, [settings.get("LOG_FILE")])
 
@@ -249,6 +253,7 @@ def _crawl_in_workers(
                 {**overrides, "LOG_FILE": worker_log},
                 registry.scrapy_settings(),
                 {site.name: spider_args[site.name] for site in hand},
+                {site.name: last_pages[site.name] for site in hand if site.name in last_pages},
             )
         )
     order = {site.name: index for index, site in enumerate(sites)}

@@ -38,6 +38,8 @@ FORCED_SHUTDOWN = "forced shutdown"
 #: Close reasons after which the crawl can be resumed: Ctrl-C, SIGTERM, a full
 #: disk, a portal asking to wait longer than dna does.
 INTERRUPTIONS = frozenset({"shutdown", FORCED_SHUTDOWN, DISK_FULL, RATE_LIMITED})
+#: Reasons that stop the whole run, not one portal's crawl: no waiting site starts after one.
+RUN_STOPS = frozenset({"shutdown", FORCED_SHUTDOWN, DISK_FULL})
 
 
 def crawl_status(reason: str, stats: Mapping[str, Any]) -> str:

@@ -9,6 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+#: the status of a site waiting for a place among the crawls a process runs at once.
+WAITING = "waiting"
+#: the status of a site still waiting when the run was stopped: nothing of it began.
+NOT_STARTED = "not started"
+
 
 @dataclass
 class SiteProgress:

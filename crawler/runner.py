@@ -7,7 +7,8 @@ together.  Progress is read from each crawler's stats on a timer.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -16,9 +17,10 @@ from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 
 from crawler.cutoffs import cut_off
-from crawler.pipelines import FORCED_SHUTDOWN, crawl_status
-from crawler.progress import SiteProgress
+from crawler.pipelines import FORCED_SHUTDOWN, RUN_STOPS, crawl_status
+from crawler.progress import NOT_STARTED, WAITING, SiteProgress
 from crawler.sites import SiteConfig
+from crawler.sitework import longest_first
 from crawler.spiders.portal import PortalSpider
 
 
@@ -61,43 +63,82 @@ def run_crawls(
     spider_args: dict[str, dict[str, Any]] | None = None,
     on_progress: Callable[[list[SiteProgress]], None] | None = None,
     interval: float = 0.5,
+    last_pages: Mapping[str, int] | None = None,
 ) -> list[SiteProgress]:
     """Crawl ``sites`` concurrently in this process; blocks until all end.
+
+    At most ``DNA_SITES_AT_ONCE`` crawls run at once, the longest expected
+    first (by ``last_pages``, their last crawls' pages); each that ends lets
+    the next waiting one start.  An open crawl holds its portal's queue,
+    caches and WARC file, about 14 MB, and politeness keeps each portal
+    slow: a few dozen at once keep a core busy, and thousands would fill
+    the memory.  Once a crawl is stopped for the whole run (Ctrl-C,
+    SIGTERM, a full disk, a database gone), no waiting one starts: those
+    end :data:`~crawler.progress.NOT_STARTED`.
 
     :param spider_args: per site name, arguments for its spider (``mode``, ``resumes``).
     :param on_progress: called every ``interval`` seconds with each site's progress.
     :returns: each site's final progress, in the order given.
     """
     process = CrawlerProcess(settings)
-    crawlers: list[tuple[SiteConfig, Crawler]] = []
+    running: dict[str, Crawler] = {}
+    #: each ended crawl's last progress: its Crawler, spider and engine are let go.
+    ended: dict[str, SiteProgress] = {}
     reasons: dict[str, str] = {}
-    for site in sites:
-        crawler = process.create_crawler(PortalSpider)
+    waiting = longest_first(sites, last_pages)
+
+    def start_next() -> None:
+        site = waiting.pop(0)
+        crawler = running[site.name] = process.create_crawler(PortalSpider)
         crawler.signals.connect(
             lambda reason, name=site.name: reasons.__setitem__(name, reason),
             signal=signals.spider_closed,
             weak=False,  # the dispatcher would otherwise drop this lambda at once
         )
-        crawlers.append((site, crawler))
-        process.crawl(crawler, site=site, **(spider_args or {}).get(site.name, {}))
+        done = process.crawl(crawler, site=site, **(spider_args or {}).get(site.name, {}))
+        done.addBoth(lambda outcome, name=site.name: end(name) or outcome)
 
-    def progress(default_reason: str | None = None) -> list[SiteProgress]:
+    def end(name: str) -> None:
+        crawler = running.pop(name)
+        # A crawler that never opened its spider has no close reason: it failed.
+        row = ended[name] = _progress(name, crawler.stats.get_stats(), reasons.get(name, "failed"))
+        # An ended crawl is cycles (crawler, signals, components): freed now,
+        # before the next one grows the heap, not at some later full collection.
+        del crawler
+        gc.collect()
+        stopped = row.reason in RUN_STOPS or row.fatal  # the whole run: start no other
+        if waiting and not stopped:
+            start_next()
+
+    def progress() -> list[SiteProgress]:
         return [
-            _progress(site.name, crawler.stats.get_stats(), reasons.get(site.name, default_reason))
-            for site, crawler in crawlers
+            ended.get(site.name)
+            or (
+                _progress(site.name, crawler.stats.get_stats(), None)
+                if (crawler := running.get(site.name))
+                else SiteProgress(site.name, status=WAITING)
+            )
+            for site in sites
         ]
 
+    for _ in range(min(len(sites), settings.getint("DNA_SITES_AT_ONCE"))):
+        start_next()
     if on_progress is not None:
         from twisted.internet import task
 
         ticker = task.LoopingCall(lambda: on_progress(progress()))
         ticker.start(interval, now=True)
     process.start(stop_after_crawl=True)
-    for site, crawler in crawlers:
-        if site.name not in reasons and crawler.spider is not None:
+    waiting.clear()  # the reactor is gone: what waits is not started
+    # The reactor stopped under these at a second Ctrl-C or SIGTERM.
+    for name, crawler in list(running.items()):
+        if name not in reasons and crawler.spider is not None:
             _close_after_forced_stop(crawler)
-    # A crawler that never opened its spider has no close reason: it failed.
-    return progress(default_reason="failed")
+        end(name)
+    return [
+        row if row.status != WAITING else SiteProgress(row.site, status=NOT_STARTED)
+        for row in progress()
+    ]
 
 
 def _close_after_forced_stop(crawler: Crawler) -> None:

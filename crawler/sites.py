@@ -83,6 +83,7 @@ CRAWLER_KEYS = {
     "new_stop_after": ("DNA_NEW_STOP_AFTER", int),
     "recheck_archived": ("DNA_RECHECK_ARCHIVED", bool),
     "min_free_mb": ("DNA_MIN_FREE_MB", int),
+    "sites_at_once": ("DNA_SITES_AT_ONCE", int),
     # Every site's budgets, unless its own block sets them.
     "max_pages": ("DNA_MAX_PAGES", int),
     "max_minutes": ("DNA_MAX_MINUTES", float),
@@ -108,6 +109,7 @@ POSITIVE_CRAWLER_KEYS = frozenset(
         "warc_max_size",
         "new_stop_after",
         "retry_wait_max",
+        "sites_at_once",
     }
 )
 #: ``[crawler]`` keys where 0 means none (no delay, no retries, no disk guard), but

@@ -36,13 +36,14 @@ import os
 import signal
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import Any
 
-from crawler.progress import SiteProgress
+from crawler.progress import NOT_STARTED, WAITING, SiteProgress
 from crawler.sites import SiteConfig
+from crawler.sitework import expected_work
 
 #: the status of a site whose worker died before saying how its crawl ended.
 KILLED = "killed"
@@ -62,6 +63,8 @@ class WorkerJob:
     overrides: dict[str, Any]
     scrapy: dict[str, Any]
     spider_args: dict[str, dict[str, Any]]
+    #: the pages of each site's last crawl: the longest start first.
+    last_pages: dict[str, int] = field(default_factory=dict)
 
 
 def deal(
@@ -77,10 +80,7 @@ def deal(
     hand keeps the order of ``sites``.
     """
     hands = min(workers, len(sites))
-    work = work or {}
-    known = [work[site.name] for site in sites if site.name in work]
-    unknown = sum(known) / len(known) if known else 1
-    weight = {site.name: max(work.get(site.name, unknown), 1) for site in sites}
+    weight = expected_work(sites, work)
     loads = [0.0] * hands
     dealt: list[list[int]] = [[] for _ in range(hands)]
     # sorted() is stable: sites of equal work stay in order.
@@ -126,6 +126,7 @@ def run_worker(job: WorkerJob, conn: Connection, parent: int) -> None:
         settings,
         spider_args=job.spider_args,
         on_progress=lambda rows: _tell(conn, ("progress", rows)),
+        last_pages=job.last_pages,
     )
     _tell(conn, ("final", results))
     conn.close()
@@ -214,6 +215,9 @@ def _gather(
 
 
 def _killed(row: SiteProgress, exitcode: int | None) -> SiteProgress:
+    if row.status == WAITING:  # nothing of it began
+        row.status = NOT_STARTED
+        return row
     if exitcode is not None and exitcode < 0:
         try:
             how = f"killed by {signal.Signals(-exitcode).name}"

@@ -15,6 +15,7 @@ from rich.text import Text
 
 from archive.locks import LockHeld, LockOwner
 from crawler.crawl import CrawlError, CrawlObserver, CrawlRequest, choose_sites, crawl_sites
+from crawler.progress import NOT_STARTED, WAITING
 from crawler.schedule.rules import CRAWL_MODES
 from crawler.sites import future_since
 from dna.context import (
@@ -176,17 +177,19 @@ def crawl(
 
     if not no_index and any(r.articles_new or r.articles_updated for r in results):
         update_search_index(env)
-    if interrupted := [r.site for r in results if r.status == "interrupted" and not r.message]:
+    left = [r.site for r in results if r.status in ("interrupted", NOT_STARTED) and not r.message]
+    if left:
         # A shared frontier keeps what is left itself, and refuses --resume.
         again = (
             "the same command again (the frontier keeps what is left)"
             if frontier
-            else f"dna crawl {' '.join(interrupted)} --resume"
+            else f"dna crawl {' '.join(left)} --resume"
         )
         err_console.print(
             f"Interrupted: what was fetched is kept. Continue with: {again}", soft_wrap=True
         )
-        sys.exit(130)
+        if not any(r.message for r in results):  # else a full disk or a killed worker: 1
+            sys.exit(130)
     if crawl_all and registry.problems:
         # A cron job reads the status alone: a site left out by a typo must show.
         err_console.print(
@@ -270,7 +273,9 @@ _STATUS_STYLE = {
     "failed": "red",
     "killed": "red",
     "interrupted": "yellow",
+    NOT_STARTED: "yellow",
     "running": "cyan",
+    WAITING: "dim",
 }
 
 

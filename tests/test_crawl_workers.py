@@ -18,9 +18,10 @@ from sqlalchemy import select
 from archive.models import Crawl
 from archive.store import Store
 from crawler.sites import SiteConfig
+from crawler.sitework import longest_first
 from crawler.workers import deal
 from sampleportal import PortalServer
-from tests.harness import run_dna, sites_toml
+from tests.harness import TEST_CRAWLER_OPTIONS, run_dna, sites_toml
 
 DNA = str(Path(sys.executable).parent / "dna")
 
@@ -103,6 +104,65 @@ def test_sites_are_dealt_by_the_pages_of_their_last_crawls() -> None:
     # A site never crawled counts as the average of the others.
     del last["s2"]
     assert [len(hand) for hand in deal(sites, 2, last)] == [1, 7]
+
+
+def _one_at_a_time(portals: dict[str, PortalServer], at_once: int) -> str:
+    return sites_toml(portals).replace(
+        TEST_CRAWLER_OPTIONS, f"{TEST_CRAWLER_OPTIONS}sites_at_once = {at_once}\n", 1
+    )
+
+
+def test_the_longest_crawls_start_first() -> None:
+    sites = [SiteConfig(f"s{n}", (f"http://127.0.0.1/{n}",), ("127.0.0.1",)) for n in range(4)]
+    last = {"s1": 40, "s2": 3000, "s3": 100}  # s0 never crawled: the average, 1,047
+    assert [site.name for site in longest_first(sites, last)] == ["s2", "s0", "s3", "s1"]
+    assert [site.name for site in longest_first(sites, None)] == ["s0", "s1", "s2", "s3"]
+
+
+def test_sites_beyond_sites_at_once_wait_their_turn(tmp_path: Path) -> None:
+    """Each open crawl holds its portal's queue and WARC file: 3,000 communes
+    must not all open at once.  Two at a time, the third starts as one ends."""
+    portals = {name: PortalServer("vnportal").start() for name in ("first", "second", "third")}
+    try:
+        (tmp_path / "sites.toml").write_text(_one_at_a_time(portals, 2), encoding="utf-8")
+        result = run_dna("crawl", "--all", "--workers", "1", "--no-index", data=tmp_path)
+    finally:
+        for server in portals.values():
+            server.stop()
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert all("finished" in row for row in _summary_rows(result.stdout).values())
+    store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
+    with store.session() as session:
+        spans = [(c.started_at, c.ended_at) for c in session.scalars(select(Crawl))]
+    store.close()
+    assert len(spans) == 3
+    for started, _ in spans:
+        assert sum(begun <= started < ended for begun, ended in spans) <= 2, spans
+    last_started = max(started for started, _ in spans)
+    assert any(ended <= last_started for _, ended in spans), spans
+
+
+def test_ctrl_c_starts_no_waiting_site(
+    slow_portals: dict[str, PortalServer], tmp_path: Path
+) -> None:
+    (tmp_path / "sites.toml").write_text(_one_at_a_time(slow_portals, 1), encoding="utf-8")
+    process = _start_crawl(tmp_path, "--all", "--workers", "1")
+    pids = _running_crawls(tmp_path, 1)
+    process.send_signal(signal.SIGINT)
+    stdout, stderr = process.communicate(timeout=120)
+
+    assert process.returncode == 130, stderr[-2000:]
+    rows = _summary_rows(stdout)
+    (begun,) = pids
+    assert "interrupted" in rows[begun]
+    assert all("not started" in row for site, row in rows.items() if site != begun), rows
+    assert "Continue with: dna crawl first second third --resume" in stderr
+    assert not list((tmp_path / "warc").glob("*/*.open"))
+    store = Store(f"sqlite:///{tmp_path / 'archive.sqlite3'}")
+    with store.session() as session:
+        ended = {c.site.name: (c.status, c.reason) for c in session.scalars(select(Crawl))}
+    store.close()
+    assert ended == {begun: ("interrupted", "shutdown")}
 
 
 def test_a_killed_worker_is_reported_and_the_others_finish(

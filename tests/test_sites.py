@@ -143,6 +143,8 @@ def test_unknown_crawler_option_is_reported(tmp_path: Path) -> None:
         ("download_delay = -1", "download_delay must be 0 or more"),
         ("retry_times = -1", "retry_times must be 0 or more"),
         ("warc_max_size = -5", "warc_max_size must be a positive number"),
+        # No crawl would ever start.
+        ("sites_at_once = 0", "sites_at_once must be a positive number"),
     ],
 )
 def test_crawler_numbers_out_of_range_are_reported_and_left_out(
