@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+from collections import Counter
 from datetime import date
 from typing import TYPE_CHECKING
 
@@ -260,11 +261,14 @@ class _CrawlView(CrawlObserver):
             self._live = Live(console=console, auto_refresh=False, transient=True)
             self._live.start()
         seconds = time.monotonic() - self.started
-        table = fitted_table(
-            "Crawling… (Ctrl-C stops; --resume continues)",
-            _progress_columns(seconds),
-            _progress_rows(rows, seconds),
-        )
+        title = "Crawling… (Ctrl-C stops; --resume continues)"
+        if len(rows) > max(console.height - 8, 10):
+            # Thousands of sites: the crawling ones, and the others counted.
+            others = Counter(row.status for row in rows if row.status != "running")
+            rows = [row for row in rows if row.status == "running"]
+            counts = ", ".join(f"{count} {status}" for status, count in sorted(others.items()))
+            title = f"{title}\n{len(rows)} crawling, {counts}"
+        table = fitted_table(title, _progress_columns(seconds), _progress_rows(rows, seconds))
         self._live.update(table, refresh=True)
 
 

@@ -142,6 +142,37 @@ def test_sites_beyond_sites_at_once_wait_their_turn(tmp_path: Path) -> None:
     assert any(ended <= last_started for _, ended in spans), spans
 
 
+def test_the_live_table_of_many_sites_shows_those_crawling_and_counts_the_rest(
+    tmp_path: Path,
+) -> None:
+    """Three thousand rows redrawn twice a second fill no screen and cost a core."""
+    portals = {f"xa-{n}": PortalServer("vnportal").start() for n in range(12)}
+    try:
+        (tmp_path / "sites.toml").write_text(_one_at_a_time(portals, 2), encoding="utf-8")
+        env = dict(os.environ, COLUMNS="200", LINES="16", TTY_COMPATIBLE="1")
+        for name in ("DNA_HOME", "DNA_SITES", "DNA_DATABASE_URL"):
+            env.pop(name, None)
+        result = subprocess.run(
+            [DNA, "crawl", "--all", "--workers", "1", "--no-index", "--max-pages", "15"],
+            cwd=tmp_path,
+            env=env | {"DNA_HOME": str(tmp_path)},
+            capture_output=True,
+            text=True,
+            timeout=240,
+            check=False,
+        )
+    finally:
+        for server in portals.values():
+            server.stop()
+    assert result.returncode == 0, result.stderr[-2000:]
+    frames = result.stdout.split("Crawling… (Ctrl-C stops; --resume continues)")[1:]
+    assert frames, result.stdout[-2000:]
+    assert any("2 crawling, 10 waiting" in frame for frame in frames), frames[0]
+    for frame in frames:
+        shown = {site for site in portals if f" {site} " in frame.split("Crawl summary")[0]}
+        assert len(shown) <= 2, frame
+
+
 def test_ctrl_c_starts_no_waiting_site(
     slow_portals: dict[str, PortalServer], tmp_path: Path
 ) -> None:
