@@ -24,6 +24,7 @@ from archive.database import StoreError
 from archive.layout import DataDir
 from archive.locks import LockHeld, LockOwner, PidLock
 from archive.store import Store
+from crawler import settings as default_settings
 from crawler.frontier.redis import FrontierError, connect
 from crawler.sites import SiteConfig, SitesFile
 
@@ -151,13 +152,15 @@ def allow_open_files() -> int:
     return soft if soft != resource.RLIM_INFINITY else ceiling
 
 
-def files_needed(sites: int, workers: int) -> int:
-    """About how many files the busiest process of a crawl keeps open."""
+def files_needed(sites: int, workers: int, at_once: int) -> int:
+    """About how many files the busiest process of a crawl keeps open, when
+    each process crawls ``at_once`` sites at a time."""
     if workers > 1 and sites > 1:
         per_worker = -(-sites // min(workers, sites))
-        # The parent holds every site's lock; each worker its share's files.
-        return FILES_PER_PROCESS + max(sites, FILES_PER_SITE * per_worker)
-    return FILES_PER_PROCESS + FILES_PER_SITE * sites
+        # The parent holds every site's lock; each worker the files of those it crawls.
+        return FILES_PER_PROCESS + max(sites, FILES_PER_SITE * min(per_worker, at_once))
+    # Every site's lock, and the other files of those crawling.
+    return FILES_PER_PROCESS + sites + (FILES_PER_SITE - 1) * min(sites, at_once)
 
 
 def crawl_sites(
@@ -182,12 +185,16 @@ def crawl_sites(
     once = {site.name: site for site in request.sites}  # however often each was named
     sites = [_with_limits(site, request.max_pages, request.since) for site in once.values()]
     allowed = allow_open_files()
-    if (needed := files_needed(len(sites), request.workers)) > allowed:
+    at_once = registry.scrapy_settings().get(
+        "DNA_SITES_AT_ONCE", default_settings.DNA_SITES_AT_ONCE
+    )
+    if (needed := files_needed(len(sites), request.workers, at_once)) > allowed:
         # Out of files, sites fail at random and the crawl may hang: refused.
         raise CrawlError(
-            f"crawling {len(sites)} sites at once keeps about {needed:,} files open, and "
-            f"this system allows {allowed:,} (ulimit -n): raise the hard limit "
-            "(LimitNOFILE= for a service), or name fewer sites a run"
+            f"crawling {len(sites)} sites, {min(at_once, len(sites))} at a time, keeps about "
+            f"{needed:,} files open, and this system allows {allowed:,} (ulimit -n): raise "
+            "the hard limit (LimitNOFILE= for a service), lower sites_at_once, or name "
+            "fewer sites a run"
         )
     with ExitStack() as locks:
         busy: list[str] = []

@@ -504,8 +504,18 @@ def test_a_hard_limit_too_low_for_the_sites_is_an_error_before_the_crawl(
     )  # fmt: skip
     assert result.returncode == 1
     assert result.stderr.strip() == (
-        "Error: crawling 24 sites at once keeps about 256 files open, and this system allows "
-        "128 (ulimit -n): raise the hard limit (LimitNOFILE= for a service), or name fewer "
-        "sites a run"
+        "Error: crawling 24 sites, 24 at a time, keeps about 256 files open, and this system "
+        "allows 128 (ulimit -n): raise the hard limit (LimitNOFILE= for a service), lower "
+        "sites_at_once, or name fewer sites a run"
     )
     assert not (tmp_path / "warc").exists()
+    # A few at a time, the same sites fit: each is tried (and fails: nothing listens).
+    (tmp_path / "sites.toml").write_text(
+        "\n".join([f"{TEST_CRAWLER_OPTIONS}sites_at_once = 4\n", *blocks]), encoding="utf-8"
+    )
+    result = run_dna(
+        "crawl", "--all", "--workers", "1", "--no-index",
+        data=tmp_path, preexec_fn=_open_files(128, 128), timeout=120,
+    )  # fmt: skip
+    assert "files open" not in result.stderr
+    assert result.stdout.count("failed") >= 24, result.stdout[-3000:]
