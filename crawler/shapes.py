@@ -85,10 +85,7 @@ class ShapeWatch:
 
     @property
     def crawler(self) -> Crawler:
-        crawler = self._crawler()
-        if crawler is None:
-            raise RuntimeError("the crawl of this shape watch has ended")
-        return crawler
+        return self._crawler()  # type: ignore[return-value]  # alive while it crawls
 
     @classmethod
     def of(cls, crawler: Crawler) -> ShapeWatch:
