@@ -15,6 +15,7 @@ from typing import Any
 from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
+from twisted.internet.defer import Deferred
 
 from crawler.cutoffs import cut_off
 from crawler.pipelines import FORCED_SHUTDOWN, RUN_STOPS, crawl_status
@@ -22,6 +23,24 @@ from crawler.progress import NOT_STARTED, WAITING, SiteProgress
 from crawler.sites import SiteConfig
 from crawler.sitework import longest_first
 from crawler.spiders.portal import PortalSpider
+
+
+class _SitesProcess(CrawlerProcess):
+    """A CrawlerProcess that remembers being told to stop (Ctrl-C, SIGTERM)."""
+
+    stopping = False
+
+    def stop(self) -> Deferred[Any]:
+        self.stopping = True
+        return super().stop()
+
+
+def _stats_of(crawler: Crawler) -> dict[str, Any]:
+    """The crawler's stats; none when its crawl failed before they were made."""
+    try:
+        return crawler.stats.get_stats()
+    except RuntimeError:
+        return {}
 
 
 def _progress(site: str, stats: dict[str, Any], reason: str | None) -> SiteProgress:
@@ -80,12 +99,14 @@ def run_crawls(
     :param on_progress: called every ``interval`` seconds with each site's progress.
     :returns: each site's final progress, in the order given.
     """
-    process = CrawlerProcess(settings)
+    process = _SitesProcess(settings)
     running: dict[str, Crawler] = {}
     #: each ended crawl's last progress: its Crawler, spider and engine are let go.
     ended: dict[str, SiteProgress] = {}
     reasons: dict[str, str] = {}
     waiting = longest_first(sites, last_pages)
+    #: a crawl that ended for a reason that stops the whole run (a full disk).
+    run_stopped: list[str] = []
 
     def start_next() -> None:
         site = waiting.pop(0)
@@ -101,20 +122,17 @@ def run_crawls(
     def end(name: str) -> None:
         crawler = running.pop(name)
         # A crawler that never opened its spider has no close reason: it failed.
-        row = ended[name] = _progress(name, crawler.stats.get_stats(), reasons.get(name, "failed"))
-        # An ended crawl is cycles (crawler, signals, components): freed now,
-        # before the next one grows the heap, not at some later full collection.
-        del crawler
-        gc.collect()
-        stopped = row.reason in RUN_STOPS or row.fatal  # the whole run: start no other
-        if waiting and not stopped:
+        row = ended[name] = _progress(name, _stats_of(crawler), reasons.get(name, "failed"))
+        if row.reason in RUN_STOPS or row.fatal:
+            run_stopped.append(name)
+        if waiting and not run_stopped and not process.stopping:
             start_next()
 
     def progress() -> list[SiteProgress]:
         return [
             ended.get(site.name)
             or (
-                _progress(site.name, crawler.stats.get_stats(), None)
+                _progress(site.name, _stats_of(crawler), None)
                 if (crawler := running.get(site.name))
                 else SiteProgress(site.name, status=WAITING)
             )
@@ -129,6 +147,12 @@ def run_crawls(
         ticker = task.LoopingCall(lambda: on_progress(progress()))
         ticker.start(interval, now=True)
     process.start(stop_after_crawl=True)
+    if process.stopping:
+        # A second Ctrl-C or SIGTERM stops the reactor with coroutines of the
+        # crawls suspended; collecting them crashed CPython 3.11 at exit, half
+        # the time (a segfault in asyncio's queues).  The process is ending:
+        # what it holds now is never collected.
+        gc.freeze()
     waiting.clear()  # the reactor is gone: what waits is not started
     # The reactor stopped under these at a second Ctrl-C or SIGTERM.
     for name, crawler in list(running.items()):
