@@ -178,7 +178,8 @@ def crawl(
 
     if not no_index and any(r.articles_new or r.articles_updated for r in results):
         update_search_index(env)
-    left = [r.site for r in results if r.status in ("interrupted", NOT_STARTED) and not r.message]
+    # Every site left unfinished: stopped (a full disk too), killed, or never started.
+    left = [r.site for r in results if r.status in ("interrupted", "killed", NOT_STARTED)]
     if left:
         # A shared frontier keeps what is left itself, and refuses --resume.
         again = (
