@@ -1,8 +1,9 @@
 """Run many site crawls in one Scrapy process, and report on them as they go.
 
 Each site gets its own Crawler (own stats, own limits, own WARC files) in
-one CrawlerProcess, so politeness is per host while all sites progress
-together.  Progress is read from each crawler's stats on a timer.
+one CrawlerProcess, so politeness is per host while the sites progress
+together, ``DNA_SITES_AT_ONCE`` at a time.  Progress is read from each
+crawler's stats on a timer.
 """
 
 from __future__ import annotations
