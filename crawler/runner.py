@@ -32,7 +32,10 @@ class _SitesProcess(CrawlerProcess):
     stopping = False
 
     def stop(self) -> Deferred[Any]:
-        self.stopping = True
+        # Scrapy also calls stop() as the reactor shuts down after the last
+        # crawl: with nothing crawling, that is the run's end, not a stop.
+        if self.crawlers:
+            self.stopping = True
         return super().stop()
 
 
@@ -108,6 +111,25 @@ def run_crawls(
     waiting = longest_first(sites, last_pages)
     #: a crawl that ended for a reason that stops the whole run (a full disk).
     run_stopped: list[str] = []
+    at_once = settings.getint("DNA_SITES_AT_ONCE")
+    filling: list[bool] = []
+
+    def fill() -> None:
+        """Start waiting sites while there is room, unless the run is stopping.
+
+        A crawl that fails before it yields (its spider cannot be made) ends
+        inside ``process.crawl``, and its end calls this again: that call
+        leaves the starting to the loop already running, which would
+        otherwise recurse once a site, past Python's limit in a few hundred.
+        """
+        if filling:
+            return
+        filling.append(True)
+        try:
+            while waiting and len(running) < at_once and not run_stopped and not process.stopping:
+                start_next()
+        finally:
+            filling.clear()
 
     def start_next() -> None:
         site = waiting.pop(0)
@@ -126,8 +148,7 @@ def run_crawls(
         row = ended[name] = _progress(name, _stats_of(crawler), reasons.get(name, "failed"))
         if row.reason in RUN_STOPS or row.fatal:
             run_stopped.append(name)
-        if waiting and not run_stopped and not process.stopping:
-            start_next()
+        fill()
 
     def progress() -> list[SiteProgress]:
         return [
@@ -140,8 +161,7 @@ def run_crawls(
             for site in sites
         ]
 
-    for _ in range(min(len(sites), settings.getint("DNA_SITES_AT_ONCE"))):
-        start_next()
+    fill()
     if on_progress is not None:
         from twisted.internet import task
 

@@ -216,6 +216,66 @@ def test_a_full_disk_starts_no_waiting_site_and_names_every_site_left(
     assert ended == {"first": ("interrupted", "disk_full")}
 
 
+def _run_crawls_in_a_process(script: str, tmp_path: Path) -> str:
+    """Run ``script`` (given ``sites``, ``settings`` and run_crawls) in a fresh
+    process: a Twisted reactor runs once a process.  Its output."""
+    preamble = (
+        "import gc, sys\n"
+        "from collections import Counter\n"
+        "from pathlib import Path\n"
+        "from crawler.runner import crawl_settings, run_crawls\n"
+        "from crawler.sites import SiteConfig, load_sites\n"
+        f"data = Path({str(tmp_path)!r})\n"
+        "settings = crawl_settings(data, data / 'sites.toml', {'LOG_LEVEL': 'CRITICAL'})\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", preamble + script],
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout
+
+
+def test_sites_whose_spider_cannot_be_made_fail_one_by_one_without_recursing(
+    tmp_path: Path,
+) -> None:
+    """A crawl failing before it yields ends inside process.crawl, and its end
+    started the next: one level deeper a site, until a RecursionError at about
+    200 quietly left the rest 'not started'."""
+    (tmp_path / "sites.toml").write_text("", encoding="utf-8")
+    out = _run_crawls_in_a_process(
+        "settings.set('DNA_SITES_AT_ONCE', 1)\n"
+        "sites = [SiteConfig(f's{n}', ('http://127.0.0.1:9/',), ('127.0.0.1',)) "
+        "for n in range(400)]\n"
+        "bogus = {site.name: {'mode': 'bogus'} for site in sites}\n"
+        "rows = run_crawls(sites, settings, spider_args=bogus)\n"
+        "print(dict(Counter(row.status for row in rows)))\n",
+        tmp_path,
+    )
+    assert out.strip() == "{'failed': 400}"
+
+
+def test_a_run_nobody_stopped_leaves_the_heap_collectable(tmp_path: Path) -> None:
+    """Scrapy calls stop() as the reactor shuts down after the last crawl: it
+    was taken for Ctrl-C, and every run froze its heap for the rest of dna."""
+    portal = PortalServer("vnportal").start()
+    try:
+        (tmp_path / "sites.toml").write_text(sites_toml({"xa": portal}), encoding="utf-8")
+        out = _run_crawls_in_a_process(
+            "settings.set('DNA_MAX_PAGES', 5)\n"
+            "rows = run_crawls(load_sites(data / 'sites.toml').sites, settings)\n"
+            "print([row.status for row in rows], gc.get_freeze_count())\n",
+            tmp_path,
+        )
+    finally:
+        portal.stop()
+    assert out.strip() == "['finished'] 0"
+
+
 def test_a_second_ctrl_c_ends_with_130_not_a_crash(tmp_path: Path) -> None:
     """Once ended crawls were freed, a second SIGINT (which stops the reactor
     under the crawls) left coroutines that CPython 3.11 crashed collecting at
