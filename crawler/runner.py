@@ -9,6 +9,7 @@ crawler's stats on a timer.
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,23 @@ from scrapy import signals
 from scrapy.crawler import Crawler, CrawlerProcess
 from scrapy.settings import Settings
 from twisted.internet.defer import Deferred
+from twisted.python.failure import Failure
 
+from archive.database import StoreError
 from crawler.cutoffs import cut_off
+from crawler.frontier.redis import FrontierError
 from crawler.pipelines import FORCED_SHUTDOWN, RUN_STOPS, crawl_status
 from crawler.progress import NOT_STARTED, WAITING, SiteProgress
 from crawler.sites import SiteConfig
 from crawler.sitework import longest_first
 from crawler.spiders.portal import PortalSpider
+
+logger = logging.getLogger(__name__)
+
+#: What a crawl that cannot start raises when a server every crawl needs is
+#: gone: the run stops there, rather than every waiting site failing alike
+#: (each after the frontier's 30-second timeout, the reactor held all along).
+SERVER_GONE = (FrontierError, StoreError)
 
 
 class _SitesProcess(CrawlerProcess):
@@ -140,12 +151,21 @@ def run_crawls(
             weak=False,  # the dispatcher would otherwise drop this lambda at once
         )
         done = process.crawl(crawler, site=site, **(spider_args or {}).get(site.name, {}))
-        done.addBoth(lambda outcome, name=site.name: end(name) or outcome)
+        done.addBoth(lambda outcome, name=site.name: end(name, outcome))
 
-    def end(name: str) -> None:
+    def end(name: str, outcome: object = None) -> None:
         crawler = running.pop(name)
         # A crawler that never opened its spider has no close reason: it failed.
         row = ended[name] = _progress(name, _stats_of(crawler), reasons.get(name, "failed"))
+        if isinstance(outcome, Failure):  # said here, once, not as an unhandled Deferred
+            logger.error(
+                "%s: the crawl failed: %s",
+                name,
+                outcome.getErrorMessage(),
+                exc_info=(outcome.type, outcome.value, outcome.getTracebackObject()),
+            )
+            if outcome.check(*SERVER_GONE) and not row.fatal:
+                row.fatal = outcome.getErrorMessage()
         if row.reason in RUN_STOPS or row.fatal:
             run_stopped.append(name)
         fill()

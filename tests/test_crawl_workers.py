@@ -22,6 +22,7 @@ from crawler.sitework import longest_first
 from crawler.workers import deal
 from sampleportal import PortalServer
 from tests.harness import TEST_CRAWLER_OPTIONS, run_dna, sites_toml
+from tests.services import free_port
 
 DNA = str(Path(sys.executable).parent / "dna")
 
@@ -237,6 +238,7 @@ def _run_crawls_in_a_process(script: str, tmp_path: Path) -> str:
         cwd=tmp_path,
     )
     assert result.returncode == 0, result.stderr[-3000:]
+    assert "Unhandled error in Deferred" not in result.stderr, result.stderr[-3000:]
     return result.stdout
 
 
@@ -257,6 +259,26 @@ def test_sites_whose_spider_cannot_be_made_fail_one_by_one_without_recursing(
         tmp_path,
     )
     assert out.strip() == "{'failed': 400}"
+
+
+def test_a_server_gone_before_a_crawl_starts_stops_the_run_there(tmp_path: Path) -> None:
+    """A frontier unreachable when a waiting site's spider is made failed that
+    site, then the next, each after a timeout holding the reactor, each with
+    an unhandled-Deferred traceback; and nothing stopped the run."""
+    (tmp_path / "sites.toml").write_text("", encoding="utf-8")
+    out = _run_crawls_in_a_process(
+        "settings.set('DNA_SITES_AT_ONCE', 1)\n"
+        f"settings.set('DNA_FRONTIER_URL', 'redis://127.0.0.1:{free_port()}/0')\n"
+        "sites = [SiteConfig(f's{n}', ('http://127.0.0.1:9/',), ('127.0.0.1',)) "
+        "for n in range(5)]\n"
+        "rows = run_crawls(sites, settings)\n"
+        "print([row.status for row in rows])\n"
+        "print(rows[0].fatal)\n",
+        tmp_path,
+    )
+    statuses, fatal = out.splitlines()
+    assert statuses == str(["failed"] + ["not started"] * 4)
+    assert fatal.startswith("frontier redis://127.0.0.1:") and "is unreachable" in fatal
 
 
 def test_a_run_nobody_stopped_leaves_the_heap_collectable(tmp_path: Path) -> None:
