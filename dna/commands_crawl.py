@@ -168,8 +168,16 @@ def crawl(
             print_line(f"{escape(row.site)}: cut off: {escape(line)}")
     print_line(f"Log: {escape(', '.join(outcome.log_files))}")
 
+    # Every site left unfinished: stopped (a full disk too), killed, or never started.
+    left = [r.site for r in results if r.status in ("interrupted", "killed", NOT_STARTED)]
+    # A shared frontier keeps what is left itself, and refuses --resume.
+    again = (
+        "the same command again (the frontier keeps what is left)"
+        if frontier
+        else f"dna crawl {' '.join(left)} --resume"
+    )
     if fatal := next((r.fatal for r in results if r.fatal), None):
-        fail(fatal)
+        fail(f"{fatal}; once it is back, continue with: {again}" if left else fatal)
 
     # Why a site stopped (a full disk) shows before the index update, which may fail too.
     for row in results:
@@ -178,15 +186,7 @@ def crawl(
 
     if not no_index and any(r.articles_new or r.articles_updated for r in results):
         update_search_index(env)
-    # Every site left unfinished: stopped (a full disk too), killed, or never started.
-    left = [r.site for r in results if r.status in ("interrupted", "killed", NOT_STARTED)]
     if left:
-        # A shared frontier keeps what is left itself, and refuses --resume.
-        again = (
-            "the same command again (the frontier keeps what is left)"
-            if frontier
-            else f"dna crawl {' '.join(left)} --resume"
-        )
         err_console.print(
             f"Interrupted: what was fetched is kept. Continue with: {again}", soft_wrap=True
         )

@@ -22,7 +22,7 @@ from archive.database import sqlite_url
 from archive.models import Capture, Crawl
 from archive.store import Store
 from sampleportal import PortalServer
-from tests.harness import DNA, run_dna, sites_toml
+from tests.harness import DNA, TEST_CRAWLER_OPTIONS, run_dna, sites_toml
 from tests.services import finished, free_port, postgres_database, redis_server, wait_until
 from tests.warcrecords import answers
 
@@ -174,6 +174,38 @@ def test_redis_gone_mid_crawl_stops_it_and_keeps_what_was_fetched(tmp_path: Path
     assert verify.returncode == 0, verify.stdout + verify.stderr
     store = Store(sqlite_url(data / "archive.sqlite3"))
     assert store.counts()["articles"] > 0
+    store.close()
+
+
+def test_a_frontier_gone_with_sites_waiting_says_how_to_go_on_in_its_one_line(
+    tmp_path: Path,
+) -> None:
+    """The sites still waiting are not started, and the one error line says
+    what to do once the server is back: it used to say only that it was gone."""
+    data = tmp_path / "data"
+    data.mkdir()
+    with (
+        PortalServer("vnportal", latency=0.1, extra_articles=300) as first,
+        PortalServer("vnportal") as second,
+    ):
+        toml = sites_toml({"first": first, "second": second})
+        toml = toml.replace(TEST_CRAWLER_OPTIONS, f"{TEST_CRAWLER_OPTIONS}sites_at_once = 1\n")
+        (data / "sites.toml").write_text(toml, encoding="utf-8")
+        with redis_server(tmp_path / "redis") as frontier:
+            worker = subprocess.Popen(
+                [DNA, "crawl", "--all", "--workers", "1", "--no-index", "--frontier", frontier,
+                 "--db", sqlite_url(data / "archive.sqlite3"), "--data", str(data)],
+                cwd=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env={k: v for k, v in os.environ.items() if not k.startswith("DNA_")},
+            )  # fmt: skip
+            fetching(data)
+        line = stopped_with(worker, f"frontier {frontier} is unreachable")
+    assert line.endswith(
+        "; once it is back, continue with: the same command again (the frontier keeps what is left)"
+    )
+    store = Store(sqlite_url(data / "archive.sqlite3"))
+    with store.session() as session:
+        assert [crawl.site.name for crawl in session.scalars(select(Crawl))] == ["first"]
     store.close()
 
 
