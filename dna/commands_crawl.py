@@ -97,7 +97,7 @@ def crawl(
     workers: int,
     env: Env,
 ) -> None:
-    """Crawl portals into WARC files and the database, all sites at once.
+    """Crawl portals into WARC files and the database, many sites together.
 
     A "new" crawl (the default) walks the listings newest first, fetches
     the articles not archived yet, and stops paging where a listing holds
@@ -112,8 +112,10 @@ def crawl(
 
     The sites are spread over --workers processes (one per core by
     default; never more than there are sites), each site crawled by one, so
-    per-host politeness is the same.  A worker killed outright is reported
-    as killed; the others finish, and --resume picks its sites up.
+    per-host politeness is the same.  Each process crawls at most
+    sites_at_once of them at a time ([crawler] in sites.toml, 50), the
+    longest first; the others wait their turn.  A worker killed outright is
+    reported as killed; the others finish, and --resume picks its sites up.
 
     Shows live progress per site, then a summary, with what was cut off on
     purpose: URL shapes stopped as traps, a page or time budget reached.
