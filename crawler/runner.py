@@ -123,7 +123,7 @@ def run_crawls(
     #: a crawl that ended for a reason that stops the whole run (a full disk).
     run_stopped: list[str] = []
     at_once = settings.getint("DNA_SITES_AT_ONCE")
-    filling: list[bool] = []
+    filling = False
 
     def fill() -> None:
         """Start waiting sites while there is room, unless the run is stopping.
@@ -133,14 +133,15 @@ def run_crawls(
         leaves the starting to the loop already running, which would
         otherwise recurse once a site, past Python's limit in a few hundred.
         """
+        nonlocal filling
         if filling:
             return
-        filling.append(True)
+        filling = True
         try:
             while waiting and len(running) < at_once and not run_stopped and not process.stopping:
                 start_next()
         finally:
-            filling.clear()
+            filling = False
 
     def start_next() -> None:
         site = waiting.pop(0)
