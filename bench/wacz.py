@@ -14,16 +14,26 @@ one run over the same files:
 
 The files are read once before timing, so both runs read from the page cache.
 
+The generated portals serve images of a few hundred bytes, so that archive
+is mostly HTML, and the page list made from the database weighs about as
+much as its WARC files.  A real portal's photos are tens to hundreds of KB,
+and ``fetch_media`` archives them: ``--photos KB`` measures a copy of the
+archive with one such photo per article added to each site (incompressible
+bytes, as a JPEG's are, in a WARC file of their own with its CDXJ index).
+
 Examples::
 
     python -m bench.wacz --quick
     python -m bench.wacz --keep /tmp/bench-warcs   # the restore benchmark's archive
+    python -m bench.wacz --keep /tmp/bench-warcs --photos 120
 """
 
 from __future__ import annotations
 
 import argparse
+import io
 import os
+import random
 import shutil
 import sys
 import tempfile
@@ -31,7 +41,13 @@ import time
 import tracemalloc
 from pathlib import Path
 
+from sqlalchemy import func, select
+from warcio.statusandheaders import StatusAndHeaders
+from warcio.warcwriter import WARCWriter
+
+from archive.cdxj import write_cdxj
 from archive.layout import DataDir
+from archive.models import Article, Site
 from archive.store import Store
 from archive.wacz import WaczRequest, write_wacz
 from archive.warcscan import find_warcs
@@ -47,6 +63,38 @@ def plain_copy(files: list[Path], target: Path) -> None:
         shutil.copyfile(path, target / path.name)
 
 
+def with_photos(data: Path, target: Path, kilobytes: int) -> Path:
+    """A copy of the archive at ``data`` with a photo of ``kilobytes`` per article added."""
+    shutil.copytree(data, target, ignore=shutil.ignore_patterns("*.open", "locks"))
+    store = Store(DataDir(target).database_url())
+    with store.session() as session:
+        per_site = dict(
+            session.execute(
+                select(Site.name, func.count(Article.id)).join(Article).group_by(Site.name)
+            ).all()
+        )
+    store.close()
+    randomness = random.Random(1)
+    for site, articles in sorted(per_site.items()):
+        warc = target / "warc" / site / f"{site}-photos-00001.warc.gz"
+        with open(warc, "wb") as stream:
+            writer = WARCWriter(stream, gzip=True)
+            for number in range(articles):
+                payload = b"\xff\xd8\xff\xe0" + randomness.randbytes(kilobytes * 1024)
+                headers = StatusAndHeaders(
+                    "200 OK", [("Content-Type", "image/jpeg")], protocol="HTTP/1.1"
+                )
+                record = writer.create_warc_record(
+                    f"http://{site}.example/anh/{number}.jpg",
+                    "response",
+                    payload=io.BytesIO(payload),
+                    http_headers=headers,
+                )
+                writer.write_record(record)
+        write_cdxj(warc)
+    return target
+
+
 def package(store: Store, data: Path, sites: list[str], output: Path) -> None:
     """What ``dna wacz`` does: page texts followed by their accent-free form."""
     request = WaczRequest(sites=tuple(sites))
@@ -59,6 +107,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="200 articles per portal")
     parser.add_argument("--keep", type=Path, help="data directory to crawl into and reuse")
     parser.add_argument("--repeat", type=int, default=3, help="timed runs of each; best counts")
+    parser.add_argument(
+        "--photos", type=int, metavar="KB", help="add a photo of KB per article (see above)"
+    )
     args = parser.parse_args(argv)
 
     work = Path(tempfile.mkdtemp(prefix="dna-bench-wacz-"))
@@ -67,6 +118,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if not any((data / "warc").glob("*/*.warc.gz")):
             crawl(data, 200 if args.quick else args.articles)
+        if args.photos:
+            data = with_photos(data, work / "photos", args.photos)
         files, _ = find_warcs([data / "warc"])
         files = [path for path in files if path.name.endswith(".warc.gz")]
         megabytes = sum(path.stat().st_size for path in files) / 1e6
