@@ -170,8 +170,10 @@ def crawl(
             print_line(f"{escape(row.site)}: cut off: {escape(line)}")
     print_line(f"Log: {escape(', '.join(outcome.log_files))}")
 
-    # Every site left unfinished: stopped (a full disk too), killed, or never started.
-    left = [r.site for r in results if r.status in ("interrupted", "killed", NOT_STARTED)]
+    # Every site left unfinished: stopped (by a full disk, a server gone), killed, never started.
+    left = [
+        r.site for r in results if r.status in ("interrupted", "killed", NOT_STARTED) or r.fatal
+    ]
     # A shared frontier keeps what is left itself, and refuses --resume.
     again = (
         "the same command again (the frontier keeps what is left)"

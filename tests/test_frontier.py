@@ -244,6 +244,34 @@ def test_database_gone_mid_crawl_stops_it_and_keeps_the_warcs(
         store.close()
 
 
+def test_a_database_gone_mid_run_names_the_site_it_stopped_and_those_waiting(
+    postgres_server: str, tmp_path: Path
+) -> None:
+    """The site crawling when the database went is 'failed' (its crawl cannot
+    be finished in the database), yet it is the one with something to resume:
+    the error line named only the sites waiting."""
+    data = tmp_path / "data"
+    data.mkdir()
+    with (
+        PortalServer("vnportal", latency=0.1, extra_articles=300) as first,
+        PortalServer("vnportal") as second,
+    ):
+        toml = sites_toml({"first": first, "second": second})
+        toml = toml.replace(TEST_CRAWLER_OPTIONS, f"{TEST_CRAWLER_OPTIONS}sites_at_once = 1\n")
+        (data / "sites.toml").write_text(toml, encoding="utf-8")
+        with postgres_database(postgres_server) as database:
+            worker = subprocess.Popen(
+                [DNA, "crawl", "--all", "--workers", "1", "--no-index", "--db", database,
+                 "--data", str(data)],
+                cwd=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                env={k: v for k, v in os.environ.items() if not k.startswith("DNA_")},
+            )  # fmt: skip
+            fetching(data)
+        safe = make_url(database).render_as_string(hide_password=True)
+        line = stopped_with(worker, f"database {safe} is unreachable")
+    assert line.endswith("; once it is back, continue with: dna crawl first second --resume")
+
+
 @pytest.mark.parametrize(
     ("url", "shown"),
     [
