@@ -111,6 +111,8 @@ def main(argv: list[str] | None = None) -> int:
         "--photos", type=int, metavar="KB", help="add a photo of KB per article (see above)"
     )
     args = parser.parse_args(argv)
+    if args.photos is not None and args.photos < 1:
+        parser.error("--photos: the photos' size in KB, 1 or more")
 
     work = Path(tempfile.mkdtemp(prefix="dna-bench-wacz-"))
     data = args.keep or work / "data"
