@@ -177,28 +177,42 @@ def test_redis_gone_mid_crawl_stops_it_and_keeps_what_was_fetched(tmp_path: Path
     store.close()
 
 
+def crawling_one_at_a_time(
+    data: Path, first: PortalServer, second: PortalServer, *options: str
+) -> subprocess.Popen:
+    """``dna crawl --all`` of two sites one at a time, once the first writes WARC:
+    the second is waiting."""
+    data.mkdir()
+    toml = sites_toml({"first": first, "second": second})
+    toml = toml.replace(TEST_CRAWLER_OPTIONS, f"{TEST_CRAWLER_OPTIONS}sites_at_once = 1\n")
+    (data / "sites.toml").write_text(toml, encoding="utf-8")
+    worker = subprocess.Popen(
+        [DNA, "crawl", "--all", "--workers", "1", "--no-index", *options, "--data", str(data)],
+        cwd=data,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={key: value for key, value in os.environ.items() if not key.startswith("DNA_")},
+    )
+    fetching(data)
+    return worker
+
+
 def test_a_frontier_gone_with_sites_waiting_says_how_to_go_on_in_its_one_line(
     tmp_path: Path,
 ) -> None:
     """The sites still waiting are not started, and the one error line says
     what to do once the server is back: it used to say only that it was gone."""
     data = tmp_path / "data"
-    data.mkdir()
     with (
         PortalServer("vnportal", latency=0.1, extra_articles=300) as first,
         PortalServer("vnportal") as second,
     ):
-        toml = sites_toml({"first": first, "second": second})
-        toml = toml.replace(TEST_CRAWLER_OPTIONS, f"{TEST_CRAWLER_OPTIONS}sites_at_once = 1\n")
-        (data / "sites.toml").write_text(toml, encoding="utf-8")
         with redis_server(tmp_path / "redis") as frontier:
-            worker = subprocess.Popen(
-                [DNA, "crawl", "--all", "--workers", "1", "--no-index", "--frontier", frontier,
-                 "--db", sqlite_url(data / "archive.sqlite3"), "--data", str(data)],
-                cwd=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                env={k: v for k, v in os.environ.items() if not k.startswith("DNA_")},
-            )  # fmt: skip
-            fetching(data)
+            database = sqlite_url(data / "archive.sqlite3")
+            worker = crawling_one_at_a_time(
+                data, first, second, "--frontier", frontier, "--db", database
+            )
         line = stopped_with(worker, f"frontier {frontier} is unreachable")
     assert line.endswith(
         "; once it is back, continue with: the same command again (the frontier keeps what is left)"
@@ -250,23 +264,12 @@ def test_a_database_gone_mid_run_names_the_site_it_stopped_and_those_waiting(
     """The site crawling when the database went is 'failed' (its crawl cannot
     be finished in the database), yet it is the one with something to resume:
     the error line named only the sites waiting."""
-    data = tmp_path / "data"
-    data.mkdir()
     with (
         PortalServer("vnportal", latency=0.1, extra_articles=300) as first,
         PortalServer("vnportal") as second,
     ):
-        toml = sites_toml({"first": first, "second": second})
-        toml = toml.replace(TEST_CRAWLER_OPTIONS, f"{TEST_CRAWLER_OPTIONS}sites_at_once = 1\n")
-        (data / "sites.toml").write_text(toml, encoding="utf-8")
         with postgres_database(postgres_server) as database:
-            worker = subprocess.Popen(
-                [DNA, "crawl", "--all", "--workers", "1", "--no-index", "--db", database,
-                 "--data", str(data)],
-                cwd=data, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                env={k: v for k, v in os.environ.items() if not k.startswith("DNA_")},
-            )  # fmt: skip
-            fetching(data)
+            worker = crawling_one_at_a_time(tmp_path / "data", first, second, "--db", database)
         safe = make_url(database).render_as_string(hide_password=True)
         line = stopped_with(worker, f"database {safe} is unreachable")
     assert line.endswith("; once it is back, continue with: dna crawl first second --resume")
