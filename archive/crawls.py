@@ -161,6 +161,15 @@ class CrawlHistory:
             runs = _counted(session, [crawl_run_of(c, name) for c, name in session.execute(query)])
             return {run.site: run for run in runs}
 
+    def finished_pages(self) -> dict[str, int]:
+        """Each site's pages in its newest finished crawl, by site name: how much
+        crawling the site takes.  An unfinished crawl's count is only what it
+        got before it stopped."""
+        newest = _of_newest_crawl(Crawl.id, Crawl.status == "finished")
+        query = select(Site.name, Crawl.pages).join(Crawl, Crawl.id == newest)
+        with self.session() as session:
+            return {name: pages for name, pages in session.execute(query)}
+
     def resume_chain(self, crawl_id: int) -> list[int]:
         """``crawl_id`` and the crawls it resumed, back to the first."""
         chain: list[int] = []
@@ -226,11 +235,12 @@ class CrawlHistory:
         return summaries
 
 
-def _of_newest_crawl(column: ColumnElement[T]) -> ScalarSelect[T]:
-    """``column`` of the site's newest crawl, as a subquery correlated with ``Site``."""
+def _of_newest_crawl(column: ColumnElement[T], *where: ColumnElement[bool]) -> ScalarSelect[T]:
+    """``column`` of the site's newest crawl (of those ``where`` holds), as a
+    subquery correlated with ``Site``."""
     return (
         select(column)
-        .where(Crawl.site_id == Site.id)
+        .where(Crawl.site_id == Site.id, *where)
         .order_by(Crawl.started_at.desc(), Crawl.id.desc())
         .limit(1)
         .correlate(Site)

@@ -244,7 +244,7 @@ def _crawl_in_workers(
     observer: CrawlObserver,
     busy: list[str],
 ) -> CrawlOutcome:
-    """Deal ``sites`` to worker processes by their last crawls' pages; the
+    """Deal ``sites`` to worker processes by their last finished crawls' pages; the
     results in the order of ``sites``."""
     from crawler.workers import WorkerJob, deal, run_workers
 
@@ -304,7 +304,7 @@ def _plan_runs(
     observer: CrawlObserver,
 ) -> tuple[dict[str, dict[str, Any]], dict[str, int]]:
     """Each site's spider arguments (its mode, and the crawl it resumes, recovered
-    first), and the pages of the sites' last crawls."""
+    first), and the pages of the sites' last finished crawls."""
     from crawler.resume import prepare_resume  # imports the extractors: only a crawl needs them
 
     try:
@@ -314,7 +314,8 @@ def _plan_runs(
     args: dict[str, dict[str, Any]] = {}
     try:
         latest = store.latest_crawls()
-        last_pages = {site.name: latest[site.name].pages for site in sites if site.name in latest}
+        finished = store.finished_pages()
+        last_pages = {site.name: finished[site.name] for site in sites if site.name in finished}
         for site in sites:
             args[site.name] = {"mode": request.mode or "new"}
             previous = latest.get(site.name)

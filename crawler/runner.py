@@ -102,7 +102,7 @@ def run_crawls(
     """Crawl ``sites`` concurrently in this process; blocks until all end.
 
     At most ``DNA_SITES_AT_ONCE`` crawls run at once, the longest expected
-    first (by ``last_pages``, their last crawls' pages); each that ends lets
+    first (by ``last_pages``, their last finished crawls' pages); each that ends lets
     the next waiting one start.  An open crawl holds its portal's queue,
     caches and WARC file, about 14 MB, and politeness keeps each portal
     slow: a few dozen at once keep a core busy, and thousands would fill

@@ -1,7 +1,9 @@
 """How much crawling each site is expected to take, to share it out and to start the longest first.
 
-The measure is the pages of the site's last crawl: a district portal of
-3,000 pages and a commune's of 100 differ thirty-fold, and both change slowly.
+The measure is the pages of the site's last finished crawl: a district portal
+of 3,000 pages and a commune's of 100 differ thirty-fold, and both change
+slowly.  (A crawl interrupted early counted what it got: on --resume, a big
+portal stopped at 15 pages started last.)
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from crawler.sites import SiteConfig
 def expected_work(
     sites: list[SiteConfig], last_pages: Mapping[str, int] | None
 ) -> dict[str, float]:
-    """Each site's expected work: its last crawl's pages, at least 1.
+    """Each site's expected work: its last finished crawl's pages, at least 1.
 
     A site not crawled yet counts as the average of the others; with nothing
     known, all count alike.

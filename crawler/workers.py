@@ -63,7 +63,7 @@ class WorkerJob:
     overrides: dict[str, Any]
     scrapy: dict[str, Any]
     spider_args: dict[str, dict[str, Any]]
-    #: the pages of each site's last crawl: the longest start first.
+    #: the pages of each site's last finished crawl: the longest start first.
     last_pages: dict[str, int] = field(default_factory=dict)
 
 
@@ -72,7 +72,7 @@ def deal(
 ) -> list[list[SiteConfig]]:
     """``sites`` dealt into ``workers`` hands of about equal work; never an empty hand.
 
-    A site's work is what ``work`` says (its last crawl's pages), or the
+    A site's work is what ``work`` says (its last finished crawl's pages), or the
     average of the others' for a site not crawled yet.  The largest go first,
     each to the hand with the least so far, so one worker is not left with
     the district portals while another idles after its communes.  With

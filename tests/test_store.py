@@ -565,3 +565,20 @@ def test_article_may_name_a_capture_from_an_earlier_flush(store: Store) -> None:
     writer.add_article(article(), cap.record_id, cap.fetched_at)
     assert writer.flush().new == 1
     assert store.article("https://xa.gov.vn/tin/bai-1").warc_offset == 1000
+
+
+def test_a_sites_work_is_its_last_finished_crawl_not_one_stopped_early(store: Store) -> None:
+    """A crawl interrupted at 15 pages rated a portal of 400 as small: on
+    --resume it started last among the sites waiting, and ended the run alone."""
+    ended = {"articles_new": 0, "articles_updated": 0, "errors": 0, "bytes_written": 0}
+    xa, xb = store.site_id("xa"), store.site_id("xb")
+    store.finish_crawl(
+        store.start_crawl(xa), status="finished", reason="finished", pages=400, **ended
+    )
+    store.finish_crawl(
+        store.start_crawl(xa), status="interrupted", reason="shutdown", pages=15, **ended
+    )
+    store.finish_crawl(
+        store.start_crawl(xb), status="interrupted", reason="shutdown", pages=3, **ended
+    )
+    assert store.finished_pages() == {"xa": 400}
