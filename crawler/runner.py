@@ -120,8 +120,8 @@ def run_crawls(
     ended: dict[str, SiteProgress] = {}
     reasons: dict[str, str] = {}
     waiting = longest_first(sites, last_pages)
-    #: a crawl that ended for a reason that stops the whole run (a full disk).
-    run_stopped: list[str] = []
+    #: whether a crawl ended for a reason that stops the whole run (a full disk).
+    run_stopped = False
     at_once = settings.getint("DNA_SITES_AT_ONCE")
     filling = False
 
@@ -155,6 +155,7 @@ def run_crawls(
         done.addBoth(lambda outcome, name=site.name: end(name, outcome))
 
     def end(name: str, outcome: object = None) -> None:
+        nonlocal run_stopped
         crawler = running.pop(name)
         # A crawler that never opened its spider has no close reason: it failed.
         row = ended[name] = _progress(name, _stats_of(crawler), reasons.get(name, "failed"))
@@ -167,8 +168,7 @@ def run_crawls(
             )
             if outcome.check(*SERVER_GONE) and not row.fatal:
                 row.fatal = outcome.getErrorMessage()
-        if row.reason in RUN_STOPS or row.fatal:
-            run_stopped.append(name)
+        run_stopped = run_stopped or row.reason in RUN_STOPS or bool(row.fatal)
         fill()
 
     def progress() -> list[SiteProgress]:
