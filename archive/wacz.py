@@ -234,9 +234,9 @@ def _write_stored(
     source: IO[bytes],
     size: int,
     advance: Callable[[int], None],
-    hasher: ThreadPoolExecutor,
+    offload: ThreadPoolExecutor,
 ) -> _Hashing:
-    """Copy ``source`` into a stored member, hashing each chunk in ``hasher``'s thread.
+    """Copy ``source`` into a stored member, hashing each chunk in ``offload``'s thread.
 
     sha256 and the ZIP's CRC-32 each cost about as much as the copy; both
     release the GIL, so the hash of one chunk runs beside the CRC and write
@@ -248,7 +248,7 @@ def _write_stored(
     with archive.open(info, "w") as member:
         sink = _Hashing(member)
         while chunk := source.read(_STORED_CHUNK):
-            hashed = hasher.submit(sink.sha256.update, chunk)
+            hashed = offload.submit(sink.sha256.update, chunk)
             member.write(chunk)
             hashed.result()
             sink.size += len(chunk)
@@ -259,11 +259,11 @@ def _write_stored(
 
 
 def _write_text(
-    archive: zipfile.ZipFile, path: str, lines: Iterable[str], writer: ThreadPoolExecutor
+    archive: zipfile.ZipFile, path: str, lines: Iterable[str], offload: ThreadPoolExecutor
 ) -> _Hashing:
     """Write ``lines`` into a deflated member.
 
-    Each chunk is hashed, compressed and written in ``writer``'s thread while
+    Each chunk is hashed, compressed and written in ``offload``'s thread while
     the next is made here (zlib and sha256 release the GIL): making the page
     list reads the database and folds the texts, as costly as compressing it.
     """
@@ -277,11 +277,11 @@ def _write_text(
     # field that the central directory lacks (an index past 2 GB would need it).
     with archive.open(info, "w") as member:
         sink = _Hashing(member)
-        written = writer.submit(int)
+        written = offload.submit(int)
         try:
             for chunk in _chunks(lines):
                 written.result()
-                written = writer.submit(sink.write, chunk)
+                written = offload.submit(sink.write, chunk)
         finally:  # the member is closed only once its last chunk is in
             wait([written])
         written.result()
