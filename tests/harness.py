@@ -72,9 +72,10 @@ def archived_articles(data: Path, site: str) -> list:
         store.close()
 
 
-def sites_toml(portals: dict[str, PortalServer], extra: str = "") -> str:
-    """A sites.toml naming each portal by its family, with the place it serves."""
-    blocks = [TEST_CRAWLER_OPTIONS]
+def sites_toml(portals: dict[str, PortalServer], extra: str = "", *, crawler: str = "") -> str:
+    """A sites.toml naming each portal by its family, with the place it serves;
+    ``crawler`` adds lines to its ``[crawler]`` table."""
+    blocks = [TEST_CRAWLER_OPTIONS + crawler]
     for name, portal in portals.items():
         place = "".join(
             f'{key} = "{value}"\n' for key, value in load_site(portal.family).units.items()

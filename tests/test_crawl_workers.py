@@ -21,7 +21,7 @@ from crawler.sites import SiteConfig
 from crawler.sitework import longest_first
 from crawler.workers import deal
 from sampleportal import PortalServer
-from tests.harness import TEST_CRAWLER_OPTIONS, run_dna, sites_toml
+from tests.harness import run_dna, sites_toml
 from tests.services import free_port
 
 DNA = str(Path(sys.executable).parent / "dna")
@@ -107,12 +107,6 @@ def test_sites_are_dealt_by_the_pages_of_their_last_crawls() -> None:
     assert [len(hand) for hand in deal(sites, 2, last)] == [1, 7]
 
 
-def _one_at_a_time(portals: dict[str, PortalServer], at_once: int) -> str:
-    return sites_toml(portals).replace(
-        TEST_CRAWLER_OPTIONS, f"{TEST_CRAWLER_OPTIONS}sites_at_once = {at_once}\n", 1
-    )
-
-
 def test_the_longest_crawls_start_first() -> None:
     sites = [SiteConfig(f"s{n}", (f"http://127.0.0.1/{n}",), ("127.0.0.1",)) for n in range(4)]
     last = {"s1": 40, "s2": 3000, "s3": 100}  # s0 never crawled: the average, 1,047
@@ -125,7 +119,9 @@ def test_sites_beyond_sites_at_once_wait_their_turn(tmp_path: Path) -> None:
     must not all open at once.  Two at a time, the third starts as one ends."""
     portals = {name: PortalServer("vnportal").start() for name in ("first", "second", "third")}
     try:
-        (tmp_path / "sites.toml").write_text(_one_at_a_time(portals, 2), encoding="utf-8")
+        (tmp_path / "sites.toml").write_text(
+            sites_toml(portals, crawler="sites_at_once = 2\n"), encoding="utf-8"
+        )
         result = run_dna("crawl", "--all", "--workers", "1", "--no-index", data=tmp_path)
     finally:
         for server in portals.values():
@@ -149,7 +145,9 @@ def test_the_live_table_of_many_sites_shows_those_crawling_and_counts_the_rest(
     """Three thousand rows redrawn twice a second fill no screen and cost a core."""
     portals = {f"xa-{n}": PortalServer("vnportal").start() for n in range(12)}
     try:
-        (tmp_path / "sites.toml").write_text(_one_at_a_time(portals, 2), encoding="utf-8")
+        (tmp_path / "sites.toml").write_text(
+            sites_toml(portals, crawler="sites_at_once = 2\n"), encoding="utf-8"
+        )
         env = dict(os.environ, COLUMNS="200", LINES="16", TTY_COMPATIBLE="1")
         for name in ("DNA_HOME", "DNA_SITES", "DNA_DATABASE_URL"):
             env.pop(name, None)
@@ -177,7 +175,9 @@ def test_the_live_table_of_many_sites_shows_those_crawling_and_counts_the_rest(
 def test_ctrl_c_starts_no_waiting_site(
     slow_portals: dict[str, PortalServer], tmp_path: Path
 ) -> None:
-    (tmp_path / "sites.toml").write_text(_one_at_a_time(slow_portals, 1), encoding="utf-8")
+    (tmp_path / "sites.toml").write_text(
+        sites_toml(slow_portals, crawler="sites_at_once = 1\n"), encoding="utf-8"
+    )
     process = _start_crawl(tmp_path, "--all", "--workers", "1")
     pids = _running_crawls(tmp_path, 1)
     process.send_signal(signal.SIGINT)
@@ -200,7 +200,9 @@ def test_ctrl_c_starts_no_waiting_site(
 def test_a_full_disk_starts_no_waiting_site_and_names_every_site_left(
     slow_portals: dict[str, PortalServer], tmp_path: Path
 ) -> None:
-    toml = _one_at_a_time(slow_portals, 1).replace("min_free_mb = 20", "min_free_mb = 100000000")
+    toml = sites_toml(slow_portals, crawler="sites_at_once = 1\n").replace(
+        "min_free_mb = 20", "min_free_mb = 100000000"
+    )
     (tmp_path / "sites.toml").write_text(toml, encoding="utf-8")
     result = run_dna("crawl", "--all", "--workers", "1", "--no-index", data=tmp_path)
 

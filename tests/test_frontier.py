@@ -22,7 +22,7 @@ from archive.database import sqlite_url
 from archive.models import Capture, Crawl
 from archive.store import Store
 from sampleportal import PortalServer
-from tests.harness import DNA, TEST_CRAWLER_OPTIONS, run_dna, sites_toml
+from tests.harness import DNA, run_dna, sites_toml
 from tests.services import finished, free_port, postgres_database, redis_server, wait_until
 from tests.warcrecords import answers
 
@@ -183,8 +183,7 @@ def crawling_one_at_a_time(
     """``dna crawl --all`` of two sites one at a time, once the first writes WARC:
     the second is waiting."""
     data.mkdir()
-    toml = sites_toml({"first": first, "second": second})
-    toml = toml.replace(TEST_CRAWLER_OPTIONS, f"{TEST_CRAWLER_OPTIONS}sites_at_once = 1\n")
+    toml = sites_toml({"first": first, "second": second}, crawler="sites_at_once = 1\n")
     (data / "sites.toml").write_text(toml, encoding="utf-8")
     worker = subprocess.Popen(
         [DNA, "crawl", "--all", "--workers", "1", "--no-index", *options, "--data", str(data)],
