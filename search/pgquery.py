@@ -32,7 +32,7 @@ from whoosh.util.times import long_to_datetime
 from search.analysis import pair
 from search.query import QuerySyntaxError, literal
 from search.schema import ALL_TEXT
-from search.tsvector import quote
+from search.tsvector import day_key, month_key, quote, year_key
 from search.vietnamese import canonical, fold, is_folded, variants
 
 #: The weight letter each fielded section searches.
@@ -184,13 +184,13 @@ class TsqueryBuilder:
         start, end = long_to_datetime(node.start), long_to_datetime(node.end)
         whole_days = start.time() == time() and end.time() >= time(23, 59, 59)
         if whole_days and start.date() == end.date():
-            return quote(f"@day:{start:%Y-%m-%d}")
+            return quote(day_key(start))
         last_day = (end + timedelta(days=1)).day == 1
         if whole_days and start.day == 1 and last_day and f"{start:%Y-%m}" == f"{end:%Y-%m}":
-            return quote(f"@month:{start:%Y-%m}")
+            return quote(month_key(start))
         whole_year = f"{start:%m-%d}" == "01-01" and f"{end:%m-%d}" == "12-31"
         if whole_days and whole_year and start.year == end.year:
-            return quote(f"@year:{start:%Y}")
+            return quote(year_key(start))
         raise self._refuse(
             "PostgreSQL search takes published: as one year, month or day "
             "(2024, 2024-03, 2024-03-05); use --since and --until for ranges"

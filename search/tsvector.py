@@ -28,6 +28,7 @@ from __future__ import annotations
 import unicodedata
 from collections import defaultdict
 from collections.abc import Iterator
+from datetime import date
 from functools import lru_cache
 
 from archive.archived import ArchivedArticle
@@ -193,9 +194,9 @@ def document(article: ArchivedArticle) -> tuple[str, set[str]]:
         (
             f"@site:{article.site}",
             f"@id:{article.id}",
-            f"@year:{moment:%Y}",
-            f"@month:{moment:%Y-%m}",
-            f"@day:{moment:%Y-%m-%d}",
+            year_key(moment),
+            month_key(moment),
+            day_key(moment),
         )
     )
     if article.category:
@@ -204,6 +205,21 @@ def document(article: ArchivedArticle) -> tuple[str, set[str]]:
     vector.bare.update(f"@portal:{code}" for code in portal)
     vector.bare.update(f"@place:{code}" for code in places)
     return vector.text(), terms
+
+
+def year_key(day: date) -> str:
+    """The filter lexeme of a year; ``day`` is in Vietnam's calendar, as portals date news."""
+    return f"@year:{day:%Y}"
+
+
+def month_key(day: date) -> str:
+    """The filter lexeme of ``day``'s month (Vietnam's calendar)."""
+    return f"@month:{day:%Y-%m}"
+
+
+def day_key(day: date) -> str:
+    """The filter lexeme of ``day`` (Vietnam's calendar)."""
+    return f"@day:{day:%Y-%m-%d}"
 
 
 def category_key(category: str) -> str:
