@@ -173,33 +173,33 @@ class _Search:
 
         Asking the GIN index builds a bitmap of every match to answer with
         one: 30 ms for a lexeme in half of a million articles.  The planner's
-        statistics list the lexemes most documents hold, which are those
-        dear ones; the rest are asked.
+        statistics list the lexemes most documents, or most heads, hold,
+        which are those dear ones.  The rest are asked of the heads first (a
+        sixth of the size, where a common pair of words is found too), then
+        of the documents.
         """
         found = self._lexemes.get(lexeme)
         if found is None:
+            asked = "EXISTS (SELECT 1 FROM search_documents WHERE {} @@ CAST(:lexeme AS tsquery))"
             found = self._lexemes[lexeme] = lexeme in self._common_lexemes() or bool(
                 self.session.scalar(
-                    text(
-                        "SELECT EXISTS (SELECT 1 FROM search_documents "
-                        "WHERE document @@ CAST(:lexeme AS tsquery))"
-                    ),
+                    text(f"SELECT {asked.format('head')} OR {asked.format('document')}"),
                     {"lexeme": lexeme},
                 )
             )
         return found
 
     def _common_lexemes(self) -> set[str]:
-        """The documents' most common lexemes (quoted) in the planner's statistics."""
+        """The most common lexemes (quoted) of documents and heads in the planner's statistics."""
         if self._common is None:
-            listed = self.session.scalar(
+            listed = self.session.scalars(
                 text(
                     "SELECT most_common_elems::text::text[] FROM pg_stats "
-                    "WHERE tablename = 'search_documents' AND attname = 'document' "
+                    "WHERE tablename = 'search_documents' AND attname IN ('document', 'head') "
                     "AND schemaname = current_schema()"
                 )
             )
-            self._common = {quote(lexeme) for lexeme in listed or ()}
+            self._common = {quote(lexeme) for lexemes in listed for lexeme in lexemes or ()}
         return self._common
 
     def near(self, syllable: str) -> list[str]:
