@@ -47,7 +47,7 @@ from search.indexdir import SearchIndexError
 from search.indexer import not_indexed, rebuild_index, update_index
 from search.pgdocuments import rebuild_documents, update_documents
 from search.query import QuerySyntaxError
-from search.searcher import SORTS, Hit, SearchPage, SearchRequest
+from search.searcher import COUNT_UP_TO, SORTS, Hit, SearchPage, SearchRequest
 from search.snippets import Snippet, snippet, typed_first
 
 #: Fields of each hit in ``--json`` and ``--csv`` output, in order.
@@ -121,6 +121,11 @@ def _isolocal_time(moment: datetime | None) -> str | None:
     is_flag=True,
     help="Of a query typed with diacritics, only the spellings typed (bão, not báo or bảo).",
 )
+@click.option(
+    "--count-all",
+    is_flag=True,
+    help=f"Count every match, past {COUNT_UP_TO:,}: slower on a large PostgreSQL archive.",
+)
 @click.option("--backend", type=click.Choice(BACKENDS), help=_BACKEND_HELP)
 @archive_options("read")
 def search(
@@ -140,6 +145,7 @@ def search(
     export_to: Path | None,
     fuzzy: bool,
     exact: bool,
+    count_all: bool,
     backend: str | None,
     env: Env,
 ) -> None:
@@ -160,7 +166,8 @@ def search(
     A PostgreSQL archive is searched in the database itself (nothing to
     build; an article is found as soon as its crawl batch commits); a SQLite
     archive through the index in DATA/index.  --backend, $DNA_SEARCH_BACKEND
-    or [search] backend in sites.toml choose explicitly.
+    or [search] backend in sites.toml choose explicitly.  PostgreSQL counts
+    the matches up to 10,000 and says "more than" past it, unless --count-all.
 
     --place takes an old or a new unit, with or without diacritics: a new
     commune covers the old communes merged into it, an old district its
@@ -198,6 +205,8 @@ def search(
         page=page,
         fuzzy=fuzzy,
         exact=exact,
+        # An export is every hit, so it needs them all counted.
+        count_up_to=None if count_all or export_to is not None else COUNT_UP_TO,
     )
     chosen = env.search_backend(backend)
     try:
@@ -315,6 +324,8 @@ def _print_csv(rows: list[tuple[Hit, Snippet]]) -> None:
 def _count_line(query: str, request: SearchRequest, result: SearchPage) -> str:
     noun = "hit" if result.total == 1 else "hits"
     line = f"{result.total} {noun} for {query!r}"
+    if result.at_least:
+        line = f"more than {line} (--count-all counts them)"
     if result.as_typed is not None and result.as_typed < result.total:
         if result.as_typed:
             line += f", {result.as_typed} of them spelled as typed (--exact: those only)"

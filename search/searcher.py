@@ -25,6 +25,8 @@ from search.query import QueryBuilder, parse
 
 Sort = Literal["relevance", "newest", "oldest"]
 SORTS: tuple[Sort, ...] = ("relevance", "newest", "oldest")
+#: How many matches a search counts exactly by default; past it, "more than".
+COUNT_UP_TO = 10_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +47,11 @@ class SearchRequest:
     :param exact: of a query typed with diacritics, only the spellings typed
         ("bão" then finds no "báo" or "bảo"); a query typed without has no
         other spellings to leave out.
+    :param count_up_to: count the matches exactly up to this many, and past it
+        say only that there are more (``None``: count them all).  Where
+        counting is dear, as in PostgreSQL, where it reads every match's row,
+        a backend stops there, the way Elasticsearch counts to 10,000: a page
+        of hits needs no exact count of a word in most of a million articles.
     """
 
     query: str
@@ -59,6 +66,7 @@ class SearchRequest:
     page: int = 1
     fuzzy: bool = False
     exact: bool = False
+    count_up_to: int | None = COUNT_UP_TO
 
     @property
     def narrowed(self) -> bool:
@@ -93,12 +101,15 @@ class SearchPage:
         ``None`` unless a word searched was typed with diacritics (and not
         ``exact``, where they are all of them).  "bão" matches báo and bảo too, after
         bão: a count to cite is this one.
+    :param at_least: counting stopped at the request's ``count_up_to``, which
+        ``total`` then is: more match.  ``as_typed`` is then not counted.
     """
 
     total: int
     hits: list[Hit]
     terms: frozenset[str] = field(default_factory=frozenset)
     as_typed: int | None = None
+    at_least: bool = False
 
 
 class ArchiveSearcher:

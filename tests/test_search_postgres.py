@@ -26,7 +26,7 @@ from search.indexer import update_index
 from search.pgdocuments import write_documents
 from search.postgres import PostgresSearcher
 from search.query import QuerySyntaxError
-from search.searcher import ArchiveSearcher, SearchRequest
+from search.searcher import ArchiveSearcher, SearchPage, SearchRequest
 from tests.corpus import CORPUS, Doc, add_articles, sample_portal_docs
 from tests.judged import JUDGED, SAMPLE_JUDGED, THANH_LIEN, recall_and_mrr
 from tests.services import postgres_database
@@ -441,13 +441,40 @@ def test_paging_by_relevance_shows_each_hit_once(
     with PostgresSearcher(archive.url) as searcher:
         whole = searcher.search(SearchRequest(query, limit=100))
         assert whole.total == len(whole.hits) > 4
-        for limit in (1, 3):
+        # A count stopped early still pages through every hit.
+        for limit, count_up_to in ((1, None), (3, None), (3, 2)):
             paged = [
                 hit.id
                 for page in range(1, whole.total // limit + 2)
-                for hit in searcher.search(SearchRequest(query, limit=limit, page=page)).hits
+                for hit in searcher.search(
+                    SearchRequest(query, limit=limit, page=page, count_up_to=count_up_to)
+                ).hits
             ]
             assert paged == [hit.id for hit in whole.hits], limit
+
+
+@pytest.mark.parametrize("filters", [{}, {"site": "xa-thanh-lien"}, {"since": date(2020, 1, 1)}])
+def test_a_count_stops_at_its_bound_and_the_hits_stay_the_same(
+    archive: Archive, filters: dict[str, object]
+) -> None:
+    """Counting every match of a common word in a million articles was most
+    of the search's time.  Past ``count_up_to`` a count stops, says so, and
+    leaves the spellings typed uncounted; the hits are the same."""
+    with PostgresSearcher(archive.url) as searcher:
+
+        def search(count_up_to: int | None) -> SearchPage:
+            return searcher.search(
+                SearchRequest("bão", limit=3, count_up_to=count_up_to, **filters)
+            )  # type: ignore[arg-type]
+
+        every = search(None)
+        stopped = search(2)
+        roomy = search(every.total)
+    assert every.total > 2 and not every.at_least and every.as_typed is not None
+    assert (stopped.total, stopped.at_least, stopped.as_typed) == (2, True, None)
+    assert stopped.hits == every.hits
+    assert (roomy.total, roomy.at_least, roomy.as_typed) == (every.total, False, every.as_typed)
+    assert roomy.hits == every.hits
 
 
 def _published_index_scans(url: str) -> int:
