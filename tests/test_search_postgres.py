@@ -17,14 +17,14 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner, Result
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
 
 from archive.store import Store
 from dna.cli import main
 from search.backend import BackendError, choose_backend
 from search.indexer import update_index
 from search.pgdocuments import write_documents
-from search.postgres import PostgresSearcher
+from search.postgres import PostgresSearcher, _date_keys
 from search.query import QuerySyntaxError
 from search.searcher import ArchiveSearcher, SearchPage, SearchRequest
 from tests.corpus import CORPUS, Doc, add_articles, sample_portal_docs
@@ -529,6 +529,89 @@ def test_walking_the_dates_finds_what_the_gin_index_finds(
     while _published_index_scans(archive.url) <= before and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _published_index_scans(archive.url) > before
+
+
+def test_slices_of_the_newest_dates_find_what_collecting_finds(
+    archive: Archive, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A pool is first collected among the newest articles, named by their
+    year or month keys in the GIN index (by their dates for heads): the same
+    hits, in the same order, whether a slice holds enough, falls short, or
+    is not taken."""
+    requests = [
+        SearchRequest("bão"),
+        SearchRequest("nông thôn mới"),
+        SearchRequest("xã", limit=2, page=2),
+        SearchRequest('"hợp tác xã"'),
+        SearchRequest("thanh lien", since=date(2020, 1, 1)),
+        SearchRequest("bão", site="xa-thanh-lien"),
+    ]
+    sent: list[str] = []
+
+    def answers() -> list[list[tuple[int, float | None]]]:
+        sent.clear()
+        with PostgresSearcher(archive.url) as searcher:
+            return [[(hit.id, hit.score) for hit in searcher.search(r).hits] for r in requests]
+
+    def collects() -> int:
+        """Pool statements over every match, not a slice."""
+        return sum(
+            statement.startswith("SELECT d.article_id FROM search_documents d WHERE")
+            and "%(keys)s" not in statement
+            and "%(edge)s" not in statement
+            for statement in sent
+        )
+
+    def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+        sent.append(statement)
+
+    monkeypatch.setattr("search.postgres.RANK_POOL", 3)  # pools cut: their order counts
+    for name in ("WALK_COST", "HEAD_WALK_COST"):
+        monkeypatch.setattr(f"search.postgres.{name}", 10**9)  # never walk
+    event.listen(Engine, "before_cursor_execute", record)
+    try:
+        monkeypatch.setattr("search.postgres.SLICE_ROWS", 0)  # never slice
+        collected, collected_all = answers(), collects()
+        monkeypatch.setattr("search.postgres.SLICE_ROWS", 10**9)
+        sliced, sliced_all = answers(), collects()
+        keys_used = any("%(keys)s" in statement for statement in sent)
+        dates_used = any("%(edge)s" in statement for statement in sent)
+        monkeypatch.setattr("search.postgres.SLICE_MARGIN", 0)  # slices too thin: fall back
+        cut_short = answers()
+    finally:
+        event.remove(Engine, "before_cursor_execute", record)
+    assert sliced == collected == cut_short and all(collected)
+    assert keys_used and dates_used
+    assert sliced_all < collected_all
+
+
+@pytest.mark.parametrize(
+    ("oldest", "newest", "keys"),
+    [
+        # Vietnam is 7 hours ahead: 18:00 on 31 December is January there.
+        (
+            datetime(2023, 12, 31, 18, tzinfo=UTC),
+            datetime(2024, 2, 1, tzinfo=UTC),
+            "2024-01 2024-02",
+        ),
+        (
+            datetime(2023, 11, 5, tzinfo=UTC),
+            datetime(2024, 1, 9, tzinfo=UTC),
+            "2023-11 2023-12 2024-01",
+        ),
+        (datetime(2021, 3, 1, tzinfo=UTC), datetime(2023, 3, 1, tzinfo=UTC), "2021 2022 2023"),
+        (datetime(1990, 1, 1, tzinfo=UTC), datetime(2024, 1, 1, tzinfo=UTC), None),
+    ],
+)
+def test_a_slice_names_each_month_or_year_from_its_oldest_date_on(
+    oldest: datetime, newest: datetime, keys: str | None
+) -> None:
+    named = _date_keys(oldest, newest)
+    if keys is None:
+        assert named is None
+    else:
+        kind = "month" if "-" in keys else "year"
+        assert named == " | ".join(f"'@{kind}:{key}'" for key in keys.split())
 
 
 def test_the_database_keeps_each_documents_head(archive: Archive) -> None:
