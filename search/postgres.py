@@ -13,6 +13,7 @@ query's lexemes (exact spellings and pairs included) an article holds.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from types import TracebackType
@@ -23,15 +24,15 @@ from sqlalchemy.orm import Session
 
 from archive.database import StoreError
 from archive.messages import one_line
-from archive.models import SearchDocument, SearchTerm
+from archive.models import SearchDocument
 from archive.records import VIETNAM_TZ
 from archive.store import Store
 from search.indexdir import SearchIndexError
+from search.pglexicon import Lexicon
 from search.pgquery import TsqueryBuilder
-from search.query import one_edit_apart, parse
+from search.query import parse
 from search.searcher import Hit, SearchPage, SearchRequest, vietnam_midnight
 from search.tsvector import RANK_WEIGHTS, category_keys, month_key, quote, year_key
-from search.vietnamese import fold
 
 #: A search taking longer is cancelled with a one-line error, not left to run.
 TIMEOUT_MS = 10_000
@@ -70,6 +71,8 @@ SLICE_KEYS = 24
 HEAD_SHARE = 3
 
 _QUERY_CANCELED = "57014"
+#: A quoted lexeme of a ``tsquery``.
+_LEXEME = re.compile(r"'(?:[^']|'')*'")
 
 
 class SearchTimeout(SearchIndexError):
@@ -169,64 +172,13 @@ class _Search:
     def __init__(self, session: Session, request: SearchRequest) -> None:
         self.session = session
         self.request = request
-        self._lexemes: dict[str, bool] = {}
-        self._lexicon: list[str] | None = None
+        self.lexicon = Lexicon(session)
         self._table_size: tuple[int, int] | None = None
         self._slices: dict[int, tuple[datetime | None, str | None]] = {}
         self._walking: bool | None = None
-        self._common: set[str] | None = None
         #: The matches, or past a stopped count the planner's estimate: to plan by.
         self._total = 0
         self._counted = True
-
-    def has_lexeme(self, lexeme: str) -> bool:
-        """Whether any document holds ``lexeme`` (a quoted literal).
-
-        Asking the GIN index builds a bitmap of every match to answer with
-        one: 30 ms for a lexeme in half of a million articles.  The planner's
-        statistics list the lexemes most documents, or most heads, hold,
-        which are those dear ones.  The rest are asked of the heads first (a
-        sixth of the size, where a common pair of words is found too), then
-        of the documents.
-        """
-        found = self._lexemes.get(lexeme)
-        if found is None:
-            asked = "EXISTS (SELECT 1 FROM search_documents WHERE {} @@ CAST(:lexeme AS tsquery))"
-            found = self._lexemes[lexeme] = lexeme in self._common_lexemes() or bool(
-                self.session.scalar(
-                    text(f"SELECT {asked.format('head')} OR {asked.format('document')}"),
-                    {"lexeme": lexeme},
-                )
-            )
-        return found
-
-    def _common_lexemes(self) -> set[str]:
-        """The most common lexemes (quoted) of documents and heads in the planner's statistics."""
-        if self._common is None:
-            listed = self.session.scalars(
-                text(
-                    "SELECT most_common_elems::text::text[] FROM pg_stats "
-                    "WHERE tablename = 'search_documents' AND attname IN ('document', 'head') "
-                    "AND schemaname = current_schema()"
-                )
-            )
-            self._common = {quote(lexeme) for lexemes in listed for lexeme in lexemes or ()}
-        return self._common
-
-    def near(self, syllable: str) -> list[str]:
-        """Syllables of the lexicon one typo from ``syllable``, diacritics aside."""
-        target = fold(syllable)
-        if len(target) < 3 or not target.isalpha():
-            return []
-        if self._lexicon is None:
-            self._lexicon = list(self.session.scalars(select(SearchTerm.term)))
-        return [
-            term
-            for term in self._lexicon
-            if abs(len(term) - len(target)) <= 1
-            and fold(term) != target
-            and one_edit_apart(fold(term), target)
-        ]
 
     def builder(
         self, *, exact: bool = False, adjacent: bool = False, typos: bool = True
@@ -236,8 +188,8 @@ class _Search:
             self.request.query,
             exact=exact,
             adjacent=adjacent,
-            has_lexeme=self.has_lexeme,
-            near=self.near if self.request.fuzzy and typos else None,
+            has_lexeme=self.lexicon.has_lexeme,
+            near=self.lexicon.near if self.request.fuzzy and typos else None,
         )
 
     def run(self, parsed: object) -> SearchPage:
@@ -260,7 +212,8 @@ class _Search:
         as_typed = None
         if loose.marked and not request.exact and counted is not None:
             # As typed: the exact spellings, without --fuzzy's.
-            as_typed, _ = self._count(self.builder(exact=True, typos=False).build(parsed))
+            spelled = self.builder(exact=True, typos=False).build(parsed)
+            as_typed, _ = self._count(spelled, guess=False)  # fewer than the total counted
         where, params = self._where(query)
         params |= {"limit": request.limit, "offset": (request.page - 1) * request.limit}
         if request.sort == "relevance":
@@ -292,19 +245,20 @@ class _Search:
         total = self._bound() if counted is None else counted
         return SearchPage(total, hits, frozenset(loose.terms), as_typed, counted is None)
 
-    def _count(self, query: str) -> tuple[int | None, int]:
+    def _count(self, query: str, *, guess: bool = True) -> tuple[int | None, int]:
         """Articles matching ``query`` and the filters (``None``: more than the
         request's bound), and about how many, to plan the statements by.
 
         A count reads every match's row: 130 ms for a word in nearly every
         one of a million articles, which is most of such a search.  So it
-        stops past the request's ``count_up_to``, and is not begun when the
-        planner expects three times that many for a query with no filter.  Its
-        statistics hold the shares of the common words, so that estimate
-        holds for them; of words together it assumes them independent,
-        which for words of one phrase errs low, so low estimates are
-        counted.  With filters it may err high (a site's articles may all
-        predate ``--since``), so those are always counted.
+        stops past the request's ``count_up_to``.  With ``guess``, one word
+        (in its spellings, with no filter) is not counted at all when the
+        planner expects three times the bound for each spelling: its
+        statistics hold the shares of common lexemes, and one of the
+        spellings then matches more than the bound.  Of anything else the
+        planner assumes words, dates and filters independent, which errs
+        both ways ("phường thôn": words of wards and of villages, rarely
+        together; ``published:2023 published:2024``), so that is counted.
 
         A count that stops has read the table's pages in order up to its
         last match, so the matches of the whole table are about as many
@@ -318,7 +272,8 @@ class _Search:
                 text(f"SELECT count(*) FROM search_documents d WHERE {where}"), params
             )
             return found, found
-        if not self.request.narrowed and (estimate := self._estimate(query)) >= 3 * bound:
+        spellings = _spellings(query) if guess and not self.request.narrowed else 0
+        if spellings and (estimate := self._estimate(query)) >= 3 * spellings * max(bound, 1):
             return None, estimate
         found, last_page = self.session.execute(
             text(
@@ -597,10 +552,21 @@ class _Search:
         return conditions, params
 
 
+def _spellings(query: str) -> int:
+    """How many lexemes ``query`` is an OR of (a word's spellings); 0 if it is more."""
+    lexemes = _LEXEME.findall(query)
+    return len(lexemes) if not set(_LEXEME.sub("", query)) - set("|() ") else 0
+
+
 def _date_keys(oldest: datetime, newest: datetime) -> str | None:
     """The month keys from ``oldest`` to ``newest`` as one tsquery, or the year
-    keys past :data:`SLICE_KEYS` months; ``None`` past as many years."""
-    first, last = oldest.astimezone(VIETNAM_TZ), newest.astimezone(VIETNAM_TZ)
+    keys past :data:`SLICE_KEYS` months; ``None`` past as many years.
+
+    Documents key Vietnam's months, and those written before 4 December 2026
+    UTC's, seven hours behind: the keys run from ``oldest``'s month in UTC to
+    ``newest``'s in Vietnam, which hold every article between them either way.
+    """
+    first, last = oldest.astimezone(UTC), newest.astimezone(VIETNAM_TZ)
     months = (last.year - first.year) * 12 + last.month - first.month
     if months < SLICE_KEYS:
         start = first.year * 12 + first.month - 1

@@ -477,6 +477,82 @@ def test_a_count_stops_at_its_bound_and_the_hits_stay_the_same(
     assert roomy.hits == every.hits
 
 
+def test_words_the_planner_thinks_common_together_are_counted_not_guessed(
+    postgres_server: str,
+) -> None:
+    """The planner takes words, dates and filters as independent.  Ward and
+    village news rarely share a word ("phường", "thôn"), and no article is
+    of two years: guessed from its estimate, each was "more than" the bound
+    with no hits at all.  Only one word in its spellings is guessed."""
+    docs = [
+        Doc(
+            f"d{n}",
+            f"Tin số {n}",
+            ["Phường tổ chức hội nghị." if n % 2 else "Thôn tổ chức hội nghị."],
+            f"{2023 + n % 2}-03-{1 + n % 28:02d}",
+        )
+        for n in range(400)
+    ]
+    with postgres_database(postgres_server) as url:
+        store = Store(url)
+        add_articles(store, docs, search_documents=write_documents)
+        with store.session() as session:
+            session.execute(text("ANALYZE search_documents"))
+            session.commit()
+        store.close()
+        with PostgresSearcher(url) as searcher:
+            pages = {
+                query: searcher.search(SearchRequest(query, count_up_to=30))
+                for query in ("phường thôn", "published:2023 published:2024", "thôn")
+            }
+    assert (pages["phường thôn"].total, pages["phường thôn"].at_least) == (0, False)
+    assert pages["published:2023 published:2024"].total == 0
+    assert (pages["thôn"].total, pages["thôn"].at_least) == (30, True)
+
+
+#: A document as dna wrote it before 4 December 2026: 1 February 00:00 in
+#: Vietnam keyed under January (UTC).
+_UTC_KEYED = (
+    "UPDATE search_documents SET document = ts_delete(document, "
+    "ARRAY['@month:2025-02', '@day:2025-02-01']) "
+    "|| CAST($$'@month:2025-01' '@day:2025-01-31'$$ AS tsvector) WHERE article_id = :id"
+)
+
+
+def test_a_slice_keeps_articles_keyed_in_utc_by_older_documents(
+    postgres_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Documents written before 4 December 2026 keyed the first seven hours
+    of a Vietnam month under the month before (UTC's).  A slice starting in
+    those hours left such an article out, and another took its place."""
+    storm = ["Cơn bão số ba."]
+    docs = [
+        *(Doc(f"jan{n}", f"Tin {n}", storm, f"2025-01-{5 + n:02d}") for n in range(20)),
+        Doc("x", "Tin X", storm, "2025-02-01T00:00"),
+        Doc("y", "Tin Y", storm, "2025-02-01T00:00"),
+        *(Doc(f"feb{n}", f"Tin {20 + n}", storm, f"2025-02-{10 + n}") for n in range(10)),
+    ]
+    with postgres_database(postgres_server) as url:
+        store = Store(url)
+        ids = add_articles(store, docs, search_documents=write_documents)
+        with store.session() as session:
+            session.execute(text(_UTC_KEYED), {"id": max(ids["x"], ids["y"])})
+            session.commit()
+        store.close()
+        monkeypatch.setattr("search.postgres.RANK_POOL", 11)
+        monkeypatch.setattr("search.postgres.SLICE_MARGIN", 1)
+        for name in ("WALK_COST", "HEAD_WALK_COST"):
+            monkeypatch.setattr(f"search.postgres.{name}", 10**9)  # never walk
+
+        def hits() -> list[int]:
+            with PostgresSearcher(url) as searcher:
+                return [hit.id for hit in searcher.search(SearchRequest("bão", limit=13)).hits]
+
+        sliced = hits()
+        monkeypatch.setattr("search.postgres.SLICE_ROWS", 0)  # never slice
+        assert sliced == hits()
+
+
 def _published_index_scans(url: str) -> int:
     """Scans of the date index so far, once the searchers' sessions have reported them."""
     store = Store(url)
@@ -588,10 +664,16 @@ def test_slices_of_the_newest_dates_find_what_collecting_finds(
 @pytest.mark.parametrize(
     ("oldest", "newest", "keys"),
     [
-        # Vietnam is 7 hours ahead: 18:00 on 31 December is January there.
+        # Vietnam is 7 hours ahead: 18:00 on 31 December is January there, and
+        # documents older than 4 December 2026 keyed it December (UTC).
         (
             datetime(2023, 12, 31, 18, tzinfo=UTC),
             datetime(2024, 2, 1, tzinfo=UTC),
+            "2023-12 2024-01 2024-02",
+        ),
+        (
+            datetime(2024, 1, 31, 18, tzinfo=UTC),
+            datetime(2024, 1, 31, 18, tzinfo=UTC),
             "2024-01 2024-02",
         ),
         (
