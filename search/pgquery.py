@@ -23,12 +23,14 @@ backends; :class:`TsqueryBuilder` then rewrites the tree as
 from __future__ import annotations
 
 import itertools
+import re
 from collections.abc import Callable
-from datetime import time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 
 from whoosh import query as wq
 from whoosh.util.times import long_to_datetime
 
+from archive.records import VIETNAM_TZ
 from search.analysis import pair
 from search.query import QuerySyntaxError, literal
 from search.schema import ALL_TEXT
@@ -39,6 +41,8 @@ from search.vietnamese import canonical, fold, is_folded, variants
 _SECTION_WEIGHTS = {"title": "A", "lead": "B", "captions": "C"}
 #: Fewer letters before a ``*`` would expand to most of the lexicon.
 MIN_PREFIX = 2
+#: A quoted lexeme of a ``tsquery``.
+_LEXEME = re.compile(r"'(?:[^']|'')*'")
 
 
 class TsqueryBuilder:
@@ -240,3 +244,32 @@ class TsqueryBuilder:
 def _weight(field: str | None) -> str:
     """The ``tsquery`` weight restriction of a fielded section (``:A`` for title)."""
     return ":" + _SECTION_WEIGHTS[field] if field in _SECTION_WEIGHTS else ""
+
+
+def alternatives(query: str) -> int:
+    """How many lexemes ``query`` is an OR of (a word's spellings); 0 if it is more."""
+    lexemes = _LEXEME.findall(query)
+    return len(lexemes) if not set(_LEXEME.sub("", query)) - set("|() ") else 0
+
+
+def keys_between(oldest: datetime, newest: datetime, most: int) -> str | None:
+    """The month keys from ``oldest`` to ``newest`` as one tsquery, or the year
+    keys past ``most`` months; ``None`` past as many years.
+
+    Documents key Vietnam's months, and those written before 4 December 2026
+    UTC's, seven hours behind: the keys run from ``oldest``'s month in UTC to
+    ``newest``'s in Vietnam, which hold every article between them either way.
+    """
+    first, last = oldest.astimezone(UTC), newest.astimezone(VIETNAM_TZ)
+    months = (last.year - first.year) * 12 + last.month - first.month
+    if months < most:
+        start = first.year * 12 + first.month - 1
+        keys = [
+            month_key(date(month // 12, month % 12 + 1, 1))
+            for month in range(start, start + months + 1)
+        ]
+    elif last.year - first.year < most:
+        keys = [year_key(date(year, 1, 1)) for year in range(first.year, last.year + 1)]
+    else:
+        return None
+    return " | ".join(map(quote, keys))

@@ -13,9 +13,8 @@ query's lexemes (exact spellings and pairs included) an article holds.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from types import TracebackType
 
 from sqlalchemy import Row, func, select, text
@@ -25,14 +24,13 @@ from sqlalchemy.orm import Session
 from archive.database import StoreError
 from archive.messages import one_line
 from archive.models import SearchDocument
-from archive.records import VIETNAM_TZ
 from archive.store import Store
 from search.indexdir import SearchIndexError
 from search.pglexicon import Lexicon
-from search.pgquery import TsqueryBuilder
+from search.pgquery import TsqueryBuilder, alternatives, keys_between
 from search.query import parse
 from search.searcher import Hit, SearchPage, SearchRequest, vietnam_midnight
-from search.tsvector import RANK_WEIGHTS, category_keys, month_key, quote, year_key
+from search.tsvector import RANK_WEIGHTS, category_keys, quote
 
 #: A search taking longer is cancelled with a one-line error, not left to run.
 TIMEOUT_MS = 10_000
@@ -71,8 +69,6 @@ SLICE_KEYS = 24
 HEAD_SHARE = 3
 
 _QUERY_CANCELED = "57014"
-#: A quoted lexeme of a ``tsquery``.
-_LEXEME = re.compile(r"'(?:[^']|'')*'")
 
 
 class SearchTimeout(SearchIndexError):
@@ -260,10 +256,12 @@ class _Search:
         both ways ("phường thôn": words of wards and of villages, rarely
         together; ``published:2023 published:2024``), so that is counted.
 
-        A count that stops has read the table's pages in order up to its
-        last match, so the matches of the whole table are about as many
-        again in proportion: closer than the planner's estimate for phrases
-        (376,000 "nông thôn mới" in a million articles, estimated 141,000).
+        Anything else is first looked for among the newest articles
+        (:meth:`_more_among_newest`).  A count that stops has read the
+        table's pages in order up to its last match, so the matches of the
+        whole table are about as many again in proportion: closer than the
+        planner's estimate for phrases (376,000 "nông thôn mới" in a million
+        articles, estimated 141,000).
         """
         where, params = self._where(query)
         bound = self.request.count_up_to
@@ -272,9 +270,13 @@ class _Search:
                 text(f"SELECT count(*) FROM search_documents d WHERE {where}"), params
             )
             return found, found
-        spellings = _spellings(query) if guess and not self.request.narrowed else 0
-        if spellings and (estimate := self._estimate(query)) >= 3 * spellings * max(bound, 1):
-            return None, estimate
+        if guess:
+            estimate = self._estimate(query)
+            spellings = 0 if self.request.narrowed else alternatives(query)
+            if spellings and estimate >= 3 * spellings * max(bound, 1):
+                return None, estimate
+            if newest := self._more_among_newest(where, params, bound, estimate):
+                return None, newest
         found, last_page = self.session.execute(
             text(
                 "SELECT count(*), max(page) FROM (SELECT (d.ctid::text::point)[0] AS page "
@@ -286,6 +288,30 @@ class _Search:
             return found, found
         pages, _ = self._table()
         return None, max(found, round(found * pages / (last_page + 1)))
+
+    def _more_among_newest(
+        self, where: str, params: dict[str, object], bound: int, estimate: int
+    ) -> int | None:
+        """About how many match, when more than ``bound`` are among the newest articles.
+
+        Finding them there proves the count would stop, at a slice's cost
+        (:meth:`_slice`): 10 ms for "hợp tác xã", in 826,000 of a million
+        articles, where counting to the bound read all their posting lists
+        in 105.  The slice is of the newest articles expected (by the
+        planner, which may err either way) to hold twice the bound.
+        """
+        rows = SLICE_MARGIN * (bound + 1) * self._documents() // max(estimate, 1)
+        _, keys = self._slice(rows)
+        if keys is None:
+            return None
+        found = self.session.scalar(
+            text(
+                "SELECT count(*) FROM (SELECT 1 FROM search_documents d WHERE "
+                f"{where} AND d.document @@ CAST(:keys AS tsquery) LIMIT :past) AS matches"
+            ),
+            params | {"keys": keys, "past": bound + 1},
+        )
+        return max(estimate, found * self._documents() // rows) if found > bound else None
 
     def _bound(self) -> int:
         """The request's ``count_up_to``, known to be set when a count stopped."""
@@ -478,7 +504,9 @@ class _Search:
             ).one()
             self._plan(walk=False)
             if edge is not None:
-                keys = _date_keys(edge.replace(tzinfo=UTC), newest.replace(tzinfo=UTC))
+                keys = keys_between(
+                    edge.replace(tzinfo=UTC), newest.replace(tzinfo=UTC), SLICE_KEYS
+                )
                 self._slices[rows] = edge, keys
         return self._slices[rows]
 
@@ -550,32 +578,3 @@ class _Search:
             conditions.append("d.published < :until")
             params["until"] = vietnam_midnight(request.until + timedelta(days=1))
         return conditions, params
-
-
-def _spellings(query: str) -> int:
-    """How many lexemes ``query`` is an OR of (a word's spellings); 0 if it is more."""
-    lexemes = _LEXEME.findall(query)
-    return len(lexemes) if not set(_LEXEME.sub("", query)) - set("|() ") else 0
-
-
-def _date_keys(oldest: datetime, newest: datetime) -> str | None:
-    """The month keys from ``oldest`` to ``newest`` as one tsquery, or the year
-    keys past :data:`SLICE_KEYS` months; ``None`` past as many years.
-
-    Documents key Vietnam's months, and those written before 4 December 2026
-    UTC's, seven hours behind: the keys run from ``oldest``'s month in UTC to
-    ``newest``'s in Vietnam, which hold every article between them either way.
-    """
-    first, last = oldest.astimezone(UTC), newest.astimezone(VIETNAM_TZ)
-    months = (last.year - first.year) * 12 + last.month - first.month
-    if months < SLICE_KEYS:
-        start = first.year * 12 + first.month - 1
-        keys = [
-            month_key(date(month // 12, month % 12 + 1, 1))
-            for month in range(start, start + months + 1)
-        ]
-    elif last.year - first.year < SLICE_KEYS:
-        keys = [year_key(date(year, 1, 1)) for year in range(first.year, last.year + 1)]
-    else:
-        return None
-    return " | ".join(map(quote, keys))

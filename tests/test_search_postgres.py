@@ -24,7 +24,8 @@ from dna.cli import main
 from search.backend import BackendError, choose_backend
 from search.indexer import update_index
 from search.pgdocuments import write_documents
-from search.postgres import PostgresSearcher, _date_keys
+from search.pgquery import keys_between
+from search.postgres import SLICE_KEYS, PostgresSearcher
 from search.query import QuerySyntaxError
 from search.searcher import ArchiveSearcher, SearchPage, SearchRequest
 from tests.corpus import CORPUS, Doc, add_articles, sample_portal_docs
@@ -500,14 +501,40 @@ def test_words_the_planner_thinks_common_together_are_counted_not_guessed(
             session.execute(text("ANALYZE search_documents"))
             session.commit()
         store.close()
-        with PostgresSearcher(url) as searcher:
-            pages = {
-                query: searcher.search(SearchRequest(query, count_up_to=30))
-                for query in ("phường thôn", "published:2023 published:2024", "thôn")
-            }
+        log: list[str] = []
+        sent: dict[str, list[str]] = {}
+
+        def record(_conn: object, _cursor: object, statement: str, *_: object) -> None:
+            log.append(statement)
+
+        pages = {}
+        event.listen(Engine, "before_cursor_execute", record)
+        try:
+            with PostgresSearcher(url) as searcher:
+                for query in (
+                    "phường thôn",
+                    "published:2023 published:2024",
+                    "thôn",
+                    "phường tổ chức",  # the 2024 articles: the newest
+                    "thôn tổ chức",
+                ):
+                    start = len(log)
+                    pages[query] = searcher.search(SearchRequest(query, count_up_to=30))
+                    sent[query] = log[start:]
+        finally:
+            event.remove(Engine, "before_cursor_execute", record)
     assert (pages["phường thôn"].total, pages["phường thôn"].at_least) == (0, False)
     assert pages["published:2023 published:2024"].total == 0
-    assert (pages["thôn"].total, pages["thôn"].at_least) == (30, True)
+    for query in ("thôn", "phường tổ chức", "thôn tổ chức"):
+        assert (pages[query].total, pages[query].at_least) == (30, True), query
+
+    def counted(query: str) -> list[str]:
+        return [statement for statement in sent[query] if "count(*)" in statement]
+
+    # More than the bound among the newest articles is proof enough...
+    assert ["%(keys)s" in statement for statement in counted("phường tổ chức")] == [True]
+    # ...and fewer there is none: the count goes on.
+    assert ["%(keys)s" in statement for statement in counted("thôn tổ chức")] == [True, False]
 
 
 #: A document as dna wrote it before 4 December 2026: 1 February 00:00 in
@@ -688,7 +715,7 @@ def test_slices_of_the_newest_dates_find_what_collecting_finds(
 def test_a_slice_names_each_month_or_year_from_its_oldest_date_on(
     oldest: datetime, newest: datetime, keys: str | None
 ) -> None:
-    named = _date_keys(oldest, newest)
+    named = keys_between(oldest, newest, SLICE_KEYS)
     if keys is None:
         assert named is None
     else:
