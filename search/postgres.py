@@ -59,8 +59,8 @@ WALK_WINDOW = 2_000
 HEAD_WALK_WINDOW = 8_000
 #: A pool is first collected from the newest articles holding this many times
 #: the matches it needs (see :meth:`_Search._slice`), and at most this many of
-#: them (finding the oldest walks the date index, about 0.4 µs a row), under at
-#: most this many year or month keys.
+#: them (finding the oldest walks the date index: 2 ms for 40,000 rows once
+#: cached), under at most this many year or month keys.
 SLICE_MARGIN = 2
 SLICE_ROWS = 50_000
 SLICE_KEYS = 24
