@@ -311,7 +311,9 @@ class _Search:
             ),
             params | {"keys": keys, "past": bound + 1},
         )
-        return max(estimate, found * self._documents() // rows) if found > bound else None
+        if found <= bound:
+            return None
+        return max(estimate, found * self._documents() // max(rows, 1))
 
     def _bound(self) -> int:
         """The request's ``count_up_to``, known to be set when a count stopped."""
@@ -451,7 +453,10 @@ class _Search:
             if len(walked) == count:
                 return walked
         self._plan(walk=False)
-        collect = f"SELECT d.article_id FROM search_documents d WHERE {where} {{}} {order} LIMIT :n"
+        collect = (
+            "SELECT d.article_id, d.published FROM search_documents d "
+            f"WHERE {where} {{}} {order} LIMIT :n"
+        )
         # Never fewer than the matches wanted (an archive never analysed counts no rows).
         rows = SLICE_MARGIN * count * max(1, share * self._documents() / max(total, 1))
         for _ in range(2):
@@ -462,14 +467,14 @@ class _Search:
                 newer = keys and "d.document @@ CAST(:keys AS tsquery)"
             if not newer:
                 break
-            found = list(
-                self.session.scalars(
-                    text(collect.format(f"AND {newer}")),
-                    params | {"n": count, "edge": edge, "keys": keys},
-                )
-            )
-            if len(found) == count:
-                return found
+            found = self.session.execute(
+                text(collect.format(f"AND {newer}")),
+                params | {"n": count, "edge": edge, "keys": keys},
+            ).all()
+            # The keys hold every article from the edge on, and some older:
+            # the matches are the newest of all if the last is not older.
+            if len(found) == count and found[-1].published >= edge:
+                return [article_id for article_id, _ in found]
             # A stricter tier is rarer than the count says: slice by what was found.
             rows *= SLICE_MARGIN * count / max(len(found), 1)
         return list(self.session.scalars(text(collect.format("")), params | {"n": count}))

@@ -580,6 +580,62 @@ def test_a_slice_keeps_articles_keyed_in_utc_by_older_documents(
         assert sliced == hits()
 
 
+def test_a_slice_is_taken_only_when_its_last_match_is_from_the_edge_on(
+    postgres_server: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The keys of a slice hold every article from its edge on, and some
+    older ones: an article keyed in Vietnam's February just before it, but
+    not one keyed in UTC's January just after.  A pool whose last match was
+    such an older article held x (1 February 00:00) and left out y (01:00)."""
+    storm = ["Cơn bão số ba."]
+    docs = [
+        *(Doc(f"jan{n}", f"Tin {n}", storm, f"2025-01-{5 + n:02d}") for n in range(20)),
+        Doc("x", "Tin X", storm, "2025-02-01T00:00"),
+        Doc("y", "Tin Y", storm, "2025-02-01T01:00"),
+        *(Doc(f"feb{n}", f"Tin {20 + n}", storm, f"2025-02-{10 + n}") for n in range(5)),
+        *(
+            Doc(f"sun{n}", f"Khác {n}", ["Trời nắng đẹp."], f"2025-02-{3 + n:02d}")
+            for n in range(20)
+        ),
+    ]
+    with postgres_database(postgres_server) as url:
+        store = Store(url)
+        ids = add_articles(store, docs, search_documents=write_documents)
+        with store.session() as session:
+            session.execute(text(_UTC_KEYED), {"id": ids["y"]})
+            session.commit()
+        store.close()
+        monkeypatch.setattr("search.postgres.RANK_POOL", 6)
+        for name in ("WALK_COST", "HEAD_WALK_COST"):
+            monkeypatch.setattr(f"search.postgres.{name}", 10**9)  # never walk
+
+        def hits() -> list[int]:
+            with PostgresSearcher(url) as searcher:
+                return [hit.id for hit in searcher.search(SearchRequest("bão", limit=8)).hits]
+
+        sliced = hits()
+        monkeypatch.setattr("search.postgres.SLICE_ROWS", 0)  # never slice
+        assert sliced == hits()
+        assert ids["y"] in sliced
+
+
+def test_an_archive_never_analysed_is_counted(postgres_server: str) -> None:
+    """Before autovacuum first analyses a new archive, the planner counts no
+    rows in it; finding more than the bound among its newest articles then
+    divided by zero."""
+    docs = [
+        Doc(f"d{n}", f"Tin {n}", ["Cơn bão số ba."], f"2025-02-{1 + n % 28:02d}") for n in range(40)
+    ]
+    with postgres_database(postgres_server) as url:
+        store = Store(url)
+        add_articles(store, docs, search_documents=write_documents)
+        store.close()
+        with PostgresSearcher(url) as searcher:
+            stopped = searcher.search(SearchRequest("cơn bão", count_up_to=5))
+            every = searcher.search(SearchRequest("cơn bão", count_up_to=None))
+    assert (stopped.total, stopped.at_least, every.total) == (5, True, 40)
+
+
 def _published_index_scans(url: str) -> int:
     """Scans of the date index so far, once the searchers' sessions have reported them."""
     store = Store(url)
@@ -659,7 +715,7 @@ def test_slices_of_the_newest_dates_find_what_collecting_finds(
     def collects() -> int:
         """Pool statements over every match, not a slice."""
         return sum(
-            statement.startswith("SELECT d.article_id FROM search_documents d WHERE")
+            statement.startswith("SELECT d.article_id, d.published FROM search_documents d")
             and "%(keys)s" not in statement
             and "%(edge)s" not in statement
             for statement in sent
