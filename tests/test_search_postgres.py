@@ -11,6 +11,7 @@ import json
 import re
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -559,25 +560,10 @@ def test_a_slice_keeps_articles_keyed_in_utc_by_older_documents(
         Doc("y", "Tin Y", storm, "2025-02-01T00:00"),
         *(Doc(f"feb{n}", f"Tin {20 + n}", storm, f"2025-02-{10 + n}") for n in range(10)),
     ]
-    with postgres_database(postgres_server) as url:
-        store = Store(url)
-        ids = add_articles(store, docs, search_documents=write_documents)
-        with store.session() as session:
-            session.execute(text(_UTC_KEYED), {"id": max(ids["x"], ids["y"])})
-            session.commit()
-        store.close()
-        monkeypatch.setattr("search.postgres.RANK_POOL", 11)
+    with _keyed_in_utc(postgres_server, docs, "y") as (url, _):
         monkeypatch.setattr("search.postgres.SLICE_MARGIN", 1)
-        for name in ("WALK_COST", "HEAD_WALK_COST"):
-            monkeypatch.setattr(f"search.postgres.{name}", 10**9)  # never walk
-
-        def hits() -> list[int]:
-            with PostgresSearcher(url) as searcher:
-                return [hit.id for hit in searcher.search(SearchRequest("bão", limit=13)).hits]
-
-        sliced = hits()
-        monkeypatch.setattr("search.postgres.SLICE_ROWS", 0)  # never slice
-        assert sliced == hits()
+        sliced, collected = _sliced_and_collected(url, monkeypatch, pool=11, limit=13)
+    assert sliced == collected
 
 
 def test_a_slice_is_taken_only_when_its_last_match_is_from_the_edge_on(
@@ -598,25 +584,40 @@ def test_a_slice_is_taken_only_when_its_last_match_is_from_the_edge_on(
             for n in range(20)
         ),
     ]
-    with postgres_database(postgres_server) as url:
+    with _keyed_in_utc(postgres_server, docs, "y") as (url, ids):
+        sliced, collected = _sliced_and_collected(url, monkeypatch, pool=6, limit=8)
+    assert sliced == collected
+    assert ids["y"] in sliced
+
+
+@contextmanager
+def _keyed_in_utc(server: str, docs: list[Doc], key: str) -> Iterator[tuple[str, dict[str, int]]]:
+    """An archive of ``docs`` and their ids, ``key``'s keyed as before 4 December 2026."""
+    with postgres_database(server) as url:
         store = Store(url)
         ids = add_articles(store, docs, search_documents=write_documents)
         with store.session() as session:
-            session.execute(text(_UTC_KEYED), {"id": ids["y"]})
+            session.execute(text(_UTC_KEYED), {"id": ids[key]})
             session.commit()
         store.close()
-        monkeypatch.setattr("search.postgres.RANK_POOL", 6)
-        for name in ("WALK_COST", "HEAD_WALK_COST"):
-            monkeypatch.setattr(f"search.postgres.{name}", 10**9)  # never walk
+        yield url, ids
 
-        def hits() -> list[int]:
-            with PostgresSearcher(url) as searcher:
-                return [hit.id for hit in searcher.search(SearchRequest("bão", limit=8)).hits]
 
-        sliced = hits()
-        monkeypatch.setattr("search.postgres.SLICE_ROWS", 0)  # never slice
-        assert sliced == hits()
-        assert ids["y"] in sliced
+def _sliced_and_collected(
+    url: str, monkeypatch: pytest.MonkeyPatch, *, pool: int, limit: int
+) -> tuple[list[int], list[int]]:
+    """The hits of "bão" with pools of ``pool`` from slices, and collected whole."""
+    monkeypatch.setattr("search.postgres.RANK_POOL", pool)
+    for name in ("WALK_COST", "HEAD_WALK_COST"):
+        monkeypatch.setattr(f"search.postgres.{name}", 10**9)  # never walk
+
+    def hits() -> list[int]:
+        with PostgresSearcher(url) as searcher:
+            return [hit.id for hit in searcher.search(SearchRequest("bão", limit=limit)).hits]
+
+    sliced = hits()
+    monkeypatch.setattr("search.postgres.SLICE_ROWS", 0)  # never slice
+    return sliced, hits()
 
 
 def test_an_archive_never_analysed_is_counted(postgres_server: str) -> None:
