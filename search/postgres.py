@@ -488,9 +488,11 @@ class _Search:
         newest ones are those of the newest articles, and the documents hold
         the year and month of each: with those keys the GIN index itself
         keeps only the matches of the newest years or months, a few thousand
-        rows to read.  The keys cover at least the ``rows`` newest, so when
-        the matches among them are as many as wanted, they are the newest
-        matches of all; when not, the caller collects them all.
+        rows to read.  The keys cover at least the ``rows`` newest, and some
+        older articles, so when the matches under them are as many as wanted
+        and the last is not older than the edge (the oldest of those rows),
+        they are the newest matches of all; when not, the caller tries a
+        wider slice, then collects them all.
         """
         if rows > SLICE_ROWS:
             return None, None
