@@ -238,7 +238,7 @@ class _Search:
             )
             for article_id, url, site, title, published, score in rows
         ]
-        total = self._bound() if counted is None else counted
+        total = counted if counted is not None else request.count_up_to or 0
         return SearchPage(total, hits, frozenset(loose.terms), as_typed, counted is None)
 
     def _count(self, query: str, *, guess: bool = True) -> tuple[int | None, int]:
@@ -254,14 +254,13 @@ class _Search:
         spellings then matches more than the bound.  Of anything else the
         planner assumes words, dates and filters independent, which errs
         both ways ("phường thôn": words of wards and of villages, rarely
-        together; ``published:2023 published:2024``), so that is counted.
-
-        Anything else is first looked for among the newest articles
-        (:meth:`_more_among_newest`).  A count that stops has read the
-        table's pages in order up to its last match, so the matches of the
-        whole table are about as many again in proportion: closer than the
-        planner's estimate for phrases (376,000 "nông thôn mới" in a million
-        articles, estimated 141,000).
+        together; ``published:2023 published:2024``), so that is counted:
+        first among the newest articles (:meth:`_more_among_newest`), then
+        up to the bound.  A count that stops has read the table's pages in
+        order up to its last match, so the matches of the whole table are
+        about as many again in proportion: closer than the planner's
+        estimate for phrases (376,000 "nông thôn mới" in a million articles,
+        estimated 141,000).
         """
         where, params = self._where(query)
         bound = self.request.count_up_to
@@ -271,7 +270,7 @@ class _Search:
             )
             return found, found
         if guess:
-            estimate = self._estimate(query)
+            estimate = self._estimate(where, params)
             spellings = 0 if self.request.narrowed else alternatives(query)
             if spellings and estimate >= 3 * spellings * max(bound, 1):
                 return None, estimate
@@ -315,13 +314,8 @@ class _Search:
             return None
         return max(estimate, found * self._documents() // max(rows, 1))
 
-    def _bound(self) -> int:
-        """The request's ``count_up_to``, known to be set when a count stopped."""
-        return self.request.count_up_to or 0
-
-    def _estimate(self, query: str) -> int:
-        """The planner's estimate of the articles matching ``query`` and the filters."""
-        where, params = self._where(query)
+    def _estimate(self, where: str, params: dict[str, object]) -> int:
+        """The planner's estimate of the articles matching ``where``."""
         plan = self.session.scalar(
             text(f"EXPLAIN (FORMAT JSON) SELECT 1 FROM search_documents d WHERE {where}"),
             params,
@@ -497,7 +491,6 @@ class _Search:
         if rows > SLICE_ROWS:
             return None, None
         if rows not in self._slices:
-            self._slices[rows] = None, None
             dates, dated = self._dates()
             self._plan(walk=True)
             within = " AND ".join(dates) or "TRUE"
@@ -510,11 +503,12 @@ class _Search:
                 dated | {"rows": rows},
             ).one()
             self._plan(walk=False)
+            keys = None
             if edge is not None:
                 keys = keys_between(
                     edge.replace(tzinfo=UTC), newest.replace(tzinfo=UTC), SLICE_KEYS
                 )
-                self._slices[rows] = edge, keys
+            self._slices[rows] = edge, keys
         return self._slices[rows]
 
     def _scan_for(self, needed: int, matches: int) -> None:
